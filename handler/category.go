@@ -1,0 +1,184 @@
+package handler
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	// MaxCategoryLen is the longest category name, in bytes, that reaches a
+	// file name; longer names are cut.
+	MaxCategoryLen = 64
+
+	// OverflowCategory receives the records of categories beyond
+	// Options.MaxCategories. Their lines keep their own category name.
+	OverflowCategory = "overflow"
+
+	// rawCacheSize bounds the cache from raw category values to categories.
+	rawCacheSize = 4096
+)
+
+// SanitizeCategory maps any string to the file-name component used for it:
+// ASCII letters are lower-cased, digits, '_' and '-' are kept, and every run
+// of other bytes becomes one '_'. The result is at most MaxCategoryLen bytes,
+// never empty (an empty name becomes "uncategorized") and never starts with a
+// digit (a '_' is put in front), so `<session>_<category>.jsonl` can always
+// be split back into its session and category. It cannot contain a path
+// separator or a dot, so no category names a file outside the directory.
+func SanitizeCategory(s string) string {
+	if isCleanCategory(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(min(len(s)+1, MaxCategoryLen))
+	lastRepl := false
+	for i := 0; i < len(s) && b.Len() < MaxCategoryLen; i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+		default:
+			if lastRepl {
+				continue
+			}
+			lastRepl = true
+			b.WriteByte('_')
+			continue
+		}
+		if b.Len() == 0 && c >= '0' && c <= '9' {
+			b.WriteByte('_')
+		}
+		lastRepl = false
+		b.WriteByte(c)
+	}
+	out := b.String()
+	if len(out) > MaxCategoryLen {
+		out = out[:MaxCategoryLen]
+	}
+	if out == "" {
+		return "uncategorized"
+	}
+	return out
+}
+
+func isCleanCategory(s string) bool {
+	if s == "" || len(s) > MaxCategoryLen || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// category is one category's file and queue. Its name is sanitized.
+type category struct {
+	name  string
+	field []byte // `,"category":"<name>"`, preformatted
+	dest  *category
+
+	// Guarded by sink.mu.
+	pending  []byte
+	pendingN uint64
+	dirty    bool
+
+	// Counters, read by Stats at any time.
+	written, dropped, failed, bytes atomic.Uint64
+
+	// Owned by the writer goroutine.
+	batch  []byte
+	batchN uint64
+	file   *fileState
+}
+
+// registry maps raw category values to categories. Lookups of a value seen
+// before take no lock and allocate nothing.
+type registry struct {
+	max int
+	raw atomic.Pointer[map[string]*category] // copy-on-write cache
+
+	mu       sync.Mutex
+	byName   map[string]*category
+	files    []*category // categories with a file of their own, in creation order
+	overflow *category
+}
+
+func newRegistry(max int) *registry {
+	r := &registry{max: max, byName: make(map[string]*category)}
+	m := make(map[string]*category)
+	r.raw.Store(&m)
+	return r
+}
+
+// lookup returns the category for a raw category value.
+func (r *registry) lookup(raw string) *category {
+	if c, ok := (*r.raw.Load())[raw]; ok {
+		return c
+	}
+	return r.lookupSlow(raw)
+}
+
+func (r *registry) lookupSlow(raw string) *category {
+	name := SanitizeCategory(raw)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.byNameLocked(name)
+	old := *r.raw.Load()
+	if len(old) < rawCacheSize {
+		m := make(map[string]*category, len(old)+1)
+		for k, v := range old {
+			m[k] = v
+		}
+		m[strings.Clone(raw)] = c
+		r.raw.Store(&m)
+	}
+	return c
+}
+
+// byNameLocked returns the category of a sanitized name, creating it. Past
+// the limit a new name gets a category whose records go to the overflow file;
+// past four times the limit every new name is the overflow category itself,
+// so memory stays bounded whatever callers pass.
+func (r *registry) byNameLocked(name string) *category {
+	if c, ok := r.byName[name]; ok {
+		return c
+	}
+	if len(r.files) < r.max || name == OverflowCategory {
+		c := newCategory(name)
+		r.byName[name] = c
+		r.files = append(r.files, c)
+		return c
+	}
+	if r.overflow == nil {
+		r.overflow = r.byNameLocked(OverflowCategory)
+		if r.overflow.dest != r.overflow { // the name was taken first by an alias
+			r.overflow = r.overflow.dest
+		}
+	}
+	if len(r.byName) >= 4*r.max {
+		return r.overflow
+	}
+	c := newCategory(name)
+	c.dest = r.overflow
+	r.byName[name] = c
+	return c
+}
+
+func newCategory(name string) *category {
+	c := &category{name: name}
+	c.dest = c
+	c.field = appendString([]byte(`,"category":`), name)
+	return c
+}
+
+// all returns the categories that have files of their own.
+func (r *registry) all() []*category {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*category(nil), r.files...)
+}

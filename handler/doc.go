@@ -1,0 +1,43 @@
+// Package handler provides the category handler of debugmode: a
+// slog.Handler that persists records carrying a "category" attribute as
+// JSON Lines, one file per category, asynchronously and with a bounded
+// queue.
+//
+// # Files
+//
+// A session writes <Dir>/<session_id>_<category>.jsonl. The session ID is
+// the UTC start time, 20060102_150405, with "_2", "_3", ... added when that
+// session's files already exist. <session_id>_session.jsonl starts with a
+// session_start line (pid, hostname, versions, log directory, configuration)
+// and ends with session_end (records written, dropped and failed per
+// category, bytes) when the handler is closed.
+//
+// # Line format
+//
+// Each line is one JSON object with, in this order: session_id, timestamp
+// (the record's time in UTC with a nine-digit fraction and a Z, so string
+// order is time order; omitted when the record's time is zero),
+// elapsed_seconds (since the session started, six decimals), level,
+// category, msg, then the attributes bound with WithAttrs/WithGroup and the
+// record's own, in call order, groups as nested objects:
+//
+//	{"session_id":"20261126_101715","timestamp":"2026-11-26T10:17:16.587114000Z","elapsed_seconds":0.902135,"level":"DEBUG","category":"requests","msg":"request","method":"GET","path":"/ace/getstream","duration_ms":5210.5,"status_code":200,"ace_id":"abc"}
+//
+// A time.Duration attribute k is written as "k_ms" in milliseconds (a
+// float, exact to the nanosecond); an error as its message; NaN and ±Inf as
+// the strings "NaN", "+Inf" and "-Inf"; invalid UTF-8 as U+FFFD; control
+// characters escaped, so no value can break a line. A line longer than
+// Options.MaxLineBytes is cut at an attribute (or inside a string) and
+// marked "truncated": true; it stays valid JSON.
+//
+// The category's file name component is SanitizeCategory of its value, so
+// nothing a caller passes can name a file outside the directory.
+//
+// # Delivery
+//
+// Flush returns once everything handled before it is in the files; Close
+// writes everything still queued before it returns. When the queue is full
+// the newest record is dropped and counted (Stats) unless
+// Options.BlockWhenFull is set. Between flushes, a crash can lose at most
+// what was queued in the last Options.FlushInterval.
+package handler

@@ -1,0 +1,302 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// CategoryKey is the attribute key that routes a record to a file.
+const CategoryKey = "category"
+
+// Handler is a slog.Handler that persists records carrying a category
+// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line.
+//
+// Handle resolves and encodes the record in the caller's goroutine into a
+// pooled buffer and appends it to a bounded in-memory queue; one writer
+// goroutine writes the queue to the files, on its own when it fills and
+// every FlushInterval otherwise. Handlers made by WithAttrs and WithGroup
+// share the queue, the files and the writer. A Handler is safe for
+// concurrent use.
+//
+// The category is the value of a "category" attribute passed to the log
+// call or bound with WithAttrs (the log call's wins), whatever WithGroup
+// groups are open; it is written as the line's category field, not as an
+// attribute. Inside a slog.Group value it is an ordinary attribute. Records
+// without a category go to Options.DefaultCategory, or are not persisted
+// when it is empty.
+type Handler struct {
+	s     *sink
+	level slog.Leveler
+	cat   *category // bound by WithAttrs; nil if none
+
+	pre    []byte   // preformatted WithAttrs members, each led by a comma
+	groups []string // WithGroup names, outermost first
+	nOpen  int      // how many of groups pre has opened
+}
+
+// New creates the log directory if needed, claims a session in it, writes
+// the session_start line and starts the writer. The caller must Close the
+// handler to write everything queued and stop the writer.
+func New(opts Options) (*Handler, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("handler: log directory %q: %w", opts.Dir, err)
+	}
+	if err := os.MkdirAll(dir, opts.DirMode); err != nil {
+		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
+	}
+	start := opts.now()
+	s := &sink{
+		opts:      opts,
+		dir:       dir,
+		start:     start,
+		reg:       newRegistry(opts.MaxCategories),
+		wakeBytes: min(256<<10, opts.QueueBytes/4),
+		wake:      make(chan struct{}, 1),
+		flushReq:  make(chan chan error),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	s.space.L = &s.mu
+	s.session = s.reg.lookup("session")
+	if opts.DefaultCategory != "" {
+		s.defCat = s.reg.lookup(opts.DefaultCategory)
+	}
+	base := opts.SessionID
+	if base == "" {
+		base = start.UTC().Format("20060102_150405")
+	}
+	if err := s.claimSession(base); err != nil {
+		return nil, err
+	}
+	s.header = appendString([]byte(`{"session_id":`), s.sessionID)
+	h := &Handler{s: s, level: opts.Level}
+	if err := s.writeSessionStart(h); err != nil {
+		s.session.file.f.Close()
+		return nil, err
+	}
+	go s.run()
+	return h, nil
+}
+
+// SessionID returns the session's ID, the prefix of its file names.
+func (h *Handler) SessionID() string { return h.s.sessionID }
+
+// Dir returns the absolute path of the session's directory.
+func (h *Handler) Dir() string { return h.s.dir }
+
+// Path returns the path of a category's file (whether or not it exists yet).
+func (h *Handler) Path(category string) string {
+	return filepath.Join(h.s.dir, h.s.sessionID+"_"+SanitizeCategory(category)+".jsonl")
+}
+
+// Flush returns once everything handled before it was called is written to
+// the files. It returns the errors of that write.
+func (h *Handler) Flush() error { return h.s.flush() }
+
+// Close writes everything queued, appends session_end to the session file,
+// closes the files and stops the writer. Records handled afterwards are
+// dropped and counted. Close is idempotent and safe for concurrent use.
+func (h *Handler) Close() error { return h.s.close() }
+
+// Enabled reports whether level is at or above the handler's level.
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= h.level.Level()
+}
+
+// WithAttrs returns a Handler whose records carry attrs. A "category" attr
+// binds the category instead of being written.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	if c, rest, ok := h.s.splitCategory(attrs); ok {
+		if c != nil {
+			h2.cat = c
+		}
+		attrs = rest
+	}
+	e := encoder{buf: slices.Clip(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	for _, g := range h.groups[h.nOpen:] {
+		e.sep()
+		e.buf = appendString(e.buf, g)
+		e.buf = append(e.buf, ':', '{')
+		e.comma = false
+		e.depth++
+	}
+	wrote := false
+	for _, a := range attrs {
+		if e.appendAttr(a) {
+			wrote = true
+		}
+	}
+	if wrote {
+		h2.pre = e.buf
+		h2.nOpen = len(h.groups)
+	}
+	return &h2
+}
+
+// WithGroup returns a Handler that nests the attrs that follow in a group.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.groups = append(slices.Clip(h.groups), name)
+	return &h2
+}
+
+// splitCategory finds the category attrs among attrs. It returns the
+// category the last non-empty one names and the other attrs; ok is false
+// (and attrs are not copied) when there is no category attr.
+func (s *sink) splitCategory(attrs []slog.Attr) (cat *category, rest []slog.Attr, ok bool) {
+	for _, a := range attrs {
+		if a.Key != CategoryKey {
+			rest = append(rest, a)
+			continue
+		}
+		ok = true
+		if c := s.categoryOf(a.Value); c != nil {
+			cat = c
+		}
+	}
+	return cat, rest, ok
+}
+
+// categoryOf returns the category a category attribute's value names, or
+// nil for an empty value.
+func (s *sink) categoryOf(v slog.Value) *category {
+	raw := v.Resolve().String()
+	if raw == "" {
+		return nil
+	}
+	return s.reg.lookup(raw)
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooled is the largest buffer returned to the pool.
+const maxPooled = 16 << 10
+
+// Handle encodes r and queues it for its category's file. It never blocks
+// unless Options.BlockWhenFull is set. A record dropped because the queue is
+// full is counted in Stats, not returned as an error.
+func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+	cat := h.cat
+	if r.NumAttrs() > 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == CategoryKey {
+				if c := h.s.categoryOf(a.Value); c != nil {
+					cat = c
+				}
+			}
+			return true
+		})
+	}
+	if cat == nil {
+		cat = h.s.defCat
+		if cat == nil {
+			return nil
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	line := h.encode((*bp)[:0], r, cat)
+	err := h.s.enqueue(cat, line)
+	if cap(line) <= maxPooled {
+		*bp = line
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// encode appends r as one line in the format of the package doc.
+func (h *Handler) encode(buf []byte, r slog.Record, cat *category) []byte {
+	e := encoder{buf: buf, limit: h.s.opts.MaxLineBytes}
+	e.buf = append(e.buf, h.s.header...)
+	t := r.Time
+	if !t.IsZero() {
+		e.buf = append(e.buf, `,"timestamp":"`...)
+		e.buf = appendTimestamp(e.buf, t)
+		e.buf = append(e.buf, '"')
+	} else {
+		t = h.s.opts.now()
+	}
+	e.buf = append(e.buf, `,"elapsed_seconds":`...)
+	e.buf = appendSeconds(e.buf, t.Sub(h.s.start))
+	e.buf = append(e.buf, `,"level":`...)
+	e.buf = appendLevel(e.buf, r.Level)
+	e.buf = append(e.buf, cat.field...)
+	e.buf = append(e.buf, `,"msg":`...)
+	e.appendCuttable(r.Message)
+	e.comma = true
+
+	if len(h.pre) > 0 && !e.truncated {
+		if len(e.buf)+len(h.pre) > e.limit-truncReserve-h.nOpen {
+			e.truncated = true
+		} else {
+			e.buf = append(e.buf, h.pre...)
+			e.depth = h.nOpen
+		}
+	}
+	open := e.depth
+	if r.NumAttrs() > 0 && !e.truncated {
+		mark, comma := len(e.buf), e.comma
+		for _, g := range h.groups[e.depth:] {
+			e.sep()
+			e.buf = appendString(e.buf, g)
+			e.buf = append(e.buf, ':', '{')
+			e.comma = false
+			e.depth++
+		}
+		wrote := false
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == CategoryKey {
+				return true
+			}
+			if e.appendAttr(a) {
+				wrote = true
+			}
+			return !e.truncated
+		})
+		if wrote {
+			open = e.depth
+		} else {
+			e.buf, e.comma, e.depth = e.buf[:mark], comma, open
+		}
+	}
+	for range open {
+		e.buf = append(e.buf, '}')
+	}
+	if e.truncated {
+		e.buf = append(e.buf, `,"truncated":true`...)
+	}
+	return append(e.buf, '}', '\n')
+}
+
+// appendLevel writes a level as slog's handlers name it: "DEBUG", "INFO+2".
+func appendLevel(buf []byte, l slog.Level) []byte {
+	switch l {
+	case slog.LevelDebug:
+		return append(buf, `"DEBUG"`...)
+	case slog.LevelInfo:
+		return append(buf, `"INFO"`...)
+	case slog.LevelWarn:
+		return append(buf, `"WARN"`...)
+	case slog.LevelError:
+		return append(buf, `"ERROR"`...)
+	}
+	return appendString(buf, l.String())
+}

@@ -1,0 +1,151 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultDir           = "./debug_logs"
+	DefaultQueueBytes    = 8 << 20
+	DefaultFlushInterval = 200 * time.Millisecond
+	DefaultMaxLineBytes  = 64 << 10
+	DefaultMaxCategories = 128
+	DefaultFileMode      = os.FileMode(0o640)
+	DefaultDirMode       = os.FileMode(0o750)
+
+	// minLineBytes is the smallest MaxLineBytes accepted: room for the
+	// fixed fields of a line and the truncation mark.
+	minLineBytes = 256
+)
+
+// Options configure a Handler. The zero value is usable: every field has a
+// documented default.
+type Options struct {
+	// Dir is the directory of the session's files, created (with DirMode)
+	// if missing. Default DefaultDir.
+	Dir string
+
+	// SessionID names the session's files. Default: the UTC start time as
+	// 20060102_150405. It may hold ASCII letters, digits, '_' and '-'. If
+	// files of that session already exist in Dir, "_2", "_3", ... is added.
+	SessionID string
+
+	// Level is the minimum level persisted. Default slog.LevelDebug.
+	Level slog.Leveler
+
+	// DefaultCategory receives records that carry no category. Empty (the
+	// default) means such records are not persisted.
+	DefaultCategory string
+
+	// QueueBytes bounds the encoded lines waiting for the writer. Default
+	// DefaultQueueBytes.
+	QueueBytes int
+
+	// BlockWhenFull makes a caller wait for room when the queue is full.
+	// By default the newest record is dropped and counted instead, so that
+	// logging never stalls the host.
+	BlockWhenFull bool
+
+	// FlushInterval is how often queued lines are written to the files when
+	// the queue is not filling up; it bounds what a crash can lose. Default
+	// DefaultFlushInterval.
+	FlushInterval time.Duration
+
+	// MaxLineBytes caps a line, newline included; a longer record is cut
+	// and marked "truncated": true. Default DefaultMaxLineBytes.
+	MaxLineBytes int
+
+	// MaxCategories caps the number of category files a session opens;
+	// records of further categories go to the OverflowCategory file.
+	// Default DefaultMaxCategories.
+	MaxCategories int
+
+	// FileMode and DirMode are the permissions of new files and
+	// directories. Defaults 0640 and 0750.
+	FileMode os.FileMode
+	DirMode  os.FileMode
+
+	// Version is the host program's version, written in session_start.
+	// Default: the main module's version from its build information.
+	Version string
+
+	// SessionAttrs are added to the session_start line, in a group named
+	// "config" (the slogdebug facade puts the effective configuration here).
+	SessionAttrs []slog.Attr
+
+	// now is the clock; tests set it.
+	now func() time.Time
+}
+
+// withDefaults returns o with its zero fields set, or an error naming every
+// field that is out of range.
+func (o Options) withDefaults() (Options, error) {
+	var errs []error
+	if o.Dir == "" {
+		o.Dir = DefaultDir
+	}
+	if o.Level == nil {
+		o.Level = slog.LevelDebug
+	}
+	if o.SessionID != "" && !validSessionID(o.SessionID) {
+		errs = append(errs, fmt.Errorf("SessionID %q: want 1 to 64 ASCII letters, digits, '_' or '-'", o.SessionID))
+	}
+	if o.QueueBytes == 0 {
+		o.QueueBytes = DefaultQueueBytes
+	}
+	if o.FlushInterval == 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.MaxLineBytes == 0 {
+		o.MaxLineBytes = min(DefaultMaxLineBytes, o.QueueBytes)
+	}
+	if o.MaxCategories == 0 {
+		o.MaxCategories = DefaultMaxCategories
+	}
+	if o.FileMode == 0 {
+		o.FileMode = DefaultFileMode
+	}
+	if o.DirMode == 0 {
+		o.DirMode = DefaultDirMode
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.QueueBytes < minLineBytes {
+		errs = append(errs, fmt.Errorf("QueueBytes %d: want at least %d", o.QueueBytes, minLineBytes))
+	}
+	if o.FlushInterval < 0 {
+		errs = append(errs, fmt.Errorf("FlushInterval %v: want a positive duration", o.FlushInterval))
+	}
+	if o.MaxLineBytes < minLineBytes || o.MaxLineBytes > o.QueueBytes {
+		errs = append(errs, fmt.Errorf("MaxLineBytes %d: want %d to QueueBytes (%d)", o.MaxLineBytes, minLineBytes, o.QueueBytes))
+	}
+	if o.MaxCategories < 1 {
+		errs = append(errs, fmt.Errorf("MaxCategories %d: want at least 1", o.MaxCategories))
+	}
+	if o.FileMode&^os.ModePerm != 0 || o.DirMode&^os.ModePerm != 0 {
+		errs = append(errs, fmt.Errorf("FileMode %v, DirMode %v: want permission bits only", o.FileMode, o.DirMode))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, fmt.Errorf("handler: invalid options: %w", err)
+	}
+	return o, nil
+}
+
+func validSessionID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

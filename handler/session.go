@@ -1,0 +1,137 @@
+package handler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+)
+
+// modulePath is this library's module path, to find its version.
+const modulePath = "github.com/proxydebug/debugmode"
+
+// maxSessionSuffix bounds the search for a free session ID.
+const maxSessionSuffix = 10000
+
+// claimSession picks the first of base, base_2, base_3, ... that has no
+// files in the directory, and claims it by creating its session file
+// exclusively, so two processes starting in the same second never share
+// files.
+func (s *sink) claimSession(base string) error {
+	for n := 1; n <= maxSessionSuffix; n++ {
+		id := base
+		if n > 1 {
+			id = base + "_" + strconv.Itoa(n)
+		}
+		existing, err := filepath.Glob(filepath.Join(s.dir, id+"_*.jsonl"))
+		if err != nil {
+			return fmt.Errorf("handler: look for session %s: %w", id, err)
+		}
+		if len(existing) > 0 {
+			continue
+		}
+		s.sessionID = id
+		f, err := s.openFile(s.session.name, os.O_EXCL)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		s.session.file = f
+		return nil
+	}
+	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
+}
+
+// writeSessionStart writes the first line of the session file, directly.
+func (s *sink) writeSessionStart(h *Handler) error {
+	hostname, _ := os.Hostname()
+	attrs := []slog.Attr{
+		slog.String("event", "session_start"),
+		slog.Int("pid", os.Getpid()),
+		slog.String("hostname", hostname),
+		slog.String("version", s.opts.Version),
+		slog.String("debugmode_version", libraryVersion()),
+		slog.String("go_version", runtime.Version()),
+		slog.String("log_directory", s.dir),
+	}
+	if attrs[3].Value.String() == "" {
+		attrs[3] = slog.String("version", mainVersion())
+	}
+	if len(s.opts.SessionAttrs) > 0 {
+		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
+	}
+	r := slog.NewRecord(s.start, slog.LevelInfo, "session_start", 0)
+	r.AddAttrs(attrs...)
+	line := h.encode(nil, r, s.session)
+	if err := s.appendToFile(s.session, line); err != nil {
+		return err
+	}
+	s.session.written.Add(1)
+	s.session.bytes.Add(uint64(len(line)))
+	return nil
+}
+
+// writeSessionEnd appends session_end with the session's counts; it runs
+// on the writer goroutine after the last write.
+func (s *sink) writeSessionEnd() error {
+	st := s.stats()
+	cats := make([]slog.Attr, 0, len(st.Categories))
+	for _, c := range s.reg.all() {
+		cs := st.Categories[c.name]
+		cats = append(cats, slog.Group(c.name,
+			slog.Uint64("written", cs.Written),
+			slog.Uint64("dropped", cs.Dropped),
+			slog.Uint64("failed", cs.Failed),
+			slog.Uint64("bytes", cs.Bytes)))
+	}
+	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, "session_end", 0)
+	r.AddAttrs(
+		slog.String("event", "session_end"),
+		slog.Uint64("records_written", st.Written),
+		slog.Uint64("records_dropped", st.Dropped),
+		slog.Uint64("records_failed", st.Failed),
+		slog.Uint64("bytes_written", st.Bytes),
+		slog.Uint64("write_errors", st.WriteErrors),
+		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
+	)
+	h := &Handler{s: s, level: s.opts.Level}
+	line := h.encode(nil, r, s.session)
+	if err := s.appendToFile(s.session, line); err != nil {
+		s.writeErrors.Add(1)
+		s.lastErr.set(err)
+		return err
+	}
+	return nil
+}
+
+// libraryVersion is this module's version as the host program was built
+// with it, or "(devel)".
+func libraryVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if bi.Main.Path == modulePath {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == modulePath {
+			return d.Version
+		}
+	}
+	return "(devel)"
+}
+
+// mainVersion is the host program's module version, or "(devel)".
+func mainVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,69 @@
+package handler
+
+import "sync"
+
+// Stats counts what a Handler did with the records it was given. The
+// counters only grow; Written+Dropped+Failed is every record handled with a
+// category, once Flush or Close has returned.
+type Stats struct {
+	Written uint64 // lines written to the files
+	Dropped uint64 // records dropped because the queue was full or the handler closed
+	Failed  uint64 // lines lost because a write failed (disk full, say)
+	Bytes   uint64 // bytes written
+
+	WriteErrors uint64 // failed writes
+	LastError   error  // the most recent write error, or nil
+
+	// Categories holds the counts per category file, by sanitized name.
+	Categories map[string]CategoryStats
+}
+
+// CategoryStats counts one category file's records.
+type CategoryStats struct {
+	Written, Dropped, Failed, Bytes uint64
+}
+
+// Stats returns the counts so far.
+func (h *Handler) Stats() Stats {
+	return h.s.stats()
+}
+
+func (s *sink) stats() Stats {
+	st := Stats{
+		WriteErrors: s.writeErrors.Load(),
+		LastError:   s.lastErr.get(),
+		Categories:  make(map[string]CategoryStats),
+	}
+	for _, c := range s.reg.all() {
+		cs := CategoryStats{
+			Written: c.written.Load(),
+			Dropped: c.dropped.Load(),
+			Failed:  c.failed.Load(),
+			Bytes:   c.bytes.Load(),
+		}
+		st.Categories[c.name] = cs
+		st.Written += cs.Written
+		st.Dropped += cs.Dropped
+		st.Failed += cs.Failed
+		st.Bytes += cs.Bytes
+	}
+	return st
+}
+
+// lastError holds the most recent error, safe for concurrent use.
+type lastError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (l *lastError) set(err error) {
+	l.mu.Lock()
+	l.err = err
+	l.mu.Unlock()
+}
+
+func (l *lastError) get() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
