@@ -213,7 +213,7 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 		}
 	}
 	bp := bufPool.Get().(*[]byte)
-	line := h.encode((*bp)[:0], r, cat)
+	line := h.encode((*bp)[:0], r, cat, h.s.opts.MaxLineBytes)
 	err := h.s.enqueue(cat, line)
 	if cap(line) <= maxPooled {
 		*bp = line
@@ -223,8 +223,10 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 }
 
 // encode appends r as one line in the format of the package doc.
-func (h *Handler) encode(buf []byte, r slog.Record, cat *category) []byte {
-	e := encoder{buf: buf, limit: h.s.opts.MaxLineBytes}
+//
+// The line is at most limit bytes long.
+func (h *Handler) encode(buf []byte, r slog.Record, cat *category, limit int) []byte {
+	e := encoder{buf: buf, limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
 	if !t.IsZero() {

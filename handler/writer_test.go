@@ -1,0 +1,160 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConcurrentWritersLoseNothing is the race test: 8 goroutines x 10,000
+// records, then Close, give exactly 80,000 valid lines, each goroutine's in
+// order.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	const goroutines, perG = 8, 10_000
+	dir := t.TempDir()
+	// A small queue makes the writer swap often while callers append.
+	h, err := New(Options{Dir: dir, QueueBytes: 64 << 10, BlockWhenFull: true})
+	require.NoError(t, err)
+	l := slog.New(h).With("category", "requests")
+
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range perG {
+				l.Debug("request", "g", g, "i", i)
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, h.Close())
+
+	lines := readLines(t, h.Path("requests"))
+	require.Len(t, lines, goroutines*perG)
+	next := make([]int, goroutines)
+	for _, m := range lines {
+		g := int(num(t, m["g"]))
+		require.Equal(t, next[g], int(num(t, m["i"])), "goroutine %d out of order", g)
+		next[g]++
+	}
+	st := h.Stats()
+	assert.Equal(t, uint64(goroutines*perG), st.Categories["requests"].Written)
+	assert.Zero(t, st.Dropped)
+	assert.Zero(t, st.Failed)
+}
+
+// pauseWriter keeps the writer from draining until Flush: no wake-ups and
+// no ticks, so the queue fills deterministically.
+func pauseWriter(h *Handler) {
+	h.s.mu.Lock()
+	h.s.woken = true
+	h.s.mu.Unlock()
+}
+
+func TestFullQueueDropsNewestAndCountsExactly(t *testing.T) {
+	h := newTestHandler(t, Options{QueueBytes: 4096, FlushInterval: time.Hour})
+	l := slog.New(h).With("category", "c")
+	pauseWriter(h)
+
+	lineLen := func() int {
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
+		rec.AddAttrs(slog.Int("i", 100))
+		return len(h.WithAttrs([]slog.Attr{slog.String("category", "c")}).(*Handler).encode(nil, rec, h.s.reg.lookup("c"), 4096))
+	}()
+	fits := 4096 / lineLen
+	const n = 200
+	for i := range n {
+		l.Info("m", "i", 100+i%100)
+	}
+	st := h.Stats()
+	assert.Equal(t, uint64(n-fits), st.Categories["c"].Dropped)
+
+	require.NoError(t, h.Flush())
+	lines := readLines(t, h.Path("c"))
+	require.Len(t, lines, fits)
+	for i, m := range lines {
+		assert.Equal(t, float64(100+i%100), num(t, m["i"]), "the oldest records are kept")
+	}
+	st = h.Stats()
+	assert.Equal(t, uint64(fits), st.Categories["c"].Written)
+	assert.Equal(t, uint64(n), st.Categories["c"].Written+st.Categories["c"].Dropped)
+}
+
+func TestBlockWhenFullWaitsInsteadOfDropping(t *testing.T) {
+	h := newTestHandler(t, Options{QueueBytes: 1024, MaxLineBytes: 512, BlockWhenFull: true})
+	l := slog.New(h).With("category", "c")
+	for i := range 5000 {
+		l.Info("m", "i", i)
+	}
+	require.NoError(t, h.Flush())
+	assert.Len(t, readLines(t, h.Path("c")), 5000)
+	assert.Zero(t, h.Stats().Dropped)
+}
+
+func TestFlushIntervalWritesWithoutFlush(t *testing.T) {
+	h := newTestHandler(t, Options{FlushInterval: 10 * time.Millisecond, DefaultCategory: "c"})
+	slog.New(h).Info("m")
+	// No Flush: the periodic write must get there on its own.
+	require.Eventually(t, func() bool { return h.Stats().Categories["c"].Written == 1 }, 5*time.Second, time.Millisecond)
+	assert.Len(t, readLines(t, h.Path("c")), 1)
+}
+
+func TestCloseWritesEverythingAndIsIdempotent(t *testing.T) {
+	h, err := New(Options{Dir: t.TempDir(), FlushInterval: time.Hour, DefaultCategory: "c"})
+	require.NoError(t, err)
+	pauseWriter(h)
+	l := slog.New(h)
+	for i := range 1000 {
+		l.Info("m", "i", i)
+	}
+	require.NoError(t, h.Close())
+	require.NoError(t, h.Close())
+	require.NoError(t, h.Flush(), "Flush after Close has nothing to do")
+	assert.Len(t, readLines(t, h.Path("c")), 1000)
+
+	err = h.Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelInfo, "late", 0))
+	assert.ErrorIs(t, err, ErrClosed)
+	assert.Equal(t, uint64(1), h.Stats().Categories["c"].Dropped)
+}
+
+func TestConcurrentCloseAndLogging(t *testing.T) {
+	h, err := New(Options{Dir: t.TempDir(), DefaultCategory: "c"})
+	require.NoError(t, err)
+	l := slog.New(h)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				l.Info("m", "i", i)
+			}
+		})
+	}
+	wg.Go(func() { h.Close() })
+	wg.Go(func() { h.Flush() })
+	wg.Wait()
+	require.NoError(t, h.Close())
+	st := h.Stats()
+	assert.Equal(t, uint64(8000), st.Written-1+st.Dropped, "every record is written or counted as dropped") // -1: session_start
+	assert.Len(t, readLines(t, h.Path("c")), int(st.Categories["c"].Written))
+}
+
+func TestOverflowCategory(t *testing.T) {
+	h := newTestHandler(t, Options{MaxCategories: 3})
+	l := slog.New(h)
+	for i := range 10 {
+		l.Info("m", "category", fmt.Sprintf("cat%d", i))
+	}
+	require.NoError(t, h.Flush())
+	// session + cat0 + cat1 fill the limit; the rest share the overflow file.
+	assert.Len(t, readLines(t, h.Path("cat0")), 1)
+	assert.Len(t, readLines(t, h.Path("cat1")), 1)
+	over := readLines(t, h.Path(OverflowCategory))
+	require.Len(t, over, 8)
+	assert.Equal(t, "cat2", over[0]["category"], "lines keep their own category")
+	assert.NoFileExists(t, h.Path("cat2"))
+}
