@@ -113,4 +113,3 @@ func num(t testing.TB, v any) float64 {
 	require.NoError(t, err)
 	return f
 }
-
