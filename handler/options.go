@@ -74,8 +74,10 @@ type Options struct {
 	// Default: the main module's version from its build information.
 	Version string
 
-	// SessionAttrs are added to the session_start line, in a group named
-	// "config" (the slogdebug facade puts the effective configuration here).
+	// SessionAttrs are added to the session_start line in a group named
+	// "config", beside the group "options" that holds these Options with
+	// their defaults applied (the slogdebug facade puts its console
+	// settings here).
 	SessionAttrs []slog.Attr
 
 	// now is the clock; tests set it.

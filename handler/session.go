@@ -63,6 +63,18 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	if attrs[3].Value.String() == "" {
 		attrs[3] = slog.String("version", mainVersion())
 	}
+	o := s.opts
+	attrs = append(attrs, slog.Group("options",
+		slog.String("level", o.Level.Level().String()),
+		slog.String("default_category", o.DefaultCategory),
+		slog.Int("queue_bytes", o.QueueBytes),
+		slog.Bool("block_when_full", o.BlockWhenFull),
+		slog.Duration("flush_interval", o.FlushInterval),
+		slog.Int("max_line_bytes", o.MaxLineBytes),
+		slog.Int("max_categories", o.MaxCategories),
+		slog.String("file_mode", o.FileMode.String()),
+		slog.String("dir_mode", o.DirMode.String()),
+	))
 	if len(s.opts.SessionAttrs) > 0 {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
 	}

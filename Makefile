@@ -1,0 +1,36 @@
+# debugmode: make demo runs the main job, make test the tests.
+GO       ?= go
+PKGS     := ./...
+BENCHTIME ?= 1s
+COUNT    ?= 6
+FUZZTIME ?= 30s
+BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
+
+.PHONY: demo test lint bench fuzz fuzz-short benchstat-tool
+
+demo:
+	$(GO) run ./cmd/demo
+
+test: lint fuzz-short
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# A short run of every fuzz target, so make test exercises them past the seeds.
+fuzz-short:
+	$(MAKE) fuzz FUZZTIME=3s
+
+fuzz:
+	$(GO) test ./handler -run '^$$' -fuzz '^FuzzSanitizeCategory$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
+
+benchstat-tool:
+	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest
+
+# Benchmarks, side by side with their baselines in one run, summarised by benchstat.
+bench: benchstat-tool
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./handler ./slogdebug | tee bench/latest.txt
+	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt

@@ -1,0 +1,212 @@
+package slogdebug
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/proxydebug/debugmode/handler"
+)
+
+// Environment variables read by ConfigFromEnv.
+const (
+	EnvDebugMode       = "DEBUG_MODE"             // true/false, 1/0, yes/no, on/off
+	EnvLogDir          = "DEBUG_LOG_DIR"          // directory of the session files
+	EnvSessionID       = "DEBUG_SESSION_ID"       // overrides the UTC start-time session ID
+	EnvQueueBytes      = "DEBUG_QUEUE_BYTES"      // bytes, or with a KiB/MiB/GiB suffix
+	EnvFlushInterval   = "DEBUG_FLUSH_INTERVAL"   // Go duration: 200ms, 1s
+	EnvMaxLineBytes    = "DEBUG_MAX_LINE_BYTES"   // bytes, or with a KiB/MiB suffix
+	EnvBlockWhenFull   = "DEBUG_BLOCK_WHEN_FULL"  // true: wait for room instead of dropping
+	EnvMaxCategories   = "DEBUG_MAX_CATEGORIES"   // files a session opens at most
+	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY" // category of records that carry none
+	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"    // debug, info, warn, error (or info+2, ...)
+	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
+)
+
+// Config configures a Logger. The zero value is a logger with debug mode
+// off and a tint console at Info; ConfigFromEnv reads it from the
+// environment. Zero numeric fields take the handler package's defaults.
+type Config struct {
+	// Enabled turns debug mode on: the category files and the writer.
+	Enabled bool
+	// Dir is the directory of the session files. Default "./debug_logs".
+	Dir string
+	// SessionID overrides the session ID (default: UTC start time).
+	SessionID string
+	// QueueBytes bounds the lines waiting for the writer.
+	QueueBytes int
+	// FlushInterval bounds how long a line waits before it is written.
+	FlushInterval time.Duration
+	// MaxLineBytes caps one line; longer records are cut and marked.
+	MaxLineBytes int
+	// BlockWhenFull makes callers wait for room instead of dropping.
+	BlockWhenFull bool
+	// MaxCategories caps the category files of a session.
+	MaxCategories int
+	// DefaultCategory receives records without a category ("" = none).
+	DefaultCategory string
+
+	// ConsoleLevel is the minimum level on the console. Default Info.
+	ConsoleLevel slog.Level
+	// NoColor turns colour off on the console (it is also off when the
+	// console is not a terminal).
+	NoColor bool
+	// Console, when set, replaces the tint console handler: a service that
+	// already logs JSON to stdout keeps its handler. ConsoleLevel and
+	// NoColor do not apply to it.
+	Console slog.Handler
+
+	// Version is the host program's version, written in session_start.
+	Version string
+}
+
+// DefaultDir is the directory used when Config.Dir is empty.
+const DefaultDir = handler.DefaultDir
+
+// ConfigFromEnv reads a Config from the environment variables above. Unset
+// or empty variables keep their defaults; a bad value is an error that
+// names the variable, the value and what is accepted. All bad variables are
+// reported at once.
+func ConfigFromEnv() (Config, error) {
+	return configFromLookup(os.LookupEnv)
+}
+
+func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
+	cfg := Config{Dir: DefaultDir}
+	var errs []error
+	get := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		v = strings.TrimSpace(v)
+		return v, ok && v != ""
+	}
+	boolVar := func(name string, dst *bool) {
+		if v, ok := get(name); ok {
+			b, err := parseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want true/false (also 1/0, yes/no, on/off)", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	sizeVar := func(name string, dst *int) {
+		if v, ok := get(name); ok {
+			n, err := parseSize(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)", name, v))
+				return
+			}
+			*dst = n
+		}
+	}
+	boolVar(EnvDebugMode, &cfg.Enabled)
+	if v, ok := get(EnvLogDir); ok {
+		cfg.Dir = v
+	}
+	if v, ok := get(EnvSessionID); ok {
+		cfg.SessionID = v
+	}
+	sizeVar(EnvQueueBytes, &cfg.QueueBytes)
+	if v, ok := get(EnvFlushInterval); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 200ms or 1s", EnvFlushInterval, v))
+		} else {
+			cfg.FlushInterval = d
+		}
+	}
+	sizeVar(EnvMaxLineBytes, &cfg.MaxLineBytes)
+	boolVar(EnvBlockWhenFull, &cfg.BlockWhenFull)
+	if v, ok := get(EnvMaxCategories); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least 1", EnvMaxCategories, v))
+		} else {
+			cfg.MaxCategories = n
+		}
+	}
+	if v, ok := get(EnvDefaultCategory); ok {
+		cfg.DefaultCategory = v
+	}
+	if v, ok := get(EnvConsoleLevel); ok {
+		if err := cfg.ConsoleLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error (optionally +N/-N)", EnvConsoleLevel, v))
+		}
+	}
+	if _, ok := get(EnvNoColor); ok {
+		cfg.NoColor = true
+	}
+	if err := errors.Join(errs...); err != nil {
+		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "t", "true", "y", "yes", "on":
+		return true, nil
+	case "0", "f", "false", "n", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("not a boolean")
+}
+
+// parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
+// binary too).
+func parseSize(s string) (int, error) {
+	num := strings.TrimRight(s, "KMGiBkmgib ")
+	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
+	mult := 1
+	switch unit {
+	case "", "b":
+	case "k", "kib", "kb":
+		mult = 1 << 10
+	case "m", "mib", "mb":
+		mult = 1 << 20
+	case "g", "gib", "gb":
+		mult = 1 << 30
+	default:
+		return 0, errors.New("unknown unit")
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, errors.New("not a positive size")
+	}
+	return n * mult, nil
+}
+
+// handlerOptions maps the config onto the category handler's options.
+func (c Config) handlerOptions() handler.Options {
+	return handler.Options{
+		Dir:             c.Dir,
+		SessionID:       c.SessionID,
+		Level:           slog.LevelDebug,
+		DefaultCategory: c.DefaultCategory,
+		QueueBytes:      c.QueueBytes,
+		BlockWhenFull:   c.BlockWhenFull,
+		FlushInterval:   c.FlushInterval,
+		MaxLineBytes:    c.MaxLineBytes,
+		MaxCategories:   c.MaxCategories,
+		Version:         c.Version,
+	}
+}
+
+// sessionAttrs is the facade's part of the configuration written in
+// session_start; the handler adds its own effective options.
+func sessionAttrs(c Config) []slog.Attr {
+	console := "tint"
+	if c.Console != nil {
+		console = fmt.Sprintf("%T", c.Console)
+	}
+	return []slog.Attr{
+		slog.Bool("enabled", c.Enabled),
+		slog.String("console", console),
+		slog.String("console_level", c.ConsoleLevel.String()),
+		slog.Bool("no_color", c.NoColor),
+	}
+}

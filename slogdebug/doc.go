@@ -1,0 +1,29 @@
+// Package slogdebug is the debug mode facade: it builds, from a Config read
+// from the environment, a slog handler that fans records out to a pretty
+// console (github.com/lmittmann/tint, or a handler of your own) and, with
+// debug mode on, to per-category JSONL files (package handler).
+//
+// A proxy adopts it with one call at start-up:
+//
+//	cfg, err := slogdebug.ConfigFromEnv() // DEBUG_MODE, DEBUG_LOG_DIR, ...
+//	if err != nil {
+//		log.Fatal(err) // e.g. DEBUG_MODE="maybe": want true/false
+//	}
+//	logger, err := slogdebug.Init(cfg) // also slog.SetDefault
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	defer logger.Close()
+//
+// after which the program's slog calls keep their console output, and
+//
+//	slog.With("category", "provisioning").Debug("provision", "operation", "provision_success")
+//	logger.LogProvisioning(ctx, "provision_success", d, true, nil, 0)
+//
+// both land in <session>_provisioning.jsonl. Debug-mode records are logged
+// at Debug, below the console's Info, so the console stays readable; stress
+// events log at Warn and Error and show on both.
+//
+// With debug mode off no file is opened, no goroutine runs, and a typed
+// helper costs one Enabled check.
+package slogdebug
