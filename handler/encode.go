@@ -2,14 +2,17 @@ package handler
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // truncReserve is what a line keeps free, once it is being cut, for the
@@ -21,6 +24,7 @@ const truncReserve = 32
 // at an attribute boundary (or inside a string) and marked truncated.
 type encoder struct {
 	buf       []byte
+	start     int  // where the line starts in buf
 	limit     int  // maximum line length in bytes, newline included
 	depth     int  // open JSON objects below the top level
 	comma     bool // the next member needs a separating comma
@@ -36,7 +40,7 @@ func (e *encoder) sep() {
 
 // room reports how many more bytes the line may take before the reserve.
 func (e *encoder) room() int {
-	return e.limit - truncReserve - e.depth - len(e.buf)
+	return e.limit - truncReserve - e.depth - (len(e.buf) - e.start)
 }
 
 // appendAttr writes a as a `"k":v` member of the current object, stopping
@@ -45,58 +49,38 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	if e.truncated {
 		return false
 	}
-	a.Value = a.Value.Resolve()
-	// Skip empty attrs (slog's rule) and empty groups.
-	if a.Equal(slog.Attr{}) {
+	kind := a.Value.Kind()
+	if kind == slog.KindLogValuer {
+		a.Value = a.Value.Resolve()
+		kind = a.Value.Kind()
+	}
+	if kind == slog.KindGroup {
+		return e.appendGroup(a.Key, a.Value.Group())
+	}
+	// Skip empty attrs (slog's rule: key and value both zero).
+	if a.Key == "" && kind == slog.KindAny && a.Value.Any() == nil {
 		return false
 	}
-	if a.Value.Kind() == slog.KindGroup {
-		attrs := a.Value.Group()
-		if len(attrs) == 0 {
-			return false
-		}
-		if a.Key == "" {
-			// An unnamed group's attrs are inlined.
-			wrote := false
-			for _, ga := range attrs {
-				if e.appendAttr(ga) {
-					wrote = true
-				}
-			}
-			return wrote
-		}
-		mark, comma := len(e.buf), e.comma
-		e.sep()
-		e.buf = appendString(e.buf, a.Key)
-		e.buf = append(e.buf, ':', '{')
-		e.depth++
-		e.comma = false
-		inner := len(e.buf)
-		for _, ga := range attrs {
-			e.appendAttr(ga)
-		}
-		e.depth--
-		if len(e.buf) == inner {
-			// Every member was empty (or cut before it started).
-			e.buf, e.comma = e.buf[:mark], comma
-			return false
-		}
-		e.buf = append(e.buf, '}')
-		e.comma = true
-		return true
-	}
-
 	mark, comma := len(e.buf), e.comma
-	e.sep()
-	if a.Value.Kind() == slog.KindDuration {
+	if comma {
+		e.buf = append(e.buf, ',')
+	}
+	if kind == slog.KindDuration {
 		e.buf = appendDurationKey(e.buf, a.Key)
 	} else {
 		e.buf = appendString(e.buf, a.Key)
 	}
 	e.buf = append(e.buf, ':')
-	if str, ok := cuttable(a.Value); ok {
-		e.appendCuttable(str)
-	} else {
+	switch kind {
+	case slog.KindString:
+		e.appendCuttable(a.Value.String())
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			e.appendCuttable(errorString(err))
+		} else {
+			e.buf = appendAny(e.buf, a.Value.Any())
+		}
+	default:
 		e.appendValue(a.Value)
 	}
 	if e.room() >= 0 {
@@ -107,6 +91,42 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	e.buf, e.comma = e.buf[:mark], comma
 	e.truncated = true
 	return false
+}
+
+// appendGroup writes a group as a nested object, or its members inline
+// when it has no name; an empty group is not written.
+func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
+	if len(attrs) == 0 {
+		return false
+	}
+	if key == "" {
+		wrote := false
+		for _, ga := range attrs {
+			if e.appendAttr(ga) {
+				wrote = true
+			}
+		}
+		return wrote
+	}
+	mark, comma := len(e.buf), e.comma
+	e.sep()
+	e.buf = appendString(e.buf, key)
+	e.buf = append(e.buf, ':', '{')
+	e.depth++
+	e.comma = false
+	inner := len(e.buf)
+	for _, ga := range attrs {
+		e.appendAttr(ga)
+	}
+	e.depth--
+	if len(e.buf) == inner {
+		// Every member was empty (or cut before it started).
+		e.buf, e.comma = e.buf[:mark], comma
+		return false
+	}
+	e.buf = append(e.buf, '}')
+	e.comma = true
+	return true
 }
 
 // appendCuttable writes s as a JSON string, cut to the room left (and the
@@ -122,19 +142,6 @@ func (e *encoder) appendCuttable(s string) {
 	}
 	e.buf, _ = appendStringLimited(e.buf, s, max(e.room(), 2))
 	e.truncated = true
-}
-
-// cuttable returns the string a value is written as, when it is a string.
-func cuttable(v slog.Value) (string, bool) {
-	switch v.Kind() {
-	case slog.KindString:
-		return v.String(), true
-	case slog.KindAny:
-		if err, ok := v.Any().(error); ok {
-			return errorString(err), true
-		}
-	}
-	return "", false
 }
 
 // appendValue writes a resolved, non-group value.
@@ -229,37 +236,51 @@ func appendDurationKey(buf []byte, key string) []byte {
 // appendMillis writes d as a JSON number of milliseconds, exact to the
 // nanosecond, with at least one decimal ("210.0", "1.234567").
 func appendMillis(buf []byte, d time.Duration) []byte {
-	return appendFixed(buf, int64(d), 1e6, 6, 1)
+	u := uint64(d)
+	if d < 0 {
+		buf = append(buf, '-')
+		u = -u // two's complement: right for math.MinInt64 too
+	}
+	buf = strconv.AppendUint(buf, u/1e6, 10)
+	frac := u % 1e6
+	var digits [6]byte
+	put6(&digits, frac)
+	n := 6
+	for n > 1 && digits[n-1] == '0' {
+		n--
+	}
+	buf = append(buf, '.')
+	return append(buf, digits[:n]...)
 }
 
 // appendSeconds writes d as a JSON number of seconds with exactly six
 // decimals (microseconds): "12.345678".
 func appendSeconds(buf []byte, d time.Duration) []byte {
-	return appendFixed(buf, int64(d)/1e3, 1e6, 6, 6)
+	u := uint64(d)
+	if d < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	buf = strconv.AppendUint(buf, u/1e9, 10)
+	var digits [6]byte
+	put6(&digits, u%1e9/1e3)
+	buf = append(buf, '.')
+	return append(buf, digits[:]...)
 }
 
-// appendFixed writes v/unit as a decimal with fracDigits digits of fraction,
-// trailing zeros trimmed down to minDigits. unit must be 10^fracDigits.
-func appendFixed(buf []byte, v, unit int64, fracDigits, minDigits int) []byte {
-	u := uint64(v)
-	if v < 0 {
-		buf = append(buf, '-')
-		u = uint64(-(v + 1)) + 1 // safe for math.MinInt64
-	}
-	buf = strconv.AppendUint(buf, u/uint64(unit), 10)
-	frac := u % uint64(unit)
-	buf = append(buf, '.')
-	var digits [20]byte
-	for i := fracDigits - 1; i >= 0; i-- {
-		digits[i] = byte('0' + frac%10)
-		frac /= 10
-	}
-	n := fracDigits
-	for n > minDigits && digits[n-1] == '0' {
-		n--
-	}
-	return append(buf, digits[:n]...)
+// put6 writes v < 1e6 as six digits.
+func put6(d *[6]byte, v uint64) {
+	copy(d[4:], pairs[2*(v%100):])
+	v /= 100
+	copy(d[2:], pairs[2*(v%100):2*(v%100)+2])
+	v /= 100
+	copy(d[0:], pairs[2*v:2*v+2])
 }
+
+// pairs holds "00" to "99".
+const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889" +
+	"90919293949596979899"
 
 // appendFloat writes f as encoding/json does, and NaN and ±Inf, which JSON
 // cannot hold, as the strings "NaN", "+Inf" and "-Inf".
@@ -288,6 +309,41 @@ func appendFloat(buf []byte, f float64) []byte {
 	return buf
 }
 
+// timestampCache holds the text of the last second a timestamp was written
+// for: "2026-11-26T10:08:45". Most records share their second with the
+// previous one, so this saves the calendar arithmetic.
+type timestampCache struct {
+	sec  int64
+	text [19]byte
+}
+
+// appendTimestampCached is appendTimestamp using and updating the cache.
+func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timestampCache]) []byte {
+	sec := t.Unix()
+	c := cache.Load()
+	if c == nil || c.sec != sec {
+		var tmp [30]byte
+		out := appendTimestamp(tmp[:0], t)
+		if len(out) != len(tmp) { // a year outside 0-9999
+			return append(buf, out...)
+		}
+		c = &timestampCache{sec: sec}
+		copy(c.text[:], out)
+		cache.Store(c)
+	}
+	buf = append(buf, c.text[:]...)
+	ns := t.Nanosecond()
+	var b [11]byte
+	b[0] = '.'
+	b[1] = byte('0' + ns/1e8)
+	var frac [6]byte
+	put6(&frac, uint64(ns/100%1e6))
+	copy(b[2:], frac[:])
+	copy(b[8:], pairs[2*(ns%100):2*(ns%100)+2])
+	b[10] = 'Z'
+	return append(buf, b[:]...)
+}
+
 // appendTimestamp writes t in UTC with a fixed nine-digit fraction and a Z,
 // so that the strings sort in time order: 2026-11-26T10:08:45.123456789Z.
 func appendTimestamp(buf []byte, t time.Time) []byte {
@@ -297,30 +353,28 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 		return t.AppendFormat(buf, "2006-01-02T15:04:05.000000000Z07:00")
 	}
 	hour, minute, sec := t.Clock()
-	buf = appendDigits(buf, year, 4)
-	buf = append(buf, '-')
-	buf = appendDigits(buf, int(month), 2)
-	buf = append(buf, '-')
-	buf = appendDigits(buf, day, 2)
-	buf = append(buf, 'T')
-	buf = appendDigits(buf, hour, 2)
-	buf = append(buf, ':')
-	buf = appendDigits(buf, minute, 2)
-	buf = append(buf, ':')
-	buf = appendDigits(buf, sec, 2)
-	buf = append(buf, '.')
-	buf = appendDigits(buf, t.Nanosecond(), 9)
-	return append(buf, 'Z')
-}
-
-// appendDigits writes a non-negative v zero-padded to width digits.
-func appendDigits(buf []byte, v, width int) []byte {
-	var d [9]byte
-	for i := width - 1; i >= 0; i-- {
-		d[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return append(buf, d[:width]...)
+	ns := t.Nanosecond()
+	var b [30]byte
+	copy(b[0:], pairs[2*(year/100):2*(year/100)+2])
+	copy(b[2:], pairs[2*(year%100):2*(year%100)+2])
+	b[4] = '-'
+	copy(b[5:], pairs[2*int(month):2*int(month)+2])
+	b[7] = '-'
+	copy(b[8:], pairs[2*day:2*day+2])
+	b[10] = 'T'
+	copy(b[11:], pairs[2*hour:2*hour+2])
+	b[13] = ':'
+	copy(b[14:], pairs[2*minute:2*minute+2])
+	b[16] = ':'
+	copy(b[17:], pairs[2*sec:2*sec+2])
+	b[19] = '.'
+	b[20] = byte('0' + ns/1e8)
+	var frac [6]byte
+	put6(&frac, uint64(ns/100%1e6))
+	copy(b[21:], frac[:])
+	copy(b[27:], pairs[2*(ns%100):2*(ns%100)+2])
+	b[29] = 'Z'
+	return append(buf, b[:]...)
 }
 
 // appendString writes s as a quoted JSON string. Control characters are
@@ -328,16 +382,34 @@ func appendDigits(buf []byte, v, width int) []byte {
 // value can never break a line.
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
+	if plainPrefix(s) == len(s) {
+		buf = append(buf, s...)
+	} else {
+		buf, _ = appendEscaped(buf, s, math.MaxInt)
+	}
+	return append(buf, '"')
+}
+
+// plainPrefix returns the length of the longest prefix of s made of ASCII
+// that needs no escaping, eight bytes at a time.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		quote := w ^ (ones * '"')
+		backslash := w ^ (ones * '\\')
+		// A byte below 0x20, a zero byte in quote or backslash (the byte
+		// was '"' or '\\'), or a high bit (non-ASCII) needs a look.
+		if ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|w)&highs != 0 {
+			break
+		}
+	}
 	for i < len(s) && s[i] < utf8.RuneSelf && safe[s[i]] {
 		i++
 	}
-	if i == len(s) {
-		buf = append(buf, s...)
-		return append(buf, '"')
-	}
-	buf, _ = appendEscaped(buf, s, math.MaxInt)
-	return append(buf, '"')
+	return i
 }
 
 // appendStringLimited writes s as a quoted JSON string taking at most max
@@ -409,7 +481,7 @@ const hex = "0123456789abcdef"
 // safe holds true for the ASCII bytes that need no escaping in a JSON string.
 var safe = func() (t [utf8.RuneSelf]bool) {
 	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != 0x7f
+		t[b] = b != '"' && b != '\\'
 	}
 	return t
 }()

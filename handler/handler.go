@@ -67,6 +67,8 @@ func New(opts Options) (*Handler, error) {
 		done:      make(chan struct{}),
 	}
 	s.space.L = &s.mu
+	s.pending = make([]entry, 0, s.wakeBytes/entrySize+1)
+	s.spare = make([]entry, 0, cap(s.pending))
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
@@ -126,7 +128,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = rest
 	}
-	e := encoder{buf: slices.Clip(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	e := encoder{buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
 	for _, g := range h.groups[h.nOpen:] {
 		e.sep()
 		e.buf = appendString(e.buf, g)
@@ -191,18 +193,39 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // maxPooled is the largest buffer returned to the pool.
 const maxPooled = 16 << 10
 
-// Handle encodes r and queues it for its category's file. It never blocks
-// unless Options.BlockWhenFull is set. A record dropped because the queue is
-// full is counted in Stats, not returned as an error.
+func getBuffer() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooled {
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+// Handle queues r for its category's file. It never blocks unless
+// Options.BlockWhenFull is set. A record dropped because the queue is full
+// is counted in Stats, not returned as an error.
+//
+// A record whose values cannot change after the call (strings, numbers,
+// bools, durations, times, and groups of those) is queued as it is and
+// encoded by the writer; any other record (an error, a LogValuer, an
+// arbitrary Go value) is resolved and encoded here, in the caller's
+// goroutine, before Handle returns.
 func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 	cat := h.cat
+	size := entrySize + len(r.Message)
+	stable := !r.Time.IsZero()
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {
 				if c := h.s.categoryOf(a.Value); c != nil {
 					cat = c
 				}
+				return true
 			}
+			n, ok := stableSize(a)
+			size += n
+			stable = stable && ok
 			return true
 		})
 	}
@@ -212,26 +235,49 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 			return nil
 		}
 	}
-	bp := bufPool.Get().(*[]byte)
-	line := h.encode((*bp)[:0], r, cat, h.s.opts.MaxLineBytes)
-	err := h.s.enqueue(cat, line)
-	if cap(line) <= maxPooled {
-		*bp = line
-		bufPool.Put(bp)
+	if stable && size <= h.s.opts.MaxLineBytes {
+		return h.s.enqueue(cat, h, &r, nil, size)
 	}
-	return err
+	bp := getBuffer()
+	*bp = h.encode((*bp)[:0], r, cat, h.s.opts.MaxLineBytes)
+	return h.s.enqueue(cat, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+}
+
+// stableSize reports whether a's value cannot change after the log call,
+// so that it may be encoded later, and roughly how many bytes it takes.
+func stableSize(a slog.Attr) (int, bool) {
+	n := len(a.Key) + 4
+	switch a.Value.Kind() {
+	case slog.KindString:
+		return n + len(a.Value.String()), true
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration:
+		return n + 20, true
+	case slog.KindTime:
+		return n + 32, true
+	case slog.KindGroup:
+		ok := true
+		for _, ga := range a.Value.Group() {
+			m, gok := stableSize(ga)
+			n += m
+			ok = ok && gok
+		}
+		return n, ok
+	case slog.KindAny:
+		return n + 4, a.Value.Any() == nil
+	}
+	return n, false
 }
 
 // encode appends r as one line in the format of the package doc.
 //
 // The line is at most limit bytes long.
 func (h *Handler) encode(buf []byte, r slog.Record, cat *category, limit int) []byte {
-	e := encoder{buf: buf, limit: limit}
+	e := encoder{buf: buf, start: len(buf), limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
 	if !t.IsZero() {
 		e.buf = append(e.buf, `,"timestamp":"`...)
-		e.buf = appendTimestamp(e.buf, t)
+		e.buf = appendTimestampCached(e.buf, t, &h.s.tsCache)
 		e.buf = append(e.buf, '"')
 	} else {
 		t = h.s.opts.now()
@@ -246,7 +292,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, limit int) []
 	e.comma = true
 
 	if len(h.pre) > 0 && !e.truncated {
-		if len(e.buf)+len(h.pre) > e.limit-truncReserve-h.nOpen {
+		if len(h.pre) > e.room()-h.nOpen {
 			e.truncated = true
 		} else {
 			e.buf = append(e.buf, h.pre...)

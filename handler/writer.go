@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"log/slog"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,23 +10,23 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // ErrClosed is returned by Handle after Close; the record is counted as
 // dropped.
 var ErrClosed = errors.New("handler: closed")
 
-// shrinkAbove is the capacity above which a mostly idle category buffer is
-// let go after a write, so that one burst does not pin memory for good.
-const shrinkAbove = 1 << 20
+// maxBatch is the size at which the writer writes a category's batch
+// without waiting for the end of the round, bounding its buffers.
+const maxBatch = 1 << 20
 
 // sink is what every Handler derived from one New shares: the category
 // registry, the bounded queue and the writer goroutine.
 //
-// The queue is a pair of byte buffers per category. Callers append encoded
-// lines to a category's pending buffer under mu; the writer swaps every
-// dirty pending buffer with its own batch buffer under mu, then writes each
-// batch with one write call, outside the lock.
+// The queue is a slice of entries appended under mu and swapped out whole
+// by the writer, which encodes what is left to encode into per-category
+// batches and writes each batch with one write call, outside the lock.
 type sink struct {
 	opts      Options
 	dir       string
@@ -36,13 +37,17 @@ type sink struct {
 	session   *category
 	defCat    *category
 	wakeBytes int
+	tsCache   atomic.Pointer[timestampCache]
 
+	// The queue, written by every caller: on cache lines of its own.
+	_            [cacheLinePad]byte
 	mu           sync.Mutex
 	space        sync.Cond // signalled when the writer empties the queue
-	dirty        []*category
+	pending      []entry
 	pendingBytes int
 	woken        bool
 	closed       bool
+	_            [cacheLinePad]byte
 
 	wake     chan struct{}
 	flushReq chan chan error
@@ -53,40 +58,67 @@ type sink struct {
 	closeErr  error
 
 	// Owned by the writer goroutine.
-	spare       []*category
+	spare       []entry
+	dirty       []*category
 	writeErrors atomic.Uint64
 	lastErr     lastError
 }
 
-// enqueue appends one encoded line to cat's pending buffer, or drops it.
-func (s *sink) enqueue(cat *category, line []byte) error {
+// entry is one queued record. Either line holds the line the caller
+// encoded, or rec holds a record whose values cannot change after the call
+// (strings, numbers, bools, durations, times), which the writer encodes
+// with h's attributes and groups.
+type entry struct {
+	cat  *category
+	h    *Handler
+	rec  slog.Record
+	line *[]byte // pooled
+}
+
+// entrySize is what an entry costs the queue besides its strings.
+const entrySize = int(unsafe.Sizeof(entry{}))
+
+// enqueue appends an entry of the given size to the queue, or drops it:
+// the line the caller encoded, or else the record r (built in place, so the
+// record is copied once).
+func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, line *[]byte, size int) error {
 	dest := cat.dest
 	s.mu.Lock()
 	for {
 		if s.closed {
 			s.mu.Unlock()
 			dest.dropped.Add(1)
+			if line != nil {
+				putBuffer(line)
+			}
 			return ErrClosed
 		}
-		if s.pendingBytes+len(line) <= s.opts.QueueBytes {
+		if s.pendingBytes+size <= s.opts.QueueBytes {
 			break
 		}
 		if !s.opts.BlockWhenFull {
 			s.wakeLocked()
 			s.mu.Unlock()
 			dest.dropped.Add(1)
+			if line != nil {
+				putBuffer(line)
+			}
 			return nil
 		}
 		s.wakeLocked()
 		s.space.Wait()
 	}
-	if !dest.dirty {
-		dest.dirty = true
-		s.dirty = append(s.dirty, dest)
+	s.pending = append(s.pending, entry{})
+	ent := &s.pending[len(s.pending)-1]
+	ent.cat, ent.h, ent.line = cat, h, line
+	if line == nil {
+		if r.NumAttrs() > 5 {
+			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
+		} else {
+			ent.rec = *r
+		}
 	}
-	dest.pending = append(dest.pending, line...)
-	dest.pendingN++
-	s.pendingBytes += len(line)
+	s.pendingBytes += size
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
 	}
@@ -128,54 +160,69 @@ func (s *sink) run() {
 	}
 }
 
-// write takes everything queued and writes it to the files. It returns the
-// errors of this write, if any.
+// write takes everything queued, encodes it into per-category batches and
+// writes them to the files. It returns the errors of this write, if any.
 func (s *sink) write() error {
 	s.mu.Lock()
-	cats := s.dirty
-	s.dirty = s.spare[:0]
-	for _, c := range cats {
-		c.pending, c.batch = c.batch[:0], c.pending
-		c.batchN, c.pendingN = c.pendingN, 0
-		c.dirty = false
-	}
+	batch := s.pending
+	s.pending = s.spare[:0]
 	s.pendingBytes = 0
 	s.woken = false
 	s.space.Broadcast()
 	s.mu.Unlock()
 
 	var errs []error
-	for _, c := range cats {
+	for i := range batch {
+		ent := &batch[i]
+		c := ent.cat.dest
+		if len(c.batch) == 0 {
+			s.dirty = append(s.dirty, c)
+		}
+		if ent.line != nil {
+			c.batch = append(c.batch, *ent.line...)
+			putBuffer(ent.line)
+		} else {
+			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, s.opts.MaxLineBytes)
+		}
+		c.batchN++
+		if len(c.batch) >= maxBatch {
+			// Write big batches in pieces, so the buffers stay small.
+			if err := s.writeBatch(c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	// batch is not cleared: the next round overwrites it, and what it still
+	// references is bounded by the queue size.
+	s.spare = batch[:0]
+
+	for _, c := range s.dirty {
 		if err := s.writeBatch(c); err != nil {
 			errs = append(errs, err)
 		}
-		if cap(c.batch) > shrinkAbove && len(c.batch) < cap(c.batch)/4 {
-			c.batch = nil
-		} else {
-			c.batch = c.batch[:0]
-		}
 	}
-	clear(cats)
-	s.spare = cats
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
 	return errors.Join(errs...)
 }
 
-// writeBatch appends c's batch to its file with one write. A write that
-// fails part way is cut back, so a file never holds a partial line; the
-// batch's records are then counted as failed.
+// writeBatch appends c's batch to its file with one write and empties it.
+// A write that fails part way is cut back, so a file never holds a partial
+// line; the batch's records are then counted as failed.
 func (s *sink) writeBatch(c *category) error {
 	if len(c.batch) == 0 {
 		return nil
 	}
-	err := s.appendToFile(c, c.batch)
-	if err != nil {
-		c.failed.Add(c.batchN)
+	n, size := c.batchN, len(c.batch)
+	c.batch, c.batchN = c.batch[:0], 0
+	if err := s.appendToFile(c, c.batch[:size]); err != nil {
+		c.failed.Add(n)
 		s.writeErrors.Add(1)
 		s.lastErr.set(err)
 		return err
 	}
-	c.written.Add(c.batchN)
-	c.bytes.Add(uint64(len(c.batch)))
+	c.written.Add(n)
+	c.bytes.Add(uint64(size))
 	return nil
 }
 

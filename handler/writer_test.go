@@ -57,32 +57,40 @@ func pauseWriter(h *Handler) {
 }
 
 func TestFullQueueDropsNewestAndCountsExactly(t *testing.T) {
-	h := newTestHandler(t, Options{QueueBytes: 4096, FlushInterval: time.Hour})
+	h := newTestHandler(t, Options{QueueBytes: 16 << 10, FlushInterval: time.Hour})
 	l := slog.New(h).With("category", "c")
 	pauseWriter(h)
 
-	lineLen := func() int {
-		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "m", 0)
-		rec.AddAttrs(slog.Int("i", 100))
-		return len(h.WithAttrs([]slog.Attr{slog.String("category", "c")}).(*Handler).encode(nil, rec, h.s.reg.lookup("c"), 4096))
-	}()
-	fits := 4096 / lineLen
-	const n = 200
+	// With the writer paused, the queue takes records until it is full;
+	// from then on every new record is dropped and counted.
+	const n = 1000
+	kept := -1
 	for i := range n {
-		l.Info("m", "i", 100+i%100)
+		l.Info("m", "i", i)
+		dropped := h.Stats().Categories["c"].Dropped
+		if kept < 0 && dropped > 0 {
+			kept = i
+		}
+		if kept >= 0 {
+			require.Equal(t, uint64(i-kept+1), dropped, "record %d", i)
+		}
 	}
-	st := h.Stats()
-	assert.Equal(t, uint64(n-fits), st.Categories["c"].Dropped)
+	require.Positive(t, kept, "the queue filled up")
 
 	require.NoError(t, h.Flush())
 	lines := readLines(t, h.Path("c"))
-	require.Len(t, lines, fits)
+	require.Len(t, lines, kept)
 	for i, m := range lines {
-		assert.Equal(t, float64(100+i%100), num(t, m["i"]), "the oldest records are kept")
+		require.Equal(t, float64(i), num(t, m["i"]), "the oldest records are kept, in order")
 	}
-	st = h.Stats()
-	assert.Equal(t, uint64(fits), st.Categories["c"].Written)
-	assert.Equal(t, uint64(n), st.Categories["c"].Written+st.Categories["c"].Dropped)
+	st := h.Stats().Categories["c"]
+	assert.Equal(t, uint64(kept), st.Written)
+	assert.Equal(t, uint64(n), st.Written+st.Dropped)
+
+	// Once written, the queue takes records again.
+	l.Info("m", "i", n)
+	require.NoError(t, h.Flush())
+	assert.Len(t, readLines(t, h.Path("c")), kept+1)
 }
 
 func TestBlockWhenFullWaitsInsteadOfDropping(t *testing.T) {

@@ -47,23 +47,15 @@ const (
 	SeverityCritical = "critical" // slog.LevelError
 )
 
-// start returns the handler for category i and whether a Debug record
-// would be handled at all: the one check a helper makes with debug mode off.
-func (l *Logger) start(ctx context.Context, i categoryIndex, level slog.Level) (slog.Handler, bool) {
-	h := l.categoryHandler(i)
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return h, h.Enabled(ctx, level)
-}
-
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string) {
-	h, ok := l.start(ctx, idxRequests, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logRequest(ctx, method, path, d, status, aceID)
 	}
+}
+
+func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
 	r.AddAttrs(
 		slog.String("method", method),
@@ -72,17 +64,19 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 		slog.Int("status_code", status),
 		slog.String("ace_id", aceID),
 	)
-	handle(ctx, h, r)
+	l.emit(ctx, idxRequests, r)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
 // operation, selected_host, selected_port, container_id, duration_ms,
 // error (null on success).
 func (l *Logger) LogEngineSelection(ctx context.Context, operation, host string, port int, containerID string, d time.Duration, err error) {
-	h, ok := l.start(ctx, idxEngineSelection, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logEngineSelection(ctx, operation, host, port, containerID, d, err)
 	}
+}
+
+func (l *Logger) logEngineSelection(ctx context.Context, operation, host string, port int, containerID string, d time.Duration, err error) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
 	r.AddAttrs(
 		slog.String("operation", operation),
@@ -92,16 +86,18 @@ func (l *Logger) LogEngineSelection(ctx context.Context, operation, host string,
 		slog.Duration("duration", d),
 		slog.Any("error", err),
 	)
-	handle(ctx, h, r)
+	l.emit(ctx, idxEngineSelection, r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
 // operation, duration_ms, success, error (null on success), retry_count.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int) {
-	h, ok := l.start(ctx, idxProvisioning, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logProvisioning(ctx, operation, d, success, err, retryCount)
 	}
+}
+
+func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "provisioning", 0)
 	r.AddAttrs(
 		slog.String("operation", operation),
@@ -110,7 +106,7 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 		slog.Any("error", err),
 		slog.Int("retry_count", retryCount),
 	)
-	handle(ctx, h, r)
+	l.emit(ctx, idxProvisioning, r)
 }
 
 // OrchestratorHealth is one reading of the orchestrator's
@@ -137,10 +133,12 @@ type Capacity struct {
 // recovery_eta_seconds, vpn_connected, engine_count, stream_count and
 // capacity{total, used, available}.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth) {
-	h, ok := l.start(ctx, idxOrchestratorHealth, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logOrchestratorHealth(ctx, oh)
 	}
+}
+
+func (l *Logger) logOrchestratorHealth(ctx context.Context, oh OrchestratorHealth) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
 	r.AddAttrs(
 		slog.String("status", oh.Status),
@@ -156,16 +154,18 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealt
 			slog.Int("used", oh.Capacity.Used),
 			slog.Int("available", oh.Capacity.Available)),
 	)
-	handle(ctx, h, r)
+	l.emit(ctx, idxOrchestratorHealth, r)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
 // event_type, stream_id, engine_id, duration_ms and attrs.
 func (l *Logger) LogStreamEvent(ctx context.Context, eventType, streamID, engineID string, d time.Duration, attrs ...slog.Attr) {
-	h, ok := l.start(ctx, idxStreams, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logStreamEvent(ctx, eventType, streamID, engineID, d, attrs...)
 	}
+}
+
+func (l *Logger) logStreamEvent(ctx context.Context, eventType, streamID, engineID string, d time.Duration, attrs ...slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, eventType, 0)
 	r.AddAttrs(
 		slog.String("event_type", eventType),
@@ -174,7 +174,7 @@ func (l *Logger) LogStreamEvent(ctx context.Context, eventType, streamID, engine
 		slog.Duration("duration", d),
 	)
 	r.AddAttrs(attrs...)
-	handle(ctx, h, r)
+	l.emit(ctx, idxStreams, r)
 }
 
 // LogStressEvent records a stress event in "stress": event_type, severity,
@@ -182,8 +182,7 @@ func (l *Logger) LogStreamEvent(ctx context.Context, eventType, streamID, engine
 // "critical" and Info otherwise, so stress events show on the console too.
 func (l *Logger) LogStressEvent(ctx context.Context, eventType, severity, description string, attrs ...slog.Attr) {
 	level := SeverityLevel(severity)
-	h, ok := l.start(ctx, idxStress, level)
-	if !ok {
+	if level < l.floor {
 		return
 	}
 	r := slog.NewRecord(time.Now(), level, eventType, 0)
@@ -193,7 +192,7 @@ func (l *Logger) LogStressEvent(ctx context.Context, eventType, severity, descri
 		slog.String("description", description),
 	)
 	r.AddAttrs(attrs...)
-	handle(ctx, h, r)
+	l.emit(ctx, idxStress, r)
 }
 
 // SeverityLevel is the slog level of a stress event's severity.
@@ -211,10 +210,12 @@ func SeverityLevel(severity string) slog.Level {
 // (the error's Go type), error_message and attrs. A nil err is recorded
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
-	h, ok := l.start(ctx, idxErrors, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logError(ctx, component, operation, err, attrs...)
 	}
+}
+
+func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
 	var errType, msg string
 	if err != nil {
 		errType = fmt.Sprintf("%T", err)
@@ -228,16 +229,18 @@ func (l *Logger) LogError(ctx context.Context, component, operation string, err 
 		slog.String("error_message", msg),
 	)
 	r.AddAttrs(attrs...)
-	handle(ctx, h, r)
+	l.emit(ctx, idxErrors, r)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
 // stream_id, ace_id, reason, error, bytes_copied, duration_ms and attrs.
 func (l *Logger) LogDisconnect(ctx context.Context, streamID, aceID, reason string, err error, bytesCopied int64, d time.Duration, attrs ...slog.Attr) {
-	h, ok := l.start(ctx, idxDisconnects, slog.LevelDebug)
-	if !ok {
-		return
+	if slog.LevelDebug >= l.floor {
+		l.logDisconnect(ctx, streamID, aceID, reason, err, bytesCopied, d, attrs...)
 	}
+}
+
+func (l *Logger) logDisconnect(ctx context.Context, streamID, aceID, reason string, err error, bytesCopied int64, d time.Duration, attrs ...slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
 	r.AddAttrs(
 		slog.String("stream_id", streamID),
@@ -248,7 +251,7 @@ func (l *Logger) LogDisconnect(ctx context.Context, streamID, aceID, reason stri
 		slog.Duration("duration", d),
 	)
 	r.AddAttrs(attrs...)
-	handle(ctx, h, r)
+	l.emit(ctx, idxDisconnects, r)
 }
 
 // errorMessage is err.Error(), surviving a method that panics.

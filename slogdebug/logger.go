@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 
 	"github.com/lmittmann/tint"
@@ -24,11 +25,28 @@ type Logger struct {
 	cfg   Config
 	files *handler.Handler // nil with debug mode off
 
-	// byCategory holds the root handler with each typed helper's category
-	// bound, built once so a helper binds nothing per call. It is nil for a
-	// passive Logger (see Default), which binds on demand.
-	byCategory *[numCategories]slog.Handler
+	// floor is a level below which no handler takes a record: a typed
+	// helper below it returns at once, before building anything.
+	floor slog.Level
+
+	// bound holds, per typed helper category, each handler of the fan-out
+	// with the category bound, built once. The helpers hand their record to
+	// these directly: the same handlers the slog-multi fan-out calls, minus
+	// its per-record closure, recover and clone. It is nil for a passive
+	// Logger (see Default), which binds on demand.
+	bound *[numCategories][]boundHandler
 }
+
+// boundHandler is a fan-out child with a category bound. When its level is
+// fixed and known (tint's, the category handler's), level holds it and
+// Enabled need not be called; otherwise level is noFloor.
+type boundHandler struct {
+	slog.Handler
+	level slog.Level
+}
+
+// noFloor makes every helper ask the handlers' Enabled.
+const noFloor = slog.Level(math.MinInt)
 
 // New builds the fan-out of the design: a console handler (tint on console
 // at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
@@ -50,8 +68,14 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			NoColor:    cfg.NoColor || !isTerminal(console),
 		})
 	}
-	l := &Logger{cfg: cfg}
-	root := consoleHandler
+	l := &Logger{cfg: cfg, floor: noFloor}
+	children := []slog.Handler{consoleHandler}
+	levels := []slog.Level{noFloor}
+	if cfg.Console == nil {
+		// tint's level is fixed: helpers below it need not ask.
+		l.floor = cfg.ConsoleLevel
+		levels[0] = cfg.ConsoleLevel
+	}
 	if cfg.Enabled {
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
@@ -60,20 +84,32 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		l.files = files
-		root = slogmulti.Fanout(consoleHandler, files)
+		children = append(children, files)
+		levels = append(levels, slog.LevelDebug)
+		l.floor = min(l.floor, slog.LevelDebug)
 	}
-	l.Logger = slog.New(root)
-	var bound [numCategories]slog.Handler
+	l.Logger = slog.New(slogmulti.Fanout(children...))
+	var bound [numCategories][]boundHandler
 	for i, name := range categoryNames {
-		bound[i] = root.WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, name)})
+		for j, h := range children {
+			bh := boundHandler{h.WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, name)}), levels[j]}
+			bound[i] = append(bound[i], bh)
+		}
 	}
-	l.byCategory = &bound
+	l.bound = &bound
 	return l, nil
 }
 
-// passive wraps a logger that slogdebug did not build (see Default).
+// passive wraps a logger that slogdebug did not build (see Default). Its
+// floor is the lowest of the helpers' levels its handler takes now.
 func passive(l *slog.Logger) *Logger {
-	return &Logger{Logger: l}
+	p := &Logger{Logger: l, floor: slog.LevelError + 1}
+	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
+		if l.Handler().Enabled(context.Background(), level) {
+			p.floor = level
+		}
+	}
+	return p
 }
 
 // DebugMode reports whether debug mode is on.
@@ -130,12 +166,34 @@ func (l *Logger) Stats() handler.Stats {
 	return l.files.Stats()
 }
 
-// categoryHandler returns the root handler with category i bound.
-func (l *Logger) categoryHandler(i categoryIndex) slog.Handler {
-	if l.byCategory != nil {
-		return l.byCategory[i]
+// emit hands a typed helper's record to every handler that takes it.
+func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return l.Handler().WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, categoryNames[i])})
+	if l.bound == nil {
+		h := l.Handler().WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, categoryNames[i])})
+		if h.Enabled(ctx, r.Level) {
+			handleSafely(ctx, h, r)
+		}
+		return
+	}
+	for _, h := range l.bound[i] {
+		if h.level != noFloor {
+			if r.Level >= h.level {
+				handleSafely(ctx, h.Handler, r)
+			}
+		} else if h.Enabled(ctx, r.Level) {
+			handleSafely(ctx, h.Handler, r)
+		}
+	}
+}
+
+// handleSafely calls h.Handle, recovering a panic as slog-multi's fan-out
+// does, so one broken handler cannot take the host down.
+func handleSafely(ctx context.Context, h slog.Handler, r slog.Record) {
+	defer func() { _ = recover() }()
+	_ = h.Handle(ctx, r)
 }
 
 // isTerminal reports whether w is a character device, as a terminal is.
@@ -148,10 +206,3 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// handle sends one record built by a typed helper to h.
-func handle(ctx context.Context, h slog.Handler, r slog.Record) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	_ = h.Handle(ctx, r)
-}

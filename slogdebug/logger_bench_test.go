@@ -1,0 +1,170 @@
+package slogdebug
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The LogRequest record of every benchmark here: method, path, duration,
+// status_code and ace_id, plus category "requests".
+const (
+	benchMethod = "GET"
+	benchPath   = "/ace/getstream"
+	benchDur    = 1234567 * time.Nanosecond
+	benchStatus = 200
+	benchAceID  = "94c2fd8fb9bc8f2fc71a2cbe9d4b866f227a0209"
+)
+
+// naiveLogger is the previous Go port's approach, the baseline: one mutex,
+// and for every record a map, json.Marshal, open, append and close.
+type naiveLogger struct {
+	mu        sync.Mutex
+	dir       string
+	sessionID string
+	start     time.Time
+}
+
+func (n *naiveLogger) writeLog(category string, data map[string]any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	data["session_id"] = n.sessionID
+	data["timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
+	data["elapsed_seconds"] = time.Since(n.start).Seconds()
+	f, err := os.OpenFile(filepath.Join(n.dir, fmt.Sprintf("%s_%s.jsonl", n.sessionID, category)), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	json.NewEncoder(f).Encode(data)
+}
+
+func (n *naiveLogger) LogRequest(method, path string, d time.Duration, status int, aceID string) {
+	n.writeLog("requests", map[string]any{
+		"method": method, "path": path, "duration_ms": d.Milliseconds(), "status_code": status, "ace_id": aceID,
+	})
+}
+
+// benchLogger returns a debug-mode Logger writing into a temporary
+// directory, with the console on io.Discard (at Info, so the Debug records
+// of the helpers skip it as they would in production).
+func benchLogger(b *testing.B, enabled bool) *Logger {
+	b.Helper()
+	l, err := New(Config{Enabled: enabled, Dir: b.TempDir()}, io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// finish closes l and reports what was dropped: a benchmark that dropped
+// records measured the drop path, not the write path.
+func finish(b *testing.B, l *Logger) {
+	b.Helper()
+	b.StopTimer()
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st := l.Stats()
+	b.ReportMetric(float64(st.Dropped)/float64(b.N), "dropped/op")
+}
+
+// BenchmarkLogRequest is the caller's cost of one LogRequest-shaped record:
+// through the full debug-mode fan-out (impl=fanout), through
+// slog.NewJSONHandler(io.Discard) (impl=slog_json), through the old
+// open/append/close port (impl=naive), and with debug mode off (impl=off).
+func BenchmarkLogRequest(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=fanout", func(b *testing.B) {
+		l := benchLogger(b, true)
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+		}
+		finish(b, l)
+	})
+	b.Run("impl=slog_json", func(b *testing.B) {
+		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogAttrs(ctx, slog.LevelDebug, "request",
+				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
+				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
+		}
+	})
+	b.Run("impl=naive", func(b *testing.B) {
+		n := &naiveLogger{dir: b.TempDir(), sessionID: "bench", start: time.Now()}
+		b.ReportAllocs()
+		for b.Loop() {
+			n.LogRequest(benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+		}
+	})
+	b.Run("impl=off", func(b *testing.B) {
+		l := benchLogger(b, false)
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+		}
+		finish(b, l)
+	})
+}
+
+// BenchmarkLogRequestParallel is BenchmarkLogRequest from every core at once.
+func BenchmarkLogRequestParallel(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=fanout", func(b *testing.B) {
+		l := benchLogger(b, true)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+			}
+		})
+		finish(b, l)
+	})
+	b.Run("impl=slog_json", func(b *testing.B) {
+		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.LogAttrs(ctx, slog.LevelDebug, "request",
+					slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
+					slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
+			}
+		})
+	})
+	b.Run("impl=naive", func(b *testing.B) {
+		n := &naiveLogger{dir: b.TempDir(), sessionID: "bench", start: time.Now()}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				n.LogRequest(benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+			}
+		})
+	})
+}
+
+// BenchmarkPlainSlog is the same record through plain slog calls on the
+// fan-out (logger.With("category", ...).LogAttrs), which pays for
+// runtime.Callers as every slog.Logger call does.
+func BenchmarkPlainSlog(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=fanout", func(b *testing.B) {
+		l := benchLogger(b, true)
+		requests := l.With("category", "requests")
+		b.ReportAllocs()
+		for b.Loop() {
+			requests.LogAttrs(ctx, slog.LevelDebug, "request",
+				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
+				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
+		}
+		finish(b, l)
+	})
+}
