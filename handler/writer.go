@@ -2,8 +2,8 @@ package handler
 
 import (
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
