@@ -56,21 +56,6 @@ func BenchmarkEncode(b *testing.B) {
 	})
 }
 
-// BenchmarkHandle is Handle on a built record: encode and enqueue.
-func BenchmarkHandle(b *testing.B) {
-	r := benchRecord()
-	ctx := context.Background()
-	h := benchHandler(b, Options{})
-	hh := h.WithAttrs([]slog.Attr{slog.String("category", "requests")})
-	b.ReportAllocs()
-	for b.Loop() {
-		hh.Handle(ctx, r)
-	}
-	b.StopTimer()
-	h.Close()
-	b.ReportMetric(float64(h.Stats().Dropped)/float64(b.N), "dropped/op")
-}
-
 // BenchmarkSustained measures records per second into the files, from the
 // first record to the last byte written (Close included), with two logging
 // goroutines on two cores. mode=block waits for room, so nothing is

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -165,4 +166,26 @@ func TestOverflowCategory(t *testing.T) {
 	require.Len(t, over, 8)
 	assert.Equal(t, "cat2", over[0]["category"], "lines keep their own category")
 	assert.NoFileExists(t, h.Path("cat2"))
+}
+
+// TestValuesAreTakenAtCallTime checks both queue paths: a mutable value is
+// encoded before Handle returns, and a stable record is copied, so changes
+// the caller makes afterwards never reach the file.
+func TestValuesAreTakenAtCallTime(t *testing.T) {
+	h := newTestHandler(t, Options{FlushInterval: time.Hour, DefaultCategory: "c"})
+	pauseWriter(h)
+	l := slog.New(h)
+	m := map[string]int{"n": 1}
+	l.Info("mutable", "m", m)
+	m["n"] = 2
+
+	attrs := []slog.Attr{slog.Int("a", 1), slog.Int("b", 2), slog.Int("c", 3), slog.Int("d", 4), slog.Int("e", 5), slog.Int("f", 6), slog.Int("g", 7)}
+	l.LogAttrs(context.Background(), slog.LevelInfo, "stable", attrs...)
+	attrs[6] = slog.Int("g", 700) // the caller reuses its slice
+
+	require.NoError(t, h.Flush())
+	lines := readLines(t, h.Path("c"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, map[string]any{"n": json.Number("1")}, lines[0]["m"])
+	assert.Equal(t, json.Number("7"), lines[1]["g"])
 }
