@@ -70,6 +70,13 @@ type Options struct {
 	FileMode os.FileMode
 	DirMode  os.FileMode
 
+	// OnDrop, when set, is called when records were dropped because the
+	// queue was full, once per write of the queue that follows them, on the
+	// writer goroutine, just after the queue was emptied: a report logged
+	// after it has room. It must be quick and must not log (the stress
+	// handler's DropsHappened is made for it).
+	OnDrop func()
+
 	// Version is the host program's version, written in session_start.
 	// Default: the main module's version from its build information.
 	Version string

@@ -50,6 +50,18 @@ func (s *sink) stats() Stats {
 	return st
 }
 
+// DroppedByCategory returns how many records each category has dropped so
+// far (the shape the stress handler's Options.Dropped wants).
+func (h *Handler) DroppedByCategory() map[string]uint64 {
+	out := make(map[string]uint64)
+	for _, c := range h.s.reg.all() {
+		if n := c.dropped.Load(); n > 0 {
+			out[c.name] = n
+		}
+	}
+	return out
+}
+
 // lastError holds the most recent error, safe for concurrent use.
 type lastError struct {
 	mu  sync.Mutex

@@ -47,7 +47,10 @@ type sink struct {
 	pendingBytes int
 	woken        bool
 	closed       bool
-	_            [cacheLinePad]byte
+	// droppedSinceWrite is set when a record is dropped, and cleared by
+	// the writer when it reports that to Options.OnDrop.
+	droppedSinceWrite atomic.Bool
+	_                 [cacheLinePad]byte
 
 	wake     chan struct{}
 	flushReq chan chan error
@@ -102,6 +105,9 @@ func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, line *[]byte, 
 			dest.dropped.Add(1)
 			if line != nil {
 				putBuffer(line)
+			}
+			if !s.droppedSinceWrite.Load() {
+				s.droppedSinceWrite.Store(true)
 			}
 			return nil
 		}
@@ -170,6 +176,9 @@ func (s *sink) write() error {
 	s.woken = false
 	s.space.Broadcast()
 	s.mu.Unlock()
+	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
+		s.opts.OnDrop() // the queue has room again: a good time to report
+	}
 
 	var errs []error
 	for i := range batch {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,4 +189,22 @@ func TestValuesAreTakenAtCallTime(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Equal(t, map[string]any{"n": json.Number("1")}, lines[0]["m"])
 	assert.Equal(t, json.Number("7"), lines[1]["g"])
+}
+
+func TestOnDropIsCalledAfterTheWriteThatFollowsDrops(t *testing.T) {
+	var calls atomic.Int64
+	h := newTestHandler(t, Options{QueueBytes: 4096, FlushInterval: time.Hour, OnDrop: func() { calls.Add(1) }})
+	pauseWriter(h)
+	l := slog.New(h).With("category", "c")
+	for i := range 500 {
+		l.Info("m", "i", i)
+	}
+	dropped := h.Stats().Dropped
+	require.Positive(t, dropped)
+	assert.Zero(t, calls.Load(), "not while the queue is still full")
+	require.NoError(t, h.Flush())
+	assert.Equal(t, int64(1), calls.Load(), "once, after the write")
+	require.NoError(t, h.Flush())
+	assert.Equal(t, int64(1), calls.Load(), "not again without new drops")
+	assert.Equal(t, map[string]uint64{"c": dropped}, h.DroppedByCategory())
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // Environment variables read by ConfigFromEnv.
@@ -25,6 +26,12 @@ const (
 	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY" // category of records that carry none
 	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"    // debug, info, warn, error (or info+2, ...)
 	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
+
+	EnvStress                 = "DEBUG_STRESS"                           // true/false: stress detection with debug mode (default true)
+	EnvStressSlow             = "DEBUG_STRESS_SLOW"                      // requests=5s,engine_selection=2s,...
+	EnvStressSlowRequestRate  = "DEBUG_STRESS_SLOW_REQUEST_RATE"         // COUNT/WINDOW: 10/1m
+	EnvStressProvisioningRate = "DEBUG_STRESS_PROVISIONING_FAILURE_RATE" // COUNT/WINDOW: 5/1m
+	EnvStressCooldown         = "DEBUG_STRESS_COOLDOWN"                  // Go duration: 30s
 )
 
 // Config configures a Logger. The zero value is a logger with debug mode
@@ -62,6 +69,23 @@ type Config struct {
 
 	// Version is the host program's version, written in session_start.
 	Version string
+
+	// DisableStress turns stress detection off; it is on whenever debug
+	// mode is on.
+	DisableStress bool
+	// SlowThresholds sets, per category, the duration above which a record
+	// is slow, over the defaults (requests 5s, engine_selection 2s); zero
+	// turns a category's rule off.
+	SlowThresholds map[string]time.Duration
+	// SlowRequestRate and ProvisioningFailureRate are the sliding-window
+	// rules (default 10/1m and 5/1m).
+	SlowRequestRate         stress.Rate
+	ProvisioningFailureRate stress.Rate
+	// StressCooldown is how long an event type stays quiet after firing
+	// (default 30s).
+	StressCooldown time.Duration
+	// StressRules are the program's own stress rules.
+	StressRules []stress.Rule
 }
 
 // DefaultDir is the directory used when Config.Dir is empty.
@@ -140,6 +164,38 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if _, ok := get(EnvNoColor); ok {
 		cfg.NoColor = true
 	}
+	stressOn := true
+	boolVar(EnvStress, &stressOn)
+	cfg.DisableStress = !stressOn
+	if v, ok := get(EnvStressSlow); ok {
+		m, err := parseThresholds(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s", EnvStressSlow, v))
+		} else {
+			cfg.SlowThresholds = m
+		}
+	}
+	for _, rv := range []struct {
+		name string
+		dst  *stress.Rate
+	}{{EnvStressSlowRequestRate, &cfg.SlowRequestRate}, {EnvStressProvisioningRate, &cfg.ProvisioningFailureRate}} {
+		if v, ok := get(rv.name); ok {
+			r, err := stress.ParseRate(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", rv.name, v, err))
+			} else {
+				*rv.dst = r
+			}
+		}
+	}
+	if v, ok := get(EnvStressCooldown); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 30s (0 for the default)", EnvStressCooldown, v))
+		} else {
+			cfg.StressCooldown = d
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", err)
 	}
@@ -180,6 +236,41 @@ func parseSize(s string) (int, error) {
 	return n * mult, nil
 }
 
+// parseThresholds reads "requests=5s,engine_selection=2s".
+func parseThresholds(s string) (map[string]time.Duration, error) {
+	m := make(map[string]time.Duration)
+	for _, pair := range strings.Split(s, ",") {
+		cat, d, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || strings.TrimSpace(cat) == "" {
+			return nil, errors.New("not CATEGORY=DURATION")
+		}
+		dur, err := time.ParseDuration(strings.TrimSpace(d))
+		if err != nil || dur < 0 {
+			return nil, errors.New("bad duration")
+		}
+		m[strings.TrimSpace(cat)] = dur
+	}
+	return m, nil
+}
+
+// stressOptions maps the config onto the stress handler's options.
+func (c Config) stressOptions() stress.Options {
+	slow := map[string]time.Duration{
+		CategoryRequests:        stress.DefaultSlowRequest,
+		CategoryEngineSelection: stress.DefaultSlowEngineSelection,
+	}
+	for cat, d := range c.SlowThresholds {
+		slow[cat] = d
+	}
+	return stress.Options{
+		Slow:                    slow,
+		SlowRequestRate:         c.SlowRequestRate,
+		ProvisioningFailureRate: c.ProvisioningFailureRate,
+		Cooldown:                c.StressCooldown,
+		Rules:                   c.StressRules,
+	}
+}
+
 // handlerOptions maps the config onto the category handler's options.
 func (c Config) handlerOptions() handler.Options {
 	return handler.Options{
@@ -208,5 +299,6 @@ func sessionAttrs(c Config) []slog.Attr {
 		slog.String("console", console),
 		slog.String("console_level", c.ConsoleLevel.String()),
 		slog.Bool("no_color", c.NoColor),
+		slog.Bool("stress", c.Enabled && !c.DisableStress),
 	}
 }

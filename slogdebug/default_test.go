@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -53,6 +54,7 @@ func TestInitClosesThePreviousDefault(t *testing.T) {
 
 func TestDefaultBeforeInitIsSafe(t *testing.T) {
 	restoreDefaults(t)
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	l := Default()
 	assert.False(t, l.DebugMode())
 	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"sync/atomic"
 
 	"github.com/lmittmann/tint"
 	slogmulti "github.com/samber/slog-multi"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // Logger is a *slog.Logger whose handler fans records out to the console
@@ -77,8 +79,16 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		levels[0] = cfg.ConsoleLevel
 	}
 	if cfg.Enabled {
+		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
+		if !cfg.DisableStress {
+			opts.OnDrop = func() {
+				if d := detector.Load(); d != nil {
+					d.DropsHappened()
+				}
+			}
+		}
 		files, err := handler.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
@@ -87,6 +97,20 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		children = append(children, files)
 		levels = append(levels, slog.LevelDebug)
 		l.floor = min(l.floor, slog.LevelDebug)
+		if !cfg.DisableStress {
+			sopts := cfg.stressOptions()
+			// Events go to the console and the files, never back here.
+			sopts.Emit = slogmulti.Fanout(consoleHandler, files)
+			sopts.Dropped = files.DroppedByCategory
+			d, err := stress.New(sopts)
+			if err != nil {
+				files.Close()
+				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
+			}
+			detector.Store(d)
+			children = append(children, d)
+			levels = append(levels, noFloor)
+		}
 	}
 	l.Logger = slog.New(slogmulti.Fanout(children...))
 	var bound [numCategories][]boundHandler

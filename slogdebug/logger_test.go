@@ -59,7 +59,7 @@ func fields(m map[string]any) map[string]any {
 }
 
 func TestTypedHelpersWriteThePortsFields(t *testing.T) {
-	l, _ := newDebugLogger(t, Config{})
+	l, _ := newDebugLogger(t, Config{DisableStress: true}) // only the helpers' own lines
 	ctx := context.Background()
 	boom := errors.New("no engines available")
 
@@ -167,7 +167,7 @@ func TestSessionFileHasEffectiveConfig(t *testing.T) {
 	require.NoError(t, l.Close())
 	lines := readFile(t, l, "session")
 	require.Len(t, lines, 2)
-	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": false}, lines[0]["config"])
+	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": false, "stress": true}, lines[0]["config"])
 	opts := lines[0]["options"].(map[string]any)
 	assert.Equal(t, 50.0, opts["flush_interval_ms"])
 	assert.Equal(t, float64(8<<20), opts["queue_bytes"])

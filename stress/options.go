@@ -1,0 +1,155 @@
+package stress
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Event types of the default rules.
+const (
+	SlowRequest                  = "slow_request"
+	SlowEngineSelection          = "slow_engine_selection"
+	HighSlowRequestRate          = "high_slow_request_rate"
+	HighProvisioningFailureRate  = "high_provisioning_failure_rate"
+	ProvisioningCircuitBreaker   = "provisioning_circuit_breaker"
+	OrchestratorDegraded         = "orchestrator_degraded"
+	OrchestratorRecovered        = "orchestrator_recovered"
+	RecordsDropped               = "records_dropped"
+	DefaultCooldown              = 30 * time.Second
+	DefaultSlowRequest           = 5 * time.Second
+	DefaultSlowEngineSelection   = 2 * time.Second
+	defaultRateWindow            = time.Minute
+	defaultSlowRequestRate       = 10
+	defaultProvisioningFailRate  = 5
+	categoryRequests             = "requests"
+	categoryEngineSelection      = "engine_selection"
+	categoryProvisioning         = "provisioning"
+	categoryOrchestratorHealth   = "orchestrator_health"
+	categoryStress               = "stress"
+	maxWindowEvents              = 1 << 16
+	defaultSlowEventTypeTemplate = "slow_%s"
+)
+
+// Severities, as the orchestrator writes them.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// Rate is a sliding-window rule: more than Count events within Window.
+type Rate struct {
+	Count  int
+	Window time.Duration
+}
+
+// String returns the rate as "10/1m0s", the form ParseRate reads.
+func (r Rate) String() string { return fmt.Sprintf("%d/%v", r.Count, r.Window) }
+
+// ParseRate reads "10/1m": a count and a Go duration.
+func ParseRate(s string) (Rate, error) {
+	count, window, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, errors.New("want COUNT/WINDOW, such as 10/1m")
+	}
+	var r Rate
+	if _, err := fmt.Sscan(count, &r.Count); err != nil || r.Count < 1 {
+		return Rate{}, errors.New("want a count of at least 1, such as 10/1m")
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(window))
+	if err != nil || d <= 0 {
+		return Rate{}, errors.New("want a positive window, such as 10/1m")
+	}
+	r.Window = d
+	return r, nil
+}
+
+// Options configure a Handler. Zero fields take the defaults of the
+// design's table.
+type Options struct {
+	// Emit receives the stress events, as records in category "stress"
+	// at Info, Warn (warning) or Error (critical). It must not lead back to
+	// this Handler. Required.
+	Emit slog.Handler
+
+	// Slow maps a category to the duration above which a record of that
+	// category is slow; it fires "slow_request" for requests,
+	// "slow_engine_selection" for engine_selection and "slow_<category>"
+	// for any other category. Default: requests 5s, engine_selection 2s.
+	// A zero or negative duration turns a category's rule off.
+	Slow map[string]time.Duration
+
+	// SlowRequestRate fires high_slow_request_rate: more than Count slow
+	// requests within Window. Default 10 in 1m.
+	SlowRequestRate Rate
+
+	// ProvisioningFailureRate fires high_provisioning_failure_rate: more
+	// than Count failed provisioning records within Window. Default 5 in 1m.
+	ProvisioningFailureRate Rate
+
+	// Cooldown is how long an event type stays quiet after it fires; the
+	// events it suppresses meanwhile are counted and reported as
+	// "suppressed" on its next event. Default 30s. Cooldowns overrides it
+	// per event type (a negative value means no cooldown).
+	Cooldown  time.Duration
+	Cooldowns map[string]time.Duration
+
+	// Rules are the user's own rules, asked about every observed record.
+	Rules []Rule
+
+	// Dropped, when set, reports how many records the category handler
+	// has dropped so far, per category; it is consulted after
+	// DropsHappened was called, to fire records_dropped.
+	Dropped func() map[string]uint64
+
+	// now is the clock for records without a time; tests set it.
+	now func() time.Time
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Emit == nil {
+		return o, errors.New("stress: Options.Emit is required: the handler that receives stress events")
+	}
+	if o.Slow == nil {
+		o.Slow = map[string]time.Duration{categoryRequests: DefaultSlowRequest, categoryEngineSelection: DefaultSlowEngineSelection}
+	}
+	if o.SlowRequestRate == (Rate{}) {
+		o.SlowRequestRate = Rate{Count: defaultSlowRequestRate, Window: defaultRateWindow}
+	}
+	if o.ProvisioningFailureRate == (Rate{}) {
+		o.ProvisioningFailureRate = Rate{Count: defaultProvisioningFailRate, Window: defaultRateWindow}
+	}
+	if o.Cooldown == 0 {
+		o.Cooldown = DefaultCooldown
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	var errs []error
+	for _, r := range []struct {
+		name string
+		rate Rate
+	}{{"SlowRequestRate", o.SlowRequestRate}, {"ProvisioningFailureRate", o.ProvisioningFailureRate}} {
+		if r.rate.Count < 1 || r.rate.Window <= 0 {
+			errs = append(errs, fmt.Errorf("%s %v: want a count of at least 1 and a positive window", r.name, r.rate))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, fmt.Errorf("stress: invalid options: %w", err)
+	}
+	return o, nil
+}
+
+// slowEventType names the event a slow record of category fires.
+func slowEventType(category string) string {
+	switch category {
+	case categoryRequests:
+		return SlowRequest
+	case categoryEngineSelection:
+		return SlowEngineSelection
+	}
+	return fmt.Sprintf(defaultSlowEventTypeTemplate, category)
+}

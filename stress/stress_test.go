@@ -1,0 +1,383 @@
+package stress
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// capture is an Emit handler that keeps every event as a flat map.
+type capture struct {
+	mu     *sync.Mutex
+	events *[]map[string]any
+	bound  []slog.Attr
+	level  slog.Level
+}
+
+func newCapture() *capture {
+	return &capture{mu: &sync.Mutex{}, events: new([]map[string]any), level: slog.LevelDebug}
+}
+
+func (c *capture) Enabled(_ context.Context, l slog.Level) bool { return l >= c.level }
+func (c *capture) WithGroup(string) slog.Handler                { return c }
+func (c *capture) WithAttrs(as []slog.Attr) slog.Handler {
+	c2 := *c
+	c2.bound = append(c.bound[:len(c.bound):len(c.bound)], as...)
+	return &c2
+}
+func (c *capture) Handle(_ context.Context, r slog.Record) error {
+	m := map[string]any{"level": r.Level, "msg": r.Message, "time": r.Time}
+	for _, a := range c.bound {
+		m[a.Key] = a.Value.Any()
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Value.Kind() == slog.KindGroup {
+			g := map[string]any{}
+			for _, ga := range a.Value.Group() {
+				g[ga.Key] = ga.Value.Any()
+			}
+			m[a.Key] = g
+		} else {
+			m[a.Key] = a.Value.Any()
+		}
+		return true
+	})
+	c.mu.Lock()
+	*c.events = append(*c.events, m)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *capture) all() []map[string]any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]map[string]any(nil), *c.events...)
+}
+
+func (c *capture) types() []string {
+	var out []string
+	for _, e := range c.all() {
+		out = append(out, e["event_type"].(string))
+	}
+	return out
+}
+
+var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+
+// rig is a stress Handler with a capture and a logger per category.
+type rig struct {
+	h   *Handler
+	out *capture
+}
+
+func newRig(t *testing.T, opts Options) *rig {
+	t.Helper()
+	out := newCapture()
+	opts.Emit = out
+	h, err := New(opts)
+	require.NoError(t, err)
+	return &rig{h: h, out: out}
+}
+
+// log sends one record of a category at t0+at.
+func (r *rig) log(t *testing.T, category string, at time.Duration, attrs ...slog.Attr) {
+	t.Helper()
+	rec := slog.NewRecord(t0.Add(at), slog.LevelDebug, category, 0)
+	rec.AddAttrs(attrs...)
+	require.NoError(t, r.h.WithAttrs([]slog.Attr{slog.String("category", category)}).Handle(context.Background(), rec))
+}
+
+func noCooldown() map[string]time.Duration {
+	return map[string]time.Duration{SlowRequest: -1, SlowEngineSelection: -1, HighSlowRequestRate: -1,
+		HighProvisioningFailureRate: -1, ProvisioningCircuitBreaker: -1, OrchestratorDegraded: -1, OrchestratorRecovered: -1}
+}
+
+func TestSlowRequestThresholdEdge(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	r.log(t, "requests", 0, slog.Duration("duration", 5*time.Second), slog.String("path", "/ace/getstream"))
+	assert.Empty(t, r.out.all(), "exactly 5s is not slow")
+	r.log(t, "requests", time.Second, slog.Duration("duration", 5*time.Second+time.Nanosecond),
+		slog.String("method", "GET"), slog.String("path", "/ace/getstream"), slog.String("ace_id", "abc"), slog.Int("status_code", 200))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, SlowRequest, ev[0]["event_type"])
+	assert.Equal(t, SeverityWarning, ev[0]["severity"])
+	assert.Equal(t, slog.LevelWarn, ev[0]["level"])
+	assert.Equal(t, "stress", ev[0]["category"])
+	assert.Equal(t, "/ace/getstream", ev[0]["path"])
+	assert.Equal(t, "abc", ev[0]["ace_id"])
+	assert.Equal(t, 5*time.Second+time.Nanosecond, ev[0]["duration"])
+	assert.Equal(t, 5*time.Second, ev[0]["threshold"])
+	assert.Equal(t, t0.Add(time.Second), ev[0]["time"], "the event has the time of the record that fired it")
+	assert.Contains(t, ev[0]["description"], "Request took 5.00s")
+}
+
+func TestSlowEngineSelectionAndOtherCategories(t *testing.T) {
+	r := newRig(t, Options{Slow: map[string]time.Duration{"engine_selection": 2 * time.Second, "streams": 10 * time.Second}})
+	r.log(t, "engine_selection", 0, slog.Duration("duration", 2*time.Second))
+	r.log(t, "engine_selection", 0, slog.Duration("duration", 2001*time.Millisecond), slog.String("operation", "select_best_engine"))
+	r.log(t, "requests", 0, slog.Duration("duration", time.Hour)) // no requests rule in this Slow map
+	r.log(t, "streams", 0, slog.Duration("duration", 11*time.Second))
+	r.log(t, "errors", 0, slog.Duration("duration", time.Hour))
+	r.log(t, "engine_selection", 0, slog.Int64("duration", int64(time.Hour))) // not a time.Duration
+	assert.Equal(t, []string{SlowEngineSelection, "slow_streams"}, r.out.types())
+	assert.Equal(t, "select_best_engine", r.out.all()[0]["operation"])
+}
+
+func TestSlowRequestRateSlidesAndExpires(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	slow := slog.Duration("duration", 6*time.Second)
+	for i := range 10 {
+		r.log(t, "requests", time.Duration(i)*5*time.Second, slow) // 0s .. 45s
+	}
+	assert.NotContains(t, r.out.types(), HighSlowRequestRate, "10 is not more than 10")
+
+	// As new slow requests come, the oldest leave the minute: the count
+	// stays at 10.
+	r.log(t, "requests", 61*time.Second, slow) // 0s left: 5s..45s and 61s
+	r.log(t, "requests", 66*time.Second, slow) // 5s left: 10s..45s, 61s, 66s
+	assert.NotContains(t, r.out.types(), HighSlowRequestRate)
+	r.log(t, "requests", 67*time.Second, slow) // 11 within 7s..67s
+	ev := r.out.all()
+	last := ev[len(ev)-1]
+	require.Equal(t, HighSlowRequestRate, last["event_type"])
+	assert.Equal(t, int64(11), last["count"])
+	assert.Equal(t, time.Minute, last["window"])
+
+	// Fast requests never count.
+	r2 := newRig(t, Options{Cooldowns: noCooldown()})
+	for i := range 50 {
+		r2.log(t, "requests", time.Duration(i)*time.Millisecond, slog.Duration("duration", time.Second))
+	}
+	assert.Empty(t, r2.out.all())
+}
+
+func TestWindowBoundary(t *testing.T) {
+	var w window
+	assert.Equal(t, 1, w.add(t0, time.Minute))
+	assert.Equal(t, 2, w.add(t0.Add(time.Minute-time.Nanosecond), time.Minute))
+	assert.Equal(t, 2, w.add(t0.Add(time.Minute), time.Minute), "an event exactly a window old has left it")
+}
+
+func TestProvisioningFailureRate(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	for i := range 5 {
+		r.log(t, "provisioning", time.Duration(i)*time.Second, slog.Bool("success", false), slog.String("operation", "provision_attempt_failed"))
+	}
+	r.log(t, "provisioning", 6*time.Second, slog.Bool("success", true), slog.Any("error", nil))
+	assert.Empty(t, r.out.all(), "5 failures, and a success that does not count")
+	r.log(t, "provisioning", 7*time.Second, slog.Any("error", errors.New("no capacity")))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, HighProvisioningFailureRate, ev[0]["event_type"])
+	assert.Equal(t, SeverityCritical, ev[0]["severity"])
+	assert.Equal(t, slog.LevelError, ev[0]["level"])
+	assert.Equal(t, int64(6), ev[0]["count"])
+	assert.Equal(t, "no capacity", ev[0]["error"].(error).Error())
+}
+
+func TestProvisioningCircuitBreaker(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	r.log(t, "provisioning", 0, slog.Bool("success", false), slog.Any("error", errors.New("503: Circuit breaker is OPEN")))
+	r.log(t, "provisioning", time.Second, slog.Bool("success", false), slog.String("code", "circuit_breaker"), slog.String("error", "provisioning_blocked"))
+	r.log(t, "provisioning", 2*time.Second, slog.Bool("success", false), slog.String("error", "vpn_disconnected"))
+	r.log(t, "provisioning", 3*time.Second, slog.Bool("success", true), slog.String("note", "circuit breaker closed"))
+	assert.Equal(t, []string{ProvisioningCircuitBreaker, ProvisioningCircuitBreaker}, r.out.types())
+}
+
+func TestOrchestratorTransitions(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	health := func(at time.Duration, status string) {
+		r.log(t, "orchestrator_health", at, slog.String("status", status), slog.String("blocked_reason", "Circuit breaker is open"),
+			slog.String("blocked_reason_code", "circuit_breaker"), slog.Int("engine_count", 3))
+	}
+	health(0, "healthy")
+	health(5*time.Second, "degraded")
+	health(10*time.Second, "degraded")
+	health(15*time.Second, "degraded")
+	health(20*time.Second, "healthy")
+	health(25*time.Second, "healthy")
+	health(30*time.Second, "degraded")
+	ev := r.out.all()
+	require.Equal(t, []string{OrchestratorDegraded, OrchestratorRecovered, OrchestratorDegraded}, r.out.types())
+	assert.Equal(t, "circuit_breaker", ev[0]["blocked_reason_code"])
+	assert.Equal(t, "healthy", ev[0]["previous_status"])
+	assert.Equal(t, t0.Add(5*time.Second), ev[0]["time"])
+	assert.Equal(t, SeverityInfo, ev[1]["severity"])
+	assert.Equal(t, 15*time.Second, ev[1]["degraded_for"])
+	assert.Equal(t, "healthy", ev[1]["status"])
+}
+
+func TestCooldownSuppressesAndCounts(t *testing.T) {
+	r := newRig(t, Options{Cooldown: 10 * time.Second})
+	slow := slog.Duration("duration", 6*time.Second)
+	r.log(t, "requests", 0, slow)
+	r.log(t, "requests", 3*time.Second, slow)
+	r.log(t, "requests", 9*time.Second, slow)
+	require.Len(t, r.out.all(), 1)
+	assert.NotContains(t, r.out.all()[0], "suppressed")
+	r.log(t, "requests", 10*time.Second, slow) // the cooldown is over
+	ev := r.out.all()
+	require.Len(t, ev, 2)
+	assert.Equal(t, int64(2), ev[1]["suppressed"])
+	r.log(t, "requests", 21*time.Second, slow)
+	ev = r.out.all()
+	require.Len(t, ev, 3)
+	assert.NotContains(t, ev[2], "suppressed", "the count starts again")
+}
+
+func TestRecordsDropped(t *testing.T) {
+	dropped := map[string]uint64{"requests": 7, "streams": 0}
+	var mu sync.Mutex
+	r := newRig(t, Options{Dropped: func() map[string]uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		out := map[string]uint64{}
+		for k, v := range dropped {
+			out[k] = v
+		}
+		return out
+	}, Cooldowns: map[string]time.Duration{RecordsDropped: -1}})
+	r.log(t, "requests", 0)
+	assert.Empty(t, r.out.all(), "no report before DropsHappened")
+	r.h.DropsHappened()
+	r.log(t, "requests", time.Second)
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, RecordsDropped, ev[0]["event_type"])
+	assert.Equal(t, uint64(7), ev[0]["count"])
+	assert.Equal(t, map[string]any{"requests": uint64(7)}, ev[0]["categories"])
+
+	mu.Lock()
+	dropped["requests"], dropped["streams"] = 9, 4
+	mu.Unlock()
+	r.h.DropsHappened()
+	r.log(t, "streams", 2*time.Second)
+	ev = r.out.all()
+	require.Len(t, ev, 2)
+	assert.Equal(t, uint64(6), ev[1]["count"], "only what was dropped since the last report")
+	assert.Equal(t, map[string]any{"requests": uint64(2), "streams": uint64(4)}, ev[1]["categories"])
+}
+
+func TestOwnEventsAreNotObserved(t *testing.T) {
+	r := newRig(t, Options{Rules: []Rule{func(o *Observation) (Event, bool) {
+		return Event{Type: "saw_" + o.Category, Severity: SeverityInfo}, true
+	}}, Cooldown: -1})
+	r.log(t, "stress", 0, slog.Duration("duration", time.Hour))
+	r.log(t, "requests", 0)
+	assert.Equal(t, []string{"saw_requests"}, r.out.types())
+}
+
+func TestUserRule(t *testing.T) {
+	r := newRig(t, Options{Rules: []Rule{func(o *Observation) (Event, bool) {
+		if o.Category != "disconnects" {
+			return Event{}, false
+		}
+		reason, _ := o.Attr("reason")
+		if reason.String() != "timeout" {
+			return Event{}, false
+		}
+		return Event{Type: "engine_timeout", Severity: SeverityCritical, Description: "engine stalled",
+			Attrs: []slog.Attr{slog.String("stream_id", o.Message)}}, true
+	}}})
+	r.log(t, "disconnects", 0, slog.String("reason", "completed"))
+	r.log(t, "disconnects", time.Second, slog.String("reason", "timeout"))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, "engine_timeout", ev[0]["event_type"])
+	assert.Equal(t, slog.LevelError, ev[0]["level"])
+}
+
+func TestCategoryFromTheRecordAndBoundAttrs(t *testing.T) {
+	r := newRig(t, Options{})
+	h := r.h.WithAttrs([]slog.Attr{slog.String("path", "/bound")})
+	rec := slog.NewRecord(t0, slog.LevelDebug, "m", 0)
+	rec.AddAttrs(slog.String("category", "requests"), slog.Duration("duration", time.Minute))
+	require.NoError(t, h.Handle(context.Background(), rec))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, "/bound", ev[0]["path"], "details come from bound attrs too")
+}
+
+func TestEmitLevelIsRespected(t *testing.T) {
+	out := newCapture()
+	out.level = slog.LevelError
+	h, err := New(Options{Emit: out})
+	require.NoError(t, err)
+	r := &rig{h: h, out: out}
+	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
+	assert.Empty(t, r.out.all(), "a warning is not emitted to a handler at Error")
+}
+
+func TestConcurrentObservation(t *testing.T) {
+	r := newRig(t, Options{Cooldown: -1, SlowRequestRate: Rate{Count: 1_000_000, Window: time.Hour}})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				r.log(t, "requests", time.Duration(g*500+i)*time.Millisecond, slog.Duration("duration", 6*time.Second))
+				r.log(t, "orchestrator_health", 0, slog.String("status", []string{"healthy", "degraded"}[i%2]))
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	for _, typ := range r.out.types() {
+		if typ == SlowRequest {
+			n++
+		}
+	}
+	assert.Equal(t, 4000, n, "every slow request fires when there is no cooldown")
+}
+
+func TestNothingFiredAllocatesNothing(t *testing.T) {
+	r := newRig(t, Options{})
+	h := r.h.WithAttrs([]slog.Attr{slog.String("category", "requests")})
+	rec := slog.NewRecord(t0, slog.LevelDebug, "request", 0)
+	rec.AddAttrs(slog.String("method", "GET"), slog.String("path", "/ace/getstream"), slog.Duration("duration", time.Second),
+		slog.Int("status_code", 200), slog.String("ace_id", "abc"))
+	ctx := context.Background()
+	assert.Zero(t, testing.AllocsPerRun(1000, func() { h.Handle(ctx, rec) }))
+}
+
+func TestOptionsValidation(t *testing.T) {
+	_, err := New(Options{})
+	assert.ErrorContains(t, err, "Emit is required")
+	_, err = New(Options{Emit: newCapture(), SlowRequestRate: Rate{Count: -1, Window: time.Minute}})
+	assert.ErrorContains(t, err, "SlowRequestRate")
+}
+
+func TestParseRate(t *testing.T) {
+	r, err := ParseRate("10/1m")
+	require.NoError(t, err)
+	assert.Equal(t, Rate{Count: 10, Window: time.Minute}, r)
+	for _, bad := range []string{"", "10", "x/1m", "0/1m", "5/-1s", "5/forever"} {
+		_, err := ParseRate(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestSuppressedDropReportsAreCarriedOver(t *testing.T) {
+	var n uint64
+	r := newRig(t, Options{Cooldown: 10 * time.Second, Dropped: func() map[string]uint64 { return map[string]uint64{"requests": n} }})
+	n = 3
+	r.h.DropsHappened()
+	r.log(t, "requests", 0)
+	n = 5
+	r.h.DropsHappened()
+	r.log(t, "requests", time.Second) // within the cooldown: suppressed
+	n = 6
+	r.h.DropsHappened()
+	r.log(t, "requests", 11*time.Second)
+	ev := r.out.all()
+	require.Len(t, ev, 2)
+	assert.Equal(t, uint64(3), ev[0]["count"])
+	assert.Equal(t, uint64(3), ev[1]["count"], "the 2 of the suppressed report and 1 more")
+	assert.Equal(t, int64(1), ev[1]["suppressed"])
+}
