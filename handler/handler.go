@@ -60,7 +60,7 @@ func New(opts Options) (*Handler, error) {
 		dir:       dir,
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
-		wakeBytes: min(256<<10, opts.QueueBytes/4),
+		wakeBytes: min(64<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		flushReq:  make(chan chan error),
 		quit:      make(chan struct{}),

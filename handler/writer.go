@@ -19,7 +19,7 @@ var ErrClosed = errors.New("handler: closed")
 
 // maxBatch is the size at which the writer writes a category's batch
 // without waiting for the end of the round, bounding its buffers.
-const maxBatch = 1 << 20
+const maxBatch = 256 << 10
 
 // sink is what every Handler derived from one New shares: the category
 // registry, the bounded queue and the writer goroutine.
