@@ -20,11 +20,13 @@ lint:
 
 # A short run of every fuzz target, so make test exercises them past the seeds.
 fuzz-short:
-	$(MAKE) fuzz FUZZTIME=3s
+	$(MAKE) --no-print-directory fuzz FUZZTIME=2s
 
 fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzSanitizeCategory$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./stress -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)
 
 benchstat-tool:
 	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest
@@ -32,5 +34,5 @@ benchstat-tool:
 # Benchmarks, side by side with their baselines in one run, summarised by benchstat.
 bench: benchstat-tool
 	@mkdir -p bench
-	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./handler ./slogdebug | tee bench/latest.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./handler ./stress ./slogdebug | tee bench/latest.txt
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
