@@ -18,8 +18,11 @@
 // (the record's time in UTC with a nine-digit fraction and a Z, so string
 // order is time order; omitted when the record's time is zero),
 // elapsed_seconds (since the session started, six decimals), level,
-// category, msg, then the attributes bound with WithAttrs/WithGroup and the
-// record's own, in call order, groups as nested objects:
+// category, msg, then request_id, trace_id and span_id when the record was
+// logged with a context carrying them (package reqid; a request_id
+// attribute of the record's own wins), then the attributes bound with
+// WithAttrs/WithGroup and the record's own, in call order, groups as nested
+// objects:
 //
 //	{"session_id":"20261126_101715","timestamp":"2026-11-26T10:17:16.587114000Z","elapsed_seconds":0.902135,"level":"DEBUG","category":"requests","msg":"request","method":"GET","path":"/ace/getstream","duration_ms":5210.5,"status_code":200,"ace_id":"abc"}
 //

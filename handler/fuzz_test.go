@@ -60,7 +60,7 @@ func FuzzEncode(f *testing.F) {
 			slog.Any("map", map[string]any{key: val, "f": fl}),
 		)
 		c := h.s.reg.lookup(cat)
-		line := lg.(*Handler).encode(nil, r, c, limit)
+		line := lg.(*Handler).encode(nil, r, c, nil, limit)
 		if len(line) > limit {
 			t.Fatalf("line of %d bytes over the limit %d", len(line), limit)
 		}

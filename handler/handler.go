@@ -8,10 +8,15 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/proxydebug/debugmode/reqid"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
 const CategoryKey = "category"
+
+// requestIDKey is the key the request ID of the context is written under.
+const requestIDKey = "request_id"
 
 // Handler is a slog.Handler that persists records carrying a category
 // attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line.
@@ -37,6 +42,7 @@ type Handler struct {
 	pre    []byte   // preformatted WithAttrs members, each led by a comma
 	groups []string // WithGroup names, outermost first
 	nOpen  int      // how many of groups pre has opened
+	noIDs  bool     // a request_id is bound with WithAttrs: do not stamp the context's
 }
 
 // New creates the log directory if needed, claims a session in it, writes
@@ -122,6 +128,11 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
+	for _, a := range attrs {
+		if a.Key == requestIDKey {
+			h2.noIDs = true
+		}
+	}
 	if c, rest, ok := h.s.splitCategory(attrs); ok {
 		if c != nil {
 			h2.cat = c
@@ -211,10 +222,11 @@ func putBuffer(b *[]byte) {
 // encoded by the writer; any other record (an error, a LogValuer, an
 // arbitrary Go value) is resolved and encoded here, in the caller's
 // goroutine, before Handle returns.
-func (h *Handler) Handle(_ context.Context, r slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
 	stable := !r.Time.IsZero()
+	ids := reqid.From(ctx)
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {
@@ -222,6 +234,9 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 					cat = c
 				}
 				return true
+			}
+			if a.Key == requestIDKey {
+				ids = nil // the record's own request_id wins
 			}
 			n, ok := stableSize(a)
 			size += n
@@ -235,12 +250,15 @@ func (h *Handler) Handle(_ context.Context, r slog.Record) error {
 			return nil
 		}
 	}
+	if h.noIDs {
+		ids = nil
+	}
 	if stable && size <= h.s.opts.MaxLineBytes {
-		return h.s.enqueue(cat, h, &r, nil, size)
+		return h.s.enqueue(cat, h, &r, ids, nil, size)
 	}
 	bp := getBuffer()
-	*bp = h.encode((*bp)[:0], r, cat, h.s.opts.MaxLineBytes)
-	return h.s.enqueue(cat, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+	*bp = h.encode((*bp)[:0], r, cat, ids, h.s.opts.MaxLineBytes)
+	return h.s.enqueue(cat, nil, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 }
 
 // stableSize reports whether a's value cannot change after the log call,
@@ -270,8 +288,9 @@ func stableSize(a slog.Attr) (int, bool) {
 
 // encode appends r as one line in the format of the package doc.
 //
-// The line is at most limit bytes long.
-func (h *Handler) encode(buf []byte, r slog.Record, cat *category, limit int) []byte {
+// The line is at most limit bytes long. ids, when not nil, are stamped
+// after msg.
+func (h *Handler) encode(buf []byte, r slog.Record, cat *category, ids *reqid.IDs, limit int) []byte {
 	e := encoder{buf: buf, start: len(buf), limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
@@ -289,6 +308,14 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, limit int) []
 	e.buf = append(e.buf, cat.field...)
 	e.buf = append(e.buf, `,"msg":`...)
 	e.appendCuttable(r.Message)
+	e.comma = true
+	if ids != nil && !e.truncated {
+		e.appendAttr(slog.String(requestIDKey, ids.RequestID))
+		if ids.TraceID != "" {
+			e.appendAttr(slog.String("trace_id", ids.TraceID))
+			e.appendAttr(slog.String("span_id", ids.SpanID))
+		}
+	}
 	e.comma = true
 
 	if len(h.pre) > 0 && !e.truncated {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/reqid"
 )
 
 // TestSlogtest runs the standard conformance suite against the lines the
@@ -331,4 +333,31 @@ func TestUnwritableDirectory(t *testing.T) {
 	_, err := New(Options{Dir: file + "/sub"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "create log directory")
+}
+
+func TestContextRequestIDsAreStamped(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	ids := reqid.FromHeaders("req-7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx := reqid.With(context.Background(), ids)
+	l := slog.New(h)
+	l.InfoContext(ctx, "stable", "a", 1)
+	l.InfoContext(ctx, "encoded by the caller", "err", errors.New("x"))
+	l.InfoContext(ctx, "own id", "request_id", "mine")
+	l.With("request_id", "bound").InfoContext(ctx, "bound id")
+	l.Info("no context")
+	require.NoError(t, h.Flush())
+
+	raw := rawLines(t, h.Path("c"))
+	require.Len(t, raw, 5)
+	for _, line := range raw[:2] {
+		assert.Equal(t, []string{"session_id", "timestamp", "elapsed_seconds", "level", "category", "msg", "request_id", "trace_id", "span_id"}, keys(t, line)[:9])
+	}
+	lines := readLines(t, h.Path("c"))
+	assert.Equal(t, "req-7", lines[0]["request_id"])
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
+	assert.Equal(t, ids.SpanID, lines[1]["span_id"])
+	assert.Equal(t, "mine", lines[2]["request_id"])
+	assert.NotContains(t, lines[2], "trace_id")
+	assert.Equal(t, "bound", lines[3]["request_id"])
+	assert.NotContains(t, lines[4], "request_id")
 }

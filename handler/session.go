@@ -80,7 +80,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	}
 	r := slog.NewRecord(s.start, slog.LevelInfo, "session_start", 0)
 	r.AddAttrs(attrs...)
-	line := h.encode(nil, r, s.session, s.opts.MaxLineBytes)
+	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
 	if err := s.appendToFile(s.session, line); err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *sink) writeSessionEnd() error {
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
 	)
 	h := &Handler{s: s, level: s.opts.Level}
-	line := h.encode(nil, r, s.session, s.opts.MaxLineBytes)
+	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
 	if err := s.appendToFile(s.session, line); err != nil {
 		s.writeErrors.Add(1)
 		s.lastErr.set(err)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/proxydebug/debugmode/reqid"
 )
 
 // ErrClosed is returned by Handle after Close; the record is counted as
@@ -74,6 +76,7 @@ type sink struct {
 type entry struct {
 	cat  *category
 	h    *Handler
+	ids  *reqid.IDs // the context's request IDs, to stamp; immutable
 	rec  slog.Record
 	line *[]byte // pooled
 }
@@ -84,7 +87,7 @@ const entrySize = int(unsafe.Sizeof(entry{}))
 // enqueue appends an entry of the given size to the queue, or drops it:
 // the line the caller encoded, or else the record r (built in place, so the
 // record is copied once).
-func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, line *[]byte, size int) error {
+func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, ids *reqid.IDs, line *[]byte, size int) error {
 	dest := cat.dest
 	s.mu.Lock()
 	for {
@@ -116,7 +119,7 @@ func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, line *[]byte, 
 	}
 	s.pending = append(s.pending, entry{})
 	ent := &s.pending[len(s.pending)-1]
-	ent.cat, ent.h, ent.line = cat, h, line
+	ent.cat, ent.h, ent.ids, ent.line = cat, h, ids, line
 	if line == nil {
 		if r.NumAttrs() > 5 {
 			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
@@ -191,7 +194,7 @@ func (s *sink) write() error {
 			c.batch = append(c.batch, *ent.line...)
 			putBuffer(ent.line)
 		} else {
-			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, s.opts.MaxLineBytes)
+			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, ent.ids, s.opts.MaxLineBytes)
 		}
 		c.batchN++
 		if len(c.batch) >= maxBatch {

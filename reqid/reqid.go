@@ -1,0 +1,147 @@
+// Package reqid carries request IDs and W3C trace context through a
+// context.Context, so that every record logged with that context, in every
+// category, carries the same request_id (and trace_id and span_id), and
+// calls to the orchestrator forward them.
+package reqid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+)
+
+// Header names.
+const (
+	HeaderRequestID   = "X-Request-ID"
+	HeaderTraceparent = "traceparent"
+)
+
+// MaxRequestIDLen is the longest X-Request-ID taken from a request; a longer
+// or otherwise unsafe one is replaced by a new ID.
+const MaxRequestIDLen = 128
+
+// IDs identify one request across systems.
+type IDs struct {
+	RequestID string // the X-Request-ID, or one made for the request
+	TraceID   string // 32 lower-case hex digits, W3C trace-id
+	SpanID    string // 16 lower-case hex digits: this request's span
+	ParentID  string // the caller's span, from its traceparent, or ""
+	Flags     string // 2 hex digits, W3C trace-flags ("01": sampled)
+}
+
+type ctxKey struct{}
+
+// With returns a context carrying ids.
+func With(ctx context.Context, ids IDs) context.Context {
+	return context.WithValue(ctx, ctxKey{}, &ids)
+}
+
+// From returns the IDs in ctx, or nil.
+func From(ctx context.Context) *IDs {
+	if ctx == nil {
+		return nil
+	}
+	ids, _ := ctx.Value(ctxKey{}).(*IDs)
+	return ids
+}
+
+// Traceparent is the W3C traceparent header for calls made on behalf of
+// this request: its trace, with this request's span as the parent.
+func (ids IDs) Traceparent() string {
+	flags := ids.Flags
+	if flags == "" {
+		flags = "01"
+	}
+	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + flags
+}
+
+// FromHeaders builds the IDs of an incoming request from its X-Request-ID
+// and traceparent headers: the trace is continued when the traceparent is
+// valid, a new span is made for this request, and a request ID is made when
+// the header is absent or unsafe (the trace ID then serves as request ID).
+func FromHeaders(requestID, traceparent string) IDs {
+	var ids IDs
+	if tp, ok := ParseTraceparent(traceparent); ok {
+		ids.TraceID, ids.ParentID, ids.Flags = tp.TraceID, tp.SpanID, tp.Flags
+	} else {
+		ids.TraceID, ids.Flags = randomHex(16), "01"
+	}
+	ids.SpanID = randomHex(8)
+	if ValidRequestID(requestID) {
+		ids.RequestID = requestID
+	} else {
+		ids.RequestID = ids.TraceID
+	}
+	return ids
+}
+
+// New makes IDs for work that did not come with any (a background poll).
+func New() IDs { return FromHeaders("", "") }
+
+// ValidRequestID reports whether an X-Request-ID is safe to keep: 1 to
+// MaxRequestIDLen printable ASCII characters without spaces or quotes.
+func ValidRequestID(s string) bool {
+	if s == "" || len(s) > MaxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// Traceparent is a parsed W3C traceparent header.
+type Traceparent struct {
+	TraceID, SpanID, Flags string
+}
+
+// ParseTraceparent parses a version-00 W3C traceparent:
+// 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>. All-zero IDs,
+// upper-case hex and version ff are invalid. Higher versions are read by
+// their first four fields, as the specification asks.
+func ParseTraceparent(s string) (Traceparent, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 55 {
+		return Traceparent{}, false
+	}
+	version, trace, span, flags := s[0:2], s[3:35], s[36:52], s[53:55]
+	if s[2] != '-' || s[35] != '-' || s[52] != '-' || !isHex(version) || version == "ff" ||
+		!isHex(trace) || !isHex(span) || !isHex(flags) || allZero(trace) || allZero(span) {
+		return Traceparent{}, false
+	}
+	if version == "00" && len(s) != 55 {
+		return Traceparent{}, false
+	}
+	if len(s) > 55 && s[55] != '-' {
+		return Traceparent{}, false
+	}
+	return Traceparent{TraceID: trace, SpanID: span, Flags: flags}, true
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(s string) bool {
+	return strings.Trim(s, "0") == ""
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	for {
+		if _, err := rand.Read(b); err != nil {
+			panic("reqid: crypto/rand failed: " + err.Error()) // never, on supported systems
+		}
+		if h := hex.EncodeToString(b); !allZero(h) {
+			return h
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package reqid
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func TestParseTraceparent(t *testing.T) {
+	got, ok := ParseTraceparent(tp)
+	require.True(t, ok)
+	assert.Equal(t, Traceparent{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Flags: "01"}, got)
+	_, ok = ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
+	assert.True(t, ok, "a later version's extra fields are allowed")
+	for _, bad := range []string{
+		"", "garbage",
+		"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+		"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+		"ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+		"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+		"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+	} {
+		_, ok := ParseTraceparent(bad)
+		assert.False(t, ok, bad)
+	}
+}
+
+func TestFromHeaders(t *testing.T) {
+	ids := FromHeaders("req-42", tp)
+	assert.Equal(t, "req-42", ids.RequestID)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", ids.TraceID, "the caller's trace goes on")
+	assert.Equal(t, "00f067aa0ba902b7", ids.ParentID)
+	assert.Len(t, ids.SpanID, 16)
+	assert.NotEqual(t, ids.ParentID, ids.SpanID, "this request is a new span")
+	assert.Equal(t, "00-4bf92f3577b34da6a3ce929d0e0e4736-"+ids.SpanID+"-01", ids.Traceparent())
+
+	fresh := FromHeaders("", "")
+	assert.Len(t, fresh.TraceID, 32)
+	assert.Equal(t, fresh.TraceID, fresh.RequestID, "the trace ID serves as request ID")
+	_, ok := ParseTraceparent(fresh.Traceparent())
+	assert.True(t, ok)
+
+	unsafe := FromHeaders("bad id\nInjected: yes", "")
+	assert.Equal(t, unsafe.TraceID, unsafe.RequestID, "an unsafe X-Request-ID is replaced")
+	assert.Equal(t, unsafe.TraceID, FromHeaders(strings.Repeat("x", 129), unsafe.Traceparent()).TraceID)
+}
+
+func TestContext(t *testing.T) {
+	assert.Nil(t, From(context.Background()))
+	assert.Nil(t, From(nil)) //nolint:staticcheck // callers do pass nil
+	ids := New()
+	ctx := With(context.Background(), ids)
+	require.NotNil(t, From(ctx))
+	assert.Equal(t, ids, *From(ctx))
+}
+
+func FuzzParseTraceparent(f *testing.F) {
+	f.Add(tp)
+	f.Add("")
+	f.Add("00-" + strings.Repeat("a", 32) + "-" + strings.Repeat("b", 16) + "-00")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := ParseTraceparent(s)
+		if !ok {
+			return
+		}
+		if len(p.TraceID) != 32 || len(p.SpanID) != 16 || len(p.Flags) != 2 {
+			t.Fatalf("%q parsed to %+v", s, p)
+		}
+		again, ok := ParseTraceparent(IDs{TraceID: p.TraceID, SpanID: p.SpanID, Flags: p.Flags}.Traceparent())
+		if !ok || again != p {
+			t.Fatalf("%q does not round-trip: %+v", s, again)
+		}
+	})
+}
+
+func FuzzFromHeaders(f *testing.F) {
+	f.Add("req-1", tp)
+	f.Add("a\r\nb", "junk")
+	f.Fuzz(func(t *testing.T, rid, parent string) {
+		ids := FromHeaders(rid, parent)
+		if !ValidRequestID(ids.RequestID) {
+			t.Fatalf("unsafe request ID kept: %q", ids.RequestID)
+		}
+		if _, ok := ParseTraceparent(ids.Traceparent()); !ok {
+			t.Fatalf("outgoing traceparent invalid: %q", ids.Traceparent())
+		}
+	})
+}
