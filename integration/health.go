@@ -1,0 +1,86 @@
+package integration
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/proxydebug/debugmode/reqid"
+	"github.com/proxydebug/debugmode/slogdebug"
+)
+
+// HealthMonitor polls the orchestrator's status on an interval and logs
+// each reading to "orchestrator_health" (an unreachable orchestrator as
+// status "unreachable", with the error in "errors"). Last tells the proxy
+// the latest reading.
+type HealthMonitor struct {
+	client   *Client
+	interval time.Duration
+	last     atomic.Pointer[HealthReading]
+	stop     context.CancelFunc
+	done     chan struct{}
+	once     sync.Once
+}
+
+// HealthReading is one poll's outcome.
+type HealthReading struct {
+	At     time.Time
+	Status *Status // nil when the poll failed
+	Err    error
+}
+
+// MonitorHealth starts polling now and every interval (5s when zero or
+// less) until Stop is called or ctx is done.
+func (c *Client) MonitorHealth(ctx context.Context, interval time.Duration) *HealthMonitor {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &HealthMonitor{client: c, interval: interval, stop: cancel, done: make(chan struct{})}
+	go m.run(ctx)
+	return m
+}
+
+func (m *HealthMonitor) run(ctx context.Context) {
+	defer close(m.done)
+	t := time.NewTicker(m.interval)
+	defer t.Stop()
+	for {
+		m.Poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Poll reads the status once, logs it and records it as the last reading.
+func (m *HealthMonitor) Poll(ctx context.Context) HealthReading {
+	ctx = reqid.With(ctx, reqid.New())
+	start := time.Now()
+	s, err := m.client.Status(ctx)
+	r := HealthReading{At: start, Status: s, Err: err}
+	if ctx.Err() != nil && err != nil {
+		return r // stopping: not the orchestrator's fault
+	}
+	log := m.client.log()
+	if err != nil {
+		log.LogOrchestratorHealth(ctx, slogdebug.OrchestratorHealth{Status: "unreachable"})
+		log.LogError(ctx, "health_monitor", "orchestrator_status", err)
+	} else {
+		log.LogOrchestratorHealth(ctx, s.Health())
+	}
+	m.last.Store(&r)
+	return r
+}
+
+// Last returns the latest reading, or nil before the first.
+func (m *HealthMonitor) Last() *HealthReading { return m.last.Load() }
+
+// Stop stops polling and waits for the poller to end. It is idempotent.
+func (m *HealthMonitor) Stop() {
+	m.once.Do(m.stop)
+	<-m.done
+}

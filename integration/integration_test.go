@@ -1,0 +1,342 @@
+package integration_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/reqid"
+	"github.com/proxydebug/debugmode/slogdebug"
+	"github.com/proxydebug/debugmode/stress"
+)
+
+func TestOneRequestsLinePerRequest(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	cases := []struct {
+		path   string
+		status int
+		aceID  string
+	}{
+		{"/ace/getstream?id=aaa111", 200, "aaa111"},
+		{"/ace/getstream?infohash=bbb222", 200, "bbb222"},
+		{"/ace/getstream?id=ccc333&size=1000", 200, "ccc333"},
+		{"/ace/getstream", 400, ""},
+		{"/ace/getstream?id=x&infohash=y", 400, "x"},
+		{"/nowhere", 404, ""},
+		{"/ace/status", 200, ""},
+	}
+	for _, c := range cases {
+		resp, body := e.get(t, c.path, nil)
+		require.Equal(t, c.status, resp.StatusCode, c.path)
+		if c.status == 200 && strings.Contains(c.path, "getstream") {
+			assert.NotEmpty(t, body)
+		}
+	}
+	lines := e.lines(t, "requests")
+	require.Len(t, lines, len(cases))
+	for i, c := range cases {
+		m := lines[i]
+		assert.Equal(t, float64(c.status), m["status_code"], c.path)
+		assert.Equal(t, c.aceID, m["ace_id"], c.path)
+		assert.Equal(t, "GET", m["method"])
+		assert.Equal(t, strings.SplitN(c.path, "?", 2)[0], m["path"])
+		assert.Greater(t, m["duration_ms"], 0.0)
+		assert.NotEmpty(t, m["request_id"])
+	}
+	assert.Equal(t, float64(256<<10), lines[0]["bytes"])
+	assert.Equal(t, float64(1000), lines[2]["bytes"])
+}
+
+func TestRequestIDReachesEveryCategoryAndTheOrchestrator(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	resp, _ := e.get(t, "/ace/getstream?id=abc", http.Header{"X-Request-Id": {"req-e2e-1"}, "Traceparent": {traceparent}})
+	require.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, "req-e2e-1", resp.Header.Get("X-Request-ID"), "echoed")
+	resp2, _ := e.get(t, "/ace/getstream?id=def", nil)
+	other := resp2.Header.Get("X-Request-ID")
+	require.NotEmpty(t, other, "made when absent")
+	require.NotEqual(t, "req-e2e-1", other)
+
+	seen := map[string]int{}
+	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "disconnects", "orchestrator_calls"} {
+		for _, m := range e.lines(t, cat) {
+			if m["request_id"] == "req-e2e-1" {
+				seen[cat]++
+				assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"], cat)
+			} else {
+				assert.Equal(t, other, m["request_id"], "%s: every line belongs to one of the two requests", cat)
+			}
+		}
+	}
+	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "disconnects", "orchestrator_calls"} {
+		assert.Positive(t, seen[cat], "request_id in %s", cat)
+	}
+
+	var ours int
+	for _, r := range e.orch.Received() {
+		if r.RequestID == "req-e2e-1" {
+			ours++
+			tp, ok := reqid.ParseTraceparent(r.Traceparent)
+			require.True(t, ok, r.Traceparent)
+			assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", tp.TraceID, "the trace goes on to the orchestrator")
+			assert.NotEqual(t, "00f067aa0ba902b7", tp.SpanID, "with the proxy's span as parent")
+		} else {
+			assert.Equal(t, other, r.RequestID)
+		}
+	}
+	// engines, provision, stream_started, stream_ended (status polls have their own IDs)
+	assert.GreaterOrEqual(t, ours, 4)
+}
+
+func TestFlushedStreamReachesTheClientBeforeTheHandlerReturns(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	clientGotIt := make(chan struct{})
+	handlerDone := make(chan struct{})
+	h := integration.Middleware(log.Logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(handlerDone)
+		w.Write([]byte("first chunk\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-clientGotIt:
+		case <-time.After(10 * time.Second):
+			t.Error("the flushed chunk never reached the client")
+			return
+		}
+		rc := http.NewResponseController(w)
+		require.NoError(t, rc.SetWriteDeadline(time.Now().Add(time.Minute)), "ResponseController reaches the server's writer")
+		w.Write([]byte("second chunk\n"))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL + "/stream?id=abc")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "first chunk\n", line)
+	select {
+	case <-handlerDone:
+		t.Fatal("the handler returned before the client read the first chunk")
+	default:
+	}
+	close(clientGotIt)
+	line, err = br.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "second chunk\n", line)
+	<-handlerDone
+}
+
+func TestWrappedWriterKeepsHijackAndReadFrom(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	mw := integration.Middleware(log.Logger)
+	mux := http.NewServeMux()
+	mux.Handle("/hijack", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := w.(http.Hijacker).Hijack()
+		if !assert.NoError(t, err) {
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nhijacked")
+		rw.Flush()
+	})))
+	mux.Handle("/readfrom", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := w.(io.ReaderFrom).ReadFrom(strings.NewReader(strings.Repeat("x", 5000)))
+		assert.NoError(t, err)
+		assert.Equal(t, int64(5000), n)
+	})))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	for path, want := range map[string]string{"/hijack": "hijacked", "/readfrom": strings.Repeat("x", 5000)} {
+		resp, err := c.Get(srv.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, want, string(body), path)
+	}
+	require.NoError(t, log.Flush())
+}
+
+func TestClientDisconnectIsLogged(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	// A slow, long stream: read a little, then hang up.
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.proxy.URL+"/ace/getstream?id=leaver&size=100000000&chunk=4096&delay=10ms", nil)
+	resp, err := e.http.Do(req)
+	require.NoError(t, err)
+	buf := make([]byte, 8192)
+	_, err = io.ReadFull(resp.Body, buf)
+	require.NoError(t, err)
+	cancel()
+	resp.Body.Close()
+
+	// The proxy notices, ends the stream and reports it; wait for its last record.
+	require.Eventually(t, func() bool {
+		for _, m := range e.lines(t, "streams") {
+			if m["event_type"] == "stream_ended" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond)
+	var reasons []string
+	for _, m := range e.lines(t, "disconnects") {
+		assert.Equal(t, "leaver", m["ace_id"])
+		reasons = append(reasons, m["reason"].(string))
+	}
+	require.NotEmpty(t, reasons)
+	for _, r := range reasons {
+		assert.Contains(t, []string{integration.ReasonClientDisconnected, integration.ReasonClosedPipe}, r)
+	}
+	ended := e.lines(t, "streams")
+	assert.Contains(t, []string{integration.ReasonClientDisconnected, integration.ReasonClosedPipe}, ended[len(ended)-1]["reason"])
+}
+
+func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{StressCooldown: -1})
+	e.orch.SetCircuitBreaker(true, 40)
+	resp, _ := e.get(t, "/ace/getstream?id=blocked", nil)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "40", resp.Header.Get("Retry-After"))
+	assert.Equal(t, []time.Duration{20 * time.Second, 40 * time.Second}, e.waits.all(), "half the ETA, then the ETA")
+
+	var ops []string
+	for _, m := range e.lines(t, "provisioning") {
+		ops = append(ops, m["operation"].(string))
+		if m["operation"] == "provision_attempt_failed" {
+			assert.Contains(t, m["error"], "circuit_breaker")
+			assert.Equal(t, false, m["success"])
+		}
+	}
+	assert.Equal(t, []string{"provision_attempt_failed", "provision_backoff", "provision_attempt_failed", "provision_backoff",
+		"provision_attempt_failed", "provision_failed"}, ops)
+	assert.Contains(t, e.eventTypes(t), stress.ProvisioningCircuitBreaker)
+
+	e.orch.SetCircuitBreaker(false, 0)
+	resp, body := e.get(t, "/ace/getstream?id=unblocked", nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.NotEmpty(t, body)
+	last := e.lines(t, "provisioning")
+	assert.Equal(t, "provision_success", last[len(last)-1]["operation"])
+}
+
+func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	e.orch.SetLegacyErrors(true)
+	e.orch.SetVPNDown(true)
+	_, err := e.client.ProvisionWithRetry(context.Background())
+	var pe *integration.ProvisionError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "vpn_disconnected", pe.Code, "read from the legacy string")
+	assert.Equal(t, "Provisioning blocked: VPN is disconnected", pe.Message)
+	assert.Equal(t, []time.Duration{30 * time.Second, 60 * time.Second}, e.waits.all(), "no ETA: 30s doubling")
+
+	p := integration.RetryPolicy{}
+	assert.Equal(t, 120*time.Second, p.Backoff(5, errors.New("x")), "capped")
+}
+
+func TestProvisioningStopsWhenTheContextIsDone(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	e.orch.SetCircuitBreaker(true, 60)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.client.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	_, err := e.client.ProvisionWithRetry(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "gave up waiting")
+	var attempts int
+	for _, m := range e.lines(t, "provisioning") {
+		if m["operation"] == "provision_attempt_failed" {
+			attempts++
+		}
+	}
+	assert.Equal(t, 1, attempts)
+}
+
+func TestHealthMonitorAndDegradedTransitions(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{StressCooldown: -1})
+	e.orch.RemoveEngines()
+	m := e.client.MonitorHealth(context.Background(), time.Hour) // polls once at start
+	require.Eventually(t, func() bool { return m.Last() != nil }, 5*time.Second, 5*time.Millisecond)
+	m.Stop()
+	ctx := context.Background()
+	e.orch.SetCircuitBreaker(true, 30)
+	r := m.Poll(ctx)
+	require.NoError(t, r.Err)
+	assert.Equal(t, "degraded", r.Status.Status)
+	e.orch.SetCircuitBreaker(false, 0)
+	m.Poll(ctx)
+
+	lines := e.lines(t, "orchestrator_health")
+	require.Len(t, lines, 3)
+	assert.Equal(t, "healthy", lines[0]["status"])
+	assert.Equal(t, "degraded", lines[1]["status"])
+	assert.Equal(t, "circuit_breaker", lines[1]["blocked_reason_code"])
+	assert.Equal(t, 30.0, lines[1]["recovery_eta_seconds"])
+	assert.Equal(t, false, lines[1]["can_provision"])
+	assert.Equal(t, []string{stress.OrchestratorDegraded, stress.OrchestratorRecovered}, e.eventTypes(t))
+}
+
+func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &integration.Client{BaseURL: "http://127.0.0.1:1", Log: log, HTTP: &http.Client{Transport: tr}}
+	m := c.MonitorHealth(context.Background(), time.Hour)
+	require.Eventually(t, func() bool { return m.Last() != nil }, 5*time.Second, 5*time.Millisecond)
+	m.Stop()
+	require.Error(t, m.Last().Err)
+	require.NoError(t, log.Flush())
+	assert.FileExists(t, log.Path("errors"))
+}
+
+func TestRedactURL(t *testing.T) {
+	u, _ := url.Parse("http://user:pass@orch:8000/provision?api_key=abc&x=1&Token=t&engine_secret=s")
+	got := integration.RedactURL(u)
+	assert.NotContains(t, got, "pass")
+	assert.NotContains(t, got, "abc")
+	assert.NotContains(t, got, "=t")
+	assert.NotContains(t, got, "=s&")
+	assert.Contains(t, got, "x=1")
+	assert.Contains(t, got, "api_key=REDACTED")
+}
+
+func TestClassify(t *testing.T) {
+	for err, want := range map[error]string{
+		nil:                      integration.ReasonCompleted,
+		io.EOF:                   integration.ReasonCompleted,
+		io.ErrUnexpectedEOF:      integration.ReasonEOF,
+		io.ErrClosedPipe:         integration.ReasonClosedPipe,
+		context.Canceled:         integration.ReasonClientDisconnected,
+		context.DeadlineExceeded: integration.ReasonTimeout,
+		errors.New("other"):      integration.ReasonNetworkError,
+	} {
+		assert.Equal(t, want, integration.Classify(err), "%v", err)
+	}
+}
