@@ -1,111 +1,192 @@
-// Command demo opens a debug-mode session, writes records to every
-// category through both the typed helpers and plain slog, closes the
-// session, and prints the files it wrote with their line counts.
+// Command demo is debugmode's main job: it starts, on loopback only, a fake
+// engine orchestrator, a fake AceStream engine and a proxy that uses the
+// integration middleware and wrappers with debug mode on; drives a scripted
+// load of a few thousand requests (normal traffic, a burst of slow streams,
+// a period with the orchestrator's circuit breaker open, slow provisioning
+// as it recovers); then prints where the files are, their line counts per
+// category, and the stress events found.
 //
-// It honours the environment of the library (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
-// ...); debug mode is always on here, since showing it is the point.
+// It honours the library's environment (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
+// DEBUG_STRESS_*, ...); debug mode is always on here, and the console shows
+// only Error and up unless DEBUG_CONSOLE_LEVEL says otherwise, so that the
+// progress bar stays readable.
 package main
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/demoproxy"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	requests := flag.Int("requests", 3000, "normal requests to send (the slow and failing ones come on top)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, *requests); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out io.Writer) error {
+func run(ctx context.Context, out io.Writer, requests int) error {
 	cfg, err := slogdebug.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
 	cfg.Enabled = true
+	if _, set := os.LookupEnv(slogdebug.EnvConsoleLevel); !set {
+		cfg.ConsoleLevel = 8 // slog.LevelError
+	}
 	logger, err := slogdebug.Init(cfg)
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
-	slog.Info("demo: debug session started", "dir", logger.Dir(), "session", logger.SessionID())
+	fmt.Fprintf(out, "debug session %s in %s\n", logger.SessionID(), logger.Dir())
 
-	boom := errors.New("provisioning blocked: circuit breaker is open")
-	for i := range 50 {
-		aceID := fmt.Sprintf("%040x", i)
-		d := time.Duration(20+i*13) * time.Millisecond
-		logger.LogEngineSelection(ctx, "select_best_engine", "127.0.0.1", 6878+i%3, fmt.Sprintf("engine-%d", i%3), d/4, nil)
-		logger.LogStreamEvent(ctx, "stream_started", aceID+"|s1", fmt.Sprintf("engine-%d", i%3), d/8)
-		logger.LogRequest(ctx, "GET", "/ace/getstream", d, 200, aceID)
-		logger.LogDisconnect(ctx, aceID+"|s1", aceID, "completed", nil, int64(i)<<16, d)
-	}
-	logger.LogProvisioning(ctx, "provision_attempt_failed", 800*time.Millisecond, false, boom, 1)
-	logger.LogProvisioning(ctx, "provision_success", 2*time.Second, true, nil, 2)
-	logger.LogOrchestratorHealth(ctx, slogdebug.OrchestratorHealth{
-		Status: "degraded", BlockedReason: "Circuit breaker is open", BlockedReasonCode: "circuit_breaker",
-		RecoveryETASeconds: 60, VPNConnected: true, EngineCount: 3, StreamCount: 2,
-		Capacity: slogdebug.Capacity{Total: 10, Used: 3, Available: 7},
-	})
-	logger.LogError(ctx, "orchestrator_client", "provision", boom)
-	logger.LogStressEvent(ctx, "provisioning_circuit_breaker", slogdebug.SeverityCritical, "Provisioning blocked by circuit breaker", slog.Int("attempt", 1))
-	// Plain slog with a category lands in the same kind of file.
-	slog.With("category", "provisioning").Debug("plain slog record", "operation", "warmup")
-
+	bar := newProgress(out)
+	sc := &demoproxy.Scenario{Log: logger, Requests: requests, Progress: bar.update}
+	report, runErr := sc.Run(ctx)
+	bar.finish()
 	if err := slogdebug.Close(); err != nil {
-		return err
+		return fmt.Errorf("closing the debug session: %w", err)
 	}
-	return report(out, logger)
+	if runErr != nil {
+		return runErr
+	}
+
+	statuses := make([]string, 0, len(report.ByStatus))
+	for code, n := range report.ByStatus {
+		statuses = append(statuses, fmt.Sprintf("%d×%d", n, code))
+	}
+	sort.Strings(statuses)
+	fmt.Fprintf(out, "\n%d requests in %.1fs through the proxy at %s: %s; %d without an answer\n",
+		report.Requests, report.Duration.Seconds(), report.ProxyAddr, strings.Join(statuses, ", "), report.Failed)
+	return summarize(out, logger)
 }
 
-// report prints each file of the session with its line count, checking
-// that every line decodes.
-func report(out io.Writer, logger *slogdebug.Logger) error {
+// summarize prints the session's files with their line counts and the
+// stress events found, checking that every line decodes.
+func summarize(out io.Writer, logger *slogdebug.Logger) error {
 	paths, err := filepath.Glob(filepath.Join(logger.Dir(), logger.SessionID()+"_*.jsonl"))
 	if err != nil {
 		return err
 	}
 	sort.Strings(paths)
-	fmt.Fprintf(out, "\nsession %s in %s\n", logger.SessionID(), logger.Dir())
+	fmt.Fprintf(out, "\nfiles in %s:\n", logger.Dir())
+	events := map[string]int{}
 	total := 0
 	for _, p := range paths {
-		n, err := countLines(p)
+		n, err := eachLine(p, func(m map[string]any) {
+			if m["category"] == "stress" {
+				if t, ok := m["event_type"].(string); ok {
+					events[t]++
+				}
+			}
+		})
 		if err != nil {
 			return err
 		}
 		total += n
-		fmt.Fprintf(out, "  %-48s %6d lines\n", filepath.Base(p), n)
+		fmt.Fprintf(out, "  %-44s %7d lines\n", filepath.Base(p), n)
 	}
 	st := logger.Stats()
-	fmt.Fprintf(out, "  %d lines in %d files; %d records dropped, %d failed\n", total, len(paths), st.Dropped, st.Failed)
+	fmt.Fprintf(out, "  %d lines in %d files, every one valid JSON; %d records dropped, %d lost to write errors\n",
+		total, len(paths), st.Dropped, st.Failed)
+
+	types := make([]string, 0, len(events))
+	for t := range events {
+		types = append(types, t)
+	}
+	sort.Strings(types)
+	fmt.Fprintf(out, "\nstress events found:\n")
+	for _, t := range types {
+		fmt.Fprintf(out, "  %-34s %4d\n", t, events[t])
+	}
+	if len(types) == 0 {
+		fmt.Fprintln(out, "  none")
+	}
+	fmt.Fprintf(out, "\ntry: jq -c 'select(.event_type)' %s\n", filepath.Join(logger.Dir(), logger.SessionID()+"_stress.jsonl"))
 	return nil
 }
 
-func countLines(path string) (int, error) {
+// eachLine decodes every line of a file, failing on one that is not JSON.
+func eachLine(path string, fn func(map[string]any)) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	n := 0
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
+	n := 0
 	for sc.Scan() {
-		if !json.Valid(sc.Bytes()) {
-			return n, fmt.Errorf("%s:%d: not valid JSON", path, n+1)
-		}
 		n++
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return n, fmt.Errorf("%s:%d: not valid JSON: %v", path, n, err)
+		}
+		fn(m)
 	}
 	return n, sc.Err()
+}
+
+// progress draws a progress bar on a terminal, or a line every tenth of
+// the way elsewhere.
+type progress struct {
+	mu       sync.Mutex
+	out      io.Writer
+	terminal bool
+	last     time.Time
+	lastPct  int
+	phase    string
+}
+
+func newProgress(out io.Writer) *progress {
+	p := &progress{out: out, lastPct: -1}
+	if f, ok := out.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) update(done, total int64, phase string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pct := int(done * 100 / max(total, 1))
+	if p.terminal {
+		if time.Since(p.last) < 50*time.Millisecond && phase == p.phase {
+			return
+		}
+		p.last, p.phase = time.Now(), phase
+		const width = 40
+		fill := min(width, pct*width/100)
+		fmt.Fprintf(p.out, "\r[%s%s] %3d%% %5d/%d requests  %-22s", strings.Repeat("#", fill), strings.Repeat(".", width-fill), pct, done, total, phase)
+		return
+	}
+	if pct/10 != p.lastPct/10 || phase != p.phase {
+		p.lastPct, p.phase = pct, phase
+		fmt.Fprintf(p.out, "  %3d%% %5d/%d requests  %s\n", pct, done, total, phase)
+	}
+}
+
+func (p *progress) finish() {
+	if p.terminal {
+		fmt.Fprintln(p.out)
+	}
 }

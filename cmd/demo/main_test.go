@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// TestDemoRuns is make demo with fewer requests: it must finish, find the
+// scenario's stress events and report valid files.
+func TestDemoRuns(t *testing.T) {
+	old := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(old) })
+	t.Setenv("DEBUG_LOG_DIR", t.TempDir())
+	t.Setenv("DEBUG_CONSOLE_LEVEL", "error")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), &out, 100))
+	text := out.String()
+	assert.Contains(t, text, "every one valid JSON; 0 records dropped")
+	for _, typ := range []string{"slow_request", "high_slow_request_rate", "provisioning_circuit_breaker", "orchestrator_degraded"} {
+		assert.Regexp(t, regexp.MustCompile(typ+` +\d+`), text)
+	}
+}

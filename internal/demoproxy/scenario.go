@@ -1,0 +1,266 @@
+package demoproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/slogdebug"
+)
+
+// Scenario is the demo's scripted load: normal traffic, a burst of slow
+// streams, a period where the orchestrator's circuit breaker is open (it is
+// degraded and provisioning fails), slow provisioning as it recovers, and
+// normal traffic again.
+type Scenario struct {
+	Log *slogdebug.Logger
+
+	// Requests is the number of normal requests, split before and after the
+	// trouble. Default 3000.
+	Requests int
+	// Workers is how many clients run at once. Default 16.
+	Workers int
+	// SlowStreams are started at once during the slow phase, each lasting
+	// SlowStreamDuration (default 12 of 5.5s: above the 5s threshold, and
+	// more than 10 in a minute).
+	SlowStreams        int
+	SlowStreamDuration time.Duration
+	// BreakerOpen is how long the circuit breaker stays open. Default 3s.
+	BreakerOpen time.Duration
+	// SlowProvision is how long provisioning answers take while the
+	// orchestrator recovers (default 2.5s: a slow engine selection).
+	SlowProvision time.Duration
+	// BackoffScale divides the provisioning back-off, so that the demo's
+	// retries take milliseconds instead of the real tens of seconds.
+	// Default 100.
+	BackoffScale int
+	// HealthInterval is how often the proxy polls the orchestrator.
+	// Default 200ms.
+	HealthInterval time.Duration
+	// Progress, when set, is called as requests complete.
+	Progress func(done, total int64, phase string)
+}
+
+// Report is what a scenario run did.
+type Report struct {
+	Requests  int64
+	ByStatus  map[int]int64
+	Failed    int64 // requests that got no answer
+	Duration  time.Duration
+	ProxyAddr string
+}
+
+func (s *Scenario) defaults() {
+	if s.Requests <= 0 {
+		s.Requests = 3000
+	}
+	if s.Workers <= 0 {
+		s.Workers = 16
+	}
+	if s.SlowStreams <= 0 {
+		s.SlowStreams = 12
+	}
+	if s.SlowStreamDuration <= 0 {
+		s.SlowStreamDuration = 5500 * time.Millisecond
+	}
+	if s.BreakerOpen <= 0 {
+		s.BreakerOpen = 3 * time.Second
+	}
+	if s.SlowProvision <= 0 {
+		s.SlowProvision = 2500 * time.Millisecond
+	}
+	if s.BackoffScale <= 0 {
+		s.BackoffScale = 100
+	}
+	if s.HealthInterval <= 0 {
+		s.HealthInterval = 200 * time.Millisecond
+	}
+}
+
+// Run starts the engine, the orchestrator and the proxy on loopback, runs
+// the load, and shuts everything down. It does not close s.Log.
+func (s *Scenario) Run(ctx context.Context) (Report, error) {
+	s.defaults()
+	start := time.Now()
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+	serve := func(h http.Handler) (string, error) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(ln) }()
+		closers = append(closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+			<-done
+		})
+		return ln.Addr().String(), nil
+	}
+	newTransport := func() *http.Transport {
+		tr := &http.Transport{MaxIdleConnsPerHost: s.Workers * 2, DisableCompression: true}
+		closers = append(closers, tr.CloseIdleConnections)
+		return tr
+	}
+
+	engineAddr, err := serve(Engine{})
+	if err != nil {
+		return Report{}, err
+	}
+	host, portStr, _ := net.SplitHostPort(engineAddr)
+	port, _ := strconv.Atoi(portStr)
+	orch := NewOrchestrator(host, port)
+	orchAddr, err := serve(orch)
+	if err != nil {
+		return Report{}, err
+	}
+	scale := time.Duration(s.BackoffScale)
+	client := &integration.Client{
+		BaseURL: "http://" + orchAddr,
+		APIKey:  "demo-api-key",
+		Log:     s.Log,
+		HTTP:    &http.Client{Timeout: 30 * time.Second, Transport: integration.Transport(newTransport(), s.Log.Logger)},
+		Retry: integration.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d / scale)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}},
+	}
+	proxy := &Proxy{Orch: client, Log: s.Log, EngineClient: &http.Client{Transport: newTransport()}}
+	proxyAddr, err := serve(integration.Middleware(s.Log.Logger)(proxy))
+	if err != nil {
+		return Report{}, err
+	}
+	monitor := client.MonitorHealth(ctx, s.HealthInterval)
+	closers = append(closers, monitor.Stop)
+
+	load := &loader{base: "http://" + proxyAddr, client: &http.Client{Transport: newTransport(), Timeout: time.Minute},
+		byStatus: map[int]int64{}, progress: s.Progress}
+	before, after := s.Requests/2, s.Requests-s.Requests/2
+	load.total.Store(int64(s.Requests + s.SlowStreams + 2*(s.Requests/20) + 1))
+
+	// 1. Normal traffic.
+	if err := load.run(ctx, "normal", before, s.Workers, "size=65536"); err != nil {
+		return Report{}, err
+	}
+	// 2. A burst of slow streams, with normal traffic beside it.
+	var wg sync.WaitGroup
+	chunks := 12
+	delay := s.SlowStreamDuration / time.Duration(chunks-1)
+	for i := range s.SlowStreams {
+		wg.Go(func() {
+			load.one(ctx, "slow streams", fmt.Sprintf("/ace/getstream?id=slow%03d&size=%d&chunk=4096&delay=%s", i, chunks*4096, delay))
+		})
+	}
+	if err := load.run(ctx, "slow streams", s.Requests/20, s.Workers/2, "size=65536"); err != nil {
+		return Report{}, err
+	}
+	wg.Wait()
+	// 3. The circuit breaker opens: the orchestrator is degraded, and new
+	// engines cannot be provisioned.
+	orch.SetCircuitBreaker(true, 10)
+	orch.RemoveEngines()
+	breakerCtx, cancel := context.WithTimeout(ctx, s.BreakerOpen)
+	_ = load.run(breakerCtx, "circuit breaker open", s.Requests/20, s.Workers/2, "size=65536")
+	cancel()
+	<-breakerCtx.Done()
+	// 4. It closes; provisioning is slow while the orchestrator recovers.
+	orch.SetCircuitBreaker(false, 0)
+	orch.SetProvisionDelay(s.SlowProvision)
+	load.one(ctx, "recovery", "/ace/getstream?id=recovery&size=65536")
+	orch.SetProvisionDelay(0)
+	// 5. Normal traffic again.
+	if err := load.run(ctx, "normal", after, s.Workers, "size=65536"); err != nil {
+		return Report{}, err
+	}
+	return Report{Requests: load.done.Load(), ByStatus: load.statuses(), Failed: load.failed.Load(),
+		Duration: time.Since(start), ProxyAddr: proxyAddr}, ctx.Err()
+}
+
+// loader sends requests to the proxy and counts the answers.
+type loader struct {
+	base     string
+	client   *http.Client
+	progress func(done, total int64, phase string)
+
+	done, failed, total atomic.Int64
+	mu                  sync.Mutex
+	byStatus            map[int]int64
+	seq                 atomic.Int64
+}
+
+// run sends n requests from workers goroutines, until done or ctx ends.
+func (l *loader) run(ctx context.Context, phase string, n, workers int, params string) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+				id := l.seq.Add(1)
+				key := "id"
+				if id%4 == 0 {
+					key = "infohash"
+				}
+				l.one(ctx, phase, fmt.Sprintf("/ace/getstream?%s=%040x&%s", key, id, params))
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// one sends a request and reads its whole answer.
+func (l *loader) one(ctx context.Context, phase, path string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, l.base+path, nil)
+	if err == nil {
+		var resp *http.Response
+		resp, err = l.client.Do(req)
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			l.mu.Lock()
+			l.byStatus[resp.StatusCode]++
+			l.mu.Unlock()
+		}
+	}
+	if err != nil {
+		l.failed.Add(1)
+	}
+	done := l.done.Add(1)
+	if l.progress != nil {
+		l.progress(done, max(l.total.Load(), done), phase)
+	}
+}
+
+func (l *loader) statuses() map[int]int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[int]int64, len(l.byStatus))
+	for k, v := range l.byStatus {
+		out[k] = v
+	}
+	return out
+}
