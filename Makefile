@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test lint bench fuzz fuzz-short benchstat-tool
+.PHONY: demo test lint bench bench-proxy fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -36,3 +36,14 @@ bench: benchstat-tool
 	@mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./handler ./stress ./slogdebug | tee bench/latest.txt
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
+
+# The streaming proxy with debug mode off and on. Loopback TCP is noisy, so
+# the two run in separate processes, interleaved, and benchstat compares them.
+bench-proxy: benchstat-tool
+	@mkdir -p bench
+	$(GO) test -c -o bench/integration.test ./integration
+	@rm -f bench/proxy.txt
+	@for i in $$(seq $(COUNT)); do for m in off on; do \
+		bench/integration.test -test.run '^$$' -test.bench "StreamingProxy/debug=$$m" -test.benchtime 200x -test.benchmem | grep '^Bench' | tee -a bench/proxy.txt; \
+	done; done
+	$(BENCHSTAT) -col /debug bench/proxy.txt
