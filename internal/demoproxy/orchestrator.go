@@ -192,9 +192,10 @@ func (o *Orchestrator) provision(w http.ResponseWriter, r *http.Request) {
 	if !blocked {
 		o.nextID++
 		e := engine{ContainerID: fmt.Sprintf("%012x", 0xacef00d0000+o.nextID), Host: o.EngineHost, Port: o.EnginePort, Health: "healthy"}
+		name := "acestream-" + strconv.Itoa(o.nextID)
 		o.engines = append(o.engines, e)
 		o.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"container_id": e.ContainerID, "container_name": "acestream-" + strconv.Itoa(o.nextID), "host_http_port": e.Port})
+		writeJSON(w, http.StatusOK, map[string]any{"container_id": e.ContainerID, "container_name": name, "host_http_port": e.Port})
 		return
 	}
 	o.mu.Unlock()

@@ -182,8 +182,11 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	orch.RemoveEngines()
 	breakerCtx, cancel := context.WithTimeout(ctx, s.BreakerOpen)
 	_ = load.run(breakerCtx, "circuit breaker open", s.Requests/20, s.Workers/2, "size=65536")
+	<-breakerCtx.Done() // the breaker stays open for BreakerOpen, however soon the load is done
 	cancel()
-	<-breakerCtx.Done()
+	if err := ctx.Err(); err != nil {
+		return Report{}, err
+	}
 	// 4. It closes; provisioning is slow while the orchestrator recovers.
 	orch.SetCircuitBreaker(false, 0)
 	orch.SetProvisionDelay(s.SlowProvision)
