@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
 // truncReserve is what a line keeps free, once it is being cut, for the
@@ -91,6 +93,17 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	e.buf, e.comma = e.buf[:mark], comma
 	e.truncated = true
 	return false
+}
+
+// openGroups opens the groups named, nested in one another, as objects.
+func (e *encoder) openGroups(names []string) {
+	for _, g := range names {
+		e.sep()
+		e.buf = appendString(e.buf, g)
+		e.buf = append(e.buf, ':', '{')
+		e.comma = false
+		e.depth++
+	}
 }
 
 // appendGroup writes a group as a nested object, or its members inline
@@ -211,16 +224,8 @@ func marshalJSON(x any) (out []byte, err error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
-// errorString returns err.Error(), surviving a method that panics (a typed
-// nil pointer, say).
-func errorString(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("!PANIC in Error(): %v", r)
-		}
-	}()
-	return err.Error()
-}
+// errorString returns err.Error(), surviving a method that panics.
+func errorString(err error) string { return safeerr.String(err) }
 
 // appendDurationKey writes the key of a duration attr: "k" becomes "k_ms"
 // (keys that already end in _ms are kept).
@@ -332,7 +337,12 @@ func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timest
 		cache.Store(c)
 	}
 	buf = append(buf, c.text[:]...)
-	ns := t.Nanosecond()
+	return appendFraction(buf, t.Nanosecond())
+}
+
+// appendFraction writes ".nnnnnnnnnZ": nine digits of nanoseconds and the
+// UTC mark.
+func appendFraction(buf []byte, ns int) []byte {
 	var b [11]byte
 	b[0] = '.'
 	b[1] = byte('0' + ns/1e8)
@@ -353,8 +363,7 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 		return t.AppendFormat(buf, "2006-01-02T15:04:05.000000000Z07:00")
 	}
 	hour, minute, sec := t.Clock()
-	ns := t.Nanosecond()
-	var b [30]byte
+	var b [19]byte
 	copy(b[0:], pairs[2*(year/100):2*(year/100)+2])
 	copy(b[2:], pairs[2*(year%100):2*(year%100)+2])
 	b[4] = '-'
@@ -367,14 +376,7 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 	copy(b[14:], pairs[2*minute:2*minute+2])
 	b[16] = ':'
 	copy(b[17:], pairs[2*sec:2*sec+2])
-	b[19] = '.'
-	b[20] = byte('0' + ns/1e8)
-	var frac [6]byte
-	put6(&frac, uint64(ns/100%1e6))
-	copy(b[21:], frac[:])
-	copy(b[27:], pairs[2*(ns%100):2*(ns%100)+2])
-	b[29] = 'Z'
-	return append(buf, b[:]...)
+	return appendFraction(append(buf, b[:]...), t.Nanosecond())
 }
 
 // appendString writes s as a quoted JSON string. Control characters are

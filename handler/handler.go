@@ -140,13 +140,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		attrs = rest
 	}
 	e := encoder{buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
-	for _, g := range h.groups[h.nOpen:] {
-		e.sep()
-		e.buf = appendString(e.buf, g)
-		e.buf = append(e.buf, ':', '{')
-		e.comma = false
-		e.depth++
-	}
+	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
 		if e.appendAttr(a) {
@@ -329,13 +323,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, ids *reqid.ID
 	open := e.depth
 	if r.NumAttrs() > 0 && !e.truncated {
 		mark, comma := len(e.buf), e.comma
-		for _, g := range h.groups[e.depth:] {
-			e.sep()
-			e.buf = appendString(e.buf, g)
-			e.buf = append(e.buf, ':', '{')
-			e.comma = false
-			e.depth++
-		}
+		e.openGroups(h.groups[e.depth:])
 		wrote := false
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {

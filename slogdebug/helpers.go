@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
 // The categories the typed helpers write. Any other name works with plain
@@ -255,11 +257,4 @@ func (l *Logger) logDisconnect(ctx context.Context, streamID, aceID, reason stri
 }
 
 // errorMessage is err.Error(), surviving a method that panics.
-func errorMessage(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("!PANIC in Error(): %v", r)
-		}
-	}()
-	return err.Error()
-}
+func errorMessage(err error) string { return safeerr.String(err) }

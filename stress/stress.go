@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
 // Event is one stress event: an event_type, a severity, a description, and
@@ -307,14 +309,7 @@ func errorText(v slog.Value) string {
 	return ""
 }
 
-func safeError(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("!PANIC in Error(): %v", r)
-		}
-	}()
-	return err.Error()
-}
+func safeError(err error) string { return safeerr.String(err) }
 
 // slowRecord fires the slow event of a category, and for requests counts
 // it towards high_slow_request_rate.
