@@ -1,0 +1,259 @@
+package main
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// cmdTimeline prints both systems' events merged in time order, one line
+// each, filtered by category, time range and text. Each file is read as a
+// stream; a small per-file buffer puts back in order lines written slightly
+// out of order (the async writer's lines are in call order, not time order).
+func cmdTimeline(args []string, out io.Writer, warn *warner) error {
+	fs := newFlags("timeline")
+	var proxy, orch stringList
+	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
+	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
+	cats := fs.String("category", "", "only these categories (comma-separated)")
+	since := fs.String("since", "", "only events at or after this time")
+	until := fs.String("until", "", "only events before this time")
+	grep := fs.String("grep", "", "only events whose line contains this text (case-insensitive)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	files, err := inputs(pos, proxy, orch)
+	if err != nil {
+		return err
+	}
+	f, err := newFilter(*cats, *since, *until, *grep)
+	if err != nil {
+		return err
+	}
+	return mergeEvents(files, warn, func(ev *Event) bool {
+		if !f.match(ev) {
+			return true
+		}
+		fmt.Fprintln(out, formatEvent(ev))
+		return true
+	})
+}
+
+// filter selects events for timeline and report.
+type filter struct {
+	categories   map[string]bool
+	since, until time.Time
+	sinceClock   time.Duration // a clock time, resolved against the first event's day
+	untilClock   time.Duration
+	hasSince     bool
+	hasUntil     bool
+	grep         string
+}
+
+func newFilter(cats, since, until, grep string) (*filter, error) {
+	f := &filter{grep: strings.ToLower(grep)}
+	if cats != "" {
+		f.categories = map[string]bool{}
+		for _, c := range strings.Split(cats, ",") {
+			f.categories[strings.TrimSpace(c)] = true
+		}
+	}
+	var err error
+	if since != "" {
+		if f.since, f.sinceClock, err = parseWhen(since); err != nil {
+			return nil, fmt.Errorf("%w: --since %q: %v", errUsage, since, err)
+		}
+		f.hasSince = true
+	}
+	if until != "" {
+		if f.until, f.untilClock, err = parseWhen(until); err != nil {
+			return nil, fmt.Errorf("%w: --until %q: %v", errUsage, until, err)
+		}
+		f.hasUntil = true
+	}
+	return f, nil
+}
+
+// parseWhen reads an RFC 3339 time, or a clock time (15:04:05[.000]) of the
+// day of the first event.
+func parseWhen(s string) (time.Time, time.Duration, error) {
+	if t, err := parseTime(s); err == nil {
+		return t, 0, nil
+	}
+	for _, layout := range []string{"15:04:05.999999999", "15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return time.Time{}, time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute +
+				time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond()), nil
+		}
+	}
+	return time.Time{}, 0, fmt.Errorf("want RFC 3339 (2026-11-26T10:17:16Z) or a clock time (10:17:16)")
+}
+
+func (f *filter) match(ev *Event) bool {
+	if f.categories != nil && !f.categories[ev.Category] {
+		return false
+	}
+	if f.hasSince || f.hasUntil {
+		if ev.Time.IsZero() {
+			return false
+		}
+		day := ev.Time.Truncate(24 * time.Hour)
+		if f.hasSince {
+			since := f.since
+			if since.IsZero() {
+				since = day.Add(f.sinceClock)
+			}
+			if ev.Time.Before(since) {
+				return false
+			}
+		}
+		if f.hasUntil {
+			until := f.until
+			if until.IsZero() {
+				until = day.Add(f.untilClock)
+			}
+			if !ev.Time.Before(until) {
+				return false
+			}
+		}
+	}
+	if f.grep != "" && !strings.Contains(strings.ToLower(formatEvent(ev)), f.grep) {
+		return false
+	}
+	return true
+}
+
+// formatEvent renders an event as one timeline line.
+func formatEvent(ev *Event) string {
+	var b strings.Builder
+	ts := "-"
+	if !ev.Time.IsZero() {
+		ts = ev.Time.Format("2006-01-02T15:04:05.000000Z")
+	}
+	sys := "proxy"
+	if ev.System == systemOrch {
+		sys = "orch "
+	}
+	fmt.Fprintf(&b, "%s  %s  %-20s %s", ts, sys, ev.Category, ev.name())
+	for _, k := range []string{"severity", "status", "status_code", "duration_ms", "success", "container_id", "engine_id", "stream_id",
+		"request_id", "ace_id", "path", "reason", "error", "error_message", "description", "blocked_reason", "state"} {
+		if v, ok := ev.Fields[k]; ok && v != nil && v != "" && ev.name() != fmt.Sprint(v) {
+			fmt.Fprintf(&b, " %s=%v", k, strings.ReplaceAll(fmt.Sprint(v), "\n", `\n`))
+		}
+	}
+	return b.String()
+}
+
+// reorderWindow is how many lines a file may be out of time order by.
+const reorderWindow = 1024
+
+// mergeEvents calls fn with the events of all files in time order (events
+// without a time come first in their file's order).
+func mergeEvents(files []file, warn *warner, fn func(*Event) bool) error {
+	type source struct {
+		events chan *Event
+		errc   chan error
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	var sources []*source
+	for _, f := range files {
+		s := &source{events: make(chan *Event, 64), errc: make(chan error, 1)}
+		sources = append(sources, s)
+		go func() {
+			defer close(s.events)
+			var buf eventHeap
+			emit := func(ev *Event) bool {
+				select {
+				case s.events <- ev:
+					return true
+				case <-stop:
+					return false
+				}
+			}
+			err := readFile(f, warn, func(ev *Event) bool {
+				heap.Push(&buf, ev)
+				if buf.Len() > reorderWindow {
+					return emit(heap.Pop(&buf).(*Event))
+				}
+				return true
+			})
+			for buf.Len() > 0 {
+				if !emit(heap.Pop(&buf).(*Event)) {
+					break
+				}
+			}
+			s.errc <- err
+		}()
+	}
+	var h mergeHeap
+	for i, s := range sources {
+		if ev, ok := <-s.events; ok {
+			heap.Push(&h, mergeItem{ev, i})
+		}
+	}
+	for h.Len() > 0 {
+		it := heap.Pop(&h).(mergeItem)
+		if !fn(it.ev) {
+			break
+		}
+		if ev, ok := <-sources[it.src].events; ok {
+			heap.Push(&h, mergeItem{ev, it.src})
+		}
+	}
+	var firstErr error
+	for _, s := range sources {
+		for range s.events { // drain, so the reader can finish
+		}
+		if err := <-s.errc; err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// eventHeap orders events by time, then by file line.
+type eventHeap []*Event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if !h[i].Time.Equal(h[j].Time) {
+		return h[i].Time.Before(h[j].Time)
+	}
+	return h[i].Line < h[j].Line
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(*Event)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type mergeItem struct {
+	ev  *Event
+	src int
+}
+
+type mergeHeap []mergeItem
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	a, b := h[i].ev, h[j].ev
+	if !a.Time.Equal(b.Time) {
+		return a.Time.Before(b.Time)
+	}
+	return h[i].src < h[j].src
+}
+func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeItem)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
