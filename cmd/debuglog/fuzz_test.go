@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzReadFile feeds arbitrary file contents to the reader: it must never
+// panic, and every event it yields must have come from a whole JSON object.
+func FuzzReadFile(f *testing.F) {
+	f.Add([]byte(`{"session_id": "20261126_101715", "timestamp": "2026-11-26T10:17:16+00:00", "x": null}` + "\n"))
+	f.Add([]byte("garbage\n{\"timestamp\": 5}\n{\"a\":"))
+	f.Add([]byte("\n\n[]\nnull\n{\"timestamp\":\"2026-11-26T10:17:16.123456789Z\",\"level\":\"DEBUG\",\"msg\":\"m\"}"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "20261126_101715_fuzz.jsonl")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var warnings bytes.Buffer
+		n := 0
+		err := readFile(file{path: path, session: "20261126_101715", category: "fuzz", system: guessSystem(path)}, newWarner(&warnings), func(ev *Event) bool {
+			n++
+			if ev.Fields == nil || ev.Line < 1 {
+				t.Fatalf("bad event %+v", ev)
+			}
+			_ = formatEvent(ev)
+			_ = topicOf(ev)
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > bytes.Count(data, []byte{'\n'})+1 {
+			t.Fatalf("%d events from %d lines", n, bytes.Count(data, []byte{'\n'})+1)
+		}
+	})
+}
