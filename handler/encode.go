@@ -25,6 +25,7 @@ const truncReserve = 32
 // hold are written as strings, and a line that would grow past limit is cut
 // at an attribute boundary (or inside a string) and marked truncated.
 type encoder struct {
+	red       *Redactor // nil: nothing is redacted
 	buf       []byte
 	start     int  // where the line starts in buf
 	limit     int  // maximum line length in bytes, newline included
@@ -56,6 +57,9 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		a.Value = a.Value.Resolve()
 		kind = a.Value.Kind()
 	}
+	if e.red != nil && e.red.SecretKey(a.Key) {
+		a.Value, kind = slog.StringValue(Redacted), slog.KindString
+	}
 	if kind == slog.KindGroup {
 		return e.appendGroup(a.Key, a.Value.Group())
 	}
@@ -75,10 +79,10 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	e.buf = append(e.buf, ':')
 	switch kind {
 	case slog.KindString:
-		e.appendCuttable(a.Value.String())
+		e.appendCuttable(e.red.CleanURLs(a.Value.String()))
 	case slog.KindAny:
 		if err, ok := a.Value.Any().(error); ok {
-			e.appendCuttable(errorString(err))
+			e.appendCuttable(e.red.CleanURLs(errorString(err)))
 		} else {
 			e.buf = appendAny(e.buf, a.Value.Any())
 		}

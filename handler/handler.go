@@ -66,6 +66,7 @@ func New(opts Options) (*Handler, error) {
 		dir:       dir,
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
+		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
 		wakeBytes: min(64<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		flushReq:  make(chan chan error),
@@ -139,7 +140,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = rest
 	}
-	e := encoder{buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
@@ -285,7 +286,7 @@ func stableSize(a slog.Attr) (int, bool) {
 // The line is at most limit bytes long. ids, when not nil, are stamped
 // after msg.
 func (h *Handler) encode(buf []byte, r slog.Record, cat *category, ids *reqid.IDs, limit int) []byte {
-	e := encoder{buf: buf, start: len(buf), limit: limit}
+	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
 	if !t.IsZero() {

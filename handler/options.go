@@ -70,6 +70,14 @@ type Options struct {
 	FileMode os.FileMode
 	DirMode  os.FileMode
 
+	// RedactKeys are attribute keys whose values are replaced by
+	// Redacted, besides DefaultRedactKeys (the same matching: the key, or
+	// any key ending in "_"/"-" and the key, in any case). URLs in string
+	// and error values lose their user info and secret query parameters.
+	RedactKeys []string
+	// NoRedaction turns redaction off (for a test rig, say).
+	NoRedaction bool
+
 	// OnDrop, when set, is called when records were dropped because the
 	// queue was full, once per write of the queue that follows them, on the
 	// writer goroutine, just after the queue was emptied: a report logged

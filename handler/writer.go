@@ -40,6 +40,7 @@ type sink struct {
 	defCat    *category
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
+	red       *Redactor
 
 	// The queue, written by every caller: on cache lines of its own.
 	_            [cacheLinePad]byte

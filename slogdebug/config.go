@@ -27,6 +27,7 @@ const (
 	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"    // debug, info, warn, error (or info+2, ...)
 	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
 
+	EnvRedactKeys             = "DEBUG_REDACT_KEYS"                      // more secret attribute keys, comma-separated
 	EnvStress                 = "DEBUG_STRESS"                           // true/false: stress detection with debug mode (default true)
 	EnvStressSlow             = "DEBUG_STRESS_SLOW"                      // requests=5s,engine_selection=2s,...
 	EnvStressSlowRequestRate  = "DEBUG_STRESS_SLOW_REQUEST_RATE"         // COUNT/WINDOW: 10/1m
@@ -69,6 +70,13 @@ type Config struct {
 
 	// Version is the host program's version, written in session_start.
 	Version string
+
+	// RedactKeys are attribute keys whose values are secret, besides
+	// handler.DefaultRedactKeys (authorization, api_key, token, password,
+	// secret, cookie, ...), on the console and in the files. NoRedaction
+	// turns redaction off.
+	RedactKeys  []string
+	NoRedaction bool
 
 	// DisableStress turns stress detection off; it is on whenever debug
 	// mode is on.
@@ -163,6 +171,13 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if _, ok := get(EnvNoColor); ok {
 		cfg.NoColor = true
+	}
+	if v, ok := get(EnvRedactKeys); ok {
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				cfg.RedactKeys = append(cfg.RedactKeys, k)
+			}
+		}
 	}
 	stressOn := true
 	boolVar(EnvStress, &stressOn)
@@ -284,6 +299,8 @@ func (c Config) handlerOptions() handler.Options {
 		MaxLineBytes:    c.MaxLineBytes,
 		MaxCategories:   c.MaxCategories,
 		Version:         c.Version,
+		RedactKeys:      c.RedactKeys,
+		NoRedaction:     c.NoRedaction,
 	}
 }
 

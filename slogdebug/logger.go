@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"unicode"
 
 	"github.com/lmittmann/tint"
 	slogmulti "github.com/samber/slog-multi"
@@ -65,9 +68,10 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	consoleHandler := cfg.Console
 	if consoleHandler == nil {
 		consoleHandler = tint.NewHandler(console, &tint.Options{
-			Level:      cfg.ConsoleLevel,
-			TimeFormat: "15:04:05.000",
-			NoColor:    cfg.NoColor || !isTerminal(console),
+			Level:       cfg.ConsoleLevel,
+			TimeFormat:  "15:04:05.000",
+			NoColor:     cfg.NoColor || !isTerminal(console),
+			ReplaceAttr: consoleSafety(cfg),
 		})
 	}
 	l := &Logger{cfg: cfg, floor: noFloor}
@@ -218,6 +222,43 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
 func handleSafely(ctx context.Context, h slog.Handler, r slog.Record) {
 	defer func() { _ = recover() }()
 	_ = h.Handle(ctx, r)
+}
+
+// consoleSafety keeps the console as safe as the files: a message with a
+// newline or an escape sequence cannot forge a line or drive the terminal,
+// and secrets are redacted as in the files.
+func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
+	red := handler.NewRedactor(cfg.RedactKeys...)
+	if cfg.NoRedaction {
+		red = nil
+	}
+	return func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.MessageKey {
+			a.Value = slog.StringValue(escapeControl(red.CleanURLs(a.Value.String())))
+			return a
+		}
+		if red.SecretKey(a.Key) {
+			return slog.String(a.Key, handler.Redacted)
+		}
+		switch a.Value.Kind() {
+		case slog.KindString:
+			a.Value = slog.StringValue(red.CleanURLs(a.Value.String()))
+		case slog.KindAny:
+			if err, ok := a.Value.Any().(error); ok && err != nil {
+				a.Value = slog.StringValue(red.CleanURLs(errorMessage(err)))
+			}
+		}
+		return a
+	}
+}
+
+// escapeControl writes control characters as Go escapes (\n, \x1b).
+func escapeControl(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // isTerminal reports whether w is a character device, as a terminal is.
