@@ -94,6 +94,7 @@ type category struct {
 	batch                  []byte
 	batchN                 uint64
 	file                   *fileState
+	segments               int // rotated segments so far
 }
 
 // cacheLinePad separates fields written by different goroutines; two

@@ -84,6 +84,11 @@ func New(opts Options) (*Handler, error) {
 	if base == "" {
 		base = start.UTC().Format("20060102_150405")
 	}
+	repaired, err := repairPartialLines(dir, opts.MaxLineBytes)
+	if err != nil {
+		return nil, fmt.Errorf("handler: repair the lines a killed process cut: %w", err)
+	}
+	s.repaired = repaired
 	if err := s.claimSession(base); err != nil {
 		return nil, err
 	}
@@ -93,6 +98,7 @@ func New(opts Options) (*Handler, error) {
 		s.session.file.f.Close()
 		return nil, err
 	}
+	s.maintain(true)
 	go s.run()
 	return h, nil
 }
@@ -248,12 +254,18 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if h.noIDs {
 		ids = nil
 	}
+	var err error
 	if stable && size <= h.s.opts.MaxLineBytes {
-		return h.s.enqueue(cat, h, &r, ids, nil, size)
+		err = h.s.enqueue(cat, h, &r, ids, nil, size)
+	} else {
+		bp := getBuffer()
+		*bp = h.encode((*bp)[:0], r, cat, ids, h.s.opts.MaxLineBytes)
+		err = h.s.enqueue(cat, nil, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
-	bp := getBuffer()
-	*bp = h.encode((*bp)[:0], r, cat, ids, h.s.opts.MaxLineBytes)
-	return h.s.enqueue(cat, nil, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+	if err == nil && h.s.opts.Sync {
+		err = h.s.flush()
+	}
+	return err
 }
 
 // stableSize reports whether a's value cannot change after the log call,

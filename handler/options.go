@@ -15,6 +15,10 @@ const (
 	DefaultFlushInterval = 200 * time.Millisecond
 	DefaultMaxLineBytes  = 64 << 10
 	DefaultMaxCategories = 128
+	DefaultMaxFileBytes  = 64 << 20
+	DefaultMaxTotalBytes = 1 << 30
+	DefaultMaxSessions   = 20
+	DefaultErrorInterval = 10 * time.Second
 	DefaultFileMode      = os.FileMode(0o640)
 	DefaultDirMode       = os.FileMode(0o750)
 
@@ -65,6 +69,36 @@ type Options struct {
 	// Default DefaultMaxCategories.
 	MaxCategories int
 
+	// MaxFileBytes caps a category file: past it the file is renamed
+	// <session>.NNN_<category>.jsonl (001, 002, ...: they sort before the
+	// live file and still match *_<category>.jsonl) and a new one started.
+	// Default DefaultMaxFileBytes; -1 for no cap.
+	MaxFileBytes int64
+
+	// MaxTotalBytes is the disk budget of the directory's debug files:
+	// past it the oldest sessions' files are deleted first, then this
+	// session's oldest segments, never a live file. Default
+	// DefaultMaxTotalBytes; -1 for no budget.
+	MaxTotalBytes int64
+
+	// MaxSessions is how many sessions' files the directory keeps, this
+	// one included; older ones are deleted. Default DefaultMaxSessions; -1
+	// for all. Only files of the default naming (session IDs that are start
+	// times) are ever deleted.
+	MaxSessions int
+
+	// Sync makes Handle return only once the record is written to its file
+	// (in the kernel: a killed process loses nothing). It costs a round trip
+	// to the writer per record.
+	Sync bool
+
+	// OnError, when set, is told about failed writes (disk full, say) at
+	// most once per ErrorInterval, with the number of errors and of lines
+	// lost since the last report. It runs on the writer goroutine and must
+	// not log to this handler.
+	OnError       func(err error, errors, lost uint64)
+	ErrorInterval time.Duration // default DefaultErrorInterval
+
 	// FileMode and DirMode are the permissions of new files and
 	// directories. Defaults 0640 and 0750.
 	FileMode os.FileMode
@@ -97,6 +131,8 @@ type Options struct {
 
 	// now is the clock; tests set it.
 	now func() time.Time
+	// writeDelay slows every write down; tests of overload set it.
+	writeDelay time.Duration
 }
 
 // withDefaults returns o with its zero fields set, or an error naming every
@@ -130,6 +166,21 @@ func (o Options) withDefaults() (Options, error) {
 	if o.DirMode == 0 {
 		o.DirMode = DefaultDirMode
 	}
+	if o.MaxFileBytes == 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxTotalBytes == 0 {
+		o.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	if o.MaxSessions == 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.ErrorInterval == 0 {
+		o.ErrorInterval = DefaultErrorInterval
+	}
+	if o.Sync {
+		o.BlockWhenFull = true // a synchronous record is never dropped
+	}
 	if o.now == nil {
 		o.now = time.Now
 	}
@@ -141,6 +192,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MaxLineBytes < minLineBytes || o.MaxLineBytes > o.QueueBytes {
 		errs = append(errs, fmt.Errorf("MaxLineBytes %d: want %d to QueueBytes (%d)", o.MaxLineBytes, minLineBytes, o.QueueBytes))
+	}
+	if o.MaxFileBytes > 0 && o.MaxFileBytes < int64(o.MaxLineBytes) {
+		errs = append(errs, fmt.Errorf("MaxFileBytes %d: want -1 (no cap) or at least MaxLineBytes (%d)", o.MaxFileBytes, o.MaxLineBytes))
+	}
+	if o.MaxTotalBytes > 0 && o.MaxFileBytes > 0 && o.MaxTotalBytes < 2*o.MaxFileBytes {
+		errs = append(errs, fmt.Errorf("MaxTotalBytes %d: want -1 (no budget) or at least twice MaxFileBytes (%d)", o.MaxTotalBytes, o.MaxFileBytes))
 	}
 	if o.MaxCategories < 1 {
 		errs = append(errs, fmt.Errorf("MaxCategories %d: want at least 1", o.MaxCategories))

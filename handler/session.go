@@ -59,6 +59,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		slog.String("debugmode_version", libraryVersion()),
 		slog.String("go_version", runtime.Version()),
 		slog.String("log_directory", s.dir),
+		slog.Int("repaired_files", s.repaired),
 	}
 	if attrs[3].Value.String() == "" {
 		attrs[3] = slog.String("version", mainVersion())
@@ -72,6 +73,10 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		slog.Duration("flush_interval", o.FlushInterval),
 		slog.Int("max_line_bytes", o.MaxLineBytes),
 		slog.Int("max_categories", o.MaxCategories),
+		slog.Int64("max_file_bytes", o.MaxFileBytes),
+		slog.Int64("max_total_bytes", o.MaxTotalBytes),
+		slog.Int("max_sessions", o.MaxSessions),
+		slog.Bool("sync", o.Sync),
 		slog.String("file_mode", o.FileMode.String()),
 		slog.String("dir_mode", o.DirMode.String()),
 	))
@@ -81,7 +86,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	r := slog.NewRecord(s.start, slog.LevelInfo, "session_start", 0)
 	r.AddAttrs(attrs...)
 	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
-	if err := s.appendToFile(s.session, line); err != nil {
+	if _, err := s.appendToFile(s.session, line); err != nil {
 		return err
 	}
 	s.session.written.Add(1)
@@ -110,13 +115,14 @@ func (s *sink) writeSessionEnd() error {
 		slog.Uint64("records_failed", st.Failed),
 		slog.Uint64("bytes_written", st.Bytes),
 		slog.Uint64("write_errors", st.WriteErrors),
+		slog.Uint64("files_deleted", st.FilesDeleted),
+		slog.Uint64("files_recreated", st.FilesRecreated),
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
 	)
 	h := &Handler{s: s, level: s.opts.Level}
 	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
-	if err := s.appendToFile(s.session, line); err != nil {
-		s.writeErrors.Add(1)
-		s.lastErr.set(err)
+	if _, err := s.appendToFile(s.session, line); err != nil {
+		s.noteError(err, 1)
 		return err
 	}
 	return nil

@@ -14,6 +14,9 @@ type Stats struct {
 	WriteErrors uint64 // failed writes
 	LastError   error  // the most recent write error, or nil
 
+	FilesDeleted   uint64 // old files deleted for the disk budget or the sessions kept
+	FilesRecreated uint64 // files reopened after being deleted underneath
+
 	// Categories holds the counts per category file, by sanitized name.
 	Categories map[string]CategoryStats
 }
@@ -30,9 +33,11 @@ func (h *Handler) Stats() Stats {
 
 func (s *sink) stats() Stats {
 	st := Stats{
-		WriteErrors: s.writeErrors.Load(),
-		LastError:   s.lastErr.get(),
-		Categories:  make(map[string]CategoryStats),
+		WriteErrors:    s.writeErrors.Load(),
+		LastError:      s.lastErr.get(),
+		FilesDeleted:   s.deleted.Load(),
+		FilesRecreated: s.recreated.Load(),
+		Categories:     make(map[string]CategoryStats),
 	}
 	for _, c := range s.reg.all() {
 		cs := CategoryStats{

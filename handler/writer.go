@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,10 +65,19 @@ type sink struct {
 	closeErr  error
 
 	// Owned by the writer goroutine.
-	spare       []entry
-	dirty       []*category
+	spare             []entry
+	dirty             []*category
+	lastMaintain      time.Time
+	lastErrorReport   time.Time
+	errorsSinceReport uint64
+	lostSinceReport   uint64
+
+	// Read by Stats at any time.
 	writeErrors atomic.Uint64
 	lastErr     lastError
+	deleted     atomic.Uint64 // files deleted for the disk budget
+	recreated   atomic.Uint64 // files reopened after being deleted underneath
+	repaired    int           // partial last lines cut at start-up
 }
 
 // entry is one queued record. Either line holds the line the caller
@@ -159,9 +169,13 @@ func (s *sink) run() {
 			s.write()
 		case <-ticker.C:
 			s.write()
+			s.checkFiles()
+			s.maintain(false)
 		case reply := <-s.flushReq:
+			s.checkFiles()
 			reply <- s.write()
 		case <-s.quit:
+			s.checkFiles()
 			err := s.write()
 			err = errors.Join(err, s.writeSessionEnd(), s.closeFiles())
 			s.closeErr = err
@@ -219,47 +233,78 @@ func (s *sink) write() error {
 	return errors.Join(errs...)
 }
 
-// writeBatch appends c's batch to its file with one write and empties it.
-// A write that fails part way is cut back, so a file never holds a partial
-// line; the batch's records are then counted as failed.
+// writeBatch appends c's batch to its file and empties it. A write that
+// fails part way is cut back, so a file never holds a partial line; the
+// lines that did not make it are counted as failed.
 func (s *sink) writeBatch(c *category) error {
 	if len(c.batch) == 0 {
 		return nil
 	}
 	n, size := c.batchN, len(c.batch)
+	batch := c.batch[:size]
 	c.batch, c.batchN = c.batch[:0], 0
-	if err := s.appendToFile(c, c.batch[:size]); err != nil {
-		c.failed.Add(n)
-		s.writeErrors.Add(1)
-		s.lastErr.set(err)
-		return err
+	written, err := s.appendToFile(c, batch)
+	lines := n
+	if err != nil {
+		lines = uint64(bytes.Count(batch[:written], []byte{'\n'}))
+		c.failed.Add(n - lines)
+		s.noteError(err, n-lines)
 	}
-	c.written.Add(n)
-	c.bytes.Add(uint64(size))
-	return nil
+	c.written.Add(lines)
+	c.bytes.Add(uint64(written))
+	return err
 }
 
-// appendToFile writes whole lines to c's file, opening it on first use.
-func (s *sink) appendToFile(c *category, p []byte) error {
+// appendToFile writes whole lines to c's file, opening it on first use and
+// rotating it at Options.MaxFileBytes. It returns how many bytes of p, all
+// whole lines, were written.
+func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 	if c.file == nil {
 		f, err := s.openFile(c.name, 0)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		c.file = f
 	}
-	n, err := c.file.f.Write(p)
-	if err != nil {
-		if n > 0 {
-			// Cut the partial batch back off; the file keeps whole lines.
-			if terr := c.file.f.Truncate(c.file.size); terr != nil {
-				err = errors.Join(err, terr)
+	done := 0
+	for done < len(p) {
+		chunk := p[done:]
+		if limit := s.opts.MaxFileBytes; limit > 0 {
+			room := limit - c.file.size
+			if room < int64(len(chunk)) {
+				// Fill the file with the lines that fit, then rotate.
+				cut := bytes.LastIndexByte(chunk[:max(room, 0)], '\n') + 1
+				if cut == 0 && c.file.size > 0 {
+					if err := s.rotate(c); err != nil {
+						return done, err
+					}
+					continue
+				}
+				if cut > 0 {
+					chunk = chunk[:cut]
+				} else {
+					// A line longer than the cap goes alone into a fresh file.
+					chunk = chunk[:bytes.IndexByte(chunk, '\n')+1]
+				}
 			}
 		}
-		return fmt.Errorf("handler: write %s: %w", c.file.path, err)
+		if s.opts.writeDelay > 0 {
+			time.Sleep(s.opts.writeDelay)
+		}
+		n, err := c.file.f.Write(chunk)
+		if err != nil {
+			if n > 0 {
+				// Cut the partial write back off; the file keeps whole lines.
+				if terr := c.file.f.Truncate(c.file.size); terr != nil {
+					err = errors.Join(err, terr)
+				}
+			}
+			return done, fmt.Errorf("handler: write %s: %w", c.file.path, err)
+		}
+		c.file.size += int64(n)
+		done += n
 	}
-	c.file.size += int64(n)
-	return nil
+	return done, nil
 }
 
 // fileState is an open category file.
@@ -267,6 +312,7 @@ type fileState struct {
 	f    *os.File
 	path string
 	size int64
+	info os.FileInfo // to notice the file deleted or replaced underneath
 }
 
 // openFile opens (creating) the file of a category for appending. It never
@@ -286,7 +332,7 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 		f.Close()
 		return nil, fmt.Errorf("handler: open log file: %w", err)
 	}
-	return &fileState{f: f, path: path, size: fi.Size()}, nil
+	return &fileState{f: f, path: path, size: fi.Size(), info: fi}, nil
 }
 
 // closeFiles closes every open file.
@@ -304,7 +350,8 @@ func (s *sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// flush waits until everything enqueued before it was called is written.
+// flush waits until everything enqueued before it was called is written
+// (to files checked to be still there).
 func (s *sink) flush() error {
 	reply := make(chan error, 1)
 	select {
