@@ -38,6 +38,8 @@ func FuzzEncode(f *testing.F) {
 	f.Add("requests", "key", "value", 1.5, int64(1500), uint8(2), 300)
 	f.Add("../x", "k\n", "a\nb\xff", math.NaN(), int64(-1), uint8(0), 256)
 	f.Add("", "", "", math.Inf(1), int64(math.MinInt64), uint8(40), 100000)
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
 	h, err := New(Options{Dir: f.TempDir(), FlushInterval: time.Hour})
 	if err != nil {
 		f.Fatal(err)
@@ -58,6 +60,9 @@ func FuzzEncode(f *testing.F) {
 			slog.Group(key, slog.String(val, key), slog.Group("", slog.Float64(key, fl))),
 			slog.Any("bytes", []byte(val)),
 			slog.Any("map", map[string]any{key: val, "f": fl}),
+			slog.Any("valuer", panicValuer{}),
+			slog.Any("cycle", cyclic),
+			slog.Any(key, panicMarshaler{}),
 		)
 		c := h.s.reg.lookup(cat)
 		line := lg.(*Handler).encode(nil, r, c, nil, limit)
