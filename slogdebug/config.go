@@ -28,6 +28,12 @@ const (
 	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
 
 	EnvRedactKeys             = "DEBUG_REDACT_KEYS"                      // more secret attribute keys, comma-separated
+	EnvMaxFileBytes           = "DEBUG_MAX_FILE_BYTES"                   // a category file's cap before it rotates; "unlimited" for none
+	EnvMaxTotalBytes          = "DEBUG_MAX_TOTAL_BYTES"                  // the directory's disk budget; "unlimited" for none
+	EnvMaxSessions            = "DEBUG_MAX_SESSIONS"                     // sessions kept in the directory; "unlimited" for all
+	EnvSync                   = "DEBUG_SYNC"                             // true: every record is in its file when the log call returns
+	EnvFileMode               = "DEBUG_FILE_MODE"                        // octal permissions of new files (0640)
+	EnvDirMode                = "DEBUG_DIR_MODE"                         // octal permissions of new directories (0750)
 	EnvStress                 = "DEBUG_STRESS"                           // true/false: stress detection with debug mode (default true)
 	EnvStressSlow             = "DEBUG_STRESS_SLOW"                      // requests=5s,engine_selection=2s,...
 	EnvStressSlowRequestRate  = "DEBUG_STRESS_SLOW_REQUEST_RATE"         // COUNT/WINDOW: 10/1m
@@ -70,6 +76,21 @@ type Config struct {
 
 	// Version is the host program's version, written in session_start.
 	Version string
+
+	// MaxFileBytes, MaxTotalBytes and MaxSessions bound the disk: a file
+	// rotates at MaxFileBytes, the oldest sessions' files go when the
+	// directory passes MaxTotalBytes or holds more than MaxSessions
+	// sessions (0: the defaults 64 MiB, 1 GiB, 20; -1: no limit).
+	MaxFileBytes  int64
+	MaxTotalBytes int64
+	MaxSessions   int
+	// Sync makes every log call return only once its record is in its
+	// file: nothing is lost if the process is killed; each record costs a
+	// round trip to the writer.
+	Sync bool
+	// FileMode and DirMode are the permissions of new files and
+	// directories (0: 0640 and 0750).
+	FileMode, DirMode os.FileMode
 
 	// RedactKeys are attribute keys whose values are secret, besides
 	// handler.DefaultRedactKeys (authorization, api_key, token, password,
@@ -172,6 +193,45 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if _, ok := get(EnvNoColor); ok {
 		cfg.NoColor = true
 	}
+	limitVar := func(name string, dst *int64) {
+		if v, ok := get(name); ok {
+			if isUnlimited(v) {
+				*dst = -1
+				return
+			}
+			n, err := parseSize(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: want a size such as 64MiB, or unlimited", name, v))
+				return
+			}
+			*dst = int64(n)
+		}
+	}
+	limitVar(EnvMaxFileBytes, &cfg.MaxFileBytes)
+	limitVar(EnvMaxTotalBytes, &cfg.MaxTotalBytes)
+	if v, ok := get(EnvMaxSessions); ok {
+		if isUnlimited(v) {
+			cfg.MaxSessions = -1
+		} else if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least 1, or unlimited", EnvMaxSessions, v))
+		} else {
+			cfg.MaxSessions = n
+		}
+	}
+	boolVar(EnvSync, &cfg.Sync)
+	for _, mv := range []struct {
+		name string
+		dst  *os.FileMode
+	}{{EnvFileMode, &cfg.FileMode}, {EnvDirMode, &cfg.DirMode}} {
+		if v, ok := get(mv.name); ok {
+			m, err := strconv.ParseUint(v, 8, 32)
+			if err != nil || m == 0 || m > 0o777 {
+				errs = append(errs, fmt.Errorf("%s=%q: want octal permissions such as 0640", mv.name, v))
+			} else {
+				*mv.dst = os.FileMode(m)
+			}
+		}
+	}
 	if v, ok := get(EnvRedactKeys); ok {
 		for _, k := range strings.Split(v, ",") {
 			if k = strings.TrimSpace(k); k != "" {
@@ -225,6 +285,14 @@ func parseBool(s string) (bool, error) {
 		return false, nil
 	}
 	return false, errors.New("not a boolean")
+}
+
+func isUnlimited(s string) bool {
+	switch strings.ToLower(s) {
+	case "-1", "unlimited", "none", "off":
+		return true
+	}
+	return false
 }
 
 // parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
@@ -301,6 +369,12 @@ func (c Config) handlerOptions() handler.Options {
 		Version:         c.Version,
 		RedactKeys:      c.RedactKeys,
 		NoRedaction:     c.NoRedaction,
+		MaxFileBytes:    c.MaxFileBytes,
+		MaxTotalBytes:   c.MaxTotalBytes,
+		MaxSessions:     c.MaxSessions,
+		Sync:            c.Sync,
+		FileMode:        c.FileMode,
+		DirMode:         c.DirMode,
 	}
 }
 

@@ -35,6 +35,13 @@ func TestConfigFromEnvValues(t *testing.T) {
 		"DEBUG_DEFAULT_CATEGORY": "general",
 		"DEBUG_CONSOLE_LEVEL":    "warn",
 		"NO_COLOR":               "1",
+		"DEBUG_MAX_FILE_BYTES":   "32MiB",
+		"DEBUG_MAX_TOTAL_BYTES":  "unlimited",
+		"DEBUG_MAX_SESSIONS":     "5",
+		"DEBUG_SYNC":             "true",
+		"DEBUG_FILE_MODE":        "0600",
+		"DEBUG_DIR_MODE":         "700",
+		"DEBUG_REDACT_KEYS":      "x-session, pin",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, Config{
@@ -49,6 +56,13 @@ func TestConfigFromEnvValues(t *testing.T) {
 		DefaultCategory: "general",
 		ConsoleLevel:    slog.LevelWarn,
 		NoColor:         true,
+		MaxFileBytes:    32 << 20,
+		MaxTotalBytes:   -1,
+		MaxSessions:     5,
+		Sync:            true,
+		FileMode:        0o600,
+		DirMode:         0o700,
+		RedactKeys:      []string{"x-session", "pin"},
 	}, cfg)
 }
 
@@ -68,6 +82,8 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		"DEBUG_MAX_CATEGORIES": "0",
 		"DEBUG_CONSOLE_LEVEL":  "loud",
 		"DEBUG_MAX_LINE_BYTES": "12XB",
+		"DEBUG_FILE_MODE":      "rw-r-----",
+		"DEBUG_MAX_SESSIONS":   "0",
 	}))
 	require.Error(t, err)
 	for _, want := range []string{
@@ -77,6 +93,8 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		`DEBUG_MAX_CATEGORIES="0": want a whole number`,
 		`DEBUG_CONSOLE_LEVEL="loud": want debug, info, warn or error`,
 		`DEBUG_MAX_LINE_BYTES="12XB"`,
+		`DEBUG_FILE_MODE="rw-r-----": want octal permissions`,
+		`DEBUG_MAX_SESSIONS="0"`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}

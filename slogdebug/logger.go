@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode"
 
 	"github.com/lmittmann/tint"
@@ -86,6 +87,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
+		opts.OnError = reportWriteErrors(consoleHandler)
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
 				if d := detector.Load(); d != nil {
@@ -222,6 +224,21 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
 func handleSafely(ctx context.Context, h slog.Handler, r slog.Record) {
 	defer func() { _ = recover() }()
 	_ = h.Handle(ctx, r)
+}
+
+// reportWriteErrors tells the console, at most once per interval, that the
+// debug files could not be written (a full disk, say): the files cannot
+// say so themselves.
+func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
+	return func(err error, errs, lost uint64) {
+		ctx := context.Background()
+		if !console.Enabled(ctx, slog.LevelWarn) {
+			return
+		}
+		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the debug files failed", 0)
+		r.AddAttrs(slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
+		handleSafely(ctx, console, r)
+	}
 }
 
 // consoleSafety keeps the console as safe as the files: a message with a

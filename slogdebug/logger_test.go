@@ -202,3 +202,15 @@ func TestNilContextIsAccepted(t *testing.T) {
 	require.NoError(t, l.Flush())
 	assert.Len(t, readFile(t, l, "requests"), 1)
 }
+
+func TestWriteErrorsReachTheConsole(t *testing.T) {
+	l, console := newDebugLogger(t, Config{})
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	require.NoError(t, os.Symlink(target, l.Path("requests"))) // refused: a write error
+	l.LogRequest(context.Background(), "GET", "/x", time.Millisecond, 200, "")
+	require.Error(t, l.Flush())
+	out := console.String()
+	assert.Contains(t, out, "debug mode: writing the debug files failed")
+	assert.Contains(t, out, "lines_lost=1")
+	assert.NoFileExists(t, target)
+}

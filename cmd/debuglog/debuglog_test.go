@@ -339,3 +339,18 @@ func TestReportRendersInABrowser(t *testing.T) {
 	assert.Regexp(t, `<path class="stress critical"`, rendered)
 	assert.Regexp(t, `<rect class="bar proxy"`, rendered)
 }
+
+func TestRotatedSegmentsAreOneCategory(t *testing.T) {
+	dir := t.TempDir()
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
+	require.NoError(t, err)
+	for i := range 2000 {
+		l.LogRequest(context.Background(), "GET", "/ace/getstream", time.Duration(i)*time.Millisecond, 200, strings.Repeat("a", 40))
+	}
+	require.NoError(t, l.Close())
+	segments, _ := filepath.Glob(filepath.Join(dir, "*.0*_requests.jsonl"))
+	require.NotEmpty(t, segments, "rotated")
+	code, out, errOut := debuglog("summary", dir)
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `requests +2000 `, out, "segments and the live file make one category")
+}

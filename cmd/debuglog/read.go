@@ -67,9 +67,10 @@ func (e *Event) name() string {
 	return e.Category
 }
 
-// sessionFile splits <session>_<category>.jsonl; the session is
-// YYYYMMDD_HHMMSS with an optional _N, as both systems name them.
-var sessionFile = regexp.MustCompile(`^(\d{8}_\d{6}(?:_\d+)?)_(.+)\.jsonl$`)
+// sessionFile splits <session>[.SEG]_<category>.jsonl; the session is
+// YYYYMMDD_HHMMSS with an optional _N, as both systems name them, and .SEG
+// numbers debugmode's rotated segments.
+var sessionFile = regexp.MustCompile(`^(\d{8}_\d{6}(?:_\d+)?)(?:\.\d+)?_(.+)\.jsonl$`)
 
 // file is one debug file to read.
 type file struct {
