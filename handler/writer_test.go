@@ -150,6 +150,10 @@ func TestConcurrentCloseAndLogging(t *testing.T) {
 	require.NoError(t, h.Close())
 	st := h.Stats()
 	assert.Equal(t, uint64(8000), st.Written-1+st.Dropped, "every record is written or counted as dropped") // -1: session_start
+	if st.Categories["c"].Written == 0 {
+		assert.NoFileExists(t, h.Path("c"), "Close came first")
+		return
+	}
 	assert.Len(t, readLines(t, h.Path("c")), int(st.Categories["c"].Written))
 }
 
