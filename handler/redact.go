@@ -21,6 +21,9 @@ var DefaultRedactKeys = []string{"authorization", "api_key", "apikey", "token", 
 // out of URLs in values. A nil *Redactor redacts nothing.
 type Redactor struct {
 	keys []string // lower case, '-' written as '_'
+	// byLast indexes keys by their last byte, so that most attribute keys
+	// are cleared with one table lookup.
+	byLast [256][]string
 }
 
 // NewRedactor returns a Redactor for DefaultRedactKeys and extra.
@@ -34,6 +37,13 @@ func newRedactor(extra []string, disabled bool) *Redactor {
 	for _, k := range append(append([]string(nil), DefaultRedactKeys...), extra...) {
 		if k = normalizeKey(k); k != "" {
 			r.keys = append(r.keys, k)
+			last := k[len(k)-1]
+			r.byLast[last] = append(r.byLast[last], k)
+			if 'a' <= last && last <= 'z' {
+				r.byLast[last-'a'+'A'] = append(r.byLast[last-'a'+'A'], k)
+			} else if last == '_' {
+				r.byLast['-'] = append(r.byLast['-'], k)
+			}
 		}
 	}
 	return r
@@ -45,10 +55,10 @@ func normalizeKey(k string) string {
 
 // SecretKey reports whether key names a secret. It does not allocate.
 func (r *Redactor) SecretKey(key string) bool {
-	if r == nil || len(key) < 5 {
+	if r == nil || len(key) < 3 {
 		return false
 	}
-	for _, k := range r.keys {
+	for _, k := range r.byLast[key[len(key)-1]] {
 		if len(key) < len(k) {
 			continue
 		}
@@ -87,7 +97,7 @@ func equalFoldKey(s, k string) bool {
 // user info (user:password@) and the values of secret query parameters.
 // Strings without "://" or "?" are returned as they are, cheaply.
 func (r *Redactor) CleanURLs(s string) string {
-	if r == nil || (!strings.Contains(s, "://") && !strings.Contains(s, "?")) {
+	if r == nil || (strings.IndexByte(s, '?') < 0 && !strings.Contains(s, "://")) {
 		return s
 	}
 	var b strings.Builder
