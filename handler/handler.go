@@ -121,7 +121,12 @@ func (h *Handler) Flush() error { return h.s.flush() }
 // Close writes everything queued, appends session_end to the session file,
 // closes the files and stops the writer. Records handled afterwards are
 // dropped and counted. Close is idempotent and safe for concurrent use.
-func (h *Handler) Close() error { return h.s.close() }
+func (h *Handler) Close() error { return h.s.close("session_end") }
+
+// CloseWith is Close with another name for the session file's last line:
+// debug mode switched off at run time ends with debug_disabled, and the
+// session goes on when it is switched back on (Options.Resume).
+func (h *Handler) CloseWith(event string) error { return h.s.close(event) }
 
 // Enabled reports whether level is at or above the handler's level.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {

@@ -87,6 +87,12 @@ type Options struct {
 	// times) are ever deleted.
 	MaxSessions int
 
+	// Resume continues an earlier session of this directory (SessionID
+	// is required): its files are appended to, and the session file gets a
+	// debug_enabled line instead of session_start. Debug mode switched back
+	// on at run time resumes its session this way.
+	Resume bool
+
 	// Sync makes Handle return only once the record is written to its file
 	// (in the kernel: a killed process loses nothing). It costs a round trip
 	// to the writer per record.
@@ -144,6 +150,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Level == nil {
 		o.Level = slog.LevelDebug
+	}
+	if o.Resume && o.SessionID == "" {
+		errs = append(errs, errors.New("Resume: want the SessionID of the session to resume"))
 	}
 	if o.SessionID != "" && !validSessionID(o.SessionID) {
 		errs = append(errs, fmt.Errorf("SessionID %q: want 1 to 64 ASCII letters, digits, '_' or '-'", o.SessionID))

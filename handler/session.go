@@ -22,6 +22,15 @@ const maxSessionSuffix = 10000
 // exclusively, so two processes starting in the same second never share
 // files.
 func (s *sink) claimSession(base string) error {
+	if s.opts.Resume {
+		s.sessionID = base
+		f, err := s.openFile(s.session.name, 0)
+		if err != nil {
+			return err
+		}
+		s.session.file = f
+		return nil
+	}
 	for n := 1; n <= maxSessionSuffix; n++ {
 		id := base
 		if n > 1 {
@@ -51,8 +60,12 @@ func (s *sink) claimSession(base string) error {
 // writeSessionStart writes the first line of the session file, directly.
 func (s *sink) writeSessionStart(h *Handler) error {
 	hostname, _ := os.Hostname()
+	event := "session_start"
+	if s.opts.Resume {
+		event = "debug_enabled"
+	}
 	attrs := []slog.Attr{
-		slog.String("event", "session_start"),
+		slog.String("event", event),
 		slog.Int("pid", os.Getpid()),
 		slog.String("hostname", hostname),
 		slog.String("version", s.opts.Version),
@@ -83,7 +96,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	if len(s.opts.SessionAttrs) > 0 {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
 	}
-	r := slog.NewRecord(s.start, slog.LevelInfo, "session_start", 0)
+	r := slog.NewRecord(s.start, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
 	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
@@ -107,9 +120,9 @@ func (s *sink) writeSessionEnd() error {
 			slog.Uint64("failed", cs.Failed),
 			slog.Uint64("bytes", cs.Bytes)))
 	}
-	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, "session_end", 0)
+	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, s.endEvent, 0)
 	r.AddAttrs(
-		slog.String("event", "session_end"),
+		slog.String("event", s.endEvent),
 		slog.Uint64("records_written", st.Written),
 		slog.Uint64("records_dropped", st.Dropped),
 		slog.Uint64("records_failed", st.Failed),

@@ -63,6 +63,7 @@ type sink struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	endEvent  string // the session file's last line: session_end, or debug_disabled
 
 	// Owned by the writer goroutine.
 	spare             []entry
@@ -364,8 +365,9 @@ func (s *sink) flush() error {
 
 // close stops accepting records, writes what is queued and session_end,
 // closes the files and stops the writer. It is idempotent.
-func (s *sink) close() error {
+func (s *sink) close(event string) error {
 	s.closeOnce.Do(func() {
+		s.endEvent = event
 		s.mu.Lock()
 		s.closed = true
 		s.space.Broadcast()

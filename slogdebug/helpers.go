@@ -52,7 +52,7 @@ const (
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logRequest(ctx, method, path, d, status, aceID)
 	}
 }
@@ -73,7 +73,7 @@ func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Dur
 // operation, selected_host, selected_port, container_id, duration_ms,
 // error (null on success).
 func (l *Logger) LogEngineSelection(ctx context.Context, operation, host string, port int, containerID string, d time.Duration, err error) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logEngineSelection(ctx, operation, host, port, containerID, d, err)
 	}
 }
@@ -94,7 +94,7 @@ func (l *Logger) logEngineSelection(ctx context.Context, operation, host string,
 // LogProvisioning records a provisioning step in "provisioning":
 // operation, duration_ms, success, error (null on success), retry_count.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logProvisioning(ctx, operation, d, success, err, retryCount)
 	}
 }
@@ -135,7 +135,7 @@ type Capacity struct {
 // recovery_eta_seconds, vpn_connected, engine_count, stream_count and
 // capacity{total, used, available}.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logOrchestratorHealth(ctx, oh)
 	}
 }
@@ -162,7 +162,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh OrchestratorHealt
 // LogStreamEvent records a stream lifecycle event in "streams":
 // event_type, stream_id, engine_id, duration_ms and attrs.
 func (l *Logger) LogStreamEvent(ctx context.Context, eventType, streamID, engineID string, d time.Duration, attrs ...slog.Attr) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logStreamEvent(ctx, eventType, streamID, engineID, d, attrs...)
 	}
 }
@@ -184,7 +184,7 @@ func (l *Logger) logStreamEvent(ctx context.Context, eventType, streamID, engine
 // "critical" and Info otherwise, so stress events show on the console too.
 func (l *Logger) LogStressEvent(ctx context.Context, eventType, severity, description string, attrs ...slog.Attr) {
 	level := SeverityLevel(severity)
-	if level < l.floor {
+	if level < slog.Level(l.floor.Load()) {
 		return
 	}
 	r := slog.NewRecord(time.Now(), level, eventType, 0)
@@ -212,7 +212,7 @@ func SeverityLevel(severity string) slog.Level {
 // (the error's Go type), error_message and attrs. A nil err is recorded
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logError(ctx, component, operation, err, attrs...)
 	}
 }
@@ -237,7 +237,7 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 // LogDisconnect records a client or engine disconnect in "disconnects":
 // stream_id, ace_id, reason, error, bytes_copied, duration_ms and attrs.
 func (l *Logger) LogDisconnect(ctx context.Context, streamID, aceID, reason string, err error, bytesCopied int64, d time.Duration, attrs ...slog.Attr) {
-	if slog.LevelDebug >= l.floor {
+	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
 		l.logDisconnect(ctx, streamID, aceID, reason, err, bytesCopied, d, attrs...)
 	}
 }

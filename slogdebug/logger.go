@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -21,15 +22,37 @@ import (
 )
 
 // Logger is a *slog.Logger whose handler fans records out to the console
-// and, with debug mode on, to the category files; it adds the typed helpers
-// of the debug logger API. Plain slog calls and the helpers end in the same
-// files: logger.With("category", "provisioning").Debug(...) lands in
-// <session>_provisioning.jsonl like LogProvisioning does.
+// and, with debug mode on, to the category files and the stress detector;
+// it adds the typed helpers of the debug logger API. Plain slog calls and
+// the helpers end in the same files: logger.With("category",
+// "provisioning").Debug(...) lands in <session>_provisioning.jsonl like
+// LogProvisioning does. Debug mode can be switched at run time
+// (SetDebug); loggers derived with With and WithGroup follow the switch.
 type Logger struct {
 	*slog.Logger
 
-	cfg   Config
-	files *handler.Handler // nil with debug mode off
+	cfg          Config
+	console      slog.Handler
+	consoleLevel slog.Level // noFloor when the console's level is not known
+
+	st atomic.Pointer[state]
+	// floor mirrors st's floor for the helpers' inlined first check.
+	floor atomic.Int64
+
+	mu        sync.Mutex // serializes switching
+	closed    bool
+	sessionID string           // the session, once debug mode has been on
+	dir       string           // its absolute directory
+	lastFiles *handler.Handler // for Stats after the files are closed
+}
+
+// state is one set-up of the fan-out: debug mode on (files, stress
+// detection) or off (console only).
+type state struct {
+	on     bool
+	files  *handler.Handler
+	stress *stress.Handler
+	root   slog.Handler
 
 	// floor is a level below which no handler takes a record: a typed
 	// helper below it returns at once, before building anything.
@@ -56,9 +79,9 @@ const noFloor = slog.Level(math.MinInt)
 
 // New builds the fan-out of the design: a console handler (tint on console
 // at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
-// handler at Debug. A nil console means os.Stderr. With debug mode off no
-// file is opened and no goroutine is started. The caller must Close the
-// Logger to write everything queued.
+// handler at Debug with stress detection. A nil console means os.Stderr.
+// With debug mode off no file is opened and no goroutine is started. The
+// caller must Close the Logger to write everything queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
@@ -66,28 +89,40 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = DefaultDir
 	}
-	consoleHandler := cfg.Console
-	if consoleHandler == nil {
-		consoleHandler = tint.NewHandler(console, &tint.Options{
+	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor}
+	if l.console == nil {
+		l.console = tint.NewHandler(console, &tint.Options{
 			Level:       cfg.ConsoleLevel,
 			TimeFormat:  "15:04:05.000",
 			NoColor:     cfg.NoColor || !isTerminal(console),
 			ReplaceAttr: consoleSafety(cfg),
 		})
+		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
-	l := &Logger{cfg: cfg, floor: noFloor}
-	children := []slog.Handler{consoleHandler}
-	levels := []slog.Level{noFloor}
-	if cfg.Console == nil {
-		// tint's level is fixed: helpers below it need not ask.
-		l.floor = cfg.ConsoleLevel
-		levels[0] = cfg.ConsoleLevel
+	st, err := l.buildState(cfg.Enabled)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Enabled {
+	l.publish(st)
+	l.Logger = slog.New(&switchHandler{l: l})
+	return l, nil
+}
+
+// buildState sets up the fan-out with debug mode on or off. Switched on
+// again, debug mode resumes the Logger's session.
+func (l *Logger) buildState(on bool) (*state, error) {
+	cfg := l.cfg
+	st := &state{on: on, floor: l.consoleLevel}
+	children := []slog.Handler{l.console}
+	levels := []slog.Level{l.consoleLevel}
+	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
-		opts.OnError = reportWriteErrors(consoleHandler)
+		opts.OnError = reportWriteErrors(l.console)
+		if l.sessionID != "" {
+			opts.SessionID, opts.Resume = l.sessionID, true
+		}
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
 				if d := detector.Load(); d != nil {
@@ -99,14 +134,14 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		if err != nil {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
-		l.files = files
+		st.files = files
 		children = append(children, files)
 		levels = append(levels, slog.LevelDebug)
-		l.floor = min(l.floor, slog.LevelDebug)
+		st.floor = min(st.floor, slog.LevelDebug)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
 			// Events go to the console and the files, never back here.
-			sopts.Emit = slogmulti.Fanout(consoleHandler, files)
+			sopts.Emit = slogmulti.Fanout(l.console, files)
 			sopts.Dropped = files.DroppedByCategory
 			d, err := stress.New(sopts)
 			if err != nil {
@@ -114,11 +149,12 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
 			}
 			detector.Store(d)
+			st.stress = d
 			children = append(children, d)
 			levels = append(levels, noFloor)
 		}
 	}
-	l.Logger = slog.New(slogmulti.Fanout(children...))
+	st.root = slogmulti.Fanout(children...)
 	var bound [numCategories][]boundHandler
 	for i, name := range categoryNames {
 		for j, h := range children {
@@ -126,74 +162,92 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			bound[i] = append(bound[i], bh)
 		}
 	}
-	l.bound = &bound
-	return l, nil
+	st.bound = &bound
+	return st, nil
+}
+
+// publish makes st the Logger's set-up.
+func (l *Logger) publish(st *state) {
+	if st.files != nil {
+		l.sessionID, l.dir, l.lastFiles = st.files.SessionID(), st.files.Dir(), st.files
+	}
+	l.st.Store(st)
+	l.floor.Store(int64(st.floor))
 }
 
 // passive wraps a logger that slogdebug did not build (see Default). Its
 // floor is the lowest of the helpers' levels its handler takes now.
-func passive(l *slog.Logger) *Logger {
-	p := &Logger{Logger: l, floor: slog.LevelError + 1}
+func passive(lg *slog.Logger) *Logger {
+	p := &Logger{Logger: lg, closed: true}
+	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
 	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
-		if l.Handler().Enabled(context.Background(), level) {
-			p.floor = level
+		if lg.Handler().Enabled(context.Background(), level) {
+			st.floor = level
 		}
 	}
+	p.publish(st)
 	return p
 }
 
 // DebugMode reports whether debug mode is on.
-func (l *Logger) DebugMode() bool { return l.files != nil }
+func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
 // Close writes everything queued, appends session_end and closes the
-// files. The console keeps working. Close is idempotent; with debug mode
-// off it does nothing.
+// files; debug mode is off from then on, and the console keeps working.
+// Close is idempotent.
 func (l *Logger) Close() error {
-	if l.files == nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
 		return nil
 	}
-	return l.files.Close()
+	l.closed = true
+	old := l.st.Load()
+	if !old.on {
+		return nil
+	}
+	st, _ := l.buildState(false)
+	l.publish(st)
+	return old.files.Close()
 }
 
 // Flush returns once everything logged before it is in the files.
 func (l *Logger) Flush() error {
-	if l.files == nil {
-		return nil
+	if f := l.st.Load().files; f != nil {
+		return f.Flush()
 	}
-	return l.files.Flush()
+	return nil
 }
 
-// SessionID returns the session's ID, or "" with debug mode off.
-func (l *Logger) SessionID() string {
-	if l.files == nil {
-		return ""
-	}
-	return l.files.SessionID()
-}
+// SessionID returns the session's ID, or "" if debug mode has never been
+// on.
+func (l *Logger) SessionID() string { return l.sessionID }
 
-// Dir returns the directory of the session's files (absolute with debug
-// mode on, as configured otherwise).
+// Dir returns the directory of the session's files (absolute once debug
+// mode has been on, as configured before).
 func (l *Logger) Dir() string {
-	if l.files == nil {
-		return l.cfg.Dir
+	if l.dir != "" {
+		return l.dir
 	}
-	return l.files.Dir()
+	return l.cfg.Dir
 }
 
-// Path returns the path of a category's file, or "" with debug mode off.
+// Path returns the path of a category's file, or "" if debug mode has
+// never been on.
 func (l *Logger) Path(category string) string {
-	if l.files == nil {
+	if l.lastFiles == nil {
 		return ""
 	}
-	return l.files.Path(category)
+	return l.lastFiles.Path(category)
 }
 
-// Stats returns the category handler's counts (zero with debug mode off).
+// Stats returns the category handler's counts: the current session's, or
+// the last one's once debug mode is off (zero if it was never on).
 func (l *Logger) Stats() handler.Stats {
-	if l.files == nil {
+	if l.lastFiles == nil {
 		return handler.Stats{}
 	}
-	return l.files.Stats()
+	return l.lastFiles.Stats()
 }
 
 // emit hands a typed helper's record to every handler that takes it.
@@ -201,14 +255,15 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if l.bound == nil {
+	st := l.st.Load()
+	if st.bound == nil {
 		h := l.Handler().WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, categoryNames[i])})
 		if h.Enabled(ctx, r.Level) {
 			handleSafely(ctx, h, r)
 		}
 		return
 	}
-	for _, h := range l.bound[i] {
+	for _, h := range st.bound[i] {
 		if h.level != noFloor {
 			if r.Level >= h.level {
 				handleSafely(ctx, h.Handler, r)

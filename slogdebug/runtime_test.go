@@ -1,0 +1,149 @@
+package slogdebug
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSetDebugAtRunTime(t *testing.T) {
+	dir := t.TempDir()
+	var console bytes.Buffer
+	l, err := New(Config{Dir: dir}, &console)
+	require.NoError(t, err)
+	defer l.Close()
+	provisioning := l.With("category", "provisioning") // derived before the switch
+	ctx := context.Background()
+
+	l.LogRequest(ctx, "GET", "/off", time.Millisecond, 200, "")
+	provisioning.Debug("while off")
+	assert.Equal(t, "", l.SessionID())
+
+	require.NoError(t, l.SetDebug(true))
+	assert.True(t, l.DebugMode())
+	session := l.SessionID()
+	require.NotEmpty(t, session)
+	l.LogRequest(ctx, "GET", "/on", time.Millisecond, 200, "")
+	provisioning.Debug("while on")
+	require.NoError(t, l.SetDebug(false))
+	l.LogRequest(ctx, "GET", "/off-again", time.Millisecond, 200, "")
+	provisioning.Debug("off again")
+
+	require.NoError(t, l.SetDebug(true))
+	assert.Equal(t, session, l.SessionID(), "the same session goes on")
+	provisioning.Debug("on again")
+	require.NoError(t, l.Close())
+	assert.ErrorIs(t, l.SetDebug(true), ErrClosed)
+
+	var paths []string
+	for _, m := range readFile(t, l, "requests") {
+		paths = append(paths, m["path"].(string))
+	}
+	assert.Equal(t, []string{"/on"}, paths)
+	var msgs []string
+	for _, m := range readFile(t, l, "provisioning") {
+		msgs = append(msgs, m["msg"].(string))
+	}
+	assert.Equal(t, []string{"while on", "on again"}, msgs, "derived loggers follow the switch")
+	var events []string
+	for _, m := range readFile(t, l, "session") {
+		events = append(events, m["event"].(string))
+	}
+	assert.Equal(t, []string{"session_start", "debug_disabled", "debug_enabled", "session_end"}, events)
+}
+
+func TestSetDebugIsSafeWhileLogging(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20000 {
+			l.LogRequest(context.Background(), "GET", "/x", time.Duration(i), 200, "")
+			l.With("category", "streams").Debug("s", "i", i)
+		}
+	}()
+	for i := range 20 {
+		require.NoError(t, l.SetDebug(i%2 == 0))
+	}
+	<-done
+	require.NoError(t, l.Close())
+	for _, cat := range []string{"requests", "streams", "session"} {
+		readFile(t, l, cat) // every line decodes
+	}
+}
+
+func TestToggleOnSignal(t *testing.T) {
+	var console syncWriter
+	l, err := New(Config{Dir: t.TempDir()}, &console)
+	require.NoError(t, err)
+	defer l.Close()
+	stop := l.ToggleOnSignal(syscall.SIGUSR1)
+	defer stop()
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
+	require.Eventually(t, l.DebugMode, 5*time.Second, time.Millisecond, "SIGUSR1 switched debug mode on")
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
+	require.Eventually(t, func() bool { return !l.DebugMode() }, 5*time.Second, time.Millisecond, "and off")
+	stop()
+	assert.Contains(t, console.String(), "debug mode switched by signal")
+}
+
+func TestAdminHandler(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	srv := httptest.NewServer(l.AdminHandler())
+	defer srv.Close()
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	state := func(resp *http.Response) AdminState {
+		t.Helper()
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var s AdminState
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+		return s
+	}
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	assert.False(t, state(resp).DebugMode)
+
+	req, _ := http.NewRequest(http.MethodPut, srv.URL, strings.NewReader("on"))
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	s := state(resp)
+	assert.True(t, s.DebugMode)
+	assert.NotEmpty(t, s.SessionID)
+	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")
+	require.NoError(t, l.Flush())
+
+	resp, err = c.Post(srv.URL+"?debug=off", "text/plain", nil)
+	require.NoError(t, err)
+	s = state(resp)
+	assert.False(t, s.DebugMode)
+	assert.Equal(t, uint64(2), s.Written, "session_start and the request")
+
+	req, _ = http.NewRequest(http.MethodPut, srv.URL, strings.NewReader("maybe"))
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Contains(t, string(body), `debug="maybe": want on/off`)
+	req, _ = http.NewRequest(http.MethodDelete, srv.URL, nil)
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+}

@@ -1,0 +1,66 @@
+package slogdebug
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+)
+
+// switchHandler is a Logger's handler: it hands each record to the Logger's
+// current set-up, so that the program's loggers — slog's default, and
+// every logger derived with With and WithGroup — follow debug mode being
+// switched at run time.
+type switchHandler struct {
+	l   *Logger
+	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
+	// cache holds ops applied to the set-up they were applied to.
+	cache atomic.Pointer[resolved]
+}
+
+type resolved struct {
+	st *state
+	h  slog.Handler
+}
+
+// current returns the handler for the current set-up, building and caching
+// it on the first record after a switch.
+func (s *switchHandler) current() slog.Handler {
+	st := s.l.st.Load()
+	if c := s.cache.Load(); c != nil && c.st == st {
+		return c.h
+	}
+	h := st.root
+	for _, op := range s.ops {
+		h = op(h)
+	}
+	s.cache.Store(&resolved{st: st, h: h})
+	return h
+}
+
+func (s *switchHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return s.current().Enabled(ctx, level)
+}
+
+func (s *switchHandler) Handle(ctx context.Context, r slog.Record) error {
+	return s.current().Handle(ctx, r)
+}
+
+func (s *switchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return s
+	}
+	attrs = slices.Clone(attrs)
+	return s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+}
+
+func (s *switchHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return s
+	}
+	return s.with(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })
+}
+
+func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler {
+	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
+}
