@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-
-	"github.com/proxydebug/debugmode/reqid"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
@@ -232,7 +230,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
 	stable := !r.Time.IsZero()
-	ids := reqid.From(ctx)
+	st := stampOf(ctx)
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {
@@ -242,7 +240,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 				return true
 			}
 			if a.Key == requestIDKey {
-				ids = nil // the record's own request_id wins
+				st.ids = nil // the record's own request_id wins
 			}
 			n, ok := stableSize(a)
 			size += n
@@ -257,15 +255,15 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	if h.noIDs {
-		ids = nil
+		st.ids = nil
 	}
 	var err error
 	if stable && size <= h.s.opts.MaxLineBytes {
-		err = h.s.enqueue(cat, h, &r, ids, nil, size)
+		err = h.s.enqueue(cat, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
-		*bp = h.encode((*bp)[:0], r, cat, ids, h.s.opts.MaxLineBytes)
-		err = h.s.enqueue(cat, nil, nil, nil, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		*bp = h.encode((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		err = h.s.enqueue(cat, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {
 		err = h.s.flush()
@@ -300,9 +298,8 @@ func stableSize(a slog.Attr) (int, bool) {
 
 // encode appends r as one line in the format of the package doc.
 //
-// The line is at most limit bytes long. ids, when not nil, are stamped
-// after msg.
-func (h *Handler) encode(buf []byte, r slog.Record, cat *category, ids *reqid.IDs, limit int) []byte {
+// The line is at most limit bytes long. What st holds is stamped after msg.
+func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, limit int) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
@@ -321,12 +318,8 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, ids *reqid.ID
 	e.buf = append(e.buf, `,"msg":`...)
 	e.appendCuttable(r.Message)
 	e.comma = true
-	if ids != nil && !e.truncated {
-		e.appendAttr(slog.String(requestIDKey, ids.RequestID))
-		if ids.TraceID != "" {
-			e.appendAttr(slog.String("trace_id", ids.TraceID))
-			e.appendAttr(slog.String("span_id", ids.SpanID))
-		}
+	if !e.truncated {
+		st.append(&e)
 	}
 	e.comma = true
 

@@ -44,7 +44,7 @@ func BenchmarkEncode(b *testing.B) {
 		buf := make([]byte, 0, 1024)
 		b.ReportAllocs()
 		for b.Loop() {
-			buf = hh.encode(buf[:0], r, hh.cat, nil, DefaultMaxLineBytes)
+			buf = hh.encode(buf[:0], r, hh.cat, stamp{}, DefaultMaxLineBytes)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/reqid"
 )
@@ -360,4 +361,25 @@ func TestContextRequestIDsAreStamped(t *testing.T) {
 	assert.NotContains(t, lines[2], "trace_id")
 	assert.Equal(t, "bound", lines[3]["request_id"])
 	assert.NotContains(t, lines[4], "request_id")
+}
+
+func TestOpenTelemetrySpanIsStamped(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	span := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
+	ctx := trace.ContextWithSpanContext(context.Background(), span)
+	l := slog.New(h)
+	l.InfoContext(ctx, "in a span")
+	l.InfoContext(reqid.With(ctx, reqid.FromHeaders("req-9", "")), "in a span, with a request ID", "err", errors.New("x"))
+	l.InfoContext(context.Background(), "no span")
+	require.NoError(t, h.Flush())
+	lines := readLines(t, h.Path("c"))
+	require.Len(t, lines, 3)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
+	assert.Equal(t, "00f067aa0ba902b7", lines[0]["span_id"])
+	assert.NotContains(t, lines[0], "request_id")
+	assert.Equal(t, "req-9", lines[1]["request_id"])
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[1]["trace_id"], "the span's trace wins over the request's own")
+	assert.NotContains(t, lines[2], "trace_id")
 }

