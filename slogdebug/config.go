@@ -28,6 +28,8 @@ const (
 	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
 
 	EnvRedactKeys             = "DEBUG_REDACT_KEYS"                      // more secret attribute keys, comma-separated
+	EnvFlightRecorder         = "DEBUG_FLIGHT_RECORDER"                  // with debug mode off, keep this much (a Go duration, 2m) of debug records in memory
+	EnvFlightRecorderBytes    = "DEBUG_FLIGHT_RECORDER_BYTES"            // ... within this many bytes (default 16MiB)
 	EnvMaxFileBytes           = "DEBUG_MAX_FILE_BYTES"                   // a category file's cap before it rotates; "unlimited" for none
 	EnvMaxTotalBytes          = "DEBUG_MAX_TOTAL_BYTES"                  // the directory's disk budget; "unlimited" for none
 	EnvMaxSessions            = "DEBUG_MAX_SESSIONS"                     // sessions kept in the directory; "unlimited" for all
@@ -91,6 +93,15 @@ type Config struct {
 	// FileMode and DirMode are the permissions of new files and
 	// directories (0: 0640 and 0750).
 	FileMode, DirMode os.FileMode
+
+	// FlightRecorder, when positive, keeps the last FlightRecorder of
+	// debug records in memory while debug mode is off (within
+	// FlightRecorderBytes, default 16 MiB); when a stress event fires they
+	// are written to the files, marked recorded_before_trigger, with the
+	// event, so the minutes before an incident are on disk even though
+	// nobody had debug mode on.
+	FlightRecorder      time.Duration
+	FlightRecorderBytes int
 
 	// RedactKeys are attribute keys whose values are secret, besides
 	// handler.DefaultRedactKeys (authorization, api_key, token, password,
@@ -232,6 +243,15 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
+	if v, ok := get(EnvFlightRecorder); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 2m (0 for off)", EnvFlightRecorder, v))
+		} else {
+			cfg.FlightRecorder = d
+		}
+	}
+	sizeVar(EnvFlightRecorderBytes, &cfg.FlightRecorderBytes)
 	if v, ok := get(EnvRedactKeys); ok {
 		for _, k := range strings.Split(v, ",") {
 			if k = strings.TrimSpace(k); k != "" {
@@ -319,6 +339,14 @@ func parseSize(s string) (int, error) {
 	return n * mult, nil
 }
 
+// flightRecorderBytes is the flight recorder's memory budget.
+func (c Config) flightRecorderBytes() int {
+	if c.FlightRecorderBytes > 0 {
+		return c.FlightRecorderBytes
+	}
+	return 16 << 20
+}
+
 // parseThresholds reads "requests=5s,engine_selection=2s".
 func parseThresholds(s string) (map[string]time.Duration, error) {
 	m := make(map[string]time.Duration)
@@ -391,5 +419,6 @@ func sessionAttrs(c Config) []slog.Attr {
 		slog.String("console_level", c.ConsoleLevel.String()),
 		slog.Bool("no_color", c.NoColor),
 		slog.Bool("stress", c.Enabled && !c.DisableStress),
+		slog.Duration("flight_recorder", c.FlightRecorder),
 	}
 }

@@ -49,10 +49,11 @@ type Logger struct {
 // state is one set-up of the fan-out: debug mode on (files, stress
 // detection) or off (console only).
 type state struct {
-	on     bool
-	files  *handler.Handler
-	stress *stress.Handler
-	root   slog.Handler
+	on       bool
+	files    *handler.Handler
+	stress   *stress.Handler
+	recorder *recorder // the flight recorder, with debug mode off
+	root     slog.Handler
 
 	// floor is a level below which no handler takes a record: a typed
 	// helper below it returns at once, before building anything.
@@ -149,6 +150,25 @@ func (l *Logger) buildState(on bool) (*state, error) {
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
 			}
 			detector.Store(d)
+			st.stress = d
+			children = append(children, d)
+			levels = append(levels, noFloor)
+		}
+	}
+	if !on && cfg.FlightRecorder > 0 && !l.closed {
+		// Debug mode off, flight recorder on: keep the debug records in
+		// memory, and watch for stress, whose events write them out.
+		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
+		children = append(children, &recordHandler{r: st.recorder})
+		levels = append(levels, slog.LevelDebug)
+		st.floor = min(st.floor, slog.LevelDebug)
+		if !cfg.DisableStress {
+			sopts := cfg.stressOptions()
+			sopts.Emit = slogmulti.Fanout(l.console, &triggerHandler{l: l})
+			d, err := stress.New(sopts)
+			if err != nil {
+				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
+			}
 			st.stress = d
 			children = append(children, d)
 			levels = append(levels, noFloor)

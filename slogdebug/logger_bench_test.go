@@ -80,7 +80,8 @@ func finish(b *testing.B, l *Logger) {
 // BenchmarkLogRequest is the caller's cost of one LogRequest-shaped record:
 // through the full debug-mode fan-out (impl=fanout), through
 // slog.NewJSONHandler(io.Discard) (impl=slog_json), through the old
-// open/append/close port (impl=naive), and with debug mode off (impl=off).
+// open/append/close port (impl=naive), with debug mode off and the flight
+// recorder on (impl=flight), and with debug mode off (impl=off).
 //
 // One goroutine logging flat out outruns the writer on two cores, so
 // impl=fanout drops (and counts) part of its records; impl=fanout_blocking
@@ -118,6 +119,15 @@ func BenchmarkLogRequest(b *testing.B) {
 		for b.Loop() {
 			n.LogRequest(benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
+	})
+	b.Run("impl=flight", func(b *testing.B) {
+		// Debug mode off, the flight recorder keeping the last minute.
+		l := benchLogger(b, Config{FlightRecorder: time.Minute})
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+		}
+		finish(b, l)
 	})
 	b.Run("impl=off", func(b *testing.B) {
 		l := benchLogger(b, Config{})

@@ -1,0 +1,281 @@
+package slogdebug
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/reqid"
+)
+
+// recorder is the flight recorder: while debug mode is off it keeps the
+// last Config.FlightRecorder of debug records in memory, within
+// Config.FlightRecorderBytes; when a stress event fires, the Logger writes
+// them to the files, marked recorded_before_trigger, with the event.
+type recorder struct {
+	window   time.Duration
+	maxBytes int
+
+	mu    sync.Mutex
+	ring  []flightEntry // a circular buffer: n entries from head, oldest first
+	head  int
+	n     int
+	bytes int
+}
+
+// flightEntry is one recorded record, with what it needs to be written
+// later as it would have been: the With/WithGroup calls of its logger and
+// the request IDs and span of its context.
+type flightEntry struct {
+	chain *chain
+	rec   slog.Record
+	ids   *reqid.IDs
+	span  trace.SpanContext
+	size  int
+}
+
+// chain is a logger's WithAttrs/WithGroup calls, outermost first; shared
+// by the records of one logger.
+type chain struct {
+	parent *chain
+	attrs  []slog.Attr
+	group  string
+}
+
+// apply replays the chain on h.
+func (c *chain) apply(h slog.Handler) slog.Handler {
+	if c == nil {
+		return h
+	}
+	h = c.parent.apply(h)
+	if c.group != "" {
+		return h.WithGroup(c.group)
+	}
+	return h.WithAttrs(c.attrs)
+}
+
+// flightSize is what an entry costs besides its strings.
+const flightSize = 320
+
+func (r *recorder) add(e flightEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.n == len(r.ring) {
+		r.grow()
+	}
+	r.ring[(r.head+r.n)%len(r.ring)] = e
+	r.n++
+	r.bytes += e.size
+	// Forget what is older than the window or over the budget.
+	cutoff := e.rec.Time.Add(-r.window)
+	for r.n > 1 {
+		old := &r.ring[r.head]
+		if r.bytes <= r.maxBytes && !old.rec.Time.Before(cutoff) {
+			break
+		}
+		r.bytes -= old.size
+		*old = flightEntry{}
+		r.head = (r.head + 1) % len(r.ring)
+		r.n--
+	}
+}
+
+// grow doubles the ring, keeping its order.
+func (r *recorder) grow() {
+	ring := make([]flightEntry, max(2*len(r.ring), 64))
+	for i := range r.n {
+		ring[i] = r.ring[(r.head+i)%len(r.ring)]
+	}
+	r.ring, r.head = ring, 0
+}
+
+// take returns the recorded entries, oldest first, and forgets them.
+func (r *recorder) take() []flightEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]flightEntry, r.n)
+	for i := range r.n {
+		out[i] = r.ring[(r.head+i)%len(r.ring)]
+	}
+	r.ring, r.head, r.n, r.bytes = nil, 0, 0, 0
+	return out
+}
+
+// recordHandler is the slog.Handler that feeds the recorder.
+type recordHandler struct {
+	r     *recorder
+	chain *chain
+}
+
+func (h *recordHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelDebug
+}
+
+// Handle keeps r. Values that could change after the call (errors, Go
+// values, LogValuers) are resolved to strings now; the rest is kept as it is.
+func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
+	size := flightSize + len(r.Message)
+	stable := true
+	r.Attrs(func(a slog.Attr) bool {
+		n, ok := attrSize(a)
+		size += n
+		stable = stable && ok
+		return true
+	})
+	if !stable {
+		r = frozen(r)
+	} else {
+		r = r.Clone()
+	}
+	e := flightEntry{chain: h.chain, rec: r, ids: reqid.From(ctx), size: size}
+	if ctx != nil {
+		e.span = trace.SpanContextFromContext(ctx)
+	}
+	h.r.add(e)
+	return nil
+}
+
+func (h *recordHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return &recordHandler{r: h.r, chain: &chain{parent: h.chain, attrs: frozenAttrs(attrs)}}
+}
+
+func (h *recordHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &recordHandler{r: h.r, chain: &chain{parent: h.chain, group: name}}
+}
+
+// attrSize reports roughly what an attr takes and whether its value cannot
+// change after the call.
+func attrSize(a slog.Attr) (int, bool) {
+	n := len(a.Key) + 8
+	switch a.Value.Kind() {
+	case slog.KindString:
+		return n + len(a.Value.String()), true
+	case slog.KindGroup:
+		ok := true
+		for _, ga := range a.Value.Group() {
+			m, gok := attrSize(ga)
+			n += m
+			ok = ok && gok
+		}
+		return n, ok
+	case slog.KindAny, slog.KindLogValuer:
+		return n + 16, a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
+	}
+	return n + 16, true
+}
+
+// frozen returns a copy of r whose values cannot change any more.
+func frozen(r slog.Record) slog.Record {
+	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+	var attrs []slog.Attr
+	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+	out.AddAttrs(frozenAttrs(attrs)...)
+	return out
+}
+
+// frozenAttrs resolves attrs, writing Go values and errors as strings.
+func frozenAttrs(attrs []slog.Attr) []slog.Attr {
+	out := slices.Clone(attrs)
+	for i, a := range out {
+		v := a.Value.Resolve()
+		switch v.Kind() {
+		case slog.KindGroup:
+			v = slog.GroupValue(frozenAttrs(v.Group())...)
+		case slog.KindAny:
+			switch x := v.Any().(type) {
+			case nil:
+			case error:
+				v = slog.StringValue(errorMessage(x))
+			default:
+				v = slog.StringValue(fmt.Sprintf("%+v", x))
+			}
+		}
+		out[i].Value = v
+	}
+	return out
+}
+
+// triggerHandler receives the stress events while debug mode is off: each
+// one has the recorded window written to the files, with the event.
+type triggerHandler struct {
+	l     *Logger
+	chain *chain
+}
+
+func (h *triggerHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *triggerHandler) Handle(ctx context.Context, r slog.Record) error {
+	return h.l.dumpFlight(ctx, h.chain, r)
+}
+
+func (h *triggerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return &triggerHandler{l: h.l, chain: &chain{parent: h.chain, attrs: frozenAttrs(attrs)}}
+}
+
+func (h *triggerHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &triggerHandler{l: h.l, chain: &chain{parent: h.chain, group: name}}
+}
+
+// dumpFlight writes the recorded window, marked recorded_before_trigger,
+// and then the stress event that triggered it, into the session's files
+// (opening the session the first time, resuming it after), and closes them
+// again: debug mode stays off. It runs on the goroutine whose record fired
+// the event.
+func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.st.Load()
+	if l.closed || st.on || st.recorder == nil {
+		return nil
+	}
+	entries := st.recorder.take()
+	opts := l.cfg.handlerOptions()
+	opts.SessionAttrs = sessionAttrs(l.cfg)
+	opts.OnError = reportWriteErrors(l.console)
+	opts.BlockWhenFull = true // a dump must not drop what it was kept for
+	if l.sessionID != "" {
+		opts.SessionID, opts.Resume = l.sessionID, true
+	}
+	files, err := handler.New(opts)
+	if err != nil {
+		return fmt.Errorf("slogdebug: flight recorder: %w", err)
+	}
+	marked := files.WithAttrs([]slog.Attr{slog.Bool("recorded_before_trigger", true)})
+	byChain := map[*chain]slog.Handler{}
+	for _, e := range entries {
+		h, ok := byChain[e.chain]
+		if !ok {
+			h = e.chain.apply(marked)
+			byChain[e.chain] = h
+		}
+		ectx := context.Background()
+		if e.ids != nil {
+			ectx = reqid.With(ectx, *e.ids)
+		}
+		if e.span.IsValid() {
+			ectx = trace.ContextWithSpanContext(ectx, e.span)
+		}
+		_ = h.Handle(ectx, e.rec)
+	}
+	_ = eventChain.apply(files).Handle(ctx, event)
+	l.sessionID, l.dir, l.lastFiles = files.SessionID(), files.Dir(), files
+	return files.CloseWith("flight_recorder_dump")
+}
