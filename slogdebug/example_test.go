@@ -125,3 +125,27 @@ func ExampleNew_off() {
 	fmt.Println(logger.DebugMode(), logger.SessionID() == "", logger.Close())
 	// Output: false true <nil>
 }
+
+// Debug mode switched on and off while the program runs: the session goes
+// on, and loggers made before the switch follow it.
+func ExampleLogger_SetDebug() {
+	dir, _ := os.MkdirTemp("", "debug_logs")
+	defer os.RemoveAll(dir)
+	logger, _ := slogdebug.New(slogdebug.Config{Dir: dir}, io.Discard)
+	defer logger.Close()
+	requests := logger.With("category", "requests")
+
+	requests.Debug("while off")
+	logger.SetDebug(true) // or PUT "on" to logger.AdminHandler(), or SIGUSR1 with ToggleOnSignal
+	requests.Debug("while on")
+	logger.SetDebug(false)
+	requests.Debug("off again")
+	logger.Close()
+
+	printFile(logger.Path("requests"), "msg")
+	printFile(logger.Path("session"), "event")
+	// Output:
+	// msg=while on
+	// event=session_start
+	// event=debug_disabled
+}
