@@ -118,6 +118,7 @@ func (s *sink) enforceLimits() error {
 	var files []diskFile
 	var total int64
 	sessions := map[string]bool{s.sessionID: true}
+	liveElsewhere := map[string]bool{}
 	for _, e := range ents {
 		m := ownFile.FindStringSubmatch(e.Name())
 		own := len(m) > 0 && m[1] == s.sessionID
@@ -135,6 +136,14 @@ func (s *sink) enforceLimits() error {
 		session := s.sessionID
 		if !own {
 			session = m[1]
+			l, ok := liveElsewhere[session]
+			if !ok {
+				l = sessionLive(s.dir, session)
+				liveElsewhere[session] = l
+			}
+			if l {
+				continue // another process's live session: not ours to delete
+			}
 		}
 		path := filepath.Join(s.dir, e.Name())
 		files = append(files, diskFile{path: path, session: session, size: info.Size(), live: live[path]})
@@ -205,6 +214,27 @@ func (s *sink) noteError(err error, lost uint64) {
 	s.errorsSinceReport, s.lostSinceReport = 0, 0
 }
 
+// lockLive marks a session live for as long as its session file is open:
+// other processes leave a live session's files alone (no repair, no
+// deletion). The lock goes with the process, even killed.
+func lockLive(f *os.File) {
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+}
+
+// sessionLive reports whether another process holds session's lock.
+func sessionLive(dir, session string) bool {
+	f, err := os.OpenFile(filepath.Join(dir, session+"_session.jsonl"), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		return true
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return false
+}
+
 // repairPartialLines cuts a partial last line (left by a process killed in
 // the middle of a write) off the files of the directory's earlier sessions,
 // so that every line of every file decodes. It returns how many files it
@@ -216,9 +246,19 @@ func repairPartialLines(dir string, maxLine int) (int, error) {
 	}
 	repaired := 0
 	var errs []error
+	live := map[string]bool{}
 	for _, e := range ents {
-		if !ownFile.MatchString(e.Name()) || !e.Type().IsRegular() {
+		m := ownFile.FindStringSubmatch(e.Name())
+		if m == nil || !e.Type().IsRegular() {
 			continue
+		}
+		l, ok := live[m[1]]
+		if !ok {
+			l = sessionLive(dir, m[1])
+			live[m[1]] = l
+		}
+		if l {
+			continue // another process is writing it
 		}
 		path := filepath.Join(dir, e.Name())
 		ok, err := repairFile(path, maxLine)

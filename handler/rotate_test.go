@@ -199,3 +199,18 @@ func TestDiskFull(t *testing.T) {
 	lines = readLines(t, h.Path("c"))
 	assert.Equal(t, "after", lines[len(lines)-1]["msg"])
 }
+
+func TestAnotherProcesssLiveSessionIsLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	other, err := New(Options{Dir: dir, SessionID: "20200101_000000", DefaultCategory: "c"})
+	require.NoError(t, err)
+	defer other.Close()
+	// Its file, caught in the middle of a write.
+	require.NoError(t, os.WriteFile(other.Path("c"), []byte("{\"a\":1}\n{\"a\":"), 0o640))
+	h := newTestHandler(t, Options{Dir: dir, MaxSessions: 1})
+	data, err := os.ReadFile(other.Path("c"))
+	require.NoError(t, err)
+	assert.Equal(t, "{\"a\":1}\n{\"a\":", string(data), "not repaired: it is live")
+	assert.FileExists(t, other.Path("session"), "not deleted by the sessions kept: it is live")
+	require.NoError(t, h.Close())
+}

@@ -28,6 +28,7 @@ func (s *sink) claimSession(base string) error {
 		if err != nil {
 			return err
 		}
+		lockLive(f.f)
 		s.session.file = f
 		return nil
 	}
@@ -51,6 +52,7 @@ func (s *sink) claimSession(base string) error {
 		if err != nil {
 			return err
 		}
+		lockLive(f.f)
 		s.session.file = f
 		return nil
 	}
