@@ -48,6 +48,22 @@ type chain struct {
 	group  string
 }
 
+// withAttrs returns c extended by a WithAttrs call (nil for no attrs).
+func (c *chain) withAttrs(attrs []slog.Attr) *chain {
+	if len(attrs) == 0 {
+		return nil
+	}
+	return &chain{parent: c, attrs: frozenAttrs(attrs)}
+}
+
+// withGroup returns c extended by a WithGroup call (nil for no name).
+func (c *chain) withGroup(name string) *chain {
+	if name == "" {
+		return nil
+	}
+	return &chain{parent: c, group: name}
+}
+
 // apply replays the chain on h.
 func (c *chain) apply(h slog.Handler) slog.Handler {
 	if c == nil {
@@ -142,17 +158,17 @@ func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *recordHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if len(attrs) == 0 {
-		return h
+	if c := h.chain.withAttrs(attrs); c != nil {
+		return &recordHandler{r: h.r, chain: c}
 	}
-	return &recordHandler{r: h.r, chain: &chain{parent: h.chain, attrs: frozenAttrs(attrs)}}
+	return h
 }
 
 func (h *recordHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
+	if c := h.chain.withGroup(name); c != nil {
+		return &recordHandler{r: h.r, chain: c}
 	}
-	return &recordHandler{r: h.r, chain: &chain{parent: h.chain, group: name}}
+	return h
 }
 
 // attrSize reports roughly what an attr takes and whether its value cannot
@@ -221,17 +237,17 @@ func (h *triggerHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h *triggerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if len(attrs) == 0 {
-		return h
+	if c := h.chain.withAttrs(attrs); c != nil {
+		return &triggerHandler{l: h.l, chain: c}
 	}
-	return &triggerHandler{l: h.l, chain: &chain{parent: h.chain, attrs: frozenAttrs(attrs)}}
+	return h
 }
 
 func (h *triggerHandler) WithGroup(name string) slog.Handler {
-	if name == "" {
-		return h
+	if c := h.chain.withGroup(name); c != nil {
+		return &triggerHandler{l: h.l, chain: c}
 	}
-	return &triggerHandler{l: h.l, chain: &chain{parent: h.chain, group: name}}
+	return h
 }
 
 // dumpFlight writes the recorded window, marked recorded_before_trigger,
