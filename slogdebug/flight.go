@@ -267,8 +267,8 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	opts.SessionAttrs = sessionAttrs(l.cfg)
 	opts.OnError = reportWriteErrors(l.console)
 	opts.BlockWhenFull = true // a dump must not drop what it was kept for
-	if l.sessionID != "" {
-		opts.SessionID, opts.Resume = l.sessionID, true
+	if id := l.SessionID(); id != "" {
+		opts.SessionID, opts.Resume = id, true
 	}
 	files, err := handler.New(opts)
 	if err != nil {
@@ -292,6 +292,6 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 		_ = h.Handle(ectx, e.rec)
 	}
 	_ = eventChain.apply(files).Handle(ctx, event)
-	l.sessionID, l.dir, l.lastFiles = files.SessionID(), files.Dir(), files
+	l.session.Store(files)
 	return files.CloseWith("flight_recorder_dump")
 }

@@ -39,11 +39,12 @@ type Logger struct {
 	// floor mirrors st's floor for the helpers' inlined first check.
 	floor atomic.Int64
 
-	mu        sync.Mutex // serializes switching
-	closed    bool
-	sessionID string           // the session, once debug mode has been on
-	dir       string           // its absolute directory
-	lastFiles *handler.Handler // for Stats after the files are closed
+	mu     sync.Mutex // serializes switching
+	closed bool
+	// session is the session's files, once debug mode has been on: its
+	// ID, its absolute directory, and the handler that wrote them last (for
+	// Stats after they are closed).
+	session atomic.Pointer[handler.Handler]
 }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
@@ -121,8 +122,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
 		opts.OnError = reportWriteErrors(l.console)
-		if l.sessionID != "" {
-			opts.SessionID, opts.Resume = l.sessionID, true
+		if id := l.SessionID(); id != "" {
+			opts.SessionID, opts.Resume = id, true
 		}
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
@@ -189,7 +190,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 // publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
 	if st.files != nil {
-		l.sessionID, l.dir, l.lastFiles = st.files.SessionID(), st.files.Dir(), st.files
+		l.session.Store(st.files)
 	}
 	l.st.Store(st)
 	l.floor.Store(int64(st.floor))
@@ -241,13 +242,18 @@ func (l *Logger) Flush() error {
 
 // SessionID returns the session's ID, or "" if debug mode has never been
 // on.
-func (l *Logger) SessionID() string { return l.sessionID }
+func (l *Logger) SessionID() string {
+	if f := l.session.Load(); f != nil {
+		return f.SessionID()
+	}
+	return ""
+}
 
 // Dir returns the directory of the session's files (absolute once debug
 // mode has been on, as configured before).
 func (l *Logger) Dir() string {
-	if l.dir != "" {
-		return l.dir
+	if f := l.session.Load(); f != nil {
+		return f.Dir()
 	}
 	return l.cfg.Dir
 }
@@ -255,19 +261,19 @@ func (l *Logger) Dir() string {
 // Path returns the path of a category's file, or "" if debug mode has
 // never been on.
 func (l *Logger) Path(category string) string {
-	if l.lastFiles == nil {
-		return ""
+	if f := l.session.Load(); f != nil {
+		return f.Path(category)
 	}
-	return l.lastFiles.Path(category)
+	return ""
 }
 
 // Stats returns the category handler's counts: the current session's, or
 // the last one's once debug mode is off (zero if it was never on).
 func (l *Logger) Stats() handler.Stats {
-	if l.lastFiles == nil {
-		return handler.Stats{}
+	if f := l.session.Load(); f != nil {
+		return f.Stats()
 	}
-	return l.lastFiles.Stats()
+	return handler.Stats{}
 }
 
 // emit hands a typed helper's record to every handler that takes it.

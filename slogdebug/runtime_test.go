@@ -150,3 +150,22 @@ func TestAdminHandler(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
+
+func TestStateIsReadableWhileSwitching(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	srv := httptest.NewServer(l.AdminHandler())
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			_, _, _, _ = l.SessionID(), l.Dir(), l.Path("requests"), l.Stats()
+		}
+	}()
+	for i := range 20 {
+		require.NoError(t, l.SetDebug(i%2 == 0))
+	}
+	<-done
+}
