@@ -155,8 +155,6 @@ func TestStateIsReadableWhileSwitching(t *testing.T) {
 	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer l.Close()
-	srv := httptest.NewServer(l.AdminHandler())
-	defer srv.Close()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
