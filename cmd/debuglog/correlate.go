@@ -246,7 +246,7 @@ func printPairs(out io.Writer, pairs []*Pair, orch, proxyTopic []*Event, within 
 				fmt.Fprintf(out, "; the proxy first saw it at %s (%s, %+.1f ms)\n", first.Time.Format("15:04:05.000"), first.name(),
 					float64(first.Time.Sub(o.Time))/1e6)
 			} else {
-				fmt.Fprintln(out, "; the proxy never logged it")
+				fmt.Fprintf(out, "; the proxy did not log it within %v\n", sightingHorizon)
 			}
 			found = true
 			break
@@ -260,7 +260,7 @@ func printPairs(out io.Writer, pairs []*Pair, orch, proxyTopic []*Event, within 
 				fmt.Fprintf(out, "; on the proxy at %s (%s %s, %+.1f ms)\n", first.Time.Format("15:04:05.000"), first.Category, first.name(),
 					float64(first.Time.Sub(o.Time))/1e6)
 			} else {
-				fmt.Fprintln(out, "; nothing on the proxy")
+				fmt.Fprintf(out, "; nothing on the proxy within %v\n", sightingHorizon)
 			}
 			found = true
 			break
@@ -283,9 +283,18 @@ func printPairs(out io.Writer, pairs []*Pair, orch, proxyTopic []*Event, within 
 	}
 }
 
-// firstAfter is the first event on a topic at or after t.
+// sightingHorizon is how long after an orchestrator event a proxy event on
+// the same topic still counts as the proxy seeing it (its health poll is
+// every 5s by default; retries back off for up to minutes).
+const sightingHorizon = 5 * time.Minute
+
+// firstAfter is the first event on a topic at or after t, within the
+// sighting horizon.
 func firstAfter(events []*Event, topic string, t time.Time) *Event {
 	for _, ev := range events {
+		if ev.Time.After(t.Add(sightingHorizon)) {
+			break
+		}
 		if !ev.Time.Before(t) && topicOf(ev) == topic {
 			return ev
 		}
