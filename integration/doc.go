@@ -9,7 +9,7 @@
 //
 //	logger, _ := slogdebug.Init(cfg)
 //	orch := &integration.Client{BaseURL: "http://orchestrator:8000", APIKey: key, Log: logger}
-//	stop := orch.MonitorHealth(ctx, 5*time.Second)
-//	defer stop()
+//	health := orch.MonitorHealth(ctx, 5*time.Second)
+//	defer health.Stop()
 //	http.ListenAndServe(addr, integration.Middleware(logger.Logger)(proxy))
 package integration
