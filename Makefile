@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test lint bench bench-proxy fuzz fuzz-short benchstat-tool
+.PHONY: demo test lint staticcheck bench bench-proxy fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -17,6 +17,10 @@ test: lint fuzz-short
 lint:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+
+# Deeper static analysis (downloads staticcheck through the Go module proxy).
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # A short run of every fuzz target, so make test exercises them past the seeds.
 fuzz-short:

@@ -152,7 +152,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Level = slog.LevelDebug
 	}
 	if o.Resume && o.SessionID == "" {
-		errs = append(errs, errors.New("Resume: want the SessionID of the session to resume"))
+		errs = append(errs, errors.New("option Resume: want the SessionID of the session to resume"))
 	}
 	if o.SessionID != "" && !validSessionID(o.SessionID) {
 		errs = append(errs, fmt.Errorf("SessionID %q: want 1 to 64 ASCII letters, digits, '_' or '-'", o.SessionID))

@@ -54,7 +54,8 @@ func TestFromHeaders(t *testing.T) {
 
 func TestContext(t *testing.T) {
 	assert.Nil(t, From(context.Background()))
-	assert.Nil(t, From(nil)) //nolint:staticcheck // callers do pass nil
+	//lint:ignore SA1012 callers do pass nil
+	assert.Nil(t, From(nil))
 	ids := New()
 	ctx := With(context.Background(), ids)
 	require.NotNil(t, From(ctx))

@@ -318,7 +318,7 @@ func isUnlimited(s string) bool {
 // parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
 // binary too).
 func parseSize(s string) (int, error) {
-	num := strings.TrimRight(s, "KMGiBkmgib ")
+	num := strings.TrimRight(s, "KMGkmgiIbB ")
 	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
 	mult := 1
 	switch unit {

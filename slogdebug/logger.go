@@ -93,7 +93,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor}
 	if l.console == nil {
-		l.console = tint.NewHandler(console, &tint.Options{
+		l.console = tint.NewTextHandler(console, &tint.Options{
 			Level:       cfg.ConsoleLevel,
 			TimeFormat:  "15:04:05.000",
 			NoColor:     cfg.NoColor || !isTerminal(console),
