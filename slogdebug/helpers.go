@@ -66,7 +66,7 @@ func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Dur
 		slog.Int("status_code", status),
 		slog.String("ace_id", aceID),
 	)
-	l.emit(ctx, idxRequests, r)
+	l.emit(ctx, idxRequests, &r)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -88,7 +88,7 @@ func (l *Logger) logEngineSelection(ctx context.Context, operation, host string,
 		slog.Duration("duration", d),
 		slog.Any("error", err),
 	)
-	l.emit(ctx, idxEngineSelection, r)
+	l.emit(ctx, idxEngineSelection, &r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -108,7 +108,7 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 		slog.Any("error", err),
 		slog.Int("retry_count", retryCount),
 	)
-	l.emit(ctx, idxProvisioning, r)
+	l.emit(ctx, idxProvisioning, &r)
 }
 
 // OrchestratorHealth is one reading of the orchestrator's
@@ -156,7 +156,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh OrchestratorHealt
 			slog.Int("used", oh.Capacity.Used),
 			slog.Int("available", oh.Capacity.Available)),
 	)
-	l.emit(ctx, idxOrchestratorHealth, r)
+	l.emit(ctx, idxOrchestratorHealth, &r)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -176,7 +176,7 @@ func (l *Logger) logStreamEvent(ctx context.Context, eventType, streamID, engine
 		slog.Duration("duration", d),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxStreams, r)
+	l.emit(ctx, idxStreams, &r)
 }
 
 // LogStressEvent records a stress event in "stress": event_type, severity,
@@ -194,7 +194,7 @@ func (l *Logger) LogStressEvent(ctx context.Context, eventType, severity, descri
 		slog.String("description", description),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxStress, r)
+	l.emit(ctx, idxStress, &r)
 }
 
 // SeverityLevel is the slog level of a stress event's severity.
@@ -231,7 +231,7 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 		slog.String("error_message", msg),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxErrors, r)
+	l.emit(ctx, idxErrors, &r)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
@@ -253,7 +253,7 @@ func (l *Logger) logDisconnect(ctx context.Context, streamID, aceID, reason stri
 		slog.Duration("duration", d),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxDisconnects, r)
+	l.emit(ctx, idxDisconnects, &r)
 }
 
 // errorMessage is err.Error(), surviving a method that panics.

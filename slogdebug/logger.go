@@ -277,7 +277,7 @@ func (l *Logger) Stats() handler.Stats {
 }
 
 // emit hands a typed helper's record to every handler that takes it.
-func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
+func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -302,9 +302,9 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r slog.Record) {
 
 // handleSafely calls h.Handle, recovering a panic as slog-multi's fan-out
 // does, so one broken handler cannot take the host down.
-func handleSafely(ctx context.Context, h slog.Handler, r slog.Record) {
+func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
 	defer func() { _ = recover() }()
-	_ = h.Handle(ctx, r)
+	_ = h.Handle(ctx, *r)
 }
 
 // reportWriteErrors tells the console, at most once per interval, that the
@@ -318,7 +318,7 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 		}
 		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the debug files failed", 0)
 		r.AddAttrs(slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
-		handleSafely(ctx, console, r)
+		handleSafely(ctx, console, &r)
 	}
 }
 
