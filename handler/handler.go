@@ -242,7 +242,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			if a.Key == requestIDKey {
 				st.ids = nil // the record's own request_id wins
 			}
-			n, ok := stableSize(a)
+			n, ok := StableSize(a)
 			size += n
 			stable = stable && ok
 			return true
@@ -271,9 +271,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-// stableSize reports whether a's value cannot change after the log call,
-// so that it may be encoded later, and roughly how many bytes it takes.
-func stableSize(a slog.Attr) (int, bool) {
+// StableSize reports whether a's value cannot change after the log call
+// (strings, numbers, bools, durations, times, nil, and groups of those), so
+// that it may be kept and encoded later, and roughly how many bytes it
+// takes.
+func StableSize(a slog.Attr) (int, bool) {
 	n := len(a.Key) + 4
 	switch a.Value.Kind() {
 	case slog.KindString:
@@ -285,7 +287,7 @@ func stableSize(a slog.Attr) (int, bool) {
 	case slog.KindGroup:
 		ok := true
 		for _, ga := range a.Value.Group() {
-			m, gok := stableSize(ga)
+			m, gok := StableSize(ga)
 			n += m
 			ok = ok && gok
 		}

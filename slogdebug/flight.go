@@ -139,7 +139,7 @@ func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
 	size := flightSize + len(r.Message)
 	stable := true
 	r.Attrs(func(a slog.Attr) bool {
-		n, ok := attrSize(a)
+		n, ok := handler.StableSize(a)
 		size += n
 		stable = stable && ok
 		return true
@@ -169,27 +169,6 @@ func (h *recordHandler) WithGroup(name string) slog.Handler {
 		return &recordHandler{r: h.r, chain: c}
 	}
 	return h
-}
-
-// attrSize reports roughly what an attr takes and whether its value cannot
-// change after the call.
-func attrSize(a slog.Attr) (int, bool) {
-	n := len(a.Key) + 8
-	switch a.Value.Kind() {
-	case slog.KindString:
-		return n + len(a.Value.String()), true
-	case slog.KindGroup:
-		ok := true
-		for _, ga := range a.Value.Group() {
-			m, gok := attrSize(ga)
-			n += m
-			ok = ok && gok
-		}
-		return n, ok
-	case slog.KindAny, slog.KindLogValuer:
-		return n + 16, a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
-	}
-	return n + 16, true
 }
 
 // frozen returns a copy of r whose values cannot change any more.
