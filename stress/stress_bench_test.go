@@ -27,7 +27,8 @@ func BenchmarkObserve(b *testing.B) {
 	ctx := context.Background()
 	b.Run("mode=serial", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			bound.Handle(ctx, r)
 		}
 	})

@@ -319,12 +319,14 @@ func TestConcurrentObservation(t *testing.T) {
 	r := newRig(t, Options{Cooldown: -1, SlowRequestRate: Rate{Count: 1_000_000, Window: time.Hour}})
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range 500 {
 				r.log(t, "requests", time.Duration(g*500+i)*time.Millisecond, slog.Duration("duration", 6*time.Second))
 				r.log(t, "orchestrator_health", 0, slog.String("status", []string{"healthy", "degraded"}[i%2]))
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	n := 0
