@@ -202,7 +202,7 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 			}
 		}
 		return false
-	}, 10*time.Second, 20*time.Millisecond)
+	}, time.Minute, 20*time.Millisecond, "the proxy notices the hang-up and ends the stream")
 	var reasons []string
 	for _, m := range e.lines(t, "disconnects") {
 		assert.Equal(t, "leaver", m["ace_id"])
@@ -284,7 +284,7 @@ func TestHealthMonitorAndDegradedTransitions(t *testing.T) {
 	e := newEnv(t, slogdebug.Config{StressCooldown: -1})
 	e.orch.RemoveEngines()
 	m := e.client.MonitorHealth(context.Background(), time.Hour) // polls once at start
-	require.Eventually(t, func() bool { return m.Last() != nil }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
 	m.Stop()
 	ctx := context.Background()
 	e.orch.SetCircuitBreaker(true, 30)
@@ -312,7 +312,7 @@ func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {
 	defer tr.CloseIdleConnections()
 	c := &integration.Client{BaseURL: "http://127.0.0.1:1", Log: log, HTTP: &http.Client{Transport: tr}}
 	m := c.MonitorHealth(context.Background(), time.Hour)
-	require.Eventually(t, func() bool { return m.Last() != nil }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
 	m.Stop()
 	require.Error(t, m.Last().Err)
 	require.NoError(t, log.Flush())
