@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand"
 	"strings"
 	"sync"
 	"testing"
@@ -579,4 +580,84 @@ func TestSuppressedDropReportsAreCarriedOver(t *testing.T) {
 	assert.Equal(t, uint64(3), ev[0]["count"])
 	assert.Equal(t, uint64(3), ev[1]["count"], "the 2 of the suppressed report and 1 more")
 	assert.Equal(t, int64(1), ev[1]["suppressed"])
+}
+
+// TestCountsAddUp checks the cooldown's bookkeeping on random traffic:
+// Files has every event of a type but the suppressed ones, the Console
+// also lacks the console_suppressed ones, and the counts on the lines
+// (Close's included) add up to Stats.
+func TestCountsAddUp(t *testing.T) {
+	var anySuppressed, anyConsoleSuppressed bool
+	for seed := int64(1); seed <= 20; seed++ {
+		rnd := rand.New(rand.NewSource(seed))
+		r := newRig(t, Options{
+			Cooldown:                time.Duration(rnd.Intn(20)) * time.Second,
+			SlowRequestRate:         Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
+			ProvisioningFailureRate: Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
+			Cooldowns:               map[string]time.Duration{OrchestratorDegraded: time.Duration(rnd.Intn(3)) * 10 * time.Second},
+		})
+		at := time.Duration(0)
+		for range 300 {
+			at += time.Duration(rnd.Intn(3000)) * time.Millisecond
+			switch rnd.Intn(4) {
+			case 0:
+				r.log(t, "requests", at, slog.Duration("duration", time.Duration(rnd.Intn(10))*time.Second))
+			case 1:
+				r.log(t, "engine_selection", at, slog.Duration("duration", time.Duration(rnd.Intn(4))*time.Second))
+			case 2:
+				r.log(t, "provisioning", at, slog.Bool("success", rnd.Intn(3) == 0), slog.String("code", []string{"", "circuit_breaker"}[rnd.Intn(2)]))
+			case 3:
+				r.log(t, "orchestrator_health", at, slog.String("status", []string{"healthy", "degraded"}[rnd.Intn(2)]))
+			}
+		}
+		require.NoError(t, r.h.Close())
+
+		count := func(c *capture) (lines map[string]uint64, suppressed, consoleSuppressed map[string]int64) {
+			lines, suppressed, consoleSuppressed = map[string]uint64{}, map[string]int64{}, map[string]int64{}
+			for _, ev := range c.all() {
+				typ := ev["event_type"].(string)
+				if typ == StressSuppressed {
+					for k, v := range ev {
+						if g, ok := v.(map[string]any); ok && k == SuppressedKey {
+							for typ, n := range g {
+								suppressed[typ] += n.(int64)
+							}
+						} else if ok && k == ConsoleSuppressedKey {
+							for typ, n := range g {
+								consoleSuppressed[typ] += n.(int64)
+							}
+						}
+					}
+					continue
+				}
+				lines[typ]++
+				if n, ok := ev[SuppressedKey].(int64); ok {
+					suppressed[typ] += n
+				}
+				if n, ok := ev[ConsoleSuppressedKey].(int64); ok {
+					consoleSuppressed[typ] += n
+				}
+			}
+			return lines, suppressed, consoleSuppressed
+		}
+		fileLines, fileSuppressed, _ := count(r.out)
+		consoleLines, consoleSuppressed, consoleConsoleSuppressed := count(r.console)
+		stats := r.h.Stats()
+		require.NotEmpty(t, stats)
+		for typ, st := range stats {
+			assert.Equal(t, st.Events-st.Suppressed, fileLines[typ], "seed %d %s: lines in Files", seed, typ)
+			assert.Equal(t, st.Events-st.Suppressed-st.ConsoleSuppressed, consoleLines[typ], "seed %d %s: lines on the Console", seed, typ)
+			assert.Equal(t, int64(st.Suppressed), fileSuppressed[typ], "seed %d %s: suppressed on the lines", seed, typ)
+			assert.Equal(t, int64(st.Suppressed), consoleSuppressed[typ], "seed %d %s", seed, typ)
+			assert.Equal(t, int64(st.ConsoleSuppressed), consoleConsoleSuppressed[typ], "seed %d %s: console_suppressed on the lines", seed, typ)
+			anySuppressed = anySuppressed || st.Suppressed > 0
+			anyConsoleSuppressed = anyConsoleSuppressed || st.ConsoleSuppressed > 0
+			if windowed(typ) {
+				assert.Zero(t, st.ConsoleSuppressed, "seed %d %s", seed, typ)
+			} else {
+				assert.Zero(t, st.Suppressed, "seed %d %s: a per-record event is always written", seed, typ)
+			}
+		}
+	}
+	assert.True(t, anySuppressed && anyConsoleSuppressed, "the traffic made the cooldown hold events back")
 }
