@@ -96,17 +96,17 @@ func (h *Handler) Close() error {
 	}
 	sortAttrs(suppressed)
 	sortAttrs(consoleSuppressed)
-	for _, a := range consoleSuppressed {
-		parts = append(parts, fmt.Sprintf("%d %s kept from the console (each is in the stress file)", a.Value.Int64(), a.Key))
+	if len(consoleSuppressed) > 0 {
+		parts = append(parts, "kept from the console (each is a line of its own in the files): "+countList(consoleSuppressed))
 	}
-	for _, a := range suppressed {
-		parts = append(parts, fmt.Sprintf("%d %s not written", a.Value.Int64(), a.Key))
+	if len(suppressed) > 0 {
+		parts = append(parts, "not written at all: "+countList(suppressed))
 	}
 	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, StressSuppressed, 0)
 	r.AddAttrs(
 		slog.String("event_type", StressSuppressed),
 		slog.String("severity", SeverityInfo),
-		slog.String("description", "At close, the cooldown had kept back since the last event of their type: "+strings.Join(parts, "; ")),
+		slog.String("description", "Held back by the cooldown since the last event of their type, "+strings.Join(parts, "; ")),
 	)
 	if len(suppressed) > 0 {
 		r.AddAttrs(slog.Attr{Key: SuppressedKey, Value: slog.GroupValue(suppressed...)})
@@ -116,4 +116,16 @@ func (h *Handler) Close() error {
 	}
 	ctx := context.Background()
 	return errors.Join(s.emit(ctx, s.files, r.Clone()), s.emit(ctx, s.console, r))
+}
+
+// countList writes counts as "7 slow_request, 2 slow_engine_selection".
+func countList(counts []slog.Attr) string {
+	var b strings.Builder
+	for i, a := range counts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d %s", a.Value.Int64(), a.Key)
+	}
+	return b.String()
 }

@@ -345,8 +345,9 @@ func TestCloseWritesWhatWasHeldBack(t *testing.T) {
 	assert.Equal(t, closedAt, last["time"])
 	assert.Equal(t, map[string]any{SlowRequest: int64(3)}, last[ConsoleSuppressedKey])
 	assert.Equal(t, map[string]any{HighSlowRequestRate: int64(2)}, last[SuppressedKey])
-	assert.Equal(t, "At close, the cooldown had kept back since the last event of their type: "+
-		"3 slow_request kept from the console (each is in the stress file); 2 high_slow_request_rate not written", last["description"])
+	assert.Equal(t, "Held back by the cooldown since the last event of their type, "+
+		"kept from the console (each is a line of its own in the files): 3 slow_request; "+
+		"not written at all: 2 high_slow_request_rate", last["description"])
 
 	// The counts on the lines add up to the totals.
 	stats := r.h.Stats()
