@@ -22,8 +22,9 @@ type Event struct {
 
 // Rule is a user's own stress rule. It is called for every record the
 // Handler observes, on the logging goroutine, and must be quick and safe for
-// concurrent use; it returns the event to fire, if any. Events of rules go
-// through the same cooldown as the built-in ones.
+// concurrent use; it returns the event to fire, if any. Its events are
+// per-record: each one is sent to Files, and the cooldown of its type
+// quiets the Console only, as for the built-in slow_request.
 type Rule func(o *Observation) (Event, bool)
 
 // Observation is what a Handler saw of a record.
