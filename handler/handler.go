@@ -72,6 +72,7 @@ func New(opts Options) (*Handler, error) {
 		done:      make(chan struct{}),
 	}
 	s.space.L = &s.mu
+	s.initWriter()
 	s.pending = make([]entry, 0, s.wakeBytes/entrySize+1)
 	s.spare = make([]entry, 0, cap(s.pending))
 	s.session = s.reg.lookup("session")
@@ -258,11 +259,16 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		st.ids = nil
 	}
 	var err error
-	if stable && size <= h.s.opts.MaxLineBytes {
+	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
 		err = h.s.enqueue(cat, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
-		*bp = h.encode((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		if err != nil {
+			putBuffer(bp)
+			cat.dest.failed.Add(1)
+			return err
+		}
 		err = h.s.enqueue(cat, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {
