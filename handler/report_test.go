@@ -84,7 +84,7 @@ func TestStuckConsoleNeverHoldsUpTheWriter(t *testing.T) {
 					}
 				}()
 			}
-			wg.Wait() // in block mode, each waited for room: the writer kept draining
+			wg.Wait()     // in block mode, each waited for room: the writer kept draining
 			_ = h.Flush() // returns (with an error if anything was left to write)
 			require.NoError(t, h.Close())
 
