@@ -127,6 +127,7 @@ func newDiffSide(f *testing.F, limit int, immediate bool) *diffSide {
 // lines written for it.
 func (d *diffSide) log(t *testing.T, chain []chainStep, ctx context.Context, r slog.Record) []byte {
 	t.Helper()
+	before := d.h.Stats()
 	var h slog.Handler = d.h
 	for _, step := range chain {
 		if step.group != nil {
@@ -135,7 +136,6 @@ func (d *diffSide) log(t *testing.T, chain []chainStep, ctx context.Context, r s
 			h = h.WithAttrs(step.attrs)
 		}
 	}
-	before := d.h.Stats()
 	if err := h.Handle(ctx, r); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
@@ -150,6 +152,27 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = rest
 	}
+	if pre, ok := h.preformat(attrs); ok {
+		h2.pre = pre
+		h2.nOpen = len(h.groups)
+	}
+	return &h2
+}
+
+// preformat encodes attrs after h's own, in h's open groups; ok is false
+// when there is nothing to add. A panic while encoding them is recovered,
+// counted and reported, and they are left out: a With call never takes the
+// host down.
+func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.s.notePanic(internalError("WithAttrs: encoding the attributes (left out of the lines)", safego.Recovered(v)), 0)
+			pre, ok = nil, false
+		}
+	}()
+	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
+		hk.beforeWithAttrs(attrs)
+	}
 	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
@@ -158,11 +181,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			wrote = true
 		}
 	}
-	if wrote {
-		h2.pre = e.buf
-		h2.nOpen = len(h.groups)
-	}
-	return &h2
+	return e.buf, wrote
 }
 
 // WithGroup returns a Handler that nests the attrs that follow in a group.

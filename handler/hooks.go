@@ -13,6 +13,9 @@ type testHooks struct {
 	// beforeEncode is called with every record just before it is encoded,
 	// on either path (the writer's or the caller's); it may panic.
 	beforeEncode func(r *slog.Record)
+	// beforeWithAttrs is called with the attributes WithAttrs encodes; it
+	// may panic.
+	beforeWithAttrs func(attrs []slog.Attr)
 	// writeFile replaces the write of p to a log file at path; it may
 	// block, fail or panic.
 	writeFile func(path string, f *os.File, p []byte) (int, error)

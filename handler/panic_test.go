@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -168,4 +169,26 @@ func TestPanickingCallbacksAreRecovered(t *testing.T) {
 	require.Positive(t, onErrorCalls.Load())
 	assert.Equal(t, 1+onErrorCalls.Load(), st.Panics, "OnDrop's and each of OnError's")
 	assert.Equal(t, uint64(500), st.Failed+st.Dropped)
+}
+
+// TestPanicInWithAttrsIsRecovered: a With call whose attributes panic
+// while they are encoded does not take the caller down: they are left out,
+// the panic is counted and reported, and the logger goes on working.
+func TestPanicInWithAttrsIsRecovered(t *testing.T) {
+	reports := make(chan error, 10)
+	hooks := &testHooks{beforeWithAttrs: func(attrs []slog.Attr) {
+		if attrs[0].Key == "boom" {
+			panic("injected: WithAttrs")
+		}
+	}}
+	h := newTestHandler(t, Options{DefaultCategory: "c", OnError: reportsTo(reports), hooks: hooks})
+	l := slog.New(h).With("kept", 1).With("boom", 2)
+	l.Info("m", "own", 3)
+	require.NoError(t, h.Flush())
+	line := only(t, h, "c")
+	assert.Equal(t, json.Number("1"), line["kept"])
+	assert.Equal(t, json.Number("3"), line["own"])
+	assert.NotContains(t, line, "boom")
+	assert.Equal(t, uint64(1), h.Stats().Panics)
+	assert.ErrorContains(t, <-reports, "injected: WithAttrs")
 }
