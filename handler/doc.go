@@ -43,4 +43,14 @@
 // the newest record is dropped and counted (Stats) unless
 // Options.BlockWhenFull is set. Between flushes, a crash can lose at most
 // what was queued in the last Options.FlushInterval.
+//
+// # Failures
+//
+// A failed write (a full disk) loses only whole lines, counted as failed.
+// A panic inside the handler, on the writer goroutine or in Handle (a bug
+// in it, or in a callback of Options), never reaches the host: it is
+// recovered, the records it hit are counted as failed (Stats.Panics counts
+// the panics) and the others are written. Both are reported through
+// Options.OnError on a goroutine of its own, so that a console that blocks
+// never holds up the writer, a logging caller, Flush or Close.
 package handler

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
@@ -72,6 +74,7 @@ func New(opts Options) (*Handler, error) {
 		done:      make(chan struct{}),
 	}
 	s.space.L = &s.mu
+	s.initWriter()
 	s.pending = make([]entry, 0, s.wakeBytes/entrySize+1)
 	s.spare = make([]entry, 0, cap(s.pending))
 	s.session = s.reg.lookup("session")
@@ -149,6 +152,27 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = rest
 	}
+	if pre, ok := h.preformat(attrs); ok {
+		h2.pre = pre
+		h2.nOpen = len(h.groups)
+	}
+	return &h2
+}
+
+// preformat encodes attrs after h's own, in h's open groups; ok is false
+// when there is nothing to add. A panic while encoding them is recovered,
+// counted and reported, and they are left out: a With call never takes the
+// host down.
+func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			h.s.notePanic(internalError("WithAttrs: encoding the attributes (left out of the lines)", safego.Recovered(v)), 0)
+			pre, ok = nil, false
+		}
+	}()
+	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
+		hk.beforeWithAttrs(attrs)
+	}
 	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
@@ -157,11 +181,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 			wrote = true
 		}
 	}
-	if wrote {
-		h2.pre = e.buf
-		h2.nOpen = len(h.groups)
-	}
-	return &h2
+	return e.buf, wrote
 }
 
 // WithGroup returns a Handler that nests the attrs that follow in a group.
@@ -268,11 +288,16 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		st.ids = nil
 	}
 	var err error
-	if stable && size <= h.s.opts.MaxLineBytes {
+	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
 		err = h.s.enqueue(cat, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
-		*bp = h.encode((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		if err != nil {
+			putBuffer(bp)
+			cat.dest.failed.Add(1)
+			return err
+		}
 		err = h.s.enqueue(cat, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {

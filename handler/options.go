@@ -98,10 +98,14 @@ type Options struct {
 	// to the writer per record.
 	Sync bool
 
-	// OnError, when set, is told about failed writes (disk full, say) at
-	// most once per ErrorInterval, with the number of errors and of lines
-	// lost since the last report. It runs on the writer goroutine and must
-	// not log to this handler.
+	// OnError, when set, is told about failed writes (disk full, say) and
+	// recovered panics at most once per ErrorInterval (the first panic at
+	// once, and what is left at Close), with the number of failures and of
+	// lines lost since the last report. It runs on a goroutine of its own,
+	// one call at a time, so that a slow or stuck console never holds up
+	// the writer or a logging caller: failures meanwhile are merged into
+	// the next call. Close waits for its last call at most a second. It
+	// must not log to this handler.
 	OnError       func(err error, errors, lost uint64)
 	ErrorInterval time.Duration // default DefaultErrorInterval
 
@@ -147,8 +151,8 @@ type Options struct {
 
 	// now is the clock; tests set it.
 	now func() time.Time
-	// writeDelay slows every write down; tests of overload set it.
-	writeDelay time.Duration
+	// hooks are the tests' way in (hooks.go); nil outside tests.
+	hooks *testHooks
 }
 
 // withDefaults returns o with its zero fields set, or an error naming every

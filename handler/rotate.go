@@ -195,25 +195,6 @@ func (s *sink) enforceLimits() error {
 	return errors.Join(errs...)
 }
 
-// noteError counts a write error and reports it through Options.OnError,
-// at most once per Options.ErrorInterval, with the lines lost since.
-func (s *sink) noteError(err error, lost uint64) {
-	s.writeErrors.Add(1)
-	s.lastErr.set(err)
-	s.lostSinceReport += lost
-	s.errorsSinceReport++
-	if s.opts.OnError == nil {
-		return
-	}
-	now := time.Now()
-	if !s.lastErrorReport.IsZero() && now.Sub(s.lastErrorReport) < s.opts.ErrorInterval {
-		return
-	}
-	s.opts.OnError(err, s.errorsSinceReport, s.lostSinceReport)
-	s.lastErrorReport = now
-	s.errorsSinceReport, s.lostSinceReport = 0, 0
-}
-
 // lockLive marks a session live for as long as its session file is open:
 // other processes leave a live session's files alone (no repair, no
 // deletion). The lock goes with the process, even killed.

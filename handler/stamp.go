@@ -37,6 +37,13 @@ func (st stamp) append(e *encoder) {
 	}
 	switch {
 	case st.otel:
+		if e.truncated {
+			return
+		}
+		if e.room() < len(`,"trace_id":"","span_id":""`)+32+16 {
+			e.truncated = true // the line's limit holds for these too
+			return
+		}
 		var tid [32]byte
 		var sid [16]byte
 		hexEncode(tid[:], st.trace[:])

@@ -8,11 +8,15 @@ import "sync"
 type Stats struct {
 	Written uint64 // lines written to the files
 	Dropped uint64 // records dropped because the queue was full or the handler closed
-	Failed  uint64 // lines lost because a write failed (disk full, say)
+	Failed  uint64 // lines lost because a write failed (disk full, say) or encoding them panicked
 	Bytes   uint64 // bytes written
 
 	WriteErrors uint64 // failed writes
-	LastError   error  // the most recent write error, or nil
+	// Panics counts the panics the handler recovered from (a bug in it or
+	// in a callback of Options): the records they hit are counted in
+	// Failed, and the process goes on.
+	Panics    uint64
+	LastError error // the most recent write error or recovered panic, or nil
 
 	FilesDeleted   uint64 // old files deleted for the disk budget or the sessions kept
 	FilesRecreated uint64 // files reopened after being deleted underneath
@@ -34,6 +38,7 @@ func (h *Handler) Stats() Stats {
 func (s *sink) stats() Stats {
 	st := Stats{
 		WriteErrors:    s.writeErrors.Load(),
+		Panics:         s.panics.Load(),
 		LastError:      s.lastErr.get(),
 		FilesDeleted:   s.deleted.Load(),
 		FilesRecreated: s.recreated.Load(),

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // ErrClosed is returned by Handle after Close; the record is counted as
@@ -64,15 +66,18 @@ type sink struct {
 	endEvent  string // the session file's last line: session_end, or debug_disabled
 
 	// Owned by the writer goroutine.
-	spare             []entry
-	dirty             []*category
-	lastMaintain      time.Time
-	lastErrorReport   time.Time
-	errorsSinceReport uint64
-	lostSinceReport   uint64
+	spare        []entry
+	dirty        []*category
+	lastMaintain time.Time
+
+	// rep reports failures to Options.OnError without the writer waiting.
+	rep reporter
+	// immediate makes Handle encode every record (testHooks.immediate).
+	immediate bool
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
+	panics      atomic.Uint64 // panics recovered
 	lastErr     lastError
 	deleted     atomic.Uint64 // files deleted for the disk budget
 	recreated   atomic.Uint64 // files reopened after being deleted underneath
@@ -157,7 +162,19 @@ func (s *sink) wakeLocked() {
 	}
 }
 
-// run is the writer goroutine.
+// initWriter sets up what the writer needs besides the queue; New calls
+// it before anything can fail.
+func (s *sink) initWriter() {
+	s.rep.init(s.opts, func(err error) {
+		s.panics.Add(1) // of OnError itself: counted, not reported again
+		s.lastErr.set(err)
+	})
+	s.immediate = s.opts.hooks != nil && s.opts.hooks.immediate
+}
+
+// run is the writer goroutine. Each step of its work runs under a
+// recover (see panic.go): nothing it does can take the process down, and
+// it never waits for the console (see reporter).
 func (s *sink) run() {
 	defer close(s.done)
 	ticker := time.NewTicker(s.opts.FlushInterval)
@@ -165,22 +182,36 @@ func (s *sink) run() {
 	for {
 		select {
 		case <-s.wake:
-			s.write()
+			s.writeGuarded()
 		case <-ticker.C:
-			s.write()
-			s.checkFiles()
-			s.maintain(false)
+			s.writeGuarded()
+			s.guard("checking the log files", s.checkFilesStep)
+			s.guard("keeping the disk budget", s.maintainStep)
 		case reply := <-s.flushReq:
-			s.checkFiles()
-			reply <- s.write()
+			s.guard("checking the log files", s.checkFilesStep)
+			reply <- s.writeGuarded()
 		case <-s.quit:
-			s.checkFiles()
-			err := s.write()
-			err = errors.Join(err, s.writeSessionEnd(), s.closeFiles())
+			s.guard("checking the log files", s.checkFilesStep)
+			err := s.writeGuarded()
+			err = errors.Join(err,
+				s.guard("writing "+s.endEvent, s.writeSessionEnd),
+				s.guard("closing the log files", s.closeFiles))
 			s.closeErr = err
 			return
 		}
 	}
+}
+
+func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
+func (s *sink) maintainStep() error   { s.maintain(false); return nil }
+
+// writeGuarded is write under a recover, followed by the afterWrite hook.
+func (s *sink) writeGuarded() error {
+	err := s.guard("writing the queue", s.write)
+	if hk := s.opts.hooks; hk != nil && hk.afterWrite != nil {
+		hk.afterWrite()
+	}
+	return err
 }
 
 // write takes everything queued, encodes it into per-category batches and
@@ -193,11 +224,14 @@ func (s *sink) write() error {
 	s.woken = false
 	s.space.Broadcast()
 	s.mu.Unlock()
+	var errs []error
 	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
-		s.opts.OnDrop() // the queue has room again: a good time to report
+		// The queue has room again: a good time to report.
+		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
+			errs = append(errs, err)
+		}
 	}
 
-	var errs []error
 	for i := range batch {
 		ent := &batch[i]
 		c := ent.cat.dest
@@ -208,7 +242,14 @@ func (s *sink) write() error {
 			c.batch = append(c.batch, *ent.line...)
 			putBuffer(ent.line)
 		} else {
-			c.batch = ent.h.encode(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes)
+			var err error
+			c.batch, err = ent.h.encodeSafely(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes)
+			if err != nil {
+				// Counted as failed and reported; the rest of the batch goes on.
+				c.failed.Add(1)
+				errs = append(errs, err)
+				continue
+			}
 		}
 		c.batchN++
 		if len(c.batch) >= maxBatch {
@@ -242,12 +283,17 @@ func (s *sink) writeBatch(c *category) error {
 	n, size := c.batchN, len(c.batch)
 	batch := c.batch[:size]
 	c.batch, c.batchN = c.batch[:0], 0
-	written, err := s.appendToFile(c, batch)
+	written, err := s.appendGuarded(c, batch)
 	lines := n
 	if err != nil {
 		lines = uint64(bytes.Count(batch[:written], []byte{'\n'}))
 		c.failed.Add(n - lines)
-		s.noteError(err, n-lines)
+		var p *safego.PanicError
+		if errors.As(err, &p) {
+			s.notePanic(err, n-lines)
+		} else {
+			s.noteError(err, n-lines)
+		}
 	}
 	c.written.Add(lines)
 	c.bytes.Add(uint64(written))
@@ -287,10 +333,7 @@ func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 				}
 			}
 		}
-		if s.opts.writeDelay > 0 {
-			time.Sleep(s.opts.writeDelay)
-		}
-		n, err := c.file.f.Write(chunk)
+		n, err := s.writeChunk(c.file, chunk)
 		if err != nil {
 			if n > 0 {
 				// Cut the partial write back off; the file keeps whole lines.
@@ -362,7 +405,9 @@ func (s *sink) flush() error {
 }
 
 // close stops accepting records, writes what is queued and session_end,
-// closes the files and stops the writer. It is idempotent.
+// closes the files, stops the writer and hands the failures not reported
+// yet to Options.OnError. It is idempotent. It never waits long for a stuck
+// console (see closeReportGrace).
 func (s *sink) close(event string) error {
 	s.closeOnce.Do(func() {
 		s.endEvent = event
@@ -372,6 +417,7 @@ func (s *sink) close(event string) error {
 		s.mu.Unlock()
 		close(s.quit)
 		<-s.done
+		s.rep.close()
 	})
 	return s.closeErr
 }

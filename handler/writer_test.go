@@ -109,10 +109,22 @@ func TestBlockWhenFullWaitsInsteadOfDropping(t *testing.T) {
 }
 
 func TestFlushIntervalWritesWithoutFlush(t *testing.T) {
-	h := newTestHandler(t, Options{FlushInterval: 10 * time.Millisecond, DefaultCategory: "c"})
-	slog.New(h).Info("m")
-	// No Flush: the periodic write must get there on its own.
-	require.Eventually(t, func() bool { return h.Stats().Categories["c"].Written == 1 }, 5*time.Second, time.Millisecond)
+	rounds := make(chan struct{}, 1)
+	hooks := &testHooks{afterWrite: func() {
+		select {
+		case rounds <- struct{}{}:
+		default:
+		}
+	}}
+	h := newTestHandler(t, Options{FlushInterval: 10 * time.Millisecond, DefaultCategory: "c", hooks: hooks})
+	slog.New(h).Info("m") // far below the size that wakes the writer
+	// No Flush: the periodic write must get there on its own. Wait for the
+	// writer's rounds until one has written it.
+	for range rounds {
+		if h.Stats().Categories["c"].Written == 1 {
+			break
+		}
+	}
 	assert.Len(t, readLines(t, h.Path("c")), 1)
 }
 
@@ -139,18 +151,22 @@ func TestConcurrentCloseAndLogging(t *testing.T) {
 	require.NoError(t, err)
 	l := slog.New(h)
 	var wg sync.WaitGroup
-	for range 4 {
+	spawn := func(f func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			f()
+		}()
+	}
+	for range 4 {
+		spawn(func() {
 			for i := range 2000 {
 				l.Info("m", "i", i)
 			}
-		}()
+		})
 	}
-	wg.Add(2)
-	go func() { defer wg.Done(); h.Close() }()
-	go func() { defer wg.Done(); h.Flush() }()
+	spawn(func() { h.Close() })
+	spawn(func() { h.Flush() })
 	wg.Wait()
 	require.NoError(t, h.Close())
 	st := h.Stats()

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -46,8 +47,20 @@ func (m *HealthMonitor) run(ctx context.Context) {
 	defer close(m.done)
 	t := time.NewTicker(m.interval)
 	defer t.Stop()
+	reported := false
 	for {
-		m.Poll(ctx)
+		// A panic in a poll (a broken transport, say) must not take the
+		// process down: the poll fails with it, it is reported once, and
+		// polling goes on.
+		if p := safego.Call(func() { m.Poll(ctx) }); p != nil {
+			m.last.Store(&HealthReading{At: time.Now(), Err: p})
+			if !reported {
+				reported = true
+				_ = safego.Call(func() {
+					m.client.log().Error("health monitor: a poll panicked; recovered, polling goes on", "error", p)
+				})
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

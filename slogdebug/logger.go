@@ -145,6 +145,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
+		defer func() {
+			if v := recover(); v != nil {
+				files.Close() // a panic below must not leave the writer running
+				panic(v)
+			}
+		}()
 		children = append(children, files)
 		levels = append(levels, slog.LevelDebug)
 		st.floor = min(st.floor, slog.LevelDebug)
@@ -331,8 +337,10 @@ func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
 }
 
 // reportWriteErrors tells the console, at most once per interval, that the
-// debug files could not be written (a full disk, say): the files cannot
-// say so themselves.
+// debug files could not be written (a full disk, say) or that the handler
+// recovered from a panic: the files cannot say so themselves. The handler
+// calls it on a goroutine of its own, so that a console that blocks never
+// holds up the writer or a log call.
 func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	return func(err error, errs, lost uint64) {
 		ctx := context.Background()

@@ -204,13 +204,25 @@ func TestNilContextIsAccepted(t *testing.T) {
 }
 
 func TestWriteErrorsReachTheConsole(t *testing.T) {
-	l, console := newDebugLogger(t, Config{})
+	// The report is printed on the handler's reporter goroutine: wait for it.
+	console := chanConsole(make(chan string, 10))
+	l, err := New(Config{Enabled: true, Dir: t.TempDir()}, console)
+	require.NoError(t, err)
+	defer l.Close()
 	target := filepath.Join(t.TempDir(), "elsewhere")
 	require.NoError(t, os.Symlink(target, l.Path("requests"))) // refused: a write error
 	l.LogRequest(context.Background(), "GET", "/x", time.Millisecond, 200, "")
 	require.Error(t, l.Flush())
-	out := console.String()
+	out := <-console
 	assert.Contains(t, out, "debug mode: writing the debug files failed")
 	assert.Contains(t, out, "lines_lost=1")
 	assert.NoFileExists(t, target)
+}
+
+// chanConsole is a console that passes each line it is given to the test.
+type chanConsole chan string
+
+func (c chanConsole) Write(p []byte) (int, error) {
+	c <- string(p)
+	return len(p), nil
 }

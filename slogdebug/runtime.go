@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // ErrClosed is returned by SetDebug after Close.
@@ -55,17 +57,28 @@ func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
+		reported := false
 		for {
 			select {
 			case <-done:
 				return
 			case s := <-ch:
-				on := !l.DebugMode()
-				if err := l.SetDebug(on); err != nil {
-					l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
-					continue
+				// A panic here must not take the process down: recovered,
+				// reported once, and the next signal is served.
+				p := safego.Call(func() {
+					on := !l.DebugMode()
+					if err := l.SetDebug(on); err != nil {
+						l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
+						return
+					}
+					l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
+				})
+				if p != nil && !reported {
+					reported = true
+					_ = safego.Call(func() {
+						l.Error("debug mode: switching on signal panicked; recovered (a bug of debugmode, please report it)", "signal", s.String(), "error", p)
+					})
 				}
-				l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
 			}
 		}
 	}()

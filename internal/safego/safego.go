@@ -1,0 +1,78 @@
+// Package safego runs the work of the library's own goroutines (the
+// category writer, the error reporter, the signal toggle, the health poller)
+// so that a panic in it never takes the host process down: the panic is
+// recovered and handed back as an error that says where it happened.
+package safego
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+)
+
+// PanicError is a recovered panic.
+type PanicError struct {
+	// Value is what was passed to panic.
+	Value any
+	// Where is the function and file:line that panicked, when known.
+	Where string
+}
+
+// Error describes the panic and where it happened.
+func (e *PanicError) Error() string {
+	if e.Where == "" {
+		return fmt.Sprintf("panic: %v", e.Value)
+	}
+	return fmt.Sprintf("panic: %v (at %s)", e.Value, e.Where)
+}
+
+// Call runs f and returns nil, or a *PanicError when f panics.
+func Call(f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = Recovered(v)
+		}
+	}()
+	f()
+	return nil
+}
+
+// Recovered turns the value a deferred function got from recover into a
+// *PanicError. Called in that deferred function, it finds the frame that
+// panicked.
+func Recovered(v any) *PanicError {
+	return &PanicError{Value: v, Where: panicSite()}
+}
+
+// panicSite returns the first frame below the runtime's panic machinery:
+// the code that panicked.
+func panicSite() string {
+	var pcs [32]uintptr
+	n := runtime.Callers(3, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
+	inPanic := false
+	for {
+		f, more := frames.Next()
+		switch {
+		case strings.HasPrefix(f.Function, "runtime."):
+			inPanic = true
+		case inPanic:
+			return fmt.Sprintf("%s (%s:%d)", f.Function, shortFile(f.File), f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+// shortFile keeps a path's last directory and file name.
+func shortFile(path string) string {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return path
+	}
+	if j := strings.LastIndexByte(path[:i], '/'); j >= 0 {
+		return path[j+1:]
+	}
+	return path
+}

@@ -1,0 +1,73 @@
+package slogdebug
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// panickyConsole is a console handler whose WithAttrs panics while armed
+// (a bug in the service's own handler, say); it passes every message it
+// handles to msgs.
+type panickyConsole struct {
+	armed *atomic.Bool
+	msgs  chan string
+}
+
+func (c panickyConsole) Enabled(context.Context, slog.Level) bool { return true }
+func (c panickyConsole) WithGroup(string) slog.Handler            { return c }
+
+func (c panickyConsole) Handle(_ context.Context, r slog.Record) error {
+	c.msgs <- r.Message
+	return nil
+}
+
+func (c panickyConsole) WithAttrs([]slog.Attr) slog.Handler {
+	if c.armed.Load() {
+		panic("console WithAttrs panics")
+	}
+	return c
+}
+
+// waitFor receives messages until one contains want.
+func waitFor(t *testing.T, msgs chan string, want string) string {
+	t.Helper()
+	for m := range msgs {
+		if strings.Contains(m, want) {
+			return m
+		}
+	}
+	t.Fatalf("no message %q", want)
+	return ""
+}
+
+// TestPanicInASignalToggleIsRecovered: switching debug mode on a signal
+// runs on a goroutine of the library's; a panic there is recovered and
+// reported on the console, nothing is left running, and the next signal
+// switches.
+func TestPanicInASignalToggleIsRecovered(t *testing.T) {
+	console := panickyConsole{armed: new(atomic.Bool), msgs: make(chan string, 100)}
+	l, err := New(Config{Dir: t.TempDir(), Console: console}, nil)
+	require.NoError(t, err)
+	defer l.Close()
+	stop := l.ToggleOnSignal(syscall.SIGUSR2)
+	defer stop()
+
+	console.armed.Store(true)
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR2))
+	waitFor(t, console.msgs, "switching on signal panicked")
+	assert.False(t, l.DebugMode(), "the switch did not happen")
+
+	console.armed.Store(false)
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR2))
+	waitFor(t, console.msgs, "debug mode switched by signal")
+	assert.True(t, l.DebugMode())
+	stop()
+	require.NoError(t, l.Close())
+}
