@@ -182,6 +182,9 @@ func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, s
 		if err == syscall.ENOENT && d.refused != nil {
 			return nil, syscall.Stat_t{}, d.refused
 		}
+		if st, serr := d.stat(name); serr == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			err = errNotRegular // a FIFO without a reader: ENXIO
+		}
 		return nil, syscall.Stat_t{}, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
 	var st syscall.Stat_t
@@ -191,7 +194,7 @@ func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, s
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		syscall.Close(fd)
-		return nil, syscall.Stat_t{}, &os.PathError{Op: "open", Path: d.join(name), Err: errors.New("not a regular file (remove it)")}
+		return nil, syscall.Stat_t{}, &os.PathError{Op: "open", Path: d.join(name), Err: errNotRegular}
 	}
 	if err := syscall.SetNonblock(fd, false); err != nil {
 		syscall.Close(fd)
@@ -199,6 +202,9 @@ func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, s
 	}
 	return os.NewFile(uintptr(fd), d.join(name)), st, nil
 }
+
+// errNotRegular says why a log file's path was not opened.
+var errNotRegular = errors.New("not a regular file (remove it)")
 
 // join is the path of a file of the directory, for messages and Path.
 func (d *logDir) join(name string) string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -118,4 +119,41 @@ func TestDeletedDirectoryReplacedBySymlink(t *testing.T) {
 	lines := readLines(t, h.Path("c"))
 	require.Len(t, lines, 1)
 	assert.Equal(t, "after", lines[0]["msg"])
+}
+
+// TestParentSwappedForSymlinkIsNotFollowed swaps a directory above the log
+// directory for a link to a look-alike tree: nothing is written there.
+func TestParentSwappedForSymlinkIsNotFollowed(t *testing.T) {
+	base := t.TempDir()
+	parent, moved, decoy := filepath.Join(base, "app"), filepath.Join(base, "app.moved"), filepath.Join(base, "decoy")
+	dir := filepath.Join(parent, "logs")
+	require.NoError(t, os.MkdirAll(filepath.Join(decoy, "logs"), 0o750))
+	h := newTestHandler(t, Options{Dir: dir, DefaultCategory: "c", FlushInterval: time.Hour})
+	l := slog.New(h)
+	l.Info("before")
+	require.NoError(t, h.Flush())
+
+	require.NoError(t, os.Rename(parent, moved))
+	require.NoError(t, os.Symlink(decoy, parent))
+	l.Info("after")
+	_ = h.Flush()
+	require.NoError(t, h.Close())
+
+	assert.Empty(t, files(t, filepath.Join(decoy, "logs")), "nothing was written through the link")
+	lines := readLines(t, filepath.Join(moved, "logs", h.SessionID()+"_c.jsonl"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, "after", lines[1]["msg"])
+	assert.ErrorContains(t, h.Stats().LastError, "symbolic link")
+}
+
+// TestFIFOAtALogPathIsRefused plants a FIFO at a log file's path: the
+// writer neither blocks on it nor writes into it, and says why.
+func TestFIFOAtALogPathIsRefused(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c", FlushInterval: time.Hour})
+	require.NoError(t, syscall.Mkfifo(h.Path("c"), 0o640))
+	slog.New(h).Info("m")
+	err := h.Flush()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a regular file")
+	assert.Equal(t, uint64(1), h.Stats().Categories["c"].Failed)
 }
