@@ -140,10 +140,16 @@ func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileNa
 	return owner, true
 }
 
+// isSessionFile reports whether f is a session's live session file.
+func (f *diskFile) isSessionFile() bool {
+	return f.segment == 0 && f.category == sessionCategory
+}
+
 // orderForDeletion sorts files oldest first: other sessions' by session
 // (start time), then this session's. Within a session, segments go before
-// live files; a category's segments by number (.999 before .1000), and
-// the categories' segments interleaved by modification time.
+// live files, and the session file goes last; a category's segments by
+// number (.999 before .1000), and the categories' segments interleaved by
+// modification time.
 func (s *sink) orderForDeletion(files []diskFile) {
 	sort.SliceStable(files, func(i, j int) bool {
 		a, b := files[i], files[j]
@@ -155,6 +161,9 @@ func (s *sink) orderForDeletion(files []diskFile) {
 		}
 		if (a.segment == 0) != (b.segment == 0) {
 			return b.segment == 0
+		}
+		if sa, sb := a.isSessionFile(), b.isSessionFile(); sa != sb {
+			return sb // last: a session stays known (and lockable) to the end
 		}
 		if !a.mtime.Equal(b.mtime) {
 			return a.mtime.Before(b.mtime)

@@ -167,3 +167,43 @@ func mustGlob(t *testing.T, pattern string) []string {
 	sort.Strings(m)
 	return m
 }
+
+// TestDeletionOrder: other sessions first, by start time (_2 before _10);
+// within a session, segments by modification time across categories but
+// always by number within one, then live files, the session file last.
+func TestDeletionOrder(t *testing.T) {
+	s := &sink{sessionID: "20200105_000000"}
+	at := func(sec int) time.Time { return time.Unix(int64(sec), 0) }
+	f := func(session string, segment int, category string, mtime int) diskFile {
+		return diskFile{fileName: fileName{session: session, segment: segment, category: category}, mtime: at(mtime)}
+	}
+	files := []diskFile{
+		f("20200105_000000", 0, "requests", 100),
+		f("20200105_000000", 1000, "requests", 60),
+		f("20200105_000000", 999, "requests", 70), // touched: newer than .1000, still older
+		f("20200105_000000", 2, "streams", 65),
+		f("20200105_000000", 1, "streams", 50),
+		f("20200101_000000_10", 0, "session", 1),
+		f("20200101_000000_10", 0, "requests", 2),
+		f("20200101_000000_2", 0, "requests", 3),
+		f("20200101_000000", 0, "session", 1),
+		f("20200101_000000", 1, "requests", 9),
+	}
+	s.orderForDeletion(files)
+	var got []string
+	for _, d := range files {
+		got = append(got, fmt.Sprintf("%s.%d_%s", d.session, d.segment, d.category))
+	}
+	assert.Equal(t, []string{
+		"20200101_000000.1_requests",
+		"20200101_000000.0_session",
+		"20200101_000000_2.0_requests",
+		"20200101_000000_10.0_requests",
+		"20200101_000000_10.0_session",
+		"20200105_000000.1_streams",
+		"20200105_000000.999_requests",
+		"20200105_000000.2_streams",
+		"20200105_000000.1000_requests",
+		"20200105_000000.0_requests",
+	}, got)
+}

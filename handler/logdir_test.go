@@ -157,3 +157,28 @@ func TestFIFOAtALogPathIsRefused(t *testing.T) {
 	assert.Contains(t, err.Error(), "not a regular file")
 	assert.Equal(t, uint64(1), h.Stats().Categories["c"].Failed)
 }
+
+// TestDirectoryReplacedByAnotherDirectory moves the log directory aside
+// and makes a new one at its path: writing goes on in the new one, and the
+// session stays live there.
+func TestDirectoryReplacedByAnotherDirectory(t *testing.T) {
+	base := t.TempDir()
+	dir, moved := filepath.Join(base, "logs"), filepath.Join(base, "logs.1")
+	h := newTestHandler(t, Options{Dir: dir, DefaultCategory: "c", FlushInterval: time.Hour})
+	l := slog.New(h)
+	l.Info("before")
+	require.NoError(t, h.Flush())
+
+	require.NoError(t, os.Rename(dir, moved)) // a log rotation tool
+	require.NoError(t, os.Mkdir(dir, 0o750))
+	l.Info("after")
+	require.NoError(t, h.Flush())
+	assert.Equal(t, "after", only(t, h, "c")["msg"])
+	assert.Equal(t, "before", readLines(t, filepath.Join(moved, h.SessionID()+"_c.jsonl"))[0]["msg"])
+	ld, err := openLogDir(dir, 0o750)
+	require.NoError(t, err)
+	defer ld.close()
+	guard := newSessionGuard(ld)
+	defer guard.release()
+	assert.Equal(t, live, guard.check(h.SessionID()), "the session file in the new directory is locked")
+}
