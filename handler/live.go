@@ -25,10 +25,10 @@ const lockPatience = 2 * time.Second
 
 // lockOwner takes the exclusive lock of a session file, f, which marks
 // the session live. It fails when another owner holds it: the session is
-// in use.
-func lockOwner(f *os.File) error {
+// in use. Others holding the shared lock are waited for, up to patience.
+func lockOwner(f *os.File, patience time.Duration) error {
 	fd := int(f.Fd())
-	deadline := time.Now().Add(lockPatience)
+	deadline := time.Now().Add(patience)
 	for {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -45,7 +45,7 @@ func lockOwner(f *os.File) error {
 		// Only others looking at it, or repairing its files: wait for them.
 		_ = syscall.Flock(fd, syscall.LOCK_UN)
 		if time.Now().After(deadline) {
-			return fmt.Errorf("handler: session file %s stayed locked by other handlers for %v", f.Name(), lockPatience)
+			return fmt.Errorf("handler: session file %s stayed locked by other handlers for %v", f.Name(), patience)
 		}
 		time.Sleep(time.Millisecond)
 	}

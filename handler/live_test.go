@@ -76,3 +76,36 @@ func TestResumeRefusesASessionLiveElsewhere(t *testing.T) {
 	require.NoError(t, err, "closed: it can be resumed")
 	require.NoError(t, again.Close())
 }
+
+// TestSessionGuard: a session is absent without a session file, live while
+// its owner holds the lock, and dead otherwise; a dead session is held by
+// the guard until release, and its owner waits for that instead of taking
+// it for another owner's.
+func TestSessionGuard(t *testing.T) {
+	dir := t.TempDir()
+	ld, err := openLogDir(dir, 0o750)
+	require.NoError(t, err)
+	defer ld.close()
+	guard := newSessionGuard(ld)
+	assert.Equal(t, absent, guard.check("s"))
+
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "s"})
+	guard.release()
+	assert.Equal(t, live, guard.check("s"))
+	require.NoError(t, h.Close())
+	guard.release()
+	assert.Equal(t, dead, guard.check("s"))
+
+	f, _, err := ld.openFile(sessionFileName("s"), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	err = lockOwner(f, 0)
+	require.Error(t, err, "a guard holds it")
+	assert.Contains(t, err.Error(), "stayed locked by other handlers", "not taken for another owner")
+	guard.release()
+	require.NoError(t, lockOwner(f, 0))
+
+	other := newSessionGuard(ld)
+	defer other.release()
+	assert.Equal(t, live, other.check("s"))
+}

@@ -76,7 +76,7 @@ func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
 		return nil, "", err
 	}
 	if c == s.session {
-		if err := lockOwner(f); err != nil {
+		if err := lockOwner(f, lockPatience); err != nil {
 			f.Close()
 			_ = s.ld.remove(tmp)
 			return nil, "", err

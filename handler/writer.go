@@ -329,7 +329,7 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 		if name != s.session.name {
 			return fs, nil
 		}
-		if err := lockOwner(f); err != nil {
+		if err := lockOwner(f, lockPatience); err != nil {
 			f.Close()
 			return nil, err
 		}
