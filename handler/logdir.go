@@ -140,9 +140,9 @@ func (d *logDir) verify() (changed bool, err error) {
 			return false, nil
 		}
 		if d.deleted() {
-			return false, fmt.Errorf("%w; the directory it named was deleted: records fail until %s is a directory again", err, d.path)
+			return false, fmt.Errorf("%w; the directory opened at start was deleted: records fail until %s is a directory again", err, d.path)
 		}
-		return false, fmt.Errorf("%w; writing goes on in the directory it named, which was moved elsewhere", err)
+		return false, fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 	}
 	d.refused = nil
 	if sameFD(fd, d.fd) {
