@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -57,13 +56,15 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("handler: log directory %q: %w", opts.Dir, err)
 	}
-	if err := os.MkdirAll(dir, opts.DirMode); err != nil {
-		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
+	ld, err := openLogDir(dir, opts.DirMode)
+	if err != nil {
+		return nil, err
 	}
 	start := opts.now()
 	s := &sink{
 		opts:      opts,
-		dir:       dir,
+		dir:       ld.path,
+		ld:        ld,
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
 		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
@@ -85,18 +86,20 @@ func New(opts Options) (*Handler, error) {
 	if base == "" {
 		base = start.UTC().Format("20060102_150405")
 	}
-	repaired, err := repairPartialLines(dir, opts.MaxLineBytes)
+	repaired, err := repairDeadSessions(ld, opts.MaxLineBytes)
 	if err != nil {
-		return nil, fmt.Errorf("handler: repair the lines a killed process cut: %w", err)
+		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
 	s.repaired = repaired
 	if err := s.claimSession(base); err != nil {
+		ld.close()
 		return nil, err
 	}
 	s.header = appendString([]byte(`{"session_id":`), s.sessionID)
 	h := &Handler{s: s, level: opts.Level}
 	if err := s.writeSessionStart(h); err != nil {
 		s.session.file.f.Close()
+		ld.close()
 		return nil, err
 	}
 	s.maintain(true)

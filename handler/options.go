@@ -88,9 +88,11 @@ type Options struct {
 	MaxSessions int
 
 	// Resume continues an earlier session of this directory (SessionID
-	// is required): its files are appended to, and the session file gets a
+	// is required): its files are appended to, its rotated segments are
+	// numbered on from those on disk, and the session file gets a
 	// debug_enabled line instead of session_start. Debug mode switched back
-	// on at run time resumes its session this way.
+	// on at run time resumes its session this way. New fails when another
+	// handler holds the session.
 	Resume bool
 
 	// Sync makes Handle return only once the record is written to its file

@@ -1,288 +1,166 @@
 package handler
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"sort"
+	"strings"
 	"syscall"
-	"time"
 )
 
-const syscallNoFollow = syscall.O_NOFOLLOW
+// maxSegmentTries bounds the search for a free segment name.
+const maxSegmentTries = 100
 
-// Files of the default naming: <YYYYMMDD_HHMMSS>[_N][.SEG]_<category>.jsonl.
-// Rotated segments (.001, .002, ...) sort before the live file and still
-// match *_<category>.jsonl.
-var ownFile = regexp.MustCompile(`^(\d{8}_\d{6}(?:_\d+)?)(?:\.(\d{3,}))?_[a-z0-9_-]+\.jsonl$`)
-
-// segmentPath is the path of a category's rotated segment n.
-func (s *sink) segmentPath(name string, n int) string {
-	return filepath.Join(s.dir, fmt.Sprintf("%s.%03d_%s.jsonl", s.sessionID, n, name))
-}
-
-// rotate moves c's live file aside as its next segment and opens a new
+// rotate moves c's live file aside as its next segment and starts a new
 // live file. It runs on the writer goroutine.
+//
+// No file is ever replaced: the segment's name is taken with a hard link,
+// which fails when the name exists (numbering then goes on past it), and
+// the numbering goes on from the segments on disk, so a resumed session
+// keeps the segments of its earlier runs. The live name never goes
+// missing: the new live file is made under a temporary name (and, for the
+// session file, locked) and then renamed over the live name, which the
+// segment's link keeps. The session stays live to other processes
+// throughout.
 func (s *sink) rotate(c *category) error {
-	c.segments++
-	seg := s.segmentPath(c.name, c.segments)
-	if err := c.file.f.Close(); err != nil {
-		return fmt.Errorf("handler: rotate %s: %w", c.file.path, err)
-	}
 	old := c.file
-	c.file = nil
-	if err := os.Rename(old.path, seg); err != nil && !errors.Is(err, os.ErrNotExist) {
+	f, tmp, err := s.newLiveFile(c)
+	if err != nil {
 		return fmt.Errorf("handler: rotate %s: %w", old.path, err)
 	}
-	f, err := s.openFile(c.name, 0)
-	if err != nil {
-		return err
+	n, kept, err := s.keepSegment(c, old.name)
+	if err == nil {
+		if err = s.ld.rename(tmp, old.name); err != nil {
+			s.undoSegment(c, old.name, n, kept) // the live file goes on
+		}
 	}
+	if err != nil {
+		f.f.Close()
+		_ = s.ld.remove(tmp)
+		return fmt.Errorf("handler: rotate %s: %w", old.path, err)
+	}
+	if kept != notKept {
+		c.segments = n
+	}
+	f.name, f.path = old.name, old.path
 	c.file = f
+	if err := old.f.Close(); err != nil {
+		s.noteError(fmt.Errorf("handler: rotate %s: %w", old.path, err), 0)
+	}
 	s.maintain(true)
 	return nil
 }
 
-// checkFiles reopens files deleted or replaced underneath (a cleanup cron,
-// the directory removed): nothing goes on being written to an unlinked
-// file. It runs every FlushInterval.
-func (s *sink) checkFiles() {
-	for _, c := range s.reg.all() {
-		if c.file == nil {
-			continue
-		}
-		fi, err := os.Lstat(c.file.path)
-		if err == nil && os.SameFile(fi, c.file.info) {
-			continue
-		}
-		c.file.f.Close()
-		c.file = nil
-		if err := os.MkdirAll(s.dir, s.opts.DirMode); err != nil {
-			s.noteError(fmt.Errorf("handler: recreate log directory: %w", err), 0)
-			continue
-		}
-		f, err := s.openFile(c.name, 0)
-		if err != nil {
-			s.noteError(err, 0)
-			continue
-		}
-		c.file = f
-		s.recreated.Add(1)
+// rotationTemp is the temporary name of c's next live file: hidden, and
+// not a debug file's name, so nothing takes it for one. Only the session's
+// owner makes it.
+func rotationTemp(live string) string { return "." + live + ".new" }
+
+// rotationTempTarget returns the live name a temporary name is for.
+func rotationTempTarget(name string) (string, bool) {
+	if len(name) < 2 || name[0] != '.' {
+		return "", false
 	}
+	return strings.CutSuffix(name[1:], ".new")
 }
 
-// maintain keeps the directory within Options.MaxTotalBytes and
-// Options.MaxSessions, deleting the oldest sessions' files first, then this
-// session's oldest segments; never a live file. Unless forced it runs at
-// most every budgetInterval.
-func (s *sink) maintain(force bool) {
-	if s.opts.MaxTotalBytes <= 0 && s.opts.MaxSessions <= 0 {
-		return
+// newLiveFile makes c's next live file under its temporary name, locked
+// when it is the session file.
+func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
+	tmp := rotationTemp(liveName(s.sessionID, c.name))
+	if err := s.ld.remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, "", err // a leftover of a rotation cut short
 	}
-	now := time.Now()
-	if !force && now.Sub(s.lastMaintain) < budgetInterval {
-		return
-	}
-	s.lastMaintain = now
-	if err := s.enforceLimits(); err != nil {
-		s.noteError(err, 0)
-	}
-}
-
-// budgetInterval is how often the disk budget is checked besides rotation.
-const budgetInterval = 10 * time.Second
-
-type diskFile struct {
-	path    string
-	session string
-	size    int64
-	live    bool
-}
-
-// enforceLimits deletes files until the directory is within the limits.
-func (s *sink) enforceLimits() error {
-	ents, err := os.ReadDir(s.dir)
+	f, st, err := s.ld.openFile(tmp, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.opts.FileMode)
 	if err != nil {
-		return fmt.Errorf("handler: disk budget: %w", err)
+		return nil, "", err
 	}
-	live := map[string]bool{}
-	for _, c := range s.reg.all() {
-		if c.file != nil {
-			live[c.file.path] = true
+	if c == s.session {
+		if err := lockOwner(f, lockPatience); err != nil {
+			f.Close()
+			_ = s.ld.remove(tmp)
+			return nil, "", err
 		}
 	}
-	var files []diskFile
-	var total int64
-	sessions := map[string]bool{s.sessionID: true}
-	liveElsewhere := map[string]bool{}
-	for _, e := range ents {
-		m := ownFile.FindStringSubmatch(e.Name())
-		own := len(m) > 0 && m[1] == s.sessionID
-		if !own && len(e.Name()) > len(s.sessionID) && e.Name()[:len(s.sessionID)] == s.sessionID &&
-			(e.Name()[len(s.sessionID)] == '_' || e.Name()[len(s.sessionID)] == '.') {
-			own = true // this session's files under a custom session ID
+	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: idOf(&st)}, tmp, nil
+}
+
+// How keepSegment kept the live file as a segment.
+const (
+	notKept = iota // the live file was gone (deleted underneath)
+	linked         // a hard link: the live name still names it
+	renamed        // renamed: on file systems without hard links
+)
+
+// keepSegment gives c's live file the name of c's next segment and returns
+// its number. The number goes on from the highest on disk.
+func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
+	n = c.segments + 1
+	if c.segments == 0 {
+		n = s.highestSegment(c.name) + 1
+	}
+	for range maxSegmentTries {
+		err := s.ld.link(live, segmentName(s.sessionID, n, c.name))
+		switch {
+		case err == nil:
+			return n, linked, nil
+		case errors.Is(err, syscall.EEXIST):
+			n = max(n, s.highestSegment(c.name)) + 1
+		case errors.Is(err, syscall.ENOENT):
+			return n, notKept, nil
+		case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EMLINK):
+			return s.renameSegment(c, live, n)
+		default:
+			return 0, 0, err
 		}
-		if m == nil && !own {
-			continue // not ours to count or delete
-		}
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() {
+	}
+	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
+}
+
+// renameSegment renames c's live file to its next free segment name, on
+// file systems without hard links: it checks that the name is free first
+// (this session's names are written by this handler alone).
+func (s *sink) renameSegment(c *category, live string, n int) (int, int, error) {
+	for range maxSegmentTries {
+		seg := segmentName(s.sessionID, n, c.name)
+		if _, err := s.ld.stat(seg); !errors.Is(err, syscall.ENOENT) {
+			n = max(n, s.highestSegment(c.name)) + 1
 			continue
 		}
-		session := s.sessionID
-		if !own {
-			session = m[1]
-			l, ok := liveElsewhere[session]
-			if !ok {
-				l = sessionLive(s.dir, session)
-				liveElsewhere[session] = l
-			}
-			if l {
-				continue // another process's live session: not ours to delete
-			}
+		err := s.ld.rename(live, seg)
+		if errors.Is(err, syscall.ENOENT) {
+			return n, notKept, nil
 		}
-		path := filepath.Join(s.dir, e.Name())
-		files = append(files, diskFile{path: path, session: session, size: info.Size(), live: live[path]})
-		total += info.Size()
-		sessions[session] = true
+		return n, renamed, err
 	}
-	// Oldest first: other sessions by ID (they are start times), then this
-	// session's segments; names sort segments before the live file.
-	sort.Slice(files, func(i, j int) bool {
-		a, b := files[i], files[j]
-		if (a.session == s.sessionID) != (b.session == s.sessionID) {
-			return b.session == s.sessionID
-		}
-		if a.session != b.session {
-			return a.session < b.session
-		}
-		return a.path < b.path
-	})
-	// Sessions beyond MaxSessions go whole.
-	drop := map[string]bool{}
-	if max := s.opts.MaxSessions; max > 0 && len(sessions) > max {
-		var ids []string
-		for id := range sessions {
-			if id != s.sessionID {
-				ids = append(ids, id)
+	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
+}
+
+// undoSegment takes back what keepSegment did.
+func (s *sink) undoSegment(c *category, live string, n, kept int) {
+	seg := segmentName(s.sessionID, n, c.name)
+	switch kept {
+	case linked:
+		_ = s.ld.remove(seg)
+	case renamed:
+		_ = s.ld.rename(seg, live)
+	}
+}
+
+// highestSegment is the highest number of this session's segments of a
+// category in the directory, 0 when there are none.
+func (s *sink) highestSegment(category string) int {
+	names, err := s.ld.names()
+	if err != nil {
+		return 0 // the link fails if the name is taken anyway
+	}
+	highest := 0
+	for _, name := range names {
+		for _, r := range parseFileName(name) {
+			if r.session == s.sessionID && r.category == category {
+				highest = max(highest, r.segment)
 			}
 		}
-		sort.Strings(ids)
-		for _, id := range ids[:len(sessions)-max] {
-			drop[id] = true
-		}
 	}
-	var errs []error
-	for _, f := range files {
-		if f.live {
-			continue
-		}
-		over := s.opts.MaxTotalBytes > 0 && total > s.opts.MaxTotalBytes
-		if !over && !drop[f.session] {
-			continue
-		}
-		if err := os.Remove(f.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-			continue
-		}
-		total -= f.size
-		s.deleted.Add(1)
-	}
-	return errors.Join(errs...)
-}
-
-// lockLive marks a session live for as long as its session file is open:
-// other processes leave a live session's files alone (no repair, no
-// deletion). The lock goes with the process, even killed.
-func lockLive(f *os.File) {
-	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-}
-
-// sessionLive reports whether another process holds session's lock.
-func sessionLive(dir, session string) bool {
-	f, err := os.OpenFile(filepath.Join(dir, session+"_session.jsonl"), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
-		return true
-	}
-	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return false
-}
-
-// repairPartialLines cuts a partial last line (left by a process killed in
-// the middle of a write) off the files of the directory's earlier sessions,
-// so that every line of every file decodes. It returns how many files it
-// repaired.
-func repairPartialLines(dir string, maxLine int) (int, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return 0, err
-	}
-	repaired := 0
-	var errs []error
-	live := map[string]bool{}
-	for _, e := range ents {
-		m := ownFile.FindStringSubmatch(e.Name())
-		if m == nil || !e.Type().IsRegular() {
-			continue
-		}
-		l, ok := live[m[1]]
-		if !ok {
-			l = sessionLive(dir, m[1])
-			live[m[1]] = l
-		}
-		if l {
-			continue // another process is writing it
-		}
-		path := filepath.Join(dir, e.Name())
-		ok, err := repairFile(path, maxLine)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if ok {
-			repaired++
-		}
-	}
-	return repaired, errors.Join(errs...)
-}
-
-// repairFile truncates path after its last newline when it does not end
-// with one.
-func repairFile(path string, maxLine int) (bool, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|syscallNoFollow, 0)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() == 0 {
-		return false, err
-	}
-	last := make([]byte, 1)
-	if _, err := f.ReadAt(last, fi.Size()-1); err != nil {
-		return false, err
-	}
-	if last[0] == '\n' {
-		return false, nil
-	}
-	// Find the last newline, reading backwards at most a line's length.
-	start := max(fi.Size()-int64(maxLine)-1, 0)
-	tail := make([]byte, fi.Size()-start)
-	if _, err := f.ReadAt(tail, start); err != nil && err != io.EOF {
-		return false, err
-	}
-	cut := start
-	if i := bytes.LastIndexByte(tail, '\n'); i >= 0 {
-		cut = start + int64(i) + 1
-	} else if start > 0 {
-		return false, nil // a line longer than any we write: leave it to the reader
-	}
-	return true, f.Truncate(cut)
+	return highest
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -19,8 +18,9 @@ const maxSessionSuffix = 10000
 
 // claimSession picks the first of base, base_2, base_3, ... that has no
 // files in the directory, and claims it by creating its session file
-// exclusively, so two processes starting in the same second never share
-// files.
+// exclusively and locking it, so two processes starting in the same second
+// never share files. With Options.Resume it takes base as it is, and fails
+// when another handler holds it.
 func (s *sink) claimSession(base string) error {
 	if s.opts.Resume {
 		s.sessionID = base
@@ -28,20 +28,28 @@ func (s *sink) claimSession(base string) error {
 		if err != nil {
 			return err
 		}
-		lockLive(f.f)
 		s.session.file = f
 		return nil
+	}
+	names, err := s.ld.names()
+	if err != nil {
+		return fmt.Errorf("handler: look for earlier sessions: %w", err)
+	}
+	taken := map[string]bool{}
+	for _, name := range names {
+		if live, ok := rotationTempTarget(name); ok {
+			name = live
+		}
+		for _, r := range parseFileName(name) {
+			taken[r.session] = true
+		}
 	}
 	for n := 1; n <= maxSessionSuffix; n++ {
 		id := base
 		if n > 1 {
 			id = base + "_" + strconv.Itoa(n)
 		}
-		existing, err := filepath.Glob(filepath.Join(s.dir, id+"_*.jsonl"))
-		if err != nil {
-			return fmt.Errorf("handler: look for session %s: %w", id, err)
-		}
-		if len(existing) > 0 {
+		if taken[id] {
 			continue
 		}
 		s.sessionID = id
@@ -52,7 +60,6 @@ func (s *sink) claimSession(base string) error {
 		if err != nil {
 			return err
 		}
-		lockLive(f.f)
 		s.session.file = f
 		return nil
 	}

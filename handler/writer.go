@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -32,7 +30,8 @@ const maxBatch = 256 << 10
 // batches and writes each batch with one write call, outside the lock.
 type sink struct {
 	opts      Options
-	dir       string
+	dir       string  // the log directory's path
+	ld        *logDir // the log directory, held open
 	sessionID string
 	start     time.Time
 	header    []byte // `{"session_id":"<id>"`
@@ -352,32 +351,43 @@ func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 // fileState is an open category file.
 type fileState struct {
 	f    *os.File
-	path string
+	name string // in the log directory
+	path string // for messages
 	size int64
-	info os.FileInfo // to notice the file deleted or replaced underneath
+	id   fileID // to notice the file deleted or replaced underneath
 }
 
-// openFile opens (creating) the file of a category for appending. It never
-// follows a symbolic link planted at the path. With extraFlags
-// os.O_EXCL it fails if the file exists.
+// openFile opens (creating) the live file of a category for appending,
+// relative to the log directory held open. It never follows a symbolic
+// link planted at the path. With extraFlags os.O_EXCL it fails if the file
+// exists. The session file is locked: the session is live (see lockOwner).
 func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
-	path := filepath.Join(s.dir, s.sessionID+"_"+name+".jsonl")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|extraFlags, s.opts.FileMode)
-	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			err = fmt.Errorf("%w (a symbolic link is at the log file's path; remove it)", err)
+	fname := liveName(s.sessionID, name)
+	for attempt := 0; ; attempt++ {
+		f, st, err := s.ld.openFile(fname, os.O_WRONLY|os.O_APPEND|os.O_CREATE|extraFlags, s.opts.FileMode)
+		if err != nil {
+			return nil, fmt.Errorf("handler: open log file: %w", err)
 		}
-		return nil, fmt.Errorf("handler: open log file: %w", err)
-	}
-	fi, err := f.Stat()
-	if err != nil {
+		fs := &fileState{f: f, name: fname, path: f.Name(), size: st.Size, id: idOf(&st)}
+		if name != s.session.name {
+			return fs, nil
+		}
+		if err := lockOwner(f, lockPatience); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if s.ld.holds(fname, fs.id) {
+			return fs, nil
+		}
+		// Deleted or replaced between the open and the lock.
 		f.Close()
-		return nil, fmt.Errorf("handler: open log file: %w", err)
+		if attempt == 2 {
+			return nil, fmt.Errorf("handler: open log file %s: it was replaced as it was being locked", fs.path)
+		}
 	}
-	return &fileState{f: f, path: path, size: fi.Size(), info: fi}, nil
 }
 
-// closeFiles closes every open file.
+// closeFiles closes every open file and the log directory.
 func (s *sink) closeFiles() error {
 	var errs []error
 	for _, c := range s.reg.all() {
@@ -388,6 +398,9 @@ func (s *sink) closeFiles() error {
 			errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
 		}
 		c.file = nil
+	}
+	if err := s.ld.close(); err != nil {
+		errs = append(errs, fmt.Errorf("handler: close the log directory: %w", err))
 	}
 	return errors.Join(errs...)
 }

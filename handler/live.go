@@ -1,0 +1,132 @@
+package handler
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+// A session is live while its owner holds the exclusive flock(2) of its
+// session file (<session>_session.jsonl): the lock goes with the process,
+// even killed. Other handlers, in this process or others, leave a live
+// session's files alone: no repair, no deletion, no resuming. To see
+// whether a session is live they take the shared lock; when they get it
+// the session is dead, and they keep the shared lock for as long as they
+// repair or delete its files, so that its owner cannot resume it
+// meanwhile (lockOwner waits for them).
+//
+// The session file is locked before it takes its name (see rotate), so a
+// live session's session file is never found unlocked.
+
+// lockPatience bounds how long lockOwner waits for other handlers that
+// hold a session file's shared lock (they hold it for a moment).
+const lockPatience = 2 * time.Second
+
+// lockOwner takes the exclusive lock of a session file, f, which marks
+// the session live. It fails when another owner holds it: the session is
+// in use. Others holding the shared lock are waited for, up to patience.
+func lockOwner(f *os.File, patience time.Duration) error {
+	fd := int(f.Fd())
+	deadline := time.Now().Add(patience)
+	for {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if err != syscall.EWOULDBLOCK {
+			// No locks on this file system: other handlers cannot get the
+			// shared lock either, so they take the session for live.
+			return nil
+		}
+		if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+			return fmt.Errorf("handler: session file %s is locked by another handler: the session is in use (give this one another session ID)", f.Name())
+		}
+		// Only others looking at it, or repairing its files: wait for them.
+		_ = syscall.Flock(fd, syscall.LOCK_UN)
+		if time.Now().After(deadline) {
+			return fmt.Errorf("handler: session file %s stayed locked by other handlers for %v", f.Name(), patience)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// liveness is what a session is to a handler that does not own it.
+type liveness int
+
+const (
+	// absent: the session has no session file; its files are left over.
+	absent liveness = iota
+	// dead: its session file is not locked by an owner.
+	dead
+	// live: an owner holds its session file's lock, or it cannot be told.
+	live
+)
+
+// sessionGuard finds out whether sessions are live, and holds the shared
+// lock of those found dead until release.
+type sessionGuard struct {
+	d     *logDir
+	state map[string]liveness
+	held  []*os.File
+}
+
+func newSessionGuard(d *logDir) *sessionGuard {
+	return &sessionGuard{d: d, state: map[string]liveness{}}
+}
+
+// check returns what session is; a dead session stays dead until release.
+func (g *sessionGuard) check(session string) liveness {
+	if st, ok := g.state[session]; ok {
+		return st
+	}
+	st := g.probe(session)
+	g.state[session] = st
+	return st
+}
+
+// probe finds out whether session is live, taking the shared lock of its
+// session file if not.
+func (g *sessionGuard) probe(session string) liveness {
+	name := sessionFileName(session)
+	for range 3 {
+		f, st, err := g.d.openFile(name, os.O_RDONLY, 0)
+		if os.IsNotExist(err) {
+			return absent
+		}
+		if err != nil {
+			return live // cannot tell: leave it alone
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+			f.Close()
+			return live
+		}
+		if g.d.holds(name, idOf(&st)) {
+			g.held = append(g.held, f)
+			return dead
+		}
+		// The file was rotated or replaced since it was opened: its owner
+		// may have let go of the lock of the old one.
+		f.Close()
+	}
+	return live
+}
+
+// anyLive reports whether any of a file name's readings is a live session.
+func (g *sessionGuard) anyLive(readings []fileName) bool {
+	for _, r := range readings {
+		if g.check(r.session) == live {
+			return true
+		}
+	}
+	return false
+}
+
+// release lets go of the shared locks held.
+func (g *sessionGuard) release() {
+	for _, f := range g.held {
+		f.Close()
+	}
+	g.held = nil
+	clear(g.state)
+}
