@@ -74,6 +74,13 @@ type Config struct {
 	// Console, when set, replaces the tint console handler: a service that
 	// already logs JSON to stdout keeps its handler. ConsoleLevel and
 	// NoColor do not apply to it.
+	//
+	// slog's own default handler (slog.Default().Handler() before Init)
+	// writes through package log, which Init's slog.SetDefault points back
+	// at the Logger: New replaces it by LogConsole, which writes the same
+	// lines to package log's writer directly. A handler of yours that wraps
+	// slog's default handler cannot be seen into and would deadlock the
+	// first log call after Init: wrap LogConsole() instead.
 	Console slog.Handler
 
 	// Version is the host program's version, written in session_start.

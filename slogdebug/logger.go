@@ -92,6 +92,11 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		cfg.Dir = DefaultDir
 	}
 	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor}
+	if isSlogDefaultHandler(cfg.Console) {
+		// It writes through package log, which slog.SetDefault(l.Logger)
+		// points at l: write its lines straight to log's writer instead.
+		l.console = newLogConsole(cfg.Console)
+	}
 	if l.console == nil {
 		l.console = tint.NewTextHandler(console, &tint.Options{
 			Level:       cfg.ConsoleLevel,
