@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
@@ -58,7 +59,10 @@ func New(opts Options) (*Handler, error) {
 	if err := os.MkdirAll(dir, opts.DirMode); err != nil {
 		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
 	}
-	start := opts.now()
+	start := opts.SessionStart
+	if start.IsZero() {
+		start = opts.now()
+	}
 	s := &sink{
 		opts:      opts,
 		dir:       dir,
@@ -103,6 +107,10 @@ func New(opts Options) (*Handler, error) {
 
 // SessionID returns the session's ID, the prefix of its file names.
 func (h *Handler) SessionID() string { return h.s.sessionID }
+
+// SessionStart returns when the session started: what elapsed_seconds
+// counts from (see Options.SessionStart).
+func (h *Handler) SessionStart() time.Time { return h.s.start }
 
 // Dir returns the absolute path of the session's directory.
 func (h *Handler) Dir() string { return h.s.dir }

@@ -88,10 +88,19 @@ type Options struct {
 	MaxSessions int
 
 	// Resume continues an earlier session of this directory (SessionID
-	// is required): its files are appended to, and the session file gets a
-	// debug_enabled line instead of session_start. Debug mode switched back
-	// on at run time resumes its session this way.
+	// and SessionStart are required): its files are appended to, and the
+	// session file gets a debug_enabled line instead of session_start. Debug
+	// mode switched back on at run time resumes its session this way.
 	Resume bool
+
+	// SessionStart is when the session started: every line's
+	// elapsed_seconds counts from it, session_start carries it as its time
+	// and, without SessionID, the session is named after it. Default: when
+	// New is called. It may be earlier (a session whose first lines are
+	// records kept in memory starts at or before the earliest of them), not
+	// later. A resumed session keeps its start: pass the SessionStart of
+	// the handler that began it.
+	SessionStart time.Time
 
 	// Sync makes Handle return only once the record is written to its file
 	// (in the kernel: a killed process loses nothing). It costs a round trip
@@ -151,8 +160,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Level == nil {
 		o.Level = slog.LevelDebug
 	}
-	if o.Resume && o.SessionID == "" {
-		errs = append(errs, errors.New("option Resume: want the SessionID of the session to resume"))
+	if o.Resume && (o.SessionID == "" || o.SessionStart.IsZero()) {
+		errs = append(errs, errors.New("option Resume: want the SessionID and SessionStart of the session to resume"))
 	}
 	if o.SessionID != "" && !validSessionID(o.SessionID) {
 		errs = append(errs, fmt.Errorf("SessionID %q: want 1 to 64 ASCII letters, digits, '_' or '-'", o.SessionID))
@@ -192,6 +201,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if now := o.now(); o.SessionStart.After(now) {
+		errs = append(errs, fmt.Errorf("SessionStart %v: want a time not after now (%v)", o.SessionStart, now))
 	}
 	if o.QueueBytes < minLineBytes {
 		errs = append(errs, fmt.Errorf("QueueBytes %d: want at least %d", o.QueueBytes, minLineBytes))

@@ -98,7 +98,11 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	if len(s.opts.SessionAttrs) > 0 {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
 	}
-	r := slog.NewRecord(s.start, slog.LevelInfo, event, 0)
+	at := s.start // session_start: when the session started
+	if s.opts.Resume {
+		at = s.opts.now() // debug_enabled: now, in a session that started before
+	}
+	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
 	line := h.encode(nil, r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {

@@ -246,8 +246,10 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	opts.SessionAttrs = sessionAttrs(l.cfg)
 	opts.OnError = reportWriteErrors(l.console)
 	opts.BlockWhenFull = true // a dump must not drop what it was kept for
-	if id := l.SessionID(); id != "" {
-		opts.SessionID, opts.Resume = id, true
+	if !l.resume(&opts) {
+		// A session that a dump begins starts with its earliest record:
+		// its first line, the oldest recorded, is at elapsed_seconds 0.
+		opts.SessionStart = earliest(entries, event, time.Now())
 	}
 	files, err := handler.New(opts)
 	if err != nil {
@@ -273,4 +275,20 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	_ = eventChain.apply(files).Handle(ctx, event)
 	l.session.Store(files)
 	return files.CloseWith("flight_recorder_dump")
+}
+
+// earliest returns the time of the oldest of the entries and the event, or
+// now if none is older (records without a time are written at the time
+// they are written).
+func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
+	t := now
+	for _, e := range entries {
+		if !e.rec.Time.IsZero() && e.rec.Time.Before(t) {
+			t = e.rec.Time
+		}
+	}
+	if !event.Time.IsZero() && event.Time.Before(t) {
+		t = event.Time
+	}
+	return t
 }

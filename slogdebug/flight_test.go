@@ -70,6 +70,7 @@ func TestFlightRecorderWritesTheMinutesBeforeAStressEvent(t *testing.T) {
 		events = append(events, m["event"].(string))
 	}
 	assert.Equal(t, []string{"session_start", "flight_recorder_dump", "debug_enabled", "flight_recorder_dump"}, events)
+	assertElapsedFromSessionStart(t, l) // the dumped records happened before the dump
 }
 
 func TestFlightRecorderIsBoundedInBytes(t *testing.T) {

@@ -127,9 +127,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = sessionAttrs(cfg)
 		opts.OnError = reportWriteErrors(l.console)
-		if id := l.SessionID(); id != "" {
-			opts.SessionID, opts.Resume = id, true
-		}
+		l.resume(&opts)
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
 				if d := detector.Load(); d != nil {
@@ -190,6 +188,17 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	}
 	st.bound = &bound
 	return st, nil
+}
+
+// resume makes opts continue the Logger's session, if it has one: same
+// ID, same start (elapsed_seconds goes on counting from it).
+func (l *Logger) resume(opts *handler.Options) bool {
+	f := l.session.Load()
+	if f == nil {
+		return false
+	}
+	opts.SessionID, opts.SessionStart, opts.Resume = f.SessionID(), f.SessionStart(), true
+	return true
 }
 
 // publish makes st the Logger's set-up.

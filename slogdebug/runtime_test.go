@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -166,4 +167,64 @@ func TestStateIsReadableWhileSwitching(t *testing.T) {
 		require.NoError(t, l.SetDebug(i%2 == 0))
 	}
 	<-done
+}
+
+// sessionLines decodes every line of every file of the Logger's session.
+func sessionLines(t *testing.T, l *Logger) map[string][]map[string]any {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(l.Dir(), l.SessionID()+"_*.jsonl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	out := map[string][]map[string]any{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &m), "%s", line)
+			out[filepath.Base(p)] = append(out[filepath.Base(p)], m)
+		}
+	}
+	return out
+}
+
+// assertElapsedFromSessionStart checks that every line's elapsed_seconds
+// is the time since the session started: since session_start's timestamp.
+func assertElapsedFromSessionStart(t *testing.T, l *Logger) {
+	t.Helper()
+	lines := sessionLines(t, l)
+	session := lines[filepath.Base(l.Path("session"))]
+	require.NotEmpty(t, session)
+	require.Equal(t, "session_start", session[0]["event"])
+	start, err := time.Parse(time.RFC3339Nano, session[0]["timestamp"].(string))
+	require.NoError(t, err)
+	n := 0
+	for file, ms := range lines {
+		for _, m := range ms {
+			ts, err := time.Parse(time.RFC3339Nano, m["timestamp"].(string))
+			require.NoError(t, err)
+			want := float64(ts.Sub(start).Truncate(time.Microsecond)) / 1e9
+			assert.InDelta(t, want, m["elapsed_seconds"], 1e-7, "%s: %s %v", file, m["msg"], m["event"])
+			assert.GreaterOrEqual(t, m["elapsed_seconds"], 0.0, "%s: %s", file, m["msg"])
+			n++
+		}
+	}
+	assert.Greater(t, n, 3)
+}
+
+func TestElapsedSecondsCountFromTheSessionStartAcrossResumes(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir(), Enabled: true}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := context.Background()
+	l.LogRequest(ctx, "GET", "/first", time.Millisecond, 200, "")
+	require.NoError(t, l.SetDebug(false))
+	require.NoError(t, l.SetDebug(true))
+	l.LogRequest(ctx, "GET", "/resumed", time.Millisecond, 200, "")
+	require.NoError(t, l.SetDebug(false))
+	require.NoError(t, l.SetDebug(true))
+	l.LogRequest(ctx, "GET", "/resumed-again", time.Millisecond, 200, "")
+	require.NoError(t, l.Close())
+	assert.Len(t, readFile(t, l, "requests"), 3)
+	assertElapsedFromSessionStart(t, l)
 }
