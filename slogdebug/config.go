@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -414,18 +415,36 @@ func (c Config) handlerOptions() handler.Options {
 }
 
 // sessionAttrs is the facade's part of the configuration written in
-// session_start; the handler adds its own effective options.
-func sessionAttrs(c Config) []slog.Attr {
-	console := "tint"
-	if c.Console != nil {
-		console = fmt.Sprintf("%T", c.Console)
+// session_start (and debug_enabled), as it is in effect for the files
+// being opened: debugMode is whether debug mode is on for them (off for a
+// flight-recorder dump); the handler adds its own effective options.
+func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
+	c := l.cfg
+	attrs := []slog.Attr{
+		slog.Bool("enabled", debugMode),
+		slog.String("console", l.consoleName),
 	}
-	return []slog.Attr{
-		slog.Bool("enabled", c.Enabled),
-		slog.String("console", console),
-		slog.String("console_level", c.ConsoleLevel.String()),
-		slog.Bool("no_color", c.NoColor),
-		slog.Bool("stress", c.Enabled && !c.DisableStress),
-		slog.Duration("flight_recorder", c.FlightRecorder),
+	if l.cfg.Console == nil { // tint's settings; another console has its own
+		attrs = append(attrs,
+			slog.String("console_level", c.ConsoleLevel.String()),
+			slog.Bool("no_color", l.noColor))
 	}
+	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
+	attrs = append(attrs,
+		slog.Bool("stress", stressOn),
+		slog.Duration("flight_recorder", c.FlightRecorder))
+	if stressOn {
+		slow := c.stressOptions().Slow
+		names := make([]string, 0, len(slow))
+		for cat := range slow {
+			names = append(names, cat)
+		}
+		sort.Strings(names)
+		rules := make([]slog.Attr, 0, len(names))
+		for _, cat := range names {
+			rules = append(rules, slog.Duration(cat, slow[cat]))
+		}
+		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
+	}
+	return attrs
 }

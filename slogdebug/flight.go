@@ -243,7 +243,7 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	}
 	entries := st.recorder.take()
 	opts := l.cfg.handlerOptions()
-	opts.SessionAttrs = sessionAttrs(l.cfg)
+	opts.SessionAttrs = l.sessionAttrs(false)
 	opts.OnError = reportWriteErrors(l.console)
 	opts.BlockWhenFull = true // a dump must not drop what it was kept for
 	if !l.resume(&opts) {

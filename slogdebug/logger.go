@@ -34,6 +34,8 @@ type Logger struct {
 	cfg          Config
 	console      slog.Handler
 	consoleLevel slog.Level // noFloor when the console's level is not known
+	consoleName  string     // what session_start calls the console
+	noColor      bool       // tint writes without colour
 
 	st atomic.Pointer[state]
 	// floor mirrors st's floor for the helpers' inlined first check.
@@ -91,17 +93,20 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = DefaultDir
 	}
-	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor}
+	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}
 	if isSlogDefaultHandler(cfg.Console) {
 		// It writes through package log, which slog.SetDefault(l.Logger)
 		// points at l: write its lines straight to log's writer instead.
 		l.console = newLogConsole(cfg.Console)
+		l.consoleName = "slog default handler (LogConsole)"
 	}
 	if l.console == nil {
+		l.consoleName = "tint"
+		l.noColor = cfg.NoColor || !isTerminal(console)
 		l.console = tint.NewTextHandler(console, &tint.Options{
 			Level:       cfg.ConsoleLevel,
 			TimeFormat:  "15:04:05.000",
-			NoColor:     cfg.NoColor || !isTerminal(console),
+			NoColor:     l.noColor,
 			ReplaceAttr: consoleSafety(cfg),
 		})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
@@ -125,7 +130,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
-		opts.SessionAttrs = sessionAttrs(cfg)
+		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.OnError = reportWriteErrors(l.console)
 		l.resume(&opts)
 		if !cfg.DisableStress {

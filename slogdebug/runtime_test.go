@@ -228,3 +228,32 @@ func TestElapsedSecondsCountFromTheSessionStartAcrossResumes(t *testing.T) {
 	assert.Len(t, readFile(t, l, "requests"), 3)
 	assertElapsedFromSessionStart(t, l)
 }
+
+// TestSessionStartHasTheEffectiveConfig switches debug mode on at run time
+// and in a flight-recorder dump: session_start says what is in effect.
+func TestSessionStartHasTheEffectiveConfig(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	require.NoError(t, l.SetDebug(true))
+	require.NoError(t, l.SetDebug(false))
+	require.NoError(t, l.SetDebug(true))
+	require.NoError(t, l.Close())
+	lines := readFile(t, l, "session")
+	require.Equal(t, "session_start", lines[0]["event"])
+	cfg := lines[0]["config"].(map[string]any)
+	assert.Equal(t, true, cfg["enabled"], "debug mode is on in this session")
+	assert.Equal(t, true, cfg["stress"])
+	require.Equal(t, "debug_enabled", lines[2]["event"])
+	assert.Equal(t, true, lines[2]["config"].(map[string]any)["enabled"])
+
+	dumped, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute}, io.Discard)
+	require.NoError(t, err)
+	defer dumped.Close()
+	dumped.LogRequest(context.Background(), "GET", "/slow", time.Minute, 200, "")
+	lines = readFile(t, dumped, "session")
+	cfg = lines[0]["config"].(map[string]any)
+	assert.Equal(t, false, cfg["enabled"], "a dump writes with debug mode off")
+	assert.Equal(t, true, cfg["stress"], "stress detection runs with the flight recorder")
+	assert.Equal(t, 60000.0, cfg["flight_recorder_ms"])
+}
