@@ -102,6 +102,12 @@ type Options struct {
 	// the handler that began it.
 	SessionStart time.Time
 
+	// Earlier holds the counts of the handlers that wrote this session
+	// before (a resumed session): the session file's last line (session_end,
+	// debug_disabled) reports the session's totals, these plus this
+	// handler's. Stats reports this handler's own.
+	Earlier Stats
+
 	// Sync makes Handle return only once the record is written to its file
 	// (in the kernel: a killed process loses nothing). It costs a round trip
 	// to the writer per record.
@@ -143,6 +149,10 @@ type Options struct {
 	// their defaults applied (the slogdebug facade puts its console
 	// settings here).
 	SessionAttrs []slog.Attr
+
+	// endOnly opens a resumed session only to end it: no debug_enabled
+	// line (EndSession).
+	endOnly bool
 
 	// now is the clock; tests set it.
 	now func() time.Time

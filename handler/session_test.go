@@ -123,3 +123,24 @@ func TestSessionStartMayBeEarlierNotLater(t *testing.T) {
 	assert.Equal(t, "2026-11-26T09:59:00.000000000Z", lines[0]["timestamp"])
 	assert.Equal(t, 0.0, num(t, lines[0]["elapsed_seconds"]))
 }
+
+// TestEndSessionEndsAClosedSession: a session whose handler was closed
+// with debug_disabled gets session_end, with the session's totals.
+func TestEndSessionEndsAClosedSession(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(Options{Dir: dir, DefaultCategory: "c"})
+	require.NoError(t, err)
+	slog.New(h).Info("one")
+	slog.New(h).Info("two")
+	require.NoError(t, h.CloseWith("debug_disabled"))
+
+	require.NoError(t, EndSession(Options{Dir: dir, SessionID: h.SessionID(), SessionStart: h.SessionStart(), Earlier: h.Stats()}))
+	lines := readLines(t, h.Path("session"))
+	require.Len(t, lines, 3)
+	assert.Equal(t, "debug_disabled", lines[1]["event"])
+	end := lines[2]
+	assert.Equal(t, "session_end", end["event"])
+	assert.Equal(t, 3.0, num(t, end["records_written"]), "session_start and the two records")
+	assert.Equal(t, 2.0, num(t, end["categories"].(map[string]any)["c"].(map[string]any)["written"]))
+	assert.Len(t, readLines(t, h.Path("c")), 2)
+}

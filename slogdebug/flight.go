@@ -273,7 +273,7 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 		_ = h.Handle(ectx, e.rec)
 	}
 	_ = eventChain.apply(files).Handle(ctx, event)
-	l.session.Store(files)
+	l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
 	return files.CloseWith("flight_recorder_dump")
 }
 

@@ -43,17 +43,28 @@ type Logger struct {
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the session's files, once debug mode has been on: its
-	// ID, its absolute directory, and the handler that wrote them last (for
-	// Stats after they are closed).
-	session atomic.Pointer[handler.Handler]
+	// session is the session's files, once debug mode has been on (or a
+	// flight-recorder dump wrote them): the handler that wrote them last,
+	// with the counts of those before it.
+	session atomic.Pointer[sessionFiles]
 }
+
+// sessionFiles is the handler that writes (or last wrote) the session's
+// files, and the counts of the session's handlers before it.
+type sessionFiles struct {
+	files   *handler.Handler
+	earlier handler.Stats
+}
+
+// stats returns the session's counts so far.
+func (s *sessionFiles) stats() handler.Stats { return s.earlier.Add(s.files.Stats()) }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
 // detection) or off (console only).
 type state struct {
 	on       bool
 	files    *handler.Handler
+	session  *sessionFiles // files, with the session's earlier counts
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	root     slog.Handler
@@ -145,6 +156,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
+		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
 		children = append(children, files)
 		levels = append(levels, slog.LevelDebug)
 		st.floor = min(st.floor, slog.LevelDebug)
@@ -196,20 +208,23 @@ func (l *Logger) buildState(on bool) (*state, error) {
 }
 
 // resume makes opts continue the Logger's session, if it has one: same
-// ID, same start (elapsed_seconds goes on counting from it).
+// ID, same start (elapsed_seconds goes on counting from it), and the counts
+// so far (session_end reports the session's totals). The session's last
+// handler is closed by then.
 func (l *Logger) resume(opts *handler.Options) bool {
-	f := l.session.Load()
-	if f == nil {
+	s := l.session.Load()
+	if s == nil {
 		return false
 	}
-	opts.SessionID, opts.SessionStart, opts.Resume = f.SessionID(), f.SessionStart(), true
+	opts.SessionID, opts.SessionStart, opts.Resume = s.files.SessionID(), s.files.SessionStart(), true
+	opts.Earlier = s.stats()
 	return true
 }
 
 // publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
-	if st.files != nil {
-		l.session.Store(st.files)
+	if st.session != nil {
+		l.session.Store(st.session)
 	}
 	l.st.Store(st)
 	l.floor.Store(int64(st.floor))
@@ -234,7 +249,10 @@ func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
 // Close writes everything queued, appends session_end and closes the
 // files; debug mode is off from then on, and the console keeps working.
-// Close is idempotent.
+// A session whose debug mode is off at Close (switched off, or written by
+// flight-recorder dumps) gets its session_end too; without a session,
+// Close writes nothing. session_end counts the whole session. Close is
+// idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -243,12 +261,20 @@ func (l *Logger) Close() error {
 	}
 	l.closed = true
 	old := l.st.Load()
-	if !old.on {
-		return nil
-	}
 	st, _ := l.buildState(false)
 	l.publish(st)
-	return old.files.Close()
+	if old.on {
+		return old.files.Close()
+	}
+	opts := l.cfg.handlerOptions()
+	if !l.resume(&opts) {
+		return nil
+	}
+	opts.OnError = reportWriteErrors(l.console)
+	if err := handler.EndSession(opts); err != nil {
+		return fmt.Errorf("slogdebug: end the session: %w", err)
+	}
+	return nil
 }
 
 // Flush returns once everything logged before it is in the files.
@@ -262,8 +288,8 @@ func (l *Logger) Flush() error {
 // SessionID returns the session's ID, or "" if debug mode has never been
 // on.
 func (l *Logger) SessionID() string {
-	if f := l.session.Load(); f != nil {
-		return f.SessionID()
+	if s := l.session.Load(); s != nil {
+		return s.files.SessionID()
 	}
 	return ""
 }
@@ -271,8 +297,8 @@ func (l *Logger) SessionID() string {
 // Dir returns the directory of the session's files (absolute once debug
 // mode has been on, as configured before).
 func (l *Logger) Dir() string {
-	if f := l.session.Load(); f != nil {
-		return f.Dir()
+	if s := l.session.Load(); s != nil {
+		return s.files.Dir()
 	}
 	return l.cfg.Dir
 }
@@ -280,17 +306,18 @@ func (l *Logger) Dir() string {
 // Path returns the path of a category's file, or "" if debug mode has
 // never been on.
 func (l *Logger) Path(category string) string {
-	if f := l.session.Load(); f != nil {
-		return f.Path(category)
+	if s := l.session.Load(); s != nil {
+		return s.files.Path(category)
 	}
 	return ""
 }
 
-// Stats returns the category handler's counts: the current session's, or
-// the last one's once debug mode is off (zero if it was never on).
+// Stats returns the category handler's counts for the session: all of it
+// so far, across debug mode switched off and on and flight-recorder dumps
+// (zero if it never wrote anything).
 func (l *Logger) Stats() handler.Stats {
-	if f := l.session.Load(); f != nil {
-		return f.Stats()
+	if s := l.session.Load(); s != nil {
+		return s.stats()
 	}
 	return handler.Stats{}
 }

@@ -257,3 +257,59 @@ func TestSessionStartHasTheEffectiveConfig(t *testing.T) {
 	assert.Equal(t, true, cfg["stress"], "stress detection runs with the flight recorder")
 	assert.Equal(t, 60000.0, cfg["flight_recorder_ms"])
 }
+
+// TestCloseEndsASessionWhoseDebugModeIsOff: a session switched off ends,
+// at Close, with session_end and the whole session's counts.
+func TestCloseEndsASessionWhoseDebugModeIsOff(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir(), Enabled: true}, io.Discard)
+	require.NoError(t, err)
+	ctx := context.Background()
+	l.LogRequest(ctx, "GET", "/first", time.Millisecond, 200, "")
+	require.NoError(t, l.SetDebug(false))
+	require.NoError(t, l.SetDebug(true))
+	l.LogRequest(ctx, "GET", "/second", time.Millisecond, 200, "")
+	l.LogRequest(ctx, "GET", "/third", time.Millisecond, 200, "")
+	require.NoError(t, l.SetDebug(false))
+	require.NoError(t, l.Close())
+
+	var events []string
+	lines := readFile(t, l, "session")
+	for _, m := range lines {
+		events = append(events, m["event"].(string))
+	}
+	require.Equal(t, []string{"session_start", "debug_disabled", "debug_enabled", "debug_disabled", "session_end"}, events)
+	end := lines[len(lines)-1]
+	cats := end["categories"].(map[string]any)
+	assert.Equal(t, 3.0, cats["requests"].(map[string]any)["written"], "the session's requests, before and after the switch")
+	assert.Equal(t, 5.0, end["records_written"], "three requests, session_start and debug_enabled")
+	st := l.Stats()
+	assert.Equal(t, uint64(3), st.Categories["requests"].Written)
+	assert.Equal(t, uint64(5), st.Written)
+	assertElapsedFromSessionStart(t, l)
+}
+
+func TestCloseEndsAFlightRecorderSession(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute}, io.Discard)
+	require.NoError(t, err)
+	l.LogRequest(context.Background(), "GET", "/before", time.Millisecond, 200, "")
+	l.LogRequest(context.Background(), "GET", "/slow", time.Minute, 200, "")
+	require.NoError(t, l.Close())
+	lines := readFile(t, l, "session")
+	var events []string
+	for _, m := range lines {
+		events = append(events, m["event"].(string))
+	}
+	assert.Equal(t, []string{"session_start", "flight_recorder_dump", "session_end"}, events)
+	assert.Equal(t, 2.0, lines[2]["categories"].(map[string]any)["requests"].(map[string]any)["written"])
+}
+
+func TestCloseWithoutASessionWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	l, err := New(Config{Dir: dir, FlightRecorder: time.Minute}, io.Discard)
+	require.NoError(t, err)
+	l.LogRequest(context.Background(), "GET", "/fast", time.Millisecond, 200, "")
+	require.NoError(t, l.Close())
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, ents)
+}
