@@ -119,37 +119,102 @@ func TestAdminHandler(t *testing.T) {
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
 		return s
 	}
+	switchTo := func(method, body string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		return resp
+	}
 	resp, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	assert.False(t, state(resp).DebugMode)
 
-	req, _ := http.NewRequest(http.MethodPut, srv.URL, strings.NewReader("on"))
-	resp, err = c.Do(req)
-	require.NoError(t, err)
-	s := state(resp)
+	s := state(switchTo(http.MethodPut, `{"debug_mode": true}`))
 	assert.True(t, s.DebugMode)
 	assert.NotEmpty(t, s.SessionID)
 	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")
 	require.NoError(t, l.Flush())
 
-	resp, err = c.Post(srv.URL+"?debug=off", "text/plain", nil)
-	require.NoError(t, err)
-	s = state(resp)
+	s = state(switchTo(http.MethodPost, `{"debug_mode":false}`))
 	assert.False(t, s.DebugMode)
 	assert.Equal(t, uint64(2), s.Written, "session_start and the request")
 
-	req, _ = http.NewRequest(http.MethodPut, srv.URL, strings.NewReader("maybe"))
-	resp, err = c.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	assert.Contains(t, string(body), `debug="maybe": want on/off`)
-	req, _ = http.NewRequest(http.MethodDelete, srv.URL, nil)
+	for _, body := range []string{`"maybe"`, `{"debug_mode":"on"}`, `{}`, `{"debug_mode":true,"x":1}`, ``} {
+		resp := switchTo(http.MethodPut, body)
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
+		assert.Contains(t, string(msg), `want a JSON body: {"debug_mode": true} or {"debug_mode": false}`, body)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL, nil)
 	resp, err = c.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	assert.False(t, l.DebugMode())
+}
+
+// TestAdminHandlerRefusesCrossSiteRequests: a page in a browser on the
+// admin's host must not switch debug mode. A form or a no-CORS fetch can
+// only send a "simple" request (text/plain, form-encoded); a JSON one is
+// preflighted (and the handler answers no OPTIONS); browsers mark their
+// requests with Origin and Sec-Fetch-Site.
+func TestAdminHandlerRefusesCrossSiteRequests(t *testing.T) {
+	l, err := New(Config{Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	h := l.AdminHandler()
+	for _, tc := range []struct {
+		name, method, target, contentType, body string
+		header                                  map[string]string
+		status                                  int
+	}{
+		{"form-like text/plain POST", http.MethodPost, "/?debug=on", "text/plain", "on", map[string]string{"Origin": "http://evil.example"}, http.StatusUnsupportedMediaType},
+		{"text/plain without Origin", http.MethodPost, "/", "text/plain", `{"debug_mode":true}`, nil, http.StatusUnsupportedMediaType},
+		{"form-encoded", http.MethodPost, "/", "application/x-www-form-urlencoded", "debug=on", nil, http.StatusUnsupportedMediaType},
+		{"multipart", http.MethodPost, "/", "multipart/form-data; boundary=x", "--x--", nil, http.StatusUnsupportedMediaType},
+		{"no content type", http.MethodPut, "/", "", `{"debug_mode":true}`, nil, http.StatusUnsupportedMediaType},
+		{"cross-origin JSON", http.MethodPut, "/", "application/json", `{"debug_mode":true}`, map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
+		{"null origin", http.MethodPut, "/", "application/json", `{"debug_mode":true}`, map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"cross-site fetch", http.MethodPut, "/", "application/json", `{"debug_mode":true}`, map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-site fetch", http.MethodPut, "/", "application/json", `{"debug_mode":true}`, map[string]string{"Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"preflight", http.MethodOptions, "/", "", "", map[string]string{"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"}, http.StatusMethodNotAllowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, "http://127.0.0.1:6060"+tc.target, strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, tc.status, rec.Code, rec.Body.String())
+			assert.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
+			assert.False(t, l.DebugMode(), "debug mode was switched")
+		})
+	}
+
+	// The admin's own page (same origin) and curl (no Origin) may switch.
+	for _, header := range []map[string]string{
+		{"Origin": "http://127.0.0.1:6060", "Sec-Fetch-Site": "same-origin"},
+		{"Sec-Fetch-Site": "none"},
+		nil,
+	} {
+		req := httptest.NewRequest(http.MethodPut, "http://127.0.0.1:6060/", strings.NewReader(`{"debug_mode":true}`))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		assert.True(t, l.DebugMode())
+		require.NoError(t, l.SetDebug(false))
+	}
 }
 
 func TestStateIsReadableWhileSwitching(t *testing.T) {
