@@ -89,7 +89,7 @@ func TestResumedSessionKeepsItsStart(t *testing.T) {
 	require.NoError(t, h.CloseWith("debug_disabled"))
 
 	_, err = New(Options{Dir: dir, SessionID: h.SessionID(), Resume: true, now: now})
-	require.ErrorContains(t, err, "want the SessionID and SessionStart of the session to resume")
+	require.ErrorContains(t, err, "SessionStart 0001-01-01 00:00:00 +0000 UTC: want the start of the session to resume")
 
 	at = start.Add(time.Hour)
 	h2, err := New(Options{Dir: dir, DefaultCategory: "c", SessionID: h.SessionID(), SessionStart: h.SessionStart(), Resume: true, now: now})

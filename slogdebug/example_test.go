@@ -148,4 +148,5 @@ func ExampleLogger_SetDebug() {
 	// msg=while on
 	// event=session_start
 	// event=debug_disabled
+	// event=session_end
 }

@@ -104,6 +104,11 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = DefaultDir
 	}
+	// Everything debug mode will need, checked now: switched on at run
+	// time, during an incident, it must not fail on a bad setting.
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}
 	if isSlogDefaultHandler(cfg.Console) {
 		// It writes through package log, which slog.SetDefault(l.Logger)
