@@ -85,7 +85,7 @@ func TestDiskBudgetDeletesOldestSegmentsPast999(t *testing.T) {
 		line := fmt.Sprintf(`{"session_id":"s","segment":%d}`+"\n", n)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("s.%03d_c.jsonl", n)), []byte(strings.Repeat(line, 3000/len(line))), 0o640))
 	}
-	h := newTestHandler(t, Options{Dir: dir, SessionID: "s", Resume: true, MaxFileBytes: 4096, MaxLineBytes: 1024,
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "s", Resume: true, SessionStart: time.Now().Add(-time.Hour), MaxFileBytes: 4096, MaxLineBytes: 1024,
 		MaxTotalBytes: 12288, MaxSessions: -1, DefaultCategory: "c", FlushInterval: time.Hour})
 	l := slog.New(h)
 	for i := range 400 {

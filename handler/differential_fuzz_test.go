@@ -112,7 +112,7 @@ func newDiffSide(f *testing.F, limit int, immediate bool) *diffSide {
 		return len(p), nil // nothing reaches the disk
 	}}
 	h, err := New(Options{Dir: f.TempDir(), SessionID: "fuzz", DefaultCategory: "c", MaxLineBytes: limit,
-		MaxFileBytes: -1, MaxTotalBytes: -1, FlushInterval: time.Hour, MaxCategories: 1 << 20,
+		MaxFileBytes: -1, MaxTotalBytes: -1, FlushInterval: time.Hour,
 		now: func() time.Time { return fuzzStart }, hooks: hooks})
 	if err != nil {
 		f.Fatal(err)

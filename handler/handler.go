@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/proxydebug/debugmode/internal/safego"
+	"time"
 )
 
 // CategoryKey is the attribute key that routes a record to a file.
@@ -60,7 +61,10 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := opts.now()
+	start := opts.SessionStart
+	if start.IsZero() {
+		start = opts.now()
+	}
 	s := &sink{
 		opts:      opts,
 		dir:       ld.path,
@@ -109,6 +113,10 @@ func New(opts Options) (*Handler, error) {
 
 // SessionID returns the session's ID, the prefix of its file names.
 func (h *Handler) SessionID() string { return h.s.sessionID }
+
+// SessionStart returns when the session started: what elapsed_seconds
+// counts from (see Options.SessionStart).
+func (h *Handler) SessionStart() time.Time { return h.s.start }
 
 // Dir returns the absolute path of the session's directory.
 func (h *Handler) Dir() string { return h.s.dir }

@@ -68,11 +68,11 @@ func TestSessionStaysLiveAcrossRotationAndRecreation(t *testing.T) {
 func TestResumeRefusesASessionLiveElsewhere(t *testing.T) {
 	dir := t.TempDir()
 	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
-	_, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true})
+	_, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true, SessionStart: h.SessionStart()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "in use")
 	require.NoError(t, h.Close())
-	again, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true})
+	again, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true, SessionStart: h.SessionStart()})
 	require.NoError(t, err, "closed: it can be resumed")
 	require.NoError(t, again.Close())
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -88,12 +90,27 @@ type Options struct {
 	MaxSessions int
 
 	// Resume continues an earlier session of this directory (SessionID
-	// is required): its files are appended to, its rotated segments are
-	// numbered on from those on disk, and the session file gets a
-	// debug_enabled line instead of session_start. Debug mode switched back
-	// on at run time resumes its session this way. New fails when another
-	// handler holds the session.
+	// and SessionStart are required): its files are appended to, its
+	// rotated segments are numbered on from those on disk, and the session
+	// file gets a debug_enabled line instead of session_start. Debug mode
+	// switched back on at run time resumes its session this way. New fails
+	// when another handler holds the session.
 	Resume bool
+
+	// SessionStart is when the session started: every line's
+	// elapsed_seconds counts from it, session_start carries it as its time
+	// and, without SessionID, the session is named after it. Default: when
+	// New is called. It may be earlier (a session whose first lines are
+	// records kept in memory starts at or before the earliest of them), not
+	// later. A resumed session keeps its start: pass the SessionStart of
+	// the handler that began it.
+	SessionStart time.Time
+
+	// Earlier holds the counts of the handlers that wrote this session
+	// before (a resumed session): the session file's last line (session_end,
+	// debug_disabled) reports the session's totals, these plus this
+	// handler's. Stats reports this handler's own.
+	Earlier Stats
 
 	// Sync makes Handle return only once the record is written to its file
 	// (in the kernel: a killed process loses nothing). It costs a round trip
@@ -150,6 +167,9 @@ type Options struct {
 	// a panic in it is recovered and the line written without its
 	// attributes.
 	EndAttrs func() []slog.Attr
+	// endOnly opens a resumed session only to end it: no debug_enabled
+	// line (EndSession).
+	endOnly bool
 
 	// now is the clock; tests set it.
 	now func() time.Time
@@ -157,21 +177,78 @@ type Options struct {
 	hooks *testHooks
 }
 
+// Bounds of Options, beyond which a value is refused (Validate).
+const (
+	// MinFlushInterval and MaxFlushInterval bound FlushInterval: a shorter
+	// one keeps a core busy writing, a longer one lets a crash lose more
+	// than anyone wants.
+	MinFlushInterval = time.Millisecond
+	MaxFlushInterval = time.Hour
+	// MinQueueBytes and MaxQueueBytes bound QueueBytes (memory).
+	MinQueueBytes = minLineBytes
+	MaxQueueBytes = 1 << 30
+	// MinLineBytes and MaxLineBytesLimit bound MaxLineBytes (and it is at
+	// most QueueBytes).
+	MinLineBytes      = minLineBytes
+	MaxLineBytesLimit = 16 << 20
+	// MaxCategoriesLimit bounds MaxCategories (each category is an open
+	// file); it is also at most a quarter of the process's open-file limit
+	// (RLIMIT_NOFILE), which bounds the default too.
+	MaxCategoriesLimit = 1024
+	// MaxFileBytesLimit bounds MaxFileBytes and MaxTotalBytes (1 TiB).
+	MaxFileBytesLimit = 1 << 40
+)
+
+// OptionError is one field of Options that is out of range.
+type OptionError struct {
+	Field string // the Options field: "QueueBytes"
+	Value any    // its value, defaults applied
+	Want  string // what is accepted; other fields are named as in Options
+}
+
+func (e *OptionError) Error() string {
+	if s, ok := e.Value.(string); ok {
+		return fmt.Sprintf("%s %q: want %s", e.Field, s, e.Want)
+	}
+	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// Validate reports every field of o that is out of range once the
+// defaults are applied, each as an *OptionError, joined (errors.Join): the
+// checks New makes, for a configuration to be checked before a handler is
+// needed (at start-up, not when debug mode is switched on).
+func (o Options) Validate() error {
+	_, err := o.withDefaults()
+	return err
+}
+
 // withDefaults returns o with its zero fields set, or an error naming every
 // field that is out of range.
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
+	bad := func(field string, value any, want string) {
+		errs = append(errs, &OptionError{Field: field, Value: value, Want: want})
+	}
 	if o.Dir == "" {
 		o.Dir = DefaultDir
 	}
 	if o.Level == nil {
 		o.Level = slog.LevelDebug
 	}
+	if o.now == nil {
+		o.now = time.Now
+	}
 	if o.Resume && o.SessionID == "" {
-		errs = append(errs, errors.New("option Resume: want the SessionID of the session to resume"))
+		bad("SessionID", o.SessionID, "the ID of the session to resume (Resume)")
+	}
+	if o.Resume && o.SessionStart.IsZero() {
+		bad("SessionStart", o.SessionStart, "the start of the session to resume (Resume)")
+	}
+	if now := o.now(); o.SessionStart.After(now) {
+		bad("SessionStart", o.SessionStart, fmt.Sprintf("a time not after now (%v)", now))
 	}
 	if o.SessionID != "" && !validSessionID(o.SessionID) {
-		errs = append(errs, fmt.Errorf("SessionID %q: want 1 to 64 ASCII letters, digits, '_' or '-'", o.SessionID))
+		bad("SessionID", o.SessionID, "1 to 64 ASCII letters, digits, '_' or '-'")
 	}
 	if o.QueueBytes == 0 {
 		o.QueueBytes = DefaultQueueBytes
@@ -179,11 +256,13 @@ func (o Options) withDefaults() (Options, error) {
 	if o.FlushInterval == 0 {
 		o.FlushInterval = DefaultFlushInterval
 	}
-	if o.MaxLineBytes == 0 {
+	lineDefaulted := o.MaxLineBytes == 0
+	if lineDefaulted {
 		o.MaxLineBytes = min(DefaultMaxLineBytes, o.QueueBytes)
 	}
+	fdLimit := categoriesLimit()
 	if o.MaxCategories == 0 {
-		o.MaxCategories = DefaultMaxCategories
+		o.MaxCategories = min(DefaultMaxCategories, fdLimit)
 	}
 	if o.FileMode == 0 {
 		o.FileMode = DefaultFileMode
@@ -206,34 +285,90 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Sync {
 		o.BlockWhenFull = true // a synchronous record is never dropped
 	}
-	if o.now == nil {
-		o.now = time.Now
+	queueOK := o.QueueBytes >= MinQueueBytes && o.QueueBytes <= MaxQueueBytes
+	if !queueOK {
+		bad("QueueBytes", o.QueueBytes, fmt.Sprintf("%d to %d bytes", MinQueueBytes, MaxQueueBytes))
 	}
-	if o.QueueBytes < minLineBytes {
-		errs = append(errs, fmt.Errorf("QueueBytes %d: want at least %d", o.QueueBytes, minLineBytes))
+	if o.FlushInterval < MinFlushInterval || o.FlushInterval > MaxFlushInterval {
+		bad("FlushInterval", o.FlushInterval, fmt.Sprintf("%v to %v", MinFlushInterval, MaxFlushInterval))
 	}
-	if o.FlushInterval < 0 {
-		errs = append(errs, fmt.Errorf("FlushInterval %v: want a positive duration", o.FlushInterval))
+	if (queueOK || !lineDefaulted) && (o.MaxLineBytes < MinLineBytes || o.MaxLineBytes > min(MaxLineBytesLimit, o.QueueBytes)) {
+		bad("MaxLineBytes", o.MaxLineBytes, fmt.Sprintf("%d to %d bytes, and at most QueueBytes (%d)", MinLineBytes, MaxLineBytesLimit, o.QueueBytes))
 	}
-	if o.MaxLineBytes < minLineBytes || o.MaxLineBytes > o.QueueBytes {
-		errs = append(errs, fmt.Errorf("MaxLineBytes %d: want %d to QueueBytes (%d)", o.MaxLineBytes, minLineBytes, o.QueueBytes))
+	switch {
+	case o.MaxFileBytes < 0 && o.MaxFileBytes != -1, o.MaxFileBytes > MaxFileBytesLimit,
+		o.MaxFileBytes > 0 && o.MaxFileBytes < int64(o.MaxLineBytes):
+		bad("MaxFileBytes", o.MaxFileBytes, fmt.Sprintf("-1 (no cap) or MaxLineBytes (%d) to %d bytes", o.MaxLineBytes, int64(MaxFileBytesLimit)))
 	}
-	if o.MaxFileBytes > 0 && o.MaxFileBytes < int64(o.MaxLineBytes) {
-		errs = append(errs, fmt.Errorf("MaxFileBytes %d: want -1 (no cap) or at least MaxLineBytes (%d)", o.MaxFileBytes, o.MaxLineBytes))
+	switch {
+	case o.MaxTotalBytes < 0 && o.MaxTotalBytes != -1, o.MaxTotalBytes > MaxFileBytesLimit:
+		bad("MaxTotalBytes", o.MaxTotalBytes, fmt.Sprintf("-1 (no budget) or up to %d bytes", int64(MaxFileBytesLimit)))
+	case o.MaxTotalBytes > 0 && o.MaxFileBytes > 0 && o.MaxTotalBytes < 2*o.MaxFileBytes:
+		bad("MaxTotalBytes", o.MaxTotalBytes, fmt.Sprintf("-1 (no budget) or at least twice MaxFileBytes (%d)", o.MaxFileBytes))
 	}
-	if o.MaxTotalBytes > 0 && o.MaxFileBytes > 0 && o.MaxTotalBytes < 2*o.MaxFileBytes {
-		errs = append(errs, fmt.Errorf("MaxTotalBytes %d: want -1 (no budget) or at least twice MaxFileBytes (%d)", o.MaxTotalBytes, o.MaxFileBytes))
+	if o.MaxSessions < 1 && o.MaxSessions != -1 {
+		bad("MaxSessions", o.MaxSessions, "-1 (keep all) or at least 1")
 	}
-	if o.MaxCategories < 1 {
-		errs = append(errs, fmt.Errorf("MaxCategories %d: want at least 1", o.MaxCategories))
+	if o.MaxCategories < 1 || o.MaxCategories > fdLimit {
+		bad("MaxCategories", o.MaxCategories, fmt.Sprintf("1 to %d (each is an open file; at most %d, and a quarter of this process's open-file limit)", fdLimit, MaxCategoriesLimit))
 	}
-	if o.FileMode&^os.ModePerm != 0 || o.DirMode&^os.ModePerm != 0 {
-		errs = append(errs, fmt.Errorf("FileMode %v, DirMode %v: want permission bits only", o.FileMode, o.DirMode))
+	if o.FileMode&^os.ModePerm != 0 || o.FileMode&0o600 != 0o600 {
+		bad("FileMode", o.FileMode, "permission bits that let the owner read and write (0600 at least), such as 0640")
+	}
+	if o.DirMode&^os.ModePerm != 0 || o.DirMode&0o700 != 0o700 {
+		bad("DirMode", o.DirMode, "permission bits that let the owner list, create and remove (0700 at least), such as 0750")
+	}
+	if o.ErrorInterval < 0 {
+		bad("ErrorInterval", o.ErrorInterval, "a positive duration")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return o, fmt.Errorf("handler: invalid options: %w", err)
 	}
 	return o, nil
+}
+
+// categoriesLimit is the most category files a session may open:
+// MaxCategoriesLimit, and a quarter of the open-file limit.
+func categoriesLimit() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur/4 >= MaxCategoriesLimit {
+		return MaxCategoriesLimit
+	}
+	return max(int(rl.Cur/4), 1)
+}
+
+// CheckDir reports whether New could use dir: an existing directory must
+// be one this process can create files in; a missing one needs its nearest
+// existing parent to be such a directory (New creates the rest). It
+// creates nothing.
+func CheckDir(dir string) error {
+	if dir == "" {
+		dir = DefaultDir
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("log directory %q: %w", dir, err)
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && p != filepath.Dir(p) {
+			continue // New creates it, or a parent is the problem
+		}
+		if err != nil {
+			return fmt.Errorf("log directory %q: %w", dir, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("log directory %q: %s is not a directory", dir, p)
+		}
+		if err := syscall.Access(p, 0x2|0x1); err != nil { // W_OK|X_OK
+			what := "is not writable"
+			if p != abs {
+				what = "does not exist, and its parent " + p + " is not writable"
+			}
+			return fmt.Errorf("log directory %q %s by this process (uid %d): %w", dir, what, os.Getuid(), err)
+		}
+		return nil
+	}
 }
 
 func validSessionID(s string) bool {

@@ -92,6 +92,7 @@ func TestResumedSessionKeepsItsSegments(t *testing.T) {
 		o.Resume = round > 0
 		h, err := New(o)
 		require.NoError(t, err)
+		opts.SessionStart = h.SessionStart() // the rounds after resume the first's session
 		require.Equal(t, "s", h.SessionID())
 		l := slog.New(h)
 		for range 200 {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strconv"
 )
 
@@ -66,8 +67,27 @@ func (s *sink) claimSession(base string) error {
 	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
 }
 
-// writeSessionStart writes the first line of the session file, directly.
+// EndSession appends session_end to the session file of a session that no
+// handler has open (its last one was closed with CloseWith: debug mode
+// switched off), as Close would have: a program that ends while debug mode
+// is off still ends its session. opts are those that resume the session
+// (Dir, SessionID, SessionStart; Resume is implied), with Earlier holding
+// the session's counts for session_end.
+func EndSession(opts Options) error {
+	opts.Resume, opts.endOnly = true, true
+	h, err := New(opts)
+	if err != nil {
+		return err
+	}
+	return h.Close()
+}
+
+// writeSessionStart writes the first line of the session file, directly:
+// session_start, or debug_enabled when the session is resumed.
 func (s *sink) writeSessionStart(h *Handler) error {
+	if s.opts.endOnly {
+		return nil
+	}
 	hostname, _ := os.Hostname()
 	event := "session_start"
 	if s.opts.Resume {
@@ -105,7 +125,11 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	if len(s.opts.SessionAttrs) > 0 {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
 	}
-	r := slog.NewRecord(s.start, slog.LevelInfo, event, 0)
+	at := s.start // session_start: when the session started
+	if s.opts.Resume {
+		at = s.opts.now() // debug_enabled: now, in a session that started before
+	}
+	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
 	line := h.encode(nil, r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
@@ -119,11 +143,11 @@ func (s *sink) writeSessionStart(h *Handler) error {
 // writeSessionEnd appends session_end with the session's counts; it runs
 // on the writer goroutine after the last write.
 func (s *sink) writeSessionEnd() error {
-	st := s.stats()
+	st := s.opts.Earlier.Add(s.stats())
 	cats := make([]slog.Attr, 0, len(st.Categories))
-	for _, c := range s.reg.all() {
-		cs := st.Categories[c.name]
-		cats = append(cats, slog.Group(c.name,
+	for _, name := range s.categoryOrder(st) {
+		cs := st.Categories[name]
+		cats = append(cats, slog.Group(name,
 			slog.Uint64("written", cs.Written),
 			slog.Uint64("dropped", cs.Dropped),
 			slog.Uint64("failed", cs.Failed),
@@ -163,6 +187,25 @@ func (s *sink) endAttrs() (attrs []slog.Attr) {
 		}
 	}()
 	return s.opts.EndAttrs()
+}
+
+// categoryOrder names the categories of st in the order session_end lists
+// them: this handler's as they were first used, then those only earlier
+// handlers of the session wrote, by name.
+func (s *sink) categoryOrder(st Stats) []string {
+	var names, earlier []string
+	seen := make(map[string]bool, len(st.Categories))
+	for _, c := range s.reg.all() {
+		names = append(names, c.name)
+		seen[c.name] = true
+	}
+	for name := range st.Categories {
+		if !seen[name] {
+			earlier = append(earlier, name)
+		}
+	}
+	sort.Strings(earlier)
+	return append(names, earlier...)
 }
 
 // libraryVersion is this module's version as the host program was built

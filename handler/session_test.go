@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -73,4 +74,73 @@ func TestExistingCategoryFileMakesSessionTaken(t *testing.T) {
 	require.NoError(t, err)
 	defer h.Close()
 	assert.Equal(t, "s1_2", h.SessionID())
+}
+
+// TestResumedSessionKeepsItsStart resumes a session an hour after it
+// started: elapsed_seconds goes on counting from the session's start.
+func TestResumedSessionKeepsItsStart(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	at := start
+	now := func() time.Time { return at }
+	h, err := New(Options{Dir: dir, DefaultCategory: "c", now: now})
+	require.NoError(t, err)
+	assert.Equal(t, start, h.SessionStart())
+	require.NoError(t, h.CloseWith("debug_disabled"))
+
+	_, err = New(Options{Dir: dir, SessionID: h.SessionID(), Resume: true, now: now})
+	require.ErrorContains(t, err, "SessionStart 0001-01-01 00:00:00 +0000 UTC: want the start of the session to resume")
+
+	at = start.Add(time.Hour)
+	h2, err := New(Options{Dir: dir, DefaultCategory: "c", SessionID: h.SessionID(), SessionStart: h.SessionStart(), Resume: true, now: now})
+	require.NoError(t, err)
+	assert.Equal(t, start, h2.SessionStart())
+	r := slog.NewRecord(start.Add(time.Hour+time.Second), slog.LevelInfo, "later", 0)
+	require.NoError(t, h2.Handle(context.Background(), r))
+	require.NoError(t, h2.Close())
+
+	lines := readLines(t, h.Path("session"))
+	require.Len(t, lines, 4)
+	assert.Equal(t, "debug_enabled", lines[2]["event"])
+	assert.Equal(t, "2026-11-26T11:00:00.000000000Z", lines[2]["timestamp"], "debug_enabled is when debug mode came back")
+	assert.Equal(t, 3600.0, num(t, lines[2]["elapsed_seconds"]))
+	c := readLines(t, h.Path("c"))
+	require.Len(t, c, 1)
+	assert.Equal(t, 3601.0, num(t, c[0]["elapsed_seconds"]))
+}
+
+func TestSessionStartMayBeEarlierNotLater(t *testing.T) {
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	_, err := New(Options{Dir: t.TempDir(), SessionStart: now.Add(time.Second), now: clock})
+	require.ErrorContains(t, err, "SessionStart")
+
+	h, err := New(Options{Dir: t.TempDir(), SessionStart: now.Add(-time.Minute), now: clock})
+	require.NoError(t, err)
+	require.NoError(t, h.Close())
+	assert.Equal(t, "20261126_095900", h.SessionID(), "named after its start")
+	lines := readLines(t, h.Path("session"))
+	assert.Equal(t, "2026-11-26T09:59:00.000000000Z", lines[0]["timestamp"])
+	assert.Equal(t, 0.0, num(t, lines[0]["elapsed_seconds"]))
+}
+
+// TestEndSessionEndsAClosedSession: a session whose handler was closed
+// with debug_disabled gets session_end, with the session's totals.
+func TestEndSessionEndsAClosedSession(t *testing.T) {
+	dir := t.TempDir()
+	h, err := New(Options{Dir: dir, DefaultCategory: "c"})
+	require.NoError(t, err)
+	slog.New(h).Info("one")
+	slog.New(h).Info("two")
+	require.NoError(t, h.CloseWith("debug_disabled"))
+
+	require.NoError(t, EndSession(Options{Dir: dir, SessionID: h.SessionID(), SessionStart: h.SessionStart(), Earlier: h.Stats()}))
+	lines := readLines(t, h.Path("session"))
+	require.Len(t, lines, 3)
+	assert.Equal(t, "debug_disabled", lines[1]["event"])
+	end := lines[2]
+	assert.Equal(t, "session_end", end["event"])
+	assert.Equal(t, 3.0, num(t, end["records_written"]), "session_start and the two records")
+	assert.Equal(t, 2.0, num(t, end["categories"].(map[string]any)["c"].(map[string]any)["written"]))
+	assert.Len(t, readLines(t, h.Path("c")), 2)
 }

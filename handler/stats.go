@@ -30,6 +30,36 @@ type CategoryStats struct {
 	Written, Dropped, Failed, Bytes uint64
 }
 
+// Add returns the sum of two handlers' counts (a session's earlier
+// handlers and its current one); LastError is o's, or s's if o has none.
+func (s Stats) Add(o Stats) Stats {
+	sum := Stats{
+		Written:        s.Written + o.Written,
+		Dropped:        s.Dropped + o.Dropped,
+		Failed:         s.Failed + o.Failed,
+		Bytes:          s.Bytes + o.Bytes,
+		WriteErrors:    s.WriteErrors + o.WriteErrors,
+		LastError:      s.LastError,
+		FilesDeleted:   s.FilesDeleted + o.FilesDeleted,
+		FilesRecreated: s.FilesRecreated + o.FilesRecreated,
+		Categories:     make(map[string]CategoryStats, max(len(s.Categories), len(o.Categories))),
+	}
+	if o.LastError != nil {
+		sum.LastError = o.LastError
+	}
+	for _, m := range []map[string]CategoryStats{s.Categories, o.Categories} {
+		for name, c := range m {
+			t := sum.Categories[name]
+			t.Written += c.Written
+			t.Dropped += c.Dropped
+			t.Failed += c.Failed
+			t.Bytes += c.Bytes
+			sum.Categories[name] = t
+		}
+	}
+	return sum
+}
+
 // Stats returns the counts so far.
 func (h *Handler) Stats() Stats {
 	return h.s.stats()

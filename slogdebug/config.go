@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -41,11 +42,44 @@ const (
 	EnvStressSlowRequestRate  = "DEBUG_STRESS_SLOW_REQUEST_RATE"         // COUNT/WINDOW: 10/1m
 	EnvStressProvisioningRate = "DEBUG_STRESS_PROVISIONING_FAILURE_RATE" // COUNT/WINDOW: 5/1m
 	EnvStressCooldown         = "DEBUG_STRESS_COOLDOWN"                  // Go duration: 30s
+
+	// EnvIgnoreVars names DEBUG_* variables of the program's own, which
+	// ConfigFromEnv leaves alone: DEBUG_PPROF,DEBUG_SQL_* (a trailing *
+	// matches a prefix; * alone turns the check off).
+	EnvIgnoreVars = "DEBUG_IGNORE_VARS"
 )
+
+// envPrefix is the prefix of debug mode's variables: ConfigFromEnv reports
+// any variable with it that it does not know.
+const envPrefix = "DEBUG_"
+
+// knownVars are the variables ConfigFromEnv reads, in the order of the
+// documentation.
+var knownVars = []string{
+	EnvDebugMode, EnvLogDir, EnvSessionID, EnvQueueBytes, EnvFlushInterval, EnvMaxLineBytes,
+	EnvBlockWhenFull, EnvMaxCategories, EnvDefaultCategory, EnvConsoleLevel, EnvNoColor,
+	EnvRedactKeys, EnvFlightRecorder, EnvFlightRecorderBytes, EnvMaxFileBytes, EnvMaxTotalBytes,
+	EnvMaxSessions, EnvSync, EnvFileMode, EnvDirMode, EnvStress, EnvStressSlow,
+	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown, EnvIgnoreVars,
+}
+
+// fieldVars maps the Config fields that variables set to their variable.
+var fieldVars = map[string]string{
+	"Dir": EnvLogDir, "SessionID": EnvSessionID, "QueueBytes": EnvQueueBytes,
+	"FlushInterval": EnvFlushInterval, "MaxLineBytes": EnvMaxLineBytes, "MaxCategories": EnvMaxCategories,
+	"DefaultCategory": EnvDefaultCategory, "MaxFileBytes": EnvMaxFileBytes, "MaxTotalBytes": EnvMaxTotalBytes,
+	"MaxSessions": EnvMaxSessions, "FileMode": EnvFileMode, "DirMode": EnvDirMode,
+	"FlightRecorder": EnvFlightRecorder, "FlightRecorderBytes": EnvFlightRecorderBytes,
+	"SlowThresholds": EnvStressSlow, "SlowRequestRate": EnvStressSlowRequestRate,
+	"ProvisioningFailureRate": EnvStressProvisioningRate, "StressCooldown": EnvStressCooldown,
+}
 
 // Config configures a Logger. The zero value is a logger with debug mode
 // off and a tint console at Info; ConfigFromEnv reads it from the
-// environment. Zero numeric fields take the handler package's defaults.
+// environment. Zero numeric fields take the handler package's defaults;
+// Validate (and New) refuse values out of the bounds of package handler
+// (handler.MinFlushInterval, ...) and of this package (MinFlightRecorder,
+// ...).
 type Config struct {
 	// Enabled turns debug mode on: the category files and the writer.
 	Enabled bool
@@ -74,6 +108,13 @@ type Config struct {
 	// Console, when set, replaces the tint console handler: a service that
 	// already logs JSON to stdout keeps its handler. ConsoleLevel and
 	// NoColor do not apply to it.
+	//
+	// slog's own default handler (slog.Default().Handler() before Init)
+	// writes through package log, which Init's slog.SetDefault points back
+	// at the Logger: New replaces it by LogConsole, which writes the same
+	// lines to package log's writer directly. A handler of yours that wraps
+	// slog's default handler cannot be seen into and would deadlock the
+	// first log call after Init: wrap LogConsole() instead.
 	Console slog.Handler
 
 	// Version is the host program's version, written in session_start.
@@ -122,8 +163,9 @@ type Config struct {
 	SlowRequestRate         stress.Rate
 	ProvisioningFailureRate stress.Rate
 	// StressCooldown is how long an event type stays quiet on the console
-	// after it was shown (default 30s); every per-record event is still
-	// written to the stress file (see stress.Options.Cooldown).
+	// after it was shown (default 30s; negative: no cooldown; at most
+	// MaxStressCooldown); every per-record event is still written to the
+	// stress file (see stress.Options.Cooldown).
 	StressCooldown time.Duration
 	// StressRules are the program's own stress rules.
 	StressRules []stress.Rule
@@ -132,27 +174,48 @@ type Config struct {
 // DefaultDir is the directory used when Config.Dir is empty.
 const DefaultDir = handler.DefaultDir
 
-// ConfigFromEnv reads a Config from the environment variables above. Unset
-// or empty variables keep their defaults; a bad value is an error that
-// names the variable, the value and what is accepted. All bad variables are
-// reported at once.
+// ConfigFromEnv reads a Config from the environment variables above and
+// checks it whole, so that a bad configuration stops the program at
+// start-up, not when debug mode is switched on during an incident. Unset
+// or empty variables keep their defaults. Every problem is reported at
+// once, each naming the variable, its value and what is accepted: a value
+// that does not parse or is out of range (the bounds of Config.Validate),
+// a log directory this process cannot create files in (checked when
+// DEBUG_LOG_DIR is set or debug mode or the flight recorder is on), and
+// any DEBUG_* variable it does not know, with the closest known name (a
+// typo such as DEBUG_MODEE would silently do nothing); list your program's
+// own DEBUG_* variables in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) {
-	return configFromLookup(os.LookupEnv)
+	env := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return configFromMap(env)
 }
 
-func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
+func configFromMap(env map[string]string) (Config, error) {
 	cfg := Config{Dir: DefaultDir}
 	var errs []error
+	failed := map[string]bool{} // variables whose value did not parse
+	set := map[string]string{}  // variables set, trimmed
 	get := func(name string) (string, bool) {
-		v, ok := lookup(name)
-		v = strings.TrimSpace(v)
-		return v, ok && v != ""
+		v := strings.TrimSpace(env[name])
+		if v != "" {
+			set[name] = v
+		}
+		return v, v != ""
+	}
+	fail := func(name, v, want string) {
+		errs = append(errs, fmt.Errorf("%s=%s: %s", name, quote(v), want))
+		failed[name] = true
 	}
 	boolVar := func(name string, dst *bool) {
 		if v, ok := get(name); ok {
 			b, err := parseBool(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want true/false (also 1/0, yes/no, on/off)", name, v))
+				fail(name, v, "want true/false (also 1/0, yes/no, on/off)")
 				return
 			}
 			*dst = b
@@ -162,48 +225,35 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		if v, ok := get(name); ok {
 			n, err := parseSize(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)", name, v))
+				fail(name, v, "want a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)")
 				return
 			}
 			*dst = n
 		}
 	}
-	boolVar(EnvDebugMode, &cfg.Enabled)
-	if v, ok := get(EnvLogDir); ok {
-		cfg.Dir = v
-	}
-	if v, ok := get(EnvSessionID); ok {
-		cfg.SessionID = v
-	}
-	sizeVar(EnvQueueBytes, &cfg.QueueBytes)
-	if v, ok := get(EnvFlushInterval); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration such as 200ms or 1s", EnvFlushInterval, v))
-		} else {
-			cfg.FlushInterval = d
+	durationVar := func(name string, dst *time.Duration, zeroOK bool, want string) {
+		if v, ok := get(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d == 0 && !zeroOK {
+				fail(name, v, want)
+				return
+			}
+			*dst = d
 		}
 	}
-	sizeVar(EnvMaxLineBytes, &cfg.MaxLineBytes)
-	boolVar(EnvBlockWhenFull, &cfg.BlockWhenFull)
-	if v, ok := get(EnvMaxCategories); ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least 1", EnvMaxCategories, v))
-		} else {
-			cfg.MaxCategories = n
+	countVar := func(name string, dst *int, want string) {
+		if v, ok := get(name); ok {
+			if isUnlimited(v) && name == EnvMaxSessions {
+				*dst = -1
+				return
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				fail(name, v, want)
+				return
+			}
+			*dst = n
 		}
-	}
-	if v, ok := get(EnvDefaultCategory); ok {
-		cfg.DefaultCategory = v
-	}
-	if v, ok := get(EnvConsoleLevel); ok {
-		if err := cfg.ConsoleLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want debug, info, warn or error (optionally +N/-N)", EnvConsoleLevel, v))
-		}
-	}
-	if _, ok := get(EnvNoColor); ok {
-		cfg.NoColor = true
 	}
 	limitVar := func(name string, dst *int64) {
 		if v, ok := get(name); ok {
@@ -213,23 +263,40 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 			}
 			n, err := parseSize(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: want a size such as 64MiB, or unlimited", name, v))
+				fail(name, v, "want a size such as 64MiB, or unlimited")
 				return
 			}
 			*dst = int64(n)
 		}
 	}
-	limitVar(EnvMaxFileBytes, &cfg.MaxFileBytes)
-	limitVar(EnvMaxTotalBytes, &cfg.MaxTotalBytes)
-	if v, ok := get(EnvMaxSessions); ok {
-		if isUnlimited(v) {
-			cfg.MaxSessions = -1
-		} else if n, err := strconv.Atoi(v); err != nil || n < 1 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a whole number of at least 1, or unlimited", EnvMaxSessions, v))
-		} else {
-			cfg.MaxSessions = n
+
+	boolVar(EnvDebugMode, &cfg.Enabled)
+	if v, ok := get(EnvLogDir); ok {
+		cfg.Dir = v
+	}
+	if v, ok := get(EnvSessionID); ok {
+		cfg.SessionID = v
+	}
+	sizeVar(EnvQueueBytes, &cfg.QueueBytes)
+	durationVar(EnvFlushInterval, &cfg.FlushInterval, false,
+		fmt.Sprintf("want a duration from %v to %v, such as 200ms or 1s", handler.MinFlushInterval, handler.MaxFlushInterval))
+	sizeVar(EnvMaxLineBytes, &cfg.MaxLineBytes)
+	boolVar(EnvBlockWhenFull, &cfg.BlockWhenFull)
+	countVar(EnvMaxCategories, &cfg.MaxCategories, "want a whole number of at least 1")
+	if v, ok := get(EnvDefaultCategory); ok {
+		cfg.DefaultCategory = v
+	}
+	if v, ok := get(EnvConsoleLevel); ok {
+		if err := cfg.ConsoleLevel.UnmarshalText([]byte(v)); err != nil {
+			fail(EnvConsoleLevel, v, "want debug, info, warn or error (optionally +N/-N)")
 		}
 	}
+	if v, ok := env[EnvNoColor]; ok && v != "" {
+		cfg.NoColor = true
+	}
+	limitVar(EnvMaxFileBytes, &cfg.MaxFileBytes)
+	limitVar(EnvMaxTotalBytes, &cfg.MaxTotalBytes)
+	countVar(EnvMaxSessions, &cfg.MaxSessions, "want a whole number of at least 1, or unlimited")
 	boolVar(EnvSync, &cfg.Sync)
 	for _, mv := range []struct {
 		name string
@@ -238,20 +305,14 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		if v, ok := get(mv.name); ok {
 			m, err := strconv.ParseUint(v, 8, 32)
 			if err != nil || m == 0 || m > 0o777 {
-				errs = append(errs, fmt.Errorf("%s=%q: want octal permissions such as 0640", mv.name, v))
+				fail(mv.name, v, "want octal permissions such as 0640")
 			} else {
 				*mv.dst = os.FileMode(m)
 			}
 		}
 	}
-	if v, ok := get(EnvFlightRecorder); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 2m (0 for off)", EnvFlightRecorder, v))
-		} else {
-			cfg.FlightRecorder = d
-		}
-	}
+	durationVar(EnvFlightRecorder, &cfg.FlightRecorder, true,
+		fmt.Sprintf("want a duration such as 2m, from %v to %v (0 for off)", MinFlightRecorder, MaxFlightRecorder))
 	sizeVar(EnvFlightRecorderBytes, &cfg.FlightRecorderBytes)
 	if v, ok := get(EnvRedactKeys); ok {
 		for _, k := range strings.Split(v, ",") {
@@ -266,7 +327,7 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 	if v, ok := get(EnvStressSlow); ok {
 		m, err := parseThresholds(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s", EnvStressSlow, v))
+			fail(EnvStressSlow, v, "want CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s")
 		} else {
 			cfg.SlowThresholds = m
 		}
@@ -278,24 +339,159 @@ func configFromLookup(lookup func(string) (string, bool)) (Config, error) {
 		if v, ok := get(rv.name); ok {
 			r, err := stress.ParseRate(v)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %v", rv.name, v, err))
+				fail(rv.name, v, err.Error())
 			} else {
 				*rv.dst = r
 			}
 		}
 	}
-	if v, ok := get(EnvStressCooldown); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a duration such as 30s (0 for the default)", EnvStressCooldown, v))
+	durationVar(EnvStressCooldown, &cfg.StressCooldown, true,
+		fmt.Sprintf("want a duration such as 30s, at most %v (0 for the default)", MaxStressCooldown))
+
+	// Values that parse but are out of range, alone or together.
+	for _, p := range cfg.problems() {
+		name, ok := fieldVars[p.field]
+		if !ok {
+			errs = append(errs, p)
+			continue
+		}
+		if failed[name] {
+			continue // already reported
+		}
+		want := "want " + varNames.Replace(p.want)
+		if p.field == "SlowThresholds" {
+			want = fmt.Sprintf("category %s: %s", quote(fmt.Sprint(p.value)), want)
+		}
+		if v, ok := set[name]; ok {
+			errs = append(errs, fmt.Errorf("%s=%s: %s", name, quote(v), want))
 		} else {
-			cfg.StressCooldown = d
+			errs = append(errs, fmt.Errorf("%s (unset: the default, %v): %s", name, p.value, want))
+		}
+		failed[name] = true
+	}
+	// The directory, when debug mode may write there.
+	if _, dirSet := set[EnvLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[EnvLogDir] {
+		if err := handler.CheckDir(cfg.Dir); err != nil {
+			name := EnvLogDir + " (unset: the default)"
+			if dirSet {
+				name = fmt.Sprintf("%s=%s", EnvLogDir, quote(cfg.Dir))
+			}
+			errs = append(errs, fmt.Errorf("%s: %v: want a directory this process can create files in", name, err))
 		}
 	}
+	errs = append(errs, unknownVars(env)...)
 	if err := errors.Join(errs...); err != nil {
 		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// varNames names the Config fields, in what is accepted, by the variables
+// that set them.
+var varNames = func() *strings.Replacer {
+	fields := make([]string, 0, len(fieldVars))
+	for field := range fieldVars {
+		if field != "Dir" { // a word too common to replace
+			fields = append(fields, field)
+		}
+	}
+	// Longest first: the replacer tries its pairs in order.
+	sort.Slice(fields, func(i, j int) bool {
+		if len(fields[i]) != len(fields[j]) {
+			return len(fields[i]) > len(fields[j])
+		}
+		return fields[i] < fields[j]
+	})
+	pairs := make([]string, 0, 2*len(fields))
+	for _, field := range fields {
+		pairs = append(pairs, field, fieldVars[field])
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
+// unknownVars reports the DEBUG_* variables that are neither debug mode's
+// nor listed in DEBUG_IGNORE_VARS, sorted, each with the closest known
+// name.
+func unknownVars(env map[string]string) []error {
+	var errs []error
+	known := map[string]bool{}
+	for _, name := range knownVars {
+		known[name] = true
+	}
+	var ignore []string
+	for _, pat := range strings.Split(env[EnvIgnoreVars], ",") {
+		pat = strings.TrimSpace(pat)
+		switch {
+		case pat == "":
+		case pat == "*":
+			return nil
+		case known[pat]:
+			errs = append(errs, fmt.Errorf("%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", EnvIgnoreVars, quote(env[EnvIgnoreVars]), pat))
+		case !strings.HasPrefix(pat, envPrefix):
+			errs = append(errs, fmt.Errorf("%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", EnvIgnoreVars, quote(env[EnvIgnoreVars]), quoteName(pat)))
+		default:
+			ignore = append(ignore, pat)
+		}
+	}
+	var unknown []string
+	for name := range env {
+		if !strings.HasPrefix(name, envPrefix) || known[name] || ignored(name, ignore) {
+			continue
+		}
+		unknown = append(unknown, name)
+	}
+	sort.Strings(unknown)
+	for _, name := range unknown {
+		hint := fmt.Sprintf("the variables are %s", strings.Join(knownVars, ", "))
+		suffix := strings.TrimPrefix(name, envPrefix)
+		if near := closest(suffix, knownSuffixes(), max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
+			hint = "did you mean " + envPrefix + near + "?"
+		}
+		errs = append(errs, fmt.Errorf("%s: not a debug mode variable; %s (a variable of your program's own: list it in %s)", quoteName(name), hint, EnvIgnoreVars))
+	}
+	return errs
+}
+
+// maxQuoted is how much of a value an error quotes.
+const maxQuoted = 128
+
+// quote quotes v for an error, cut to maxQuoted bytes: a huge value
+// repeated in every message helps nobody.
+func quote(v string) string {
+	if len(v) <= maxQuoted {
+		return strconv.Quote(v)
+	}
+	return strconv.Quote(v[:maxQuoted]) + fmt.Sprintf("... (%d bytes)", len(v))
+}
+
+// quoteName writes a variable's name as it is when it is printable ASCII,
+// quoted (and cut) otherwise.
+func quoteName(name string) string {
+	if len(name) <= maxQuoted && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return name
+	}
+	return quote(name)
+}
+
+// ignored reports whether name matches one of DEBUG_IGNORE_VARS' patterns.
+func ignored(name string, patterns []string) bool {
+	for _, p := range patterns {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// knownSuffixes are the known variables without DEBUG_ (NO_COLOR as it is).
+func knownSuffixes() []string {
+	out := make([]string, 0, len(knownVars))
+	for _, name := range knownVars {
+		if suffix, ok := strings.CutPrefix(name, envPrefix); ok {
+			out = append(out, suffix)
+		}
+	}
+	return out
 }
 
 func parseBool(s string) (bool, error) {
@@ -408,18 +604,36 @@ func (c Config) handlerOptions() handler.Options {
 }
 
 // sessionAttrs is the facade's part of the configuration written in
-// session_start; the handler adds its own effective options.
-func sessionAttrs(c Config) []slog.Attr {
-	console := "tint"
-	if c.Console != nil {
-		console = fmt.Sprintf("%T", c.Console)
+// session_start (and debug_enabled), as it is in effect for the files
+// being opened: debugMode is whether debug mode is on for them (off for a
+// flight-recorder dump); the handler adds its own effective options.
+func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
+	c := l.cfg
+	attrs := []slog.Attr{
+		slog.Bool("enabled", debugMode),
+		slog.String("console", l.consoleName),
 	}
-	return []slog.Attr{
-		slog.Bool("enabled", c.Enabled),
-		slog.String("console", console),
-		slog.String("console_level", c.ConsoleLevel.String()),
-		slog.Bool("no_color", c.NoColor),
-		slog.Bool("stress", c.Enabled && !c.DisableStress),
-		slog.Duration("flight_recorder", c.FlightRecorder),
+	if l.cfg.Console == nil { // tint's settings; another console has its own
+		attrs = append(attrs,
+			slog.String("console_level", c.ConsoleLevel.String()),
+			slog.Bool("no_color", l.noColor))
 	}
+	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
+	attrs = append(attrs,
+		slog.Bool("stress", stressOn),
+		slog.Duration("flight_recorder", c.FlightRecorder))
+	if stressOn {
+		slow := c.stressOptions().Slow
+		names := make([]string, 0, len(slow))
+		for cat := range slow {
+			names = append(names, cat)
+		}
+		sort.Strings(names)
+		rules := make([]slog.Attr, 0, len(names))
+		for _, cat := range names {
+			rules = append(rules, slog.Duration(cat, slow[cat]))
+		}
+		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
+	}
+	return attrs
 }

@@ -1,7 +1,11 @@
 package slogdebug
 
 import (
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,23 +13,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func lookupFrom(env map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}
-}
-
 func TestConfigFromEnvDefaults(t *testing.T) {
-	cfg, err := configFromLookup(lookupFrom(nil))
+	cfg, err := configFromMap(nil)
 	require.NoError(t, err)
 	assert.Equal(t, Config{Dir: "./debug_logs"}, cfg)
 }
 
 func TestConfigFromEnvValues(t *testing.T) {
-	cfg, err := configFromLookup(lookupFrom(map[string]string{
+	dir := filepath.Join(t.TempDir(), "debug_logs")
+	cfg, err := configFromMap(map[string]string{
 		"DEBUG_MODE":                  " yes ",
-		"DEBUG_LOG_DIR":               "/app/debug_logs",
+		"DEBUG_LOG_DIR":               dir,
 		"DEBUG_SESSION_ID":            "incident-7",
 		"DEBUG_QUEUE_BYTES":           "16MiB",
 		"DEBUG_FLUSH_INTERVAL":        "50ms",
@@ -44,11 +42,11 @@ func TestConfigFromEnvValues(t *testing.T) {
 		"DEBUG_REDACT_KEYS":           "x-session, pin",
 		"DEBUG_FLIGHT_RECORDER":       "2m",
 		"DEBUG_FLIGHT_RECORDER_BYTES": "4MiB",
-	}))
+	})
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		Enabled:             true,
-		Dir:                 "/app/debug_logs",
+		Dir:                 dir,
 		SessionID:           "incident-7",
 		QueueBytes:          16 << 20,
 		FlushInterval:       50 * time.Millisecond,
@@ -72,14 +70,14 @@ func TestConfigFromEnvValues(t *testing.T) {
 
 func TestConfigFromEnvBooleans(t *testing.T) {
 	for v, want := range map[string]bool{"true": true, "1": true, "ON": true, "Yes": true, "false": false, "0": false, "off": false, "no": false, "": false} {
-		cfg, err := configFromLookup(lookupFrom(map[string]string{"DEBUG_MODE": v}))
+		cfg, err := configFromMap(map[string]string{"DEBUG_MODE": v})
 		require.NoError(t, err, v)
 		assert.Equal(t, want, cfg.Enabled, v)
 	}
 }
 
 func TestConfigFromEnvRejectsBadValues(t *testing.T) {
-	_, err := configFromLookup(lookupFrom(map[string]string{
+	_, err := configFromMap(map[string]string{
 		"DEBUG_MODE":            "maybe",
 		"DEBUG_QUEUE_BYTES":     "lots",
 		"DEBUG_FLUSH_INTERVAL":  "-1s",
@@ -89,12 +87,12 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		"DEBUG_FILE_MODE":       "rw-r-----",
 		"DEBUG_MAX_SESSIONS":    "0",
 		"DEBUG_FLIGHT_RECORDER": "forever",
-	}))
+	})
 	require.Error(t, err)
 	for _, want := range []string{
 		`DEBUG_MODE="maybe": want true/false`,
 		`DEBUG_QUEUE_BYTES="lots": want a positive size in bytes`,
-		`DEBUG_FLUSH_INTERVAL="-1s": want a positive duration`,
+		`DEBUG_FLUSH_INTERVAL="-1s": want a duration from 1ms to 1h0m0s`,
 		`DEBUG_MAX_CATEGORIES="0": want a whole number`,
 		`DEBUG_CONSOLE_LEVEL="loud": want debug, info, warn or error`,
 		`DEBUG_MAX_LINE_BYTES="12XB"`,
@@ -125,4 +123,133 @@ func TestParseSize(t *testing.T) {
 		_, err := parseSize(in)
 		assert.Error(t, err, in)
 	}
+}
+
+// TestConfigFromEnvCatchesWhatDebugModeWouldRefuse: each of these values
+// used to pass ConfigFromEnv and fail later, in New or when debug mode was
+// switched on during an incident; each is now an error at start-up naming
+// the variable, its value and what is accepted.
+func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"DEBUG_SESSION_ID": "incident 7"}, `DEBUG_SESSION_ID="incident 7": want 1 to 64 ASCII letters, digits, '_' or '-'`},
+		{map[string]string{"DEBUG_SESSION_ID": strings.Repeat("x", 65)}, `want 1 to 64 ASCII letters`},
+		{map[string]string{"DEBUG_MAX_TOTAL_BYTES": "100MiB"}, `DEBUG_MAX_TOTAL_BYTES="100MiB": want -1 (no budget) or at least twice DEBUG_MAX_FILE_BYTES (67108864)`},
+		{map[string]string{"DEBUG_MAX_FILE_BYTES": "1GiB"}, `DEBUG_MAX_TOTAL_BYTES (unset: the default, 1073741824): want -1 (no budget) or at least twice DEBUG_MAX_FILE_BYTES (1073741824)`},
+		{map[string]string{"DEBUG_MAX_FILE_BYTES": "1KiB"}, `DEBUG_MAX_FILE_BYTES="1KiB": want -1 (no cap) or DEBUG_MAX_LINE_BYTES (65536) to`},
+		{map[string]string{"DEBUG_FLUSH_INTERVAL": "1ns"}, `DEBUG_FLUSH_INTERVAL="1ns": want 1ms to 1h0m0s`},
+		{map[string]string{"DEBUG_FLUSH_INTERVAL": "24h"}, `DEBUG_FLUSH_INTERVAL="24h": want 1ms to 1h0m0s`},
+		{map[string]string{"DEBUG_FLUSH_INTERVAL": "0"}, `DEBUG_FLUSH_INTERVAL="0": want a duration from 1ms to 1h0m0s`},
+		{map[string]string{"DEBUG_MAX_CATEGORIES": "100000"}, `DEBUG_MAX_CATEGORIES="100000": want 1 to`},
+		{map[string]string{"DEBUG_QUEUE_BYTES": "100"}, `DEBUG_QUEUE_BYTES="100": want 256 to 1073741824 bytes`},
+		{map[string]string{"DEBUG_QUEUE_BYTES": "2GiB"}, `DEBUG_QUEUE_BYTES="2GiB": want 256 to 1073741824 bytes`},
+		{map[string]string{"DEBUG_QUEUE_BYTES": "512KiB", "DEBUG_MAX_LINE_BYTES": "1MiB"}, `DEBUG_MAX_LINE_BYTES="1MiB": want 256 to 16777216 bytes, and at most DEBUG_QUEUE_BYTES (524288)`},
+		{map[string]string{"DEBUG_MAX_LINE_BYTES": "32MiB", "DEBUG_QUEUE_BYTES": "64MiB"}, `DEBUG_MAX_LINE_BYTES="32MiB": want 256 to 16777216 bytes`},
+		{map[string]string{"DEBUG_MAX_LINE_BYTES": "100"}, `DEBUG_MAX_LINE_BYTES="100": want 256 to`},
+		{map[string]string{"DEBUG_FILE_MODE": "0200"}, `DEBUG_FILE_MODE="0200": want permission bits that let the owner read and write`},
+		{map[string]string{"DEBUG_DIR_MODE": "0500"}, `DEBUG_DIR_MODE="0500": want permission bits that let the owner list, create and remove`},
+		{map[string]string{"DEBUG_FLIGHT_RECORDER": "1ms"}, `DEBUG_FLIGHT_RECORDER="1ms": want 0 (off) or 1s to 24h0m0s`},
+		{map[string]string{"DEBUG_FLIGHT_RECORDER": "1000h"}, `DEBUG_FLIGHT_RECORDER="1000h": want 0 (off) or 1s to 24h0m0s`},
+		{map[string]string{"DEBUG_FLIGHT_RECORDER_BYTES": "1KiB"}, `DEBUG_FLIGHT_RECORDER_BYTES="1KiB": want 0 (the default, 16MiB) or 65536 to 1073741824 bytes`},
+		{map[string]string{"DEBUG_STRESS_SLOW_REQUEST_RATE": "100000/1m"}, `DEBUG_STRESS_SLOW_REQUEST_RATE="100000/1m": want a count of 1 to 65535`},
+		{map[string]string{"DEBUG_STRESS_COOLDOWN": "100h"}, `DEBUG_STRESS_COOLDOWN="100h": want at most 24h0m0s`},
+		{map[string]string{"DEBUG_STRESS_SLOW": "request=3s"}, `DEBUG_STRESS_SLOW="request=3s": category "request": want a category; did you mean "requests"?`},
+		{map[string]string{"DEBUG_STRESS_SLOW": "Requests=3s"}, `DEBUG_STRESS_SLOW="Requests=3s": category "Requests": want a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as "requests"`},
+		{map[string]string{"DEBUG_STRESS_SLOW": "engine_selecton=1s,streams=30s"}, `category "engine_selecton": want a category; did you mean "engine_selection"?`},
+		{map[string]string{"DEBUG_LOG_DIR": "/dev/null/logs"}, `DEBUG_LOG_DIR="/dev/null/logs": log directory "/dev/null/logs": /dev/null is not a directory: want a directory this process can create files in`},
+	} {
+		_, err := configFromMap(tc.env)
+		require.Error(t, err, "%v", tc.env)
+		assert.ErrorContains(t, err, tc.want, "%v", tc.env)
+		assert.Equal(t, 1, strings.Count(err.Error(), "\n")+1, "one problem, reported once: %v", err)
+	}
+}
+
+func TestConfigFromEnvReportsEveryProblemAtOnce(t *testing.T) {
+	_, err := configFromMap(map[string]string{
+		"DEBUG_SESSION_ID":      "a/b",
+		"DEBUG_FLUSH_INTERVAL":  "1ns",
+		"DEBUG_MAX_CATEGORIES":  "5000",
+		"DEBUG_MAX_TOTAL_BYTES": "1MiB",
+		"DEBUG_MODEE":           "true",
+		"DEBUG_STRESS_SLOW":     "request=1s",
+	})
+	require.Error(t, err)
+	lines := strings.Split(err.Error(), "\n")
+	assert.Len(t, lines, 6, err.Error())
+	for _, name := range []string{"DEBUG_SESSION_ID", "DEBUG_FLUSH_INTERVAL", "DEBUG_MAX_CATEGORIES", "DEBUG_MAX_TOTAL_BYTES", "DEBUG_MODEE", "DEBUG_STRESS_SLOW"} {
+		assert.Contains(t, err.Error(), name)
+	}
+}
+
+func TestConfigFromEnvAcceptsTheBounds(t *testing.T) {
+	cfg, err := configFromMap(map[string]string{
+		"DEBUG_FLUSH_INTERVAL":        "1ms",
+		"DEBUG_QUEUE_BYTES":           "1GiB",
+		"DEBUG_MAX_LINE_BYTES":        "16MiB",
+		"DEBUG_MAX_FILE_BYTES":        "unlimited",
+		"DEBUG_MAX_CATEGORIES":        "1",
+		"DEBUG_FLIGHT_RECORDER":       "24h",
+		"DEBUG_FLIGHT_RECORDER_BYTES": "64KiB",
+		"DEBUG_STRESS_SLOW":           "requests=1s,upstream_calls=2s,engine_selection=0",
+		"DEBUG_STRESS_COOLDOWN":       "0",
+		"DEBUG_FILE_MODE":             "0600",
+		"DEBUG_DIR_MODE":              "0700",
+	})
+	require.NoError(t, err)
+	assert.NoError(t, cfg.Validate())
+	assert.Equal(t, 2*time.Second, cfg.SlowThresholds["upstream_calls"], "a category of the program's own")
+}
+
+// TestConfigFromEnvReportsUnknownVariables: a typo does nothing silently
+// no more; a program's own DEBUG_* variables are listed in
+// DEBUG_IGNORE_VARS.
+func TestConfigFromEnvReportsUnknownVariables(t *testing.T) {
+	_, err := configFromMap(map[string]string{"DEBUG_MODEE": "true", "DEBUG_FLUSH": "1s", "DEBUG_PPROF": "1", "DEBUGGER": "x", "NODE_DEBUG": "x"})
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "DEBUG_MODEE: not a debug mode variable; did you mean DEBUG_MODE? (a variable of your program's own: list it in DEBUG_IGNORE_VARS)")
+	assert.ErrorContains(t, err, "DEBUG_FLUSH: not a debug mode variable; did you mean DEBUG_FLUSH_INTERVAL?")
+	assert.ErrorContains(t, err, "DEBUG_PPROF: not a debug mode variable; the variables are DEBUG_MODE, DEBUG_LOG_DIR,")
+	assert.NotContains(t, err.Error(), "DEBUGGER")
+	assert.NotContains(t, err.Error(), "NODE_DEBUG")
+
+	_, err = configFromMap(map[string]string{"DEBUG_PPROF": "1", "DEBUG_SQL_HOST": "db", "DEBUG_SQL_PORT": "1", "DEBUG_IGNORE_VARS": "DEBUG_PPROF, DEBUG_SQL_*"})
+	assert.NoError(t, err)
+	_, err = configFromMap(map[string]string{"DEBUG_ANYTHING": "1", "DEBUG_IGNORE_VARS": "*"})
+	assert.NoError(t, err)
+	_, err = configFromMap(map[string]string{"DEBUG_IGNORE_VARS": "DEBUG_MODE,PATH"})
+	assert.ErrorContains(t, err, `DEBUG_IGNORE_VARS="DEBUG_MODE,PATH": DEBUG_MODE is debug mode's own variable`)
+	assert.ErrorContains(t, err, `PATH: want only DEBUG_* variables`)
+}
+
+func TestConfigFromEnvChecksTheDirectoryDebugModeWillUse(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	_, err := configFromMap(map[string]string{"DEBUG_LOG_DIR": file})
+	assert.ErrorContains(t, err, "DEBUG_LOG_DIR=")
+	assert.ErrorContains(t, err, "is not a directory")
+	_, err = configFromMap(map[string]string{"DEBUG_LOG_DIR": filepath.Join(t.TempDir(), "a", "b")})
+	assert.NoError(t, err, "a missing directory New can create")
+}
+
+// TestNewRefusesABadConfigWithDebugModeOff: a bad value used to be found
+// only when debug mode was switched on at run time.
+func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
+	for _, cfg := range []Config{
+		{QueueBytes: 10},
+		{FlushInterval: time.Nanosecond},
+		{SessionID: "a b"},
+		{MaxTotalBytes: 1 << 20},
+		{FlightRecorder: time.Millisecond},
+		{SlowThresholds: map[string]time.Duration{"request": time.Second}},
+	} {
+		cfg.Dir = t.TempDir()
+		_, err := New(cfg, io.Discard)
+		assert.ErrorContains(t, err, "slogdebug: bad configuration: ", "%+v", cfg)
+	}
+	err := Config{QueueBytes: 10, MaxCategories: -3}.Validate()
+	assert.ErrorContains(t, err, "QueueBytes 10: want 256 to 1073741824 bytes")
+	assert.ErrorContains(t, err, "MaxCategories -3: want 1 to")
 }

@@ -14,6 +14,11 @@ var defaultLogger atomic.Pointer[Logger]
 // existing slog.Info(...) calls keep their console output and
 // slog.With("category", "provisioning") lands in the category files. A
 // previous default made by Init is closed. Call Close before exiting.
+//
+// slog.SetDefault also sends package log's output (log.Printf) through the
+// Logger. A console that writes through package log — slog's default
+// handler, as Config.Console — would lead back into the Logger; see
+// Config.Console and LogConsole.
 func Init(cfg Config) (*Logger, error) {
 	l, err := New(cfg, os.Stderr)
 	if err != nil {

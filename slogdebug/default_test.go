@@ -3,7 +3,10 @@ package slogdebug
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,11 +14,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// restoreDefaults puts slog's and this package's defaults back after a test.
+// restoreDefaults puts slog's, package log's and this package's defaults
+// back after a test (slog.SetDefault redirects package log).
 func restoreDefaults(t *testing.T) {
 	old := slog.Default()
+	w, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
 	t.Cleanup(func() {
 		slog.SetDefault(old)
+		log.SetOutput(w)
+		log.SetFlags(flags)
+		log.SetPrefix(prefix)
 		if l := defaultLogger.Swap(nil); l != nil {
 			l.Close()
 		}
@@ -61,4 +69,78 @@ func TestDefaultBeforeInitIsSafe(t *testing.T) {
 	l.LogStressEvent(context.Background(), "slow_request", SeverityWarning, "shown on slog's default console")
 	assert.NoError(t, Flush())
 	assert.NoError(t, Close())
+}
+
+// TestInitWithSlogsDefaultHandlerAsConsole keeps the console a service had
+// before Init: slog's default handler, which writes through package log,
+// which Init points back at slog. It must neither deadlock nor change what
+// the console shows.
+func TestInitWithSlogsDefaultHandlerAsConsole(t *testing.T) {
+	restoreDefaults(t)
+	var out syncWriter
+	log.SetOutput(&out)
+	log.SetFlags(log.Lmsgprefix)
+	log.SetPrefix("proxy: ")
+	console := slog.Default().Handler()
+	require.Equal(t, "*slog.defaultHandler", typeName(console), "the test needs slog's own default handler")
+
+	// What slog's default handler writes, before Init.
+	logLine := func(h slog.Handler) {
+		r := slog.NewRecord(time.Now(), slog.LevelWarn, "upstream slow", 0)
+		r.AddAttrs(slog.String("path", "/ace/getstream"), slog.Group("engine", slog.Int("port", 6878)), slog.String("note", "two words"))
+		require.NoError(t, h.WithAttrs([]slog.Attr{slog.String("component", "proxy")}).WithGroup("req").Handle(context.Background(), r))
+	}
+	logLine(console)
+	want := out.String()
+	require.Equal(t, "proxy: WARN upstream slow component=proxy req.path=/ace/getstream req.engine.port=6878 req.note=\"two words\"\n", want)
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		l, err := Init(Config{Console: console, Enabled: true, Dir: t.TempDir()})
+		if !assert.NoError(t, err) {
+			return
+		}
+		logLine(l.Handler()) // through the fan-out, to the console kept
+		slog.Info("via slog", "k", 1)
+		log.Print("via package log")
+		slog.With("category", "provisioning").Debug("to the files only")
+		assert.NoError(t, Flush())
+		assert.Len(t, readFile(t, l, "provisioning"), 1)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("deadlock: logging with slog's default handler as the console never returned")
+	}
+	got := strings.TrimPrefix(out.String(), want)
+	// (slog.SetDefault leaves package log's prefix on the messages it
+	// hands over, whatever the handler.)
+	assert.Equal(t, want+"proxy: INFO via slog k=1\nproxy: INFO proxy: via package log\n", got, "the console writes as slog's default handler did")
+}
+
+// TestLogConsoleWritesAsSlogsDefaultHandler compares, byte for byte, the
+// replacement console with slog's default handler under package log's
+// flags and prefix.
+func TestLogConsoleWritesAsSlogsDefaultHandler(t *testing.T) {
+	restoreDefaults(t)
+	var pcs [1]uintptr
+	runtime.Callers(1, pcs[:])
+	for _, flags := range []int{0, log.Lshortfile, log.Llongfile | log.Lmsgprefix, log.Lshortfile | log.Lmsgprefix} {
+		var out syncWriter
+		log.SetOutput(&out)
+		log.SetFlags(flags)
+		log.SetPrefix("[p] ")
+		write := func(h slog.Handler) string {
+			before := len(out.String())
+			r := slog.NewRecord(time.Now(), slog.LevelInfo+2, "multi\nline msg", pcs[0])
+			r.AddAttrs(slog.Any("err", io.EOF), slog.Duration("d", time.Second), slog.Group("g", slog.Bool("ok", true)), slog.Group("empty"))
+			require.NoError(t, h.WithGroup("outer").WithAttrs([]slog.Attr{slog.String("a", "x=y")}).Handle(context.Background(), r))
+			return out.String()[before:]
+		}
+		require.Equal(t, "*slog.defaultHandler", typeName(slog.Default().Handler()))
+		want := write(slog.Default().Handler())
+		got := write(LogConsole())
+		assert.Equal(t, want, got, "flags %b", flags)
+	}
 }

@@ -136,7 +136,7 @@ func ExampleLogger_SetDebug() {
 	requests := logger.With("category", "requests")
 
 	requests.Debug("while off")
-	logger.SetDebug(true) // or PUT "on" to logger.AdminHandler(), or SIGUSR1 with ToggleOnSignal
+	logger.SetDebug(true) // or PUT {"debug_mode":true} to logger.AdminHandler(), or SIGUSR1 with ToggleOnSignal
 	requests.Debug("while on")
 	logger.SetDebug(false)
 	requests.Debug("off again")
@@ -148,4 +148,5 @@ func ExampleLogger_SetDebug() {
 	// msg=while on
 	// event=session_start
 	// event=debug_disabled
+	// event=session_end
 }

@@ -2,9 +2,9 @@ package slogdebug
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -53,7 +53,7 @@ func (c *chain) withAttrs(attrs []slog.Attr) *chain {
 	if len(attrs) == 0 {
 		return nil
 	}
-	return &chain{parent: c, attrs: frozenAttrs(attrs)}
+	return &chain{parent: c, attrs: handler.Freeze(attrs)}
 }
 
 // withGroup returns c extended by a WithGroup call (nil for no name).
@@ -134,21 +134,25 @@ func (h *recordHandler) Enabled(_ context.Context, level slog.Level) bool {
 }
 
 // Handle keeps r. Values that could change after the call (errors, Go
-// values, LogValuers) are resolved to strings now; the rest is kept as it is.
+// values, LogValuers) are frozen now as the category handler would write
+// them (handler.Freeze); the rest is kept as it is.
 func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
-	size := flightSize + len(r.Message)
 	stable := true
 	r.Attrs(func(a slog.Attr) bool {
-		n, ok := handler.StableSize(a)
-		size += n
+		_, ok := handler.StableSize(a)
 		stable = stable && ok
-		return true
+		return stable
 	})
 	if !stable {
 		r = frozen(r)
 	} else {
 		r = r.Clone()
 	}
+	size := flightSize + len(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		size += frozenSize(a)
+		return true
+	})
 	e := flightEntry{chain: h.chain, rec: r, ids: reqid.From(ctx), size: size}
 	if ctx != nil {
 		e.span = trace.SpanContextFromContext(ctx)
@@ -176,30 +180,27 @@ func frozen(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	var attrs []slog.Attr
 	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	out.AddAttrs(frozenAttrs(attrs)...)
+	out.AddAttrs(handler.Freeze(attrs)...)
 	return out
 }
 
-// frozenAttrs resolves attrs, writing Go values and errors as strings.
-func frozenAttrs(attrs []slog.Attr) []slog.Attr {
-	out := slices.Clone(attrs)
-	for i, a := range out {
-		v := a.Value.Resolve()
-		switch v.Kind() {
-		case slog.KindGroup:
-			v = slog.GroupValue(frozenAttrs(v.Group())...)
-		case slog.KindAny:
-			switch x := v.Any().(type) {
-			case nil:
-			case error:
-				v = slog.StringValue(errorMessage(x))
-			default:
-				v = slog.StringValue(fmt.Sprintf("%+v", x))
-			}
+// frozenSize is roughly what a frozen attr costs the recorder: its
+// strings, and the JSON of a frozen Go value.
+func frozenSize(a slog.Attr) int {
+	if a.Value.Kind() == slog.KindGroup {
+		n := len(a.Key) + 4
+		for _, ga := range a.Value.Group() {
+			n += frozenSize(ga)
 		}
-		out[i].Value = v
+		return n
 	}
-	return out
+	n, _ := handler.StableSize(a)
+	if a.Value.Kind() == slog.KindAny {
+		if raw, ok := a.Value.Any().(json.RawMessage); ok {
+			n += len(raw)
+		}
+	}
+	return n
 }
 
 // triggerHandler receives the stress events while debug mode is off: each
@@ -243,11 +244,13 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	}
 	entries := st.recorder.take()
 	opts := l.cfg.handlerOptions()
-	opts.SessionAttrs = sessionAttrs(l.cfg)
+	opts.SessionAttrs = l.sessionAttrs(false)
 	opts.OnError = reportWriteErrors(l.console)
 	opts.BlockWhenFull = true // a dump must not drop what it was kept for
-	if id := l.SessionID(); id != "" {
-		opts.SessionID, opts.Resume = id, true
+	if !l.resume(&opts) {
+		// A session that a dump begins starts with its earliest record:
+		// its first line, the oldest recorded, is at elapsed_seconds 0.
+		opts.SessionStart = earliest(entries, event, time.Now())
 	}
 	files, err := handler.New(opts)
 	if err != nil {
@@ -271,6 +274,22 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 		_ = h.Handle(ectx, e.rec)
 	}
 	_ = eventChain.apply(files).Handle(ctx, event)
-	l.session.Store(files)
+	l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
 	return files.CloseWith("flight_recorder_dump")
+}
+
+// earliest returns the time of the oldest of the entries and the event, or
+// now if none is older (records without a time are written at the time
+// they are written).
+func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
+	t := now
+	for _, e := range entries {
+		if !e.rec.Time.IsZero() && e.rec.Time.Before(t) {
+			t = e.rec.Time
+		}
+	}
+	if !event.Time.IsZero() && event.Time.Before(t) {
+		t = event.Time
+	}
+	return t
 }

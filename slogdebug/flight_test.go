@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -70,6 +71,7 @@ func TestFlightRecorderWritesTheMinutesBeforeAStressEvent(t *testing.T) {
 		events = append(events, m["event"].(string))
 	}
 	assert.Equal(t, []string{"session_start", "flight_recorder_dump", "debug_enabled", "flight_recorder_dump"}, events)
+	assertElapsedFromSessionStart(t, l) // the dumped records happened before the dump
 }
 
 func TestFlightRecorderIsBoundedInBytes(t *testing.T) {
@@ -87,4 +89,74 @@ func TestFlightRecorderIsBoundedInBytes(t *testing.T) {
 	assert.LessOrEqual(t, bytes, 64<<10)
 	assert.Less(t, n, 10000)
 	assert.Positive(t, n)
+}
+
+type point struct{ X, Y int }
+
+// userValuer is a LogValuer whose value is a group holding a Go value.
+type userValuer struct{ name string }
+
+func (u userValuer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("name", u.name), slog.Any("roles", []string{"admin", "ops"}))
+}
+
+// TestFlightRecorderWritesWhatLiveModeWrites logs the same records with
+// debug mode on and through the flight recorder: a dump writes every field
+// as live mode does (Go values as JSON, not %+v), frozen at the log call.
+func TestFlightRecorderWritesWhatLiveModeWrites(t *testing.T) {
+	at := time.Now().Add(-time.Second)
+	logAll := func(l *Logger) {
+		p := &point{X: 1, Y: 2}
+		m := map[string]any{"b": 2, "a": []int{1, 2}, "html": "<a&b>", "password": "hunter2", "url": "http://u:p@h/?token=t"}
+		attrs := []slog.Attr{
+			slog.Any("point", p),
+			slog.Any("map", m),
+			slog.Any("user", userValuer{name: "ann"}),
+			slog.Any("error", errors.New("dial tcp: connection refused")),
+			slog.Any("bytes", []byte("raw text")),
+			slog.Any("nil", nil),
+			slog.Group("g", slog.Any("inner", point{X: 3}), slog.Duration("wait", time.Second)),
+			slog.Time("at", at),
+			slog.Any("valuer_group", slog.GroupValue(slog.Any("p", point{Y: 4}))),
+		}
+		r := slog.NewRecord(at, slog.LevelDebug, "frozen", 0)
+		r.AddAttrs(attrs...)
+		h := l.With("category", "provisioning", "bound", point{X: 5}).WithGroup("req").Handler()
+		require.NoError(t, h.Handle(context.Background(), r))
+		p.X, m["b"] = 99, 99 // changed after the call: the line keeps what was logged
+	}
+
+	live, err := New(Config{Dir: t.TempDir(), Enabled: true, DisableStress: true}, io.Discard)
+	require.NoError(t, err)
+	defer live.Close()
+	logAll(live)
+	require.NoError(t, live.Flush())
+
+	rec, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute}, io.Discard)
+	require.NoError(t, err)
+	defer rec.Close()
+	logAll(rec)
+	rec.LogRequest(context.Background(), "GET", "/slow", time.Minute, 200, "") // the trigger
+
+	// The lines, byte for byte, but for the session and its clock and the
+	// dump's mark.
+	strip := regexp.MustCompile(`"session_id":"[^"]*"|"elapsed_seconds":-?[0-9.]+|"recorded_before_trigger":true,`)
+	wantLine, err := os.ReadFile(live.Path("provisioning"))
+	require.NoError(t, err)
+	gotLine, err := os.ReadFile(rec.Path("provisioning"))
+	require.NoError(t, err)
+	assert.Equal(t, strip.ReplaceAllString(string(wantLine), ""), strip.ReplaceAllString(string(gotLine), ""))
+
+	want := readFile(t, live, "provisioning")
+	got := readFile(t, rec, "provisioning")
+	require.Len(t, want, 1)
+	require.Len(t, got, 1)
+	assert.Equal(t, true, got[0]["recorded_before_trigger"])
+	for _, m := range []map[string]any{want[0], got[0]} {
+		for _, k := range []string{"session_id", "elapsed_seconds", "recorded_before_trigger"} {
+			delete(m, k)
+		}
+	}
+	assert.Equal(t, want[0], got[0])
+	assert.Equal(t, map[string]any{"X": 1.0, "Y": 2.0}, want[0]["req"].(map[string]any)["point"], "live mode writes JSON")
 }

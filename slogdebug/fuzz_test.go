@@ -5,19 +5,46 @@ import (
 	"testing"
 )
 
-// FuzzConfigFromEnv feeds one value to every variable: whatever it is, the
-// result is a config or an error that names a variable, never a panic.
+// FuzzConfigFromEnv feeds one value to every variable, and to one more
+// variable named by the fuzzer: whatever they are, the result is an error
+// that names a variable, or a config that debug mode accepts whole
+// (Validate), never a panic.
 func FuzzConfigFromEnv(f *testing.F) {
-	for _, s := range []string{"true", "maybe", "8MiB", "-1", "200ms", "requests=5s,engine_selection=2s", "10/1m", "", "=", "a=,", "1GiB", "99999999999G"} {
-		f.Add(s)
+	for _, seed := range []struct{ name, value string }{
+		{"DEBUG_MODE", "true"}, {"DEBUG_MODE", "maybe"}, {"DEBUG_QUEUE_BYTES", "8MiB"}, {"DEBUG_MAX_SESSIONS", "-1"},
+		{"DEBUG_FLUSH_INTERVAL", "200ms"}, {"DEBUG_STRESS_SLOW", "requests=5s,engine_selection=2s"},
+		{"DEBUG_STRESS_SLOW_REQUEST_RATE", "10/1m"}, {"", ""}, {"DEBUG_STRESS_SLOW", "="}, {"DEBUG_STRESS_SLOW", "a=,"},
+		{"DEBUG_MAX_TOTAL_BYTES", "1GiB"}, {"DEBUG_QUEUE_BYTES", "99999999999G"},
+		// Values that parse but are out of range.
+		{"DEBUG_FLUSH_INTERVAL", "1ns"}, {"DEBUG_MAX_CATEGORIES", "1000000"}, {"DEBUG_SESSION_ID", "a b"},
+		{"DEBUG_SESSION_ID", "incident-7"}, {"DEBUG_MAX_TOTAL_BYTES", "100MiB"}, {"DEBUG_FILE_MODE", "0200"},
+		{"DEBUG_FLIGHT_RECORDER", "1ms"}, {"DEBUG_STRESS_SLOW_REQUEST_RATE", "100000/1m"}, {"DEBUG_STRESS_SLOW", "request=1s"},
+		{"DEBUG_STRESS_SLOW", "Requests=1s"}, {"DEBUG_STRESS_COOLDOWN", "1000h"}, {"DEBUG_LOG_DIR", "/dev/null/x"},
+		// Unknown variables, and the opt-out.
+		{"DEBUG_MODEE", "true"}, {"DEBUG_PPROF", "1"}, {"DEBUG_IGNORE_VARS", "DEBUG_PPROF,DEBUG_SQL_*"},
+		{"DEBUG_IGNORE_VARS", "*"}, {"DEBUG_", "x"}, {"DEBUG_\x00", "\xff"},
+	} {
+		f.Add(seed.name, seed.value)
 	}
-	f.Fuzz(func(t *testing.T, v string) {
-		cfg, err := configFromLookup(func(string) (string, bool) { return v, true })
+	f.Fuzz(func(t *testing.T, name, v string) {
+		env := map[string]string{}
+		for _, known := range knownVars {
+			if known != EnvLogDir && known != EnvIgnoreVars {
+				env[known] = v
+			}
+		}
+		if name != "" {
+			env[name] = v
+		}
+		cfg, err := configFromMap(env)
 		if err != nil {
 			if !strings.Contains(err.Error(), "DEBUG_") {
 				t.Fatalf("error names no variable: %v", err)
 			}
 			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("ConfigFromEnv accepted what New refuses (%s=%q, all=%q): %v", name, v, v, err)
 		}
 		if cfg.QueueBytes < 0 || cfg.MaxLineBytes < 0 || cfg.FlushInterval < 0 || cfg.MaxCategories < 0 {
 			t.Fatalf("negative setting accepted from %q: %+v", v, cfg)

@@ -35,6 +35,8 @@ type Logger struct {
 	cfg          Config
 	console      slog.Handler
 	consoleLevel slog.Level // noFloor when the console's level is not known
+	consoleName  string     // what session_start calls the console
+	noColor      bool       // tint writes without colour
 
 	st atomic.Pointer[state]
 	// floor mirrors st's floor for the helpers' inlined first check.
@@ -42,17 +44,28 @@ type Logger struct {
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the session's files, once debug mode has been on: its
-	// ID, its absolute directory, and the handler that wrote them last (for
-	// Stats after they are closed).
-	session atomic.Pointer[handler.Handler]
+	// session is the session's files, once debug mode has been on (or a
+	// flight-recorder dump wrote them): the handler that wrote them last,
+	// with the counts of those before it.
+	session atomic.Pointer[sessionFiles]
 }
+
+// sessionFiles is the handler that writes (or last wrote) the session's
+// files, and the counts of the session's handlers before it.
+type sessionFiles struct {
+	files   *handler.Handler
+	earlier handler.Stats
+}
+
+// stats returns the session's counts so far.
+func (s *sessionFiles) stats() handler.Stats { return s.earlier.Add(s.files.Stats()) }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
 // detection) or off (console only).
 type state struct {
 	on       bool
 	files    *handler.Handler
+	session  *sessionFiles // files, with the session's earlier counts
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	root     slog.Handler
@@ -92,12 +105,25 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = DefaultDir
 	}
-	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor}
+	// Everything debug mode will need, checked now: switched on at run
+	// time, during an incident, it must not fail on a bad setting.
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}
+	if isSlogDefaultHandler(cfg.Console) {
+		// It writes through package log, which slog.SetDefault(l.Logger)
+		// points at l: write its lines straight to log's writer instead.
+		l.console = newLogConsole(cfg.Console)
+		l.consoleName = "slog default handler (LogConsole)"
+	}
 	if l.console == nil {
+		l.consoleName = "tint"
+		l.noColor = cfg.NoColor || !isTerminal(console)
 		l.console = tint.NewTextHandler(console, &tint.Options{
 			Level:       cfg.ConsoleLevel,
 			TimeFormat:  "15:04:05.000",
-			NoColor:     cfg.NoColor || !isTerminal(console),
+			NoColor:     l.noColor,
 			ReplaceAttr: consoleSafety(cfg),
 		})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
@@ -121,11 +147,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
-		opts.SessionAttrs = sessionAttrs(cfg)
+		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.OnError = reportWriteErrors(l.console)
-		if id := l.SessionID(); id != "" {
-			opts.SessionID, opts.Resume = id, true
-		}
+		l.resume(&opts)
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
 				if d := detector.Load(); d != nil {
@@ -151,6 +175,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 				panic(v)
 			}
 		}()
+		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
 		children = append(children, files)
 		levels = append(levels, slog.LevelDebug)
 		st.floor = min(st.floor, slog.LevelDebug)
@@ -204,10 +229,24 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	return st, nil
 }
 
+// resume makes opts continue the Logger's session, if it has one: same
+// ID, same start (elapsed_seconds goes on counting from it), and the counts
+// so far (session_end reports the session's totals). The session's last
+// handler is closed by then.
+func (l *Logger) resume(opts *handler.Options) bool {
+	s := l.session.Load()
+	if s == nil {
+		return false
+	}
+	opts.SessionID, opts.SessionStart, opts.Resume = s.files.SessionID(), s.files.SessionStart(), true
+	opts.Earlier = s.stats()
+	return true
+}
+
 // publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
-	if st.files != nil {
-		l.session.Store(st.files)
+	if st.session != nil {
+		l.session.Store(st.session)
 	}
 	l.st.Store(st)
 	l.floor.Store(int64(st.floor))
@@ -232,7 +271,10 @@ func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
 // Close writes everything queued, appends session_end and closes the
 // files; debug mode is off from then on, and the console keeps working.
-// Close is idempotent.
+// A session whose debug mode is off at Close (switched off, or written by
+// flight-recorder dumps) gets its session_end too; without a session,
+// Close writes nothing. session_end counts the whole session. Close is
+// idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -241,12 +283,26 @@ func (l *Logger) Close() error {
 	}
 	l.closed = true
 	old := l.st.Load()
-	if !old.on {
-		return nil
-	}
 	st, _ := l.buildState(false)
 	l.publish(st)
-	return old.closeFiles("session_end")
+	if old.on {
+		return old.closeFiles("session_end")
+	}
+	opts := l.cfg.handlerOptions()
+	if !l.resume(&opts) {
+		return nil
+	}
+	opts.OnError = reportWriteErrors(l.console)
+	if d := old.stress; d != nil {
+		// The flight recorder's detector: session_end counts its events.
+		opts.EndAttrs = func() []slog.Attr {
+			return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+		}
+	}
+	if err := handler.EndSession(opts); err != nil {
+		return fmt.Errorf("slogdebug: end the session: %w", err)
+	}
+	return nil
 }
 
 // closeFiles ends a debug-mode set-up once another is published: first the
@@ -272,8 +328,8 @@ func (l *Logger) Flush() error {
 // SessionID returns the session's ID, or "" if debug mode has never been
 // on.
 func (l *Logger) SessionID() string {
-	if f := l.session.Load(); f != nil {
-		return f.SessionID()
+	if s := l.session.Load(); s != nil {
+		return s.files.SessionID()
 	}
 	return ""
 }
@@ -281,8 +337,8 @@ func (l *Logger) SessionID() string {
 // Dir returns the directory of the session's files (absolute once debug
 // mode has been on, as configured before).
 func (l *Logger) Dir() string {
-	if f := l.session.Load(); f != nil {
-		return f.Dir()
+	if s := l.session.Load(); s != nil {
+		return s.files.Dir()
 	}
 	return l.cfg.Dir
 }
@@ -290,17 +346,18 @@ func (l *Logger) Dir() string {
 // Path returns the path of a category's file, or "" if debug mode has
 // never been on.
 func (l *Logger) Path(category string) string {
-	if f := l.session.Load(); f != nil {
-		return f.Path(category)
+	if s := l.session.Load(); s != nil {
+		return s.files.Path(category)
 	}
 	return ""
 }
 
-// Stats returns the category handler's counts: the current session's, or
-// the last one's once debug mode is off (zero if it was never on).
+// Stats returns the category handler's counts for the session: all of it
+// so far, across debug mode switched off and on and flight-recorder dumps
+// (zero if it never wrote anything).
 func (l *Logger) Stats() handler.Stats {
-	if f := l.session.Load(); f != nil {
-		return f.Stats()
+	if s := l.session.Load(); s != nil {
+		return s.stats()
 	}
 	return handler.Stats{}
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -102,44 +104,82 @@ type AdminState struct {
 	Failed    uint64 `json:"records_failed"`
 }
 
-// AdminHandler returns an http.Handler to see and switch debug mode:
-// GET reports the state as JSON; PUT or POST with on/off (true/false, 1/0,
-// yes/no) as the body, or ?debug=on, switches it and reports the new state.
+// AdminSwitch is the body of a request that switches debug mode.
+type AdminSwitch struct {
+	DebugMode *bool `json:"debug_mode"`
+}
+
+// adminUsage says how to switch debug mode.
+const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": false}, sent with PUT or POST and Content-Type: application/json`
+
+// AdminHandler returns an http.Handler to see and switch debug mode: GET
+// reports the state as JSON (AdminState); PUT or POST with
+// Content-Type: application/json and the body {"debug_mode": true} (or
+// false) switches it and reports the new state:
+//
+//	curl -X PUT -H 'Content-Type: application/json' -d '{"debug_mode":true}' 127.0.0.1:6060/debug/mode
+//
+// A web page open in a browser on the admin's host cannot switch it: a
+// switch must carry Content-Type: application/json, which a cross-site
+// form or no-CORS fetch cannot send (a cross-site fetch that sets it is
+// preflighted, and the handler answers no preflight, so the browser never
+// sends it); a request whose Origin is not the admin's own host, or that
+// the browser marks cross-site or same-site (Sec-Fetch-Site), is refused
+// with 403. Requests without those headers (curl, scripts) are served.
 //
 // It has no authentication of its own: serve it on a loopback-only
 // listener (127.0.0.1, an admin port not exposed by the container), never
-// on the proxy's public address.
+// on the proxy's public address, or behind your own authentication.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 		case http.MethodPut, http.MethodPost:
-			v := r.URL.Query().Get("debug")
-			if v == "" {
-				body, err := io.ReadAll(io.LimitReader(r.Body, 64))
-				if err != nil {
-					http.Error(w, err.Error(), http.StatusBadRequest)
-					return
-				}
-				v = strings.TrimSpace(string(body))
-			}
-			on, err := parseBool(v)
-			if err != nil {
-				http.Error(w, fmt.Sprintf("debug=%q: want on/off (true/false, 1/0, yes/no)", v), http.StatusBadRequest)
+			if status, err := checkAdminSwitch(r); err != nil {
+				http.Error(w, err.Error(), status)
 				return
 			}
-			if err := l.SetDebug(on); err != nil {
+			var body AdminSwitch
+			dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&body); err != nil || body.DebugMode == nil || dec.More() {
+				http.Error(w, adminUsage, http.StatusBadRequest)
+				return
+			}
+			if err := l.SetDebug(*body.DebugMode); err != nil {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
 		default:
 			w.Header().Set("Allow", "GET, HEAD, PUT, POST")
-			http.Error(w, "want GET to see debug mode, PUT or POST to switch it", http.StatusMethodNotAllowed)
+			http.Error(w, "want GET to see debug mode; to switch it, "+adminUsage, http.StatusMethodNotAllowed)
 			return
 		}
 		st := l.Stats()
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(AdminState{DebugMode: l.DebugMode(), SessionID: l.SessionID(), Dir: l.Dir(),
 			Written: st.Written, Dropped: st.Dropped, Failed: st.Failed})
 	})
+}
+
+// checkAdminSwitch refuses a switch that a web page could have sent from
+// another site: one without a JSON content type (a "simple" request a form
+// can make), one from another origin, one a browser marks as cross-site.
+func checkAdminSwitch(r *http.Request) (int, error) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return http.StatusForbidden, fmt.Errorf("refused: a %s request (Sec-Fetch-Site); switch debug mode from the admin host itself (curl)", site)
+	}
+	if origin := r.Header.Get("Origin"); origin != "" {
+		u, err := url.Parse(origin)
+		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+			return http.StatusForbidden, fmt.Errorf("refused: Origin %q is not this host (%s); switch debug mode from the admin host itself (curl)", origin, r.Host)
+		}
+	}
+	return 0, nil
 }

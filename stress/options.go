@@ -81,7 +81,21 @@ func ParseRate(s string) (Rate, error) {
 		return Rate{}, errors.New("want a positive window, such as 10/1m")
 	}
 	r.Window = d
+	if err := r.Validate(); err != nil {
+		return Rate{}, err
+	}
 	return r, nil
+}
+
+// Validate reports whether the rule can fire: a count of at least 1 and
+// below the events a window holds (65536), and a positive window. ParseRate
+// and slogdebug's configuration check it; New accepts a larger count (a
+// rule that never fires).
+func (r Rate) Validate() error {
+	if r.Count < 1 || r.Count >= maxWindowEvents || r.Window <= 0 {
+		return fmt.Errorf("want a count of 1 to %d and a positive window, such as 10/1m", maxWindowEvents-1)
+	}
+	return nil
 }
 
 // Options configure a Handler. Zero fields take the defaults of the

@@ -1,0 +1,48 @@
+package handler
+
+import (
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"unicode/utf8"
+)
+
+// Freeze returns attrs with every value that could change after the log
+// call captured as a Handler would write it at the call: LogValuers are
+// resolved (in groups too), errors become their message, and any other Go
+// value (a struct, a map, a pointer) becomes its JSON encoding, held as a
+// json.RawMessage that the Handler writes as it is. A record whose attrs
+// are frozen can be kept (a flight recorder) and handed to a Handler later:
+// its line is the one the Handler would have written at the call. Keys and
+// stable values are left alone: redaction and truncation happen when the
+// record is written, as for any record.
+func Freeze(attrs []slog.Attr) []slog.Attr {
+	out := slices.Clone(attrs)
+	for i, a := range out {
+		out[i].Value = freezeValue(a.Value)
+	}
+	return out
+}
+
+func freezeValue(v slog.Value) slog.Value {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		return slog.GroupValue(Freeze(v.Group())...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case nil, json.RawMessage:
+			return v
+		case error:
+			return slog.StringValue(errorString(x))
+		case []byte:
+			if utf8.Valid(x) {
+				return slog.StringValue(string(x))
+			}
+		}
+		// What the encoder writes for the value now, compact JSON (or a
+		// "!ERROR:" string), written back verbatim.
+		return slog.AnyValue(json.RawMessage(appendAny(nil, v.Any())))
+	}
+	return v
+}
