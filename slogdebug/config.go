@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -564,8 +565,8 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{
-		CategoryRequests:        stress.DefaultSlowRequest,
-		CategoryEngineSelection: stress.DefaultSlowEngineSelection,
+		category.Requests:        stress.DefaultSlowRequest,
+		category.EngineSelection: stress.DefaultSlowEngineSelection,
 	}
 	for cat, d := range c.SlowThresholds {
 		slow[cat] = d

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // restoreDefaults puts slog's, package log's and this package's defaults
@@ -66,7 +68,7 @@ func TestDefaultBeforeInitIsSafe(t *testing.T) {
 	l := Default()
 	assert.False(t, l.DebugMode())
 	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")
-	l.LogStressEvent(context.Background(), "slow_request", SeverityWarning, "shown on slog's default console")
+	l.LogStressEvent(context.Background(), stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "shown on slog's default console"})
 	assert.NoError(t, Flush())
 	assert.NoError(t, Close())
 }

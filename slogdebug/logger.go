@@ -18,6 +18,7 @@ import (
 	"github.com/lmittmann/tint"
 	slogmulti "github.com/samber/slog-multi"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -28,10 +29,21 @@ import (
 // the helpers end in the same files: logger.With("category",
 // "provisioning").Debug(...) lands in <session>_provisioning.jsonl like
 // LogProvisioning does. Debug mode can be switched at run time
-// (SetDebug); loggers derived with With and WithGroup follow the switch.
+// (SetDebug); loggers derived with With and WithGroup keep the helpers,
+// share the session and follow the switch.
 type Logger struct {
 	*slog.Logger
+	*core
 
+	// derived is the handler of a Logger made by With or WithGroup, whose
+	// calls the helpers apply too; nil for the Logger New made, and for a
+	// passive one (see Default).
+	derived *switchHandler
+}
+
+// core is what a Logger and the Loggers derived from it share: the
+// configuration, the current set-up and the session.
+type core struct {
 	cfg          Config
 	console      slog.Handler
 	consoleLevel slog.Level // noFloor when the console's level is not known
@@ -48,6 +60,37 @@ type Logger struct {
 	// flight-recorder dump wrote them): the handler that wrote them last,
 	// with the counts of those before it.
 	session atomic.Pointer[sessionFiles]
+}
+
+// With returns a Logger that includes the given attributes in each record
+// it logs, the typed helpers' included (as slog.Logger.With, whose
+// argument rules apply). It shares the session, and follows debug mode
+// being switched, with l.
+func (l *Logger) With(args ...any) *Logger {
+	if len(args) == 0 {
+		return l
+	}
+	return l.derive(l.Logger.With(args...))
+}
+
+// WithGroup returns a Logger that starts a group: the attributes added
+// later, the typed helpers' fields included, are nested under name (as
+// slog.Logger.WithGroup). The category stays outside the group. It shares
+// the session, and follows debug mode being switched, with l.
+func (l *Logger) WithGroup(name string) *Logger {
+	if name == "" {
+		return l
+	}
+	return l.derive(l.Logger.WithGroup(name))
+}
+
+// derive wraps a *slog.Logger derived from l's.
+func (l *Logger) derive(lg *slog.Logger) *Logger {
+	d := &Logger{Logger: lg, core: l.core}
+	if sh, ok := lg.Handler().(*switchHandler); ok && len(sh.ops) > 0 {
+		d.derived = sh
+	}
+	return d
 }
 
 // sessionFiles is the handler that writes (or last wrote) the session's
@@ -110,7 +153,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}
+	l := &Logger{core: &core{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}}
 	if isSlogDefaultHandler(cfg.Console) {
 		// It writes through package log, which slog.SetDefault(l.Logger)
 		// points at l: write its lines straight to log's writer instead.
@@ -221,7 +264,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	var bound [numCategories][]boundHandler
 	for i, name := range categoryNames {
 		for j, h := range children {
-			bh := boundHandler{h.WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, name)}), levels[j]}
+			bh := boundHandler{h.WithAttrs([]slog.Attr{slog.String(category.Key, name)}), levels[j]}
 			bound[i] = append(bound[i], bh)
 		}
 	}
@@ -255,7 +298,7 @@ func (l *Logger) publish(st *state) {
 // passive wraps a logger that slogdebug did not build (see Default). Its
 // floor is the lowest of the helpers' levels its handler takes now.
 func passive(lg *slog.Logger) *Logger {
-	p := &Logger{Logger: lg, closed: true}
+	p := &Logger{Logger: lg, core: &core{closed: true}}
 	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
 	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
 		if lg.Handler().Enabled(context.Background(), level) {
@@ -369,13 +412,17 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	}
 	st := l.st.Load()
 	if st.bound == nil {
-		h := l.Handler().WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, categoryNames[i])})
+		h := l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
 		if h.Enabled(ctx, r.Level) {
 			handleSafely(ctx, h, r)
 		}
 		return
 	}
-	for _, h := range st.bound[i] {
+	hs := st.bound[i]
+	if l.derived != nil {
+		hs = l.derived.boundFor(st, i)
+	}
+	for _, h := range hs {
 		if h.level != noFloor {
 			if r.Level >= h.level {
 				handleSafely(ctx, h.Handler, r)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -130,13 +131,14 @@ func checkStressCategory(cat string) string {
 	if cat == "" || handler.SanitizeCategory(cat) != cat {
 		return fmt.Sprintf("a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as %s", quote(handler.SanitizeCategory(cat)))
 	}
-	for _, known := range categoryNames {
+	builtin := category.Builtin()
+	for _, known := range builtin {
 		if cat == known {
 			return ""
 		}
 	}
-	if near := closest(cat, categoryNames[:], 2); near != "" {
-		return fmt.Sprintf("a category; did you mean %q? (built-in categories: %s; a category of your own must not be a letter or two off one)", near, strings.Join(categoryNames[:], ", "))
+	if near := closest(cat, builtin, 2); near != "" {
+		return fmt.Sprintf("a category; did you mean %q? (built-in categories: %s; a category of your own must not be a letter or two off one)", near, strings.Join(builtin, ", "))
 	}
 	return ""
 }
