@@ -41,6 +41,9 @@ type Handler struct {
 	groups []string // WithGroup names, outermost first
 	nOpen  int      // how many of groups pre has opened
 	noIDs  bool     // a request_id is bound with WithAttrs: do not stamp the context's
+	// secret is set when one of groups is named like a secret: every
+	// value inside is redacted, as the console redacts it.
+	secret bool
 }
 
 // New creates the log directory if needed, claims a session in it, writes
@@ -149,7 +152,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		}
 		attrs = rest
 	}
-	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
@@ -171,6 +174,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.groups = append(slices.Clip(h.groups), name)
+	h2.secret = h.secret || h.s.red.SecretKey(name)
 	return &h2
 }
 
@@ -318,7 +322,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	e.buf = appendLevel(e.buf, r.Level)
 	e.buf = append(e.buf, cat.field...)
 	e.buf = append(e.buf, `,"msg":`...)
-	e.appendCuttable(r.Message)
+	e.appendText(r.Message)
 	e.comma = true
 	if !e.truncated {
 		st.append(&e)
@@ -337,6 +341,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	if r.NumAttrs() > 0 && !e.truncated {
 		mark, comma := len(e.buf), e.comma
 		e.openGroups(h.groups[e.depth:])
+		e.secret = h.secret
 		wrote := false
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {
