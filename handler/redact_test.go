@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -329,4 +330,55 @@ func TestDefaultRedactKeysCannotBeChanged(t *testing.T) {
 	}
 	assert.Contains(t, DefaultRedactKeys(), "authorization")
 	assert.True(t, NewRedactor().SecretKey("Authorization"))
+}
+
+// FuzzRedact checks that the redactor never panics, whatever it reads;
+// that redacting twice changes nothing more; that text without a URL mark
+// is kept as it is; that a secret query value and a URL's user info after
+// any text are redacted; that a secret key keeps being secret after any
+// prefix; and that valid JSON stays valid JSON.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"http://u:p@h/?token=S;x=1", "?keyword=go", "#access_token=x", "(http://a@b)", "://", "?=&;#",
+		`{"Authorization":["x"],"a":{"b":"http://u:p@h"}}`, `[{"token":{"x":[1,"2"]}},"?sig=1"]`, "\xff?key=\xfe", "apiKey", "X-Amz-Signature"} {
+		f.Add(s, "secret")
+	}
+	r := newRedactor([]string{"X-Session"}, false)
+	f.Fuzz(func(t *testing.T, s, secret string) {
+		once := r.RedactText(s)
+		if twice := r.RedactText(once); twice != once {
+			t.Fatalf("redacting %q again changed it: %q, then %q", s, once, twice)
+		}
+		if !strings.ContainsAny(s, "?#") && !strings.Contains(s, "://") && once != s {
+			t.Fatalf("%q has no URL mark but became %q", s, once)
+		}
+		_ = r.redactText(s, true)
+		_ = r.SecretKey(s)
+		_ = r.secretParam(s)
+		if strings.IndexFunc(secret, func(c rune) bool { return !('a' <= c && c <= 'z' || '0' <= c && c <= '9') }) < 0 && secret != "" {
+			if got := r.RedactText(s + "?token=" + secret); !strings.HasSuffix(got, "?token="+redactedInText) {
+				t.Fatalf("query secret kept: %q", got)
+			}
+			if got := r.RedactText(s + " http://u:" + secret + "@h/"); !strings.HasSuffix(got, " http://"+redactedInText+"@h/") {
+				t.Fatalf("user info kept: %q", got)
+			}
+		}
+		for _, key := range []string{s + "_token", s + "Token", s + ".X-Session", s + " apiKey"} {
+			if !r.SecretKey(key) {
+				t.Fatalf("%q is not secret", key)
+			}
+		}
+		if r.SecretKey(s + "tokenx") {
+			t.Fatalf("%q is secret", s+"tokenx")
+		}
+		out := r.appendJSON(nil, []byte(s))
+		if json.Valid([]byte(s)) {
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, []byte(s)); err != nil {
+				t.Fatal(err)
+			}
+			if out = r.appendJSON(nil, compact.Bytes()); !json.Valid(out) {
+				t.Fatalf("valid JSON %s became invalid: %s", compact.Bytes(), out)
+			}
+		}
+	})
 }
