@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -209,9 +210,10 @@ func (e *encoder) appendValue(v slog.Value) {
 	}
 }
 
-// appendAny writes an arbitrary Go value: nil as null, an error as its
-// message and a byte slice as text (both redacted like strings), anything
-// else as encoding/json renders it, its secret members redacted. A value
+// appendAny writes an arbitrary Go value: nil as null; an error as its
+// message, a URL as its string and a byte slice as text (all three
+// redacted like strings); anything else as encoding/json renders it, its
+// secret members redacted. A value
 // that cannot be marshalled (a cycle, NaN inside a struct, a MarshalJSON
 // that fails or panics) is written as a string starting with "!ERROR:".
 // It reports false, having written nothing, when the JSON of the value
@@ -226,6 +228,16 @@ func (e *encoder) appendAny(x any) bool {
 		return true
 	case string:
 		e.appendText(x)
+		return true
+	case *url.URL:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+		} else {
+			e.appendText(x.String())
+		}
+		return true
+	case url.URL:
+		e.appendText(x.String())
 		return true
 	case []byte:
 		// A byte slice is usually text in a log: keep it readable, and

@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"log/slog"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -22,9 +23,14 @@ var defaultRedactKeys = [...]string{
 	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
 }
 
-// defaultQueryKeys are secret as query parameters only: as attribute keys
-// they name too many harmless things (a cache key, a content signature).
-var defaultQueryKeys = [...]string{"key", "sig", "signature"}
+// defaultPairKeys are secret, besides the attribute keys, as the keys of
+// key=value pairs in text; as attribute keys they often name harmless
+// things (a content signature).
+var defaultPairKeys = [...]string{"sig", "signature"}
+
+// defaultQueryKeys are secret, besides those, as query and fragment
+// parameters only: "key=" in other text is too often a cache key.
+var defaultQueryKeys = [...]string{"key"}
 
 // DefaultRedactKeys returns the attribute keys whose values are redacted
 // by default. A key matches by words: it is secret when its last words are
@@ -40,7 +46,8 @@ func DefaultRedactKeys() []string { return append([]string(nil), defaultRedactKe
 // nil *Redactor redacts nothing.
 type Redactor struct {
 	attrs  keySet // secret attribute keys (and JSON object keys)
-	params keySet // secret query and fragment parameters: attrs and defaultQueryKeys
+	pairs  keySet // secret keys of key=value pairs in text: attrs and defaultPairKeys
+	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
 // NewRedactor returns a Redactor for DefaultRedactKeys and extra, which
@@ -58,12 +65,15 @@ func newRedactor(extra []string, disabled bool) *Redactor {
 		return nil
 	}
 	r := &Redactor{}
-	for _, k := range defaultRedactKeys {
-		r.attrs.add(k)
-		r.params.add(k)
+	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
+		for _, k := range keys {
+			r.attrs.add(k)
+			r.pairs.add(k)
+			r.params.add(k)
+		}
 	}
-	for _, k := range extra {
-		r.attrs.add(k)
+	for _, k := range defaultPairKeys {
+		r.pairs.add(k)
 		r.params.add(k)
 	}
 	for _, k := range defaultQueryKeys {
@@ -76,20 +86,25 @@ func newRedactor(extra []string, disabled bool) *Redactor {
 // allocate.
 func (r *Redactor) SecretKey(key string) bool { return r != nil && r.attrs.match(key) }
 
-// secretParam reports whether a query or fragment parameter, as written in
-// a URL (percent-encoded), names a secret.
-func (r *Redactor) secretParam(key string) bool {
+// secretPair reports whether the key of a key=value pair in text, as
+// written (percent-encoded in a URL), names a secret: an attribute key's,
+// or in a query or fragment a parameter's.
+func (r *Redactor) secretPair(key string, query bool) bool {
 	if strings.IndexByte(key, '%') >= 0 {
 		key = percentDecode(key)
 	}
-	return r.params.match(key)
+	if query {
+		return r.params.match(key)
+	}
+	return r.pairs.match(key)
 }
 
 // RedactAttr returns a with its value redacted as the files redact it and
 // in the form they write it, for a text handler's ReplaceAttr (the console
 // uses it): a secret key, or any key inside a group named like a secret (in
-// groups), has its value replaced by Redacted; strings, error messages and
-// byte slices lose the credentials in them (see RedactText); any other Go
+// groups), has its value replaced by Redacted; strings, error messages,
+// URLs (*url.URL, as their String) and byte slices lose the credentials in
+// them (see RedactText); any other Go
 // value becomes the JSON text the files hold, its secret members redacted
 // (a JSON string as its text). Groups are redacted member by member. A nil
 // Redactor returns a as it is.
@@ -133,6 +148,12 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 		case nil:
 		case error:
 			a.Value = slog.StringValue(r.RedactText(errorString(x)))
+		case *url.URL:
+			if x != nil {
+				a.Value = slog.StringValue(r.RedactText(x.String()))
+			}
+		case url.URL:
+			a.Value = slog.StringValue(r.RedactText(x.String()))
 		case []byte:
 			a.Value = slog.StringValue(r.RedactText(string(x)))
 		default:

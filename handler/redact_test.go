@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -59,7 +60,7 @@ func TestSecretQueryKeys(t *testing.T) {
 		"subscription-key": true, "api_key": true, "token": true, "X-Amz-Security-Token": true, "%74oken": true,
 		"keyword": false, "signal": false, "k": false, "s": false, "signatures": false, "X-Amz-Date": false, "id": false,
 	} {
-		assert.Equal(t, want, r.secretParam(key), "%q", key)
+		assert.Equal(t, want, r.secretPair(key, true), "%q", key)
 	}
 }
 
@@ -106,6 +107,13 @@ func TestRedactText(t *testing.T) {
 		"http://@h/":                          "http://@h/",
 		"?=S&token=":                          "?=S&token=",
 		"\xff?token=\xfe\xfd&x=\xff://\xfe@h": "\xff?token=REDACTED&x=\xff://REDACTED@h",
+		// key=value pairs outside URLs: secret attribute keys, sig and
+		// signature; key only in a query or fragment.
+		"login password=hunter2 ok":             "login password=REDACTED ok",
+		"user=bob&password=x;accessToken=y":     "user=bob&password=REDACTED;accessToken=REDACTED",
+		"cache key=user:42 sig=1, ?key=2 key=3": "cache key=user:42 sig=REDACTED, ?key=REDACTED key=3",
+		"(token=S) [auth=S]":                    "(token=REDACTED) [auth=REDACTED]",
+		"a=b=c token=x==":                       "a=b=c token=REDACTED",
 	} {
 		assert.Equal(t, want, r.RedactText(in), "%q", in)
 	}
@@ -207,11 +215,13 @@ func TestInnerKeysOfValuesAreRedacted(t *testing.T) {
 		slog.Any("raw", json.RawMessage(`{"Cookie":{"a":"s10"},"esc\u0061ped_token":"s11","s":"x\"http://u:s12@h/"}`)),
 		slog.Any("body", []byte("POST http://u:s13@h/?api_key=s14")),
 		slog.Any("text", named("http://u:s15@h/")),
+		slog.Any("url", mustURL(t, "http://u:s16@h/x?X-Amz-Signature=s17&a=1#access_token=s18")),
+		slog.Any("inURL", struct{ URL *url.URL }{mustURL(t, "http://h/?token=s19&signature=s20")}),
 	)
 	require.NoError(t, h.Flush())
 	data, err := os.ReadFile(h.Path("c"))
 	require.NoError(t, err)
-	for i := 0; i <= 15; i++ {
+	for i := 0; i <= 20; i++ {
 		assert.NotRegexp(t, `\bs`+strconv.Itoa(i)+`\b`, string(data))
 	}
 	assert.NotContains(t, string(data), "k0")
@@ -225,6 +235,15 @@ func TestInnerKeysOfValuesAreRedacted(t *testing.T) {
 	assert.Equal(t, map[string]any{"Cookie": Redacted, "escaped_token": Redacted, "s": `x"http://REDACTED@h/`}, m["raw"])
 	assert.Equal(t, "POST http://REDACTED@h/?api_key=REDACTED", m["body"])
 	assert.Equal(t, "http://REDACTED@h/", m["text"])
+	assert.Equal(t, "http://REDACTED@h/x?X-Amz-Signature=REDACTED&a=1#access_token=REDACTED", m["url"])
+	assert.Equal(t, "token=REDACTED&signature=REDACTED", m["inURL"].(map[string]any)["URL"].(map[string]any)["RawQuery"])
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	return u
 }
 
 type named string
@@ -333,8 +352,8 @@ func TestDefaultRedactKeysCannotBeChanged(t *testing.T) {
 }
 
 // FuzzRedact checks that the redactor never panics, whatever it reads;
-// that redacting twice changes nothing more; that text without a URL mark
-// is kept as it is; that a secret query value and a URL's user info after
+// that redacting twice changes nothing more; that text without a URL
+// nor pair is kept as it is; that a secret query value and a URL's user info after
 // any text are redacted; that a secret key keeps being secret after any
 // prefix; and that valid JSON stays valid JSON.
 func FuzzRedact(f *testing.F) {
@@ -348,12 +367,13 @@ func FuzzRedact(f *testing.F) {
 		if twice := r.RedactText(once); twice != once {
 			t.Fatalf("redacting %q again changed it: %q, then %q", s, once, twice)
 		}
-		if !strings.ContainsAny(s, "?#") && !strings.Contains(s, "://") && once != s {
-			t.Fatalf("%q has no URL mark but became %q", s, once)
+		if !strings.Contains(s, "=") && !strings.Contains(s, "://") && once != s {
+			t.Fatalf("%q has no pair and no URL but became %q", s, once)
 		}
 		_ = r.redactText(s, true)
 		_ = r.SecretKey(s)
-		_ = r.secretParam(s)
+		_ = r.secretPair(s, true)
+		_ = r.secretPair(s, false)
 		if strings.IndexFunc(secret, func(c rune) bool { return !('a' <= c && c <= 'z' || '0' <= c && c <= '9') }) < 0 && secret != "" {
 			if got := r.RedactText(s + "?token=" + secret); !strings.HasSuffix(got, "?token="+redactedInText) {
 				t.Fatalf("query secret kept: %q", got)

@@ -8,15 +8,18 @@ import "strings"
 //   - the user info of every URL, wherever it stands (inside a word, in
 //     parentheses, after "url="): what lies between "://" and the last "@"
 //     before the host ends (at "/", "?", "#" or the end of the word);
-//   - the value of every secret parameter after a "?" or "#": the text is
-//     read as key=value pairs separated by "&" or ";" (whether or not a URL
-//     parser would accept it), and a pair whose percent-decoded key is
-//     secret (SecretKey, or key, sig, signature and keys ending in them)
-//     has its value replaced.
+//   - the value of every key=value pair whose key is secret: s is read as
+//     pairs separated by white space, "&", ";", "?" and "#" (whether or not
+//     a URL parser would accept it), a value running to the next separator,
+//     less a run of ) ] ' , . that ends it, which more likely closes the
+//     text around the pair: "(token=S)". A key is secret when SecretKey
+//     says so or when it is or ends in sig or signature, and in a query or
+//     fragment (after "?" or "#", to the end of the word) also key. A key
+//     is percent-decoded first.
 //
 // A word ends at white space, a control character or one of "<>`{}|\^;
-// nothing is read across it. Text without "://", "?" or "#" is returned as
-// it is, without allocating.
+// nothing is read across it. Text without "=" or "://" is returned as it
+// is, without allocating.
 func (r *Redactor) RedactText(s string) string { return r.redactText(s, false) }
 
 // redactText is RedactText for s that may have been cut from a longer
@@ -24,10 +27,17 @@ func (r *Redactor) RedactText(s string) string { return r.redactText(s, false) }
 // redacted, since the "@" that would show it is user info may be past the
 // cut.
 func (r *Redactor) redactText(s string, cut bool) string {
-	if r == nil || (strings.IndexByte(s, '?') < 0 && strings.IndexByte(s, '#') < 0 && !strings.Contains(s, "://")) {
+	hasPair, hasURL := strings.IndexByte(s, '=') >= 0, strings.Contains(s, "://")
+	if r == nil || (!hasPair && !hasURL) {
 		return s
 	}
-	return r.redactParams(redactUserInfo(s, cut))
+	if hasURL {
+		s = redactUserInfo(s, cut)
+	}
+	if hasPair {
+		s = r.redactPairs(s)
+	}
+	return s
 }
 
 // redactUserInfo replaces the user info of the URLs in s.
@@ -67,44 +77,42 @@ func redactUserInfo(s string, cut bool) string {
 	return b.String()
 }
 
-// redactParams replaces the values of the secret parameters after each
-// "?" and "#" in s.
-func (r *Redactor) redactParams(s string) string {
+// redactPairs replaces the values of the secret key=value pairs in s.
+func (r *Redactor) redactPairs(s string) string {
 	var b strings.Builder
-	done := 0 // s[:done] is in b
-	for i := strings.IndexAny(s, "?#"); i >= 0; {
-		k := i + 1
-		for {
-			p := k // a pair starts
-			for k < len(s) && s[k] != '=' && !endsPair(s[k]) {
+	done := 0      // s[:done] is in b
+	query := false // after a "?" or "#" in this word
+	for k := 0; k < len(s); {
+		p := k // a pair starts
+		for k < len(s) && s[k] != '=' && !endsPair(s[k]) {
+			k++
+		}
+		if k < len(s) && s[k] == '=' {
+			v := k + 1
+			k = v
+			for k < len(s) && !endsPair(s[k]) {
 				k++
 			}
-			if k < len(s) && s[k] == '=' {
-				v := k + 1
-				k = v
-				for k < len(s) && !endsPair(s[k]) {
-					k++
-				}
-				if k > v && s[v:k] != redactedInText && r.secretParam(s[p:v-1]) {
-					b.Grow(len(s) - done)
-					b.WriteString(s[done:v])
-					b.WriteString(redactedInText)
-					done = k
-				}
+			end := k
+			for end > v+1 && closesText(s[end-1]) {
+				end--
 			}
-			if k >= len(s) || endsWord(s[k]) {
-				break
+			if end > v && s[v:end] != redactedInText && r.secretPair(s[p:v-1], query) {
+				b.Grow(len(s) - done)
+				b.WriteString(s[done:v])
+				b.WriteString(redactedInText)
+				done = end
 			}
-			k++ // past the "&", ";", "?" or "#" that ends the pair
 		}
-		if k >= len(s) {
-			break
+		if k < len(s) {
+			switch c := s[k]; {
+			case c == '?' || c == '#':
+				query = true
+			case endsWord(c):
+				query = false
+			}
+			k++ // past the separator
 		}
-		next := strings.IndexAny(s[k:], "?#")
-		if next < 0 {
-			break
-		}
-		i = k + next
 	}
 	if done == 0 {
 		return s
@@ -123,6 +131,10 @@ func endsWord(c byte) bool {
 	}
 	return c <= ' '
 }
+
+// closesText reports whether c, ending a value, more likely closes the text
+// around it than belongs to it.
+func closesText(c byte) bool { return c == ')' || c == ']' || c == '\'' || c == ',' || c == '.' }
 
 // endsHost reports whether c ends a URL's authority (user info and host).
 func endsHost(c byte) bool { return c == '/' || c == '?' || c == '#' || endsWord(c) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -75,6 +76,10 @@ func TestConsoleAndFilesRedactAlike(t *testing.T) {
 		{name: "bytes, errors, named strings", attrs: []any{slog.Any("body", []byte("POST http://u:SECRET23@h/")),
 			slog.Any("err", errors.New(`Get "http://h/?api_key=SECRET24": refused`)), slog.Any("t", urlText("http://u:SECRET25@h/"))},
 			want: map[string]string{"body": "POST http://REDACTED@h/", "err": `Get "http://h/?api_key=REDACTED": refused`, "t": "http://REDACTED@h/"}},
+		{name: "pairs in text", msg: "login user=bob password=SECRET28 (token=SECRET29)", wantMsg: "login user=bob password=REDACTED (token=REDACTED)",
+			attrs: []any{slog.Any("form", []byte("user=bob&password=SECRET30"))}, want: map[string]string{"form": "user=bob&password=REDACTED"}},
+		{name: "url.URL", attrs: []any{slog.Any("u", &url.URL{Scheme: "http", User: url.UserPassword("u", "SECRET26"), Host: "h", RawQuery: "sig=SECRET27"})},
+			want: map[string]string{"u": "http://REDACTED@h?sig=REDACTED"}},
 		{name: "nothing secret", attrs: []any{"u", "http://x/?keyword=go&signal=1&k=v", "n", 42},
 			want: map[string]string{"u": "http://x/?keyword=go&signal=1&k=v", "n": "42"}},
 	} {
