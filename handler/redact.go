@@ -106,8 +106,11 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 // URLs (*url.URL, as their String) and byte slices lose the credentials in
 // them (see RedactText); any other Go
 // value becomes the JSON text the files hold, its secret members redacted
-// (a JSON string as its text). Groups are redacted member by member. A nil
-// Redactor returns a as it is.
+// (a JSON string as its text), except a slog.Level or *slog.Source. Groups
+// are redacted member by member. A nil Redactor returns a as it is.
+//
+// As the ReplaceAttr of a slog.TextHandler or slog.JSONHandler (or tint's)
+// it redacts a console as the files are redacted.
 func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	if r == nil {
 		return a
@@ -145,7 +148,8 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 		a.Value = slog.StringValue(r.RedactText(a.Value.String()))
 	case slog.KindAny:
 		switch x := a.Value.Any().(type) {
-		case nil:
+		case nil, slog.Level, *slog.Source:
+			// Nothing secret: left for the handler to render its way.
 		case error:
 			a.Value = slog.StringValue(r.RedactText(errorString(x)))
 		case *url.URL:

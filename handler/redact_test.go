@@ -402,3 +402,24 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// TestRedactAttrRedactsAnotherHandler uses RedactAttr as the ReplaceAttr
+// of slog's JSON handler, as a service's own console would: secrets go,
+// slog's own attributes stay as they were.
+func TestRedactAttrRedactsAnotherHandler(t *testing.T) {
+	var out bytes.Buffer
+	red := NewRedactor()
+	l := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{AddSource: true, ReplaceAttr: red.RedactAttr}))
+	l.Info("GET http://u:SECRET1@h/", "accessToken", "SECRET2", slog.Any("h", http.Header{"Cookie": {"SECRET3"}}), slog.Any("lvl", slog.LevelWarn))
+	assert.NotContains(t, out.String(), "SECRET")
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &m))
+	assert.Equal(t, "INFO", m["level"])
+	assert.Equal(t, "GET http://REDACTED@h/", m["msg"])
+	assert.Equal(t, Redacted, m["accessToken"])
+	assert.Equal(t, `{"Cookie":"[REDACTED]"}`, m["h"])
+	assert.Equal(t, "WARN", m["lvl"])
+	assert.IsType(t, map[string]any{}, m["source"])
+	_, err := time.Parse(time.RFC3339Nano, m["time"].(string))
+	assert.NoError(t, err)
+}

@@ -332,22 +332,9 @@ func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
 		red = nil
 	}
 	return func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) == 0 {
-			switch a.Key {
-			case slog.MessageKey:
-				if a.Value.Kind() == slog.KindString {
-					a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
-					return a
-				}
-			case slog.LevelKey:
-				if _, ok := a.Value.Any().(slog.Level); ok {
-					return a // tint's own: it renders it
-				}
-			case slog.SourceKey:
-				if _, ok := a.Value.Any().(*slog.Source); ok {
-					return a
-				}
-			}
+		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
+			return a
 		}
 		return red.RedactAttr(groups, a)
 	}
