@@ -6,13 +6,23 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test lint staticcheck bench bench-proxy fuzz fuzz-short benchstat-tool
+.PHONY: demo test test-floor lint staticcheck bench bench-proxy fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
 
-test: lint fuzz-short
+# FLOOR is the oldest Go the module supports (go.mod's go directive); the
+# go command fetches it through the module proxy as a toolchain module.
+FLOOR ?= go1.22.12
+
+test: lint fuzz-short test-floor
 	$(GO) test -race -count=1 $(PKGS)
+
+# Build, vet and test on the oldest supported Go, so nothing newer slips in.
+test-floor:
+	GOTOOLCHAIN=$(FLOOR) $(GO) version
+	GOTOOLCHAIN=$(FLOOR) $(GO) vet $(PKGS)
+	GOTOOLCHAIN=$(FLOOR) $(GO) test -count=1 $(PKGS)
 
 lint:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -141,10 +141,10 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	for _, a := range attrs {
-		if a.Key == requestIDKey {
-			h2.noIDs = true
-		}
+	if len(h.groups) == 0 && hasKey(attrs, requestIDKey) {
+		// A request_id of the line's own replaces the context's; one
+		// inside a group is the group's field.
+		h2.noIDs = true
 	}
 	if c, rest, ok := h.s.splitCategory(attrs); ok {
 		if c != nil {
@@ -176,6 +176,16 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	h2.groups = append(slices.Clip(h.groups), name)
 	h2.secret = h.secret || h.s.red.SecretKey(name)
 	return &h2
+}
+
+// hasKey reports whether attrs has an attribute named key.
+func hasKey(attrs []slog.Attr, key string) bool {
+	for _, a := range attrs {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // splitCategory finds the category attrs among attrs. It returns the
@@ -243,8 +253,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 				}
 				return true
 			}
-			if a.Key == requestIDKey {
-				st.ids = nil // the record's own request_id wins
+			if a.Key == requestIDKey && len(h.groups) == 0 {
+				st.ids = nil // the line's own request_id wins; one in a group does not clash
 			}
 			n, ok := StableSize(a)
 			size += n

@@ -363,6 +363,32 @@ func TestContextRequestIDsAreStamped(t *testing.T) {
 	assert.NotContains(t, lines[4], "request_id")
 }
 
+// A request_id inside a group is the group's own field: the line still
+// carries the context's request_id, trace_id and span_id at the top.
+func TestGroupedRequestIDKeepsTheContexts(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	ids := reqid.FromHeaders("req-8", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	ctx := reqid.With(context.Background(), ids)
+	up := slog.New(h).WithGroup("upstream")
+	up.InfoContext(ctx, "record attr in a group", "request_id", "theirs")
+	up.InfoContext(ctx, "immediate path", "request_id", "theirs", "err", errors.New("x"))
+	up.With("request_id", "bound-theirs").InfoContext(ctx, "bound in a group")
+	slog.New(h).With(slog.Group("g", slog.String("request_id", "in-group-value"))).InfoContext(ctx, "group value")
+	require.NoError(t, h.Flush())
+
+	lines := readLines(t, h.Path("c"))
+	require.Len(t, lines, 4)
+	for i, m := range lines {
+		assert.Equal(t, "req-8", m["request_id"], "line %d", i)
+		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"], "line %d", i)
+		assert.Equal(t, ids.SpanID, m["span_id"], "line %d", i)
+	}
+	assert.Equal(t, "theirs", lines[0]["upstream"].(map[string]any)["request_id"])
+	assert.Equal(t, "theirs", lines[1]["upstream"].(map[string]any)["request_id"])
+	assert.Equal(t, "bound-theirs", lines[2]["upstream"].(map[string]any)["request_id"])
+	assert.Equal(t, "in-group-value", lines[3]["g"].(map[string]any)["request_id"])
+}
+
 func TestOpenTelemetrySpanIsStamped(t *testing.T) {
 	h := newTestHandler(t, Options{DefaultCategory: "c"})
 	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")

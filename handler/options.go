@@ -135,6 +135,16 @@ type Options struct {
 	// settings here).
 	SessionAttrs []slog.Attr
 
+	// EndAttrs, when set, is called as the session file's last line of a
+	// Close is written (session_end, or the event of CloseWith:
+	// debug_disabled, ...), on the writer goroutine, after the last record
+	// was written; the attributes it returns are added to that line after
+	// the handler's own counts (the slogdebug facade adds the stress
+	// events' counts). It must be quick and must not log to this handler;
+	// a panic in it is recovered and the line written without its
+	// attributes.
+	EndAttrs func() []slog.Attr
+
 	// now is the clock; tests set it.
 	now func() time.Time
 	// writeDelay slows every write down; tests of overload set it.

@@ -48,11 +48,13 @@ func TestOverload(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for g := range goroutines {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range perG {
 				l.Info("m", "g", g, "i", i)
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	logging := time.Since(start)

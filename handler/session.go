@@ -134,6 +134,7 @@ func (s *sink) writeSessionEnd() error {
 		slog.Uint64("files_recreated", st.FilesRecreated),
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
 	)
+	r.AddAttrs(s.endAttrs()...)
 	h := &Handler{s: s, level: s.opts.Level}
 	line := h.encode(nil, r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
@@ -141,6 +142,20 @@ func (s *sink) writeSessionEnd() error {
 		return err
 	}
 	return nil
+}
+
+// endAttrs returns what Options.EndAttrs adds to the session file's last
+// line; it runs on the writer goroutine, so a panic in it is recovered.
+func (s *sink) endAttrs() (attrs []slog.Attr) {
+	if s.opts.EndAttrs == nil {
+		return nil
+	}
+	defer func() {
+		if recover() != nil {
+			attrs = nil
+		}
+	}()
+	return s.opts.EndAttrs()
 }
 
 // libraryVersion is this module's version as the host program was built

@@ -27,11 +27,13 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 
 	var wg sync.WaitGroup
 	for g := range goroutines {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range perG {
 				l.Debug("request", "g", g, "i", i)
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	require.NoError(t, h.Close())
@@ -138,14 +140,17 @@ func TestConcurrentCloseAndLogging(t *testing.T) {
 	l := slog.New(h)
 	var wg sync.WaitGroup
 	for range 4 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range 2000 {
 				l.Info("m", "i", i)
 			}
-		})
+		}()
 	}
-	wg.Go(func() { h.Close() })
-	wg.Go(func() { h.Flush() })
+	wg.Add(2)
+	go func() { defer wg.Done(); h.Close() }()
+	go func() { defer wg.Done(); h.Flush() }()
 	wg.Wait()
 	require.NoError(t, h.Close())
 	st := h.Stats()

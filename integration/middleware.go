@@ -123,9 +123,12 @@ func disconnectReason(clientCtx context.Context, writeErr error) (string, error)
 }
 
 // Classify names the reason a stream ended from the error that ended it:
-// nil or io.EOF is completed, a closed pipe closed_pipe, a reset or
-// canceled context client_disconnected, a timeout timeout, an unexpected
-// EOF eof, anything else network_error.
+// nil or io.EOF is completed; an unexpected EOF eof; a client that hung up
+// (EPIPE, ECONNRESET or ECONNABORTED on write, which one is a matter of
+// timing, or its request's context canceled) client_disconnected; a
+// deadline, a handler timeout or a network timeout timeout; a pipe or
+// connection closed on this side (io.ErrClosedPipe, net.ErrClosed)
+// closed_pipe; anything else network_error.
 func Classify(err error) string {
 	var ne net.Error
 	switch {
@@ -133,13 +136,14 @@ func Classify(err error) string {
 		return ReasonCompleted
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return ReasonEOF
-	case errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
-		return ReasonClosedPipe
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout()):
-		return ReasonTimeout
-	case errors.Is(err, context.Canceled) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
-		errors.Is(err, http.ErrHandlerTimeout):
+	case errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, context.Canceled):
 		return ReasonClientDisconnected
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, http.ErrHandlerTimeout) ||
+		(errors.As(err, &ne) && ne.Timeout()):
+		return ReasonTimeout
+	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
+		return ReasonClosedPipe
 	}
 	return ReasonNetworkError
 }

@@ -25,7 +25,8 @@ type Client struct {
 	BaseURL string
 	// APIKey is sent as a Bearer token to the endpoints that need it.
 	APIKey string
-	// Log receives the records; nil means slogdebug.Default().
+	// Log receives the records; nil means slogdebug.Default() at the time
+	// of each call.
 	Log *slogdebug.Logger
 	// HTTP makes the calls. Nil means a client with a 30s timeout whose
 	// transport is Transport(http.DefaultTransport, Log): IDs forwarded,
@@ -101,13 +102,19 @@ func (c *Client) log() *slogdebug.Logger {
 	return slogdebug.Default()
 }
 
+// http returns the client that makes the calls. The default one is made
+// per call, never stored: a Client is used from several goroutines, and its
+// logger follows slogdebug.Default when Log is nil. It is cheap: its
+// connections live in http.DefaultTransport.
 func (c *Client) http() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: Transport(nil, c.log().Logger)}
-	return c.HTTP
+	return &http.Client{Timeout: defaultTimeout, Transport: Transport(nil, c.log().Logger)}
 }
+
+// defaultTimeout bounds each call of a Client without its own HTTP client.
+const defaultTimeout = 30 * time.Second
 
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
 // Any other status is an *HTTPError, or a *ProvisionError for a provisioning

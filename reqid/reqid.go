@@ -56,10 +56,15 @@ func (ids IDs) Traceparent() string {
 	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + flags
 }
 
+// RequestIDLen is the length of the request IDs this package makes: 16
+// lower-case hex digits (64 random bits).
+const RequestIDLen = 16
+
 // FromHeaders builds the IDs of an incoming request from its X-Request-ID
 // and traceparent headers: the trace is continued when the traceparent is
-// valid, a new span is made for this request, and a request ID is made when
-// the header is absent or unsafe (the trace ID then serves as request ID).
+// valid, a new span is made for this request, and a new request ID is made
+// when the header is absent or unsafe. A request ID names one request:
+// requests of the same trace get different ones.
 func FromHeaders(requestID, traceparent string) IDs {
 	var ids IDs
 	if tp, ok := ParseTraceparent(traceparent); ok {
@@ -71,7 +76,7 @@ func FromHeaders(requestID, traceparent string) IDs {
 	if ValidRequestID(requestID) {
 		ids.RequestID = requestID
 	} else {
-		ids.RequestID = ids.TraceID
+		ids.RequestID = randomHex(RequestIDLen / 2)
 	}
 	return ids
 }

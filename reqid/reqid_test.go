@@ -43,13 +43,31 @@ func TestFromHeaders(t *testing.T) {
 
 	fresh := FromHeaders("", "")
 	assert.Len(t, fresh.TraceID, 32)
-	assert.Equal(t, fresh.TraceID, fresh.RequestID, "the trace ID serves as request ID")
+	assert.Len(t, fresh.RequestID, 16)
+	assert.True(t, ValidRequestID(fresh.RequestID))
 	_, ok := ParseTraceparent(fresh.Traceparent())
 	assert.True(t, ok)
 
 	unsafe := FromHeaders("bad id\nInjected: yes", "")
-	assert.Equal(t, unsafe.TraceID, unsafe.RequestID, "an unsafe X-Request-ID is replaced")
+	assert.NotContains(t, unsafe.RequestID, "Injected", "an unsafe X-Request-ID is replaced")
+	assert.Len(t, unsafe.RequestID, 16)
 	assert.Equal(t, unsafe.TraceID, FromHeaders(strings.Repeat("x", 129), unsafe.Traceparent()).TraceID)
+}
+
+// Requests of one client trace (a browser page, a retrying client) each get
+// their own request ID: the ID names the request, the trace ID the trace.
+func TestFromHeadersRequestIDIsTheRequests(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		ids := FromHeaders("", tp)
+		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", ids.TraceID)
+		assert.NotEqual(t, ids.TraceID, ids.RequestID)
+		require.False(t, seen[ids.RequestID], "request ID %s given twice in one trace", ids.RequestID)
+		seen[ids.RequestID] = true
+	}
+	a, b := New(), New()
+	assert.NotEqual(t, a.RequestID, b.RequestID)
+	assert.NotEqual(t, a.TraceID, a.RequestID)
 }
 
 func TestContext(t *testing.T) {

@@ -121,8 +121,9 @@ type Config struct {
 	// rules (default 10/1m and 5/1m).
 	SlowRequestRate         stress.Rate
 	ProvisioningFailureRate stress.Rate
-	// StressCooldown is how long an event type stays quiet after firing
-	// (default 30s).
+	// StressCooldown is how long an event type stays quiet on the console
+	// after it was shown (default 30s); every per-record event is still
+	// written to the stress file (see stress.Options.Cooldown).
 	StressCooldown time.Duration
 	// StressRules are the program's own stress rules.
 	StressRules []stress.Rule

@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -131,6 +132,13 @@ func (l *Logger) buildState(on bool) (*state, error) {
 					d.DropsHappened()
 				}
 			}
+			// session_end (and debug_disabled) count the stress events.
+			opts.EndAttrs = func() []slog.Attr {
+				if d := detector.Load(); d != nil {
+					return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+				}
+				return nil
+			}
 		}
 		files, err := handler.New(opts)
 		if err != nil {
@@ -142,8 +150,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		st.floor = min(st.floor, slog.LevelDebug)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
-			// Events go to the console and the files, never back here.
-			sopts.Emit = slogmulti.Fanout(l.console, files)
+			// Every event goes to the files, the console is quieted by the
+			// cooldown; never back here.
+			sopts.Files, sopts.Console = files, l.console
 			sopts.Dropped = files.DroppedByCategory
 			d, err := stress.New(sopts)
 			if err != nil {
@@ -165,7 +174,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		st.floor = min(st.floor, slog.LevelDebug)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
-			sopts.Emit = slogmulti.Fanout(l.console, &triggerHandler{l: l})
+			// Every event the files would get writes the recorded window
+			// out, with the event; the console is quieted by the cooldown.
+			sopts.Files, sopts.Console = &triggerHandler{l: l}, l.console
 			d, err := stress.New(sopts)
 			if err != nil {
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
@@ -229,7 +240,19 @@ func (l *Logger) Close() error {
 	}
 	st, _ := l.buildState(false)
 	l.publish(st)
-	return old.files.Close()
+	return old.closeFiles("session_end")
+}
+
+// closeFiles ends a debug-mode set-up once another is published: first the
+// stress detector, whose summary of what its cooldown held back goes into
+// the files, then the files, whose last line (event: session_end,
+// debug_disabled) counts the stress events.
+func (st *state) closeFiles(event string) error {
+	var err error
+	if st.stress != nil {
+		err = st.stress.Close()
+	}
+	return errors.Join(err, st.files.CloseWith(event))
 }
 
 // Flush returns once everything logged before it is in the files.

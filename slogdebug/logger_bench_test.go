@@ -91,7 +91,8 @@ func BenchmarkLogRequest(b *testing.B) {
 	b.Run("impl=fanout", func(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
 		finish(b, l)
@@ -99,7 +100,8 @@ func BenchmarkLogRequest(b *testing.B) {
 	b.Run("impl=fanout_blocking", func(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true, BlockWhenFull: true})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
 		finish(b, l)
@@ -107,7 +109,8 @@ func BenchmarkLogRequest(b *testing.B) {
 	b.Run("impl=slog_json", func(b *testing.B) {
 		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			l.LogAttrs(ctx, slog.LevelDebug, "request",
 				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
 				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
@@ -116,7 +119,8 @@ func BenchmarkLogRequest(b *testing.B) {
 	b.Run("impl=naive", func(b *testing.B) {
 		n := &naiveLogger{dir: b.TempDir(), sessionID: "bench", start: time.Now()}
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			n.LogRequest(benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
 	})
@@ -124,7 +128,8 @@ func BenchmarkLogRequest(b *testing.B) {
 		// Debug mode off, the flight recorder keeping the last minute.
 		l := benchLogger(b, Config{FlightRecorder: time.Minute})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
 		finish(b, l)
@@ -132,7 +137,8 @@ func BenchmarkLogRequest(b *testing.B) {
 	b.Run("impl=off", func(b *testing.B) {
 		l := benchLogger(b, Config{})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
 		finish(b, l)
@@ -183,7 +189,8 @@ func BenchmarkPlainSlog(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true})
 		requests := l.With("category", "requests")
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			requests.LogAttrs(ctx, slog.LevelDebug, "request",
 				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
 				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
@@ -212,14 +219,16 @@ func spin() {
 func BenchmarkLogRequestPaced(b *testing.B) {
 	ctx := context.Background()
 	b.Run("impl=work", func(b *testing.B) {
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			spin()
 		}
 	})
 	b.Run("impl=fanout", func(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true})
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			spin()
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
@@ -228,7 +237,8 @@ func BenchmarkLogRequestPaced(b *testing.B) {
 	b.Run("impl=slog_json", func(b *testing.B) {
 		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
 		b.ReportAllocs()
-		for b.Loop() {
+		b.ResetTimer()
+		for range b.N {
 			spin()
 			l.LogAttrs(ctx, slog.LevelDebug, "request",
 				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),

@@ -39,7 +39,7 @@ func (l *Logger) SetDebug(on bool) error {
 	}
 	l.publish(st)
 	if old.files != nil {
-		return old.files.CloseWith("debug_disabled")
+		return old.closeFiles("debug_disabled")
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 package slogdebug
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +87,229 @@ func TestRecordsDroppedIsReported(t *testing.T) {
 	}
 	assert.Positive(t, reported)
 	assert.LessOrEqual(t, reported, st.Dropped)
+}
+
+// logStressAt logs a record of a category at a chosen time through the
+// Logger's handler, as slog would: the stress detector's windows and
+// cooldowns run on the records' times, so the test sets the clock.
+func logStressAt(t *testing.T, l *Logger, at time.Time, category, msg string, attrs ...slog.Attr) {
+	t.Helper()
+	r := slog.NewRecord(at, slog.LevelDebug, msg, 0)
+	r.AddAttrs(attrs...)
+	require.NoError(t, l.With("category", category).Handler().Handle(context.Background(), r))
+}
+
+// eventsOf returns the stress lines of an event type.
+func eventsOf(lines []map[string]any, eventType string) []map[string]any {
+	var out []map[string]any
+	for _, m := range lines {
+		if m["event_type"] == eventType {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// consoleLines counts the console lines that start with level and msg, as
+// tint writes them ("WRN slow_request").
+func consoleLines(console, levelAndMsg string) int {
+	n := 0
+	for _, line := range strings.Split(console, "\n") {
+		if strings.Contains(line, " "+levelAndMsg+" ") || strings.HasSuffix(line, " "+levelAndMsg) {
+			n++
+		}
+	}
+	return n
+}
+
+// sessionEnd returns the session file's last line, which must be
+// session_end.
+func sessionEnd(t *testing.T, l *Logger) map[string]any {
+	t.Helper()
+	lines := readFile(t, l, "session")
+	require.NotEmpty(t, lines)
+	end := lines[len(lines)-1]
+	require.Equal(t, "session_end", end["msg"])
+	return end
+}
+
+// TestEverySlowRequestIsInTheStressFile: eight slow requests within one
+// cooldown are eight lines in the stress file; the cooldown quiets the
+// console only, and what it kept from the console is written at Close and
+// counted in session_end.
+func TestEverySlowRequestIsInTheStressFile(t *testing.T) {
+	l, console := newDebugLogger(t, Config{StressCooldown: time.Hour})
+	ctx := context.Background()
+	for i := range 8 {
+		l.LogRequest(ctx, "GET", fmt.Sprintf("/ace/getstream/%d", i), 6*time.Second+time.Duration(i)*time.Millisecond, 200, fmt.Sprintf("ace%d", i))
+	}
+	require.NoError(t, l.Close())
+
+	lines := readFile(t, l, "stress")
+	slow := eventsOf(lines, stress.SlowRequest)
+	require.Len(t, slow, 8, "every slow request is a line")
+	for i, m := range slow {
+		assert.Equal(t, "stress", m["category"])
+		assert.Equal(t, "WARN", m["level"])
+		assert.Equal(t, "warning", m["severity"])
+		assert.Equal(t, fmt.Sprintf("/ace/getstream/%d", i), m["path"])
+		assert.Equal(t, fmt.Sprintf("ace%d", i), m["ace_id"])
+		assert.Equal(t, 6000.0+float64(i), m["duration_ms"])
+		assert.NotContains(t, m, "suppressed")
+		assert.NotContains(t, m, "console_suppressed", "no earlier one was kept from the console")
+	}
+	assert.Equal(t, 1, consoleLines(console.String(), "WRN slow_request"), "the cooldown quiets the console:\n%s", console)
+
+	last := lines[len(lines)-1]
+	require.Len(t, lines, 9, "the eight events and Close's summary")
+	assert.Equal(t, "stress_suppressed", last["event_type"])
+	assert.Equal(t, "INFO", last["level"])
+	assert.Equal(t, "info", last["severity"])
+	assert.Equal(t, map[string]any{"slow_request": 7.0}, last["console_suppressed"])
+	assert.NotContains(t, last, "suppressed", "nothing was kept from the file")
+	assert.Equal(t, "Held back by the cooldown since the last event of their type, "+
+		"kept from the console (each is a line of its own in the files): 7 slow_request", last["description"])
+	assert.Equal(t, 1, consoleLines(console.String(), "INF stress_suppressed"), "the console is told what it did not see")
+
+	end := sessionEnd(t, l)
+	assert.Equal(t, map[string]any{
+		"slow_request": map[string]any{"events": 8.0, "suppressed": 0.0, "console_suppressed": 7.0},
+	}, end["stress_events"])
+}
+
+// TestEveryCircuitBreakerFailureIsInTheStressFile: nine failures with the
+// circuit breaker open are nine lines; the failure rate, a windowed event,
+// is written once per cooldown and what it held back is counted.
+func TestEveryCircuitBreakerFailureIsInTheStressFile(t *testing.T) {
+	l, console := newDebugLogger(t, Config{StressCooldown: time.Hour})
+	ctx := context.Background()
+	for i := range 9 {
+		l.LogProvisioning(ctx, "provision_attempt_failed", time.Second, false, errors.New("provisioning blocked: circuit breaker is open"), i)
+	}
+	require.NoError(t, l.Close())
+
+	lines := readFile(t, l, "stress")
+	breaker := eventsOf(lines, stress.ProvisioningCircuitBreaker)
+	require.Len(t, breaker, 9, "every failure is a line")
+	for i, m := range breaker {
+		assert.Equal(t, "ERROR", m["level"])
+		assert.Equal(t, "critical", m["severity"])
+		assert.Equal(t, float64(i), m["retry_count"])
+		assert.Equal(t, "provisioning blocked: circuit breaker is open", m["error"])
+	}
+	rate := eventsOf(lines, stress.HighProvisioningFailureRate)
+	require.Len(t, rate, 1, "more than 5 failures: the rate fires at the 6th, and its cooldown holds the 7th to 9th")
+	assert.Equal(t, 6.0, rate[0]["count"])
+	assert.Equal(t, 1, consoleLines(console.String(), "ERR provisioning_circuit_breaker"))
+	assert.Equal(t, 1, consoleLines(console.String(), "ERR high_provisioning_failure_rate"))
+
+	last := lines[len(lines)-1]
+	assert.Equal(t, "stress_suppressed", last["event_type"])
+	assert.Equal(t, map[string]any{"provisioning_circuit_breaker": 8.0}, last["console_suppressed"])
+	assert.Equal(t, map[string]any{"high_provisioning_failure_rate": 3.0}, last["suppressed"])
+
+	end := sessionEnd(t, l)
+	assert.Equal(t, map[string]any{
+		"provisioning_circuit_breaker":   map[string]any{"events": 9.0, "suppressed": 0.0, "console_suppressed": 8.0},
+		"high_provisioning_failure_rate": map[string]any{"events": 4.0, "suppressed": 3.0, "console_suppressed": 0.0},
+	}, end["stress_events"])
+}
+
+// TestWindowedRateRespectsTheCooldown drives the clock with the records'
+// times: a windowed rate is written once per cooldown, its next line says
+// how many were held back, Close writes the rest, and the lines' counts
+// add up to session_end's.
+func TestWindowedRateRespectsTheCooldown(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: 10 * time.Second})
+	t0 := time.Now().Truncate(time.Second)
+	fail := func(at time.Duration) {
+		logStressAt(t, l, t0.Add(at), "provisioning", "provisioning",
+			slog.String("operation", "provision_attempt_failed"), slog.Bool("success", false), slog.String("error", "no capacity"))
+	}
+	for i := range 6 {
+		fail(time.Duration(i) * time.Second) // 0s..5s: the 6th fires
+	}
+	fail(6 * time.Second)  // held back
+	fail(7 * time.Second)  // held back
+	fail(15 * time.Second) // the cooldown is over: 9 in the minute
+	fail(16 * time.Second) // held back, reported at Close
+	require.NoError(t, l.Close())
+
+	lines := readFile(t, l, "stress")
+	rate := eventsOf(lines, stress.HighProvisioningFailureRate)
+	require.Len(t, rate, 2)
+	assert.Equal(t, 6.0, rate[0]["count"])
+	assert.NotContains(t, rate[0], "suppressed")
+	assert.Equal(t, 9.0, rate[1]["count"])
+	assert.Equal(t, 2.0, rate[1]["suppressed"], "the two the cooldown held back")
+	assert.NotContains(t, rate[1], "console_suppressed")
+
+	last := lines[len(lines)-1]
+	require.Equal(t, "stress_suppressed", last["event_type"])
+	assert.Equal(t, map[string]any{"high_provisioning_failure_rate": 1.0}, last["suppressed"])
+	assert.NotContains(t, last, "console_suppressed")
+	assert.Len(t, lines, 3)
+
+	end := sessionEnd(t, l)
+	assert.Equal(t, map[string]any{
+		"high_provisioning_failure_rate": map[string]any{"events": 5.0, "suppressed": 3.0, "console_suppressed": 0.0},
+	}, end["stress_events"])
+}
+
+// TestNothingSuppressedNoSummary: with nothing held back, Close writes no
+// summary line, and session_end still has the counts.
+func TestNothingSuppressedNoSummary(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: time.Hour})
+	l.LogRequest(context.Background(), "GET", "/x", 6*time.Second, 200, "")
+	require.NoError(t, l.Close())
+	lines := readFile(t, l, "stress")
+	require.Len(t, lines, 1)
+	assert.Equal(t, stress.SlowRequest, lines[0]["event_type"])
+	assert.Equal(t, map[string]any{
+		"slow_request": map[string]any{"events": 1.0, "suppressed": 0.0, "console_suppressed": 0.0},
+	}, sessionEnd(t, l)["stress_events"])
+}
+
+// TestSetDebugOffWritesTheStressSummary: switching debug mode off closes
+// the stress detector before the files: its summary is in the stress file
+// and its counts in the debug_disabled line.
+func TestSetDebugOffWritesTheStressSummary(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: time.Hour})
+	for range 3 {
+		l.LogRequest(context.Background(), "GET", "/x", 6*time.Second, 200, "")
+	}
+	require.NoError(t, l.SetDebug(false))
+	lines := readFile(t, l, "stress")
+	require.Len(t, lines, 4)
+	assert.Len(t, eventsOf(lines, stress.SlowRequest), 3)
+	assert.Equal(t, map[string]any{"slow_request": 2.0}, lines[3]["console_suppressed"])
+	session := readFile(t, l, "session")
+	last := session[len(session)-1]
+	require.Equal(t, "debug_disabled", last["msg"])
+	assert.Equal(t, map[string]any{
+		"slow_request": map[string]any{"events": 3.0, "suppressed": 0.0, "console_suppressed": 2.0},
+	}, last["stress_events"])
+}
+
+// TestFlightRecorderWritesEveryStressEvent: with debug mode off and the
+// flight recorder on, every per-record event still reaches the stress file
+// (each writes out what was recorded before it); the console is quieted.
+func TestFlightRecorderWritesEveryStressEvent(t *testing.T) {
+	var console bytes.Buffer
+	l, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute, StressCooldown: time.Hour}, &console)
+	require.NoError(t, err)
+	defer l.Close()
+	ctx := context.Background()
+	for i := range 3 {
+		l.LogRequest(ctx, "GET", fmt.Sprintf("/slow/%d", i), 7*time.Second, 200, "")
+	}
+	assert.False(t, l.DebugMode())
+	slow := eventsOf(readFile(t, l, "stress"), stress.SlowRequest)
+	require.Len(t, slow, 3)
+	for i, m := range slow {
+		assert.Equal(t, fmt.Sprintf("/slow/%d", i), m["path"])
+	}
+	reqs := readFile(t, l, "requests")
+	require.Len(t, reqs, 3, "each dump wrote the request that fired it")
+	assert.Equal(t, 1, consoleLines(console.String(), "WRN slow_request"))
 }

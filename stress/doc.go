@@ -1,8 +1,8 @@
 // Package stress provides the stress handler of debugmode: a slog.Handler
 // placed in the fan-out that observes every record's category, "duration"
 // (a time.Duration) and "error" attributes and emits stress events, as
-// records in category "stress", to another handler (the console and the
-// category files, never itself).
+// records in category "stress", to two other handlers (never itself):
+// Files, the record of the incident, and Console, what a person watches.
 //
 // The default rules:
 //
@@ -19,8 +19,20 @@
 // A provisioning record has failed when its "success" is false or it has
 // an "error". Every threshold, window and cooldown is an Option; any other
 // category can have a slow rule (Options.Slow), and Options.Rules adds the
-// user's own. Each event type fires at most once per cooldown; the events
-// it suppresses are reported as "suppressed" on its next event.
+// user's own.
+//
+// Every occurrence of a per-record event (slow_*, provisioning_circuit_breaker,
+// orchestrator_degraded/recovered, the events of the user's rules) is sent
+// to Files: the file is the record of the incident. The cooldown (30s by
+// default, per event type) quiets the Console only: within it a per-record
+// event goes to Files alone, counted as "console_suppressed". The windowed
+// events (high_slow_request_rate, high_provisioning_failure_rate,
+// records_dropped) describe a stretch of time; within the cooldown they
+// are sent nowhere, counted as "suppressed". The next event of the type sent
+// to the Console carries the count since the last one, Close writes the
+// counts no later event carried (a stress_suppressed line), and Stats has
+// the totals (the slogdebug facade writes them in session_end). The
+// orchestrator's transitions have no cooldown unless one is configured.
 //
 // Windows and cooldowns run on the records' own times, so a test drives
 // them by logging records with chosen times.

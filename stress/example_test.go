@@ -20,7 +20,7 @@ func Example() {
 			return a
 		},
 	})
-	detector, err := stress.New(stress.Options{Emit: emit})
+	detector, err := stress.New(stress.Options{Files: emit})
 	if err != nil {
 		panic(err)
 	}
@@ -49,7 +49,7 @@ func ExampleRule() {
 		return stress.Event{Type: "engine_timeout", Severity: stress.SeverityCritical,
 			Description: "engine stopped sending", Attrs: []slog.Attr{slog.Any("stream_id", stream)}}, true
 	}
-	detector, _ := stress.New(stress.Options{Emit: emit, Rules: []stress.Rule{engineTimeout}})
+	detector, _ := stress.New(stress.Options{Files: emit, Rules: []stress.Rule{engineTimeout}})
 	slog.New(detector).Debug("disconnect", "category", "disconnects", "stream_id", "abc|1", "reason", "timeout")
 	_ = context.Background()
 	// Output:

@@ -33,6 +33,23 @@ const (
 	defaultSlowEventTypeTemplate = "slow_%s"
 )
 
+// StressSuppressed is the event type of the line Close writes when the
+// cooldown kept events from Files or the Console that no later event
+// reported: its "suppressed" and "console_suppressed" groups hold the
+// counts per event type.
+const StressSuppressed = "stress_suppressed"
+
+// The keys of the cooldown's counts on an event, in Close's line and in
+// Stats.LogValue.
+const (
+	// SuppressedKey counts the events of a windowed type that the cooldown
+	// kept from Files and the Console: they were not written at all.
+	SuppressedKey = "suppressed"
+	// ConsoleSuppressedKey counts the events of a per-record type that the
+	// cooldown kept from the Console: each was sent to Files.
+	ConsoleSuppressedKey = "console_suppressed"
+)
+
 // Severities, as the orchestrator writes them.
 const (
 	SeverityInfo     = "info"
@@ -70,10 +87,23 @@ func ParseRate(s string) (Rate, error) {
 // Options configure a Handler. Zero fields take the defaults of the
 // design's table.
 type Options struct {
-	// Emit receives the stress events, as records in category "stress"
-	// at Info, Warn (warning) or Error (critical). It must not lead back to
-	// this Handler. Required.
-	Emit slog.Handler
+	// Files receives the record of the incident: every event that is
+	// written (in debugmode, the category handler: <session>_stress.jsonl).
+	// Each occurrence of a per-record event (slow_request,
+	// slow_engine_selection, slow_<category>, provisioning_circuit_breaker,
+	// orchestrator_degraded/recovered, the events of Rules) is sent here,
+	// whatever the cooldown; a windowed event (high_slow_request_rate,
+	// high_provisioning_failure_rate, records_dropped) once per cooldown.
+	// Events are records in category "stress" at Info, Warn (warning) or
+	// Error (critical). It must not lead back to this Handler.
+	Files slog.Handler
+
+	// Console receives what a person watches: the events of Files, except
+	// that each event type is sent at most once per cooldown; the events
+	// the cooldown keeps from it are counted (see Cooldown). It must not
+	// lead back to this Handler. At least one of Files and Console is
+	// required.
+	Console slog.Handler
 
 	// Slow maps a category to the duration above which a record of that
 	// category is slow; it fires "slow_request" for requests,
@@ -90,10 +120,21 @@ type Options struct {
 	// than Count failed provisioning records within Window. Default 5 in 1m.
 	ProvisioningFailureRate Rate
 
-	// Cooldown is how long an event type stays quiet after it fires; the
-	// events it suppresses meanwhile are counted and reported as
-	// "suppressed" on its next event. Default 30s. Cooldowns overrides it
-	// per event type (a negative value means no cooldown).
+	// Cooldown is how long an event type stays quiet after it was sent
+	// to the Console. A per-record event within its type's cooldown is
+	// still sent to Files, but not to the Console, and counted as
+	// "console_suppressed"; a windowed event within its cooldown is not sent
+	// anywhere, and counted as "suppressed" (records_dropped carries the
+	// drops it did not report over to its next report). The next event of
+	// the type sent to the Console carries the count since the last one;
+	// Close writes the counts no later event carried, and Stats has the
+	// totals. Default 30s. The orchestrator's transitions
+	// (orchestrator_degraded, orchestrator_recovered) have no cooldown
+	// unless Cooldowns gives them one: they happen once per change of the
+	// orchestrator's state, and a quieted transition would leave the
+	// console showing a state the orchestrator is no longer in. Cooldowns
+	// overrides the cooldown per event type (a negative value means no
+	// cooldown).
 	Cooldown  time.Duration
 	Cooldowns map[string]time.Duration
 
@@ -110,8 +151,8 @@ type Options struct {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.Emit == nil {
-		return o, errors.New("stress: Options.Emit is required: the handler that receives stress events")
+	if o.Files == nil && o.Console == nil {
+		return o, errors.New("stress: Options.Files or Options.Console is required: the handlers that receive stress events")
 	}
 	if o.Slow == nil {
 		o.Slow = map[string]time.Duration{categoryRequests: DefaultSlowRequest, categoryEngineSelection: DefaultSlowEngineSelection}
@@ -141,6 +182,32 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("stress: invalid options: %w", err)
 	}
 	return o, nil
+}
+
+// windowed reports whether an event type is windowed: it describes a
+// state over a stretch of time (a rate within a window, the drops since
+// the last report), so the cooldown keeps it from Files too. Every other
+// event type, the user's included, is per-record: each occurrence is a
+// line in Files.
+func windowed(eventType string) bool {
+	switch eventType {
+	case HighSlowRequestRate, HighProvisioningFailureRate, RecordsDropped:
+		return true
+	}
+	return false
+}
+
+// cooldownOf is the cooldown of an event type: Cooldowns' if it has one,
+// none for the orchestrator's transitions, Cooldown otherwise.
+func (o *Options) cooldownOf(eventType string) time.Duration {
+	if d, ok := o.Cooldowns[eventType]; ok {
+		return d
+	}
+	switch eventType {
+	case OrchestratorDegraded, OrchestratorRecovered:
+		return -1
+	}
+	return o.Cooldown
 }
 
 // slowEventType names the event a slow record of category fires.

@@ -22,8 +22,9 @@ type Event struct {
 
 // Rule is a user's own stress rule. It is called for every record the
 // Handler observes, on the logging goroutine, and must be quick and safe for
-// concurrent use; it returns the event to fire, if any. Events of rules go
-// through the same cooldown as the built-in ones.
+// concurrent use; it returns the event to fire, if any. Its events are
+// per-record: each one is sent to Files, and the cooldown of its type
+// quiets the Console only, as for the built-in slow_request.
 type Rule func(o *Observation) (Event, bool)
 
 // Observation is what a Handler saw of a record.
@@ -81,8 +82,9 @@ func (o *Observation) attrs(keys ...string) []slog.Attr {
 }
 
 // Handler is a slog.Handler that observes records, writes nothing itself,
-// and emits stress events to Options.Emit when a rule fires. It is safe
-// for concurrent use; handlers made by WithAttrs share its state.
+// and emits stress events to Options.Files and Options.Console when a rule
+// fires. It is safe for concurrent use; handlers made by WithAttrs share
+// its state. Close writes what the cooldown kept back and stops it.
 //
 // The category of a record is its "category" attribute, as for the category
 // handler; records of category "stress" (its own events, or the program's)
@@ -101,24 +103,28 @@ type slowRule struct {
 
 // state is shared by a Handler and those derived from it.
 type state struct {
-	opts Options
-	emit slog.Handler
-	slow map[string]*slowRule
+	opts    Options
+	files   slog.Handler // nil when Options.Files is
+	console slog.Handler // nil when Options.Console is
+	slow    map[string]*slowRule
 
-	drops atomic.Bool
+	drops  atomic.Bool
+	closed atomic.Bool
 
 	mu           sync.Mutex
 	slowRequests window
 	provFailures window
-	cooldowns    map[string]*cooldown
+	types        map[string]*typeState
 	health       string
 	degradedAt   time.Time
 	lastDropped  map[string]uint64
 }
 
-type cooldown struct {
-	until      time.Time
-	suppressed int
+// typeState is an event type's cooldown and counts.
+type typeState struct {
+	until   time.Time // the cooldown ends
+	pending int       // kept back since the type's last event sent to the Console
+	stats   EventStats
 }
 
 // New returns a Handler with opts' rules.
@@ -127,12 +133,18 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	category := []slog.Attr{slog.String("category", categoryStress)}
 	s := &state{
 		opts:        opts,
-		emit:        opts.Emit.WithAttrs([]slog.Attr{slog.String("category", categoryStress)}),
 		slow:        make(map[string]*slowRule, len(opts.Slow)),
-		cooldowns:   make(map[string]*cooldown),
+		types:       make(map[string]*typeState),
 		lastDropped: make(map[string]uint64),
+	}
+	if opts.Files != nil {
+		s.files = opts.Files.WithAttrs(category)
+	}
+	if opts.Console != nil {
+		s.console = opts.Console.WithAttrs(category)
 	}
 	for cat, d := range opts.Slow {
 		if d > 0 {
@@ -178,9 +190,13 @@ func (h *Handler) DropsHappened() {
 }
 
 // Handle observes r. It never fails. A record that fires nothing costs a
-// scan of its attributes and no allocation.
+// scan of its attributes and no allocation. After Close it observes
+// nothing.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := h.s
+	if s.closed.Load() {
+		return nil
+	}
 	sc := scan{cat: h.cat}
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool { sc.see(a); return true })
@@ -482,47 +498,80 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	}
 }
 
-// fire emits ev unless its type is cooling down, in which case it is
-// counted as suppressed; it reports whether ev was emitted.
+// fire counts ev and emits it: a per-record event to Files always and to
+// the Console unless its type is cooling down; a windowed event to both
+// unless its type is cooling down, and nowhere if it is. It reports
+// whether ev was sent to Files.
 func (s *state) fire(ctx context.Context, t time.Time, ev Event) bool {
-	cd := s.opts.Cooldown
-	if d, ok := s.opts.Cooldowns[ev.Type]; ok {
-		cd = d
-	}
+	isWindowed := windowed(ev.Type)
+	cd := s.opts.cooldownOf(ev.Type)
 	s.mu.Lock()
-	c := s.cooldowns[ev.Type]
-	if c == nil {
-		c = &cooldown{}
-		s.cooldowns[ev.Type] = c
+	ts := s.types[ev.Type]
+	if ts == nil {
+		ts = &typeState{}
+		s.types[ev.Type] = ts
 	}
-	if t.Before(c.until) {
-		c.suppressed++
+	ts.stats.Events++
+	if t.Before(ts.until) {
+		ts.pending++
+		if isWindowed {
+			ts.stats.Suppressed++
+		} else {
+			ts.stats.ConsoleSuppressed++
+		}
 		s.mu.Unlock()
-		return false
+		if isWindowed {
+			return false
+		}
+		r := eventRecord(t, ev)
+		s.emit(ctx, s.files, r)
+		return true
 	}
-	suppressed := c.suppressed
-	c.suppressed = 0
+	pending := ts.pending
+	ts.pending = 0
 	if cd > 0 {
-		c.until = t.Add(cd)
+		ts.until = t.Add(cd)
 	}
 	s.mu.Unlock()
 
-	level := levelOf(ev.Severity)
-	if !s.emit.Enabled(ctx, level) {
-		return true
+	r := eventRecord(t, ev)
+	if pending > 0 {
+		key := ConsoleSuppressedKey
+		if isWindowed {
+			key = SuppressedKey
+		}
+		r.AddAttrs(slog.Int(key, pending))
 	}
-	r := slog.NewRecord(t, level, ev.Type, 0)
+	s.emit(ctx, s.files, r.Clone())
+	s.emit(ctx, s.console, r)
+	return true
+}
+
+// eventRecord is the record of an event.
+func eventRecord(t time.Time, ev Event) slog.Record {
+	r := slog.NewRecord(t, levelOf(ev.Severity), ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
 		slog.String("severity", ev.Severity),
 		slog.String("description", ev.Description),
 	)
 	r.AddAttrs(ev.Attrs...)
-	if suppressed > 0 {
-		r.AddAttrs(slog.Int("suppressed", suppressed))
+	return r
+}
+
+// emit hands r to h (nil: nowhere) if h takes its level. A panic in h is
+// recovered and returned as an error, so that a broken Console cannot
+// keep an event from Files, nor take the host down.
+func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err error) {
+	if h == nil || !h.Enabled(ctx, r.Level) {
+		return nil
 	}
-	_ = s.emit.Handle(ctx, r)
-	return true
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("stress: the handler of %s panicked: %v", r.Message, p)
+		}
+	}()
+	return h.Handle(ctx, r)
 }
 
 // levelOf is the level a stress event of a severity is logged at.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,19 +72,21 @@ func (c *capture) types() []string {
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-// rig is a stress Handler with a capture and a logger per category.
+// rig is a stress Handler with a capture of what it sends to Files (out)
+// and to the Console (console).
 type rig struct {
-	h   *Handler
-	out *capture
+	h       *Handler
+	out     *capture
+	console *capture
 }
 
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
-	out := newCapture()
-	opts.Emit = out
+	out, console := newCapture(), newCapture()
+	opts.Files, opts.Console = out, console
 	h, err := New(opts)
 	require.NoError(t, err)
-	return &rig{h: h, out: out}
+	return &rig{h: h, out: out, console: console}
 }
 
 // log sends one record of a category at t0+at.
@@ -214,22 +218,217 @@ func TestOrchestratorTransitions(t *testing.T) {
 	assert.Equal(t, "healthy", ev[1]["status"])
 }
 
-func TestCooldownSuppressesAndCounts(t *testing.T) {
+func TestCooldownQuietsTheConsoleOnly(t *testing.T) {
 	r := newRig(t, Options{Cooldown: 10 * time.Second})
 	slow := slog.Duration("duration", 6*time.Second)
 	r.log(t, "requests", 0, slow)
 	r.log(t, "requests", 3*time.Second, slow)
 	r.log(t, "requests", 9*time.Second, slow)
-	require.Len(t, r.out.all(), 1)
-	assert.NotContains(t, r.out.all()[0], "suppressed")
+	require.Len(t, r.out.all(), 3, "every slow request reaches the files")
+	require.Len(t, r.console.all(), 1, "the console is quiet during the cooldown")
+	for _, ev := range r.out.all() {
+		assert.NotContains(t, ev, "console_suppressed")
+		assert.NotContains(t, ev, "suppressed")
+	}
 	r.log(t, "requests", 10*time.Second, slow) // the cooldown is over
-	ev := r.out.all()
-	require.Len(t, ev, 2)
-	assert.Equal(t, int64(2), ev[1]["suppressed"])
+	out, console := r.out.all(), r.console.all()
+	require.Len(t, out, 4)
+	require.Len(t, console, 2)
+	assert.Equal(t, int64(2), console[1]["console_suppressed"], "two were kept from the console")
+	assert.Equal(t, int64(2), out[3]["console_suppressed"], "the files have the same line")
+	assert.NotContains(t, console[1], "suppressed", "nothing was kept from the files")
+	assert.Equal(t, t0.Add(10*time.Second), console[1]["time"])
 	r.log(t, "requests", 21*time.Second, slow)
-	ev = r.out.all()
-	require.Len(t, ev, 3)
-	assert.NotContains(t, ev[2], "suppressed", "the count starts again")
+	console = r.console.all()
+	require.Len(t, console, 3)
+	assert.NotContains(t, console[2], "console_suppressed", "the count starts again")
+	assert.Equal(t, Stats{SlowRequest: {Events: 5, ConsoleSuppressed: 2}}, r.h.Stats())
+}
+
+func TestEveryPerRecordEventReachesTheFiles(t *testing.T) {
+	rule := func(o *Observation) (Event, bool) {
+		if o.Category != "disconnects" {
+			return Event{}, false
+		}
+		return Event{Type: "engine_timeout", Severity: SeverityCritical, Description: o.Message}, true
+	}
+	r := newRig(t, Options{Cooldown: time.Hour, Rules: []Rule{rule},
+		ProvisioningFailureRate: Rate{Count: 1000, Window: time.Minute}})
+	for i := range 9 {
+		at := time.Duration(i) * time.Second
+		r.log(t, "requests", at, slog.Duration("duration", 6*time.Second), slog.Int("i", i))
+		r.log(t, "engine_selection", at, slog.Duration("duration", 3*time.Second), slog.Int("i", i))
+		r.log(t, "provisioning", at, slog.Bool("success", false), slog.String("error", "circuit breaker is open"), slog.Int("i", i))
+		r.log(t, "disconnects", at, slog.Int("i", i))
+	}
+	types := []string{SlowRequest, SlowEngineSelection, ProvisioningCircuitBreaker, "engine_timeout"}
+	perType := map[string][]map[string]any{}
+	for _, ev := range r.out.all() {
+		perType[ev["event_type"].(string)] = append(perType[ev["event_type"].(string)], ev)
+	}
+	for _, typ := range types {
+		require.Len(t, perType[typ], 9, typ)
+		for i, ev := range perType[typ] {
+			assert.Equal(t, t0.Add(time.Duration(i)*time.Second), ev["time"], typ)
+		}
+	}
+	console := map[string]int{}
+	for _, typ := range r.console.types() {
+		console[typ]++
+	}
+	assert.Equal(t, map[string]int{SlowRequest: 1, SlowEngineSelection: 1, ProvisioningCircuitBreaker: 1, "engine_timeout": 1}, console)
+	want := Stats{}
+	for _, typ := range types {
+		want[typ] = EventStats{Events: 9, ConsoleSuppressed: 8}
+	}
+	assert.Equal(t, want, r.h.Stats())
+}
+
+func TestWindowedEventsRespectTheCooldown(t *testing.T) {
+	r := newRig(t, Options{Cooldown: 10 * time.Second, SlowRequestRate: Rate{Count: 2, Window: time.Minute},
+		Cooldowns: map[string]time.Duration{SlowRequest: -1}})
+	slow := slog.Duration("duration", 6*time.Second)
+	rates := func(c *capture) []map[string]any {
+		var out []map[string]any
+		for _, ev := range c.all() {
+			if ev["event_type"] == HighSlowRequestRate {
+				out = append(out, ev)
+			}
+		}
+		return out
+	}
+	for _, at := range []time.Duration{0, 1, 2, 3, 4} {
+		r.log(t, "requests", at*time.Second, slow) // the rate fires at 2s, is held back at 3s and 4s
+	}
+	require.Len(t, rates(r.out), 1, "held back from the files too")
+	require.Len(t, rates(r.console), 1)
+	r.log(t, "requests", 12*time.Second, slow)
+	out := rates(r.out)
+	require.Len(t, out, 2)
+	assert.Equal(t, int64(6), out[1]["count"])
+	assert.Equal(t, int64(2), out[1]["suppressed"], "two were not written")
+	assert.NotContains(t, out[1], "console_suppressed")
+	assert.Equal(t, rates(r.out), rates(r.console))
+	r.log(t, "requests", 13*time.Second, slow) // held back: Close reports it
+	assert.Equal(t, EventStats{Events: 5, Suppressed: 3}, r.h.Stats()[HighSlowRequestRate])
+	assert.Equal(t, EventStats{Events: 7}, r.h.Stats()[SlowRequest])
+
+	require.NoError(t, r.h.Close())
+	last := r.out.all()[len(r.out.all())-1]
+	assert.Equal(t, StressSuppressed, last["event_type"])
+	assert.Equal(t, map[string]any{HighSlowRequestRate: int64(1)}, last[SuppressedKey])
+	assert.NotContains(t, last, ConsoleSuppressedKey)
+}
+
+func TestCloseWritesWhatWasHeldBack(t *testing.T) {
+	closedAt := t0.Add(time.Hour)
+	r := newRig(t, Options{Cooldown: time.Minute, SlowRequestRate: Rate{Count: 1, Window: time.Minute},
+		now: func() time.Time { return closedAt }})
+	slow := slog.Duration("duration", 6*time.Second)
+	for i := range 4 {
+		r.log(t, "requests", time.Duration(i)*time.Second, slow)
+	}
+	r.log(t, "streams", 0) // fires nothing
+	before := len(r.out.all())
+	require.Equal(t, 4+1, before, "four slow requests and one rate event")
+
+	require.NoError(t, r.h.Close())
+	out, console := r.out.all(), r.console.all()
+	require.Len(t, out, before+1)
+	last := out[len(out)-1]
+	assert.Equal(t, last, console[len(console)-1], "the console is told too")
+	assert.Equal(t, StressSuppressed, last["msg"])
+	assert.Equal(t, StressSuppressed, last["event_type"])
+	assert.Equal(t, SeverityInfo, last["severity"])
+	assert.Equal(t, slog.LevelInfo, last["level"])
+	assert.Equal(t, "stress", last["category"])
+	assert.Equal(t, closedAt, last["time"])
+	assert.Equal(t, map[string]any{SlowRequest: int64(3)}, last[ConsoleSuppressedKey])
+	assert.Equal(t, map[string]any{HighSlowRequestRate: int64(2)}, last[SuppressedKey])
+	assert.Equal(t, "Held back by the cooldown since the last event of their type, "+
+		"kept from the console (each is a line of its own in the files): 3 slow_request; "+
+		"not written at all: 2 high_slow_request_rate", last["description"])
+
+	// The counts on the lines add up to the totals.
+	stats := r.h.Stats()
+	assert.Equal(t, Stats{SlowRequest: {Events: 4, ConsoleSuppressed: 3}, HighSlowRequestRate: {Events: 3, Suppressed: 2}}, stats)
+
+	// Closed: idempotent, and nothing is observed any more.
+	require.NoError(t, r.h.Close())
+	r.log(t, "requests", time.Hour, slow)
+	assert.Len(t, r.out.all(), before+1)
+	assert.Equal(t, stats, r.h.Stats())
+}
+
+func TestCloseWithNothingHeldBackWritesNothing(t *testing.T) {
+	r := newRig(t, Options{Cooldown: time.Minute})
+	r.log(t, "requests", 0, slog.Duration("duration", 6*time.Second))
+	r.log(t, "requests", time.Minute, slog.Duration("duration", 6*time.Second)) // after the cooldown: shown, console_suppressed 0
+	require.NoError(t, r.h.Close())
+	assert.Equal(t, []string{SlowRequest, SlowRequest}, r.out.types())
+	assert.Equal(t, []string{SlowRequest, SlowRequest}, r.console.types())
+}
+
+func TestOrchestratorTransitionsAreNeverQuietedByDefault(t *testing.T) {
+	r := newRig(t, Options{Cooldown: time.Hour})
+	for i, status := range []string{"healthy", "degraded", "healthy", "degraded", "healthy"} {
+		r.log(t, "orchestrator_health", time.Duration(i)*time.Second, slog.String("status", status))
+	}
+	want := []string{OrchestratorDegraded, OrchestratorRecovered, OrchestratorDegraded, OrchestratorRecovered}
+	assert.Equal(t, want, r.out.types())
+	assert.Equal(t, want, r.console.types(), "the console always shows the orchestrator's current state")
+
+	// A cooldown set for them quiets the console only: they are per-record.
+	r = newRig(t, Options{Cooldowns: map[string]time.Duration{OrchestratorDegraded: time.Hour, OrchestratorRecovered: time.Hour}})
+	for i, status := range []string{"healthy", "degraded", "healthy", "degraded", "healthy"} {
+		r.log(t, "orchestrator_health", time.Duration(i)*time.Second, slog.String("status", status))
+	}
+	assert.Equal(t, want, r.out.types())
+	assert.Equal(t, want[:2], r.console.types())
+	assert.Equal(t, EventStats{Events: 2, ConsoleSuppressed: 1}, r.h.Stats()[OrchestratorDegraded])
+}
+
+// panicking is a handler whose Handle panics.
+type panicking struct{ capture }
+
+func (p *panicking) WithAttrs([]slog.Attr) slog.Handler { return p }
+func (p *panicking) Handle(context.Context, slog.Record) error {
+	panic("broken console")
+}
+
+func TestBrokenConsoleDoesNotKeepEventsFromTheFiles(t *testing.T) {
+	out := newCapture()
+	h, err := New(Options{Files: out, Console: &panicking{*newCapture()}, Cooldown: -1})
+	require.NoError(t, err)
+	r := &rig{h: h, out: out}
+	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
+	r.log(t, "requests", time.Second, slog.Duration("duration", time.Minute))
+	assert.Equal(t, []string{SlowRequest, SlowRequest}, out.types())
+}
+
+func TestConsoleOnly(t *testing.T) {
+	console := newCapture()
+	h, err := New(Options{Console: console, Cooldown: time.Hour})
+	require.NoError(t, err)
+	r := &rig{h: h, out: console}
+	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
+	r.log(t, "requests", time.Second, slog.Duration("duration", time.Minute))
+	assert.Equal(t, []string{SlowRequest}, console.types())
+	require.NoError(t, h.Close())
+	assert.Equal(t, []string{SlowRequest, StressSuppressed}, console.types())
+}
+
+func TestStatsLogValue(t *testing.T) {
+	st := Stats{SlowRequest: {Events: 8, ConsoleSuppressed: 7}, HighSlowRequestRate: {Events: 2, Suppressed: 1}}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})).Info("end", "stress_events", st)
+	assert.Equal(t, `{"level":"INFO","msg":"end","stress_events":{"high_slow_request_rate":{"events":2,"suppressed":1,"console_suppressed":0},`+
+		`"slow_request":{"events":8,"suppressed":0,"console_suppressed":7}}}`+"\n", buf.String())
 }
 
 func TestRecordsDropped(t *testing.T) {
@@ -308,7 +507,7 @@ func TestCategoryFromTheRecordAndBoundAttrs(t *testing.T) {
 func TestEmitLevelIsRespected(t *testing.T) {
 	out := newCapture()
 	out.level = slog.LevelError
-	h, err := New(Options{Emit: out})
+	h, err := New(Options{Files: out, Console: out})
 	require.NoError(t, err)
 	r := &rig{h: h, out: out}
 	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
@@ -319,12 +518,14 @@ func TestConcurrentObservation(t *testing.T) {
 	r := newRig(t, Options{Cooldown: -1, SlowRequestRate: Rate{Count: 1_000_000, Window: time.Hour}})
 	var wg sync.WaitGroup
 	for g := range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range 500 {
 				r.log(t, "requests", time.Duration(g*500+i)*time.Millisecond, slog.Duration("duration", 6*time.Second))
 				r.log(t, "orchestrator_health", 0, slog.String("status", []string{"healthy", "degraded"}[i%2]))
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	n := 0
@@ -348,8 +549,8 @@ func TestNothingFiredAllocatesNothing(t *testing.T) {
 
 func TestOptionsValidation(t *testing.T) {
 	_, err := New(Options{})
-	assert.ErrorContains(t, err, "Emit is required")
-	_, err = New(Options{Emit: newCapture(), SlowRequestRate: Rate{Count: -1, Window: time.Minute}})
+	assert.ErrorContains(t, err, "Options.Files or Options.Console is required")
+	_, err = New(Options{Files: newCapture(), SlowRequestRate: Rate{Count: -1, Window: time.Minute}})
 	assert.ErrorContains(t, err, "SlowRequestRate")
 }
 
@@ -380,4 +581,84 @@ func TestSuppressedDropReportsAreCarriedOver(t *testing.T) {
 	assert.Equal(t, uint64(3), ev[0]["count"])
 	assert.Equal(t, uint64(3), ev[1]["count"], "the 2 of the suppressed report and 1 more")
 	assert.Equal(t, int64(1), ev[1]["suppressed"])
+}
+
+// TestCountsAddUp checks the cooldown's bookkeeping on random traffic:
+// Files has every event of a type but the suppressed ones, the Console
+// also lacks the console_suppressed ones, and the counts on the lines
+// (Close's included) add up to Stats.
+func TestCountsAddUp(t *testing.T) {
+	var anySuppressed, anyConsoleSuppressed bool
+	for seed := int64(1); seed <= 20; seed++ {
+		rnd := rand.New(rand.NewSource(seed))
+		r := newRig(t, Options{
+			Cooldown:                time.Duration(rnd.Intn(20)) * time.Second,
+			SlowRequestRate:         Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
+			ProvisioningFailureRate: Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
+			Cooldowns:               map[string]time.Duration{OrchestratorDegraded: time.Duration(rnd.Intn(3)) * 10 * time.Second},
+		})
+		at := time.Duration(0)
+		for range 300 {
+			at += time.Duration(rnd.Intn(3000)) * time.Millisecond
+			switch rnd.Intn(4) {
+			case 0:
+				r.log(t, "requests", at, slog.Duration("duration", time.Duration(rnd.Intn(10))*time.Second))
+			case 1:
+				r.log(t, "engine_selection", at, slog.Duration("duration", time.Duration(rnd.Intn(4))*time.Second))
+			case 2:
+				r.log(t, "provisioning", at, slog.Bool("success", rnd.Intn(3) == 0), slog.String("code", []string{"", "circuit_breaker"}[rnd.Intn(2)]))
+			case 3:
+				r.log(t, "orchestrator_health", at, slog.String("status", []string{"healthy", "degraded"}[rnd.Intn(2)]))
+			}
+		}
+		require.NoError(t, r.h.Close())
+
+		count := func(c *capture) (lines map[string]uint64, suppressed, consoleSuppressed map[string]int64) {
+			lines, suppressed, consoleSuppressed = map[string]uint64{}, map[string]int64{}, map[string]int64{}
+			for _, ev := range c.all() {
+				typ := ev["event_type"].(string)
+				if typ == StressSuppressed {
+					for k, v := range ev {
+						if g, ok := v.(map[string]any); ok && k == SuppressedKey {
+							for typ, n := range g {
+								suppressed[typ] += n.(int64)
+							}
+						} else if ok && k == ConsoleSuppressedKey {
+							for typ, n := range g {
+								consoleSuppressed[typ] += n.(int64)
+							}
+						}
+					}
+					continue
+				}
+				lines[typ]++
+				if n, ok := ev[SuppressedKey].(int64); ok {
+					suppressed[typ] += n
+				}
+				if n, ok := ev[ConsoleSuppressedKey].(int64); ok {
+					consoleSuppressed[typ] += n
+				}
+			}
+			return lines, suppressed, consoleSuppressed
+		}
+		fileLines, fileSuppressed, _ := count(r.out)
+		consoleLines, consoleSuppressed, consoleConsoleSuppressed := count(r.console)
+		stats := r.h.Stats()
+		require.NotEmpty(t, stats)
+		for typ, st := range stats {
+			assert.Equal(t, st.Events-st.Suppressed, fileLines[typ], "seed %d %s: lines in Files", seed, typ)
+			assert.Equal(t, st.Events-st.Suppressed-st.ConsoleSuppressed, consoleLines[typ], "seed %d %s: lines on the Console", seed, typ)
+			assert.Equal(t, int64(st.Suppressed), fileSuppressed[typ], "seed %d %s: suppressed on the lines", seed, typ)
+			assert.Equal(t, int64(st.Suppressed), consoleSuppressed[typ], "seed %d %s", seed, typ)
+			assert.Equal(t, int64(st.ConsoleSuppressed), consoleConsoleSuppressed[typ], "seed %d %s: console_suppressed on the lines", seed, typ)
+			anySuppressed = anySuppressed || st.Suppressed > 0
+			anyConsoleSuppressed = anyConsoleSuppressed || st.ConsoleSuppressed > 0
+			if windowed(typ) {
+				assert.Zero(t, st.ConsoleSuppressed, "seed %d %s", seed, typ)
+			} else {
+				assert.Zero(t, st.Suppressed, "seed %d %s: a per-record event is always written", seed, typ)
+			}
+		}
+	}
+	assert.True(t, anySuppressed && anyConsoleSuppressed, "the traffic made the cooldown hold events back")
 }

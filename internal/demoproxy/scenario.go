@@ -168,9 +168,11 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	chunks := 12
 	delay := s.SlowStreamDuration / time.Duration(chunks-1)
 	for i := range s.SlowStreams {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			load.one(ctx, "slow streams", fmt.Sprintf("/ace/getstream?id=slow%03d&size=%d&chunk=4096&delay=%s", i, chunks*4096, delay))
-		})
+		}()
 	}
 	if err := load.run(ctx, "slow streams", s.Requests/20, s.Workers/2, "size=65536"); err != nil {
 		return Report{}, err
@@ -217,7 +219,9 @@ func (l *loader) run(ctx context.Context, phase string, n, workers int, params s
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for next.Add(1) <= int64(n) && ctx.Err() == nil {
 				id := l.seq.Add(1)
 				key := "id"
@@ -226,7 +230,7 @@ func (l *loader) run(ctx context.Context, phase string, n, workers int, params s
 				}
 				l.one(ctx, phase, fmt.Sprintf("/ace/getstream?%s=%040x&%s", key, id, params))
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
