@@ -12,7 +12,7 @@ import (
 const Redacted = "[REDACTED]"
 
 // redactedInText replaces credentials inside text: the user info of URLs
-// and the values of secret query parameters (no character of it needs
+// and the values of secret key=value pairs (no character of it needs
 // escaping in a URL or in JSON).
 const redactedInText = "REDACTED"
 
@@ -42,8 +42,11 @@ var defaultQueryKeys = [...]string{"key"}
 func DefaultRedactKeys() []string { return append([]string(nil), defaultRedactKeys[:]...) }
 
 // Redactor decides which attribute keys are secret and cleans credentials
-// out of text and values. It is immutable and safe for concurrent use. A
-// nil *Redactor redacts nothing.
+// out of text and values. It is the one redaction of the module: the
+// Handler's encoder, the console of package slogdebug (RedactAttr) and
+// integration.RedactURL (RedactText) all use it, so the files and the
+// console show the same redacted form. It is immutable and safe for
+// concurrent use. A nil *Redactor redacts nothing.
 type Redactor struct {
 	attrs  keySet // secret attribute keys (and JSON object keys)
 	pairs  keySet // secret keys of key=value pairs in text: attrs and defaultPairKeys
@@ -99,15 +102,14 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 	return r.pairs.match(key)
 }
 
-// RedactAttr returns a with its value redacted as the files redact it and
-// in the form they write it, for a text handler's ReplaceAttr (the console
-// uses it): a secret key, or any key inside a group named like a secret (in
-// groups), has its value replaced by Redacted; strings, error messages,
-// URLs (*url.URL, as their String) and byte slices lose the credentials in
-// them (see RedactText); any other Go
-// value becomes the JSON text the files hold, its secret members redacted
-// (a JSON string as its text), except a slog.Level or *slog.Source. Groups
-// are redacted member by member. A nil Redactor returns a as it is.
+// RedactAttr returns a with its value redacted as the files redact it, in
+// the form they write it: a secret key, or any key inside a group named
+// like a secret (in groups), has its value replaced by Redacted; strings,
+// error messages, URLs (*url.URL, as their String) and byte slices lose the
+// credentials in them (RedactText); any other Go value but a slog.Level or
+// a *slog.Source becomes the JSON text the files hold, its secret members
+// redacted (a JSON string as its text). Groups are redacted member by
+// member. A nil Redactor returns a as it is.
 //
 // As the ReplaceAttr of a slog.TextHandler or slog.JSONHandler (or tint's)
 // it redacts a console as the files are redacted.
