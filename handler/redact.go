@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -189,13 +190,11 @@ func (r *Redactor) valueText(x any) string {
 // keySet matches keys by their last words.
 type keySet struct {
 	keys [][]string // each key's words, ASCII lower case
-	// byLast indexes keys by the length of their last word (the last slot
-	// holds the longer ones), so that most keys are cleared by comparing
-	// one word with a few.
-	byLast [maxIndexedWord + 1][]int
+	// tails holds the keys' last words by their last byte: a key that
+	// does not end (separators aside) in one of them is cleared at once,
+	// which is what almost every key is.
+	tails [256][]string
 }
-
-const maxIndexedWord = 24
 
 // add adds a key, as words; a key without letters or digits adds nothing.
 func (ks *keySet) add(key string) {
@@ -211,20 +210,41 @@ func (ks *keySet) add(key string) {
 	if len(words) == 0 {
 		return
 	}
-	n := min(len(words[len(words)-1]), maxIndexedWord)
-	ks.byLast[n] = append(ks.byLast[n], len(ks.keys))
+	last := words[len(words)-1]
+	if c := last[len(last)-1]; !slices.Contains(ks.tails[c], last) {
+		ks.tails[c] = append(ks.tails[c], last)
+	}
 	ks.keys = append(ks.keys, words)
 }
 
 // match reports whether the last words of key are the words of one of the
 // set's keys.
 func (ks *keySet) match(key string) bool {
-	start, stop := lastWord(key, len(key))
-	if start == stop {
+	// First the cheap test that clears almost every key: key, trailing
+	// separators aside, must end in one of the keys' last words.
+	end := len(key)
+	for end > 0 && wordClass(key[end-1]) == separator {
+		end--
+	}
+	if end == 0 {
 		return false
 	}
-	for _, i := range ks.byLast[min(stop-start, maxIndexedWord)] {
-		words := ks.keys[i]
+	c := key[end-1]
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	tail := false
+	for _, w := range ks.tails[c] {
+		if len(w) <= end && equalFoldWord(key[end-len(w):end], w) {
+			tail = true
+			break
+		}
+	}
+	if !tail {
+		return false
+	}
+	start, stop := lastWord(key, end)
+	for _, words := range ks.keys {
 		if equalFoldWord(key[start:stop], words[len(words)-1]) && endsWithWords(key[:start], words[:len(words)-1]) {
 			return true
 		}
