@@ -43,6 +43,9 @@ type Handler struct {
 	groups []string // WithGroup names, outermost first
 	nOpen  int      // how many of groups pre has opened
 	noIDs  bool     // a request_id is bound with WithAttrs: do not stamp the context's
+	// secret is set when one of groups is named like a secret: every
+	// value inside is redacted, as the console redacts it.
+	secret bool
 }
 
 // New creates the log directory if needed, claims a session in it, writes
@@ -184,7 +187,7 @@ func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
 		hk.beforeWithAttrs(attrs)
 	}
-	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
@@ -202,6 +205,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.groups = append(slices.Clip(h.groups), name)
+	h2.secret = h.secret || h.s.red.SecretKey(name)
 	return &h2
 }
 
@@ -364,7 +368,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	e.buf = appendLevel(e.buf, r.Level)
 	e.buf = append(e.buf, cat.field...)
 	e.buf = append(e.buf, `,"msg":`...)
-	e.appendCuttable(r.Message)
+	e.appendText(r.Message)
 	e.comma = true
 	if !e.truncated {
 		st.append(&e)
@@ -383,6 +387,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	if r.NumAttrs() > 0 && !e.truncated {
 		mark, comma := len(e.buf), e.comma
 		e.openGroups(h.groups[e.depth:])
+		e.secret = h.secret
 		wrote := false
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == CategoryKey {
