@@ -304,7 +304,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	var err error
 	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
-		err = h.s.enqueue(cat, h, &r, st, nil, size)
+		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
 		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
@@ -313,7 +313,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			cat.dest.failed.Add(1)
 			return err
 		}
-		err = h.s.enqueue(cat, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		err = h.s.enqueue(cat, r.Level, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {
 		err = h.s.flush()

@@ -48,8 +48,9 @@ type Options struct {
 	// default) means such records are not persisted.
 	DefaultCategory string
 
-	// QueueBytes bounds the encoded lines waiting for the writer. Default
-	// DefaultQueueBytes.
+	// QueueBytes bounds the records waiting for the writer. Records at
+	// Warn and above (stress events) have a reserve of a quarter more, that
+	// debug records cannot fill. Default DefaultQueueBytes.
 	QueueBytes int
 
 	// BlockWhenFull makes a caller wait for room when the queue is full.
