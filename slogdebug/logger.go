@@ -117,6 +117,10 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		l.console = newLogConsole(cfg.Console)
 		l.consoleName = "slog default handler (LogConsole)"
 	}
+	if l.console != nil && !cfg.NoRedaction {
+		// The program's own console shows what the files show: redacted.
+		l.console = redactConsole(l.console, handler.NewRedactor(cfg.RedactKeys...))
+	}
 	if l.console == nil {
 		l.consoleName = "tint"
 		l.noColor = cfg.NoColor || !isTerminal(console)

@@ -183,3 +183,38 @@ func consoleFields(t *testing.T, out string) (map[string]string, string) {
 	}
 	return fields, msg
 }
+
+// TestProgramsConsoleIsRedacted: a console handler the program supplies
+// (Config.Console, JSON to stdout in production) shows no secret either:
+// not in the message, not in attributes, groups or values bound with With.
+func TestProgramsConsoleIsRedacted(t *testing.T) {
+	var out strings.Builder
+	l, err := New(Config{Console: slog.NewJSONHandler(&out, nil)}, nil)
+	require.NoError(t, err)
+	defer l.Close()
+	l.With("api_key", "SECRET30").WithGroup("auth").Info("calling http://u:SECRET31@h/?token=SECRET32",
+		"user", "bob")
+	l.Info("login", slog.Any("form", loginForm{User: "bob", Password: "SECRET33"}),
+		slog.Group("req", slog.Any("h", http.Header{"Authorization": {"Bearer SECRET34"}})))
+	text := out.String()
+	for i := 30; i <= 34; i++ {
+		assert.NotContains(t, text, "SECRET"+strconv.Itoa(i))
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	require.Len(t, lines, 2)
+	var first, second map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &second))
+	assert.Equal(t, "calling http://REDACTED@h/?token=REDACTED", first["msg"])
+	assert.Equal(t, "[REDACTED]", first["api_key"])
+	assert.Equal(t, map[string]any{"user": "[REDACTED]"}, first["auth"], "inside a group named like a secret")
+	assert.Equal(t, `{"User":"bob","Password":"[REDACTED]"}`, second["form"])
+
+	// NoRedaction turns it off for the program's console too.
+	out.Reset()
+	plain, err := New(Config{Console: slog.NewJSONHandler(&out, nil), NoRedaction: true}, nil)
+	require.NoError(t, err)
+	defer plain.Close()
+	plain.Info("x", "api_key", "SECRET35")
+	assert.Contains(t, out.String(), "SECRET35")
+}
