@@ -40,6 +40,8 @@ fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzSanitizeCategory$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzStableMatchesImmediate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./handler -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./handler -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./stress -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)

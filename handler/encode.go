@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,6 +33,7 @@ type encoder struct {
 	depth     int  // open JSON objects below the top level
 	comma     bool // the next member needs a separating comma
 	truncated bool
+	secret    bool // inside a group named like a secret: every value is redacted
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -57,15 +59,15 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		a.Value = a.Value.Resolve()
 		kind = a.Value.Kind()
 	}
-	if e.red != nil && e.red.SecretKey(a.Key) {
-		a.Value, kind = slog.StringValue(Redacted), slog.KindString
-	}
 	if kind == slog.KindGroup {
 		return e.appendGroup(a.Key, a.Value.Group())
 	}
 	// Skip empty attrs (slog's rule: key and value both zero).
 	if a.Key == "" && kind == slog.KindAny && a.Value.Any() == nil {
 		return false
+	}
+	if e.red != nil && (e.secret || e.red.SecretKey(a.Key)) {
+		a.Value, kind = slog.StringValue(Redacted), slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
 	if comma {
@@ -77,19 +79,16 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		e.buf = appendString(e.buf, a.Key)
 	}
 	e.buf = append(e.buf, ':')
+	fits := true
 	switch kind {
 	case slog.KindString:
-		e.appendCuttable(e.red.CleanURLs(a.Value.String()))
+		e.appendText(a.Value.String())
 	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok {
-			e.appendCuttable(e.red.CleanURLs(errorString(err)))
-		} else {
-			e.buf = appendAny(e.buf, a.Value.Any())
-		}
+		fits = e.appendAny(a.Value.Any())
 	default:
 		e.appendValue(a.Value)
 	}
-	if e.room() >= 0 {
+	if fits && e.room() >= 0 {
 		e.comma = true
 		return true
 	}
@@ -115,6 +114,10 @@ func (e *encoder) openGroups(names []string) {
 func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	if len(attrs) == 0 {
 		return false
+	}
+	if e.red != nil && !e.secret && e.red.SecretKey(key) {
+		e.secret = true
+		defer func() { e.secret = false }()
 	}
 	if key == "" {
 		wrote := false
@@ -146,6 +149,28 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	return true
 }
 
+// appendText writes text that may hold credentials (a message, a string
+// value, an error's message, a byte slice) as a JSON string, redacted. It
+// is cut to the room left before it is redacted, so that the work done is
+// bounded by the line limit whatever the text's size, and cut again if
+// redaction made it longer.
+func (e *encoder) appendText(s string) {
+	cut := false
+	if e.red != nil {
+		if room := max(e.room(), 0); len(s) > room {
+			for room > 0 && !utf8.RuneStart(s[room]) {
+				room--
+			}
+			s, cut = s[:room], true
+		}
+		s = e.red.redactText(s, cut)
+	}
+	e.appendCuttable(s)
+	if cut {
+		e.truncated = true
+	}
+}
+
 // appendCuttable writes s as a JSON string, cut to the room left (and the
 // line marked truncated) when it does not fit.
 func (e *encoder) appendCuttable(s string) {
@@ -161,11 +186,11 @@ func (e *encoder) appendCuttable(s string) {
 	e.truncated = true
 }
 
-// appendValue writes a resolved, non-group value.
+// appendValue writes a resolved value of a kind that holds no text:
+// a number, a bool, a duration or a time (anything else as its redacted
+// text).
 func (e *encoder) appendValue(v slog.Value) {
 	switch v.Kind() {
-	case slog.KindString:
-		e.buf = appendString(e.buf, v.String())
 	case slog.KindInt64:
 		e.buf = strconv.AppendInt(e.buf, v.Int64(), 10)
 	case slog.KindUint64:
@@ -180,37 +205,65 @@ func (e *encoder) appendValue(v slog.Value) {
 		e.buf = append(e.buf, '"')
 		e.buf = appendTimestamp(e.buf, v.Time())
 		e.buf = append(e.buf, '"')
-	case slog.KindAny, slog.KindLogValuer:
-		e.buf = appendAny(e.buf, v.Any())
 	default:
-		e.buf = appendString(e.buf, v.String())
+		e.appendText(v.String())
 	}
 }
 
-// appendAny writes an arbitrary Go value: nil as null, an error as its
-// message, anything else as encoding/json renders it. A value that cannot be
-// marshalled (a cycle, NaN inside a struct, a MarshalJSON that fails or
-// panics) is written as a string starting with "!ERROR:".
-func appendAny(buf []byte, x any) []byte {
+// appendAny writes an arbitrary Go value: nil as null; an error as its
+// message, a URL as its string and a byte slice as text (all three
+// redacted like strings); anything else as encoding/json renders it, its
+// secret members redacted. A value
+// that cannot be marshalled (a cycle, NaN inside a struct, a MarshalJSON
+// that fails or panics) is written as a string starting with "!ERROR:".
+// It reports false, having written nothing, when the JSON of the value
+// does not fit in the room left.
+func (e *encoder) appendAny(x any) bool {
 	switch x := x.(type) {
 	case nil:
-		return append(buf, "null"...)
+		e.buf = append(e.buf, "null"...)
+		return true
 	case error:
-		return appendString(buf, errorString(x))
+		e.appendText(errorString(x))
+		return true
 	case string:
-		return appendString(buf, x)
-	case []byte:
-		// A byte slice is usually text in a log; keep it readable.
-		if utf8.Valid(x) {
-			return appendString(buf, string(x))
+		e.appendText(x)
+		return true
+	case *url.URL:
+		if x == nil {
+			e.buf = append(e.buf, "null"...)
+		} else {
+			e.appendText(x.String())
 		}
+		return true
+	case url.URL:
+		e.appendText(x.String())
+		return true
+	case []byte:
+		// A byte slice is usually text in a log: keep it readable, and
+		// redact it as text. Only what can fit is converted: one byte
+		// more than the room left still tells appendText it is cut.
+		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
+		return true
 	}
 	out, err := marshalJSON(x)
 	if err != nil {
-		return appendString(buf, "!ERROR:"+err.Error())
+		e.appendText(marshalFailure(err))
+		return true
 	}
-	return append(buf, out...)
+	if len(out) > e.room() {
+		return false
+	}
+	if e.red != nil {
+		e.buf = e.red.appendJSON(e.buf, out)
+	} else {
+		e.buf = append(e.buf, out...)
+	}
+	return true
 }
+
+// marshalFailure is how a value that could not be marshalled is written.
+func marshalFailure(err error) string { return "!ERROR:" + err.Error() }
 
 // marshalJSON is json.Marshal without HTML escaping, recovering panics.
 func marshalJSON(x any) (out []byte, err error) {

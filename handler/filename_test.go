@@ -45,3 +45,44 @@ func TestSessionIDOrder(t *testing.T) {
 	assert.Negative(t, compareSessionIDs("20200101_000000", "20200101_000000_2"))
 	assert.Negative(t, compareSessionIDs("20200101_000000_99", "20200102_000000"))
 }
+
+// FuzzParseFileName: any name parses without panicking; every reading it
+// gives names that file again; and a name this package makes from a valid
+// session ID, a segment number and any category (sanitised) is read back
+// with exactly those parts among its readings (segments: as its only one).
+func FuzzParseFileName(f *testing.F) {
+	f.Add("proxy", 0, "requests", "proxy_2_requests.jsonl")
+	f.Add("20261126_101715_2", 12, "engine_selection", "s.1000_c.jsonl")
+	f.Add("a.b", 1000, "_x", "x.001_.jsonl")
+	f.Fuzz(func(t *testing.T, session string, segment int, category, name string) {
+		for _, r := range parseFileName(name) {
+			again := liveName(r.session, r.category)
+			if r.segment > 0 {
+				again = segmentName(r.session, r.segment, r.category)
+			}
+			if again != name {
+				t.Fatalf("%q read as %+v, which names %q", name, r, again)
+			}
+		}
+		if !validSessionID(session) || segment < 0 || segment > 999999999 {
+			return
+		}
+		cat := SanitizeCategory(category)
+		made := liveName(session, cat)
+		if segment > 0 {
+			made = segmentName(session, segment, cat)
+		}
+		readings := parseFileName(made)
+		want := fileName{session: session, segment: segment, category: cat}
+		found := false
+		for _, r := range readings {
+			found = found || r == want
+		}
+		if !found {
+			t.Fatalf("%q made from %+v, read as %+v", made, want, readings)
+		}
+		if segment > 0 && len(readings) != 1 {
+			t.Fatalf("segment %q has %d readings: %+v", made, len(readings), readings)
+		}
+	})
+}

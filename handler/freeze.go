@@ -3,8 +3,8 @@ package handler
 import (
 	"encoding/json"
 	"log/slog"
+	"net/url"
 	"slices"
-	"unicode/utf8"
 )
 
 // Freeze returns attrs with every value that could change after the log
@@ -35,14 +35,26 @@ func freezeValue(v slog.Value) slog.Value {
 			return v
 		case error:
 			return slog.StringValue(errorString(x))
+		case string:
+			return slog.StringValue(x)
 		case []byte:
-			if utf8.Valid(x) {
-				return slog.StringValue(string(x))
+			return slog.StringValue(string(x)) // written as text, as at the call
+		case *url.URL:
+			if x == nil {
+				return slog.AnyValue(nil)
 			}
+			return slog.StringValue(x.String())
+		case url.URL:
+			return slog.StringValue(x.String())
 		}
-		// What the encoder writes for the value now, compact JSON (or a
-		// "!ERROR:" string), written back verbatim.
-		return slog.AnyValue(json.RawMessage(appendAny(nil, v.Any())))
+		// What the encoder marshals for the value now, compact JSON
+		// written back verbatim (secret members are redacted when the
+		// line is written, as for any value), or the failure's string.
+		out, err := marshalJSON(v.Any())
+		if err != nil {
+			return slog.StringValue(marshalFailure(err))
+		}
+		return slog.AnyValue(json.RawMessage(out))
 	}
 	return v
 }

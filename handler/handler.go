@@ -41,6 +41,9 @@ type Handler struct {
 	groups []string // WithGroup names, outermost first
 	nOpen  int      // how many of groups pre has opened
 	noIDs  bool     // a request_id is bound with WithAttrs: do not stamp the context's
+	// secret is set when one of groups is named like a secret: every
+	// value inside is redacted, as the console redacts it.
+	secret bool
 }
 
 // New creates the log directory if needed, claims a session in it, writes
@@ -182,7 +185,7 @@ func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
 		hk.beforeWithAttrs(attrs)
 	}
-	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
@@ -200,6 +203,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	}
 	h2 := *h
 	h2.groups = append(slices.Clip(h.groups), name)
+	h2.secret = h.secret || h.s.red.SecretKey(name)
 	return &h2
 }
 
@@ -298,7 +302,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	var err error
 	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
-		err = h.s.enqueue(cat, h, &r, st, nil, size)
+		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
 		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
@@ -307,7 +311,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			cat.dest.failed.Add(1)
 			return err
 		}
-		err = h.s.enqueue(cat, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		err = h.s.enqueue(cat, r.Level, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {
 		err = h.s.flush()
@@ -362,7 +366,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	e.buf = appendLevel(e.buf, r.Level)
 	e.buf = append(e.buf, cat.field...)
 	e.buf = append(e.buf, `,"msg":`...)
-	e.appendCuttable(r.Message)
+	e.appendText(r.Message)
 	e.comma = true
 	if !e.truncated {
 		st.append(&e)
@@ -381,6 +385,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 	if r.NumAttrs() > 0 && !e.truncated {
 		mark, comma := len(e.buf), e.comma
 		e.openGroups(h.groups[e.depth:])
+		e.secret = h.secret
 		wrote := false
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == categories.Key {

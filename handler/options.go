@@ -48,8 +48,9 @@ type Options struct {
 	// default) means such records are not persisted.
 	DefaultCategory string
 
-	// QueueBytes bounds the encoded lines waiting for the writer. Default
-	// DefaultQueueBytes.
+	// QueueBytes bounds the records waiting for the writer. Records at
+	// Warn and above (stress events) have a reserve of a quarter more, that
+	// debug records cannot fill. Default DefaultQueueBytes.
 	QueueBytes int
 
 	// BlockWhenFull makes a caller wait for room when the queue is full.
@@ -134,9 +135,9 @@ type Options struct {
 	DirMode  os.FileMode
 
 	// RedactKeys are attribute keys whose values are replaced by
-	// Redacted, besides DefaultRedactKeys (the same matching: the key, or
-	// any key ending in "_"/"-" and the key, in any case). URLs in string
-	// and error values lose their user info and secret query parameters.
+	// Redacted, besides DefaultRedactKeys, matched the same way (by their
+	// last words: see DefaultRedactKeys). What else is redacted is
+	// Redactor's to say: RedactText, RedactAttr.
 	RedactKeys []string
 	// NoRedaction turns redaction off (for a test rig, say).
 	NoRedaction bool

@@ -94,3 +94,59 @@ func TestOverload(t *testing.T) {
 	}
 	t.Logf("%d records: %d written, %d dropped", total, st.Written, st.Dropped)
 }
+
+// TestWarningsSurviveAFullQueue: the queue is full of debug records and
+// the writer is stuck; warnings and errors (stress events, records_dropped
+// among them) still get in, up to a reserve of a quarter of the queue, so
+// the report of an overload is not lost to the overload.
+func TestWarningsSurviveAFullQueue(t *testing.T) {
+	const queue = 16 << 10
+	stuck := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	hooks := &testHooks{writeFile: func(path string, f *os.File, p []byte) (int, error) {
+		if strings.HasSuffix(path, "_c.jsonl") {
+			once.Do(func() { close(stuck) })
+			<-release
+		}
+		return f.Write(p)
+	}}
+	h, err := New(Options{Dir: t.TempDir(), QueueBytes: queue, FlushInterval: time.Hour, DefaultCategory: "c", hooks: hooks})
+	require.NoError(t, err)
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+		h.Close()
+	}()
+	l := slog.New(h)
+	for i := 0; i < queue; i++ { // the writer wakes, gets stuck; the queue fills
+		l.Debug("m", "i", i)
+	}
+	<-stuck
+	for i := 0; i < queue; i++ {
+		l.Debug("m", "i", i)
+	}
+	before := h.Stats()
+	require.Positive(t, before.Dropped, "the queue is full")
+	sl := l.With("category", "stress")
+	sl.Warn("records_dropped", "count", before.Dropped)
+	sl.Error("provisioning_circuit_breaker", "error", "circuit breaker is open")
+	// A flood of warnings is bounded too: by the reserve.
+	for i := 0; i < queue; i++ {
+		l.Warn("w", "i", i)
+	}
+	close(release)
+	require.NoError(t, h.Flush())
+	after := h.Stats()
+	assert.Equal(t, uint64(2), after.Categories["stress"].Written, "both got in")
+	assert.Zero(t, after.Categories["stress"].Dropped)
+	assert.Positive(t, after.Categories["c"].Dropped-before.Categories["c"].Dropped, "the warnings' reserve is bounded")
+	lines := readLines(t, h.Path("stress"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, "records_dropped", lines[0]["msg"])
+	assert.Equal(t, "WARN", lines[0]["level"])
+	assert.Equal(t, "ERROR", lines[1]["level"])
+}

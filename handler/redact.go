@@ -1,162 +1,378 @@
 package handler
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces the values of secret attributes.
 const Redacted = "[REDACTED]"
 
-// redactedInURL replaces credentials inside URLs (no characters that need
-// escaping there).
-const redactedInURL = "REDACTED"
+// redactedInText replaces credentials inside text: the user info of URLs
+// and the values of secret key=value pairs (no character of it needs
+// escaping in a URL or in JSON).
+const redactedInText = "REDACTED"
 
-// DefaultRedactKeys are attribute keys whose values are never written:
-// a key equal to one of them, or ending in "_" or "-" and one of them
-// (x_api_key, access_token, proxy-authorization), in any case.
-var DefaultRedactKeys = []string{"authorization", "api_key", "apikey", "token", "password", "passwd", "secret", "cookie", "set_cookie", "credentials"}
-
-// Redactor decides which attribute keys are secret and cleans credentials
-// out of URLs in values. A nil *Redactor redacts nothing.
-type Redactor struct {
-	keys []string // lower case, '-' written as '_'
-	// byLast indexes keys by their last byte, so that most attribute keys
-	// are cleared with one table lookup.
-	byLast [256][]string
+// defaultRedactKeys are the secret attribute keys; an array, so that no
+// caller can change them.
+var defaultRedactKeys = [...]string{
+	"authorization", "auth", "api_key", "apikey", "token", "password", "passwd", "passphrase",
+	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
 }
 
-// NewRedactor returns a Redactor for DefaultRedactKeys and extra.
+// defaultPairKeys are secret, besides the attribute keys, as the keys of
+// key=value pairs in text; as attribute keys they often name harmless
+// things (a content signature).
+var defaultPairKeys = [...]string{"sig", "signature"}
+
+// defaultQueryKeys are secret, besides those, as query and fragment
+// parameters only: "key=" in other text is too often a cache key.
+var defaultQueryKeys = [...]string{"key"}
+
+// DefaultRedactKeys returns the attribute keys whose values are redacted
+// by default. A key matches by words: it is secret when its last words are
+// one of these keys' words, in any case, the words being separated by any
+// character other than a letter or digit and by camelCase: "token" matches
+// access_token, accessToken and X-Auth-Token but not tokens or tokenCount;
+// "api_key" matches X-Api-Key, xApiKey and APIKey. The slice returned is a
+// copy.
+func DefaultRedactKeys() []string { return append([]string(nil), defaultRedactKeys[:]...) }
+
+// Redactor decides which attribute keys are secret and cleans credentials
+// out of text and values. It is the one redaction of the module: the
+// Handler's encoder, the console of package slogdebug (RedactAttr) and
+// integration.RedactURL (RedactText) all use it, so the files and the
+// console show the same redacted form. It is immutable and safe for
+// concurrent use. A nil *Redactor redacts nothing.
+type Redactor struct {
+	attrs  keySet // secret attribute keys (and JSON object keys)
+	pairs  keySet // secret keys of key=value pairs in text: attrs and defaultPairKeys
+	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
+}
+
+// NewRedactor returns a Redactor for DefaultRedactKeys and extra, which
+// match the same way.
 func NewRedactor(extra ...string) *Redactor { return newRedactor(extra, false) }
+
+// defaultRedactor redacts with the default keys.
+var defaultRedactor = NewRedactor()
+
+// DefaultRedactor returns the Redactor of the default keys, shared.
+func DefaultRedactor() *Redactor { return defaultRedactor }
 
 func newRedactor(extra []string, disabled bool) *Redactor {
 	if disabled {
 		return nil
 	}
 	r := &Redactor{}
-	for _, k := range append(append([]string(nil), DefaultRedactKeys...), extra...) {
-		if k = normalizeKey(k); k != "" {
-			r.keys = append(r.keys, k)
-			last := k[len(k)-1]
-			r.byLast[last] = append(r.byLast[last], k)
-			if 'a' <= last && last <= 'z' {
-				r.byLast[last-'a'+'A'] = append(r.byLast[last-'a'+'A'], k)
-			} else if last == '_' {
-				r.byLast['-'] = append(r.byLast['-'], k)
-			}
+	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
+		for _, k := range keys {
+			r.attrs.add(k)
+			r.pairs.add(k)
+			r.params.add(k)
 		}
+	}
+	for _, k := range defaultPairKeys {
+		r.pairs.add(k)
+		r.params.add(k)
+	}
+	for _, k := range defaultQueryKeys {
+		r.params.add(k)
 	}
 	return r
 }
 
-func normalizeKey(k string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(k)), "-", "_")
+// SecretKey reports whether an attribute key names a secret. It does not
+// allocate.
+func (r *Redactor) SecretKey(key string) bool { return r != nil && r.attrs.match(key) }
+
+// secretPair reports whether the key of a key=value pair in text, as
+// written (percent-encoded in a URL), names a secret: an attribute key's,
+// or in a query or fragment a parameter's.
+func (r *Redactor) secretPair(key string, query bool) bool {
+	if strings.IndexByte(key, '%') >= 0 {
+		key = percentDecode(key)
+	}
+	if query {
+		return r.params.match(key)
+	}
+	return r.pairs.match(key)
 }
 
-// SecretKey reports whether key names a secret. It does not allocate.
-func (r *Redactor) SecretKey(key string) bool {
-	if r == nil || len(key) < 3 {
+// RedactAttr returns a with its value redacted as the files redact it, in
+// the form they write it: a secret key, or any key inside a group named
+// like a secret (in groups), has its value replaced by Redacted; strings,
+// error messages, URLs (*url.URL, as their String) and byte slices lose the
+// credentials in them (RedactText); any other Go value but a slog.Level or
+// a *slog.Source becomes the JSON text the files hold, its secret members
+// redacted (a JSON string as its text). Groups are redacted member by
+// member. A nil Redactor returns a as it is.
+//
+// As the ReplaceAttr of a slog.TextHandler or slog.JSONHandler (or tint's)
+// it redacts a console as the files are redacted.
+func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
+	if r == nil {
+		return a
+	}
+	secret := false
+	for _, g := range groups {
+		if r.SecretKey(g) {
+			secret = true
+			break
+		}
+	}
+	return r.redactAttr(a, secret)
+}
+
+func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
+	a.Value = a.Value.Resolve()
+	if a.Value.Kind() == slog.KindGroup {
+		secret = secret || r.SecretKey(a.Key)
+		members := a.Value.Group()
+		out := make([]slog.Attr, len(members))
+		for i, m := range members {
+			out[i] = r.redactAttr(m, secret)
+		}
+		a.Value = slog.GroupValue(out...)
+		return a
+	}
+	if a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil {
+		return a // an empty attr, which handlers skip
+	}
+	if secret || r.SecretKey(a.Key) {
+		return slog.String(a.Key, Redacted)
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		a.Value = slog.StringValue(r.RedactText(a.Value.String()))
+	case slog.KindAny:
+		switch x := a.Value.Any().(type) {
+		case nil, slog.Level, *slog.Source:
+			// Nothing secret: left for the handler to render its way.
+		case error:
+			a.Value = slog.StringValue(r.RedactText(errorString(x)))
+		case *url.URL:
+			if x != nil {
+				a.Value = slog.StringValue(r.RedactText(x.String()))
+			}
+		case url.URL:
+			a.Value = slog.StringValue(r.RedactText(x.String()))
+		case []byte:
+			a.Value = slog.StringValue(r.RedactText(string(x)))
+		default:
+			a.Value = slog.StringValue(r.valueText(x))
+		}
+	}
+	return a
+}
+
+// valueText returns the text of x as the files write it, redacted: its
+// JSON, or the text of a JSON string.
+func (r *Redactor) valueText(x any) string {
+	out, err := marshalJSON(x)
+	if err != nil {
+		return r.RedactText(marshalFailure(err))
+	}
+	out = r.appendJSON(nil, out)
+	if len(out) > 0 && out[0] == '"' {
+		var s string
+		if json.Unmarshal(out, &s) == nil {
+			return s
+		}
+	}
+	return string(out)
+}
+
+// keySet matches keys by their last words.
+type keySet struct {
+	keys [][]string // each key's words, ASCII lower case
+	// tails holds the keys' last words by their last byte: a key that
+	// does not end (separators aside) in one of them is cleared at once,
+	// which is what almost every key is.
+	tails [256][]string
+}
+
+// add adds a key, as words; a key without letters or digits adds nothing.
+func (ks *keySet) add(key string) {
+	var words []string
+	for end := len(key); ; {
+		start, stop := lastWord(key, end)
+		if start == stop {
+			break
+		}
+		words = append([]string{lowerASCII(key[start:stop])}, words...)
+		end = start
+	}
+	if len(words) == 0 {
+		return
+	}
+	last := words[len(words)-1]
+	if c := last[len(last)-1]; !slices.Contains(ks.tails[c], last) {
+		ks.tails[c] = append(ks.tails[c], last)
+	}
+	ks.keys = append(ks.keys, words)
+}
+
+// match reports whether the last words of key are the words of one of the
+// set's keys.
+func (ks *keySet) match(key string) bool {
+	// First the cheap test that clears almost every key: key, trailing
+	// separators aside, must end in one of the keys' last words.
+	end := len(key)
+	for end > 0 && wordClass(key[end-1]) == separator {
+		end--
+	}
+	if end == 0 {
 		return false
 	}
-	for _, k := range r.byLast[key[len(key)-1]] {
-		if len(key) < len(k) {
-			continue
+	c := key[end-1]
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	tail := false
+	for _, w := range ks.tails[c] {
+		if len(w) <= end && equalFoldWord(key[end-len(w):end], w) {
+			tail = true
+			break
 		}
-		tail := key[len(key)-len(k):]
-		if !equalFoldKey(tail, k) {
-			continue
-		}
-		if len(key) == len(k) {
-			return true
-		}
-		if c := key[len(key)-len(k)-1]; c == '_' || c == '-' || c == '.' {
+	}
+	if !tail {
+		return false
+	}
+	start, stop := lastWord(key, end)
+	for _, words := range ks.keys {
+		if equalFoldWord(key[start:stop], words[len(words)-1]) && endsWithWords(key[:start], words[:len(words)-1]) {
 			return true
 		}
 	}
 	return false
 }
 
-// equalFoldKey compares s with the normalized key k, folding ASCII case
-// and reading '-' as '_'.
-func equalFoldKey(s, k string) bool {
+// endsWithWords reports whether the last words of s are words.
+func endsWithWords(s string, words []string) bool {
+	end := len(s)
+	for j := len(words) - 1; j >= 0; j-- {
+		start, stop := lastWord(s, end)
+		if start == stop || !equalFoldWord(s[start:stop], words[j]) {
+			return false
+		}
+		end = start
+	}
+	return true
+}
+
+// lastWord returns the bounds of the last word of s[:end]: words are runs
+// of letters and digits, split where a lower-case letter or digit is
+// followed by an upper-case one (accessToken) and before the last of a run
+// of upper-case letters followed by a lower-case one (APIKey). Bytes of
+// non-ASCII characters count as lower-case letters. start == stop when
+// there is no word.
+func lastWord(s string, end int) (start, stop int) {
+	i := end
+	for i > 0 && wordClass(s[i-1]) == separator {
+		i--
+	}
+	stop = i
+	for i > 0 && wordClass(s[i-1]) == digit {
+		i--
+	}
+	if i > 0 {
+		switch wordClass(s[i-1]) {
+		case upper:
+			for i > 0 && (wordClass(s[i-1]) == upper || wordClass(s[i-1]) == digit) {
+				i--
+			}
+		case lower:
+			for i > 0 && (wordClass(s[i-1]) == lower || wordClass(s[i-1]) == digit) {
+				i--
+			}
+			if i > 0 && wordClass(s[i-1]) == upper {
+				i--
+			}
+		}
+	}
+	return i, stop
+}
+
+const (
+	separator = iota
+	digit
+	upper
+	lower
+)
+
+// wordClass tells letters (and which case), digits and separators apart.
+func wordClass(c byte) int {
+	switch {
+	case 'a' <= c && c <= 'z', c >= utf8.RuneSelf:
+		return lower
+	case 'A' <= c && c <= 'Z':
+		return upper
+	case '0' <= c && c <= '9':
+		return digit
+	}
+	return separator
+}
+
+// equalFoldWord reports whether s equals the lower-case word w, ASCII
+// letters compared without case. Words of different lengths differ.
+func equalFoldWord(s, w string) bool {
+	if len(s) != len(w) {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
-		} else if c == '-' {
-			c = '_'
 		}
-		if c != k[i] {
+		if c != w[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// CleanURLs returns s with the credentials of any URL in it redacted: the
-// user info (user:password@) and the values of secret query parameters.
-// Strings without "://" or "?" are returned as they are, cheaply.
-func (r *Redactor) CleanURLs(s string) string {
-	if r == nil || (strings.IndexByte(s, '?') < 0 && !strings.Contains(s, "://")) {
-		return s
-	}
-	var b strings.Builder
-	changed := false
-	rest := s
-	for len(rest) > 0 {
-		i := strings.IndexAny(rest, " \t\"'<>")
-		word := rest
-		if i >= 0 {
-			word = rest[:i]
+// lowerASCII lowers the case of the ASCII letters of s, and only those, as
+// equalFoldWord compares.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
 		}
-		if cleaned, ok := r.cleanURL(word); ok {
-			b.WriteString(cleaned)
-			changed = true
-		} else {
-			b.WriteString(word)
-		}
-		if i < 0 {
-			break
-		}
-		b.WriteByte(rest[i])
-		rest = rest[i+1:]
 	}
-	if !changed {
-		return s
-	}
-	return b.String()
+	return string(b)
 }
 
-// cleanURL redacts one URL-looking word; ok is false when nothing changed.
-func (r *Redactor) cleanURL(word string) (string, bool) {
-	if !strings.Contains(word, "://") && !strings.Contains(word, "?") {
-		return word, false
-	}
-	u, err := url.Parse(word)
-	if err != nil {
-		return word, false
-	}
-	changed := false
-	if u.User != nil {
-		u.User = url.User(redactedInURL)
-		changed = true
-	}
-	if u.RawQuery != "" {
-		q, err := url.ParseQuery(u.RawQuery)
-		if err == nil {
-			for k := range q {
-				if r.SecretKey(k) || equalFoldKey(k, "key") || equalFoldKey(k, "sig") || equalFoldKey(k, "signature") {
-					q[k] = []string{redactedInURL}
-					changed = true
-				}
-			}
-			if changed {
-				u.RawQuery = q.Encode()
-			}
+// percentDecode decodes the %XX escapes of s, leaving invalid ones as they
+// are.
+func percentDecode(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
 		}
+		b = append(b, s[i])
 	}
-	if !changed {
-		return word, false
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
 	}
-	return u.String(), true
+	return c - 'A' + 10
 }

@@ -101,8 +101,15 @@ const entrySize = int(unsafe.Sizeof(entry{}))
 // enqueue appends an entry of the given size to the queue, or drops it:
 // the line the caller encoded, or else the record r (built in place, so the
 // record is copied once).
-func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, st stamp, line *[]byte, size int) error {
+func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Record, st stamp, line *[]byte, size int) error {
 	dest := cat.dest
+	limit := s.opts.QueueBytes
+	if level >= slog.LevelWarn {
+		// Warnings and errors (stress events, the report of records
+		// dropped among them) have a reserve the debug records cannot
+		// fill: an overload does not hide its own report.
+		limit += s.opts.QueueBytes / warnReserveDivisor
+	}
 	s.mu.Lock()
 	for {
 		if s.closed {
@@ -113,7 +120,7 @@ func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, st stamp, line
 			}
 			return ErrClosed
 		}
-		if s.pendingBytes+size <= s.opts.QueueBytes {
+		if s.pendingBytes+size <= limit {
 			break
 		}
 		if !s.opts.BlockWhenFull {
@@ -148,6 +155,10 @@ func (s *sink) enqueue(cat *category, h *Handler, r *slog.Record, st stamp, line
 	s.mu.Unlock()
 	return nil
 }
+
+// warnReserveDivisor sets the reserve of the queue for records at Warn and
+// above: a quarter of Options.QueueBytes on top of it.
+const warnReserveDivisor = 4
 
 // wakeLocked asks the writer for a write now, once per write.
 func (s *sink) wakeLocked() {

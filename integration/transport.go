@@ -4,18 +4,18 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/reqid"
 )
 
 // Transport wraps base (http.DefaultTransport when nil) so that every call
 // made with a context carrying request IDs forwards them (X-Request-ID and
 // a traceparent continuing the request's trace), and logs the call to
-// "orchestrator_calls": method, url (without credentials), status_code,
-// duration_ms and error.
+// "orchestrator_calls": method, url (its credentials redacted by
+// RedactURL), status_code, duration_ms and error.
 func Transport(base http.RoundTripper, logger *slog.Logger) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
@@ -50,32 +50,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// sensitiveParams are query parameters whose values are never logged.
-var sensitiveParams = []string{"api_key", "apikey", "key", "token", "access_token", "auth", "password", "passwd", "secret", "signature", "sig"}
-
-// RedactURL returns u as a string without its user info and with the values
-// of credential-like query parameters replaced by REDACTED.
+// RedactURL returns u as a string with its credentials redacted exactly as
+// the debug files and the console redact them (handler.Redactor.RedactText
+// with the default keys): the user info, and the values of secret query and
+// fragment parameters, become REDACTED; the rest is kept as u.String()
+// writes it.
 func RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	c := *u
-	c.User = nil
-	if c.RawQuery != "" {
-		q := c.Query()
-		changed := false
-		for k := range q {
-			lk := strings.ToLower(k)
-			for _, s := range sensitiveParams {
-				if lk == s || strings.HasSuffix(lk, "_"+s) {
-					q[k] = []string{"REDACTED"}
-					changed = true
-				}
-			}
-		}
-		if changed {
-			c.RawQuery = q.Encode()
-		}
-	}
-	return c.String()
+	return handler.DefaultRedactor().RedactText(u.String())
 }

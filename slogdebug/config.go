@@ -108,7 +108,9 @@ type Config struct {
 	NoColor bool
 	// Console, when set, replaces the tint console handler: a service that
 	// already logs JSON to stdout keeps its handler. ConsoleLevel and
-	// NoColor do not apply to it.
+	// NoColor do not apply to it. It is given the records redacted as the
+	// files are (messages, attributes, With and WithGroup), unless
+	// NoRedaction is set.
 	//
 	// slog's own default handler (slog.Default().Handler() before Init)
 	// writes through package log, which Init's slog.SetDefault points back

@@ -160,6 +160,10 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		l.console = newLogConsole(cfg.Console)
 		l.consoleName = "slog default handler (LogConsole)"
 	}
+	if l.console != nil && !cfg.NoRedaction {
+		// The program's own console shows what the files show: redacted.
+		l.console = redactConsole(l.console, handler.NewRedactor(cfg.RedactKeys...))
+	}
 	if l.console == nil {
 		l.consoleName = "tint"
 		l.noColor = cfg.NoColor || !isTerminal(console)
@@ -459,29 +463,19 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 
 // consoleSafety keeps the console as safe as the files: a message with a
 // newline or an escape sequence cannot forge a line or drive the terminal,
-// and secrets are redacted as in the files.
+// and secrets are redacted by the files' Redactor, into the form the files
+// show (handler.Redactor.RedactAttr).
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
 	red := handler.NewRedactor(cfg.RedactKeys...)
 	if cfg.NoRedaction {
 		red = nil
 	}
 	return func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) == 0 && a.Key == slog.MessageKey {
-			a.Value = slog.StringValue(escapeControl(red.CleanURLs(a.Value.String())))
+		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
 			return a
 		}
-		if red.SecretKey(a.Key) {
-			return slog.String(a.Key, handler.Redacted)
-		}
-		switch a.Value.Kind() {
-		case slog.KindString:
-			a.Value = slog.StringValue(red.CleanURLs(a.Value.String()))
-		case slog.KindAny:
-			if err, ok := a.Value.Any().(error); ok && err != nil {
-				a.Value = slog.StringValue(red.CleanURLs(errorMessage(err)))
-			}
-		}
-		return a
+		return red.RedactAttr(groups, a)
 	}
 }
 

@@ -1,0 +1,128 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"unsafe"
+)
+
+// appendJSON appends the JSON text js (as encoding/json writes it: valid
+// and compact) with its secrets redacted: the value of every object member
+// whose key is secret (SecretKey), whatever it is, becomes "[REDACTED]",
+// and every string loses the credentials in it (RedactText). Keys, and
+// everything else, are kept as they are. It reads js once, front to back,
+// without recursion, so any depth is safe; on text that is not valid JSON
+// it still never reads out of js.
+func (r *Redactor) appendJSON(buf, js []byte) []byte {
+	done := 0 // js[:done] is in buf
+	for i := 0; i < len(js); {
+		if js[i] != '"' {
+			i++
+			continue
+		}
+		str, end := i, endOfJSONString(js, i)
+		if j := skipJSONSpace(js, end); j < len(js) && js[j] == ':' {
+			i = j + 1
+			if r.SecretKey(jsonStringText(js[str:end])) {
+				start := skipJSONSpace(js, i)
+				buf = append(buf, js[done:start]...)
+				buf = append(buf, `"`+Redacted+`"`...)
+				done = endOfJSONValue(js, start)
+				i = done
+			}
+			continue
+		}
+		text := jsonStringText(js[str:end])
+		if clean := r.RedactText(text); clean != text {
+			buf = append(buf, js[done:i]...)
+			buf = appendString(buf, clean)
+			done = end
+		}
+		i = end
+	}
+	return append(buf, js[done:]...)
+}
+
+// jsonStringText returns the text of the quoted JSON string q. Without
+// escapes it is a view of q, not a copy: it must not outlive q.
+func jsonStringText(q []byte) string {
+	if bytes.IndexByte(q, '\\') < 0 {
+		if len(q) < 2 {
+			return ""
+		}
+		body := q[1 : len(q)-1]
+		return unsafe.String(unsafe.SliceData(body), len(body))
+	}
+	var s string
+	if json.Unmarshal(q, &s) != nil {
+		return string(q)
+	}
+	return s
+}
+
+// endOfJSONString returns the index just past the string that starts with
+// the quote at js[i] (len(js) if it does not end).
+func endOfJSONString(js []byte, i int) int {
+	for k := i + 1; k < len(js); k++ {
+		switch js[k] {
+		case '\\':
+			k++
+		case '"':
+			return k + 1
+		}
+	}
+	return len(js)
+}
+
+// endOfJSONValue returns the index just past the value that starts at
+// js[i]: a string, an object or array (to its matching end), or a literal.
+func endOfJSONValue(js []byte, i int) int {
+	if i >= len(js) {
+		return len(js)
+	}
+	switch js[i] {
+	case '"':
+		return endOfJSONString(js, i)
+	case '{', '[':
+		depth := 0
+		for k := i; k < len(js); {
+			switch js[k] {
+			case '"':
+				k = endOfJSONString(js, k)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return k + 1
+				}
+			}
+			k++
+		}
+		return len(js)
+	}
+	k := i
+	for k < len(js) && !endsJSONLiteral(js[k]) {
+		k++
+	}
+	return k
+}
+
+// endsJSONLiteral reports whether c ends a number, true, false or null.
+func endsJSONLiteral(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// skipJSONSpace returns the index of the first byte at or after i that is
+// not JSON white space.
+func skipJSONSpace(js []byte, i int) int {
+	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\r' || js[i] == '\n') {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,61 @@
+package slogdebug
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+
+	"github.com/proxydebug/debugmode/handler"
+)
+
+// redactingHandler hands a console the program supplied (Config.Console)
+// its records redacted as the files are: the message, every attribute
+// (those bound with WithAttrs too) and everything inside a group named like
+// a secret. Tint, the default console, redacts through its ReplaceAttr
+// instead, at no extra cost.
+type redactingHandler struct {
+	next   slog.Handler
+	red    *handler.Redactor
+	groups []string // WithGroup names, outermost first
+}
+
+// redactConsole wraps a program's console in a redactingHandler, unless
+// red is nil (redaction turned off).
+func redactConsole(next slog.Handler, red *handler.Redactor) slog.Handler {
+	if red == nil {
+		return next
+	}
+	return &redactingHandler{next: next, red: red}
+}
+
+func (h *redactingHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, h.red.RedactText(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.red.RedactAttr(h.groups, a))
+		return true
+	})
+	return h.next.Handle(ctx, out)
+}
+
+func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	redacted := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		redacted[i] = h.red.RedactAttr(h.groups, a)
+	}
+	return &redactingHandler{next: h.next.WithAttrs(redacted), red: h.red, groups: h.groups}
+}
+
+func (h *redactingHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	groups := append(slices.Clip(h.groups), name)
+	return &redactingHandler{next: h.next.WithGroup(name), red: h.red, groups: groups}
+}
