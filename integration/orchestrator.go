@@ -326,16 +326,17 @@ func (c *Client) WriteProvisionError(w http.ResponseWriter, err error) {
 	http.Error(w, "no engine available: "+err.Error(), http.StatusServiceUnavailable)
 }
 
-// Status is the orchestrator's /orchestrator/status.
+// Status is the orchestrator's /orchestrator/status. Engines, Streams and
+// Capacity are nil when the answer did not have them.
 type Status struct {
 	Status  string `json:"status"`
-	Engines struct {
+	Engines *struct {
 		Total, Running, Healthy, Unhealthy int
 	} `json:"engines"`
-	Streams struct {
+	Streams *struct {
 		Active, Total int
 	} `json:"streams"`
-	Capacity struct {
+	Capacity *struct {
 		Total, Used, Available int
 	} `json:"capacity"`
 	VPN struct {
@@ -355,16 +356,23 @@ type Status struct {
 	} `json:"provisioning"`
 }
 
-// Health maps a status onto the record LogOrchestratorHealth writes.
+// Health maps a status onto the record LogOrchestratorHealth writes; what
+// the status did not have stays unknown, and is left out of the line.
 func (s *Status) Health() slogdebug.OrchestratorHealth {
 	h := slogdebug.OrchestratorHealth{
 		Status:        s.Status,
 		CanProvision:  s.Provisioning.CanProvision,
 		BlockedReason: s.Provisioning.BlockedReason,
 		VPNConnected:  s.VPN.Connected,
-		EngineCount:   s.Engines.Total,
-		StreamCount:   s.Streams.Active,
-		Capacity:      slogdebug.Capacity{Total: s.Capacity.Total, Used: s.Capacity.Used, Available: s.Capacity.Available},
+	}
+	if c := s.Capacity; c != nil {
+		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = slogdebug.Known(c.Total), slogdebug.Known(c.Used), slogdebug.Known(c.Available)
+	}
+	if s.Engines != nil {
+		h.EngineCount = slogdebug.Known(s.Engines.Total)
+	}
+	if s.Streams != nil {
+		h.StreamCount = slogdebug.Known(s.Streams.Active)
 	}
 	if d := s.Provisioning.BlockedReasonDetails; d != nil {
 		h.BlockedReasonCode = d.Code

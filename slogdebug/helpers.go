@@ -118,28 +118,43 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 }
 
 // OrchestratorHealth is one reading of the orchestrator's
-// /orchestrator/status, as LogOrchestratorHealth records it.
+// /orchestrator/status, as LogOrchestratorHealth records it, in the
+// previous debug logger's flat shape. What the reading does not say is
+// left out of the line, never written as 0: a RecoveryETASeconds of 0, and
+// a Count not set with Known.
 type OrchestratorHealth struct {
-	Status             string // healthy, degraded, unavailable
-	CanProvision       bool
-	BlockedReason      string // human-readable reason provisioning is blocked
-	BlockedReasonCode  string // circuit_breaker, vpn_disconnected, max_capacity
-	RecoveryETASeconds int    // the orchestrator's estimate; 0 when unknown
-	VPNConnected       bool
-	EngineCount        int
-	StreamCount        int
-	Capacity           Capacity
+	Status             string // status: healthy, degraded, unavailable
+	CanProvision       bool   // can_provision
+	BlockedReason      string // blocked_reason: why provisioning is blocked, in words ("" when it is not)
+	BlockedReasonCode  string // blocked_reason_code: circuit_breaker, vpn_disconnected, max_capacity
+	RecoveryETASeconds int    // recovery_eta_seconds: the orchestrator's estimate; 0: none, left out
+	VPNConnected       bool   // vpn_connected
+	CapacityTotal      Count  // capacity_total
+	CapacityUsed       Count  // capacity_used
+	CapacityAvailable  Count  // capacity_available
+	EngineCount        Count  // engine_count
+	StreamCount        Count  // stream_count
 }
 
-// Capacity is the orchestrator's engine capacity.
-type Capacity struct {
-	Total, Used, Available int
+// Count is a number a reading may not have. Its zero value is unknown,
+// and an unknown Count is left out of the line (no 0 that would read as a
+// fact); Known(n) is the count n, 0 included.
+type Count struct {
+	n     int
+	known bool
 }
+
+// Known returns the count n.
+func Known(n int) Count { return Count{n: n, known: true} }
+
+// Value returns the count and whether it is known.
+func (c Count) Value() (int, bool) { return c.n, c.known }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
 // status, can_provision, blocked_reason, blocked_reason_code,
-// recovery_eta_seconds, vpn_connected, engine_count, stream_count and
-// capacity{total, used, available}, then attrs.
+// recovery_eta_seconds, vpn_connected, capacity_total, capacity_used,
+// capacity_available, engine_count, stream_count (those it knows), then
+// attrs.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth, attrs ...slog.Attr) {
 	if l.on(slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
@@ -147,22 +162,39 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealt
 }
 
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *OrchestratorHealth, attrs []slog.Attr) {
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
-	r.AddAttrs(
+	// Gathered first and added at once: the record grows its slice for the
+	// attributes past its inline five once, not per optional field.
+	var fields [11]slog.Attr
+	n := copy(fields[:], []slog.Attr{
 		slog.String("status", oh.Status),
 		slog.Bool("can_provision", oh.CanProvision),
 		slog.String("blocked_reason", oh.BlockedReason),
 		slog.String("blocked_reason_code", oh.BlockedReasonCode),
-		slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds),
-		slog.Bool("vpn_connected", oh.VPNConnected),
-		slog.Int("engine_count", oh.EngineCount),
-		slog.Int("stream_count", oh.StreamCount),
-		slog.Group("capacity",
-			slog.Int("total", oh.Capacity.Total),
-			slog.Int("used", oh.Capacity.Used),
-			slog.Int("available", oh.Capacity.Available)),
-	)
-	r.AddAttrs(attrs...)
+	})
+	if oh.RecoveryETASeconds != 0 {
+		fields[n] = slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds)
+		n++
+	}
+	fields[n] = slog.Bool("vpn_connected", oh.VPNConnected)
+	n++
+	for _, c := range [...]struct {
+		key   string
+		count Count
+	}{
+		{"capacity_total", oh.CapacityTotal}, {"capacity_used", oh.CapacityUsed}, {"capacity_available", oh.CapacityAvailable},
+		{"engine_count", oh.EngineCount}, {"stream_count", oh.StreamCount},
+	} {
+		if c.count.known {
+			fields[n] = slog.Int(c.key, c.count.n)
+			n++
+		}
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
+	if len(attrs) == 0 {
+		r.AddAttrs(fields[:n]...)
+	} else {
+		r.AddAttrs(append(fields[:n:n], attrs...)...)
+	}
 	l.emit(ctx, idxOrchestratorHealth, &r)
 }
 

@@ -71,8 +71,8 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Duration: 2 * time.Second, Err: boom}, slog.Int("attempt", 2))
 	l.LogProvisioning(ctx, "provision_attempt_failed", 1500*time.Millisecond, false, boom, 2)
 	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", CanProvision: false, BlockedReason: "Circuit breaker is open",
-		BlockedReasonCode: "circuit_breaker", RecoveryETASeconds: 60, VPNConnected: true, EngineCount: 3, StreamCount: 2,
-		Capacity: Capacity{Total: 10, Used: 3, Available: 7}})
+		BlockedReasonCode: "circuit_breaker", RecoveryETASeconds: 60, VPNConnected: true,
+		CapacityTotal: Known(10), CapacityUsed: Known(3), CapacityAvailable: Known(7), EngineCount: Known(3), StreamCount: Known(2)})
 	l.LogStreamEvent(ctx, StreamEvent{Type: "stream_started", StreamID: "abc|sess1", EngineID: "3f2a9c1be0d4", Duration: 12 * time.Millisecond}, slog.String("engine_host", "10.0.0.5"))
 	l.LogStressEvent(ctx, stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "Request took 5.21s"}, slog.String("path", "/ace/getstream"))
 	l.LogError(ctx, "orchestrator_client", "report_stream_started", boom, slog.String("stream_id", "abc|sess1"))
@@ -90,8 +90,8 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 		}},
 		{"provisioning", []map[string]any{{"operation": "provision_attempt_failed", "duration_ms": 1500.0, "success": false, "error": "no engines available", "retry_count": 2.0}}},
 		{"orchestrator_health", []map[string]any{{"status": "degraded", "can_provision": false, "blocked_reason": "Circuit breaker is open",
-			"blocked_reason_code": "circuit_breaker", "recovery_eta_seconds": 60.0, "vpn_connected": true, "engine_count": 3.0, "stream_count": 2.0,
-			"capacity": map[string]any{"total": 10.0, "used": 3.0, "available": 7.0}}}},
+			"blocked_reason_code": "circuit_breaker", "recovery_eta_seconds": 60.0, "vpn_connected": true,
+			"capacity_total": 10.0, "capacity_used": 3.0, "capacity_available": 7.0, "engine_count": 3.0, "stream_count": 2.0}}},
 		{"streams", []map[string]any{{"event_type": "stream_started", "stream_id": "abc|sess1", "engine_id": "3f2a9c1be0d4", "duration_ms": 12.0, "engine_host": "10.0.0.5"}}},
 		{"stress", []map[string]any{{"event_type": "slow_request", "severity": "warning", "description": "Request took 5.21s", "path": "/ace/getstream"}}},
 		{"errors", []map[string]any{{"component": "orchestrator_client", "operation": "report_stream_started", "error_type": "*errors.errorString", "error_message": "no engines available", "stream_id": "abc|sess1"}}},
@@ -107,6 +107,38 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 	}
 	assert.Equal(t, "WARN", readFile(t, l, "stress")[0]["level"])
 	assert.Equal(t, "DEBUG", readFile(t, l, "requests")[0]["level"])
+}
+
+// TestOrchestratorHealthLeavesOutWhatItDoesNotKnow: the previous logger's
+// flat shape, and no 0 for a value the reading did not have (a stress
+// event copied from it leaves it out too).
+func TestOrchestratorHealthLeavesOutWhatItDoesNotKnow(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: -1})
+	ctx := context.Background()
+	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true})
+	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})
+	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
+		CapacityTotal: Known(10), CapacityUsed: Known(0), CapacityAvailable: Known(10), EngineCount: Known(0)})
+	require.NoError(t, l.Flush())
+
+	lines := readFile(t, l, "orchestrator_health")
+	require.Len(t, lines, 3)
+	assert.Equal(t, map[string]any{"status": "healthy", "can_provision": true, "blocked_reason": "", "blocked_reason_code": "",
+		"vpn_connected": true}, fields(lines[0]), "nothing unknown is written")
+	assert.Equal(t, map[string]any{"status": "healthy", "can_provision": true, "blocked_reason": "", "blocked_reason_code": "",
+		"vpn_connected": true, "capacity_total": 10.0, "capacity_used": 0.0, "capacity_available": 10.0, "engine_count": 0.0},
+		fields(lines[2]), "a known 0 is written")
+
+	events := readFile(t, l, "stress")
+	require.Len(t, events, 2)
+	assert.Equal(t, stress.OrchestratorDegraded, events[0]["event_type"])
+	for _, k := range []string{"engine_count", "stream_count", "capacity_total", "capacity_used", "capacity_available", "recovery_eta_seconds"} {
+		assert.NotContains(t, events[0], k, "orchestrator_degraded copies nothing its reading did not know")
+	}
+	assert.Equal(t, stress.OrchestratorRecovered, events[1]["event_type"])
+	assert.Equal(t, 10.0, events[1]["capacity_total"], "orchestrator_recovered copies what its reading knew")
+	assert.Equal(t, 0.0, events[1]["engine_count"])
+	assert.NotContains(t, events[1], "stream_count")
 }
 
 func TestPlainSlogAndHelpersShareFiles(t *testing.T) {
@@ -189,8 +221,8 @@ func TestNewReportsAnUnusableDirectory(t *testing.T) {
 // TestHelpersAllocateNothing: a typed helper builds its record on the
 // stack, its event struct included. The only allocation left is slog's
 // own: a slog.Record holds five attributes inline, and the sixth and later
-// ones of a helper with more fields (LogEngineSelection, LogDisconnect)
-// go into one slice that AddAttrs allocates.
+// ones of a helper with more fields (LogEngineSelection, LogDisconnect,
+// LogOrchestratorHealth) go into one slice that AddAttrs allocates.
 func TestHelpersAllocateNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
@@ -220,6 +252,10 @@ func TestHelpersAllocateNothing(t *testing.T) {
 		}},
 		{"LogEngineSelection", 6, func(l *Logger) {
 			l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "c1", Duration: time.Millisecond})
+		}},
+		{"LogOrchestratorHealth", 10, func(l *Logger) {
+			l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
+				RecoveryETASeconds: 30, CapacityTotal: Known(10), CapacityUsed: Known(2), CapacityAvailable: Known(8)})
 		}},
 		{"LogDisconnect", 6, func(l *Logger) {
 			l.LogDisconnect(ctx, Disconnect{StreamID: "s1", AceID: "abc", Reason: "completed", BytesCopied: 1 << 20, Duration: time.Second})

@@ -468,14 +468,15 @@ func (s *state) healthStatus(ctx context.Context, o *Observation, status string,
 			Severity:    SeverityWarning,
 			Description: "Orchestrator is degraded: " + reason,
 			Attrs: append(o.attrs("blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds",
-				"vpn_connected", "engine_count", "stream_count"), slog.String("previous_status", prev)),
+				"vpn_connected", "capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"),
+				slog.String("previous_status", prev)),
 		})
 	case prev == "degraded" && status != "degraded":
 		s.fire(ctx, o.Time, Event{
 			Type:        OrchestratorRecovered,
 			Severity:    SeverityInfo,
 			Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", status, o.Time.Sub(since).Seconds()),
-			Attrs: append(o.attrs("engine_count", "stream_count"),
+			Attrs: append(o.attrs("capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"),
 				slog.String("status", status), slog.Duration("degraded_for", o.Time.Sub(since))),
 		})
 	}
