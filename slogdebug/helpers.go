@@ -38,13 +38,16 @@ var categoryNames = [numCategories]string{
 	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// on reports whether a record at level may be taken by any handler.
-func (l *Logger) on(level slog.Level) bool { return level >= slog.Level(l.floor.Load()) }
+// on reports whether a record of category i at level may be taken by any
+// handler.
+func (l *Logger) on(i categoryIndex, level slog.Level) bool {
+	return level >= slog.Level(l.floors[i].Load())
+}
 
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id, then attrs.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxRequests, slog.LevelDebug) {
 		l.logRequest(ctx, method, path, d, status, aceID, attrs)
 	}
 }
@@ -76,7 +79,7 @@ type EngineSelection struct {
 // operation, selected_host, selected_port, container_id, duration_ms,
 // error, then attrs.
 func (l *Logger) LogEngineSelection(ctx context.Context, ev EngineSelection, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxEngineSelection, slog.LevelDebug) {
 		l.logEngineSelection(ctx, &ev, attrs)
 	}
 }
@@ -99,7 +102,7 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *EngineSelection, at
 // operation, duration_ms, success, error (null on success), retry_count,
 // then attrs.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxProvisioning, slog.LevelDebug) {
 		l.logProvisioning(ctx, operation, d, success, err, retryCount, attrs)
 	}
 }
@@ -156,7 +159,7 @@ func (c Count) Value() (int, bool) { return c.n, c.known }
 // capacity_available, engine_count, stream_count (those it knows), then
 // attrs.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxOrchestratorHealth, slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
 	}
 }
@@ -209,7 +212,7 @@ type StreamEvent struct {
 // LogStreamEvent records a stream lifecycle event in "streams":
 // event_type, stream_id, engine_id, duration_ms, then attrs.
 func (l *Logger) LogStreamEvent(ctx context.Context, ev StreamEvent, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxStreams, slog.LevelDebug) {
 		l.logStreamEvent(ctx, &ev, attrs)
 	}
 }
@@ -233,7 +236,7 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *StreamEvent, attrs []sl
 // console too. The stress detector finds the usual ones by itself (slow
 // requests, failing provisioning, ...): this is for the others.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
-	if level := ev.Severity.Level(); l.on(level) {
+	if level := ev.Severity.Level(); l.on(idxStress, level) {
 		l.logStressEvent(ctx, level, &ev, attrs)
 	}
 }
@@ -254,7 +257,7 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 // (the error's Go type), error_message, then attrs. A nil err is recorded
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxErrors, slog.LevelDebug) {
 		l.logError(ctx, component, operation, err, attrs)
 	}
 }
@@ -289,7 +292,7 @@ type Disconnect struct {
 // LogDisconnect records a client or engine disconnect in "disconnects":
 // stream_id, ace_id, reason, error, bytes_copied, duration_ms, then attrs.
 func (l *Logger) LogDisconnect(ctx context.Context, ev Disconnect, attrs ...slog.Attr) {
-	if l.on(slog.LevelDebug) {
+	if l.on(idxDisconnects, slog.LevelDebug) {
 		l.logDisconnect(ctx, &ev, attrs)
 	}
 }

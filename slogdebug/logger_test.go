@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -171,6 +172,7 @@ func TestConsoleShowsInfoAndUpOnly(t *testing.T) {
 func TestCustomConsoleHandler(t *testing.T) {
 	var out bytes.Buffer
 	l, _ := newDebugLogger(t, Config{Console: slog.NewJSONHandler(&out, nil)})
+	out.Reset() // "debug mode on"
 	l.With("category", "provisioning").Info("provisioned", "container_id", "c1")
 	require.NoError(t, l.Flush())
 	var m map[string]any
@@ -178,6 +180,18 @@ func TestCustomConsoleHandler(t *testing.T) {
 	assert.Equal(t, "provisioned", m["msg"])
 	assert.Equal(t, "provisioning", m["category"])
 	assert.Len(t, readFile(t, l, "provisioning"), 1)
+}
+
+func TestStartUpSaysDebugModeIsOn(t *testing.T) {
+	l, console := newDebugLogger(t, Config{})
+	assert.Equal(t, fmt.Sprintf("INF debug mode on session=%s dir=%s\n", l.SessionID(), l.Dir()), console.String()[len("15:04:05.000 "):],
+		"one line, with the session and the directory")
+
+	var quiet bytes.Buffer
+	off, err := New(Config{Dir: t.TempDir()}, &quiet)
+	require.NoError(t, err)
+	require.NoError(t, off.Close())
+	assert.Empty(t, quiet.String(), "nothing with debug mode off")
 }
 
 func TestDebugModeOffOpensNothing(t *testing.T) {
@@ -202,7 +216,7 @@ func TestSessionFileHasEffectiveConfig(t *testing.T) {
 	require.NoError(t, l.Close())
 	lines := readFile(t, l, "session")
 	require.Len(t, lines, 2)
-	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": true, "stress": true, "flight_recorder_ms": 0.0,
+	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": true, "console_categories": false, "stress": true, "flight_recorder_ms": 0.0,
 		"stress_slow": map[string]any{"requests_ms": 5000.0, "engine_selection_ms": 2000.0}}, lines[0]["config"], "no colour: the console is no terminal")
 	opts := lines[0]["options"].(map[string]any)
 	assert.Equal(t, 50.0, opts["flush_interval_ms"])
@@ -366,6 +380,7 @@ func TestWriteErrorsReachTheConsole(t *testing.T) {
 	l, err := New(Config{Enabled: true, Dir: t.TempDir()}, console)
 	require.NoError(t, err)
 	defer l.Close()
+	assert.Contains(t, <-console, "debug mode on")
 	target := filepath.Join(t.TempDir(), "elsewhere")
 	require.NoError(t, os.Symlink(target, l.Path("requests"))) // refused: a write error
 	l.LogRequest(context.Background(), "GET", "/x", time.Millisecond, 200, "")
