@@ -92,11 +92,11 @@ func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 	if *within <= 0 {
 		return fmt.Errorf("%w: --within %v: want a positive duration", errUsage, *within)
 	}
-	orchFiles, err := findFiles(orchDirs, systemOrch)
+	orchFiles, err := findFiles(orchDirs, systemOrch, warn)
 	if err != nil {
 		return err
 	}
-	proxyFiles, err := findFiles(proxyDirs, systemProxy)
+	proxyFiles, err := findFiles(proxyDirs, systemProxy, warn)
 	if err != nil {
 		return err
 	}

@@ -270,7 +270,7 @@ func TestUsageAndErrors(t *testing.T) {
 	assert.Contains(t, errOut, "no such file")
 	code, _, errOut = debuglog("summary", t.TempDir())
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "no .jsonl files")
+	assert.Contains(t, errOut, "no readable .jsonl files")
 	code, _, _ = debuglog("help")
 	assert.Equal(t, 0, code)
 }

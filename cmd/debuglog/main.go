@@ -71,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
+	warn.finish()
 	switch {
 	case err == nil:
 		return 0
@@ -112,10 +113,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // inputs gathers the files of positional DIRs (system guessed) and of
 // --proxy/--orch DIRs.
-func inputs(pos []string, proxy, orch stringList) ([]file, error) {
+func inputs(pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
 	var all []file
 	if len(pos) > 0 {
-		fs, err := findFiles(pos, "")
+		fs, err := findFiles(pos, "", warn)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +127,7 @@ func inputs(pos []string, proxy, orch stringList) ([]file, error) {
 		system string
 	}{{proxy, systemProxy}, {orch, systemOrch}} {
 		if len(set.dirs) > 0 {
-			fs, err := findFiles(set.dirs, set.system)
+			fs, err := findFiles(set.dirs, set.system, warn)
 			if err != nil {
 				return nil, err
 			}

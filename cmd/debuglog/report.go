@@ -56,7 +56,7 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	if *output == "" {
 		return fmt.Errorf("%w: report wants -o FILE.html", errUsage)
 	}
-	files, err := inputs(pos, proxy, orch)
+	files, err := inputs(pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}

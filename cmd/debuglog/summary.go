@@ -63,7 +63,7 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return err
 	}
-	files, err := inputs(pos, nil, nil)
+	files, err := inputs(pos, nil, nil, warn)
 	if err != nil {
 		return err
 	}
@@ -120,8 +120,8 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 		}
 		printSession(out, key, sessions[key])
 	}
-	if warn.total > 0 {
-		fmt.Fprintf(out, "\n%d malformed lines skipped (see stderr)\n", warn.total)
+	if warn.skippedLines > 0 {
+		fmt.Fprintf(out, "\n%d malformed lines skipped (see stderr)\n", warn.skippedLines)
 	}
 	return nil
 }

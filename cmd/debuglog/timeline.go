@@ -25,7 +25,7 @@ func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return err
 	}
-	files, err := inputs(pos, proxy, orch)
+	files, err := inputs(pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
