@@ -27,7 +27,7 @@ func FuzzReadFile(f *testing.F) {
 				t.Fatalf("bad event %+v", ev)
 			}
 			_ = formatEvent(ev)
-			_ = topicOf(ev)
+			_ = topicsOf(ev)
 			return true
 		})
 		if err != nil {

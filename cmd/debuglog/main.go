@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // errUsage marks a usage error (exit code 2).
@@ -51,10 +52,14 @@ func main() {
 // run executes a command line and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
+		if len(args) == 2 && args[0] == "help" { // debuglog help CMD
+			return run([]string{args[1], "-h"}, stdout, stderr)
+		}
 		if len(args) == 0 {
+			fmt.Fprint(stderr, usage)
 			return 2
 		}
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	warn := newWarner(stderr)
@@ -68,17 +73,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdTimeline(args[1:], stdout, warn)
 	case "report":
 		err = cmdReport(args[1:], stdout, warn)
+	case "request":
+		err = cmdRequest(args[1:], stdout, warn)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
 	warn.finish()
+	var ue *usageErr
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
-		}
+	case errors.Is(err, flag.ErrHelp) && errors.As(err, &ue):
+		fmt.Fprint(stdout, ue.help())
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), ue.msg, ue.help())
+		return 2
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
 		fmt.Fprint(stderr, usage)
 		return 2
 	default:
@@ -87,11 +99,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// newFlags returns a flag set that reports errors as usage errors.
-func newFlags(name string) *flag.FlagSet {
+// usageTexts holds each command's usage, by flag set name.
+var usageTexts = map[string]string{}
+
+// newFlags returns a command's flag set; text is its usage, printed
+// (with the flags) by -h and after a usage error.
+func newFlags(name, text string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	usageTexts[name] = text
 	return fs
+}
+
+// usageErr is a usage error of one command (exit code 2), or its -h.
+type usageErr struct {
+	fs  *flag.FlagSet
+	msg string
+	err error
+}
+
+func (e *usageErr) Error() string { return e.msg }
+func (e *usageErr) Unwrap() error { return e.err }
+
+// help is the command's usage and flags.
+func (e *usageErr) help() string {
+	var b strings.Builder
+	b.WriteString(usageTexts[e.fs.Name()])
+	e.fs.SetOutput(&b)
+	e.fs.PrintDefaults()
+	e.fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// usageError is a usage error of the command whose flags are fs.
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	return &usageErr{fs: fs, msg: fmt.Sprintf(format, args...), err: errUsage}
 }
 
 // parseFlags parses args, allowing flags after the positional arguments
@@ -100,7 +142,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &usageErr{fs: fs, msg: "help", err: flag.ErrHelp}
+			}
+			return nil, &usageErr{fs: fs, msg: err.Error(), err: errUsage}
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -113,7 +158,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // inputs gathers the files of positional DIRs (system guessed) and of
 // --proxy/--orch DIRs.
-func inputs(pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
+func inputs(fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
 	var all []file
 	if len(pos) > 0 {
 		fs, err := findFiles(pos, "", warn)
@@ -135,7 +180,7 @@ func inputs(pos []string, proxy, orch stringList, warn *warner) ([]file, error) 
 		}
 	}
 	if len(all) == 0 {
-		return nil, fmt.Errorf("%w: no directories given", errUsage)
+		return nil, usageError(fset, "no directories given")
 	}
 	return all, nil
 }

@@ -37,11 +37,19 @@ type reportData struct {
 	End     int64         `json:"end"`
 }
 
+const reportUsage = `usage: debuglog report [flags] [DIR...] -o report.html
+
+One self-contained HTML file (it needs no network) to explore both systems'
+events: a lane per system and category, zoom and pan, filters, details.
+
+flags:
+`
+
 // cmdReport writes one self-contained HTML file (no network needed to view
 // it) with a timeline: a lane per system and category, request and
 // operation durations as bars, stress events marked.
 func cmdReport(args []string, out io.Writer, warn *warner) error {
-	fs := newFlags("report")
+	fs := newFlags("report", reportUsage)
 	var proxy, orch stringList
 	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
 	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
@@ -54,15 +62,15 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 		return err
 	}
 	if *output == "" {
-		return fmt.Errorf("%w: report wants -o FILE.html", errUsage)
+		return usageError(fs, "report wants -o FILE.html")
 	}
-	files, err := inputs(pos, proxy, orch, warn)
+	files, err := inputs(fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
 	f, err := newFilter(*cats, *since, *until, "")
 	if err != nil {
-		return err
+		return usageError(fs, "%v", err)
 	}
 
 	data := reportData{Title: "debug timeline"}

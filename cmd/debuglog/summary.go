@@ -54,16 +54,24 @@ type sessionStats struct {
 	errors     map[string]int           // error_type or error text
 }
 
+const summaryUsage = `usage: debuglog summary DIR...
+
+Per session and category: lines and time span; durations (p50/p95/p99/max of
+duration_ms) per category and operation; stress events by type and severity;
+errors by type; disconnects by reason. Both systems' files, guessed per file.
+
+`
+
 // cmdSummary prints, per session and category, line counts and time spans;
 // duration percentiles per category and operation; the stress events; and
 // the errors by type. It keeps aggregates, not events.
 func cmdSummary(args []string, out io.Writer, warn *warner) error {
-	fs := newFlags("summary")
+	fs := newFlags("summary", summaryUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	files, err := inputs(pos, nil, nil, warn)
+	files, err := inputs(fs, pos, nil, nil, warn)
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,21 @@ import (
 	"time"
 )
 
+const timelineUsage = `usage: debuglog timeline [flags] [DIR...]
+
+Both systems' events merged in time order, one line each, with the fields
+that matter for its category. Every value is escaped: nothing in a file can
+drive the terminal or forge a line.
+
+flags:
+`
+
 // cmdTimeline prints both systems' events merged in time order, one line
 // each, filtered by category, time range and text. Each file is read as a
 // stream; a small per-file buffer puts back in order lines written slightly
 // out of order (the async writer's lines are in call order, not time order).
 func cmdTimeline(args []string, out io.Writer, warn *warner) error {
-	fs := newFlags("timeline")
+	fs := newFlags("timeline", timelineUsage)
 	var proxy, orch stringList
 	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
 	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
@@ -25,13 +34,13 @@ func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return err
 	}
-	files, err := inputs(pos, proxy, orch, warn)
+	files, err := inputs(fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
 	f, err := newFilter(*cats, *since, *until, *grep)
 	if err != nil {
-		return err
+		return usageError(fs, "%v", err)
 	}
 	return mergeEvents(files, warn, func(ev *Event) bool {
 		if !f.match(ev) {
@@ -64,13 +73,13 @@ func newFilter(cats, since, until, grep string) (*filter, error) {
 	var err error
 	if since != "" {
 		if f.since, f.sinceClock, err = parseWhen(since); err != nil {
-			return nil, fmt.Errorf("%w: --since %q: %v", errUsage, since, err)
+			return nil, fmt.Errorf("--since %q: %v", since, err)
 		}
 		f.hasSince = true
 	}
 	if until != "" {
 		if f.until, f.untilClock, err = parseWhen(until); err != nil {
-			return nil, fmt.Errorf("%w: --until %q: %v", errUsage, until, err)
+			return nil, fmt.Errorf("--until %q: %v", until, err)
 		}
 		f.hasUntil = true
 	}
