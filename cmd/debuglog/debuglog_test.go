@@ -307,7 +307,7 @@ func TestCorrelateFoldersThatDoNotOverlap(t *testing.T) {
 
 	doc := correlateJSON(t, "--proxy", dir, "--orch", orchDir)
 	assert.False(t, doc.Overlap)
-	assert.InDelta(t, (17*time.Hour + 12*time.Minute + 44*time.Second).Seconds()*1000, doc.GapMS, 1000)
+	assert.InDelta(t, (17*time.Hour+12*time.Minute+44*time.Second).Seconds()*1000, doc.GapMS, 1000)
 	require.Len(t, doc.Effects, 1)
 	assert.Empty(t, doc.Effects[0].Causes, "nothing is paired by time across 17 hours")
 
