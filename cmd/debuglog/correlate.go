@@ -443,7 +443,7 @@ type lineRef struct {
 }
 
 func refOf(ev *Event) lineRef {
-	return lineRef{ev.System, ev.File, ev.Line, ev.Time.Format(time.RFC3339Nano), ev.name(), ev.Fields}
+	return lineRef{ev.System, ev.File, ev.Line, ev.Time.Format(fixedTime), ev.name(), ev.Fields}
 }
 
 type spanJSON struct {
@@ -514,3 +514,7 @@ func (res *correlation) toJSON() correlationJSON {
 	}
 	return j
 }
+
+// fixedTime formats times with a fixed 9-digit fraction, so that their
+// strings sort in time order (as the library's do).
+const fixedTime = "2006-01-02T15:04:05.000000000Z07:00"

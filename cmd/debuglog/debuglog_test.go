@@ -537,3 +537,14 @@ func TestWriteMatchedSample(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dst, filepath.Base(n)), b, 0o644))
 	}
 }
+
+// TestSummaryGroupsDisconnectsByReason: disconnects by their reason, and a
+// stress event's duration is not counted among the durations again.
+func TestSummaryGroupsDisconnectsByReason(t *testing.T) {
+	proxy := writeProxyFiles(t)
+	code, out, errOut := debuglog("summary", proxy)
+	require.Equal(t, 0, code, errOut)
+	assert.Regexp(t, `disconnects +reason=completed +1 +1100\.0`, out)
+	assert.NotRegexp(t, `stress +slow_request +1`, out, "stress events are listed as stress events, not durations")
+	assert.Regexp(t, `slow_request +warning +1`, out)
+}

@@ -337,7 +337,7 @@ func fmtDur(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-	case d < 10*time.Second:
+	case d < time.Minute:
 		ms := float64(d) / 1e6
 		if ms < 1000 {
 			return fmt.Sprintf("%.0f ms", ms)

@@ -135,27 +135,6 @@ func (f *filter) match(ev *Event) bool {
 	return true
 }
 
-// formatEvent renders an event as one timeline line.
-func formatEvent(ev *Event) string {
-	var b strings.Builder
-	ts := "-"
-	if !ev.Time.IsZero() {
-		ts = ev.Time.Format("2006-01-02T15:04:05.000000Z")
-	}
-	sys := "proxy"
-	if ev.System == systemOrch {
-		sys = "orch "
-	}
-	fmt.Fprintf(&b, "%s  %s  %-20s %s", ts, sys, ev.Category, ev.name())
-	for _, k := range []string{"severity", "status", "status_code", "duration_ms", "success", "container_id", "engine_id", "stream_id",
-		"request_id", "ace_id", "path", "reason", "error", "error_message", "description", "blocked_reason", "state"} {
-		if v, ok := ev.Fields[k]; ok && v != nil && v != "" && ev.name() != fmt.Sprint(v) {
-			fmt.Fprintf(&b, " %s=%v", k, strings.ReplaceAll(fmt.Sprint(v), "\n", `\n`))
-		}
-	}
-	return b.String()
-}
-
 // reorderWindow is how many lines a file may be out of time order by.
 const reorderWindow = 1024
 
