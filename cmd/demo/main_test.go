@@ -30,4 +30,14 @@ func TestDemoRuns(t *testing.T) {
 	for _, typ := range []string{"slow_request", "high_slow_request_rate", "provisioning_circuit_breaker", "orchestrator_degraded"} {
 		assert.Regexp(t, regexp.MustCompile(typ+` +\d+`), text)
 	}
+	// It ends with correlate's findings on the matched sample (the fake
+	// orchestrator's own files) and the report to open.
+	assert.Contains(t, text, "$ debuglog correlate --brief")
+	assert.Regexp(t, `proxy stress orchestrator_degraded \(warning\)[^\n]*\n +1\. [^\n]*circuit_breaker_opened`, text,
+		"the proxy's degraded reading, explained by the breaker opening")
+	assert.Regexp(t, `circuit_breaker_opened severity=critical failure_count=5: \d+ effects`, text)
+	m := regexp.MustCompile(`xdg-open (\S+_report\.html)`).FindStringSubmatch(text)
+	require.NotNil(t, m, text)
+	assert.FileExists(t, m[1])
+	assert.Regexp(t, `go run ./cmd/debuglog request [0-9a-f]+ `, text)
 }

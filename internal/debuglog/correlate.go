@@ -41,6 +41,7 @@ func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 	slow := fs.Duration("slow", 5*time.Second, "a request at least this long is slow")
 	maxCauses := fs.Int("max", 5, "causes shown per effect")
 	asJSON := fs.Bool("json", false, "one JSON document: the spans, every effect with its ranked causes, the incidents")
+	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -70,7 +71,7 @@ func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(res.toJSON())
 	}
-	res.print(out)
+	res.print(out, *brief)
 	return nil
 }
 
@@ -302,7 +303,7 @@ func correlate(c *correlator, effects []*effect, proxySpan span) *correlation {
 }
 
 // print writes the result for people.
-func (res *correlation) print(out io.Writer) {
+func (res *correlation) print(out io.Writer, brief bool) {
 	c := res.c
 	counts := map[string]int{}
 	for _, e := range res.effects {
@@ -327,6 +328,9 @@ func (res *correlation) print(out io.Writer) {
 	}
 	for i := 0; i < len(res.effects); i++ {
 		e := res.effects[i]
+		if brief && e.kind != "stress" {
+			continue
+		}
 		// Effects of one kind with the same causes are one finding.
 		j := i + 1
 		for j < len(res.effects) && sameFinding(e, res.effects[j]) {
@@ -334,12 +338,15 @@ func (res *correlation) print(out io.Writer) {
 		}
 		fmt.Fprintf(out, "\n%s  %s\n", e.end.Format("15:04:05.000"), effectTitle(e.effect))
 		if j-i > 1 {
-			fmt.Fprintf(out, "    and %d more like it until %s (--json lists each)\n", j-i-1, res.effects[j-1].end.Format("15:04:05.000"))
+			fmt.Fprintf(out, "    and %d more like it, with causes of the same kind, until %s (--json lists each)\n", j-i-1, res.effects[j-1].end.Format("15:04:05.000"))
 		}
 		if len(e.causes) == 0 {
 			fmt.Fprintln(out, "    no orchestrator event explains it")
 		}
 		for n, cs := range e.causes {
+			if brief && n == 3 {
+				break
+			}
 			more := ""
 			if cs.similar > 0 {
 				more = fmt.Sprintf(" (+%d like it)", cs.similar)
@@ -372,8 +379,9 @@ func sameFinding(a, b explained) bool {
 	if a.kind != b.kind || a.ev.name() != b.ev.name() || len(a.causes) != len(b.causes) || a.kind == "stress" {
 		return false
 	}
-	for i := range a.causes {
-		if a.causes[i].ev != b.causes[i].ev {
+	for i := range a.causes { // the same causes, or causes of the same kind matched the same way
+		x, y := a.causes[i], b.causes[i]
+		if x.ev != y.ev && (x.match != y.match || x.ev.Category != y.ev.Category || x.ev.name() != y.ev.name() || x.ev.str("error") != y.ev.str("error")) {
 			return false
 		}
 	}

@@ -17,7 +17,7 @@ const (
 	matchTime        = "time"  // trouble in the causal window, on no shared topic
 )
 
-var matchTier = map[string]int{matchRequestID: 0, matchContainerID: 1, matchStreamID: 2, matchState: 3, matchTopic: 4, matchTime: 5}
+var matchTier = map[string]int{matchRequestID: 0, matchContainerID: 0, matchStreamID: 0, matchState: 1, matchTopic: 2, matchTime: 3}
 
 // idKeys are the fields that identify the same thing on both sides; the
 // proxy's engine_id is the orchestrator's container_id.
@@ -95,6 +95,7 @@ type stateSpan struct {
 	topic   string
 	openers []*Event
 	end     time.Time // zero: still open at the end of the files
+	closer  *Event    // the event that ended it
 }
 
 // correlator explains the proxy's effects with the orchestrator's events.
@@ -143,7 +144,7 @@ func findStates(orch []*Event) []*stateSpan {
 		case opens && len(s.openers) < 4 && ev.Time.Sub(s.openers[0].Time) < time.Second:
 			s.openers = append(s.openers, ev) // the same opening, logged in several files
 		case closes && s != nil:
-			s.end = ev.Time
+			s.end, s.closer = ev.Time, ev
 			delete(open, topic)
 		}
 	}
@@ -201,6 +202,9 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 				if ev.Time.Before(e.start.Add(-c.horizon)) || ev.Time.After(e.end.Add(c.within)) {
 					continue
 				}
+				if !adverse(ev) && ev.Time.Before(e.start.Add(-c.within)) {
+					continue // routine, and before the effect began: the container's start, long ago
+				}
 				consider(ev, k.match, v, "same "+k.match+" "+v)
 			}
 		}
@@ -217,6 +221,15 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 				consider(ev, matchState, s.topic, stateReason(s, e))
 			}
 		}
+		// A recovery: the states that ended in the window.
+		if strings.Contains(e.ev.name(), "recover") {
+			for _, s := range c.states {
+				if s.closer != nil && !s.end.Before(from) && !s.end.After(to) {
+					what := map[string]string{topicCircuitBreaker: "circuit breaker closed", topicVPN: "VPN back"}[s.topic]
+					consider(s.closer, matchState, s.topic, what+" at "+s.end.Format("15:04:05.000")+", "+leadText(s.end, e))
+				}
+			}
+		}
 		// 3 and 4. Trouble in the causal window.
 		i := sort.Search(len(c.orch), func(i int) bool { return !c.orch[i].Time.Before(from) })
 		for ; i < len(c.orch) && !c.orch[i].Time.After(to); i++ {
@@ -226,7 +239,7 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 			}
 			if shared := topicsOf(ev).overlap(e.topics); shared > 0 {
 				consider(ev, matchTopic, "", "same topic ("+strings.Join(sharedTopics(topicsOf(ev), e.topics), ", ")+"), "+leadText(ev.Time, e))
-			} else if weight(ev) >= 2 {
+			} else if weight(ev) >= 2 && !ev.Time.After(e.end) {
 				consider(ev, matchTime, "", "at the same time, on another topic, "+leadText(ev.Time, e))
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,7 +47,7 @@ func (e *Event) str(key string) string {
 	case nil:
 		return ""
 	case float64:
-		return strings.TrimSuffix(fmt.Sprintf("%f", v), ".000000")
+		return strconv.FormatFloat(v, 'f', -1, 64)
 	case bool:
 		return fmt.Sprint(v)
 	}

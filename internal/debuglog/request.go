@@ -155,8 +155,10 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 			continue
 		}
 		rel := ""
-		if ev.str("request_id") == id {
+		if rid := ev.str("request_id"); rid == id {
 			rel = "same request_id"
+		} else if rid != "" {
+			continue // another request's
 		}
 		for _, k := range idKeys[1:] {
 			for _, f := range k.orchFields {
