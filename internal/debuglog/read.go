@@ -119,16 +119,7 @@ func findFiles(paths []string, system string, warn *warner) ([]file, error) {
 				warn.skip(name, "%v; skipped", err)
 				continue
 			}
-			f := file{path: name, system: system}
-			if m := sessionFile.FindStringSubmatch(filepath.Base(name)); m != nil {
-				f.session, f.category = m[1], m[2]
-			} else {
-				f.category = strings.TrimSuffix(filepath.Base(name), ".jsonl")
-			}
-			if f.system == "" {
-				f.system = guessSystem(name)
-			}
-			out = append(out, f)
+			out = append(out, describeFile(name, system))
 		}
 	}
 	if len(out) == 0 {

@@ -87,7 +87,7 @@ func TestRequestTellsOneRequestsStory(t *testing.T) {
 // TestEveryCommandHasItsHelp: -h prints the command's own usage and flags
 // on stdout, exit 0; a usage error prints it on stderr, exit 2.
 func TestEveryCommandHasItsHelp(t *testing.T) {
-	for cmd, flag := range map[string]string{"summary": "", "correlate": "-poll", "timeline": "-category", "report": "-o", "request": "-within"} {
+	for cmd, flag := range map[string]string{"summary": "", "correlate": "-poll", "timeline": "-follow", "report": "-o", "request": "-within"} {
 		code, out, _ := debuglog(cmd, "-h")
 		assert.Equal(t, 0, code, cmd)
 		assert.Contains(t, out, "usage: debuglog "+cmd, cmd)

@@ -2,17 +2,24 @@ package debuglog
 
 import (
 	"container/heap"
+	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
 const timelineUsage = `usage: debuglog timeline [flags] [DIR...]
 
 Both systems' events merged in time order, one line each, with the fields
-that matter for its category. Every value is escaped: nothing in a file can
-drive the terminal or forge a line.
+that matter for its category, in colour on a terminal (NO_COLOR=1 or
+--color never turns it off). Every value is escaped: nothing in a file can
+drive the terminal or forge a line. --follow watches the directories (of
+both systems) and prints events as they are written, rotation included.
 
 flags:
 `
@@ -21,20 +28,20 @@ flags:
 // each, filtered by category, time range and text. Each file is read as a
 // stream; a small per-file buffer puts back in order lines written slightly
 // out of order (the async writer's lines are in call order, not time order).
+// With --follow it then watches the directories and prints what is written.
 func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("timeline", timelineUsage)
 	var proxy, orch stringList
 	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
 	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
 	cats := fs.String("category", "", "only these categories (comma-separated)")
-	since := fs.String("since", "", "only events at or after this time")
+	since := fs.String("since", "", "only events at or after this time (RFC 3339, or a clock time 10:17:16)")
 	until := fs.String("until", "", "only events before this time")
 	grep := fs.String("grep", "", "only events whose line contains this text (case-insensitive)")
+	followFlag := fs.Bool("follow", false, "then watch the directories and print events as they are written (rotation included), until interrupted")
+	interval := fs.Duration("interval", 250*time.Millisecond, "with --follow, how often the files are checked")
+	color := fs.String("color", "auto", "colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
 	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	files, err := inputs(fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
@@ -42,13 +49,83 @@ func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
-	return mergeEvents(files, warn, func(ev *Event) bool {
-		if !f.match(ev) {
-			return true
+	p, err := paletteFor(*color, out)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	show := func(ev *Event) {
+		if f.match(ev) {
+			fmt.Fprintln(out, formatEventColor(ev, p))
 		}
-		fmt.Fprintln(out, formatEvent(ev))
+	}
+	if *followFlag {
+		if *interval <= 0 {
+			return usageError(fs, "--interval must be positive")
+		}
+		dirs, err := followDirs(fs, pos, proxy, orch)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fmt.Fprintf(out, "following %d directories (Ctrl-C to stop)\n", len(dirs))
+		follow(ctx, dirs, warn, *interval, nil, show)
+		return nil
+	}
+	files, err := inputs(fs, pos, proxy, orch, warn)
+	if err != nil {
+		return err
+	}
+	return mergeEvents(files, warn, func(ev *Event) bool {
+		show(ev)
 		return true
 	})
+}
+
+// followDirs are the directories --follow watches, with their system.
+func followDirs(fs *flag.FlagSet, pos []string, proxy, orch stringList) ([]followDir, error) {
+	var dirs []followDir
+	for _, set := range []struct {
+		paths  []string
+		system string
+	}{{pos, ""}, {proxy, systemProxy}, {orch, systemOrch}} {
+		for _, p := range set.paths {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return nil, err
+			}
+			if !fi.IsDir() {
+				return nil, usageError(fs, "--follow watches directories; %s is not one", p)
+			}
+			dirs = append(dirs, followDir{p, set.system})
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, usageError(fs, "no directories given")
+	}
+	return dirs, nil
+}
+
+// paletteFor decides on colour: always, never, or auto (stdout is a
+// terminal, NO_COLOR is unset or empty, TERM is not dumb).
+func paletteFor(mode string, out io.Writer) (palette, error) {
+	switch mode {
+	case "always":
+		return palette{on: true}, nil
+	case "never":
+		return palette{}, nil
+	case "auto":
+		if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+			return palette{}, nil
+		}
+		if f, ok := out.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				return palette{on: true}, nil
+			}
+		}
+		return palette{}, nil
+	}
+	return palette{}, fmt.Errorf("--color %q: want auto, always or never", mode)
 }
 
 // filter selects events for timeline and report.
