@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -441,71 +439,6 @@ func TestUsageAndErrors(t *testing.T) {
 	assert.Equal(t, 0, code)
 }
 
-func TestReportIsSelfContained(t *testing.T) {
-	proxy := writeProxyFiles(t)
-	out := filepath.Join(t.TempDir(), "report.html")
-	code, stdout, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", out)
-	require.Equal(t, 0, code, errOut)
-	assert.Contains(t, stdout, "wrote "+out)
-	page, err := os.ReadFile(out)
-	require.NoError(t, err)
-	html := string(page)
-	assert.NotRegexp(t, `(?i)(src|href)\s*=\s*["']?(https?:)?//`, html, "nothing loaded from the network")
-	assert.NotContains(t, html, "/*DATA*/null")
-	assert.Contains(t, html, "orchestrator / circuit_breaker")
-	assert.Contains(t, html, "proxy / orchestrator_health")
-}
-
-// TestReportRendersInABrowser loads the report in headless Chromium and
-// checks what its script drew: a lane per system and category, every event,
-// the stress marks.
-func TestReportRendersInABrowser(t *testing.T) {
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		t.Skip("no Chromium on this machine: .ci/run installs Debian's chromium package; apt-get install chromium to run this here")
-	}
-	proxy := writeProxyFiles(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "report.html")
-	code, _, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", out)
-	require.Equal(t, 0, code, errOut)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(dir, "profile"),
-		"--dump-dom", "file://"+out)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	dom, err := cmd.Output()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("chromium did not finish in 60s: %s", stderr.String())
-	}
-	require.NoError(t, err, stderr.String())
-	rendered := string(dom)
-	require.Contains(t, rendered, `data-rendered="true"`, "the script ran")
-	lanes := regexp.MustCompile(`class="lane" data-lane="([^"]+)"`).FindAllStringSubmatch(rendered, -1)
-	var names []string
-	for _, m := range lanes {
-		names = append(names, m[1])
-	}
-	assert.Contains(t, names, "orchestrator / circuit_breaker")
-	assert.Contains(t, names, "orchestrator / vpn")
-	assert.Contains(t, names, "proxy / provisioning")
-	assert.Contains(t, names, "proxy / stress")
-	assert.Len(t, names, 8+10, "8 orchestrator categories and 10 proxy ones")
-	assert.Contains(t, rendered, `data-events="51"`)
-	assert.Contains(t, rendered, `data-stress="8"`, "4 orchestrator stress events and the proxy's 4")
-	assert.Regexp(t, `<path class="stress critical"`, rendered)
-	assert.Regexp(t, `<rect class="bar proxy"`, rendered)
-}
-
 func TestRotatedSegmentsAreOneCategory(t *testing.T) {
 	dir := t.TempDir()
 	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
@@ -547,4 +480,55 @@ func TestSummaryGroupsDisconnectsByReason(t *testing.T) {
 	assert.Regexp(t, `disconnects +reason=completed +1 +1100\.0`, out)
 	assert.NotRegexp(t, `stress +slow_request +1`, out, "stress events are listed as stress events, not durations")
 	assert.Regexp(t, `slow_request +warning +1`, out)
+}
+
+// TestWriteLargeSample writes a proxy directory of n lines (the library's
+// files, about 400,000 lines over an hour with a quiet night before the
+// last hour) and the orchestrator's files of the scenario, for measuring
+// the report's size and memory: DEBUGLOG_LARGE=DIR go test -run
+// TestWriteLargeSample ./internal/debuglog. Skipped otherwise.
+func TestWriteLargeSample(t *testing.T) {
+	dst := os.Getenv("DEBUGLOG_LARGE")
+	if dst == "" {
+		t.Skip("set DEBUGLOG_LARGE=DIR to write a 400,000-line proxy directory there")
+	}
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dst, SessionID: "20261126_090000", DisableStress: true, BlockWhenFull: true,
+		MaxFileBytes: -1, MaxTotalBytes: -1}, io.Discard)
+	require.NoError(t, err)
+	h := l.Handler()
+	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	emit := func(at time.Time, level slog.Level, category, msg string, attrs ...slog.Attr) {
+		r := slog.NewRecord(at, level, msg, 0)
+		r.AddAttrs(slog.String("category", category))
+		r.AddAttrs(attrs...)
+		require.NoError(t, h.Handle(context.Background(), r))
+	}
+	const requests = 80_000 // 5 lines each
+	for i := range requests {
+		at := start.Add(time.Duration(i) * 45 * time.Millisecond) // an hour
+		if i > requests*9/10 {
+			at = at.Add(12 * time.Hour) // the last tenth the next evening
+		}
+		id := fmt.Sprintf("r%07d", i)
+		d := time.Duration(5+i%50) * time.Millisecond
+		status := 200
+		if i%997 == 0 {
+			status, d = 503, 800*time.Millisecond
+		}
+		emit(at.Add(-d), slog.LevelDebug, "orchestrator_calls", "orchestrator_call", slog.String("request_id", id), slog.String("method", "GET"),
+			slog.String("url", "http://orchestrator:8000/engines"), slog.Int("status_code", 200), slog.Duration("duration", time.Millisecond))
+		emit(at.Add(-d/2), slog.LevelDebug, "engine_selection", "engine_selection", slog.String("request_id", id), slog.String("operation", "select_best_engine"),
+			slog.String("container_id", fmt.Sprintf("c%04d", i%40)), slog.Duration("duration", d/2))
+		emit(at.Add(-d/3), slog.LevelDebug, "streams", "stream_started", slog.String("request_id", id), slog.String("event_type", "stream_started"),
+			slog.String("stream_id", id+"|s"), slog.String("engine_id", fmt.Sprintf("c%04d", i%40)))
+		emit(at, slog.LevelDebug, "disconnects", "disconnect", slog.String("request_id", id), slog.String("stream_id", id+"|s"), slog.String("reason", "completed"),
+			slog.Duration("duration", d/3))
+		emit(at, slog.LevelDebug, "requests", "request", slog.String("request_id", id), slog.String("method", "GET"), slog.String("path", "/ace/getstream"),
+			slog.Duration("duration", d), slog.Int("status_code", status))
+		if i%4000 == 0 {
+			emit(at, slog.LevelWarn, "stress", "slow_request", slog.String("request_id", id), slog.String("event_type", "slow_request"),
+				slog.String("severity", "warning"), slog.String("description", "Request took 5.5s"), slog.Duration("duration", 5500*time.Millisecond))
+		}
+	}
+	require.NoError(t, l.Close())
 }
