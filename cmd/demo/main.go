@@ -37,13 +37,16 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *requests); err != nil {
+	if err := run(ctx, os.Stdout, demoproxy.Scenario{Requests: *requests}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, requests int) error {
+// run runs the scenario sc (its zero fields take the demo's defaults) with
+// debug mode on, then prints what the files hold and what debuglog makes of
+// them.
+func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 	cfg, err := slogdebug.ConfigFromEnv()
 	if err != nil {
 		return err
@@ -60,7 +63,7 @@ func run(ctx context.Context, out io.Writer, requests int) error {
 
 	bar := newProgress(out)
 	orchDir := filepath.Join(logger.Dir(), "orchestrator")
-	sc := &demoproxy.Scenario{Log: logger, Requests: requests, Progress: bar.update, OrchestratorDir: orchDir}
+	sc.Log, sc.Progress, sc.OrchestratorDir = logger, bar.update, orchDir
 	report, runErr := sc.Run(ctx)
 	bar.finish()
 	if err := slogdebug.Close(); err != nil {

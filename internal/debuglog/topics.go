@@ -185,7 +185,10 @@ func adverse(ev *Event) bool {
 	case "stress", "errors", "circuit_breaker":
 		return true
 	case "vpn":
-		return ev.str("status") == "unhealthy" || ev.str("new_status") == "unhealthy" || name == "transition"
+		if name == "transition" {
+			return ev.str("new_status") != "healthy"
+		}
+		return ev.str("status") == "unhealthy"
 	case "health":
 		n, _ := ev.num("unhealthy")
 		return n > 0 || (ev.str("status") != "" && ev.str("status") != "completed" && ev.str("status") != "healthy")

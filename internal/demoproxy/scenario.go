@@ -203,9 +203,9 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	orch.SetVPNDown(true)
 	breakerCtx, cancel := context.WithTimeout(ctx, s.BreakerOpen)
 	loaded := make(chan struct{})
-	go func() {
+	go func() { // no new request once the phase is over; those under way finish
 		defer close(loaded)
-		_ = load.run(breakerCtx, "VPN down, breaker open", s.Requests/20, s.Workers/2, "size=65536")
+		_ = load.runUntil(ctx, breakerCtx.Done(), "VPN down, breaker open", s.Requests/20, s.Workers/2, "size=65536")
 	}()
 	select {
 	case <-orch.BreakerOpened():
@@ -246,13 +246,26 @@ type loader struct {
 
 // run sends n requests from workers goroutines, until done or ctx ends.
 func (l *loader) run(ctx context.Context, phase string, n, workers int, params string) error {
+	return l.runUntil(ctx, nil, phase, n, workers, params)
+}
+
+// runUntil is run that also starts no new request once stop is closed.
+func (l *loader) runUntil(ctx context.Context, stop <-chan struct{}, phase string, n, workers int, params string) error {
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+			for next.Add(1) <= int64(n) && ctx.Err() == nil && !stopped() {
 				id := l.seq.Add(1)
 				key := "id"
 				if id%4 == 0 {
