@@ -292,6 +292,9 @@ func correlate(c *correlator, effects []*effect, proxySpan span) *correlation {
 		causes := c.explain(e, res.overlap)
 		res.effects = append(res.effects, explained{e, causes})
 		for _, cs := range causes {
+			if cs.match == matchTime {
+				continue // a coincidence on another topic explains nothing
+			}
 			for _, ev := range c.folded(e, cs) {
 				if in := byEvent[ev]; in != nil && !ev.Time.After(e.end) {
 					in.effects = append(in.effects, e)
@@ -436,6 +439,9 @@ func spanText(s span) string {
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, what[:len(what)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -132,7 +132,7 @@ func formatEventColor(ev *Event, p palette) string {
 		nameColor = "1;31"
 	case sev == "warning" || ev.str("level") == "WARN":
 		nameColor = "1;33"
-	case ev.Fields["success"] == false || ev.str("error") != "":
+	case ev.Fields["success"] == false || ev.str("error") != "" || ev.System == systemOrch && adverse(ev):
 		nameColor = "31"
 	}
 	b.WriteString(p.wrap("2", ts))

@@ -333,6 +333,9 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 				continue
 			}
 			for _, cs := range c.explain(e, true) {
+				if cs.match == matchTime {
+					continue // a coincidence on another topic: not drawn as a link
+				}
 				if ci, ok := index[cs.ev]; ok {
 					key := fmt.Sprint(index[kp.ev])
 					data.Causes[key] = append(data.Causes[key], ci)

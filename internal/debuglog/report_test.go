@@ -228,3 +228,61 @@ func TestMeasureReport(t *testing.T) {
 		}
 	}
 }
+
+// TestReportOnAPhone: on a 390x844 touch screen, tapping an event shows
+// its details below the chart, and a one-finger drag pans.
+func TestReportOnAPhone(t *testing.T) {
+	path := findChromium()
+	if path == "" {
+		t.Skip("no Chromium on this machine: .ci/run installs Debian's chromium package (as root); apt-get install chromium to run this test")
+	}
+	proxy := writeProxyFiles(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.html")
+	code, _, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", out, "--poll", "500ms")
+	require.Equal(t, 0, code, errOut)
+	shots := os.Getenv("DEBUGLOG_SCREENSHOTS")
+	if shots == "" {
+		shots = dir
+	}
+	b := newBrowser(t, path)
+	b.open("file://"+out, 390, 844, true)
+	var i int
+	b.eval(`__report.data.names.indexOf("circuit_breaker_opened")`, &i)
+	b.eval(`__report.data.n.indexOf(`+itoa(i)+`)`, &i)
+	require.GreaterOrEqual(t, i, 0)
+	var x, y, top float64
+	b.eval(`__report.X(`+itoa(i)+`)`, &x)
+	b.eval(`__report.Y(`+itoa(i)+`)`, &y)
+	b.eval(`document.getElementById("chart").getBoundingClientRect().top`, &top)
+	touch := func(typ string, x, y float64) {
+		points := []map[string]any{{"x": x, "y": y}}
+		if typ == "touchEnd" {
+			points = []map[string]any{}
+		}
+		b.call("Input.dispatchTouchEvent", map[string]any{"type": typ, "touchPoints": points})
+	}
+	touch("touchStart", x, y+top)
+	touch("touchEnd", x, y+top)
+	b.frame()
+	var sel, effects int
+	b.eval(`+document.getElementById("detailbody").getAttribute("data-sel")`, &sel)
+	b.eval(`+document.getElementById("detailbody").getAttribute("data-effects")`, &effects)
+	assert.Equal(t, i, sel, "a tap selects")
+	assert.Positive(t, effects, "the breaker opening explains proxy effects")
+	var before, after []float64
+	b.eval(`window.__ev = []; ["pointerdown","pointermove","pointerup","pointercancel"].forEach(function (n) { document.getElementById("chart").addEventListener(n, function (e) { window.__ev.push(n + ":" + e.pointerType + ":" + Math.round(e.clientX)); }); }); true`, nil)
+	b.eval(`[__report.state.v0, __report.state.v1]`, &before)
+	touch("touchStart", x, y+top)
+	for k := 1; k <= 5; k++ {
+		touch("touchMove", x-float64(k)*30, y+top)
+	}
+	touch("touchEnd", x-150, y+top)
+	b.frame()
+	b.eval(`[__report.state.v0, __report.state.v1]`, &after)
+	var evs []string
+	b.eval(`window.__ev`, &evs)
+	assert.Greater(t, after[0], before[0], "a drag to the left shows later times: %v", evs)
+	b.eval(`document.getElementById("details").scrollIntoView(); true`, nil)
+	b.screenshot(filepath.Join(shots, "report-390x844-selected.png"))
+}

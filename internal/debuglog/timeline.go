@@ -68,7 +68,7 @@ func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		fmt.Fprintf(out, "following %d directories (Ctrl-C to stop)\n", len(dirs))
+		fmt.Fprintf(out, "following %s (Ctrl-C to stop)\n", plural(len(dirs), "directory"))
 		follow(ctx, dirs, warn, *interval, nil, show)
 		return nil
 	}
