@@ -2,6 +2,7 @@ package debuglog
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -82,8 +83,9 @@ func (fw *follower) poll() []*Event {
 				continue
 			}
 			t := &followed{f: describeFile(path, d.system), fh: fh, seen: true}
-			if !fw.primed { // existing files: from their end
+			if !fw.primed { // existing files: from their end (counting their lines, for file:line)
 				t.offset = fi.Size()
+				t.lineNo = linesIn(fh, t.offset)
 			}
 			fw.files[id] = t
 		}
@@ -189,6 +191,11 @@ func follow(ctx context.Context, dirs []followDir, warn *warner, interval time.D
 			for _, ev := range fw.poll() { // what was written before the stop
 				fn(ev)
 			}
+			for _, t := range fw.files {
+				if len(t.partial) > 0 {
+					warn.line(t.f.path, t.lineNo+1, "partial last line (still being written when following stopped); not shown")
+				}
+			}
 			return
 		case <-tick:
 			for _, ev := range fw.poll() {
@@ -196,4 +203,19 @@ func follow(ctx context.Context, dirs []followDir, warn *warner, interval time.D
 			}
 		}
 	}
+}
+
+// linesIn counts the newlines in the first n bytes of f.
+func linesIn(f *os.File, n int64) int {
+	buf := make([]byte, 64<<10)
+	lines := 0
+	for off := int64(0); off < n; {
+		m, err := f.ReadAt(buf[:min(int64(len(buf)), n-off)], off)
+		lines += bytes.Count(buf[:m], []byte{'\n'})
+		off += int64(m)
+		if err != nil {
+			break
+		}
+	}
+	return lines
 }

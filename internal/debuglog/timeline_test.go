@@ -120,13 +120,14 @@ func TestFollowSeesBothSystemsLive(t *testing.T) {
 	require.NoError(t, os.WriteFile(orchPath, []byte(goodLine), 0o644)) // there before: not shown
 
 	var got []*Event
+	var warnings bytes.Buffer // written by the follower, read once it has returned
 	events := make(chan *Event, 10000)
 	tick := make(chan time.Time)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		follow(ctx, []followDir{{proxyDir, ""}, {orchDir, ""}}, newWarner(io.Discard), time.Hour, tick, func(ev *Event) { events <- ev })
+		follow(ctx, []followDir{{proxyDir, ""}, {orchDir, ""}}, newWarner(&warnings), time.Hour, tick, func(ev *Event) { events <- ev })
 	}()
 	settle := func() {
 		tick <- time.Time{}
@@ -176,11 +177,16 @@ func TestFollowSeesBothSystemsLive(t *testing.T) {
 
 	_, err = of.WriteString(goodLine[40:])
 	require.NoError(t, err)
-	require.NoError(t, of.Close())
 	got = nil
 	settle()
 	require.Len(t, got, 1, "the line, once complete")
 	assert.Equal(t, systemOrch, got[0].System)
+
+	// A line still unterminated when following stops is reported.
+	_, err = of.WriteString(goodLine[:30])
+	require.NoError(t, err)
+	require.NoError(t, of.Close())
 	cancel()
 	<-done
+	assert.Contains(t, warnings.String(), "20261126_101715_vpn.jsonl:4: partial last line (still being written when following stopped)")
 }
