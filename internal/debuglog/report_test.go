@@ -272,6 +272,10 @@ func TestReportOnAPhone(t *testing.T) {
 	assert.Positive(t, effects, "the breaker opening explains proxy effects")
 	var before, after []float64
 	b.eval(`window.__ev = []; ["pointerdown","pointermove","pointerup","pointercancel"].forEach(function (n) { document.getElementById("chart").addEventListener(n, function (e) { window.__ev.push(n + ":" + e.pointerType + ":" + Math.round(e.clientX)); }); }); true`, nil)
+	// Zoomed all the way out there is nowhere to pan to: zoom on the middle first.
+	b.eval(`(function () { var f = __report.fold(__report.data.t[`+itoa(i)+`]), w = __report.width; __report.setView(f - 0.15 * w, f + 0.15 * w); return true; })()`, nil)
+	b.frame()
+	b.eval(`__report.X(`+itoa(i)+`)`, &x)
 	b.eval(`[__report.state.v0, __report.state.v1]`, &before)
 	touch("touchStart", x, y+top)
 	for k := 1; k <= 5; k++ {
