@@ -202,12 +202,18 @@ func troubled(ev *Event) bool {
 	return ev.str("error") != "" || ev.str("error_message") != "" || ev.Fields["success"] == false || d >= 1000
 }
 
+// stressSummary is the event type of the line that counts what the
+// stress cooldown held back (written at Close).
+const stressSummary = "stress_suppressed"
+
 // effectOf says whether a proxy event is something to explain.
 func effectOf(ev *Event, slow time.Duration) *effect {
 	d, _ := ev.num("duration_ms")
 	dur := time.Duration(d * float64(time.Millisecond))
 	e := &effect{ev: ev, start: ev.Time, end: ev.Time}
 	switch {
+	case ev.Category == "stress" && ev.str("event_type") == stressSummary:
+		return nil // bookkeeping: what the cooldown held back, not an event
 	case ev.Category == "stress" && ev.str("event_type") != "":
 		e.kind = "stress"
 		if ev.str("event_type") == "slow_request" || ev.str("event_type") == "slow_engine_selection" {
@@ -236,6 +242,10 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 type explained struct {
 	*effect
 	causes []cause
+	// alike and lastAlike are, for a brief finding, how many more effects
+	// are like it and when the last of them ended.
+	alike     int
+	lastAlike time.Time
 }
 
 // incident is an orchestrator event of weight and the effects it explains.
@@ -290,7 +300,7 @@ func correlate(c *correlator, effects []*effect, proxySpan span) *correlation {
 	sort.SliceStable(res.incidents, func(i, j int) bool { return res.incidents[i].ev.Time.Before(res.incidents[j].ev.Time) })
 	for _, e := range effects {
 		causes := c.explain(e, res.overlap)
-		res.effects = append(res.effects, explained{e, causes})
+		res.effects = append(res.effects, explained{effect: e, causes: causes})
 		for _, cs := range causes {
 			if cs.match == matchTime {
 				continue // a coincidence on another topic explains nothing
@@ -329,19 +339,24 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	if len(res.effects) == 0 {
 		fmt.Fprintln(out, "\nThe proxy logged no stress event and no failed or slow request: nothing to explain.")
 	}
-	for i := 0; i < len(res.effects); i++ {
-		e := res.effects[i]
-		if brief && e.kind != "stress" {
-			continue
-		}
+	effects := res.effects
+	if brief {
+		effects = briefFindings(effects)
+	}
+	for i := 0; i < len(effects); i++ {
+		e := effects[i]
 		// Effects of one kind with the same causes are one finding.
 		j := i + 1
-		for j < len(res.effects) && sameFinding(e, res.effects[j]) {
+		for j < len(effects) && sameFinding(e, effects[j]) {
 			j++
 		}
+		more, until := j-i-1, effects[j-1].end
+		if brief {
+			more, until = e.alike, e.lastAlike
+		}
 		fmt.Fprintf(out, "\n%s  %s\n", e.end.Format("15:04:05.000"), effectTitle(e.effect))
-		if j-i > 1 {
-			fmt.Fprintf(out, "    and %d more like it, with causes of the same kind, until %s (--json lists each)\n", j-i-1, res.effects[j-1].end.Format("15:04:05.000"))
+		if more > 0 {
+			fmt.Fprintf(out, "    and %d more like it, with causes of the same kind, until %s (--json lists each)\n", more, until.Format("15:04:05.000"))
 		}
 		if len(e.causes) == 0 {
 			fmt.Fprintln(out, "    no orchestrator event explains it")
@@ -376,6 +391,44 @@ func (res *correlation) print(out io.Writer, brief bool) {
 			fmt.Fprintf(out, "%s, the first %s later (%s)\n", plural(len(in.effects), "effect"), fmtDur(first.end.Sub(in.ev.Time)), escapeText(first.ev.name()))
 		}
 	}
+}
+
+// briefFindings keeps the stress events only, one per finding: the first
+// of the events of one type whose leading causes are of the same kind,
+// wherever they are in time, with how many more there are (a storm of
+// per-request events during one incident is one finding).
+func briefFindings(effects []explained) []explained {
+	var out []explained
+	index := map[string]int{}
+	for _, e := range effects {
+		if e.kind != "stress" {
+			continue
+		}
+		key := findingKey(e)
+		if i, ok := index[key]; ok {
+			out[i].alike++
+			out[i].lastAlike = e.end
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, e)
+	}
+	return out
+}
+
+// findingKey names what a finding is: the effect's type and its two
+// leading causes (the strongest explanations), each by how it was matched
+// and what kind of event it is.
+func findingKey(e explained) string {
+	var b strings.Builder
+	b.WriteString(e.kind + "\x00" + e.ev.name())
+	for n, cs := range e.causes {
+		if n == 2 {
+			break
+		}
+		fmt.Fprintf(&b, "\x00%v\x00%s\x00%s\x00%s", cs.match, cs.ev.Category, cs.ev.name(), cs.ev.str("error"))
+	}
+	return b.String()
 }
 
 func sameFinding(a, b explained) bool {

@@ -532,3 +532,41 @@ func TestWriteLargeSample(t *testing.T) {
 	}
 	require.NoError(t, l.Close())
 }
+
+// TestCorrelateBriefFoldsAStorm: every per-record stress event is a line of
+// the stress file, so an incident writes hundreds of them; --brief shows
+// each kind of finding once, with how many more there are, and leaves out
+// the cooldown's bookkeeping line.
+func TestCorrelateBriefFoldsAStorm(t *testing.T) {
+	dir := t.TempDir()
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
+	require.NoError(t, err)
+	h := l.Handler()
+	base, err := time.Parse(time.RFC3339Nano, "2026-11-26T10:17:16.700Z")
+	require.NoError(t, err)
+	emit := func(at time.Time, level slog.Level, category, msg string, attrs ...slog.Attr) {
+		r := slog.NewRecord(at, level, msg, 0)
+		r.AddAttrs(slog.String("category", category))
+		r.AddAttrs(attrs...)
+		require.NoError(t, h.Handle(context.Background(), r))
+	}
+	const storm = 40
+	for i := 0; i < storm; i++ {
+		at := base.Add(time.Duration(i) * 5 * time.Millisecond)
+		id := slog.String("request_id", fmt.Sprintf("req-%d", i))
+		cb := slog.String("error", "provisioning blocked (circuit_breaker): Circuit breaker is open")
+		emit(at, slog.LevelDebug, "provisioning", "provisioning", id, slog.String("operation", "provision_attempt_failed"), slog.Bool("success", false), cb)
+		emit(at, slog.LevelError, "stress", "provisioning_circuit_breaker", id, slog.String("event_type", "provisioning_circuit_breaker"),
+			slog.String("severity", "critical"), slog.String("description", "Provisioning blocked by the orchestrator's circuit breaker"), cb)
+	}
+	emit(base.Add(time.Second), slog.LevelInfo, "stress", "stress_suppressed", slog.String("event_type", "stress_suppressed"),
+		slog.String("severity", "info"), slog.String("description", "Held back by the cooldown"))
+	require.NoError(t, l.Close())
+
+	code, out, errOut := debuglog("correlate", "--brief", "--proxy", dir, "--orch", orchDir)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, 1, strings.Count(out, "proxy stress provisioning_circuit_breaker"), out)
+	assert.Contains(t, out, fmt.Sprintf("and %d more like it", storm-1))
+	assert.NotContains(t, out, "proxy stress stress_suppressed")
+	assert.Less(t, strings.Count(out, "\n"), 40, "one screen:\n%s", out)
+}
