@@ -46,7 +46,7 @@ fuzz:
 	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzFromHeaders$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./cmd/debuglog -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
 
 benchstat-tool:
 	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest

@@ -2,145 +2,26 @@
 // and the orchestrator's — across both systems.
 //
 //	debuglog summary DIR...                 line counts, time spans, duration percentiles,
-//	                                        stress events and errors, per session and category
-//	debuglog correlate --proxy DIR --orch DIR [--within 1s] [--json]
-//	                                        pair the proxy's events with the orchestrator's
-//	debuglog timeline [flags] DIR...        both systems merged in time order
-//	debuglog report DIR... -o report.html   a self-contained HTML timeline
+//	                                        stress events, errors, disconnects by reason
+//	debuglog correlate --proxy DIR --orch DIR [--json]
+//	                                        every proxy stress event and failed or slow
+//	                                        request, with the orchestrator events that
+//	                                        plausibly caused it, ranked
+//	debuglog request ID [DIR...]            everything one request did, across both
+//	                                        systems, gaps measured
+//	debuglog timeline [--follow] [DIR...]   both systems merged in time order
+//	debuglog report DIR... -o report.html   a self-contained, explorable HTML report
 //
-// Files are read as streams: memory stays bounded whatever their size (see
-// each command for what it keeps). Malformed input — a partial last line, a
-// garbage line, an empty file — is reported on stderr as file:line and
-// skipped.
-//
-// Exit codes: 0 done (warnings about malformed lines do not change it);
-// 1 the command failed (no files, a file or the output cannot be opened);
-// 2 usage error.
+// debuglog COMMAND -h describes each command. The implementation is
+// internal/debuglog.
 package main
 
 import (
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"os"
+
+	"github.com/proxydebug/debugmode/internal/debuglog"
 )
 
-// errUsage marks a usage error (exit code 2).
-var errUsage = errors.New("usage")
-
-const usage = `debuglog: get answers out of debug-mode files (this library's and the orchestrator's)
-
-usage:
-  debuglog summary DIR...
-  debuglog correlate --proxy DIR --orch DIR [--within 1s] [--json]
-  debuglog timeline [--category C,...] [--since T] [--until T] [--grep TEXT] [--proxy DIR] [--orch DIR] [DIR...]
-  debuglog report [--proxy DIR] [--orch DIR] [DIR...] -o report.html
-
-DIR holds <session>_<category>.jsonl files; which system wrote them is guessed per file
-(or given by --proxy/--orch). Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time
-of the day of the first event (10:17:16).
-
-exit codes: 0 done, 1 failed, 2 usage error
-`
-
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(debuglog.Run(os.Args[1:], os.Stdout, os.Stderr))
 }
-
-// run executes a command line and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	warn := newWarner(stderr)
-	var err error
-	switch args[0] {
-	case "summary":
-		err = cmdSummary(args[1:], stdout, warn)
-	case "correlate":
-		err = cmdCorrelate(args[1:], stdout, warn)
-	case "timeline":
-		err = cmdTimeline(args[1:], stdout, warn)
-	case "report":
-		err = cmdReport(args[1:], stdout, warn)
-	default:
-		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
-	}
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp):
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
-		}
-		fmt.Fprint(stderr, usage)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "debuglog: %v\n", err)
-		return 1
-	}
-}
-
-// newFlags returns a flag set that reports errors as usage errors.
-func newFlags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	return fs
-}
-
-// parseFlags parses args, allowing flags after the positional arguments
-// (debuglog report DIR -o x.html), and returns the positional ones.
-func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-}
-
-// inputs gathers the files of positional DIRs (system guessed) and of
-// --proxy/--orch DIRs.
-func inputs(pos []string, proxy, orch stringList) ([]file, error) {
-	var all []file
-	if len(pos) > 0 {
-		fs, err := findFiles(pos, "")
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, fs...)
-	}
-	for _, set := range []struct {
-		dirs   stringList
-		system string
-	}{{proxy, systemProxy}, {orch, systemOrch}} {
-		if len(set.dirs) > 0 {
-			fs, err := findFiles(set.dirs, set.system)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, fs...)
-		}
-	}
-	if len(all) == 0 {
-		return nil, fmt.Errorf("%w: no directories given", errUsage)
-	}
-	return all, nil
-}
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return fmt.Sprint(*s) }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/debuglog"
 	"github.com/proxydebug/debugmode/internal/demoproxy"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -36,13 +37,16 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, *requests); err != nil {
+	if err := run(ctx, os.Stdout, demoproxy.Scenario{Requests: *requests}); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, out io.Writer, requests int) error {
+// run runs the scenario sc (its zero fields take the demo's defaults) with
+// debug mode on, then prints what the files hold and what debuglog makes of
+// them.
+func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 	cfg, err := slogdebug.ConfigFromEnv()
 	if err != nil {
 		return err
@@ -58,7 +62,8 @@ func run(ctx context.Context, out io.Writer, requests int) error {
 	fmt.Fprintf(out, "debug session %s in %s\n", logger.SessionID(), logger.Dir())
 
 	bar := newProgress(out)
-	sc := &demoproxy.Scenario{Log: logger, Requests: requests, Progress: bar.update}
+	orchDir := filepath.Join(logger.Dir(), "orchestrator")
+	sc.Log, sc.Progress, sc.OrchestratorDir = logger, bar.update, orchDir
 	report, runErr := sc.Run(ctx)
 	bar.finish()
 	if err := slogdebug.Close(); err != nil {
@@ -75,7 +80,54 @@ func run(ctx context.Context, out io.Writer, requests int) error {
 	sort.Strings(statuses)
 	fmt.Fprintf(out, "\n%d requests in %.1fs through the proxy at %s: %s; %d without an answer\n",
 		report.Requests, report.Duration.Seconds(), report.ProxyAddr, strings.Join(statuses, ", "), report.Failed)
-	return summarize(out, logger)
+	if err := summarize(out, logger); err != nil {
+		return err
+	}
+	return explain(out, logger, orchDir, report.OrchestratorSession, sc.HealthInterval)
+}
+
+// explain prints what debuglog makes of the two systems' files: correlate's
+// findings, the report, and the commands to go further.
+func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession string, poll time.Duration) error {
+	proxyFiles, _ := filepath.Glob(filepath.Join(logger.Dir(), logger.SessionID()+"_*.jsonl"))
+	orchFiles, _ := filepath.Glob(filepath.Join(orchDir, orchSession+"_*.jsonl"))
+	var args []string
+	for _, f := range proxyFiles {
+		args = append(args, "--proxy", f)
+	}
+	for _, f := range orchFiles {
+		args = append(args, "--orch", f)
+	}
+	fmt.Fprintf(out, "\nthe fake orchestrator wrote its own debug files, in the real orchestrator's format, to %s\n", orchDir)
+	fmt.Fprintf(out, "\n$ debuglog correlate --brief --poll %s --proxy %s --orch %s\n", poll, logger.Dir(), orchDir)
+	var errs strings.Builder
+	if code := debuglog.Run(append([]string{"correlate", "--brief", "--poll", poll.String()}, args...), out, &errs); code != 0 {
+		return fmt.Errorf("debuglog correlate: %s", errs.String())
+	}
+	report := filepath.Join(logger.Dir(), logger.SessionID()+"_report.html")
+	fmt.Fprintf(out, "\n$ debuglog report --proxy %s --orch %s -o %s\n", logger.Dir(), orchDir, report)
+	if code := debuglog.Run(append([]string{"report", "-o", report}, args...), out, &errs); code != 0 {
+		return fmt.Errorf("debuglog report: %s", errs.String())
+	}
+	fmt.Fprintln(out, "\nnext:")
+	fmt.Fprintf(out, "  xdg-open %s    # the report, in any browser: zoom, filter, click an event\n", report)
+	if id := failedRequest(logger); id != "" {
+		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request the breaker failed, across both systems\n", id, logger.Dir(), orchDir)
+	}
+	fmt.Fprintf(out, "  go run ./cmd/debuglog correlate --proxy %s --orch %s    # every failed or slow request, explained\n", logger.Dir(), orchDir)
+	return nil
+}
+
+// failedRequest is the request ID of the proxy's first
+// provisioning_circuit_breaker stress event: a request the breaker failed.
+func failedRequest(logger *slogdebug.Logger) string {
+	id := ""
+	_, _ = eachLine(logger.Path("stress"), func(m map[string]any) {
+		if s, _ := m["request_id"].(string); id == "" && m["event_type"] == "provisioning_circuit_breaker" {
+			id = s
+		}
+	})
+	return id
 }
 
 // summarize prints the session's files with their line counts and the
@@ -119,7 +171,6 @@ func summarize(out io.Writer, logger *slogdebug.Logger) error {
 	if len(types) == 0 {
 		fmt.Fprintln(out, "  none")
 	}
-	fmt.Fprintf(out, "\ntry: jq -c 'select(.event_type)' %s\n", filepath.Join(logger.Dir(), logger.SessionID()+"_stress.jsonl"))
 	return nil
 }
 

@@ -3,6 +3,7 @@ package demoproxy
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +32,14 @@ type Orchestrator struct {
 	provisionDelay time.Duration
 	nextID         int
 	received       []Received
+
+	// The debug files (nil: none) and what they follow.
+	log              *orchLog
+	breakerThreshold int           // provisioning failures in a row that open the breaker (0: only SetCircuitBreaker does)
+	failures         int           // provisioning failures in a row
+	breakerOpened    chan struct{} // closed when the breaker opens
+	slowProvisioning time.Duration
+	lastCycle        time.Time
 }
 
 type engine struct {
@@ -50,22 +59,121 @@ type Received struct {
 
 // NewOrchestrator returns a fake orchestrator with no engines.
 func NewOrchestrator(engineHost string, enginePort int) *Orchestrator {
-	return &Orchestrator{EngineHost: engineHost, EnginePort: enginePort, streams: make(map[string]map[string]bool)}
+	return &Orchestrator{EngineHost: engineHost, EnginePort: enginePort, streams: make(map[string]map[string]bool),
+		breakerOpened: make(chan struct{}), slowProvisioning: 2 * time.Second}
+}
+
+// WriteDebugFiles makes the orchestrator write debug files into dir, in the
+// real orchestrator's format (see orchLog): provisioning, circuit_breaker,
+// vpn, health, performance, stress and session. Its provisioning lines also
+// carry the request_id the proxy forwarded (X-Request-ID), the shared ID
+// the orchestrator's own docs name as the next step. Call CloseDebugFiles
+// when done.
+func (o *Orchestrator) WriteDebugFiles(dir string) error {
+	l, err := newOrchLog(dir, time.Now)
+	if err != nil {
+		return err
+	}
+	o.mu.Lock()
+	o.log = l
+	o.mu.Unlock()
+	return nil
+}
+
+// CloseDebugFiles flushes and closes the debug files; it returns the first
+// error writing them met.
+func (o *Orchestrator) CloseDebugFiles() error {
+	o.mu.Lock()
+	l := o.log
+	o.log = nil
+	o.mu.Unlock()
+	return l.close()
+}
+
+// DebugSession is the session ID of the debug files ("" without them).
+func (o *Orchestrator) DebugSession() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.log == nil {
+		return ""
+	}
+	return o.log.session
+}
+
+// SetBreakerThreshold makes the circuit breaker open by itself after n
+// provisioning failures in a row (0: only SetCircuitBreaker opens it), with
+// eta seconds as its recovery estimate.
+func (o *Orchestrator) SetBreakerThreshold(n, eta int) {
+	o.mu.Lock()
+	o.breakerThreshold, o.breakerETA = n, eta
+	o.mu.Unlock()
+}
+
+// SetSlowProvisioning sets the duration past which provisioning is logged
+// as slow (a performance line and a slow_provisioning stress event).
+func (o *Orchestrator) SetSlowProvisioning(d time.Duration) {
+	o.mu.Lock()
+	o.slowProvisioning = d
+	o.mu.Unlock()
+}
+
+// BreakerOpened is closed when the circuit breaker opens (a new channel
+// once it has closed again).
+func (o *Orchestrator) BreakerOpened() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.breakerOpened
 }
 
 // SetCircuitBreaker opens or closes the provisioning circuit breaker; eta is
 // the recovery estimate it reports, in seconds.
 func (o *Orchestrator) SetCircuitBreaker(open bool, eta int) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if open && !o.breakerOpen {
+		o.openBreakerLocked(eta)
+		return
+	}
+	if !open && o.breakerOpen {
+		o.failures = 0
+		o.log.log("circuit_breaker", kv{"operation_type", "provisioning"}, kv{"state", "closed"}, kv{"failure_count", 0})
+		o.breakerOpened = make(chan struct{})
+	}
 	o.breakerOpen, o.breakerETA = open, eta
-	o.mu.Unlock()
+}
+
+// openBreakerLocked opens the breaker and logs it as the orchestrator does.
+func (o *Orchestrator) openBreakerLocked(eta int) {
+	o.breakerOpen, o.breakerETA = true, eta
+	n := o.failures
+	o.log.log("circuit_breaker", kv{"operation_type", "provisioning"}, kv{"state", "open"}, kv{"failure_count", n}, kv{"threshold", max(o.breakerThreshold, n)})
+	desc := "Circuit breaker opened"
+	if n > 0 {
+		desc = fmt.Sprintf("Circuit breaker opened after %d failures", n)
+	}
+	o.log.log("stress", kv{"event_type", "circuit_breaker_opened"}, kv{"severity", "critical"}, kv{"description", desc}, kv{"failure_count", n})
+	close(o.breakerOpened)
 }
 
 // SetVPNDown makes provisioning blocked by a VPN disconnection.
 func (o *Orchestrator) SetVPNDown(down bool) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if down == o.vpnDown {
+		return
+	}
 	o.vpnDown = down
-	o.mu.Unlock()
+	old, now := "healthy", "unhealthy"
+	if !down {
+		old, now = now, old
+	}
+	o.log.log("vpn", kv{"operation", "health_check"}, kv{"status", now}, kv{"duration_ms", float(10)})
+	o.log.log("vpn", kv{"operation", "transition"}, kv{"status", now}, kv{"duration_ms", nil}, kv{"old_status", old}, kv{"new_status", now})
+	if down {
+		o.log.log("stress", kv{"event_type", "vpn_disconnection"}, kv{"severity", "critical"}, kv{"description", "Gluetun VPN became unhealthy"}, kv{"container", "gluetun"})
+	} else {
+		o.log.log("vpn", kv{"operation", "restart_engines"}, kv{"status", "triggered"}, kv{"duration_ms", nil}, kv{"reason", "vpn_reconnection"})
+	}
 }
 
 // SetLegacyErrors makes 503 answers carry a plain-string detail, as older
@@ -139,6 +247,16 @@ func (o *Orchestrator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (o *Orchestrator) status(w http.ResponseWriter) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.log != nil && time.Since(o.lastCycle) >= time.Second { // its health monitor's cycle
+		o.lastCycle = time.Now()
+		o.log.log("health", kv{"component", "health_monitor_cycle"}, kv{"container_id", nil}, kv{"status", "completed"}, kv{"duration_ms", float(1.5)},
+			kv{"error", nil}, kv{"total_engines", len(o.engines)}, kv{"healthy", len(o.engines)}, kv{"unhealthy", 0})
+		vpn := "healthy"
+		if o.vpnDown {
+			vpn = "unhealthy"
+		}
+		o.log.log("vpn", kv{"operation", "health_check"}, kv{"status", vpn}, kv{"duration_ms", float(10)})
+	}
 	active := 0
 	for _, s := range o.streams {
 		active += len(s)
@@ -172,8 +290,18 @@ func (o *Orchestrator) blockedLocked() (code, msg string, eta int, blocked bool)
 }
 
 func (o *Orchestrator) provision(w http.ResponseWriter, r *http.Request) {
+	begin := time.Now()
+	reqID := r.Header.Get(reqid.HeaderRequestID)
+	withID := func(fields ...kv) []kv {
+		if reqID != "" {
+			fields = append(fields, kv{"request_id", reqID})
+		}
+		return fields
+	}
 	o.mu.Lock()
 	delay := o.provisionDelay
+	o.log.log("provisioning", withID(kv{"operation", "start_acestream_begin"}, kv{"container_id", nil}, kv{"duration_ms", nil}, kv{"success", true},
+		kv{"error", nil}, kv{"labels", []kv{{"acexy", "true"}}}, kv{"has_custom_env", false})...)
 	o.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -194,9 +322,21 @@ func (o *Orchestrator) provision(w http.ResponseWriter, r *http.Request) {
 		e := engine{ContainerID: fmt.Sprintf("%012x", 0xacef00d0000+o.nextID), Host: o.EngineHost, Port: o.EnginePort, Health: "healthy"}
 		name := "acestream-" + strconv.Itoa(o.nextID)
 		o.engines = append(o.engines, e)
+		o.failures = 0
+		o.logProvisionedLocked(withID, e, name, begin)
 		o.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"container_id": e.ContainerID, "container_name": name, "host_http_port": e.Port})
 		return
+	}
+	o.log.log("provisioning", withID(kv{"operation", "start_acestream_failed"}, kv{"container_id", nil}, kv{"duration_ms", msFloat(time.Since(begin))},
+		kv{"success", false}, kv{"error", msg}, kv{"status", http.StatusServiceUnavailable})...)
+	if !o.breakerOpen && o.breakerThreshold > 0 {
+		o.failures++
+		if o.failures >= o.breakerThreshold {
+			o.openBreakerLocked(o.breakerETA)
+		} else {
+			o.log.log("circuit_breaker", kv{"operation_type", "provisioning"}, kv{"state", "closed"}, kv{"failure_count", o.failures})
+		}
 	}
 	o.mu.Unlock()
 	if legacy {
@@ -205,6 +345,33 @@ func (o *Orchestrator) provision(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"detail": map[string]any{
 		"error": "provisioning_blocked", "code": code, "message": msg, "recovery_eta_seconds": eta, "can_retry": true, "should_wait": true}})
+}
+
+// logProvisionedLocked logs a successful provisioning as the orchestrator
+// does, and a slow one as slow.
+func (o *Orchestrator) logProvisionedLocked(withID func(...kv) []kv, e engine, name string, begin time.Time) {
+	if o.log == nil {
+		return
+	}
+	took := time.Since(begin)
+	o.log.log("provisioning", withID(kv{"operation", "start_container_begin"}, kv{"container_id", nil}, kv{"duration_ms", nil}, kv{"success", true},
+		kv{"error", nil}, kv{"container_name", name}, kv{"image", "ghcr.io/example/acestream:latest"}, kv{"labels", []kv{}})...)
+	o.log.log("provisioning", withID(kv{"operation", "start_container_success"}, kv{"container_id", e.ContainerID}, kv{"duration_ms", msFloat(took)},
+		kv{"success", true}, kv{"error", nil})...)
+	o.log.log("provisioning", withID(kv{"operation", "start_acestream_success"}, kv{"container_id", e.ContainerID}, kv{"duration_ms", msFloat(took)},
+		kv{"success", true}, kv{"error", nil}, kv{"container_name", name}, kv{"host_http_port", e.Port})...)
+	if o.slowProvisioning > 0 && took > o.slowProvisioning {
+		o.log.log("performance", kv{"operation", "start_acestream"}, kv{"duration_ms", msFloat(took)}, kv{"threshold_exceeded", true})
+		o.log.log("stress", kv{"event_type", "slow_provisioning"}, kv{"severity", "warning"},
+			kv{"description", fmt.Sprintf("Provisioning took %.1fs", took.Seconds())}, kv{"container_id", e.ContainerID},
+			kv{"duration", float(math.Round(took.Seconds()*10) / 10)})
+	}
+}
+
+// msFloat is a duration as the orchestrator writes it: float milliseconds,
+// 2 decimals.
+func msFloat(d time.Duration) float {
+	return float(math.Round(float64(d)/1e4) / 100)
 }
 
 func (o *Orchestrator) streamEvent(body map[string]any, started bool) {

@@ -17,9 +17,10 @@ import (
 )
 
 // Scenario is the demo's scripted load: normal traffic, a burst of slow
-// streams, a period where the orchestrator's circuit breaker is open (it is
-// degraded and provisioning fails), slow provisioning as it recovers, and
-// normal traffic again.
+// streams, a period of trouble on the orchestrator (its VPN drops, so
+// provisioning fails, and after five failures its circuit breaker opens and
+// stays open after the VPN is back: it is degraded and provisioning fails),
+// slow provisioning as it recovers, and normal traffic again.
 type Scenario struct {
 	Log *slogdebug.Logger
 
@@ -47,6 +48,10 @@ type Scenario struct {
 	HealthInterval time.Duration
 	// Progress, when set, is called as requests complete.
 	Progress func(done, total int64, phase string)
+	// OrchestratorDir, when set, is where the fake orchestrator writes its
+	// own debug files, in the real orchestrator's format: the matched
+	// sample that debuglog correlate lines up with the proxy's.
+	OrchestratorDir string
 }
 
 // Report is what a scenario run did.
@@ -56,6 +61,9 @@ type Report struct {
 	Failed    int64 // requests that got no answer
 	Duration  time.Duration
 	ProxyAddr string
+	// OrchestratorSession is the session ID of the orchestrator's debug
+	// files ("" without them).
+	OrchestratorSession string
 }
 
 func (s *Scenario) defaults() {
@@ -125,6 +133,16 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	host, portStr, _ := net.SplitHostPort(engineAddr)
 	port, _ := strconv.Atoi(portStr)
 	orch := NewOrchestrator(host, port)
+	var orchSession string
+	if s.OrchestratorDir != "" {
+		if err := orch.WriteDebugFiles(s.OrchestratorDir); err != nil {
+			return Report{}, fmt.Errorf("the orchestrator's debug files: %w", err)
+		}
+		orchSession = orch.DebugSession()
+		closers = append(closers, func() { _ = orch.CloseDebugFiles() })
+	}
+	orch.SetBreakerThreshold(5, 10)
+	orch.SetSlowProvisioning(min(2*time.Second, s.SlowProvision*4/5))
 	orchAddr, err := serve(orch)
 	if err != nil {
 		return Report{}, err
@@ -178,14 +196,26 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	wg.Wait()
-	// 3. The circuit breaker opens: the orchestrator is degraded, and new
-	// engines cannot be provisioned.
-	orch.SetCircuitBreaker(true, 10)
+	// 3. Trouble: the VPN drops, provisioning fails, and after five
+	// failures the circuit breaker opens (the orchestrator is degraded);
+	// the VPN comes back, the breaker stays open for BreakerOpen.
 	orch.RemoveEngines()
+	orch.SetVPNDown(true)
 	breakerCtx, cancel := context.WithTimeout(ctx, s.BreakerOpen)
-	_ = load.run(breakerCtx, "circuit breaker open", s.Requests/20, s.Workers/2, "size=65536")
+	loaded := make(chan struct{})
+	go func() { // no new request once the phase is over; those under way finish
+		defer close(loaded)
+		_ = load.runUntil(ctx, breakerCtx.Done(), "VPN down, breaker open", s.Requests/20, s.Workers/2, "size=65536")
+	}()
+	select {
+	case <-orch.BreakerOpened():
+	case <-breakerCtx.Done():
+	}
+	orch.SetCircuitBreaker(true, 10) // already open, unless too few requests failed
+	orch.SetVPNDown(false)
 	<-breakerCtx.Done() // the breaker stays open for BreakerOpen, however soon the load is done
 	cancel()
+	<-loaded
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
@@ -199,7 +229,7 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	return Report{Requests: load.done.Load(), ByStatus: load.statuses(), Failed: load.failed.Load(),
-		Duration: time.Since(start), ProxyAddr: proxyAddr}, ctx.Err()
+		Duration: time.Since(start), ProxyAddr: proxyAddr, OrchestratorSession: orchSession}, ctx.Err()
 }
 
 // loader sends requests to the proxy and counts the answers.
@@ -216,13 +246,26 @@ type loader struct {
 
 // run sends n requests from workers goroutines, until done or ctx ends.
 func (l *loader) run(ctx context.Context, phase string, n, workers int, params string) error {
+	return l.runUntil(ctx, nil, phase, n, workers, params)
+}
+
+// runUntil is run that also starts no new request once stop is closed.
+func (l *loader) runUntil(ctx context.Context, stop <-chan struct{}, phase string, n, workers int, params string) error {
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) && ctx.Err() == nil {
+			for next.Add(1) <= int64(n) && ctx.Err() == nil && !stopped() {
 				id := l.seq.Add(1)
 				key := "id"
 				if id%4 == 0 {

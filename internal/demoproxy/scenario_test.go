@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,8 +49,9 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 		SlowThresholds: map[string]time.Duration{"requests": 400 * time.Millisecond, "engine_selection": 300 * time.Millisecond},
 	}, io.Discard)
 	require.NoError(t, err)
+	orchDir := t.TempDir()
 	sc := &demoproxy.Scenario{Log: l, Requests: 200, Workers: 8, SlowStreamDuration: 600 * time.Millisecond,
-		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond}
+		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond, OrchestratorDir: orchDir}
 	report, err := sc.Run(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
@@ -65,4 +69,67 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 		assert.True(t, seen[typ], "stress event %s", typ)
 	}
 	assert.Zero(t, l.Stats().Dropped)
+
+	// The orchestrator's own files, in its real format, tell the same story.
+	require.Regexp(t, `^\d{8}_\d{6}$`, report.OrchestratorSession)
+	orch := readOrchestratorFiles(t, orchDir, report.OrchestratorSession)
+	names := func(category, key string) map[string]int {
+		out := map[string]int{}
+		for _, m := range orch[category] {
+			if s, ok := m[key].(string); ok {
+				out[s]++
+			}
+		}
+		return out
+	}
+	assert.Equal(t, 1, names("session", "event")["session_start"])
+	stressTypes := names("stress", "event_type")
+	for _, typ := range []string{"vpn_disconnection", "circuit_breaker_opened", "slow_provisioning"} {
+		assert.Equal(t, 1, stressTypes[typ], typ)
+	}
+	ops := names("provisioning", "operation")
+	assert.Positive(t, ops["start_acestream_begin"])
+	assert.Positive(t, ops["start_acestream_success"])
+	assert.Positive(t, ops["start_acestream_failed"])
+	assert.Equal(t, ops["start_acestream_begin"], ops["start_acestream_success"]+ops["start_acestream_failed"], "every provisioning ends")
+	assert.Equal(t, 1, names("circuit_breaker", "state")["open"])
+	assert.Equal(t, 4, names("circuit_breaker", "state")["closed"]-1, "four failures counted before the fifth opens it, and the close")
+	vpn := names("vpn", "operation")
+	assert.Equal(t, 2, vpn["transition"], "down and up")
+	for _, m := range orch["provisioning"] {
+		if m["operation"] == "start_acestream_failed" {
+			assert.Contains(t, []string{"VPN is disconnected", "Circuit breaker is open after repeated failures"}, m["error"])
+			assert.NotEmpty(t, m["request_id"], "the forwarded X-Request-ID")
+		}
+	}
+}
+
+// readOrchestratorFiles decodes the orchestrator's files, checking the
+// real format on every line: the file names, the key order, Python's
+// separators and isoformat timestamps.
+func readOrchestratorFiles(t *testing.T, dir, session string) map[string][]map[string]any {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	stamp := regexp.MustCompile(`^\{"session_id": "` + session + `", "timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00", "elapsed_seconds": \d+\.\d{1,3}, "`)
+	out := map[string][]map[string]any{}
+	for _, p := range paths {
+		base := filepath.Base(p)
+		require.True(t, strings.HasPrefix(base, session+"_"), base)
+		category := strings.TrimSuffix(strings.TrimPrefix(base, session+"_"), ".jsonl")
+		f, err := os.Open(p)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := sc.Text()
+			require.Regexp(t, stamp, line)
+			require.NotContains(t, line, `":"`, "json.dumps separators")
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &m), line)
+			out[category] = append(out[category], m)
+		}
+		require.NoError(t, f.Close())
+	}
+	return out
 }

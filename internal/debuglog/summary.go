@@ -1,4 +1,4 @@
-package main
+package debuglog
 
 import (
 	"fmt"
@@ -54,16 +54,24 @@ type sessionStats struct {
 	errors     map[string]int           // error_type or error text
 }
 
+const summaryUsage = `usage: debuglog summary DIR...
+
+Per session and category: lines and time span; durations (p50/p95/p99/max of
+duration_ms) per category and operation; stress events by type and severity;
+errors by type; disconnects by reason. Both systems' files, guessed per file.
+
+`
+
 // cmdSummary prints, per session and category, line counts and time spans;
 // duration percentiles per category and operation; the stress events; and
 // the errors by type. It keeps aggregates, not events.
 func cmdSummary(args []string, out io.Writer, warn *warner) error {
-	fs := newFlags("summary")
+	fs := newFlags("summary", summaryUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	files, err := inputs(pos, nil, nil)
+	files, err := inputs(fs, pos, nil, nil, warn)
 	if err != nil {
 		return err
 	}
@@ -94,7 +102,7 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 					c.last = ev.Time
 				}
 			}
-			if d, ok := ev.num("duration_ms"); ok {
+			if d, ok := ev.num("duration_ms"); ok && ev.Category != "stress" { // a stress event repeats its record's duration
 				k := [2]string{ev.Category, operationOf(ev)}
 				if s.durations[k] == nil {
 					s.durations[k] = &durations{}
@@ -120,8 +128,8 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 		}
 		printSession(out, key, sessions[key])
 	}
-	if warn.total > 0 {
-		fmt.Fprintf(out, "\n%d malformed lines skipped (see stderr)\n", warn.total)
+	if warn.skippedLines > 0 {
+		fmt.Fprintf(out, "\n%d malformed lines skipped (see stderr)\n", warn.skippedLines)
 	}
 	return nil
 }
@@ -129,6 +137,9 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 // operationOf groups durations: the operation, else method and path, else
 // the event type or message.
 func operationOf(ev *Event) string {
+	if ev.Category == "disconnects" {
+		return "reason=" + firstNonEmpty(ev.str("reason"))
+	}
 	if op := ev.str("operation"); op != "" {
 		return op
 	}
@@ -159,7 +170,7 @@ func printSession(out io.Writer, key string, s *sessionStats) {
 			last = c.last
 		}
 	}
-	fmt.Fprintf(out, "session %s  %d lines", key, total)
+	fmt.Fprintf(out, "session %s  %d lines", escapeText(key), total)
 	if !first.IsZero() {
 		fmt.Fprintf(out, "  %s → %s (%s)", first.Format(time.RFC3339Nano), last.Format("15:04:05.000000"), last.Sub(first).Round(time.Millisecond))
 	}
@@ -169,7 +180,7 @@ func printSession(out io.Writer, key string, s *sessionStats) {
 	fmt.Fprintln(tw, "  category\tlines\tspan\t")
 	for _, name := range sortedKeys(s.categories) {
 		c := s.categories[name]
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", name, c.lines, c.last.Sub(c.first).Round(time.Millisecond))
+		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", escapeText(name), c.lines, c.last.Sub(c.first).Round(time.Millisecond))
 	}
 	tw.Flush()
 
@@ -190,7 +201,7 @@ func printSession(out io.Writer, key string, s *sessionStats) {
 		for _, k := range keys {
 			d := s.durations[k]
 			sort.Float64s(d.samples)
-			fmt.Fprintf(tw, "    %s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", k[0], k[1], d.n,
+			fmt.Fprintf(tw, "    %s\t%s\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t\n", escapeText(k[0]), escapeText(k[1]), d.n,
 				percentile(d.samples, 50), percentile(d.samples, 95), percentile(d.samples, 99), d.max)
 		}
 		tw.Flush()
@@ -203,13 +214,13 @@ func printSession(out io.Writer, key string, s *sessionStats) {
 		}
 		sort.Slice(keys, func(i, j int) bool { return keys[i][0] < keys[j][0] })
 		for _, k := range keys {
-			fmt.Fprintf(out, "    %-34s %-9s %d\n", k[0], k[1], s.stress[k])
+			fmt.Fprintf(out, "    %-34s %-9s %d\n", escapeText(k[0]), escapeText(k[1]), s.stress[k])
 		}
 	}
 	if len(s.errors) > 0 {
 		fmt.Fprintln(out, "  errors by type:")
 		for _, t := range sortedKeys(s.errors) {
-			fmt.Fprintf(out, "    %-34s %d\n", t, s.errors[t])
+			fmt.Fprintf(out, "    %-34s %d\n", escapeText(t), s.errors[t])
 		}
 	}
 }

@@ -1,45 +1,131 @@
-package main
+package debuglog
 
 import (
 	"container/heap"
+	"context"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
+
+const timelineUsage = `usage: debuglog timeline [flags] [DIR...]
+
+Both systems' events merged in time order, one line each, with the fields
+that matter for its category, in colour on a terminal (NO_COLOR=1 or
+--color never turns it off). Every value is escaped: nothing in a file can
+drive the terminal or forge a line. --follow watches the directories (of
+both systems) and prints events as they are written, rotation included.
+
+flags:
+`
 
 // cmdTimeline prints both systems' events merged in time order, one line
 // each, filtered by category, time range and text. Each file is read as a
 // stream; a small per-file buffer puts back in order lines written slightly
 // out of order (the async writer's lines are in call order, not time order).
+// With --follow it then watches the directories and prints what is written.
 func cmdTimeline(args []string, out io.Writer, warn *warner) error {
-	fs := newFlags("timeline")
+	fs := newFlags("timeline", timelineUsage)
 	var proxy, orch stringList
 	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
 	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
 	cats := fs.String("category", "", "only these categories (comma-separated)")
-	since := fs.String("since", "", "only events at or after this time")
+	since := fs.String("since", "", "only events at or after this time (RFC 3339, or a clock time 10:17:16)")
 	until := fs.String("until", "", "only events before this time")
 	grep := fs.String("grep", "", "only events whose line contains this text (case-insensitive)")
+	followFlag := fs.Bool("follow", false, "then watch the directories and print events as they are written (rotation included), until interrupted")
+	interval := fs.Duration("interval", 250*time.Millisecond, "with --follow, how often the files are checked")
+	color := fs.String("color", "auto", "colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
 	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	files, err := inputs(pos, proxy, orch)
 	if err != nil {
 		return err
 	}
 	f, err := newFilter(*cats, *since, *until, *grep)
 	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	p, err := paletteFor(*color, out)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	show := func(ev *Event) {
+		if f.match(ev) {
+			fmt.Fprintln(out, formatEventColor(ev, p))
+		}
+	}
+	if *followFlag {
+		if *interval <= 0 {
+			return usageError(fs, "--interval must be positive")
+		}
+		dirs, err := followDirs(fs, pos, proxy, orch)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		fmt.Fprintf(out, "following %s (Ctrl-C to stop)\n", plural(len(dirs), "directory"))
+		follow(ctx, dirs, warn, *interval, nil, show)
+		return nil
+	}
+	files, err := inputs(fs, pos, proxy, orch, warn)
+	if err != nil {
 		return err
 	}
 	return mergeEvents(files, warn, func(ev *Event) bool {
-		if !f.match(ev) {
-			return true
-		}
-		fmt.Fprintln(out, formatEvent(ev))
+		show(ev)
 		return true
 	})
+}
+
+// followDirs are the directories --follow watches, with their system.
+func followDirs(fs *flag.FlagSet, pos []string, proxy, orch stringList) ([]followDir, error) {
+	var dirs []followDir
+	for _, set := range []struct {
+		paths  []string
+		system string
+	}{{pos, ""}, {proxy, systemProxy}, {orch, systemOrch}} {
+		for _, p := range set.paths {
+			fi, err := os.Stat(p)
+			if err != nil {
+				return nil, err
+			}
+			if !fi.IsDir() {
+				return nil, usageError(fs, "--follow watches directories; %s is not one", p)
+			}
+			dirs = append(dirs, followDir{p, set.system})
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, usageError(fs, "no directories given")
+	}
+	return dirs, nil
+}
+
+// paletteFor decides on colour: always, never, or auto (stdout is a
+// terminal, NO_COLOR is unset or empty, TERM is not dumb).
+func paletteFor(mode string, out io.Writer) (palette, error) {
+	switch mode {
+	case "always":
+		return palette{on: true}, nil
+	case "never":
+		return palette{}, nil
+	case "auto":
+		if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+			return palette{}, nil
+		}
+		if f, ok := out.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				return palette{on: true}, nil
+			}
+		}
+		return palette{}, nil
+	}
+	return palette{}, fmt.Errorf("--color %q: want auto, always or never", mode)
 }
 
 // filter selects events for timeline and report.
@@ -64,13 +150,13 @@ func newFilter(cats, since, until, grep string) (*filter, error) {
 	var err error
 	if since != "" {
 		if f.since, f.sinceClock, err = parseWhen(since); err != nil {
-			return nil, fmt.Errorf("%w: --since %q: %v", errUsage, since, err)
+			return nil, fmt.Errorf("--since %q: %v", since, err)
 		}
 		f.hasSince = true
 	}
 	if until != "" {
 		if f.until, f.untilClock, err = parseWhen(until); err != nil {
-			return nil, fmt.Errorf("%w: --until %q: %v", errUsage, until, err)
+			return nil, fmt.Errorf("--until %q: %v", until, err)
 		}
 		f.hasUntil = true
 	}
@@ -124,27 +210,6 @@ func (f *filter) match(ev *Event) bool {
 		return false
 	}
 	return true
-}
-
-// formatEvent renders an event as one timeline line.
-func formatEvent(ev *Event) string {
-	var b strings.Builder
-	ts := "-"
-	if !ev.Time.IsZero() {
-		ts = ev.Time.Format("2006-01-02T15:04:05.000000Z")
-	}
-	sys := "proxy"
-	if ev.System == systemOrch {
-		sys = "orch "
-	}
-	fmt.Fprintf(&b, "%s  %s  %-20s %s", ts, sys, ev.Category, ev.name())
-	for _, k := range []string{"severity", "status", "status_code", "duration_ms", "success", "container_id", "engine_id", "stream_id",
-		"request_id", "ace_id", "path", "reason", "error", "error_message", "description", "blocked_reason", "state"} {
-		if v, ok := ev.Fields[k]; ok && v != nil && v != "" && ev.name() != fmt.Sprint(v) {
-			fmt.Fprintf(&b, " %s=%v", k, strings.ReplaceAll(fmt.Sprint(v), "\n", `\n`))
-		}
-	}
-	return b.String()
 }
 
 // reorderWindow is how many lines a file may be out of time order by.

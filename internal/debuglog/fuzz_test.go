@@ -1,4 +1,4 @@
-package main
+package debuglog
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ func FuzzReadFile(f *testing.F) {
 	f.Add([]byte(`{"session_id": "20261126_101715", "timestamp": "2026-11-26T10:17:16+00:00", "x": null}` + "\n"))
 	f.Add([]byte("garbage\n{\"timestamp\": 5}\n{\"a\":"))
 	f.Add([]byte("\n\n[]\nnull\n{\"timestamp\":\"2026-11-26T10:17:16.123456789Z\",\"level\":\"DEBUG\",\"msg\":\"m\"}"))
+	f.Add([]byte(`{"timestamp":"2026-11-26T10:17:16Z","category":"a\u001b]0;x\u0007\nFORGED","msg":"\u009b31m","k\u202e":"\u2028v"}` + "\n"))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(dir, "20261126_101715_fuzz.jsonl")
@@ -26,8 +27,15 @@ func FuzzReadFile(f *testing.F) {
 			if ev.Fields == nil || ev.Line < 1 {
 				t.Fatalf("bad event %+v", ev)
 			}
-			_ = formatEvent(ev)
-			_ = topicOf(ev)
+			// Whatever the file holds, a timeline line is one line that
+			// drives nothing on a terminal.
+			for _, r := range formatEvent(ev) {
+				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+					t.Fatalf("control character %U in %q", r, formatEvent(ev))
+				}
+			}
+			_ = topicsOf(ev)
+			_ = kindOf(ev)
 			return true
 		})
 		if err != nil {

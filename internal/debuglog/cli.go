@@ -1,0 +1,186 @@
+// Package debuglog is the debuglog command (cmd/debuglog): it gets answers
+// out of debug-mode files, this library's and the orchestrator's, across
+// both systems. It is a package so that the demo can print its findings
+// in-process; Run is the whole command.
+//
+// Files are read as streams: memory stays bounded whatever their size (see
+// each command for what it keeps). Only regular files are read. Malformed
+// input (a partial last line, a garbage line, an over-long line, a FIFO, a
+// symlink loop, an unreadable file) is reported on stderr, as file:line
+// where it is a line, and skipped.
+//
+// Exit codes: 0 done (warnings do not change it); 1 the command failed
+// (no readable files, the output cannot be written); 2 usage error.
+package debuglog
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// errUsage marks a usage error (exit code 2).
+var errUsage = errors.New("usage")
+
+const usage = `debuglog: get answers out of debug-mode files (this library's and the orchestrator's)
+
+usage:
+  debuglog summary DIR...
+  debuglog correlate --proxy DIR --orch DIR [--within 1s] [--json]
+  debuglog timeline [--category C,...] [--since T] [--until T] [--grep TEXT] [--proxy DIR] [--orch DIR] [DIR...]
+  debuglog report [--proxy DIR] [--orch DIR] [DIR...] -o report.html
+
+DIR holds <session>_<category>.jsonl files; which system wrote them is guessed per file
+(or given by --proxy/--orch). Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time
+of the day of the first event (10:17:16).
+
+exit codes: 0 done, 1 failed, 2 usage error
+`
+
+// Run executes a debuglog command line (without the program name) and
+// returns its exit code.
+func Run(args []string, stdout, stderr io.Writer) int { return run(args, stdout, stderr) }
+
+// run executes a command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) == 2 && args[0] == "help" { // debuglog help CMD
+			return run([]string{args[1], "-h"}, stdout, stderr)
+		}
+		if len(args) == 0 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	warn := newWarner(stderr)
+	var err error
+	switch args[0] {
+	case "summary":
+		err = cmdSummary(args[1:], stdout, warn)
+	case "correlate":
+		err = cmdCorrelate(args[1:], stdout, warn)
+	case "timeline":
+		err = cmdTimeline(args[1:], stdout, warn)
+	case "report":
+		err = cmdReport(args[1:], stdout, warn)
+	case "request":
+		err = cmdRequest(args[1:], stdout, warn)
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	warn.finish()
+	var ue *usageErr
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp) && errors.As(err, &ue):
+		fmt.Fprint(stdout, ue.help())
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), ue.msg, ue.help())
+		return 2
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
+		fmt.Fprint(stderr, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "debuglog: %v\n", err)
+		return 1
+	}
+}
+
+// usageTexts holds each command's usage, by flag set name.
+var usageTexts = map[string]string{}
+
+// newFlags returns a command's flag set; text is its usage, printed
+// (with the flags) by -h and after a usage error.
+func newFlags(name, text string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	usageTexts[name] = text
+	return fs
+}
+
+// usageErr is a usage error of one command (exit code 2), or its -h.
+type usageErr struct {
+	fs  *flag.FlagSet
+	msg string
+	err error
+}
+
+func (e *usageErr) Error() string { return e.msg }
+func (e *usageErr) Unwrap() error { return e.err }
+
+// help is the command's usage and flags.
+func (e *usageErr) help() string {
+	var b strings.Builder
+	b.WriteString(usageTexts[e.fs.Name()])
+	e.fs.SetOutput(&b)
+	e.fs.PrintDefaults()
+	e.fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// usageError is a usage error of the command whose flags are fs.
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	return &usageErr{fs: fs, msg: fmt.Sprintf(format, args...), err: errUsage}
+}
+
+// parseFlags parses args, allowing flags after the positional arguments
+// (debuglog report DIR -o x.html), and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &usageErr{fs: fs, msg: "help", err: flag.ErrHelp}
+			}
+			return nil, &usageErr{fs: fs, msg: err.Error(), err: errUsage}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// inputs gathers the files of positional DIRs (system guessed) and of
+// --proxy/--orch DIRs.
+func inputs(fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
+	var all []file
+	if len(pos) > 0 {
+		fs, err := findFiles(pos, "", warn)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, fs...)
+	}
+	for _, set := range []struct {
+		dirs   stringList
+		system string
+	}{{proxy, systemProxy}, {orch, systemOrch}} {
+		if len(set.dirs) > 0 {
+			fs, err := findFiles(set.dirs, set.system, warn)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, fs...)
+		}
+	}
+	if len(all) == 0 {
+		return nil, usageError(fset, "no directories given")
+	}
+	return all, nil
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

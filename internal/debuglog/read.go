@@ -1,0 +1,380 @@
+package debuglog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Systems an event can come from.
+const (
+	systemProxy = "proxy"
+	systemOrch  = "orchestrator"
+)
+
+// maxLine is the longest line read; a longer one is skipped with a warning.
+const maxLine = 4 << 20
+
+// Event is one line of a debug file, from either system.
+type Event struct {
+	System   string
+	Session  string
+	Category string
+	Time     time.Time // zero when the line has no readable timestamp
+	Fields   map[string]any
+	File     string
+	Line     int
+}
+
+// str returns a field as a string ("" when absent or null).
+func (e *Event) str(key string) string {
+	switch v := e.Fields[key].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// num returns a numeric field.
+func (e *Event) num(key string) (float64, bool) {
+	v, ok := e.Fields[key].(float64)
+	return v, ok
+}
+
+// name is what the event is: its event_type, operation, event or msg.
+func (e *Event) name() string {
+	for _, k := range []string{"event_type", "operation", "event", "msg", "component"} {
+		if s := e.str(k); s != "" {
+			return s
+		}
+	}
+	return e.Category
+}
+
+// sessionFile splits <session>[.SEG]_<category>.jsonl; the session is
+// YYYYMMDD_HHMMSS with an optional _N, as both systems name them, and .SEG
+// numbers debugmode's rotated segments.
+var sessionFile = regexp.MustCompile(`^(\d{8}_\d{6}(?:_\d+)?)(?:\.\d+)?_(.+)\.jsonl$`)
+
+// file is one debug file to read.
+type file struct {
+	path, session, category, system string
+}
+
+// findFiles lists the debug files in dirs (or the files given), with the
+// system they come from: system when set, otherwise guessed from the first
+// line (the proxy's lines have "level" and "msg"). Only regular files are
+// listed: a FIFO, a device, a directory, a symlink loop or a dangling link
+// named *.jsonl is skipped with a warning, so that nothing can hang or abort
+// a run. A path given that does not exist is an error (a typo).
+func findFiles(paths []string, system string, warn *warner) ([]file, error) {
+	var out []file
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if _, lerr := os.Lstat(p); lerr != nil {
+				return nil, err
+			}
+		}
+		if err != nil {
+			warn.skip(p, "%v; skipped", unwrapPath(err))
+			continue
+		}
+		var names []string
+		if fi.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				warn.skip(p, "cannot list the directory: %v; skipped", unwrapPath(err))
+			}
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), ".jsonl") {
+					names = append(names, filepath.Join(p, e.Name()))
+				}
+			}
+			sort.Strings(names)
+		} else {
+			names = []string{p}
+		}
+		for _, name := range names {
+			if err := checkRegular(name); err != nil {
+				warn.skip(name, "%v; skipped", err)
+				continue
+			}
+			out = append(out, describeFile(name, system))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no readable .jsonl files in %s", strings.Join(paths, ", "))
+	}
+	return out, nil
+}
+
+// errNotRegular says what a path is when it is not a regular file.
+type errNotRegular struct{ mode fs.FileMode }
+
+func (e errNotRegular) Error() string {
+	kind := "irregular file"
+	switch {
+	case e.mode&fs.ModeNamedPipe != 0:
+		kind = "named pipe"
+	case e.mode&fs.ModeDevice != 0 || e.mode&fs.ModeCharDevice != 0:
+		kind = "device"
+	case e.mode.IsDir():
+		kind = "directory"
+	case e.mode&fs.ModeSocket != 0:
+		kind = "socket"
+	}
+	return "not a regular file (" + kind + ")"
+}
+
+// checkRegular says why a path cannot be read as a debug file: it (or what
+// it links to) does not exist, loops, or is not a regular file.
+func checkRegular(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return unwrapPath(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return errNotRegular{fi.Mode()}
+	}
+	return nil
+}
+
+// unwrapPath drops the *PathError's path (the warning names it already).
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// openRegular opens a file for reading only if it is a regular file. The
+// open itself cannot block (O_NONBLOCK: a FIFO swapped in since the listing
+// opens at once), and the check is made on the open descriptor, so no race
+// lets a pipe or a device through.
+func openRegular(path string) (*os.File, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, unwrapPath(err)
+	}
+	if !fi.Mode().IsRegular() {
+		fh.Close()
+		return nil, errNotRegular{fi.Mode()}
+	}
+	return fh, nil
+}
+
+// guessSystem reads the first line of a file: debugmode writes "level" and
+// "msg" on every line, the orchestrator neither.
+func guessSystem(path string) string {
+	f, err := openRegular(path)
+	if err != nil {
+		return systemProxy
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(io.LimitReader(f, maxLine)).ReadBytes('\n')
+	var m map[string]any
+	if json.Unmarshal(line, &m) == nil {
+		_, level := m["level"]
+		_, msg := m["msg"]
+		if !level && !msg {
+			return systemOrch
+		}
+	}
+	return systemProxy
+}
+
+// warner reports unreadable input on stderr, file:line first, at most
+// maxWarnings a file; past that it counts, and finish says how many more
+// there were. Lines skipped and files skipped are counted apart from notes
+// about lines that were read all the same.
+type warner struct {
+	mu           sync.Mutex
+	w            io.Writer
+	perFile      map[string]int
+	order        []string
+	skippedLines int
+	skippedFiles int
+}
+
+const maxWarnings = 10
+
+func newWarner(w io.Writer) *warner { return &warner{w: w, perFile: map[string]int{}} }
+
+// line reports a skipped line.
+func (w *warner) line(path string, line int, format string, args ...any) {
+	w.mu.Lock()
+	w.skippedLines++
+	w.mu.Unlock()
+	w.report(fmt.Sprintf("%s:%d", path, line), path, format, args...)
+}
+
+// note reports something about a line that was read all the same.
+func (w *warner) note(path string, line int, format string, args ...any) {
+	w.report(fmt.Sprintf("%s:%d", path, line), path, format, args...)
+}
+
+// skip reports a file (or directory) left out.
+func (w *warner) skip(path string, format string, args ...any) {
+	w.mu.Lock()
+	w.skippedFiles++
+	w.mu.Unlock()
+	w.report(path, path, format, args...)
+}
+
+func (w *warner) report(where, path, format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.perFile[path] == 0 {
+		w.order = append(w.order, path)
+	}
+	w.perFile[path]++
+	if w.perFile[path] <= maxWarnings {
+		fmt.Fprintf(w.w, "debuglog: warning: %s: %s\n", where, escapeText(fmt.Sprintf(format, args...)))
+	}
+}
+
+// finish says, per file, how many warnings were over the cap.
+func (w *warner) finish() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, path := range w.order {
+		if n := w.perFile[path]; n > maxWarnings {
+			fmt.Fprintf(w.w, "debuglog: warning: %s: %d more warnings not shown (%d in all)\n", path, n-maxWarnings, n)
+		}
+	}
+}
+
+// readFile streams the events of a file to fn, one line at a time (memory
+// stays bounded whatever the file's size: a line over maxLine is counted,
+// not held), warning about lines it cannot read and carrying on. A file
+// that cannot be opened or read is a warning too. fn returns false to stop.
+func readFile(f file, warn *warner, fn func(*Event) bool) error {
+	fh, err := openRegular(f.path)
+	if err != nil {
+		warn.skip(f.path, "%v; skipped", err)
+		return nil
+	}
+	defer fh.Close()
+	r := bufio.NewReaderSize(fh, 64<<10)
+	lineNo := 0
+	var buf []byte // the line so far, while it is within maxLine
+	var size int64 // the line's length so far, however long
+	for {
+		chunk, err := r.ReadSlice('\n')
+		size += int64(len(chunk))
+		if size <= maxLine+1 { // +1: the newline
+			buf = append(buf, chunk...)
+		} else {
+			buf = buf[:0]
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if size > 0 {
+			lineNo++
+			complete := err == nil // ReadSlice stopped at a newline
+			length := size
+			if complete {
+				length--
+			}
+			line := bytes.TrimSuffix(buf, []byte("\n"))
+			switch {
+			case length > maxLine && !complete:
+				warn.line(f.path, lineNo, "line longer than %d bytes (unterminated; the writer was cut off?); skipped", maxLine)
+			case length > maxLine:
+				warn.line(f.path, lineNo, "line longer than %d bytes; skipped", maxLine)
+			case len(bytes.TrimSpace(line)) == 0:
+			default:
+				ev, perr := parseLine(f, line, lineNo)
+				switch {
+				case perr != nil && !complete:
+					warn.line(f.path, lineNo, "partial last line (the writer was cut off?); skipped")
+				case perr != nil:
+					warn.line(f.path, lineNo, "%v; skipped", perr)
+				default:
+					if ev.Fields["truncated"] == true {
+						warn.note(f.path, lineNo, `cut by the writer at its line limit ("truncated": true); read as it is`)
+					}
+					if !fn(ev) {
+						return nil
+					}
+				}
+			}
+			buf, size = buf[:0], 0
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			warn.skip(f.path, "read error after line %d: %v; the rest of the file skipped", lineNo, unwrapPath(err))
+			return nil
+		}
+	}
+}
+
+// parseLine decodes one line into an event.
+func parseLine(f file, line []byte, lineNo int) (*Event, error) {
+	var m map[string]any
+	if err := json.Unmarshal(line, &m); err != nil {
+		return nil, fmt.Errorf("not JSON: %v", err)
+	}
+	if m == nil {
+		return nil, errors.New("not a JSON object")
+	}
+	ev := &Event{System: f.system, Session: f.session, Category: f.category, Fields: m, File: f.path, Line: lineNo}
+	if s, ok := m["session_id"].(string); ok && s != "" {
+		ev.Session = s
+	}
+	if c, ok := m["category"].(string); ok && c != "" && f.system == systemProxy {
+		ev.Category = c
+	}
+	if ts, ok := m["timestamp"].(string); ok {
+		t, err := parseTime(ts)
+		if err != nil {
+			return nil, fmt.Errorf("timestamp %q: %v", ts, err)
+		}
+		ev.Time = t
+	}
+	return ev, nil
+}
+
+// parseTime reads both systems' timestamps: debugmode's
+// 2026-11-26T10:17:16.587114000Z and Python's isoformat
+// 2026-11-26T10:17:16.587114+00:00 (no fraction when it is zero, and no
+// offset from a naive datetime, taken as UTC).
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse("2006-01-02T15:04:05.999999999", s)
+	if err != nil {
+		return time.Time{}, errors.New("want RFC 3339 / ISO 8601")
+	}
+	return t, nil
+}

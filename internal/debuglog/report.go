@@ -1,0 +1,490 @@
+package debuglog
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+const reportUsage = `usage: debuglog report [flags] [DIR...] -o report.html
+
+One self-contained HTML file (it needs no network) to explore both systems'
+events: lanes grouped by system and category; zoom (wheel, pinch), pan
+(drag), brush (drag on the overview); filters by system, category, level,
+request ID and text; click an event for its whole line and the events
+correlated with it; a list of the events in view, synced with the chart. The
+time axis folds long empty gaps, so an outlier cannot squash the rest.
+
+Bounded whatever the input: every stress event, error, failure and slow
+event is kept; the others are counted per lane and per pixel column of the
+whole view (the density behind the marks) and at most --max of them are kept
+individually, evenly over time.
+
+flags:
+`
+
+// Report bounds.
+const (
+	reportBuckets     = 4000  // columns of the density histogram over the whole axis
+	reportPlainEvents = 20000 // routine events kept individually
+	reportKeyEvents   = 30000 // stress events, errors, failures: details kept for this many
+	reportDetail      = 600   // characters of a line kept for its details
+	reportPlainDetail = 200
+	maxReportEffects  = 5000 // proxy effects whose causes the page shows
+)
+
+// Event kinds, as flags in the page's data.
+const (
+	kindStress   = 1
+	kindFailure  = 2 // an error, a failed operation, a 5xx
+	kindSlow     = 4
+	kindWarning  = 8
+	kindCritical = 16
+)
+
+// reportData is the page's data, columnar to stay small.
+type reportData struct {
+	Title    string           `json:"title"`
+	Base     int64            `json:"base"` // unix ms; times are ms after it
+	Segments [][2]int64       `json:"segs"` // the axis' active intervals (ms after base); gaps between are folded
+	Lanes    []laneJSON       `json:"lanes"`
+	Names    []string         `json:"names"`
+	Requests []string         `json:"reqs"`
+	Buckets  int              `json:"B"`
+	Hist     [][]int64        `json:"hist"` // per lane: bucket, count, failures, max duration ms (flattened)
+	T        []float64        `json:"t"`    // ms after base, 0.1 ms precision
+	L        []int            `json:"l"`
+	D        []float64        `json:"d"`
+	N        []int            `json:"n"`
+	K        []int            `json:"k"`
+	R        []int            `json:"r"`
+	I        []string         `json:"i"`
+	Causes   map[string][]int `json:"c"` // event index -> its causes' indices
+	Total    int              `json:"total"`
+	Kept     int              `json:"kept"`
+	Warnings int              `json:"warnings"`
+}
+
+type laneJSON struct {
+	System   string `json:"sys"`
+	Category string `json:"cat"`
+	Count    int    `json:"n"`
+}
+
+// kept is an event kept individually.
+type kept struct {
+	t     time.Time
+	lane  int
+	dur   float64
+	name  string
+	kind  int
+	req   string
+	info  string
+	ev    *Event // orchestrator events and effects, for correlation
+	order int64
+}
+
+// cmdReport writes the report.
+func cmdReport(args []string, out io.Writer, warn *warner) error {
+	fs := newFlags("report", reportUsage)
+	var proxy, orch stringList
+	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
+	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
+	output := fs.String("o", "", "the HTML file to write (required)")
+	cats := fs.String("category", "", "only these categories (comma-separated)")
+	since := fs.String("since", "", "only events at or after this time")
+	until := fs.String("until", "", "only events before this time")
+	maxPlain := fs.Int("max", reportPlainEvents, "routine events kept individually (the rest are counted per pixel column)")
+	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval, for the correlations")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *output == "" {
+		return usageError(fs, "report wants -o FILE.html")
+	}
+	files, err := inputs(fs, pos, proxy, orch, warn)
+	if err != nil {
+		return err
+	}
+	f, err := newFilter(*cats, *since, *until, "")
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	data, summary, err := buildReport(files, f, warn, max(*maxPlain, 0), *poll)
+	if err != nil {
+		return err
+	}
+	js, err := json.Marshal(data) // escapes <, > and &: safe inside <script>
+	if err != nil {
+		return err
+	}
+	page := strings.Replace(reportTemplate, "/*DATA*/null", string(js), 1)
+	page = strings.ReplaceAll(page, "<!--TITLE-->", htmlEscape(data.Title))
+	if err := os.WriteFile(*output, []byte(page), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "wrote %s (%s): %s\n", *output, byteSize(len(page)), summary)
+	return nil
+}
+
+func byteSize(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// buildReport reads the files twice: first the time each second holds
+// events (for the axis, which folds long gaps), then the events themselves,
+// counted per lane and bucket, the key ones kept, the routine ones sampled
+// per lane.
+func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.Duration) (*reportData, string, error) {
+	// Pass 1: which seconds have events (and their first and last ms).
+	seconds := map[int64][2]int64{}
+	for _, fl := range files {
+		if err := readFile(fl, warn, func(ev *Event) bool {
+			if !ev.Time.IsZero() && f.match(ev) {
+				ms := ev.Time.UnixMilli()
+				if r, ok := seconds[ev.Time.Unix()]; ok {
+					seconds[ev.Time.Unix()] = [2]int64{min(r[0], ms), max(r[1], ms)}
+				} else {
+					seconds[ev.Time.Unix()] = [2]int64{ms, ms}
+				}
+			}
+			return true
+		}); err != nil {
+			return nil, "", err
+		}
+	}
+	data := &reportData{Buckets: reportBuckets, Causes: map[string][]int{}, Names: []string{}, Requests: []string{}}
+	if len(seconds) == 0 {
+		data.Title = "debug report: no events"
+		return data, "no events with a time", nil
+	}
+	segs := foldGaps(seconds)
+	base := segs[0][0]
+	data.Base = base
+	var width int64 // the axis' length in ms, gaps folded
+	for _, s := range segs {
+		data.Segments = append(data.Segments, [2]int64{s[0] - base, s[1] + 1 - base})
+		width += s[1] + 1 - s[0]
+	}
+	// bucketOf maps a time onto the folded axis' buckets.
+	bucketOf := func(t time.Time) int {
+		ms := t.UnixMilli() - base
+		var off int64
+		for _, s := range data.Segments {
+			if ms < s[1] || s == data.Segments[len(data.Segments)-1] {
+				pos := off + max(ms-s[0], 0)
+				return int(min(pos*reportBuckets/max(width, 1), reportBuckets-1))
+			}
+			off += s[1] - s[0]
+		}
+		return 0
+	}
+
+	// Pass 2: the events.
+	lanes := map[string]int{}
+	type hist struct{ n, fail, maxDur int64 }
+	var hists []map[int]*hist
+	var key []*kept
+	var plain [][]*kept // per lane, a reservoir
+	var seen []int64    // per lane, routine events seen
+	rng := rand.New(rand.NewPCG(12, 34))
+	var order int64
+	var orch []*Event
+	var effects []*kept
+	sessions := map[string]bool{}
+	perLane := max(maxPlain/8, 1)
+	for _, fl := range files {
+		if err := readFile(fl, warn, func(ev *Event) bool {
+			if ev.Time.IsZero() || !f.match(ev) {
+				return true
+			}
+			data.Total++
+			sessions[ev.System+" "+ev.Session] = true
+			lk := ev.System + "\x00" + ev.Category
+			li, ok := lanes[lk]
+			if !ok {
+				li = len(data.Lanes)
+				lanes[lk] = li
+				data.Lanes = append(data.Lanes, laneJSON{System: ev.System, Category: ev.Category})
+				hists = append(hists, map[int]*hist{})
+				plain = append(plain, nil)
+				seen = append(seen, 0)
+			}
+			data.Lanes[li].Count++
+			k := kindOf(ev)
+			d, _ := ev.num("duration_ms")
+			b := bucketOf(ev.Time)
+			h := hists[li][b]
+			if h == nil {
+				h = &hist{}
+				hists[li][b] = h
+			}
+			h.n++
+			if k&kindFailure != 0 {
+				h.fail++
+			}
+			h.maxDur = max(h.maxDur, int64(math.Ceil(d)))
+			order++
+			kp := &kept{t: ev.Time, lane: li, dur: d, name: ev.name(), kind: k, req: ev.str("request_id"), order: order}
+			if ev.System == systemOrch && len(orch) < 200000 {
+				orch = append(orch, ev)
+			}
+			// Key events are kept one by one: every stress event, and
+			// failures, slow events and the orchestrator's events up to a
+			// bound (past it they are sampled like the rest).
+			if k&kindStress != 0 || (k != 0 || ev.System == systemOrch) && len(key) < reportKeyEvents {
+				n := reportDetail
+				if len(key) >= reportKeyEvents/3 {
+					n = reportPlainDetail
+				}
+				kp.info = clip(rawLine(ev), n)
+				if ev.System == systemOrch || (k != 0 && len(effects) < maxReportEffects && (ev.Category == "stress" || ev.Category == "requests")) {
+					kp.ev = ev // kept for the correlations
+				}
+				key = append(key, kp)
+				if ev.System == systemProxy && kp.ev != nil {
+					effects = append(effects, kp)
+				}
+				return true
+			}
+			// A routine event: a per-lane reservoir (Algorithm R).
+			seen[li]++
+			kp.info = clip(formatEvent(ev), reportPlainDetail)
+			if len(plain[li]) < perLane {
+				plain[li] = append(plain[li], kp)
+			} else if j := rng.Int64N(seen[li]); j < int64(perLane) {
+				plain[li][j] = kp
+			}
+			return true
+		}); err != nil {
+			return nil, "", err
+		}
+	}
+	// Routine events: the reservoirs, thinned to maxPlain overall, the
+	// fullest lanes first.
+	var routine []*kept
+	for _, p := range plain {
+		routine = append(routine, p...)
+	}
+	if len(routine) > maxPlain {
+		rng.Shuffle(len(routine), func(i, j int) { routine[i], routine[j] = routine[j], routine[i] })
+		routine = routine[:maxPlain]
+	}
+	all := append(key, routine...)
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].t.Equal(all[j].t) {
+			return all[i].t.Before(all[j].t)
+		}
+		return all[i].order < all[j].order
+	})
+	// The columns.
+	names, reqs := map[string]int{}, map[string]int{}
+	index := map[*Event]int{}
+	for i, kp := range all {
+		ni, ok := names[kp.name]
+		if !ok {
+			ni = len(data.Names)
+			names[kp.name] = ni
+			data.Names = append(data.Names, kp.name)
+		}
+		ri := -1
+		if kp.req != "" {
+			if ri, ok = reqs[kp.req]; !ok {
+				ri = len(data.Requests)
+				reqs[kp.req] = ri
+				data.Requests = append(data.Requests, kp.req)
+			}
+		}
+		data.T = append(data.T, math.Round(float64(kp.t.UnixNano()-base*1e6)/1e5)/10)
+		data.L = append(data.L, kp.lane)
+		data.D = append(data.D, math.Round(kp.dur*10)/10)
+		data.N = append(data.N, ni)
+		data.K = append(data.K, kp.kind)
+		data.R = append(data.R, ri)
+		data.I = append(data.I, kp.info)
+		if kp.ev != nil {
+			index[kp.ev] = i
+		}
+	}
+	data.Kept = len(all)
+	// Correlations: each proxy effect's ranked orchestrator causes.
+	if len(orch) > 0 {
+		c := newCorrelator(orch, time.Second, poll, 5)
+		for _, kp := range effects {
+			e := effectOf(kp.ev, 5*time.Second)
+			if e == nil {
+				continue
+			}
+			for _, cs := range c.explain(e, true) {
+				if cs.match == matchTime {
+					continue // a coincidence on another topic: not drawn as a link
+				}
+				if ci, ok := index[cs.ev]; ok {
+					key := fmt.Sprint(index[kp.ev])
+					data.Causes[key] = append(data.Causes[key], ci)
+				}
+			}
+		}
+	}
+	for li, hs := range hists {
+		bs := make([]int, 0, len(hs))
+		for b := range hs {
+			bs = append(bs, b)
+		}
+		sort.Ints(bs)
+		flat := make([]int64, 0, 4*len(bs))
+		for _, b := range bs {
+			h := hs[b]
+			flat = append(flat, int64(b), h.n, h.fail, h.maxDur)
+		}
+		data.Hist = append(data.Hist, flat)
+		_ = li
+	}
+	var ss []string
+	for s := range sessions {
+		ss = append(ss, s)
+	}
+	sort.Strings(ss)
+	data.Title = "debug report: " + strings.Join(ss, ", ")
+	data.Warnings = warn.skippedLines + warn.skippedFiles
+	summary := fmt.Sprintf("%d events in %d lanes, %d drawn one by one (every stress event, error and failure), the rest counted per pixel column; %s to %s",
+		data.Total, len(data.Lanes), data.Kept, time.UnixMilli(base).UTC().Format(time.RFC3339), time.UnixMilli(base+data.Segments[len(data.Segments)-1][1]).UTC().Format("15:04:05"))
+	if n := len(data.Segments) - 1; n > 0 {
+		summary += fmt.Sprintf(" (%d empty gaps folded)", n)
+	}
+	return data, summary, nil
+}
+
+// foldGaps turns the seconds that hold events (with their first and last
+// millisecond) into the axis' intervals, in unix ms: a quiet stretch of at
+// least a minute and a tenth of the whole span is folded out, so that an
+// outlier (a session_start hours before) or a night without events cannot
+// squash the rest. Each interval is padded by a little of its length.
+func foldGaps(seconds map[int64][2]int64) [][2]int64 {
+	ss := make([]int64, 0, len(seconds))
+	for s := range seconds {
+		ss = append(ss, s)
+	}
+	sort.Slice(ss, func(i, j int) bool { return ss[i] < ss[j] })
+	span := ss[len(ss)-1] - ss[0]
+	minGap := max(int64(60), span/10)
+	segs := [][2]int64{seconds[ss[0]]}
+	prev := ss[0]
+	for _, s := range ss[1:] {
+		last := &segs[len(segs)-1]
+		if s-prev > minGap {
+			segs = append(segs, seconds[s])
+		} else {
+			last[1] = seconds[s][1]
+		}
+		prev = s
+	}
+	for i := range segs {
+		pad := max((segs[i][1]-segs[i][0])/50, 1)
+		segs[i][0] -= pad
+		segs[i][1] += pad
+	}
+	return segs
+}
+
+// kindOf classifies an event for the page: stress (with its severity), a
+// failure (an error, a failed operation, a 5xx), slow (over threshold).
+func kindOf(ev *Event) int {
+	k := 0
+	sev := ev.str("severity")
+	if ev.Category == "stress" && ev.str("event_type") != "" {
+		k |= kindStress
+	}
+	switch {
+	case sev == "critical" || ev.str("level") == "ERROR":
+		k |= kindCritical
+	case sev == "warning" || ev.str("level") == "WARN":
+		k |= kindWarning
+	}
+	status, _ := ev.num("status_code")
+	if ev.Category == "errors" || ev.Fields["success"] == false || status >= 500 || ev.str("error") != "" || ev.str("error_message") != "" ||
+		strings.HasSuffix(ev.name(), "_failed") || strings.HasSuffix(ev.name(), "_timeout") {
+		k |= kindFailure
+	}
+	if ev.Fields["threshold_exceeded"] == true || strings.HasPrefix(ev.name(), "slow_") {
+		k |= kindSlow
+	}
+	if d, ok := ev.num("duration_ms"); ok && ev.Category == "requests" && d >= 5000 {
+		k |= kindSlow
+	}
+	return k
+}
+
+// rawLine is the event's whole line, re-encoded: the envelope's keys
+// first, in the line format's order, then the others by name.
+func rawLine(ev *Event) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	first := true
+	put := func(k string, v any) {
+		kb, _ := json.Marshal(k)
+		vb, err := json.Marshal(v)
+		if err != nil {
+			vb = []byte(`null`)
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.Write(kb)
+		b.WriteByte(':')
+		b.Write(vb)
+	}
+	head := []string{"session_id", "timestamp", "elapsed_seconds", "level", "category", "msg"}
+	for _, k := range head {
+		if v, ok := ev.Fields[k]; ok {
+			put(k, v)
+		}
+	}
+	rest := make([]string, 0, len(ev.Fields))
+	for k := range ev.Fields {
+		rest = append(rest, k)
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		switch k {
+		case "session_id", "timestamp", "elapsed_seconds", "level", "category", "msg":
+			continue
+		}
+		put(k, ev.Fields[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xc0 == 0x80 { // not inside a UTF-8 sequence
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
