@@ -20,7 +20,7 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// A Client with neither HTTP nor Log set is shared by the health monitor
+// A Client made without a logger or an HTTP client is shared by the health monitor
 // and the request handlers: it must be safe for concurrent use (the race
 // detector checks), and it logs to whatever slogdebug.Default is at the
 // time of each call, not the one of its first call.
@@ -33,7 +33,8 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 	oldDefault := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(oldDefault) })
 
-	client := &integration.Client{BaseURL: orchSrv.URL}
+	client, err := integration.New(orchSrv.URL, nil)
+	require.NoError(t, err)
 	ctx := context.Background()
 
 	// Before Init: concurrent first calls (a health poll and a request).

@@ -1,15 +1,25 @@
 // Package integration holds the proxy's integration points with debug
-// mode: HTTP middleware that logs every request and client disconnect,
-// request-ID propagation (package reqid) into logs and onto calls to the
-// orchestrator, and wrappers for the orchestrator work — engine selection,
-// provisioning with retry, health polling, stream lifecycle events and
-// stream copying — each logging to its category.
+// mode, all logging through one *slogdebug.Logger (nil: slogdebug.Default()):
+//
+//   - Middleware: each request's IDs (package reqid) in its context and on
+//     the calls to the orchestrator, one "requests" line per request, and
+//     one "disconnects" line per stream or client that went away;
+//   - New: the orchestrator's Client — engine selection (SelectBestEngine,
+//     or SelectEngine around a selection of your own), provisioning with
+//     retry, health polling (MonitorHealth), stream events — each logging
+//     to its category, every call to "orchestrator_calls" (Transport);
+//   - CopyStream, or LogStreamEnd for a copier of your own: how a stream
+//     ended;
+//   - WriteProvisionError: the 503 with Retry-After when no engine could be
+//     had.
 //
 // Wire it in a few lines:
 //
-//	logger, _ := slogdebug.Init(cfg)
-//	orch := &integration.Client{BaseURL: "http://orchestrator:8000", APIKey: key, Log: logger}
+//	orch, err := integration.New("http://orchestrator:8000", logger, integration.WithAPIKey(key))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	health := orch.MonitorHealth(ctx, 5*time.Second)
 //	defer health.Stop()
-//	http.ListenAndServe(addr, integration.Middleware(logger.Logger)(proxy))
+//	http.ListenAndServe(addr, integration.Middleware(logger, integration.SkipPaths("/ace/status"))(proxy))
 package integration

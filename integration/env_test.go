@@ -33,15 +33,22 @@ type env struct {
 	waits   *waits
 }
 
+// waits is the retry policy's Sleep of the env's client: it records each
+// wait and returns at once, or calls then (set by a test before it waits).
 type waits struct {
-	mu sync.Mutex
-	d  []time.Duration
+	mu   sync.Mutex
+	d    []time.Duration
+	then func(ctx context.Context) error
 }
 
 func (w *waits) sleep(ctx context.Context, d time.Duration) error {
 	w.mu.Lock()
 	w.d = append(w.d, d)
+	then := w.then
 	w.mu.Unlock()
+	if then != nil {
+		return then(ctx)
+	}
 	return ctx.Err()
 }
 
@@ -91,12 +98,11 @@ func newEnv(t *testing.T, cfg slogdebug.Config) *env {
 	require.NoError(t, err)
 
 	w := &waits{}
-	orchHTTP := newClient()
-	orchHTTP.Transport = integration.Transport(orchHTTP.Transport, log.Logger)
-	client := &integration.Client{BaseURL: orchSrv.URL, APIKey: "secret-key", Log: log, HTTP: orchHTTP,
-		Retry: integration.RetryPolicy{Sleep: w.sleep}}
+	client, err := integration.New(orchSrv.URL, log, integration.WithAPIKey("secret-key"), integration.WithHTTPClient(newClient()),
+		integration.WithRetryPolicy(integration.RetryPolicy{Sleep: w.sleep}))
+	require.NoError(t, err)
 	p := &demoproxy.Proxy{Orch: client, Log: log, EngineClient: newClient()}
-	proxySrv := httptest.NewServer(integration.Middleware(log.Logger)(p))
+	proxySrv := httptest.NewServer(integration.Middleware(log)(p))
 	e := &env{log: log, console: console, orch: orch, client: client, proxy: proxySrv, http: newClient(), waits: w}
 	t.Cleanup(func() {
 		proxySrv.Close()

@@ -35,7 +35,8 @@ func TestPanicInAHealthPollIsRecovered(t *testing.T) {
 	require.NoError(t, err)
 	defer log.Close()
 	tr := &panickingTransport{called: make(chan struct{})}
-	c := &integration.Client{BaseURL: "http://orchestrator.invalid", Log: log, HTTP: &http.Client{Transport: tr}}
+	c, err := integration.New("http://orchestrator.invalid", log, integration.WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	<-tr.called
 	m.Stop() // waits for the poll to end

@@ -41,9 +41,12 @@ func BenchmarkStreamingProxy(b *testing.B) {
 				b.Cleanup(t.CloseIdleConnections)
 				return t
 			}
-			client := &integration.Client{BaseURL: orchSrv.URL, APIKey: "k", Log: log,
-				HTTP: &http.Client{Timeout: time.Minute, Transport: integration.Transport(tr(), log.Logger)}}
-			proxySrv := httptest.NewServer(integration.Middleware(log.Logger)(&demoproxy.Proxy{Orch: client, Log: log, EngineClient: &http.Client{Transport: tr()}}))
+			client, err := integration.New(orchSrv.URL, log, integration.WithAPIKey("k"),
+				integration.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: tr()}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			proxySrv := httptest.NewServer(integration.Middleware(log)(&demoproxy.Proxy{Orch: client, Log: log, EngineClient: &http.Client{Transport: tr()}}))
 			defer proxySrv.Close()
 			c := &http.Client{Transport: tr()}
 			url := proxySrv.URL + "/ace/getstream?id=bench&size=" + strconv.Itoa(size)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +111,7 @@ func TestFlushedStreamReachesTheClientBeforeTheHandlerReturns(t *testing.T) {
 	defer log.Close()
 	clientGotIt := make(chan struct{})
 	handlerDone := make(chan struct{})
-	h := integration.Middleware(log.Logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer close(handlerDone)
 		w.Write([]byte("first chunk\n"))
 		w.(http.Flusher).Flush()
@@ -151,7 +152,7 @@ func TestWrappedWriterKeepsHijackAndReadFrom(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	mw := integration.Middleware(log.Logger)
+	mw := integration.Middleware(log)
 	mux := http.NewServeMux()
 	mux.Handle("/hijack", mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, rw, err := w.(http.Hijacker).Hijack()
@@ -204,17 +205,137 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 		}
 		return false
 	}, time.Minute, 20*time.Millisecond, "the proxy notices the hang-up and ends the stream")
-	var reasons []string
-	for _, m := range e.lines(t, "disconnects") {
-		assert.Equal(t, "leaver", m["ace_id"])
-		reasons = append(reasons, m["reason"].(string))
-	}
-	require.NotEmpty(t, reasons)
-	for _, r := range reasons {
-		assert.Equal(t, integration.ReasonClientDisconnected, r)
-	}
+	// One line for the one disconnect, with what the stream copier knows
+	// (stream, reason in words, side, bytes) and what the middleware knows
+	// (method, path, status), not one from each with different reasons.
+	lines := e.lines(t, "disconnects")
+	require.Len(t, lines, 1)
+	m := lines[0]
+	assert.Equal(t, "leaver", m["ace_id"])
+	assert.Equal(t, integration.ReasonClientDisconnected, m["reason"])
+	assert.Equal(t, "the client's request was canceled: it went away", m["detailed_reason"])
+	assert.Equal(t, integration.SideClient, m["side"])
+	assert.True(t, strings.HasPrefix(m["stream_id"].(string), "leaver|"), m["stream_id"])
+	assert.GreaterOrEqual(t, m["bytes_copied"], 8192.0)
+	assert.Equal(t, "GET", m["method"])
+	assert.Equal(t, "/ace/getstream", m["path"])
+	assert.Equal(t, 200.0, m["status_code"])
+	assert.NotEmpty(t, m["container_id"], "the stream's own attributes")
 	ended := e.lines(t, "streams")
 	assert.Equal(t, integration.ReasonClientDisconnected, ended[len(ended)-1]["reason"])
+	requests := e.lines(t, "requests")
+	require.Len(t, requests, 1)
+	assert.Equal(t, m["stream_id"], requests[0]["stream_id"], "the requests line names the stream")
+}
+
+func TestCompletedStreamIsOneLine(t *testing.T) {
+	e := newEnv(t, slogdebug.Config{})
+	resp, body := e.get(t, "/ace/getstream?id=whole&size=5000", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, body, 5000)
+	lines := e.lines(t, "disconnects")
+	require.Len(t, lines, 1)
+	assert.Equal(t, integration.ReasonCompleted, lines[0]["reason"])
+	assert.Equal(t, integration.SideEngine, lines[0]["side"])
+	assert.Equal(t, 5000.0, lines[0]["bytes_copied"])
+	assert.Nil(t, lines[0]["error"])
+	assert.Equal(t, "/ace/getstream", lines[0]["path"])
+}
+
+func TestMiddlewareSkipsPaths(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	h := integration.Middleware(log, integration.SkipPaths("/ace/status"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}))
+	for _, path := range []string{"/ace/status", "/ace/status", "/ace/getstream"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		assert.Equal(t, "ok", w.Body.String())
+		assert.Equal(t, path != "/ace/status", w.Header().Get(reqid.HeaderRequestID) != "", path)
+	}
+	require.NoError(t, log.Flush())
+	lines := readLines(t, log.Path("requests"))
+	require.Len(t, lines, 1, "health probes are not logged")
+	assert.Equal(t, "/ace/getstream", lines[0]["path"])
+}
+
+// TestLogStreamEndWithACopierOfYourOwn: a proxy that copies streams itself
+// reports their end with LogStreamEnd: inside the middleware one line,
+// outside it one line too.
+func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	res := integration.StreamResult{Stream: integration.Stream{ID: "abc|1", AceID: "abc", Attrs: []slog.Attr{slog.String("engine_host", "10.0.0.5")}},
+		Bytes: 1 << 20, Duration: time.Second, Err: syscall.EPIPE, Side: integration.SideClient}
+	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		integration.LogStreamEnd(r.Context(), log, res)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil))
+	integration.LogStreamEnd(context.Background(), log, res) // no middleware
+	require.NoError(t, log.Flush())
+	lines := readLines(t, log.Path("disconnects"))
+	require.Len(t, lines, 2)
+	for i, m := range lines {
+		assert.Equal(t, "abc|1", m["stream_id"])
+		assert.Equal(t, integration.ReasonClientDisconnected, m["reason"], "classified from the error")
+		assert.Equal(t, "the client closed the connection (broken pipe)", m["detailed_reason"])
+		assert.Equal(t, "10.0.0.5", m["engine_host"])
+		assert.Equal(t, float64(1<<20), m["bytes_copied"])
+		if i == 0 {
+			assert.Equal(t, "/ace/getstream", m["path"], "inside the middleware: the request's fields too")
+			assert.NotEmpty(t, m["request_id"])
+		} else {
+			assert.NotContains(t, m, "path")
+		}
+	}
+}
+
+func TestNewRefusesABadURL(t *testing.T) {
+	for _, u := range []string{"", "orchestrator:8000", "ftp://orchestrator", "http://", "http://user:hunter2@orch:8000/?x=1"} {
+		_, err := integration.New(u, nil)
+		require.Error(t, err, u)
+		assert.Contains(t, err.Error(), "want an http or https URL such as http://orchestrator:8000")
+		assert.NotContains(t, err.Error(), "hunter2", "credentials are not repeated")
+	}
+	c, err := integration.New("http://orchestrator:8000/", nil, integration.WithAPIKey("k"))
+	require.NoError(t, err)
+	assert.Equal(t, "http://orchestrator:8000", c.BaseURL())
+}
+
+func TestWriteProvisionError(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&integration.NoEngineError{Err: errors.New("refused"), RetryAfter: 90 * time.Second}, "90"},
+		{&integration.NoEngineError{Err: errors.New("refused"), RetryAfter: 1500 * time.Millisecond}, "2"},
+		{&integration.ProvisionError{Code: "circuit_breaker", RecoveryETASeconds: 45}, "45"},
+		{errors.New("engines unreachable"), "30"},
+	} {
+		w := httptest.NewRecorder()
+		integration.WriteProvisionError(w, tc.err)
+		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+		assert.Equal(t, tc.want, w.Header().Get("Retry-After"), tc.err.Error())
+		assert.True(t, strings.HasPrefix(w.Body.String(), "no engine available: "), w.Body.String())
+	}
+}
+
+func TestTransportIsNotWrappedTwice(t *testing.T) {
+	orch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"healthy"}`) }))
+	defer orch.Close()
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	hc := &http.Client{Transport: integration.Transport(orch.Client().Transport, log)}
+	c, err := integration.New(orch.URL, log, integration.WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = c.Status(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, log.Flush())
+	assert.Len(t, readLines(t, log.Path("orchestrator_calls")), 1)
 }
 
 func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
@@ -264,7 +385,7 @@ func TestProvisioningStopsWhenTheContextIsDone(t *testing.T) {
 	e := newEnv(t, slogdebug.Config{})
 	e.orch.SetCircuitBreaker(true, 60)
 	ctx, cancel := context.WithCancel(context.Background())
-	e.client.Retry.Sleep = func(ctx context.Context, d time.Duration) error {
+	e.waits.then = func(ctx context.Context) error {
 		cancel()
 		<-ctx.Done()
 		return ctx.Err()
@@ -319,7 +440,8 @@ func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {
 	defer log.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	c := &integration.Client{BaseURL: "http://127.0.0.1:1", Log: log, HTTP: &http.Client{Transport: tr}}
+	c, err := integration.New("http://127.0.0.1:1", log, integration.WithHTTPClient(&http.Client{Transport: tr}))
+	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
 	m.Stop()
@@ -345,7 +467,8 @@ func TestHealthLeavesOutWhatTheStatusDoesNotHave(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	c := &integration.Client{BaseURL: orch.URL, Log: log, HTTP: orch.Client()}
+	c, err := integration.New(orch.URL, log, integration.WithHTTPClient(orch.Client()))
+	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
 	m.Stop()

@@ -8,86 +8,126 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"syscall"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/reqid"
+	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Disconnect reasons, as the proxy names them.
-const (
-	ReasonCompleted          = "completed"
-	ReasonClientDisconnected = "client_disconnected"
-	ReasonTimeout            = "timeout"
-	ReasonNetworkError       = "network_error"
-	ReasonEOF                = "eof"
-	ReasonClosedPipe         = "closed_pipe"
-)
+// MiddlewareOption configures Middleware.
+type MiddlewareOption func(*middleware)
+
+// SkipPaths makes Middleware pass the requests for these exact paths (health
+// probes such as /ace/status) straight to the handler: no IDs, no lines.
+func SkipPaths(paths ...string) MiddlewareOption {
+	return func(m *middleware) {
+		for _, p := range paths {
+			m.skip[p] = true
+		}
+	}
+}
+
+type middleware struct {
+	logger *slogdebug.Logger // nil: slogdebug.Default() at each request
+	skip   map[string]bool
+}
 
 // Middleware returns HTTP middleware, in the shape routers expect, that
 // gives each request its IDs (from X-Request-ID and traceparent, or new
 // ones), echoes X-Request-ID on the response, puts the IDs in the request's
 // context (so every record logged with it carries them), and logs the
-// request to "requests" when it ends: method, path, duration_ms,
-// status_code, ace_id (from the id or infohash parameter) and bytes. A
-// client that went away is also logged to "disconnects" with its reason.
+// request through logger (nil: slogdebug.Default() at each request) when it
+// ends: to "requests" with LogRequest (method, path, duration_ms,
+// status_code, ace_id from the id or infohash parameter, then bytes and
+// the stream_id of a stream it served), and, when the client went away or a
+// stream was reported with LogStreamEnd (CopyStream does), one line to
+// "disconnects" with what both know: the stream's ID, reason and its
+// detail, side, bytes and duration, and the request's method, path and
+// status. Log requests with it, not with LogRequest too: that would be a
+// second line per request.
 //
 // The ResponseWriter passed on keeps http.Flusher, http.Hijacker and
 // io.ReaderFrom working and unwraps for http.ResponseController, so a
 // streaming proxy behind it streams as before. A panic is logged (status
 // 500 unless one was written) and re-raised for net/http to handle.
-func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
-	requests := logger.With(category.Key, category.Requests)
-	disconnects := logger.With(category.Key, category.Disconnects)
+func Middleware(logger *slogdebug.Logger, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+	m := &middleware{logger: logger, skip: map[string]bool{}}
+	for _, opt := range opts {
+		opt(m)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
-			clientCtx := r.Context()
-			ctx := reqid.With(clientCtx, ids)
-			w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
-			rw := &responseWriter{ResponseWriter: w}
-			aceID := AceID(r)
-			r = r.WithContext(ctx)
-			defer func() {
-				p := recover()
-				d := time.Since(start)
-				status := rw.status
-				if status == 0 {
-					status = http.StatusOK // what net/http sends for a handler that wrote nothing
-					if p != nil {
-						status = http.StatusInternalServerError
-					}
-				}
-				attrs := []slog.Attr{
-					slog.String("method", r.Method),
-					slog.String("path", r.URL.Path),
-					slog.Duration("duration", d),
-					slog.Int("status_code", status),
-					slog.String("ace_id", aceID),
-					slog.Int64("bytes", rw.bytes),
-				}
-				if p != nil {
-					attrs = append(attrs, slog.Any("panic", p))
-				}
-				requests.LogAttrs(ctx, slog.LevelDebug, "request", attrs...)
-				if reason, err := disconnectReason(clientCtx, rw.err); reason != "" {
-					disconnects.LogAttrs(ctx, slog.LevelDebug, "disconnect",
-						slog.String("ace_id", aceID),
-						slog.String("reason", reason),
-						slog.Any("error", err),
-						slog.Int64("bytes_copied", rw.bytes),
-						slog.Duration("duration", d),
-						slog.String("path", r.URL.Path))
-				}
-				if p != nil {
-					panic(p)
-				}
-			}()
-			next.ServeHTTP(rw, r)
+			if m.skip[r.URL.Path] {
+				next.ServeHTTP(w, r)
+				return
+			}
+			m.serve(next, w, r)
 		})
 	}
+}
+
+// serve runs one request through next and logs it.
+func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	logger := loggerOr(m.logger)
+	ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
+	clientCtx := r.Context()
+	ex := &exchange{}
+	ctx := context.WithValue(reqid.With(clientCtx, ids), exchangeKey{}, ex)
+	w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
+	rw := &responseWriter{ResponseWriter: w}
+	aceID := AceID(r)
+	r = r.WithContext(ctx)
+	defer func() {
+		p := recover()
+		d := time.Since(start)
+		status := rw.status
+		if status == 0 {
+			status = http.StatusOK // what net/http sends for a handler that wrote nothing
+			if p != nil {
+				status = http.StatusInternalServerError
+			}
+		}
+		stream := ex.finish()
+		attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
+		if stream != nil && stream.ID != "" {
+			attrs = append(attrs, slog.String("stream_id", stream.ID))
+		}
+		if p != nil {
+			attrs = append(attrs, slog.Any("panic", p))
+		}
+		logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
+		if res, ok := disconnect(stream, clientCtx, rw, aceID, d); ok {
+			logDisconnect(ctx, logger, res, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+		}
+		if p != nil {
+			panic(p)
+		}
+	}()
+	next.ServeHTTP(rw, r)
+}
+
+// disconnect is the request's disconnects line, if it has one: the
+// stream's end as its copier reported it, or else the client going away
+// before the response was done (a failed write, or the request's context
+// canceled by the server when the connection closed).
+func disconnect(stream *StreamResult, clientCtx context.Context, rw *responseWriter, aceID string, d time.Duration) (StreamResult, bool) {
+	if stream != nil {
+		return *stream, true
+	}
+	err := rw.err
+	if err == nil {
+		err = clientCtx.Err()
+	}
+	if err == nil {
+		return StreamResult{}, false
+	}
+	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: SideClient}
+	res.Reason, res.Detail = classify(err)
+	if res.Reason == ReasonTimeout {
+		res.Side = SideNetwork
+	}
+	return res, true
 }
 
 // AceID returns the content a proxy request asks for: its id parameter, or
@@ -98,48 +138,6 @@ func AceID(r *http.Request) string {
 		return id
 	}
 	return q.Get("infohash")
-}
-
-// disconnectReason tells whether and why the client went away before the
-// response was done: a failed write, or the request's context canceled by
-// the server when the connection closed.
-func disconnectReason(clientCtx context.Context, writeErr error) (string, error) {
-	if writeErr != nil {
-		return Classify(writeErr), writeErr
-	}
-	if err := clientCtx.Err(); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return ReasonTimeout, err
-		}
-		return ReasonClientDisconnected, err
-	}
-	return "", nil
-}
-
-// Classify names the reason a stream ended from the error that ended it:
-// nil or io.EOF is completed; an unexpected EOF eof; a client that hung up
-// (EPIPE, ECONNRESET or ECONNABORTED on write, which one is a matter of
-// timing, or its request's context canceled) client_disconnected; a
-// deadline, a handler timeout or a network timeout timeout; a pipe or
-// connection closed on this side (io.ErrClosedPipe, net.ErrClosed)
-// closed_pipe; anything else network_error.
-func Classify(err error) string {
-	var ne net.Error
-	switch {
-	case err == nil || errors.Is(err, io.EOF):
-		return ReasonCompleted
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return ReasonEOF
-	case errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
-		errors.Is(err, context.Canceled):
-		return ReasonClientDisconnected
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, http.ErrHandlerTimeout) ||
-		(errors.As(err, &ne) && ne.Timeout()):
-		return ReasonTimeout
-	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
-		return ReasonClosedPipe
-	}
-	return ReasonNetworkError
 }
 
 // responseWriter records the status, the bytes written and the first write

@@ -4,33 +4,26 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// StreamResult is how a copied stream ended.
-type StreamResult struct {
-	Bytes    int64
-	Duration time.Duration
-	Reason   string // one of the Reason constants
-	Err      error  // the error that ended it; nil when completed
-}
-
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
-// client goes away or ctx is done. It logs the end to "disconnects" with
-// its reason, bytes and duration, and returns it.
-func CopyStream(ctx context.Context, log *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, streamID, aceID string) StreamResult {
+// client goes away or ctx is done. It logs how it ended with LogStreamEnd
+// (one disconnects line: its reason, in words too, which side ended it,
+// bytes, duration; inside Middleware, with the request's method, path and
+// status) through logger (nil: slogdebug.Default()), and returns it.
+func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
 	start := time.Now()
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
-	var res StreamResult
+	res := StreamResult{Stream: s}
 	for {
 		if err := ctx.Err(); err != nil {
-			res.Err = err
+			res.Err, res.Side = err, SideClient
 			break
 		}
 		n, rerr := engine.Read(buf)
@@ -44,7 +37,7 @@ func CopyStream(ctx context.Context, log *slogdebug.Logger, w http.ResponseWrite
 				}
 			}
 			if werr != nil {
-				res.Err = werr
+				res.Err, res.Side = werr, SideClient
 				if ctx.Err() != nil {
 					res.Err = ctx.Err() // the client left: the write failed because of it
 				}
@@ -52,26 +45,26 @@ func CopyStream(ctx context.Context, log *slogdebug.Logger, w http.ResponseWrite
 			}
 		}
 		if rerr != nil {
+			res.Side = SideEngine
 			if !errors.Is(rerr, io.EOF) {
 				res.Err = rerr
+				if ctx.Err() != nil {
+					// The engine's request was made with ctx: the client left.
+					res.Err, res.Side = ctx.Err(), SideClient
+				}
 			}
 			break
 		}
 	}
 	res.Duration = time.Since(start)
-	res.Reason = Classify(res.Err)
-	log.LogDisconnect(ctx, slogdebug.Disconnect{StreamID: streamID, AceID: aceID, Reason: res.Reason, Err: res.Err,
-		BytesCopied: res.Bytes, Duration: res.Duration}, slog.String("side", side(res)))
-	return res
-}
-
-// side says who ended a stream: the engine, the client, or neither.
-func side(r StreamResult) string {
-	switch r.Reason {
-	case ReasonCompleted, ReasonEOF:
-		return "engine"
-	case ReasonClientDisconnected, ReasonClosedPipe:
-		return "client"
+	res.Reason, res.Detail = classify(res.Err)
+	switch {
+	case res.Reason == ReasonTimeout:
+		res.Side = SideNetwork
+	case res.Side == SideEngine && res.Reason == ReasonClientDisconnected:
+		// A reset or abort while reading: the engine's connection, not the client's.
+		res.Reason, res.Detail = ReasonNetworkError, "reading the engine's stream: "+res.Detail
 	}
-	return "network"
+	LogStreamEnd(ctx, logger, res)
+	return res
 }

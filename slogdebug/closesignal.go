@@ -36,8 +36,11 @@ func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
 		select {
 		case <-done:
 		case s := <-ch:
-			_ = safego.Call(func() { _ = l.Close() }) // whatever happens, the signal goes on
-			signal.Stop(ch) // the signal's action is the default again, unless the program has its own
+			// Whatever Close does, the signal goes on; with the Logger's
+			// handling stopped, its action is the default again (unless the
+			// program has a handling of its own).
+			_ = safego.Call(func() { _ = l.Close() })
+			signal.Stop(ch)
 			if p, err := os.FindProcess(os.Getpid()); err == nil {
 				_ = p.Signal(s)
 			}

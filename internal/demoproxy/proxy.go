@@ -47,7 +47,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	choice, err := p.Orch.SelectBestEngine(ctx)
 	if err != nil {
-		p.Orch.WriteProvisionError(w, err)
+		integration.WriteProvisionError(w, err)
 		return
 	}
 
@@ -84,7 +84,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 	w.WriteHeader(http.StatusOK)
-	res := integration.CopyStream(ctx, p.Log, w, resp.Body, streamID, key)
+	res := integration.CopyStream(ctx, p.Log, w, resp.Body, integration.Stream{ID: streamID, AceID: key,
+		Attrs: []slog.Attr{slog.String("engine_host", choice.Host), slog.Int("engine_port", choice.Port), slog.String("container_id", choice.ContainerID)}})
 
 	// Report the end even when the client's context is gone.
 	endCtx, cancel := contextWithoutCancel(ctx, 5*time.Second)

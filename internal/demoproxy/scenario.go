@@ -148,12 +148,10 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	scale := time.Duration(s.BackoffScale)
-	client := &integration.Client{
-		BaseURL: "http://" + orchAddr,
-		APIKey:  "demo-api-key",
-		Log:     s.Log,
-		HTTP:    &http.Client{Timeout: 30 * time.Second, Transport: integration.Transport(newTransport(), s.Log.Logger)},
-		Retry: integration.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+	client, err := integration.New("http://"+orchAddr, s.Log,
+		integration.WithAPIKey("demo-api-key"),
+		integration.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: newTransport()}),
+		integration.WithRetryPolicy(integration.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d / scale)
 			defer t.Stop()
 			select {
@@ -162,10 +160,12 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}},
+		}}))
+	if err != nil {
+		return Report{}, err
 	}
 	proxy := &Proxy{Orch: client, Log: s.Log, EngineClient: &http.Client{Transport: newTransport()}}
-	proxyAddr, err := serve(integration.Middleware(s.Log.Logger)(proxy))
+	proxyAddr, err := serve(integration.Middleware(s.Log, integration.SkipPaths("/ace/status"))(proxy))
 	if err != nil {
 		return Report{}, err
 	}

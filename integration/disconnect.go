@@ -1,0 +1,163 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/proxydebug/debugmode/slogdebug"
+)
+
+// Disconnect reasons, as the proxy names them.
+const (
+	ReasonCompleted          = "completed"
+	ReasonClientDisconnected = "client_disconnected"
+	ReasonTimeout            = "timeout"
+	ReasonNetworkError       = "network_error"
+	ReasonEOF                = "eof"
+	ReasonClosedPipe         = "closed_pipe"
+)
+
+// Sides of a stream's end: who ended it.
+const (
+	SideEngine  = "engine"  // the engine's stream ended or failed
+	SideClient  = "client"  // the client went away, or writing to it failed
+	SideNetwork = "network" // a deadline or the network, neither side's doing
+)
+
+// Classify names the reason a stream ended from the error that ended it:
+// nil or io.EOF is completed; an unexpected EOF eof; a client that hung up
+// (EPIPE, ECONNRESET or ECONNABORTED on write, which one is a matter of
+// timing, or its request's context canceled) client_disconnected; a
+// deadline, a handler timeout or a network timeout timeout; a pipe or
+// connection closed on this side (io.ErrClosedPipe, net.ErrClosed)
+// closed_pipe; anything else network_error.
+func Classify(err error) string {
+	reason, _ := classify(err)
+	return reason
+}
+
+// classify is Classify with a detailed reason in words.
+func classify(err error) (reason, detail string) {
+	var ne net.Error
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+		return ReasonCompleted, "the stream ended normally"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ReasonEOF, "the stream ended before its end (unexpected EOF)"
+	case errors.Is(err, syscall.EPIPE):
+		return ReasonClientDisconnected, "the client closed the connection (broken pipe)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return ReasonClientDisconnected, "the connection was reset by the peer"
+	case errors.Is(err, syscall.ECONNABORTED):
+		return ReasonClientDisconnected, "the connection was aborted"
+	case errors.Is(err, context.Canceled):
+		return ReasonClientDisconnected, "the client's request was canceled: it went away"
+	case errors.Is(err, context.DeadlineExceeded):
+		return ReasonTimeout, "a deadline passed"
+	case errors.Is(err, http.ErrHandlerTimeout):
+		return ReasonTimeout, "the handler timed out"
+	case errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout()):
+		return ReasonTimeout, "a network operation timed out"
+	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
+		return ReasonClosedPipe, "a connection was closed on the proxy's side"
+	}
+	return ReasonNetworkError, "a network error"
+}
+
+// Stream names a stream for the disconnects line.
+type Stream struct {
+	ID    string      // stream_id
+	AceID string      // ace_id: the content
+	Attrs []slog.Attr // written too: engine_host, container_id, ...
+}
+
+// StreamResult is how a stream ended.
+type StreamResult struct {
+	Stream
+	Bytes    int64         // bytes_copied: to the client
+	Duration time.Duration // duration_ms: of the stream
+	Reason   string        // reason: one of the Reason constants
+	Detail   string        // detailed_reason: the reason in words
+	Side     string        // side: one of the Side constants
+	Err      error         // error: what ended it; nil when it completed
+}
+
+// LogStreamEnd logs how a stream ended to "disconnects", once. Inside
+// Middleware the line waits for the request to end and is written by the
+// middleware, with what it knows too (method, path, status_code): one line
+// per stream, never one from each. Outside it, LogStreamEnd writes the line
+// itself. CopyStream calls it; a proxy with a copier of its own calls it
+// (rather than Logger.LogDisconnect, which would make a second line).
+func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	if res.Reason == "" {
+		res.Reason, res.Detail = classify(res.Err)
+	} else if res.Detail == "" {
+		_, res.Detail = classify(res.Err)
+	}
+	if ex := exchangeFrom(ctx); ex != nil && ex.hold(res) {
+		return
+	}
+	logDisconnect(ctx, loggerOr(logger), res)
+}
+
+// logDisconnect writes a disconnects line.
+func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
+	attrs := make([]slog.Attr, 0, 2+len(more)+len(res.Attrs))
+	attrs = append(attrs, slog.String("detailed_reason", res.Detail), slog.String("side", res.Side))
+	attrs = append(attrs, more...)
+	attrs = append(attrs, res.Attrs...)
+	logger.LogDisconnect(ctx, slogdebug.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
+		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
+}
+
+// loggerOr returns l, or slogdebug.Default() when it is nil.
+func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
+	if l != nil {
+		return l
+	}
+	return slogdebug.Default()
+}
+
+// exchange is what the middleware and the stream copier of one request
+// share: the stream's end, held for the middleware's line.
+type exchange struct {
+	mu     sync.Mutex
+	stream *StreamResult
+	done   bool // the middleware has written its lines
+}
+
+type exchangeKey struct{}
+
+// exchangeFrom returns the request's exchange, if Middleware made one.
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// hold keeps res for the middleware's line, and reports whether it did:
+// not after the request ended, nor a second stream of the request.
+func (ex *exchange) hold(res StreamResult) bool {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.done || ex.stream != nil {
+		return false
+	}
+	ex.stream = &res
+	return true
+}
+
+// finish returns the stream held, if any; from then on LogStreamEnd
+// writes its own lines.
+func (ex *exchange) finish() *StreamResult {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.done = true
+	return ex.stream
+}
