@@ -7,13 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-
-	"github.com/proxydebug/debugmode/internal/safego"
 	"time"
-)
 
-// CategoryKey is the attribute key that routes a record to a file.
-const CategoryKey = "category"
+	categories "github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/safego"
+)
 
 // requestIDKey is the key the request ID of the context is written under.
 const requestIDKey = "request_id"
@@ -224,7 +222,7 @@ func hasKey(attrs []slog.Attr, key string) bool {
 // (and attrs are not copied) when there is no category attr.
 func (s *sink) splitCategory(attrs []slog.Attr) (cat *category, rest []slog.Attr, ok bool) {
 	for _, a := range attrs {
-		if a.Key != CategoryKey {
+		if a.Key != categories.Key {
 			rest = append(rest, a)
 			continue
 		}
@@ -278,7 +276,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	st := stampOf(ctx)
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == CategoryKey {
+			if a.Key == categories.Key {
 				if c := h.s.categoryOf(a.Value); c != nil {
 					cat = c
 				}
@@ -390,7 +388,7 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, lim
 		e.secret = h.secret
 		wrote := false
 		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == CategoryKey {
+			if a.Key == categories.Key {
 				return true
 			}
 			if e.appendAttr(a) {

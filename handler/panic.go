@@ -34,7 +34,11 @@ func (h *Handler) encodeSafely(buf []byte, r slog.Record, cat *category, st stam
 		}
 	}()
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeEncode != nil {
-		hk.beforeEncode(&r)
+		// A copy of its own: r's address handed to a func value would move
+		// r to the heap, an allocation for every record, hook or not.
+		hooked := r
+		hk.beforeEncode(&hooked)
+		r = hooked
 	}
 	return h.encode(buf, r, cat, st, limit), nil
 }

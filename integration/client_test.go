@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/integration"
 	"github.com/proxydebug/debugmode/internal/demoproxy"
 	"github.com/proxydebug/debugmode/slogdebug"
@@ -52,7 +53,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 	require.NoError(t, err)
 	_, err = client.Status(ctx)
 	require.NoError(t, err)
-	path := logger.Path(integration.CategoryOrchestratorCalls)
+	path := logger.Path(category.OrchestratorCalls)
 	require.NoError(t, logger.Close())
 
 	f, err := os.Open(path)

@@ -131,7 +131,13 @@ func (e *env) get(t *testing.T, path string, header http.Header) (*http.Response
 func (e *env) lines(t *testing.T, category string) []map[string]any {
 	t.Helper()
 	require.NoError(t, e.log.Flush())
-	f, err := os.Open(e.log.Path(category))
+	return readLines(t, e.log.Path(category))
+}
+
+// readLines decodes every line of a file (none if it does not exist).
+func readLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -141,7 +147,7 @@ func (e *env) lines(t *testing.T, category string) []map[string]any {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "%s: %s", category, sc.Bytes())
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "%s: %s", path, sc.Bytes())
 		out = append(out, m)
 	}
 	require.NoError(t, sc.Err())

@@ -2,13 +2,14 @@ package integration
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/reqid"
-	"github.com/proxydebug/debugmode/slogdebug"
 )
 
 // HealthMonitor polls the orchestrator's status on an interval and logs
@@ -80,7 +81,9 @@ func (m *HealthMonitor) Poll(ctx context.Context) HealthReading {
 	}
 	log := m.client.log()
 	if err != nil {
-		log.LogOrchestratorHealth(ctx, slogdebug.OrchestratorHealth{Status: "unreachable"})
+		// Only what is known: the status the proxy saw, and why.
+		log.With(category.Key, category.OrchestratorHealth).LogAttrs(ctx, slog.LevelDebug, "orchestrator_health",
+			slog.String("status", "unreachable"), slog.Any("error", err))
 		log.LogError(ctx, "health_monitor", "orchestrator_status", err)
 	} else {
 		log.LogOrchestratorHealth(ctx, s.Health())

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -297,6 +298,14 @@ func TestHealthMonitorAndDegradedTransitions(t *testing.T) {
 	lines := e.lines(t, "orchestrator_health")
 	require.Len(t, lines, 3)
 	assert.Equal(t, "healthy", lines[0]["status"])
+	// The previous logger's flat capacity fields; the counts the status had.
+	assert.Equal(t, 10.0, lines[0]["capacity_total"])
+	assert.Equal(t, 0.0, lines[0]["capacity_used"])
+	assert.Equal(t, 10.0, lines[0]["capacity_available"])
+	assert.Equal(t, 0.0, lines[0]["engine_count"])
+	assert.Equal(t, 0.0, lines[0]["stream_count"])
+	assert.NotContains(t, lines[0], "capacity")
+	assert.NotContains(t, lines[0], "recovery_eta_seconds", "no estimate when nothing is blocked")
 	assert.Equal(t, "degraded", lines[1]["status"])
 	assert.Equal(t, "circuit_breaker", lines[1]["blocked_reason_code"])
 	assert.Equal(t, 30.0, lines[1]["recovery_eta_seconds"])
@@ -317,6 +326,37 @@ func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {
 	require.Error(t, m.Last().Err)
 	require.NoError(t, log.Flush())
 	assert.FileExists(t, log.Path("errors"))
+	health := readLines(t, log.Path("orchestrator_health"))
+	require.Len(t, health, 1)
+	assert.Equal(t, "unreachable", health[0]["status"])
+	assert.Contains(t, health[0]["error"], "connection refused")
+	for _, k := range []string{"can_provision", "vpn_connected", "capacity_total", "engine_count"} {
+		assert.NotContains(t, health[0], k, "unknown when the orchestrator cannot be reached")
+	}
+}
+
+// TestHealthLeavesOutWhatTheStatusDoesNotHave: an orchestrator whose status
+// has no engines, streams or capacity (an older one) gets no 0 for them.
+func TestHealthLeavesOutWhatTheStatusDoesNotHave(t *testing.T) {
+	orch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"healthy","vpn":{"enabled":true,"connected":true},"provisioning":{"can_provision":true}}`)
+	}))
+	defer orch.Close()
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	c := &integration.Client{BaseURL: orch.URL, Log: log, HTTP: orch.Client()}
+	m := c.MonitorHealth(context.Background(), time.Hour)
+	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
+	m.Stop()
+	require.NoError(t, m.Last().Err)
+	require.NoError(t, log.Flush())
+	health := readLines(t, log.Path("orchestrator_health"))
+	require.Len(t, health, 1)
+	for _, k := range []string{"capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count", "recovery_eta_seconds"} {
+		assert.NotContains(t, health[0], k)
+	}
+	assert.Equal(t, true, health[0]["vpn_connected"])
 }
 
 func TestRedactURL(t *testing.T) {

@@ -11,14 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/reqid"
-)
-
-// Categories the integration points log to, besides the typed helpers'.
-const (
-	CategoryRequests          = "requests"
-	CategoryDisconnects       = "disconnects"
-	CategoryOrchestratorCalls = "orchestrator_calls"
 )
 
 // Disconnect reasons, as the proxy names them.
@@ -44,8 +38,8 @@ const (
 // streaming proxy behind it streams as before. A panic is logged (status
 // 500 unless one was written) and re-raised for net/http to handle.
 func Middleware(logger *slog.Logger) func(http.Handler) http.Handler {
-	requests := logger.With("category", CategoryRequests)
-	disconnects := logger.With("category", CategoryDisconnects)
+	requests := logger.With(category.Key, category.Requests)
+	disconnects := logger.With(category.Key, category.Disconnects)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()

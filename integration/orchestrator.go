@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -295,7 +296,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (*Provisioned, error) {
 			break
 		}
 		wait := policy.Backoff(attempt, err)
-		log.With("category", slogdebug.CategoryProvisioning).LogAttrs(ctx, slog.LevelDebug, "provision_backoff",
+		log.With(category.Key, category.Provisioning).LogAttrs(ctx, slog.LevelDebug, "provision_backoff",
 			slog.String("operation", "provision_backoff"), slog.Duration("wait", wait), slog.Int("retry_count", attempt))
 		if err := policy.Sleep(ctx, wait); err != nil {
 			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
@@ -325,16 +326,17 @@ func (c *Client) WriteProvisionError(w http.ResponseWriter, err error) {
 	http.Error(w, "no engine available: "+err.Error(), http.StatusServiceUnavailable)
 }
 
-// Status is the orchestrator's /orchestrator/status.
+// Status is the orchestrator's /orchestrator/status. Engines, Streams and
+// Capacity are nil when the answer did not have them.
 type Status struct {
 	Status  string `json:"status"`
-	Engines struct {
+	Engines *struct {
 		Total, Running, Healthy, Unhealthy int
 	} `json:"engines"`
-	Streams struct {
+	Streams *struct {
 		Active, Total int
 	} `json:"streams"`
-	Capacity struct {
+	Capacity *struct {
 		Total, Used, Available int
 	} `json:"capacity"`
 	VPN struct {
@@ -354,16 +356,23 @@ type Status struct {
 	} `json:"provisioning"`
 }
 
-// Health maps a status onto the record LogOrchestratorHealth writes.
+// Health maps a status onto the record LogOrchestratorHealth writes; what
+// the status did not have stays unknown, and is left out of the line.
 func (s *Status) Health() slogdebug.OrchestratorHealth {
 	h := slogdebug.OrchestratorHealth{
 		Status:        s.Status,
 		CanProvision:  s.Provisioning.CanProvision,
 		BlockedReason: s.Provisioning.BlockedReason,
 		VPNConnected:  s.VPN.Connected,
-		EngineCount:   s.Engines.Total,
-		StreamCount:   s.Streams.Active,
-		Capacity:      slogdebug.Capacity{Total: s.Capacity.Total, Used: s.Capacity.Used, Available: s.Capacity.Available},
+	}
+	if c := s.Capacity; c != nil {
+		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = slogdebug.Known(c.Total), slogdebug.Known(c.Used), slogdebug.Known(c.Available)
+	}
+	if s.Engines != nil {
+		h.EngineCount = slogdebug.Known(s.Engines.Total)
+	}
+	if s.Streams != nil {
+		h.StreamCount = slogdebug.Known(s.Streams.Active)
 	}
 	if d := s.Provisioning.BlockedReasonDetails; d != nil {
 		h.BlockedReasonCode = d.Code
@@ -423,7 +432,8 @@ type EngineChoice struct {
 func SelectEngine(ctx context.Context, log *slogdebug.Logger, operation string, selectFn func(context.Context) (EngineChoice, error)) (EngineChoice, error) {
 	start := time.Now()
 	choice, err := selectFn(ctx)
-	log.LogEngineSelection(ctx, operation, choice.Host, choice.Port, choice.ContainerID, time.Since(start), err)
+	log.LogEngineSelection(ctx, slogdebug.EngineSelection{Operation: operation, Host: choice.Host, Port: choice.Port,
+		ContainerID: choice.ContainerID, Duration: time.Since(start), Err: err})
 	return choice, err
 }
 
@@ -507,7 +517,7 @@ func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) erro
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
 	log := c.log()
-	log.LogStreamEvent(ctx, "stream_started", ev.StreamID(), ev.ContainerID, time.Since(start),
+	log.LogStreamEvent(ctx, slogdebug.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
 		slog.String("ace_id", ev.Stream.Key), slog.Bool("reported", err == nil))
 	if err != nil {
 		log.LogError(ctx, "orchestrator_client", "report_stream_started", err,
@@ -523,7 +533,7 @@ func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDu
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
 	log := c.log()
-	log.LogStreamEvent(ctx, "stream_ended", ev.StreamID, ev.ContainerID, streamDuration,
+	log.LogStreamEvent(ctx, slogdebug.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
 		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))
 	if err != nil {
 		log.LogError(ctx, "orchestrator_client", "report_stream_ended", err,

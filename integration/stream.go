@@ -60,7 +60,8 @@ func CopyStream(ctx context.Context, log *slogdebug.Logger, w http.ResponseWrite
 	}
 	res.Duration = time.Since(start)
 	res.Reason = Classify(res.Err)
-	log.LogDisconnect(ctx, streamID, aceID, res.Reason, res.Err, res.Bytes, res.Duration, slog.String("side", side(res)))
+	log.LogDisconnect(ctx, slogdebug.Disconnect{StreamID: streamID, AceID: aceID, Reason: res.Reason, Err: res.Err,
+		BytesCopied: res.Bytes, Duration: res.Duration}, slog.String("side", side(res)))
 	return res
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/reqid"
 )
@@ -19,7 +20,7 @@ func Transport(base http.RoundTripper, logger *slog.Logger) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &transport{base: base, calls: logger.With("category", CategoryOrchestratorCalls)}
+	return &transport{base: base, calls: logger.With(category.Key, category.OrchestratorCalls)}
 }
 
 type transport struct {

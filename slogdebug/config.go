@@ -10,23 +10,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
 
 // Environment variables read by ConfigFromEnv.
 const (
-	EnvDebugMode       = "DEBUG_MODE"             // true/false, 1/0, yes/no, on/off
-	EnvLogDir          = "DEBUG_LOG_DIR"          // directory of the session files
-	EnvSessionID       = "DEBUG_SESSION_ID"       // overrides the UTC start-time session ID
-	EnvQueueBytes      = "DEBUG_QUEUE_BYTES"      // bytes, or with a KiB/MiB/GiB suffix
-	EnvFlushInterval   = "DEBUG_FLUSH_INTERVAL"   // Go duration: 200ms, 1s
-	EnvMaxLineBytes    = "DEBUG_MAX_LINE_BYTES"   // bytes, or with a KiB/MiB suffix
-	EnvBlockWhenFull   = "DEBUG_BLOCK_WHEN_FULL"  // true: wait for room instead of dropping
-	EnvMaxCategories   = "DEBUG_MAX_CATEGORIES"   // files a session opens at most
-	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY" // category of records that carry none
-	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"    // debug, info, warn, error (or info+2, ...)
-	EnvNoColor         = "NO_COLOR"               // any non-empty value: no colour on the console
+	EnvDebugMode       = "DEBUG_MODE"               // true/false, 1/0, yes/no, on/off
+	EnvLogDir          = "DEBUG_LOG_DIR"            // directory of the session files
+	EnvSessionID       = "DEBUG_SESSION_ID"         // overrides the UTC start-time session ID
+	EnvQueueBytes      = "DEBUG_QUEUE_BYTES"        // bytes, or with a KiB/MiB/GiB suffix
+	EnvFlushInterval   = "DEBUG_FLUSH_INTERVAL"     // Go duration: 200ms, 1s
+	EnvMaxLineBytes    = "DEBUG_MAX_LINE_BYTES"     // bytes, or with a KiB/MiB suffix
+	EnvBlockWhenFull   = "DEBUG_BLOCK_WHEN_FULL"    // true: wait for room instead of dropping
+	EnvMaxCategories   = "DEBUG_MAX_CATEGORIES"     // files a session opens at most
+	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY"   // category of records that carry none
+	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"      // debug, info, warn, error (or info+2, ...)
+	EnvCategories      = "DEBUG_CATEGORIES"         // requests,errors (only those) or -orchestrator_calls (all but those)
+	EnvConsoleCategory = "DEBUG_CONSOLE_CATEGORIES" // true: the category records below Info reach a Debug console too
+	EnvNoColor         = "NO_COLOR"                 // any non-empty value: no colour on the console
 
 	EnvRedactKeys             = "DEBUG_REDACT_KEYS"                      // more secret attribute keys, comma-separated
 	EnvFlightRecorder         = "DEBUG_FLIGHT_RECORDER"                  // with debug mode off, keep this much (a Go duration, 2m) of debug records in memory
@@ -57,7 +60,7 @@ const envPrefix = "DEBUG_"
 // documentation.
 var knownVars = []string{
 	EnvDebugMode, EnvLogDir, EnvSessionID, EnvQueueBytes, EnvFlushInterval, EnvMaxLineBytes,
-	EnvBlockWhenFull, EnvMaxCategories, EnvDefaultCategory, EnvConsoleLevel, EnvNoColor,
+	EnvBlockWhenFull, EnvMaxCategories, EnvDefaultCategory, EnvConsoleLevel, EnvCategories, EnvConsoleCategory, EnvNoColor,
 	EnvRedactKeys, EnvFlightRecorder, EnvFlightRecorderBytes, EnvMaxFileBytes, EnvMaxTotalBytes,
 	EnvMaxSessions, EnvSync, EnvFileMode, EnvDirMode, EnvStress, EnvStressSlow,
 	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown, EnvIgnoreVars,
@@ -70,7 +73,7 @@ var fieldVars = map[string]string{
 	"DefaultCategory": EnvDefaultCategory, "MaxFileBytes": EnvMaxFileBytes, "MaxTotalBytes": EnvMaxTotalBytes,
 	"MaxSessions": EnvMaxSessions, "FileMode": EnvFileMode, "DirMode": EnvDirMode,
 	"FlightRecorder": EnvFlightRecorder, "FlightRecorderBytes": EnvFlightRecorderBytes,
-	"SlowThresholds": EnvStressSlow, "SlowRequestRate": EnvStressSlowRequestRate,
+	"Categories": EnvCategories, "SlowThresholds": EnvStressSlow, "SlowRequestRate": EnvStressSlowRequestRate,
 	"ProvisioningFailureRate": EnvStressProvisioningRate, "StressCooldown": EnvStressCooldown,
 }
 
@@ -100,8 +103,22 @@ type Config struct {
 	// DefaultCategory receives records without a category ("" = none).
 	DefaultCategory string
 
+	// Categories selects the categories written to the files (and watched
+	// by stress detection and the flight recorder): names of categories
+	// (only those), or names each prefixed with "-" (all but those), not
+	// both; nil writes every category. The records of a category left out
+	// cost a typed helper one comparison and write nothing. The session
+	// file is always written.
+	Categories []string
+
 	// ConsoleLevel is the minimum level on the console. Default Info.
 	ConsoleLevel slog.Level
+	// ConsoleCategories sends the category records below Info (the typed
+	// helpers', logger.With("category", ...).Debug) to the console too,
+	// when its level takes them. Off, a console at Debug shows the
+	// program's own records (those without a category) and the stress
+	// events, as at Info, and the category records stay in the files.
+	ConsoleCategories bool
 	// NoColor turns colour off on the console (it is also off when the
 	// console is not a terminal).
 	NoColor bool
@@ -293,6 +310,10 @@ func configFromMap(env map[string]string) (Config, error) {
 			fail(EnvConsoleLevel, v, "want debug, info, warn or error (optionally +N/-N)")
 		}
 	}
+	if v, ok := get(EnvCategories); ok {
+		cfg.Categories = splitList(v)
+	}
+	boolVar(EnvConsoleCategory, &cfg.ConsoleCategories)
 	if v, ok := env[EnvNoColor]; ok && v != "" {
 		cfg.NoColor = true
 	}
@@ -317,11 +338,7 @@ func configFromMap(env map[string]string) (Config, error) {
 		fmt.Sprintf("want a duration such as 2m, from %v to %v (0 for off)", MinFlightRecorder, MaxFlightRecorder))
 	sizeVar(EnvFlightRecorderBytes, &cfg.FlightRecorderBytes)
 	if v, ok := get(EnvRedactKeys); ok {
-		for _, k := range strings.Split(v, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				cfg.RedactKeys = append(cfg.RedactKeys, k)
-			}
-		}
+		cfg.RedactKeys = splitList(v)
 	}
 	stressOn := true
 	boolVar(EnvStress, &stressOn)
@@ -496,6 +513,17 @@ func knownSuffixes() []string {
 	return out
 }
 
+// splitList reads a comma-separated list, without its blank items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "1", "t", "true", "y", "yes", "on":
@@ -566,8 +594,8 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{
-		CategoryRequests:        stress.DefaultSlowRequest,
-		CategoryEngineSelection: stress.DefaultSlowEngineSelection,
+		category.Requests:        stress.DefaultSlowRequest,
+		category.EngineSelection: stress.DefaultSlowEngineSelection,
 	}
 	for cat, d := range c.SlowThresholds {
 		slow[cat] = d
@@ -620,6 +648,10 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 			slog.String("console_level", c.ConsoleLevel.String()),
 			slog.Bool("no_color", l.noColor))
 	}
+	if len(c.Categories) > 0 {
+		attrs = append(attrs, slog.String("categories", strings.Join(c.Categories, ",")))
+	}
+	attrs = append(attrs, slog.Bool("console_categories", c.ConsoleCategories))
 	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
 	attrs = append(attrs,
 		slog.Bool("stress", stressOn),

@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // restoreDefaults puts slog's, package log's and this package's defaults
@@ -66,7 +69,7 @@ func TestDefaultBeforeInitIsSafe(t *testing.T) {
 	l := Default()
 	assert.False(t, l.DebugMode())
 	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")
-	l.LogStressEvent(context.Background(), "slow_request", SeverityWarning, "shown on slog's default console")
+	l.LogStressEvent(context.Background(), stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "shown on slog's default console"})
 	assert.NoError(t, Flush())
 	assert.NoError(t, Close())
 }
@@ -95,9 +98,13 @@ func TestInitWithSlogsDefaultHandlerAsConsole(t *testing.T) {
 	require.Equal(t, "proxy: WARN upstream slow component=proxy req.path=/ace/getstream req.engine.port=6878 req.note=\"two words\"\n", want)
 
 	done := make(chan struct{})
+	var announced string
 	go func() {
 		defer close(done)
 		l, err := Init(Config{Console: console, Enabled: true, Dir: t.TempDir()})
+		if err == nil {
+			announced = fmt.Sprintf("proxy: INFO debug mode on session=%s dir=%s\n", l.SessionID(), l.Dir())
+		}
 		if !assert.NoError(t, err) {
 			return
 		}
@@ -116,7 +123,7 @@ func TestInitWithSlogsDefaultHandlerAsConsole(t *testing.T) {
 	got := strings.TrimPrefix(out.String(), want)
 	// (slog.SetDefault leaves package log's prefix on the messages it
 	// hands over, whatever the handler.)
-	assert.Equal(t, want+"proxy: INFO via slog k=1\nproxy: INFO proxy: via package log\n", got, "the console writes as slog's default handler did")
+	assert.Equal(t, announced+want+"proxy: INFO via slog k=1\nproxy: INFO proxy: via package log\n", got, "the console writes as slog's default handler did")
 }
 
 // TestLogConsoleWritesAsSlogsDefaultHandler compares, byte for byte, the

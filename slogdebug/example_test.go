@@ -98,13 +98,13 @@ func ExampleConfig_console() {
 	defer os.RemoveAll(dir)
 	console := slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey {
+			if a.Key == slog.TimeKey || a.Key == "dir" {
 				return slog.Attr{} // stable example output
 			}
 			return a
 		},
 	})
-	logger, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, Console: console}, nil)
+	logger, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, SessionID: "example", Console: console}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -113,6 +113,7 @@ func ExampleConfig_console() {
 	logger.Close()
 	printFile(logger.Path("streams"), "msg", "stream_id")
 	// Output:
+	// {"level":"INFO","msg":"debug mode on","session":"example"}
 	// {"level":"INFO","msg":"stream started","category":"streams","stream_id":"abc|1"}
 	// msg=stream started stream_id=abc|1
 }

@@ -6,22 +6,17 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/internal/safeerr"
+	"github.com/proxydebug/debugmode/stress"
 )
 
-// The categories the typed helpers write. Any other name works with plain
-// slog: logger.With("category", "my_category").
-const (
-	CategorySession            = "session"
-	CategoryRequests           = "requests"
-	CategoryEngineSelection    = "engine_selection"
-	CategoryProvisioning       = "provisioning"
-	CategoryOrchestratorHealth = "orchestrator_health"
-	CategoryStreams            = "streams"
-	CategoryStress             = "stress"
-	CategoryErrors             = "errors"
-	CategoryDisconnects        = "disconnects"
-)
+// The typed helpers write the previous debug logger's field names, each
+// into its category (package category names them), at Debug except
+// LogStressEvent. Each takes the context first (its request IDs are
+// written) and extra attributes last, written after the helper's own
+// fields. With debug mode off a helper costs one comparison; with it on,
+// a helper without extra attributes allocates nothing.
 
 type categoryIndex int
 
@@ -37,27 +32,27 @@ const (
 	numCategories
 )
 
+// categoryNames are the categories of the typed helpers, by index.
 var categoryNames = [numCategories]string{
-	CategoryRequests, CategoryEngineSelection, CategoryProvisioning, CategoryOrchestratorHealth,
-	CategoryStreams, CategoryStress, CategoryErrors, CategoryDisconnects,
+	category.Requests, category.EngineSelection, category.Provisioning, category.OrchestratorHealth,
+	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// Severities of stress events, and the levels LogStressEvent logs them at.
-const (
-	SeverityInfo     = "info"     // slog.LevelInfo
-	SeverityWarning  = "warning"  // slog.LevelWarn
-	SeverityCritical = "critical" // slog.LevelError
-)
+// on reports whether a record of category i at level may be taken by any
+// handler.
+func (l *Logger) on(i categoryIndex, level slog.Level) bool {
+	return level >= slog.Level(l.floors[i].Load())
+}
 
 // LogRequest records a finished HTTP request in "requests": method, path,
-// duration_ms, status_code, ace_id.
-func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logRequest(ctx, method, path, d, status, aceID)
+// duration_ms, status_code, ace_id, then attrs.
+func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
+	if l.on(idxRequests, slog.LevelDebug) {
+		l.logRequest(ctx, method, path, d, status, aceID, attrs)
 	}
 }
 
-func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string) {
+func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
 	r.AddAttrs(
 		slog.String("method", method),
@@ -66,158 +61,208 @@ func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Dur
 		slog.Int("status_code", status),
 		slog.String("ace_id", aceID),
 	)
+	r.AddAttrs(attrs...)
 	l.emit(ctx, idxRequests, &r)
+}
+
+// EngineSelection is one engine selection, as LogEngineSelection records it.
+type EngineSelection struct {
+	Operation   string        // operation: what selected, such as select_best_engine
+	Host        string        // selected_host
+	Port        int           // selected_port
+	ContainerID string        // container_id
+	Duration    time.Duration // duration_ms
+	Err         error         // error: null when the selection succeeded
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
 // operation, selected_host, selected_port, container_id, duration_ms,
-// error (null on success).
-func (l *Logger) LogEngineSelection(ctx context.Context, operation, host string, port int, containerID string, d time.Duration, err error) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logEngineSelection(ctx, operation, host, port, containerID, d, err)
+// error, then attrs.
+func (l *Logger) LogEngineSelection(ctx context.Context, ev EngineSelection, attrs ...slog.Attr) {
+	if l.on(idxEngineSelection, slog.LevelDebug) {
+		l.logEngineSelection(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logEngineSelection(ctx context.Context, operation, host string, port int, containerID string, d time.Duration, err error) {
+func (l *Logger) logEngineSelection(ctx context.Context, ev *EngineSelection, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
 	r.AddAttrs(
-		slog.String("operation", operation),
-		slog.String("selected_host", host),
-		slog.Int("selected_port", port),
-		slog.String("container_id", containerID),
-		slog.Duration("duration", d),
-		slog.Any("error", err),
+		slog.String("operation", ev.Operation),
+		slog.String("selected_host", ev.Host),
+		slog.Int("selected_port", ev.Port),
+		slog.String("container_id", ev.ContainerID),
+		slog.Duration("duration", ev.Duration),
+		errorAttr(ev.Err),
 	)
+	r.AddAttrs(attrs...)
 	l.emit(ctx, idxEngineSelection, &r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
-// operation, duration_ms, success, error (null on success), retry_count.
-func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logProvisioning(ctx, operation, d, success, err, retryCount)
+// operation, duration_ms, success, error (null on success), retry_count,
+// then attrs.
+func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
+	if l.on(idxProvisioning, slog.LevelDebug) {
+		l.logProvisioning(ctx, operation, d, success, err, retryCount, attrs)
 	}
 }
 
-func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int) {
+func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "provisioning", 0)
 	r.AddAttrs(
 		slog.String("operation", operation),
 		slog.Duration("duration", d),
 		slog.Bool("success", success),
-		slog.Any("error", err),
+		errorAttr(err),
 		slog.Int("retry_count", retryCount),
 	)
+	r.AddAttrs(attrs...)
 	l.emit(ctx, idxProvisioning, &r)
 }
 
 // OrchestratorHealth is one reading of the orchestrator's
-// /orchestrator/status, as LogOrchestratorHealth records it.
+// /orchestrator/status, as LogOrchestratorHealth records it, in the
+// previous debug logger's flat shape. What the reading does not say is
+// left out of the line, never written as 0: a RecoveryETASeconds of 0, and
+// a Count not set with Known.
 type OrchestratorHealth struct {
-	Status             string // healthy, degraded, unavailable
-	CanProvision       bool
-	BlockedReason      string // human-readable reason provisioning is blocked
-	BlockedReasonCode  string // circuit_breaker, vpn_disconnected, max_capacity
-	RecoveryETASeconds int    // the orchestrator's estimate; 0 when unknown
-	VPNConnected       bool
-	EngineCount        int
-	StreamCount        int
-	Capacity           Capacity
+	Status             string // status: healthy, degraded, unavailable
+	CanProvision       bool   // can_provision
+	BlockedReason      string // blocked_reason: why provisioning is blocked, in words ("" when it is not)
+	BlockedReasonCode  string // blocked_reason_code: circuit_breaker, vpn_disconnected, max_capacity
+	RecoveryETASeconds int    // recovery_eta_seconds: the orchestrator's estimate; 0: none, left out
+	VPNConnected       bool   // vpn_connected
+	CapacityTotal      Count  // capacity_total
+	CapacityUsed       Count  // capacity_used
+	CapacityAvailable  Count  // capacity_available
+	EngineCount        Count  // engine_count
+	StreamCount        Count  // stream_count
 }
 
-// Capacity is the orchestrator's engine capacity.
-type Capacity struct {
-	Total, Used, Available int
+// Count is a number a reading may not have. Its zero value is unknown,
+// and an unknown Count is left out of the line (no 0 that would read as a
+// fact); Known(n) is the count n, 0 included.
+type Count struct {
+	n     int
+	known bool
 }
+
+// Known returns the count n.
+func Known(n int) Count { return Count{n: n, known: true} }
+
+// Value returns the count and whether it is known.
+func (c Count) Value() (int, bool) { return c.n, c.known }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
 // status, can_provision, blocked_reason, blocked_reason_code,
-// recovery_eta_seconds, vpn_connected, engine_count, stream_count and
-// capacity{total, used, available}.
-func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logOrchestratorHealth(ctx, oh)
+// recovery_eta_seconds, vpn_connected, capacity_total, capacity_used,
+// capacity_available, engine_count, stream_count (those it knows), then
+// attrs.
+func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth, attrs ...slog.Attr) {
+	if l.on(idxOrchestratorHealth, slog.LevelDebug) {
+		l.logOrchestratorHealth(ctx, &oh, attrs)
 	}
 }
 
-func (l *Logger) logOrchestratorHealth(ctx context.Context, oh OrchestratorHealth) {
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
-	r.AddAttrs(
+func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *OrchestratorHealth, attrs []slog.Attr) {
+	// Gathered first and added at once: the record grows its slice for the
+	// attributes past its inline five once, not per optional field.
+	var fields [11]slog.Attr
+	n := copy(fields[:], []slog.Attr{
 		slog.String("status", oh.Status),
 		slog.Bool("can_provision", oh.CanProvision),
 		slog.String("blocked_reason", oh.BlockedReason),
 		slog.String("blocked_reason_code", oh.BlockedReasonCode),
-		slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds),
-		slog.Bool("vpn_connected", oh.VPNConnected),
-		slog.Int("engine_count", oh.EngineCount),
-		slog.Int("stream_count", oh.StreamCount),
-		slog.Group("capacity",
-			slog.Int("total", oh.Capacity.Total),
-			slog.Int("used", oh.Capacity.Used),
-			slog.Int("available", oh.Capacity.Available)),
-	)
+	})
+	if oh.RecoveryETASeconds != 0 {
+		fields[n] = slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds)
+		n++
+	}
+	fields[n] = slog.Bool("vpn_connected", oh.VPNConnected)
+	n++
+	for _, c := range [...]struct {
+		key   string
+		count Count
+	}{
+		{"capacity_total", oh.CapacityTotal}, {"capacity_used", oh.CapacityUsed}, {"capacity_available", oh.CapacityAvailable},
+		{"engine_count", oh.EngineCount}, {"stream_count", oh.StreamCount},
+	} {
+		if c.count.known {
+			fields[n] = slog.Int(c.key, c.count.n)
+			n++
+		}
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
+	if len(attrs) == 0 {
+		r.AddAttrs(fields[:n]...)
+	} else {
+		r.AddAttrs(append(fields[:n:n], attrs...)...)
+	}
 	l.emit(ctx, idxOrchestratorHealth, &r)
 }
 
+// StreamEvent is a stream lifecycle event, as LogStreamEvent records it.
+type StreamEvent struct {
+	Type     string        // event_type: stream_started, stream_ended, ...; also the message
+	StreamID string        // stream_id
+	EngineID string        // engine_id: the engine's container ID
+	Duration time.Duration // duration_ms
+}
+
 // LogStreamEvent records a stream lifecycle event in "streams":
-// event_type, stream_id, engine_id, duration_ms and attrs.
-func (l *Logger) LogStreamEvent(ctx context.Context, eventType, streamID, engineID string, d time.Duration, attrs ...slog.Attr) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logStreamEvent(ctx, eventType, streamID, engineID, d, attrs...)
+// event_type, stream_id, engine_id, duration_ms, then attrs.
+func (l *Logger) LogStreamEvent(ctx context.Context, ev StreamEvent, attrs ...slog.Attr) {
+	if l.on(idxStreams, slog.LevelDebug) {
+		l.logStreamEvent(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logStreamEvent(ctx context.Context, eventType, streamID, engineID string, d time.Duration, attrs ...slog.Attr) {
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, eventType, 0)
+func (l *Logger) logStreamEvent(ctx context.Context, ev *StreamEvent, attrs []slog.Attr) {
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, ev.Type, 0)
 	r.AddAttrs(
-		slog.String("event_type", eventType),
-		slog.String("stream_id", streamID),
-		slog.String("engine_id", engineID),
-		slog.Duration("duration", d),
+		slog.String("event_type", ev.Type),
+		slog.String("stream_id", ev.StreamID),
+		slog.String("engine_id", ev.EngineID),
+		slog.Duration("duration", ev.Duration),
 	)
 	r.AddAttrs(attrs...)
 	l.emit(ctx, idxStreams, &r)
 }
 
-// LogStressEvent records a stress event in "stress": event_type, severity,
-// description and attrs. It logs at Warn for "warning", Error for
-// "critical" and Info otherwise, so stress events show on the console too.
-func (l *Logger) LogStressEvent(ctx context.Context, eventType, severity, description string, attrs ...slog.Attr) {
-	level := SeverityLevel(severity)
-	if level < slog.Level(l.floor.Load()) {
-		return
+// LogStressEvent records a stress event of the program's own in "stress":
+// event_type, severity, description, ev.Attrs, then attrs. It logs at the
+// severity's level (stress.Severity.Level: Warn for warning, Error for
+// critical, Info otherwise), so warnings and critical events show on the
+// console too. The stress detector finds the usual ones by itself (slow
+// requests, failing provisioning, ...): this is for the others.
+func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
+	if level := ev.Severity.Level(); l.on(idxStress, level) {
+		l.logStressEvent(ctx, level, &ev, attrs)
 	}
-	r := slog.NewRecord(time.Now(), level, eventType, 0)
+}
+
+func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
+	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
 	r.AddAttrs(
-		slog.String("event_type", eventType),
-		slog.String("severity", severity),
-		slog.String("description", description),
+		slog.String("event_type", ev.Type),
+		slog.String("severity", string(ev.Severity)),
+		slog.String("description", ev.Description),
 	)
+	r.AddAttrs(ev.Attrs...)
 	r.AddAttrs(attrs...)
 	l.emit(ctx, idxStress, &r)
 }
 
-// SeverityLevel is the slog level of a stress event's severity.
-func SeverityLevel(severity string) slog.Level {
-	switch severity {
-	case SeverityCritical:
-		return slog.LevelError
-	case SeverityWarning:
-		return slog.LevelWarn
-	}
-	return slog.LevelInfo
-}
-
 // LogError records an error in "errors": component, operation, error_type
-// (the error's Go type), error_message and attrs. A nil err is recorded
+// (the error's Go type), error_message, then attrs. A nil err is recorded
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logError(ctx, component, operation, err, attrs...)
+	if l.on(idxErrors, slog.LevelDebug) {
+		l.logError(ctx, component, operation, err, attrs)
 	}
 }
 
-func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
+func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs []slog.Attr) {
 	var errType, msg string
 	if err != nil {
 		errType = fmt.Sprintf("%T", err)
@@ -234,27 +279,40 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 	l.emit(ctx, idxErrors, &r)
 }
 
+// Disconnect is how a stream or request ended, as LogDisconnect records it.
+type Disconnect struct {
+	StreamID    string        // stream_id
+	AceID       string        // ace_id: the content
+	Reason      string        // reason: completed, client_disconnected, timeout, ...
+	Err         error         // error: what ended it; null when it completed
+	BytesCopied int64         // bytes_copied
+	Duration    time.Duration // duration_ms
+}
+
 // LogDisconnect records a client or engine disconnect in "disconnects":
-// stream_id, ace_id, reason, error, bytes_copied, duration_ms and attrs.
-func (l *Logger) LogDisconnect(ctx context.Context, streamID, aceID, reason string, err error, bytesCopied int64, d time.Duration, attrs ...slog.Attr) {
-	if slog.LevelDebug >= slog.Level(l.floor.Load()) {
-		l.logDisconnect(ctx, streamID, aceID, reason, err, bytesCopied, d, attrs...)
+// stream_id, ace_id, reason, error, bytes_copied, duration_ms, then attrs.
+func (l *Logger) LogDisconnect(ctx context.Context, ev Disconnect, attrs ...slog.Attr) {
+	if l.on(idxDisconnects, slog.LevelDebug) {
+		l.logDisconnect(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logDisconnect(ctx context.Context, streamID, aceID, reason string, err error, bytesCopied int64, d time.Duration, attrs ...slog.Attr) {
+func (l *Logger) logDisconnect(ctx context.Context, ev *Disconnect, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
 	r.AddAttrs(
-		slog.String("stream_id", streamID),
-		slog.String("ace_id", aceID),
-		slog.String("reason", reason),
-		slog.Any("error", err),
-		slog.Int64("bytes_copied", bytesCopied),
-		slog.Duration("duration", d),
+		slog.String("stream_id", ev.StreamID),
+		slog.String("ace_id", ev.AceID),
+		slog.String("reason", ev.Reason),
+		errorAttr(ev.Err),
+		slog.Int64("bytes_copied", ev.BytesCopied),
+		slog.Duration("duration", ev.Duration),
 	)
 	r.AddAttrs(attrs...)
 	l.emit(ctx, idxDisconnects, &r)
 }
+
+// errorAttr is the "error" attribute of err: null when err is nil.
+func errorAttr(err error) slog.Attr { return slog.Any("error", err) }
 
 // errorMessage is err.Error(), surviving a method that panics.
 func errorMessage(err error) string { return safeerr.String(err) }

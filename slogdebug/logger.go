@@ -18,6 +18,7 @@ import (
 	"github.com/lmittmann/tint"
 	slogmulti "github.com/samber/slog-multi"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -28,10 +29,21 @@ import (
 // the helpers end in the same files: logger.With("category",
 // "provisioning").Debug(...) lands in <session>_provisioning.jsonl like
 // LogProvisioning does. Debug mode can be switched at run time
-// (SetDebug); loggers derived with With and WithGroup follow the switch.
+// (SetDebug); loggers derived with With and WithGroup keep the helpers,
+// share the session and follow the switch.
 type Logger struct {
 	*slog.Logger
+	*core
 
+	// derived is the handler of a Logger made by With or WithGroup, whose
+	// calls the helpers apply too; nil for the Logger New made, and for a
+	// passive one (see Default).
+	derived *switchHandler
+}
+
+// core is what a Logger and the Loggers derived from it share: the
+// configuration, the current set-up and the session.
+type core struct {
 	cfg          Config
 	console      slog.Handler
 	consoleLevel slog.Level // noFloor when the console's level is not known
@@ -39,8 +51,10 @@ type Logger struct {
 	noColor      bool       // tint writes without colour
 
 	st atomic.Pointer[state]
-	// floor mirrors st's floor for the helpers' inlined first check.
-	floor atomic.Int64
+	// floors mirror st's floors for the helpers' inlined first check.
+	floors [numCategories]atomic.Int64
+	// sel is the categories written (Config.Categories); nil: all.
+	sel *selection
 
 	mu     sync.Mutex // serializes switching
 	closed bool
@@ -48,6 +62,37 @@ type Logger struct {
 	// flight-recorder dump wrote them): the handler that wrote them last,
 	// with the counts of those before it.
 	session atomic.Pointer[sessionFiles]
+}
+
+// With returns a Logger that includes the given attributes in each record
+// it logs, the typed helpers' included (as slog.Logger.With, whose
+// argument rules apply). It shares the session, and follows debug mode
+// being switched, with l.
+func (l *Logger) With(args ...any) *Logger {
+	if len(args) == 0 {
+		return l
+	}
+	return l.derive(l.Logger.With(args...))
+}
+
+// WithGroup returns a Logger that starts a group: the attributes added
+// later, the typed helpers' fields included, are nested under name (as
+// slog.Logger.WithGroup). The category stays outside the group. It shares
+// the session, and follows debug mode being switched, with l.
+func (l *Logger) WithGroup(name string) *Logger {
+	if name == "" {
+		return l
+	}
+	return l.derive(l.Logger.WithGroup(name))
+}
+
+// derive wraps a *slog.Logger derived from l's.
+func (l *Logger) derive(lg *slog.Logger) *Logger {
+	d := &Logger{Logger: lg, core: l.core}
+	if sh, ok := lg.Handler().(*switchHandler); ok && len(sh.ops) > 0 {
+		d.derived = sh
+	}
+	return d
 }
 
 // sessionFiles is the handler that writes (or last wrote) the session's
@@ -70,9 +115,10 @@ type state struct {
 	recorder *recorder // the flight recorder, with debug mode off
 	root     slog.Handler
 
-	// floor is a level below which no handler takes a record: a typed
-	// helper below it returns at once, before building anything.
-	floor slog.Level
+	// floors hold, per typed helper category, a level below which no
+	// handler takes a record of it: a typed helper below it returns at
+	// once, before building anything.
+	floors [numCategories]slog.Level
 
 	// bound holds, per typed helper category, each handler of the fan-out
 	// with the category bound, built once. The helpers hand their record to
@@ -110,7 +156,8 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console)}
+	l := &Logger{core: &core{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console),
+		sel: newSelection(cfg.Categories)}}
 	if isSlogDefaultHandler(cfg.Console) {
 		// It writes through package log, which slog.SetDefault(l.Logger)
 		// points at l: write its lines straight to log's writer instead.
@@ -138,16 +185,42 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	l.publish(st)
 	l.Logger = slog.New(&switchHandler{l: l})
+	if st.on {
+		l.announce()
+	}
 	return l, nil
+}
+
+// announce says on the console, at start-up, that debug mode is on and
+// where its files are: one line, at Info.
+func (l *Logger) announce() {
+	ctx := context.Background()
+	if !l.console.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "debug mode on", 0)
+	r.AddAttrs(slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
+	handleSafely(ctx, l.console, &r)
+}
+
+// fanoutChild is a handler of the fan-out: the console, the files, the
+// stress detector, the flight recorder.
+type fanoutChild struct {
+	h slog.Handler
+	// level is the least level at which h takes a typed helper's record
+	// (a category record), when it is known; otherwise noFloor.
+	level slog.Level
+	// debug marks the debug side (files, stress detection, flight
+	// recorder), which writes only the selected categories.
+	debug bool
 }
 
 // buildState sets up the fan-out with debug mode on or off. Switched on
 // again, debug mode resumes the Logger's session.
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
-	st := &state{on: on, floor: l.consoleLevel}
-	children := []slog.Handler{l.console}
-	levels := []slog.Level{l.consoleLevel}
+	st := &state{on: on}
+	children := []fanoutChild{l.consoleChild()}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
@@ -180,14 +253,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			}
 		}()
 		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
-		children = append(children, files)
-		levels = append(levels, slog.LevelDebug)
-		st.floor = min(st.floor, slog.LevelDebug)
+		children = append(children, fanoutChild{h: files, level: slog.LevelDebug, debug: true})
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
-			// Every event goes to the files, the console is quieted by the
-			// cooldown; never back here.
-			sopts.Files, sopts.Console = files, l.console
+			// Every event goes to the files (when "stress" is selected),
+			// the console is quieted by the cooldown; never back here.
+			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.console
 			sopts.Dropped = files.DroppedByCategory
 			d, err := stress.New(sopts)
 			if err != nil {
@@ -196,17 +267,14 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			}
 			detector.Store(d)
 			st.stress = d
-			children = append(children, d)
-			levels = append(levels, noFloor)
+			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Debug mode off, flight recorder on: keep the debug records in
 		// memory, and watch for stress, whose events write them out.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
-		children = append(children, &recordHandler{r: st.recorder})
-		levels = append(levels, slog.LevelDebug)
-		st.floor = min(st.floor, slog.LevelDebug)
+		children = append(children, fanoutChild{h: &recordHandler{r: st.recorder}, level: slog.LevelDebug, debug: true})
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
 			// Every event the files would get writes the recorded window
@@ -217,20 +285,54 @@ func (l *Logger) buildState(on bool) (*state, error) {
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
 			}
 			st.stress = d
-			children = append(children, d)
-			levels = append(levels, noFloor)
+			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
 		}
 	}
-	st.root = slogmulti.Fanout(children...)
+	roots := make([]slog.Handler, len(children))
+	for j, c := range children {
+		roots[j] = c.h
+		if c.debug {
+			roots[j] = selectCategories(c.h, l.sel)
+		}
+	}
+	st.root = slogmulti.Fanout(roots...)
+	// The typed helpers' handlers: the debug side only for the selected
+	// categories, so that a helper of another category costs one
+	// comparison.
 	var bound [numCategories][]boundHandler
 	for i, name := range categoryNames {
-		for j, h := range children {
-			bh := boundHandler{h.WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, name)}), levels[j]}
-			bound[i] = append(bound[i], bh)
+		floor := slog.Level(math.MaxInt)
+		for _, c := range children {
+			if c.debug && !l.sel.selected(name) {
+				continue
+			}
+			bound[i] = append(bound[i], boundHandler{c.h.WithAttrs([]slog.Attr{slog.String(category.Key, name)}), c.level})
+			if c.level != noFloor || !c.debug {
+				// The stress detector (noFloor) writes only through the
+				// other handlers: it takes what they take.
+				floor = min(floor, c.level)
+			}
 		}
+		st.floors[i] = floor
 	}
 	st.bound = &bound
 	return st, nil
+}
+
+// consoleChild is the console as a child of the fan-out: unless
+// Config.ConsoleCategories asks for them, the category records below Info
+// (the typed helpers', logger.With("category", ...).Debug) stay off it.
+func (l *Logger) consoleChild() fanoutChild {
+	if l.cfg.ConsoleCategories {
+		return fanoutChild{h: l.console, level: l.consoleLevel}
+	}
+	level := slog.LevelInfo
+	if l.consoleLevel != noFloor {
+		level = max(l.consoleLevel, slog.LevelInfo)
+	}
+	// The helpers' records below Info never reach it: their level (Info or
+	// the console's) is a floor even for a console of the program's own.
+	return fanoutChild{h: &consoleFilter{next: l.console}, level: level}
 }
 
 // resume makes opts continue the Logger's session, if it has one: same
@@ -253,18 +355,24 @@ func (l *Logger) publish(st *state) {
 		l.session.Store(st.session)
 	}
 	l.st.Store(st)
-	l.floor.Store(int64(st.floor))
+	for i, floor := range st.floors {
+		l.floors[i].Store(int64(floor))
+	}
 }
 
 // passive wraps a logger that slogdebug did not build (see Default). Its
 // floor is the lowest of the helpers' levels its handler takes now.
 func passive(lg *slog.Logger) *Logger {
-	p := &Logger{Logger: lg, closed: true}
-	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
+	p := &Logger{Logger: lg, core: &core{closed: true}}
+	st := &state{root: lg.Handler()}
+	floor := slog.LevelError + 1
 	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
 		if lg.Handler().Enabled(context.Background(), level) {
-			st.floor = level
+			floor = level
 		}
+	}
+	for i := range st.floors {
+		st.floors[i] = floor
 	}
 	p.publish(st)
 	return p
@@ -373,13 +481,17 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	}
 	st := l.st.Load()
 	if st.bound == nil {
-		h := l.Handler().WithAttrs([]slog.Attr{slog.String(handler.CategoryKey, categoryNames[i])})
+		h := l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
 		if h.Enabled(ctx, r.Level) {
 			handleSafely(ctx, h, r)
 		}
 		return
 	}
-	for _, h := range st.bound[i] {
+	hs := st.bound[i]
+	if l.derived != nil {
+		hs = l.derived.boundFor(st, i)
+	}
+	for _, h := range hs {
 		if h.level != noFloor {
 			if r.Level >= h.level {
 				handleSafely(ctx, h.Handler, r)

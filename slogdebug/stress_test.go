@@ -26,7 +26,7 @@ func TestStressDetectionEndToEnd(t *testing.T) {
 
 	l.LogRequest(ctx, "GET", "/ace/getstream", 5*time.Second, 200, "edge")         // exactly 5s: not slow
 	l.LogRequest(ctx, "GET", "/ace/getstream", 7500*time.Millisecond, 200, "slow") // slow
-	l.LogEngineSelection(ctx, "select_best_engine", "127.0.0.1", 6878, "c1", 3*time.Second, nil)
+	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Host: "127.0.0.1", Port: 6878, ContainerID: "c1", Duration: 3 * time.Second})
 	l.LogProvisioning(ctx, "provision_attempt_failed", time.Second, false, errors.New("provisioning blocked: circuit breaker is open"), 1)
 	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true})
 	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})

@@ -16,6 +16,39 @@ type switchHandler struct {
 	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
 	// cache holds ops applied to the set-up they were applied to.
 	cache atomic.Pointer[resolved]
+	// cats holds, for the typed helpers of a derived Logger, ops applied to
+	// each category's bound handlers of a set-up, built on first use.
+	cats atomic.Pointer[boundCache]
+}
+
+// boundCache is a derived Logger's bound handlers for one set-up.
+type boundCache struct {
+	st *state
+	hs [numCategories]atomic.Pointer[[]boundHandler]
+}
+
+// boundFor returns the handlers a typed helper of category i hands its
+// record to: st's, with the category bound first and then ops, so that the
+// category stays outside any group.
+func (s *switchHandler) boundFor(st *state, i categoryIndex) []boundHandler {
+	c := s.cats.Load()
+	if c == nil || c.st != st {
+		c = &boundCache{st: st}
+		s.cats.Store(c) // two goroutines may both build one: either does
+	}
+	if hs := c.hs[i].Load(); hs != nil {
+		return *hs
+	}
+	hs := make([]boundHandler, len(st.bound[i]))
+	for j, bh := range st.bound[i] {
+		h := bh.Handler
+		for _, op := range s.ops {
+			h = op(h)
+		}
+		hs[j] = boundHandler{h, bh.level}
+	}
+	c.hs[i].Store(&hs)
+	return hs
 }
 
 type resolved struct {

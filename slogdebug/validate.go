@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -74,13 +75,16 @@ func (c Config) problems() []fieldProblem {
 	if c.FlightRecorderBytes != 0 && (c.FlightRecorderBytes < MinFlightRecorderBytes || c.FlightRecorderBytes > MaxFlightRecorderBytes) {
 		bad("FlightRecorderBytes", c.FlightRecorderBytes, fmt.Sprintf("0 (the default, 16MiB) or %d to %d bytes", MinFlightRecorderBytes, MaxFlightRecorderBytes))
 	}
+	for _, want := range checkCategories(c.Categories) {
+		bad("Categories", strings.Join(c.Categories, ","), want)
+	}
 	cats := make([]string, 0, len(c.SlowThresholds))
 	for cat := range c.SlowThresholds {
 		cats = append(cats, cat)
 	}
 	sort.Strings(cats)
 	for _, cat := range cats {
-		if want := checkStressCategory(cat); want != "" {
+		if want := checkCategoryName(cat); want != "" {
 			bad("SlowThresholds", cat, want)
 		}
 	}
@@ -122,21 +126,53 @@ func optionErrors(err error) []*handler.OptionError {
 	return out
 }
 
-// checkStressCategory returns what is wrong with a category of
+// checkCategories returns what is wrong with a selection of categories
+// (Config.Categories), each problem once.
+func checkCategories(spec []string) []string {
+	var out []string
+	only, without := 0, 0
+	for _, item := range spec {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, out2 := strings.CutPrefix(item, "-")
+		name = strings.TrimSpace(name)
+		if out2 {
+			without++
+		} else {
+			only++
+		}
+		if name == category.Session {
+			out = append(out, fmt.Sprintf("categories other than %q (its file is always written)", name))
+			continue
+		}
+		if want := checkCategoryName(name); want != "" {
+			out = append(out, fmt.Sprintf("%s (in %s)", want, quote(item)))
+		}
+	}
+	if only > 0 && without > 0 {
+		out = append(out, "either the categories to write (requests,errors) or those to leave out, each with a leading - (-orchestrator_calls), not both")
+	}
+	return out
+}
+
+// checkCategoryName returns what is wrong with a category of
 // SlowThresholds ("" if nothing): it must be written as the files name
 // categories, and a name a letter or two off a built-in category is taken
 // for a typo of it. Any other name is a category of the program's own.
-func checkStressCategory(cat string) string {
+func checkCategoryName(cat string) string {
 	if cat == "" || handler.SanitizeCategory(cat) != cat {
 		return fmt.Sprintf("a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as %s", quote(handler.SanitizeCategory(cat)))
 	}
-	for _, known := range categoryNames {
+	builtin := category.Builtin()
+	for _, known := range builtin {
 		if cat == known {
 			return ""
 		}
 	}
-	if near := closest(cat, categoryNames[:], 2); near != "" {
-		return fmt.Sprintf("a category; did you mean %q? (built-in categories: %s; a category of your own must not be a letter or two off one)", near, strings.Join(categoryNames[:], ", "))
+	if near := closest(cat, builtin, 2); near != "" {
+		return fmt.Sprintf("a category; did you mean %q? (built-in categories: %s; a category of your own must not be a letter or two off one)", near, strings.Join(builtin, ", "))
 	}
 	return ""
 }

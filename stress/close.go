@@ -105,7 +105,7 @@ func (h *Handler) Close() error {
 	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, StressSuppressed, 0)
 	r.AddAttrs(
 		slog.String("event_type", StressSuppressed),
-		slog.String("severity", SeverityInfo),
+		slog.String("severity", string(SeverityInfo)),
 		slog.String("description", "Held back by the cooldown since the last event of their type, "+strings.Join(parts, "; ")),
 	)
 	if len(suppressed) > 0 {

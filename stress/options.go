@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/proxydebug/debugmode/category"
 )
 
 // Event types of the default rules.
@@ -24,11 +26,6 @@ const (
 	defaultRateWindow            = time.Minute
 	defaultSlowRequestRate       = 10
 	defaultProvisioningFailRate  = 5
-	categoryRequests             = "requests"
-	categoryEngineSelection      = "engine_selection"
-	categoryProvisioning         = "provisioning"
-	categoryOrchestratorHealth   = "orchestrator_health"
-	categoryStress               = "stress"
 	maxWindowEvents              = 1 << 16
 	defaultSlowEventTypeTemplate = "slow_%s"
 )
@@ -48,13 +45,6 @@ const (
 	// ConsoleSuppressedKey counts the events of a per-record type that the
 	// cooldown kept from the Console: each was sent to Files.
 	ConsoleSuppressedKey = "console_suppressed"
-)
-
-// Severities, as the orchestrator writes them.
-const (
-	SeverityInfo     = "info"
-	SeverityWarning  = "warning"
-	SeverityCritical = "critical"
 )
 
 // Rate is a sliding-window rule: more than Count events within Window.
@@ -169,7 +159,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, errors.New("stress: Options.Files or Options.Console is required: the handlers that receive stress events")
 	}
 	if o.Slow == nil {
-		o.Slow = map[string]time.Duration{categoryRequests: DefaultSlowRequest, categoryEngineSelection: DefaultSlowEngineSelection}
+		o.Slow = map[string]time.Duration{category.Requests: DefaultSlowRequest, category.EngineSelection: DefaultSlowEngineSelection}
 	}
 	if o.SlowRequestRate == (Rate{}) {
 		o.SlowRequestRate = Rate{Count: defaultSlowRequestRate, Window: defaultRateWindow}
@@ -224,13 +214,13 @@ func (o *Options) cooldownOf(eventType string) time.Duration {
 	return o.Cooldown
 }
 
-// slowEventType names the event a slow record of category fires.
-func slowEventType(category string) string {
-	switch category {
-	case categoryRequests:
+// slowEventType names the event a slow record of category cat fires.
+func slowEventType(cat string) string {
+	switch cat {
+	case category.Requests:
 		return SlowRequest
-	case categoryEngineSelection:
+	case category.EngineSelection:
 		return SlowEngineSelection
 	}
-	return fmt.Sprintf(defaultSlowEventTypeTemplate, category)
+	return fmt.Sprintf(defaultSlowEventTypeTemplate, cat)
 }

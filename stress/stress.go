@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
@@ -15,7 +16,7 @@ import (
 // the attributes that explain it.
 type Event struct {
 	Type        string
-	Severity    string
+	Severity    Severity
 	Description string
 	Attrs       []slog.Attr
 }
@@ -133,7 +134,7 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	category := []slog.Attr{slog.String("category", categoryStress)}
+	category := []slog.Attr{slog.String(category.Key, category.Stress)}
 	s := &state{
 		opts:        opts,
 		slow:        make(map[string]*slowRule, len(opts.Slow)),
@@ -166,7 +167,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := *h
 	h2.bound = append(h.bound[:len(h.bound):len(h.bound)], attrs...)
 	for _, a := range attrs {
-		if a.Key == "category" {
+		if a.Key == category.Key {
 			if c := a.Value.Resolve().String(); c != "" {
 				h2.cat, h2.rule = c, h.s.slowRuleOf(c)
 			}
@@ -204,7 +205,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat, rule := sc.cat, h.rule
 	dur, hasDur, errVal, hasErr := sc.dur, sc.hasDur, sc.errVal, sc.hasErr
 	success, hasSuccess, status, recordCat := sc.success, sc.hasSuccess, sc.status, sc.recordCat
-	if cat == categoryStress {
+	if cat == category.Stress {
 		return nil
 	}
 	if s.drops.Load() {
@@ -214,9 +215,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		rule = s.slowRuleOf(cat)
 	}
 	slow := hasDur && rule != nil && dur > rule.threshold
-	failed := cat == categoryProvisioning && ((hasSuccess && !success) || hasErr)
-	health := cat == categoryOrchestratorHealth && status != ""
-	if !slow && !failed && !health && len(s.opts.Rules) == 0 {
+	failed := cat == category.Provisioning && ((hasSuccess && !success) || hasErr)
+	var health healthChange
+	if cat == category.OrchestratorHealth && status != "" {
+		health = s.followHealth(status, r.Time)
+	}
+	if !slow && !failed && !health.fires && len(s.opts.Rules) == 0 {
 		return nil
 	}
 
@@ -239,8 +243,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if failed {
 		s.provisioningFailure(ctx, o)
 	}
-	if health {
-		s.healthStatus(ctx, o, status)
+	if health.fires {
+		s.healthStatus(ctx, o, status, health)
 	}
 	for _, rule := range s.opts.Rules {
 		if ev, ok := rule(o); ok {
@@ -271,7 +275,7 @@ func (sc *scan) see(a slog.Attr) {
 			if a.Value.Kind() == slog.KindDuration {
 				sc.dur, sc.hasDur = a.Value.Duration(), true
 			}
-		} else if k == "category" {
+		} else if k == category.Key {
 			if c := a.Value.Resolve().String(); c != "" {
 				sc.cat, sc.recordCat = c, true
 			}
@@ -332,10 +336,10 @@ func safeError(err error) string { return safeerr.String(err) }
 func (s *state) slowRecord(ctx context.Context, o *Observation, rule slowRule) {
 	ev := Event{Type: rule.eventType, Severity: SeverityWarning}
 	switch o.Category {
-	case categoryRequests:
+	case category.Requests:
 		ev.Description = fmt.Sprintf("Request took %.2fs (threshold %v)", o.Duration.Seconds(), rule.threshold)
 		ev.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id")
-	case categoryEngineSelection:
+	case category.EngineSelection:
 		ev.Description = fmt.Sprintf("Engine selection took %.2fs (threshold %v)", o.Duration.Seconds(), rule.threshold)
 		ev.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "request_id")
 	default:
@@ -345,7 +349,7 @@ func (s *state) slowRecord(ctx context.Context, o *Observation, rule slowRule) {
 	ev.Attrs = append(ev.Attrs, slog.Duration("duration", o.Duration), slog.Duration("threshold", rule.threshold))
 	s.fire(ctx, o.Time, ev)
 
-	if o.Category != categoryRequests {
+	if o.Category != category.Requests {
 		return
 	}
 	rate := s.opts.SlowRequestRate
@@ -423,16 +427,36 @@ func containsFold(s, sub string) bool {
 	return false
 }
 
-// healthStatus follows the orchestrator's status and fires on entering
-// and leaving "degraded".
-func (s *state) healthStatus(ctx context.Context, o *Observation, status string) {
-	s.mu.Lock()
-	prev, since := s.health, s.degradedAt
-	s.health = status
-	if status == "degraded" && prev != "degraded" {
-		s.degradedAt = o.Time
+// healthChange is what a health reading changed: the status before it,
+// since when the orchestrator was degraded, and whether an event fires.
+type healthChange struct {
+	prev  string
+	since time.Time
+	fires bool
+}
+
+// followHealth records the orchestrator's status and reports whether it
+// entered or left "degraded"; the readings that change nothing (almost
+// all) cost no allocation.
+func (s *state) followHealth(status string, t time.Time) healthChange {
+	if t.IsZero() {
+		t = s.opts.now()
 	}
-	s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := healthChange{prev: s.health, since: s.degradedAt}
+	s.health = status
+	if status == "degraded" && c.prev != "degraded" {
+		s.degradedAt = t
+	}
+	c.fires = (status == "degraded") != (c.prev == "degraded")
+	return c
+}
+
+// healthStatus fires orchestrator_degraded or orchestrator_recovered for a
+// reading that entered or left "degraded".
+func (s *state) healthStatus(ctx context.Context, o *Observation, status string, c healthChange) {
+	prev, since := c.prev, c.since
 	switch {
 	case status == "degraded" && prev != "degraded":
 		reason := ""
@@ -444,14 +468,15 @@ func (s *state) healthStatus(ctx context.Context, o *Observation, status string)
 			Severity:    SeverityWarning,
 			Description: "Orchestrator is degraded: " + reason,
 			Attrs: append(o.attrs("blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds",
-				"vpn_connected", "engine_count", "stream_count"), slog.String("previous_status", prev)),
+				"vpn_connected", "capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"),
+				slog.String("previous_status", prev)),
 		})
 	case prev == "degraded" && status != "degraded":
 		s.fire(ctx, o.Time, Event{
 			Type:        OrchestratorRecovered,
 			Severity:    SeverityInfo,
 			Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", status, o.Time.Sub(since).Seconds()),
-			Attrs: append(o.attrs("engine_count", "stream_count"),
+			Attrs: append(o.attrs("capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"),
 				slog.String("status", status), slog.Duration("degraded_for", o.Time.Sub(since))),
 		})
 	}
@@ -549,10 +574,10 @@ func (s *state) fire(ctx context.Context, t time.Time, ev Event) bool {
 
 // eventRecord is the record of an event.
 func eventRecord(t time.Time, ev Event) slog.Record {
-	r := slog.NewRecord(t, levelOf(ev.Severity), ev.Type, 0)
+	r := slog.NewRecord(t, ev.Severity.Level(), ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
-		slog.String("severity", ev.Severity),
+		slog.String("severity", string(ev.Severity)),
 		slog.String("description", ev.Description),
 	)
 	r.AddAttrs(ev.Attrs...)
@@ -572,15 +597,4 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 		}
 	}()
 	return h.Handle(ctx, r)
-}
-
-// levelOf is the level a stress event of a severity is logged at.
-func levelOf(severity string) slog.Level {
-	switch severity {
-	case SeverityCritical:
-		return slog.LevelError
-	case SeverityWarning:
-		return slog.LevelWarn
-	}
-	return slog.LevelInfo
 }

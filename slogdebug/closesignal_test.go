@@ -1,0 +1,119 @@
+package slogdebug
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// closeOnSignalChildEnv names the log directory of the child process of
+// TestCloseOnSignalKeepsTheExitBehaviour.
+const closeOnSignalChildEnv = "SLOGDEBUG_CLOSE_ON_SIGNAL_CHILD_DIR"
+
+// TestCloseOnSignalChild is the program the test runs in a subprocess: the
+// README's one line, a record, and then it waits, as a server does, until
+// a signal ends it.
+func TestCloseOnSignalChild(t *testing.T) {
+	dir := os.Getenv(closeOnSignalChildEnv)
+	if dir == "" {
+		t.Skip("run by TestCloseOnSignalKeepsTheExitBehaviour")
+	}
+	logger, err := New(Config{Enabled: true, Dir: dir}, os.Stderr)
+	if err != nil {
+		panic(err)
+	}
+	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
+	logger.LogRequest(context.Background(), "GET", "/ace/getstream", time.Millisecond, 200, "before-the-signal")
+	fmt.Println("ready")
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until killed
+}
+
+func TestCloseOnSignalKeepsTheExitBehaviour(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestCloseOnSignalChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), closeOnSignalChildEnv+"="+dir)
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			defer stdin.Close()
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err)
+			require.Equal(t, "ready\n", line)
+
+			require.NoError(t, cmd.Process.Signal(sig))
+			err = cmd.Wait()
+			var exit *exec.ExitError
+			require.True(t, errors.As(err, &exit), "the child ended with %v", err)
+			ws := exit.Sys().(syscall.WaitStatus)
+			require.True(t, ws.Signaled(), "killed by the signal, as without debug mode: %v", err)
+			assert.Equal(t, sig, ws.Signal())
+
+			// The Logger was closed first: the record and session_end are on disk.
+			files := filesOfSession(t, dir)
+			requests := readLines(t, files["requests"])
+			require.Len(t, requests, 1)
+			assert.Equal(t, "before-the-signal", requests[0]["ace_id"])
+			session := readLines(t, files["session"])
+			assert.Equal(t, "session_end", session[len(session)-1]["event"])
+		})
+	}
+}
+
+func TestCloseOnSignalReturnsAFunctionThatCloses(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{})
+	closeNow := l.CloseOnSignal(syscall.SIGUSR2)
+	l.LogRequest(context.Background(), "GET", "/x", time.Millisecond, 200, "")
+	require.NoError(t, closeNow())
+	require.NoError(t, closeNow(), "idempotent")
+	session := readFile(t, l, "session")
+	assert.Equal(t, "session_end", session[len(session)-1]["event"])
+	assert.False(t, l.DebugMode())
+	// goleak in TestMain: the listening goroutine is gone.
+}
+
+// filesOfSession maps the categories of the one session in dir to their
+// files.
+func filesOfSession(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	starts, err := filepath.Glob(filepath.Join(dir, "*_session.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, starts, 1)
+	id := strings.TrimSuffix(filepath.Base(starts[0]), "_session.jsonl")
+	all, err := filepath.Glob(filepath.Join(dir, id+"_*.jsonl"))
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, path := range all {
+		out[strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), id+"_"), ".jsonl")] = path
+	}
+	return out
+}
+
+// readLines decodes every line of a file.
+func readLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package slogdebug
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/handler"
+)
+
+// Two filters sit in the fan-out. The console filter keeps the debug
+// records of the categories (what the files are for) off a console at
+// Debug, unless Config.ConsoleCategories asks for them. The category
+// selection (Config.Categories, DEBUG_CATEGORIES) keeps the categories not
+// selected out of the files, the stress detector and the flight recorder.
+// Both decide once for a logger with a category bound (logger.With(
+// "category", ...)): such a logger's Enabled says no, and a record it
+// would not write costs nothing to build.
+
+// recordCategory returns the value of r's own "category" attribute, if it
+// has one that is not empty.
+func recordCategory(r slog.Record) (string, bool) {
+	var cat string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == category.Key {
+			if c := a.Value.Resolve().String(); c != "" {
+				cat = c
+			}
+		}
+		return true
+	})
+	return cat, cat != ""
+}
+
+// boundCategory returns the category attrs bind, if any.
+func boundCategory(attrs []slog.Attr) (string, bool) {
+	cat := ""
+	for _, a := range attrs {
+		if a.Key == category.Key {
+			if c := a.Value.Resolve().String(); c != "" {
+				cat = c
+			}
+		}
+	}
+	return cat, cat != ""
+}
+
+// consoleFilter passes a console the records without a category, and
+// those with one at Info and above (stress events, the program's own Info
+// lines with a category); the typed helpers' Debug records and those of
+// logger.With("category", ...).Debug stay in the files.
+type consoleFilter struct {
+	next   slog.Handler
+	hasCat bool // a category is bound
+}
+
+func (h *consoleFilter) Enabled(ctx context.Context, level slog.Level) bool {
+	if h.hasCat && level < slog.LevelInfo {
+		return false
+	}
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *consoleFilter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelInfo {
+		if h.hasCat {
+			return nil
+		}
+		if _, ok := recordCategory(r); ok {
+			return nil
+		}
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *consoleFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	_, bound := boundCategory(attrs)
+	return &consoleFilter{next: h.next.WithAttrs(attrs), hasCat: h.hasCat || bound}
+}
+
+func (h *consoleFilter) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &consoleFilter{next: h.next.WithGroup(name), hasCat: h.hasCat}
+}
+
+// selection is the categories that are written: those named (only), or
+// all but those named (!only). Names are as the files name categories.
+type selection struct {
+	only  bool
+	names map[string]bool
+}
+
+// newSelection reads Config.Categories, checked by Validate: nil selects
+// every category.
+func newSelection(spec []string) *selection {
+	s := &selection{names: map[string]bool{}}
+	for _, item := range spec {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, out := strings.CutPrefix(item, "-")
+		s.only = !out
+		s.names[strings.TrimSpace(name)] = true
+	}
+	if len(s.names) == 0 {
+		return nil
+	}
+	return s
+}
+
+// selected reports whether records of category cat (as a record carries
+// it) are written.
+func (s *selection) selected(cat string) bool {
+	if s == nil || cat == category.Session {
+		return true
+	}
+	named, ok := s.names[cat]
+	if !ok {
+		named = s.names[handler.SanitizeCategory(cat)]
+	}
+	return named == s.only
+}
+
+// selectHandler passes next the records of the selected categories, and
+// those without a category.
+type selectHandler struct {
+	next slog.Handler
+	sel  *selection
+	cat  string // the category bound, or ""
+}
+
+// selectCategories wraps h in a selectHandler, unless every category is
+// selected.
+func selectCategories(h slog.Handler, sel *selection) slog.Handler {
+	if sel == nil {
+		return h
+	}
+	return &selectHandler{next: h, sel: sel}
+}
+
+func (h *selectHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *selectHandler) Handle(ctx context.Context, r slog.Record) error {
+	cat := h.cat
+	if c, ok := recordCategory(r); ok {
+		cat = c
+	}
+	if cat != "" && !h.sel.selected(cat) {
+		return nil
+	}
+	return h.next.Handle(ctx, r)
+}
+
+func (h *selectHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	cat := h.cat
+	if c, ok := boundCategory(attrs); ok {
+		cat = c
+		if !h.sel.selected(c) {
+			return discard{} // nothing this logger logs reaches next
+		}
+	}
+	return &selectHandler{next: h.next.WithAttrs(attrs), sel: h.sel, cat: cat}
+}
+
+func (h *selectHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &selectHandler{next: h.next.WithGroup(name), sel: h.sel, cat: h.cat}
+}
+
+// discard is the handler of a logger bound to a category not selected.
+type discard struct{}
+
+func (discard) Enabled(context.Context, slog.Level) bool  { return false }
+func (discard) Handle(context.Context, slog.Record) error { return nil }
+func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discard) WithGroup(string) slog.Handler           { return d }

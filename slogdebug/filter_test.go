@@ -1,0 +1,133 @@
+package slogdebug
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/stress"
+)
+
+// logEveryKind logs, through l, a record of each kind a proxy logs: typed
+// helpers, plain slog with a category at Debug and at Info, the program's
+// own Debug line, and a stress event.
+func logEveryKind(l *Logger) {
+	ctx := context.Background()
+	l.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "helper-request")
+	l.LogProvisioning(ctx, "provision_success", time.Millisecond, true, nil, 0)
+	l.With(category.Key, category.OrchestratorCalls).Debug("plain-category-debug")
+	l.With(category.Key, category.Provisioning).Info("plain-category-info")
+	l.Debug("own-debug-line")
+	l.Debug("record-category-debug", category.Key, category.Streams)
+	l.LogStressEvent(ctx, stress.Event{Type: "engine_stalled", Severity: stress.SeverityWarning, Description: "stalled"})
+}
+
+func TestDebugConsoleKeepsCategoryRecordsInTheFiles(t *testing.T) {
+	l, console := newDebugLogger(t, Config{ConsoleLevel: slog.LevelDebug})
+	logEveryKind(l)
+	require.NoError(t, l.Flush())
+	out := console.String()
+	assert.Contains(t, out, "own-debug-line", "the program's own Debug lines, as before")
+	assert.Contains(t, out, "engine_stalled", "stress events, as before")
+	assert.Contains(t, out, "plain-category-info", "Info and above, as before")
+	for _, s := range []string{"helper-request", "provision_success", "plain-category-debug", "record-category-debug"} {
+		assert.NotContains(t, out, s, "a category record below Info stays in the files")
+	}
+	assert.Len(t, readFile(t, l, "requests"), 1)
+	assert.Len(t, readFile(t, l, "orchestrator_calls"), 1)
+	assert.Len(t, readFile(t, l, "streams"), 1)
+}
+
+func TestConsoleCategoriesAsked(t *testing.T) {
+	l, console := newDebugLogger(t, Config{ConsoleLevel: slog.LevelDebug, ConsoleCategories: true})
+	logEveryKind(l)
+	require.NoError(t, l.Flush())
+	for _, s := range []string{"own-debug-line", "engine_stalled", "helper-request", "provision_success", "plain-category-debug", "record-category-debug"} {
+		assert.Contains(t, console.String(), s)
+	}
+}
+
+func TestConsoleOfYourOwnKeepsCategoryRecordsInTheFiles(t *testing.T) {
+	var out syncWriter
+	l, _ := newDebugLogger(t, Config{Console: slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})})
+	logEveryKind(l)
+	require.NoError(t, l.Flush())
+	assert.Contains(t, out.String(), "own-debug-line")
+	assert.Contains(t, out.String(), "plain-category-info")
+	assert.NotContains(t, out.String(), "helper-request")
+	assert.NotContains(t, out.String(), "plain-category-debug")
+}
+
+func TestCategoriesLeaveOneOut(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{Categories: []string{"-orchestrator_calls", "-requests"}, StressCooldown: -1})
+	ctx := context.Background()
+	logEveryKind(l)
+	l.LogRequest(ctx, "GET", "/ace/getstream", time.Minute, 200, "slow") // not watched either
+	require.NoError(t, l.Flush())
+	assert.NoFileExists(t, l.Path("orchestrator_calls"))
+	assert.NoFileExists(t, l.Path("requests"))
+	assert.Len(t, readFile(t, l, "provisioning"), 2)
+	assert.Len(t, readFile(t, l, "streams"), 1)
+	for _, ev := range readFile(t, l, "stress") {
+		assert.NotEqual(t, stress.SlowRequest, ev["event_type"], "a category left out is not watched")
+	}
+	assert.Equal(t, "-orchestrator_calls,-requests", readFile(t, l, "session")[0]["config"].(map[string]any)["categories"])
+
+	// It costs a typed helper one comparison, and plain slog nothing.
+	if !raceEnabled {
+		assert.Zero(t, callerAllocs(func() { l.LogRequest(ctx, "GET", "/x", time.Second, 200, "a", slog.Int("n", 1)) }))
+	}
+	assert.False(t, l.With(category.Key, category.OrchestratorCalls).Enabled(ctx, slog.LevelDebug))
+	assert.True(t, l.With(category.Key, category.Provisioning).Enabled(ctx, slog.LevelDebug))
+}
+
+func TestCategoriesOnlyThose(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{Categories: []string{"requests", "errors"}})
+	ctx := context.Background()
+	logEveryKind(l)
+	l.LogError(ctx, "proxy", "engine_request", errors.New("refused"))
+	require.NoError(t, l.Close())
+	assert.Len(t, readFile(t, l, "requests"), 1)
+	assert.Len(t, readFile(t, l, "errors"), 1)
+	for _, cat := range []string{"provisioning", "orchestrator_calls", "streams", "stress"} {
+		assert.NoFileExists(t, l.Path(cat))
+	}
+	session := readFile(t, l, "session")
+	assert.Equal(t, "session_end", session[len(session)-1]["event"], "the session file is always written")
+}
+
+func TestCategoriesFromEnv(t *testing.T) {
+	cfg, err := configFromMap(map[string]string{"DEBUG_CATEGORIES": " -orchestrator_calls , ", "DEBUG_CONSOLE_CATEGORIES": "yes"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"-orchestrator_calls"}, cfg.Categories)
+	assert.True(t, cfg.ConsoleCategories)
+
+	for v, want := range map[string]string{
+		"requests,-errors":    `DEBUG_CATEGORIES="requests,-errors": want either the categories to write`,
+		"-orchestrator_call":  `did you mean "orchestrator_calls"?`,
+		"session":             `want categories other than "session"`,
+		"Requests":            `want a category as the files name it`,
+		"requests,my_own_cat": "",
+	} {
+		_, err := configFromMap(map[string]string{"DEBUG_CATEGORIES": v})
+		if want == "" {
+			assert.NoError(t, err, v)
+			continue
+		}
+		require.Error(t, err, v)
+		assert.Contains(t, err.Error(), want, v)
+	}
+	_, err = configFromMap(map[string]string{"DEBUG_CONSOLE_CATEGORIES": "maybe"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `DEBUG_CONSOLE_CATEGORIES="maybe": want true/false`)
+	_, err = New(Config{Categories: []string{"requests", "-errors"}}, os.Stderr)
+	require.Error(t, err, "New checks a Config built in code the same way")
+	assert.Contains(t, err.Error(), "Categories")
+}
