@@ -37,7 +37,7 @@ func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
 		case <-done:
 		case s := <-ch:
 			_ = safego.Call(func() { _ = l.Close() }) // whatever happens, the signal goes on
-			signal.Stop(ch) // the signal's action is the default again, unless the program has its own
+			signal.Stop(ch)                           // the signal's action is the default again, unless the program has its own
 			if p, err := os.FindProcess(os.Getpid()); err == nil {
 				_ = p.Signal(s)
 			}
