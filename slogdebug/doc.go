@@ -13,14 +13,17 @@
 //	if err != nil {
 //		log.Fatal(err)
 //	}
-//	defer logger.Close()
+//	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)() // Close on return and on these signals
 //
 // after which the program's slog calls keep their console output, and
 //
 //	slog.With("category", "provisioning").Debug("provision", "operation", "provision_success")
 //	logger.LogProvisioning(ctx, "provision_success", d, true, nil, 0)
 //
-// both land in <session>_provisioning.jsonl. Debug-mode records are logged
+// both land in <session>_provisioning.jsonl. The typed helpers take the
+// context first and extra attributes last; those with a run of same-typed
+// fields take an event struct (EngineSelection, StreamEvent, Disconnect,
+// OrchestratorHealth). Logger.With and WithGroup keep them. Debug-mode records are logged
 // at Debug, below the console's Info, so the console stays readable; stress
 // events log at Warn and Error and show on both.
 //

@@ -341,7 +341,7 @@ func (s *state) slowRecord(ctx context.Context, o *Observation, rule slowRule) {
 		ev.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id")
 	case category.EngineSelection:
 		ev.Description = fmt.Sprintf("Engine selection took %.2fs (threshold %v)", o.Duration.Seconds(), rule.threshold)
-		ev.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "request_id")
+		ev.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
 	default:
 		ev.Description = fmt.Sprintf("%s record %q took %.2fs (threshold %v)", o.Category, o.Message, o.Duration.Seconds(), rule.threshold)
 		ev.Attrs = o.attrs("operation", "request_id")
