@@ -15,10 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/proxydebug/debugmode/reqid"
 )
 
 // FuzzStableMatchesImmediate is the differential fuzz of the two ways a
@@ -111,7 +107,7 @@ func newDiffSide(f *testing.F, limit int, immediate bool) *diffSide {
 		}
 		return len(p), nil // nothing reaches the disk
 	}}
-	h, err := New(Options{Dir: f.TempDir(), SessionID: "fuzz", DefaultCategory: "c", MaxLineBytes: limit,
+	h, err := New(Options{Dir: f.TempDir(), SessionID: "fuzz", DefaultCategory: "c", MaxLineBytes: limit, Stamp: testStamp,
 		MaxFileBytes: -1, MaxTotalBytes: -1, FlushInterval: time.Hour,
 		now: func() time.Time { return fuzzStart }, hooks: hooks})
 	if err != nil {
@@ -221,15 +217,14 @@ func (g *recordGen) context() context.Context {
 	ctx := context.Background()
 	switch g.byte() % 4 {
 	case 1:
-		ctx = reqid.With(ctx, reqid.IDs{RequestID: g.str(), TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"})
+		ctx = withStamp(ctx, Stamp{RequestID: g.str(), TraceID: [16]byte{0x4b, 0xf9}, SpanID: [8]byte{0xf0, 0x67}})
 	case 2:
-		ctx = reqid.With(ctx, reqid.IDs{RequestID: g.str()})
+		ctx = withStamp(ctx, Stamp{RequestID: g.str()})
 	case 3:
-		var tid trace.TraceID
-		var sid trace.SpanID
-		binary.LittleEndian.PutUint64(tid[:], g.uint64()|1)
-		binary.LittleEndian.PutUint64(sid[:], g.uint64()|1)
-		ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+		var st Stamp
+		binary.LittleEndian.PutUint64(st.TraceID[:], g.uint64()|1)
+		binary.LittleEndian.PutUint64(st.SpanID[:], g.uint64()|1)
+		ctx = withStamp(ctx, st)
 	}
 	return ctx
 }

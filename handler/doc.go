@@ -18,9 +18,10 @@
 // (the record's time in UTC with a nine-digit fraction and a Z, so string
 // order is time order; omitted when the record's time is zero),
 // elapsed_seconds (since the session started, six decimals), level,
-// category, msg, then request_id, trace_id and span_id when the record was
-// logged with a context carrying them (package reqid; a request_id
-// attribute of the record's own wins), then the attributes bound with
+// category, msg, then request_id, trace_id and span_id when Options.Stamp
+// reads them from the record's context (the slogdebug facade reads package
+// reqid's IDs and the OpenTelemetry span; a request_id attribute of the
+// record's own wins), then the attributes bound with
 // WithAttrs/WithGroup and the record's own, in call order, groups as nested
 // objects:
 //

@@ -273,7 +273,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
 	stable := !r.Time.IsZero()
-	st := stampOf(ctx)
+	st := h.s.stampOf(ctx)
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == categories.Key {
@@ -283,7 +283,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 				return true
 			}
 			if a.Key == requestIDKey && len(h.groups) == 0 {
-				st.ids = nil // the line's own request_id wins; one in a group does not clash
+				st = Stamp{} // the line's own request_id wins; one in a group does not clash
 			}
 			n, ok := StableSize(a)
 			size += n
@@ -298,7 +298,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	if h.noIDs {
-		st.ids = nil
+		st = Stamp{}
 	}
 	var err error
 	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
@@ -311,7 +311,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			cat.dest.failed.Add(1)
 			return err
 		}
-		err = h.s.enqueue(cat, r.Level, nil, nil, stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		err = h.s.enqueue(cat, r.Level, nil, nil, Stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
 	}
 	if err == nil && h.s.opts.Sync {
 		err = h.s.flush()
@@ -349,7 +349,7 @@ func StableSize(a slog.Attr) (int, bool) {
 // encode appends r as one line in the format of the package doc.
 //
 // The line is at most limit bytes long. What st holds is stamped after msg.
-func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st stamp, limit int) []byte {
+func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st Stamp, limit int) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time

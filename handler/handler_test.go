@@ -15,9 +15,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/proxydebug/debugmode/reqid"
 )
 
 // TestSlogtest runs the standard conformance suite against the lines the
@@ -336,39 +333,42 @@ func TestUnwritableDirectory(t *testing.T) {
 	assert.Contains(t, err.Error(), "create log directory")
 }
 
-func TestContextRequestIDsAreStamped(t *testing.T) {
+func TestContextStampIsWritten(t *testing.T) {
 	h := newTestHandler(t, Options{DefaultCategory: "c"})
-	ids := reqid.FromHeaders("req-7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	ctx := reqid.With(context.Background(), ids)
+	tid, sid := traceOf(t, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+	ctx := withStamp(context.Background(), Stamp{RequestID: "req-7", TraceID: tid, SpanID: sid})
 	l := slog.New(h)
 	l.InfoContext(ctx, "stable", "a", 1)
 	l.InfoContext(ctx, "encoded by the caller", "err", errors.New("x"))
 	l.InfoContext(ctx, "own id", "request_id", "mine")
 	l.With("request_id", "bound").InfoContext(ctx, "bound id")
 	l.Info("no context")
+	l.InfoContext(withStamp(context.Background(), Stamp{TraceID: tid, SpanID: sid}), "a span alone")
 	require.NoError(t, h.Flush())
 
 	raw := rawLines(t, h.Path("c"))
-	require.Len(t, raw, 5)
+	require.Len(t, raw, 6)
 	for _, line := range raw[:2] {
 		assert.Equal(t, []string{"session_id", "timestamp", "elapsed_seconds", "level", "category", "msg", "request_id", "trace_id", "span_id"}, keys(t, line)[:9])
 	}
 	lines := readLines(t, h.Path("c"))
 	assert.Equal(t, "req-7", lines[0]["request_id"])
 	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
-	assert.Equal(t, ids.SpanID, lines[1]["span_id"])
+	assert.Equal(t, "00f067aa0ba902b7", lines[1]["span_id"])
 	assert.Equal(t, "mine", lines[2]["request_id"])
-	assert.NotContains(t, lines[2], "trace_id")
+	assert.NotContains(t, lines[2], "trace_id", "a line of another request is not stamped")
 	assert.Equal(t, "bound", lines[3]["request_id"])
 	assert.NotContains(t, lines[4], "request_id")
+	assert.NotContains(t, lines[5], "request_id")
+	assert.Equal(t, "00f067aa0ba902b7", lines[5]["span_id"])
 }
 
 // A request_id inside a group is the group's own field: the line still
 // carries the context's request_id, trace_id and span_id at the top.
 func TestGroupedRequestIDKeepsTheContexts(t *testing.T) {
 	h := newTestHandler(t, Options{DefaultCategory: "c"})
-	ids := reqid.FromHeaders("req-8", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	ctx := reqid.With(context.Background(), ids)
+	tid, sid := traceOf(t, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
+	ctx := withStamp(context.Background(), Stamp{RequestID: "req-8", TraceID: tid, SpanID: sid})
 	up := slog.New(h).WithGroup("upstream")
 	up.InfoContext(ctx, "record attr in a group", "request_id", "theirs")
 	up.InfoContext(ctx, "immediate path", "request_id", "theirs", "err", errors.New("x"))
@@ -381,7 +381,7 @@ func TestGroupedRequestIDKeepsTheContexts(t *testing.T) {
 	for i, m := range lines {
 		assert.Equal(t, "req-8", m["request_id"], "line %d", i)
 		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"], "line %d", i)
-		assert.Equal(t, ids.SpanID, m["span_id"], "line %d", i)
+		assert.Equal(t, "00f067aa0ba902b7", m["span_id"], "line %d", i)
 	}
 	assert.Equal(t, "theirs", lines[0]["upstream"].(map[string]any)["request_id"])
 	assert.Equal(t, "theirs", lines[1]["upstream"].(map[string]any)["request_id"])
@@ -389,23 +389,11 @@ func TestGroupedRequestIDKeepsTheContexts(t *testing.T) {
 	assert.Equal(t, "in-group-value", lines[3]["g"].(map[string]any)["request_id"])
 }
 
-func TestOpenTelemetrySpanIsStamped(t *testing.T) {
-	h := newTestHandler(t, Options{DefaultCategory: "c"})
-	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
-	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
-	span := trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled})
-	ctx := trace.ContextWithSpanContext(context.Background(), span)
-	l := slog.New(h)
-	l.InfoContext(ctx, "in a span")
-	l.InfoContext(reqid.With(ctx, reqid.FromHeaders("req-9", "")), "in a span, with a request ID", "err", errors.New("x"))
-	l.InfoContext(context.Background(), "no span")
+func TestNoStampWithoutTheHook(t *testing.T) {
+	h, err := New(Options{Dir: t.TempDir(), DefaultCategory: "c"})
+	require.NoError(t, err)
+	defer h.Close()
+	slog.New(h).InfoContext(withStamp(context.Background(), Stamp{RequestID: "req"}), "x")
 	require.NoError(t, h.Flush())
-	lines := readLines(t, h.Path("c"))
-	require.Len(t, lines, 3)
-	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
-	assert.Equal(t, "00f067aa0ba902b7", lines[0]["span_id"])
-	assert.NotContains(t, lines[0], "request_id")
-	assert.Equal(t, "req-9", lines[1]["request_id"])
-	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[1]["trace_id"], "the span's trace wins over the request's own")
-	assert.NotContains(t, lines[2], "trace_id")
+	assert.NotContains(t, readLines(t, h.Path("c"))[0], "request_id")
 }

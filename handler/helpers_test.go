@@ -3,6 +3,8 @@ package handler
 import (
 	"bufio"
 	"bytes"
+	"context"
+	hexlib "encoding/hex"
 	"encoding/json"
 	"os"
 	"testing"
@@ -16,6 +18,9 @@ func newTestHandler(t testing.TB, opts Options) *Handler {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
+	}
+	if opts.Stamp == nil {
+		opts.Stamp = testStamp
 	}
 	h, err := New(opts)
 	require.NoError(t, err)
@@ -112,4 +117,29 @@ func num(t testing.TB, v any) float64 {
 	f, err := n.Float64()
 	require.NoError(t, err)
 	return f
+}
+
+// stampKey is the context key of the test Stamp.
+type stampKey struct{}
+
+// withStamp returns a context whose records the test handlers stamp with
+// st, as the facade's hook stamps a request's IDs.
+func withStamp(ctx context.Context, st Stamp) context.Context {
+	return context.WithValue(ctx, stampKey{}, st)
+}
+
+// testStamp is the test handlers' Options.Stamp.
+func testStamp(ctx context.Context) Stamp {
+	st, _ := ctx.Value(stampKey{}).(Stamp)
+	return st
+}
+
+// traceOf reads a W3C trace and span ID in hex.
+func traceOf(t testing.TB, traceID, spanID string) (tid [16]byte, sid [8]byte) {
+	t.Helper()
+	_, err := hexlib.Decode(tid[:], []byte(traceID))
+	require.NoError(t, err)
+	_, err = hexlib.Decode(sid[:], []byte(spanID))
+	require.NoError(t, err)
+	return tid, sid
 }

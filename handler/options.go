@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,6 +149,13 @@ type Options struct {
 	// after it has room. It must be quick and must not log (the stress
 	// handler's DropsHappened is made for it).
 	OnDrop func()
+
+	// Stamp, when set, reads from the context of each record what its
+	// line carries after msg: the request's ID and the trace span (see
+	// Stamp). It is called on the logging goroutine for every record, and
+	// must be quick and safe for concurrent use. The slogdebug facade reads
+	// the IDs of package reqid and the OpenTelemetry span.
+	Stamp func(ctx context.Context) Stamp
 
 	// Version is the host program's version, written in session_start.
 	// Default: the main module's version from its build information.

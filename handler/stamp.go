@@ -3,62 +3,52 @@ package handler
 import (
 	"context"
 	"log/slog"
-
-	"go.opentelemetry.io/otel/trace"
-
-	"github.com/proxydebug/debugmode/reqid"
 )
 
-// stamp is what a record's context adds to its line: the request IDs of
-// package reqid, and the OpenTelemetry span the record was logged in.
-type stamp struct {
-	ids   *reqid.IDs // immutable
-	trace trace.TraceID
-	span  trace.SpanID
-	otel  bool
+// Stamp is what the context of a record adds to its line, right after
+// msg: the ID of the request it was logged for (request_id) and the trace
+// span it was logged in (trace_id and span_id, W3C trace context, written
+// as lower-case hex). Options.Stamp reads it from the context, on the
+// logging goroutine; the zero Stamp adds nothing. A record or a logger with
+// a request_id of its own (not in a group) is not stamped: its line names
+// another request.
+type Stamp struct {
+	RequestID string   // "" for none
+	TraceID   [16]byte // all zero: no trace
+	SpanID    [8]byte
 }
 
-// stampOf reads a context's request IDs and OpenTelemetry span.
-func stampOf(ctx context.Context) stamp {
-	st := stamp{ids: reqid.From(ctx)}
-	if ctx != nil {
-		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-			st.trace, st.span, st.otel = sc.TraceID(), sc.SpanID(), true
-		}
+// stampOf is the Stamp of ctx, by Options.Stamp (none without it).
+func (s *sink) stampOf(ctx context.Context) Stamp {
+	if s.opts.Stamp == nil || ctx == nil {
+		return Stamp{}
 	}
-	return st
+	return s.opts.Stamp(ctx)
 }
 
-// append writes request_id, trace_id and span_id: the span's IDs when the
-// record was logged in an OpenTelemetry span, the request's otherwise.
-func (st stamp) append(e *encoder) {
-	if st.ids != nil {
-		e.appendAttr(slog.String(requestIDKey, st.ids.RequestID))
+// append writes request_id, trace_id and span_id.
+func (st *Stamp) append(e *encoder) {
+	if st.RequestID != "" {
+		e.appendAttr(slog.String(requestIDKey, st.RequestID))
 	}
-	switch {
-	case st.otel:
-		if e.truncated {
-			return
-		}
-		if e.room() < len(`,"trace_id":"","span_id":""`)+32+16 {
-			e.truncated = true // the line's limit holds for these too
-			return
-		}
-		var tid [32]byte
-		var sid [16]byte
-		hexEncode(tid[:], st.trace[:])
-		hexEncode(sid[:], st.span[:])
-		e.sep()
-		e.buf = append(e.buf, `"trace_id":"`...)
-		e.buf = append(e.buf, tid[:]...)
-		e.buf = append(e.buf, `","span_id":"`...)
-		e.buf = append(e.buf, sid[:]...)
-		e.buf = append(e.buf, '"')
-		e.comma = true
-	case st.ids != nil && st.ids.TraceID != "":
-		e.appendAttr(slog.String("trace_id", st.ids.TraceID))
-		e.appendAttr(slog.String("span_id", st.ids.SpanID))
+	if st.TraceID == ([16]byte{}) || e.truncated {
+		return
 	}
+	if e.room() < len(`,"trace_id":"","span_id":""`)+32+16 {
+		e.truncated = true // the line's limit holds for these too
+		return
+	}
+	var tid [32]byte
+	var sid [16]byte
+	hexEncode(tid[:], st.TraceID[:])
+	hexEncode(sid[:], st.SpanID[:])
+	e.sep()
+	e.buf = append(e.buf, `"trace_id":"`...)
+	e.buf = append(e.buf, tid[:]...)
+	e.buf = append(e.buf, `","span_id":"`...)
+	e.buf = append(e.buf, sid[:]...)
+	e.buf = append(e.buf, '"')
+	e.comma = true
 }
 
 // hexEncode writes src as lower-case hex into dst (twice as long).

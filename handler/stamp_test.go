@@ -9,18 +9,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/trace"
 )
 
-// TestSpanIDsKeepTheLineLimit: the trace and span IDs of an OpenTelemetry
-// span count against Options.MaxLineBytes like any attribute (found by
+// TestSpanIDsKeepTheLineLimit: the trace and span IDs of a Stamp count against Options.MaxLineBytes like any attribute (found by
 // FuzzStableMatchesImmediate: a message that nearly filled the line got
 // them appended past the limit).
 func TestSpanIDsKeepTheLineLimit(t *testing.T) {
 	const limit = minLineBytes
 	h := newTestHandler(t, Options{DefaultCategory: "c", MaxLineBytes: limit})
-	span := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}})
-	ctx := trace.ContextWithSpanContext(context.Background(), span)
+	ctx := withStamp(context.Background(), Stamp{TraceID: [16]byte{1}, SpanID: [8]byte{1}})
 	for n := 0; n < limit; n += 7 {
 		require.NoError(t, h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelInfo, strings.Repeat("m", n), 0)))
 	}

@@ -90,7 +90,7 @@ type sink struct {
 type entry struct {
 	cat  *category
 	h    *Handler
-	st   stamp // what the record's context adds
+	st   Stamp // what the record's context adds
 	rec  slog.Record
 	line *[]byte // pooled
 }
@@ -101,7 +101,7 @@ const entrySize = int(unsafe.Sizeof(entry{}))
 // enqueue appends an entry of the given size to the queue, or drops it:
 // the line the caller encoded, or else the record r (built in place, so the
 // record is copied once).
-func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Record, st stamp, line *[]byte, size int) error {
+func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Record, st Stamp, line *[]byte, size int) error {
 	dest := cat.dest
 	limit := s.opts.QueueBytes
 	if level >= slog.LevelWarn {

@@ -615,6 +615,7 @@ func (c Config) handlerOptions() handler.Options {
 		Dir:             c.Dir,
 		SessionID:       c.SessionID,
 		Level:           slog.LevelDebug,
+		Stamp:           contextStamp,
 		DefaultCategory: c.DefaultCategory,
 		QueueBytes:      c.QueueBytes,
 		BlockWhenFull:   c.BlockWhenFull,

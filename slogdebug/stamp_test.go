@@ -1,0 +1,52 @@
+package slogdebug
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/proxydebug/debugmode/reqid"
+)
+
+// TestRequestIDsAndSpansAreStamped: the facade's hook gives the category
+// handler the request IDs of package reqid and the OpenTelemetry span.
+func TestRequestIDsAndSpansAreStamped(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{DisableStress: true})
+	ids := reqid.FromHeaders("req-7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	inRequest := reqid.With(context.Background(), ids)
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	inSpan := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+
+	l.LogRequest(inRequest, "GET", "/a", time.Millisecond, 200, "")
+	l.With("category", "requests").ErrorContext(inRequest, "caller-encoded", "err", errors.New("x"))
+	l.LogRequest(inSpan, "GET", "/b", time.Millisecond, 200, "")
+	l.LogRequest(reqid.With(inSpan, reqid.FromHeaders("req-9", "")), "GET", "/c", time.Millisecond, 200, "")
+	l.LogRequest(context.Background(), "GET", "/d", time.Millisecond, 200, "")
+	require.NoError(t, l.Flush())
+
+	lines := readFile(t, l, "requests")
+	require.Len(t, lines, 5)
+	for _, m := range lines[:2] {
+		assert.Equal(t, "req-7", m["request_id"])
+		assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"])
+		assert.Equal(t, ids.SpanID, m["span_id"])
+	}
+	assert.NotContains(t, lines[2], "request_id")
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", lines[2]["trace_id"])
+	assert.Equal(t, "b7ad6b7169203331", lines[2]["span_id"])
+	assert.Equal(t, "req-9", lines[3]["request_id"])
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", lines[3]["trace_id"], "the span's trace wins over the request's own")
+	assert.NotContains(t, lines[4], "request_id")
+	assert.NotContains(t, lines[4], "trace_id")
+
+	if !raceEnabled {
+		assert.Zero(t, callerAllocs(func() { _ = contextStamp(inRequest) }))
+		assert.Zero(t, callerAllocs(func() { _ = contextStamp(inSpan) }))
+	}
+}
