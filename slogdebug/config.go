@@ -22,9 +22,7 @@ const (
 	EnvSessionID       = "DEBUG_SESSION_ID"         // overrides the UTC start-time session ID
 	EnvQueueBytes      = "DEBUG_QUEUE_BYTES"        // bytes, or with a KiB/MiB/GiB suffix
 	EnvFlushInterval   = "DEBUG_FLUSH_INTERVAL"     // Go duration: 200ms, 1s
-	EnvMaxLineBytes    = "DEBUG_MAX_LINE_BYTES"     // bytes, or with a KiB/MiB suffix
 	EnvBlockWhenFull   = "DEBUG_BLOCK_WHEN_FULL"    // true: wait for room instead of dropping
-	EnvMaxCategories   = "DEBUG_MAX_CATEGORIES"     // files a session opens at most
 	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY"   // category of records that carry none
 	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"      // debug, info, warn, error (or info+2, ...)
 	EnvCategories      = "DEBUG_CATEGORIES"         // requests,errors (only those) or -orchestrator_calls (all but those)
@@ -52,6 +50,12 @@ const (
 	EnvIgnoreVars = "DEBUG_IGNORE_VARS"
 )
 
+// removedVars are variables debug mode no longer reads, with why.
+var removedVars = map[string]string{
+	"DEBUG_MAX_LINE_BYTES": "a line is at most 64 KiB",
+	"DEBUG_MAX_CATEGORIES": "a session opens at most 128 category files (a quarter of ulimit -n when that is less)",
+}
+
 // envPrefix is the prefix of debug mode's variables: ConfigFromEnv reports
 // any variable with it that it does not know.
 const envPrefix = "DEBUG_"
@@ -59,8 +63,8 @@ const envPrefix = "DEBUG_"
 // knownVars are the variables ConfigFromEnv reads, in the order of the
 // documentation.
 var knownVars = []string{
-	EnvDebugMode, EnvLogDir, EnvSessionID, EnvQueueBytes, EnvFlushInterval, EnvMaxLineBytes,
-	EnvBlockWhenFull, EnvMaxCategories, EnvDefaultCategory, EnvConsoleLevel, EnvCategories, EnvConsoleCategory, EnvNoColor,
+	EnvDebugMode, EnvLogDir, EnvSessionID, EnvQueueBytes, EnvFlushInterval,
+	EnvBlockWhenFull, EnvDefaultCategory, EnvConsoleLevel, EnvCategories, EnvConsoleCategory, EnvNoColor,
 	EnvRedactKeys, EnvFlightRecorder, EnvFlightRecorderBytes, EnvMaxFileBytes, EnvMaxTotalBytes,
 	EnvMaxSessions, EnvSync, EnvFileMode, EnvDirMode, EnvStress, EnvStressSlow,
 	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown, EnvIgnoreVars,
@@ -69,7 +73,7 @@ var knownVars = []string{
 // fieldVars maps the Config fields that variables set to their variable.
 var fieldVars = map[string]string{
 	"Dir": EnvLogDir, "SessionID": EnvSessionID, "QueueBytes": EnvQueueBytes,
-	"FlushInterval": EnvFlushInterval, "MaxLineBytes": EnvMaxLineBytes, "MaxCategories": EnvMaxCategories,
+	"FlushInterval":   EnvFlushInterval,
 	"DefaultCategory": EnvDefaultCategory, "MaxFileBytes": EnvMaxFileBytes, "MaxTotalBytes": EnvMaxTotalBytes,
 	"MaxSessions": EnvMaxSessions, "FileMode": EnvFileMode, "DirMode": EnvDirMode,
 	"FlightRecorder": EnvFlightRecorder, "FlightRecorderBytes": EnvFlightRecorderBytes,
@@ -94,12 +98,8 @@ type Config struct {
 	QueueBytes int
 	// FlushInterval bounds how long a line waits before it is written.
 	FlushInterval time.Duration
-	// MaxLineBytes caps one line; longer records are cut and marked.
-	MaxLineBytes int
 	// BlockWhenFull makes callers wait for room instead of dropping.
 	BlockWhenFull bool
-	// MaxCategories caps the category files of a session.
-	MaxCategories int
 	// DefaultCategory receives records without a category ("" = none).
 	DefaultCategory string
 
@@ -125,8 +125,7 @@ type Config struct {
 	// Console, when set, replaces the tint console handler: a service that
 	// already logs JSON to stdout keeps its handler. ConsoleLevel and
 	// NoColor do not apply to it. It is given the records redacted as the
-	// files are (messages, attributes, With and WithGroup), unless
-	// NoRedaction is set.
+	// files are (messages, attributes, With and WithGroup).
 	//
 	// slog's own default handler (slog.Default().Handler() before Init)
 	// writes through package log, which Init's slog.SetDefault points back
@@ -165,10 +164,8 @@ type Config struct {
 
 	// RedactKeys are attribute keys whose values are secret, besides
 	// handler.DefaultRedactKeys (authorization, api_key, token, password,
-	// secret, cookie, ...), on the console and in the files. NoRedaction
-	// turns redaction off.
-	RedactKeys  []string
-	NoRedaction bool
+	// secret, cookie, ...), on the console and in the files.
+	RedactKeys []string
 
 	// DisableStress turns stress detection off; it is on whenever debug
 	// mode is on.
@@ -299,9 +296,7 @@ func configFromMap(env map[string]string) (Config, error) {
 	sizeVar(EnvQueueBytes, &cfg.QueueBytes)
 	durationVar(EnvFlushInterval, &cfg.FlushInterval, false,
 		fmt.Sprintf("want a duration from %v to %v, such as 200ms or 1s", handler.MinFlushInterval, handler.MaxFlushInterval))
-	sizeVar(EnvMaxLineBytes, &cfg.MaxLineBytes)
 	boolVar(EnvBlockWhenFull, &cfg.BlockWhenFull)
-	countVar(EnvMaxCategories, &cfg.MaxCategories, "want a whole number of at least 1")
 	if v, ok := get(EnvDefaultCategory); ok {
 		cfg.DefaultCategory = v
 	}
@@ -421,10 +416,12 @@ var varNames = func() *strings.Replacer {
 		}
 		return fields[i] < fields[j]
 	})
-	pairs := make([]string, 0, 2*len(fields))
+	pairs := make([]string, 0, 2*len(fields)+2)
 	for _, field := range fields {
 		pairs = append(pairs, field, fieldVars[field])
 	}
+	// The category handler's line limit, which no variable sets.
+	pairs = append(pairs, "MaxLineBytes", "the line limit")
 	return strings.NewReplacer(pairs...)
 }()
 
@@ -461,6 +458,10 @@ func unknownVars(env map[string]string) []error {
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
+		if why, ok := removedVars[name]; ok {
+			errs = append(errs, fmt.Errorf("%s: no longer a debug mode variable: %s; remove it", name, why))
+			continue
+		}
 		hint := fmt.Sprintf("the variables are %s", strings.Join(knownVars, ", "))
 		suffix := strings.TrimPrefix(name, envPrefix)
 		if near := closest(suffix, knownSuffixes(), max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
@@ -620,11 +621,8 @@ func (c Config) handlerOptions() handler.Options {
 		QueueBytes:      c.QueueBytes,
 		BlockWhenFull:   c.BlockWhenFull,
 		FlushInterval:   c.FlushInterval,
-		MaxLineBytes:    c.MaxLineBytes,
-		MaxCategories:   c.MaxCategories,
 		Version:         c.Version,
 		RedactKeys:      c.RedactKeys,
-		NoRedaction:     c.NoRedaction,
 		MaxFileBytes:    c.MaxFileBytes,
 		MaxTotalBytes:   c.MaxTotalBytes,
 		MaxSessions:     c.MaxSessions,

@@ -27,9 +27,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		"DEBUG_SESSION_ID":            "incident-7",
 		"DEBUG_QUEUE_BYTES":           "16MiB",
 		"DEBUG_FLUSH_INTERVAL":        "50ms",
-		"DEBUG_MAX_LINE_BYTES":        "4096",
 		"DEBUG_BLOCK_WHEN_FULL":       "on",
-		"DEBUG_MAX_CATEGORIES":        "20",
 		"DEBUG_DEFAULT_CATEGORY":      "general",
 		"DEBUG_CONSOLE_LEVEL":         "warn",
 		"NO_COLOR":                    "1",
@@ -50,9 +48,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		SessionID:           "incident-7",
 		QueueBytes:          16 << 20,
 		FlushInterval:       50 * time.Millisecond,
-		MaxLineBytes:        4096,
 		BlockWhenFull:       true,
-		MaxCategories:       20,
 		DefaultCategory:     "general",
 		ConsoleLevel:        slog.LevelWarn,
 		NoColor:             true,
@@ -81,9 +77,7 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		"DEBUG_MODE":            "maybe",
 		"DEBUG_QUEUE_BYTES":     "lots",
 		"DEBUG_FLUSH_INTERVAL":  "-1s",
-		"DEBUG_MAX_CATEGORIES":  "0",
 		"DEBUG_CONSOLE_LEVEL":   "loud",
-		"DEBUG_MAX_LINE_BYTES":  "12XB",
 		"DEBUG_FILE_MODE":       "rw-r-----",
 		"DEBUG_MAX_SESSIONS":    "0",
 		"DEBUG_FLIGHT_RECORDER": "forever",
@@ -93,9 +87,7 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		`DEBUG_MODE="maybe": want true/false`,
 		`DEBUG_QUEUE_BYTES="lots": want a positive size in bytes`,
 		`DEBUG_FLUSH_INTERVAL="-1s": want a duration from 1ms to 1h0m0s`,
-		`DEBUG_MAX_CATEGORIES="0": want a whole number`,
 		`DEBUG_CONSOLE_LEVEL="loud": want debug, info, warn or error`,
-		`DEBUG_MAX_LINE_BYTES="12XB"`,
 		`DEBUG_FILE_MODE="rw-r-----": want octal permissions`,
 		`DEBUG_MAX_SESSIONS="0"`,
 		`DEBUG_FLIGHT_RECORDER="forever": want a duration`,
@@ -138,16 +130,12 @@ func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 		{map[string]string{"DEBUG_SESSION_ID": strings.Repeat("x", 65)}, `want 1 to 64 ASCII letters`},
 		{map[string]string{"DEBUG_MAX_TOTAL_BYTES": "100MiB"}, `DEBUG_MAX_TOTAL_BYTES="100MiB": want -1 (no budget) or at least twice DEBUG_MAX_FILE_BYTES (67108864)`},
 		{map[string]string{"DEBUG_MAX_FILE_BYTES": "1GiB"}, `DEBUG_MAX_TOTAL_BYTES (unset: the default, 1073741824): want -1 (no budget) or at least twice DEBUG_MAX_FILE_BYTES (1073741824)`},
-		{map[string]string{"DEBUG_MAX_FILE_BYTES": "1KiB"}, `DEBUG_MAX_FILE_BYTES="1KiB": want -1 (no cap) or DEBUG_MAX_LINE_BYTES (65536) to`},
+		{map[string]string{"DEBUG_MAX_FILE_BYTES": "1KiB"}, `DEBUG_MAX_FILE_BYTES="1KiB": want -1 (no cap) or the line limit (65536) to`},
 		{map[string]string{"DEBUG_FLUSH_INTERVAL": "1ns"}, `DEBUG_FLUSH_INTERVAL="1ns": want 1ms to 1h0m0s`},
 		{map[string]string{"DEBUG_FLUSH_INTERVAL": "24h"}, `DEBUG_FLUSH_INTERVAL="24h": want 1ms to 1h0m0s`},
 		{map[string]string{"DEBUG_FLUSH_INTERVAL": "0"}, `DEBUG_FLUSH_INTERVAL="0": want a duration from 1ms to 1h0m0s`},
-		{map[string]string{"DEBUG_MAX_CATEGORIES": "100000"}, `DEBUG_MAX_CATEGORIES="100000": want 1 to`},
 		{map[string]string{"DEBUG_QUEUE_BYTES": "100"}, `DEBUG_QUEUE_BYTES="100": want 256 to 1073741824 bytes`},
 		{map[string]string{"DEBUG_QUEUE_BYTES": "2GiB"}, `DEBUG_QUEUE_BYTES="2GiB": want 256 to 1073741824 bytes`},
-		{map[string]string{"DEBUG_QUEUE_BYTES": "512KiB", "DEBUG_MAX_LINE_BYTES": "1MiB"}, `DEBUG_MAX_LINE_BYTES="1MiB": want 256 to 16777216 bytes, and at most DEBUG_QUEUE_BYTES (524288)`},
-		{map[string]string{"DEBUG_MAX_LINE_BYTES": "32MiB", "DEBUG_QUEUE_BYTES": "64MiB"}, `DEBUG_MAX_LINE_BYTES="32MiB": want 256 to 16777216 bytes`},
-		{map[string]string{"DEBUG_MAX_LINE_BYTES": "100"}, `DEBUG_MAX_LINE_BYTES="100": want 256 to`},
 		{map[string]string{"DEBUG_FILE_MODE": "0200"}, `DEBUG_FILE_MODE="0200": want permission bits that let the owner read and write`},
 		{map[string]string{"DEBUG_DIR_MODE": "0500"}, `DEBUG_DIR_MODE="0500": want permission bits that let the owner list, create and remove`},
 		{map[string]string{"DEBUG_FLIGHT_RECORDER": "1ms"}, `DEBUG_FLIGHT_RECORDER="1ms": want 0 (off) or 1s to 24h0m0s`},
@@ -167,11 +155,17 @@ func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 	}
 }
 
+func TestConfigFromEnvNamesRemovedVariables(t *testing.T) {
+	_, err := configFromMap(map[string]string{"DEBUG_MAX_LINE_BYTES": "4096"})
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "DEBUG_MAX_LINE_BYTES: no longer a debug mode variable: a line is at most 64 KiB; remove it")
+}
+
 func TestConfigFromEnvReportsEveryProblemAtOnce(t *testing.T) {
 	_, err := configFromMap(map[string]string{
 		"DEBUG_SESSION_ID":      "a/b",
 		"DEBUG_FLUSH_INTERVAL":  "1ns",
-		"DEBUG_MAX_CATEGORIES":  "5000",
+		"DEBUG_QUEUE_BYTES":     "100",
 		"DEBUG_MAX_TOTAL_BYTES": "1MiB",
 		"DEBUG_MODEE":           "true",
 		"DEBUG_STRESS_SLOW":     "request=1s",
@@ -179,7 +173,7 @@ func TestConfigFromEnvReportsEveryProblemAtOnce(t *testing.T) {
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	assert.Len(t, lines, 6, err.Error())
-	for _, name := range []string{"DEBUG_SESSION_ID", "DEBUG_FLUSH_INTERVAL", "DEBUG_MAX_CATEGORIES", "DEBUG_MAX_TOTAL_BYTES", "DEBUG_MODEE", "DEBUG_STRESS_SLOW"} {
+	for _, name := range []string{"DEBUG_SESSION_ID", "DEBUG_FLUSH_INTERVAL", "DEBUG_QUEUE_BYTES", "DEBUG_MAX_TOTAL_BYTES", "DEBUG_MODEE", "DEBUG_STRESS_SLOW"} {
 		assert.Contains(t, err.Error(), name)
 	}
 }
@@ -188,9 +182,7 @@ func TestConfigFromEnvAcceptsTheBounds(t *testing.T) {
 	cfg, err := configFromMap(map[string]string{
 		"DEBUG_FLUSH_INTERVAL":        "1ms",
 		"DEBUG_QUEUE_BYTES":           "1GiB",
-		"DEBUG_MAX_LINE_BYTES":        "16MiB",
 		"DEBUG_MAX_FILE_BYTES":        "unlimited",
-		"DEBUG_MAX_CATEGORIES":        "1",
 		"DEBUG_FLIGHT_RECORDER":       "24h",
 		"DEBUG_FLIGHT_RECORDER_BYTES": "64KiB",
 		"DEBUG_STRESS_SLOW":           "requests=1s,upstream_calls=2s,engine_selection=0",
@@ -249,7 +241,7 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 		_, err := New(cfg, io.Discard)
 		assert.ErrorContains(t, err, "slogdebug: bad configuration: ", "%+v", cfg)
 	}
-	err := Config{QueueBytes: 10, MaxCategories: -3}.Validate()
+	err := Config{QueueBytes: 10, MaxSessions: -3}.Validate()
 	assert.ErrorContains(t, err, "QueueBytes 10: want 256 to 1073741824 bytes")
-	assert.ErrorContains(t, err, "MaxCategories -3: want 1 to")
+	assert.ErrorContains(t, err, "MaxSessions -3: want")
 }

@@ -16,7 +16,7 @@ func FuzzConfigFromEnv(f *testing.F) {
 		{"DEBUG_STRESS_SLOW_REQUEST_RATE", "10/1m"}, {"", ""}, {"DEBUG_STRESS_SLOW", "="}, {"DEBUG_STRESS_SLOW", "a=,"},
 		{"DEBUG_MAX_TOTAL_BYTES", "1GiB"}, {"DEBUG_QUEUE_BYTES", "99999999999G"},
 		// Values that parse but are out of range.
-		{"DEBUG_FLUSH_INTERVAL", "1ns"}, {"DEBUG_MAX_CATEGORIES", "1000000"}, {"DEBUG_SESSION_ID", "a b"},
+		{"DEBUG_FLUSH_INTERVAL", "1ns"}, {"DEBUG_QUEUE_BYTES", "1"}, {"DEBUG_SESSION_ID", "a b"},
 		{"DEBUG_SESSION_ID", "incident-7"}, {"DEBUG_MAX_TOTAL_BYTES", "100MiB"}, {"DEBUG_FILE_MODE", "0200"},
 		{"DEBUG_FLIGHT_RECORDER", "1ms"}, {"DEBUG_STRESS_SLOW_REQUEST_RATE", "100000/1m"}, {"DEBUG_STRESS_SLOW", "request=1s"},
 		{"DEBUG_STRESS_SLOW", "Requests=1s"}, {"DEBUG_STRESS_COOLDOWN", "1000h"}, {"DEBUG_LOG_DIR", "/dev/null/x"},
@@ -46,7 +46,7 @@ func FuzzConfigFromEnv(f *testing.F) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("ConfigFromEnv accepted what New refuses (%s=%q, all=%q): %v", name, v, v, err)
 		}
-		if cfg.QueueBytes < 0 || cfg.MaxLineBytes < 0 || cfg.FlushInterval < 0 || cfg.MaxCategories < 0 {
+		if cfg.QueueBytes < 0 || cfg.FlushInterval < 0 || cfg.MaxSessions < -1 {
 			t.Fatalf("negative setting accepted from %q: %+v", v, cfg)
 		}
 		for cat, d := range cfg.SlowThresholds {

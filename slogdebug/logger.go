@@ -164,7 +164,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		l.console = newLogConsole(cfg.Console)
 		l.consoleName = "slog default handler (LogConsole)"
 	}
-	if l.console != nil && !cfg.NoRedaction {
+	if l.console != nil {
 		// The program's own console shows what the files show: redacted.
 		l.console = redactConsole(l.console, handler.NewRedactor(cfg.RedactKeys...))
 	}
@@ -532,9 +532,6 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 // show (handler.Redactor.RedactAttr).
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
 	red := handler.NewRedactor(cfg.RedactKeys...)
-	if cfg.NoRedaction {
-		red = nil
-	}
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
 			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))

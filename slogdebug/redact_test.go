@@ -209,12 +209,4 @@ func TestProgramsConsoleIsRedacted(t *testing.T) {
 	assert.Equal(t, "[REDACTED]", first["api_key"])
 	assert.Equal(t, map[string]any{"user": "[REDACTED]"}, first["auth"], "inside a group named like a secret")
 	assert.Equal(t, `{"User":"bob","Password":"[REDACTED]"}`, second["form"])
-
-	// NoRedaction turns it off for the program's console too.
-	out.Reset()
-	plain, err := New(Config{Console: slog.NewJSONHandler(&out, nil), NoRedaction: true}, nil)
-	require.NoError(t, err)
-	defer plain.Close()
-	plain.Info("x", "api_key", "SECRET35")
-	assert.Contains(t, out.String(), "SECRET35")
 }

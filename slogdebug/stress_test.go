@@ -67,7 +67,7 @@ func TestStressCanBeTurnedOff(t *testing.T) {
 }
 
 func TestRecordsDroppedIsReported(t *testing.T) {
-	l, _ := newDebugLogger(t, Config{QueueBytes: 4096, MaxLineBytes: 1024, FlushInterval: time.Hour})
+	l, _ := newDebugLogger(t, Config{QueueBytes: 4096, FlushInterval: time.Hour})
 	requests := l.With("category", "requests")
 	// Far more than the queue holds, faster than the writer wakes: some are
 	// dropped, and the next record observed reports it.
