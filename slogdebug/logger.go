@@ -16,7 +16,6 @@ import (
 	"unicode"
 
 	"github.com/lmittmann/tint"
-	slogmulti "github.com/samber/slog-multi"
 
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
@@ -122,8 +121,8 @@ type state struct {
 
 	// bound holds, per typed helper category, each handler of the fan-out
 	// with the category bound, built once. The helpers hand their record to
-	// these directly: the same handlers the slog-multi fan-out calls, minus
-	// its per-record closure, recover and clone. It is nil for a passive
+	// these directly: the same handlers the fan-out calls, minus the
+	// Enabled calls of those whose level is known. It is nil for a passive
 	// Logger (see Default), which binds on demand.
 	bound *[numCategories][]boundHandler
 }
@@ -295,7 +294,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			roots[j] = selectCategories(c.h, l.sel)
 		}
 	}
-	st.root = slogmulti.Fanout(roots...)
+	st.root = fanout(roots)
 	// The typed helpers' handlers: the debug side only for the selected
 	// categories, so that a helper of another category costs one
 	// comparison.
@@ -502,7 +501,7 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	}
 }
 
-// handleSafely calls h.Handle, recovering a panic as slog-multi's fan-out
+// handleSafely calls h.Handle, recovering a panic as the fan-out
 // does, so one broken handler cannot take the host down.
 func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
 	defer func() { _ = recover() }()
