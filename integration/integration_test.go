@@ -213,7 +213,10 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 	m := lines[0]
 	assert.Equal(t, "leaver", m["ace_id"])
 	assert.Equal(t, integration.ReasonClientDisconnected, m["reason"])
-	assert.Equal(t, "the client's request was canceled: it went away", m["detailed_reason"])
+	// Which the proxy notices first, the canceled request or a failed write,
+	// is a matter of timing.
+	assert.Contains(t, []string{"the client's request was canceled: it went away", "the client closed the connection (broken pipe)",
+		"the connection was reset by the peer"}, m["detailed_reason"])
 	assert.Equal(t, integration.SideClient, m["side"])
 	assert.True(t, strings.HasPrefix(m["stream_id"].(string), "leaver|"), m["stream_id"])
 	assert.GreaterOrEqual(t, m["bytes_copied"], 8192.0)
