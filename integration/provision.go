@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // ProvisionError is the orchestrator refusing to provision (HTTP 503 with a
@@ -140,7 +141,8 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (*Provisioned, error) {
 			break
 		}
 	}
-	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt)
+	// The attempts were counted one by one: the outcome is a summary.
+	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stress.SummaryKey, true))
 	return nil, &NoEngineError{Err: lastErr, RetryAfter: policy.retryAfter(lastErr)}
 }
 

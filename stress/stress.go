@@ -215,7 +215,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		rule = s.slowRuleOf(cat)
 	}
 	slow := hasDur && rule != nil && dur > rule.threshold
-	failed := cat == category.Provisioning && ((hasSuccess && !success) || hasErr)
+	failed := cat == category.Provisioning && ((hasSuccess && !success) || hasErr) && !sc.summary
 	var health healthChange
 	if cat == category.OrchestratorHealth && status != "" {
 		health = s.followHealth(status, r.Time)
@@ -255,7 +255,14 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 // scan collects the attributes the rules look at.
+// SummaryKey marks a record that sums up failures already logged one by one
+// (a retry loop's final provision_failed): with SummaryKey=true it counts
+// toward no window and fires no per-record event, so a window counts real
+// failures.
+const SummaryKey = "summary"
+
 type scan struct {
+	summary             bool
 	cat                 string
 	recordCat           bool
 	dur                 time.Duration
@@ -287,6 +294,8 @@ func (sc *scan) see(a slog.Attr) {
 	case 7:
 		if k == "success" && a.Value.Kind() == slog.KindBool {
 			sc.success, sc.hasSuccess = a.Value.Bool(), true
+		} else if k == SummaryKey && a.Value.Kind() == slog.KindBool {
+			sc.summary = a.Value.Bool()
 		}
 	case 6:
 		if k == "status" && a.Value.Kind() == slog.KindString {

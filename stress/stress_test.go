@@ -662,3 +662,32 @@ func TestCountsAddUp(t *testing.T) {
 	}
 	assert.True(t, anySuppressed && anyConsoleSuppressed, "the traffic made the cooldown hold events back")
 }
+
+// TestSummaryRecordsAreNotCountedAgain: a record marked summary=true (a
+// retry loop's final provision_failed, after its attempts were logged one
+// by one) counts toward no window and fires no circuit-breaker event: the
+// window counts real failures.
+func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	cb := slog.String("error", "provisioning blocked (circuit_breaker): Circuit breaker is open")
+	for attempt := 1; attempt <= 3; attempt++ {
+		r.log(t, "provisioning", time.Duration(attempt)*time.Second, slog.String("operation", "provision_attempt_failed"),
+			slog.Bool("success", false), cb, slog.Int("retry_count", attempt))
+	}
+	r.log(t, "provisioning", 4*time.Second, slog.String("operation", "provision_failed"), slog.Bool("success", false), cb,
+		slog.Int("retry_count", 3), slog.Bool(SummaryKey, true))
+	assert.Equal(t, []string{ProvisioningCircuitBreaker, ProvisioningCircuitBreaker, ProvisioningCircuitBreaker}, r.out.types(),
+		"one per attempt, none for the summary")
+	// Three more real failures make six: over the default 5 per minute.
+	for attempt := 1; attempt <= 3; attempt++ {
+		r.log(t, "provisioning", time.Duration(4+attempt)*time.Second, slog.Bool("success", false), slog.String("operation", "provision_attempt_failed"))
+	}
+	var rate []map[string]any
+	for _, e := range r.out.all() {
+		if e["event_type"] == HighProvisioningFailureRate {
+			rate = append(rate, e)
+		}
+	}
+	require.Len(t, rate, 1, "the 6th real failure, not the 5th record plus a summary")
+	assert.EqualValues(t, 6, rate[0]["count"])
+}
