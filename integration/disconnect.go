@@ -85,7 +85,7 @@ type StreamResult struct {
 	Duration time.Duration // duration_ms: of the stream
 	Reason   string        // reason: one of the Reason constants
 	Detail   string        // detailed_reason: the reason in words
-	Side     string        // side: one of the Side constants
+	Side     string        // side: one of the Side constants; left out when ""
 	Err      error         // error: what ended it; nil when it completed
 }
 
@@ -110,7 +110,10 @@ func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResul
 // logDisconnect writes a disconnects line.
 func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
 	attrs := make([]slog.Attr, 0, 2+len(more)+len(res.Attrs))
-	attrs = append(attrs, slog.String("detailed_reason", res.Detail), slog.String("side", res.Side))
+	attrs = append(attrs, slog.String("detailed_reason", res.Detail))
+	if res.Side != "" {
+		attrs = append(attrs, slog.String("side", res.Side)) // unknown to a copier of the proxy's own: left out
+	}
 	attrs = append(attrs, more...)
 	attrs = append(attrs, res.Attrs...)
 	logger.LogDisconnect(ctx, slogdebug.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,

@@ -518,3 +518,20 @@ func TestClassify(t *testing.T) {
 		assert.Equal(t, want, integration.Classify(err), "%v", err)
 	}
 }
+
+// TestStreamEndWithoutASideLeavesItOut: a proxy's own copier that does not
+// know which side ended the stream gets no "side" field, not an empty one.
+func TestStreamEndWithoutASideLeavesItOut(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	ctx := context.Background()
+	integration.LogStreamEnd(ctx, log, integration.StreamResult{Stream: integration.Stream{ID: "s1", AceID: "a"}, Reason: "empty_timeout", Detail: "no data for 30s"})
+	integration.LogStreamEnd(ctx, log, integration.StreamResult{Stream: integration.Stream{ID: "s2", AceID: "a"}, Side: integration.SideClient})
+	require.NoError(t, log.Close())
+	lines := readLines(t, log.Path("disconnects"))
+	require.Len(t, lines, 2)
+	assert.NotContains(t, lines[0], "side")
+	assert.Equal(t, "empty_timeout", lines[0]["reason"], "the proxy's own reason is kept")
+	assert.Equal(t, "no data for 30s", lines[0]["detailed_reason"])
+	assert.Equal(t, integration.SideClient, lines[1]["side"])
+}
