@@ -201,10 +201,22 @@ const DefaultDir = handler.DefaultDir
 // any DEBUG_* variable it does not know, with the closest known name (a
 // typo such as DEBUG_MODEE would silently do nothing); list your program's
 // own DEBUG_* variables in DEBUG_IGNORE_VARS.
-func ConfigFromEnv() (Config, error) {
+func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
+
+// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced,
+// for a program whose command-line flags override the environment (a
+// -debugMode flag: overrides[EnvDebugMode] = its value). An empty value
+// leaves the variable's own (a flag not given). Overrides are checked as
+// variables are, and errors name the variable.
+func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range os.Environ() {
 		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	for k, v := range overrides {
+		if strings.TrimSpace(v) != "" {
 			env[k] = v
 		}
 	}

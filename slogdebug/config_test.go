@@ -245,3 +245,26 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 	assert.ErrorContains(t, err, "QueueBytes 10: want 256 to 1073741824 bytes")
 	assert.ErrorContains(t, err, "MaxSessions -3: want")
 }
+
+// TestConfigFromEnvWithFlags: a program's command-line flags (the fork's
+// -debugMode and -debugLogDir) override the variables, with the same checks
+// and the same error messages.
+func TestConfigFromEnvWithFlags(t *testing.T) {
+	t.Setenv(EnvDebugMode, "false")
+	t.Setenv(EnvLogDir, t.TempDir())
+	dir := t.TempDir()
+	cfg, err := ConfigFromEnvWith(map[string]string{EnvDebugMode: "true", EnvLogDir: dir})
+	require.NoError(t, err)
+	assert.True(t, cfg.Enabled, "the flag wins over the variable")
+	assert.Equal(t, dir, cfg.Dir)
+
+	cfg, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: ""})
+	require.NoError(t, err)
+	assert.False(t, cfg.Enabled, "an empty override (a flag not given) leaves the variable's value")
+
+	_, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: "maybe"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `DEBUG_MODE="maybe": want true/false`)
+	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true"})
+	require.Error(t, err, "an override is checked like a variable")
+}
