@@ -21,26 +21,7 @@ import (
 func TestOverload(t *testing.T) {
 	const goroutines, perG = 8, 25_000
 	const queue = 256 << 10
-	stuck := make(chan struct{})   // closed when the writer is in the write
-	release := make(chan struct{}) // closed by the test
-	var once sync.Once
-	hooks := &testHooks{writeFile: func(path string, f *os.File, p []byte) (int, error) {
-		if strings.HasSuffix(path, "_c.jsonl") {
-			once.Do(func() { close(stuck) })
-			<-release
-		}
-		return f.Write(p)
-	}}
-	h, err := New(Options{Dir: t.TempDir(), QueueBytes: queue, FlushInterval: time.Hour, DefaultCategory: "c", hooks: hooks})
-	require.NoError(t, err)
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release) // a failed assertion must not leave the writer stuck
-		}
-		h.Close()
-	}()
+	h, stuck, release := newHeldHandler(t, queue)
 	l := slog.New(h)
 
 	// Fill the queue until the writer wakes up and gets stuck writing.
@@ -77,7 +58,7 @@ func TestOverload(t *testing.T) {
 	t.Logf("heap grew by %.1f MiB with a %d KiB queue", float64(growth)/(1<<20), queue>>10)
 	assert.Less(t, growth, int64(16<<20), "memory stays bounded by the queue")
 
-	close(release)
+	release()
 	require.NoError(t, h.Close())
 	st = h.Stats().Categories["c"]
 	total := uint64(first + goroutines*perG)
@@ -101,26 +82,7 @@ func TestOverload(t *testing.T) {
 // the report of an overload is not lost to the overload.
 func TestWarningsSurviveAFullQueue(t *testing.T) {
 	const queue = 16 << 10
-	stuck := make(chan struct{})
-	release := make(chan struct{})
-	var once sync.Once
-	hooks := &testHooks{writeFile: func(path string, f *os.File, p []byte) (int, error) {
-		if strings.HasSuffix(path, "_c.jsonl") {
-			once.Do(func() { close(stuck) })
-			<-release
-		}
-		return f.Write(p)
-	}}
-	h, err := New(Options{Dir: t.TempDir(), QueueBytes: queue, FlushInterval: time.Hour, DefaultCategory: "c", hooks: hooks})
-	require.NoError(t, err)
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-		h.Close()
-	}()
+	h, stuck, release := newHeldHandler(t, queue)
 	l := slog.New(h)
 	for i := 0; i < queue; i++ { // the writer wakes, gets stuck; the queue fills
 		l.Debug("m", "i", i)
@@ -138,7 +100,7 @@ func TestWarningsSurviveAFullQueue(t *testing.T) {
 	for i := 0; i < queue; i++ {
 		l.Warn("w", "i", i)
 	}
-	close(release)
+	release()
 	require.NoError(t, h.Flush())
 	after := h.Stats()
 	assert.Equal(t, uint64(2), after.Categories["stress"].Written, "both got in")
@@ -149,4 +111,29 @@ func TestWarningsSurviveAFullQueue(t *testing.T) {
 	assert.Equal(t, "records_dropped", lines[0]["msg"])
 	assert.Equal(t, "WARN", lines[0]["level"])
 	assert.Equal(t, "ERROR", lines[1]["level"])
+}
+
+// newHeldHandler returns a handler (default category "c") whose writer,
+// once it starts writing the "c" file, is held inside that write: stuck is
+// closed when it is, and release (idempotent) lets it go on. The test's
+// end releases it if the test did not, and closes the handler.
+func newHeldHandler(t *testing.T, queue int) (h *Handler, stuck <-chan struct{}, release func()) {
+	t.Helper()
+	stuckC, releaseC := make(chan struct{}), make(chan struct{})
+	var stuckOnce, releaseOnce sync.Once
+	hooks := &testHooks{writeFile: func(path string, f *os.File, p []byte) (int, error) {
+		if strings.HasSuffix(path, "_c.jsonl") {
+			stuckOnce.Do(func() { close(stuckC) })
+			<-releaseC
+		}
+		return f.Write(p)
+	}}
+	h, err := New(Options{Dir: t.TempDir(), QueueBytes: queue, FlushInterval: time.Hour, DefaultCategory: "c", hooks: hooks})
+	require.NoError(t, err)
+	release = func() { releaseOnce.Do(func() { close(releaseC) }) }
+	t.Cleanup(func() {
+		release() // a failed assertion must not leave the writer stuck
+		h.Close()
+	})
+	return h, stuckC, release
 }
