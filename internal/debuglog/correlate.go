@@ -105,18 +105,24 @@ func loadOrchestrator(dirs []string, warn *warner) ([]*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	var orch []*Event
+	return readTimed(files, warn, nil)
+}
+
+// readTimed reads the events with a time from files, those keep accepts
+// (every one when keep is nil).
+func readTimed(files []file, warn *warner, keep func(*Event) bool) ([]*Event, error) {
+	var out []*Event
 	for _, f := range files {
 		if err := readFile(f, warn, func(ev *Event) bool {
-			if !ev.Time.IsZero() {
-				orch = append(orch, ev)
+			if !ev.Time.IsZero() && (keep == nil || keep(ev)) {
+				out = append(out, ev)
 			}
 			return true
 		}); err != nil {
 			return nil, err
 		}
 	}
-	return orch, nil
+	return out, nil
 }
 
 // findEffects reads the proxy's files twice: first for its effects (stress

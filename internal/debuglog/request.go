@@ -86,27 +86,15 @@ type story struct {
 
 func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
 	st := &story{id: id}
-	var own []*Event
-	for _, f := range proxyFiles {
-		if err := readFile(f, warn, func(ev *Event) bool {
-			if !ev.Time.IsZero() && (ev.str("request_id") == id || ev.str("trace_id") == id) {
-				own = append(own, ev)
-			}
-			return true
-		}); err != nil {
-			return nil, err
-		}
+	own, err := readTimed(proxyFiles, warn, func(ev *Event) bool {
+		return ev.str("request_id") == id || ev.str("trace_id") == id
+	})
+	if err != nil {
+		return nil, err
 	}
-	var orch []*Event
-	for _, f := range orchFiles {
-		if err := readFile(f, warn, func(ev *Event) bool {
-			if !ev.Time.IsZero() {
-				orch = append(orch, ev)
-			}
-			return true
-		}); err != nil {
-			return nil, err
-		}
+	orch, err := readTimed(orchFiles, warn, nil)
+	if err != nil {
+		return nil, err
 	}
 	if len(own) == 0 {
 		for _, ev := range orch {
