@@ -273,7 +273,10 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
 	stable := !r.Time.IsZero()
-	st := h.s.stampOf(ctx)
+	var st Stamp
+	if !h.noIDs { // a request_id bound with With replaces the context's
+		st = h.s.stampOf(ctx)
+	}
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == categories.Key {
@@ -296,9 +299,6 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		if cat == nil {
 			return nil
 		}
-	}
-	if h.noIDs {
-		st = Stamp{}
 	}
 	var err error
 	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
