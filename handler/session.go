@@ -176,17 +176,15 @@ func (s *sink) writeSessionEnd() error {
 }
 
 // endAttrs returns what Options.EndAttrs adds to the session file's last
-// line; it runs on the writer goroutine, so a panic in it is recovered.
+// line; it runs on the writer goroutine, so a panic in it is recovered,
+// counted and reported like any other step of the writer (guard), and the
+// line is written without them.
 func (s *sink) endAttrs() (attrs []slog.Attr) {
 	if s.opts.EndAttrs == nil {
 		return nil
 	}
-	defer func() {
-		if recover() != nil {
-			attrs = nil
-		}
-	}()
-	return s.opts.EndAttrs()
+	_ = s.guard("calling Options.EndAttrs", func() error { attrs = s.opts.EndAttrs(); return nil })
+	return attrs
 }
 
 // categoryOrder names the categories of st in the order session_end lists

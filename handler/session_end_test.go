@@ -46,4 +46,5 @@ func TestEndAttrsPanicIsRecovered(t *testing.T) {
 	require.Len(t, lines, 2)
 	assert.Equal(t, "session_end", lines[1]["msg"])
 	assert.NotContains(t, lines[1], "stress_events")
+	assert.Equal(t, uint64(1), h.Stats().Panics, "counted like any panic the writer recovers")
 }
