@@ -3,7 +3,10 @@ package slogdebug
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // fanout hands each record to every handler that takes its level: the
@@ -57,11 +60,12 @@ func (f fanout) WithGroup(name string) slog.Handler {
 	return out
 }
 
-// handleRecovering calls h.Handle, returning a panic as an error.
+// handleRecovering calls h.Handle, returning a panic as an error (with
+// where it happened).
 func handleRecovering(ctx context.Context, h slog.Handler, r slog.Record) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = errors.New("slogdebug: a handler panicked; recovered")
+			err = fmt.Errorf("slogdebug: a handler panicked; recovered: %w", safego.Recovered(p))
 		}
 	}()
 	return h.Handle(ctx, r)

@@ -501,11 +501,11 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	}
 }
 
-// handleSafely calls h.Handle, recovering a panic as the fan-out
-// does, so one broken handler cannot take the host down.
+// handleSafely is the fan-out's handleRecovering for the helpers, which
+// have no one to return an error to: one broken handler cannot take the
+// host down.
 func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
-	defer func() { _ = recover() }()
-	_ = h.Handle(ctx, *r)
+	_ = handleRecovering(ctx, h, *r)
 }
 
 // reportWriteErrors tells the console, at most once per interval, that the
