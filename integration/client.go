@@ -25,6 +25,9 @@ type Client struct {
 	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
 	http   *http.Client
 	retry  RetryPolicy
+
+	engines    engineCache // GET /engines, cached for WithEngineCache
+	maxStreams int         // WithMaxStreamsPerEngine; 0: no limit
 }
 
 // Option configures a Client made by New.
@@ -51,6 +54,21 @@ func WithHTTPClient(hc *http.Client) Option {
 // the defaults (see RetryPolicy).
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
 
+// WithEngineCache makes Engines and SelectBestEngine reuse an engine list
+// fetched less than ttl ago (the proxy selects an engine per stream; under
+// load a couple of seconds saves a call per request), and lets callers that
+// miss together share one call. Zero, the default, fetches every time.
+func WithEngineCache(ttl time.Duration) Option {
+	return func(c *Client) { c.engines.ttl = ttl }
+}
+
+// WithMaxStreamsPerEngine makes SelectBestEngine pass over engines that
+// already serve n streams, and provision a new engine when all do. Zero, the
+// default, sets no limit.
+func WithMaxStreamsPerEngine(n int) Option {
+	return func(c *Client) { c.maxStreams = n }
+}
+
 // DefaultTimeout bounds each call of a Client made without WithHTTPClient.
 const DefaultTimeout = 30 * time.Second
 
@@ -64,8 +82,15 @@ func New(baseURL string, logger *slogdebug.Logger, opts ...Option) (*Client, err
 		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", handler.DefaultRedactor().RedactText(baseURL))
 	}
 	c := &Client{base: strings.TrimSuffix(baseURL, "/"), logger: logger}
+	c.engines.now = time.Now
 	for _, opt := range opts {
 		opt(c)
+	}
+	if c.engines.ttl < 0 {
+		return nil, fmt.Errorf("integration: WithEngineCache(%v): want 0 (no cache) or a positive duration such as 2s", c.engines.ttl)
+	}
+	if c.maxStreams < 0 {
+		return nil, fmt.Errorf("integration: WithMaxStreamsPerEngine(%d): want 0 (no limit) or a positive number of streams", c.maxStreams)
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}

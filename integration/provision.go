@@ -95,12 +95,15 @@ type Provisioned struct {
 	HostHTTPPort  int    `json:"host_http_port"`
 }
 
-// Provision asks the orchestrator for a new AceStream engine, once.
+// Provision asks the orchestrator for a new AceStream engine, once. A new
+// engine drops the cached engine list (WithEngineCache), so the next
+// selection sees it.
 func (c *Client) Provision(ctx context.Context) (*Provisioned, error) {
 	var out Provisioned
 	if err := c.do(ctx, http.MethodPost, "/provision/acestream", struct{}{}, &out, true); err != nil {
 		return nil, err
 	}
+	c.engines.invalidate()
 	return &out, nil
 }
 

@@ -2,41 +2,13 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
 	"net/url"
+	"sort"
 	"time"
 
 	"github.com/proxydebug/debugmode/slogdebug"
 )
-
-// Engine is one engine of /engines.
-type Engine struct {
-	ContainerID string `json:"container_id"`
-	Host        string `json:"host"`
-	Port        int    `json:"port"`
-	Health      string `json:"health_status"`
-}
-
-// Engines lists the orchestrator's engines.
-func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
-	var out []Engine
-	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// ActiveStreams counts an engine's started streams.
-func (c *Client) ActiveStreams(ctx context.Context, containerID string) (int, error) {
-	var out []json.RawMessage
-	path := "/streams?container_id=" + url.QueryEscape(containerID) + "&status=started"
-	if err := c.do(ctx, http.MethodGet, path, nil, &out, false); err != nil {
-		return 0, err
-	}
-	return len(out), nil
-}
 
 // EngineChoice is the engine a request is sent to.
 type EngineChoice struct {
@@ -59,45 +31,84 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 	return choice, err
 }
 
-// SelectBestEngine picks the healthy engine with the fewest active streams;
-// with none it provisions one (with retry: a failure is a *NoEngineError,
-// for WriteProvisionError). It is logged as select_best_engine, with
-// engine_count (the engines listed) and, for an engine that was running,
-// its active_streams.
+// SelectBestEngine picks an engine from one engine list (GET /engines,
+// cached with WithEngineCache) and, when none has room (WithMaxStreamsPerEngine),
+// provisions one with retry (a failure is a *NoEngineError, for
+// WriteProvisionError). Among engines with room it prefers, in order:
+// healthy over unknown over unhealthy, fewer active streams, a forwarded P2P
+// port, and the engine unused the longest (last_stream_usage). It is logged
+// as select_best_engine with engine_count and, for an engine that was
+// running, its active_streams, health_status and forwarded (max_streams
+// when set, engines_cached when the list was not fetched for this call).
 func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
-		engines, err := c.Engines(ctx)
+		engines, cached, err := c.engines.get(ctx, c.fetchEngines)
 		if err != nil {
 			return EngineChoice{}, err
 		}
-		count := slog.Int("engine_count", len(engines))
-		best, bestLoad := -1, 0
-		for i, e := range engines {
-			if e.Health != "" && e.Health != "healthy" {
-				continue
-			}
-			n, err := c.ActiveStreams(ctx, e.ContainerID)
-			if err != nil {
-				continue
-			}
-			if best < 0 || n < bestLoad {
-				best, bestLoad = i, n
-			}
+		attrs := make([]slog.Attr, 0, 6)
+		attrs = append(attrs, slog.Int("engine_count", len(engines)))
+		if c.maxStreams > 0 {
+			attrs = append(attrs, slog.Int("max_streams", c.maxStreams))
 		}
-		if best >= 0 {
-			e := engines[best]
-			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID,
-				Attrs: []slog.Attr{count, slog.Int("active_streams", bestLoad)}}, nil
+		if cached {
+			attrs = append(attrs, slog.Bool("engines_cached", true))
+		}
+		if e, ok := bestEngine(engines, c.maxStreams); ok {
+			attrs = append(attrs, slog.Int("active_streams", e.ActiveStreams()),
+				slog.String("health_status", e.Health), slog.Bool("forwarded", e.Forwarded))
+			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID, Attrs: attrs}, nil
 		}
 		p, err := c.ProvisionWithRetry(ctx)
 		if err != nil {
-			return EngineChoice{Attrs: []slog.Attr{count}}, err
+			return EngineChoice{Attrs: attrs}, err
 		}
 		host := "127.0.0.1"
 		if u, err := url.Parse(c.base); err == nil && u.Hostname() != "" {
 			host = u.Hostname()
 		}
 		return EngineChoice{Host: host, Port: p.HostHTTPPort, ContainerID: p.ContainerID,
-			Attrs: []slog.Attr{count, slog.Bool("provisioned", true)}}, nil
+			Attrs: append(attrs, slog.Bool("provisioned", true))}, nil
 	})
+}
+
+// bestEngine returns the engine SelectBestEngine prefers among those with
+// fewer than maxStreams active streams (any number when maxStreams is 0),
+// or false when none has room.
+func bestEngine(engines []Engine, maxStreams int) (Engine, bool) {
+	candidates := make([]Engine, 0, len(engines))
+	for _, e := range engines {
+		if maxStreams <= 0 || e.ActiveStreams() < maxStreams {
+			candidates = append(candidates, e)
+		}
+	}
+	if len(candidates) == 0 {
+		return Engine{}, false
+	}
+	sort.SliceStable(candidates, func(i, j int) bool {
+		a, b := &candidates[i], &candidates[j]
+		if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
+			return ra < rb
+		}
+		if na, nb := a.ActiveStreams(), b.ActiveStreams(); na != nb {
+			return na < nb
+		}
+		if a.Forwarded != b.Forwarded {
+			return a.Forwarded
+		}
+		return a.LastStreamUsage.Before(b.LastStreamUsage)
+	})
+	return candidates[0], true
+}
+
+// healthRank orders health statuses, best first.
+func healthRank(status string) int {
+	switch status {
+	case "healthy":
+		return 0
+	case "unhealthy":
+		return 2
+	default: // unknown, or not reported
+		return 1
+	}
 }

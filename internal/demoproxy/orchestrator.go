@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,11 +43,21 @@ type Orchestrator struct {
 	lastCycle        time.Time
 }
 
+// engine is an engine as GET /engines describes it (the orchestrator's
+// EngineState).
 type engine struct {
-	ContainerID string `json:"container_id"`
-	Host        string `json:"host"`
-	Port        int    `json:"port"`
-	Health      string `json:"health_status"`
+	ContainerID     string            `json:"container_id"`
+	ContainerName   string            `json:"container_name"`
+	Host            string            `json:"host"`
+	Port            int               `json:"port"`
+	Labels          map[string]string `json:"labels"`
+	Forwarded       bool              `json:"forwarded"`
+	FirstSeen       string            `json:"first_seen"`
+	LastSeen        string            `json:"last_seen"`
+	Streams         []string          `json:"streams"`
+	Health          string            `json:"health_status"`
+	LastHealthCheck *string           `json:"last_health_check"`
+	LastStreamUsage *string           `json:"last_stream_usage"`
 }
 
 // Received is one request the orchestrator got, with the IDs it carried.
@@ -220,7 +231,16 @@ func (o *Orchestrator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o.status(w)
 	case r.Method == http.MethodGet && r.URL.Path == "/engines":
 		o.mu.Lock()
-		list := append([]engine{}, o.engines...)
+		list := make([]engine, len(o.engines))
+		for i, e := range o.engines {
+			e.Streams = []string{}
+			for id := range o.streams[e.ContainerID] {
+				e.Streams = append(e.Streams, id)
+			}
+			sort.Strings(e.Streams)
+			e.LastSeen = isoTime(time.Now())
+			list[i] = e
+		}
 		o.mu.Unlock()
 		writeJSON(w, http.StatusOK, list)
 	case r.Method == http.MethodGet && r.URL.Path == "/streams":
@@ -319,8 +339,10 @@ func (o *Orchestrator) provision(w http.ResponseWriter, r *http.Request) {
 	legacy := o.legacyErrors
 	if !blocked {
 		o.nextID++
-		e := engine{ContainerID: fmt.Sprintf("%012x", 0xacef00d0000+o.nextID), Host: o.EngineHost, Port: o.EnginePort, Health: "healthy"}
 		name := "acestream-" + strconv.Itoa(o.nextID)
+		now := isoTime(time.Now())
+		e := engine{ContainerID: fmt.Sprintf("%012x", 0xacef00d0000+o.nextID), ContainerName: name, Host: o.EngineHost, Port: o.EnginePort,
+			Labels: map[string]string{"acexy": "true"}, FirstSeen: now, LastSeen: now, Health: "healthy", LastHealthCheck: &now}
 		o.engines = append(o.engines, e)
 		o.failures = 0
 		o.logProvisionedLocked(withID, e, name, begin)
@@ -391,10 +413,19 @@ func (o *Orchestrator) streamEvent(body map[string]any, started bool) {
 			o.streams[container] = make(map[string]bool)
 		}
 		o.streams[container][id] = true
+		now := isoTime(time.Now())
+		for i := range o.engines {
+			if o.engines[i].ContainerID == container {
+				o.engines[i].LastStreamUsage = &now
+			}
+		}
 	} else {
 		delete(o.streams[container], id)
 	}
 }
+
+// isoTime writes t as the orchestrator does: Python's isoformat() of a UTC time.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000-07:00") }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
