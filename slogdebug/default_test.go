@@ -20,6 +20,11 @@ import (
 // restoreDefaults puts slog's, package log's and this package's defaults
 // back after a test (slog.SetDefault redirects package log).
 func restoreDefaults(t *testing.T) {
+	// The first TempDir registers the removal of every TempDir of the test;
+	// registered before the cleanup below, it runs after it, so the default
+	// logger's session_end is not written into (and does not recreate) a
+	// directory already removed, leaving it behind in /tmp.
+	_ = t.TempDir()
 	old := slog.Default()
 	w, flags, prefix := log.Writer(), log.Flags(), log.Prefix()
 	t.Cleanup(func() {
