@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -116,7 +117,7 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 	}
 	attrs = append(attrs, more...)
 	attrs = append(attrs, res.Attrs...)
-	logger.LogDisconnect(ctx, slogdebug.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
+	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
 

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/proxydebug/debugmode/slogdebug"
+	"github.com/proxydebug/debugmode/acestream"
 )
 
 // StreamStarted is the body of POST /events/stream_started.
@@ -51,7 +51,7 @@ func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) erro
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
 	log := c.log()
-	log.LogStreamEvent(ctx, slogdebug.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
+	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
 		slog.String("ace_id", ev.Stream.Key), slog.Bool("reported", err == nil))
 	if err != nil {
 		log.LogError(ctx, "orchestrator_client", "report_stream_started", err,
@@ -67,7 +67,7 @@ func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDu
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
 	log := c.log()
-	log.LogStreamEvent(ctx, slogdebug.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
+	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
 		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))
 	if err != nil {
 		log.LogError(ctx, "orchestrator_client", "report_stream_ended", err,

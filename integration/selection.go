@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/proxydebug/debugmode/slogdebug"
+	"github.com/proxydebug/debugmode/acestream"
 )
 
 // EngineChoice is the engine a request is sent to.
@@ -26,7 +26,7 @@ type EngineChoice struct {
 func (c *Client) SelectEngine(ctx context.Context, operation string, choose func(context.Context) (EngineChoice, error)) (EngineChoice, error) {
 	start := time.Now()
 	choice, err := choose(ctx)
-	c.log().LogEngineSelection(ctx, slogdebug.EngineSelection{Operation: operation, Host: choice.Host, Port: choice.Port,
+	c.log().LogEngineSelection(ctx, acestream.EngineSelection{Operation: operation, Host: choice.Host, Port: choice.Port,
 		ContainerID: choice.ContainerID, Duration: time.Since(start), Err: err}, choice.Attrs...)
 	return choice, err
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/proxydebug/debugmode/slogdebug"
+	"github.com/proxydebug/debugmode/acestream"
 )
 
 // Status is the orchestrator's /orchestrator/status. Engines, Streams and
@@ -39,21 +39,21 @@ type Status struct {
 
 // Health maps a status onto the record LogOrchestratorHealth writes; what
 // the status did not have stays unknown, and is left out of the line.
-func (s *Status) Health() slogdebug.OrchestratorHealth {
-	h := slogdebug.OrchestratorHealth{
+func (s *Status) Health() acestream.OrchestratorHealth {
+	h := acestream.OrchestratorHealth{
 		Status:        s.Status,
 		CanProvision:  s.Provisioning.CanProvision,
 		BlockedReason: s.Provisioning.BlockedReason,
 		VPNConnected:  s.VPN.Connected,
 	}
 	if c := s.Capacity; c != nil {
-		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = slogdebug.Known(c.Total), slogdebug.Known(c.Used), slogdebug.Known(c.Available)
+		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = acestream.Known(c.Total), acestream.Known(c.Used), acestream.Known(c.Available)
 	}
 	if s.Engines != nil {
-		h.EngineCount = slogdebug.Known(s.Engines.Total)
+		h.EngineCount = acestream.Known(s.Engines.Total)
 	}
 	if s.Streams != nil {
-		h.StreamCount = slogdebug.Known(s.Streams.Active)
+		h.StreamCount = acestream.Known(s.Streams.Active)
 	}
 	if d := s.Provisioning.BlockedReasonDetails; d != nil {
 		h.BlockedReasonCode = d.Code

@@ -22,8 +22,9 @@
 //
 // both land in <session>_provisioning.jsonl. The typed helpers take the
 // context first and extra attributes last; those with a run of same-typed
-// fields take an event struct (EngineSelection, StreamEvent, Disconnect,
-// OrchestratorHealth). Logger.With and WithGroup keep them. Debug-mode records are logged
+// fields take an event struct of package acestream (EngineSelection,
+// StreamEvent, Disconnect, OrchestratorHealth). Logger.With and WithGroup
+// keep them. Debug-mode records are logged
 // at Debug, below the console's Info, so the console stays readable; stress
 // events log at Warn and Error and show on both.
 //

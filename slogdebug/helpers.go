@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/stress"
@@ -65,26 +66,16 @@ func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Dur
 	l.emit(ctx, idxRequests, &r)
 }
 
-// EngineSelection is one engine selection, as LogEngineSelection records it.
-type EngineSelection struct {
-	Operation   string        // operation: what selected, such as select_best_engine
-	Host        string        // selected_host
-	Port        int           // selected_port
-	ContainerID string        // container_id
-	Duration    time.Duration // duration_ms
-	Err         error         // error: null when the selection succeeded
-}
-
 // LogEngineSelection records an engine selection in "engine_selection":
 // operation, selected_host, selected_port, container_id, duration_ms,
 // error, then attrs.
-func (l *Logger) LogEngineSelection(ctx context.Context, ev EngineSelection, attrs ...slog.Attr) {
+func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSelection, attrs ...slog.Attr) {
 	if l.on(idxEngineSelection, slog.LevelDebug) {
 		l.logEngineSelection(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logEngineSelection(ctx context.Context, ev *EngineSelection, attrs []slog.Attr) {
+func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
 	r.AddAttrs(
 		slog.String("operation", ev.Operation),
@@ -120,51 +111,18 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 	l.emit(ctx, idxProvisioning, &r)
 }
 
-// OrchestratorHealth is one reading of the orchestrator's
-// /orchestrator/status, as LogOrchestratorHealth records it, in the
-// previous debug logger's flat shape. What the reading does not say is
-// left out of the line, never written as 0: a RecoveryETASeconds of 0, and
-// a Count not set with Known.
-type OrchestratorHealth struct {
-	Status             string // status: healthy, degraded, unavailable
-	CanProvision       bool   // can_provision
-	BlockedReason      string // blocked_reason: why provisioning is blocked, in words ("" when it is not)
-	BlockedReasonCode  string // blocked_reason_code: circuit_breaker, vpn_disconnected, max_capacity
-	RecoveryETASeconds int    // recovery_eta_seconds: the orchestrator's estimate; 0: none, left out
-	VPNConnected       bool   // vpn_connected
-	CapacityTotal      Count  // capacity_total
-	CapacityUsed       Count  // capacity_used
-	CapacityAvailable  Count  // capacity_available
-	EngineCount        Count  // engine_count
-	StreamCount        Count  // stream_count
-}
-
-// Count is a number a reading may not have. Its zero value is unknown,
-// and an unknown Count is left out of the line (no 0 that would read as a
-// fact); Known(n) is the count n, 0 included.
-type Count struct {
-	n     int
-	known bool
-}
-
-// Known returns the count n.
-func Known(n int) Count { return Count{n: n, known: true} }
-
-// Value returns the count and whether it is known.
-func (c Count) Value() (int, bool) { return c.n, c.known }
-
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
 // status, can_provision, blocked_reason, blocked_reason_code,
 // recovery_eta_seconds, vpn_connected, capacity_total, capacity_used,
 // capacity_available, engine_count, stream_count (those it knows), then
 // attrs.
-func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh OrchestratorHealth, attrs ...slog.Attr) {
+func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.OrchestratorHealth, attrs ...slog.Attr) {
 	if l.on(idxOrchestratorHealth, slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
 	}
 }
 
-func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *OrchestratorHealth, attrs []slog.Attr) {
+func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
 	// Gathered first and added at once: the record grows its slice for the
 	// attributes past its inline five once, not per optional field.
 	var fields [11]slog.Attr
@@ -182,13 +140,13 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *OrchestratorHeal
 	n++
 	for _, c := range [...]struct {
 		key   string
-		count Count
+		count acestream.Count
 	}{
 		{"capacity_total", oh.CapacityTotal}, {"capacity_used", oh.CapacityUsed}, {"capacity_available", oh.CapacityAvailable},
 		{"engine_count", oh.EngineCount}, {"stream_count", oh.StreamCount},
 	} {
-		if c.count.known {
-			fields[n] = slog.Int(c.key, c.count.n)
+		if v, ok := c.count.Value(); ok {
+			fields[n] = slog.Int(c.key, v)
 			n++
 		}
 	}
@@ -201,23 +159,15 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *OrchestratorHeal
 	l.emit(ctx, idxOrchestratorHealth, &r)
 }
 
-// StreamEvent is a stream lifecycle event, as LogStreamEvent records it.
-type StreamEvent struct {
-	Type     string        // event_type: stream_started, stream_ended, ...; also the message
-	StreamID string        // stream_id
-	EngineID string        // engine_id: the engine's container ID
-	Duration time.Duration // duration_ms
-}
-
 // LogStreamEvent records a stream lifecycle event in "streams":
 // event_type, stream_id, engine_id, duration_ms, then attrs.
-func (l *Logger) LogStreamEvent(ctx context.Context, ev StreamEvent, attrs ...slog.Attr) {
+func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, attrs ...slog.Attr) {
 	if l.on(idxStreams, slog.LevelDebug) {
 		l.logStreamEvent(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logStreamEvent(ctx context.Context, ev *StreamEvent, attrs []slog.Attr) {
+func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
@@ -279,25 +229,15 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 	l.emit(ctx, idxErrors, &r)
 }
 
-// Disconnect is how a stream or request ended, as LogDisconnect records it.
-type Disconnect struct {
-	StreamID    string        // stream_id
-	AceID       string        // ace_id: the content
-	Reason      string        // reason: completed, client_disconnected, timeout, ...
-	Err         error         // error: what ended it; null when it completed
-	BytesCopied int64         // bytes_copied
-	Duration    time.Duration // duration_ms
-}
-
 // LogDisconnect records a client or engine disconnect in "disconnects":
 // stream_id, ace_id, reason, error, bytes_copied, duration_ms, then attrs.
-func (l *Logger) LogDisconnect(ctx context.Context, ev Disconnect, attrs ...slog.Attr) {
+func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, attrs ...slog.Attr) {
 	if l.on(idxDisconnects, slog.LevelDebug) {
 		l.logDisconnect(ctx, &ev, attrs)
 	}
 }
 
-func (l *Logger) logDisconnect(ctx context.Context, ev *Disconnect, attrs []slog.Attr) {
+func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
 	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
 	r.AddAttrs(
 		slog.String("stream_id", ev.StreamID),

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -68,16 +69,16 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 	boom := errors.New("no engines available")
 
 	l.LogRequest(ctx, "GET", "/ace/getstream", 5210*time.Millisecond, 200, "abc123")
-	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "3f2a9c1be0d4", Duration: 40 * time.Millisecond})
-	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Duration: 2 * time.Second, Err: boom}, slog.Int("attempt", 2))
+	l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "3f2a9c1be0d4", Duration: 40 * time.Millisecond})
+	l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Duration: 2 * time.Second, Err: boom}, slog.Int("attempt", 2))
 	l.LogProvisioning(ctx, "provision_attempt_failed", 1500*time.Millisecond, false, boom, 2)
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", CanProvision: false, BlockedReason: "Circuit breaker is open",
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "degraded", CanProvision: false, BlockedReason: "Circuit breaker is open",
 		BlockedReasonCode: "circuit_breaker", RecoveryETASeconds: 60, VPNConnected: true,
-		CapacityTotal: Known(10), CapacityUsed: Known(3), CapacityAvailable: Known(7), EngineCount: Known(3), StreamCount: Known(2)})
-	l.LogStreamEvent(ctx, StreamEvent{Type: "stream_started", StreamID: "abc|sess1", EngineID: "3f2a9c1be0d4", Duration: 12 * time.Millisecond}, slog.String("engine_host", "10.0.0.5"))
+		CapacityTotal: acestream.Known(10), CapacityUsed: acestream.Known(3), CapacityAvailable: acestream.Known(7), EngineCount: acestream.Known(3), StreamCount: acestream.Known(2)})
+	l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: "abc|sess1", EngineID: "3f2a9c1be0d4", Duration: 12 * time.Millisecond}, slog.String("engine_host", "10.0.0.5"))
 	l.LogStressEvent(ctx, stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "Request took 5.21s"}, slog.String("path", "/ace/getstream"))
 	l.LogError(ctx, "orchestrator_client", "report_stream_started", boom, slog.String("stream_id", "abc|sess1"))
-	l.LogDisconnect(ctx, Disconnect{StreamID: "abc|sess1", AceID: "abc", Reason: "client_disconnected", Err: io.ErrClosedPipe, BytesCopied: 1 << 20, Duration: 90 * time.Second}, slog.String("side", "client"))
+	l.LogDisconnect(ctx, acestream.Disconnect{StreamID: "abc|sess1", AceID: "abc", Reason: "client_disconnected", Err: io.ErrClosedPipe, BytesCopied: 1 << 20, Duration: 90 * time.Second}, slog.String("side", "client"))
 	require.NoError(t, l.Flush())
 
 	for _, tc := range []struct {
@@ -116,10 +117,10 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 func TestOrchestratorHealthLeavesOutWhatItDoesNotKnow(t *testing.T) {
 	l, _ := newDebugLogger(t, Config{StressCooldown: -1})
 	ctx := context.Background()
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true})
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
-		CapacityTotal: Known(10), CapacityUsed: Known(0), CapacityAvailable: Known(10), EngineCount: Known(0)})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
+		CapacityTotal: acestream.Known(10), CapacityUsed: acestream.Known(0), CapacityAvailable: acestream.Known(10), EngineCount: acestream.Known(0)})
 	require.NoError(t, l.Flush())
 
 	lines := readFile(t, l, "orchestrator_health")
@@ -259,20 +260,20 @@ func TestHelpersAllocateNothing(t *testing.T) {
 		{"LogRequest", 5, func(l *Logger) { l.LogRequest(ctx, "GET", "/ace/getstream", time.Second, 200, "abc") }},
 		{"LogProvisioning", 5, func(l *Logger) { l.LogProvisioning(ctx, "provision_success", time.Second, true, nil, 0) }},
 		{"LogStreamEvent", 4, func(l *Logger) {
-			l.LogStreamEvent(ctx, StreamEvent{Type: "stream_started", StreamID: "s1", EngineID: "c1", Duration: time.Millisecond})
+			l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: "s1", EngineID: "c1", Duration: time.Millisecond})
 		}},
 		{"LogStressEvent", 3, func(l *Logger) {
 			l.LogStressEvent(ctx, stress.Event{Type: "mine", Severity: stress.SeverityWarning, Description: "d"})
 		}},
 		{"LogEngineSelection", 6, func(l *Logger) {
-			l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "c1", Duration: time.Millisecond})
+			l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "c1", Duration: time.Millisecond})
 		}},
 		{"LogOrchestratorHealth", 10, func(l *Logger) {
-			l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
-				RecoveryETASeconds: 30, CapacityTotal: Known(10), CapacityUsed: Known(2), CapacityAvailable: Known(8)})
+			l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy", CanProvision: true, VPNConnected: true,
+				RecoveryETASeconds: 30, CapacityTotal: acestream.Known(10), CapacityUsed: acestream.Known(2), CapacityAvailable: acestream.Known(8)})
 		}},
 		{"LogDisconnect", 6, func(l *Logger) {
-			l.LogDisconnect(ctx, Disconnect{StreamID: "s1", AceID: "abc", Reason: "completed", BytesCopied: 1 << 20, Duration: time.Second})
+			l.LogDisconnect(ctx, acestream.Disconnect{StreamID: "s1", AceID: "abc", Reason: "completed", BytesCopied: 1 << 20, Duration: time.Second})
 		}},
 	} {
 		assert.Zero(t, callerAllocs(func() { tc.call(off) }), "%s with debug mode off", tc.helper)
@@ -302,13 +303,13 @@ func TestEveryHelperTakesExtraAttributes(t *testing.T) {
 	ctx := context.Background()
 	extra := slog.Int("attempt", 3)
 	l.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "abc", extra)
-	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine"}, extra)
+	l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine"}, extra)
 	l.LogProvisioning(ctx, "provision_success", time.Millisecond, true, nil, 0, extra)
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy"}, extra)
-	l.LogStreamEvent(ctx, StreamEvent{Type: "stream_started"}, extra)
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy"}, extra)
+	l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started"}, extra)
 	l.LogStressEvent(ctx, stress.Event{Type: "mine", Severity: stress.SeverityWarning}, extra)
 	l.LogError(ctx, "proxy", "engine_request", errors.New("refused"), extra)
-	l.LogDisconnect(ctx, Disconnect{Reason: "completed"}, extra)
+	l.LogDisconnect(ctx, acestream.Disconnect{Reason: "completed"}, extra)
 	require.NoError(t, l.Flush())
 	for _, cat := range categoryNames {
 		lines := readFile(t, l, cat)
@@ -322,7 +323,7 @@ func TestWithKeepsTheHelpers(t *testing.T) {
 	ctx := context.Background()
 	engine := l.With("engine_host", "10.0.0.5")
 	engine.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "abc")
-	engine.WithGroup("upstream").LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Port: 6878})
+	engine.WithGroup("upstream").LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Port: 6878})
 	engine.Info("plain slog keeps the attributes too")
 	l.LogRequest(ctx, "GET", "/ace/status", time.Millisecond, 200, "")
 	require.NoError(t, l.Flush())

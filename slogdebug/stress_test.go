@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -26,11 +27,11 @@ func TestStressDetectionEndToEnd(t *testing.T) {
 
 	l.LogRequest(ctx, "GET", "/ace/getstream", 5*time.Second, 200, "edge")         // exactly 5s: not slow
 	l.LogRequest(ctx, "GET", "/ace/getstream", 7500*time.Millisecond, 200, "slow") // slow
-	l.LogEngineSelection(ctx, EngineSelection{Operation: "select_best_engine", Host: "127.0.0.1", Port: 6878, ContainerID: "c1", Duration: 3 * time.Second})
+	l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Host: "127.0.0.1", Port: 6878, ContainerID: "c1", Duration: 3 * time.Second})
 	l.LogProvisioning(ctx, "provision_attempt_failed", time.Second, false, errors.New("provisioning blocked: circuit breaker is open"), 1)
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true})
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})
-	l.LogOrchestratorHealth(ctx, OrchestratorHealth{Status: "healthy", CanProvision: true})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy", CanProvision: true})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "degraded", BlockedReason: "VPN disconnected", BlockedReasonCode: "vpn_disconnected"})
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy", CanProvision: true})
 	// Plain slog is observed too.
 	l.With("category", "requests").Debug("request", "path", "/ace/status", "duration", 6*time.Second)
 	require.NoError(t, l.Flush())

@@ -1,0 +1,71 @@
+// Package acestream holds the AceStream proxy's events, one struct each, as
+// the typed helpers of slogdebug.Logger write them (LogEngineSelection,
+// LogOrchestratorHealth, LogStreamEvent, LogDisconnect). A struct, not a
+// run of positional arguments: two fields of one type cannot be swapped
+// without the compiler noticing. Each field's comment names the key it is
+// written under. The package has no behaviour and imports nothing of this
+// module, so a proxy's own types can embed or build these freely.
+package acestream
+
+import "time"
+
+// EngineSelection is one engine selection (category engine_selection).
+type EngineSelection struct {
+	Operation   string        // operation: what selected, such as select_best_engine
+	Host        string        // selected_host
+	Port        int           // selected_port
+	ContainerID string        // container_id
+	Duration    time.Duration // duration_ms
+	Err         error         // error: null when the selection succeeded
+}
+
+// OrchestratorHealth is one reading of the orchestrator's
+// /orchestrator/status (category orchestrator_health), in the previous
+// debug logger's flat shape. What the reading does not say is left out of
+// the line, never written as 0: a RecoveryETASeconds of 0, and a Count not
+// set with Known.
+type OrchestratorHealth struct {
+	Status             string // status: healthy, degraded, unavailable
+	CanProvision       bool   // can_provision
+	BlockedReason      string // blocked_reason: why provisioning is blocked, in words ("" when it is not)
+	BlockedReasonCode  string // blocked_reason_code: circuit_breaker, vpn_disconnected, max_capacity
+	RecoveryETASeconds int    // recovery_eta_seconds: the orchestrator's estimate; 0: none, left out
+	VPNConnected       bool   // vpn_connected
+	CapacityTotal      Count  // capacity_total
+	CapacityUsed       Count  // capacity_used
+	CapacityAvailable  Count  // capacity_available
+	EngineCount        Count  // engine_count
+	StreamCount        Count  // stream_count
+}
+
+// Count is a number a reading may not have. Its zero value is unknown,
+// and an unknown Count is left out of the line (no 0 that would read as a
+// fact); Known(n) is the count n, 0 included.
+type Count struct {
+	n     int
+	known bool
+}
+
+// Known returns the count n.
+func Known(n int) Count { return Count{n: n, known: true} }
+
+// Value returns the count and whether it is known.
+func (c Count) Value() (int, bool) { return c.n, c.known }
+
+// StreamEvent is a stream lifecycle event (category streams).
+type StreamEvent struct {
+	Type     string        // event_type: stream_started, stream_ended, ...; also the message
+	StreamID string        // stream_id
+	EngineID string        // engine_id: the engine's container ID
+	Duration time.Duration // duration_ms
+}
+
+// Disconnect is how a stream or request ended (category disconnects).
+type Disconnect struct {
+	StreamID    string        // stream_id
+	AceID       string        // ace_id: the content
+	Reason      string        // reason: completed, client_disconnected, timeout, ...
+	Err         error         // error: what ended it; null when it completed
+	BytesCopied int64         // bytes_copied
+	Duration    time.Duration // duration_ms
+}
