@@ -61,6 +61,10 @@ type core struct {
 	// flight-recorder dump wrote them): the handler that wrote them last,
 	// with the counts of those before it.
 	session atomic.Pointer[sessionFiles]
+
+	// exec is the execution trace recorder (Config.ExecutionTrace), from
+	// New to Close; nil when off.
+	exec *execTrace
 }
 
 // With returns a Logger that includes the given attributes in each record
@@ -178,8 +182,18 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	if cfg.ExecutionTrace > 0 {
+		exec, err := startExecTrace(cfg, l.console)
+		if err != nil {
+			return nil, err
+		}
+		l.exec = exec
+	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
+		if l.exec != nil {
+			l.exec.close()
+		}
 		return nil, err
 	}
 	l.publish(st)
@@ -235,7 +249,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			// session_end (and debug_disabled) count the stress events.
 			opts.EndAttrs = func() []slog.Attr {
 				if d := detector.Load(); d != nil {
-					return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+					return l.endAttrs(d)
 				}
 				return nil
 			}
@@ -258,6 +272,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			// Every event goes to the files (when "stress" is selected),
 			// the console is quieted by the cooldown; never back here.
 			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.console
+			if l.exec != nil {
+				// An event asks for an execution trace snapshot.
+				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
+			}
 			sopts.Dropped = files.DroppedByCategory
 			d, err := stress.New(sopts)
 			if err != nil {
@@ -286,6 +304,11 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			st.stress = d
 			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
 		}
+	}
+	if l.exec != nil && st.stress != nil {
+		// While a stress event can write a snapshot, the category records
+		// are in the execution trace too.
+		children = append(children, fanoutChild{h: traceLogHandler{}, level: slog.LevelDebug, debug: true})
 	}
 	roots := make([]slog.Handler, len(children))
 	for j, c := range children {
@@ -396,6 +419,11 @@ func (l *Logger) Close() error {
 	old := l.st.Load()
 	st, _ := l.buildState(false)
 	l.publish(st)
+	if l.exec != nil {
+		// The snapshot being written is in the directory, and counted,
+		// before session_end.
+		l.exec.close()
+	}
 	if old.on {
 		return old.closeFiles("session_end")
 	}
@@ -406,14 +434,22 @@ func (l *Logger) Close() error {
 	opts.OnError = reportWriteErrors(l.console)
 	if d := old.stress; d != nil {
 		// The flight recorder's detector: session_end counts its events.
-		opts.EndAttrs = func() []slog.Attr {
-			return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
-		}
+		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	}
 	if err := handler.EndSession(opts); err != nil {
 		return fmt.Errorf("slogdebug: end the session: %w", err)
 	}
 	return nil
+}
+
+// endAttrs are the facade's counts in session_end (and debug_disabled):
+// the stress events of detector d and the execution trace snapshots.
+func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
+	attrs := []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+	if l.exec != nil {
+		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
+	}
+	return attrs
 }
 
 // closeFiles ends a debug-mode set-up once another is published: first the
