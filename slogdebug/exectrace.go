@@ -71,6 +71,11 @@ type traceRecorder interface {
 	Stop()
 }
 
+// ExecutionTraceSupported reports whether this program is built with a Go
+// that has runtime/trace.FlightRecorder (1.25 or newer): whether
+// Config.ExecutionTrace may be on.
+func ExecutionTraceSupported() bool { return executionTraceSupported }
+
 // execTrace runs the execution trace recorder from New to Close and
 // writes its snapshots, one at a time, on a goroutine of its own: the
 // goroutine whose record fired the stress event only names the file.
