@@ -85,11 +85,15 @@ type execTrace struct {
 	fileMode os.FileMode
 	console  slog.Handler // where a snapshot that failed is reported
 
-	jobs chan traceJob // at most one waiting
+	jobs chan traceJob // the snapshot to write (one at a time)
 	done chan struct{} // closed when the writer goroutine has returned
+	// written, when set (by tests, before the first snapshot), is called
+	// after each snapshot is written and the writer is idle again.
+	written func()
 
 	mu      sync.Mutex
 	closed  bool
+	busy    bool      // a snapshot is asked for and not written yet
 	next    time.Time // no snapshot for an event before this
 	session string    // the session of the last snapshot
 	n       int       // its number
@@ -118,10 +122,16 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	if cooldown == 0 {
 		cooldown = DefaultExecutionTraceCooldown
 	}
-	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: cfg.FileMode, console: console,
+	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
+}
+
+// newExecTrace writes rec's snapshots, at most one per cooldown, into
+// files of mode fileMode; failures are reported to console.
+func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
+	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console,
 		jobs: make(chan traceJob, 1), done: make(chan struct{})}
 	go e.run()
-	return e, nil
+	return e
 }
 
 // run writes the snapshots asked for, until close.
@@ -130,6 +140,12 @@ func (e *execTrace) run() {
 	for job := range e.jobs {
 		if p := safego.Call(func() { e.write(job) }); p != nil {
 			e.fail(job, fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p))
+		}
+		e.mu.Lock()
+		e.busy = false
+		e.mu.Unlock()
+		if e.written != nil {
+			e.written()
 		}
 	}
 }
@@ -147,7 +163,7 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	if e.closed {
 		return ""
 	}
-	if t.Before(e.next) || len(e.jobs) == cap(e.jobs) {
+	if t.Before(e.next) || e.busy {
 		e.stats.Skipped++
 		return ""
 	}
@@ -157,7 +173,8 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	e.n++
 	e.next = t.Add(e.cooldown)
 	e.stats.Snapshots++
-	e.jobs <- traceJob{dir: dir, session: session, n: e.n, event: event} // room: checked under mu, the only sender
+	e.busy = true
+	e.jobs <- traceJob{dir: dir, session: session, n: e.n, event: event} // room: the writer is not busy, so it has taken the last one
 	return handler.TraceFileName(session, e.n)
 }
 

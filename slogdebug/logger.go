@@ -234,6 +234,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
 	children := []fanoutChild{l.consoleChild()}
+	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
+		// While a stress event can write a snapshot, the category records
+		// are in the execution trace too: before stress detection sees
+		// them, so that the record that fires an event is in its snapshot.
+		children = append(children, fanoutChild{h: traceLogHandler{}, level: slog.LevelDebug, debug: true})
+	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
@@ -304,11 +310,6 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			st.stress = d
 			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
 		}
-	}
-	if l.exec != nil && st.stress != nil {
-		// While a stress event can write a snapshot, the category records
-		// are in the execution trace too.
-		children = append(children, fanoutChild{h: traceLogHandler{}, level: slog.LevelDebug, debug: true})
 	}
 	roots := make([]slog.Handler, len(children))
 	for j, c := range children {
