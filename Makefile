@@ -72,8 +72,9 @@ bench-proxy: benchstat-tool
 	$(BENCHSTAT) -col /debug bench/proxy.txt
 
 # The streaming proxy with debug mode on, the execution trace recorder off
-# and on (DEBUG_EXECUTION_TRACE), interleaved in separate processes, and
-# LogRequest's caller cost with it off and on; benchstat compares them.
+# and on (DEBUG_EXECUTION_TRACE), interleaved in separate processes;
+# LogRequest's caller cost and one request through Middleware with it off
+# and on; benchstat compares them.
 bench-exectrace: benchstat-tool
 	@mkdir -p bench
 	$(GO) test -c -o bench/integration.test ./integration
@@ -84,3 +85,5 @@ bench-exectrace: benchstat-tool
 	$(BENCHSTAT) -col /exectrace bench/exectrace-proxy.txt
 	$(GO) test -run '^$$' -bench 'LogRequestExecutionTrace' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./slogdebug | tee bench/exectrace-logrequest.txt
 	$(BENCHSTAT) -col /exectrace bench/exectrace-logrequest.txt
+	$(GO) test -run '^$$' -bench 'MiddlewareExecutionTrace' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./integration | tee bench/exectrace-middleware.txt
+	$(BENCHSTAT) -col /exectrace bench/exectrace-middleware.txt
