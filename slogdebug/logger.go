@@ -145,8 +145,10 @@ const noFloor = slog.Level(math.MinInt)
 // New builds the fan-out of the design: a console handler (tint on console
 // at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
 // handler at Debug with stress detection. A nil console means os.Stderr.
-// With debug mode off no file is opened and no goroutine is started. The
-// caller must Close the Logger to write everything queued.
+// With debug mode off no file is opened and no goroutine is started (but
+// for Config.ExecutionTrace's recorder and snapshot writer, which run from
+// New to Close). The caller must Close the Logger to write everything
+// queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
