@@ -118,9 +118,10 @@ func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession strin
 	}
 	fmt.Fprintln(out, "\nnext:")
 	fmt.Fprintf(out, "  xdg-open %s    # the report, in any browser: zoom, filter, click an event\n", report)
-	if sr, ok := slowRequestTrace(logger); ok {
-		fmt.Fprintf(out, "  go tool trace %s    # the runtime's view of the seconds before slow request %s: its task, its goroutines\n", sr.path, sr.requestID)
-		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # that request's story, with its trace named\n", sr.requestID, logger.Dir(), orchDir)
+	if tr, ok := requestTrace(logger); ok {
+		fmt.Fprintf(out, "  go tool trace %s    # the runtime's view of the seconds before %s %s: its task, its goroutines\n",
+			tr.path, strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
+		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # that request's story, with its trace named\n", tr.requestID, logger.Dir(), orchDir)
 	}
 	if id := failedRequest(logger); id != "" {
 		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request the breaker failed, across both systems\n", id, logger.Dir(), orchDir)
@@ -162,14 +163,27 @@ func tracedEvents(logger *slogdebug.Logger) []tracedEvent {
 	return out
 }
 
-// slowRequestTrace is the first slow_request with an execution trace.
-func slowRequestTrace(logger *slogdebug.Logger) (tracedEvent, bool) {
+// requestTrace is the first slow_request with an execution trace, or else
+// the first traced event of a request (on a loaded machine a slow engine
+// selection, say, may come first and take the cooldown's snapshot).
+func requestTrace(logger *slogdebug.Logger) (tracedEvent, bool) {
+	var first *tracedEvent
 	for _, ev := range tracedEvents(logger) {
-		if ev.eventType == "slow_request" && ev.requestID != "" {
+		if ev.requestID == "" {
+			continue
+		}
+		if ev.eventType == "slow_request" {
 			return ev, true
 		}
+		if first == nil {
+			ev := ev
+			first = &ev
+		}
 	}
-	return tracedEvent{}, false
+	if first == nil {
+		return tracedEvent{}, false
+	}
+	return *first, true
 }
 
 // summarize prints the session's files with their line counts and the
