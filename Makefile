@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test test-floor lint staticcheck bench bench-proxy fuzz fuzz-short benchstat-tool
+.PHONY: demo test test-floor lint staticcheck bench bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -70,3 +70,20 @@ bench-proxy: benchstat-tool
 		bench/integration.test -test.run '^$$' -test.bench "StreamingProxy/debug=$$m" -test.benchtime 200x -test.benchmem | grep '^Bench' | tee -a bench/proxy.txt; \
 	done; done
 	$(BENCHSTAT) -col /debug bench/proxy.txt
+
+# The streaming proxy with debug mode on, the execution trace recorder off
+# and on (DEBUG_EXECUTION_TRACE), interleaved in separate processes;
+# LogRequest's caller cost and one request through Middleware with it off
+# and on; benchstat compares them.
+bench-exectrace: benchstat-tool
+	@mkdir -p bench
+	$(GO) test -c -o bench/integration.test ./integration
+	@rm -f bench/exectrace-proxy.txt
+	@for i in $$(seq $(COUNT)); do for m in off on; do \
+		bench/integration.test -test.run '^$$' -test.bench "StreamingProxyExecutionTrace/exectrace=$$m" -test.benchtime 200x -test.benchmem | grep '^Bench' | tee -a bench/exectrace-proxy.txt; \
+	done; done
+	$(BENCHSTAT) -col /exectrace bench/exectrace-proxy.txt
+	$(GO) test -run '^$$' -bench 'LogRequestExecutionTrace' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./slogdebug | tee bench/exectrace-logrequest.txt
+	$(BENCHSTAT) -col /exectrace bench/exectrace-logrequest.txt
+	$(GO) test -run '^$$' -bench 'MiddlewareExecutionTrace' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./integration | tee bench/exectrace-middleware.txt
+	$(BENCHSTAT) -col /exectrace bench/exectrace-middleware.txt

@@ -10,6 +10,11 @@ import (
 // ID (see validSessionID), the number of a rotated segment (001, 002, ...,
 // 999, 1000, ...; none for the live file) and the category (see
 // SanitizeCategory: it never starts with a digit and holds no dot).
+//
+// A session's execution trace snapshots (see CreateTraceFile) are named
+// <session>_execution_trace_<n>.trace, n from 001: a name of its own,
+// with a single reading, that the disk budget counts and deletes with its
+// session and that repair leaves alone (it is no JSON Lines file).
 
 // fileExt ends every debug file's name.
 const fileExt = ".jsonl"
@@ -33,11 +38,36 @@ func sessionFileName(session string) string {
 // sessionCategory is the category of the session file.
 const sessionCategory = "session"
 
+// traceExt ends the name of an execution trace snapshot, and traceInfix
+// comes between its session ID and its number.
+const (
+	traceExt   = ".trace"
+	traceInfix = "_execution_trace_"
+)
+
+// TraceFileName is the name of a session's n-th execution trace snapshot
+// (n from 1): <session>_execution_trace_001.trace.
+func TraceFileName(session string, n int) string {
+	return fmt.Sprintf("%s%s%03d%s", session, traceInfix, n, traceExt)
+}
+
 // fileName is one reading of a debug file's name.
 type fileName struct {
 	session  string
-	segment  int // 0 for the live file
-	category string
+	segment  int    // 0 for the live file; a trace snapshot's number
+	category string // "" for a trace snapshot
+	trace    bool   // an execution trace snapshot, not a JSON Lines file
+}
+
+// name is the file name the reading reads.
+func (f fileName) name() string {
+	switch {
+	case f.trace:
+		return TraceFileName(f.session, f.segment)
+	case f.segment > 0:
+		return segmentName(f.session, f.segment, f.category)
+	}
+	return liveName(f.session, f.category)
 }
 
 // maxSegmentDigits bounds a segment number, so that it fits an int.
@@ -52,6 +82,9 @@ const maxSegmentDigits = 9
 // never starts with a digit, proxy_2_requests.jsonl is only proxy_2's;
 // since it holds no dot, a segment's name has one reading.
 func parseFileName(name string) []fileName {
+	if base, ok := strings.CutSuffix(name, traceExt); ok {
+		return parseTraceName(base)
+	}
 	base, ok := strings.CutSuffix(name, fileExt)
 	if !ok {
 		return nil
@@ -74,6 +107,20 @@ func parseFileName(name string) []fileName {
 		}
 	}
 	return out
+}
+
+// parseTraceName reads an execution trace snapshot's name, without its
+// extension: its one reading, or none.
+func parseTraceName(base string) []fileName {
+	i := strings.LastIndex(base, traceInfix)
+	if i < 0 {
+		return nil
+	}
+	n, ok := parseSegment(base[i+len(traceInfix):])
+	if !ok || !validSessionID(base[:i]) {
+		return nil
+	}
+	return []fileName{{session: base[:i], segment: n, trace: true}}
 }
 
 // parseSegment reads a segment number as segmentName writes it: at least

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -8,30 +9,38 @@ import (
 
 func TestParseFileName(t *testing.T) {
 	for name, want := range map[string][]fileName{
-		"20200101_000000_requests.jsonl":        {{"20200101_000000", 0, "requests"}},
-		"20200101_000000_2_requests.jsonl":      {{"20200101_000000_2", 0, "requests"}},
-		"20200101_000000.001_requests.jsonl":    {{"20200101_000000", 1, "requests"}},
-		"20200101_000000_2.1000_requests.jsonl": {{"20200101_000000_2", 1000, "requests"}},
-		"proxy_2_requests.jsonl":                {{"proxy_2", 0, "requests"}},
-		"proxy_engine_selection.jsonl":          {{"proxy", 0, "engine_selection"}, {"proxy_engine", 0, "selection"}},
-		"proxy.002_engine_selection.jsonl":      {{"proxy", 2, "engine_selection"}},
-		"My-Proxy__x.jsonl":                     {{"My-Proxy", 0, "_x"}, {"My-Proxy_", 0, "x"}},
-		"proxy_2.jsonl":                         nil, // a category never starts with a digit
-		"proxy.01_requests.jsonl":               nil, // segments have three digits or more
-		"proxy.0001_requests.jsonl":             nil,
-		"proxy.000_requests.jsonl":              nil,
-		"proxy_requests.jsonl.new":              nil,
-		"notes.jsonl":                           nil,
-		"a b_requests.jsonl":                    nil,
-		"_requests.jsonl":                       nil,
-		"proxy_Requests.jsonl":                  nil,
+		"20200101_000000_requests.jsonl":            {{session: "20200101_000000", segment: 0, category: "requests"}},
+		"20200101_000000_2_requests.jsonl":          {{session: "20200101_000000_2", segment: 0, category: "requests"}},
+		"20200101_000000.001_requests.jsonl":        {{session: "20200101_000000", segment: 1, category: "requests"}},
+		"20200101_000000_2.1000_requests.jsonl":     {{session: "20200101_000000_2", segment: 1000, category: "requests"}},
+		"proxy_2_requests.jsonl":                    {{session: "proxy_2", segment: 0, category: "requests"}},
+		"proxy_engine_selection.jsonl":              {{session: "proxy", segment: 0, category: "engine_selection"}, {session: "proxy_engine", segment: 0, category: "selection"}},
+		"proxy.002_engine_selection.jsonl":          {{session: "proxy", segment: 2, category: "engine_selection"}},
+		"My-Proxy__x.jsonl":                         {{session: "My-Proxy", segment: 0, category: "_x"}, {session: "My-Proxy_", segment: 0, category: "x"}},
+		"proxy_2.jsonl":                             nil, // a category never starts with a digit
+		"proxy.01_requests.jsonl":                   nil, // segments have three digits or more
+		"proxy.0001_requests.jsonl":                 nil,
+		"proxy.000_requests.jsonl":                  nil,
+		"proxy_requests.jsonl.new":                  nil,
+		"notes.jsonl":                               nil,
+		"a b_requests.jsonl":                        nil,
+		"_requests.jsonl":                           nil,
+		"proxy_Requests.jsonl":                      nil,
+		"20200101_000000_execution_trace_001.trace": {{session: "20200101_000000", segment: 1, trace: true}},
+		"proxy_execution_trace_1000.trace":          {{session: "proxy", segment: 1000, trace: true}},
+		"proxy_execution_trace_01.trace":            nil,
+		"proxy_execution_trace_000.trace":           nil,
+		"_execution_trace_001.trace":                nil,
+		"proxy_requests.trace":                      nil,
+		"proxy_execution_trace_001.trace.tmp":       nil,
 	} {
 		assert.Equal(t, want, parseFileName(name), name)
 	}
 	assert.Equal(t, "s.001_c.jsonl", segmentName("s", 1, "c"))
 	assert.Equal(t, "s.1000_c.jsonl", segmentName("s", 1000, "c"))
+	assert.Equal(t, "s_execution_trace_001.trace", TraceFileName("s", 1))
 	for _, n := range []int{1, 999, 1000, 123456} {
-		assert.Equal(t, []fileName{{"s", n, "c"}}, parseFileName(segmentName("s", n, "c")))
+		assert.Equal(t, []fileName{{session: "s", segment: n, category: "c"}}, parseFileName(segmentName("s", n, "c")))
 	}
 }
 
@@ -56,11 +65,7 @@ func FuzzParseFileName(f *testing.F) {
 	f.Add("a.b", 1000, "_x", "x.001_.jsonl")
 	f.Fuzz(func(t *testing.T, session string, segment int, category, name string) {
 		for _, r := range parseFileName(name) {
-			again := liveName(r.session, r.category)
-			if r.segment > 0 {
-				again = segmentName(r.session, r.segment, r.category)
-			}
-			if again != name {
+			if again := r.name(); again != name {
 				t.Fatalf("%q read as %+v, which names %q", name, r, again)
 			}
 		}
@@ -83,6 +88,13 @@ func FuzzParseFileName(f *testing.F) {
 		}
 		if segment > 0 && len(readings) != 1 {
 			t.Fatalf("segment %q has %d readings: %+v", made, len(readings), readings)
+		}
+		if segment > 0 {
+			snapshot := TraceFileName(session, segment)
+			want := []fileName{{session: session, segment: segment, trace: true}}
+			if got := parseFileName(snapshot); !reflect.DeepEqual(got, want) {
+				t.Fatalf("trace snapshot %q read as %+v, want %+v", snapshot, got, want)
+			}
 		}
 	})
 }

@@ -33,8 +33,8 @@ func repairDeadSessions(d *logDir, maxLine int) (int, error) {
 			continue
 		}
 		readings := parseFileName(name)
-		if len(readings) == 0 || guard.anyLive(readings) {
-			continue
+		if len(readings) == 0 || readings[0].trace || guard.anyLive(readings) {
+			continue // not a JSON Lines file of a dead session
 		}
 		ok, err := repairFile(d, name, maxLine)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/trace"
 	"time"
 
 	"github.com/proxydebug/debugmode/reqid"
@@ -50,6 +51,12 @@ type middleware struct {
 // io.ReaderFrom working and unwraps for http.ResponseController, so a
 // streaming proxy behind it streams as before. A panic is logged (status
 // 500 unless one was written) and re-raised for net/http to handle.
+//
+// While a Go execution trace is being recorded (slogdebug's
+// Config.ExecutionTrace, or runtime/trace.Start), each request runs in a
+// runtime/trace task of type "request" that logs its request_id (category
+// "request_id"), so `go tool trace` finds the request by its ID; otherwise
+// this costs nothing.
 func Middleware(logger *slogdebug.Logger, opts ...MiddlewareOption) func(http.Handler) http.Handler {
 	m := &middleware{logger: logger, skip: map[string]bool{}}
 	for _, opt := range opts {
@@ -77,6 +84,12 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 	w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
 	rw := &responseWriter{ResponseWriter: w}
 	aceID := AceID(r)
+	if trace.IsEnabled() {
+		var task *trace.Task
+		ctx, task = trace.NewTask(ctx, "request")
+		trace.Log(ctx, "request_id", ids.RequestID)
+		defer task.End() // after the deferred logging below
+	}
 	r = r.WithContext(ctx)
 	defer func() {
 		p := recover()

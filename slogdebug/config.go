@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,10 @@ const (
 	EnvStressProvisioningRate = "DEBUG_STRESS_PROVISIONING_FAILURE_RATE" // COUNT/WINDOW: 5/1m
 	EnvStressCooldown         = "DEBUG_STRESS_COOLDOWN"                  // Go duration: 30s
 
+	EnvExecutionTrace         = "DEBUG_EXECUTION_TRACE"          // keep this much (a Go duration, 10s) of the Go execution trace in memory; Go 1.25+
+	EnvExecutionTraceBytes    = "DEBUG_EXECUTION_TRACE_BYTES"    // ... within about this many bytes (default 16MiB)
+	EnvExecutionTraceCooldown = "DEBUG_EXECUTION_TRACE_COOLDOWN" // at most one snapshot per this long (default 1m)
+
 	// EnvIgnoreVars names DEBUG_* variables of the program's own, which
 	// ConfigFromEnv leaves alone: DEBUG_PPROF,DEBUG_SQL_* (a trailing *
 	// matches a prefix; * alone turns the check off).
@@ -67,7 +72,8 @@ var knownVars = []string{
 	EnvBlockWhenFull, EnvDefaultCategory, EnvConsoleLevel, EnvCategories, EnvConsoleCategory, EnvNoColor,
 	EnvRedactKeys, EnvFlightRecorder, EnvFlightRecorderBytes, EnvMaxFileBytes, EnvMaxTotalBytes,
 	EnvMaxSessions, EnvSync, EnvFileMode, EnvDirMode, EnvStress, EnvStressSlow,
-	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown, EnvIgnoreVars,
+	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown,
+	EnvExecutionTrace, EnvExecutionTraceBytes, EnvExecutionTraceCooldown, EnvIgnoreVars,
 }
 
 // fieldVars maps the Config fields that variables set to their variable.
@@ -79,6 +85,8 @@ var fieldVars = map[string]string{
 	"FlightRecorder": EnvFlightRecorder, "FlightRecorderBytes": EnvFlightRecorderBytes,
 	"Categories": EnvCategories, "SlowThresholds": EnvStressSlow, "SlowRequestRate": EnvStressSlowRequestRate,
 	"ProvisioningFailureRate": EnvStressProvisioningRate, "StressCooldown": EnvStressCooldown,
+	"ExecutionTrace": EnvExecutionTrace, "ExecutionTraceBytes": EnvExecutionTraceBytes,
+	"ExecutionTraceCooldown": EnvExecutionTraceCooldown,
 }
 
 // Config configures a Logger. The zero value is a logger with debug mode
@@ -185,6 +193,26 @@ type Config struct {
 	StressCooldown time.Duration
 	// StressRules are the program's own stress rules.
 	StressRules []stress.Rule
+
+	// ExecutionTrace, when positive, keeps the Go runtime's execution
+	// trace of about the last ExecutionTrace in memory
+	// (runtime/trace.FlightRecorder, within about ExecutionTraceBytes,
+	// default 16 MiB), from New to Close. When a stress event at warning or
+	// critical fires (with debug mode on, or off with FlightRecorder on),
+	// a snapshot is written into the session's directory,
+	// <session>_execution_trace_001.trace, and named on the event's line as
+	// execution_trace: `go tool trace` opens it. At most one snapshot per
+	// ExecutionTraceCooldown (default 1m); the events without one are
+	// counted in session_end. Snapshots are written on a goroutine of their
+	// own, never by the logging goroutine. While the recorder runs,
+	// integration.Middleware runs each request in a runtime/trace task that
+	// logs its request_id, and the category records are trace log events
+	// too, so a request is found in the trace by its ID. Needs a program
+	// built with Go 1.25 or newer, and stress detection on. Not to be
+	// confused with FlightRecorder, which keeps debug records.
+	ExecutionTrace         time.Duration
+	ExecutionTraceBytes    int
+	ExecutionTraceCooldown time.Duration
 }
 
 // DefaultDir is the directory used when Config.Dir is empty.
@@ -373,6 +401,16 @@ func configFromMap(env map[string]string) (Config, error) {
 	}
 	durationVar(EnvStressCooldown, &cfg.StressCooldown, true,
 		fmt.Sprintf("want a duration such as 30s, at most %v (0 for the default)", MaxStressCooldown))
+	durationVar(EnvExecutionTrace, &cfg.ExecutionTrace, true,
+		fmt.Sprintf("want a duration such as 10s, from %v to %v (0 for off)", MinExecutionTrace, MaxExecutionTrace))
+	if v := set[EnvExecutionTrace]; cfg.ExecutionTrace > 0 && !executionTraceSupported {
+		errs = append(errs, fmt.Errorf("%s=%s needs a program built with Go 1.25 or newer (runtime/trace.FlightRecorder); this one is built with %s: unset it, or build with a newer Go",
+			EnvExecutionTrace, v, runtime.Version()))
+		failed[EnvExecutionTrace] = true
+	}
+	sizeVar(EnvExecutionTraceBytes, &cfg.ExecutionTraceBytes)
+	durationVar(EnvExecutionTraceCooldown, &cfg.ExecutionTraceCooldown, true,
+		fmt.Sprintf("want a duration such as 1m, from %v to %v (0 for the default, 1m)", MinExecutionTraceCooldown, MaxExecutionTraceCooldown))
 
 	// Values that parse but are out of range, alone or together.
 	for _, p := range cfg.problems() {
@@ -667,6 +705,9 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	attrs = append(attrs,
 		slog.Bool("stress", stressOn),
 		slog.Duration("flight_recorder", c.FlightRecorder))
+	if c.ExecutionTrace > 0 {
+		attrs = append(attrs, slog.Duration("execution_trace", c.ExecutionTrace))
+	}
 	if stressOn {
 		slow := c.stressOptions().Slow
 		names := make([]string, 0, len(slow))

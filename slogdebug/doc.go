@@ -29,5 +29,7 @@
 // events log at Warn and Error and show on both.
 //
 // With debug mode off no file is opened, no goroutine runs, and a typed
-// helper costs one Enabled check.
+// helper costs one Enabled check. (Config.ExecutionTrace is the exception
+// it asks for: the Go execution trace recorder, and the goroutine that
+// writes its snapshots, run from New to Close.)
 package slogdebug

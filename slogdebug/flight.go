@@ -273,6 +273,7 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 		}
 		_ = h.Handle(ectx, e.rec)
 	}
+	l.exec.annotate(files, &event) // an execution trace snapshot, if on
 	_ = eventChain.apply(files).Handle(ctx, event)
 	l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
 	return files.CloseWith("flight_recorder_dump")

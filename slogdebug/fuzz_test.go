@@ -20,6 +20,8 @@ func FuzzConfigFromEnv(f *testing.F) {
 		{"DEBUG_SESSION_ID", "incident-7"}, {"DEBUG_MAX_TOTAL_BYTES", "100MiB"}, {"DEBUG_FILE_MODE", "0200"},
 		{"DEBUG_FLIGHT_RECORDER", "1ms"}, {"DEBUG_STRESS_SLOW_REQUEST_RATE", "100000/1m"}, {"DEBUG_STRESS_SLOW", "request=1s"},
 		{"DEBUG_STRESS_SLOW", "Requests=1s"}, {"DEBUG_STRESS_COOLDOWN", "1000h"}, {"DEBUG_LOG_DIR", "/dev/null/x"},
+		{"DEBUG_EXECUTION_TRACE", "10s"}, {"DEBUG_EXECUTION_TRACE", "10ms"}, {"DEBUG_EXECUTION_TRACE_BYTES", "1KiB"},
+		{"DEBUG_EXECUTION_TRACE_COOLDOWN", "1ms"}, {"DEBUG_STRESS", "false"},
 		// Unknown variables, and the opt-out.
 		{"DEBUG_MODEE", "true"}, {"DEBUG_PPROF", "1"}, {"DEBUG_IGNORE_VARS", "DEBUG_PPROF,DEBUG_SQL_*"},
 		{"DEBUG_IGNORE_VARS", "*"}, {"DEBUG_", "x"}, {"DEBUG_\x00", "\xff"},

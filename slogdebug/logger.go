@@ -61,6 +61,10 @@ type core struct {
 	// flight-recorder dump wrote them): the handler that wrote them last,
 	// with the counts of those before it.
 	session atomic.Pointer[sessionFiles]
+
+	// exec is the execution trace recorder (Config.ExecutionTrace), from
+	// New to Close; nil when off.
+	exec *execTrace
 }
 
 // With returns a Logger that includes the given attributes in each record
@@ -141,8 +145,10 @@ const noFloor = slog.Level(math.MinInt)
 // New builds the fan-out of the design: a console handler (tint on console
 // at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
 // handler at Debug with stress detection. A nil console means os.Stderr.
-// With debug mode off no file is opened and no goroutine is started. The
-// caller must Close the Logger to write everything queued.
+// With debug mode off no file is opened and no goroutine is started (but
+// for Config.ExecutionTrace's recorder and snapshot writer, which run from
+// New to Close). The caller must Close the Logger to write everything
+// queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
@@ -178,8 +184,18 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	if cfg.ExecutionTrace > 0 {
+		exec, err := startExecTrace(cfg, l.console)
+		if err != nil {
+			return nil, err
+		}
+		l.exec = exec
+	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
+		if l.exec != nil {
+			l.exec.close()
+		}
 		return nil, err
 	}
 	l.publish(st)
@@ -220,6 +236,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
 	children := []fanoutChild{l.consoleChild()}
+	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
+		// While a stress event can write a snapshot, the category records
+		// are in the execution trace too: before stress detection sees
+		// them, so that the record that fires an event is in its snapshot.
+		children = append(children, fanoutChild{h: traceLogHandler{}, level: slog.LevelDebug, debug: true})
+	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
@@ -235,7 +257,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			// session_end (and debug_disabled) count the stress events.
 			opts.EndAttrs = func() []slog.Attr {
 				if d := detector.Load(); d != nil {
-					return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+					return l.endAttrs(d)
 				}
 				return nil
 			}
@@ -258,6 +280,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			// Every event goes to the files (when "stress" is selected),
 			// the console is quieted by the cooldown; never back here.
 			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.console
+			if l.exec != nil {
+				// An event asks for an execution trace snapshot.
+				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
+			}
 			sopts.Dropped = files.DroppedByCategory
 			d, err := stress.New(sopts)
 			if err != nil {
@@ -396,6 +422,11 @@ func (l *Logger) Close() error {
 	old := l.st.Load()
 	st, _ := l.buildState(false)
 	l.publish(st)
+	if l.exec != nil {
+		// The snapshot being written is in the directory, and counted,
+		// before session_end.
+		l.exec.close()
+	}
 	if old.on {
 		return old.closeFiles("session_end")
 	}
@@ -406,14 +437,22 @@ func (l *Logger) Close() error {
 	opts.OnError = reportWriteErrors(l.console)
 	if d := old.stress; d != nil {
 		// The flight recorder's detector: session_end counts its events.
-		opts.EndAttrs = func() []slog.Attr {
-			return []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
-		}
+		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	}
 	if err := handler.EndSession(opts); err != nil {
 		return fmt.Errorf("slogdebug: end the session: %w", err)
 	}
 	return nil
+}
+
+// endAttrs are the facade's counts in session_end (and debug_disabled):
+// the stress events of detector d and the execution trace snapshots.
+func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
+	attrs := []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+	if l.exec != nil {
+		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
+	}
+	return attrs
 }
 
 // closeFiles ends a debug-mode set-up once another is published: first the

@@ -3,6 +3,7 @@ package slogdebug
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -101,6 +102,21 @@ func (c Config) problems() []fieldProblem {
 	}
 	if c.StressCooldown > MaxStressCooldown {
 		bad("StressCooldown", c.StressCooldown, fmt.Sprintf("at most %v", MaxStressCooldown))
+	}
+	switch {
+	case c.ExecutionTrace == 0:
+	case !executionTraceSupported && c.ExecutionTrace > 0:
+		bad("ExecutionTrace", c.ExecutionTrace, "0 (off): "+executionTraceNeedsGo125())
+	case c.ExecutionTrace < MinExecutionTrace || c.ExecutionTrace > MaxExecutionTrace:
+		bad("ExecutionTrace", c.ExecutionTrace, fmt.Sprintf("0 (off) or %v to %v", MinExecutionTrace, MaxExecutionTrace))
+	case c.DisableStress:
+		bad("ExecutionTrace", c.ExecutionTrace, "0 (off) while stress detection is off (DEBUG_STRESS=false, DisableStress): only a stress event writes a snapshot")
+	}
+	if c.ExecutionTraceBytes != 0 && (c.ExecutionTraceBytes < MinExecutionTraceBytes || c.ExecutionTraceBytes > MaxExecutionTraceBytes) {
+		bad("ExecutionTraceBytes", c.ExecutionTraceBytes, fmt.Sprintf("0 (the default, 16MiB) or %d to %d bytes", MinExecutionTraceBytes, MaxExecutionTraceBytes))
+	}
+	if c.ExecutionTraceCooldown != 0 && (c.ExecutionTraceCooldown < MinExecutionTraceCooldown || c.ExecutionTraceCooldown > MaxExecutionTraceCooldown) {
+		bad("ExecutionTraceCooldown", c.ExecutionTraceCooldown, fmt.Sprintf("0 (the default, 1m) or %v to %v", MinExecutionTraceCooldown, MaxExecutionTraceCooldown))
 	}
 	return out
 }
@@ -224,4 +240,10 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// executionTraceNeedsGo125 says why Config.ExecutionTrace cannot be on in
+// a program built with a Go older than 1.25.
+func executionTraceNeedsGo125() string {
+	return "the execution trace recorder needs a program built with Go 1.25 or newer (runtime/trace.FlightRecorder); this one is built with " + runtime.Version()
 }

@@ -7,7 +7,9 @@
 // category, and the stress events found.
 //
 // It honours the library's environment (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
-// DEBUG_STRESS_*, ...); debug mode is always on here, and the console shows
+// DEBUG_STRESS_*, ...); debug mode is always on here, and so is the execution
+// trace recorder (DEBUG_EXECUTION_TRACE=10s, when built with Go 1.25 or
+// newer, unless the variable says otherwise); the console shows
 // only Error and up unless DEBUG_CONSOLE_LEVEL says otherwise, so that the
 // progress bar stays readable.
 package main
@@ -54,6 +56,11 @@ func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 	cfg.Enabled = true
 	if _, set := os.LookupEnv(slogdebug.EnvConsoleLevel); !set {
 		cfg.ConsoleLevel = 8 // slog.LevelError
+	}
+	if _, set := os.LookupEnv(slogdebug.EnvExecutionTrace); !set && slogdebug.ExecutionTraceSupported() {
+		// The runtime's execution trace of the seconds before a stress
+		// event, written beside the files.
+		cfg.ExecutionTrace = 10 * time.Second
 	}
 	logger, err := slogdebug.Init(cfg)
 	if err != nil {
@@ -111,6 +118,11 @@ func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession strin
 	}
 	fmt.Fprintln(out, "\nnext:")
 	fmt.Fprintf(out, "  xdg-open %s    # the report, in any browser: zoom, filter, click an event\n", report)
+	if tr, ok := requestTrace(logger); ok {
+		fmt.Fprintf(out, "  go tool trace %s    # the runtime's view of the seconds before %s %s: its task, its goroutines\n",
+			tr.path, strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
+		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # that request's story, with its trace named\n", tr.requestID, logger.Dir(), orchDir)
+	}
 	if id := failedRequest(logger); id != "" {
 		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request the breaker failed, across both systems\n", id, logger.Dir(), orchDir)
 	}
@@ -128,6 +140,50 @@ func failedRequest(logger *slogdebug.Logger) string {
 		}
 	})
 	return id
+}
+
+// tracedEvent is a stress event whose line names an execution trace
+// snapshot.
+type tracedEvent struct {
+	eventType, requestID, path string
+}
+
+// tracedEvents are the stress events with an execution trace snapshot.
+func tracedEvents(logger *slogdebug.Logger) []tracedEvent {
+	var out []tracedEvent
+	_, _ = eachLine(logger.Path("stress"), func(m map[string]any) {
+		name, _ := m[slogdebug.ExecutionTraceKey].(string)
+		if name == "" {
+			return
+		}
+		typ, _ := m["event_type"].(string)
+		id, _ := m["request_id"].(string)
+		out = append(out, tracedEvent{eventType: typ, requestID: id, path: filepath.Join(logger.Dir(), name)})
+	})
+	return out
+}
+
+// requestTrace is the first slow_request with an execution trace, or else
+// the first traced event of a request (on a loaded machine a slow engine
+// selection, say, may come first and take the cooldown's snapshot).
+func requestTrace(logger *slogdebug.Logger) (tracedEvent, bool) {
+	var first *tracedEvent
+	for _, ev := range tracedEvents(logger) {
+		if ev.requestID == "" {
+			continue
+		}
+		if ev.eventType == "slow_request" {
+			return ev, true
+		}
+		if first == nil {
+			ev := ev
+			first = &ev
+		}
+	}
+	if first == nil {
+		return tracedEvent{}, false
+	}
+	return *first, true
 }
 
 // summarize prints the session's files with their line counts and the
@@ -170,6 +226,18 @@ func summarize(out io.Writer, logger *slogdebug.Logger) error {
 	}
 	if len(types) == 0 {
 		fmt.Fprintln(out, "  none")
+	}
+	if traced := tracedEvents(logger); len(traced) > 0 {
+		fmt.Fprintf(out, "\nexecution traces of the seconds before a stress event (%s):\n", slogdebug.ExecutionTraceKey)
+		for _, ev := range traced {
+			size := "missing"
+			if st, err := os.Stat(ev.path); err == nil {
+				size = fmt.Sprintf("%d KiB", st.Size()>>10)
+			}
+			fmt.Fprintf(out, "  %-44s %-24s %s\n", filepath.Base(ev.path)+" ("+size+")", ev.eventType, ev.requestID)
+		}
+		es := logger.ExecutionTraceStats()
+		fmt.Fprintf(out, "  %d written, %d events skipped by the cooldown, %d failed\n", es.Snapshots-es.Failed, es.Skipped, es.Failed)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/proxydebug/debugmode/internal/demoproxy"
+	"github.com/proxydebug/debugmode/slogdebug"
 )
 
 func TestMain(m *testing.M) {
@@ -46,4 +47,15 @@ func TestDemoRuns(t *testing.T) {
 	require.NotNil(t, m, text)
 	assert.FileExists(t, m[1])
 	assert.Regexp(t, `go run ./cmd/debuglog request [0-9a-f]+ `, text)
+	if slogdebug.ExecutionTraceSupported() {
+		// The execution trace of the seconds before the first event of a
+		// request that had one: a slow request, unless the race detector on
+		// a busy machine made an engine selection slow first.
+		m := regexp.MustCompile(`go tool trace (\S+_execution_trace_\d+\.trace) +# the runtime's view of the seconds before [a-z ]+ ([0-9a-f]+): its task`).FindStringSubmatch(text)
+		require.NotNil(t, m, text)
+		assert.FileExists(t, m[1])
+		assert.Contains(t, text, "go run ./cmd/debuglog request "+m[2]+" ")
+		assert.Contains(t, text, "execution traces of the seconds before a stress event (execution_trace):")
+		assert.Contains(t, text, "0 failed")
+	}
 }

@@ -8,7 +8,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -54,25 +56,26 @@ const (
 
 // reportData is the page's data, columnar to stay small.
 type reportData struct {
-	Title    string           `json:"title"`
-	Base     int64            `json:"base"` // unix ms; times are ms after it
-	Segments [][2]int64       `json:"segs"` // the axis' active intervals (ms after base); gaps between are folded
-	Lanes    []laneJSON       `json:"lanes"`
-	Names    []string         `json:"names"`
-	Requests []string         `json:"reqs"`
-	Buckets  int              `json:"B"`
-	Hist     [][]int64        `json:"hist"` // per lane: bucket, count, failures, max duration ms (flattened)
-	T        []float64        `json:"t"`    // ms after base, 0.1 ms precision
-	L        []int            `json:"l"`
-	D        []float64        `json:"d"`
-	N        []int            `json:"n"`
-	K        []int            `json:"k"`
-	R        []int            `json:"r"`
-	I        []string         `json:"i"`
-	Causes   map[string][]int `json:"c"` // event index -> its causes' indices
-	Total    int              `json:"total"`
-	Kept     int              `json:"kept"`
-	Warnings int              `json:"warnings"`
+	Title    string               `json:"title"`
+	Base     int64                `json:"base"` // unix ms; times are ms after it
+	Segments [][2]int64           `json:"segs"` // the axis' active intervals (ms after base); gaps between are folded
+	Lanes    []laneJSON           `json:"lanes"`
+	Names    []string             `json:"names"`
+	Requests []string             `json:"reqs"`
+	Buckets  int                  `json:"B"`
+	Hist     [][]int64            `json:"hist"` // per lane: bucket, count, failures, max duration ms (flattened)
+	T        []float64            `json:"t"`    // ms after base, 0.1 ms precision
+	L        []int                `json:"l"`
+	D        []float64            `json:"d"`
+	N        []int                `json:"n"`
+	K        []int                `json:"k"`
+	R        []int                `json:"r"`
+	I        []string             `json:"i"`
+	Causes   map[string][]int     `json:"c"`           // event index -> its causes' indices
+	Traces   map[string]traceLink `json:"x,omitempty"` // stress event index -> its execution trace snapshot
+	Total    int                  `json:"total"`
+	Kept     int                  `json:"kept"`
+	Warnings int                  `json:"warnings"`
 }
 
 type laneJSON struct {
@@ -92,6 +95,7 @@ type kept struct {
 	info  string
 	ev    *Event // orchestrator events and effects, for correlation
 	order int64
+	trace string // a stress event's execution trace snapshot
 }
 
 // cmdReport writes the report.
@@ -124,6 +128,15 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	data, summary, err := buildReport(files, f, warn, max(*maxPlain, 0), *poll)
 	if err != nil {
 		return err
+	}
+	// The execution traces, linked from where the page is.
+	outDir, err := filepath.Abs(filepath.Dir(*output))
+	if err != nil {
+		return err
+	}
+	for i, link := range data.Traces {
+		link.Href = linkFrom(outDir, link.Path)
+		data.Traces[i] = link
 	}
 	js, err := json.Marshal(data) // escapes <, > and &: safe inside <script>
 	if err != nil {
@@ -243,6 +256,9 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 			h.maxDur = max(h.maxDur, int64(math.Ceil(d)))
 			order++
 			kp := &kept{t: ev.Time, lane: li, dur: d, name: ev.name(), kind: k, req: ev.str("request_id"), order: order}
+			if k&kindStress != 0 {
+				kp.trace = executionTrace(ev)
+			}
 			if ev.System == systemOrch && len(orch) < 200000 {
 				orch = append(orch, ev)
 			}
@@ -321,6 +337,12 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 		data.I = append(data.I, kp.info)
 		if kp.ev != nil {
 			index[kp.ev] = i
+		}
+		if kp.trace != "" {
+			if data.Traces == nil {
+				data.Traces = map[string]traceLink{}
+			}
+			data.Traces[strconv.Itoa(i)] = traceLink{Path: kp.trace}
 		}
 	}
 	data.Kept = len(all)

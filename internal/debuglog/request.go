@@ -82,6 +82,7 @@ type story struct {
 	gapAt      int       // index of the step that ends the largest gap
 	gapFrom    time.Time // where that gap began
 	slowest    *Event
+	traces     []string // the execution trace snapshots of its stress events
 }
 
 func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
@@ -134,7 +135,11 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 	e.start, e.end, e.topics = st.start, st.end, topics
 	for _, ev := range own {
 		st.steps = append(st.steps, step{ev: ev, at: ev.Time})
+		if p := executionTrace(ev); p != "" && ev.Category == "stress" {
+			st.traces = append(st.traces, p)
+		}
 	}
+	st.traces = dedupe(st.traces)
 	// The orchestrator's side: its events with the request's ID, or a
 	// container or stream ID of it (within the clock skew of the request),
 	// and those on a topic it touched while it ran.
@@ -268,6 +273,10 @@ func (st *story) print(out io.Writer) {
 		fmt.Fprintf(out, "slowest step: %s %s, %s (%s of the request)\n", escapeText(s.Category), escapeText(s.name()), fmtDur(time.Duration(d*float64(time.Millisecond))),
 			pct(time.Duration(d*float64(time.Millisecond)), total))
 	}
+	for _, p := range st.traces {
+		fmt.Fprintf(out, "execution trace of the seconds before its stress event: %s\n", escapeText(p))
+		fmt.Fprintf(out, "  go tool trace %s   (its task is of type \"request\", with a log request_id=%s)\n", escapeText(p), escapeText(st.id))
+	}
 	if st.effect != nil {
 		fmt.Fprintf(out, "\nwhy it was a %s, as correlate ranks the orchestrator's events:\n", strings.ReplaceAll(st.effect.kind, "_", " "))
 		if len(st.causes) == 0 {
@@ -336,11 +345,14 @@ type storyJSON struct {
 	Slowest    *lineRef    `json:"slowest_step,omitempty"`
 	Effect     string      `json:"effect,omitempty"`
 	Causes     []causeJSON `json:"causes"`
+	// ExecutionTraces are the execution trace snapshots of its stress
+	// events (their lines' execution_trace, beside their files).
+	ExecutionTraces []string `json:"execution_traces,omitempty"`
 }
 
 func (st *story) toJSON() storyJSON {
 	j := storyJSON{RequestID: st.id, Start: st.start.Format(time.RFC3339Nano), End: st.end.Format(time.RFC3339Nano), DurationMS: ms(st.end.Sub(st.start)),
-		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}}
+		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces}
 	prev := st.start
 	for _, s := range st.steps {
 		j.Steps = append(j.Steps, stepJSON{OffsetMS: ms(s.at.Sub(st.start)), GapMS: ms(s.at.Sub(prev)), Relation: s.relation, lineRef: refOf(s.ev)})

@@ -1,0 +1,52 @@
+// Package tracetool reads Go execution trace files with the go command's
+// own reader, `go tool trace -d=parsed`, for the tests that check what an
+// execution trace snapshot holds (the module adds no trace parser of its
+// own as a dependency).
+package tracetool
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+// ErrNoGo is returned when no go command is found to read a trace with.
+var ErrNoGo = errors.New("tracetool: no go command: neither $GOROOT/bin/go of the toolchain that built this program nor go on $PATH")
+
+// GoCommand returns the go command of the toolchain that built this
+// program (whose trace reader reads its traces), or else the one on $PATH.
+func GoCommand() (string, error) {
+	//lint:ignore SA1019 the toolchain that built the test binary is the one whose trace format it writes
+	if root := runtime.GOROOT(); root != "" {
+		goCmd := filepath.Join(root, "bin", "go")
+		if st, err := os.Stat(goCmd); err == nil && !st.IsDir() {
+			return goCmd, nil
+		}
+	}
+	if goCmd, err := exec.LookPath("go"); err == nil {
+		return goCmd, nil
+	}
+	return "", ErrNoGo
+}
+
+// Parsed returns the events of the trace file at path, one a line, as
+// `go tool trace -d=parsed` prints them: tasks (TaskBegin ... Type="request"),
+// user logs (Log ... Category="request_id" Message="..."), goroutine
+// states, and so on. It fails if the file is not a whole trace.
+func Parsed(path string) (string, error) {
+	goCmd, err := GoCommand()
+	if err != nil {
+		return "", err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(goCmd, "tool", "trace", "-d=parsed", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("tracetool: go tool trace -d=parsed %s: %w: %s", path, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return stdout.String(), nil
+}

@@ -1,0 +1,289 @@
+package slogdebug
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/safego"
+)
+
+// This file is the execution trace recorder (Config.ExecutionTrace): the
+// Go runtime's execution trace of the last seconds, kept in memory by
+// runtime/trace.FlightRecorder and written into the session's directory
+// when a stress event fires. It is not the flight recorder of flight.go,
+// which keeps debug *records* while debug mode is off.
+
+// ExecutionTraceKey is the stress line's attribute that names the
+// execution trace snapshot written for the event: a file of the session's
+// directory (<session>_execution_trace_001.trace).
+const ExecutionTraceKey = "execution_trace"
+
+// Defaults and bounds of the execution trace recorder's Config fields.
+const (
+	// MinExecutionTrace and MaxExecutionTrace bound ExecutionTrace when it
+	// is on.
+	MinExecutionTrace = time.Second
+	MaxExecutionTrace = time.Hour
+	// DefaultExecutionTraceBytes is ExecutionTraceBytes' default;
+	// MinExecutionTraceBytes and MaxExecutionTraceBytes bound it.
+	DefaultExecutionTraceBytes = 16 << 20
+	MinExecutionTraceBytes     = 1 << 20
+	MaxExecutionTraceBytes     = 1 << 30
+	// DefaultExecutionTraceCooldown is ExecutionTraceCooldown's default;
+	// MinExecutionTraceCooldown and MaxExecutionTraceCooldown bound it.
+	DefaultExecutionTraceCooldown = time.Minute
+	MinExecutionTraceCooldown     = time.Second
+	MaxExecutionTraceCooldown     = 24 * time.Hour
+)
+
+// ExecutionTraceStats are the execution trace recorder's counts.
+type ExecutionTraceStats struct {
+	// Snapshots is how many snapshots were asked for: each one named on
+	// its stress line.
+	Snapshots uint64 `json:"snapshots"`
+	// Skipped is how many stress events had no snapshot: within the
+	// cooldown of the last one, or while one was being written.
+	Skipped uint64 `json:"skipped"`
+	// Failed is how many of the Snapshots could not be written (reported
+	// on the console; the partial file is removed).
+	Failed uint64 `json:"failed"`
+}
+
+// LogValue writes the counts as a group, for session_end.
+func (s ExecutionTraceStats) LogValue() slog.Value {
+	return slog.GroupValue(slog.Uint64("snapshots", s.Snapshots), slog.Uint64("skipped", s.Skipped),
+		slog.Uint64("failed", s.Failed))
+}
+
+// traceRecorder is the runtime's recorder (runtime/trace.FlightRecorder
+// on Go 1.25 and newer, see startTraceRecorder).
+type traceRecorder interface {
+	// WriteTo writes a snapshot of the window; one call at a time.
+	WriteTo(w io.Writer) (int64, error)
+	Stop()
+}
+
+// ExecutionTraceSupported reports whether this program is built with a Go
+// that has runtime/trace.FlightRecorder (1.25 or newer): whether
+// Config.ExecutionTrace may be on.
+func ExecutionTraceSupported() bool { return executionTraceSupported }
+
+// execTrace runs the execution trace recorder from New to Close and
+// writes its snapshots, one at a time, on a goroutine of its own: the
+// goroutine whose record fired the stress event only names the file.
+type execTrace struct {
+	rec      traceRecorder
+	cooldown time.Duration
+	fileMode os.FileMode
+	console  slog.Handler // where a snapshot that failed is reported
+
+	jobs chan traceJob // the snapshot to write (one at a time)
+	done chan struct{} // closed when the writer goroutine has returned
+	// written, when set (by tests, before the first snapshot), is called
+	// after each snapshot is written and the writer is idle again.
+	written func()
+
+	mu      sync.Mutex
+	closed  bool
+	busy    bool      // a snapshot is asked for and not written yet
+	next    time.Time // no snapshot for an event before this
+	session string    // the session of the last snapshot
+	n       int       // its number
+	stats   ExecutionTraceStats
+}
+
+// traceJob is a snapshot to write.
+type traceJob struct {
+	dir, session string
+	n            int
+	event        string
+}
+
+// startExecTrace starts the recorder of cfg.ExecutionTrace and the
+// goroutine that writes its snapshots.
+func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
+	maxBytes := cfg.ExecutionTraceBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultExecutionTraceBytes
+	}
+	rec, err := startTraceRecorder(cfg.ExecutionTrace, maxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
+	}
+	cooldown := cfg.ExecutionTraceCooldown
+	if cooldown == 0 {
+		cooldown = DefaultExecutionTraceCooldown
+	}
+	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
+}
+
+// newExecTrace writes rec's snapshots, at most one per cooldown, into
+// files of mode fileMode; failures are reported to console.
+func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
+	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console,
+		jobs: make(chan traceJob, 1), done: make(chan struct{})}
+	go e.run()
+	return e
+}
+
+// run writes the snapshots asked for, until close.
+func (e *execTrace) run() {
+	defer close(e.done)
+	for job := range e.jobs {
+		if p := safego.Call(func() { e.write(job) }); p != nil {
+			e.fail(job, fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p))
+		}
+		e.mu.Lock()
+		e.busy = false
+		e.mu.Unlock()
+		if e.written != nil {
+			e.written()
+		}
+	}
+}
+
+// snapshot asks for a snapshot for a stress event of the session whose
+// files are in dir, at t, unless one was asked for within the cooldown or
+// is still being written; it returns the file's name, or "" for none.
+// It never blocks on the writing.
+func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return ""
+	}
+	if t.Before(e.next) || e.busy {
+		e.stats.Skipped++
+		return ""
+	}
+	if session != e.session {
+		e.session, e.n = session, 0
+	}
+	e.n++
+	e.next = t.Add(e.cooldown)
+	e.stats.Snapshots++
+	e.busy = true
+	e.jobs <- traceJob{dir: dir, session: session, n: e.n, event: event} // room: the writer is not busy, so it has taken the last one
+	return handler.TraceFileName(session, e.n)
+}
+
+// write writes one snapshot; a file that could not be written whole is
+// removed and the failure reported.
+func (e *execTrace) write(job traceJob) {
+	f, err := handler.CreateTraceFile(job.dir, job.session, job.n, e.fileMode)
+	if err != nil {
+		e.fail(job, err)
+		return
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	_, err = e.rec.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		e.fail(job, errors.Join(err, f.Discard()))
+		return
+	}
+	if err := f.Close(); err != nil {
+		e.fail(job, err)
+	}
+}
+
+// fail counts a snapshot that could not be written and says so on the
+// console, as the category handler's write errors are.
+func (e *execTrace) fail(job traceJob, err error) {
+	e.mu.Lock()
+	e.stats.Failed++
+	e.mu.Unlock()
+	ctx := context.Background()
+	if !e.console.Enabled(ctx, slog.LevelWarn) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the execution trace failed", 0)
+	r.AddAttrs(slog.String("file", handler.TraceFileName(job.session, job.n)), slog.String("event_type", job.event),
+		slog.Any("error", err))
+	handleSafely(ctx, e.console, &r)
+}
+
+// Stats returns the counts so far.
+func (e *execTrace) Stats() ExecutionTraceStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// close waits for the snapshot being written, if any, and stops the
+// recorder. It is idempotent.
+func (e *execTrace) close() {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	e.closed = true
+	close(e.jobs)
+	e.mu.Unlock()
+	<-e.done
+	e.rec.Stop()
+}
+
+// ExecutionTraceStats returns the execution trace recorder's counts
+// (zero when Config.ExecutionTrace is off); session_end has them too.
+func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
+	if l.exec == nil {
+		return ExecutionTraceStats{}
+	}
+	return l.exec.Stats()
+}
+
+// snapshotOnEvent is the stress detector's Files with debug mode on: a
+// stress event at Warn or above asks for an execution trace snapshot and
+// names it on its line (ExecutionTraceKey).
+type snapshotOnEvent struct {
+	next  slog.Handler
+	exec  *execTrace
+	files *handler.Handler
+}
+
+func (h *snapshotOnEvent) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *snapshotOnEvent) Handle(ctx context.Context, r slog.Record) error {
+	h.exec.annotate(h.files, &r)
+	return h.next.Handle(ctx, r)
+}
+
+func (h *snapshotOnEvent) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &snapshotOnEvent{next: h.next.WithAttrs(attrs), exec: h.exec, files: h.files}
+}
+
+func (h *snapshotOnEvent) WithGroup(name string) slog.Handler {
+	return &snapshotOnEvent{next: h.next.WithGroup(name), exec: h.exec, files: h.files}
+}
+
+// annotate asks for a snapshot for the stress event r, written into the
+// directory of files' session, and adds its name to r. Events below Warn
+// (orchestrator_recovered, the cooldown's summary) have none.
+func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
+	if e == nil || r.Level < slog.LevelWarn {
+		return
+	}
+	if name := e.snapshot(files.Dir(), files.SessionID(), r.Message, r.Time); name != "" {
+		r.AddAttrs(slog.String(ExecutionTraceKey, name))
+	}
+}

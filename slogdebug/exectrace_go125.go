@@ -1,0 +1,24 @@
+//go:build go1.25
+
+package slogdebug
+
+import (
+	"fmt"
+	"runtime/trace"
+	"time"
+)
+
+// executionTraceSupported reports whether this build has
+// runtime/trace.FlightRecorder (Go 1.25 and newer).
+const executionTraceSupported = true
+
+// startTraceRecorder starts runtime/trace.FlightRecorder, keeping at least
+// window of the execution trace within about maxBytes. A process runs at
+// most one: a second fails, and the error says what to do.
+func startTraceRecorder(window time.Duration, maxBytes int) (traceRecorder, error) {
+	fr := trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: window, MaxBytes: uint64(maxBytes)})
+	if err := fr.Start(); err != nil {
+		return nil, fmt.Errorf("start runtime/trace.FlightRecorder: %w (a process runs one at a time: is another Logger with ExecutionTrace still open?)", err)
+	}
+	return fr, nil
+}

@@ -1,0 +1,88 @@
+package slogdebug
+
+import (
+	"context"
+	"log/slog"
+	"runtime/trace"
+
+	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/reqid"
+)
+
+// traceLogHandler mirrors the category records into the Go execution
+// trace as user log events (runtime/trace.Log) while it is being recorded:
+// the log's category is the record's, its message the record's message
+// followed by " request_id=<id>" when the record has one. Logged with the
+// request's context, an event belongs to the request's task (see
+// integration.Middleware), so `go tool trace` shows what the goroutines
+// that served a request logged, and when. It writes nothing else, and
+// nothing at all while no trace is being recorded.
+type traceLogHandler struct {
+	category  string // bound with WithAttrs
+	requestID string // bound with WithAttrs
+	grouped   bool   // a group is open: later attrs are not top-level
+}
+
+// requestIDKey is the attribute a record's request ID may be in.
+const requestIDKey = "request_id"
+
+func (h traceLogHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelDebug && trace.IsEnabled()
+}
+
+func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !trace.IsEnabled() {
+		return nil
+	}
+	cat, id := h.category, h.requestID
+	if !h.grouped && r.NumAttrs() > 0 {
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case category.Key:
+				cat = a.Value.Resolve().String()
+			case requestIDKey:
+				id = a.Value.Resolve().String()
+			}
+			return true
+		})
+	}
+	if cat == "" {
+		return nil // not a category record
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if id == "" {
+		if ids := reqid.From(ctx); ids != nil {
+			id = ids.RequestID
+		}
+	}
+	msg := r.Message
+	if id != "" {
+		msg += " " + requestIDKey + "=" + id
+	}
+	trace.Log(ctx, cat, msg)
+	return nil
+}
+
+func (h traceLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if h.grouped {
+		return h
+	}
+	for _, a := range attrs {
+		switch a.Key {
+		case category.Key:
+			h.category = a.Value.Resolve().String()
+		case requestIDKey:
+			h.requestID = a.Value.Resolve().String()
+		}
+	}
+	return h
+}
+
+func (h traceLogHandler) WithGroup(name string) slog.Handler {
+	if name != "" {
+		h.grouped = true
+	}
+	return h
+}
