@@ -65,3 +65,23 @@ func (f *TraceFile) Discard() error {
 	}
 	return errors.Join(err, f.dir.close())
 }
+
+// LastTraceNumber returns the highest n of the session's execution trace
+// snapshots already in dir (0 for none, or when dir cannot be read): a
+// session resumed, by this process or another (a reused SessionID), goes
+// on numbering after them instead of colliding with them.
+func LastTraceNumber(dir, session string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	last := 0
+	for _, e := range entries {
+		for _, f := range parseFileName(e.Name()) {
+			if f.trace && f.session == session && f.segment > last {
+				last = f.segment
+			}
+		}
+	}
+	return last
+}

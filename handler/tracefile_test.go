@@ -76,3 +76,16 @@ func TestTraceSnapshotsGoWithTheirSession(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, sessionFileName(old)))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
 }
+
+func TestLastTraceNumberCountsTheSessionsOwnSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	assert.Equal(t, 0, LastTraceNumber(dir, "proxy"))
+	assert.Equal(t, 0, LastTraceNumber(filepath.Join(dir, "missing"), "proxy"))
+	for _, name := range []string{"proxy_execution_trace_001.trace", "proxy_execution_trace_012.trace",
+		"proxy_x_execution_trace_040.trace", "other_execution_trace_099.trace", "proxy_requests.jsonl", "proxy_requests.003.jsonl"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
+	}
+	assert.Equal(t, 12, LastTraceNumber(dir, "proxy"))
+	assert.Equal(t, 40, LastTraceNumber(dir, "proxy_x"))
+	assert.Equal(t, 99, LastTraceNumber(dir, "other"))
+}

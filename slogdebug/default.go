@@ -20,6 +20,13 @@ var defaultLogger atomic.Pointer[Logger]
 // handler, as Config.Console — would lead back into the Logger; see
 // Config.Console and LogConsole.
 func Init(cfg Config) (*Logger, error) {
+	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
+		// A process runs one execution trace recorder: the previous
+		// default stops its own (it is closed below anyway) so that the
+		// new one can start; its snapshot being written, if any, is
+		// finished first.
+		old.exec.close()
+	}
 	l, err := New(cfg, os.Stderr)
 	if err != nil {
 		return nil, err

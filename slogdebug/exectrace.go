@@ -168,7 +168,8 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 		return ""
 	}
 	if session != e.session {
-		e.session, e.n = session, 0
+		// Once per session: a resumed one may have snapshots already.
+		e.session, e.n = session, handler.LastTraceNumber(dir, session)
 	}
 	e.n++
 	e.next = t.Add(e.cooldown)

@@ -93,6 +93,24 @@ func TestExecTraceCooldownAndNumbering(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
 }
 
+// TestExecTraceResumedSessionNumbersAfterItsSnapshots: a session resumed
+// by a new recorder (a restarted process reusing its SessionID) names its
+// next snapshot after those already on disk, never over one.
+func TestExecTraceResumedSessionNumbersAfterItsSnapshots(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "s_execution_trace_003.trace"), []byte("earlier"), 0o600))
+	e := newExecTrace(&fakeRecorder{data: "x"}, time.Minute, 0, consoleOf(io.Discard))
+	written := make(chan struct{}, 1)
+	e.written = func() { written <- struct{}{} }
+	assert.Equal(t, "s_execution_trace_004.trace", e.snapshot(dir, "s", "a", time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)))
+	<-written
+	e.close()
+	assert.Equal(t, ExecutionTraceStats{Snapshots: 1}, e.Stats(), "written, not failed")
+	data, err := os.ReadFile(filepath.Join(dir, "s_execution_trace_003.trace"))
+	require.NoError(t, err)
+	assert.Equal(t, "earlier", string(data))
+}
+
 // TestExecTraceFailedWriteIsRemovedAndReported: a snapshot that fails half
 // way leaves no file; the failure is counted and said on the console; a
 // panic in the writing is recovered the same way, and the next snapshot is

@@ -142,6 +142,19 @@ func TestOneExecutionTraceRecorderAtATime(t *testing.T) {
 	require.NoError(t, l2.Close())
 }
 
+// TestInitAgainWithTheExecutionTrace: Init closes the previous default,
+// and a new execution trace recorder takes over from its one.
+func TestInitAgainWithTheExecutionTrace(t *testing.T) {
+	restoreDefaults(t)
+	first, err := Init(Config{Enabled: true, Dir: t.TempDir(), ExecutionTrace: 5 * time.Second})
+	require.NoError(t, err)
+	second, err := Init(Config{Enabled: true, Dir: t.TempDir(), ExecutionTrace: 5 * time.Second})
+	require.NoError(t, err, "the first default's recorder made way")
+	assert.Same(t, second, Default())
+	lines := readFile(t, first, "session")
+	assert.Equal(t, "session_end", lines[len(lines)-1]["event"], "the first session was ended")
+}
+
 // TestExecutionTraceFailureIsReported: a snapshot that cannot be written
 // (its name is taken) is counted, said on the console, and leaves nothing
 // behind.
