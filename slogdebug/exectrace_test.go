@@ -156,25 +156,56 @@ func TestInitAgainWithTheExecutionTrace(t *testing.T) {
 }
 
 // TestExecutionTraceFailureIsReported: a snapshot that cannot be written
-// (its name is taken) is counted, said on the console, and leaves nothing
-// behind.
+// (the runtime refuses it) is counted, said on the console, and leaves
+// nothing behind.
 func TestExecutionTraceFailureIsReported(t *testing.T) {
 	dir := t.TempDir()
 	console := &syncWriter{}
 	l, err := New(Config{Enabled: true, Dir: dir, ExecutionTrace: 5 * time.Second}, console)
 	require.NoError(t, err)
-	taken := filepath.Join(dir, l.SessionID()+"_execution_trace_001.trace")
-	require.NoError(t, os.WriteFile(taken, []byte("someone else's"), 0o640))
+	// Another snapshot of the runtime's recorder is under way (held in its
+	// first write): the recorder refuses a second one at the same time.
+	held := &heldWriter{started: make(chan struct{}), release: make(chan struct{})}
+	otherDone := make(chan error)
+	go func() {
+		_, err := l.exec.rec.WriteTo(held)
+		otherDone <- err
+	}()
+	<-held.started
+	attempted := make(chan struct{})
+	l.exec.written = func() { close(attempted) }
 	l.LogRequest(context.Background(), "GET", "/slow", 7*time.Second, 200, "abc")
+	<-attempted
+	close(held.release) // before Close: Stop waits for a WriteTo under way
+	require.NoError(t, <-otherDone)
+	require.NoError(t, l.Flush())
+	stressLines := readFile(t, l, "stress")
+	require.Len(t, stressLines, 1)
+	name, _ := stressLines[0]["execution_trace"].(string)
+	require.NotEmpty(t, name, "the snapshot was asked for and named")
 	require.NoError(t, l.Close())
 
 	assert.Equal(t, ExecutionTraceStats{Snapshots: 1, Failed: 1}, l.ExecutionTraceStats())
 	assert.Contains(t, console.String(), "debug mode: writing the execution trace failed")
-	data, err := os.ReadFile(taken)
-	require.NoError(t, err)
-	assert.Equal(t, "someone else's", string(data), "a file that exists is never replaced")
+	assert.NoFileExists(t, filepath.Join(dir, name), "a snapshot cut short is removed")
 	session := readFile(t, l, "session")
 	assert.Equal(t, map[string]any{"snapshots": 1.0, "skipped": 0.0, "failed": 1.0}, session[len(session)-1]["execution_trace"])
+}
+
+// heldWriter holds its first Write until release.
+type heldWriter struct {
+	started chan struct{}
+	release chan struct{}
+	once    bool
+}
+
+func (w *heldWriter) Write(p []byte) (int, error) {
+	if !w.once {
+		w.once = true
+		close(w.started)
+		<-w.release
+	}
+	return len(p), nil
 }
 
 func TestExecutionTraceConfig(t *testing.T) {

@@ -65,6 +65,9 @@ type core struct {
 	// exec is the execution trace recorder (Config.ExecutionTrace), from
 	// New to Close; nil when off.
 	exec *execTrace
+	// stressBefore sums the stress counts of the session's detectors that
+	// were replaced (debug mode switched), for session_end.
+	stressBefore atomic.Pointer[stress.Stats]
 }
 
 // With returns a Logger that includes the given attributes in each record
@@ -435,10 +438,10 @@ func (l *Logger) Close() error {
 		return nil
 	}
 	opts.OnError = reportWriteErrors(l.console)
-	if d := old.stress; d != nil {
-		// The flight recorder's detector: session_end counts its events.
-		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
-	}
+	// session_end counts the session's stress events: those of the
+	// detectors before, and of the flight recorder's (old.stress) if on.
+	d := old.stress
+	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	if err := handler.EndSession(opts); err != nil {
 		return fmt.Errorf("slogdebug: end the session: %w", err)
 	}
@@ -446,13 +449,38 @@ func (l *Logger) Close() error {
 }
 
 // endAttrs are the facade's counts in session_end (and debug_disabled):
-// the stress events of detector d and the execution trace snapshots.
+// the session's stress events (those of the detectors retired before, and
+// of d, which may be nil) and the execution trace snapshots.
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
-	attrs := []slog.Attr{{Key: "stress_events", Value: d.Stats().LogValue()}}
+	var attrs []slog.Attr
+	counts := l.stressBefore.Load()
+	if d != nil {
+		now := d.Stats()
+		if counts != nil {
+			now = counts.Add(now)
+		}
+		counts = &now
+	}
+	if counts != nil {
+		attrs = append(attrs, slog.Attr{Key: "stress_events", Value: counts.LogValue()})
+	}
 	if l.exec != nil {
 		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
 	}
 	return attrs
+}
+
+// retireStress adds the counts of d, a stress detector that no longer
+// sees records (its set-up replaced, and closed), to the session's.
+func (l *Logger) retireStress(d *stress.Handler) {
+	if d == nil {
+		return
+	}
+	total := d.Stats()
+	if before := l.stressBefore.Load(); before != nil {
+		total = before.Add(total)
+	}
+	l.stressBefore.Store(&total)
 }
 
 // closeFiles ends a debug-mode set-up once another is published: first the

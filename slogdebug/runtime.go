@@ -43,9 +43,10 @@ func (l *Logger) SetDebug(on bool) error {
 	}
 	l.publish(st)
 	if old.files != nil {
-		return old.closeFiles("debug_disabled")
+		err = old.closeFiles("debug_disabled")
 	}
-	return nil
+	l.retireStress(old.stress)
+	return err
 }
 
 // ToggleOnSignal makes the given signals (typically syscall.SIGUSR1) toggle

@@ -292,6 +292,34 @@ func TestSetDebugOffWritesTheStressSummary(t *testing.T) {
 	}, last["stress_events"])
 }
 
+// TestSessionEndCountsTheStressEventsOfTheWholeSession: debug mode
+// switched off and on again runs a new detector; session_end counts the
+// events of all of them, as it counts the records, whether the session ends
+// with debug mode on or off.
+func TestSessionEndCountsTheStressEventsOfTheWholeSession(t *testing.T) {
+	for _, endOn := range []bool{true, false} {
+		l, _ := newDebugLogger(t, Config{StressCooldown: time.Hour})
+		ctx := context.Background()
+		l.LogRequest(ctx, "GET", "/x", 6*time.Second, 200, "")
+		l.LogRequest(ctx, "GET", "/x", 6*time.Second, 200, "")
+		require.NoError(t, l.SetDebug(false))
+		require.NoError(t, l.SetDebug(true))
+		l.LogRequest(ctx, "GET", "/x", 7*time.Second, 200, "")
+		if !endOn {
+			require.NoError(t, l.SetDebug(false))
+		}
+		require.NoError(t, l.Close())
+		assert.Len(t, eventsOf(readFile(t, l, "stress"), stress.SlowRequest), 3)
+		end := sessionEnd(t, l)
+		assert.Equal(t, 3.0, end["categories"].(map[string]any)["requests"].(map[string]any)["written"])
+		assert.Equal(t, map[string]any{
+			// 1 shown and 1 held back from the console by the first
+			// detector, 1 shown by the second.
+			"slow_request": map[string]any{"events": 3.0, "suppressed": 0.0, "console_suppressed": 1.0},
+		}, end["stress_events"], "debug mode on at the end: %v", endOn)
+	}
+}
+
 // TestFlightRecorderWritesEveryStressEvent: with debug mode off and the
 // flight recorder on, every per-record event still reaches the stress file
 // (each writes out what was recorded before it); the console is quieted.

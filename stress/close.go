@@ -39,6 +39,24 @@ func (h *Handler) Stats() Stats {
 	return out
 }
 
+// Add returns the counts of st and o together, per event type: the
+// counts of a session whose detectors were replaced (debug mode switched
+// off and on again).
+func (st Stats) Add(o Stats) Stats {
+	out := make(Stats, len(st)+len(o))
+	for typ, es := range st {
+		out[typ] = es
+	}
+	for typ, es := range o {
+		sum := out[typ]
+		sum.Events += es.Events
+		sum.Suppressed += es.Suppressed
+		sum.ConsoleSuppressed += es.ConsoleSuppressed
+		out[typ] = sum
+	}
+	return out
+}
+
 // LogValue writes the counts as a group per event type, in event type
 // order: {"slow_request":{"events":8,"suppressed":0,"console_suppressed":7}}.
 // The slogdebug facade adds it to session_end as "stress_events".
