@@ -1,7 +1,9 @@
 package handler
 
 import (
+	"encoding"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -164,10 +166,49 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 		case []byte:
 			a.Value = slog.StringValue(r.RedactText(string(x)))
 		default:
-			a.Value = slog.StringValue(r.valueText(x))
+			if text, changed := r.redactAny(x); changed {
+				a.Value = slog.StringValue(text)
+			}
 		}
 	}
 	return a
+}
+
+// redactAny redacts a value of any other type for a console: it reports
+// whether the value holds a secret, as its JSON (the files' form) or as the
+// text a console prints of it (its MarshalText, String or %+v) shows it, and
+// the text to print in its place: the redacted text form when only that one
+// shows a secret, else the redacted JSON, as the files write it. A value
+// without a secret is left to the console to print its own way (a struct
+// with a String method and no exported field is not printed as {}).
+func (r *Redactor) redactAny(x any) (string, bool) {
+	jsonText, jsonErr := marshalJSON(x)
+	jsonChanged := jsonErr == nil && string(r.appendJSON(nil, jsonText)) != string(jsonText)
+	text := consoleText(x)
+	redactedText := r.RedactText(text)
+	if !jsonChanged && redactedText == text {
+		return "", false
+	}
+	if !jsonChanged && jsonErr == nil {
+		return redactedText, true
+	}
+	return r.valueText(x), true
+}
+
+// consoleText is how a text console prints x: slog's TextHandler uses
+// MarshalText, else fmt's %+v (which calls String and Error).
+func consoleText(x any) (text string) {
+	if tm, ok := x.(encoding.TextMarshaler); ok {
+		defer func() {
+			if p := recover(); p != nil { // a nil receiver, say: as fmt does
+				text = fmt.Sprintf("%%!v(PANIC=MarshalText method: %v)", p)
+			}
+		}()
+		if b, err := tm.MarshalText(); err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprintf("%+v", x)
 }
 
 // valueText returns the text of x as the files write it, redacted: its

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime"
@@ -422,4 +423,42 @@ func TestRedactAttrRedactsAnotherHandler(t *testing.T) {
 	assert.IsType(t, map[string]any{}, m["source"])
 	_, err := time.Parse(time.RFC3339Nano, m["time"].(string))
 	assert.NoError(t, err)
+}
+
+// contentID prints itself with String and has no exported field: its JSON
+// is {}, which is no way to show it on a console.
+type contentID struct{ id string }
+
+func (c contentID) String() string { return "{id: " + c.id + "}" }
+
+// credentials has its secret in an exported field and hides it from String.
+type credentials struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+func (c credentials) String() string { return "credentials of " + c.User }
+
+type panicText struct{}
+
+func (*panicText) MarshalText() ([]byte, error) { panic("nil receiver") }
+
+// TestRedactAttrLeavesValuesWithoutSecretsToTheConsole: the console prints
+// the program's values its own way (String, MarshalText, %+v) unless
+// redaction finds a secret in them.
+func TestRedactAttrLeavesValuesWithoutSecretsToTheConsole(t *testing.T) {
+	var out bytes.Buffer
+	red := NewRedactor()
+	l := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{ReplaceAttr: red.RedactAttr}))
+	l.Info("stream", "id", contentID{"0000aaaa"}, "creds", credentials{User: "u", Password: "SECRET1"},
+		"note", struct{ Text string }{"see http://u:SECRET2@h/x"}, "upstream", contentID{"x token=SECRET3"}, "nilText", (*panicText)(nil),
+		"addr", netip.MustParseAddr("10.0.0.5"))
+	text := out.String()
+	assert.Contains(t, text, `id="{id: 0000aaaa}"`, "printed with its String method, not as {}")
+	assert.NotContains(t, text, "SECRET")
+	assert.Contains(t, text, `creds="{\"user\":\"u\",\"password\":\"[REDACTED]\"}"`, "a secret in its JSON: the redacted JSON")
+	assert.Contains(t, text, `note="{\"Text\":\"see http://REDACTED@h/x\"}"`, "a secret in its JSON: the redacted JSON")
+	assert.Contains(t, text, `upstream="{id: x token=REDACTED}"`, "a secret in its text only: the redacted text")
+	assert.Contains(t, text, "addr=10.0.0.5", "MarshalText")
+	assert.Contains(t, text, "nilText=", "a panicking MarshalText does not take the call down")
 }
