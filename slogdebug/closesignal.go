@@ -26,9 +26,21 @@ import (
 // would receive the signal a second time: it should rather call Close at
 // the end of its own shutdown. Nothing can run on os.Exit (log.Fatal
 // included): call Close before it.
+//
+// A signal the program ignores (a server started in the background by a
+// shell ignores SIGINT) is left ignored: listening for it would make it
+// do something where it did nothing.
 func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
+	listened := make([]os.Signal, 0, len(sig))
+	for _, s := range sig {
+		if !signal.Ignored(s) {
+			listened = append(listened, s)
+		}
+	}
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, sig...)
+	if len(listened) > 0 {
+		signal.Notify(ch, listened...)
+	}
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {

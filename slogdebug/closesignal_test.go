@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -37,7 +38,19 @@ func TestCloseOnSignalChild(t *testing.T) {
 	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
 	logger.LogRequest(context.Background(), "GET", "/ace/getstream", time.Millisecond, 200, "before-the-signal")
 	fmt.Println("ready")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until killed
+	// Until killed; each line read logs a record, and says so.
+	in := bufio.NewReader(os.Stdin)
+	for {
+		line, err := in.ReadString('\n')
+		if err != nil {
+			return // stdin closed: the test is over
+		}
+		logger.LogRequest(context.Background(), "GET", "/ace/getstream", time.Millisecond, 200, strings.TrimSpace(line))
+		if err := logger.Flush(); err != nil {
+			fmt.Println("flush:", err)
+		}
+		fmt.Println("logged")
+	}
 }
 
 func TestCloseOnSignalKeepsTheExitBehaviour(t *testing.T) {
@@ -73,6 +86,60 @@ func TestCloseOnSignalKeepsTheExitBehaviour(t *testing.T) {
 			assert.Equal(t, "session_end", session[len(session)-1]["event"])
 		})
 	}
+}
+
+// TestCloseOnSignalLeavesAnIgnoredSignalIgnored: a server started with
+// SIGINT ignored (in the background, by a shell) goes on, its debug mode
+// with it, when a SIGINT comes; SIGTERM still closes and ends it.
+func TestCloseOnSignalLeavesAnIgnoredSignalIgnored(t *testing.T) {
+	// The child inherits the ignored SIGINT, as from a shell's "&".
+	signal.Ignore(syscall.SIGINT)
+	t.Cleanup(func() { signal.Reset(syscall.SIGINT) })
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCloseOnSignalChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), closeOnSignalChildEnv+"="+dir)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() }) // never left behind by a failure
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	// The child serves on: a record logged after the SIGINT is written.
+	// (A SIGINT that closed the Logger would close it before or during
+	// this one, and the record or its flush would be lost.)
+	for i := 0; i < 3; i++ {
+		_, err = fmt.Fprintf(stdin, "after-sigint-%d\n", i)
+		require.NoError(t, err)
+		line, err = out.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "logged\n", line)
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.True(t, errors.As(err, &exit), "the child ended with %v", err)
+	assert.Equal(t, syscall.SIGTERM, exit.Sys().(syscall.WaitStatus).Signal())
+
+	files := filesOfSession(t, dir)
+	requests := readLines(t, files["requests"])
+	require.Len(t, requests, 4, "the records after the SIGINT are in the files")
+	assert.Equal(t, "after-sigint-2", requests[3]["ace_id"])
+	session := readLines(t, files["session"])
+	assert.Equal(t, "session_end", session[len(session)-1]["event"])
+	events := 0
+	for _, m := range session {
+		if m["event"] == "session_end" {
+			events++
+		}
+	}
+	assert.Equal(t, 1, events, "closed once, by the SIGTERM")
 }
 
 func TestCloseOnSignalReturnsAFunctionThatCloses(t *testing.T) {
