@@ -193,7 +193,9 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		ec.mu.Lock()
 		ec.inflight = nil
 		if f.err == nil && f.list != nil && ec.generation == generation {
-			ec.list, ec.at = f.list, ec.now()
+			// A copy of its own: pick changes it under ec.mu, while the
+			// waiters copy f.list without it.
+			ec.list, ec.at = cloneEngines(f.list), ec.now()
 		}
 		ec.mu.Unlock()
 		close(f.done)
@@ -204,6 +206,55 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		f.list = []Engine{}
 	}
 	return cloneEngines(f.list), false, f.err
+}
+
+// pick chooses an engine of list with choose (an index, or -1 for none);
+// with a cache holding a fresh list, it makes the choice on the cache's
+// own list instead and counts a stream more on
+// the engine chosen: selections served by one cached list see each
+// other's choices (a limit of streams per engine holds between fetches),
+// as the orchestrator's next list will once the stream is reported. The
+// count is the orchestrator's again at the next fetch.
+func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
+	if ec.ttl > 0 {
+		ec.mu.Lock()
+		defer ec.mu.Unlock()
+		// The cache holds the caller's list or a newer one, unless it was
+		// dropped (a provisioning) or the caller's list was its own fetch
+		// after a shared one failed: then the caller's list it is.
+		if ec.list != nil && ec.now().Sub(ec.at) < ec.ttl {
+			i := choose(ec.list)
+			if i < 0 {
+				return Engine{}, false
+			}
+			e := &ec.list[i]
+			n := e.ActiveStreams() + 1
+			e.StreamCount = &n
+			return e.clone(), true
+		}
+	}
+	i := choose(list)
+	if i < 0 {
+		return Engine{}, false
+	}
+	return list[i], true
+}
+
+// release counts a stream less on the cached engine containerID, after
+// the stream was reported ended.
+func (ec *engineCache) release(containerID string) {
+	if ec.ttl <= 0 || containerID == "" {
+		return
+	}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	for i := range ec.list {
+		if e := &ec.list[i]; e.ContainerID == containerID {
+			if n := e.ActiveStreams() - 1; n >= 0 {
+				e.StreamCount = &n
+			}
+		}
+	}
 }
 
 // invalidate drops the cached list; a fetch under way still answers its

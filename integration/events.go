@@ -24,7 +24,7 @@ type StreamStarted struct {
 		PlaybackSessionID string `json:"playback_session_id"`
 		StatURL           string `json:"stat_url"`
 		CommandURL        string `json:"command_url"`
-		IsLive            bool   `json:"is_live"`
+		IsLive            int    `json:"is_live"` // 1 for a live stream, as the engine says it and the orchestrator takes it
 	} `json:"session"`
 	Labels map[string]string `json:"labels"`
 }
@@ -66,6 +66,9 @@ func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) erro
 func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
+	if err == nil {
+		c.engines.release(ev.ContainerID) // its room is free at once for the next selection
+	}
 	log := c.log()
 	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
 		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
-	"sort"
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
@@ -54,7 +53,7 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 		if cached {
 			attrs = append(attrs, slog.Bool("engines_cached", true))
 		}
-		if e, ok := bestEngine(engines, c.maxStreams); ok {
+		if e, ok := c.engines.pick(engines, func(list []Engine) int { return bestEngine(list, c.maxStreams) }); ok {
 			attrs = append(attrs, slog.Int("active_streams", e.ActiveStreams()),
 				slog.String("health_status", e.Health), slog.Bool("forwarded", e.Forwarded))
 			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID, Attrs: attrs}, nil
@@ -72,33 +71,37 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	})
 }
 
-// bestEngine returns the engine SelectBestEngine prefers among those with
-// fewer than maxStreams active streams (any number when maxStreams is 0),
-// or false when none has room.
-func bestEngine(engines []Engine, maxStreams int) (Engine, bool) {
-	candidates := make([]Engine, 0, len(engines))
-	for _, e := range engines {
-		if maxStreams <= 0 || e.ActiveStreams() < maxStreams {
-			candidates = append(candidates, e)
+// bestEngine returns the index of the engine SelectBestEngine prefers
+// among those with fewer than maxStreams active streams (any number when
+// maxStreams is 0), or -1 when none has room. Of engines alike in every
+// respect, the first listed.
+func bestEngine(engines []Engine, maxStreams int) int {
+	best := -1
+	for i := range engines {
+		e := &engines[i]
+		if maxStreams > 0 && e.ActiveStreams() >= maxStreams {
+			continue
+		}
+		if best < 0 || preferred(e, &engines[best]) {
+			best = i
 		}
 	}
-	if len(candidates) == 0 {
-		return Engine{}, false
+	return best
+}
+
+// preferred reports whether a is a better choice than b: healthier, then
+// less loaded, then forwarded, then unused for longer.
+func preferred(a, b *Engine) bool {
+	if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
+		return ra < rb
 	}
-	sort.SliceStable(candidates, func(i, j int) bool {
-		a, b := &candidates[i], &candidates[j]
-		if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
-			return ra < rb
-		}
-		if na, nb := a.ActiveStreams(), b.ActiveStreams(); na != nb {
-			return na < nb
-		}
-		if a.Forwarded != b.Forwarded {
-			return a.Forwarded
-		}
-		return a.LastStreamUsage.Before(b.LastStreamUsage)
-	})
-	return candidates[0], true
+	if na, nb := a.ActiveStreams(), b.ActiveStreams(); na != nb {
+		return na < nb
+	}
+	if a.Forwarded != b.Forwarded {
+		return a.Forwarded
+	}
+	return a.LastStreamUsage.Before(b.LastStreamUsage)
 }
 
 // healthRank orders health statuses, best first.

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,6 +40,8 @@ func (f *fakeEngines) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/streams":
 		f.streams.Add(1)
 		_, _ = w.Write([]byte(`[{"id":"k|s1","container_id":"c1","key_type":"content_id","key":"k","status":"started"}]`))
+	case "/events/stream_ended":
+		_, _ = w.Write([]byte(`{}`))
 	case "/provision/acestream":
 		f.provisions.Add(1)
 		_, _ = w.Write([]byte(`{"container_id":"new","container_name":"acestream-9","host_http_port":40009}`))
@@ -246,4 +249,47 @@ func TestEngineStreams(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, streams, 1)
 	assert.Equal(t, integration.StreamState{ID: "k|s1", ContainerID: "c1", KeyType: "content_id", Key: "k", Status: "started"}, streams[0])
+}
+
+// TestEngineCacheKeepsTheStreamLimit: selections served by one cached list
+// see each other's choices, so a limit of one stream per engine holds
+// between fetches, concurrent selections included; a stream reported
+// ended frees its engine at once.
+func TestEngineCacheKeepsTheStreamLimit(t *testing.T) {
+	list := listJSON(t, engineJSON("c1", "healthy", nil, false, ""), engineJSON("c2", "healthy", nil, false, ""),
+		engineJSON("c3", "healthy", nil, false, ""))
+	f := &fakeEngines{list: list}
+	client, _ := newSelector(t, f, integration.WithEngineCache(1<<62), integration.WithMaxStreamsPerEngine(1))
+	ctx := context.Background()
+
+	chosen := make(chan string, 3)
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			choice, err := client.SelectBestEngine(ctx)
+			assert.NoError(t, err)
+			chosen <- choice.ContainerID
+		}()
+	}
+	wg.Wait()
+	close(chosen)
+	var got []string
+	for id := range chosen {
+		got = append(got, id)
+	}
+	assert.ElementsMatch(t, []string{"c1", "c2", "c3"}, got, "one stream per engine, though all three saw one list")
+	assert.Zero(t, f.provisions.Load())
+
+	require.NoError(t, client.ReportStreamEnded(ctx, integration.StreamEnded{ContainerID: "c2", StreamID: "k|s"}, time.Second))
+	choice, err := client.SelectBestEngine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "c2", choice.ContainerID, "the engine whose stream ended has room again")
+	assert.Zero(t, f.provisions.Load())
+
+	choice, err = client.SelectBestEngine(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "new", choice.ContainerID, "every engine full: a new one is provisioned")
+	assert.EqualValues(t, 1, f.engines.Load(), "all from one engine list")
 }

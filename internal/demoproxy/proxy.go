@@ -77,7 +77,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	started := integration.StreamStarted{ContainerID: choice.ContainerID, Labels: map[string]string{}}
 	started.Engine.Host, started.Engine.Port = choice.Host, choice.Port
 	started.Stream.KeyType, started.Stream.Key = keyType, key
-	started.Session.PlaybackSessionID, started.Session.IsLive = playback, true
+	started.Session.PlaybackSessionID, started.Session.IsLive = playback, 1
 	streamID := started.StreamID()
 	started.Labels["stream_id"] = streamID
 	_ = p.Orch.ReportStreamStarted(ctx, started)
