@@ -226,28 +226,62 @@ func (s *sink) writeGuarded() error {
 
 // write takes everything queued, encodes it into per-category batches and
 // writes them to the files. It returns the errors of this write, if any.
+//
+// While the callers keep the queue filling (it is past wakeBytes again by
+// the time a round is encoded), the writer takes the next round before
+// writing, up to maxBatch bytes encoded: a busy writer makes fewer and
+// larger writes, which cost the kernel far less per line (a write call
+// costs microseconds whatever its size). Nothing waits for that: a round
+// that finds the queue below wakeBytes writes at once.
 func (s *sink) write() error {
-	s.mu.Lock()
-	batch := s.pending
-	s.pending = s.spare[:0]
-	s.pendingBytes = 0
-	s.woken = false
-	s.space.Broadcast()
-	s.mu.Unlock()
 	var errs []error
-	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
-		// The queue has room again: a good time to report.
-		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
+	encoded := 0 // bytes in the batches, not written yet
+	for round := 0; ; round++ {
+		s.mu.Lock()
+		if round > 0 && (s.pendingBytes < s.wakeBytes || encoded >= maxBatch) {
+			s.mu.Unlock()
+			break
+		}
+		batch := s.pending
+		s.pending = s.spare[:0]
+		s.pendingBytes = 0
+		s.woken = false
+		s.space.Broadcast()
+		s.mu.Unlock()
+		if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
+			// The queue has room again: a good time to report.
+			if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		errs, encoded = s.encodeRound(batch, errs, encoded)
+		// batch is not cleared: the next round overwrites it, and what it
+		// still references is bounded by the queue size.
+		s.spare = batch[:0]
+	}
+
+	for _, c := range s.dirty {
+		if err := s.writeBatch(c); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
+	return errors.Join(errs...)
+}
 
+// encodeRound encodes the entries of one round into their categories'
+// batches, writing a batch that reaches maxBatch. It returns errs with
+// this round's errors added, and encoded with the bytes it added to the
+// batches (less those it wrote).
+func (s *sink) encodeRound(batch []entry, errs []error, encoded int) ([]error, int) {
 	for i := range batch {
 		ent := &batch[i]
 		c := ent.cat.dest
 		if len(c.batch) == 0 {
 			s.dirty = append(s.dirty, c)
 		}
+		before := len(c.batch)
 		if ent.line != nil {
 			c.batch = append(c.batch, *ent.line...)
 			putBuffer(ent.line)
@@ -261,26 +295,17 @@ func (s *sink) write() error {
 				continue
 			}
 		}
+		encoded += len(c.batch) - before
 		c.batchN++
 		if len(c.batch) >= maxBatch {
 			// Write big batches in pieces, so the buffers stay small.
+			encoded -= len(c.batch)
 			if err := s.writeBatch(c); err != nil {
 				errs = append(errs, err)
 			}
 		}
 	}
-	// batch is not cleared: the next round overwrites it, and what it still
-	// references is bounded by the queue size.
-	s.spare = batch[:0]
-
-	for _, c := range s.dirty {
-		if err := s.writeBatch(c); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	clear(s.dirty)
-	s.dirty = s.dirty[:0]
-	return errors.Join(errs...)
+	return errs, encoded
 }
 
 // writeBatch appends c's batch to its file and empties it. A write that
