@@ -65,6 +65,7 @@ type sink struct {
 	endEvent  string // the session file's last line: session_end, or debug_disabled
 
 	// Owned by the writer goroutine.
+	keys         keyCache
 	spare        []entry
 	dirty        []*category
 	lastMaintain time.Time
@@ -287,7 +288,7 @@ func (s *sink) encodeRound(batch []entry, errs []error, encoded int) ([]error, i
 			putBuffer(ent.line)
 		} else {
 			var err error
-			c.batch, err = ent.h.encodeSafely(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes)
+			c.batch, err = ent.h.encodeSafely(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
 			if err != nil {
 				// Counted as failed and reported; the rest of the batch goes on.
 				c.failed.Add(1)
