@@ -305,7 +305,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
-		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes, nil)
+		*bp, err = h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes, nil)
 		if err != nil {
 			putBuffer(bp)
 			cat.dest.failed.Add(1)
@@ -350,12 +350,12 @@ func StableSize(a slog.Attr) (int, bool) {
 //
 // The line is at most limit bytes long. What st holds is stamped after msg.
 func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st Stamp, limit int) []byte {
-	return h.encodeKeys(buf, r, cat, st, limit, nil)
+	return h.encodeKeys(buf, &r, cat, st, limit, nil)
 }
 
 // encodeKeys is encode taking the keys' text from keys, when not nil: the
-// writer's keyCache.
-func (h *Handler) encodeKeys(buf []byte, r slog.Record, cat *category, st Stamp, limit int, keys *keyCache) []byte {
+// writer's keyCache. It reads r in place, not copied (it is large).
+func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, keys: keys}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time

@@ -47,7 +47,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encodeKeys(buf[:0], r, hh.cat, Stamp{}, DefaultMaxLineBytes, &keys)
+			buf = hh.encodeKeys(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes, &keys)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

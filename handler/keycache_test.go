@@ -60,12 +60,12 @@ func TestKeyCacheWritesWhatTheEncoderWrites(t *testing.T) {
 		r := slog.NewRecord(time.Date(2026, 11, 26, 10, 8, 45, 0, time.UTC), slog.LevelDebug, "m", 0)
 		r.AddAttrs(attrs...)
 		want := h.encode(nil, r, c, Stamp{}, DefaultMaxLineBytes)
-		got := h.encodeKeys(nil, r, c, Stamp{}, DefaultMaxLineBytes, &keys)
+		got := h.encodeKeys(nil, &r, c, Stamp{}, DefaultMaxLineBytes, &keys)
 		require.Equal(t, string(want), string(got))
 	}
 	r := slog.NewRecord(time.Time{}, slog.LevelDebug, "m", 0)
 	r.AddAttrs(attrs...)
-	line := string(h.encodeKeys(nil, r, c, Stamp{}, DefaultMaxLineBytes, &keys))
+	line := string(h.encodeKeys(nil, &r, c, Stamp{}, DefaultMaxLineBytes, &keys))
 	require.Contains(t, line, `"duration_ms":1.0,"token":"[REDACTED]","password":"[REDACTED]"`)
 	require.Contains(t, line, `"wait_ms":0.001`)
 }

@@ -25,7 +25,7 @@ func internalError(what string, p *safego.PanicError) error {
 // and the error says what happened; the panic is counted and reported, and
 // the caller counts the record as failed. keys is the writer's keyCache,
 // or nil on any other goroutine.
-func (h *Handler) encodeSafely(buf []byte, r slog.Record, cat *category, st Stamp, limit int, keys *keyCache) (out []byte, err error) {
+func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) (out []byte, err error) {
 	mark := len(buf)
 	defer func() {
 		if v := recover(); v != nil {
@@ -37,9 +37,9 @@ func (h *Handler) encodeSafely(buf []byte, r slog.Record, cat *category, st Stam
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeEncode != nil {
 		// A copy of its own: r's address handed to a func value would move
 		// r to the heap, an allocation for every record, hook or not.
-		hooked := r
+		hooked := *r
 		hk.beforeEncode(&hooked)
-		r = hooked
+		r = &hooked
 	}
 	return h.encodeKeys(buf, r, cat, st, limit, keys), nil
 }

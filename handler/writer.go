@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,12 +151,30 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 		}
 	}
 	s.pendingBytes += size
+	behind := false
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
+		behind = s.pendingBytes >= limit/yieldDivisor
 	}
 	s.mu.Unlock()
+	if behind {
+		// The writer is falling behind: give it this processor for a
+		// moment, so that the callers cannot keep it from the CPU until
+		// the queue overflows (see yieldDivisor).
+		runtime.Gosched()
+	}
 	return nil
 }
+
+// yieldDivisor sets the queue's high-water mark: a caller whose record
+// leaves the queue fuller than 1/yieldDivisor of its bound yields its
+// processor once (runtime.Gosched) after queueing it. It never waits for
+// room: with nothing else to run it goes on at once. But when the callers
+// keep every core busy, the writer, woken long before, would otherwise get
+// only its share of them and fall behind for good, and records be dropped
+// while the cores are busy logging them. Yielding hands the writer a core
+// until it catches up; a burst is slowed a little rather than cut short.
+const yieldDivisor = 2
 
 // warnReserveDivisor sets the reserve of the queue for records at Warn and
 // above: a quarter of Options.QueueBytes on top of it.
@@ -288,7 +307,7 @@ func (s *sink) encodeRound(batch []entry, errs []error, encoded int) ([]error, i
 			putBuffer(ent.line)
 		} else {
 			var err error
-			c.batch, err = ent.h.encodeSafely(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
+			c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
 			if err != nil {
 				// Counted as failed and reported; the rest of the batch goes on.
 				c.failed.Add(1)
