@@ -262,7 +262,9 @@ func putBuffer(b *[]byte) {
 
 // Handle queues r for its category's file. It never blocks unless
 // Options.BlockWhenFull is set. A record dropped because the queue is full
-// is counted in Stats, not returned as an error.
+// is counted in Stats, not returned as an error. A record that leaves the
+// queue more than half full yields the processor once (runtime.Gosched)
+// after it is queued, so that the writer can catch up.
 //
 // A record whose values cannot change after the call (strings, numbers,
 // bools, durations, times, and groups of those) is queued as it is and
