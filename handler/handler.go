@@ -73,7 +73,7 @@ func New(opts Options) (*Handler, error) {
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
 		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
-		wakeBytes: min(64<<10, opts.QueueBytes/4),
+		wakeBytes: min(256<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		flushReq:  make(chan chan error),
 		quit:      make(chan struct{}),

@@ -39,6 +39,11 @@ type sink struct {
 	reg       *registry
 	session   *category
 	defCat    *category
+	// wakeBytes is how much the queue holds when a caller wakes the
+	// writer (a quarter of the queue, at most 256 KiB; the flush interval
+	// wakes it otherwise). Waking a parked goroutine costs the caller a
+	// system call, microseconds on a virtual machine: the fewer, the better,
+	// as long as the writer starts long before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *Redactor
