@@ -270,7 +270,9 @@ func putBuffer(b *[]byte) {
 // bools, durations, times, and groups of those) is queued as it is and
 // encoded by the writer; any other record (an error, a LogValuer, an
 // arbitrary Go value) is resolved and encoded here, in the caller's
-// goroutine, before Handle returns.
+// goroutine, before Handle returns. So is every record while the writer is
+// behind (the queue more than half full), until it catches up: the callers
+// take that work off it.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
@@ -303,7 +305,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	var err error
-	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
+	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
 		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()

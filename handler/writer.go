@@ -59,7 +59,12 @@ type sink struct {
 	// droppedSinceWrite is set when a record is dropped, and cleared by
 	// the writer when it reports that to Options.OnDrop.
 	droppedSinceWrite atomic.Bool
-	_                 [cacheLinePad]byte
+	// behind is set when a record leaves the queue past its high-water
+	// mark (see yieldDivisor), and cleared by the writer when it takes
+	// the queue: meanwhile the callers encode their records themselves,
+	// taking that work off the writer until it catches up.
+	behind atomic.Bool
+	_      [cacheLinePad]byte
 
 	wake     chan struct{}
 	flushReq chan chan error
@@ -159,7 +164,9 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 	behind := false
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
-		behind = s.pendingBytes >= limit/yieldDivisor
+		if behind = s.pendingBytes >= limit/yieldDivisor; behind && !s.behind.Load() {
+			s.behind.Store(true)
+		}
 	}
 	s.mu.Unlock()
 	if behind {
@@ -171,14 +178,17 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 	return nil
 }
 
-// yieldDivisor sets the queue's high-water mark: a caller whose record
+// yieldDivisor sets the queue's high-water mark. A caller whose record
 // leaves the queue fuller than 1/yieldDivisor of its bound yields its
-// processor once (runtime.Gosched) after queueing it. It never waits for
-// room: with nothing else to run it goes on at once. But when the callers
-// keep every core busy, the writer, woken long before, would otherwise get
-// only its share of them and fall behind for good, and records be dropped
-// while the cores are busy logging them. Yielding hands the writer a core
-// until it catches up; a burst is slowed a little rather than cut short.
+// processor once (runtime.Gosched) after queueing it, and until the writer
+// takes the queue every caller encodes its record itself (sink.behind).
+// Neither waits for room: with nothing else to run a yield goes on at
+// once. But the writer, woken long before, is falling behind: when the
+// callers keep every core busy it would get only its share of them, and
+// when one caller outpaces it on its own core the encoding it does for
+// them is what it lacks. Yielding hands it a core, and the callers'
+// encoding leaves it only the copying and the writing, until it catches
+// up: a burst is slowed a little rather than cut short.
 const yieldDivisor = 2
 
 // warnReserveDivisor sets the reserve of the queue for records at Warn and
@@ -271,6 +281,9 @@ func (s *sink) write() error {
 		s.pending = s.spare[:0]
 		s.pendingBytes = 0
 		s.woken = false
+		if s.behind.Load() {
+			s.behind.Store(false)
+		}
 		s.space.Broadcast()
 		s.mu.Unlock()
 		if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
