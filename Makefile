@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test test-floor lint staticcheck bench bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
+.PHONY: demo test test-floor lint staticcheck bench bench-burst bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -59,6 +59,14 @@ bench: benchstat-tool
 	@mkdir -p bench
 	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./handler ./stress ./slogdebug | tee bench/latest.txt
 	$(BENCHSTAT) -col /impl bench/latest.txt || $(BENCHSTAT) bench/latest.txt
+
+# Bursts of LogRequest with the default configuration (one goroutine flat
+# out, two at once): one op is one whole burst, so each of the COUNT runs
+# reports its own dropped-% and written/s.
+bench-burst: benchstat-tool
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench '^BenchmarkBurst$$' -benchtime 1x -benchmem -count $(COUNT) ./slogdebug | tee bench/burst.txt
+	$(BENCHSTAT) bench/burst.txt
 
 # The streaming proxy with debug mode off and on. Loopback TCP is noisy, so
 # the two run in separate processes, interleaved, and benchstat compares them.

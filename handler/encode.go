@@ -34,6 +34,8 @@ type encoder struct {
 	comma     bool // the next member needs a separating comma
 	truncated bool
 	secret    bool // inside a group named like a secret: every value is redacted
+	// keys remembers the keys' text (the writer's); nil: none.
+	keys *keyCache
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -66,19 +68,29 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	if a.Key == "" && kind == slog.KindAny && a.Value.Any() == nil {
 		return false
 	}
-	if e.red != nil && (e.secret || e.red.SecretKey(a.Key)) {
-		a.Value, kind = slog.StringValue(Redacted), slog.KindString
+	var key *keySlot // the key's text, remembered by the writer
+	if e.keys != nil {
+		key = e.keys.lookup(a.Key, kind == slog.KindDuration, e.red)
+	}
+	if e.red != nil && (e.secret || (key != nil && key.secret) || (key == nil && e.red.SecretKey(a.Key))) {
+		a.Value = slog.StringValue(Redacted)
+		if kind == slog.KindDuration && key != nil {
+			key = e.keys.lookup(a.Key, false, e.red) // a secret is no duration: no _ms
+		}
+		kind = slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
 	if comma {
 		e.buf = append(e.buf, ',')
 	}
-	if kind == slog.KindDuration {
-		e.buf = appendDurationKey(e.buf, a.Key)
-	} else {
-		e.buf = appendString(e.buf, a.Key)
+	switch {
+	case key != nil:
+		e.buf = append(e.buf, key.text...)
+	case kind == slog.KindDuration:
+		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
+	default:
+		e.buf = append(appendString(e.buf, a.Key), ':')
 	}
-	e.buf = append(e.buf, ':')
 	fits := true
 	switch kind {
 	case slog.KindString:
@@ -155,6 +167,14 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 // bounded by the line limit whatever the text's size, and cut again if
 // redaction made it longer.
 func (e *encoder) appendText(s string) {
+	if len(s) <= e.room()-2 && plainText(s) {
+		// The common case, written at once: it fits, and neither
+		// escaping nor redaction would change it.
+		e.buf = append(e.buf, '"')
+		e.buf = append(e.buf, s...)
+		e.buf = append(e.buf, '"')
+		return
+	}
 	cut := false
 	if e.red != nil {
 		if room := max(e.room(), 0); len(s) > room {
@@ -470,6 +490,49 @@ func plainPrefix(s string) int {
 	}
 	return i
 }
+
+// plainText reports whether s is written as it is inside a JSON string and
+// gives RedactText nothing to look at: ASCII that needs no escaping, with
+// no '=' (a key=value pair) and no ':' (a URL). It reads eight bytes at a
+// time, the last eight overlapping the word before.
+func plainText(s string) bool {
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	if len(b) < 8 {
+		for _, c := range b {
+			if !quiet[c] {
+				return false
+			}
+		}
+		return true
+	}
+	for i := 0; i+8 < len(b); i += 8 {
+		if !quietWord(binary.LittleEndian.Uint64(b[i:])) {
+			return false
+		}
+	}
+	return quietWord(binary.LittleEndian.Uint64(b[len(b)-8:]))
+}
+
+// quietWord reports whether the eight bytes of w are all quiet (see
+// plainText): as in plainPrefix, a byte below 0x20, a high bit, or a zero
+// byte in w xor one of the bytes '"', '\\', '=' and ':' repeated is not.
+func quietWord(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := w ^ (ones * '"')
+	backslash := w ^ (ones * '\\')
+	equals := w ^ (ones * '=')
+	colon := w ^ (ones * ':')
+	return ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|
+		(equals-ones)&^equals|(colon-ones)&^colon|w)&highs == 0
+}
+
+// quiet holds true for the bytes plainText lets through.
+var quiet = func() (t [256]bool) {
+	for b := range utf8.RuneSelf {
+		t[b] = safe[b] && b != '=' && b != ':'
+	}
+	return t
+}()
 
 // appendStringLimited writes s as a quoted JSON string taking at most max
 // bytes, quotes included; it reports whether s was cut. The cut falls on a

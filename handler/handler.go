@@ -73,7 +73,7 @@ func New(opts Options) (*Handler, error) {
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
 		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
-		wakeBytes: min(64<<10, opts.QueueBytes/4),
+		wakeBytes: min(256<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		flushReq:  make(chan chan error),
 		quit:      make(chan struct{}),
@@ -262,13 +262,17 @@ func putBuffer(b *[]byte) {
 
 // Handle queues r for its category's file. It never blocks unless
 // Options.BlockWhenFull is set. A record dropped because the queue is full
-// is counted in Stats, not returned as an error.
+// is counted in Stats, not returned as an error. A record that leaves the
+// queue more than half full yields the processor once (runtime.Gosched)
+// after it is queued, so that the writer can catch up.
 //
 // A record whose values cannot change after the call (strings, numbers,
 // bools, durations, times, and groups of those) is queued as it is and
 // encoded by the writer; any other record (an error, a LogValuer, an
 // arbitrary Go value) is resolved and encoded here, in the caller's
-// goroutine, before Handle returns.
+// goroutine, before Handle returns. So is every record while the writer is
+// behind (the queue more than half full), until it catches up: the callers
+// take that work off it.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	size := entrySize + len(r.Message)
@@ -301,11 +305,11 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		}
 	}
 	var err error
-	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate {
+	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
 		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
 	} else {
 		bp := getBuffer()
-		*bp, err = h.encodeSafely((*bp)[:0], r, cat, st, h.s.opts.MaxLineBytes)
+		*bp, err = h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes, nil)
 		if err != nil {
 			putBuffer(bp)
 			cat.dest.failed.Add(1)
@@ -350,7 +354,13 @@ func StableSize(a slog.Attr) (int, bool) {
 //
 // The line is at most limit bytes long. What st holds is stamped after msg.
 func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st Stamp, limit int) []byte {
-	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
+	return h.encodeKeys(buf, &r, cat, st, limit, nil)
+}
+
+// encodeKeys is encode taking the keys' text from keys, when not nil: the
+// writer's keyCache. It reads r in place, not copied (it is large).
+func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) []byte {
+	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, keys: keys}
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
 	if !t.IsZero() {

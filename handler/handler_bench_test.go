@@ -34,18 +34,20 @@ func benchHandler(b *testing.B, opts Options) *Handler {
 	return h
 }
 
-// BenchmarkEncode is the encoding of one record alone, against slog's
-// JSONHandler formatting the same record into io.Discard.
+// BenchmarkEncode is the writer's encoding of one record alone (with its
+// key cache), against slog's JSONHandler formatting the same record into
+// io.Discard.
 func BenchmarkEncode(b *testing.B) {
 	r := benchRecord()
 	b.Run("impl=handler", func(b *testing.B) {
 		h := benchHandler(b, Options{})
 		hh := h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).(*Handler)
 		buf := make([]byte, 0, 1024)
+		var keys keyCache
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encode(buf[:0], r, hh.cat, Stamp{}, DefaultMaxLineBytes)
+			buf = hh.encodeKeys(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes, &keys)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -56,7 +56,9 @@ type Options struct {
 
 	// BlockWhenFull makes a caller wait for room when the queue is full.
 	// By default the newest record is dropped and counted instead, so that
-	// logging never stalls the host.
+	// logging never stalls the host. Either way a caller that leaves the
+	// queue more than half full yields its processor once, without
+	// waiting, so that busy callers cannot starve the writer.
 	BlockWhenFull bool
 
 	// FlushInterval is how often queued lines are written to the files when

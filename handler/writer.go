@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,11 @@ type sink struct {
 	reg       *registry
 	session   *category
 	defCat    *category
+	// wakeBytes is how much the queue holds when a caller wakes the
+	// writer (a quarter of the queue, at most 256 KiB; the flush interval
+	// wakes it otherwise). Waking a parked goroutine costs the caller a
+	// system call, microseconds on a virtual machine: the fewer, the better,
+	// as long as the writer starts long before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *Redactor
@@ -53,7 +59,12 @@ type sink struct {
 	// droppedSinceWrite is set when a record is dropped, and cleared by
 	// the writer when it reports that to Options.OnDrop.
 	droppedSinceWrite atomic.Bool
-	_                 [cacheLinePad]byte
+	// behind is set when a record leaves the queue past its high-water
+	// mark (see yieldDivisor), and cleared by the writer when it takes
+	// the queue: meanwhile the callers encode their records themselves,
+	// taking that work off the writer until it catches up.
+	behind atomic.Bool
+	_      [cacheLinePad]byte
 
 	wake     chan struct{}
 	flushReq chan chan error
@@ -65,6 +76,7 @@ type sink struct {
 	endEvent  string // the session file's last line: session_end, or debug_disabled
 
 	// Owned by the writer goroutine.
+	keys         keyCache
 	spare        []entry
 	dirty        []*category
 	lastMaintain time.Time
@@ -149,12 +161,35 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 		}
 	}
 	s.pendingBytes += size
+	behind := false
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
+		if behind = s.pendingBytes >= limit/yieldDivisor; behind && !s.behind.Load() {
+			s.behind.Store(true)
+		}
 	}
 	s.mu.Unlock()
+	if behind {
+		// The writer is falling behind: give it this processor for a
+		// moment, so that the callers cannot keep it from the CPU until
+		// the queue overflows (see yieldDivisor).
+		runtime.Gosched()
+	}
 	return nil
 }
+
+// yieldDivisor sets the queue's high-water mark. A caller whose record
+// leaves the queue fuller than 1/yieldDivisor of its bound yields its
+// processor once (runtime.Gosched) after queueing it, and until the writer
+// takes the queue every caller encodes its record itself (sink.behind).
+// Neither waits for room: with nothing else to run a yield goes on at
+// once. But the writer, woken long before, is falling behind: when the
+// callers keep every core busy it would get only its share of them, and
+// when one caller outpaces it on its own core the encoding it does for
+// them is what it lacks. Yielding hands it a core, and the callers'
+// encoding leaves it only the copying and the writing, until it catches
+// up: a burst is slowed a little rather than cut short.
+const yieldDivisor = 2
 
 // warnReserveDivisor sets the reserve of the queue for records at Warn and
 // above: a quarter of Options.QueueBytes on top of it.
@@ -226,52 +261,42 @@ func (s *sink) writeGuarded() error {
 
 // write takes everything queued, encodes it into per-category batches and
 // writes them to the files. It returns the errors of this write, if any.
+//
+// While the callers keep the queue filling (it is past wakeBytes again by
+// the time a round is encoded), the writer takes the next round before
+// writing, up to maxBatch bytes encoded: a busy writer makes fewer and
+// larger writes, which cost the kernel far less per line (a write call
+// costs microseconds whatever its size). Nothing waits for that: a round
+// that finds the queue below wakeBytes writes at once.
 func (s *sink) write() error {
-	s.mu.Lock()
-	batch := s.pending
-	s.pending = s.spare[:0]
-	s.pendingBytes = 0
-	s.woken = false
-	s.space.Broadcast()
-	s.mu.Unlock()
 	var errs []error
-	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
-		// The queue has room again: a good time to report.
-		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
-			errs = append(errs, err)
+	encoded := 0 // bytes in the batches, not written yet
+	for round := 0; ; round++ {
+		s.mu.Lock()
+		if round > 0 && (s.pendingBytes < s.wakeBytes || encoded >= maxBatch) {
+			s.mu.Unlock()
+			break
 		}
-	}
-
-	for i := range batch {
-		ent := &batch[i]
-		c := ent.cat.dest
-		if len(c.batch) == 0 {
-			s.dirty = append(s.dirty, c)
+		batch := s.pending
+		s.pending = s.spare[:0]
+		s.pendingBytes = 0
+		s.woken = false
+		if s.behind.Load() {
+			s.behind.Store(false)
 		}
-		if ent.line != nil {
-			c.batch = append(c.batch, *ent.line...)
-			putBuffer(ent.line)
-		} else {
-			var err error
-			c.batch, err = ent.h.encodeSafely(c.batch, ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes)
-			if err != nil {
-				// Counted as failed and reported; the rest of the batch goes on.
-				c.failed.Add(1)
-				errs = append(errs, err)
-				continue
-			}
-		}
-		c.batchN++
-		if len(c.batch) >= maxBatch {
-			// Write big batches in pieces, so the buffers stay small.
-			if err := s.writeBatch(c); err != nil {
+		s.space.Broadcast()
+		s.mu.Unlock()
+		if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
+			// The queue has room again: a good time to report.
+			if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
 				errs = append(errs, err)
 			}
 		}
+		errs, encoded = s.encodeRound(batch, errs, encoded)
+		// batch is not cleared: the next round overwrites it, and what it
+		// still references is bounded by the queue size.
+		s.spare = batch[:0]
 	}
-	// batch is not cleared: the next round overwrites it, and what it still
-	// references is bounded by the queue size.
-	s.spare = batch[:0]
 
 	for _, c := range s.dirty {
 		if err := s.writeBatch(c); err != nil {
@@ -281,6 +306,44 @@ func (s *sink) write() error {
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
 	return errors.Join(errs...)
+}
+
+// encodeRound encodes the entries of one round into their categories'
+// batches, writing a batch that reaches maxBatch. It returns errs with
+// this round's errors added, and encoded with the bytes it added to the
+// batches (less those it wrote).
+func (s *sink) encodeRound(batch []entry, errs []error, encoded int) ([]error, int) {
+	for i := range batch {
+		ent := &batch[i]
+		c := ent.cat.dest
+		if len(c.batch) == 0 {
+			s.dirty = append(s.dirty, c)
+		}
+		before := len(c.batch)
+		if ent.line != nil {
+			c.batch = append(c.batch, *ent.line...)
+			putBuffer(ent.line)
+		} else {
+			var err error
+			c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
+			if err != nil {
+				// Counted as failed and reported; the rest of the batch goes on.
+				c.failed.Add(1)
+				errs = append(errs, err)
+				continue
+			}
+		}
+		encoded += len(c.batch) - before
+		c.batchN++
+		if len(c.batch) >= maxBatch {
+			// Write big batches in pieces, so the buffers stay small.
+			encoded -= len(c.batch)
+			if err := s.writeBatch(c); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errs, encoded
 }
 
 // writeBatch appends c's batch to its file and empties it. A write that

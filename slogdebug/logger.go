@@ -572,7 +572,7 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 // have no one to return an error to: one broken handler cannot take the
 // host down.
 func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
-	_ = handleRecovering(ctx, h, *r)
+	_ = handleRecovering(ctx, h, r)
 }
 
 // reportWriteErrors tells the console, at most once per interval, that the

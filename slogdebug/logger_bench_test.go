@@ -83,18 +83,22 @@ func finish(b *testing.B, l *Logger) {
 // open/append/close port (impl=naive), with debug mode off and the flight
 // recorder on (impl=flight), and with debug mode off (impl=off).
 //
-// One goroutine logging flat out outruns the writer on two cores, so
-// impl=fanout drops (and counts) part of its records; impl=fanout_blocking
-// waits for room instead, so its ns/op is the writer's pace.
+// impl=fanout and impl=slog_json also report caller-cpu-ns/op, the CPU
+// time of the logging goroutine alone: on a shared machine it moves less
+// than ns/op. If the writer falls behind, impl=fanout drops (and counts)
+// part of its records, which are cheaper; impl=fanout_blocking waits for
+// room instead, so its ns/op is the slower side's pace.
 func BenchmarkLogRequest(b *testing.B) {
 	ctx := context.Background()
 	b.Run("impl=fanout", func(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true})
 		b.ReportAllocs()
 		b.ResetTimer()
+		report := callerCPU(b)
 		for range b.N {
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
+		report()
 		finish(b, l)
 	})
 	b.Run("impl=fanout_blocking", func(b *testing.B) {
@@ -110,11 +114,13 @@ func BenchmarkLogRequest(b *testing.B) {
 		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
 		b.ReportAllocs()
 		b.ResetTimer()
+		report := callerCPU(b)
 		for range b.N {
 			l.LogAttrs(ctx, slog.LevelDebug, "request",
 				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
 				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
 		}
+		report()
 	})
 	b.Run("impl=naive", func(b *testing.B) {
 		n := &naiveLogger{dir: b.TempDir(), sessionID: "bench", start: time.Now()}
@@ -220,29 +226,35 @@ func BenchmarkLogRequestPaced(b *testing.B) {
 	ctx := context.Background()
 	b.Run("impl=work", func(b *testing.B) {
 		b.ResetTimer()
+		report := callerCPU(b)
 		for range b.N {
 			spin()
 		}
+		report()
 	})
 	b.Run("impl=fanout", func(b *testing.B) {
 		l := benchLogger(b, Config{Enabled: true})
 		b.ReportAllocs()
 		b.ResetTimer()
+		report := callerCPU(b)
 		for range b.N {
 			spin()
 			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
 		}
+		report()
 		finish(b, l)
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {
 		l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})).With("category", "requests")
 		b.ReportAllocs()
 		b.ResetTimer()
+		report := callerCPU(b)
 		for range b.N {
 			spin()
 			l.LogAttrs(ctx, slog.LevelDebug, "request",
 				slog.String("method", benchMethod), slog.String("path", benchPath), slog.Duration("duration", benchDur),
 				slog.Int("status_code", benchStatus), slog.String("ace_id", benchAceID))
 		}
+		report()
 	})
 }
