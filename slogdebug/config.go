@@ -213,6 +213,11 @@ type Config struct {
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
+
+	// envWarnings are what ConfigFromEnv found worth saying but not worth
+	// stopping the program for (DEBUG_* variables of other programs); New
+	// says them on the console.
+	envWarnings []string
 }
 
 // DefaultDir is the directory used when Config.Dir is empty.
@@ -226,9 +231,11 @@ const DefaultDir = handler.DefaultDir
 // that does not parse or is out of range (the bounds of Config.Validate),
 // a log directory this process cannot create files in (checked when
 // DEBUG_LOG_DIR is set or debug mode or the flight recorder is on), and
-// any DEBUG_* variable it does not know, with the closest known name (a
-// typo such as DEBUG_MODEE would silently do nothing); list your program's
-// own DEBUG_* variables in DEBUG_IGNORE_VARS.
+// any DEBUG_* variable it does not know that is a letter or a few off a
+// known name, with the name meant (a typo such as DEBUG_MODEE would
+// silently do nothing). Other unknown DEBUG_* variables (another
+// program's, such as DEBUG_PPROF) are no error: New says them on the
+// console at start-up; list your program's own in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
 // ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced,
@@ -443,10 +450,12 @@ func configFromMap(env map[string]string) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %v: want a directory this process can create files in", name, err))
 		}
 	}
-	errs = append(errs, unknownVars(env)...)
+	unknown, warnings := unknownVars(env)
+	errs = append(errs, unknown...)
 	if err := errors.Join(errs...); err != nil {
 		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", err)
 	}
+	cfg.envWarnings = warnings
 	return cfg, nil
 }
 
@@ -476,10 +485,12 @@ var varNames = func() *strings.Replacer {
 }()
 
 // unknownVars reports the DEBUG_* variables that are neither debug mode's
-// nor listed in DEBUG_IGNORE_VARS, sorted, each with the closest known
-// name.
-func unknownVars(env map[string]string) []error {
-	var errs []error
+// nor listed in DEBUG_IGNORE_VARS, sorted: as errors those a letter or a
+// few off a known name (a typo, which would silently do nothing), with the
+// name meant, and those no longer used; as warnings the others, which are
+// most likely another program's (DEBUG_PPROF) and must not stop a
+// deployment that sets them.
+func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	known := map[string]bool{}
 	for _, name := range knownVars {
 		known[name] = true
@@ -490,7 +501,7 @@ func unknownVars(env map[string]string) []error {
 		switch {
 		case pat == "":
 		case pat == "*":
-			return nil
+			return errs, nil
 		case known[pat]:
 			errs = append(errs, fmt.Errorf("%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", EnvIgnoreVars, quote(env[EnvIgnoreVars]), pat))
 		case !strings.HasPrefix(pat, envPrefix):
@@ -512,14 +523,16 @@ func unknownVars(env map[string]string) []error {
 			errs = append(errs, fmt.Errorf("%s: no longer a debug mode variable: %s; remove it", name, why))
 			continue
 		}
-		hint := fmt.Sprintf("the variables are %s", strings.Join(knownVars, ", "))
 		suffix := strings.TrimPrefix(name, envPrefix)
 		if near := closest(suffix, knownSuffixes(), max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
-			hint = "did you mean " + envPrefix + near + "?"
+			errs = append(errs, fmt.Errorf("%s: not a debug mode variable; did you mean %s%s? (a variable of your program's own: list it in %s)",
+				quoteName(name), envPrefix, near, EnvIgnoreVars))
+			continue
 		}
-		errs = append(errs, fmt.Errorf("%s: not a debug mode variable; %s (a variable of your program's own: list it in %s)", quoteName(name), hint, EnvIgnoreVars))
+		warnings = append(warnings, fmt.Sprintf("%s: not a debug mode variable, left alone (the variables are %s; list your program's own in %s to silence this)",
+			quoteName(name), strings.Join(knownVars, ", "), EnvIgnoreVars))
 	}
-	return errs
+	return errs, warnings
 }
 
 // maxQuoted is how much of a value an error quotes.

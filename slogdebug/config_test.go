@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"os"
@@ -203,9 +204,20 @@ func TestConfigFromEnvReportsUnknownVariables(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "DEBUG_MODEE: not a debug mode variable; did you mean DEBUG_MODE? (a variable of your program's own: list it in DEBUG_IGNORE_VARS)")
 	assert.ErrorContains(t, err, "DEBUG_FLUSH: not a debug mode variable; did you mean DEBUG_FLUSH_INTERVAL?")
-	assert.ErrorContains(t, err, "DEBUG_PPROF: not a debug mode variable; the variables are DEBUG_MODE, DEBUG_LOG_DIR,")
+	assert.NotContains(t, err.Error(), "DEBUG_PPROF", "far from every name: another program's, not a typo")
 	assert.NotContains(t, err.Error(), "DEBUGGER")
 	assert.NotContains(t, err.Error(), "NODE_DEBUG")
+
+	// Another program's DEBUG_* variable does not stop the program: it is
+	// said on the console at start-up.
+	cfg, err := configFromMap(map[string]string{"DEBUG_PPROF": "1", "DEBUG_MODE": "false"})
+	require.NoError(t, err)
+	var console bytes.Buffer
+	l, err := New(cfg, &console)
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	assert.Contains(t, console.String(), "debug mode: DEBUG_PPROF: not a debug mode variable, left alone (the variables are DEBUG_MODE, DEBUG_LOG_DIR,")
+	assert.Contains(t, console.String(), "list your program's own in DEBUG_IGNORE_VARS to silence this")
 
 	_, err = configFromMap(map[string]string{"DEBUG_PPROF": "1", "DEBUG_SQL_HOST": "db", "DEBUG_SQL_PORT": "1", "DEBUG_IGNORE_VARS": "DEBUG_PPROF, DEBUG_SQL_*"})
 	assert.NoError(t, err)

@@ -206,6 +206,10 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		l.announce()
 	}
+	for _, w := range cfg.envWarnings {
+		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0)
+		handleSafely(context.Background(), l.console, &r)
+	}
 	return l, nil
 }
 
