@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -69,7 +70,29 @@ func classify(err error) (reason, detail string) {
 	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
 		return ReasonClosedPipe, "a connection was closed on the proxy's side"
 	}
+	// An error that lost its chain (formatted with %v, or made by a
+	// library from the text) is read by its words, as the system wrote them.
+	msg := strings.ToLower(err.Error())
+	for _, t := range textReasons {
+		if strings.Contains(msg, t.text) {
+			return t.reason, t.detail
+		}
+	}
 	return ReasonNetworkError, "a network error"
+}
+
+// textReasons are the reasons of errors known by their text only, in the
+// order they are tried.
+var textReasons = [...]struct{ text, reason, detail string }{
+	{"broken pipe", ReasonClientDisconnected, "the client closed the connection (broken pipe)"},
+	{"connection reset", ReasonClientDisconnected, "the connection was reset by the peer"},
+	{"connection aborted", ReasonClientDisconnected, "the connection was aborted"},
+	{"unexpected eof", ReasonEOF, "the stream ended before its end (unexpected EOF)"},
+	{"use of closed network connection", ReasonClosedPipe, "a connection was closed on the proxy's side"},
+	{"closed pipe", ReasonClosedPipe, "a connection was closed on the proxy's side"},
+	{"deadline exceeded", ReasonTimeout, "a deadline passed"},
+	{"timeout", ReasonTimeout, "a network operation timed out"},
+	{"timed out", ReasonTimeout, "a network operation timed out"},
 }
 
 // Stream names a stream for the disconnects line.
@@ -90,7 +113,11 @@ type StreamResult struct {
 	Err      error         // error: what ended it; nil when it completed
 }
 
-// LogStreamEnd logs how a stream ended to "disconnects", once. Inside
+// LogStreamEnd logs how a stream ended to "disconnects", once. Without a
+// Reason, the reason and its detail are classified from Err (Classify);
+// with one (a copier with reasons of its own), Detail defaults to the
+// classified detail. Side is written only when set: CopyStream knows it,
+// a copier of your own sets it or leaves it out. Inside
 // Middleware the line waits for the request to end and is written by the
 // middleware, with what it knows too (method, path, status_code): one line
 // per stream, never one from each. Outside it, LogStreamEnd writes the line

@@ -514,6 +514,13 @@ func TestClassify(t *testing.T) {
 		syscall.ECONNABORTED: integration.ReasonClientDisconnected,
 		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}:      integration.ReasonClientDisconnected,
 		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.ECONNRESET)}: integration.ReasonClientDisconnected,
+		// Errors that lost their chain (%v), known by their text.
+		fmt.Errorf("copy: %v", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}): integration.ReasonClientDisconnected,
+		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: read: connection reset by peer"):                            integration.ReasonClientDisconnected,
+		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: i/o timeout"):                                               integration.ReasonTimeout,
+		errors.New("engine: stream empty timeout"):                                                                     integration.ReasonTimeout,
+		errors.New("write tcp 10.0.0.2:80->10.0.0.9:5100: use of closed network connection"):                           integration.ReasonClosedPipe,
+		fmt.Errorf("engine stream: %v", io.ErrUnexpectedEOF):                                                           integration.ReasonEOF,
 	} {
 		assert.Equal(t, want, integration.Classify(err), "%v", err)
 	}

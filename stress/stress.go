@@ -254,13 +254,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-// scan collects the attributes the rules look at.
 // SummaryKey marks a record that sums up failures already logged one by one
 // (a retry loop's final provision_failed): with SummaryKey=true it counts
 // toward no window and fires no per-record event, so a window counts real
 // failures.
 const SummaryKey = "summary"
 
+// scan collects the attributes the rules look at.
 type scan struct {
 	summary             bool
 	cat                 string
