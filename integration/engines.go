@@ -228,9 +228,10 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 				return Engine{}, false
 			}
 			e := &ec.list[i]
+			chosen := e.clone() // as it was chosen: its load before this stream
 			n := e.ActiveStreams() + 1
 			e.StreamCount = &n
-			return e.clone(), true
+			return chosen, true
 		}
 	}
 	i := choose(list)
@@ -240,8 +241,10 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 	return list[i], true
 }
 
-// release counts a stream less on the cached engine containerID, after
-// the stream was reported ended.
+// release counts a stream less on the cached engine containerID, for a
+// stream that ended. It is called before the orchestrator is told: a list
+// fetched in between still counts the stream (one too many, for a moment),
+// where the other order could count it out twice.
 func (ec *engineCache) release(containerID string) {
 	if ec.ttl <= 0 || containerID == "" {
 		return

@@ -293,3 +293,20 @@ func TestEngineCacheKeepsTheStreamLimit(t *testing.T) {
 	assert.Equal(t, "new", choice.ContainerID, "every engine full: a new one is provisioned")
 	assert.EqualValues(t, 1, f.engines.Load(), "all from one engine list")
 }
+
+// TestSelectionLineSaysTheLoadBeforeTheChoice: with a cache, the chosen
+// engine's active_streams is its load when chosen, not counting the stream
+// it was chosen for.
+func TestSelectionLineSaysTheLoadBeforeTheChoice(t *testing.T) {
+	f := &fakeEngines{list: listJSON(t, engineJSON("c1", "healthy", nil, false, ""))}
+	client, log := newSelector(t, f, integration.WithEngineCache(1<<62), integration.WithMaxStreamsPerEngine(2))
+	for i := 0; i < 2; i++ {
+		_, err := client.SelectBestEngine(context.Background())
+		require.NoError(t, err)
+	}
+	require.NoError(t, log.Flush())
+	lines := readLines(t, log.Path(category.EngineSelection))
+	require.Len(t, lines, 2)
+	assert.Equal(t, 0.0, lines[0]["active_streams"])
+	assert.Equal(t, 1.0, lines[1]["active_streams"], "the first selection's stream")
+}
