@@ -208,13 +208,13 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	return cloneEngines(f.list), false, f.err
 }
 
-// pick chooses an engine of list with choose (an index, or -1 for none);
-// with a cache holding a fresh list, it makes the choice on the cache's
-// own list instead and counts a stream more on
-// the engine chosen: selections served by one cached list see each
-// other's choices (a limit of streams per engine holds between fetches),
-// as the orchestrator's next list will once the stream is reported. The
-// count is the orchestrator's again at the next fetch.
+// pick chooses an engine of list with choose (an index, or -1 for none).
+// With a cache holding a fresh list, it chooses on the cache's own list
+// instead and counts a stream more on the engine chosen: selections served
+// by one cached list see each other's choices (a limit of streams per
+// engine holds between fetches), as the orchestrator's next list will once
+// the stream is reported. The count is the orchestrator's again at the
+// next fetch.
 func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
 	if ec.ttl > 0 {
 		ec.mu.Lock()
