@@ -67,6 +67,7 @@ func TestExecutionTraceSnapshotOnAStressEvent(t *testing.T) {
 	ctx := reqid.With(context.Background(), reqid.FromHeaders("req-slow-1", ""))
 	at := time.Now()
 	logAt(t, l, ctx, at, "requests", "request", slog.String("path", "/fast"), slog.Duration("duration", time.Millisecond))
+	logAt(t, l, ctx, at, "upstream", "calling http://proxy:SECRET1@engine:6878/ace/getstream?token=SECRET2", slog.String("path", "/fast"))
 	logAt(t, l, ctx, at, "requests", "request", slog.String("path", "/slow"), slog.Duration("duration", 6*time.Second))
 	// A second slow request within the cooldown (a minute): no snapshot.
 	logAt(t, l, ctx, at.Add(30*time.Second), "requests", "request", slog.String("path", "/slow2"), slog.Duration("duration", 7*time.Second))
@@ -82,6 +83,9 @@ func TestExecutionTraceSnapshotOnAStressEvent(t *testing.T) {
 	parsed := parsedTrace(t, filepath.Join(l.Dir(), first))
 	// The category records are log events of the trace, the slow one too.
 	assertTraceHas(t, parsed, `Category="requests" Message="request request_id=req-slow-1"`)
+	// A trace is a file too: messages are redacted as the files' are.
+	assertTraceHas(t, parsed, `Category="upstream" Message="calling http://REDACTED@engine:6878/ace/getstream?token=REDACTED request_id=req-slow-1"`)
+	assert.NotContains(t, parsed, "SECRET")
 
 	session := readFile(t, l, "session")
 	end := session[len(session)-1]

@@ -247,7 +247,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// While a stress event can write a snapshot, the category records
 		// are in the execution trace too: before stress detection sees
 		// them, so that the record that fires an event is in its snapshot.
-		children = append(children, fanoutChild{h: traceLogHandler{}, level: slog.LevelDebug, debug: true})
+		children = append(children, fanoutChild{h: traceLogHandler{red: handler.NewRedactor(cfg.RedactKeys...)}, level: slog.LevelDebug, debug: true})
 	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
