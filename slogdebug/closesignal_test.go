@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,24 +53,65 @@ func TestCloseOnSignalChild(t *testing.T) {
 	}
 }
 
+// startCloseOnSignalChild runs TestCloseOnSignalChild in a subprocess
+// logging into dir, once it is ready: its stdin (a line logs a record) and
+// its stdout (it answers "logged"). With ignoreSIGINT, a shell starts it
+// with SIGINT ignored, as a shell's "&" does (the test process itself must
+// not ignore it: os/signal.Reset does not undo Ignore for the children it
+// starts later). A failing test never leaves it behind.
+func startCloseOnSignalChild(t *testing.T, dir string, ignoreSIGINT bool) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	t.Helper()
+	args := []string{os.Args[0], "-test.run=^TestCloseOnSignalChild$", "-test.count=1"}
+	if ignoreSIGINT {
+		sh, err := exec.LookPath("sh")
+		if err != nil {
+			t.Skipf("no shell to start the child with SIGINT ignored: %v", err)
+		}
+		args = append([]string{sh, "-c", `trap "" INT; exec "$@"`, "sh"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), closeOnSignalChildEnv+"="+dir)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = stdin.Close()
+	})
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+	return cmd, stdin, out
+}
+
+// waitSignaled waits for the child sent a signal that ends it. A child
+// that outlives it by a minute fails the test (and is killed) instead of
+// hanging it: the bound is never reached when it works.
+func waitSignaled(t *testing.T, cmd *exec.Cmd) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatal("the child outlived the signal that should have ended it")
+		return nil
+	}
+}
+
 func TestCloseOnSignalKeepsTheExitBehaviour(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestCloseOnSignalChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), closeOnSignalChildEnv+"="+dir)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			defer stdin.Close()
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			require.NoError(t, err)
-			require.Equal(t, "ready\n", line)
-
+			cmd, _, _ := startCloseOnSignalChild(t, dir, false)
 			require.NoError(t, cmd.Process.Signal(sig))
-			err = cmd.Wait()
+			err := waitSignaled(t, cmd)
 			var exit *exec.ExitError
 			require.True(t, errors.As(err, &exit), "the child ended with %v", err)
 			ws := exit.Sys().(syscall.WaitStatus)
@@ -92,23 +133,10 @@ func TestCloseOnSignalKeepsTheExitBehaviour(t *testing.T) {
 // SIGINT ignored (in the background, by a shell) goes on, its debug mode
 // with it, when a SIGINT comes; SIGTERM still closes and ends it.
 func TestCloseOnSignalLeavesAnIgnoredSignalIgnored(t *testing.T) {
-	// The child inherits the ignored SIGINT, as from a shell's "&".
-	signal.Ignore(syscall.SIGINT)
-	t.Cleanup(func() { signal.Reset(syscall.SIGINT) })
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCloseOnSignalChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), closeOnSignalChildEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	require.NoError(t, err)
-	defer stdin.Close()
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill() }) // never left behind by a failure
-	out := bufio.NewReader(stdout)
-	line, err := out.ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready\n", line)
+	cmd, stdin, out := startCloseOnSignalChild(t, dir, true)
+	var line string
+	var err error
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	// The child serves on: a record logged after the SIGINT is written.
@@ -122,7 +150,7 @@ func TestCloseOnSignalLeavesAnIgnoredSignalIgnored(t *testing.T) {
 		require.Equal(t, "logged\n", line)
 	}
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	err = cmd.Wait()
+	err = waitSignaled(t, cmd)
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "the child ended with %v", err)
 	assert.Equal(t, syscall.SIGTERM, exit.Sys().(syscall.WaitStatus).Signal())
