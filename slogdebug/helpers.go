@@ -54,7 +54,7 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "request", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "request", 0)
 	r.AddAttrs(
 		slog.String("method", method),
 		slog.String("path", path),
@@ -76,7 +76,7 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "engine_selection", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "engine_selection", 0)
 	r.AddAttrs(
 		slog.String("operation", ev.Operation),
 		slog.String("selected_host", ev.Host),
@@ -99,7 +99,7 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "provisioning", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "provisioning", 0)
 	r.AddAttrs(
 		slog.String("operation", operation),
 		slog.Duration("duration", d),
@@ -150,7 +150,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "orchestrator_health", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "orchestrator_health", 0)
 	if len(attrs) == 0 {
 		r.AddAttrs(fields[:n]...)
 	} else {
@@ -168,7 +168,7 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, ev.Type, 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
 		slog.String("stream_id", ev.StreamID),
@@ -192,7 +192,7 @@ func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...s
 }
 
 func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), level, ev.Type, 0)
+	r := slog.NewRecord(l.clock.now(), level, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
 		slog.String("severity", string(ev.Severity)),
@@ -218,7 +218,7 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 		errType = fmt.Sprintf("%T", err)
 		msg = errorMessage(err)
 	}
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "error", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "error", 0)
 	r.AddAttrs(
 		slog.String("component", component),
 		slog.String("operation", operation),
@@ -238,7 +238,7 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	r := slog.NewRecord(recordTime(), slog.LevelDebug, "disconnect", 0)
+	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "disconnect", 0)
 	r.AddAttrs(
 		slog.String("stream_id", ev.StreamID),
 		slog.String("ace_id", ev.AceID),

@@ -68,6 +68,8 @@ type core struct {
 	// stressBefore sums the stress counts of the session's detectors that
 	// were replaced (debug mode switched), for session_end.
 	stressBefore atomic.Pointer[stress.Stats]
+	// clock gives the typed helpers' records their time.
+	clock recordClock
 }
 
 // With returns a Logger that includes the given attributes in each record
