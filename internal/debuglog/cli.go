@@ -182,5 +182,12 @@ func inputs(fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warn
 // stringList is a repeatable string flag.
 type stringList []string
 
+// dirFlags adds to fs the repeatable --proxy and --orch flags, the
+// directories of each system's files, into proxy and orch.
+func dirFlags(fs *flag.FlagSet, proxy, orch *stringList) {
+	fs.Var(proxy, "proxy", "a directory of the proxy's files (repeatable)")
+	fs.Var(orch, "orch", "a directory of the orchestrator's files (repeatable)")
+}
+
 func (s *stringList) String() string     { return fmt.Sprint(*s) }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }

@@ -34,8 +34,7 @@ flags:
 func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("correlate", correlateUsage)
 	var proxyDirs, orchDirs stringList
-	fs.Var(&proxyDirs, "proxy", "a directory of the proxy's files (repeatable)")
-	fs.Var(&orchDirs, "orch", "a directory of the orchestrator's files (repeatable)")
+	dirFlags(fs, &proxyDirs, &orchDirs)
 	within := fs.Duration("within", time.Second, "clock skew and processing time between the systems")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval: how stale its view of the orchestrator can be")
 	slow := fs.Duration("slow", 5*time.Second, "a request at least this long is slow")

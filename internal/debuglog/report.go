@@ -102,8 +102,7 @@ type kept struct {
 func cmdReport(args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("report", reportUsage)
 	var proxy, orch stringList
-	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
-	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
+	dirFlags(fs, &proxy, &orch)
 	output := fs.String("o", "", "the HTML file to write (required)")
 	cats := fs.String("category", "", "only these categories (comma-separated)")
 	since := fs.String("since", "", "only events at or after this time")

@@ -33,8 +33,7 @@ type step struct {
 func cmdRequest(args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("request", requestUsage)
 	var proxy, orch stringList
-	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
-	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
+	dirFlags(fs, &proxy, &orch)
 	within := fs.Duration("within", time.Second, "clock skew between the systems")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval (for the causes)")
 	asJSON := fs.Bool("json", false, "one JSON document")

@@ -32,8 +32,7 @@ flags:
 func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("timeline", timelineUsage)
 	var proxy, orch stringList
-	fs.Var(&proxy, "proxy", "a directory of the proxy's files (repeatable)")
-	fs.Var(&orch, "orch", "a directory of the orchestrator's files (repeatable)")
+	dirFlags(fs, &proxy, &orch)
 	cats := fs.String("category", "", "only these categories (comma-separated)")
 	since := fs.String("since", "", "only events at or after this time (RFC 3339, or a clock time 10:17:16)")
 	until := fs.String("until", "", "only events before this time")
