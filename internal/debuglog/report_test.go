@@ -69,24 +69,34 @@ func reportDataOf(t *testing.T, path string) reportData {
 	return d
 }
 
+// browserReport writes the report of the matched scenario for a browser
+// test: Chromium's path, the report's, and where screenshots go
+// (DEBUGLOG_SCREENSHOTS, to look at them; else the test's directory). It
+// skips the test where there is no Chromium.
+func browserReport(t *testing.T) (chromium, report, shots string) {
+	t.Helper()
+	chromium = findChromium()
+	if chromium == "" {
+		t.Skip("no Chromium on this machine: .ci/run installs Debian's chromium package (as root); apt-get install chromium to run this test")
+	}
+	proxy := writeProxyFiles(t)
+	dir := t.TempDir()
+	report = filepath.Join(dir, "report.html")
+	code, _, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", report, "--poll", "500ms")
+	require.Equal(t, 0, code, errOut)
+	shots = os.Getenv("DEBUGLOG_SCREENSHOTS")
+	if shots == "" {
+		shots = dir
+	}
+	return chromium, report, shots
+}
+
 // TestReportInAHeadlessBrowser loads the report of the matched scenario in
 // Chromium through the DevTools protocol and uses it as a person would:
 // wheel zoom, drag pan, a brush on the overview, a click on an event, the
 // filters; then looks at it at 1400x900 and on a 390x844 phone.
 func TestReportInAHeadlessBrowser(t *testing.T) {
-	path := findChromium()
-	if path == "" {
-		t.Skip("no Chromium on this machine: .ci/run installs Debian's chromium package (as root); apt-get install chromium to run this test")
-	}
-	proxy := writeProxyFiles(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "report.html")
-	code, _, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", out, "--poll", "500ms")
-	require.Equal(t, 0, code, errOut)
-	shots := os.Getenv("DEBUGLOG_SCREENSHOTS") // to look at them
-	if shots == "" {
-		shots = dir
-	}
+	path, out, shots := browserReport(t)
 
 	b := newBrowser(t, path)
 	b.open("file://"+out, 1400, 900, false)
@@ -234,19 +244,7 @@ func TestMeasureReport(t *testing.T) {
 // TestReportOnAPhone: on a 390x844 touch screen, tapping an event shows
 // its details below the chart, and a one-finger drag pans.
 func TestReportOnAPhone(t *testing.T) {
-	path := findChromium()
-	if path == "" {
-		t.Skip("no Chromium on this machine: .ci/run installs Debian's chromium package (as root); apt-get install chromium to run this test")
-	}
-	proxy := writeProxyFiles(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "report.html")
-	code, _, errOut := debuglog("report", "--proxy", proxy, "--orch", orchDir, "-o", out, "--poll", "500ms")
-	require.Equal(t, 0, code, errOut)
-	shots := os.Getenv("DEBUGLOG_SCREENSHOTS")
-	if shots == "" {
-		shots = dir
-	}
+	path, out, shots := browserReport(t)
 	b := newBrowser(t, path)
 	b.open("file://"+out, 390, 844, true)
 	var i int
