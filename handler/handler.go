@@ -83,6 +83,8 @@ func New(opts Options) (*Handler, error) {
 	s.initWriter()
 	s.pending = make([]entry, 0, s.wakeBytes/entrySize+1)
 	s.spare = make([]entry, 0, cap(s.pending))
+	s.pendingVals = make([]valuesEntry, 0, s.wakeBytes/valuesEntrySize+1)
+	s.spareVals = make([]valuesEntry, 0, cap(s.pendingVals))
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
@@ -361,8 +363,31 @@ func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st Stamp, lim
 // writer's keyCache. It reads r in place, not copied (it is large).
 func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, keys: keys}
+	h.appendHead(&e, r.Time, r.Level, cat, r.Message, &st)
+	open := e.depth
+	if r.NumAttrs() > 0 && !e.truncated {
+		at := h.openAttrs(&e)
+		wrote := false
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == categories.Key {
+				return true
+			}
+			if e.appendAttr(a) {
+				wrote = true
+			}
+			return !e.truncated
+		})
+		open = e.closeAttrs(at, wrote)
+	}
+	return e.appendTail(open)
+}
+
+// appendHead writes what comes before a record's attributes: session_id,
+// timestamp (when t is set; a zero t is the time now, and has none),
+// elapsed_seconds, level, category, msg, the Stamp's IDs and h's
+// preformatted attributes.
+func (h *Handler) appendHead(e *encoder, t time.Time, level slog.Level, cat *category, msg string, st *Stamp) {
 	e.buf = append(e.buf, h.s.header...)
-	t := r.Time
 	if !t.IsZero() {
 		e.buf = append(e.buf, `,"timestamp":"`...)
 		e.buf = appendTimestampCached(e.buf, t, &h.s.tsCache)
@@ -373,13 +398,13 @@ func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp
 	e.buf = append(e.buf, `,"elapsed_seconds":`...)
 	e.buf = appendSeconds(e.buf, t.Sub(h.s.start))
 	e.buf = append(e.buf, `,"level":`...)
-	e.buf = appendLevel(e.buf, r.Level)
+	e.buf = appendLevel(e.buf, level)
 	e.buf = append(e.buf, cat.field...)
 	e.buf = append(e.buf, `,"msg":`...)
-	e.appendText(r.Message)
+	e.appendText(msg)
 	e.comma = true
 	if !e.truncated {
-		st.append(&e)
+		st.append(e)
 	}
 	e.comma = true
 
@@ -391,27 +416,36 @@ func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp
 			e.depth = h.nOpen
 		}
 	}
-	open := e.depth
-	if r.NumAttrs() > 0 && !e.truncated {
-		mark, comma := len(e.buf), e.comma
-		e.openGroups(h.groups[e.depth:])
-		e.secret = h.secret
-		wrote := false
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == categories.Key {
-				return true
-			}
-			if e.appendAttr(a) {
-				wrote = true
-			}
-			return !e.truncated
-		})
-		if wrote {
-			open = e.depth
-		} else {
-			e.buf, e.comma, e.depth = e.buf[:mark], comma, open
-		}
+}
+
+// attrsMark is where a record's own attributes start: openAttrs opens
+// h's groups the preformatted attributes did not, and closeAttrs takes
+// them back out if nothing was written inside.
+type attrsMark struct {
+	len   int
+	comma bool
+	depth int
+}
+
+func (h *Handler) openAttrs(e *encoder) attrsMark {
+	at := attrsMark{len(e.buf), e.comma, e.depth}
+	e.openGroups(h.groups[e.depth:])
+	e.secret = h.secret
+	return at
+}
+
+// closeAttrs returns how many objects the line has open: the groups
+// opened for the attributes when one was written, else those before.
+func (e *encoder) closeAttrs(at attrsMark, wrote bool) int {
+	if wrote {
+		return e.depth
 	}
+	e.buf, e.comma, e.depth = e.buf[:at.len], at.comma, at.depth
+	return at.depth
+}
+
+// appendTail closes the open objects and ends the line.
+func (e *encoder) appendTail(open int) []byte {
 	for range open {
 		e.buf = append(e.buf, '}')
 	}

@@ -53,7 +53,9 @@ type sink struct {
 	mu           sync.Mutex
 	space        sync.Cond // signalled when the writer empties the queue
 	pending      []entry
+	pendingVals  []valuesEntry // the records of Schemas, beside pending
 	pendingBytes int
+	seq          uint64 // the last entry's number: the two slices' order
 	woken        bool
 	closed       bool
 	// droppedSinceWrite is set when a record is dropped, and cleared by
@@ -78,6 +80,7 @@ type sink struct {
 	// Owned by the writer goroutine.
 	keys         keyCache
 	spare        []entry
+	spareVals    []valuesEntry
 	dirty        []*category
 	lastMaintain time.Time
 
@@ -100,6 +103,7 @@ type sink struct {
 // (strings, numbers, bools, durations, times), which the writer encodes
 // with h's attributes and groups.
 type entry struct {
+	seq  uint64 // its place among the queue's entries of both kinds
 	cat  *category
 	h    *Handler
 	st   Stamp // what the record's context adds
@@ -114,7 +118,33 @@ const entrySize = int(unsafe.Sizeof(entry{}))
 // the line the caller encoded, or else the record r (built in place, so the
 // record is copied once).
 func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Record, st Stamp, line *[]byte, size int) error {
-	dest := cat.dest
+	if ok, err := s.admit(cat.dest, level, size); !ok {
+		if line != nil {
+			putBuffer(line)
+		}
+		return err
+	}
+	s.pending = append(s.pending, entry{})
+	ent := &s.pending[len(s.pending)-1]
+	s.seq++
+	ent.seq, ent.cat, ent.h, ent.st, ent.line = s.seq, cat, h, st, line
+	if line == nil {
+		if r.NumAttrs() > 5 {
+			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
+		} else {
+			ent.rec = *r
+		}
+	}
+	s.queued(level, size)
+	return nil
+}
+
+// admit waits for (BlockWhenFull) or checks the room for an entry of the
+// given size at the given level, taking s.mu. When ok, s.mu is held and
+// the caller appends the entry and calls queued; otherwise the entry is
+// dropped (counted in dest; err is ErrClosed after Close) and s.mu is
+// released.
+func (s *sink) admit(dest *category, level slog.Level, size int) (ok bool, err error) {
 	limit := s.opts.QueueBytes
 	if level >= slog.LevelWarn {
 		// Warnings and errors (stress events, the report of records
@@ -127,43 +157,36 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 		if s.closed {
 			s.mu.Unlock()
 			dest.dropped.Add(1)
-			if line != nil {
-				putBuffer(line)
-			}
-			return ErrClosed
+			return false, ErrClosed
 		}
 		if s.pendingBytes+size <= limit {
-			break
+			return true, nil
 		}
 		if !s.opts.BlockWhenFull {
 			s.wakeLocked()
 			s.mu.Unlock()
 			dest.dropped.Add(1)
-			if line != nil {
-				putBuffer(line)
-			}
 			if !s.droppedSinceWrite.Load() {
 				s.droppedSinceWrite.Store(true)
 			}
-			return nil
+			return false, nil
 		}
 		s.wakeLocked()
 		s.space.Wait()
 	}
-	s.pending = append(s.pending, entry{})
-	ent := &s.pending[len(s.pending)-1]
-	ent.cat, ent.h, ent.st, ent.line = cat, h, st, line
-	if line == nil {
-		if r.NumAttrs() > 5 {
-			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
-		} else {
-			ent.rec = *r
-		}
-	}
+}
+
+// queued counts an entry admit let in, wakes the writer when the queue
+// holds enough for a write, and releases s.mu.
+func (s *sink) queued(level slog.Level, size int) {
 	s.pendingBytes += size
 	behind := false
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
+		limit := s.opts.QueueBytes
+		if level >= slog.LevelWarn {
+			limit += s.opts.QueueBytes / warnReserveDivisor
+		}
 		if behind = s.pendingBytes >= limit/yieldDivisor; behind && !s.behind.Load() {
 			s.behind.Store(true)
 		}
@@ -175,7 +198,6 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 		// the queue overflows (see yieldDivisor).
 		runtime.Gosched()
 	}
-	return nil
 }
 
 // yieldDivisor sets the queue's high-water mark. A caller whose record
@@ -277,8 +299,8 @@ func (s *sink) write() error {
 			s.mu.Unlock()
 			break
 		}
-		batch := s.pending
-		s.pending = s.spare[:0]
+		batch, vals := s.pending, s.pendingVals
+		s.pending, s.pendingVals = s.spare[:0], s.spareVals[:0]
 		s.pendingBytes = 0
 		s.woken = false
 		if s.behind.Load() {
@@ -292,10 +314,10 @@ func (s *sink) write() error {
 				errs = append(errs, err)
 			}
 		}
-		errs, encoded = s.encodeRound(batch, errs, encoded)
-		// batch is not cleared: the next round overwrites it, and what it
-		// still references is bounded by the queue size.
-		s.spare = batch[:0]
+		errs, encoded = s.encodeRound(batch, vals, errs, encoded)
+		// batch and vals are not cleared: the next round overwrites them,
+		// and what they still reference is bounded by the queue size.
+		s.spare, s.spareVals = batch[:0], vals[:0]
 	}
 
 	for _, c := range s.dirty {
@@ -308,30 +330,46 @@ func (s *sink) write() error {
 	return errors.Join(errs...)
 }
 
-// encodeRound encodes the entries of one round into their categories'
+// encodeRound encodes the entries of one round, in the order they were
+// queued (batch and vals merged by their numbers), into their categories'
 // batches, writing a batch that reaches maxBatch. It returns errs with
 // this round's errors added, and encoded with the bytes it added to the
 // batches (less those it wrote).
-func (s *sink) encodeRound(batch []entry, errs []error, encoded int) ([]error, int) {
-	for i := range batch {
-		ent := &batch[i]
-		c := ent.cat.dest
-		if len(c.batch) == 0 {
-			s.dirty = append(s.dirty, c)
-		}
-		before := len(c.batch)
-		if ent.line != nil {
-			c.batch = append(c.batch, *ent.line...)
-			putBuffer(ent.line)
-		} else {
-			var err error
-			c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
-			if err != nil {
-				// Counted as failed and reported; the rest of the batch goes on.
-				c.failed.Add(1)
-				errs = append(errs, err)
-				continue
+func (s *sink) encodeRound(batch []entry, vals []valuesEntry, errs []error, encoded int) ([]error, int) {
+	i, j := 0, 0
+	for i < len(batch) || j < len(vals) {
+		var c *category
+		var before int
+		var err error
+		if j == len(vals) || (i < len(batch) && batch[i].seq < vals[j].seq) {
+			ent := &batch[i]
+			i++
+			c = ent.cat.dest
+			if len(c.batch) == 0 {
+				s.dirty = append(s.dirty, c)
 			}
+			before = len(c.batch)
+			if ent.line != nil {
+				c.batch = append(c.batch, *ent.line...)
+				putBuffer(ent.line)
+			} else {
+				c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
+			}
+		} else {
+			ent := &vals[j]
+			j++
+			c = ent.cat.dest
+			if len(c.batch) == 0 {
+				s.dirty = append(s.dirty, c)
+			}
+			before = len(c.batch)
+			c.batch, err = ent.h.encodeValuesSafely(c.batch, ent, s.opts.MaxLineBytes, &s.keys)
+		}
+		if err != nil {
+			// Counted as failed and reported; the rest of the batch goes on.
+			c.failed.Add(1)
+			errs = append(errs, err)
+			continue
 		}
 		encoded += len(c.batch) - before
 		c.batchN++

@@ -133,7 +133,7 @@ type state struct {
 	// these directly: the same handlers the fan-out calls, minus the
 	// Enabled calls of those whose level is known. It is nil for a passive
 	// Logger (see Default), which binds on demand.
-	bound *[numCategories][]boundHandler
+	bound *[numCategories]boundSet
 }
 
 // boundHandler is a fan-out child with a category bound. When its level is
@@ -333,14 +333,22 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	// The typed helpers' handlers: the debug side only for the selected
 	// categories, so that a helper of another category costs one
 	// comparison.
-	var bound [numCategories][]boundHandler
+	var schemas *[numCategories]*handler.Schema
+	if st.files != nil {
+		var err error
+		if schemas, err = helperSchemas(st.files); err != nil {
+			st.files.Close()
+			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
+		}
+	}
+	var bound [numCategories]boundSet
 	for i, name := range categoryNames {
 		floor := slog.Level(math.MaxInt)
 		for _, c := range children {
 			if c.debug && !l.sel.selected(name) {
 				continue
 			}
-			bound[i] = append(bound[i], boundHandler{c.h.WithAttrs([]slog.Attr{slog.String(category.Key, name)}), c.level})
+			bound[i].hs = append(bound[i].hs, boundHandler{c.h.WithAttrs([]slog.Attr{slog.String(category.Key, name)}), c.level})
 			if c.level != noFloor || !c.debug {
 				// The stress detector (noFloor) writes only through the
 				// other handlers: it takes what they take.
@@ -348,6 +356,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			}
 		}
 		st.floors[i] = floor
+		if schemas != nil {
+			bound[i].fast = fastPathOf(bound[i].hs, schemas[i])
+		}
 	}
 	st.bound = &bound
 	return st, nil
@@ -559,9 +570,9 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 		}
 		return
 	}
-	hs := st.bound[i]
+	hs := st.bound[i].hs
 	if l.derived != nil {
-		hs = l.derived.boundFor(st, i)
+		hs = l.derived.boundFor(st, i).hs
 	}
 	for _, h := range hs {
 		if h.level != noFloor {

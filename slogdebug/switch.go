@@ -24,31 +24,35 @@ type switchHandler struct {
 // boundCache is a derived Logger's bound handlers for one set-up.
 type boundCache struct {
 	st *state
-	hs [numCategories]atomic.Pointer[[]boundHandler]
+	hs [numCategories]atomic.Pointer[boundSet]
 }
 
 // boundFor returns the handlers a typed helper of category i hands its
 // record to: st's, with the category bound first and then ops, so that the
 // category stays outside any group.
-func (s *switchHandler) boundFor(st *state, i categoryIndex) []boundHandler {
+func (s *switchHandler) boundFor(st *state, i categoryIndex) *boundSet {
 	c := s.cats.Load()
 	if c == nil || c.st != st {
 		c = &boundCache{st: st}
 		s.cats.Store(c) // two goroutines may both build one: either does
 	}
-	if hs := c.hs[i].Load(); hs != nil {
-		return *hs
+	if set := c.hs[i].Load(); set != nil {
+		return set
 	}
-	hs := make([]boundHandler, len(st.bound[i]))
-	for j, bh := range st.bound[i] {
+	base := &st.bound[i]
+	set := &boundSet{hs: make([]boundHandler, len(base.hs))}
+	for j, bh := range base.hs {
 		h := bh.Handler
 		for _, op := range s.ops {
 			h = op(h)
 		}
-		hs[j] = boundHandler{h, bh.level}
+		set.hs[j] = boundHandler{h, bh.level}
 	}
-	c.hs[i].Store(&hs)
-	return hs
+	if base.fast != nil {
+		set.fast = fastPathOf(set.hs, base.fast.schema)
+	}
+	c.hs[i].Store(set)
+	return set
 }
 
 type resolved struct {

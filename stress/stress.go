@@ -190,6 +190,23 @@ func (h *Handler) DropsHappened() {
 	}
 }
 
+// Quiet reports whether Handle would do nothing for a record of h's
+// category whose only attributes detection reads are a "duration" of d: no
+// error (or a nil one), no "status", no "success" (or a true one), no
+// SummaryKey, and no "category" of its own. A caller that knows this of
+// its record (slogdebug's typed helpers) need not build it and hand it
+// over when it is quiet. It costs a few loads and allocates nothing.
+func (h *Handler) Quiet(d time.Duration) bool {
+	s := h.s
+	if s.closed.Load() || h.cat == category.Stress {
+		return true
+	}
+	if s.drops.Load() || len(s.opts.Rules) > 0 {
+		return false
+	}
+	return h.rule == nil || d <= h.rule.threshold
+}
+
 // Handle observes r. It never fails. A record that fires nothing costs a
 // scan of its attributes and no allocation. After Close it observes
 // nothing.

@@ -691,3 +691,54 @@ func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
 	require.Len(t, rate, 1, "the 6th real failure, not the 5th record plus a summary")
 	assert.EqualValues(t, 6, rate[0]["count"])
 }
+
+// TestQuietAgreesWithHandle: wherever Quiet says a record with only a
+// duration fires nothing, Handle indeed sends nothing; wherever it does
+// not, Handle has something to do (an event, the report of drops, the
+// program's rules).
+func TestQuietAgreesWithHandle(t *testing.T) {
+	rule := func(o *Observation) (Event, bool) {
+		return Event{Type: "mine", Severity: SeverityInfo}, o.Duration > time.Millisecond
+	}
+	for _, tc := range []struct {
+		name      string
+		opts      Options
+		category  string
+		d         time.Duration
+		drops     bool
+		closed    bool
+		wantQuiet bool
+	}{
+		{"fast request", Options{}, "requests", time.Millisecond, false, false, true},
+		{"at the threshold", Options{}, "requests", 5 * time.Second, false, false, true},
+		{"slow request", Options{}, "requests", 5*time.Second + 1, false, false, false},
+		{"category without a rule", Options{}, "streams", time.Hour, false, false, true},
+		{"slow engine selection", Options{}, "engine_selection", time.Hour, false, false, false},
+		{"drops to report", Options{Dropped: func() map[string]uint64 { return map[string]uint64{"requests": 1} }}, "requests", time.Millisecond, true, false, false},
+		{"the program's rules", Options{Rules: []Rule{rule}}, "requests", 2 * time.Millisecond, false, false, false},
+		{"closed", Options{}, "requests", time.Hour, false, true, true},
+		{"stress itself", Options{}, "stress", time.Hour, false, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := tc.opts
+			opts.Cooldowns = noCooldown()
+			r := newRig(t, opts)
+			if tc.drops {
+				r.h.DropsHappened()
+			}
+			if tc.closed {
+				require.NoError(t, r.h.Close())
+			}
+			bound := r.h.WithAttrs([]slog.Attr{slog.String("category", tc.category)}).(*Handler)
+			quiet := bound.Quiet(tc.d)
+			assert.Equal(t, tc.wantQuiet, quiet)
+			r.log(t, tc.category, 0, slog.Duration("duration", tc.d))
+			if quiet {
+				assert.Empty(t, r.out.all(), "Quiet, yet Handle sent an event")
+				assert.Empty(t, r.console.all(), "Quiet, yet Handle sent an event")
+			} else {
+				assert.NotEmpty(t, r.out.all(), "not Quiet, and Handle sent nothing")
+			}
+		})
+	}
+}
