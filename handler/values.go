@@ -229,6 +229,7 @@ func (s *sink) enqueueValues(cat *category, h *Handler, sc *Schema, t time.Time,
 	} else {
 		s.pendingVals = append(s.pendingVals, valuesEntry{})
 	}
+	takeAhead(s.pendingVals, n)
 	ent := &s.pendingVals[n]
 	s.seq++
 	ent.seq, ent.cat, ent.h, ent.sc, ent.t, ent.msg, ent.st, ent.v = s.seq, cat, h, sc, t, msg, *st, *v
