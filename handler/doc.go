@@ -39,6 +39,15 @@
 // The category's file name component is SanitizeCategory of its value, so
 // nothing a caller passes can name a file outside the directory.
 //
+// # Records of a fixed shape
+//
+// A program's own hot helpers can log a record whose level and fields are
+// fixed (a finished request: method, path, duration, status) as a Schema
+// (NewSchema) and its Values (HandleValues): the queue keeps the values
+// alone, with the keys' text made once, and the line is the one Handle
+// writes for Schema.Record of the same values. slogdebug's typed helpers
+// do this.
+//
 // # Delivery
 //
 // Flush returns once everything handled before it is in the files; Close

@@ -12,14 +12,6 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// A Schema is the fixed shape of a record that a program logs over and
-// over with other values (a finished request: method, path, duration,
-// status): its level and its fields' keys and kinds. HandleValues queues
-// such a record as its values alone, a third of the bytes of a copied
-// slog.Record, and writes the very line Handle writes for the same record.
-// It is for the hot paths of a program's own helpers (slogdebug's typed
-// helpers use it); anything else logs through Handle.
-
 // FieldKind is the kind of a Schema field's value, and where Values holds it.
 type FieldKind uint8
 
@@ -60,7 +52,13 @@ type Values struct {
 	Num [MaxSchemaNumbers]int64
 }
 
-// Schema is a record shape for HandleValues, made by Handler.NewSchema.
+// Schema is the fixed shape of a record that a program logs over and over
+// with other values (a finished request: method, path, duration, status):
+// its level and its fields' keys and kinds, made by Handler.NewSchema.
+// HandleValues queues such a record as its values alone, with the keys'
+// text made once, and writes the very line Handle writes for the same
+// record (Record). It is for the hot paths of a program's own helpers
+// (slogdebug's typed helpers use it); anything else logs through Handle.
 type Schema struct {
 	s      *sink
 	level  slog.Level

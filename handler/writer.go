@@ -146,13 +146,7 @@ func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Reco
 // dropped (counted in dest; err is ErrClosed after Close) and s.mu is
 // released.
 func (s *sink) admit(dest *category, level slog.Level, size int) (ok bool, err error) {
-	limit := s.opts.QueueBytes
-	if level >= slog.LevelWarn {
-		// Warnings and errors (stress events, the report of records
-		// dropped among them) have a reserve the debug records cannot
-		// fill: an overload does not hide its own report.
-		limit += s.opts.QueueBytes / warnReserveDivisor
-	}
+	limit := s.limitFor(level)
 	s.mu.Lock()
 	for {
 		if s.closed {
@@ -177,6 +171,17 @@ func (s *sink) admit(dest *category, level slog.Level, size int) (ok bool, err e
 	}
 }
 
+// limitFor is how many bytes the queue holds for records at level.
+// Warnings and errors (stress events, the report of records dropped among
+// them) have a reserve the debug records cannot fill: an overload does not
+// hide its own report.
+func (s *sink) limitFor(level slog.Level) int {
+	if level >= slog.LevelWarn {
+		return s.opts.QueueBytes + s.opts.QueueBytes/warnReserveDivisor
+	}
+	return s.opts.QueueBytes
+}
+
 // queued counts an entry admit let in, wakes the writer when the queue
 // holds enough for a write, and releases s.mu.
 func (s *sink) queued(level slog.Level, size int) {
@@ -184,11 +189,7 @@ func (s *sink) queued(level slog.Level, size int) {
 	behind := false
 	if s.pendingBytes >= s.wakeBytes {
 		s.wakeLocked()
-		limit := s.opts.QueueBytes
-		if level >= slog.LevelWarn {
-			limit += s.opts.QueueBytes / warnReserveDivisor
-		}
-		if behind = s.pendingBytes >= limit/yieldDivisor; behind && !s.behind.Load() {
+		if behind = s.pendingBytes >= s.limitFor(level)/yieldDivisor; behind && !s.behind.Load() {
 			s.behind.Store(true)
 		}
 	}
