@@ -32,18 +32,70 @@ type IDs struct {
 
 type ctxKey struct{}
 
+// Decoded is what With puts in a context: the IDs, and their trace and
+// span IDs as bytes, the form OpenTelemetry holds them in, decoded once for
+// the lines of every record logged with the context. Both are zero when
+// the TraceID or SpanID is not hex of its length (32 and 16 digits).
+type Decoded struct {
+	IDs
+	TraceBytes [16]byte
+	SpanBytes  [8]byte
+}
+
 // With returns a context carrying ids.
 func With(ctx context.Context, ids IDs) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &ids)
+	d := &Decoded{IDs: ids}
+	if !decodeHex(d.TraceBytes[:], ids.TraceID) || !decodeHex(d.SpanBytes[:], ids.SpanID) {
+		d.TraceBytes, d.SpanBytes = [16]byte{}, [8]byte{}
+	}
+	return context.WithValue(ctx, ctxKey{}, d)
 }
 
 // From returns the IDs in ctx, or nil.
 func From(ctx context.Context) *IDs {
+	if d := DecodedFrom(ctx); d != nil {
+		return &d.IDs
+	}
+	return nil
+}
+
+// DecodedFrom returns the IDs in ctx with their trace and span IDs as
+// bytes, or nil: one context lookup, as From.
+func DecodedFrom(ctx context.Context) *Decoded {
 	if ctx == nil {
 		return nil
 	}
-	ids, _ := ctx.Value(ctxKey{}).(*IDs)
-	return ids
+	d, _ := ctx.Value(ctxKey{}).(*Decoded)
+	return d
+}
+
+// decodeHex decodes s, exactly twice as long as dst, into dst; it reports
+// whether s was such hex (of either case).
+func decodeHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := hexValue(s[2*i])
+		lo, ok2 := hexValue(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func hexValue(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // Traceparent is the W3C traceparent header for calls made on behalf of

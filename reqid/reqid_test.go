@@ -112,3 +112,25 @@ func FuzzFromHeaders(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
+	ids := IDs{RequestID: "r1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00F067AA0BA902B7"}
+	d := DecodedFrom(With(context.Background(), ids))
+	require.NotNil(t, d)
+	assert.Equal(t, ids, d.IDs)
+	assert.Equal(t, [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}, d.TraceBytes)
+	assert.Equal(t, [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, d.SpanBytes, "upper-case hex is read too")
+
+	for _, bad := range []IDs{
+		{TraceID: "4bf92f3577b34da6a3ce929d0e0e473", SpanID: "00f067aa0ba902b7"},  // a digit short
+		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902bz"}, // not hex
+		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},                             // no span
+	} {
+		d := DecodedFrom(With(context.Background(), bad))
+		require.NotNil(t, d)
+		assert.Zero(t, d.TraceBytes, "%+v", bad)
+		assert.Zero(t, d.SpanBytes, "%+v", bad)
+	}
+	assert.Nil(t, DecodedFrom(context.Background()))
+	assert.Nil(t, DecodedFrom(nil)) // a nil context is handled, as by From
+}
