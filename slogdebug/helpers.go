@@ -41,9 +41,10 @@ var categoryNames = [numCategories]string{
 }
 
 // on reports whether a record of category i at level may be taken by any
-// handler.
+// handler. A Logger that binds a category of its own asks its handlers
+// (see emit).
 func (l *Logger) on(i categoryIndex, level slog.Level) bool {
-	return level >= slog.Level(l.floors[i].Load())
+	return level >= slog.Level(l.floors[i].Load()) || l.rebound
 }
 
 // LogRequest records a finished HTTP request in "requests": method, path,

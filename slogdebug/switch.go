@@ -14,6 +14,9 @@ import (
 type switchHandler struct {
 	l   *Logger
 	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
+	// rebinds is set when one of ops binds a category of its own: the
+	// typed helpers' records go to it, not to theirs.
+	rebinds bool
 	// cache holds ops applied to the set-up they were applied to.
 	cache atomic.Pointer[resolved]
 	// cats holds, for the typed helpers of a derived Logger, ops applied to
@@ -88,7 +91,11 @@ func (s *switchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return s
 	}
 	attrs = slices.Clone(attrs)
-	return s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+	d := s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+	if _, ok := boundCategory(attrs); ok {
+		d.rebinds = true
+	}
+	return d
 }
 
 func (s *switchHandler) WithGroup(name string) slog.Handler {
@@ -99,5 +106,5 @@ func (s *switchHandler) WithGroup(name string) slog.Handler {
 }
 
 func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler {
-	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
+	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op), rebinds: s.rebinds}
 }
