@@ -28,8 +28,9 @@ func TestValuesUnderRacingCallersFlushAndClose(t *testing.T) {
 			require.NoError(t, err)
 			ctx := context.Background()
 			const workers, n = 4, 4000
-			var wg sync.WaitGroup
+			var wg, logging sync.WaitGroup
 			start := make(chan struct{})
+			logging.Add(workers)
 			for w := range workers {
 				wg.Add(1)
 				go func() {
@@ -37,6 +38,9 @@ func TestValuesUnderRacingCallersFlushAndClose(t *testing.T) {
 					<-start
 					id := strconv.Itoa(w)
 					for i := range n {
+						if i == 1 {
+							logging.Done() // one record in: the closer may go
+						}
 						seq := strconv.Itoa(i)
 						if i%4 == 3 {
 							r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
@@ -53,6 +57,7 @@ func TestValuesUnderRacingCallersFlushAndClose(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
+				logging.Wait() // Flush and Close race with callers logging, not before them
 				for range 10 {
 					_ = h.Flush()
 				}

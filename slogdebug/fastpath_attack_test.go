@@ -242,14 +242,18 @@ func TestFastPathCloseRace(t *testing.T) {
 	l, _ := newDebugLogger(t, Config{QueueBytes: 16 << 10, DisableStress: true})
 	requests := l.With("category", "requests")
 	ctx := context.Background()
-	var wg sync.WaitGroup
+	var wg, logging sync.WaitGroup
 	start := make(chan struct{})
+	logging.Add(4)
 	for w := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
 			for i := range 5000 {
+				if i == 1 {
+					logging.Done() // one record in: Close may go
+				}
 				switch (i + w) % 3 {
 				case 0:
 					l.LogRequest(ctx, "GET", "/p", time.Millisecond, 200, "fast")
@@ -262,6 +266,7 @@ func TestFastPathCloseRace(t *testing.T) {
 		}()
 	}
 	close(start)
+	logging.Wait() // Flush and Close race with callers logging, not before them
 	for range 20 {
 		_ = l.Flush()
 	}
