@@ -179,6 +179,9 @@ const valuesEntrySize = int(unsafe.Sizeof(valuesEntry{}))
 // the record is queued as they are and encoded by the writer (by the
 // caller, as Handle does, while the writer is behind).
 func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc *Schema, v *Values) error {
+	if sc == nil || v == nil {
+		return fmt.Errorf("handler: HandleValues: a nil schema or values (make the schema with NewSchema; pass the values' address)")
+	}
 	if sc.s != h.s {
 		return fmt.Errorf("handler: HandleValues: the schema belongs to another Handler's session (make it with this Handler's NewSchema)")
 	}

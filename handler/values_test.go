@@ -134,6 +134,10 @@ func TestNewSchemaRefusesFieldsItCannotWrite(t *testing.T) {
 	err = h.HandleValues(context.Background(), time.Now(), "request", sc, &Values{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "another Handler's session")
+	own, err := h.NewSchema(slog.LevelDebug, requestSchemaFields...)
+	require.NoError(t, err)
+	assert.ErrorContains(t, h.HandleValues(context.Background(), time.Now(), "request", nil, &Values{}), "nil schema")
+	assert.ErrorContains(t, h.HandleValues(context.Background(), time.Now(), "request", own, nil), "nil schema or values")
 }
 
 // TestValuesAndRecordsKeepTheirOrder logs a category's records through
