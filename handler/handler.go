@@ -85,6 +85,8 @@ func New(opts Options) (*Handler, error) {
 	s.spare = make([]entry, 0, cap(s.pending))
 	s.pendingVals = make([]valuesEntry, 0, s.wakeBytes/valuesEntrySize+1)
 	s.spareVals = make([]valuesEntry, 0, cap(s.pendingVals))
+	s.pendingAttrs = make([]slog.Attr, 0, s.wakeBytes/(2*attrSize)+1)
+	s.spareAttrs = make([]slog.Attr, 0, cap(s.pendingAttrs))
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)

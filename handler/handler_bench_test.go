@@ -65,7 +65,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encodeValues(buf[:0], &ent, DefaultMaxLineBytes, nil)
+			buf = hh.encodeValues(buf[:0], &ent, nil, DefaultMaxLineBytes, nil)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -162,23 +162,30 @@ type valuesEntry struct {
 	msg string
 	st  Stamp
 	v   Values
+	// attrs are the record's attributes after the schema's fields, in the
+	// queue's attribute arena: [attrsAt, attrsAt+attrsN).
+	attrsAt, attrsN uint32
 }
 
 // valuesEntrySize is what a valuesEntry costs the queue besides its strings.
 const valuesEntrySize = int(unsafe.Sizeof(valuesEntry{}))
 
-// HandleValues handles the record of schema sc at time t with message msg
-// and values v, as Handle handles sc.Record(t, msg, v): it writes the same
-// line, with h's category, attributes, groups and the context's IDs, drops
-// it (and counts it) when the queue is full, and never blocks unless
-// Options.BlockWhenFull is set. Like Handle, it does not check the level:
-// the caller asks Enabled. sc must come from h or a Handler it was derived
-// from (or that was derived from the same New).
+// HandleValues handles the record of schema sc at time t with message msg,
+// values v and then attrs, as Handle handles sc.Record(t, msg, v) with
+// attrs added: it writes the same line, with h's category, attributes,
+// groups and the context's IDs, drops it (and counts it) when the queue is
+// full, and never blocks unless Options.BlockWhenFull is set. Like Handle,
+// it does not check the level: the caller asks Enabled. sc must come from
+// h or a Handler it was derived from (or that was derived from the same
+// New).
 //
 // The values are strings and numbers, which cannot change after the call:
-// the record is queued as they are and encoded by the writer (by the
-// caller, as Handle does, while the writer is behind).
-func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc *Schema, v *Values) error {
+// the record is queued as they are, attrs copied, and encoded by the
+// writer (by the caller, as Handle does, while the writer is behind or
+// when an attribute's value could change: an error, a Go value). An
+// attribute that routes the record ("category") or names its request
+// ("request_id") hands the record to Handle.
+func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc *Schema, v *Values, attrs ...slog.Attr) error {
 	if sc == nil || v == nil {
 		return fmt.Errorf("handler: HandleValues: a nil schema or values (make the schema with NewSchema; pass the values' address)")
 	}
@@ -191,21 +198,32 @@ func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc 
 			return nil
 		}
 	}
-	var st Stamp
-	if !h.noIDs {
-		st = h.s.stampOf(ctx)
-	}
 	size := valuesEntrySize + len(msg) + sc.size
 	for i := range v.Str {
 		size += len(v.Str[i])
 	}
+	stable := true
+	for _, a := range attrs {
+		if a.Key == categories.Key || a.Key == requestIDKey {
+			r := sc.Record(t, msg, v)
+			r.AddAttrs(attrs...)
+			return h.Handle(ctx, r)
+		}
+		n, ok := StableSize(a)
+		size += attrSize + n
+		stable = stable && ok
+	}
+	var st Stamp
+	if !h.noIDs {
+		st = h.s.stampOf(ctx)
+	}
 	var err error
-	if !t.IsZero() && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
-		err = h.s.enqueueValues(cat, h, sc, t, msg, &st, v, size)
+	if stable && !t.IsZero() && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
+		err = h.s.enqueueValues(cat, h, sc, t, msg, &st, v, attrs, size)
 	} else {
-		ent := valuesEntry{cat: cat, h: h, sc: sc, t: t, msg: msg, st: st, v: *v}
+		ent := valuesEntry{cat: cat, h: h, sc: sc, t: t, msg: msg, st: st, v: *v, attrsN: uint32(len(attrs))}
 		bp := getBuffer()
-		*bp, err = h.encodeValuesSafely((*bp)[:0], &ent, h.s.opts.MaxLineBytes, nil)
+		*bp, err = h.encodeValuesSafely((*bp)[:0], &ent, attrs, h.s.opts.MaxLineBytes, nil)
 		if err != nil {
 			putBuffer(bp)
 			cat.dest.failed.Add(1)
@@ -219,8 +237,11 @@ func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc 
 	return err
 }
 
+// attrSize is what an attribute costs the queue besides its key and value.
+const attrSize = int(unsafe.Sizeof(slog.Attr{}))
+
 // enqueueValues is enqueue for the record of a Schema.
-func (s *sink) enqueueValues(cat *category, h *Handler, sc *Schema, t time.Time, msg string, st *Stamp, v *Values, size int) error {
+func (s *sink) enqueueValues(cat *category, h *Handler, sc *Schema, t time.Time, msg string, st *Stamp, v *Values, attrs []slog.Attr, size int) error {
 	if ok, err := s.admit(cat.dest, sc.level, size); !ok {
 		return err
 	}
@@ -234,17 +255,23 @@ func (s *sink) enqueueValues(cat *category, h *Handler, sc *Schema, t time.Time,
 	ent := &s.pendingVals[n]
 	s.seq++
 	ent.seq, ent.cat, ent.h, ent.sc, ent.t, ent.msg, ent.st, ent.v = s.seq, cat, h, sc, t, msg, *st, *v
+	ent.attrsAt, ent.attrsN = uint32(len(s.pendingAttrs)), uint32(len(attrs))
+	if len(attrs) > 0 {
+		takeAheadRange(s.pendingAttrs, len(s.pendingAttrs), len(attrs))
+		s.pendingAttrs = append(s.pendingAttrs, attrs...)
+	}
 	s.queued(sc.level, size)
 	return nil
 }
 
 // encodeValues appends the line of a Schema's record: encodeKeys's line
-// for ent.sc.Record(ent.t, ent.msg, &ent.v).
-func (h *Handler) encodeValues(buf []byte, ent *valuesEntry, limit int, keys *keyCache) []byte {
+// for ent.sc.Record(ent.t, ent.msg, &ent.v) with attrs (its attributes)
+// added.
+func (h *Handler) encodeValues(buf []byte, ent *valuesEntry, attrs []slog.Attr, limit int, keys *keyCache) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, keys: keys}
 	h.appendHead(&e, ent.t, ent.sc.level, ent.cat, ent.msg, &ent.st)
 	open := e.depth
-	if len(ent.sc.fields) > 0 && !e.truncated {
+	if (len(ent.sc.fields) > 0 || len(attrs) > 0) && !e.truncated {
 		at := h.openAttrs(&e)
 		wrote := false
 		for i := range ent.sc.fields {
@@ -255,6 +282,11 @@ func (h *Handler) encodeValues(buf []byte, ent *valuesEntry, limit int, keys *ke
 				break
 			}
 		}
+		for i := 0; i < len(attrs) && !e.truncated; i++ {
+			if e.appendAttr(attrs[i]) {
+				wrote = true
+			}
+		}
 		open = e.closeAttrs(at, wrote)
 	}
 	return e.appendTail(open)
@@ -262,7 +294,7 @@ func (h *Handler) encodeValues(buf []byte, ent *valuesEntry, limit int, keys *ke
 
 // encodeValuesSafely is encodeValues recovering a panic, as encodeSafely
 // is encode.
-func (h *Handler) encodeValuesSafely(buf []byte, ent *valuesEntry, limit int, keys *keyCache) (out []byte, err error) {
+func (h *Handler) encodeValuesSafely(buf []byte, ent *valuesEntry, attrs []slog.Attr, limit int, keys *keyCache) (out []byte, err error) {
 	mark := len(buf)
 	defer func() {
 		if v := recover(); v != nil {
@@ -273,9 +305,10 @@ func (h *Handler) encodeValuesSafely(buf []byte, ent *valuesEntry, limit int, ke
 	}()
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeEncode != nil {
 		r := ent.sc.Record(ent.t, ent.msg, &ent.v)
+		r.AddAttrs(attrs...)
 		hk.beforeEncode(&r)
 	}
-	return h.encodeValues(buf, ent, limit, keys), nil
+	return h.encodeValues(buf, ent, attrs, limit, keys), nil
 }
 
 // appendField is appendAttr for f's attribute in v (f.attr(v)), written

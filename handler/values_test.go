@@ -29,9 +29,12 @@ var requestSchemaFields = []Field{
 // FuzzValuesMatchHandle is the differential fuzz of HandleValues against
 // Handle: random schemas (every kind, keys that are secrets or need
 // escaping), values (URLs with credentials, invalid and huge strings),
-// WithAttrs/WithGroup chains, contexts and times must give the very line
-// Handle gives for the schema's slog.Record, whether the writer encodes
-// the values or the caller does (the immediate path), at every line limit.
+// extra attributes (every slog Kind, groups, errors, LogValuers, a
+// category or a request_id among them), WithAttrs/WithGroup chains,
+// contexts and times must give the very line Handle gives for the
+// schema's slog.Record with the attributes added, whether the writer
+// encodes the values or the caller does (the immediate path), at every
+// line limit.
 func FuzzValuesMatchHandle(f *testing.F) {
 	f.Add([]byte{}, "", "")
 	f.Add([]byte{5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, "method", "/ace/getstream?token=abc")
@@ -47,7 +50,9 @@ func FuzzValuesMatchHandle(f *testing.F) {
 	kinds := []FieldKind{FieldString, FieldInt, FieldDuration, FieldBool, FieldNull}
 	f.Fuzz(func(t *testing.T, program []byte, s1, s2 string) {
 		g := &recordGen{data: program, strs: append([]string{s1, s2}, fuzzStrings...), stableOnly: true}
-		p := pairs[int(g.byte())%len(pairs)]
+		mode := g.byte()
+		p := pairs[int(mode)%len(pairs)]
+		g.stableOnly = mode/8%4 != 0 // mostly values the writer may encode
 		var fields []Field
 		for range int(g.byte() % 9) {
 			fields = append(fields, Field{Key: g.str(), Kind: kinds[int(g.byte())%len(kinds)]})
@@ -64,6 +69,10 @@ func FuzzValuesMatchHandle(f *testing.F) {
 		ctx := g.context()
 		at := g.time()
 		msg := g.str()
+		var attrs []slog.Attr
+		if mode/32%2 == 1 {
+			attrs = g.attrs(0)
+		}
 
 		stable, err := p.stable.h.NewSchema(level, fields...)
 		if err != nil {
@@ -72,9 +81,11 @@ func FuzzValuesMatchHandle(f *testing.F) {
 		immediate, err := p.immediate.h.NewSchema(level, fields...)
 		require.NoError(t, err)
 
-		deferred := p.stable.logValues(t, chain, ctx, at, msg, stable, &v)
-		encodedByCaller := p.immediate.logValues(t, chain, ctx, at, msg, immediate, &v)
-		viaHandle := p.immediate.log(t, chain, ctx, stable.Record(at, msg, &v))
+		deferred := p.stable.logValues(t, chain, ctx, at, msg, stable, &v, attrs)
+		encodedByCaller := p.immediate.logValues(t, chain, ctx, at, msg, immediate, &v, attrs)
+		r := stable.Record(at, msg, &v)
+		r.AddAttrs(attrs...)
+		viaHandle := p.immediate.log(t, chain, ctx, r)
 		if !bytes.Equal(deferred, viaHandle) || !bytes.Equal(encodedByCaller, viaHandle) {
 			t.Fatalf("HandleValues and Handle differ (limit %d):\nvalues, writer: %s\nvalues, caller: %s\nHandle:         %s",
 				p.limit, deferred, encodedByCaller, viaHandle)
@@ -86,7 +97,7 @@ func FuzzValuesMatchHandle(f *testing.F) {
 }
 
 // logValues is log for HandleValues.
-func (d *diffSide) logValues(t *testing.T, chain []chainStep, ctx context.Context, at time.Time, msg string, sc *Schema, v *Values) []byte {
+func (d *diffSide) logValues(t *testing.T, chain []chainStep, ctx context.Context, at time.Time, msg string, sc *Schema, v *Values, attrs []slog.Attr) []byte {
 	t.Helper()
 	before := d.h.Stats()
 	h := d.h
@@ -97,7 +108,7 @@ func (d *diffSide) logValues(t *testing.T, chain []chainStep, ctx context.Contex
 			h = h.WithAttrs(step.attrs).(*Handler)
 		}
 	}
-	require.NoError(t, h.HandleValues(ctx, at, msg, sc, v))
+	require.NoError(t, h.HandleValues(ctx, at, msg, sc, v, attrs...))
 	require.NoError(t, d.h.Flush())
 	after := d.h.Stats()
 	if after.Failed != before.Failed || after.Dropped != before.Dropped || after.Panics != before.Panics {

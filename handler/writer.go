@@ -54,6 +54,7 @@ type sink struct {
 	space        sync.Cond // signalled when the writer empties the queue
 	pending      []entry
 	pendingVals  []valuesEntry // the records of Schemas, beside pending
+	pendingAttrs []slog.Attr   // their attributes (valuesEntry.attrsAt)
 	pendingBytes int
 	seq          uint64 // the last entry's number: the two slices' order
 	woken        bool
@@ -81,6 +82,7 @@ type sink struct {
 	keys         keyCache
 	spare        []entry
 	spareVals    []valuesEntry
+	spareAttrs   []slog.Attr
 	dirty        []*category
 	lastMaintain time.Time
 
@@ -222,6 +224,14 @@ func takeAhead[E any](q []E, n int) {
 	}
 }
 
+// takeAheadRange is takeAhead for k entries appended at once at n: it
+// readies the entries ahead of every multiple of aheadEntries among them.
+func takeAheadRange[E any](q []E, n, k int) {
+	for m := (n + aheadEntries - 1) / aheadEntries * aheadEntries; m < n+k; m += aheadEntries {
+		takeAhead(q, m)
+	}
+}
+
 // aheadEntries is how many entries takeAhead readies at once.
 const aheadEntries = 16
 
@@ -324,8 +334,8 @@ func (s *sink) write() error {
 			s.mu.Unlock()
 			break
 		}
-		batch, vals := s.pending, s.pendingVals
-		s.pending, s.pendingVals = s.spare[:0], s.spareVals[:0]
+		batch, vals, attrs := s.pending, s.pendingVals, s.pendingAttrs
+		s.pending, s.pendingVals, s.pendingAttrs = s.spare[:0], s.spareVals[:0], s.spareAttrs[:0]
 		s.pendingBytes = 0
 		s.woken = false
 		if s.behind.Load() {
@@ -339,10 +349,10 @@ func (s *sink) write() error {
 				errs = append(errs, err)
 			}
 		}
-		errs, encoded = s.encodeRound(batch, vals, errs, encoded)
-		// batch and vals are not cleared: the next round overwrites them,
-		// and what they still reference is bounded by the queue size.
-		s.spare, s.spareVals = batch[:0], vals[:0]
+		errs, encoded = s.encodeRound(batch, vals, attrs, errs, encoded)
+		// The slices are not cleared: the next round overwrites them, and
+		// what they still reference is bounded by the queue size.
+		s.spare, s.spareVals, s.spareAttrs = batch[:0], vals[:0], attrs[:0]
 	}
 
 	for _, c := range s.dirty {
@@ -356,11 +366,12 @@ func (s *sink) write() error {
 }
 
 // encodeRound encodes the entries of one round, in the order they were
-// queued (batch and vals merged by their numbers), into their categories'
-// batches, writing a batch that reaches maxBatch. It returns errs with
-// this round's errors added, and encoded with the bytes it added to the
-// batches (less those it wrote).
-func (s *sink) encodeRound(batch []entry, vals []valuesEntry, errs []error, encoded int) ([]error, int) {
+// queued (batch and vals merged by their numbers; attrs holds the
+// attributes of vals), into their categories' batches, writing a batch
+// that reaches maxBatch. It returns errs with this round's errors added,
+// and encoded with the bytes it added to the batches (less those it
+// wrote).
+func (s *sink) encodeRound(batch []entry, vals []valuesEntry, attrs []slog.Attr, errs []error, encoded int) ([]error, int) {
 	i, j := 0, 0
 	for i < len(batch) || j < len(vals) {
 		var c *category
@@ -388,7 +399,7 @@ func (s *sink) encodeRound(batch []entry, vals []valuesEntry, errs []error, enco
 				s.dirty = append(s.dirty, c)
 			}
 			before = len(c.batch)
-			c.batch, err = ent.h.encodeValuesSafely(c.batch, ent, s.opts.MaxLineBytes, &s.keys)
+			c.batch, err = ent.h.encodeValuesSafely(c.batch, ent, attrs[ent.attrsAt:ent.attrsAt+ent.attrsN], s.opts.MaxLineBytes, &s.keys)
 		}
 		if err != nil {
 			// Counted as failed and reported; the rest of the batch goes on.

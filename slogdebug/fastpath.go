@@ -16,8 +16,8 @@ import (
 // its values (handler.Handler.HandleValues): the helper hands them over
 // without building a slog.Record, and the queue keeps a third of its bytes.
 // The lines are the same; any other set-up (a console taking Debug, the
-// execution trace's mirror, a program's handlers, extra attributes, an
-// error to write) goes through the fan-out.
+// execution trace's mirror, a program's handlers), an error to write, or
+// an extra attribute that stress detection reads goes through the fan-out.
 
 // The helpers' schemas: each helper's fields in its order, the strings and
 // the numbers in the slots of handler.Values that it fills.
@@ -146,17 +146,17 @@ func (l *Logger) fast(i categoryIndex) *fastPath {
 }
 
 // quiet reports whether stress detection would do nothing for a record
-// with duration d (and no error; see stress.Handler.Quiet).
-func (fp *fastPath) quiet(d time.Duration) bool {
-	return fp.stress == nil || fp.stress.Quiet(d)
+// with duration d and attrs (and no error; see stress.Handler.Quiet).
+func (fp *fastPath) quiet(d time.Duration, attrs []slog.Attr) bool {
+	return fp.stress == nil || fp.stress.Quiet(d, attrs...)
 }
 
 // handle hands the record to the files. A panic (of a context's Value
 // method, say) is recovered, as the fan-out recovers it: a log call never
 // takes the host down.
-func (fp *fastPath) handle(ctx context.Context, t time.Time, msg string, v *handler.Values) {
+func (fp *fastPath) handle(ctx context.Context, t time.Time, msg string, v *handler.Values, attrs []slog.Attr) {
 	defer func() {
 		_ = recover() // as handleSafely drops handleRecovering's error
 	}()
-	_ = fp.files.HandleValues(ctx, t, msg, fp.schema, v)
+	_ = fp.files.HandleValues(ctx, t, msg, fp.schema, v, attrs...)
 }

@@ -56,12 +56,10 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	if len(attrs) == 0 {
-		if fp := l.fast(idxRequests); fp != nil && fp.quiet(d) {
-			v := handler.Values{Str: [4]string{method, path, aceID}, Num: [3]int64{int64(d), int64(status)}}
-			fp.handle(ctx, l.clock.now(), "request", &v)
-			return
-		}
+	if fp := l.fast(idxRequests); fp != nil && fp.quiet(d, attrs) {
+		v := handler.Values{Str: [4]string{method, path, aceID}, Num: [3]int64{int64(d), int64(status)}}
+		fp.handle(ctx, l.clock.now(), "request", &v, attrs)
+		return
 	}
 	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "request", 0)
 	r.AddAttrs(
@@ -85,10 +83,10 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	if len(attrs) == 0 && ev.Err == nil {
-		if fp := l.fast(idxEngineSelection); fp != nil && fp.quiet(ev.Duration) {
+	if ev.Err == nil {
+		if fp := l.fast(idxEngineSelection); fp != nil && fp.quiet(ev.Duration, attrs) {
 			v := handler.Values{Str: [4]string{ev.Operation, ev.Host, ev.ContainerID}, Num: [3]int64{int64(ev.Port), int64(ev.Duration)}}
-			fp.handle(ctx, l.clock.now(), "engine_selection", &v)
+			fp.handle(ctx, l.clock.now(), "engine_selection", &v, attrs)
 			return
 		}
 	}
@@ -115,10 +113,10 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	if len(attrs) == 0 && success && err == nil {
-		if fp := l.fast(idxProvisioning); fp != nil && fp.quiet(d) {
+	if success && err == nil {
+		if fp := l.fast(idxProvisioning); fp != nil && fp.quiet(d, attrs) {
 			v := handler.Values{Str: [4]string{operation}, Num: [3]int64{int64(d), 1, int64(retryCount)}}
-			fp.handle(ctx, l.clock.now(), "provisioning", &v)
+			fp.handle(ctx, l.clock.now(), "provisioning", &v, attrs)
 			return
 		}
 	}
@@ -191,12 +189,10 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	if len(attrs) == 0 {
-		if fp := l.fast(idxStreams); fp != nil && fp.quiet(ev.Duration) {
-			v := handler.Values{Str: [4]string{ev.Type, ev.StreamID, ev.EngineID}, Num: [3]int64{int64(ev.Duration)}}
-			fp.handle(ctx, l.clock.now(), ev.Type, &v)
-			return
-		}
+	if fp := l.fast(idxStreams); fp != nil && fp.quiet(ev.Duration, attrs) {
+		v := handler.Values{Str: [4]string{ev.Type, ev.StreamID, ev.EngineID}, Num: [3]int64{int64(ev.Duration)}}
+		fp.handle(ctx, l.clock.now(), ev.Type, &v, attrs)
+		return
 	}
 	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, ev.Type, 0)
 	r.AddAttrs(
@@ -268,10 +264,10 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	if len(attrs) == 0 && ev.Err == nil {
-		if fp := l.fast(idxDisconnects); fp != nil && fp.quiet(ev.Duration) {
+	if ev.Err == nil {
+		if fp := l.fast(idxDisconnects); fp != nil && fp.quiet(ev.Duration, attrs) {
 			v := handler.Values{Str: [4]string{ev.StreamID, ev.AceID, ev.Reason}, Num: [3]int64{ev.BytesCopied, int64(ev.Duration)}}
-			fp.handle(ctx, l.clock.now(), "disconnect", &v)
+			fp.handle(ctx, l.clock.now(), "disconnect", &v, attrs)
 			return
 		}
 	}

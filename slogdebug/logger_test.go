@@ -258,6 +258,9 @@ func TestHelpersAllocateNothing(t *testing.T) {
 		call   func(l *Logger)
 	}{
 		{"LogRequest", 5, func(l *Logger) { l.LogRequest(ctx, "GET", "/ace/getstream", time.Second, 200, "abc") }},
+		{"LogRequest", 7, func(l *Logger) { // as integration.Middleware logs it
+			l.LogRequest(ctx, "GET", "/ace/getstream", time.Second, 200, "abc", slog.Int64("bytes", 1<<20), slog.String("stream_id", "s1"))
+		}},
 		{"LogProvisioning", 5, func(l *Logger) { l.LogProvisioning(ctx, "provision_success", time.Second, true, nil, 0) }},
 		{"LogStreamEvent", 4, func(l *Logger) {
 			l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: "s1", EngineID: "c1", Duration: time.Millisecond})
