@@ -742,3 +742,17 @@ func TestQuietAgreesWithHandle(t *testing.T) {
 		})
 	}
 }
+
+// TestQuietLooksAtTheAttributesDetectionReads: an attribute detection
+// reads makes Quiet hand the record to Handle; any other leaves it quiet.
+func TestQuietLooksAtTheAttributesDetectionReads(t *testing.T) {
+	r := newRig(t, Options{})
+	requests := r.h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).(*Handler)
+	assert.True(t, requests.Quiet(time.Millisecond, slog.Int64("bytes", 1), slog.String("stream_id", "s1")))
+	for _, a := range []slog.Attr{
+		slog.Any("error", errors.New("x")), slog.String("status", "degraded"), slog.Bool("success", false),
+		slog.Duration("duration", time.Hour), slog.Bool(SummaryKey, true), slog.String("category", "provisioning"),
+	} {
+		assert.False(t, requests.Quiet(time.Millisecond, slog.Int64("bytes", 1), a), a.Key)
+	}
+}
