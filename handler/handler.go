@@ -308,21 +308,31 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	}
-	var err error
 	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
-		err = h.s.enqueue(cat, r.Level, h, &r, st, nil, size)
-	} else {
-		bp := getBuffer()
-		*bp, err = h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes, nil)
-		if err != nil {
-			putBuffer(bp)
-			cat.dest.failed.Add(1)
-			return err
-		}
-		err = h.s.enqueue(cat, r.Level, nil, nil, Stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		return h.s.synced(h.s.enqueue(cat, r.Level, h, &r, st, nil, size))
 	}
-	if err == nil && h.s.opts.Sync {
-		err = h.s.flush()
+	bp := getBuffer()
+	var err error
+	*bp, err = h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes, nil)
+	return h.s.synced(h.s.enqueueLine(cat, r.Level, bp, err))
+}
+
+// enqueueLine queues the line a caller encoded into bp; err is the
+// encoding's, which counts the record as failed and is returned.
+func (s *sink) enqueueLine(cat *category, level slog.Level, bp *[]byte, err error) error {
+	if err != nil {
+		putBuffer(bp)
+		cat.dest.failed.Add(1)
+		return err
+	}
+	return s.enqueue(cat, level, nil, nil, Stamp{}, bp, min(entrySize+len(*bp), s.opts.QueueBytes))
+}
+
+// synced is err after a flush, when Options.Sync asks for one and the
+// record was queued.
+func (s *sink) synced(err error) error {
+	if err == nil && s.opts.Sync {
+		return s.flush()
 	}
 	return err
 }

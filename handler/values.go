@@ -217,24 +217,14 @@ func (h *Handler) HandleValues(ctx context.Context, t time.Time, msg string, sc 
 	if !h.noIDs {
 		st = h.s.stampOf(ctx)
 	}
-	var err error
 	if stable && !t.IsZero() && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
-		err = h.s.enqueueValues(cat, h, sc, t, msg, &st, v, attrs, size)
-	} else {
-		ent := valuesEntry{cat: cat, h: h, sc: sc, t: t, msg: msg, st: st, v: *v, attrsN: uint32(len(attrs))}
-		bp := getBuffer()
-		*bp, err = h.encodeValuesSafely((*bp)[:0], &ent, attrs, h.s.opts.MaxLineBytes, nil)
-		if err != nil {
-			putBuffer(bp)
-			cat.dest.failed.Add(1)
-			return err
-		}
-		err = h.s.enqueue(cat, sc.level, nil, nil, Stamp{}, bp, min(entrySize+len(*bp), h.s.opts.QueueBytes))
+		return h.s.synced(h.s.enqueueValues(cat, h, sc, t, msg, &st, v, attrs, size))
 	}
-	if err == nil && h.s.opts.Sync {
-		err = h.s.flush()
-	}
-	return err
+	ent := valuesEntry{cat: cat, h: h, sc: sc, t: t, msg: msg, st: st, v: *v, attrsN: uint32(len(attrs))}
+	bp := getBuffer()
+	var err error
+	*bp, err = h.encodeValuesSafely((*bp)[:0], &ent, attrs, h.s.opts.MaxLineBytes, nil)
+	return h.s.synced(h.s.enqueueLine(cat, sc.level, bp, err))
 }
 
 // attrSize is what an attribute costs the queue besides its key and value.

@@ -374,32 +374,29 @@ func (s *sink) write() error {
 func (s *sink) encodeRound(batch []entry, vals []valuesEntry, attrs []slog.Attr, errs []error, encoded int) ([]error, int) {
 	i, j := 0, 0
 	for i < len(batch) || j < len(vals) {
+		var ent *entry // or else vent
+		var vent *valuesEntry
 		var c *category
-		var before int
-		var err error
 		if j == len(vals) || (i < len(batch) && batch[i].seq < vals[j].seq) {
-			ent := &batch[i]
+			ent, c = &batch[i], batch[i].cat.dest
 			i++
-			c = ent.cat.dest
-			if len(c.batch) == 0 {
-				s.dirty = append(s.dirty, c)
-			}
-			before = len(c.batch)
-			if ent.line != nil {
-				c.batch = append(c.batch, *ent.line...)
-				putBuffer(ent.line)
-			} else {
-				c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
-			}
 		} else {
-			ent := &vals[j]
+			vent, c = &vals[j], vals[j].cat.dest
 			j++
-			c = ent.cat.dest
-			if len(c.batch) == 0 {
-				s.dirty = append(s.dirty, c)
-			}
-			before = len(c.batch)
-			c.batch, err = ent.h.encodeValuesSafely(c.batch, ent, attrs[ent.attrsAt:ent.attrsAt+ent.attrsN], s.opts.MaxLineBytes, &s.keys)
+		}
+		if len(c.batch) == 0 {
+			s.dirty = append(s.dirty, c)
+		}
+		before := len(c.batch)
+		var err error
+		switch {
+		case vent != nil:
+			c.batch, err = vent.h.encodeValuesSafely(c.batch, vent, attrs[vent.attrsAt:vent.attrsAt+vent.attrsN], s.opts.MaxLineBytes, &s.keys)
+		case ent.line != nil:
+			c.batch = append(c.batch, *ent.line...)
+			putBuffer(ent.line)
+		default:
+			c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
 		}
 		if err != nil {
 			// Counted as failed and reported; the rest of the batch goes on.
