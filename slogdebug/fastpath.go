@@ -14,7 +14,7 @@ import (
 // nothing below Info). For a record that fires nothing, stress detection
 // needs only its duration (stress.Handler.Quiet), and the files need only
 // its values (handler.Handler.HandleValues): the helper hands them over
-// without building a slog.Record, and the queue keeps a third of its bytes.
+// without building a slog.Record, and the queue keeps the values alone.
 // The lines are the same; any other set-up (a console taking Debug, the
 // execution trace's mirror, a program's handlers), an error to write, or
 // an extra attribute that stress detection reads goes through the fan-out.
