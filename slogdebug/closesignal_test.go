@@ -199,11 +199,14 @@ func filesOfSession(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// readLines decodes every line of a file.
+// readLines decodes every line of a file (none for an empty one).
 func readLines(t *testing.T, path string) []map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
+	if len(data) == 0 {
+		return nil
+	}
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
 		var m map[string]any

@@ -136,7 +136,7 @@ func fastPathOf(hs []boundHandler, sc *handler.Schema) *fastPath {
 // fast returns the fast path of category i's helper, or nil.
 func (l *Logger) fast(i categoryIndex) *fastPath {
 	st := l.st.Load()
-	if st.bound == nil || l.rebound {
+	if st.bound == nil || l.rebound() {
 		return nil
 	}
 	if l.derived != nil {

@@ -2,7 +2,6 @@ package slogdebug
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -109,16 +108,7 @@ func readCategoryAll(t *testing.T, l *Logger, cat string) []map[string]any {
 	sort.Strings(segs)
 	var out []map[string]any
 	for _, p := range append(segs, l.Path(cat)) {
-		data, err := os.ReadFile(p)
-		require.NoError(t, err)
-		for _, line := range strings.Split(string(data), "\n") {
-			if line == "" {
-				continue
-			}
-			var m map[string]any
-			require.NoError(t, json.Unmarshal([]byte(line), &m), "%s", line)
-			out = append(out, m)
-		}
+		out = append(out, readLines(t, p)...)
 	}
 	return out
 }

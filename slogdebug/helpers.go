@@ -45,7 +45,7 @@ var categoryNames = [numCategories]string{
 // handler. A Logger that binds a category of its own asks its handlers
 // (see emit).
 func (l *Logger) on(i categoryIndex, level slog.Level) bool {
-	return level >= slog.Level(l.floors[i].Load()) || l.rebound
+	return level >= slog.Level(l.floors[i].Load()) || l.rebound()
 }
 
 // LogRequest records a finished HTTP request in "requests": method, path,

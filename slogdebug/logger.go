@@ -38,12 +38,13 @@ type Logger struct {
 	// calls the helpers apply too; nil for the Logger New made, and for a
 	// passive one (see Default).
 	derived *switchHandler
-	// rebound is set when derived binds a category of its own (With
-	// "category", ...): the typed helpers' records go to that category,
-	// so they are written (or not, by Config.Categories) as its records,
-	// through the fan-out.
-	rebound bool
 }
+
+// rebound reports whether l binds a category of its own (With
+// "category", ...): the typed helpers' records go to that category, so
+// they are written (or not, by Config.Categories) as its records, through
+// the fan-out.
+func (l *Logger) rebound() bool { return l.derived != nil && l.derived.rebinds }
 
 // core is what a Logger and the Loggers derived from it share: the
 // configuration, the current set-up and the session.
@@ -103,7 +104,7 @@ func (l *Logger) WithGroup(name string) *Logger {
 func (l *Logger) derive(lg *slog.Logger) *Logger {
 	d := &Logger{Logger: lg, core: l.core}
 	if sh, ok := lg.Handler().(*switchHandler); ok && len(sh.ops) > 0 {
-		d.derived, d.rebound = sh, sh.rebinds
+		d.derived = sh
 	}
 	return d
 }
@@ -567,7 +568,7 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if l.rebound {
+	if l.rebound() {
 		// The category bound with With, selected or not by its own name.
 		if h := l.Handler(); h.Enabled(ctx, r.Level) {
 			handleSafely(ctx, h, r)
