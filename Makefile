@@ -42,8 +42,6 @@ fuzz-short:
 fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzSanitizeCategory$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./handler -run '^$$' -fuzz '^FuzzStableMatchesImmediate$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./handler -run '^$$' -fuzz '^FuzzValuesMatchHandle$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./stress -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)

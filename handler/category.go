@@ -87,9 +87,12 @@ type category struct {
 
 	_       [cacheLinePad]byte
 	dropped atomic.Uint64 // written by callers
-	_       [cacheLinePad]byte
+	// The lines queued, under sink.mu.
+	pending  []byte
+	pendingN uint64
+	_        [cacheLinePad]byte
 
-	// Written by the writer goroutine (the counters are read by Stats).
+	// Written under sink.writeMu (the counters are read by Stats).
 	written, failed, bytes atomic.Uint64
 	batch                  []byte
 	batchN                 uint64

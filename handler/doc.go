@@ -39,22 +39,18 @@
 // The category's file name component is SanitizeCategory of its value, so
 // nothing a caller passes can name a file outside the directory.
 //
-// # Records of a fixed shape
-//
-// A program's own hot helpers can log a record whose level and fields are
-// fixed (a finished request: method, path, duration, status) as a Schema
-// (NewSchema) and its Values (HandleValues): the queue keeps the values
-// alone, with the keys' text made once, and the line is the one Handle
-// writes for Schema.Record of the same values. slogdebug's typed helpers
-// do this.
-//
 // # Delivery
 //
-// Flush returns once everything handled before it is in the files; Close
-// writes everything still queued before it returns. When the queue is full
-// the newest record is dropped and counted (Stats) unless
-// Options.BlockWhenFull is set. Between flushes, a crash can lose at most
-// what was queued in the last Options.FlushInterval.
+// Handle encodes the record in the caller's goroutine and queues the line;
+// one writer goroutine writes each category's queued lines with one write
+// call. Flush returns once everything handled before it is in the files;
+// Close writes everything still queued before it returns. A caller that
+// finds the queue full waits for the writer (it hands the writer its
+// processor), so a burst is slowed, not lost; only when the writer does
+// not finish a write within 100 ms (a disk that hangs) is the newest
+// record dropped and counted (Stats), unless Options.BlockWhenFull is set.
+// Between flushes, a crash can lose at most what was queued in the last
+// Options.FlushInterval.
 //
 // # Failures
 //

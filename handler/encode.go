@@ -34,8 +34,6 @@ type encoder struct {
 	comma     bool // the next member needs a separating comma
 	truncated bool
 	secret    bool // inside a group named like a secret: every value is redacted
-	// keys remembers the keys' text (the writer's); nil: none.
-	keys *keyCache
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -68,27 +66,17 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	if a.Key == "" && kind == slog.KindAny && a.Value.Any() == nil {
 		return false
 	}
-	var key *keySlot // the key's text, remembered by the writer
-	if e.keys != nil {
-		key = e.keys.lookup(a.Key, kind == slog.KindDuration, e.red)
-	}
-	if e.red != nil && (e.secret || (key != nil && key.secret) || (key == nil && e.red.SecretKey(a.Key))) {
+	if e.red != nil && (e.secret || e.red.SecretKey(a.Key)) {
 		a.Value = slog.StringValue(Redacted)
-		if kind == slog.KindDuration && key != nil {
-			key = e.keys.lookup(a.Key, false, e.red) // a secret is no duration: no _ms
-		}
 		kind = slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
 	if comma {
 		e.buf = append(e.buf, ',')
 	}
-	switch {
-	case key != nil:
-		e.buf = append(e.buf, key.text...)
-	case kind == slog.KindDuration:
+	if kind == slog.KindDuration {
 		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
-	default:
+	} else {
 		e.buf = append(appendString(e.buf, a.Key), ':')
 	}
 	fits := true

@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -52,40 +51,4 @@ func ExampleSanitizeCategory() {
 	// engine_selection
 	// _etc_passwd
 	// _5xx
-}
-
-// A record of a fixed shape, logged over and over: its values are queued
-// alone, and its line is the one Handle writes for the same record.
-func ExampleHandler_HandleValues() {
-	dir, _ := os.MkdirTemp("", "debug_logs")
-	defer os.RemoveAll(dir)
-
-	h, err := handler.New(handler.Options{Dir: dir, SessionID: "example"})
-	if err != nil {
-		panic(err)
-	}
-	request, err := h.NewSchema(slog.LevelDebug,
-		handler.Field{Key: "method", Kind: handler.FieldString},     // Str[0]
-		handler.Field{Key: "path", Kind: handler.FieldString},       // Str[1]
-		handler.Field{Key: "duration", Kind: handler.FieldDuration}, // Num[0]
-		handler.Field{Key: "status_code", Kind: handler.FieldInt},   // Num[1]
-	)
-	if err != nil {
-		panic(err)
-	}
-	requests := h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).(*handler.Handler)
-	v := handler.Values{Str: [4]string{"GET", "/ace/getstream"}, Num: [3]int64{int64(5210500 * time.Microsecond), 200}}
-	if err := requests.HandleValues(context.Background(), time.Now(), "request", request, &v); err != nil {
-		panic(err)
-	}
-	if err := h.Close(); err != nil {
-		panic(err)
-	}
-
-	data, _ := os.ReadFile(h.Path("requests"))
-	var line map[string]any
-	json.Unmarshal(data, &line)
-	fmt.Println(line["msg"], line["method"], line["path"], line["duration_ms"], line["status_code"])
-	// Output:
-	// request GET /ace/getstream 5210.5 200
 }

@@ -75,18 +75,10 @@ func New(opts Options) (*Handler, error) {
 		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
 		wakeBytes: min(256<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
-		flushReq:  make(chan chan error),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
-	s.space.L = &s.mu
 	s.initWriter()
-	s.pending = make([]entry, 0, s.wakeBytes/entrySize+1)
-	s.spare = make([]entry, 0, cap(s.pending))
-	s.pendingVals = make([]valuesEntry, 0, s.wakeBytes/valuesEntrySize+1)
-	s.spareVals = make([]valuesEntry, 0, cap(s.pendingVals))
-	s.pendingAttrs = make([]slog.Attr, 0, s.wakeBytes/(2*attrSize)+1)
-	s.spareAttrs = make([]slog.Attr, 0, cap(s.pendingAttrs))
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
@@ -264,23 +256,14 @@ func putBuffer(b *[]byte) {
 	}
 }
 
-// Handle queues r for its category's file. It never blocks unless
-// Options.BlockWhenFull is set. A record dropped because the queue is full
-// is counted in Stats, not returned as an error. A record that leaves the
-// queue more than half full yields the processor once (runtime.Gosched)
-// after it is queued, so that the writer can catch up.
-//
-// A record whose values cannot change after the call (strings, numbers,
-// bools, durations, times, and groups of those) is queued as it is and
-// encoded by the writer; any other record (an error, a LogValuer, an
-// arbitrary Go value) is resolved and encoded here, in the caller's
-// goroutine, before Handle returns. So is every record while the writer is
-// behind (the queue more than half full), until it catches up: the callers
-// take that work off it.
+// Handle encodes r, in the caller's goroutine, into a pooled buffer and
+// queues the line for its category's file. When the queue is full the
+// caller writes the queue to the files itself (or, while another goroutine
+// is writing, waits for it a moment): nothing is lost while the disk
+// takes the lines. Only a disk that blocks for longer than that makes
+// records drop, counted in Stats (Options.BlockWhenFull waits instead).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
-	size := entrySize + len(r.Message)
-	stable := !r.Time.IsZero()
 	var st Stamp
 	if !h.noIDs { // a request_id bound with With replaces the context's
 		st = h.s.stampOf(ctx)
@@ -291,14 +274,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 				if c := h.s.categoryOf(a.Value); c != nil {
 					cat = c
 				}
-				return true
-			}
-			if a.Key == requestIDKey && len(h.groups) == 0 {
+			} else if a.Key == requestIDKey && len(h.groups) == 0 {
 				st = Stamp{} // the line's own request_id wins; one in a group does not clash
 			}
-			n, ok := StableSize(a)
-			size += n
-			stable = stable && ok
 			return true
 		})
 	}
@@ -308,73 +286,28 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	}
-	if stable && size <= h.s.opts.MaxLineBytes && !h.s.immediate && !h.s.behind.Load() {
-		return h.s.synced(h.s.enqueue(cat, r.Level, h, &r, st, nil, size))
-	}
 	bp := getBuffer()
-	var err error
-	*bp, err = h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes, nil)
-	return h.s.synced(h.s.enqueueLine(cat, r.Level, bp, err))
-}
-
-// enqueueLine queues the line a caller encoded into bp; err is the
-// encoding's, which counts the record as failed and is returned.
-func (s *sink) enqueueLine(cat *category, level slog.Level, bp *[]byte, err error) error {
+	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)
 	if err != nil {
 		putBuffer(bp)
 		cat.dest.failed.Add(1)
 		return err
 	}
-	return s.enqueue(cat, level, nil, nil, Stamp{}, bp, min(entrySize+len(*bp), s.opts.QueueBytes))
-}
-
-// synced is err after a flush, when Options.Sync asks for one and the
-// record was queued.
-func (s *sink) synced(err error) error {
-	if err == nil && s.opts.Sync {
-		return s.flush()
+	err = h.s.enqueue(cat.dest, r.Level, line)
+	*bp = line
+	putBuffer(bp)
+	if err == nil && h.s.opts.Sync {
+		return h.s.flush()
 	}
 	return err
-}
-
-// StableSize reports whether a's value cannot change after the log call
-// (strings, numbers, bools, durations, times, nil, and groups of those), so
-// that it may be kept and encoded later, and roughly how many bytes it
-// takes.
-func StableSize(a slog.Attr) (int, bool) {
-	n := len(a.Key) + 4
-	switch a.Value.Kind() {
-	case slog.KindString:
-		return n + len(a.Value.String()), true
-	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool, slog.KindDuration:
-		return n + 20, true
-	case slog.KindTime:
-		return n + 32, true
-	case slog.KindGroup:
-		ok := true
-		for _, ga := range a.Value.Group() {
-			m, gok := StableSize(ga)
-			n += m
-			ok = ok && gok
-		}
-		return n, ok
-	case slog.KindAny:
-		return n + 4, a.Value.Any() == nil
-	}
-	return n, false
 }
 
 // encode appends r as one line in the format of the package doc.
 //
 // The line is at most limit bytes long. What st holds is stamped after msg.
-func (h *Handler) encode(buf []byte, r slog.Record, cat *category, st Stamp, limit int) []byte {
-	return h.encodeKeys(buf, &r, cat, st, limit, nil)
-}
-
-// encodeKeys is encode taking the keys' text from keys, when not nil: the
-// writer's keyCache. It reads r in place, not copied (it is large).
-func (h *Handler) encodeKeys(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) []byte {
-	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, keys: keys}
+// It reads r in place, not copied (it is large).
+func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st Stamp, limit int) []byte {
+	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
 	h.appendHead(&e, r.Time, r.Level, cat, r.Message, &st)
 	open := e.depth
 	if r.NumAttrs() > 0 && !e.truncated {

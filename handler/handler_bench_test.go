@@ -34,38 +34,18 @@ func benchHandler(b *testing.B, opts Options) *Handler {
 	return h
 }
 
-// BenchmarkEncode is the writer's encoding of one record alone (with its
-// key cache), as a slog.Record (impl=handler) and as a Schema's values
-// (impl=values, the typed helpers'), against slog's JSONHandler formatting
-// the same record into io.Discard.
+// BenchmarkEncode is the encoding of one record alone, against slog's
+// JSONHandler formatting the same record into io.Discard.
 func BenchmarkEncode(b *testing.B) {
 	r := benchRecord()
 	b.Run("impl=handler", func(b *testing.B) {
 		h := benchHandler(b, Options{})
 		hh := h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).(*Handler)
 		buf := make([]byte, 0, 1024)
-		var keys keyCache
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encodeKeys(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes, &keys)
-		}
-	})
-	b.Run("impl=values", func(b *testing.B) {
-		// The same record as the typed helpers queue it (HandleValues).
-		h := benchHandler(b, Options{})
-		hh := h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).(*Handler)
-		sc, err := h.NewSchema(slog.LevelDebug, requestSchemaFields[:5]...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ent := valuesEntry{cat: hh.cat, h: hh, sc: sc, t: r.Time, msg: r.Message,
-			v: Values{Str: [4]string{"GET", "/ace/getstream", "94c2fd8fb9bc8f2fc71a2cbe9d4b866f227a0209"}, Num: [3]int64{1234567, 200}}}
-		buf := make([]byte, 0, 1024)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			buf = hh.encodeValues(buf[:0], &ent, nil, DefaultMaxLineBytes, nil)
+			buf = hh.encode(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -21,10 +21,6 @@ type testHooks struct {
 	writeFile func(path string, f *os.File, p []byte) (int, error)
 	// afterWrite is called on the writer goroutine after each write round.
 	afterWrite func()
-	// immediate makes Handle encode every record in the caller, as it does
-	// records whose values may change (the differential fuzz compares the
-	// two paths).
-	immediate bool
 	// reportGrace replaces closeReportGrace.
 	reportGrace time.Duration
 }

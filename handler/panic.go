@@ -23,9 +23,8 @@ func internalError(what string, p *safego.PanicError) error {
 
 // encodeSafely is h.encode recovering a panic: buf comes back as it was
 // and the error says what happened; the panic is counted and reported, and
-// the caller counts the record as failed. keys is the writer's keyCache,
-// or nil on any other goroutine.
-func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st Stamp, limit int, keys *keyCache) (out []byte, err error) {
+// the caller counts the record as failed.
+func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st Stamp, limit int) (out []byte, err error) {
 	mark := len(buf)
 	defer func() {
 		if v := recover(); v != nil {
@@ -41,7 +40,7 @@ func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st Sta
 		hk.beforeEncode(&hooked)
 		r = &hooked
 	}
-	return h.encodeKeys(buf, r, cat, st, limit, keys), nil
+	return h.encode(buf, r, cat, st, limit), nil
 }
 
 // appendGuarded is appendToFile recovering a panic as an error (with

@@ -131,7 +131,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	}
 	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
-	line := h.encode(nil, r, s.session, Stamp{}, s.opts.MaxLineBytes)
+	line := h.encode(nil, &r, s.session, Stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *sink) writeSessionEnd() error {
 	)
 	r.AddAttrs(s.endAttrs()...)
 	h := &Handler{s: s, level: s.opts.Level}
-	line := h.encode(nil, r, s.session, Stamp{}, s.opts.MaxLineBytes)
+	line := h.encode(nil, &r, s.session, Stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		s.noteError(err, 1)
 		return err

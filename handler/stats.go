@@ -57,6 +57,7 @@ func (s Stats) Add(o Stats) Stats {
 			sum.Categories[name] = t
 		}
 	}
+	sum.Panics = s.Panics + o.Panics
 	return sum
 }
 

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/proxydebug/debugmode/internal/safego"
 )
@@ -19,16 +17,23 @@ import (
 // dropped.
 var ErrClosed = errors.New("handler: closed")
 
-// maxBatch is the size at which the writer writes a category's batch
-// without waiting for the end of the round, bounding its buffers.
-const maxBatch = 256 << 10
+// keepBatch is the largest batch buffer a category keeps between rounds;
+// a larger one (a burst) is let go, so memory returns to the queue's size.
+const keepBatch = 1 << 20
+
+// fullPatience is how long a caller that finds the queue full waits for
+// the goroutine writing it (the writer, or another caller) before its
+// record is dropped. Past it the disk counts as stuck: until a write round
+// ends, records that find the queue full are dropped without waiting.
+const fullPatience = 100 * time.Millisecond
 
 // sink is what every Handler derived from one New shares: the category
-// registry, the bounded queue and the writer goroutine.
+// registry, the bounded queue, the files and the writer goroutine.
 //
-// The queue is a slice of entries appended under mu and swapped out whole
-// by the writer, which encodes what is left to encode into per-category
-// batches and writes each batch with one write call, outside the lock.
+// The queue is one buffer of encoded lines per category, appended to under
+// mu. Whoever holds writeMu (the writer goroutine, or Flush) takes the
+// buffers and writes each category's lines with one write call, outside
+// mu: callers go on queueing meanwhile.
 type sink struct {
 	opts      Options
 	dir       string  // the log directory's path
@@ -42,8 +47,8 @@ type sink struct {
 	// wakeBytes is how much the queue holds when a caller wakes the
 	// writer (a quarter of the queue, at most 256 KiB; the flush interval
 	// wakes it otherwise). Waking a parked goroutine costs the caller a
-	// system call, microseconds on a virtual machine: the fewer, the better,
-	// as long as the writer starts long before the queue is full.
+	// system call: the fewer, the better, as long as the writer starts long
+	// before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *Redactor
@@ -51,45 +56,38 @@ type sink struct {
 	// The queue, written by every caller: on cache lines of its own.
 	_            [cacheLinePad]byte
 	mu           sync.Mutex
-	space        sync.Cond // signalled when the writer empties the queue
-	pending      []entry
-	pendingVals  []valuesEntry // the records of Schemas, beside pending
-	pendingAttrs []slog.Attr   // their attributes (valuesEntry.attrsAt)
+	queued       []*category // the categories with lines pending
 	pendingBytes int
-	seq          uint64 // the last entry's number: the two slices' order
 	woken        bool
 	closed       bool
+	// roundDone is closed, and replaced, whenever writeMu is let go: a
+	// caller waiting for room waits on it.
+	roundDone chan struct{}
+	// stuck is set when a caller waited fullPatience in vain, and cleared
+	// when a write round ends.
+	stuck atomic.Bool
 	// droppedSinceWrite is set when a record is dropped, and cleared by
 	// the writer when it reports that to Options.OnDrop.
 	droppedSinceWrite atomic.Bool
-	// behind is set when a record leaves the queue past its high-water
-	// mark (see yieldDivisor), and cleared by the writer when it takes
-	// the queue: meanwhile the callers encode their records themselves,
-	// taking that work off the writer until it catches up.
-	behind atomic.Bool
-	_      [cacheLinePad]byte
+	_                 [cacheLinePad]byte
 
-	wake     chan struct{}
-	flushReq chan chan error
-	quit     chan struct{}
-	done     chan struct{}
+	// writeMu guards the files and everything below it: the goroutine
+	// holding it writes.
+	writeMu      sync.Mutex
+	taken        []*category // the categories of the round being written
+	filesClosed  bool
+	lastMaintain time.Time
+
+	wake chan struct{}
+	quit chan struct{}
+	done chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
 	endEvent  string // the session file's last line: session_end, or debug_disabled
 
-	// Owned by the writer goroutine.
-	keys         keyCache
-	spare        []entry
-	spareVals    []valuesEntry
-	spareAttrs   []slog.Attr
-	dirty        []*category
-	lastMaintain time.Time
-
 	// rep reports failures to Options.OnError without the writer waiting.
 	rep reporter
-	// immediate makes Handle encode every record (testHooks.immediate).
-	immediate bool
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
@@ -100,77 +98,72 @@ type sink struct {
 	repaired    int           // partial last lines cut at start-up
 }
 
-// entry is one queued record. Either line holds the line the caller
-// encoded, or rec holds a record whose values cannot change after the call
-// (strings, numbers, bools, durations, times), which the writer encodes
-// with h's attributes and groups.
-type entry struct {
-	seq  uint64 // its place among the queue's entries of both kinds
-	cat  *category
-	h    *Handler
-	st   Stamp // what the record's context adds
-	rec  slog.Record
-	line *[]byte // pooled
-}
-
-// entrySize is what an entry costs the queue besides its strings.
-const entrySize = int(unsafe.Sizeof(entry{}))
-
-// enqueue appends an entry of the given size to the queue, or drops it:
-// the line the caller encoded, or else the record r (built in place, so the
-// record is copied once).
-func (s *sink) enqueue(cat *category, level slog.Level, h *Handler, r *slog.Record, st Stamp, line *[]byte, size int) error {
-	if ok, err := s.admit(cat.dest, level, size); !ok {
-		if line != nil {
-			putBuffer(line)
-		}
-		return err
-	}
-	takeAhead(s.pending, len(s.pending))
-	s.pending = append(s.pending, entry{})
-	ent := &s.pending[len(s.pending)-1]
-	s.seq++
-	ent.seq, ent.cat, ent.h, ent.st, ent.line = s.seq, cat, h, st, line
-	if line == nil {
-		if r.NumAttrs() > 5 {
-			ent.rec = r.Clone() // clip the attrs beyond the record's inline ones
-		} else {
-			ent.rec = *r
-		}
-	}
-	s.queued(level, size)
-	return nil
-}
-
-// admit waits for (BlockWhenFull) or checks the room for an entry of the
-// given size at the given level, taking s.mu. When ok, s.mu is held and
-// the caller appends the entry and calls queued; otherwise the entry is
-// dropped (counted in dest; err is ErrClosed after Close) and s.mu is
-// released.
-func (s *sink) admit(dest *category, level slog.Level, size int) (ok bool, err error) {
+// enqueue appends an encoded line to c's queue, waiting for room when it is
+// full (see makeRoom), or drops it: after Close (the error
+// is ErrClosed), or when the disk does not take the lines in time.
+func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	limit := s.limitFor(level)
 	s.mu.Lock()
 	for {
 		if s.closed {
 			s.mu.Unlock()
-			dest.dropped.Add(1)
-			return false, ErrClosed
+			c.dropped.Add(1)
+			return ErrClosed
 		}
-		if s.pendingBytes+size <= limit {
-			return true, nil
+		if s.pendingBytes+len(line) <= limit || s.pendingBytes == 0 {
+			break
 		}
-		if !s.opts.BlockWhenFull {
-			s.wakeLocked()
+		if !s.makeRoom() {
 			s.mu.Unlock()
-			dest.dropped.Add(1)
+			c.dropped.Add(1)
 			if !s.droppedSinceWrite.Load() {
 				s.droppedSinceWrite.Store(true)
 			}
-			return false, nil
+			return nil
 		}
-		s.wakeLocked()
-		s.space.Wait()
 	}
+	if len(c.pending) == 0 {
+		s.queued = append(s.queued, c)
+	}
+	c.pending = append(c.pending, line...)
+	c.pendingN++
+	s.pendingBytes += len(line)
+	if s.pendingBytes >= s.wakeBytes {
+		s.wakeLocked()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// makeRoom is called with s.mu held by a caller that found the queue full;
+// it returns with s.mu held, reporting whether the caller may try again.
+// It wakes the writer and waits for the round being written to end, at
+// most fullPatience (for ever with BlockWhenFull): waiting hands the
+// writer the processor, which it lacks when callers keep every core busy.
+// A caller never writes to the files itself: a disk that hangs makes
+// records drop, not requests hang.
+func (s *sink) makeRoom() bool {
+	if s.stuck.Load() && !s.opts.BlockWhenFull {
+		return false
+	}
+	done := s.roundDone
+	s.wakeLocked()
+	s.mu.Unlock()
+	if s.opts.BlockWhenFull {
+		<-done
+	} else {
+		t := time.NewTimer(fullPatience)
+		select {
+		case <-done:
+			t.Stop()
+		case <-t.C:
+			s.stuck.Store(true)
+			s.mu.Lock()
+			return false
+		}
+	}
+	s.mu.Lock()
+	return true
 }
 
 // limitFor is how many bytes the queue holds for records at level.
@@ -183,70 +176,6 @@ func (s *sink) limitFor(level slog.Level) int {
 	}
 	return s.opts.QueueBytes
 }
-
-// queued counts an entry admit let in, wakes the writer when the queue
-// holds enough for a write, and releases s.mu.
-func (s *sink) queued(level slog.Level, size int) {
-	s.pendingBytes += size
-	behind := false
-	if s.pendingBytes >= s.wakeBytes {
-		s.wakeLocked()
-		if behind = s.pendingBytes >= s.limitFor(level)/yieldDivisor; behind && !s.behind.Load() {
-			s.behind.Store(true)
-		}
-	}
-	s.mu.Unlock()
-	if behind {
-		// The writer is falling behind: give it this processor for a
-		// moment, so that the callers cannot keep it from the CPU until
-		// the queue overflows (see yieldDivisor).
-		runtime.Gosched()
-	}
-}
-
-// takeAhead readies the entries a queue slice will hold next, once every
-// aheadEntries entries: called under s.mu with the index n of the entry
-// about to be appended, it zeroes entries n+aheadEntries up to
-// n+2*aheadEntries when they are within the slice's capacity.
-//
-// The writer read those entries' memory last, a round or more ago, from
-// its own core, so a caller storing an entry must first take the memory's
-// cache lines back from that core. Each record would wait for that
-// transfer where it releases the lock (which waits for its stores), about
-// a hundred nanoseconds on a virtual machine, half a record's cost.
-// Zeroing the entries ahead takes their lines back all at once, in
-// parallel: one wait for aheadEntries records. (It also lets go of what
-// the stale entries referenced.) The writer reads entries only below the
-// length of the slice it takes, so the ones ahead are the callers'.
-func takeAhead[E any](q []E, n int) {
-	if n%aheadEntries == 0 && n+2*aheadEntries <= cap(q) {
-		clear(q[n+aheadEntries : n+2*aheadEntries])
-	}
-}
-
-// takeAheadRange is takeAhead for k entries appended at once at n: it
-// readies the entries ahead of every multiple of aheadEntries among them.
-func takeAheadRange[E any](q []E, n, k int) {
-	for m := (n + aheadEntries - 1) / aheadEntries * aheadEntries; m < n+k; m += aheadEntries {
-		takeAhead(q, m)
-	}
-}
-
-// aheadEntries is how many entries takeAhead readies at once.
-const aheadEntries = 16
-
-// yieldDivisor sets the queue's high-water mark. A caller whose record
-// leaves the queue fuller than 1/yieldDivisor of its bound yields its
-// processor once (runtime.Gosched) after queueing it, and until the writer
-// takes the queue every caller encodes its record itself (sink.behind).
-// Neither waits for room: with nothing else to run a yield goes on at
-// once. But the writer, woken long before, is falling behind: when the
-// callers keep every core busy it would get only its share of them, and
-// when one caller outpaces it on its own core the encoding it does for
-// them is what it lacks. Yielding hands it a core, and the callers'
-// encoding leaves it only the copying and the writing, until it catches
-// up: a burst is slowed a little rather than cut short.
-const yieldDivisor = 2
 
 // warnReserveDivisor sets the reserve of the queue for records at Warn and
 // above: a quarter of Options.QueueBytes on top of it.
@@ -264,6 +193,16 @@ func (s *sink) wakeLocked() {
 	}
 }
 
+// releaseWrite lets go of writeMu and tells the callers waiting for room.
+func (s *sink) releaseWrite() {
+	s.mu.Lock()
+	close(s.roundDone)
+	s.roundDone = make(chan struct{})
+	s.stuck.Store(false)
+	s.mu.Unlock()
+	s.writeMu.Unlock()
+}
+
 // initWriter sets up what the writer needs besides the queue; New calls
 // it before anything can fail.
 func (s *sink) initWriter() {
@@ -271,7 +210,7 @@ func (s *sink) initWriter() {
 		s.panics.Add(1) // of OnError itself: counted, not reported again
 		s.lastErr.set(err)
 	})
-	s.immediate = s.opts.hooks != nil && s.opts.hooks.immediate
+	s.roundDone = make(chan struct{})
 }
 
 // run is the writer goroutine. Each step of its work runs under a
@@ -284,21 +223,25 @@ func (s *sink) run() {
 	for {
 		select {
 		case <-s.wake:
-			s.writeGuarded()
+			s.writeMu.Lock()
+			s.writeLocked()
+			s.releaseWrite()
 		case <-ticker.C:
-			s.writeGuarded()
+			s.writeMu.Lock()
+			s.writeLocked()
 			s.guard("checking the log files", s.checkFilesStep)
 			s.guard("keeping the disk budget", s.maintainStep)
-		case reply := <-s.flushReq:
-			s.guard("checking the log files", s.checkFilesStep)
-			reply <- s.writeGuarded()
+			s.releaseWrite()
 		case <-s.quit:
+			s.writeMu.Lock()
 			s.guard("checking the log files", s.checkFilesStep)
-			err := s.writeGuarded()
+			err := s.writeLocked()
 			err = errors.Join(err,
 				s.guard("writing "+s.endEvent, s.writeSessionEnd),
 				s.guard("closing the log files", s.closeFiles))
+			s.filesClosed = true
 			s.closeErr = err
+			s.releaseWrite()
 			return
 		}
 	}
@@ -307,8 +250,13 @@ func (s *sink) run() {
 func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
 func (s *sink) maintainStep() error   { s.maintain(false); return nil }
 
-// writeGuarded is write under a recover, followed by the afterWrite hook.
-func (s *sink) writeGuarded() error {
+// writeLocked takes everything queued and writes each category's lines to
+// its file, under a recover; then it calls the afterWrite hook. The caller
+// holds writeMu. It returns the errors of this write, if any.
+func (s *sink) writeLocked() error {
+	if s.filesClosed {
+		return nil
+	}
 	err := s.guard("writing the queue", s.write)
 	if hk := s.opts.hooks; hk != nil && hk.afterWrite != nil {
 		hk.afterWrite()
@@ -316,105 +264,34 @@ func (s *sink) writeGuarded() error {
 	return err
 }
 
-// write takes everything queued, encodes it into per-category batches and
-// writes them to the files. It returns the errors of this write, if any.
-//
-// While the callers keep the queue filling (it is past wakeBytes again by
-// the time a round is encoded), the writer takes the next round before
-// writing, up to maxBatch bytes encoded: a busy writer makes fewer and
-// larger writes, which cost the kernel far less per line (a write call
-// costs microseconds whatever its size). Nothing waits for that: a round
-// that finds the queue below wakeBytes writes at once.
+// write is writeLocked's work.
 func (s *sink) write() error {
-	var errs []error
-	encoded := 0 // bytes in the batches, not written yet
-	for round := 0; ; round++ {
-		s.mu.Lock()
-		if round > 0 && (s.pendingBytes < s.wakeBytes || encoded >= maxBatch) {
-			s.mu.Unlock()
-			break
-		}
-		batch, vals, attrs := s.pending, s.pendingVals, s.pendingAttrs
-		s.pending, s.pendingVals, s.pendingAttrs = s.spare[:0], s.spareVals[:0], s.spareAttrs[:0]
-		s.pendingBytes = 0
-		s.woken = false
-		if s.behind.Load() {
-			s.behind.Store(false)
-		}
-		s.space.Broadcast()
-		s.mu.Unlock()
-		if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
-			// The queue has room again: a good time to report.
-			if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		errs, encoded = s.encodeRound(batch, vals, attrs, errs, encoded)
-		// The slices are not cleared: the next round overwrites them, and
-		// what they still reference is bounded by the queue size.
-		s.spare, s.spareVals, s.spareAttrs = batch[:0], vals[:0], attrs[:0]
+	s.mu.Lock()
+	s.taken, s.queued = s.queued, s.taken[:0]
+	for _, c := range s.taken {
+		c.batch, c.pending = c.pending, c.batch[:0]
+		c.batchN, c.pendingN = c.pendingN, 0
 	}
-
-	for _, c := range s.dirty {
+	s.pendingBytes = 0
+	s.woken = false
+	s.mu.Unlock()
+	var errs []error
+	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
+		// The queue has room again: a good time to report.
+		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, c := range s.taken {
 		if err := s.writeBatch(c); err != nil {
 			errs = append(errs, err)
 		}
+		if cap(c.batch) > keepBatch {
+			c.batch = nil
+		}
 	}
-	clear(s.dirty)
-	s.dirty = s.dirty[:0]
+	clear(s.taken)
 	return errors.Join(errs...)
-}
-
-// encodeRound encodes the entries of one round, in the order they were
-// queued (batch and vals merged by their numbers; attrs holds the
-// attributes of vals), into their categories' batches, writing a batch
-// that reaches maxBatch. It returns errs with this round's errors added,
-// and encoded with the bytes it added to the batches (less those it
-// wrote).
-func (s *sink) encodeRound(batch []entry, vals []valuesEntry, attrs []slog.Attr, errs []error, encoded int) ([]error, int) {
-	i, j := 0, 0
-	for i < len(batch) || j < len(vals) {
-		var ent *entry // or else vent
-		var vent *valuesEntry
-		var c *category
-		if j == len(vals) || (i < len(batch) && batch[i].seq < vals[j].seq) {
-			ent, c = &batch[i], batch[i].cat.dest
-			i++
-		} else {
-			vent, c = &vals[j], vals[j].cat.dest
-			j++
-		}
-		if len(c.batch) == 0 {
-			s.dirty = append(s.dirty, c)
-		}
-		before := len(c.batch)
-		var err error
-		switch {
-		case vent != nil:
-			c.batch, err = vent.h.encodeValuesSafely(c.batch, vent, attrs[vent.attrsAt:vent.attrsAt+vent.attrsN], s.opts.MaxLineBytes, &s.keys)
-		case ent.line != nil:
-			c.batch = append(c.batch, *ent.line...)
-			putBuffer(ent.line)
-		default:
-			c.batch, err = ent.h.encodeSafely(c.batch, &ent.rec, ent.cat, ent.st, s.opts.MaxLineBytes, &s.keys)
-		}
-		if err != nil {
-			// Counted as failed and reported; the rest of the batch goes on.
-			c.failed.Add(1)
-			errs = append(errs, err)
-			continue
-		}
-		encoded += len(c.batch) - before
-		c.batchN++
-		if len(c.batch) >= maxBatch {
-			// Write big batches in pieces, so the buffers stay small.
-			encoded -= len(c.batch)
-			if err := s.writeBatch(c); err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errs, encoded
 }
 
 // writeBatch appends c's batch to its file and empties it. A write that
@@ -550,16 +427,17 @@ func (s *sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// flush waits until everything enqueued before it was called is written
-// (to files checked to be still there).
+// flush writes everything queued before it was called (to files checked to
+// be still there) and returns the errors of that write.
 func (s *sink) flush() error {
-	reply := make(chan error, 1)
-	select {
-	case s.flushReq <- reply:
-		return <-reply
-	case <-s.done:
-		return nil
+	s.writeMu.Lock()
+	var err error
+	if !s.filesClosed {
+		s.guard("checking the log files", s.checkFilesStep)
+		err = s.writeLocked()
 	}
+	s.releaseWrite()
+	return err
 }
 
 // close stops accepting records, writes what is queued and session_end,
@@ -571,7 +449,6 @@ func (s *sink) close(event string) error {
 		s.endEvent = event
 		s.mu.Lock()
 		s.closed = true
-		s.space.Broadcast()
 		s.mu.Unlock()
 		close(s.quit)
 		<-s.done

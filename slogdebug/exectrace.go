@@ -217,7 +217,7 @@ func (e *execTrace) fail(job traceJob, err error) {
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the execution trace failed", 0)
 	r.AddAttrs(slog.String("file", handler.TraceFileName(job.session, job.n)), slog.String("event_type", job.event),
 		slog.Any("error", err))
-	handleSafely(ctx, e.console, &r)
+	_ = e.console.Handle(ctx, r)
 }
 
 // Stats returns the counts so far.

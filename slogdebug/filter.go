@@ -146,6 +146,9 @@ func selectCategories(h slog.Handler, sel *selection) slog.Handler {
 }
 
 func (h *selectHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	if h.cat != "" && !h.sel.selected(h.cat) {
+		return false // a record of its own category may still be selected: Handle decides
+	}
 	return h.next.Enabled(ctx, level)
 }
 
@@ -160,6 +163,9 @@ func (h *selectHandler) Handle(ctx context.Context, r slog.Record) error {
 	return h.next.Handle(ctx, r)
 }
 
+// WithAttrs binds the category attrs name (the last one wins, as in the
+// category handler), deciding nothing yet: a later binding may name a
+// selected one.
 func (h *selectHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
@@ -167,9 +173,6 @@ func (h *selectHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	cat := h.cat
 	if c, ok := boundCategory(attrs); ok {
 		cat = c
-		if !h.sel.selected(c) {
-			return discard{} // nothing this logger logs reaches next
-		}
 	}
 	return &selectHandler{next: h.next.WithAttrs(attrs), sel: h.sel, cat: cat}
 }
@@ -180,11 +183,3 @@ func (h *selectHandler) WithGroup(name string) slog.Handler {
 	}
 	return &selectHandler{next: h.next.WithGroup(name), sel: h.sel, cat: h.cat}
 }
-
-// discard is the handler of a logger bound to a category not selected.
-type discard struct{}
-
-func (discard) Enabled(context.Context, slog.Level) bool  { return false }
-func (discard) Handle(context.Context, slog.Record) error { return nil }
-func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discard) WithGroup(string) slog.Handler           { return d }

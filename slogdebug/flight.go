@@ -1,16 +1,19 @@
 package slogdebug
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/reqid"
 )
 
@@ -53,7 +56,7 @@ func (c *chain) withAttrs(attrs []slog.Attr) *chain {
 	if len(attrs) == 0 {
 		return nil
 	}
-	return &chain{parent: c, attrs: handler.Freeze(attrs)}
+	return &chain{parent: c, attrs: freeze(attrs)}
 }
 
 // withGroup returns c extended by a WithGroup call (nil for no name).
@@ -133,21 +136,10 @@ func (h *recordHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= slog.LevelDebug
 }
 
-// Handle keeps r. Values that could change after the call (errors, Go
-// values, LogValuers) are frozen now as the category handler would write
-// them (handler.Freeze); the rest is kept as it is.
+// Handle keeps r, its values frozen now as the category handler would
+// write them (see freeze).
 func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
-	stable := true
-	r.Attrs(func(a slog.Attr) bool {
-		_, ok := handler.StableSize(a)
-		stable = stable && ok
-		return stable
-	})
-	if !stable {
-		r = frozen(r)
-	} else {
-		r = r.Clone()
-	}
+	r = frozen(r)
 	size := flightSize + len(r.Message)
 	r.Attrs(func(a slog.Attr) bool {
 		size += frozenSize(a)
@@ -178,24 +170,80 @@ func (h *recordHandler) WithGroup(name string) slog.Handler {
 // frozen returns a copy of r whose values cannot change any more.
 func frozen(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	var attrs []slog.Attr
+	attrs := make([]slog.Attr, 0, r.NumAttrs())
 	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	out.AddAttrs(handler.Freeze(attrs)...)
+	out.AddAttrs(freeze(attrs)...)
 	return out
 }
 
-// frozenSize is roughly what a frozen attr costs the recorder: its
-// strings, and the JSON of a frozen Go value.
+// freeze returns attrs with every value that could change after the log
+// call captured as the category handler would write it at the call:
+// LogValuers resolved, errors as their message, any other Go value as its
+// JSON (json.RawMessage, which the handler writes as it is; a value that
+// cannot be marshalled, as the failure's text).
+func freeze(attrs []slog.Attr) []slog.Attr {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		out[i] = slog.Attr{Key: a.Key, Value: freezeValue(a.Value)}
+	}
+	return out
+}
+
+func freezeValue(v slog.Value) slog.Value {
+	v = v.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		return slog.GroupValue(freeze(v.Group())...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case nil, json.RawMessage, string:
+			return v
+		case error:
+			return slog.StringValue(safeerr.String(x))
+		case []byte:
+			return slog.StringValue(string(x))
+		case fmt.Stringer:
+			if u, ok := x.(*url.URL); ok && u != nil {
+				return slog.StringValue(u.String())
+			}
+		}
+		out, err := marshalJSON(v.Any())
+		if err != nil {
+			return slog.StringValue("!ERROR:" + err.Error())
+		}
+		return slog.AnyValue(json.RawMessage(out))
+	}
+	return v
+}
+
+// marshalJSON is json.Marshal without HTML escaping, surviving a
+// MarshalJSON method that panics.
+func marshalJSON(x any) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("marshal panicked: %v", r)
+		}
+	}()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+}
+
+// frozenSize is roughly what a frozen attr costs the recorder.
 func frozenSize(a slog.Attr) int {
-	if a.Value.Kind() == slog.KindGroup {
-		n := len(a.Key) + 4
+	n := len(a.Key) + 24
+	switch a.Value.Kind() {
+	case slog.KindGroup:
 		for _, ga := range a.Value.Group() {
 			n += frozenSize(ga)
 		}
-		return n
-	}
-	n, _ := handler.StableSize(a)
-	if a.Value.Kind() == slog.KindAny {
+	case slog.KindString:
+		n += len(a.Value.String())
+	case slog.KindAny:
 		if raw, ok := a.Value.Any().(json.RawMessage); ok {
 			n += len(raw)
 		}

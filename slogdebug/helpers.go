@@ -8,7 +8,6 @@ import (
 
 	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/category"
-	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -18,8 +17,9 @@ import (
 // LogStressEvent. Each takes the context first (its request IDs are
 // written) and extra attributes last, written after the helper's own
 // fields. With debug mode off a helper costs one comparison; with it on,
-// a helper allocates nothing of its own, but for a record that goes
-// through the fan-out with more than five fields (see fastpath.go).
+// it builds one slog.Record and hands it to the Logger's handler, as a
+// slog call would, allocating nothing of its own but for a record of more
+// than five fields.
 
 type categoryIndex int
 
@@ -41,28 +41,53 @@ var categoryNames = [numCategories]string{
 	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// on reports whether a record of category i at level may be taken by any
-// handler. A Logger that binds a category of its own asks its handlers
-// (see emit).
-func (l *Logger) on(i categoryIndex, level slog.Level) bool {
-	return level >= slog.Level(l.floors[i].Load()) || l.rebound()
+// off reports whether no handler takes a record with a category at
+// level: the helpers' first check, inlined.
+func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
+
+// categoryHandler returns l's handler with category i bound first, made
+// once per Logger.
+func (l *Logger) categoryHandler(i categoryIndex) slog.Handler {
+	if h := l.cats[i].Load(); h != nil {
+		return *h
+	}
+	var h slog.Handler
+	if sh, ok := l.Handler().(*switchHandler); ok {
+		h = sh.withCategory(categoryNames[i])
+	} else { // a Logger over a handler of the program's (see Default)
+		h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
+	}
+	l.cats[i].Store(&h)
+	return h
+}
+
+// enabled returns ctx (Background for nil) and l's handler with category i
+// bound, or a nil handler when it takes no record at level: a helper
+// builds nothing then.
+func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level) (context.Context, slog.Handler) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if h := l.categoryHandler(i); h.Enabled(ctx, level) {
+		return ctx, h
+	}
+	return ctx, nil
 }
 
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id, then attrs.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
-	if l.on(idxRequests, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logRequest(ctx, method, path, d, status, aceID, attrs)
 	}
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	if fp := l.fast(idxRequests); fp != nil && fp.quiet(d, attrs) {
-		v := handler.Values{Str: [4]string{method, path, aceID}, Num: [3]int64{int64(d), int64(status)}}
-		fp.handle(ctx, l.clock.now(), "request", &v, attrs)
+	ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug)
+	if h == nil {
 		return
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "request", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
 	r.AddAttrs(
 		slog.String("method", method),
 		slog.String("path", path),
@@ -71,27 +96,24 @@ func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Dur
 		slog.String("ace_id", aceID),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxRequests, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
 // operation, selected_host, selected_port, container_id, duration_ms,
 // error, then attrs.
 func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSelection, attrs ...slog.Attr) {
-	if l.on(idxEngineSelection, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logEngineSelection(ctx, &ev, attrs)
 	}
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	if ev.Err == nil {
-		if fp := l.fast(idxEngineSelection); fp != nil && fp.quiet(ev.Duration, attrs) {
-			v := handler.Values{Str: [4]string{ev.Operation, ev.Host, ev.ContainerID}, Num: [3]int64{int64(ev.Port), int64(ev.Duration)}}
-			fp.handle(ctx, l.clock.now(), "engine_selection", &v, attrs)
-			return
-		}
+	ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug)
+	if h == nil {
+		return
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "engine_selection", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
 	r.AddAttrs(
 		slog.String("operation", ev.Operation),
 		slog.String("selected_host", ev.Host),
@@ -101,27 +123,24 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSel
 		errorAttr(ev.Err),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxEngineSelection, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
 // operation, duration_ms, success, error (null on success), retry_count,
 // then attrs.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
-	if l.on(idxProvisioning, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logProvisioning(ctx, operation, d, success, err, retryCount, attrs)
 	}
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	if success && err == nil {
-		if fp := l.fast(idxProvisioning); fp != nil && fp.quiet(d, attrs) {
-			v := handler.Values{Str: [4]string{operation}, Num: [3]int64{int64(d), 1, int64(retryCount)}}
-			fp.handle(ctx, l.clock.now(), "provisioning", &v, attrs)
-			return
-		}
+	ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug)
+	if h == nil {
+		return
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "provisioning", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "provisioning", 0)
 	r.AddAttrs(
 		slog.String("operation", operation),
 		slog.Duration("duration", d),
@@ -130,7 +149,7 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 		slog.Int("retry_count", retryCount),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxProvisioning, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
@@ -139,12 +158,16 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 // capacity_available, engine_count, stream_count (those it knows), then
 // attrs.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.OrchestratorHealth, attrs ...slog.Attr) {
-	if l.on(idxOrchestratorHealth, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
 	}
 }
 
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
+	ctx, h := l.enabled(ctx, idxOrchestratorHealth, slog.LevelDebug)
+	if h == nil {
+		return
+	}
 	// Gathered first and added at once: the record grows its slice for the
 	// attributes past its inline five once, not per optional field.
 	var fields [11]slog.Attr
@@ -172,30 +195,29 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "orchestrator_health", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
 	if len(attrs) == 0 {
 		r.AddAttrs(fields[:n]...)
 	} else {
 		r.AddAttrs(append(fields[:n:n], attrs...)...)
 	}
-	l.emit(ctx, idxOrchestratorHealth, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
 // event_type, stream_id, engine_id, duration_ms, then attrs.
 func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, attrs ...slog.Attr) {
-	if l.on(idxStreams, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logStreamEvent(ctx, &ev, attrs)
 	}
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	if fp := l.fast(idxStreams); fp != nil && fp.quiet(ev.Duration, attrs) {
-		v := handler.Values{Str: [4]string{ev.Type, ev.StreamID, ev.EngineID}, Num: [3]int64{int64(ev.Duration)}}
-		fp.handle(ctx, l.clock.now(), ev.Type, &v, attrs)
+	ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug)
+	if h == nil {
 		return
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, ev.Type, 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
 		slog.String("stream_id", ev.StreamID),
@@ -203,7 +225,7 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 		slog.Duration("duration", ev.Duration),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxStreams, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogStressEvent records a stress event of the program's own in "stress":
@@ -213,13 +235,17 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 // console too. The stress detector finds the usual ones by itself (slow
 // requests, failing provisioning, ...): this is for the others.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
-	if level := ev.Severity.Level(); l.on(idxStress, level) {
+	if level := ev.Severity.Level(); !l.off(level) {
 		l.logStressEvent(ctx, level, &ev, attrs)
 	}
 }
 
 func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	r := slog.NewRecord(l.clock.now(), level, ev.Type, 0)
+	ctx, h := l.enabled(ctx, idxStress, level)
+	if h == nil {
+		return
+	}
+	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
 		slog.String("severity", string(ev.Severity)),
@@ -227,25 +253,29 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 	)
 	r.AddAttrs(ev.Attrs...)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxStress, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogError records an error in "errors": component, operation, error_type
 // (the error's Go type), error_message, then attrs. A nil err is recorded
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
-	if l.on(idxErrors, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logError(ctx, component, operation, err, attrs)
 	}
 }
 
 func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs []slog.Attr) {
+	ctx, h := l.enabled(ctx, idxErrors, slog.LevelDebug)
+	if h == nil {
+		return
+	}
 	var errType, msg string
 	if err != nil {
 		errType = fmt.Sprintf("%T", err)
 		msg = errorMessage(err)
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "error", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "error", 0)
 	r.AddAttrs(
 		slog.String("component", component),
 		slog.String("operation", operation),
@@ -253,26 +283,23 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 		slog.String("error_message", msg),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxErrors, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
 // stream_id, ace_id, reason, error, bytes_copied, duration_ms, then attrs.
 func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, attrs ...slog.Attr) {
-	if l.on(idxDisconnects, slog.LevelDebug) {
+	if !l.off(slog.LevelDebug) {
 		l.logDisconnect(ctx, &ev, attrs)
 	}
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	if ev.Err == nil {
-		if fp := l.fast(idxDisconnects); fp != nil && fp.quiet(ev.Duration, attrs) {
-			v := handler.Values{Str: [4]string{ev.StreamID, ev.AceID, ev.Reason}, Num: [3]int64{ev.BytesCopied, int64(ev.Duration)}}
-			fp.handle(ctx, l.clock.now(), "disconnect", &v, attrs)
-			return
-		}
+	ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug)
+	if h == nil {
+		return
 	}
-	r := slog.NewRecord(l.clock.now(), slog.LevelDebug, "disconnect", 0)
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
 	r.AddAttrs(
 		slog.String("stream_id", ev.StreamID),
 		slog.String("ace_id", ev.AceID),
@@ -282,7 +309,7 @@ func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, at
 		slog.Duration("duration", ev.Duration),
 	)
 	r.AddAttrs(attrs...)
-	l.emit(ctx, idxDisconnects, &r)
+	_ = h.Handle(ctx, r)
 }
 
 // errorAttr is the "error" attribute of err: null when err is nil.

@@ -16,8 +16,8 @@ import (
 	"unicode"
 
 	"github.com/lmittmann/tint"
+	slogmulti "github.com/samber/slog-multi"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -34,17 +34,10 @@ type Logger struct {
 	*slog.Logger
 	*core
 
-	// derived is the handler of a Logger made by With or WithGroup, whose
-	// calls the helpers apply too; nil for the Logger New made, and for a
-	// passive one (see Default).
-	derived *switchHandler
+	// cats holds, per typed helper category, l's handler with the category
+	// bound first (outside l's groups), made on first use.
+	cats [numCategories]atomic.Pointer[slog.Handler]
 }
-
-// rebound reports whether l binds a category of its own (With
-// "category", ...): the typed helpers' records go to that category, so
-// they are written (or not, by Config.Categories) as its records, through
-// the fan-out.
-func (l *Logger) rebound() bool { return l.derived != nil && l.derived.rebinds }
 
 // core is what a Logger and the Loggers derived from it share: the
 // configuration, the current set-up and the session.
@@ -56,8 +49,11 @@ type core struct {
 	noColor      bool       // tint writes without colour
 
 	st atomic.Pointer[state]
-	// floors mirror st's floors for the helpers' inlined first check.
-	floors [numCategories]atomic.Int64
+	// floor mirrors st's floor for the helpers' inlined first check.
+	floor atomic.Int64
+	// panics counts the panics of the fan-out's handlers, recovered (see
+	// guard).
+	panics atomic.Uint64
 	// sel is the categories written (Config.Categories); nil: all.
 	sel *selection
 
@@ -74,8 +70,6 @@ type core struct {
 	// stressBefore sums the stress counts of the session's detectors that
 	// were replaced (debug mode switched), for session_end.
 	stressBefore atomic.Pointer[stress.Stats]
-	// clock gives the typed helpers' records their time.
-	clock recordClock
 }
 
 // With returns a Logger that includes the given attributes in each record
@@ -102,11 +96,7 @@ func (l *Logger) WithGroup(name string) *Logger {
 
 // derive wraps a *slog.Logger derived from l's.
 func (l *Logger) derive(lg *slog.Logger) *Logger {
-	d := &Logger{Logger: lg, core: l.core}
-	if sh, ok := lg.Handler().(*switchHandler); ok && len(sh.ops) > 0 {
-		d.derived = sh
-	}
-	return d
+	return &Logger{Logger: lg, core: l.core}
 }
 
 // sessionFiles is the handler that writes (or last wrote) the session's
@@ -128,26 +118,9 @@ type state struct {
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	root     slog.Handler
-
-	// floors hold, per typed helper category, a level below which no
-	// handler takes a record of it: a typed helper below it returns at
-	// once, before building anything.
-	floors [numCategories]slog.Level
-
-	// bound holds, per typed helper category, each handler of the fan-out
-	// with the category bound, built once. The helpers hand their record to
-	// these directly: the same handlers the fan-out calls, minus the
-	// Enabled calls of those whose level is known. It is nil for a passive
-	// Logger (see Default), which binds on demand.
-	bound *[numCategories]boundSet
-}
-
-// boundHandler is a fan-out child with a category bound. When its level is
-// fixed and known (tint's, the category handler's), level holds it and
-// Enabled need not be called; otherwise level is noFloor.
-type boundHandler struct {
-	slog.Handler
-	level slog.Level
+	// floor is a level below which no handler takes a record with a
+	// category: a typed helper below it returns at once.
+	floor slog.Level
 }
 
 // noFloor makes every helper ask the handlers' Enabled.
@@ -216,7 +189,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	for _, w := range cfg.envWarnings {
 		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0)
-		handleSafely(context.Background(), l.console, &r)
+		_ = l.guarded(l.console).Handle(context.Background(), r)
 	}
 	return l, nil
 }
@@ -230,19 +203,7 @@ func (l *Logger) announce() {
 	}
 	r := slog.NewRecord(time.Now(), slog.LevelInfo, "debug mode on", 0)
 	r.AddAttrs(slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
-	handleSafely(ctx, l.console, &r)
-}
-
-// fanoutChild is a handler of the fan-out: the console, the files, the
-// stress detector, the flight recorder.
-type fanoutChild struct {
-	h slog.Handler
-	// level is the least level at which h takes a typed helper's record
-	// (a category record), when it is known; otherwise noFloor.
-	level slog.Level
-	// debug marks the debug side (files, stress detection, flight
-	// recorder), which writes only the selected categories.
-	debug bool
+	_ = l.guarded(l.console).Handle(ctx, r)
 }
 
 // buildState sets up the fan-out with debug mode on or off. Switched on
@@ -250,31 +211,29 @@ type fanoutChild struct {
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
-	children := []fanoutChild{l.consoleChild()}
+	// The debug side: files, stress detection, flight recorder, the
+	// execution trace's mirror; each takes only the selected categories.
+	var debug []slog.Handler
 	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
 		// While a stress event can write a snapshot, the category records
 		// are in the execution trace too: before stress detection sees
 		// them, so that the record that fires an event is in its snapshot.
-		children = append(children, fanoutChild{h: traceLogHandler{red: handler.NewRedactor(cfg.RedactKeys...)}, level: slog.LevelDebug, debug: true})
+		debug = append(debug, traceLogHandler{red: handler.NewRedactor(cfg.RedactKeys...)})
 	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
-		opts.OnError = reportWriteErrors(l.console)
+		opts.OnError = reportWriteErrors(l.guarded(l.console))
 		l.resume(&opts)
+		// session_end (and debug_disabled) count the stress events and the
+		// panics the fan-out recovered.
+		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
 				if d := detector.Load(); d != nil {
 					d.DropsHappened()
 				}
-			}
-			// session_end (and debug_disabled) count the stress events.
-			opts.EndAttrs = func() []slog.Attr {
-				if d := detector.Load(); d != nil {
-					return l.endAttrs(d)
-				}
-				return nil
 			}
 		}
 		files, err := handler.New(opts)
@@ -282,19 +241,13 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
-		defer func() {
-			if v := recover(); v != nil {
-				files.Close() // a panic below must not leave the writer running
-				panic(v)
-			}
-		}()
 		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
-		children = append(children, fanoutChild{h: files, level: slog.LevelDebug, debug: true})
+		debug = append(debug, files)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
 			// Every event goes to the files (when "stress" is selected),
 			// the console is quieted by the cooldown; never back here.
-			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.console
+			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.guarded(l.console)
 			if l.exec != nil {
 				// An event asks for an execution trace snapshot.
 				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
@@ -307,83 +260,53 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			}
 			detector.Store(d)
 			st.stress = d
-			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
+			debug = append(debug, d)
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Debug mode off, flight recorder on: keep the debug records in
 		// memory, and watch for stress, whose events write them out.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
-		children = append(children, fanoutChild{h: &recordHandler{r: st.recorder}, level: slog.LevelDebug, debug: true})
+		debug = append(debug, &recordHandler{r: st.recorder})
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
 			// Every event the files would get writes the recorded window
 			// out, with the event; the console is quieted by the cooldown.
-			sopts.Files, sopts.Console = &triggerHandler{l: l}, l.console
+			sopts.Files, sopts.Console = &triggerHandler{l: l}, l.guarded(l.console)
 			d, err := stress.New(sopts)
 			if err != nil {
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
 			}
 			st.stress = d
-			children = append(children, fanoutChild{h: d, level: noFloor, debug: true})
+			debug = append(debug, d)
 		}
 	}
-	roots := make([]slog.Handler, len(children))
-	for j, c := range children {
-		roots[j] = c.h
-		if c.debug {
-			roots[j] = selectCategories(c.h, l.sel)
-		}
+	console, floor := l.consoleChild()
+	children := []slog.Handler{l.guarded(console)}
+	for _, h := range debug {
+		children = append(children, l.guarded(selectCategories(h, l.sel)))
 	}
-	st.root = fanout(roots)
-	// The typed helpers' handlers: the debug side only for the selected
-	// categories, so that a helper of another category costs one
-	// comparison.
-	var schemas *[numCategories]*handler.Schema
-	if st.files != nil {
-		var err error
-		if schemas, err = helperSchemas(st.files); err != nil {
-			st.files.Close()
-			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
-		}
+	if len(debug) > 0 {
+		floor = min(floor, slog.LevelDebug)
 	}
-	var bound [numCategories]boundSet
-	for i, name := range categoryNames {
-		floor := slog.Level(math.MaxInt)
-		for _, c := range children {
-			if c.debug && !l.sel.selected(name) {
-				continue
-			}
-			bound[i].hs = append(bound[i].hs, boundHandler{c.h.WithAttrs([]slog.Attr{slog.String(category.Key, name)}), c.level})
-			if c.level != noFloor || !c.debug {
-				// The stress detector (noFloor) writes only through the
-				// other handlers: it takes what they take.
-				floor = min(floor, c.level)
-			}
-		}
-		st.floors[i] = floor
-		if schemas != nil {
-			bound[i].fast = fastPathOf(bound[i].hs, schemas[i])
-		}
-	}
-	st.bound = &bound
+	st.root = slogmulti.Fanout(children...)
+	st.floor = floor
 	return st, nil
 }
 
-// consoleChild is the console as a child of the fan-out: unless
+// consoleChild is the console as a child of the fan-out, and the least
+// level at which it takes a record with a category: unless
 // Config.ConsoleCategories asks for them, the category records below Info
 // (the typed helpers', logger.With("category", ...).Debug) stay off it.
-func (l *Logger) consoleChild() fanoutChild {
+func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
-		return fanoutChild{h: l.console, level: l.consoleLevel}
+		return l.console, l.consoleLevel
 	}
 	level := slog.LevelInfo
 	if l.consoleLevel != noFloor {
 		level = max(l.consoleLevel, slog.LevelInfo)
 	}
-	// The helpers' records below Info never reach it: their level (Info or
-	// the console's) is a floor even for a console of the program's own.
-	return fanoutChild{h: &consoleFilter{next: l.console}, level: level}
+	return &consoleFilter{next: l.console}, level
 }
 
 // resume makes opts continue the Logger's session, if it has one: same
@@ -406,24 +329,18 @@ func (l *Logger) publish(st *state) {
 		l.session.Store(st.session)
 	}
 	l.st.Store(st)
-	for i, floor := range st.floors {
-		l.floors[i].Store(int64(floor))
-	}
+	l.floor.Store(int64(st.floor))
 }
 
 // passive wraps a logger that slogdebug did not build (see Default). Its
 // floor is the lowest of the helpers' levels its handler takes now.
 func passive(lg *slog.Logger) *Logger {
 	p := &Logger{Logger: lg, core: &core{closed: true}}
-	st := &state{root: lg.Handler()}
-	floor := slog.LevelError + 1
+	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
 	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
 		if lg.Handler().Enabled(context.Background(), level) {
-			floor = level
+			st.floor = level
 		}
-	}
-	for i := range st.floors {
-		st.floors[i] = floor
 	}
 	p.publish(st)
 	return p
@@ -490,7 +407,7 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	if l.exec != nil {
 		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
 	}
-	return attrs
+	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
 // retireStress adds the counts of d, a stress detector that no longer
@@ -557,52 +474,12 @@ func (l *Logger) Path(category string) string {
 // so far, across debug mode switched off and on and flight-recorder dumps
 // (zero if it never wrote anything).
 func (l *Logger) Stats() handler.Stats {
+	var st handler.Stats
 	if s := l.session.Load(); s != nil {
-		return s.stats()
+		st = s.stats()
 	}
-	return handler.Stats{}
-}
-
-// emit hands a typed helper's record to every handler that takes it.
-func (l *Logger) emit(ctx context.Context, i categoryIndex, r *slog.Record) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	if l.rebound() {
-		// The category bound with With, selected or not by its own name.
-		if h := l.Handler(); h.Enabled(ctx, r.Level) {
-			handleSafely(ctx, h, r)
-		}
-		return
-	}
-	st := l.st.Load()
-	if st.bound == nil {
-		h := l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
-		if h.Enabled(ctx, r.Level) {
-			handleSafely(ctx, h, r)
-		}
-		return
-	}
-	hs := st.bound[i].hs
-	if l.derived != nil {
-		hs = l.derived.boundFor(st, i).hs
-	}
-	for _, h := range hs {
-		if h.level != noFloor {
-			if r.Level >= h.level {
-				handleSafely(ctx, h.Handler, r)
-			}
-		} else if h.Enabled(ctx, r.Level) {
-			handleSafely(ctx, h.Handler, r)
-		}
-	}
-}
-
-// handleSafely is the fan-out's handleRecovering for the helpers, which
-// have no one to return an error to: one broken handler cannot take the
-// host down.
-func handleSafely(ctx context.Context, h slog.Handler, r *slog.Record) {
-	_ = handleRecovering(ctx, h, r)
+	st.Panics += l.panics.Load()
+	return st
 }
 
 // reportWriteErrors tells the console, at most once per interval, that the
@@ -618,7 +495,7 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 		}
 		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the debug files failed", 0)
 		r.AddAttrs(slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
-		handleSafely(ctx, console, &r)
+		_ = console.Handle(ctx, r)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+
+	"github.com/proxydebug/debugmode/category"
 )
 
 // switchHandler is a Logger's handler: it hands each record to the Logger's
@@ -14,48 +16,8 @@ import (
 type switchHandler struct {
 	l   *Logger
 	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
-	// rebinds is set when one of ops binds a category of its own: the
-	// typed helpers' records go to it, not to theirs.
-	rebinds bool
 	// cache holds ops applied to the set-up they were applied to.
 	cache atomic.Pointer[resolved]
-	// cats holds, for the typed helpers of a derived Logger, ops applied to
-	// each category's bound handlers of a set-up, built on first use.
-	cats atomic.Pointer[boundCache]
-}
-
-// boundCache is a derived Logger's bound handlers for one set-up.
-type boundCache struct {
-	st *state
-	hs [numCategories]atomic.Pointer[boundSet]
-}
-
-// boundFor returns the handlers a typed helper of category i hands its
-// record to: st's, with the category bound first and then ops, so that the
-// category stays outside any group.
-func (s *switchHandler) boundFor(st *state, i categoryIndex) *boundSet {
-	c := s.cats.Load()
-	if c == nil || c.st != st {
-		c = &boundCache{st: st}
-		s.cats.Store(c) // two goroutines may both build one: either does
-	}
-	if set := c.hs[i].Load(); set != nil {
-		return set
-	}
-	base := &st.bound[i]
-	set := &boundSet{hs: make([]boundHandler, len(base.hs))}
-	for j, bh := range base.hs {
-		h := bh.Handler
-		for _, op := range s.ops {
-			h = op(h)
-		}
-		set.hs[j] = boundHandler{h, bh.level}
-	}
-	if base.fast != nil {
-		set.fast = fastPathOf(set.hs, base.fast.schema)
-	}
-	c.hs[i].Store(set)
-	return set
 }
 
 type resolved struct {
@@ -91,11 +53,7 @@ func (s *switchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return s
 	}
 	attrs = slices.Clone(attrs)
-	d := s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
-	if _, ok := boundCategory(attrs); ok {
-		d.rebinds = true
-	}
-	return d
+	return s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
 }
 
 func (s *switchHandler) WithGroup(name string) slog.Handler {
@@ -106,5 +64,15 @@ func (s *switchHandler) WithGroup(name string) slog.Handler {
 }
 
 func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler {
-	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op), rebinds: s.rebinds}
+	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
+}
+
+// withCategory returns s with a category bound before its own attributes
+// and groups: the typed helpers' handler, whose category stays outside
+// the logger's groups (and gives way to one the logger binds itself).
+func (s *switchHandler) withCategory(name string) *switchHandler {
+	cat := []slog.Attr{slog.String(category.Key, name)}
+	ops := make([]func(slog.Handler) slog.Handler, 0, len(s.ops)+1)
+	ops = append(ops, func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) })
+	return &switchHandler{l: s.l, ops: append(ops, s.ops...)}
 }

@@ -190,31 +190,6 @@ func (h *Handler) DropsHappened() {
 	}
 }
 
-// Quiet reports whether Handle would do nothing for a record of h's
-// category with a "duration" of d, attrs, and no other attribute that
-// detection reads: no error (or a nil one), no "status", no "success" (or
-// a true one), no SummaryKey, and no "category" of its own. It is false
-// when one of attrs has one of those keys (or "duration"). A caller that
-// knows this of its record (slogdebug's typed helpers) need not build it
-// and hand it over when it is quiet. It costs a few loads and a look at
-// each attribute's key, and allocates nothing.
-func (h *Handler) Quiet(d time.Duration, attrs ...slog.Attr) bool {
-	s := h.s
-	if s.closed.Load() || h.cat == category.Stress {
-		return true
-	}
-	if s.drops.Load() || len(s.opts.Rules) > 0 {
-		return false
-	}
-	for _, a := range attrs {
-		switch a.Key {
-		case "duration", "error", "success", "status", SummaryKey, category.Key:
-			return false // what scan reads: Handle has to look
-		}
-	}
-	return h.rule == nil || d <= h.rule.threshold
-}
-
 // Handle observes r. It never fails. A record that fires nothing costs a
 // scan of its attributes and no allocation. After Close it observes
 // nothing.

@@ -1,0 +1,55 @@
+package slogdebug
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/proxydebug/debugmode/internal/safego"
+)
+
+// guard is a handler of the fan-out (the console, the files, stress
+// detection, the flight recorder) under a recover: the one place where the
+// fan-out's panics are caught and counted (Stats.Panics, session_end). A
+// broken handler, or a value that panics as it is rendered, cannot take the
+// host down, nor keep the record from the other handlers.
+type guard struct {
+	h slog.Handler
+	c *core
+}
+
+// guarded wraps h in a guard counting into l's core.
+func (l *Logger) guarded(h slog.Handler) slog.Handler { return guard{h: h, c: l.core} }
+
+func (g guard) Enabled(ctx context.Context, level slog.Level) bool {
+	return g.h.Enabled(ctx, level)
+}
+
+func (g guard) Handle(ctx context.Context, r slog.Record) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = g.recovered(p)
+		}
+	}()
+	return g.h.Handle(ctx, r)
+}
+
+func (g guard) WithAttrs(attrs []slog.Attr) (h slog.Handler) {
+	defer func() {
+		if p := recover(); p != nil {
+			_ = g.recovered(p)
+			h = g // the attributes are left out
+		}
+	}()
+	return guard{h: g.h.WithAttrs(attrs), c: g.c}
+}
+
+func (g guard) WithGroup(name string) slog.Handler {
+	return guard{h: g.h.WithGroup(name), c: g.c}
+}
+
+// recovered counts a recovered panic and describes it.
+func (g guard) recovered(p any) error {
+	g.c.panics.Add(1)
+	return fmt.Errorf("slogdebug: a handler panicked; recovered: %w", safego.Recovered(p))
+}
