@@ -691,4 +691,3 @@ func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
 	require.Len(t, rate, 1, "the 6th real failure, not the 5th record plus a summary")
 	assert.EqualValues(t, 6, rate[0]["count"])
 }
-
