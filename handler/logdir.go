@@ -12,7 +12,9 @@ import (
 // and works relative to it, following no symbolic link; elsewhere
 // (logdir_other.go) it works by path, refusing symbolic links it finds
 // before opening. Both give the rest of the handler the same methods, and
-// fileInfo in place of the system's stat structure.
+// fileInfo in place of the system's stat structure. The build tag
+// debugmode_portable builds the portable one on Linux too, to test it
+// there (make cross).
 
 // fileInfo is what the handler needs to know of a file of the log
 // directory.

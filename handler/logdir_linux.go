@@ -1,3 +1,5 @@
+//go:build !debugmode_portable
+
 package handler
 
 import (
