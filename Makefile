@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test test-floor lint staticcheck bench bench-burst bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
+.PHONY: demo test test-floor cross lint staticcheck bench bench-burst bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -15,7 +15,7 @@ demo:
 # go command fetches it through the module proxy as a toolchain module.
 FLOOR ?= go1.22.12
 
-test: lint fuzz-short test-floor
+test: lint cross fuzz-short test-floor
 	$(GO) test -race -count=1 $(PKGS)
 
 # Build, vet and test on the oldest supported Go, so nothing newer slips in.
@@ -23,6 +23,14 @@ test-floor:
 	GOTOOLCHAIN=$(FLOOR) $(GO) version
 	GOTOOLCHAIN=$(FLOOR) $(GO) vet $(PKGS)
 	GOTOOLCHAIN=$(FLOOR) $(GO) test -count=1 $(PKGS)
+
+# Build and vet (tests included) for the other systems the module supports,
+# and run the handler's tests on Linux with the log directory those systems
+# use (logdir_other.go), which the debugmode_portable tag selects.
+CROSS_OS ?= darwin windows freebsd
+cross:
+	@set -e; for os in $(CROSS_OS); do echo "GOOS=$$os GOARCH=amd64 $(GO) vet $(PKGS)"; GOOS=$$os GOARCH=amd64 $(GO) vet $(PKGS); done
+	$(GO) test -count=1 -tags debugmode_portable ./handler
 
 lint:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

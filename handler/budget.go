@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"syscall"
 	"time"
 )
 
@@ -76,12 +75,12 @@ func (s *sink) enforceLimits() error {
 			continue
 		}
 		st, err := s.ld.stat(name)
-		if err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		if err != nil || !st.regular {
 			continue
 		}
-		files = append(files, diskFile{fileName: r, name: name, size: st.Size,
-			mtime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)), live: open[name]})
-		total += st.Size
+		files = append(files, diskFile{fileName: r, name: name, size: st.size,
+			mtime: st.mtime, live: open[name]})
+		total += st.size
 		sessions[r.session] = true
 	}
 	s.orderForDeletion(files)

@@ -1,20 +1,21 @@
 package handler
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 )
 
-// A session is live while its owner holds the exclusive flock(2) of its
-// session file (<session>_session.jsonl): the lock goes with the process,
-// even killed. Other handlers, in this process or others, leave a live
-// session's files alone: no repair, no deletion, no resuming. To see
-// whether a session is live they take the shared lock; when they get it
-// the session is dead, and they keep the shared lock for as long as they
-// repair or delete its files, so that its owner cannot resume it
-// meanwhile (lockOwner waits for them).
+// A session is live while its owner holds the exclusive lock of its
+// session file (<session>_session.jsonl; see tryLock: flock(2), or
+// LockFileEx on Windows): the lock goes with the process, even killed.
+// Other handlers, in this process or others, leave a live session's files
+// alone: no repair, no deletion, no resuming. To see whether a session is
+// live they take the shared lock; when they get it the session is dead,
+// and they keep the shared lock for as long as they repair or delete its
+// files, so that its owner cannot resume it meanwhile (lockOwner waits for
+// them).
 //
 // The session file is locked before it takes its name (see rotate), so a
 // live session's session file is never found unlocked.
@@ -27,29 +28,32 @@ const lockPatience = 2 * time.Second
 // the session live. It fails when another owner holds it: the session is
 // in use. Others holding the shared lock are waited for, up to patience.
 func lockOwner(f *os.File, patience time.Duration) error {
-	fd := int(f.Fd())
 	deadline := time.Now().Add(patience)
 	for {
-		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		err := tryLock(f, true)
 		if err == nil {
 			return nil
 		}
-		if err != syscall.EWOULDBLOCK {
+		if err != errLocked {
 			// No locks on this file system: other handlers cannot get the
 			// shared lock either, so they take the session for live.
 			return nil
 		}
-		if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+		if tryLock(f, false) != nil {
 			return fmt.Errorf("handler: session file %s is locked by another handler: the session is in use (give this one another session ID)", f.Name())
 		}
 		// Only others looking at it, or repairing its files: wait for them.
-		_ = syscall.Flock(fd, syscall.LOCK_UN)
+		_ = unlock(f)
 		if time.Now().After(deadline) {
 			return fmt.Errorf("handler: session file %s stayed locked by other handlers for %v", f.Name(), patience)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// errLocked is tryLock's error when another holds the lock in a way that
+// conflicts.
+var errLocked = errors.New("locked by another handler")
 
 // liveness is what a session is to a handler that does not own it.
 type liveness int
@@ -97,11 +101,11 @@ func (g *sessionGuard) probe(session string) liveness {
 		if err != nil {
 			return live // cannot tell: leave it alone
 		}
-		if syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil {
+		if tryLock(f, false) != nil {
 			f.Close()
 			return live
 		}
-		if g.d.holds(name, idOf(&st)) {
+		if g.d.holds(name, st.id) {
 			g.held = append(g.held, f)
 			return dead
 		}

@@ -338,20 +338,11 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// categoriesLimit is the most category files a session may open:
-// MaxCategoriesLimit, and a quarter of the open-file limit.
-func categoriesLimit() int {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur/4 >= MaxCategoriesLimit {
-		return MaxCategoriesLimit
-	}
-	return max(int(rl.Cur/4), 1)
-}
-
 // CheckDir reports whether New could use dir: an existing directory must
 // be one this process can create files in; a missing one needs its nearest
 // existing parent to be such a directory (New creates the rest). It
-// creates nothing.
+// creates nothing (but on systems without access(2), such as Windows, a
+// file it removes at once, to find out).
 func CheckDir(dir string) error {
 	if dir == "" {
 		dir = DefaultDir
@@ -371,7 +362,7 @@ func CheckDir(dir string) error {
 		if !fi.IsDir() {
 			return fmt.Errorf("log directory %q: %s is not a directory", dir, p)
 		}
-		if err := syscall.Access(p, 0x2|0x1); err != nil { // W_OK|X_OK
+		if err := writable(p); err != nil {
 			what := "is not writable"
 			if p != abs {
 				what = "does not exist, and its parent " + p + " is not writable"

@@ -51,7 +51,7 @@ func repairDeadSessions(d *logDir, maxLine int) (int, error) {
 // (they are written once it has its live name), or it is not one.
 func removeIfEmpty(d *logDir, name string) error {
 	st, err := d.stat(name)
-	if err != nil || st.Size != 0 {
+	if err != nil || st.size != 0 {
 		return nil
 	}
 	if err := d.remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -71,7 +71,7 @@ func repairFile(d *logDir, name string, maxLine int) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	size := st.Size
+	size := st.size
 	if size == 0 {
 		return false, nil
 	}

@@ -82,7 +82,7 @@ func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
 			return nil, "", err
 		}
 	}
-	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: idOf(&st)}, tmp, nil
+	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: st.id}, tmp, nil
 }
 
 // How keepSegment kept the live file as a segment.
@@ -104,9 +104,9 @@ func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
 		switch {
 		case err == nil:
 			return n, linked, nil
-		case errors.Is(err, syscall.EEXIST):
+		case errors.Is(err, os.ErrExist):
 			n = max(n, s.highestSegment(c.name)) + 1
-		case errors.Is(err, syscall.ENOENT):
+		case errors.Is(err, os.ErrNotExist):
 			return n, notKept, nil
 		case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EMLINK):
 			return s.renameSegment(c, live, n)
@@ -123,12 +123,12 @@ func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
 func (s *sink) renameSegment(c *category, live string, n int) (int, int, error) {
 	for range maxSegmentTries {
 		seg := segmentName(s.sessionID, n, c.name)
-		if _, err := s.ld.stat(seg); !errors.Is(err, syscall.ENOENT) {
+		if _, err := s.ld.stat(seg); !errors.Is(err, os.ErrNotExist) {
 			n = max(n, s.highestSegment(c.name)) + 1
 			continue
 		}
 		err := s.ld.rename(live, seg)
-		if errors.Is(err, syscall.ENOENT) {
+		if errors.Is(err, os.ErrNotExist) {
 			return n, notKept, nil
 		}
 		return n, renamed, err

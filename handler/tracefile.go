@@ -3,7 +3,6 @@ package handler
 import (
 	"errors"
 	"os"
-	"syscall"
 )
 
 // TraceFile is an execution trace snapshot being written into a session's
@@ -35,7 +34,7 @@ func CreateTraceFile(dir, session string, n int, perm os.FileMode) (*TraceFile, 
 	if err != nil {
 		return nil, err
 	}
-	f, _, err := ld.openFile(name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL, perm)
+	f, _, err := ld.openFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
 		ld.close()
 		return nil, err

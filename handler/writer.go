@@ -390,7 +390,7 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 		if err != nil {
 			return nil, fmt.Errorf("handler: open log file: %w", err)
 		}
-		fs := &fileState{f: f, name: fname, path: f.Name(), size: st.Size, id: idOf(&st)}
+		fs := &fileState{f: f, name: fname, path: f.Name(), size: st.size, id: st.id}
 		if name != s.session.name {
 			return fs, nil
 		}

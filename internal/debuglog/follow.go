@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -32,6 +31,8 @@ type followDir struct {
 	path, system string
 }
 
+// fileID identifies a file: its device and inode numbers, or on Windows
+// its volume serial number and file index (see identify).
 type fileID struct{ dev, ino uint64 }
 
 type followed struct {
@@ -68,11 +69,10 @@ func (fw *follower) poll() []*Event {
 			if err != nil || !fi.Mode().IsRegular() {
 				continue
 			}
-			st, ok := fi.Sys().(*syscall.Stat_t)
+			id, ok := identify(path, fi)
 			if !ok {
 				continue
 			}
-			id := fileID{uint64(st.Dev), uint64(st.Ino)}
 			if t := fw.files[id]; t != nil {
 				t.seen = true
 				continue

@@ -1,0 +1,80 @@
+//go:build !debugmode_portable
+
+package handler
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The log directory held open by descriptor is Linux's alone (see
+// logdir_linux.go): elsewhere nothing is written while the directory's
+// path is, or goes through, a symbolic link.
+
+// TestDirectorySwappedForSymlinkIsNotFollowed moves the log directory away
+// and puts a symbolic link to another directory at its path: nothing is
+// written through the link; the files go on in the original directory,
+// where it now is, and the swap is reported.
+func TestDirectorySwappedForSymlinkIsNotFollowed(t *testing.T) {
+	base := t.TempDir()
+	dir, moved, target := filepath.Join(base, "logs"), filepath.Join(base, "moved"), filepath.Join(base, "target")
+	require.NoError(t, os.Mkdir(target, 0o750))
+	var reports errorLog
+	h := newTestHandler(t, Options{Dir: dir, DefaultCategory: "c", FlushInterval: time.Hour, OnError: reports.onError})
+	l := slog.New(h)
+	l.Info("before")
+	require.NoError(t, h.Flush())
+
+	require.NoError(t, os.Rename(dir, moved))
+	require.NoError(t, os.Symlink(target, dir))
+	l.Info("after")
+	l.Info("new category", "category", "fresh")
+	_ = h.Flush()
+	require.NoError(t, h.Close())
+
+	assert.Empty(t, files(t, target), "nothing was written through the link")
+	var msgs []any
+	for _, m := range readLines(t, filepath.Join(moved, h.SessionID()+"_c.jsonl")) {
+		msgs = append(msgs, m["msg"])
+	}
+	assert.Equal(t, []any{"before", "after"}, msgs, "the original directory keeps the session")
+	fresh := readLines(t, filepath.Join(moved, h.SessionID()+"_fresh.jsonl"))
+	require.Len(t, fresh, 1)
+	session := readLines(t, filepath.Join(moved, h.SessionID()+"_session.jsonl"))
+	assert.Equal(t, "session_end", session[len(session)-1]["event"])
+	require.Error(t, h.Stats().LastError)
+	assert.Contains(t, h.Stats().LastError.Error(), "symbolic link")
+	assert.Contains(t, fmt.Sprint(reports.all()), "symbolic link")
+}
+
+// TestParentSwappedForSymlinkIsNotFollowed swaps a directory above the log
+// directory for a link to a look-alike tree: nothing is written there.
+func TestParentSwappedForSymlinkIsNotFollowed(t *testing.T) {
+	base := t.TempDir()
+	parent, moved, decoy := filepath.Join(base, "app"), filepath.Join(base, "app.moved"), filepath.Join(base, "decoy")
+	dir := filepath.Join(parent, "logs")
+	require.NoError(t, os.MkdirAll(filepath.Join(decoy, "logs"), 0o750))
+	h := newTestHandler(t, Options{Dir: dir, DefaultCategory: "c", FlushInterval: time.Hour})
+	l := slog.New(h)
+	l.Info("before")
+	require.NoError(t, h.Flush())
+
+	require.NoError(t, os.Rename(parent, moved))
+	require.NoError(t, os.Symlink(decoy, parent))
+	l.Info("after")
+	_ = h.Flush()
+	require.NoError(t, h.Close())
+
+	assert.Empty(t, files(t, filepath.Join(decoy, "logs")), "nothing was written through the link")
+	lines := readLines(t, filepath.Join(moved, "logs", h.SessionID()+"_c.jsonl"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, "after", lines[1]["msg"])
+	assert.ErrorContains(t, h.Stats().LastError, "symbolic link")
+}
