@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // FuzzStableMatchesImmediate is the differential fuzz of the two ways a
@@ -34,9 +36,9 @@ func FuzzStableMatchesImmediate(f *testing.F) {
 	f.Add([]byte{1, 1, 2, 7, 0, 7, 0, 7, 0, 7, 0}, "g", "")
 
 	pairs := []*diffPair{
-		newDiffPair(f, minLineBytes), // most lines are cut: the truncation paths
+		newDiffPair(f, config.MinLineBytes), // most lines are cut: the truncation paths
 		newDiffPair(f, 2048),
-		newDiffPair(f, DefaultMaxLineBytes),
+		newDiffPair(f, config.DefaultMaxLineBytes),
 	}
 	f.Fuzz(func(t *testing.T, program []byte, s1, s2 string) {
 		g := &recordGen{data: program, strs: append([]string{s1, s2}, fuzzStrings...)}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // benchRecord is the LogRequest record: five attrs, category bound.
@@ -48,7 +50,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encodeKeys(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes, &keys)
+			buf = hh.encodeKeys(buf[:0], &r, hh.cat, Stamp{}, config.DefaultMaxLineBytes, &keys)
 		}
 	})
 	b.Run("impl=values", func(b *testing.B) {
@@ -65,7 +67,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encodeValues(buf[:0], &ent, nil, DefaultMaxLineBytes, nil)
+			buf = hh.encodeValues(buf[:0], &ent, nil, config.DefaultMaxLineBytes, nil)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // TestPlainText compares the word-at-a-time scan with a byte loop for every
@@ -59,13 +61,13 @@ func TestKeyCacheWritesWhatTheEncoderWrites(t *testing.T) {
 			slog.Duration(string([]byte("duration")), time.Second))
 		r := slog.NewRecord(time.Date(2026, 11, 26, 10, 8, 45, 0, time.UTC), slog.LevelDebug, "m", 0)
 		r.AddAttrs(attrs...)
-		want := h.encode(nil, r, c, Stamp{}, DefaultMaxLineBytes)
-		got := h.encodeKeys(nil, &r, c, Stamp{}, DefaultMaxLineBytes, &keys)
+		want := h.encode(nil, r, c, Stamp{}, config.DefaultMaxLineBytes)
+		got := h.encodeKeys(nil, &r, c, Stamp{}, config.DefaultMaxLineBytes, &keys)
 		require.Equal(t, string(want), string(got))
 	}
 	r := slog.NewRecord(time.Time{}, slog.LevelDebug, "m", 0)
 	r.AddAttrs(attrs...)
-	line := string(h.encodeKeys(nil, &r, c, Stamp{}, DefaultMaxLineBytes, &keys))
+	line := string(h.encodeKeys(nil, &r, c, Stamp{}, config.DefaultMaxLineBytes, &keys))
 	require.Contains(t, line, `"duration_ms":1.0,"token":"[REDACTED]","password":"[REDACTED]"`)
 	require.Contains(t, line, `"wait_ms":0.001`)
 }

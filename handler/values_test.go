@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // requestSchemaFields is the shape of slogdebug's LogRequest.
@@ -43,9 +45,9 @@ func FuzzValuesMatchHandle(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{7, 1, 6, 2}, 20), "duration", strings.Repeat("x", 300))
 
 	pairs := []*diffPair{
-		newDiffPair(f, minLineBytes),
+		newDiffPair(f, config.MinLineBytes),
 		newDiffPair(f, 2048),
-		newDiffPair(f, DefaultMaxLineBytes),
+		newDiffPair(f, config.DefaultMaxLineBytes),
 	}
 	kinds := []FieldKind{FieldString, FieldInt, FieldDuration, FieldBool, FieldNull}
 	f.Fuzz(func(t *testing.T, program []byte, s1, s2 string) {

@@ -262,19 +262,19 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 // -debugMode and -debugLogDir) override the variables, with the same checks
 // and the same error messages.
 func TestConfigFromEnvWithFlags(t *testing.T) {
-	t.Setenv(EnvDebugMode, "false")
-	t.Setenv(EnvLogDir, t.TempDir())
+	t.Setenv("DEBUG_MODE", "false")
+	t.Setenv("DEBUG_LOG_DIR", t.TempDir())
 	dir := t.TempDir()
-	cfg, err := ConfigFromEnvWith(map[string]string{EnvDebugMode: "true", EnvLogDir: dir})
+	cfg, err := ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "true", "DEBUG_LOG_DIR": dir})
 	require.NoError(t, err)
 	assert.True(t, cfg.Enabled, "the flag wins over the variable")
 	assert.Equal(t, dir, cfg.Dir)
 
-	cfg, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: ""})
+	cfg, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": ""})
 	require.NoError(t, err)
 	assert.False(t, cfg.Enabled, "an empty override (a flag not given) leaves the variable's value")
 
-	_, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: "maybe"})
+	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "maybe"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `DEBUG_MODE="maybe": want true/false`)
 	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true"})

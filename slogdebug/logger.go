@@ -19,6 +19,7 @@ import (
 
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -165,7 +166,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		console = os.Stderr
 	}
 	if cfg.Dir == "" {
-		cfg.Dir = DefaultDir
+		cfg.Dir = config.DefaultDir
 	}
 	// Everything debug mode will need, checked now: switched on at run
 	// time, during an incident, it must not fail on a bad setting.
