@@ -280,3 +280,27 @@ func TestConfigFromEnvWithFlags(t *testing.T) {
 	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true"})
 	require.Error(t, err, "an override is checked like a variable")
 }
+
+// TestREADMEListsTheVariables: README.md's table of variables, the
+// reference, and the guide's list exactly the variables of envVars, in its
+// order, with its defaults.
+func TestREADMEListsTheVariables(t *testing.T) {
+	var want []string
+	for _, v := range envVars {
+		want = append(want, v.name+" "+v.def)
+	}
+	for _, file := range []string{"../README.md", "../docs/DEBUG_MODE.md"} {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		_, table, ok := strings.Cut(string(b), "| variable | default | meaning |\n|---|---|---|\n")
+		require.True(t, ok, "%s has no table of variables", file)
+		table, _, _ = strings.Cut(table, "\n\n")
+		var got []string
+		for _, row := range strings.Split(table, "\n") {
+			cells := strings.Split(row, " | ")
+			require.GreaterOrEqual(t, len(cells), 3, "%s: %q", file, row)
+			got = append(got, strings.Trim(cells[0], "| `")+" "+cells[1])
+		}
+		assert.Equal(t, want, got, file)
+	}
+}
