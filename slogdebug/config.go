@@ -41,7 +41,7 @@ const (
 // the values that parse are Config.Validate's.
 var envVars = []envVar{
 	{"DEBUG_MODE", "`false`", "Enabled", wantBool, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
-	{"DEBUG_LOG_DIR", "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
+	{envLogDir, "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
 	{"DEBUG_SESSION_ID", "UTC start time `20060102_150405`", "SessionID", "", func(c *Config, v string) error { c.SessionID = v; return nil }},
 	{"DEBUG_QUEUE_BYTES", "`8MiB`", "QueueBytes", wantSize, func(c *Config, v string) error { return into(&c.QueueBytes)(parseSize(v)) }},
 	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
@@ -79,7 +79,7 @@ var envVars = []envVar{
 	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(stress.ParseRate(v)) }},
 	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
 		func(c *Config, v string) error { return into(&c.StressCooldown)(parseDuration(v, true)) }},
-	{"DEBUG_IGNORE_VARS", "none", "", "", nil}, // read by unknownVars
+	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
 }
 
 // removedVars are variables debug mode no longer reads, with why.

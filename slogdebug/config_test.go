@@ -283,11 +283,15 @@ func TestConfigFromEnvWithFlags(t *testing.T) {
 
 // TestREADMEListsTheVariables: README.md's table of variables, the
 // reference, and the guide's list exactly the variables of envVars, in its
-// order, with its defaults.
+// order, with its defaults, which the variables accept.
 func TestREADMEListsTheVariables(t *testing.T) {
 	var want []string
 	for _, v := range envVars {
 		want = append(want, v.name+" "+v.def)
+		if def, ok := strings.CutPrefix(v.def, "`"); ok { // a value: one the variable accepts
+			_, err := configFromMap(map[string]string{v.name: strings.TrimSuffix(def, "`")})
+			assert.NoError(t, err, "%s's default", v.name)
+		}
 	}
 	for _, file := range []string{"../README.md", "../docs/DEBUG_MODE.md"} {
 		b, err := os.ReadFile(file)
