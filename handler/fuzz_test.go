@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 func FuzzSanitizeCategory(f *testing.F) {
@@ -46,7 +48,7 @@ func FuzzEncode(f *testing.F) {
 	}
 	f.Cleanup(func() { h.Close() })
 	f.Fuzz(func(t *testing.T, cat, key, val string, fl float64, d int64, depth uint8, limit int) {
-		limit = minLineBytes + abs(limit)%(1<<20)
+		limit = config.MinLineBytes + abs(limit)%(1<<20)
 		var lg slog.Handler = h
 		for i := range int(depth % 50) {
 			lg = lg.WithGroup(key).WithAttrs([]slog.Attr{slog.String(key, val), slog.Int("i", i)})

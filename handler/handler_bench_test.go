@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // benchRecord is the LogRequest record: five attrs, category bound.
@@ -45,7 +47,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encode(buf[:0], &r, hh.cat, Stamp{}, DefaultMaxLineBytes)
+			buf = hh.encode(buf[:0], &r, hh.cat, Stamp{}, config.DefaultMaxLineBytes)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

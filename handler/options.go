@@ -9,32 +9,15 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-)
 
-// Defaults for the zero values of Options.
-const (
-	DefaultDir           = "./debug_logs"
-	DefaultQueueBytes    = 8 << 20
-	DefaultFlushInterval = 200 * time.Millisecond
-	DefaultMaxLineBytes  = 64 << 10
-	DefaultMaxCategories = 128
-	DefaultMaxFileBytes  = 64 << 20
-	DefaultMaxTotalBytes = 1 << 30
-	DefaultMaxSessions   = 20
-	DefaultErrorInterval = 10 * time.Second
-	DefaultFileMode      = os.FileMode(0o640)
-	DefaultDirMode       = os.FileMode(0o750)
-
-	// minLineBytes is the smallest MaxLineBytes accepted: room for the
-	// fixed fields of a line and the truncation mark.
-	minLineBytes = 256
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // Options configure a Handler. The zero value is usable: every field has a
 // documented default.
 type Options struct {
 	// Dir is the directory of the session's files, created (with DirMode)
-	// if missing. Default DefaultDir.
+	// if missing. Default "./debug_logs".
 	Dir string
 
 	// SessionID names the session's files. Default: the UTC start time as
@@ -51,7 +34,7 @@ type Options struct {
 
 	// QueueBytes bounds the records waiting for the writer. Records at
 	// Warn and above (stress events) have a reserve of a quarter more, that
-	// debug records cannot fill. Default DefaultQueueBytes.
+	// debug records cannot fill. Default 8 MiB, 256 bytes to 1 GiB.
 	QueueBytes int
 
 	// BlockWhenFull makes a caller wait for room when the queue is full.
@@ -63,34 +46,35 @@ type Options struct {
 
 	// FlushInterval is how often queued lines are written to the files when
 	// the queue is not filling up; it bounds what a crash can lose. Default
-	// DefaultFlushInterval.
+	// 200ms, 1ms to 1h.
 	FlushInterval time.Duration
 
 	// MaxLineBytes caps a line, newline included; a longer record is cut
-	// and marked "truncated": true. Default DefaultMaxLineBytes.
+	// and marked "truncated": true. Default 64 KiB (at most QueueBytes),
+	// 256 bytes to 16 MiB.
 	MaxLineBytes int
 
 	// MaxCategories caps the number of category files a session opens;
 	// records of further categories go to the OverflowCategory file.
-	// Default DefaultMaxCategories.
+	// Default 128, at most 1024 and a quarter of the open-file limit.
 	MaxCategories int
 
 	// MaxFileBytes caps a category file: past it the file is renamed
 	// <session>.NNN_<category>.jsonl (001, 002, ...: they sort before the
 	// live file and still match *_<category>.jsonl) and a new one started.
-	// Default DefaultMaxFileBytes; -1 for no cap.
+	// Default 64 MiB, at most 1 TiB; -1 for no cap.
 	MaxFileBytes int64
 
 	// MaxTotalBytes is the disk budget of the directory's debug files:
 	// past it the oldest sessions' files are deleted first, then this
-	// session's oldest segments, never a live file. Default
-	// DefaultMaxTotalBytes; -1 for no budget.
+	// session's oldest segments, never a live file. Default 1 GiB, at
+	// most 1 TiB; -1 for no budget.
 	MaxTotalBytes int64
 
 	// MaxSessions is how many sessions' files the directory keeps, this
-	// one included; older ones are deleted. Default DefaultMaxSessions; -1
-	// for all. Only files of the default naming (session IDs that are start
-	// times) are ever deleted.
+	// one included; older ones are deleted. Default 20; -1 for all. Only
+	// files of the default naming (session IDs that are start times) are
+	// ever deleted.
 	MaxSessions int
 
 	// Resume continues an earlier session of this directory (SessionID
@@ -130,7 +114,7 @@ type Options struct {
 	// the next call. Close waits for its last call at most a second. It
 	// must not log to this handler.
 	OnError       func(err error, errors, lost uint64)
-	ErrorInterval time.Duration // default DefaultErrorInterval
+	ErrorInterval time.Duration // default 10s
 
 	// FileMode and DirMode are the permissions of new files and
 	// directories. Defaults 0640 and 0750.
@@ -188,28 +172,6 @@ type Options struct {
 	hooks *testHooks
 }
 
-// Bounds of Options, beyond which a value is refused (Validate).
-const (
-	// MinFlushInterval and MaxFlushInterval bound FlushInterval: a shorter
-	// one keeps a core busy writing, a longer one lets a crash lose more
-	// than anyone wants.
-	MinFlushInterval = time.Millisecond
-	MaxFlushInterval = time.Hour
-	// MinQueueBytes and MaxQueueBytes bound QueueBytes (memory).
-	MinQueueBytes = minLineBytes
-	MaxQueueBytes = 1 << 30
-	// MinLineBytes and MaxLineBytesLimit bound MaxLineBytes (and it is at
-	// most QueueBytes).
-	MinLineBytes      = minLineBytes
-	MaxLineBytesLimit = 16 << 20
-	// MaxCategoriesLimit bounds MaxCategories (each category is an open
-	// file); it is also at most a quarter of the process's open-file limit
-	// (RLIMIT_NOFILE), which bounds the default too.
-	MaxCategoriesLimit = 1024
-	// MaxFileBytesLimit bounds MaxFileBytes and MaxTotalBytes (1 TiB).
-	MaxFileBytesLimit = 1 << 40
-)
-
 // OptionError is one field of Options that is out of range.
 type OptionError struct {
 	Field string // the Options field: "QueueBytes"
@@ -241,7 +203,7 @@ func (o Options) withDefaults() (Options, error) {
 		errs = append(errs, &OptionError{Field: field, Value: value, Want: want})
 	}
 	if o.Dir == "" {
-		o.Dir = DefaultDir
+		o.Dir = config.DefaultDir
 	}
 	if o.Level == nil {
 		o.Level = slog.LevelDebug
@@ -262,58 +224,58 @@ func (o Options) withDefaults() (Options, error) {
 		bad("SessionID", o.SessionID, "1 to 64 ASCII letters, digits, '_' or '-'")
 	}
 	if o.QueueBytes == 0 {
-		o.QueueBytes = DefaultQueueBytes
+		o.QueueBytes = config.DefaultQueueBytes
 	}
 	if o.FlushInterval == 0 {
-		o.FlushInterval = DefaultFlushInterval
+		o.FlushInterval = config.DefaultFlushInterval
 	}
 	lineDefaulted := o.MaxLineBytes == 0
 	if lineDefaulted {
-		o.MaxLineBytes = min(DefaultMaxLineBytes, o.QueueBytes)
+		o.MaxLineBytes = min(config.DefaultMaxLineBytes, o.QueueBytes)
 	}
 	fdLimit := categoriesLimit()
 	if o.MaxCategories == 0 {
-		o.MaxCategories = min(DefaultMaxCategories, fdLimit)
+		o.MaxCategories = min(config.DefaultMaxCategories, fdLimit)
 	}
 	if o.FileMode == 0 {
-		o.FileMode = DefaultFileMode
+		o.FileMode = config.DefaultFileMode
 	}
 	if o.DirMode == 0 {
-		o.DirMode = DefaultDirMode
+		o.DirMode = config.DefaultDirMode
 	}
 	if o.MaxFileBytes == 0 {
-		o.MaxFileBytes = DefaultMaxFileBytes
+		o.MaxFileBytes = config.DefaultMaxFileBytes
 	}
 	if o.MaxTotalBytes == 0 {
-		o.MaxTotalBytes = DefaultMaxTotalBytes
+		o.MaxTotalBytes = config.DefaultMaxTotalBytes
 	}
 	if o.MaxSessions == 0 {
-		o.MaxSessions = DefaultMaxSessions
+		o.MaxSessions = config.DefaultMaxSessions
 	}
 	if o.ErrorInterval == 0 {
-		o.ErrorInterval = DefaultErrorInterval
+		o.ErrorInterval = config.DefaultErrorInterval
 	}
 	if o.Sync {
 		o.BlockWhenFull = true // a synchronous record is never dropped
 	}
-	queueOK := o.QueueBytes >= MinQueueBytes && o.QueueBytes <= MaxQueueBytes
+	queueOK := o.QueueBytes >= config.MinQueueBytes && o.QueueBytes <= config.MaxQueueBytes
 	if !queueOK {
-		bad("QueueBytes", o.QueueBytes, fmt.Sprintf("%d to %d bytes", MinQueueBytes, MaxQueueBytes))
+		bad("QueueBytes", o.QueueBytes, fmt.Sprintf("%d to %d bytes", config.MinQueueBytes, config.MaxQueueBytes))
 	}
-	if o.FlushInterval < MinFlushInterval || o.FlushInterval > MaxFlushInterval {
-		bad("FlushInterval", o.FlushInterval, fmt.Sprintf("%v to %v", MinFlushInterval, MaxFlushInterval))
+	if o.FlushInterval < config.MinFlushInterval || o.FlushInterval > config.MaxFlushInterval {
+		bad("FlushInterval", o.FlushInterval, fmt.Sprintf("%v to %v", config.MinFlushInterval, config.MaxFlushInterval))
 	}
-	if (queueOK || !lineDefaulted) && (o.MaxLineBytes < MinLineBytes || o.MaxLineBytes > min(MaxLineBytesLimit, o.QueueBytes)) {
-		bad("MaxLineBytes", o.MaxLineBytes, fmt.Sprintf("%d to %d bytes, and at most QueueBytes (%d)", MinLineBytes, MaxLineBytesLimit, o.QueueBytes))
+	if (queueOK || !lineDefaulted) && (o.MaxLineBytes < config.MinLineBytes || o.MaxLineBytes > min(config.MaxLineBytes, o.QueueBytes)) {
+		bad("MaxLineBytes", o.MaxLineBytes, fmt.Sprintf("%d to %d bytes, and at most QueueBytes (%d)", config.MinLineBytes, config.MaxLineBytes, o.QueueBytes))
 	}
 	switch {
-	case o.MaxFileBytes < 0 && o.MaxFileBytes != -1, o.MaxFileBytes > MaxFileBytesLimit,
+	case o.MaxFileBytes < 0 && o.MaxFileBytes != -1, o.MaxFileBytes > config.MaxFileBytes,
 		o.MaxFileBytes > 0 && o.MaxFileBytes < int64(o.MaxLineBytes):
-		bad("MaxFileBytes", o.MaxFileBytes, fmt.Sprintf("-1 (no cap) or MaxLineBytes (%d) to %d bytes", o.MaxLineBytes, int64(MaxFileBytesLimit)))
+		bad("MaxFileBytes", o.MaxFileBytes, fmt.Sprintf("-1 (no cap) or MaxLineBytes (%d) to %d bytes", o.MaxLineBytes, int64(config.MaxFileBytes)))
 	}
 	switch {
-	case o.MaxTotalBytes < 0 && o.MaxTotalBytes != -1, o.MaxTotalBytes > MaxFileBytesLimit:
-		bad("MaxTotalBytes", o.MaxTotalBytes, fmt.Sprintf("-1 (no budget) or up to %d bytes", int64(MaxFileBytesLimit)))
+	case o.MaxTotalBytes < 0 && o.MaxTotalBytes != -1, o.MaxTotalBytes > config.MaxFileBytes:
+		bad("MaxTotalBytes", o.MaxTotalBytes, fmt.Sprintf("-1 (no budget) or up to %d bytes", int64(config.MaxFileBytes)))
 	case o.MaxTotalBytes > 0 && o.MaxFileBytes > 0 && o.MaxTotalBytes < 2*o.MaxFileBytes:
 		bad("MaxTotalBytes", o.MaxTotalBytes, fmt.Sprintf("-1 (no budget) or at least twice MaxFileBytes (%d)", o.MaxFileBytes))
 	}
@@ -321,7 +283,7 @@ func (o Options) withDefaults() (Options, error) {
 		bad("MaxSessions", o.MaxSessions, "-1 (keep all) or at least 1")
 	}
 	if o.MaxCategories < 1 || o.MaxCategories > fdLimit {
-		bad("MaxCategories", o.MaxCategories, fmt.Sprintf("1 to %d (each is an open file; at most %d, and a quarter of this process's open-file limit)", fdLimit, MaxCategoriesLimit))
+		bad("MaxCategories", o.MaxCategories, fmt.Sprintf("1 to %d (each is an open file; at most %d, and a quarter of this process's open-file limit)", fdLimit, config.MaxCategories))
 	}
 	if o.FileMode&^os.ModePerm != 0 || o.FileMode&0o600 != 0o600 {
 		bad("FileMode", o.FileMode, "permission bits that let the owner read and write (0600 at least), such as 0640")
@@ -345,7 +307,7 @@ func (o Options) withDefaults() (Options, error) {
 // file it removes at once, to find out).
 func CheckDir(dir string) error {
 	if dir == "" {
-		dir = DefaultDir
+		dir = config.DefaultDir
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

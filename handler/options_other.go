@@ -2,11 +2,15 @@
 
 package handler
 
-import "os"
+import (
+	"os"
+
+	"github.com/proxydebug/debugmode/internal/config"
+)
 
 // categoriesLimit is the most category files a session may open: without
-// an open-file limit to read, MaxCategoriesLimit.
-func categoriesLimit() int { return MaxCategoriesLimit }
+// an open-file limit to read, config.MaxCategories.
+func categoriesLimit() int { return config.MaxCategories }
 
 // writable reports whether this process may create files in the
 // directory dir: without access(2), by creating one, removed at once.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // TestValidateBoundsEveryOption names every out-of-range option, each as an
@@ -16,7 +18,7 @@ import (
 func TestValidateBoundsEveryOption(t *testing.T) {
 	err := Options{
 		SessionID: "a b", QueueBytes: 2 << 30, FlushInterval: time.Nanosecond, MaxLineBytes: 32 << 20,
-		MaxCategories: MaxCategoriesLimit + 1, MaxFileBytes: -2, MaxTotalBytes: 2 << 40, MaxSessions: -5,
+		MaxCategories: config.MaxCategories + 1, MaxFileBytes: -2, MaxTotalBytes: 2 << 40, MaxSessions: -5,
 		FileMode: 0o200, DirMode: 0o500,
 	}.Validate()
 	require.Error(t, err)

@@ -2,14 +2,18 @@
 
 package handler
 
-import "syscall"
+import (
+	"syscall"
+
+	"github.com/proxydebug/debugmode/internal/config"
+)
 
 // categoriesLimit is the most category files a session may open:
-// MaxCategoriesLimit, and a quarter of the open-file limit.
+// config.MaxCategories, and a quarter of the open-file limit.
 func categoriesLimit() int {
 	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur/4 >= MaxCategoriesLimit {
-		return MaxCategoriesLimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur/4 >= config.MaxCategories {
+		return config.MaxCategories
 	}
 	return max(int(rl.Cur/4), 1)
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 func TestSecretKeys(t *testing.T) {
@@ -328,7 +330,7 @@ func TestRedactionWorkIsBoundedByTheLineLimit(t *testing.T) {
 // TestACutNeverLeavesPartOfASecret cuts a line inside a URL's user info
 // and inside a secret query value.
 func TestACutNeverLeavesPartOfASecret(t *testing.T) {
-	const limit = minLineBytes
+	const limit = config.MinLineBytes
 	h := newTestHandler(t, Options{DefaultCategory: "c", MaxLineBytes: limit})
 	secret := strings.Repeat("p", 2*limit)
 	l := slog.New(h)

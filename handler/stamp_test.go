@@ -9,13 +9,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // TestSpanIDsKeepTheLineLimit: the trace and span IDs of a Stamp count against Options.MaxLineBytes like any attribute (found by
 // FuzzStableMatchesImmediate: a message that nearly filled the line got
 // them appended past the limit).
 func TestSpanIDsKeepTheLineLimit(t *testing.T) {
-	const limit = minLineBytes
+	const limit = config.MinLineBytes
 	h := newTestHandler(t, Options{DefaultCategory: "c", MaxLineBytes: limit})
 	ctx := withStamp(context.Background(), Stamp{TraceID: [16]byte{1}, SpanID: [8]byte{1}})
 	for n := 0; n < limit; n += 7 {

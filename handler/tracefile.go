@@ -3,6 +3,8 @@ package handler
 import (
 	"errors"
 	"os"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // TraceFile is an execution trace snapshot being written into a session's
@@ -17,20 +19,20 @@ type TraceFile struct {
 
 // CreateTraceFile creates the n-th execution trace snapshot of a session
 // in dir (the directory of its files, Handler.Dir), named
-// TraceFileName(session, n), with permissions perm (0: DefaultFileMode).
+// TraceFileName(session, n), with permissions perm (0: 0640).
 // As for the category files, the directory is opened following no
 // symbolic link and the file is created relative to it: never through a
 // link, never over a file that exists (the error says so). Write the
 // snapshot, then Close it, or Discard it if writing failed.
 func CreateTraceFile(dir, session string, n int, perm os.FileMode) (*TraceFile, error) {
 	if perm == 0 {
-		perm = DefaultFileMode
+		perm = config.DefaultFileMode
 	}
 	name := TraceFileName(session, n)
 	if !validSessionID(session) || n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
 	}
-	ld, err := openLogDir(dir, DefaultDirMode)
+	ld, err := openLogDir(dir, config.DefaultDirMode)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
 
 // traceBytes stand for a snapshot: binary, no trailing newline, which
@@ -28,7 +30,7 @@ func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	assert.Equal(t, traceBytes, got)
 	st, err := os.Stat(filepath.Join(dir, "proxy_execution_trace_001.trace"))
 	require.NoError(t, err)
-	assert.Equal(t, DefaultFileMode, st.Mode().Perm())
+	assert.Equal(t, config.DefaultFileMode, st.Mode().Perm())
 
 	_, err = CreateTraceFile(dir, "proxy", 1, 0)
 	assert.True(t, errors.Is(err, os.ErrExist), "never over a file that exists: %v", err)

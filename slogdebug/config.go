@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,47 +12,75 @@ import (
 
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// Environment variables read by ConfigFromEnv.
+// envVar is one environment variable of ConfigFromEnv.
+type envVar struct {
+	name  string
+	def   string // its default, as README.md's table says it
+	field string // the Config field it sets: Validate's problems with it name the variable
+	want  string // what it accepts, said when a value does not parse ("": set's error says)
+	// set parses v (trimmed, not empty) into c; nil for a variable read
+	// elsewhere.
+	set func(c *Config, v string) error
+}
+
+// What several variables accept.
 const (
-	EnvDebugMode       = "DEBUG_MODE"               // true/false, 1/0, yes/no, on/off
-	EnvLogDir          = "DEBUG_LOG_DIR"            // directory of the session files
-	EnvSessionID       = "DEBUG_SESSION_ID"         // overrides the UTC start-time session ID
-	EnvQueueBytes      = "DEBUG_QUEUE_BYTES"        // bytes, or with a KiB/MiB/GiB suffix
-	EnvFlushInterval   = "DEBUG_FLUSH_INTERVAL"     // Go duration: 200ms, 1s
-	EnvBlockWhenFull   = "DEBUG_BLOCK_WHEN_FULL"    // true: wait for room instead of dropping
-	EnvDefaultCategory = "DEBUG_DEFAULT_CATEGORY"   // category of records that carry none
-	EnvConsoleLevel    = "DEBUG_CONSOLE_LEVEL"      // debug, info, warn, error (or info+2, ...)
-	EnvCategories      = "DEBUG_CATEGORIES"         // requests,errors (only those) or -orchestrator_calls (all but those)
-	EnvConsoleCategory = "DEBUG_CONSOLE_CATEGORIES" // true: the category records below Info reach a Debug console too
-	EnvNoColor         = "NO_COLOR"                 // any non-empty value: no colour on the console
-
-	EnvRedactKeys             = "DEBUG_REDACT_KEYS"                      // more secret attribute keys, comma-separated
-	EnvFlightRecorder         = "DEBUG_FLIGHT_RECORDER"                  // with debug mode off, keep this much (a Go duration, 2m) of debug records in memory
-	EnvFlightRecorderBytes    = "DEBUG_FLIGHT_RECORDER_BYTES"            // ... within this many bytes (default 16MiB)
-	EnvMaxFileBytes           = "DEBUG_MAX_FILE_BYTES"                   // a category file's cap before it rotates; "unlimited" for none
-	EnvMaxTotalBytes          = "DEBUG_MAX_TOTAL_BYTES"                  // the directory's disk budget; "unlimited" for none
-	EnvMaxSessions            = "DEBUG_MAX_SESSIONS"                     // sessions kept in the directory; "unlimited" for all
-	EnvSync                   = "DEBUG_SYNC"                             // true: every record is in its file when the log call returns
-	EnvFileMode               = "DEBUG_FILE_MODE"                        // octal permissions of new files (0640)
-	EnvDirMode                = "DEBUG_DIR_MODE"                         // octal permissions of new directories (0750)
-	EnvStress                 = "DEBUG_STRESS"                           // true/false: stress detection with debug mode (default true)
-	EnvStressSlow             = "DEBUG_STRESS_SLOW"                      // requests=5s,engine_selection=2s,...
-	EnvStressSlowRequestRate  = "DEBUG_STRESS_SLOW_REQUEST_RATE"         // COUNT/WINDOW: 10/1m
-	EnvStressProvisioningRate = "DEBUG_STRESS_PROVISIONING_FAILURE_RATE" // COUNT/WINDOW: 5/1m
-	EnvStressCooldown         = "DEBUG_STRESS_COOLDOWN"                  // Go duration: 30s
-
-	EnvExecutionTrace         = "DEBUG_EXECUTION_TRACE"          // keep this much (a Go duration, 10s) of the Go execution trace in memory; Go 1.25+
-	EnvExecutionTraceBytes    = "DEBUG_EXECUTION_TRACE_BYTES"    // ... within about this many bytes (default 16MiB)
-	EnvExecutionTraceCooldown = "DEBUG_EXECUTION_TRACE_COOLDOWN" // at most one snapshot per this long (default 1m)
-
-	// EnvIgnoreVars names DEBUG_* variables of the program's own, which
-	// ConfigFromEnv leaves alone: DEBUG_PPROF,DEBUG_SQL_* (a trailing *
-	// matches a prefix; * alone turns the check off).
-	EnvIgnoreVars = "DEBUG_IGNORE_VARS"
+	wantBool  = "true/false (also 1/0, yes/no, on/off)"
+	wantSize  = "a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)"
+	wantLimit = "a size such as 64MiB, or unlimited"
+	wantMode  = "octal permissions such as 0640"
 )
+
+// envVars is the configuration's one table: every variable, in the order
+// of README.md's table of variables, which is the reference for what each
+// does (TestREADMEListsTheVariables holds the two together). The bounds of
+// the values that parse are Config.Validate's.
+var envVars = []envVar{
+	{"DEBUG_MODE", "`false`", "Enabled", wantBool, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
+	{envLogDir, "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
+	{"DEBUG_SESSION_ID", "UTC start time `20060102_150405`", "SessionID", "", func(c *Config, v string) error { c.SessionID = v; return nil }},
+	{"DEBUG_QUEUE_BYTES", "`8MiB`", "QueueBytes", wantSize, func(c *Config, v string) error { return into(&c.QueueBytes)(parseSize(v)) }},
+	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
+	{"DEBUG_FLUSH_INTERVAL", "`200ms`", "FlushInterval", fmt.Sprintf("a duration from %v to %v, such as 200ms or 1s", config.MinFlushInterval, config.MaxFlushInterval),
+		func(c *Config, v string) error { return into(&c.FlushInterval)(parseDuration(v, false)) }},
+	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit(v)) }},
+	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit(v)) }},
+	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseCount(v)) }},
+	{"DEBUG_SYNC", "`false`", "Sync", wantBool, func(c *Config, v string) error { return into(&c.Sync)(parseBool(v)) }},
+	{"DEBUG_FILE_MODE", "`0640`", "FileMode", wantMode, func(c *Config, v string) error { return into(&c.FileMode)(parseMode(v)) }},
+	{"DEBUG_DIR_MODE", "`0750`", "DirMode", wantMode, func(c *Config, v string) error { return into(&c.DirMode)(parseMode(v)) }},
+	{"DEBUG_REDACT_KEYS", "none", "RedactKeys", "", func(c *Config, v string) error { c.RedactKeys = splitList(v); return nil }},
+	{"DEBUG_FLIGHT_RECORDER", "off", "FlightRecorder", fmt.Sprintf("a duration such as 2m, from %v to %v (0 for off)", config.MinFlightRecorder, config.MaxFlightRecorder),
+		func(c *Config, v string) error { return into(&c.FlightRecorder)(parseDuration(v, true)) }},
+	{"DEBUG_FLIGHT_RECORDER_BYTES", "`16MiB`", "FlightRecorderBytes", wantSize, func(c *Config, v string) error { return into(&c.FlightRecorderBytes)(parseSize(v)) }},
+	{"DEBUG_EXECUTION_TRACE", "off", "ExecutionTrace", fmt.Sprintf("a duration such as 10s, from %v to %v (0 for off)", config.MinExecutionTrace, config.MaxExecutionTrace),
+		func(c *Config, v string) error { return into(&c.ExecutionTrace)(parseDuration(v, true)) }},
+	{"DEBUG_EXECUTION_TRACE_BYTES", "`16MiB`", "ExecutionTraceBytes", wantSize, func(c *Config, v string) error { return into(&c.ExecutionTraceBytes)(parseSize(v)) }},
+	{"DEBUG_EXECUTION_TRACE_COOLDOWN", "`1m`", "ExecutionTraceCooldown",
+		fmt.Sprintf("a duration such as 1m, from %v to %v (0 for the default, 1m)", config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown),
+		func(c *Config, v string) error { return into(&c.ExecutionTraceCooldown)(parseDuration(v, true)) }},
+	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
+	{"DEBUG_CATEGORIES", "all", "Categories", "", func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
+	{"DEBUG_CONSOLE_LEVEL", "`info`", "ConsoleLevel", "debug, info, warn or error (optionally +N/-N)", func(c *Config, v string) error { return c.ConsoleLevel.UnmarshalText([]byte(v)) }},
+	{"DEBUG_CONSOLE_CATEGORIES", "`false`", "ConsoleCategories", wantBool, func(c *Config, v string) error { return into(&c.ConsoleCategories)(parseBool(v)) }},
+	{"NO_COLOR", "unset", "NoColor", "", func(c *Config, _ string) error { c.NoColor = true; return nil }},
+	{"DEBUG_STRESS", "`true`", "DisableStress", wantBool, func(c *Config, v string) error {
+		on, err := parseBool(v)
+		c.DisableStress = err == nil && !on
+		return err
+	}},
+	{"DEBUG_STRESS_SLOW", "`requests=5s,engine_selection=2s`", "SlowThresholds", "CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s",
+		func(c *Config, v string) error { return into(&c.SlowThresholds)(parseThresholds(v)) }},
+	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", func(c *Config, v string) error { return into(&c.SlowRequestRate)(stress.ParseRate(v)) }},
+	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(stress.ParseRate(v)) }},
+	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
+		func(c *Config, v string) error { return into(&c.StressCooldown)(parseDuration(v, true)) }},
+	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
+}
 
 // removedVars are variables debug mode no longer reads, with why.
 var removedVars = map[string]string{
@@ -65,36 +92,16 @@ var removedVars = map[string]string{
 // any variable with it that it does not know.
 const envPrefix = "DEBUG_"
 
-// knownVars are the variables ConfigFromEnv reads, in the order of the
-// documentation.
-var knownVars = []string{
-	EnvDebugMode, EnvLogDir, EnvSessionID, EnvQueueBytes, EnvFlushInterval,
-	EnvBlockWhenFull, EnvDefaultCategory, EnvConsoleLevel, EnvCategories, EnvConsoleCategory, EnvNoColor,
-	EnvRedactKeys, EnvFlightRecorder, EnvFlightRecorderBytes, EnvMaxFileBytes, EnvMaxTotalBytes,
-	EnvMaxSessions, EnvSync, EnvFileMode, EnvDirMode, EnvStress, EnvStressSlow,
-	EnvStressSlowRequestRate, EnvStressProvisioningRate, EnvStressCooldown,
-	EnvExecutionTrace, EnvExecutionTraceBytes, EnvExecutionTraceCooldown, EnvIgnoreVars,
-}
-
-// fieldVars maps the Config fields that variables set to their variable.
-var fieldVars = map[string]string{
-	"Dir": EnvLogDir, "SessionID": EnvSessionID, "QueueBytes": EnvQueueBytes,
-	"FlushInterval":   EnvFlushInterval,
-	"DefaultCategory": EnvDefaultCategory, "MaxFileBytes": EnvMaxFileBytes, "MaxTotalBytes": EnvMaxTotalBytes,
-	"MaxSessions": EnvMaxSessions, "FileMode": EnvFileMode, "DirMode": EnvDirMode,
-	"FlightRecorder": EnvFlightRecorder, "FlightRecorderBytes": EnvFlightRecorderBytes,
-	"Categories": EnvCategories, "SlowThresholds": EnvStressSlow, "SlowRequestRate": EnvStressSlowRequestRate,
-	"ProvisioningFailureRate": EnvStressProvisioningRate, "StressCooldown": EnvStressCooldown,
-	"ExecutionTrace": EnvExecutionTrace, "ExecutionTraceBytes": EnvExecutionTraceBytes,
-	"ExecutionTraceCooldown": EnvExecutionTraceCooldown,
-}
+// The variables read besides their field.
+const (
+	envLogDir     = "DEBUG_LOG_DIR"     // the directory's check
+	envIgnoreVars = "DEBUG_IGNORE_VARS" // unknownVars
+)
 
 // Config configures a Logger. The zero value is a logger with debug mode
 // off and a tint console at Info; ConfigFromEnv reads it from the
-// environment. Zero numeric fields take the handler package's defaults;
-// Validate (and New) refuse values out of the bounds of package handler
-// (handler.MinFlushInterval, ...) and of this package (MinFlightRecorder,
-// ...).
+// environment. Zero numeric fields take their defaults; Validate (and New)
+// refuse values out of bounds. README.md's table of variables gives both.
 type Config struct {
 	// Enabled turns debug mode on: the category files and the writer.
 	Enabled bool
@@ -187,9 +194,9 @@ type Config struct {
 	SlowRequestRate         stress.Rate
 	ProvisioningFailureRate stress.Rate
 	// StressCooldown is how long an event type stays quiet on the console
-	// after it was shown (default 30s; negative: no cooldown; at most
-	// MaxStressCooldown); every per-record event is still written to the
-	// stress file (see stress.Options.Cooldown).
+	// after it was shown (default 30s; negative: no cooldown; at most 24h);
+	// every per-record event is still written to the stress file (see
+	// stress.Options.Cooldown).
 	StressCooldown time.Duration
 	// StressRules are the program's own stress rules.
 	StressRules []stress.Rule
@@ -220,27 +227,24 @@ type Config struct {
 	envWarnings []string
 }
 
-// DefaultDir is the directory used when Config.Dir is empty.
-const DefaultDir = handler.DefaultDir
-
-// ConfigFromEnv reads a Config from the environment variables above and
-// checks it whole, so that a bad configuration stops the program at
-// start-up, not when debug mode is switched on during an incident. Unset
-// or empty variables keep their defaults. Every problem is reported at
-// once, each naming the variable, its value and what is accepted: a value
-// that does not parse or is out of range (the bounds of Config.Validate),
-// a log directory this process cannot create files in (checked when
-// DEBUG_LOG_DIR is set or debug mode or the flight recorder is on), and
-// any DEBUG_* variable it does not know that is a letter or a few off a
-// known name, with the name meant (a typo such as DEBUG_MODEE would
-// silently do nothing). Other unknown DEBUG_* variables (another
+// ConfigFromEnv reads a Config from the environment variables (README.md
+// lists them) and checks it whole, so that a bad configuration stops the
+// program at start-up, not when debug mode is switched on during an
+// incident. Unset or empty variables keep their defaults. Every problem is
+// reported at once, each naming the variable, its value and what is
+// accepted: a value that does not parse or is out of range (the bounds of
+// Config.Validate), a log directory this process cannot create files in
+// (checked when DEBUG_LOG_DIR is set or debug mode or the flight recorder
+// is on), and any DEBUG_* variable it does not know that is a letter or a
+// few off a known name, with the name meant (a typo such as DEBUG_MODEE
+// would silently do nothing). Other unknown DEBUG_* variables (another
 // program's, such as DEBUG_PPROF) are no error: New says them on the
 // console at start-up; list your program's own in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
 // ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced,
 // for a program whose command-line flags override the environment (a
-// -debugMode flag: overrides[EnvDebugMode] = its value). An empty value
+// -debugMode flag: overrides["DEBUG_MODE"] = its value). An empty value
 // leaves the variable's own (a flag not given). Overrides are checked as
 // variables are, and errors name the variable.
 func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
@@ -259,169 +263,32 @@ func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 }
 
 func configFromMap(env map[string]string) (Config, error) {
-	cfg := Config{Dir: DefaultDir}
+	cfg := Config{Dir: config.DefaultDir}
 	var errs []error
-	failed := map[string]bool{} // variables whose value did not parse
-	set := map[string]string{}  // variables set, trimmed
-	get := func(name string) (string, bool) {
-		v := strings.TrimSpace(env[name])
-		if v != "" {
-			set[name] = v
+	set := map[string]string{}  // the variables set, trimmed
+	failed := map[string]bool{} // those already reported
+	fieldVar := map[string]string{}
+	for _, v := range envVars {
+		if v.field != "" {
+			fieldVar[v.field] = v.name
 		}
-		return v, v != ""
-	}
-	fail := func(name, v, want string) {
-		errs = append(errs, fmt.Errorf("%s=%s: %s", name, quote(v), want))
-		failed[name] = true
-	}
-	boolVar := func(name string, dst *bool) {
-		if v, ok := get(name); ok {
-			b, err := parseBool(v)
-			if err != nil {
-				fail(name, v, "want true/false (also 1/0, yes/no, on/off)")
-				return
+		val := strings.TrimSpace(env[v.name])
+		if val == "" || v.set == nil {
+			continue
+		}
+		set[v.name] = val
+		if err := v.set(&cfg, val); err != nil {
+			want := v.want
+			if want == "" {
+				want = strings.TrimPrefix(err.Error(), "want ")
 			}
-			*dst = b
+			errs = append(errs, fmt.Errorf("%s=%s: want %s", v.name, quote(val), want))
+			failed[v.name] = true
 		}
 	}
-	sizeVar := func(name string, dst *int) {
-		if v, ok := get(name); ok {
-			n, err := parseSize(v)
-			if err != nil {
-				fail(name, v, "want a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)")
-				return
-			}
-			*dst = n
-		}
-	}
-	durationVar := func(name string, dst *time.Duration, zeroOK bool, want string) {
-		if v, ok := get(name); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d == 0 && !zeroOK {
-				fail(name, v, want)
-				return
-			}
-			*dst = d
-		}
-	}
-	countVar := func(name string, dst *int, want string) {
-		if v, ok := get(name); ok {
-			if isUnlimited(v) && name == EnvMaxSessions {
-				*dst = -1
-				return
-			}
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				fail(name, v, want)
-				return
-			}
-			*dst = n
-		}
-	}
-	limitVar := func(name string, dst *int64) {
-		if v, ok := get(name); ok {
-			if isUnlimited(v) {
-				*dst = -1
-				return
-			}
-			n, err := parseSize(v)
-			if err != nil {
-				fail(name, v, "want a size such as 64MiB, or unlimited")
-				return
-			}
-			*dst = int64(n)
-		}
-	}
-
-	boolVar(EnvDebugMode, &cfg.Enabled)
-	if v, ok := get(EnvLogDir); ok {
-		cfg.Dir = v
-	}
-	if v, ok := get(EnvSessionID); ok {
-		cfg.SessionID = v
-	}
-	sizeVar(EnvQueueBytes, &cfg.QueueBytes)
-	durationVar(EnvFlushInterval, &cfg.FlushInterval, false,
-		fmt.Sprintf("want a duration from %v to %v, such as 200ms or 1s", handler.MinFlushInterval, handler.MaxFlushInterval))
-	boolVar(EnvBlockWhenFull, &cfg.BlockWhenFull)
-	if v, ok := get(EnvDefaultCategory); ok {
-		cfg.DefaultCategory = v
-	}
-	if v, ok := get(EnvConsoleLevel); ok {
-		if err := cfg.ConsoleLevel.UnmarshalText([]byte(v)); err != nil {
-			fail(EnvConsoleLevel, v, "want debug, info, warn or error (optionally +N/-N)")
-		}
-	}
-	if v, ok := get(EnvCategories); ok {
-		cfg.Categories = splitList(v)
-	}
-	boolVar(EnvConsoleCategory, &cfg.ConsoleCategories)
-	if v, ok := env[EnvNoColor]; ok && v != "" {
-		cfg.NoColor = true
-	}
-	limitVar(EnvMaxFileBytes, &cfg.MaxFileBytes)
-	limitVar(EnvMaxTotalBytes, &cfg.MaxTotalBytes)
-	countVar(EnvMaxSessions, &cfg.MaxSessions, "want a whole number of at least 1, or unlimited")
-	boolVar(EnvSync, &cfg.Sync)
-	for _, mv := range []struct {
-		name string
-		dst  *os.FileMode
-	}{{EnvFileMode, &cfg.FileMode}, {EnvDirMode, &cfg.DirMode}} {
-		if v, ok := get(mv.name); ok {
-			m, err := strconv.ParseUint(v, 8, 32)
-			if err != nil || m == 0 || m > 0o777 {
-				fail(mv.name, v, "want octal permissions such as 0640")
-			} else {
-				*mv.dst = os.FileMode(m)
-			}
-		}
-	}
-	durationVar(EnvFlightRecorder, &cfg.FlightRecorder, true,
-		fmt.Sprintf("want a duration such as 2m, from %v to %v (0 for off)", MinFlightRecorder, MaxFlightRecorder))
-	sizeVar(EnvFlightRecorderBytes, &cfg.FlightRecorderBytes)
-	if v, ok := get(EnvRedactKeys); ok {
-		cfg.RedactKeys = splitList(v)
-	}
-	stressOn := true
-	boolVar(EnvStress, &stressOn)
-	cfg.DisableStress = !stressOn
-	if v, ok := get(EnvStressSlow); ok {
-		m, err := parseThresholds(v)
-		if err != nil {
-			fail(EnvStressSlow, v, "want CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s")
-		} else {
-			cfg.SlowThresholds = m
-		}
-	}
-	for _, rv := range []struct {
-		name string
-		dst  *stress.Rate
-	}{{EnvStressSlowRequestRate, &cfg.SlowRequestRate}, {EnvStressProvisioningRate, &cfg.ProvisioningFailureRate}} {
-		if v, ok := get(rv.name); ok {
-			r, err := stress.ParseRate(v)
-			if err != nil {
-				fail(rv.name, v, err.Error())
-			} else {
-				*rv.dst = r
-			}
-		}
-	}
-	durationVar(EnvStressCooldown, &cfg.StressCooldown, true,
-		fmt.Sprintf("want a duration such as 30s, at most %v (0 for the default)", MaxStressCooldown))
-	durationVar(EnvExecutionTrace, &cfg.ExecutionTrace, true,
-		fmt.Sprintf("want a duration such as 10s, from %v to %v (0 for off)", MinExecutionTrace, MaxExecutionTrace))
-	if v := set[EnvExecutionTrace]; cfg.ExecutionTrace > 0 && !executionTraceSupported {
-		errs = append(errs, fmt.Errorf("%s=%s needs a program built with Go 1.25 or newer (runtime/trace.FlightRecorder); this one is built with %s: unset it, or build with a newer Go",
-			EnvExecutionTrace, v, runtime.Version()))
-		failed[EnvExecutionTrace] = true
-	}
-	sizeVar(EnvExecutionTraceBytes, &cfg.ExecutionTraceBytes)
-	durationVar(EnvExecutionTraceCooldown, &cfg.ExecutionTraceCooldown, true,
-		fmt.Sprintf("want a duration such as 1m, from %v to %v (0 for the default, 1m)", MinExecutionTraceCooldown, MaxExecutionTraceCooldown))
-
 	// Values that parse but are out of range, alone or together.
 	for _, p := range cfg.problems() {
-		name, ok := fieldVars[p.field]
+		name, ok := fieldVar[p.Field]
 		if !ok {
 			errs = append(errs, p)
 			continue
@@ -429,23 +296,23 @@ func configFromMap(env map[string]string) (Config, error) {
 		if failed[name] {
 			continue // already reported
 		}
-		want := "want " + varNames.Replace(p.want)
-		if p.field == "SlowThresholds" {
-			want = fmt.Sprintf("category %s: %s", quote(fmt.Sprint(p.value)), want)
+		want := "want " + varNames.Replace(p.Want)
+		if p.Field == "SlowThresholds" {
+			want = fmt.Sprintf("category %s: %s", quote(fmt.Sprint(p.Value)), want)
 		}
 		if v, ok := set[name]; ok {
 			errs = append(errs, fmt.Errorf("%s=%s: %s", name, quote(v), want))
 		} else {
-			errs = append(errs, fmt.Errorf("%s (unset: the default, %v): %s", name, p.value, want))
+			errs = append(errs, fmt.Errorf("%s (unset: the default, %v): %s", name, p.Value, want))
 		}
 		failed[name] = true
 	}
 	// The directory, when debug mode may write there.
-	if _, dirSet := set[EnvLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[EnvLogDir] {
+	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
 		if err := handler.CheckDir(cfg.Dir); err != nil {
-			name := EnvLogDir + " (unset: the default)"
+			name := envLogDir + " (unset: the default)"
 			if dirSet {
-				name = fmt.Sprintf("%s=%s", EnvLogDir, quote(cfg.Dir))
+				name = fmt.Sprintf("%s=%s", envLogDir, quote(cfg.Dir))
 			}
 			errs = append(errs, fmt.Errorf("%s: %v: want a directory this process can create files in", name, err))
 		}
@@ -462,25 +329,18 @@ func configFromMap(env map[string]string) (Config, error) {
 // varNames names the Config fields, in what is accepted, by the variables
 // that set them.
 var varNames = func() *strings.Replacer {
-	fields := make([]string, 0, len(fieldVars))
-	for field := range fieldVars {
-		if field != "Dir" { // a word too common to replace
-			fields = append(fields, field)
+	vars := append([]envVar(nil), envVars...)
+	// Longest first: at a position, the replacer takes the first pair that
+	// matches (FlightRecorderBytes, not FlightRecorder).
+	sort.Slice(vars, func(i, j int) bool { return len(vars[i].field) > len(vars[j].field) })
+	// The category handler's line limit, which no variable sets, and a name
+	// that is not the field's.
+	pairs := []string{"MaxLineBytes", "the line limit", "trace.FlightRecorder", "trace.FlightRecorder"}
+	for _, v := range vars {
+		if v.field != "" && v.field != "Dir" { // Dir: a word too common to replace
+			pairs = append(pairs, v.field, v.name)
 		}
 	}
-	// Longest first: the replacer tries its pairs in order.
-	sort.Slice(fields, func(i, j int) bool {
-		if len(fields[i]) != len(fields[j]) {
-			return len(fields[i]) > len(fields[j])
-		}
-		return fields[i] < fields[j]
-	})
-	pairs := make([]string, 0, 2*len(fields)+2)
-	for _, field := range fields {
-		pairs = append(pairs, field, fieldVars[field])
-	}
-	// The category handler's line limit, which no variable sets.
-	pairs = append(pairs, "MaxLineBytes", "the line limit")
 	return strings.NewReplacer(pairs...)
 }()
 
@@ -492,20 +352,25 @@ var varNames = func() *strings.Replacer {
 // deployment that sets them.
 func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	known := map[string]bool{}
-	for _, name := range knownVars {
-		known[name] = true
+	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
+	for _, v := range envVars {
+		known[v.name] = true
+		names = append(names, v.name)
+		if suffix, ok := strings.CutPrefix(v.name, envPrefix); ok {
+			suffixes = append(suffixes, suffix)
+		}
 	}
 	var ignore []string
-	for _, pat := range strings.Split(env[EnvIgnoreVars], ",") {
+	for _, pat := range strings.Split(env[envIgnoreVars], ",") {
 		pat = strings.TrimSpace(pat)
 		switch {
 		case pat == "":
 		case pat == "*":
 			return errs, nil
 		case known[pat]:
-			errs = append(errs, fmt.Errorf("%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", EnvIgnoreVars, quote(env[EnvIgnoreVars]), pat))
+			errs = append(errs, fmt.Errorf("%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", envIgnoreVars, quote(env[envIgnoreVars]), pat))
 		case !strings.HasPrefix(pat, envPrefix):
-			errs = append(errs, fmt.Errorf("%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", EnvIgnoreVars, quote(env[EnvIgnoreVars]), quoteName(pat)))
+			errs = append(errs, fmt.Errorf("%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", envIgnoreVars, quote(env[envIgnoreVars]), quoteName(pat)))
 		default:
 			ignore = append(ignore, pat)
 		}
@@ -524,13 +389,13 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 			continue
 		}
 		suffix := strings.TrimPrefix(name, envPrefix)
-		if near := closest(suffix, knownSuffixes(), max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
+		if near := closest(suffix, suffixes, max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
 			errs = append(errs, fmt.Errorf("%s: not a debug mode variable; did you mean %s%s? (a variable of your program's own: list it in %s)",
-				quoteName(name), envPrefix, near, EnvIgnoreVars))
+				quoteName(name), envPrefix, near, envIgnoreVars))
 			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("%s: not a debug mode variable, left alone (the variables are %s; list your program's own in %s to silence this)",
-			quoteName(name), strings.Join(knownVars, ", "), EnvIgnoreVars))
+			quoteName(name), strings.Join(names, ", "), envIgnoreVars))
 	}
 	return errs, warnings
 }
@@ -566,17 +431,6 @@ func ignored(name string, patterns []string) bool {
 	return false
 }
 
-// knownSuffixes are the known variables without DEBUG_ (NO_COLOR as it is).
-func knownSuffixes() []string {
-	out := make([]string, 0, len(knownVars))
-	for _, name := range knownVars {
-		if suffix, ok := strings.CutPrefix(name, envPrefix); ok {
-			out = append(out, suffix)
-		}
-	}
-	return out
-}
-
 // splitList reads a comma-separated list, without its blank items.
 func splitList(v string) []string {
 	var out []string
@@ -588,6 +442,22 @@ func splitList(v string) []string {
 	return out
 }
 
+// into returns a function that stores a parsed value in *dst unless the
+// parser failed, and returns the parser's error:
+// into(&c.QueueBytes)(parseSize(v)).
+func into[T any](dst *T) func(T, error) error {
+	return func(v T, err error) error {
+		if err == nil {
+			*dst = v
+		}
+		return err
+	}
+}
+
+// errNoParse is the parsers' error; the variable's want says what is
+// accepted.
+var errNoParse = errors.New("does not parse")
+
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "1", "t", "true", "y", "yes", "on":
@@ -595,7 +465,17 @@ func parseBool(s string) (bool, error) {
 	case "0", "f", "false", "n", "no", "off":
 		return false, nil
 	}
-	return false, errors.New("not a boolean")
+	return false, errNoParse
+}
+
+// parseDuration parses a duration that is not negative, nor zero unless
+// zeroOK.
+func parseDuration(s string, zeroOK bool) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d == 0 && !zeroOK {
+		return 0, errNoParse
+	}
+	return d, nil
 }
 
 func isUnlimited(s string) bool {
@@ -604,6 +484,36 @@ func isUnlimited(s string) bool {
 		return true
 	}
 	return false
+}
+
+// parseLimit parses a size, or -1 for unlimited.
+func parseLimit(s string) (int64, error) {
+	if isUnlimited(s) {
+		return -1, nil
+	}
+	n, err := parseSize(s)
+	return int64(n), err
+}
+
+// parseCount parses a whole number of at least 1, or -1 for unlimited.
+func parseCount(s string) (int, error) {
+	if isUnlimited(s) {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, errNoParse
+	}
+	return n, nil
+}
+
+// parseMode parses octal permissions, 0001 to 0777.
+func parseMode(s string) (os.FileMode, error) {
+	m, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || m == 0 || m > 0o777 {
+		return 0, errNoParse
+	}
+	return os.FileMode(m), nil
 }
 
 // parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
@@ -621,21 +531,13 @@ func parseSize(s string) (int, error) {
 	case "g", "gib", "gb":
 		mult = 1 << 30
 	default:
-		return 0, errors.New("unknown unit")
+		return 0, errNoParse
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(num))
 	if err != nil || n <= 0 || n > (1<<40)/mult {
-		return 0, errors.New("not a positive size")
+		return 0, errNoParse
 	}
 	return n * mult, nil
-}
-
-// flightRecorderBytes is the flight recorder's memory budget.
-func (c Config) flightRecorderBytes() int {
-	if c.FlightRecorderBytes > 0 {
-		return c.FlightRecorderBytes
-	}
-	return 16 << 20
 }
 
 // parseThresholds reads "requests=5s,engine_selection=2s".
@@ -644,15 +546,23 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 	for _, pair := range strings.Split(s, ",") {
 		cat, d, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		if !ok || strings.TrimSpace(cat) == "" {
-			return nil, errors.New("not CATEGORY=DURATION")
+			return nil, errNoParse
 		}
 		dur, err := time.ParseDuration(strings.TrimSpace(d))
 		if err != nil || dur < 0 {
-			return nil, errors.New("bad duration")
+			return nil, errNoParse
 		}
 		m[strings.TrimSpace(cat)] = dur
 	}
 	return m, nil
+}
+
+// flightRecorderBytes is the flight recorder's memory budget.
+func (c Config) flightRecorderBytes() int {
+	if c.FlightRecorderBytes > 0 {
+		return c.FlightRecorderBytes
+	}
+	return config.DefaultFlightRecorderBytes
 }
 
 // stressOptions maps the config onto the stress handler's options.

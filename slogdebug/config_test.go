@@ -262,21 +262,49 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 // -debugMode and -debugLogDir) override the variables, with the same checks
 // and the same error messages.
 func TestConfigFromEnvWithFlags(t *testing.T) {
-	t.Setenv(EnvDebugMode, "false")
-	t.Setenv(EnvLogDir, t.TempDir())
+	t.Setenv("DEBUG_MODE", "false")
+	t.Setenv("DEBUG_LOG_DIR", t.TempDir())
 	dir := t.TempDir()
-	cfg, err := ConfigFromEnvWith(map[string]string{EnvDebugMode: "true", EnvLogDir: dir})
+	cfg, err := ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "true", "DEBUG_LOG_DIR": dir})
 	require.NoError(t, err)
 	assert.True(t, cfg.Enabled, "the flag wins over the variable")
 	assert.Equal(t, dir, cfg.Dir)
 
-	cfg, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: ""})
+	cfg, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": ""})
 	require.NoError(t, err)
 	assert.False(t, cfg.Enabled, "an empty override (a flag not given) leaves the variable's value")
 
-	_, err = ConfigFromEnvWith(map[string]string{EnvDebugMode: "maybe"})
+	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "maybe"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `DEBUG_MODE="maybe": want true/false`)
 	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true"})
 	require.Error(t, err, "an override is checked like a variable")
+}
+
+// TestREADMEListsTheVariables: README.md's table of variables, the
+// reference, and the guide's list exactly the variables of envVars, in its
+// order, with its defaults, which the variables accept.
+func TestREADMEListsTheVariables(t *testing.T) {
+	var want []string
+	for _, v := range envVars {
+		want = append(want, v.name+" "+v.def)
+		if def, ok := strings.CutPrefix(v.def, "`"); ok { // a value: one the variable accepts
+			_, err := configFromMap(map[string]string{v.name: strings.TrimSuffix(def, "`")})
+			assert.NoError(t, err, "%s's default", v.name)
+		}
+	}
+	for _, file := range []string{"../README.md", "../docs/DEBUG_MODE.md"} {
+		b, err := os.ReadFile(file)
+		require.NoError(t, err)
+		_, table, ok := strings.Cut(string(b), "| variable | default | meaning |\n|---|---|---|\n")
+		require.True(t, ok, "%s has no table of variables", file)
+		table, _, _ = strings.Cut(table, "\n\n")
+		var got []string
+		for _, row := range strings.Split(table, "\n") {
+			cells := strings.Split(row, " | ")
+			require.GreaterOrEqual(t, len(cells), 3, "%s: %q", file, row)
+			got = append(got, strings.Trim(cells[0], "| `")+" "+cells[1])
+		}
+		assert.Equal(t, want, got, file)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
@@ -25,24 +26,6 @@ import (
 // execution trace snapshot written for the event: a file of the session's
 // directory (<session>_execution_trace_001.trace).
 const ExecutionTraceKey = "execution_trace"
-
-// Defaults and bounds of the execution trace recorder's Config fields.
-const (
-	// MinExecutionTrace and MaxExecutionTrace bound ExecutionTrace when it
-	// is on.
-	MinExecutionTrace = time.Second
-	MaxExecutionTrace = time.Hour
-	// DefaultExecutionTraceBytes is ExecutionTraceBytes' default;
-	// MinExecutionTraceBytes and MaxExecutionTraceBytes bound it.
-	DefaultExecutionTraceBytes = 16 << 20
-	MinExecutionTraceBytes     = 1 << 20
-	MaxExecutionTraceBytes     = 1 << 30
-	// DefaultExecutionTraceCooldown is ExecutionTraceCooldown's default;
-	// MinExecutionTraceCooldown and MaxExecutionTraceCooldown bound it.
-	DefaultExecutionTraceCooldown = time.Minute
-	MinExecutionTraceCooldown     = time.Second
-	MaxExecutionTraceCooldown     = 24 * time.Hour
-)
 
 // ExecutionTraceStats are the execution trace recorder's counts.
 type ExecutionTraceStats struct {
@@ -112,7 +95,7 @@ type traceJob struct {
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	maxBytes := cfg.ExecutionTraceBytes
 	if maxBytes == 0 {
-		maxBytes = DefaultExecutionTraceBytes
+		maxBytes = config.DefaultExecutionTraceBytes
 	}
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, maxBytes)
 	if err != nil {
@@ -120,7 +103,7 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	}
 	cooldown := cfg.ExecutionTraceCooldown
 	if cooldown == 0 {
-		cooldown = DefaultExecutionTraceCooldown
+		cooldown = config.DefaultExecutionTraceCooldown
 	}
 	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
 }

@@ -30,9 +30,9 @@ func FuzzConfigFromEnv(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, name, v string) {
 		env := map[string]string{}
-		for _, known := range knownVars {
-			if known != EnvLogDir && known != EnvIgnoreVars {
-				env[known] = v
+		for _, known := range envVars {
+			if known.name != "DEBUG_LOG_DIR" && known.name != "DEBUG_IGNORE_VARS" {
+				env[known.name] = v
 			}
 		}
 		if name != "" {

@@ -19,6 +19,7 @@ import (
 	slogmulti "github.com/samber/slog-multi"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -138,7 +139,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		console = os.Stderr
 	}
 	if cfg.Dir == "" {
-		cfg.Dir = DefaultDir
+		cfg.Dir = config.DefaultDir
 	}
 	// Everything debug mode will need, checked now: switched on at run
 	// time, during an incident, it must not fail on a bad setting.

@@ -10,37 +10,9 @@ import (
 
 	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )
-
-// Bounds of the Config fields the handler package does not bound itself.
-const (
-	// MinFlightRecorder and MaxFlightRecorder bound FlightRecorder when it
-	// is on.
-	MinFlightRecorder = time.Second
-	MaxFlightRecorder = 24 * time.Hour
-	// MinFlightRecorderBytes and MaxFlightRecorderBytes bound
-	// FlightRecorderBytes when it is set.
-	MinFlightRecorderBytes = 64 << 10
-	MaxFlightRecorderBytes = 1 << 30
-	// MaxStressCooldown bounds StressCooldown.
-	MaxStressCooldown = 24 * time.Hour
-)
-
-// fieldProblem is a Config field out of range: its name, its value and
-// what is accepted (naming other fields by their Config names).
-type fieldProblem struct {
-	field string
-	value any
-	want  string
-}
-
-func (p fieldProblem) Error() string {
-	if s, ok := p.value.(string); ok {
-		return fmt.Sprintf("%s %s: want %s", p.field, quote(s), p.want)
-	}
-	return fmt.Sprintf("%s %v: want %s", p.field, p.value, p.want)
-}
 
 // Validate reports every field of c that is out of range, each naming the
 // field, the value and what is accepted, all at once: the checks New makes
@@ -61,21 +33,28 @@ func (c Config) Validate() error {
 }
 
 // problems lists the fields of c that are out of range, in field order.
-func (c Config) problems() []fieldProblem {
-	var out []fieldProblem
-	bad := func(field string, value any, want string) {
-		out = append(out, fieldProblem{field, value, want})
-	}
+func (c Config) problems() []*handler.OptionError {
 	// The category handler's options: its own rules.
-	for _, oe := range optionErrors(c.handlerOptions().Validate()) {
-		bad(oe.Field, oe.Value, oe.Want)
+	out := optionErrors(c.handlerOptions().Validate())
+	bad := func(field string, value any, want string) {
+		out = append(out, &handler.OptionError{Field: field, Value: value, Want: want})
 	}
-	if c.FlightRecorder != 0 && (c.FlightRecorder < MinFlightRecorder || c.FlightRecorder > MaxFlightRecorder) {
-		bad("FlightRecorder", c.FlightRecorder, fmt.Sprintf("0 (off) or %v to %v", MinFlightRecorder, MaxFlightRecorder))
+	// A zero duration is off or the default (zero says which); it reports
+	// whether d is out of range.
+	duration := func(field string, d, lo, hi time.Duration, zero string) bool {
+		if d != 0 && (d < lo || d > hi) {
+			bad(field, d, fmt.Sprintf("0 (%s) or %v to %v", zero, lo, hi))
+			return true
+		}
+		return false
 	}
-	if c.FlightRecorderBytes != 0 && (c.FlightRecorderBytes < MinFlightRecorderBytes || c.FlightRecorderBytes > MaxFlightRecorderBytes) {
-		bad("FlightRecorderBytes", c.FlightRecorderBytes, fmt.Sprintf("0 (the default, 16MiB) or %d to %d bytes", MinFlightRecorderBytes, MaxFlightRecorderBytes))
+	size := func(field string, n, lo, hi int) {
+		if n != 0 && (n < lo || n > hi) {
+			bad(field, n, fmt.Sprintf("0 (the default, 16MiB) or %d to %d bytes", lo, hi))
+		}
 	}
+	duration("FlightRecorder", c.FlightRecorder, config.MinFlightRecorder, config.MaxFlightRecorder, "off")
+	size("FlightRecorderBytes", c.FlightRecorderBytes, config.MinFlightRecorderBytes, config.MaxFlightRecorderBytes)
 	for _, want := range checkCategories(c.Categories) {
 		bad("Categories", strings.Join(c.Categories, ","), want)
 	}
@@ -100,24 +79,17 @@ func (c Config) problems() []fieldProblem {
 			bad(r.field, r.rate, strings.TrimPrefix(err.Error(), "want "))
 		}
 	}
-	if c.StressCooldown > MaxStressCooldown {
-		bad("StressCooldown", c.StressCooldown, fmt.Sprintf("at most %v", MaxStressCooldown))
+	if c.StressCooldown > config.MaxStressCooldown {
+		bad("StressCooldown", c.StressCooldown, fmt.Sprintf("at most %v", config.MaxStressCooldown))
 	}
-	switch {
-	case c.ExecutionTrace == 0:
-	case !executionTraceSupported && c.ExecutionTrace > 0:
+	if c.ExecutionTrace > 0 && !executionTraceSupported {
 		bad("ExecutionTrace", c.ExecutionTrace, "0 (off): "+executionTraceNeedsGo125())
-	case c.ExecutionTrace < MinExecutionTrace || c.ExecutionTrace > MaxExecutionTrace:
-		bad("ExecutionTrace", c.ExecutionTrace, fmt.Sprintf("0 (off) or %v to %v", MinExecutionTrace, MaxExecutionTrace))
-	case c.DisableStress:
-		bad("ExecutionTrace", c.ExecutionTrace, "0 (off) while stress detection is off (DEBUG_STRESS=false, DisableStress): only a stress event writes a snapshot")
+	} else if !duration("ExecutionTrace", c.ExecutionTrace, config.MinExecutionTrace, config.MaxExecutionTrace, "off") &&
+		c.ExecutionTrace != 0 && c.DisableStress {
+		bad("ExecutionTrace", c.ExecutionTrace, "0 (off) while stress detection is off (DisableStress): only a stress event writes a snapshot")
 	}
-	if c.ExecutionTraceBytes != 0 && (c.ExecutionTraceBytes < MinExecutionTraceBytes || c.ExecutionTraceBytes > MaxExecutionTraceBytes) {
-		bad("ExecutionTraceBytes", c.ExecutionTraceBytes, fmt.Sprintf("0 (the default, 16MiB) or %d to %d bytes", MinExecutionTraceBytes, MaxExecutionTraceBytes))
-	}
-	if c.ExecutionTraceCooldown != 0 && (c.ExecutionTraceCooldown < MinExecutionTraceCooldown || c.ExecutionTraceCooldown > MaxExecutionTraceCooldown) {
-		bad("ExecutionTraceCooldown", c.ExecutionTraceCooldown, fmt.Sprintf("0 (the default, 1m) or %v to %v", MinExecutionTraceCooldown, MaxExecutionTraceCooldown))
-	}
+	size("ExecutionTraceBytes", c.ExecutionTraceBytes, config.MinExecutionTraceBytes, config.MaxExecutionTraceBytes)
+	duration("ExecutionTraceCooldown", c.ExecutionTraceCooldown, config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown, "the default, 1m")
 	return out
 }
 

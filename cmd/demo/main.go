@@ -54,10 +54,10 @@ func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 		return err
 	}
 	cfg.Enabled = true
-	if _, set := os.LookupEnv(slogdebug.EnvConsoleLevel); !set {
+	if _, set := os.LookupEnv("DEBUG_CONSOLE_LEVEL"); !set {
 		cfg.ConsoleLevel = 8 // slog.LevelError
 	}
-	if _, set := os.LookupEnv(slogdebug.EnvExecutionTrace); !set && slogdebug.ExecutionTraceSupported() {
+	if _, set := os.LookupEnv("DEBUG_EXECUTION_TRACE"); !set && slogdebug.ExecutionTraceSupported() {
 		// The runtime's execution trace of the seconds before a stress
 		// event, written beside the files.
 		cfg.ExecutionTrace = 10 * time.Second
