@@ -1,3 +1,5 @@
+//go:build unix
+
 package slogdebug
 
 import (
@@ -7,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,4 +68,19 @@ func TestPanicInASignalToggleIsRecovered(t *testing.T) {
 	assert.Positive(t, l.Stats().Panics, "the console's panics are counted")
 	stop()
 	require.NoError(t, l.Close())
+}
+
+func TestToggleOnSignal(t *testing.T) {
+	var console syncWriter
+	l, err := New(Config{Dir: t.TempDir()}, &console)
+	require.NoError(t, err)
+	defer l.Close()
+	stop := l.ToggleOnSignal(syscall.SIGUSR1)
+	defer stop()
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
+	require.Eventually(t, l.DebugMode, time.Minute, time.Millisecond, "SIGUSR1 switched debug mode on")
+	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
+	require.Eventually(t, func() bool { return !l.DebugMode() }, time.Minute, time.Millisecond, "and off")
+	stop()
+	assert.Contains(t, console.String(), "debug mode switched by signal")
 }

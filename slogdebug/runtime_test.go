@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -85,21 +84,6 @@ func TestSetDebugIsSafeWhileLogging(t *testing.T) {
 			readFile(t, l, cat) // every line decodes
 		}
 	}
-}
-
-func TestToggleOnSignal(t *testing.T) {
-	var console syncWriter
-	l, err := New(Config{Dir: t.TempDir()}, &console)
-	require.NoError(t, err)
-	defer l.Close()
-	stop := l.ToggleOnSignal(syscall.SIGUSR1)
-	defer stop()
-	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
-	require.Eventually(t, l.DebugMode, time.Minute, time.Millisecond, "SIGUSR1 switched debug mode on")
-	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGUSR1))
-	require.Eventually(t, func() bool { return !l.DebugMode() }, time.Minute, time.Millisecond, "and off")
-	stop()
-	assert.Contains(t, console.String(), "debug mode switched by signal")
 }
 
 func TestAdminHandler(t *testing.T) {
