@@ -252,57 +252,181 @@ func frozenSize(a slog.Attr) int {
 }
 
 // triggerHandler receives the stress events while debug mode is off: each
-// one has the recorded window written to the files, with the event.
+// one is handed to the dumper, which writes the recorded window to the
+// files, with the event, on its own goroutine.
 type triggerHandler struct {
-	l     *Logger
+	d     *dumper
 	chain *chain
 }
 
 func (h *triggerHandler) Enabled(context.Context, slog.Level) bool { return true }
 
 func (h *triggerHandler) Handle(ctx context.Context, r slog.Record) error {
-	return h.l.dumpFlight(ctx, h.chain, r)
+	h.d.trigger(ctx, h.chain, r)
+	return nil
 }
 
 func (h *triggerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if c := h.chain.withAttrs(attrs); c != nil {
-		return &triggerHandler{l: h.l, chain: c}
+		return &triggerHandler{d: h.d, chain: c}
 	}
 	return h
 }
 
 func (h *triggerHandler) WithGroup(name string) slog.Handler {
 	if c := h.chain.withGroup(name); c != nil {
-		return &triggerHandler{l: h.l, chain: c}
+		return &triggerHandler{d: h.d, chain: c}
 	}
 	return h
 }
 
-// dumpFlight writes the recorded window, marked recorded_before_trigger,
-// and then the stress event that triggered it, into the session's files
-// (opening the session the first time, resuming it after), and closes them
-// again: debug mode stays off. It runs on the goroutine whose record fired
-// the event.
-func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	st := l.st.Load()
-	if l.closed || st.on || st.recorder == nil {
-		return nil
+// dumper writes the flight recorder's dumps on a goroutine of its own, so
+// that the request whose record fired a stress event does not wait for
+// the disk. The first event opens the session's files (the session
+// begins, or resumes) and writes the recorded window, marked
+// recorded_before_trigger, then the event; the files stay open while
+// events follow, each writing what was recorded since, and close, marked
+// flight_recorder_dump, once flightIdle passes without one: at most one
+// session opened and closed per flightIdle, whatever the rate of events.
+type dumper struct {
+	l    *Logger
+	rec  *recorder
+	jobs chan dumpJob
+	// flushes asks for the events queued to be written and the files
+	// flushed: Logger.Flush.
+	flushes chan chan struct{}
+	stop    chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+// dumpJob is a stress event waiting for the dumper.
+type dumpJob struct {
+	chain *chain
+	event slog.Record
+	ids   *reqid.IDs
+	span  trace.SpanContext
+}
+
+// flightIdle is how long the dumper keeps the files open after an event.
+const flightIdle = 30 * time.Second
+
+// dumpQueue bounds the events waiting for the dumper; past it an event is
+// written to the console only (stress detection's own console line).
+const dumpQueue = 64
+
+// startDumper starts the dumper of a set-up with the flight recorder on.
+func (l *Logger) startDumper(rec *recorder) *dumper {
+	d := &dumper{l: l, rec: rec, jobs: make(chan dumpJob, dumpQueue),
+		flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go d.run()
+	return d
+}
+
+// trigger queues an event; it never blocks.
+func (d *dumper) trigger(ctx context.Context, c *chain, r slog.Record) {
+	job := dumpJob{chain: c, event: frozen(r), ids: reqid.From(ctx)}
+	if ctx != nil {
+		job.span = trace.SpanContextFromContext(ctx)
 	}
-	entries := st.recorder.take()
-	opts := l.cfg.handlerOptions()
-	opts.SessionAttrs = l.sessionAttrs(false)
-	opts.OnError = reportWriteErrors(l.console)
-	opts.BlockWhenFull = true // a dump must not drop what it was kept for
-	if !l.resume(&opts) {
-		// A session that a dump begins starts with its earliest record:
-		// its first line, the oldest recorded, is at elapsed_seconds 0.
-		opts.SessionStart = earliest(entries, event, time.Now())
+	select {
+	case d.jobs <- job:
+	default:
 	}
-	files, err := handler.New(opts)
-	if err != nil {
-		return fmt.Errorf("slogdebug: flight recorder: %w", err)
+}
+
+// flush returns once the events queued before it are in the files.
+func (d *dumper) flush() {
+	reply := make(chan struct{})
+	select {
+	case d.flushes <- reply:
+		<-reply
+	case <-d.done:
+	}
+}
+
+// close stops the dumper, writing the events queued and closing the files:
+// the Logger calls it before it switches debug mode or closes, so that the
+// session's files have one writer at a time.
+func (d *dumper) close() {
+	d.once.Do(func() { close(d.stop) })
+	<-d.done
+}
+
+func (d *dumper) run() {
+	defer close(d.done)
+	var files *handler.Handler
+	idle := time.NewTimer(flightIdle)
+	idle.Stop()
+	defer func() {
+		if files != nil {
+			_ = files.CloseWith("flight_recorder_dump")
+		}
+	}()
+	for {
+		select {
+		case job := <-d.jobs:
+			files = d.dump(files, job)
+			idle.Reset(flightIdle)
+		case reply := <-d.flushes:
+			files = d.drain(files)
+			if files != nil {
+				_ = files.Flush()
+			}
+			close(reply)
+		case <-idle.C:
+			if files != nil {
+				_ = files.CloseWith("flight_recorder_dump")
+				files = nil
+			}
+		case <-d.stop:
+			files = d.drain(files)
+			return
+		}
+	}
+}
+
+// drain writes the events queued.
+func (d *dumper) drain(files *handler.Handler) *handler.Handler {
+	for {
+		select {
+		case job := <-d.jobs:
+			files = d.dump(files, job)
+		default:
+			return files
+		}
+	}
+}
+
+// dump writes what was recorded since the last dump and the event, opening
+// the files first when they are not open. A panic is recovered and counted
+// (the dumper is the library's goroutine).
+func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler) {
+	l := d.l
+	out = files
+	defer func() {
+		if p := recover(); p != nil {
+			l.panics.Add(1)
+		}
+	}()
+	entries := d.rec.take()
+	if files == nil {
+		opts := l.cfg.handlerOptions()
+		opts.SessionAttrs = l.sessionAttrs(false)
+		opts.OnError = reportWriteErrors(l.guarded(l.console))
+		opts.BlockWhenFull = true // a dump must not drop what it was kept for
+		if !l.resume(&opts) {
+			// A session that a dump begins starts with its earliest record:
+			// its first line, the oldest recorded, is at elapsed_seconds 0.
+			opts.SessionStart = earliest(entries, job.event, time.Now())
+		}
+		var err error
+		if files, err = handler.New(opts); err != nil {
+			reportWriteErrors(l.guarded(l.console))(fmt.Errorf("slogdebug: flight recorder: %w", err), 1, uint64(len(entries)+1))
+			return nil
+		}
+		out = files
+		l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
 	}
 	marked := files.WithAttrs([]slog.Attr{slog.Bool("recorded_before_trigger", true)})
 	byChain := map[*chain]slog.Handler{}
@@ -312,19 +436,23 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 			h = e.chain.apply(marked)
 			byChain[e.chain] = h
 		}
-		ectx := context.Background()
-		if e.ids != nil {
-			ectx = reqid.With(ectx, *e.ids)
-		}
-		if e.span.IsValid() {
-			ectx = trace.ContextWithSpanContext(ectx, e.span)
-		}
-		_ = h.Handle(ectx, e.rec)
+		_ = h.Handle(entryContext(e.ids, e.span), e.rec)
 	}
-	l.exec.annotate(files, &event) // an execution trace snapshot, if on
-	_ = eventChain.apply(files).Handle(ctx, event)
-	l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
-	return files.CloseWith("flight_recorder_dump")
+	l.exec.annotate(files, &job.event) // an execution trace snapshot, if on
+	_ = job.chain.apply(files).Handle(entryContext(job.ids, job.span), job.event)
+	return out
+}
+
+// entryContext is a context with a recorded record's request IDs and span.
+func entryContext(ids *reqid.IDs, span trace.SpanContext) context.Context {
+	ctx := context.Background()
+	if ids != nil {
+		ctx = reqid.With(ctx, *ids)
+	}
+	if span.IsValid() {
+		ctx = trace.ContextWithSpanContext(ctx, span)
+	}
+	return ctx
 }
 
 // earliest returns the time of the oldest of the entries and the event, or

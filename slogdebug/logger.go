@@ -118,6 +118,7 @@ type state struct {
 	session  *sessionFiles // files, with the session's earlier counts
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
+	dumper   *dumper   // writes its dumps
 	root     slog.Handler
 	// floor is a level below which no handler takes a record with a
 	// category: a typed helper below it returns at once.
@@ -273,9 +274,11 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			sopts := cfg.stressOptions()
 			// Every event the files would get writes the recorded window
 			// out, with the event; the console is quieted by the cooldown.
-			sopts.Files, sopts.Console = &triggerHandler{l: l}, l.guarded(l.console)
+			st.dumper = l.startDumper(st.recorder)
+			sopts.Files, sopts.Console = &triggerHandler{d: st.dumper}, l.guarded(l.console)
 			d, err := stress.New(sopts)
 			if err != nil {
+				st.dumper.close()
 				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
 			}
 			st.stress = d
@@ -364,6 +367,9 @@ func (l *Logger) Close() error {
 	}
 	l.closed = true
 	old := l.st.Load()
+	if old.dumper != nil {
+		old.dumper.close() // its events written, its files closed
+	}
 	st, _ := l.buildState(false)
 	l.publish(st)
 	if l.exec != nil {
@@ -378,7 +384,7 @@ func (l *Logger) Close() error {
 	if !l.resume(&opts) {
 		return nil
 	}
-	opts.OnError = reportWriteErrors(l.console)
+	opts.OnError = reportWriteErrors(l.guarded(l.console))
 	// session_end counts the session's stress events: those of the
 	// detectors before, and of the flight recorder's (old.stress) if on.
 	d := old.stress
@@ -438,8 +444,12 @@ func (st *state) closeFiles(event string) error {
 
 // Flush returns once everything logged before it is in the files.
 func (l *Logger) Flush() error {
-	if f := l.st.Load().files; f != nil {
-		return f.Flush()
+	st := l.st.Load()
+	if st.dumper != nil {
+		st.dumper.flush() // the flight recorder's dumps
+	}
+	if st.files != nil {
+		return st.files.Flush()
 	}
 	return nil
 }

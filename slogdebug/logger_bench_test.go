@@ -258,3 +258,29 @@ func BenchmarkLogRequestPaced(b *testing.B) {
 		report()
 	})
 }
+
+// BenchmarkSlowRequest is the caller's cost of a request slow enough to be
+// a stress event (slow_request): with debug mode on (impl=on), and with
+// debug mode off and the flight recorder on (impl=flight), where the event
+// has the recorded window written out, on the dumper's goroutine.
+func BenchmarkSlowRequest(b *testing.B) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"impl=on", Config{Enabled: true}},
+		{"impl=flight", Config{FlightRecorder: time.Minute}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := benchLogger(b, tc.cfg)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+				l.LogRequest(ctx, benchMethod, benchPath, 6*time.Second, benchStatus, benchAceID)
+			}
+			finish(b, l)
+		})
+	}
+}

@@ -37,8 +37,19 @@ func (l *Logger) SetDebug(on bool) error {
 	if old.on == on {
 		return nil
 	}
+	if old.dumper != nil {
+		// The flight recorder's files close before debug mode opens them.
+		old.dumper.close()
+	}
 	st, err := l.buildState(on)
 	if err != nil {
+		if old.dumper != nil {
+			// Debug mode stays off: a new recorder and dumper take over.
+			if off, offErr := l.buildState(false); offErr == nil {
+				l.publish(off)
+				l.retireStress(old.stress)
+			}
+		}
 		return err
 	}
 	l.publish(st)

@@ -314,6 +314,7 @@ func TestSessionStartHasTheEffectiveConfig(t *testing.T) {
 	require.NoError(t, err)
 	defer dumped.Close()
 	dumped.LogRequest(context.Background(), "GET", "/slow", time.Minute, 200, "")
+	require.NoError(t, dumped.Flush())
 	lines = readFile(t, dumped, "session")
 	cfg = lines[0]["config"].(map[string]any)
 	assert.Equal(t, false, cfg["enabled"], "a dump writes with debug mode off")

@@ -332,6 +332,7 @@ func TestFlightRecorderWritesEveryStressEvent(t *testing.T) {
 		l.LogRequest(ctx, "GET", fmt.Sprintf("/slow/%d", i), 7*time.Second, 200, "")
 	}
 	assert.False(t, l.DebugMode())
+	require.NoError(t, l.Flush())
 	slow := eventsOf(readFile(t, l, "stress"), stress.SlowRequest)
 	require.Len(t, slow, 3)
 	for i, m := range slow {
