@@ -296,8 +296,8 @@ type dumper struct {
 	// flushed: Logger.Flush.
 	flushes chan chan struct{}
 	stop    chan struct{}
-	done chan struct{}
-	once sync.Once
+	done    chan struct{}
+	once    sync.Once
 }
 
 // dumpJob is a stress event waiting for the dumper.
