@@ -6,7 +6,7 @@ COUNT    ?= 6
 FUZZTIME ?= 30s
 BENCHSTAT := $(shell $(GO) env GOPATH)/bin/benchstat
 
-.PHONY: demo test test-floor cross lint staticcheck bench bench-burst bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
+.PHONY: bench-peers demo test test-floor cross lint staticcheck bench bench-burst bench-proxy bench-exectrace fuzz fuzz-short benchstat-tool
 
 demo:
 	$(GO) run ./cmd/demo
@@ -102,3 +102,23 @@ bench-exectrace: benchstat-tool
 	$(BENCHSTAT) -col /exectrace bench/exectrace-logrequest.txt
 	$(GO) test -run '^$$' -bench 'MiddlewareExecutionTrace' -benchmem -count $(COUNT) -benchtime $(BENCHTIME) ./integration | tee bench/exectrace-middleware.txt
 	$(BENCHSTAT) -col /exectrace bench/exectrace-middleware.txt
+
+# debugmode beside its peers (zerolog, zap, slog's JSONHandler), one
+# goroutine logging PEERS_N request lines flat out into real files, each
+# run in a process of its own, interleaved COUNT times: CPU per written
+# line (caller and writer together) and lines lost. LOAD=N keeps N other
+# processes spinning meanwhile, as a busy machine would (make bench-peers
+# LOAD=2). bench/peers is a module of its own, so the library's go.mod
+# never requires the peers.
+PEERS_N ?= 1000000
+LOAD ?= 0
+bench-peers: benchstat-tool
+	@mkdir -p bench
+	cd bench/peers && $(GO) build -o ../peers.bin .
+	@rm -f bench/peers.txt
+	@pids=""; for i in $$(seq $(LOAD)); do sh -c 'while :; do :; done' & pids="$$pids $$!"; done; \
+	for i in $$(seq $(COUNT)); do for impl in debugmode zerolog zap slog_json; do \
+		bench/peers.bin -impl $$impl -n $(PEERS_N) | tee -a bench/peers.txt; \
+	done; done; \
+	[ -z "$$pids" ] || kill $$pids
+	$(BENCHSTAT) -col /impl bench/peers.txt

@@ -258,9 +258,9 @@ func putBuffer(b *[]byte) {
 
 // Handle encodes r, in the caller's goroutine, into a pooled buffer and
 // queues the line for its category's file. When the queue is full the
-// caller writes the queue to the files itself (or, while another goroutine
-// is writing, waits for it a moment): nothing is lost while the disk
-// takes the lines. Only a disk that blocks for longer than that makes
+// caller waits for the writer to write it (and hands the writer its
+// processor meanwhile): nothing is lost while the disk takes the lines.
+// Only a write that takes longer than 100 ms (a disk that hangs) makes
 // records drop, counted in Stats (Options.BlockWhenFull waits instead).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
