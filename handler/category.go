@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/proxydebug/debugmode/internal/jsonenc"
 )
 
 const (
@@ -180,7 +182,7 @@ func (r *registry) byNameLocked(name string) *category {
 func newCategory(name string) *category {
 	c := &category{name: name}
 	c.dest = c
-	c.field = appendString([]byte(`,"category":`), name)
+	c.field = jsonenc.AppendString([]byte(`,"category":`), name)
 	return c
 }
 

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	categories "github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/jsonenc"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
@@ -72,11 +74,13 @@ func New(opts Options) (*Handler, error) {
 		ld:        ld,
 		start:     start,
 		reg:       newRegistry(opts.MaxCategories),
-		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
 		wakeBytes: min(256<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
+	}
+	if !opts.NoRedaction {
+		s.red = redact.New(opts.RedactKeys...)
 	}
 	s.initWriter()
 	s.session = s.reg.lookup("session")
@@ -96,7 +100,7 @@ func New(opts Options) (*Handler, error) {
 		ld.close()
 		return nil, err
 	}
-	s.header = appendString([]byte(`{"session_id":`), s.sessionID)
+	s.header = jsonenc.AppendString([]byte(`{"session_id":`), s.sessionID)
 	h := &Handler{s: s, level: opts.Level}
 	if err := s.writeSessionStart(h); err != nil {
 		s.session.file.f.Close()
@@ -412,5 +416,5 @@ func appendLevel(buf []byte, l slog.Level) []byte {
 	case slog.LevelError:
 		return append(buf, `"ERROR"`...)
 	}
-	return appendString(buf, l.String())
+	return jsonenc.AppendString(buf, l.String())
 }

@@ -121,10 +121,12 @@ type Options struct {
 	FileMode os.FileMode
 	DirMode  os.FileMode
 
-	// RedactKeys are attribute keys whose values are replaced by
-	// Redacted, besides DefaultRedactKeys, matched the same way (by their
-	// last words: see DefaultRedactKeys). What else is redacted is
-	// Redactor's to say: RedactText, RedactAttr.
+	// RedactKeys are attribute keys whose values are written as
+	// "[REDACTED]", besides the default ones (authorization, api_key,
+	// token, password, secret, cookie, ...). A key matches by its last
+	// words, in any case: "token" matches access_token, accessToken and
+	// X-Auth-Token, not tokens. Credentials in text (the user info of a
+	// URL, secret key=value pairs) are redacted too.
 	RedactKeys []string
 	// NoRedaction turns redaction off (for a test rig, say).
 	NoRedaction bool

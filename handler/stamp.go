@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 )
 
@@ -40,8 +41,8 @@ func (st *Stamp) append(e *encoder) {
 	}
 	var tid [32]byte
 	var sid [16]byte
-	hexEncode(tid[:], st.TraceID[:])
-	hexEncode(sid[:], st.SpanID[:])
+	hex.Encode(tid[:], st.TraceID[:])
+	hex.Encode(sid[:], st.SpanID[:])
 	e.sep()
 	e.buf = append(e.buf, `"trace_id":"`...)
 	e.buf = append(e.buf, tid[:]...)
@@ -49,11 +50,4 @@ func (st *Stamp) append(e *encoder) {
 	e.buf = append(e.buf, sid[:]...)
 	e.buf = append(e.buf, '"')
 	e.comma = true
-}
-
-// hexEncode writes src as lower-case hex into dst (twice as long).
-func hexEncode(dst, src []byte) {
-	for i, b := range src {
-		dst[2*i], dst[2*i+1] = hex[b>>4], hex[b&0xF]
-	}
 }

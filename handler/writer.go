@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
@@ -51,7 +52,7 @@ type sink struct {
 	// before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
-	red       *Redactor
+	red       *redact.Redactor
 
 	// The queue, written by every caller: on cache lines of its own.
 	_            [cacheLinePad]byte

@@ -177,9 +177,9 @@ type Config struct {
 	FlightRecorder      time.Duration
 	FlightRecorderBytes int
 
-	// RedactKeys are attribute keys whose values are secret, besides
-	// handler.DefaultRedactKeys (authorization, api_key, token, password,
-	// secret, cookie, ...), on the console and in the files.
+	// RedactKeys are attribute keys whose values are secret, besides the
+	// default ones (authorization, api_key, token, password, secret,
+	// cookie, ...), on the console and in the files.
 	RedactKeys []string
 
 	// DisableStress turns stress detection off; it is on whenever debug

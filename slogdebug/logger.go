@@ -20,6 +20,7 @@ import (
 
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -156,7 +157,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	if l.console != nil {
 		// The program's own console shows what the files show: redacted.
-		l.console = redactConsole(l.console, handler.NewRedactor(cfg.RedactKeys...))
+		l.console = redactConsole(l.console, redact.New(cfg.RedactKeys...))
 	}
 	if l.console == nil {
 		l.consoleName = "tint"
@@ -219,7 +220,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// While a stress event can write a snapshot, the category records
 		// are in the execution trace too: before stress detection sees
 		// them, so that the record that fires an event is in its snapshot.
-		debug = append(debug, traceLogHandler{red: handler.NewRedactor(cfg.RedactKeys...)})
+		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
@@ -503,9 +504,9 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 // consoleSafety keeps the console as safe as the files: a message with a
 // newline or an escape sequence cannot forge a line or drive the terminal,
 // and secrets are redacted by the files' Redactor, into the form the files
-// show (handler.Redactor.RedactAttr).
+// show (redact.Redactor.RedactAttr).
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
-	red := handler.NewRedactor(cfg.RedactKeys...)
+	red := redact.New(cfg.RedactKeys...)
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
 			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
