@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/proxydebug/debugmode/internal/config"
@@ -174,22 +172,9 @@ type Options struct {
 	hooks *testHooks
 }
 
-// OptionError is one field of Options that is out of range.
-type OptionError struct {
-	Field string // the Options field: "QueueBytes"
-	Value any    // its value, defaults applied
-	Want  string // what is accepted; other fields are named as in Options
-}
-
-func (e *OptionError) Error() string {
-	if s, ok := e.Value.(string); ok {
-		return fmt.Sprintf("%s %q: want %s", e.Field, s, e.Want)
-	}
-	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
-}
-
 // Validate reports every field of o that is out of range once the
-// defaults are applied, each as an *OptionError, joined (errors.Join): the
+// defaults are applied, each naming the field, its value and what is
+// accepted, joined (errors.Join): the
 // checks New makes, for a configuration to be checked before a handler is
 // needed (at start-up, not when debug mode is switched on).
 func (o Options) Validate() error {
@@ -202,7 +187,7 @@ func (o Options) Validate() error {
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
 	bad := func(field string, value any, want string) {
-		errs = append(errs, &OptionError{Field: field, Value: value, Want: want})
+		errs = append(errs, &config.OptionError{Field: field, Value: value, Want: want})
 	}
 	if o.Dir == "" {
 		o.Dir = config.DefaultDir
@@ -235,7 +220,7 @@ func (o Options) withDefaults() (Options, error) {
 	if lineDefaulted {
 		o.MaxLineBytes = min(config.DefaultMaxLineBytes, o.QueueBytes)
 	}
-	fdLimit := categoriesLimit()
+	fdLimit := config.CategoriesLimit()
 	if o.MaxCategories == 0 {
 		o.MaxCategories = min(config.DefaultMaxCategories, fdLimit)
 	}
@@ -300,41 +285,6 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("handler: invalid options: %w", err)
 	}
 	return o, nil
-}
-
-// CheckDir reports whether New could use dir: an existing directory must
-// be one this process can create files in; a missing one needs its nearest
-// existing parent to be such a directory (New creates the rest). It
-// creates nothing (but on systems without access(2), such as Windows, a
-// file it removes at once, to find out).
-func CheckDir(dir string) error {
-	if dir == "" {
-		dir = config.DefaultDir
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("log directory %q: %w", dir, err)
-	}
-	for p := abs; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && p != filepath.Dir(p) {
-			continue // New creates it, or a parent is the problem
-		}
-		if err != nil {
-			return fmt.Errorf("log directory %q: %w", dir, err)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("log directory %q: %s is not a directory", dir, p)
-		}
-		if err := writable(p); err != nil {
-			what := "is not writable"
-			if p != abs {
-				what = "does not exist, and its parent " + p + " is not writable"
-			}
-			return fmt.Errorf("log directory %q %s by this process (uid %d): %w", dir, what, os.Getuid(), err)
-		}
-		return nil
-	}
 }
 
 func validSessionID(s string) bool {

@@ -309,7 +309,7 @@ func configFromMap(env map[string]string) (Config, error) {
 	}
 	// The directory, when debug mode may write there.
 	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
-		if err := handler.CheckDir(cfg.Dir); err != nil {
+		if err := config.CheckDir(cfg.Dir); err != nil {
 			name := envLogDir + " (unset: the default)"
 			if dirSet {
 				name = fmt.Sprintf("%s=%s", envLogDir, quote(cfg.Dir))
