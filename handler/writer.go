@@ -41,6 +41,8 @@ type sink struct {
 	ld        *logDir // the log directory, held open
 	sessionID string
 	start     time.Time
+	resumed   bool   // Options.Resume was set
+	earlier   Stats  // the counts of the session's handlers before this one
 	header    []byte // `{"session_id":"<id>"`
 	reg       *registry
 	session   *category

@@ -323,7 +323,7 @@ func (l *Logger) dumpFlight(ctx context.Context, eventChain *chain, event slog.R
 	}
 	l.exec.annotate(files, &event) // an execution trace snapshot, if on
 	_ = eventChain.apply(files).Handle(ctx, event)
-	l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
+	l.session.Store(&sessionFiles{files: files})
 	return files.CloseWith("flight_recorder_dump")
 }
 

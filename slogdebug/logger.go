@@ -102,21 +102,21 @@ func (l *Logger) derive(lg *slog.Logger) *Logger {
 }
 
 // sessionFiles is the handler that writes (or last wrote) the session's
-// files, and the counts of the session's handlers before it.
+// files.
 type sessionFiles struct {
-	files   *handler.Handler
-	earlier handler.Stats
+	files *handler.Handler
 }
 
-// stats returns the session's counts so far.
-func (s *sessionFiles) stats() handler.Stats { return s.earlier.Add(s.files.Stats()) }
+// stats returns the session's counts so far (the handler counts those of
+// the handlers it resumes).
+func (s *sessionFiles) stats() handler.Stats { return s.files.Stats() }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
 // detection) or off (console only).
 type state struct {
 	on       bool
 	files    *handler.Handler
-	session  *sessionFiles // files, with the session's earlier counts
+	session  *sessionFiles // files
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	root     slog.Handler
@@ -243,7 +243,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
-		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
+		st.session = &sessionFiles{files: files}
 		debug = append(debug, files)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
@@ -254,7 +254,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 				// An event asks for an execution trace snapshot.
 				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
 			}
-			sopts.Dropped = files.DroppedByCategory
+			sopts.Dropped = droppedSince(files, opts.Resume)
 			d, err := stress.New(sopts)
 			if err != nil {
 				files.Close()
@@ -320,8 +320,7 @@ func (l *Logger) resume(opts *handler.Options) bool {
 	if s == nil {
 		return false
 	}
-	opts.SessionID, opts.SessionStart, opts.Resume = s.files.SessionID(), s.files.SessionStart(), true
-	opts.Earlier = s.stats()
+	opts.Resume = s.files
 	return true
 }
 
@@ -384,10 +383,34 @@ func (l *Logger) Close() error {
 	// detectors before, and of the flight recorder's (old.stress) if on.
 	d := old.stress
 	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
-	if err := handler.EndSession(opts); err != nil {
+	opts.EndOnly = true
+	end, err := handler.New(opts)
+	if err == nil {
+		err = end.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("slogdebug: end the session: %w", err)
 	}
 	return nil
+}
+
+// droppedSince is the stress detector's Options.Dropped: the records files
+// dropped, per category, less those of the handler it resumes (nil for
+// none), whose drops were reported before.
+func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
+	var before handler.Stats
+	if resumed != nil {
+		before = resumed.Stats()
+	}
+	return func() map[string]uint64 {
+		out := make(map[string]uint64)
+		for name, c := range files.Stats().Categories {
+			if n := c.Dropped - before.Categories[name].Dropped; n > 0 {
+				out[name] = n
+			}
+		}
+		return out
+	}
 }
 
 // endAttrs are the facade's counts in session_end (and debug_disabled):
