@@ -81,11 +81,14 @@ func TestDiskBudgetLeavesAnotherLiveSessionAlone(t *testing.T) {
 // .1000 and later, which sort before them as strings.
 func TestDiskBudgetDeletesOldestSegmentsPast999(t *testing.T) {
 	dir := t.TempDir()
+	first, err := New(Options{Dir: dir, SessionID: "s"})
+	require.NoError(t, err)
+	require.NoError(t, first.CloseWith("debug_disabled"))
 	for n := 997; n <= 999; n++ {
 		line := fmt.Sprintf(`{"session_id":"s","segment":%d}`+"\n", n)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("s.%03d_c.jsonl", n)), []byte(strings.Repeat(line, 3000/len(line))), 0o640))
 	}
-	h := newTestHandler(t, Options{Dir: dir, SessionID: "s", Resume: true, SessionStart: time.Now().Add(-time.Hour), MaxFileBytes: 4096, MaxLineBytes: 1024,
+	h := newTestHandler(t, Options{Resume: first, MaxFileBytes: 4096, MaxLineBytes: 1024,
 		MaxTotalBytes: 12288, MaxSessions: -1, DefaultCategory: "c", FlushInterval: time.Hour})
 	l := slog.New(h)
 	for i := range 400 {

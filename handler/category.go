@@ -4,16 +4,18 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/proxydebug/debugmode/internal/jsonenc"
 )
 
 const (
-	// MaxCategoryLen is the longest category name, in bytes, that reaches a
+	// maxCategoryLen is the longest category name, in bytes, that reaches a
 	// file name; longer names are cut.
-	MaxCategoryLen = 64
+	maxCategoryLen = 64
 
-	// OverflowCategory receives the records of categories beyond
+	// overflowCategory receives the records of categories beyond
 	// Options.MaxCategories. Their lines keep their own category name.
-	OverflowCategory = "overflow"
+	overflowCategory = "overflow"
 
 	// rawCacheSize bounds the cache from raw category values to categories.
 	rawCacheSize = 4096
@@ -21,7 +23,7 @@ const (
 
 // SanitizeCategory maps any string to the file-name component used for it:
 // ASCII letters are lower-cased, digits, '_' and '-' are kept, and every run
-// of other bytes becomes one '_'. The result is at most MaxCategoryLen bytes,
+// of other bytes becomes one '_'. The result is at most 64 bytes,
 // never empty (an empty name becomes "uncategorized") and never starts with a
 // digit (a '_' is put in front), so `<session>_<category>.jsonl` can always
 // be split back into its session and category. It cannot contain a path
@@ -31,9 +33,9 @@ func SanitizeCategory(s string) string {
 		return s
 	}
 	var b strings.Builder
-	b.Grow(min(len(s)+1, MaxCategoryLen))
+	b.Grow(min(len(s)+1, maxCategoryLen))
 	lastRepl := false
-	for i := 0; i < len(s) && b.Len() < MaxCategoryLen; i++ {
+	for i := 0; i < len(s) && b.Len() < maxCategoryLen; i++ {
 		c := s[i]
 		switch {
 		case c >= 'A' && c <= 'Z':
@@ -54,8 +56,8 @@ func SanitizeCategory(s string) string {
 		b.WriteByte(c)
 	}
 	out := b.String()
-	if len(out) > MaxCategoryLen {
-		out = out[:MaxCategoryLen]
+	if len(out) > maxCategoryLen {
+		out = out[:maxCategoryLen]
 	}
 	if out == "" {
 		return "uncategorized"
@@ -64,7 +66,7 @@ func SanitizeCategory(s string) string {
 }
 
 func isCleanCategory(s string) bool {
-	if s == "" || len(s) > MaxCategoryLen || (s[0] >= '0' && s[0] <= '9') {
+	if s == "" || len(s) > maxCategoryLen || (s[0] >= '0' && s[0] <= '9') {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -156,14 +158,14 @@ func (r *registry) byNameLocked(name string) *category {
 	if c, ok := r.byName[name]; ok {
 		return c
 	}
-	if len(r.files) < r.max || name == OverflowCategory {
+	if len(r.files) < r.max || name == overflowCategory {
 		c := newCategory(name)
 		r.byName[name] = c
 		r.files = append(r.files, c)
 		return c
 	}
 	if r.overflow == nil {
-		r.overflow = r.byNameLocked(OverflowCategory)
+		r.overflow = r.byNameLocked(overflowCategory)
 		if r.overflow.dest != r.overflow { // the name was taken first by an alias
 			r.overflow = r.overflow.dest
 		}
@@ -180,7 +182,7 @@ func (r *registry) byNameLocked(name string) *category {
 func newCategory(name string) *category {
 	c := &category{name: name}
 	c.dest = c
-	c.field = appendString([]byte(`,"category":`), name)
+	c.field = jsonenc.AppendString([]byte(`,"category":`), name)
 	return c
 }
 

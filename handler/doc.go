@@ -11,8 +11,9 @@
 // session_start line (pid, hostname, versions, log directory, configuration)
 // and ends with session_end (records written, dropped and failed per
 // category, bytes) when the handler is closed. A session's execution trace
-// snapshots (CreateTraceFile) are <session_id>_execution_trace_001.trace,
-// 002, ...: counted in the disk budget and deleted with the session.
+// snapshots (written by slogdebug's execution trace recorder) are
+// <session_id>_execution_trace_001.trace, 002, ...: counted in the disk
+// budget and deleted with the session.
 //
 // # Line format
 //

@@ -1,10 +1,7 @@
 package handler
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/url"
@@ -15,6 +12,8 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/proxydebug/debugmode/internal/jsonenc"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
@@ -26,7 +25,7 @@ const truncReserve = 32
 // hold are written as strings, and a line that would grow past limit is cut
 // at an attribute boundary (or inside a string) and marked truncated.
 type encoder struct {
-	red       *Redactor // nil: nothing is redacted
+	red       *redact.Redactor // nil: nothing is redacted
 	buf       []byte
 	start     int  // where the line starts in buf
 	limit     int  // maximum line length in bytes, newline included
@@ -67,7 +66,7 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		return false
 	}
 	if e.red != nil && (e.secret || e.red.SecretKey(a.Key)) {
-		a.Value = slog.StringValue(Redacted)
+		a.Value = slog.StringValue(redact.Redacted)
 		kind = slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
@@ -77,7 +76,7 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	if kind == slog.KindDuration {
 		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
 	} else {
-		e.buf = append(appendString(e.buf, a.Key), ':')
+		e.buf = append(jsonenc.AppendString(e.buf, a.Key), ':')
 	}
 	fits := true
 	switch kind {
@@ -102,7 +101,7 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 func (e *encoder) openGroups(names []string) {
 	for _, g := range names {
 		e.sep()
-		e.buf = appendString(e.buf, g)
+		e.buf = jsonenc.AppendString(e.buf, g)
 		e.buf = append(e.buf, ':', '{')
 		e.comma = false
 		e.depth++
@@ -130,7 +129,7 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
-	e.buf = appendString(e.buf, key)
+	e.buf = jsonenc.AppendString(e.buf, key)
 	e.buf = append(e.buf, ':', '{')
 	e.depth++
 	e.comma = false
@@ -171,7 +170,7 @@ func (e *encoder) appendText(s string) {
 			}
 			s, cut = s[:room], true
 		}
-		s = e.red.redactText(s, cut)
+		s = e.red.RedactTextCut(s, cut)
 	}
 	e.appendCuttable(s)
 	if cut {
@@ -184,13 +183,13 @@ func (e *encoder) appendText(s string) {
 func (e *encoder) appendCuttable(s string) {
 	if len(s) <= e.room()-2 {
 		mark := len(e.buf)
-		e.buf = appendString(e.buf, s)
+		e.buf = jsonenc.AppendString(e.buf, s)
 		if e.room() >= 0 {
 			return
 		}
 		e.buf = e.buf[:mark] // escaping made it too long
 	}
-	e.buf, _ = appendStringLimited(e.buf, s, max(e.room(), 2))
+	e.buf, _ = jsonenc.AppendStringLimited(e.buf, s, max(e.room(), 2))
 	e.truncated = true
 }
 
@@ -254,39 +253,20 @@ func (e *encoder) appendAny(x any) bool {
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
 		return true
 	}
-	out, err := marshalJSON(x)
+	out, err := jsonenc.Marshal(x)
 	if err != nil {
-		e.appendText(marshalFailure(err))
+		e.appendText(jsonenc.MarshalFailure(err))
 		return true
 	}
 	if len(out) > e.room() {
 		return false
 	}
 	if e.red != nil {
-		e.buf = e.red.appendJSON(e.buf, out)
+		e.buf = e.red.AppendJSON(e.buf, out)
 	} else {
 		e.buf = append(e.buf, out...)
 	}
 	return true
-}
-
-// marshalFailure is how a value that could not be marshalled is written.
-func marshalFailure(err error) string { return "!ERROR:" + err.Error() }
-
-// marshalJSON is json.Marshal without HTML escaping, recovering panics.
-func marshalJSON(x any) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("marshal panicked: %v", r)
-		}
-	}()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
 // errorString returns err.Error(), surviving a method that panics.
@@ -296,9 +276,9 @@ func errorString(err error) string { return safeerr.String(err) }
 // (keys that already end in _ms are kept).
 func appendDurationKey(buf []byte, key string) []byte {
 	if strings.HasSuffix(key, "_ms") {
-		return appendString(buf, key)
+		return jsonenc.AppendString(buf, key)
 	}
-	buf = appendString(buf, key)
+	buf = jsonenc.AppendString(buf, key)
 	buf = buf[:len(buf)-1]
 	return append(buf, `_ms"`...)
 }
@@ -444,41 +424,6 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 	return appendFraction(append(buf, b[:]...), t.Nanosecond())
 }
 
-// appendString writes s as a quoted JSON string. Control characters are
-// escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped, so a
-// value can never break a line.
-func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	if plainPrefix(s) == len(s) {
-		buf = append(buf, s...)
-	} else {
-		buf, _ = appendEscaped(buf, s, math.MaxInt)
-	}
-	return append(buf, '"')
-}
-
-// plainPrefix returns the length of the longest prefix of s made of ASCII
-// that needs no escaping, eight bytes at a time.
-func plainPrefix(s string) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	i := 0
-	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		quote := w ^ (ones * '"')
-		backslash := w ^ (ones * '\\')
-		// A byte below 0x20, a zero byte in quote or backslash (the byte
-		// was '"' or '\\'), or a high bit (non-ASCII) needs a look.
-		if ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|w)&highs != 0 {
-			break
-		}
-	}
-	for i < len(s) && s[i] < utf8.RuneSelf && safe[s[i]] {
-		i++
-	}
-	return i
-}
-
 // plainText reports whether s is written as it is inside a JSON string and
 // gives RedactText nothing to look at: ASCII that needs no escaping, with
 // no '=' (a key=value pair) and no ':' (a URL). It reads eight bytes at a
@@ -517,81 +462,7 @@ func quietWord(w uint64) bool {
 // quiet holds true for the bytes plainText lets through.
 var quiet = func() (t [256]bool) {
 	for b := range utf8.RuneSelf {
-		t[b] = safe[b] && b != '=' && b != ':'
-	}
-	return t
-}()
-
-// appendStringLimited writes s as a quoted JSON string taking at most max
-// bytes, quotes included; it reports whether s was cut. The cut falls on a
-// character boundary, never inside an escape.
-func appendStringLimited(buf []byte, s string, max int) ([]byte, bool) {
-	buf = append(buf, '"')
-	buf, cut := appendEscaped(buf, s, max-2)
-	return append(buf, '"'), cut
-}
-
-// appendEscaped writes the escaped body of s, at most max bytes of it.
-func appendEscaped(buf []byte, s string, max int) ([]byte, bool) {
-	end := math.MaxInt
-	if max < math.MaxInt-len(buf) {
-		end = len(buf) + max
-	}
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			var piece []byte
-			var one [6]byte
-			switch {
-			case safe[b]:
-				one[0] = b
-				piece = one[:1]
-			case b == '\\' || b == '"':
-				one[0], one[1] = '\\', b
-				piece = one[:2]
-			case b == '\n':
-				piece = append(one[:0], `\n`...)
-			case b == '\r':
-				piece = append(one[:0], `\r`...)
-			case b == '\t':
-				piece = append(one[:0], `\t`...)
-			default:
-				piece = append(one[:0], '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			if len(buf)+len(piece) > end {
-				return buf, true
-			}
-			buf = append(buf, piece...)
-			i++
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		var piece string
-		switch {
-		case c == utf8.RuneError && size == 1:
-			piece = `\ufffd`
-		case c == '\u2028':
-			piece = `\u2028`
-		case c == '\u2029':
-			piece = `\u2029`
-		default:
-			piece = s[i : i+size]
-		}
-		if len(buf)+len(piece) > end {
-			return buf, true
-		}
-		buf = append(buf, piece...)
-		i += size
-	}
-	return buf, false
-}
-
-const hex = "0123456789abcdef"
-
-// safe holds true for the ASCII bytes that need no escaping in a JSON string.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\'
+		t[b] = b >= 0x20 && b != '"' && b != '\\' && b != '=' && b != ':'
 	}
 	return t
 }()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
 // A debug file is named <session>[.<segment>]_<category>.jsonl: the session
@@ -11,7 +13,7 @@ import (
 // 999, 1000, ...; none for the live file) and the category (see
 // SanitizeCategory: it never starts with a digit and holds no dot).
 //
-// A session's execution trace snapshots (see CreateTraceFile) are named
+// A session's execution trace snapshots (see package tracefile) are named
 // <session>_execution_trace_<n>.trace, n from 001: a name of its own,
 // with a single reading, that the disk budget counts and deletes with its
 // session and that repair leaves alone (it is no JSON Lines file).
@@ -38,19 +40,6 @@ func sessionFileName(session string) string {
 // sessionCategory is the category of the session file.
 const sessionCategory = "session"
 
-// traceExt ends the name of an execution trace snapshot, and traceInfix
-// comes between its session ID and its number.
-const (
-	traceExt   = ".trace"
-	traceInfix = "_execution_trace_"
-)
-
-// TraceFileName is the name of a session's n-th execution trace snapshot
-// (n from 1): <session>_execution_trace_001.trace.
-func TraceFileName(session string, n int) string {
-	return fmt.Sprintf("%s%s%03d%s", session, traceInfix, n, traceExt)
-}
-
 // fileName is one reading of a debug file's name.
 type fileName struct {
 	session  string
@@ -63,7 +52,7 @@ type fileName struct {
 func (f fileName) name() string {
 	switch {
 	case f.trace:
-		return TraceFileName(f.session, f.segment)
+		return tracefile.Name(f.session, f.segment)
 	case f.segment > 0:
 		return segmentName(f.session, f.segment, f.category)
 	}
@@ -82,8 +71,11 @@ const maxSegmentDigits = 9
 // never starts with a digit, proxy_2_requests.jsonl is only proxy_2's;
 // since it holds no dot, a segment's name has one reading.
 func parseFileName(name string) []fileName {
-	if base, ok := strings.CutSuffix(name, traceExt); ok {
-		return parseTraceName(base)
+	if session, n, ok := tracefile.Parse(name); ok {
+		if !validSessionID(session) {
+			return nil
+		}
+		return []fileName{{session: session, segment: n, trace: true}}
 	}
 	base, ok := strings.CutSuffix(name, fileExt)
 	if !ok {
@@ -107,20 +99,6 @@ func parseFileName(name string) []fileName {
 		}
 	}
 	return out
-}
-
-// parseTraceName reads an execution trace snapshot's name, without its
-// extension: its one reading, or none.
-func parseTraceName(base string) []fileName {
-	i := strings.LastIndex(base, traceInfix)
-	if i < 0 {
-		return nil
-	}
-	n, ok := parseSegment(base[i+len(traceInfix):])
-	if !ok || !validSessionID(base[:i]) {
-		return nil
-	}
-	return []fileName{{session: base[:i], segment: n, trace: true}}
 }
 
 // parseSegment reads a segment number as segmentName writes it: at least

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
 func TestParseFileName(t *testing.T) {
@@ -38,7 +40,7 @@ func TestParseFileName(t *testing.T) {
 	}
 	assert.Equal(t, "s.001_c.jsonl", segmentName("s", 1, "c"))
 	assert.Equal(t, "s.1000_c.jsonl", segmentName("s", 1000, "c"))
-	assert.Equal(t, "s_execution_trace_001.trace", TraceFileName("s", 1))
+	assert.Equal(t, "s_execution_trace_001.trace", tracefile.Name("s", 1))
 	for _, n := range []int{1, 999, 1000, 123456} {
 		assert.Equal(t, []fileName{{session: "s", segment: n, category: "c"}}, parseFileName(segmentName("s", n, "c")))
 	}
@@ -90,7 +92,7 @@ func FuzzParseFileName(f *testing.F) {
 			t.Fatalf("segment %q has %d readings: %+v", made, len(readings), readings)
 		}
 		if segment > 0 {
-			snapshot := TraceFileName(session, segment)
+			snapshot := tracefile.Name(session, segment)
 			want := []fileName{{session: session, segment: segment, trace: true}}
 			if got := parseFileName(snapshot); !reflect.DeepEqual(got, want) {
 				t.Fatalf("trace snapshot %q read as %+v, want %+v", snapshot, got, want)

@@ -67,7 +67,7 @@ func FuzzEncode(f *testing.F) {
 			slog.Any(key, panicMarshaler{}),
 		)
 		c := h.s.reg.lookup(cat)
-		line := lg.(*Handler).encode(nil, &r, c, Stamp{}, limit)
+		line := lg.(*Handler).encode(nil, &r, c, stamp{}, limit)
 		if len(line) > limit {
 			t.Fatalf("line of %d bytes over the limit %d", len(line), limit)
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	categories "github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/jsonenc"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
@@ -54,6 +56,13 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	var earlier Stats
+	resumed := opts.Resume != nil
+	if resumed {
+		// Its counts, not the handler: a session resumed many times must
+		// not keep each of its handlers alive.
+		earlier, opts.Resume = opts.Resume.Stats(), nil
+	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("handler: log directory %q: %w", opts.Dir, err)
@@ -71,12 +80,16 @@ func New(opts Options) (*Handler, error) {
 		dir:       ld.path,
 		ld:        ld,
 		start:     start,
+		resumed:   resumed,
+		earlier:   earlier,
 		reg:       newRegistry(opts.MaxCategories),
-		red:       newRedactor(opts.RedactKeys, opts.NoRedaction),
 		wakeBytes: min(256<<10, opts.QueueBytes/4),
 		wake:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
+	}
+	if !opts.NoRedaction {
+		s.red = redact.New(opts.RedactKeys...)
 	}
 	s.initWriter()
 	s.session = s.reg.lookup("session")
@@ -96,7 +109,7 @@ func New(opts Options) (*Handler, error) {
 		ld.close()
 		return nil, err
 	}
-	s.header = appendString([]byte(`{"session_id":`), s.sessionID)
+	s.header = jsonenc.AppendString([]byte(`{"session_id":`), s.sessionID)
 	h := &Handler{s: s, level: opts.Level}
 	if err := s.writeSessionStart(h); err != nil {
 		s.session.file.f.Close()
@@ -110,10 +123,6 @@ func New(opts Options) (*Handler, error) {
 
 // SessionID returns the session's ID, the prefix of its file names.
 func (h *Handler) SessionID() string { return h.s.sessionID }
-
-// SessionStart returns when the session started: what elapsed_seconds
-// counts from (see Options.SessionStart).
-func (h *Handler) SessionStart() time.Time { return h.s.start }
 
 // Dir returns the absolute path of the session's directory.
 func (h *Handler) Dir() string { return h.s.dir }
@@ -264,7 +273,7 @@ func putBuffer(b *[]byte) {
 // records drop, counted in Stats (Options.BlockWhenFull waits instead).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
-	var st Stamp
+	var st stamp
 	if !h.noIDs { // a request_id bound with With replaces the context's
 		st = h.s.stampOf(ctx)
 	}
@@ -275,7 +284,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 					cat = c
 				}
 			} else if a.Key == requestIDKey && len(h.groups) == 0 {
-				st = Stamp{} // the line's own request_id wins; one in a group does not clash
+				st = stamp{} // the line's own request_id wins; one in a group does not clash
 			}
 			return true
 		})
@@ -306,7 +315,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 //
 // The line is at most limit bytes long. What st holds is stamped after msg.
 // It reads r in place, not copied (it is large).
-func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st Stamp, limit int) []byte {
+func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, limit int) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
 	h.appendHead(&e, r.Time, r.Level, cat, r.Message, &st)
 	open := e.depth
@@ -329,9 +338,9 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st Stamp, li
 
 // appendHead writes what comes before a record's attributes: session_id,
 // timestamp (when t is set; a zero t is the time now, and has none),
-// elapsed_seconds, level, category, msg, the Stamp's IDs and h's
+// elapsed_seconds, level, category, msg, the stamp's IDs and h's
 // preformatted attributes.
-func (h *Handler) appendHead(e *encoder, t time.Time, level slog.Level, cat *category, msg string, st *Stamp) {
+func (h *Handler) appendHead(e *encoder, t time.Time, level slog.Level, cat *category, msg string, st *stamp) {
 	e.buf = append(e.buf, h.s.header...)
 	if !t.IsZero() {
 		e.buf = append(e.buf, `,"timestamp":"`...)
@@ -412,5 +421,5 @@ func appendLevel(buf []byte, l slog.Level) []byte {
 	case slog.LevelError:
 		return append(buf, `"ERROR"`...)
 	}
-	return appendString(buf, l.String())
+	return jsonenc.AppendString(buf, l.String())
 }

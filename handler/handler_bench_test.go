@@ -47,7 +47,7 @@ func BenchmarkEncode(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
-			buf = hh.encode(buf[:0], &r, hh.cat, Stamp{}, config.DefaultMaxLineBytes)
+			buf = hh.encode(buf[:0], &r, hh.cat, stamp{}, config.DefaultMaxLineBytes)
 		}
 	})
 	b.Run("impl=slog_json", func(b *testing.B) {

@@ -336,14 +336,14 @@ func TestUnwritableDirectory(t *testing.T) {
 func TestContextStampIsWritten(t *testing.T) {
 	h := newTestHandler(t, Options{DefaultCategory: "c"})
 	tid, sid := traceOf(t, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
-	ctx := withStamp(context.Background(), Stamp{RequestID: "req-7", TraceID: tid, SpanID: sid})
+	ctx := withStamp(context.Background(), stamp{RequestID: "req-7", TraceID: tid, SpanID: sid})
 	l := slog.New(h)
 	l.InfoContext(ctx, "stable", "a", 1)
 	l.InfoContext(ctx, "encoded by the caller", "err", errors.New("x"))
 	l.InfoContext(ctx, "own id", "request_id", "mine")
 	l.With("request_id", "bound").InfoContext(ctx, "bound id")
 	l.Info("no context")
-	l.InfoContext(withStamp(context.Background(), Stamp{TraceID: tid, SpanID: sid}), "a span alone")
+	l.InfoContext(withStamp(context.Background(), stamp{TraceID: tid, SpanID: sid}), "a span alone")
 	require.NoError(t, h.Flush())
 
 	raw := rawLines(t, h.Path("c"))
@@ -368,7 +368,7 @@ func TestContextStampIsWritten(t *testing.T) {
 func TestGroupedRequestIDKeepsTheContexts(t *testing.T) {
 	h := newTestHandler(t, Options{DefaultCategory: "c"})
 	tid, sid := traceOf(t, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
-	ctx := withStamp(context.Background(), Stamp{RequestID: "req-8", TraceID: tid, SpanID: sid})
+	ctx := withStamp(context.Background(), stamp{RequestID: "req-8", TraceID: tid, SpanID: sid})
 	up := slog.New(h).WithGroup("upstream")
 	up.InfoContext(ctx, "record attr in a group", "request_id", "theirs")
 	up.InfoContext(ctx, "immediate path", "request_id", "theirs", "err", errors.New("x"))
@@ -393,7 +393,7 @@ func TestNoStampWithoutTheHook(t *testing.T) {
 	h, err := New(Options{Dir: t.TempDir(), DefaultCategory: "c"})
 	require.NoError(t, err)
 	defer h.Close()
-	slog.New(h).InfoContext(withStamp(context.Background(), Stamp{RequestID: "req"}), "x")
+	slog.New(h).InfoContext(withStamp(context.Background(), stamp{RequestID: "req"}), "x")
 	require.NoError(t, h.Flush())
 	assert.NotContains(t, readLines(t, h.Path("c"))[0], "request_id")
 }

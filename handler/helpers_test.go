@@ -119,19 +119,19 @@ func num(t testing.TB, v any) float64 {
 	return f
 }
 
-// stampKey is the context key of the test Stamp.
+// stampKey is the context key of the test stamp.
 type stampKey struct{}
 
 // withStamp returns a context whose records the test handlers stamp with
 // st, as the facade's hook stamps a request's IDs.
-func withStamp(ctx context.Context, st Stamp) context.Context {
+func withStamp(ctx context.Context, st stamp) context.Context {
 	return context.WithValue(ctx, stampKey{}, st)
 }
 
 // testStamp is the test handlers' Options.Stamp.
-func testStamp(ctx context.Context) Stamp {
-	st, _ := ctx.Value(stampKey{}).(Stamp)
-	return st
+func testStamp(ctx context.Context) (string, [16]byte, [8]byte) {
+	st, _ := ctx.Value(stampKey{}).(stamp)
+	return st.RequestID, st.TraceID, st.SpanID
 }
 
 // traceOf reads a W3C trace and span ID in hex.

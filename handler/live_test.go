@@ -68,11 +68,11 @@ func TestSessionStaysLiveAcrossRotationAndRecreation(t *testing.T) {
 func TestResumeRefusesASessionLiveElsewhere(t *testing.T) {
 	dir := t.TempDir()
 	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
-	_, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true, SessionStart: h.SessionStart()})
+	_, err := New(Options{Resume: h})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "in use")
 	require.NoError(t, h.Close())
-	again, err := New(Options{Dir: dir, SessionID: "proxy", Resume: true, SessionStart: h.SessionStart()})
+	again, err := New(Options{Resume: h})
 	require.NoError(t, err, "closed: it can be resumed")
 	require.NoError(t, again.Close())
 }

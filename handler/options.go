@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/proxydebug/debugmode/internal/config"
@@ -55,7 +53,8 @@ type Options struct {
 	MaxLineBytes int
 
 	// MaxCategories caps the number of category files a session opens;
-	// records of further categories go to the OverflowCategory file.
+	// records of further categories go to the "overflow" category file
+	// (their lines keep their own category).
 	// Default 128, at most 1024 and a quarter of the open-file limit.
 	MaxCategories int
 
@@ -77,28 +76,28 @@ type Options struct {
 	// ever deleted.
 	MaxSessions int
 
-	// Resume continues an earlier session of this directory (SessionID
-	// and SessionStart are required): its files are appended to, its
-	// rotated segments are numbered on from those on disk, and the session
-	// file gets a debug_enabled line instead of session_start. Debug mode
-	// switched back on at run time resumes its session this way. New fails
-	// when another handler holds the session.
-	Resume bool
+	// Resume, when set, continues the session of that handler, closed by
+	// then (CloseWith): Dir, SessionID and SessionStart are its; its files
+	// are appended to, its rotated segments are numbered on from those on
+	// disk, the session file gets a debug_enabled line instead of
+	// session_start, and Stats and the session file's last line count the
+	// session's totals. Debug mode switched back on at run time resumes
+	// its session this way. New fails when another handler holds the
+	// session.
+	Resume *Handler
+	// EndOnly, with Resume, makes a handler only to end the session with
+	// Close (session_end, as the resumed handler's Close would have
+	// written it): it writes no debug_enabled line. A program that ends
+	// while debug mode is off still ends its session this way.
+	EndOnly bool
 
 	// SessionStart is when the session started: every line's
 	// elapsed_seconds counts from it, session_start carries it as its time
 	// and, without SessionID, the session is named after it. Default: when
 	// New is called. It may be earlier (a session whose first lines are
 	// records kept in memory starts at or before the earliest of them), not
-	// later. A resumed session keeps its start: pass the SessionStart of
-	// the handler that began it.
+	// later.
 	SessionStart time.Time
-
-	// Earlier holds the counts of the handlers that wrote this session
-	// before (a resumed session): the session file's last line (session_end,
-	// debug_disabled) reports the session's totals, these plus this
-	// handler's. Stats reports this handler's own.
-	Earlier Stats
 
 	// Sync makes Handle return only once the record is written to its file
 	// (in the kernel: a killed process loses nothing). It costs a round trip
@@ -121,10 +120,12 @@ type Options struct {
 	FileMode os.FileMode
 	DirMode  os.FileMode
 
-	// RedactKeys are attribute keys whose values are replaced by
-	// Redacted, besides DefaultRedactKeys, matched the same way (by their
-	// last words: see DefaultRedactKeys). What else is redacted is
-	// Redactor's to say: RedactText, RedactAttr.
+	// RedactKeys are attribute keys whose values are written as
+	// "[REDACTED]", besides the default ones (authorization, api_key,
+	// token, password, secret, cookie, ...). A key matches by its last
+	// words, in any case: "token" matches access_token, accessToken and
+	// X-Auth-Token, not tokens. Credentials in text (the user info of a
+	// URL, secret key=value pairs) are redacted too.
 	RedactKeys []string
 	// NoRedaction turns redaction off (for a test rig, say).
 	NoRedaction bool
@@ -137,11 +138,16 @@ type Options struct {
 	OnDrop func()
 
 	// Stamp, when set, reads from the context of each record what its
-	// line carries after msg: the request's ID and the trace span (see
-	// Stamp). It is called on the logging goroutine for every record, and
-	// must be quick and safe for concurrent use. The slogdebug facade reads
-	// the IDs of package reqid and the OpenTelemetry span.
-	Stamp func(ctx context.Context) Stamp
+	// line carries after msg: the ID of the request it was logged for
+	// (request_id; "" for none) and the trace span it was logged in
+	// (trace_id and span_id, W3C trace context, written as lower-case hex;
+	// an all-zero traceID for none). A record or a logger with a
+	// request_id of its own (not in a group) is not stamped: its line
+	// names another request. It is called on the logging goroutine for
+	// every record, and must be quick and safe for concurrent use. The
+	// slogdebug facade reads the IDs of package reqid and the
+	// OpenTelemetry span.
+	Stamp func(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte)
 
 	// Version is the host program's version, written in session_start.
 	// Default: the main module's version from its build information.
@@ -162,9 +168,6 @@ type Options struct {
 	// a panic in it is recovered and the line written without its
 	// attributes.
 	EndAttrs func() []slog.Attr
-	// endOnly opens a resumed session only to end it: no debug_enabled
-	// line (EndSession).
-	endOnly bool
 
 	// now is the clock; tests set it.
 	now func() time.Time
@@ -172,24 +175,11 @@ type Options struct {
 	hooks *testHooks
 }
 
-// OptionError is one field of Options that is out of range.
-type OptionError struct {
-	Field string // the Options field: "QueueBytes"
-	Value any    // its value, defaults applied
-	Want  string // what is accepted; other fields are named as in Options
-}
-
-func (e *OptionError) Error() string {
-	if s, ok := e.Value.(string); ok {
-		return fmt.Sprintf("%s %q: want %s", e.Field, s, e.Want)
-	}
-	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
-}
-
 // Validate reports every field of o that is out of range once the
-// defaults are applied, each as an *OptionError, joined (errors.Join): the
-// checks New makes, for a configuration to be checked before a handler is
-// needed (at start-up, not when debug mode is switched on).
+// defaults are applied, each naming the field, its value and what is
+// accepted, joined (errors.Join): the checks New makes, for a
+// configuration to be checked before a handler is needed (at start-up, not
+// when debug mode is switched on).
 func (o Options) Validate() error {
 	_, err := o.withDefaults()
 	return err
@@ -200,7 +190,7 @@ func (o Options) Validate() error {
 func (o Options) withDefaults() (Options, error) {
 	var errs []error
 	bad := func(field string, value any, want string) {
-		errs = append(errs, &OptionError{Field: field, Value: value, Want: want})
+		errs = append(errs, &config.OptionError{Field: field, Value: value, Want: want})
 	}
 	if o.Dir == "" {
 		o.Dir = config.DefaultDir
@@ -211,11 +201,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	if o.Resume && o.SessionID == "" {
-		bad("SessionID", o.SessionID, "the ID of the session to resume (Resume)")
-	}
-	if o.Resume && o.SessionStart.IsZero() {
-		bad("SessionStart", o.SessionStart, "the start of the session to resume (Resume)")
+	if r := o.Resume; r != nil {
+		o.Dir, o.SessionID, o.SessionStart = r.s.dir, r.s.sessionID, r.s.start
+	} else if o.EndOnly {
+		bad("EndOnly", o.EndOnly, "false, unless Resume is set")
 	}
 	if now := o.now(); o.SessionStart.After(now) {
 		bad("SessionStart", o.SessionStart, fmt.Sprintf("a time not after now (%v)", now))
@@ -233,7 +222,7 @@ func (o Options) withDefaults() (Options, error) {
 	if lineDefaulted {
 		o.MaxLineBytes = min(config.DefaultMaxLineBytes, o.QueueBytes)
 	}
-	fdLimit := categoriesLimit()
+	fdLimit := config.CategoriesLimit()
 	if o.MaxCategories == 0 {
 		o.MaxCategories = min(config.DefaultMaxCategories, fdLimit)
 	}
@@ -298,41 +287,6 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("handler: invalid options: %w", err)
 	}
 	return o, nil
-}
-
-// CheckDir reports whether New could use dir: an existing directory must
-// be one this process can create files in; a missing one needs its nearest
-// existing parent to be such a directory (New creates the rest). It
-// creates nothing (but on systems without access(2), such as Windows, a
-// file it removes at once, to find out).
-func CheckDir(dir string) error {
-	if dir == "" {
-		dir = config.DefaultDir
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("log directory %q: %w", dir, err)
-	}
-	for p := abs; ; p = filepath.Dir(p) {
-		fi, err := os.Stat(p)
-		if (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && p != filepath.Dir(p) {
-			continue // New creates it, or a parent is the problem
-		}
-		if err != nil {
-			return fmt.Errorf("log directory %q: %w", dir, err)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("log directory %q: %s is not a directory", dir, p)
-		}
-		if err := writable(p); err != nil {
-			what := "is not writable"
-			if p != abs {
-				what = "does not exist, and its parent " + p + " is not writable"
-			}
-			return fmt.Errorf("log directory %q %s by this process (uid %d): %w", dir, what, os.Getuid(), err)
-		}
-		return nil
-	}
 }
 
 func validSessionID(s string) bool {

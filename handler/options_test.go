@@ -2,8 +2,6 @@ package handler
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +12,7 @@ import (
 )
 
 // TestValidateBoundsEveryOption names every out-of-range option, each as an
-// *OptionError, before any handler is made.
+// *config.OptionError, before any handler is made.
 func TestValidateBoundsEveryOption(t *testing.T) {
 	err := Options{
 		SessionID: "a b", QueueBytes: 2 << 30, FlushInterval: time.Nanosecond, MaxLineBytes: 32 << 20,
@@ -24,7 +22,7 @@ func TestValidateBoundsEveryOption(t *testing.T) {
 	require.Error(t, err)
 	var fields []string
 	for _, e := range errors.Unwrap(err).(interface{ Unwrap() []error }).Unwrap() {
-		var oe *OptionError
+		var oe *config.OptionError
 		require.ErrorAs(t, e, &oe)
 		fields = append(fields, oe.Field)
 	}
@@ -35,19 +33,4 @@ func TestValidateBoundsEveryOption(t *testing.T) {
 	assert.NoError(t, Options{}.Validate(), "the defaults")
 	assert.NoError(t, Options{FlushInterval: time.Hour, MaxFileBytes: -1, MaxTotalBytes: -1, MaxSessions: -1}.Validate())
 	assert.ErrorContains(t, Options{MaxFileBytes: 600 << 20}.Validate(), "MaxTotalBytes 1073741824: want -1 (no budget) or at least twice MaxFileBytes (629145600)")
-}
-
-func TestCheckDir(t *testing.T) {
-	dir := t.TempDir()
-	assert.NoError(t, CheckDir(dir))
-	assert.NoError(t, CheckDir(filepath.Join(dir, "new", "deeper")), "New creates it")
-	file := filepath.Join(dir, "file")
-	require.NoError(t, os.WriteFile(file, nil, 0o600))
-	assert.ErrorContains(t, CheckDir(file), "is not a directory")
-	assert.ErrorContains(t, CheckDir(filepath.Join(file, "sub")), "is not a directory")
-	if os.Getuid() != 0 { // root may write anywhere
-		ro := filepath.Join(dir, "ro")
-		require.NoError(t, os.Mkdir(ro, 0o500))
-		assert.ErrorContains(t, CheckDir(filepath.Join(ro, "logs")), "its parent "+ro+" is not writable")
-	}
 }

@@ -24,7 +24,7 @@ func internalError(what string, p *safego.PanicError) error {
 // encodeSafely is h.encode recovering a panic: buf comes back as it was
 // and the error says what happened; the panic is counted and reported, and
 // the caller counts the record as failed.
-func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st Stamp, limit int) (out []byte, err error) {
+func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st stamp, limit int) (out []byte, err error) {
 	mark := len(buf)
 	defer func() {
 		if v := recover(); v != nil {

@@ -58,7 +58,7 @@ func TestPanicWhileEncodingIsReported(t *testing.T) {
 	assert.Equal(t, "after", lines[1]["msg"])
 	st := h.Stats()
 	assert.Equal(t, uint64(1), st.Panics)
-	assert.Equal(t, CategoryStats{Written: 2, Failed: 1, Bytes: st.Categories["c"].Bytes}, st.Categories["c"])
+	assert.Equal(t, Stats{Written: 2, Failed: 1, Bytes: st.Categories["c"].Bytes}, st.Categories["c"])
 	assert.ErrorContains(t, st.LastError, "injected: boom")
 
 	report := <-reports // the first panic is reported at once

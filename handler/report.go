@@ -14,14 +14,14 @@ import (
 const closeReportGrace = time.Second
 
 // reporter hands failures (write errors, recovered panics) to
-// Options.OnError on a goroutine of its own, started at the first failure.
-// Neither the writer nor a logging caller ever waits for it: OnError
-// usually prints to a console, and a console can block. Its mailbox has one
-// slot: failures noted while a report waits or is being made are merged
-// into the next report, so that no count is lost and nothing piles up.
+// Options.OnError on a goroutine of its own. Neither the writer nor a
+// logging caller ever waits for it: OnError usually prints to a console,
+// and a console can block. Failures noted while a report waits or is being
+// made are merged into the next one, so that no count is lost and nothing
+// piles up.
 //
-// Reports are handed over at most once per Options.ErrorInterval; the first
-// panic is handed over at once; Close hands over what was not reported yet.
+// A report is due at most once per Options.ErrorInterval; the first panic
+// is due at once; Close makes due what was not reported yet.
 type reporter struct {
 	onError  func(err error, errors, lost uint64)
 	onPanic  func(err error) // counts a panic of onError itself
@@ -33,14 +33,13 @@ type reporter struct {
 	err      error     // the latest failure not reported yet
 	errors   uint64    // failures not reported yet
 	lost     uint64    // lines lost by them
-	last     time.Time // when the last report was handed over
-	handed   uint64    // reports handed over
-	panicked bool      // a panic was handed over
-	due      bool      // the mailbox holds a report
-	running  bool
+	last     time.Time // when the last report was due
+	handed   uint64    // reports made due
+	panicked bool      // a panic was reported
+	due      bool      // a report is due
+	busy     bool      // a goroutine is making the reports due
 	closed   bool
-	wake     chan struct{} // one slot: a report is due, or Close was called
-	done     chan struct{} // closed when the goroutine ends
+	done     chan struct{} // closed when the last goroutine started ends
 }
 
 // init sets the reporter up from the handler's options.
@@ -52,8 +51,8 @@ func (r *reporter) init(o Options, onPanic func(error)) {
 	}
 }
 
-// note records a failure that lost lines and hands a report over when one
-// is due. It never blocks on the report; any goroutine may call it.
+// note records a failure that lost lines and makes a report due when one
+// is. It never blocks on the report; any goroutine may call it.
 func (r *reporter) note(err error, lost uint64, isPanic bool) {
 	if r.onError == nil {
 		return
@@ -61,70 +60,48 @@ func (r *reporter) note(err error, lost uint64, isPanic bool) {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.err = err
-	r.errors++
-	r.lost += lost
-	if r.closed {
-		return
-	}
+	r.err, r.errors, r.lost = err, r.errors+1, r.lost+lost
 	firstPanic := isPanic && !r.panicked
-	if firstPanic {
-		r.panicked = true
-	}
-	if !firstPanic && !r.last.IsZero() && now.Sub(r.last) < r.interval {
+	r.panicked = r.panicked || isPanic
+	if r.closed || !firstPanic && !r.last.IsZero() && now.Sub(r.last) < r.interval {
 		return // merged into the next report
 	}
 	r.last = now
-	r.handOverLocked()
+	r.dueLocked()
 }
 
-// handOverLocked puts a report in the mailbox (merged with the one there,
-// if any) and wakes the reporter goroutine, starting it the first time.
-func (r *reporter) handOverLocked() {
+// dueLocked makes a report due and starts a goroutine to make it, unless
+// one is running: that one makes it next.
+func (r *reporter) dueLocked() {
 	if !r.due {
 		r.handed++
 	}
 	r.due = true
-	if !r.running {
-		r.running = true
-		r.wake = make(chan struct{}, 1)
-		r.done = make(chan struct{})
-		go r.run()
-	}
-	r.wakeLocked()
-}
-
-func (r *reporter) wakeLocked() {
-	select {
-	case r.wake <- struct{}{}:
-	default: // already woken: it will see the mailbox
+	if !r.busy {
+		r.busy, r.done = true, make(chan struct{})
+		go r.run(r.done)
 	}
 }
 
-// run is the reporter goroutine.
-func (r *reporter) run() {
-	defer close(r.done)
-	for range r.wake {
-		r.mu.Lock()
-		due, closed := r.due, r.closed
+// run makes the reports due, one at a time, until none is.
+func (r *reporter) run(done chan struct{}) {
+	defer close(done)
+	r.mu.Lock()
+	for r.due {
 		err, errors, lost := r.err, r.errors, r.lost
-		if due {
-			r.due, r.err, r.errors, r.lost = false, nil, 0, 0
-		}
+		r.due, r.err, r.errors, r.lost = false, nil, 0, 0
 		r.mu.Unlock()
-		if due {
-			if perr := safego.Call(func() { r.onError(err, errors, lost) }); perr != nil {
-				r.onPanic(perr)
-			}
+		if perr := safego.Call(func() { r.onError(err, errors, lost) }); perr != nil {
+			r.onPanic(perr)
 		}
-		if closed {
-			return // Close hands over its report before it wakes us
-		}
+		r.mu.Lock()
 	}
+	r.busy = false
+	r.mu.Unlock()
 }
 
-// close hands over what was not reported yet and stops the goroutine,
-// waiting for it at most the grace period.
+// close makes due what was not reported yet and waits for the reports, at
+// most the grace period.
 func (r *reporter) close() {
 	r.mu.Lock()
 	if r.closed {
@@ -133,26 +110,23 @@ func (r *reporter) close() {
 	}
 	r.closed = true
 	if r.errors > 0 {
-		r.handOverLocked()
+		r.dueLocked()
 	}
-	running := r.running
-	if running {
-		r.wakeLocked()
-	}
+	busy, done := r.busy, r.done
 	r.mu.Unlock()
-	if !running {
+	if !busy {
 		return
 	}
 	t := time.NewTimer(r.grace)
 	defer t.Stop()
 	select {
-	case <-r.done:
+	case <-done:
 	case <-t.C:
 		// The console is stuck: leave the goroutine to end when it returns.
 	}
 }
 
-// reportsHanded returns how many reports were handed over so far.
+// reportsHanded returns how many reports were made due so far.
 func (r *reporter) reportsHanded() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -87,12 +87,10 @@ func TestResumedSessionKeepsItsSegments(t *testing.T) {
 	opts := Options{Dir: dir, SessionID: "s", MaxFileBytes: 4096, MaxLineBytes: 1024, MaxTotalBytes: -1,
 		DefaultCategory: "c", FlushInterval: time.Hour}
 	next := 0
-	for round := range 3 {
-		o := opts
-		o.Resume = round > 0
-		h, err := New(o)
+	for range 3 {
+		h, err := New(opts)
 		require.NoError(t, err)
-		opts.SessionStart = h.SessionStart() // the rounds after resume the first's session
+		opts.Resume = h // the rounds after resume the first's session
 		require.Equal(t, "s", h.SessionID())
 		l := slog.New(h)
 		for range 200 {

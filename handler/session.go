@@ -23,7 +23,7 @@ const maxSessionSuffix = 10000
 // never share files. With Options.Resume it takes base as it is, and fails
 // when another handler holds it.
 func (s *sink) claimSession(base string) error {
-	if s.opts.Resume {
+	if s.resumed {
 		s.sessionID = base
 		f, err := s.openFile(s.session.name, 0)
 		if err != nil {
@@ -67,30 +67,15 @@ func (s *sink) claimSession(base string) error {
 	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
 }
 
-// EndSession appends session_end to the session file of a session that no
-// handler has open (its last one was closed with CloseWith: debug mode
-// switched off), as Close would have: a program that ends while debug mode
-// is off still ends its session. opts are those that resume the session
-// (Dir, SessionID, SessionStart; Resume is implied), with Earlier holding
-// the session's counts for session_end.
-func EndSession(opts Options) error {
-	opts.Resume, opts.endOnly = true, true
-	h, err := New(opts)
-	if err != nil {
-		return err
-	}
-	return h.Close()
-}
-
 // writeSessionStart writes the first line of the session file, directly:
 // session_start, or debug_enabled when the session is resumed.
 func (s *sink) writeSessionStart(h *Handler) error {
-	if s.opts.endOnly {
+	if s.opts.EndOnly {
 		return nil
 	}
 	hostname, _ := os.Hostname()
 	event := "session_start"
-	if s.opts.Resume {
+	if s.resumed {
 		event = "debug_enabled"
 	}
 	attrs := []slog.Attr{
@@ -126,12 +111,12 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
 	}
 	at := s.start // session_start: when the session started
-	if s.opts.Resume {
+	if s.resumed {
 		at = s.opts.now() // debug_enabled: now, in a session that started before
 	}
 	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
 	r.AddAttrs(attrs...)
-	line := h.encode(nil, &r, s.session, Stamp{}, s.opts.MaxLineBytes)
+	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		return err
 	}
@@ -143,7 +128,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 // writeSessionEnd appends session_end with the session's counts; it runs
 // on the writer goroutine after the last write.
 func (s *sink) writeSessionEnd() error {
-	st := s.opts.Earlier.Add(s.stats())
+	st := s.earlier.add(s.stats())
 	cats := make([]slog.Attr, 0, len(st.Categories))
 	for _, name := range s.categoryOrder(st) {
 		cs := st.Categories[name]
@@ -167,7 +152,7 @@ func (s *sink) writeSessionEnd() error {
 	)
 	r.AddAttrs(s.endAttrs()...)
 	h := &Handler{s: s, level: s.opts.Level}
-	line := h.encode(nil, &r, s.session, Stamp{}, s.opts.MaxLineBytes)
+	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
 	if _, err := s.appendToFile(s.session, line); err != nil {
 		s.noteError(err, 1)
 		return err

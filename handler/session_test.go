@@ -85,16 +85,15 @@ func TestResumedSessionKeepsItsStart(t *testing.T) {
 	now := func() time.Time { return at }
 	h, err := New(Options{Dir: dir, DefaultCategory: "c", now: now})
 	require.NoError(t, err)
-	assert.Equal(t, start, h.SessionStart())
 	require.NoError(t, h.CloseWith("debug_disabled"))
 
-	_, err = New(Options{Dir: dir, SessionID: h.SessionID(), Resume: true, now: now})
-	require.ErrorContains(t, err, "SessionStart 0001-01-01 00:00:00 +0000 UTC: want the start of the session to resume")
+	_, err = New(Options{EndOnly: true, now: now})
+	require.ErrorContains(t, err, "EndOnly true: want false, unless Resume is set")
 
 	at = start.Add(time.Hour)
-	h2, err := New(Options{Dir: dir, DefaultCategory: "c", SessionID: h.SessionID(), SessionStart: h.SessionStart(), Resume: true, now: now})
+	h2, err := New(Options{DefaultCategory: "c", Resume: h, now: now})
 	require.NoError(t, err)
-	assert.Equal(t, start, h2.SessionStart())
+	assert.Equal(t, h.SessionID(), h2.SessionID())
 	r := slog.NewRecord(start.Add(time.Hour+time.Second), slog.LevelInfo, "later", 0)
 	require.NoError(t, h2.Handle(context.Background(), r))
 	require.NoError(t, h2.Close())
@@ -124,9 +123,9 @@ func TestSessionStartMayBeEarlierNotLater(t *testing.T) {
 	assert.Equal(t, 0.0, num(t, lines[0]["elapsed_seconds"]))
 }
 
-// TestEndSessionEndsAClosedSession: a session whose handler was closed
+// TestEndOnlyEndsAClosedSession: a session whose handler was closed
 // with debug_disabled gets session_end, with the session's totals.
-func TestEndSessionEndsAClosedSession(t *testing.T) {
+func TestEndOnlyEndsAClosedSession(t *testing.T) {
 	dir := t.TempDir()
 	h, err := New(Options{Dir: dir, DefaultCategory: "c"})
 	require.NoError(t, err)
@@ -134,7 +133,10 @@ func TestEndSessionEndsAClosedSession(t *testing.T) {
 	slog.New(h).Info("two")
 	require.NoError(t, h.CloseWith("debug_disabled"))
 
-	require.NoError(t, EndSession(Options{Dir: dir, SessionID: h.SessionID(), SessionStart: h.SessionStart(), Earlier: h.Stats()}))
+	ender, err := New(Options{Resume: h, EndOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), ender.Stats().Written, "the session's counts")
+	require.NoError(t, ender.Close())
 	lines := readLines(t, h.Path("session"))
 	require.Len(t, lines, 3)
 	assert.Equal(t, "debug_disabled", lines[1]["event"])

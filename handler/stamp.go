@@ -2,32 +2,30 @@ package handler
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 )
 
-// Stamp is what the context of a record adds to its line, right after
-// msg: the ID of the request it was logged for (request_id) and the trace
-// span it was logged in (trace_id and span_id, W3C trace context, written
-// as lower-case hex). Options.Stamp reads it from the context, on the
-// logging goroutine; the zero Stamp adds nothing. A record or a logger with
-// a request_id of its own (not in a group) is not stamped: its line names
-// another request.
-type Stamp struct {
+// stamp is what the context of a record adds to its line, right after
+// msg (see Options.Stamp); the zero stamp adds nothing.
+type stamp struct {
 	RequestID string   // "" for none
 	TraceID   [16]byte // all zero: no trace
 	SpanID    [8]byte
 }
 
-// stampOf is the Stamp of ctx, by Options.Stamp (none without it).
-func (s *sink) stampOf(ctx context.Context) Stamp {
+// stampOf is the stamp of ctx, by Options.Stamp (none without it).
+func (s *sink) stampOf(ctx context.Context) stamp {
 	if s.opts.Stamp == nil || ctx == nil {
-		return Stamp{}
+		return stamp{}
 	}
-	return s.opts.Stamp(ctx)
+	var st stamp
+	st.RequestID, st.TraceID, st.SpanID = s.opts.Stamp(ctx)
+	return st
 }
 
 // append writes request_id, trace_id and span_id.
-func (st *Stamp) append(e *encoder) {
+func (st *stamp) append(e *encoder) {
 	if st.RequestID != "" {
 		e.appendAttr(slog.String(requestIDKey, st.RequestID))
 	}
@@ -40,8 +38,8 @@ func (st *Stamp) append(e *encoder) {
 	}
 	var tid [32]byte
 	var sid [16]byte
-	hexEncode(tid[:], st.TraceID[:])
-	hexEncode(sid[:], st.SpanID[:])
+	hex.Encode(tid[:], st.TraceID[:])
+	hex.Encode(sid[:], st.SpanID[:])
 	e.sep()
 	e.buf = append(e.buf, `"trace_id":"`...)
 	e.buf = append(e.buf, tid[:]...)
@@ -49,11 +47,4 @@ func (st *Stamp) append(e *encoder) {
 	e.buf = append(e.buf, sid[:]...)
 	e.buf = append(e.buf, '"')
 	e.comma = true
-}
-
-// hexEncode writes src as lower-case hex into dst (twice as long).
-func hexEncode(dst, src []byte) {
-	for i, b := range src {
-		dst[2*i], dst[2*i+1] = hex[b>>4], hex[b&0xF]
-	}
 }

@@ -13,13 +13,13 @@ import (
 	"github.com/proxydebug/debugmode/internal/config"
 )
 
-// TestSpanIDsKeepTheLineLimit: the trace and span IDs of a Stamp count against Options.MaxLineBytes like any attribute (found by
+// TestSpanIDsKeepTheLineLimit: the trace and span IDs of a stamp count against Options.MaxLineBytes like any attribute (found by
 // FuzzStableMatchesImmediate: a message that nearly filled the line got
 // them appended past the limit).
 func TestSpanIDsKeepTheLineLimit(t *testing.T) {
 	const limit = config.MinLineBytes
 	h := newTestHandler(t, Options{DefaultCategory: "c", MaxLineBytes: limit})
-	ctx := withStamp(context.Background(), Stamp{TraceID: [16]byte{1}, SpanID: [8]byte{1}})
+	ctx := withStamp(context.Background(), stamp{TraceID: [16]byte{1}, SpanID: [8]byte{1}})
 	for n := 0; n < limit; n += 7 {
 		require.NoError(t, h.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelInfo, strings.Repeat("m", n), 0)))
 	}

@@ -21,51 +21,48 @@ type Stats struct {
 	FilesDeleted   uint64 // old files deleted for the disk budget or the sessions kept
 	FilesRecreated uint64 // files reopened after being deleted underneath
 
-	// Categories holds the counts per category file, by sanitized name.
-	Categories map[string]CategoryStats
+	// Categories holds the counts of each category file, by sanitized
+	// name: its Written, Dropped, Failed and Bytes (the other fields are
+	// zero).
+	Categories map[string]Stats
 }
 
-// CategoryStats counts one category file's records.
-type CategoryStats struct {
-	Written, Dropped, Failed, Bytes uint64
-}
-
-// Add returns the sum of two handlers' counts (a session's earlier
+// add returns the sum of two handlers' counts (a session's earlier
 // handlers and its current one); LastError is o's, or s's if o has none.
-func (s Stats) Add(o Stats) Stats {
+func (s Stats) add(o Stats) Stats {
 	sum := Stats{
 		Written:        s.Written + o.Written,
 		Dropped:        s.Dropped + o.Dropped,
 		Failed:         s.Failed + o.Failed,
 		Bytes:          s.Bytes + o.Bytes,
 		WriteErrors:    s.WriteErrors + o.WriteErrors,
+		Panics:         s.Panics + o.Panics,
 		LastError:      s.LastError,
 		FilesDeleted:   s.FilesDeleted + o.FilesDeleted,
 		FilesRecreated: s.FilesRecreated + o.FilesRecreated,
-		Categories:     make(map[string]CategoryStats, max(len(s.Categories), len(o.Categories))),
 	}
 	if o.LastError != nil {
 		sum.LastError = o.LastError
 	}
-	for _, m := range []map[string]CategoryStats{s.Categories, o.Categories} {
+	if len(s.Categories)+len(o.Categories) > 0 {
+		sum.Categories = make(map[string]Stats, max(len(s.Categories), len(o.Categories)))
+	}
+	for _, m := range []map[string]Stats{s.Categories, o.Categories} {
 		for name, c := range m {
-			t := sum.Categories[name]
-			t.Written += c.Written
-			t.Dropped += c.Dropped
-			t.Failed += c.Failed
-			t.Bytes += c.Bytes
-			sum.Categories[name] = t
+			sum.Categories[name] = sum.Categories[name].add(c)
 		}
 	}
-	sum.Panics = s.Panics + o.Panics
 	return sum
 }
 
-// Stats returns the counts so far.
+// Stats returns the session's counts so far: those of the handler it
+// resumes (Options.Resume), which count the ones before it, plus this
+// handler's.
 func (h *Handler) Stats() Stats {
-	return h.s.stats()
+	return h.s.earlier.add(h.s.stats())
 }
 
+// stats returns this handler's own counts.
 func (s *sink) stats() Stats {
 	st := Stats{
 		WriteErrors:    s.writeErrors.Load(),
@@ -73,15 +70,10 @@ func (s *sink) stats() Stats {
 		LastError:      s.lastErr.get(),
 		FilesDeleted:   s.deleted.Load(),
 		FilesRecreated: s.recreated.Load(),
-		Categories:     make(map[string]CategoryStats),
+		Categories:     make(map[string]Stats),
 	}
 	for _, c := range s.reg.all() {
-		cs := CategoryStats{
-			Written: c.written.Load(),
-			Dropped: c.dropped.Load(),
-			Failed:  c.failed.Load(),
-			Bytes:   c.bytes.Load(),
-		}
+		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load()}
 		st.Categories[c.name] = cs
 		st.Written += cs.Written
 		st.Dropped += cs.Dropped
@@ -89,18 +81,6 @@ func (s *sink) stats() Stats {
 		st.Bytes += cs.Bytes
 	}
 	return st
-}
-
-// DroppedByCategory returns how many records each category has dropped so
-// far (the shape the stress handler's Options.Dropped wants).
-func (h *Handler) DroppedByCategory() map[string]uint64 {
-	out := make(map[string]uint64)
-	for _, c := range h.s.reg.all() {
-		if n := c.dropped.Load(); n > 0 {
-			out[c.name] = n
-		}
-	}
-	return out
 }
 
 // lastError holds the most recent error, safe for concurrent use.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
 // traceBytes stand for a snapshot: binary, no trailing newline, which
@@ -18,10 +19,8 @@ var traceBytes = []byte("go 1.25 trace\x00\x00\x00\n\x01\x02binary without a fin
 
 func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	dir := t.TempDir()
-	f, err := CreateTraceFile(dir, "proxy", 1, 0)
+	f, err := createTraceFile(dir, "proxy", 1, 0)
 	require.NoError(t, err)
-	assert.Equal(t, "proxy_execution_trace_001.trace", f.Name())
-	assert.Equal(t, filepath.Join(dir, "proxy_execution_trace_001.trace"), f.Path())
 	_, err = f.Write(traceBytes)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
@@ -32,13 +31,13 @@ func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config.DefaultFileMode, st.Mode().Perm())
 
-	_, err = CreateTraceFile(dir, "proxy", 1, 0)
+	_, err = createTraceFile(dir, "proxy", 1, 0)
 	assert.True(t, errors.Is(err, os.ErrExist), "never over a file that exists: %v", err)
-	_, err = CreateTraceFile(dir, "../x", 1, 0)
+	_, err = createTraceFile(dir, "../x", 1, 0)
 	assert.Error(t, err, "a session ID that is no file name component")
 
 	require.NoError(t, os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "proxy_execution_trace_002.trace")))
-	_, err = CreateTraceFile(dir, "proxy", 2, 0)
+	_, err = createTraceFile(dir, "proxy", 2, 0)
 	assert.Error(t, err, "a link planted at the snapshot's name")
 	_, err = os.Lstat(filepath.Join(dir, "elsewhere"))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "the link was not followed")
@@ -46,7 +45,7 @@ func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 
 func TestDiscardRemovesTheTraceFile(t *testing.T) {
 	dir := t.TempDir()
-	f, err := CreateTraceFile(dir, "proxy", 3, 0o600)
+	f, err := createTraceFile(dir, "proxy", 3, 0o600)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes[:4])
 	require.NoError(t, err)
@@ -61,7 +60,7 @@ func TestTraceSnapshotsGoWithTheirSession(t *testing.T) {
 	dir := t.TempDir()
 	old := "20200101_000000"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, sessionFileName(old)), []byte("{\"msg\":\"session_start\"}\n"), 0o640))
-	snap := filepath.Join(dir, TraceFileName(old, 1))
+	snap := filepath.Join(dir, tracefile.Name(old, 1))
 	require.NoError(t, os.WriteFile(snap, traceBytes, 0o640))
 
 	h := newTestHandler(t, Options{Dir: dir, MaxSessions: -1})
@@ -77,17 +76,4 @@ func TestTraceSnapshotsGoWithTheirSession(t *testing.T) {
 	assert.True(t, errors.Is(err, os.ErrNotExist), "the snapshot went with its session")
 	_, err = os.Stat(filepath.Join(dir, sessionFileName(old)))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
-}
-
-func TestLastTraceNumberCountsTheSessionsOwnSnapshots(t *testing.T) {
-	dir := t.TempDir()
-	assert.Equal(t, 0, LastTraceNumber(dir, "proxy"))
-	assert.Equal(t, 0, LastTraceNumber(filepath.Join(dir, "missing"), "proxy"))
-	for _, name := range []string{"proxy_execution_trace_001.trace", "proxy_execution_trace_012.trace",
-		"proxy_x_execution_trace_040.trace", "other_execution_trace_099.trace", "proxy_requests.jsonl", "proxy_requests.003.jsonl"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
-	}
-	assert.Equal(t, 12, LastTraceNumber(dir, "proxy"))
-	assert.Equal(t, 40, LastTraceNumber(dir, "proxy_x"))
-	assert.Equal(t, 99, LastTraceNumber(dir, "other"))
 }

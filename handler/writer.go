@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
@@ -40,6 +41,8 @@ type sink struct {
 	ld        *logDir // the log directory, held open
 	sessionID string
 	start     time.Time
+	resumed   bool   // Options.Resume was set
+	earlier   Stats  // the counts of the session's handlers before this one
 	header    []byte // `{"session_id":"<id>"`
 	reg       *registry
 	session   *category
@@ -51,7 +54,7 @@ type sink struct {
 	// before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
-	red       *Redactor
+	red       *redact.Redactor
 
 	// The queue, written by every caller: on cache lines of its own.
 	_            [cacheLinePad]byte

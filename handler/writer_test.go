@@ -188,7 +188,7 @@ func TestOverflowCategory(t *testing.T) {
 	// session + cat0 + cat1 fill the limit; the rest share the overflow file.
 	assert.Len(t, readLines(t, h.Path("cat0")), 1)
 	assert.Len(t, readLines(t, h.Path("cat1")), 1)
-	over := readLines(t, h.Path(OverflowCategory))
+	over := readLines(t, h.Path(overflowCategory))
 	require.Len(t, over, 8)
 	assert.Equal(t, "cat2", over[0]["category"], "lines keep their own category")
 	assert.NoFileExists(t, h.Path("cat2"))
@@ -231,5 +231,5 @@ func TestOnDropIsCalledAfterTheWriteThatFollowsDrops(t *testing.T) {
 	assert.Equal(t, int64(1), calls.Load(), "once, after the write")
 	require.NoError(t, h.Flush())
 	assert.Equal(t, int64(1), calls.Load(), "not again without new drops")
-	assert.Equal(t, map[string]uint64{"c": dropped}, h.DroppedByCategory())
+	assert.Equal(t, dropped, h.Stats().Categories["c"].Dropped)
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -79,7 +79,7 @@ const DefaultTimeout = 30 * time.Second
 func New(baseURL string, logger *slogdebug.Logger, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", handler.DefaultRedactor().RedactText(baseURL))
+		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", redact.Default().RedactText(baseURL))
 	}
 	c := &Client{base: strings.TrimSuffix(baseURL, "/"), logger: logger}
 	c.engines.now = time.Now

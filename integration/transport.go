@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/category"
-	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -78,7 +78,7 @@ func withIDs(req *http.Request) *http.Request {
 }
 
 // RedactURL returns u as a string with its credentials redacted exactly as
-// the debug files and the console redact them (handler.Redactor.RedactText
+// the debug files and the console redact them (redact.Redactor.RedactText
 // with the default keys): the user info, and the values of secret query and
 // fragment parameters, become REDACTED; the rest is kept as u.String()
 // writes it.
@@ -86,5 +86,5 @@ func RedactURL(u *url.URL) string {
 	if u == nil {
 		return ""
 	}
-	return handler.DefaultRedactor().RedactText(u.String())
+	return redact.Default().RedactText(u.String())
 }

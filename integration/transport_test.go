@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/internal/redact"
 )
 
 // TestRedactURLIsTheFilesRedaction: RedactURL redacts what the files
@@ -26,7 +26,7 @@ func TestRedactURLIsTheFilesRedaction(t *testing.T) {
 		require.NoError(t, err, raw)
 		got := integration.RedactURL(u)
 		assert.Equal(t, want, got, raw)
-		assert.Equal(t, handler.DefaultRedactor().RedactText(u.String()), got, raw)
+		assert.Equal(t, redact.Default().RedactText(u.String()), got, raw)
 	}
 	assert.Equal(t, "", integration.RedactURL(nil))
 }

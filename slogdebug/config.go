@@ -177,9 +177,9 @@ type Config struct {
 	FlightRecorder      time.Duration
 	FlightRecorderBytes int
 
-	// RedactKeys are attribute keys whose values are secret, besides
-	// handler.DefaultRedactKeys (authorization, api_key, token, password,
-	// secret, cookie, ...), on the console and in the files.
+	// RedactKeys are attribute keys whose values are secret, besides the
+	// default ones (authorization, api_key, token, password, secret,
+	// cookie, ...), on the console and in the files.
 	RedactKeys []string
 
 	// DisableStress turns stress detection off; it is on whenever debug
@@ -309,7 +309,7 @@ func configFromMap(env map[string]string) (Config, error) {
 	}
 	// The directory, when debug mode may write there.
 	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
-		if err := handler.CheckDir(cfg.Dir); err != nil {
+		if err := config.CheckDir(cfg.Dir); err != nil {
 			name := envLogDir + " (unset: the default)"
 			if dirSet {
 				name = fmt.Sprintf("%s=%s", envLogDir, quote(cfg.Dir))

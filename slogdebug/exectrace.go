@@ -14,6 +14,7 @@ import (
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/internal/safego"
+	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
 // This file is the execution trace recorder (Config.ExecutionTrace): the
@@ -152,20 +153,20 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	}
 	if session != e.session {
 		// Once per session: a resumed one may have snapshots already.
-		e.session, e.n = session, handler.LastTraceNumber(dir, session)
+		e.session, e.n = session, tracefile.Last(dir, session)
 	}
 	e.n++
 	e.next = t.Add(e.cooldown)
 	e.stats.Snapshots++
 	e.busy = true
 	e.jobs <- traceJob{dir: dir, session: session, n: e.n, event: event} // room: the writer is not busy, so it has taken the last one
-	return handler.TraceFileName(session, e.n)
+	return tracefile.Name(session, e.n)
 }
 
 // write writes one snapshot; a file that could not be written whole is
 // removed and the failure reported.
 func (e *execTrace) write(job traceJob) {
-	f, err := handler.CreateTraceFile(job.dir, job.session, job.n, e.fileMode)
+	f, err := tracefile.Create(job.dir, job.session, job.n, e.fileMode)
 	if err != nil {
 		e.fail(job, err)
 		return
@@ -198,7 +199,7 @@ func (e *execTrace) fail(job traceJob, err error) {
 		return
 	}
 	r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the execution trace failed", 0)
-	r.AddAttrs(slog.String("file", handler.TraceFileName(job.session, job.n)), slog.String("event_type", job.event),
+	r.AddAttrs(slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event),
 		slog.Any("error", err))
 	_ = e.console.Handle(ctx, r)
 }

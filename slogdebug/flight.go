@@ -426,7 +426,7 @@ func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler
 			return nil
 		}
 		out = files
-		l.session.Store(&sessionFiles{files: files, earlier: opts.Earlier})
+		l.session.Store(&sessionFiles{files: files})
 	}
 	marked := files.WithAttrs([]slog.Attr{slog.Bool("recorded_before_trigger", true)})
 	byChain := map[*chain]slog.Handler{}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -101,21 +102,21 @@ func (l *Logger) derive(lg *slog.Logger) *Logger {
 }
 
 // sessionFiles is the handler that writes (or last wrote) the session's
-// files, and the counts of the session's handlers before it.
+// files.
 type sessionFiles struct {
-	files   *handler.Handler
-	earlier handler.Stats
+	files *handler.Handler
 }
 
-// stats returns the session's counts so far.
-func (s *sessionFiles) stats() handler.Stats { return s.earlier.Add(s.files.Stats()) }
+// stats returns the session's counts so far (the handler counts those of
+// the handlers it resumes).
+func (s *sessionFiles) stats() handler.Stats { return s.files.Stats() }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
 // detection) or off (console only).
 type state struct {
 	on       bool
 	files    *handler.Handler
-	session  *sessionFiles // files, with the session's earlier counts
+	session  *sessionFiles // files
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	dumper   *dumper   // writes its dumps
@@ -157,7 +158,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	if l.console != nil {
 		// The program's own console shows what the files show: redacted.
-		l.console = redactConsole(l.console, handler.NewRedactor(cfg.RedactKeys...))
+		l.console = redactConsole(l.console, redact.New(cfg.RedactKeys...))
 	}
 	if l.console == nil {
 		l.consoleName = "tint"
@@ -220,7 +221,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// While a stress event can write a snapshot, the category records
 		// are in the execution trace too: before stress detection sees
 		// them, so that the record that fires an event is in its snapshot.
-		debug = append(debug, traceLogHandler{red: handler.NewRedactor(cfg.RedactKeys...)})
+		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
 	if on {
 		var detector atomic.Pointer[stress.Handler]
@@ -243,7 +244,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
-		st.session = &sessionFiles{files: files, earlier: opts.Earlier}
+		st.session = &sessionFiles{files: files}
 		debug = append(debug, files)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
@@ -254,7 +255,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 				// An event asks for an execution trace snapshot.
 				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
 			}
-			sopts.Dropped = files.DroppedByCategory
+			sopts.Dropped = droppedSince(files, opts.Resume)
 			d, err := stress.New(sopts)
 			if err != nil {
 				files.Close()
@@ -322,8 +323,7 @@ func (l *Logger) resume(opts *handler.Options) bool {
 	if s == nil {
 		return false
 	}
-	opts.SessionID, opts.SessionStart, opts.Resume = s.files.SessionID(), s.files.SessionStart(), true
-	opts.Earlier = s.stats()
+	opts.Resume = s.files
 	return true
 }
 
@@ -389,10 +389,34 @@ func (l *Logger) Close() error {
 	// detectors before, and of the flight recorder's (old.stress) if on.
 	d := old.stress
 	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
-	if err := handler.EndSession(opts); err != nil {
+	opts.EndOnly = true
+	end, err := handler.New(opts)
+	if err == nil {
+		err = end.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("slogdebug: end the session: %w", err)
 	}
 	return nil
+}
+
+// droppedSince is the stress detector's Options.Dropped: the records files
+// dropped, per category, less those of the handler it resumes (nil for
+// none), whose drops were reported before.
+func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
+	var before handler.Stats
+	if resumed != nil {
+		before = resumed.Stats()
+	}
+	return func() map[string]uint64 {
+		out := make(map[string]uint64)
+		for name, c := range files.Stats().Categories {
+			if n := c.Dropped - before.Categories[name].Dropped; n > 0 {
+				out[name] = n
+			}
+		}
+		return out
+	}
 }
 
 // endAttrs are the facade's counts in session_end (and debug_disabled):
@@ -513,9 +537,9 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 // consoleSafety keeps the console as safe as the files: a message with a
 // newline or an escape sequence cannot forge a line or drive the terminal,
 // and secrets are redacted by the files' Redactor, into the form the files
-// show (handler.Redactor.RedactAttr).
+// show (redact.Redactor.RedactAttr).
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
-	red := handler.NewRedactor(cfg.RedactKeys...)
+	red := redact.New(cfg.RedactKeys...)
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
 			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))

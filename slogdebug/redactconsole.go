@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/redact"
 )
 
 // redactingHandler hands a console the program supplied (Config.Console)
@@ -15,13 +15,13 @@ import (
 // instead, at no extra cost.
 type redactingHandler struct {
 	next   slog.Handler
-	red    *handler.Redactor
+	red    *redact.Redactor
 	groups []string // WithGroup names, outermost first
 }
 
 // redactConsole wraps a program's console in a redactingHandler, unless
 // red is nil (redaction turned off).
-func redactConsole(next slog.Handler, red *handler.Redactor) slog.Handler {
+func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
 	if red == nil {
 		return next
 	}

@@ -5,7 +5,6 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/reqid"
 )
 
@@ -13,18 +12,16 @@ import (
 // (package reqid) and the trace span a record was logged in, the
 // OpenTelemetry span's when the context has one (so the lines point at the
 // traces of a tracing backend), the request's own trace otherwise.
-func contextStamp(ctx context.Context) handler.Stamp {
-	var st handler.Stamp
+func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids := reqid.DecodedFrom(ctx)
 	if ids != nil {
-		st.RequestID = ids.RequestID
+		requestID = ids.RequestID
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		st.TraceID, st.SpanID = sc.TraceID(), sc.SpanID()
-		return st
+		return requestID, sc.TraceID(), sc.SpanID()
 	}
 	if ids != nil {
-		st.TraceID, st.SpanID = ids.TraceBytes, ids.SpanBytes
+		traceID, spanID = ids.TraceBytes, ids.SpanBytes
 	}
-	return st
+	return requestID, traceID, spanID
 }

@@ -21,7 +21,7 @@ func BenchmarkContextStamp(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
-				_ = contextStamp(tc.ctx)
+				_, _, _ = contextStamp(tc.ctx)
 			}
 		})
 	}

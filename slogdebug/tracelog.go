@@ -6,7 +6,7 @@ import (
 	"runtime/trace"
 
 	"github.com/proxydebug/debugmode/category"
-	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 )
 
@@ -19,10 +19,10 @@ import (
 // that served a request logged, and when. It writes nothing else, and
 // nothing at all while no trace is being recorded.
 type traceLogHandler struct {
-	red       *handler.Redactor // the files' redaction, for the message: a trace is a file too
-	category  string            // bound with WithAttrs
-	requestID string            // bound with WithAttrs
-	grouped   bool              // a group is open: later attrs are not top-level
+	red       *redact.Redactor // the files' redaction, for the message: a trace is a file too
+	category  string           // bound with WithAttrs
+	requestID string           // bound with WithAttrs
+	grouped   bool             // a group is open: later attrs are not top-level
 }
 
 // requestIDKey is the attribute a record's request ID may be in.

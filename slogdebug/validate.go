@@ -33,11 +33,11 @@ func (c Config) Validate() error {
 }
 
 // problems lists the fields of c that are out of range, in field order.
-func (c Config) problems() []*handler.OptionError {
+func (c Config) problems() []*config.OptionError {
 	// The category handler's options: its own rules.
 	out := optionErrors(c.handlerOptions().Validate())
 	bad := func(field string, value any, want string) {
-		out = append(out, &handler.OptionError{Field: field, Value: value, Want: want})
+		out = append(out, &config.OptionError{Field: field, Value: value, Want: want})
 	}
 	// A zero duration is off or the default (zero says which); it reports
 	// whether d is out of range.
@@ -93,14 +93,14 @@ func (c Config) problems() []*handler.OptionError {
 	return out
 }
 
-// optionErrors collects the *handler.OptionError in err's tree.
-func optionErrors(err error) []*handler.OptionError {
-	var out []*handler.OptionError
+// optionErrors collects the *config.OptionError in err's tree.
+func optionErrors(err error) []*config.OptionError {
+	var out []*config.OptionError
 	var walk func(error)
 	walk = func(err error) {
 		switch e := err.(type) {
 		case nil:
-		case *handler.OptionError:
+		case *config.OptionError:
 			out = append(out, e)
 		case interface{ Unwrap() []error }:
 			for _, inner := range e.Unwrap() {

@@ -1,5 +1,6 @@
 // Package config holds the defaults and bounds of handler.Options and
-// slogdebug.Config, below the packages that use them. README.md's table of
+// slogdebug.Config, below the packages that use them, and what both
+// report a bad setting with (OptionError, CheckDir). README.md's table of
 // environment variables is the reference for what each setting accepts;
 // slogdebug's table of variables (envVars) is tested against it.
 package config

@@ -1,4 +1,4 @@
-package handler
+package redact
 
 import "strings"
 
@@ -20,13 +20,13 @@ import "strings"
 // A word ends at white space, a control character or one of "<>`{}|\^;
 // nothing is read across it. Text without "=" or "://" is returned as it
 // is, without allocating.
-func (r *Redactor) RedactText(s string) string { return r.redactText(s, false) }
+func (r *Redactor) RedactText(s string) string { return r.RedactTextCut(s, false) }
 
-// redactText is RedactText for s that may have been cut from a longer
+// RedactTextCut is RedactText for s that may have been cut from a longer
 // text (cut): a URL whose host part runs to the end of s then has it all
 // redacted, since the "@" that would show it is user info may be past the
 // cut.
-func (r *Redactor) redactText(s string, cut bool) string {
+func (r *Redactor) RedactTextCut(s string, cut bool) string {
 	hasPair := strings.IndexByte(s, '=') >= 0
 	hasURL := strings.IndexByte(s, ':') >= 0 && strings.Contains(s, "://") // the first is faster
 	if r == nil || (!hasPair && !hasURL) {

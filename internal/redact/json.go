@@ -1,19 +1,21 @@
-package handler
+package redact
 
 import (
 	"bytes"
 	"encoding/json"
 	"unsafe"
+
+	"github.com/proxydebug/debugmode/internal/jsonenc"
 )
 
-// appendJSON appends the JSON text js (as encoding/json writes it: valid
+// AppendJSON appends the JSON text js (as encoding/json writes it: valid
 // and compact) with its secrets redacted: the value of every object member
 // whose key is secret (SecretKey), whatever it is, becomes "[REDACTED]",
 // and every string loses the credentials in it (RedactText). Keys, and
 // everything else, are kept as they are. It reads js once, front to back,
 // without recursion, so any depth is safe; on text that is not valid JSON
 // it still never reads out of js.
-func (r *Redactor) appendJSON(buf, js []byte) []byte {
+func (r *Redactor) AppendJSON(buf, js []byte) []byte {
 	done := 0 // js[:done] is in buf
 	for i := 0; i < len(js); {
 		if js[i] != '"' {
@@ -35,7 +37,7 @@ func (r *Redactor) appendJSON(buf, js []byte) []byte {
 		text := jsonStringText(js[str:end])
 		if clean := r.RedactText(text); clean != text {
 			buf = append(buf, js[done:i]...)
-			buf = appendString(buf, clean)
+			buf = jsonenc.AppendString(buf, clean)
 			done = end
 		}
 		i = end

@@ -1,16 +1,12 @@
 //go:build !unix
 
-package handler
+package config
 
-import (
-	"os"
+import "os"
 
-	"github.com/proxydebug/debugmode/internal/config"
-)
-
-// categoriesLimit is the most category files a session may open: without
-// an open-file limit to read, config.MaxCategories.
-func categoriesLimit() int { return config.MaxCategories }
+// CategoriesLimit is the most category files a session may open: without
+// an open-file limit to read, MaxCategories.
+func CategoriesLimit() int { return MaxCategories }
 
 // writable reports whether this process may create files in the
 // directory dir: without access(2), by creating one, removed at once.

@@ -1,4 +1,9 @@
-package handler
+// Package redact is the one redaction of the module: which attribute keys
+// are secret, and how credentials are cleaned out of text and values. The
+// category handler's encoder, the console of package slogdebug and
+// integration's URL redaction all use it, so that the files and the
+// console show the same redacted form.
+package redact
 
 import (
 	"encoding"
@@ -9,6 +14,9 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/proxydebug/debugmode/internal/jsonenc"
+	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
 // Redacted replaces the values of secret attributes.
@@ -35,41 +43,27 @@ var defaultPairKeys = [...]string{"sig", "signature"}
 // parameters only: "key=" in other text is too often a cache key.
 var defaultQueryKeys = [...]string{"key"}
 
-// DefaultRedactKeys returns the attribute keys whose values are redacted
+// DefaultKeys returns the attribute keys whose values are redacted
 // by default. A key matches by words: it is secret when its last words are
 // one of these keys' words, in any case, the words being separated by any
 // character other than a letter or digit and by camelCase: "token" matches
 // access_token, accessToken and X-Auth-Token but not tokens or tokenCount;
 // "api_key" matches X-Api-Key, xApiKey and APIKey. The slice returned is a
 // copy.
-func DefaultRedactKeys() []string { return append([]string(nil), defaultRedactKeys[:]...) }
+func DefaultKeys() []string { return append([]string(nil), defaultRedactKeys[:]...) }
 
 // Redactor decides which attribute keys are secret and cleans credentials
-// out of text and values. It is the one redaction of the module: the
-// Handler's encoder, the console of package slogdebug (RedactAttr) and
-// integration.RedactURL (RedactText) all use it, so the files and the
-// console show the same redacted form. It is immutable and safe for
-// concurrent use. A nil *Redactor redacts nothing.
+// out of text and values. It is immutable and safe for concurrent use. A
+// nil *Redactor redacts nothing.
 type Redactor struct {
 	attrs  keySet // secret attribute keys (and JSON object keys)
 	pairs  keySet // secret keys of key=value pairs in text: attrs and defaultPairKeys
 	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
-// NewRedactor returns a Redactor for DefaultRedactKeys and extra, which
-// match the same way.
-func NewRedactor(extra ...string) *Redactor { return newRedactor(extra, false) }
-
-// defaultRedactor redacts with the default keys.
-var defaultRedactor = NewRedactor()
-
-// DefaultRedactor returns the Redactor of the default keys, shared.
-func DefaultRedactor() *Redactor { return defaultRedactor }
-
-func newRedactor(extra []string, disabled bool) *Redactor {
-	if disabled {
-		return nil
-	}
+// New returns a Redactor for DefaultKeys and extra, which match the
+// same way.
+func New(extra ...string) *Redactor {
 	r := &Redactor{}
 	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
 		for _, k := range keys {
@@ -87,6 +81,12 @@ func newRedactor(extra []string, disabled bool) *Redactor {
 	}
 	return r
 }
+
+// defaultRedactor redacts with the default keys.
+var defaultRedactor = New()
+
+// Default returns the Redactor of the default keys, shared.
+func Default() *Redactor { return defaultRedactor }
 
 // SecretKey reports whether an attribute key names a secret. It does not
 // allocate.
@@ -156,7 +156,7 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 		case nil, slog.Level, *slog.Source:
 			// Nothing secret: left for the handler to render its way.
 		case error:
-			a.Value = slog.StringValue(r.RedactText(errorString(x)))
+			a.Value = slog.StringValue(r.RedactText(safeerr.String(x)))
 		case *url.URL:
 			if x != nil {
 				a.Value = slog.StringValue(r.RedactText(x.String()))
@@ -182,8 +182,8 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 // without a secret is left to the console to print its own way (a struct
 // with a String method and no exported field is not printed as {}).
 func (r *Redactor) redactAny(x any) (string, bool) {
-	jsonText, jsonErr := marshalJSON(x)
-	jsonChanged := jsonErr == nil && string(r.appendJSON(nil, jsonText)) != string(jsonText)
+	jsonText, jsonErr := jsonenc.Marshal(x)
+	jsonChanged := jsonErr == nil && string(r.AppendJSON(nil, jsonText)) != string(jsonText)
 	text := consoleText(x)
 	redactedText := r.RedactText(text)
 	if !jsonChanged && redactedText == text {
@@ -214,11 +214,11 @@ func consoleText(x any) (text string) {
 // valueText returns the text of x as the files write it, redacted: its
 // JSON, or the text of a JSON string.
 func (r *Redactor) valueText(x any) string {
-	out, err := marshalJSON(x)
+	out, err := jsonenc.Marshal(x)
 	if err != nil {
-		return r.RedactText(marshalFailure(err))
+		return r.RedactText(jsonenc.MarshalFailure(err))
 	}
-	out = r.appendJSON(nil, out)
+	out = r.AppendJSON(nil, out)
 	if len(out) > 0 && out[0] == '"' {
 		var s string
 		if json.Unmarshal(out, &s) == nil {

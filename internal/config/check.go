@@ -1,0 +1,60 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// OptionError is a setting that is out of range: a field of
+// handler.Options (Options.Validate, New) or of slogdebug.Config.
+type OptionError struct {
+	Field string // the field: "QueueBytes"
+	Value any    // its value, defaults applied
+	Want  string // what is accepted; other fields are named as in its struct
+}
+
+// Error says what is wrong: `QueueBytes 10: want 256 to 1073741824 bytes`.
+func (e *OptionError) Error() string {
+	if s, ok := e.Value.(string); ok {
+		return fmt.Sprintf("%s %q: want %s", e.Field, s, e.Want)
+	}
+	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
+}
+
+// CheckDir reports whether the category handler could use dir as its log
+// directory: an existing directory must be one this process can create
+// files in; a missing one needs its nearest existing parent to be such a
+// directory (the handler creates the rest). It creates nothing (but on systems without access(2), such as Windows, a
+// file it removes at once, to find out).
+func CheckDir(dir string) error {
+	if dir == "" {
+		dir = DefaultDir
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("log directory %q: %w", dir, err)
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if (errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && p != filepath.Dir(p) {
+			continue // the handler creates it, or a parent is the problem
+		}
+		if err != nil {
+			return fmt.Errorf("log directory %q: %w", dir, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("log directory %q: %s is not a directory", dir, p)
+		}
+		if err := writable(p); err != nil {
+			what := "is not writable"
+			if p != abs {
+				what = "does not exist, and its parent " + p + " is not writable"
+			}
+			return fmt.Errorf("log directory %q %s by this process (uid %d): %w", dir, what, os.Getuid(), err)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,143 @@
+// Package jsonenc writes JSON text as the debug files hold it: strings
+// quoted so that no value can break a line, and any Go value marshalled
+// without HTML escaping. The handler's encoder and the redactor share it,
+// so that redacted JSON reads as the files write it.
+package jsonenc
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// MarshalFailure is how a value that could not be marshalled is written.
+func MarshalFailure(err error) string { return "!ERROR:" + err.Error() }
+
+// Marshal is json.Marshal without HTML escaping, recovering panics.
+func Marshal(x any) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("marshal panicked: %v", r)
+		}
+	}()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
+}
+
+// AppendString writes s as a quoted JSON string. Control characters are
+// escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped, so a
+// value can never break a line.
+func AppendString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	if plainPrefix(s) == len(s) {
+		buf = append(buf, s...)
+	} else {
+		buf, _ = appendEscaped(buf, s, math.MaxInt)
+	}
+	return append(buf, '"')
+}
+
+// plainPrefix returns the length of the longest prefix of s made of ASCII
+// that needs no escaping, eight bytes at a time.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		quote := w ^ (ones * '"')
+		backslash := w ^ (ones * '\\')
+		// A byte below 0x20, a zero byte in quote or backslash (the byte
+		// was '"' or '\\'), or a high bit (non-ASCII) needs a look.
+		if ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|w)&highs != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && safe[s[i]] {
+		i++
+	}
+	return i
+}
+
+// AppendStringLimited writes s as a quoted JSON string taking at most max
+// bytes, quotes included; it reports whether s was cut. The cut falls on a
+// character boundary, never inside an escape.
+func AppendStringLimited(buf []byte, s string, max int) ([]byte, bool) {
+	buf = append(buf, '"')
+	buf, cut := appendEscaped(buf, s, max-2)
+	return append(buf, '"'), cut
+}
+
+// appendEscaped writes the escaped body of s, at most max bytes of it.
+func appendEscaped(buf []byte, s string, max int) ([]byte, bool) {
+	end := math.MaxInt
+	if max < math.MaxInt-len(buf) {
+		end = len(buf) + max
+	}
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			var piece []byte
+			var one [6]byte
+			switch {
+			case safe[b]:
+				one[0] = b
+				piece = one[:1]
+			case b == '\\' || b == '"':
+				one[0], one[1] = '\\', b
+				piece = one[:2]
+			case b == '\n':
+				piece = append(one[:0], `\n`...)
+			case b == '\r':
+				piece = append(one[:0], `\r`...)
+			case b == '\t':
+				piece = append(one[:0], `\t`...)
+			default:
+				piece = append(one[:0], '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			if len(buf)+len(piece) > end {
+				return buf, true
+			}
+			buf = append(buf, piece...)
+			i++
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		var piece string
+		switch {
+		case c == utf8.RuneError && size == 1:
+			piece = `\ufffd`
+		case c == '\u2028':
+			piece = `\u2028`
+		case c == '\u2029':
+			piece = `\u2029`
+		default:
+			piece = s[i : i+size]
+		}
+		if len(buf)+len(piece) > end {
+			return buf, true
+		}
+		buf = append(buf, piece...)
+		i += size
+	}
+	return buf, false
+}
+
+const hex = "0123456789abcdef"
+
+// safe holds true for the ASCII bytes that need no escaping in a JSON string.
+var safe = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\'
+	}
+	return t
+}()
