@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/stress"
 )
 

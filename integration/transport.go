@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )

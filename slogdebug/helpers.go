@@ -7,13 +7,13 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/stress"
 )
 
 // The typed helpers write the previous debug logger's field names, each
-// into its category (package category names them), at Debug except
+// into its category (requests, provisioning, ...), at Debug except
 // LogStressEvent. Each takes the context first (its request IDs are
 // written) and extra attributes last, written after the helper's own
 // fields. With debug mode off a helper costs one comparison; with it on,

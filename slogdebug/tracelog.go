@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"runtime/trace"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/reqid"
 )
 

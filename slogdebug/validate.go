@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 )
 
 // Event types of the default rules.
