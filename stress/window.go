@@ -4,7 +4,13 @@ import (
 	"log/slog"
 	"sort"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/config"
 )
+
+// maxWindowEvents bounds a window: enough to tell that the largest count
+// of a rate was exceeded.
+const maxWindowEvents = config.MaxRateCount + 1
 
 // window counts events in a sliding time window: the times of the events
 // within the last span, oldest first, at most maxWindowEvents of them.
