@@ -44,15 +44,11 @@ func (h *Handler) Stats() Stats {
 // off and on again).
 func (st Stats) Add(o Stats) Stats {
 	out := Stats{types: make(map[string]counts, len(st.types)+len(o.types))}
-	for typ, c := range st.types {
-		out.types[typ] = c
-	}
-	for typ, c := range o.types {
-		sum := out.types[typ]
-		sum.events += c.events
-		sum.suppressed += c.suppressed
-		sum.consoleSuppressed += c.consoleSuppressed
-		out.types[typ] = sum
+	for _, m := range []map[string]counts{st.types, o.types} {
+		for typ, c := range m {
+			sum := out.types[typ]
+			out.types[typ] = counts{sum.events + c.events, sum.suppressed + c.suppressed, sum.consoleSuppressed + c.consoleSuppressed}
+		}
 	}
 	return out
 }
@@ -90,52 +86,41 @@ func (h *Handler) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	var suppressed, consoleSuppressed []slog.Attr
+	held := map[string][]slog.Attr{}
 	s.mu.Lock()
 	for typ, ts := range s.types {
-		if ts.pending == 0 {
-			continue
+		if ts.pending > 0 {
+			held[heldKey(typ)] = append(held[heldKey(typ)], slog.Int(typ, ts.pending))
+			ts.pending = 0
 		}
-		if windowed(typ) {
-			suppressed = append(suppressed, slog.Int(typ, ts.pending))
-		} else {
-			consoleSuppressed = append(consoleSuppressed, slog.Int(typ, ts.pending))
-		}
-		ts.pending = 0
 	}
 	s.mu.Unlock()
-	if len(suppressed) == 0 && len(consoleSuppressed) == 0 {
+	if len(held) == 0 {
 		return nil
 	}
-	sortAttrs(suppressed)
-	sortAttrs(consoleSuppressed)
 	var parts []string
-	if len(consoleSuppressed) > 0 {
-		parts = append(parts, "kept from the console (each is a line of its own in the files): "+countList(consoleSuppressed))
+	var groups []slog.Attr
+	for _, g := range []struct{ key, text string }{
+		{ev.SuppressedKey, "not written at all: "},
+		{ev.ConsoleSuppressedKey, "kept from the console (each is a line of its own in the files): "},
+	} {
+		if as := held[g.key]; len(as) > 0 {
+			sortAttrs(as)
+			parts = append([]string{g.text + countList(as)}, parts...) // the console's first
+			groups = append(groups, slog.Attr{Key: g.key, Value: slog.GroupValue(as...)})
+		}
 	}
-	if len(suppressed) > 0 {
-		parts = append(parts, "not written at all: "+countList(suppressed))
-	}
-	r := eventRecord(s.opts.now(), Event{Type: ev.StressSuppressed, Level: slog.LevelInfo,
+	r := eventRecord(s.opts.now(), Event{Type: ev.StressSuppressed, Level: slog.LevelInfo, Attrs: groups,
 		Description: "Held back by the cooldown since the last event of their type, " + strings.Join(parts, "; ")})
-	if len(suppressed) > 0 {
-		r.AddAttrs(slog.Attr{Key: ev.SuppressedKey, Value: slog.GroupValue(suppressed...)})
-	}
-	if len(consoleSuppressed) > 0 {
-		r.AddAttrs(slog.Attr{Key: ev.ConsoleSuppressedKey, Value: slog.GroupValue(consoleSuppressed...)})
-	}
 	ctx := context.Background()
 	return errors.Join(s.emit(ctx, s.files, r.Clone()), s.emit(ctx, s.console, r))
 }
 
 // countList writes counts as "7 slow_request, 2 slow_engine_selection".
 func countList(counts []slog.Attr) string {
-	var b strings.Builder
+	parts := make([]string, len(counts))
 	for i, a := range counts {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%d %s", a.Value.Int64(), a.Key)
+		parts[i] = fmt.Sprintf("%d %s", a.Value.Int64(), a.Key)
 	}
-	return b.String()
+	return strings.Join(parts, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/proxydebug/debugmode/internal/category"
@@ -16,22 +17,25 @@ import (
 // state over a stretch of time (a rate within a window, the drops since
 // the last report), so the cooldown keeps it from Files too. Every other
 // event type, the user's included, is per-record.
-func windowed(eventType string) bool {
-	switch eventType {
-	case ev.HighSlowRequestRate, ev.HighProvisioningFailureRate, ev.RecordsDropped:
-		return true
+func windowed(typ string) bool {
+	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
+}
+
+// heldKey is the key of the count of a type's events that the cooldown
+// held back: "suppressed" for a windowed type, "console_suppressed" else.
+func heldKey(typ string) string {
+	if windowed(typ) {
+		return ev.SuppressedKey
 	}
-	return false
+	return ev.ConsoleSuppressedKey
 }
 
 // cooldownOf is the cooldown of an event type: Cooldowns' if it has one,
 // none for the orchestrator's transitions, Cooldown otherwise.
-func (o *Options) cooldownOf(eventType string) time.Duration {
-	if d, ok := o.Cooldowns[eventType]; ok {
+func (o *Options) cooldownOf(typ string) time.Duration {
+	if d, ok := o.Cooldowns[typ]; ok {
 		return d
-	}
-	switch eventType {
-	case ev.OrchestratorDegraded, ev.OrchestratorRecovered:
+	} else if typ == ev.OrchestratorDegraded || typ == ev.OrchestratorRecovered {
 		return -1
 	}
 	return o.Cooldown
@@ -51,39 +55,25 @@ func slowEventType(cat string) string {
 // isNone reports whether an error attribute's value holds no error: nil,
 // or an empty string.
 func isNone(v slog.Value) bool {
-	switch v.Kind() {
-	case slog.KindAny:
-		return v.Any() == nil
-	case slog.KindString:
-		return v.String() == ""
-	}
-	return false
+	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
 }
 
 // errorText is the message of an error attribute's value.
 func errorText(v slog.Value) string {
-	v = v.Resolve()
-	switch v.Kind() {
-	case slog.KindString:
-		return v.String()
-	case slog.KindAny:
-		if err, ok := v.Any().(error); ok && err != nil {
-			return safeerr.String(err)
-		}
+	switch x := v.Resolve().Any().(type) {
+	case string:
+		return x
+	case error:
+		return safeerr.String(x)
 	}
 	return ""
 }
 
-// rateAttrs are the attributes of a rate's event.
-func rateAttrs(n int, rate config.Rate) []slog.Attr {
-	return []slog.Attr{slog.Int("count", n), slog.Duration("window", rate.Window), slog.Int("threshold", rate.Count)}
-}
-
 // slowRecord fires the slow event of a category, and for requests counts
 // it towards high_slow_request_rate.
-func (s *state) slowRecord(ctx context.Context, o *obs, rule slowRule) {
-	e := Event{Type: rule.eventType, Level: slog.LevelWarn}
-	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), rule.threshold)
+func (s *state) slowRecord(ctx context.Context, o *scan) {
+	e := Event{Type: slowEventType(o.cat), Level: slog.LevelWarn}
+	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
 	switch o.cat {
 	case category.Requests:
 		e.Description, e.Attrs = "Request "+took, o.attrs("method", "path", "ace_id", "status_code", "request_id")
@@ -91,118 +81,88 @@ func (s *state) slowRecord(ctx context.Context, o *obs, rule slowRule) {
 		e.Description = "Engine selection " + took
 		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
 	default:
-		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.msg, took), o.attrs("operation", "request_id")
+		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")
 	}
-	e.Attrs = append(e.Attrs, slog.Duration("duration", o.dur), slog.Duration("threshold", rule.threshold))
+	e.Attrs = append(e.Attrs, slog.Duration("duration", o.dur), slog.Duration("threshold", o.slow))
 	s.fire(ctx, o.time, e)
-
-	if o.cat != category.Requests {
-		return
-	}
-	s.mu.Lock()
-	n := s.slowRequests.add(o.time, s.slowRate.Window)
-	s.mu.Unlock()
-	if n > s.slowRate.Count {
-		s.fire(ctx, o.time, Event{Type: ev.HighSlowRequestRate, Level: slog.LevelWarn,
-			Description: fmt.Sprintf("%d slow requests in the last %v", n, s.slowRate.Window), Attrs: rateAttrs(n, s.slowRate)})
+	if o.cat == category.Requests {
+		s.rate(ctx, o, &s.slowRequests, s.slowRate, ev.HighSlowRequestRate, slog.LevelWarn, "slow requests")
 	}
 }
 
 // provisioningFailure counts a failed provisioning record and fires the
 // circuit-breaker and failure-rate events.
-func (s *state) provisioningFailure(ctx context.Context, o *obs) {
+func (s *state) provisioningFailure(ctx context.Context, o *scan) {
 	if reportsCircuitBreaker(o) {
 		s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError,
 			Description: "Provisioning blocked by the orchestrator's circuit breaker",
 			Attrs:       o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
 	}
+	s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
+}
+
+// rate counts o in w and fires typ when more than rate.Count events fell
+// within the window, with o's attributes keys.
+func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
 	s.mu.Lock()
-	n := s.provFailures.add(o.time, s.failRate.Window)
+	n := w.add(o.time, rate.Window)
 	s.mu.Unlock()
-	if n > s.failRate.Count {
-		s.fire(ctx, o.time, Event{Type: ev.HighProvisioningFailureRate, Level: slog.LevelError,
-			Description: fmt.Sprintf("%d provisioning failures in the last %v", n, s.failRate.Window),
-			Attrs:       append(rateAttrs(n, s.failRate), o.attrs("operation", "error")...)})
+	if n > rate.Count {
+		attrs := []slog.Attr{slog.Int("count", n), slog.Duration("window", rate.Window), slog.Int("threshold", rate.Count)}
+		s.fire(ctx, o.time, Event{Type: typ, Level: level, Description: fmt.Sprintf("%d %s in the last %v", n, what, rate.Window),
+			Attrs: append(attrs, o.attrs(keys...)...)})
 	}
 }
 
 // reportsCircuitBreaker tells whether a provisioning failure was the
 // orchestrator's circuit breaker: its code (code, blocked_reason_code,
 // error_code) says circuit_breaker, or its error message names it.
-func reportsCircuitBreaker(o *obs) bool {
-	for _, k := range []string{"code", "blocked_reason_code", "error_code"} {
-		if v, ok := o.attr(k); ok && v.Kind() == slog.KindString && v.String() == "circuit_breaker" {
+func reportsCircuitBreaker(o *scan) bool {
+	for _, a := range o.attrs("code", "blocked_reason_code", "error_code") {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == "circuit_breaker" {
 			return true
 		}
 	}
-	return containsFold(o.err, "circuit breaker") || containsFold(o.err, "circuit_breaker")
-}
-
-// containsFold reports whether s contains the lower-case ASCII substring
-// sub, ignoring ASCII case, without allocating.
-func containsFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for ; j < len(sub); j++ {
-			a := s[i+j]
-			if 'A' <= a && a <= 'Z' {
-				a += 'a' - 'A'
-			}
-			if a != sub[j] {
-				break
-			}
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
-}
-
-// healthChange is what a health reading changed: the status before it,
-// since when the orchestrator was degraded, and whether an event fires.
-type healthChange struct {
-	prev  string
-	since time.Time
-	fires bool
+	msg := strings.ToLower(errorText(o.errVal))
+	return strings.Contains(msg, "circuit breaker") || strings.Contains(msg, "circuit_breaker")
 }
 
 // followHealth records the orchestrator's status and reports whether it
-// entered or left "degraded"; the readings that change nothing (almost
-// all) cost no allocation.
-func (s *state) followHealth(status string, t time.Time) healthChange {
+// entered or left "degraded", noting in sc the status before and since when
+// it was degraded; the readings that change nothing (almost all) cost no
+// allocation.
+func (s *state) followHealth(sc *scan, t time.Time) bool {
 	if t.IsZero() {
 		t = s.opts.now()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := healthChange{prev: s.health, since: s.degradedAt}
-	s.health = status
-	if status == "degraded" && c.prev != "degraded" {
+	sc.prevStatus, sc.degradedAt, s.health = s.health, s.degradedAt, sc.status
+	fires := (sc.status == "degraded") != (sc.prevStatus == "degraded")
+	if fires && sc.status == "degraded" {
 		s.degradedAt = t
 	}
-	c.fires = (status == "degraded") != (c.prev == "degraded")
-	return c
+	return fires
 }
 
 // healthStatus fires orchestrator_degraded or orchestrator_recovered for a
 // reading that entered or left "degraded".
-func (s *state) healthStatus(ctx context.Context, o *obs, status string, c healthChange) {
+func (s *state) healthStatus(ctx context.Context, o *scan) {
 	capacity := []string{"capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"}
-	if status == "degraded" {
+	if o.status == "degraded" {
 		reason := ""
-		if v, ok := o.attr("blocked_reason"); ok {
-			reason = v.String()
+		for _, a := range o.attrs("blocked_reason") {
+			reason = a.Value.String()
 		}
 		attrs := o.attrs(append([]string{"blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds", "vpn_connected"}, capacity...)...)
 		s.fire(ctx, o.time, Event{Type: ev.OrchestratorDegraded, Level: slog.LevelWarn,
-			Description: "Orchestrator is degraded: " + reason, Attrs: append(attrs, slog.String("previous_status", c.prev))})
+			Description: "Orchestrator is degraded: " + reason, Attrs: append(attrs, slog.String("previous_status", o.prevStatus))})
 		return
 	}
-	d := o.time.Sub(c.since)
+	d := o.time.Sub(o.degradedAt)
 	s.fire(ctx, o.time, Event{Type: ev.OrchestratorRecovered, Level: slog.LevelInfo,
-		Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", status, d.Seconds()),
-		Attrs:       append(o.attrs(capacity...), slog.String("status", status), slog.Duration("degraded_for", d))})
+		Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", o.status, d.Seconds()),
+		Attrs:       append(o.attrs(capacity...), slog.String("status", o.status), slog.Duration("degraded_for", d))})
 }
 
 // reportDrops fires records_dropped with what was dropped since the last
@@ -278,11 +238,7 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 
 	r := eventRecord(t, e)
 	if pending > 0 {
-		key := ev.ConsoleSuppressedKey
-		if isWindowed {
-			key = ev.SuppressedKey
-		}
-		r.AddAttrs(slog.Int(key, pending))
+		r.AddAttrs(slog.Int(heldKey(e.Type), pending))
 	}
 	s.emit(ctx, s.files, r.Clone())
 	s.emit(ctx, s.console, r)

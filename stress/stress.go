@@ -28,17 +28,13 @@ type Event struct {
 // Options configure a Handler. Zero fields take the defaults of the
 // package's table.
 type Options struct {
-	// Files receives the record of the incident: every per-record event,
-	// whatever the cooldown, and the windowed ones once per cooldown (in
-	// debugmode, the category handler: <session>_stress.jsonl). Events are
-	// records in category "stress" at their Event.Level. It must not lead
+	// Files receives the record of the incident (in debugmode,
+	// <session>_stress.jsonl): every per-record event, and the windowed ones
+	// once per cooldown, as records in category "stress" at their level.
+	// Console receives what a person watches: the same events, each type at
+	// most once per cooldown. At least one is required; neither may lead
 	// back to this Handler.
-	Files slog.Handler
-
-	// Console receives what a person watches: the events of Files, each
-	// event type at most once per cooldown. It must not lead back to this
-	// Handler. At least one of Files and Console is required.
-	Console slog.Handler
+	Files, Console slog.Handler
 
 	// Slow maps a category to the duration above which a record of that
 	// category is slow; it fires "slow_request" for requests,
@@ -89,25 +85,18 @@ type Options struct {
 // are not observed.
 type Handler struct {
 	s     *state
-	cat   string    // bound with WithAttrs
-	rule  *slowRule // the bound category's slow rule, or nil
+	cat   string        // bound with WithAttrs
+	slow  time.Duration // the bound category's slow threshold, or 0
 	bound []slog.Attr
-}
-
-type slowRule struct {
-	threshold time.Duration
-	eventType string
 }
 
 // state is shared by a Handler and those derived from it.
 type state struct {
-	opts               Options
-	files, console     slog.Handler // nil when the Option is
-	slow               map[string]*slowRule
-	slowRate, failRate config.Rate
-
-	drops, closed atomic.Bool
-
+	opts                       Options
+	files, console             slog.Handler             // nil when the Option is
+	slow                       map[string]time.Duration // the positive thresholds of Options.Slow
+	slowRate, failRate         config.Rate
+	drops, closed              atomic.Bool
 	mu                         sync.Mutex
 	slowRequests, provFailures window
 	types                      map[string]*typeState
@@ -137,22 +126,21 @@ func New(opts Options) (*Handler, error) {
 	if opts.now == nil {
 		opts.now = time.Now
 	}
-	s := &state{opts: opts, slow: make(map[string]*slowRule, len(opts.Slow)),
+	s := &state{opts: opts, slow: make(map[string]time.Duration, len(opts.Slow)),
 		types: make(map[string]*typeState), lastDropped: make(map[string]uint64)}
 	var errs []error
-	for _, r := range []struct {
-		name, s, def string
-		dst          *config.Rate
-	}{{"SlowRequestRate", opts.SlowRequestRate, config.DefaultSlowRequestRate, &s.slowRate},
-		{"ProvisioningFailureRate", opts.ProvisioningFailureRate, config.DefaultProvisioningRate, &s.failRate}} {
-		if r.s == "" {
-			r.s = r.def
+	rate := func(name, v, def string) config.Rate {
+		if v == "" {
+			v = def
 		}
-		var err error
-		if *r.dst, err = config.ParseRate(r.s); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", r.name, r.s, err))
+		r, err := config.ParseRate(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", name, v, err))
 		}
+		return r
 	}
+	s.slowRate = rate("SlowRequestRate", opts.SlowRequestRate, config.DefaultSlowRequestRate)
+	s.failRate = rate("ProvisioningFailureRate", opts.ProvisioningFailureRate, config.DefaultProvisioningRate)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("stress: invalid options: %w", err)
 	}
@@ -165,7 +153,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	for cat, d := range opts.Slow {
 		if d > 0 {
-			s.slow[cat] = &slowRule{threshold: d, eventType: slowEventType(cat)}
+			s.slow[cat] = d
 		}
 	}
 	return &Handler{s: s}, nil
@@ -185,7 +173,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for _, a := range attrs {
 		if a.Key == category.Key {
 			if c := a.Value.Resolve().String(); c != "" {
-				h2.cat, h2.rule = c, h.s.slow[c]
+				h2.cat, h2.slow = c, h.s.slow[c]
 			}
 		}
 	}
@@ -214,47 +202,37 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if s.closed.Load() {
 		return nil
 	}
-	sc := scan{cat: h.cat}
-	if r.NumAttrs() > 0 {
-		r.Attrs(func(a slog.Attr) bool { sc.see(a); return true })
-	}
-	cat, rule := sc.cat, h.rule
-	if cat == category.Stress {
+	sc := scan{cat: h.cat, slow: h.slow}
+	r.Attrs(func(a slog.Attr) bool { sc.see(a, s); return true })
+	if sc.cat == category.Stress {
 		return nil
 	}
 	if s.drops.Load() {
 		s.reportDrops(ctx, r.Time)
 	}
-	if sc.recordCat {
-		rule = s.slow[cat]
-	}
-	slow := sc.hasDur && rule != nil && sc.dur > rule.threshold
-	failed := cat == category.Provisioning && ((sc.hasSuccess && !sc.success) || sc.hasErr) && !sc.summary
-	var health healthChange
-	if cat == category.OrchestratorHealth && sc.status != "" {
-		health = s.followHealth(sc.status, r.Time)
-	}
-	if !slow && !failed && !health.fires && len(s.opts.Rules) == 0 {
+	slow := sc.hasDur && sc.slow > 0 && sc.dur > sc.slow
+	failed := sc.cat == category.Provisioning && ((sc.hasSuccess && !sc.success) || sc.hasErr) && !sc.summary
+	health := sc.cat == category.OrchestratorHealth && sc.status != "" && s.followHealth(&sc, r.Time)
+	if !slow && !failed && !health && len(s.opts.Rules) == 0 {
 		return nil
 	}
 
-	// Something may fire: build the observation (this path allocates).
+	// Something may fire: this path allocates.
+	o := new(scan)
+	*o = sc
 	rc := r // r itself stays on the stack on the path above
-	o := &obs{time: r.Time, cat: cat, msg: r.Message, dur: sc.dur, record: &rc, bound: h.bound}
+	o.record, o.bound, o.time = &rc, h.bound, r.Time
 	if o.time.IsZero() {
 		o.time = s.opts.now()
 	}
-	if sc.hasErr {
-		o.err = errorText(sc.errVal)
-	}
 	if slow {
-		s.slowRecord(ctx, o, *rule)
+		s.slowRecord(ctx, o)
 	}
 	if failed {
 		s.provisioningFailure(ctx, o)
 	}
-	if health.fires {
-		s.healthStatus(ctx, o, sc.status, health)
+	if health {
+		s.healthStatus(ctx, o)
 	}
 	if len(s.opts.Rules) > 0 {
 		ur := r.Clone()
@@ -264,7 +242,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			r.Attrs(func(a slog.Attr) bool { ur.AddAttrs(a); return true })
 		}
 		for _, rule := range s.opts.Rules {
-			if e, ok := rule(cat, ur); ok {
+			if e, ok := rule(o.cat, ur); ok {
 				s.fire(ctx, o.time, e)
 			}
 		}
@@ -272,71 +250,33 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-// obs is what a Handler saw of a record that may fire a built-in rule.
-type obs struct {
-	time     time.Time
-	cat, msg string
-	dur      time.Duration
-	err      string // the message of the "error" attribute, or ""
-	record   *slog.Record
-	bound    []slog.Attr
-}
-
-// attr returns the value of the record's attribute key, or of one bound
-// with WithAttrs.
-func (o *obs) attr(key string) (slog.Value, bool) {
-	var v slog.Value
-	found := false
-	o.record.Attrs(func(a slog.Attr) bool {
-		if a.Key == key {
-			v, found = a.Value.Resolve(), true
-		}
-		return !found
-	})
-	for i := len(o.bound) - 1; i >= 0 && !found; i-- {
-		if o.bound[i].Key == key {
-			v, found = o.bound[i].Value.Resolve(), true
-		}
-	}
-	return v, found
-}
-
-// attrs returns the attributes among keys that the observation has.
-func (o *obs) attrs(keys ...string) []slog.Attr {
-	var out []slog.Attr
-	for _, k := range keys {
-		if v, ok := o.attr(k); ok {
-			out = append(out, slog.Attr{Key: k, Value: v})
-		}
-	}
-	return out
-}
-
-// scan collects the attributes the rules look at.
+// scan is what a Handler saw of a record: the attributes the rules look
+// at, and, when a rule may fire, the record itself.
 type scan struct {
-	summary             bool
-	cat                 string
-	recordCat           bool
-	dur                 time.Duration
-	hasDur              bool
-	errVal              slog.Value
-	hasErr              bool
-	success, hasSuccess bool
-	status              string
+	cat                          string
+	slow                         time.Duration // the category's slow threshold, or 0
+	dur                          time.Duration
+	errVal                       slog.Value
+	status, prevStatus           string    // the orchestrator's, and its last before
+	degradedAt                   time.Time // since when it was degraded, before this record
+	hasDur, hasErr               bool
+	success, hasSuccess, summary bool
+
+	time   time.Time
+	record *slog.Record
+	bound  []slog.Attr
 }
 
 // see looks at one attribute; it runs for every attribute of every record,
 // so keys are matched by length first.
-func (sc *scan) see(a slog.Attr) {
+func (sc *scan) see(a slog.Attr, s *state) {
 	switch k := a.Key; len(k) {
 	case 8:
-		if k == "duration" {
-			if a.Value.Kind() == slog.KindDuration {
-				sc.dur, sc.hasDur = a.Value.Duration(), true
-			}
+		if k == "duration" && a.Value.Kind() == slog.KindDuration {
+			sc.dur, sc.hasDur = a.Value.Duration(), true
 		} else if k == category.Key {
 			if c := a.Value.Resolve().String(); c != "" {
-				sc.cat, sc.recordCat = c, true
+				sc.cat, sc.slow = c, s.slow[c]
 			}
 		}
 	case 5:
@@ -354,4 +294,25 @@ func (sc *scan) see(a slog.Attr) {
 			sc.status = a.Value.String()
 		}
 	}
+}
+
+// attrs returns the attributes among keys that the record has, or that
+// were bound with WithAttrs (the record's win).
+func (sc *scan) attrs(keys ...string) []slog.Attr {
+	var out []slog.Attr
+	for _, k := range keys {
+		found := false
+		sc.record.Attrs(func(a slog.Attr) bool {
+			if a.Key == k {
+				out, found = append(out, slog.Attr{Key: k, Value: a.Value.Resolve()}), true
+			}
+			return !found
+		})
+		for i := len(sc.bound) - 1; i >= 0 && !found; i-- {
+			if sc.bound[i].Key == k {
+				out, found = append(out, slog.Attr{Key: k, Value: sc.bound[i].Value.Resolve()}), true
+			}
+		}
+	}
+	return out
 }

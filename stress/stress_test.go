@@ -169,6 +169,20 @@ func TestWindowBoundary(t *testing.T) {
 	assert.Equal(t, 1, w.add(t0, time.Minute))
 	assert.Equal(t, 2, w.add(t0.Add(time.Minute-time.Nanosecond), time.Minute))
 	assert.Equal(t, 2, w.add(t0.Add(time.Minute), time.Minute), "an event exactly a window old has left it")
+
+	var full window
+	for range maxWindowEvents + 3 {
+		full.add(t0, time.Hour)
+	}
+	assert.Equal(t, maxWindowEvents, full.add(t0, time.Hour), "a window holds enough to exceed the largest count, no more")
+}
+
+func TestStatsAdd(t *testing.T) {
+	a := Stats{types: map[string]counts{se.SlowRequest: {events: 3, consoleSuppressed: 2}}}
+	b := Stats{types: map[string]counts{se.SlowRequest: {events: 1, consoleSuppressed: 1}, se.RecordsDropped: {events: 2, suppressed: 1}}}
+	assert.Equal(t, Stats{types: map[string]counts{se.SlowRequest: {events: 4, consoleSuppressed: 3}, se.RecordsDropped: {events: 2, suppressed: 1}}}, a.Add(b))
+	assert.Equal(t, counts{events: 3, consoleSuppressed: 2}, a.types[se.SlowRequest], "Add leaves its operands alone")
+	assert.Equal(t, a, Stats{}.Add(a))
 }
 
 func TestProvisioningFailureRate(t *testing.T) {
@@ -570,6 +584,8 @@ func TestOptionsValidation(t *testing.T) {
 	assert.ErrorContains(t, err, "Options.Files or Options.Console is required")
 	_, err = New(Options{Files: newCapture(), SlowRequestRate: "-1/1m"})
 	assert.ErrorContains(t, err, "SlowRequestRate")
+	_, err = New(Options{Files: newCapture(), ProvisioningFailureRate: "65536/1m"})
+	assert.ErrorContains(t, err, `ProvisioningFailureRate "65536/1m": want a count of 1 to 65535`)
 }
 
 func TestSuppressedDropReportsAreCarriedOver(t *testing.T) {
