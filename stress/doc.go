@@ -19,9 +19,9 @@
 // A provisioning record has failed when its "success" is false or it has
 // an "error"; one with "summary": true (a retry loop's final outcome, whose
 // attempts were logged one by one) counts toward no window and fires no
-// event. Every threshold, window and cooldown is an Option; any other
-// category can have a slow rule (Options.Slow), and Options.Rules adds the
-// user's own.
+// provisioning_circuit_breaker. Every threshold, window and cooldown is an
+// Option; any other category can have a slow rule (Options.Slow), and
+// Options.Rules adds the user's own.
 //
 // Every occurrence of a per-record event (slow_*, provisioning_circuit_breaker,
 // orchestrator_degraded/recovered, the events of the user's rules) is sent
