@@ -52,7 +52,7 @@ fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./stress -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzFromHeaders$$' -fuzztime $(FUZZTIME)

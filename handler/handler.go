@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	categories "github.com/proxydebug/debugmode/category"
+	categories "github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/jsonenc"
 	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/demoproxy"
 	"github.com/proxydebug/debugmode/slogdebug"
 )

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/reqid"
 )

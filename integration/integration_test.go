@@ -21,9 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
-	"github.com/proxydebug/debugmode/stress"
 )
 
 func TestOneRequestsLinePerRequest(t *testing.T) {
@@ -359,7 +359,7 @@ func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
 	}
 	assert.Equal(t, []string{"provision_attempt_failed", "provision_backoff", "provision_attempt_failed", "provision_backoff",
 		"provision_attempt_failed", "provision_failed"}, ops)
-	assert.Contains(t, e.eventTypes(t), stress.ProvisioningCircuitBreaker)
+	assert.Contains(t, e.eventTypes(t), stressevent.ProvisioningCircuitBreaker)
 
 	e.orch.SetCircuitBreaker(false, 0)
 	resp, body := e.get(t, "/ace/getstream?id=unblocked", nil)
@@ -434,7 +434,7 @@ func TestHealthMonitorAndDegradedTransitions(t *testing.T) {
 	assert.Equal(t, "circuit_breaker", lines[1]["blocked_reason_code"])
 	assert.Equal(t, 30.0, lines[1]["recovery_eta_seconds"])
 	assert.Equal(t, false, lines[1]["can_provision"])
-	assert.Equal(t, []string{stress.OrchestratorDegraded, stress.OrchestratorRecovered}, e.eventTypes(t))
+	assert.Equal(t, []string{stressevent.OrchestratorDegraded, stressevent.OrchestratorRecovered}, e.eventTypes(t))
 }
 
 func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {

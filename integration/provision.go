@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
-	"github.com/proxydebug/debugmode/stress"
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // ProvisionError is the orchestrator refusing to provision (HTTP 503 with a
@@ -145,7 +145,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (*Provisioned, error) {
 		}
 	}
 	// The attempts were counted one by one: the outcome is a summary.
-	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stress.SummaryKey, true))
+	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stressevent.SummaryKey, true))
 	return nil, &NoEngineError{Err: lastErr, RetryAfter: policy.retryAfter(lastErr)}
 }
 

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"

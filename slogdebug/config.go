@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -75,8 +75,8 @@ var envVars = []envVar{
 	}},
 	{"DEBUG_STRESS_SLOW", "`requests=5s,engine_selection=2s`", "SlowThresholds", "CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s",
 		func(c *Config, v string) error { return into(&c.SlowThresholds)(parseThresholds(v)) }},
-	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", func(c *Config, v string) error { return into(&c.SlowRequestRate)(stress.ParseRate(v)) }},
-	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(stress.ParseRate(v)) }},
+	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", func(c *Config, v string) error { return into(&c.SlowRequestRate)(parseRate(v)) }},
+	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(parseRate(v)) }},
 	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
 		func(c *Config, v string) error { return into(&c.StressCooldown)(parseDuration(v, true)) }},
 	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
@@ -190,16 +190,16 @@ type Config struct {
 	// turns a category's rule off.
 	SlowThresholds map[string]time.Duration
 	// SlowRequestRate and ProvisioningFailureRate are the sliding-window
-	// rules (default 10/1m and 5/1m).
-	SlowRequestRate         stress.Rate
-	ProvisioningFailureRate stress.Rate
+	// rules, COUNT/WINDOW: more than COUNT events within WINDOW (default
+	// "10/1m" and "5/1m"; the count at most 65535).
+	SlowRequestRate, ProvisioningFailureRate string
 	// StressCooldown is how long an event type stays quiet on the console
 	// after it was shown (default 30s; negative: no cooldown; at most 24h);
 	// every per-record event is still written to the stress file (see
 	// stress.Options.Cooldown).
 	StressCooldown time.Duration
-	// StressRules are the program's own stress rules.
-	StressRules []stress.Rule
+	// StressRules are the program's own stress rules (stress.Options.Rules).
+	StressRules []func(category string, r slog.Record) (stress.Event, bool)
 
 	// ExecutionTrace, when positive, keeps the Go runtime's execution
 	// trace of about the last ExecutionTrace in memory
@@ -454,6 +454,12 @@ func into[T any](dst *T) func(T, error) error {
 	}
 }
 
+// parseRate checks a rate, COUNT/WINDOW; its error says what it wants.
+func parseRate(v string) (string, error) {
+	_, err := config.ParseRate(v)
+	return v, err
+}
+
 // errNoParse is the parsers' error; the variable's want says what is
 // accepted.
 var errNoParse = errors.New("does not parse")
@@ -568,8 +574,8 @@ func (c Config) flightRecorderBytes() int {
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{
-		category.Requests:        stress.DefaultSlowRequest,
-		category.EngineSelection: stress.DefaultSlowEngineSelection,
+		category.Requests:        config.DefaultSlowRequest,
+		category.EngineSelection: config.DefaultSlowEngineSelection,
 	}
 	for cat, d := range c.SlowThresholds {
 		slow[cat] = d

@@ -23,24 +23,25 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 func TestConfigFromEnvValues(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "debug_logs")
 	cfg, err := configFromMap(map[string]string{
-		"DEBUG_MODE":                  " yes ",
-		"DEBUG_LOG_DIR":               dir,
-		"DEBUG_SESSION_ID":            "incident-7",
-		"DEBUG_QUEUE_BYTES":           "16MiB",
-		"DEBUG_FLUSH_INTERVAL":        "50ms",
-		"DEBUG_BLOCK_WHEN_FULL":       "on",
-		"DEBUG_DEFAULT_CATEGORY":      "general",
-		"DEBUG_CONSOLE_LEVEL":         "warn",
-		"NO_COLOR":                    "1",
-		"DEBUG_MAX_FILE_BYTES":        "32MiB",
-		"DEBUG_MAX_TOTAL_BYTES":       "unlimited",
-		"DEBUG_MAX_SESSIONS":          "5",
-		"DEBUG_SYNC":                  "true",
-		"DEBUG_FILE_MODE":             "0600",
-		"DEBUG_DIR_MODE":              "700",
-		"DEBUG_REDACT_KEYS":           "x-session, pin",
-		"DEBUG_FLIGHT_RECORDER":       "2m",
-		"DEBUG_FLIGHT_RECORDER_BYTES": "4MiB",
+		"DEBUG_MODE":                     " yes ",
+		"DEBUG_LOG_DIR":                  dir,
+		"DEBUG_SESSION_ID":               "incident-7",
+		"DEBUG_QUEUE_BYTES":              "16MiB",
+		"DEBUG_FLUSH_INTERVAL":           "50ms",
+		"DEBUG_BLOCK_WHEN_FULL":          "on",
+		"DEBUG_DEFAULT_CATEGORY":         "general",
+		"DEBUG_CONSOLE_LEVEL":            "warn",
+		"NO_COLOR":                       "1",
+		"DEBUG_MAX_FILE_BYTES":           "32MiB",
+		"DEBUG_MAX_TOTAL_BYTES":          "unlimited",
+		"DEBUG_MAX_SESSIONS":             "5",
+		"DEBUG_SYNC":                     "true",
+		"DEBUG_FILE_MODE":                "0600",
+		"DEBUG_DIR_MODE":                 "700",
+		"DEBUG_REDACT_KEYS":              "x-session, pin",
+		"DEBUG_FLIGHT_RECORDER":          "2m",
+		"DEBUG_FLIGHT_RECORDER_BYTES":    "4MiB",
+		"DEBUG_STRESS_SLOW_REQUEST_RATE": "3/10s",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, Config{
@@ -62,6 +63,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		RedactKeys:          []string{"x-session", "pin"},
 		FlightRecorder:      2 * time.Minute,
 		FlightRecorderBytes: 4 << 20,
+		SlowRequestRate:     "3/10s",
 	}, cfg)
 }
 
@@ -248,6 +250,7 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 		{MaxTotalBytes: 1 << 20},
 		{FlightRecorder: time.Millisecond},
 		{SlowThresholds: map[string]time.Duration{"request": time.Second}},
+		{SlowRequestRate: "10 per minute"},
 	} {
 		cfg.Dir = t.TempDir()
 		_, err := New(cfg, io.Discard)
@@ -256,6 +259,8 @@ func TestNewRefusesABadConfigWithDebugModeOff(t *testing.T) {
 	err := Config{QueueBytes: 10, MaxSessions: -3}.Validate()
 	assert.ErrorContains(t, err, "QueueBytes 10: want 256 to 1073741824 bytes")
 	assert.ErrorContains(t, err, "MaxSessions -3: want")
+	err = Config{ProvisioningFailureRate: "0/1m"}.Validate()
+	assert.ErrorContains(t, err, `ProvisioningFailureRate "0/1m": want a count of at least 1`)
 }
 
 // TestConfigFromEnvWithFlags: a program's command-line flags (the fork's

@@ -74,7 +74,7 @@ func TestDefaultBeforeInitIsSafe(t *testing.T) {
 	l := Default()
 	assert.False(t, l.DebugMode())
 	l.LogRequest(context.Background(), "GET", "/x", 0, 200, "")
-	l.LogStressEvent(context.Background(), stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "shown on slog's default console"})
+	l.LogStressEvent(context.Background(), stress.Event{Type: "slow_request", Level: slog.LevelWarn, Description: "shown on slog's default console"})
 	assert.NoError(t, Flush())
 	assert.NoError(t, Close())
 }

@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 )
 
 // Two filters sit in the fan-out. The console filter keeps the debug

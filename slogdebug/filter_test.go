@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -26,7 +27,7 @@ func logEveryKind(l *Logger) {
 	l.With(category.Key, category.Provisioning).Info("plain-category-info")
 	l.Debug("own-debug-line")
 	l.Debug("record-category-debug", category.Key, category.Streams)
-	l.LogStressEvent(ctx, stress.Event{Type: "engine_stalled", Severity: stress.SeverityWarning, Description: "stalled"})
+	l.LogStressEvent(ctx, stress.Event{Type: "engine_stalled", Level: slog.LevelWarn, Description: "stalled"})
 }
 
 func TestDebugConsoleKeepsCategoryRecordsInTheFiles(t *testing.T) {
@@ -76,7 +77,7 @@ func TestCategoriesLeaveOneOut(t *testing.T) {
 	assert.Len(t, readFile(t, l, "provisioning"), 2)
 	assert.Len(t, readFile(t, l, "streams"), 1)
 	for _, ev := range readFile(t, l, "stress") {
-		assert.NotEqual(t, stress.SlowRequest, ev["event_type"], "a category left out is not watched")
+		assert.NotEqual(t, stressevent.SlowRequest, ev["event_type"], "a category left out is not watched")
 	}
 	assert.Equal(t, "-orchestrator_calls,-requests", readFile(t, l, "session")[0]["config"].(map[string]any)["categories"])
 

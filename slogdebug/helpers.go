@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safeerr"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/stress"
 )
 
 // The typed helpers write the previous debug logger's field names, each
-// into its category (package category names them), at Debug except
+// into its category (requests, provisioning, ...), at Debug except
 // LogStressEvent. Each takes the context first (its request IDs are
 // written) and extra attributes last, written after the helper's own
 // fields. With debug mode off a helper costs one comparison; with it on,
@@ -229,14 +230,14 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 }
 
 // LogStressEvent records a stress event of the program's own in "stress":
-// event_type, severity, description, ev.Attrs, then attrs. It logs at the
-// severity's level (stress.Severity.Level: Warn for warning, Error for
-// critical, Info otherwise), so warnings and critical events show on the
+// event_type, severity, description, ev.Attrs, then attrs. It logs at
+// ev.Level, whose severity is critical at Error and above, warning at Warn
+// and above, info below, so warnings and critical events show on the
 // console too. The stress detector finds the usual ones by itself (slow
 // requests, failing provisioning, ...): this is for the others.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
-	if level := ev.Severity.Level(); !l.off(level) {
-		l.logStressEvent(ctx, level, &ev, attrs)
+	if !l.off(ev.Level) {
+		l.logStressEvent(ctx, ev.Level, &ev, attrs)
 	}
 }
 
@@ -248,7 +249,7 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
 	r.AddAttrs(
 		slog.String("event_type", ev.Type),
-		slog.String("severity", string(ev.Severity)),
+		slog.String("severity", stressevent.Severity(level)),
 		slog.String("description", ev.Description),
 	)
 	r.AddAttrs(ev.Attrs...)

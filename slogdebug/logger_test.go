@@ -19,7 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -76,7 +77,7 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 		BlockedReasonCode: "circuit_breaker", RecoveryETASeconds: 60, VPNConnected: true,
 		CapacityTotal: acestream.Known(10), CapacityUsed: acestream.Known(3), CapacityAvailable: acestream.Known(7), EngineCount: acestream.Known(3), StreamCount: acestream.Known(2)})
 	l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: "abc|sess1", EngineID: "3f2a9c1be0d4", Duration: 12 * time.Millisecond}, slog.String("engine_host", "10.0.0.5"))
-	l.LogStressEvent(ctx, stress.Event{Type: "slow_request", Severity: stress.SeverityWarning, Description: "Request took 5.21s"}, slog.String("path", "/ace/getstream"))
+	l.LogStressEvent(ctx, stress.Event{Type: "slow_request", Level: slog.LevelWarn, Description: "Request took 5.21s"}, slog.String("path", "/ace/getstream"))
 	l.LogError(ctx, "orchestrator_client", "report_stream_started", boom, slog.String("stream_id", "abc|sess1"))
 	l.LogDisconnect(ctx, acestream.Disconnect{StreamID: "abc|sess1", AceID: "abc", Reason: "client_disconnected", Err: io.ErrClosedPipe, BytesCopied: 1 << 20, Duration: 90 * time.Second}, slog.String("side", "client"))
 	require.NoError(t, l.Flush())
@@ -133,11 +134,11 @@ func TestOrchestratorHealthLeavesOutWhatItDoesNotKnow(t *testing.T) {
 
 	events := readFile(t, l, "stress")
 	require.Len(t, events, 2)
-	assert.Equal(t, stress.OrchestratorDegraded, events[0]["event_type"])
+	assert.Equal(t, stressevent.OrchestratorDegraded, events[0]["event_type"])
 	for _, k := range []string{"engine_count", "stream_count", "capacity_total", "capacity_used", "capacity_available", "recovery_eta_seconds"} {
 		assert.NotContains(t, events[0], k, "orchestrator_degraded copies nothing its reading did not know")
 	}
-	assert.Equal(t, stress.OrchestratorRecovered, events[1]["event_type"])
+	assert.Equal(t, stressevent.OrchestratorRecovered, events[1]["event_type"])
 	assert.Equal(t, 10.0, events[1]["capacity_total"], "orchestrator_recovered copies what its reading knew")
 	assert.Equal(t, 0.0, events[1]["engine_count"])
 	assert.NotContains(t, events[1], "stream_count")
@@ -158,7 +159,7 @@ func TestConsoleShowsInfoAndUpOnly(t *testing.T) {
 	l, console := newDebugLogger(t, Config{})
 	l.LogRequest(context.Background(), "GET", "/x", time.Millisecond, 200, "id")
 	l.Info("proxy started", "addr", "127.0.0.1:8080")
-	l.LogStressEvent(context.Background(), stress.Event{Type: "provisioning_circuit_breaker", Severity: stress.SeverityCritical, Description: "blocked"})
+	l.LogStressEvent(context.Background(), stress.Event{Type: "provisioning_circuit_breaker", Level: slog.LevelError, Description: "blocked"})
 	require.NoError(t, l.Flush())
 
 	out := console.String()
@@ -266,7 +267,7 @@ func TestHelpersAllocateNothing(t *testing.T) {
 			l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: "s1", EngineID: "c1", Duration: time.Millisecond})
 		}},
 		{"LogStressEvent", 3, func(l *Logger) {
-			l.LogStressEvent(ctx, stress.Event{Type: "mine", Severity: stress.SeverityWarning, Description: "d"})
+			l.LogStressEvent(ctx, stress.Event{Type: "mine", Level: slog.LevelWarn, Description: "d"})
 		}},
 		{"LogEngineSelection", 6, func(l *Logger) {
 			l.LogEngineSelection(ctx, acestream.EngineSelection{Operation: "select_best_engine", Host: "10.0.0.5", Port: 6878, ContainerID: "c1", Duration: time.Millisecond})
@@ -310,7 +311,7 @@ func TestEveryHelperTakesExtraAttributes(t *testing.T) {
 	l.LogProvisioning(ctx, "provision_success", time.Millisecond, true, nil, 0, extra)
 	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "healthy"}, extra)
 	l.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started"}, extra)
-	l.LogStressEvent(ctx, stress.Event{Type: "mine", Severity: stress.SeverityWarning}, extra)
+	l.LogStressEvent(ctx, stress.Event{Type: "mine", Level: slog.LevelWarn}, extra)
 	l.LogError(ctx, "proxy", "engine_request", errors.New("refused"), extra)
 	l.LogDisconnect(ctx, acestream.Disconnect{Reason: "completed"}, extra)
 	require.NoError(t, l.Flush())

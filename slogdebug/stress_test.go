@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/stress"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // TestStressDetectionEndToEnd turns debug mode on and checks that the
@@ -41,8 +41,8 @@ func TestStressDetectionEndToEnd(t *testing.T) {
 		types = append(types, m["event_type"].(string))
 		assert.Equal(t, "stress", m["category"])
 	}
-	assert.Equal(t, []string{stress.SlowRequest, stress.SlowEngineSelection, stress.ProvisioningCircuitBreaker,
-		stress.OrchestratorDegraded, stress.OrchestratorRecovered, stress.SlowRequest}, types)
+	assert.Equal(t, []string{stressevent.SlowRequest, stressevent.SlowEngineSelection, stressevent.ProvisioningCircuitBreaker,
+		stressevent.OrchestratorDegraded, stressevent.OrchestratorRecovered, stressevent.SlowRequest}, types)
 	events := readFile(t, l, "stress")
 	assert.Equal(t, "slow", events[0]["ace_id"])
 	assert.Equal(t, 7500.0, events[0]["duration_ms"])
@@ -146,7 +146,7 @@ func TestEverySlowRequestIsInTheStressFile(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	lines := readFile(t, l, "stress")
-	slow := eventsOf(lines, stress.SlowRequest)
+	slow := eventsOf(lines, stressevent.SlowRequest)
 	require.Len(t, slow, 8, "every slow request is a line")
 	for i, m := range slow {
 		assert.Equal(t, "stress", m["category"])
@@ -189,7 +189,7 @@ func TestEveryCircuitBreakerFailureIsInTheStressFile(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	lines := readFile(t, l, "stress")
-	breaker := eventsOf(lines, stress.ProvisioningCircuitBreaker)
+	breaker := eventsOf(lines, stressevent.ProvisioningCircuitBreaker)
 	require.Len(t, breaker, 9, "every failure is a line")
 	for i, m := range breaker {
 		assert.Equal(t, "ERROR", m["level"])
@@ -197,7 +197,7 @@ func TestEveryCircuitBreakerFailureIsInTheStressFile(t *testing.T) {
 		assert.Equal(t, float64(i), m["retry_count"])
 		assert.Equal(t, "provisioning blocked: circuit breaker is open", m["error"])
 	}
-	rate := eventsOf(lines, stress.HighProvisioningFailureRate)
+	rate := eventsOf(lines, stressevent.HighProvisioningFailureRate)
 	require.Len(t, rate, 1, "more than 5 failures: the rate fires at the 6th, and its cooldown holds the 7th to 9th")
 	assert.Equal(t, 6.0, rate[0]["count"])
 	assert.Equal(t, 1, consoleLines(console.String(), "ERR provisioning_circuit_breaker"))
@@ -236,7 +236,7 @@ func TestWindowedRateRespectsTheCooldown(t *testing.T) {
 	require.NoError(t, l.Close())
 
 	lines := readFile(t, l, "stress")
-	rate := eventsOf(lines, stress.HighProvisioningFailureRate)
+	rate := eventsOf(lines, stressevent.HighProvisioningFailureRate)
 	require.Len(t, rate, 2)
 	assert.Equal(t, 6.0, rate[0]["count"])
 	assert.NotContains(t, rate[0], "suppressed")
@@ -264,7 +264,7 @@ func TestNothingSuppressedNoSummary(t *testing.T) {
 	require.NoError(t, l.Close())
 	lines := readFile(t, l, "stress")
 	require.Len(t, lines, 1)
-	assert.Equal(t, stress.SlowRequest, lines[0]["event_type"])
+	assert.Equal(t, stressevent.SlowRequest, lines[0]["event_type"])
 	assert.Equal(t, map[string]any{
 		"slow_request": map[string]any{"events": 1.0, "suppressed": 0.0, "console_suppressed": 0.0},
 	}, sessionEnd(t, l)["stress_events"])
@@ -281,7 +281,7 @@ func TestSetDebugOffWritesTheStressSummary(t *testing.T) {
 	require.NoError(t, l.SetDebug(false))
 	lines := readFile(t, l, "stress")
 	require.Len(t, lines, 4)
-	assert.Len(t, eventsOf(lines, stress.SlowRequest), 3)
+	assert.Len(t, eventsOf(lines, stressevent.SlowRequest), 3)
 	assert.Equal(t, map[string]any{"slow_request": 2.0}, lines[3]["console_suppressed"])
 	session := readFile(t, l, "session")
 	last := session[len(session)-1]
@@ -308,7 +308,7 @@ func TestSessionEndCountsTheStressEventsOfTheWholeSession(t *testing.T) {
 			require.NoError(t, l.SetDebug(false))
 		}
 		require.NoError(t, l.Close())
-		assert.Len(t, eventsOf(readFile(t, l, "stress"), stress.SlowRequest), 3)
+		assert.Len(t, eventsOf(readFile(t, l, "stress"), stressevent.SlowRequest), 3)
 		end := sessionEnd(t, l)
 		assert.Equal(t, 3.0, end["categories"].(map[string]any)["requests"].(map[string]any)["written"])
 		assert.Equal(t, map[string]any{
@@ -333,7 +333,7 @@ func TestFlightRecorderWritesEveryStressEvent(t *testing.T) {
 	}
 	assert.False(t, l.DebugMode())
 	require.NoError(t, l.Flush())
-	slow := eventsOf(readFile(t, l, "stress"), stress.SlowRequest)
+	slow := eventsOf(readFile(t, l, "stress"), stressevent.SlowRequest)
 	require.Len(t, slow, 3)
 	for i, m := range slow {
 		assert.Equal(t, fmt.Sprintf("/slow/%d", i), m["path"])

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 )
 
 // switchHandler is a Logger's handler: it hands each record to the Logger's

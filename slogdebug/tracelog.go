@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"runtime/trace"
 
-	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 )

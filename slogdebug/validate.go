@@ -8,10 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/category"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
-	"github.com/proxydebug/debugmode/stress"
 )
 
 // Validate reports every field of c that is out of range, each naming the
@@ -68,14 +67,8 @@ func (c Config) problems() []*config.OptionError {
 			bad("SlowThresholds", cat, want)
 		}
 	}
-	for _, r := range []struct {
-		field string
-		rate  stress.Rate
-	}{{"SlowRequestRate", c.SlowRequestRate}, {"ProvisioningFailureRate", c.ProvisioningFailureRate}} {
-		if r.rate == (stress.Rate{}) {
-			continue // the default
-		}
-		if err := r.rate.Validate(); err != nil {
+	for _, r := range []struct{ field, rate string }{{"SlowRequestRate", c.SlowRequestRate}, {"ProvisioningFailureRate", c.ProvisioningFailureRate}} {
+		if _, err := parseRate(r.rate); r.rate != "" && err != nil { // "": the default
 			bad(r.field, r.rate, strings.TrimPrefix(err.Error(), "want "))
 		}
 	}

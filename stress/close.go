@@ -7,22 +7,22 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+
+	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Stats are a Handler's counts per event type.
-type Stats map[string]EventStats
+// Stats are a Handler's counts per event type: the events its rules fired,
+// those of a windowed type that the cooldown kept from Files and the
+// Console ("suppressed", not written at all), and those of a per-record
+// type that it kept from the Console only ("console_suppressed"). LogValue
+// writes them; the slogdebug facade adds them to session_end.
+type Stats struct {
+	types map[string]counts
+}
 
-// EventStats are the counts of one event type.
-type EventStats struct {
-	// Events is how many times a rule fired the type.
-	Events uint64
-	// Suppressed is how many of them the cooldown kept from Files and the
-	// Console: they were not written at all (windowed types only). Events -
-	// Suppressed were sent to Files.
-	Suppressed uint64
-	// ConsoleSuppressed is how many of them were sent to Files but kept
-	// from the Console by the cooldown (per-record types only).
-	ConsoleSuppressed uint64
+// counts are the Stats of one event type.
+type counts struct {
+	events, suppressed, consoleSuppressed uint64
 }
 
 // Stats returns the counts of every event type that has fired, Close's
@@ -32,9 +32,9 @@ func (h *Handler) Stats() Stats {
 	s := h.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(Stats, len(s.types))
+	out := Stats{types: make(map[string]counts, len(s.types))}
 	for typ, ts := range s.types {
-		out[typ] = ts.stats
+		out.types[typ] = ts.counts
 	}
 	return out
 }
@@ -43,47 +43,39 @@ func (h *Handler) Stats() Stats {
 // counts of a session whose detectors were replaced (debug mode switched
 // off and on again).
 func (st Stats) Add(o Stats) Stats {
-	out := make(Stats, len(st)+len(o))
-	for typ, es := range st {
-		out[typ] = es
-	}
-	for typ, es := range o {
-		sum := out[typ]
-		sum.Events += es.Events
-		sum.Suppressed += es.Suppressed
-		sum.ConsoleSuppressed += es.ConsoleSuppressed
-		out[typ] = sum
+	out := Stats{types: make(map[string]counts, len(st.types)+len(o.types))}
+	for _, m := range []map[string]counts{st.types, o.types} {
+		for typ, c := range m {
+			sum := out.types[typ]
+			out.types[typ] = counts{sum.events + c.events, sum.suppressed + c.suppressed, sum.consoleSuppressed + c.consoleSuppressed}
+		}
 	}
 	return out
 }
 
 // LogValue writes the counts as a group per event type, in event type
 // order: {"slow_request":{"events":8,"suppressed":0,"console_suppressed":7}}.
-// The slogdebug facade adds it to session_end as "stress_events".
 func (st Stats) LogValue() slog.Value {
-	types := make([]string, 0, len(st))
-	for typ := range st {
+	types := make([]string, 0, len(st.types))
+	for typ := range st.types {
 		types = append(types, typ)
 	}
 	sort.Strings(types)
 	groups := make([]slog.Attr, 0, len(types))
 	for _, typ := range types {
-		es := st[typ]
-		groups = append(groups, slog.Group(typ,
-			slog.Uint64("events", es.Events),
-			slog.Uint64(SuppressedKey, es.Suppressed),
-			slog.Uint64(ConsoleSuppressedKey, es.ConsoleSuppressed)))
+		c := st.types[typ]
+		groups = append(groups, slog.Group(typ, slog.Uint64("events", c.events),
+			slog.Uint64(ev.SuppressedKey, c.suppressed), slog.Uint64(ev.ConsoleSuppressedKey, c.consoleSuppressed)))
 	}
 	return slog.GroupValue(groups...)
 }
 
 // Close stops the Handler and writes what the cooldown kept back that no
-// later event of its type reported: if there is any, one line of event
-// type StressSuppressed, at Info, to Files and the Console, with the counts
-// per event type in the groups "suppressed" (windowed events not written
-// at all) and "console_suppressed" (per-record events in Files, not shown on
-// the Console). With it, the "suppressed" and "console_suppressed" values
-// of a type's lines add up to its totals in Stats.
+// later event of its type reported: if there is any, one stress_suppressed
+// line, at Info, to Files and the Console, with the counts per event type
+// in the groups "suppressed" (windowed events not written at all) and
+// "console_suppressed" (per-record events in Files, not shown on the
+// Console). With it, the counts on a type's lines add up to its Stats.
 //
 // Call Close before closing what Files writes to. After Close the Handler
 // observes nothing; Stats keeps its counts. Close is idempotent and safe
@@ -94,56 +86,41 @@ func (h *Handler) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	var suppressed, consoleSuppressed []slog.Attr
-	var parts []string
+	held := map[string][]slog.Attr{}
 	s.mu.Lock()
 	for typ, ts := range s.types {
-		if ts.pending == 0 {
-			continue
+		if ts.pending > 0 {
+			held[heldKey(typ)] = append(held[heldKey(typ)], slog.Int(typ, ts.pending))
+			ts.pending = 0
 		}
-		if windowed(typ) {
-			suppressed = append(suppressed, slog.Int(typ, ts.pending))
-		} else {
-			consoleSuppressed = append(consoleSuppressed, slog.Int(typ, ts.pending))
-		}
-		ts.pending = 0
 	}
 	s.mu.Unlock()
-	if len(suppressed) == 0 && len(consoleSuppressed) == 0 {
+	if len(held) == 0 {
 		return nil
 	}
-	sortAttrs(suppressed)
-	sortAttrs(consoleSuppressed)
-	if len(consoleSuppressed) > 0 {
-		parts = append(parts, "kept from the console (each is a line of its own in the files): "+countList(consoleSuppressed))
+	var parts []string
+	var groups []slog.Attr
+	for _, g := range []struct{ key, text string }{
+		{ev.SuppressedKey, "not written at all: "},
+		{ev.ConsoleSuppressedKey, "kept from the console (each is a line of its own in the files): "},
+	} {
+		if as := held[g.key]; len(as) > 0 {
+			sortAttrs(as)
+			parts = append([]string{g.text + countList(as)}, parts...) // the console's first
+			groups = append(groups, slog.Attr{Key: g.key, Value: slog.GroupValue(as...)})
+		}
 	}
-	if len(suppressed) > 0 {
-		parts = append(parts, "not written at all: "+countList(suppressed))
-	}
-	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, StressSuppressed, 0)
-	r.AddAttrs(
-		slog.String("event_type", StressSuppressed),
-		slog.String("severity", string(SeverityInfo)),
-		slog.String("description", "Held back by the cooldown since the last event of their type, "+strings.Join(parts, "; ")),
-	)
-	if len(suppressed) > 0 {
-		r.AddAttrs(slog.Attr{Key: SuppressedKey, Value: slog.GroupValue(suppressed...)})
-	}
-	if len(consoleSuppressed) > 0 {
-		r.AddAttrs(slog.Attr{Key: ConsoleSuppressedKey, Value: slog.GroupValue(consoleSuppressed...)})
-	}
+	r := eventRecord(s.opts.now(), Event{Type: ev.StressSuppressed, Level: slog.LevelInfo, Attrs: groups,
+		Description: "Held back by the cooldown since the last event of their type, " + strings.Join(parts, "; ")})
 	ctx := context.Background()
 	return errors.Join(s.emit(ctx, s.files, r.Clone()), s.emit(ctx, s.console, r))
 }
 
 // countList writes counts as "7 slow_request, 2 slow_engine_selection".
 func countList(counts []slog.Attr) string {
-	var b strings.Builder
+	parts := make([]string, len(counts))
 	for i, a := range counts {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%d %s", a.Value.Int64(), a.Key)
+		parts[i] = fmt.Sprintf("%d %s", a.Value.Int64(), a.Key)
 	}
-	return b.String()
+	return strings.Join(parts, ", ")
 }

@@ -17,9 +17,11 @@
 //	records_dropped                 warning   the category handler dropped records (DropsHappened)
 //
 // A provisioning record has failed when its "success" is false or it has
-// an "error". Every threshold, window and cooldown is an Option; any other
-// category can have a slow rule (Options.Slow), and Options.Rules adds the
-// user's own.
+// an "error"; one with "summary": true (a retry loop's final outcome, whose
+// attempts were logged one by one) counts toward no window and fires no
+// provisioning_circuit_breaker. Every threshold, window and cooldown is an
+// Option; any other category can have a slow rule (Options.Slow), and
+// Options.Rules adds the user's own.
 //
 // Every occurrence of a per-record event (slow_*, provisioning_circuit_breaker,
 // orchestrator_degraded/recovered, the events of the user's rules) is sent
@@ -34,6 +36,7 @@
 // the totals (the slogdebug facade writes them in session_end). The
 // orchestrator's transitions have no cooldown unless one is configured.
 //
-// Windows and cooldowns run on the records' own times, so a test drives
-// them by logging records with chosen times.
+// Windows and cooldowns run on the records' own times (the monotonic clock,
+// for records stamped by slog), so a test drives them by logging records
+// with chosen times.
 package stress

@@ -1,7 +1,6 @@
 package stress_test
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"time"
@@ -32,7 +31,7 @@ func Example() {
 }
 
 // A rule of your own: any disconnect with reason "timeout" is critical.
-func ExampleRule() {
+func ExampleOptions_rules() {
 	emit := slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -41,17 +40,25 @@ func ExampleRule() {
 			return a
 		},
 	})
-	engineTimeout := func(o *stress.Observation) (stress.Event, bool) {
-		if reason, ok := o.Attr("reason"); o.Category != "disconnects" || !ok || reason.String() != "timeout" {
+	engineTimeout := func(category string, r slog.Record) (stress.Event, bool) {
+		var reason, stream slog.Value
+		r.Attrs(func(a slog.Attr) bool {
+			switch a.Key {
+			case "reason":
+				reason = a.Value
+			case "stream_id":
+				stream = a.Value
+			}
+			return true
+		})
+		if category != "disconnects" || reason.String() != "timeout" {
 			return stress.Event{}, false
 		}
-		stream, _ := o.Attr("stream_id")
-		return stress.Event{Type: "engine_timeout", Severity: stress.SeverityCritical,
+		return stress.Event{Type: "engine_timeout", Level: slog.LevelError,
 			Description: "engine stopped sending", Attrs: []slog.Attr{slog.Any("stream_id", stream)}}, true
 	}
-	detector, _ := stress.New(stress.Options{Files: emit, Rules: []stress.Rule{engineTimeout}})
+	detector, _ := stress.New(stress.Options{Files: emit, Rules: []func(string, slog.Record) (stress.Event, bool){engineTimeout}})
 	slog.New(detector).Debug("disconnect", "category", "disconnects", "stream_id", "abc|1", "reason", "timeout")
-	_ = context.Background()
 	// Output:
 	// level=ERROR msg=engine_timeout category=stress event_type=engine_timeout severity=critical description="engine stopped sending" stream_id=abc|1
 }

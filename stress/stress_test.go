@@ -3,6 +3,7 @@ package stress
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	se "github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -98,8 +100,8 @@ func (r *rig) log(t *testing.T, category string, at time.Duration, attrs ...slog
 }
 
 func noCooldown() map[string]time.Duration {
-	return map[string]time.Duration{SlowRequest: -1, SlowEngineSelection: -1, HighSlowRequestRate: -1,
-		HighProvisioningFailureRate: -1, ProvisioningCircuitBreaker: -1, OrchestratorDegraded: -1, OrchestratorRecovered: -1}
+	return map[string]time.Duration{se.SlowRequest: -1, se.SlowEngineSelection: -1, se.HighSlowRequestRate: -1,
+		se.HighProvisioningFailureRate: -1, se.ProvisioningCircuitBreaker: -1, se.OrchestratorDegraded: -1, se.OrchestratorRecovered: -1}
 }
 
 func TestSlowRequestThresholdEdge(t *testing.T) {
@@ -110,8 +112,8 @@ func TestSlowRequestThresholdEdge(t *testing.T) {
 		slog.String("method", "GET"), slog.String("path", "/ace/getstream"), slog.String("ace_id", "abc"), slog.Int("status_code", 200))
 	ev := r.out.all()
 	require.Len(t, ev, 1)
-	assert.Equal(t, SlowRequest, ev[0]["event_type"])
-	assert.Equal(t, string(SeverityWarning), ev[0]["severity"])
+	assert.Equal(t, se.SlowRequest, ev[0]["event_type"])
+	assert.Equal(t, "warning", ev[0]["severity"])
 	assert.Equal(t, slog.LevelWarn, ev[0]["level"])
 	assert.Equal(t, "stress", ev[0]["category"])
 	assert.Equal(t, "/ace/getstream", ev[0]["path"])
@@ -130,7 +132,7 @@ func TestSlowEngineSelectionAndOtherCategories(t *testing.T) {
 	r.log(t, "streams", 0, slog.Duration("duration", 11*time.Second))
 	r.log(t, "errors", 0, slog.Duration("duration", time.Hour))
 	r.log(t, "engine_selection", 0, slog.Int64("duration", int64(time.Hour))) // not a time.Duration
-	assert.Equal(t, []string{SlowEngineSelection, "slow_streams"}, r.out.types())
+	assert.Equal(t, []string{se.SlowEngineSelection, "slow_streams"}, r.out.types())
 	assert.Equal(t, "select_best_engine", r.out.all()[0]["operation"])
 }
 
@@ -140,17 +142,17 @@ func TestSlowRequestRateSlidesAndExpires(t *testing.T) {
 	for i := range 10 {
 		r.log(t, "requests", time.Duration(i)*5*time.Second, slow) // 0s .. 45s
 	}
-	assert.NotContains(t, r.out.types(), HighSlowRequestRate, "10 is not more than 10")
+	assert.NotContains(t, r.out.types(), se.HighSlowRequestRate, "10 is not more than 10")
 
 	// As new slow requests come, the oldest leave the minute: the count
 	// stays at 10.
 	r.log(t, "requests", 61*time.Second, slow) // 0s left: 5s..45s and 61s
 	r.log(t, "requests", 66*time.Second, slow) // 5s left: 10s..45s, 61s, 66s
-	assert.NotContains(t, r.out.types(), HighSlowRequestRate)
+	assert.NotContains(t, r.out.types(), se.HighSlowRequestRate)
 	r.log(t, "requests", 67*time.Second, slow) // 11 within 7s..67s
 	ev := r.out.all()
 	last := ev[len(ev)-1]
-	require.Equal(t, HighSlowRequestRate, last["event_type"])
+	require.Equal(t, se.HighSlowRequestRate, last["event_type"])
 	assert.Equal(t, int64(11), last["count"])
 	assert.Equal(t, time.Minute, last["window"])
 
@@ -167,6 +169,20 @@ func TestWindowBoundary(t *testing.T) {
 	assert.Equal(t, 1, w.add(t0, time.Minute))
 	assert.Equal(t, 2, w.add(t0.Add(time.Minute-time.Nanosecond), time.Minute))
 	assert.Equal(t, 2, w.add(t0.Add(time.Minute), time.Minute), "an event exactly a window old has left it")
+
+	var full window
+	for range maxWindowEvents + 3 {
+		full.add(t0, time.Hour)
+	}
+	assert.Equal(t, maxWindowEvents, full.add(t0, time.Hour), "a window holds enough to exceed the largest count, no more")
+}
+
+func TestStatsAdd(t *testing.T) {
+	a := Stats{types: map[string]counts{se.SlowRequest: {events: 3, consoleSuppressed: 2}}}
+	b := Stats{types: map[string]counts{se.SlowRequest: {events: 1, consoleSuppressed: 1}, se.RecordsDropped: {events: 2, suppressed: 1}}}
+	assert.Equal(t, Stats{types: map[string]counts{se.SlowRequest: {events: 4, consoleSuppressed: 3}, se.RecordsDropped: {events: 2, suppressed: 1}}}, a.Add(b))
+	assert.Equal(t, counts{events: 3, consoleSuppressed: 2}, a.types[se.SlowRequest], "Add leaves its operands alone")
+	assert.Equal(t, a, Stats{}.Add(a))
 }
 
 func TestProvisioningFailureRate(t *testing.T) {
@@ -179,8 +195,8 @@ func TestProvisioningFailureRate(t *testing.T) {
 	r.log(t, "provisioning", 7*time.Second, slog.Any("error", errors.New("no capacity")))
 	ev := r.out.all()
 	require.Len(t, ev, 1)
-	assert.Equal(t, HighProvisioningFailureRate, ev[0]["event_type"])
-	assert.Equal(t, string(SeverityCritical), ev[0]["severity"])
+	assert.Equal(t, se.HighProvisioningFailureRate, ev[0]["event_type"])
+	assert.Equal(t, "critical", ev[0]["severity"])
 	assert.Equal(t, slog.LevelError, ev[0]["level"])
 	assert.Equal(t, int64(6), ev[0]["count"])
 	assert.Equal(t, "no capacity", ev[0]["error"].(error).Error())
@@ -192,7 +208,7 @@ func TestProvisioningCircuitBreaker(t *testing.T) {
 	r.log(t, "provisioning", time.Second, slog.Bool("success", false), slog.String("code", "circuit_breaker"), slog.String("error", "provisioning_blocked"))
 	r.log(t, "provisioning", 2*time.Second, slog.Bool("success", false), slog.String("error", "vpn_disconnected"))
 	r.log(t, "provisioning", 3*time.Second, slog.Bool("success", true), slog.String("note", "circuit breaker closed"))
-	assert.Equal(t, []string{ProvisioningCircuitBreaker, ProvisioningCircuitBreaker}, r.out.types())
+	assert.Equal(t, []string{se.ProvisioningCircuitBreaker, se.ProvisioningCircuitBreaker}, r.out.types())
 }
 
 func TestOrchestratorTransitions(t *testing.T) {
@@ -209,11 +225,11 @@ func TestOrchestratorTransitions(t *testing.T) {
 	health(25*time.Second, "healthy")
 	health(30*time.Second, "degraded")
 	ev := r.out.all()
-	require.Equal(t, []string{OrchestratorDegraded, OrchestratorRecovered, OrchestratorDegraded}, r.out.types())
+	require.Equal(t, []string{se.OrchestratorDegraded, se.OrchestratorRecovered, se.OrchestratorDegraded}, r.out.types())
 	assert.Equal(t, "circuit_breaker", ev[0]["blocked_reason_code"])
 	assert.Equal(t, "healthy", ev[0]["previous_status"])
 	assert.Equal(t, t0.Add(5*time.Second), ev[0]["time"])
-	assert.Equal(t, string(SeverityInfo), ev[1]["severity"])
+	assert.Equal(t, "info", ev[1]["severity"])
 	assert.Equal(t, 15*time.Second, ev[1]["degraded_for"])
 	assert.Equal(t, "healthy", ev[1]["status"])
 }
@@ -242,18 +258,18 @@ func TestCooldownQuietsTheConsoleOnly(t *testing.T) {
 	console = r.console.all()
 	require.Len(t, console, 3)
 	assert.NotContains(t, console[2], "console_suppressed", "the count starts again")
-	assert.Equal(t, Stats{SlowRequest: {Events: 5, ConsoleSuppressed: 2}}, r.h.Stats())
+	assert.Equal(t, Stats{types: map[string]counts{se.SlowRequest: {events: 5, consoleSuppressed: 2}}}, r.h.Stats())
 }
 
 func TestEveryPerRecordEventReachesTheFiles(t *testing.T) {
-	rule := func(o *Observation) (Event, bool) {
-		if o.Category != "disconnects" {
+	rule := func(cat string, rec slog.Record) (Event, bool) {
+		if cat != "disconnects" {
 			return Event{}, false
 		}
-		return Event{Type: "engine_timeout", Severity: SeverityCritical, Description: o.Message}, true
+		return Event{Type: "engine_timeout", Level: slog.LevelError, Description: rec.Message}, true
 	}
-	r := newRig(t, Options{Cooldown: time.Hour, Rules: []Rule{rule},
-		ProvisioningFailureRate: Rate{Count: 1000, Window: time.Minute}})
+	r := newRig(t, Options{Cooldown: time.Hour, Rules: []func(string, slog.Record) (Event, bool){rule},
+		ProvisioningFailureRate: "1000/1m"})
 	for i := range 9 {
 		at := time.Duration(i) * time.Second
 		r.log(t, "requests", at, slog.Duration("duration", 6*time.Second), slog.Int("i", i))
@@ -261,7 +277,7 @@ func TestEveryPerRecordEventReachesTheFiles(t *testing.T) {
 		r.log(t, "provisioning", at, slog.Bool("success", false), slog.String("error", "circuit breaker is open"), slog.Int("i", i))
 		r.log(t, "disconnects", at, slog.Int("i", i))
 	}
-	types := []string{SlowRequest, SlowEngineSelection, ProvisioningCircuitBreaker, "engine_timeout"}
+	types := []string{se.SlowRequest, se.SlowEngineSelection, se.ProvisioningCircuitBreaker, "engine_timeout"}
 	perType := map[string][]map[string]any{}
 	for _, ev := range r.out.all() {
 		perType[ev["event_type"].(string)] = append(perType[ev["event_type"].(string)], ev)
@@ -276,22 +292,22 @@ func TestEveryPerRecordEventReachesTheFiles(t *testing.T) {
 	for _, typ := range r.console.types() {
 		console[typ]++
 	}
-	assert.Equal(t, map[string]int{SlowRequest: 1, SlowEngineSelection: 1, ProvisioningCircuitBreaker: 1, "engine_timeout": 1}, console)
-	want := Stats{}
+	assert.Equal(t, map[string]int{se.SlowRequest: 1, se.SlowEngineSelection: 1, se.ProvisioningCircuitBreaker: 1, "engine_timeout": 1}, console)
+	want := Stats{types: map[string]counts{}}
 	for _, typ := range types {
-		want[typ] = EventStats{Events: 9, ConsoleSuppressed: 8}
+		want.types[typ] = counts{events: 9, consoleSuppressed: 8}
 	}
 	assert.Equal(t, want, r.h.Stats())
 }
 
 func TestWindowedEventsRespectTheCooldown(t *testing.T) {
-	r := newRig(t, Options{Cooldown: 10 * time.Second, SlowRequestRate: Rate{Count: 2, Window: time.Minute},
-		Cooldowns: map[string]time.Duration{SlowRequest: -1}})
+	r := newRig(t, Options{Cooldown: 10 * time.Second, SlowRequestRate: "2/1m",
+		Cooldowns: map[string]time.Duration{se.SlowRequest: -1}})
 	slow := slog.Duration("duration", 6*time.Second)
 	rates := func(c *capture) []map[string]any {
 		var out []map[string]any
 		for _, ev := range c.all() {
-			if ev["event_type"] == HighSlowRequestRate {
+			if ev["event_type"] == se.HighSlowRequestRate {
 				out = append(out, ev)
 			}
 		}
@@ -310,19 +326,19 @@ func TestWindowedEventsRespectTheCooldown(t *testing.T) {
 	assert.NotContains(t, out[1], "console_suppressed")
 	assert.Equal(t, rates(r.out), rates(r.console))
 	r.log(t, "requests", 13*time.Second, slow) // held back: Close reports it
-	assert.Equal(t, EventStats{Events: 5, Suppressed: 3}, r.h.Stats()[HighSlowRequestRate])
-	assert.Equal(t, EventStats{Events: 7}, r.h.Stats()[SlowRequest])
+	assert.Equal(t, counts{events: 5, suppressed: 3}, r.h.Stats().types[se.HighSlowRequestRate])
+	assert.Equal(t, counts{events: 7}, r.h.Stats().types[se.SlowRequest])
 
 	require.NoError(t, r.h.Close())
 	last := r.out.all()[len(r.out.all())-1]
-	assert.Equal(t, StressSuppressed, last["event_type"])
-	assert.Equal(t, map[string]any{HighSlowRequestRate: int64(1)}, last[SuppressedKey])
-	assert.NotContains(t, last, ConsoleSuppressedKey)
+	assert.Equal(t, se.StressSuppressed, last["event_type"])
+	assert.Equal(t, map[string]any{se.HighSlowRequestRate: int64(1)}, last[se.SuppressedKey])
+	assert.NotContains(t, last, se.ConsoleSuppressedKey)
 }
 
 func TestCloseWritesWhatWasHeldBack(t *testing.T) {
 	closedAt := t0.Add(time.Hour)
-	r := newRig(t, Options{Cooldown: time.Minute, SlowRequestRate: Rate{Count: 1, Window: time.Minute},
+	r := newRig(t, Options{Cooldown: time.Minute, SlowRequestRate: "1/1m",
 		now: func() time.Time { return closedAt }})
 	slow := slog.Duration("duration", 6*time.Second)
 	for i := range 4 {
@@ -337,21 +353,21 @@ func TestCloseWritesWhatWasHeldBack(t *testing.T) {
 	require.Len(t, out, before+1)
 	last := out[len(out)-1]
 	assert.Equal(t, last, console[len(console)-1], "the console is told too")
-	assert.Equal(t, StressSuppressed, last["msg"])
-	assert.Equal(t, StressSuppressed, last["event_type"])
-	assert.Equal(t, string(SeverityInfo), last["severity"])
+	assert.Equal(t, se.StressSuppressed, last["msg"])
+	assert.Equal(t, se.StressSuppressed, last["event_type"])
+	assert.Equal(t, "info", last["severity"])
 	assert.Equal(t, slog.LevelInfo, last["level"])
 	assert.Equal(t, "stress", last["category"])
 	assert.Equal(t, closedAt, last["time"])
-	assert.Equal(t, map[string]any{SlowRequest: int64(3)}, last[ConsoleSuppressedKey])
-	assert.Equal(t, map[string]any{HighSlowRequestRate: int64(2)}, last[SuppressedKey])
+	assert.Equal(t, map[string]any{se.SlowRequest: int64(3)}, last[se.ConsoleSuppressedKey])
+	assert.Equal(t, map[string]any{se.HighSlowRequestRate: int64(2)}, last[se.SuppressedKey])
 	assert.Equal(t, "Held back by the cooldown since the last event of their type, "+
 		"kept from the console (each is a line of its own in the files): 3 slow_request; "+
 		"not written at all: 2 high_slow_request_rate", last["description"])
 
 	// The counts on the lines add up to the totals.
 	stats := r.h.Stats()
-	assert.Equal(t, Stats{SlowRequest: {Events: 4, ConsoleSuppressed: 3}, HighSlowRequestRate: {Events: 3, Suppressed: 2}}, stats)
+	assert.Equal(t, Stats{types: map[string]counts{se.SlowRequest: {events: 4, consoleSuppressed: 3}, se.HighSlowRequestRate: {events: 3, suppressed: 2}}}, stats)
 
 	// Closed: idempotent, and nothing is observed any more.
 	require.NoError(t, r.h.Close())
@@ -365,8 +381,8 @@ func TestCloseWithNothingHeldBackWritesNothing(t *testing.T) {
 	r.log(t, "requests", 0, slog.Duration("duration", 6*time.Second))
 	r.log(t, "requests", time.Minute, slog.Duration("duration", 6*time.Second)) // after the cooldown: shown, console_suppressed 0
 	require.NoError(t, r.h.Close())
-	assert.Equal(t, []string{SlowRequest, SlowRequest}, r.out.types())
-	assert.Equal(t, []string{SlowRequest, SlowRequest}, r.console.types())
+	assert.Equal(t, []string{se.SlowRequest, se.SlowRequest}, r.out.types())
+	assert.Equal(t, []string{se.SlowRequest, se.SlowRequest}, r.console.types())
 }
 
 func TestOrchestratorTransitionsAreNeverQuietedByDefault(t *testing.T) {
@@ -374,18 +390,18 @@ func TestOrchestratorTransitionsAreNeverQuietedByDefault(t *testing.T) {
 	for i, status := range []string{"healthy", "degraded", "healthy", "degraded", "healthy"} {
 		r.log(t, "orchestrator_health", time.Duration(i)*time.Second, slog.String("status", status))
 	}
-	want := []string{OrchestratorDegraded, OrchestratorRecovered, OrchestratorDegraded, OrchestratorRecovered}
+	want := []string{se.OrchestratorDegraded, se.OrchestratorRecovered, se.OrchestratorDegraded, se.OrchestratorRecovered}
 	assert.Equal(t, want, r.out.types())
 	assert.Equal(t, want, r.console.types(), "the console always shows the orchestrator's current state")
 
 	// A cooldown set for them quiets the console only: they are per-record.
-	r = newRig(t, Options{Cooldowns: map[string]time.Duration{OrchestratorDegraded: time.Hour, OrchestratorRecovered: time.Hour}})
+	r = newRig(t, Options{Cooldowns: map[string]time.Duration{se.OrchestratorDegraded: time.Hour, se.OrchestratorRecovered: time.Hour}})
 	for i, status := range []string{"healthy", "degraded", "healthy", "degraded", "healthy"} {
 		r.log(t, "orchestrator_health", time.Duration(i)*time.Second, slog.String("status", status))
 	}
 	assert.Equal(t, want, r.out.types())
 	assert.Equal(t, want[:2], r.console.types())
-	assert.Equal(t, EventStats{Events: 2, ConsoleSuppressed: 1}, r.h.Stats()[OrchestratorDegraded])
+	assert.Equal(t, counts{events: 2, consoleSuppressed: 1}, r.h.Stats().types[se.OrchestratorDegraded])
 }
 
 // panicking is a handler whose Handle panics.
@@ -403,7 +419,7 @@ func TestBrokenConsoleDoesNotKeepEventsFromTheFiles(t *testing.T) {
 	r := &rig{h: h, out: out}
 	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
 	r.log(t, "requests", time.Second, slog.Duration("duration", time.Minute))
-	assert.Equal(t, []string{SlowRequest, SlowRequest}, out.types())
+	assert.Equal(t, []string{se.SlowRequest, se.SlowRequest}, out.types())
 }
 
 func TestConsoleOnly(t *testing.T) {
@@ -413,13 +429,13 @@ func TestConsoleOnly(t *testing.T) {
 	r := &rig{h: h, out: console}
 	r.log(t, "requests", 0, slog.Duration("duration", time.Minute))
 	r.log(t, "requests", time.Second, slog.Duration("duration", time.Minute))
-	assert.Equal(t, []string{SlowRequest}, console.types())
+	assert.Equal(t, []string{se.SlowRequest}, console.types())
 	require.NoError(t, h.Close())
-	assert.Equal(t, []string{SlowRequest, StressSuppressed}, console.types())
+	assert.Equal(t, []string{se.SlowRequest, se.StressSuppressed}, console.types())
 }
 
 func TestStatsLogValue(t *testing.T) {
-	st := Stats{SlowRequest: {Events: 8, ConsoleSuppressed: 7}, HighSlowRequestRate: {Events: 2, Suppressed: 1}}
+	st := Stats{types: map[string]counts{se.SlowRequest: {events: 8, consoleSuppressed: 7}, se.HighSlowRequestRate: {events: 2, suppressed: 1}}}
 	var buf strings.Builder
 	slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 		if a.Key == slog.TimeKey {
@@ -442,14 +458,14 @@ func TestRecordsDropped(t *testing.T) {
 			out[k] = v
 		}
 		return out
-	}, Cooldowns: map[string]time.Duration{RecordsDropped: -1}})
+	}, Cooldowns: map[string]time.Duration{se.RecordsDropped: -1}})
 	r.log(t, "requests", 0)
 	assert.Empty(t, r.out.all(), "no report before DropsHappened")
 	r.h.DropsHappened()
 	r.log(t, "requests", time.Second)
 	ev := r.out.all()
 	require.Len(t, ev, 1)
-	assert.Equal(t, RecordsDropped, ev[0]["event_type"])
+	assert.Equal(t, se.RecordsDropped, ev[0]["event_type"])
 	assert.Equal(t, uint64(7), ev[0]["count"])
 	assert.Equal(t, map[string]any{"requests": uint64(7)}, ev[0]["categories"])
 
@@ -465,8 +481,8 @@ func TestRecordsDropped(t *testing.T) {
 }
 
 func TestOwnEventsAreNotObserved(t *testing.T) {
-	r := newRig(t, Options{Rules: []Rule{func(o *Observation) (Event, bool) {
-		return Event{Type: "saw_" + o.Category, Severity: SeverityInfo}, true
+	r := newRig(t, Options{Rules: []func(string, slog.Record) (Event, bool){func(cat string, _ slog.Record) (Event, bool) {
+		return Event{Type: "saw_" + cat, Level: slog.LevelInfo}, true
 	}}, Cooldown: -1})
 	r.log(t, "stress", 0, slog.Duration("duration", time.Hour))
 	r.log(t, "requests", 0)
@@ -474,23 +490,39 @@ func TestOwnEventsAreNotObserved(t *testing.T) {
 }
 
 func TestUserRule(t *testing.T) {
-	r := newRig(t, Options{Rules: []Rule{func(o *Observation) (Event, bool) {
-		if o.Category != "disconnects" {
+	var seen []string
+	r := newRig(t, Options{Rules: []func(string, slog.Record) (Event, bool){func(cat string, rec slog.Record) (Event, bool) {
+		var keys []string
+		reason, stream := "", ""
+		rec.Attrs(func(a slog.Attr) bool {
+			keys = append(keys, a.Key)
+			switch a.Key {
+			case "reason":
+				reason = a.Value.String()
+			case "stream_id":
+				stream = a.Value.String()
+			}
+			return true
+		})
+		seen = append(seen, strings.Join(keys, ","))
+		if cat != "disconnects" || reason != "timeout" {
 			return Event{}, false
 		}
-		reason, _ := o.Attr("reason")
-		if reason.String() != "timeout" {
-			return Event{}, false
-		}
-		return Event{Type: "engine_timeout", Severity: SeverityCritical, Description: "engine stalled",
-			Attrs: []slog.Attr{slog.String("stream_id", o.Message)}}, true
+		return Event{Type: "engine_timeout", Level: slog.LevelError, Description: "engine stalled",
+			Attrs: []slog.Attr{slog.String("stream_id", stream)}}, true
 	}}})
 	r.log(t, "disconnects", 0, slog.String("reason", "completed"))
-	r.log(t, "disconnects", time.Second, slog.String("reason", "timeout"))
+	h := r.h.WithAttrs([]slog.Attr{slog.String("category", "disconnects"), slog.String("stream_id", "abc|1")})
+	rec := slog.NewRecord(t0.Add(time.Second), slog.LevelDebug, "disconnect", 0)
+	rec.AddAttrs(slog.String("reason", "timeout"))
+	require.NoError(t, h.Handle(context.Background(), rec))
 	ev := r.out.all()
 	require.Len(t, ev, 1)
 	assert.Equal(t, "engine_timeout", ev[0]["event_type"])
+	assert.Equal(t, "critical", ev[0]["severity"])
 	assert.Equal(t, slog.LevelError, ev[0]["level"])
+	assert.Equal(t, "abc|1", ev[0]["stream_id"], "a rule sees the attributes bound with WithAttrs")
+	assert.Equal(t, []string{"category,reason", "category,stream_id,reason"}, seen, "bound first, then the record's")
 }
 
 func TestCategoryFromTheRecordAndBoundAttrs(t *testing.T) {
@@ -515,7 +547,7 @@ func TestEmitLevelIsRespected(t *testing.T) {
 }
 
 func TestConcurrentObservation(t *testing.T) {
-	r := newRig(t, Options{Cooldown: -1, SlowRequestRate: Rate{Count: 1_000_000, Window: time.Hour}})
+	r := newRig(t, Options{Cooldown: -1, SlowRequestRate: "65535/1h"})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -530,7 +562,7 @@ func TestConcurrentObservation(t *testing.T) {
 	wg.Wait()
 	n := 0
 	for _, typ := range r.out.types() {
-		if typ == SlowRequest {
+		if typ == se.SlowRequest {
 			n++
 		}
 	}
@@ -550,18 +582,10 @@ func TestNothingFiredAllocatesNothing(t *testing.T) {
 func TestOptionsValidation(t *testing.T) {
 	_, err := New(Options{})
 	assert.ErrorContains(t, err, "Options.Files or Options.Console is required")
-	_, err = New(Options{Files: newCapture(), SlowRequestRate: Rate{Count: -1, Window: time.Minute}})
+	_, err = New(Options{Files: newCapture(), SlowRequestRate: "-1/1m"})
 	assert.ErrorContains(t, err, "SlowRequestRate")
-}
-
-func TestParseRate(t *testing.T) {
-	r, err := ParseRate("10/1m")
-	require.NoError(t, err)
-	assert.Equal(t, Rate{Count: 10, Window: time.Minute}, r)
-	for _, bad := range []string{"", "10", "x/1m", "0/1m", "5/-1s", "5/forever"} {
-		_, err := ParseRate(bad)
-		assert.Error(t, err, bad)
-	}
+	_, err = New(Options{Files: newCapture(), ProvisioningFailureRate: "65536/1m"})
+	assert.ErrorContains(t, err, `ProvisioningFailureRate "65536/1m": want a count of 1 to 65535`)
 }
 
 func TestSuppressedDropReportsAreCarriedOver(t *testing.T) {
@@ -593,9 +617,9 @@ func TestCountsAddUp(t *testing.T) {
 		rnd := rand.New(rand.NewSource(seed))
 		r := newRig(t, Options{
 			Cooldown:                time.Duration(rnd.Intn(20)) * time.Second,
-			SlowRequestRate:         Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
-			ProvisioningFailureRate: Rate{Count: 1 + rnd.Intn(5), Window: 30 * time.Second},
-			Cooldowns:               map[string]time.Duration{OrchestratorDegraded: time.Duration(rnd.Intn(3)) * 10 * time.Second},
+			SlowRequestRate:         fmt.Sprintf("%d/30s", 1+rnd.Intn(5)),
+			ProvisioningFailureRate: fmt.Sprintf("%d/30s", 1+rnd.Intn(5)),
+			Cooldowns:               map[string]time.Duration{se.OrchestratorDegraded: time.Duration(rnd.Intn(3)) * 10 * time.Second},
 		})
 		at := time.Duration(0)
 		for range 300 {
@@ -617,13 +641,13 @@ func TestCountsAddUp(t *testing.T) {
 			lines, suppressed, consoleSuppressed = map[string]uint64{}, map[string]int64{}, map[string]int64{}
 			for _, ev := range c.all() {
 				typ := ev["event_type"].(string)
-				if typ == StressSuppressed {
+				if typ == se.StressSuppressed {
 					for k, v := range ev {
-						if g, ok := v.(map[string]any); ok && k == SuppressedKey {
+						if g, ok := v.(map[string]any); ok && k == se.SuppressedKey {
 							for typ, n := range g {
 								suppressed[typ] += n.(int64)
 							}
-						} else if ok && k == ConsoleSuppressedKey {
+						} else if ok && k == se.ConsoleSuppressedKey {
 							for typ, n := range g {
 								consoleSuppressed[typ] += n.(int64)
 							}
@@ -632,10 +656,10 @@ func TestCountsAddUp(t *testing.T) {
 					continue
 				}
 				lines[typ]++
-				if n, ok := ev[SuppressedKey].(int64); ok {
+				if n, ok := ev[se.SuppressedKey].(int64); ok {
 					suppressed[typ] += n
 				}
-				if n, ok := ev[ConsoleSuppressedKey].(int64); ok {
+				if n, ok := ev[se.ConsoleSuppressedKey].(int64); ok {
 					consoleSuppressed[typ] += n
 				}
 			}
@@ -644,19 +668,19 @@ func TestCountsAddUp(t *testing.T) {
 		fileLines, fileSuppressed, _ := count(r.out)
 		consoleLines, consoleSuppressed, consoleConsoleSuppressed := count(r.console)
 		stats := r.h.Stats()
-		require.NotEmpty(t, stats)
-		for typ, st := range stats {
-			assert.Equal(t, st.Events-st.Suppressed, fileLines[typ], "seed %d %s: lines in Files", seed, typ)
-			assert.Equal(t, st.Events-st.Suppressed-st.ConsoleSuppressed, consoleLines[typ], "seed %d %s: lines on the Console", seed, typ)
-			assert.Equal(t, int64(st.Suppressed), fileSuppressed[typ], "seed %d %s: suppressed on the lines", seed, typ)
-			assert.Equal(t, int64(st.Suppressed), consoleSuppressed[typ], "seed %d %s", seed, typ)
-			assert.Equal(t, int64(st.ConsoleSuppressed), consoleConsoleSuppressed[typ], "seed %d %s: console_suppressed on the lines", seed, typ)
-			anySuppressed = anySuppressed || st.Suppressed > 0
-			anyConsoleSuppressed = anyConsoleSuppressed || st.ConsoleSuppressed > 0
+		require.NotEmpty(t, stats.types)
+		for typ, st := range stats.types {
+			assert.Equal(t, st.events-st.suppressed, fileLines[typ], "seed %d %s: lines in Files", seed, typ)
+			assert.Equal(t, st.events-st.suppressed-st.consoleSuppressed, consoleLines[typ], "seed %d %s: lines on the Console", seed, typ)
+			assert.Equal(t, int64(st.suppressed), fileSuppressed[typ], "seed %d %s: suppressed on the lines", seed, typ)
+			assert.Equal(t, int64(st.suppressed), consoleSuppressed[typ], "seed %d %s", seed, typ)
+			assert.Equal(t, int64(st.consoleSuppressed), consoleConsoleSuppressed[typ], "seed %d %s: console_suppressed on the lines", seed, typ)
+			anySuppressed = anySuppressed || st.suppressed > 0
+			anyConsoleSuppressed = anyConsoleSuppressed || st.consoleSuppressed > 0
 			if windowed(typ) {
-				assert.Zero(t, st.ConsoleSuppressed, "seed %d %s", seed, typ)
+				assert.Zero(t, st.consoleSuppressed, "seed %d %s", seed, typ)
 			} else {
-				assert.Zero(t, st.Suppressed, "seed %d %s: a per-record event is always written", seed, typ)
+				assert.Zero(t, st.suppressed, "seed %d %s: a per-record event is always written", seed, typ)
 			}
 		}
 	}
@@ -675,8 +699,8 @@ func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
 			slog.Bool("success", false), cb, slog.Int("retry_count", attempt))
 	}
 	r.log(t, "provisioning", 4*time.Second, slog.String("operation", "provision_failed"), slog.Bool("success", false), cb,
-		slog.Int("retry_count", 3), slog.Bool(SummaryKey, true))
-	assert.Equal(t, []string{ProvisioningCircuitBreaker, ProvisioningCircuitBreaker, ProvisioningCircuitBreaker}, r.out.types(),
+		slog.Int("retry_count", 3), slog.Bool(se.SummaryKey, true))
+	assert.Equal(t, []string{se.ProvisioningCircuitBreaker, se.ProvisioningCircuitBreaker, se.ProvisioningCircuitBreaker}, r.out.types(),
 		"one per attempt, none for the summary")
 	// Three more real failures make six: over the default 5 per minute.
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -684,7 +708,7 @@ func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
 	}
 	var rate []map[string]any
 	for _, e := range r.out.all() {
-		if e["event_type"] == HighProvisioningFailureRate {
+		if e["event_type"] == se.HighProvisioningFailureRate {
 			rate = append(rate, e)
 		}
 	}

@@ -1,12 +1,16 @@
-// Package config holds the defaults and bounds of handler.Options and
-// slogdebug.Config, below the packages that use them, and what both
-// report a bad setting with (OptionError, CheckDir). README.md's table of
+// Package config holds the defaults and bounds of handler.Options,
+// stress.Options and slogdebug.Config, below the packages that use them,
+// what they report a bad setting with (OptionError, CheckDir), and the
+// parser of the stress rates ("10/1m"). README.md's table of
 // environment variables is the reference for what each setting accepts;
 // slogdebug's table of variables (envVars) is tested against it.
 package config
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -64,3 +68,48 @@ const (
 	MinExecutionTraceCooldown     = time.Second
 	MaxExecutionTraceCooldown     = 24 * time.Hour
 )
+
+// The defaults of package stress's rules (and of the Config fields that
+// set them).
+const (
+	DefaultStressCooldown      = 30 * time.Second
+	DefaultSlowRequest         = 5 * time.Second
+	DefaultSlowEngineSelection = 2 * time.Second
+	DefaultSlowRequestRate     = "10/1m"
+	DefaultProvisioningRate    = "5/1m"
+	// MaxRateCount is the largest count of a rate: a window holds at most
+	// MaxRateCount+1 events.
+	MaxRateCount = 1<<16 - 1
+)
+
+// Rate is a sliding-window rule of package stress: more than Count events
+// within Window.
+type Rate struct {
+	Count  int
+	Window time.Duration
+}
+
+// String returns the rate as "10/1m0s", the form ParseRate reads.
+func (r Rate) String() string { return fmt.Sprintf("%d/%v", r.Count, r.Window) }
+
+// ParseRate reads "10/1m": a count from 1 to MaxRateCount and a positive Go
+// duration. Its errors say what it wants ("want ...").
+func ParseRate(s string) (Rate, error) {
+	count, window, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, errors.New("want COUNT/WINDOW, such as 10/1m")
+	}
+	var r Rate
+	if _, err := fmt.Sscan(count, &r.Count); err != nil || r.Count < 1 {
+		return Rate{}, errors.New("want a count of at least 1, such as 10/1m")
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(window))
+	if err != nil || d <= 0 {
+		return Rate{}, errors.New("want a positive window, such as 10/1m")
+	}
+	r.Window = d
+	if r.Count > MaxRateCount {
+		return Rate{}, fmt.Errorf("want a count of 1 to %d and a positive window, such as 10/1m", MaxRateCount)
+	}
+	return r, nil
+}

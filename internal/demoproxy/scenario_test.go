@@ -17,8 +17,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/proxydebug/debugmode/internal/demoproxy"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/slogdebug"
-	"github.com/proxydebug/debugmode/stress"
 )
 
 func TestMain(m *testing.M) {
@@ -64,8 +64,8 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 	for _, m := range readCategory(t, l, "stress") {
 		seen[m["event_type"].(string)] = true
 	}
-	for _, typ := range []string{stress.SlowRequest, stress.HighSlowRequestRate, stress.SlowEngineSelection,
-		stress.ProvisioningCircuitBreaker, stress.HighProvisioningFailureRate, stress.OrchestratorDegraded, stress.OrchestratorRecovered} {
+	for _, typ := range []string{stressevent.SlowRequest, stressevent.HighSlowRequestRate, stressevent.SlowEngineSelection,
+		stressevent.ProvisioningCircuitBreaker, stressevent.HighProvisioningFailureRate, stressevent.OrchestratorDegraded, stressevent.OrchestratorRecovered} {
 		assert.True(t, seen[typ], "stress event %s", typ)
 	}
 	assert.Zero(t, l.Stats().Dropped)

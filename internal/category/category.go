@@ -2,11 +2,12 @@
 // the value of its "category" attribute (Key); it picks the file the record
 // is written to, <session>_<category>.jsonl:
 //
-//	logger.With(category.Key, category.Provisioning).Debug("warmup")
+//	logger.With("category", "provisioning").Debug("warmup")
 //
 // The typed helpers of package slogdebug, the integration points of package
 // integration and the stress rules of package stress use these names; any
-// other name works too (it is sanitised into a file-name component).
+// other name works too (it is sanitised into a file-name component). The
+// names are the documented strings: programs write them as literals.
 package category
 
 // Key is the attribute whose value is a record's category.

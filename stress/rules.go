@@ -1,0 +1,273 @@
+package stress
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/safeerr"
+	ev "github.com/proxydebug/debugmode/internal/stressevent"
+)
+
+// windowed reports whether an event type is windowed: it describes a
+// state over a stretch of time (a rate within a window, the drops since
+// the last report), so the cooldown keeps it from Files too. Every other
+// event type, the user's included, is per-record.
+func windowed(typ string) bool {
+	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
+}
+
+// heldKey is the key of the count of a type's events that the cooldown
+// held back: "suppressed" for a windowed type, "console_suppressed" else.
+func heldKey(typ string) string {
+	if windowed(typ) {
+		return ev.SuppressedKey
+	}
+	return ev.ConsoleSuppressedKey
+}
+
+// cooldownOf is the cooldown of an event type: Cooldowns' if it has one,
+// none for the orchestrator's transitions, Cooldown otherwise.
+func (o *Options) cooldownOf(typ string) time.Duration {
+	if d, ok := o.Cooldowns[typ]; ok {
+		return d
+	} else if typ == ev.OrchestratorDegraded || typ == ev.OrchestratorRecovered {
+		return -1
+	}
+	return o.Cooldown
+}
+
+// slowEventType names the event a slow record of category cat fires.
+func slowEventType(cat string) string {
+	switch cat {
+	case category.Requests:
+		return ev.SlowRequest
+	case category.EngineSelection:
+		return ev.SlowEngineSelection
+	}
+	return "slow_" + cat
+}
+
+// isNone reports whether an error attribute's value holds no error: nil,
+// or an empty string.
+func isNone(v slog.Value) bool {
+	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
+}
+
+// errorText is the message of an error attribute's value.
+func errorText(v slog.Value) string {
+	switch x := v.Resolve().Any().(type) {
+	case string:
+		return x
+	case error:
+		return safeerr.String(x)
+	}
+	return ""
+}
+
+// slowRecord fires the slow event of a category, and for requests counts
+// it towards high_slow_request_rate.
+func (s *state) slowRecord(ctx context.Context, o *scan) {
+	e := Event{Type: slowEventType(o.cat), Level: slog.LevelWarn}
+	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
+	switch o.cat {
+	case category.Requests:
+		e.Description, e.Attrs = "Request "+took, o.attrs("method", "path", "ace_id", "status_code", "request_id")
+	case category.EngineSelection:
+		e.Description = "Engine selection " + took
+		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
+	default:
+		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")
+	}
+	e.Attrs = append(e.Attrs, slog.Duration("duration", o.dur), slog.Duration("threshold", o.slow))
+	s.fire(ctx, o.time, e)
+	if o.cat == category.Requests {
+		s.rate(ctx, o, &s.slowRequests, s.slowRate, ev.HighSlowRequestRate, slog.LevelWarn, "slow requests")
+	}
+}
+
+// provisioningFailure counts a failed provisioning record and fires the
+// circuit-breaker and failure-rate events.
+func (s *state) provisioningFailure(ctx context.Context, o *scan) {
+	if reportsCircuitBreaker(o) {
+		s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError,
+			Description: "Provisioning blocked by the orchestrator's circuit breaker",
+			Attrs:       o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
+	}
+	s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
+}
+
+// rate counts o in w and fires typ when more than rate.Count events fell
+// within the window, with o's attributes keys.
+func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
+	s.mu.Lock()
+	n := w.add(o.time, rate.Window)
+	s.mu.Unlock()
+	if n > rate.Count {
+		attrs := []slog.Attr{slog.Int("count", n), slog.Duration("window", rate.Window), slog.Int("threshold", rate.Count)}
+		s.fire(ctx, o.time, Event{Type: typ, Level: level, Description: fmt.Sprintf("%d %s in the last %v", n, what, rate.Window),
+			Attrs: append(attrs, o.attrs(keys...)...)})
+	}
+}
+
+// reportsCircuitBreaker tells whether a provisioning failure was the
+// orchestrator's circuit breaker: its code (code, blocked_reason_code,
+// error_code) says circuit_breaker, or its error message names it.
+func reportsCircuitBreaker(o *scan) bool {
+	for _, a := range o.attrs("code", "blocked_reason_code", "error_code") {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == "circuit_breaker" {
+			return true
+		}
+	}
+	msg := strings.ToLower(errorText(o.errVal))
+	return strings.Contains(msg, "circuit breaker") || strings.Contains(msg, "circuit_breaker")
+}
+
+// followHealth records the orchestrator's status and reports whether it
+// entered or left "degraded", noting in sc the status before and since when
+// it was degraded; the readings that change nothing (almost all) cost no
+// allocation.
+func (s *state) followHealth(sc *scan, t time.Time) bool {
+	if t.IsZero() {
+		t = s.opts.now()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sc.prevStatus, sc.degradedAt, s.health = s.health, s.degradedAt, sc.status
+	fires := (sc.status == "degraded") != (sc.prevStatus == "degraded")
+	if fires && sc.status == "degraded" {
+		s.degradedAt = t
+	}
+	return fires
+}
+
+// healthStatus fires orchestrator_degraded or orchestrator_recovered for a
+// reading that entered or left "degraded".
+func (s *state) healthStatus(ctx context.Context, o *scan) {
+	capacity := []string{"capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"}
+	if o.status == "degraded" {
+		reason := ""
+		for _, a := range o.attrs("blocked_reason") {
+			reason = a.Value.String()
+		}
+		attrs := o.attrs(append([]string{"blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds", "vpn_connected"}, capacity...)...)
+		s.fire(ctx, o.time, Event{Type: ev.OrchestratorDegraded, Level: slog.LevelWarn,
+			Description: "Orchestrator is degraded: " + reason, Attrs: append(attrs, slog.String("previous_status", o.prevStatus))})
+		return
+	}
+	d := o.time.Sub(o.degradedAt)
+	s.fire(ctx, o.time, Event{Type: ev.OrchestratorRecovered, Level: slog.LevelInfo,
+		Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", o.status, d.Seconds()),
+		Attrs:       append(o.attrs(capacity...), slog.String("status", o.status), slog.Duration("degraded_for", d))})
+}
+
+// reportDrops fires records_dropped with what was dropped since the last
+// report.
+func (s *state) reportDrops(ctx context.Context, t time.Time) {
+	if !s.drops.CompareAndSwap(true, false) || s.opts.Dropped == nil {
+		return
+	}
+	if t.IsZero() {
+		t = s.opts.now()
+	}
+	now := s.opts.Dropped()
+	s.mu.Lock()
+	var total uint64
+	var cats []slog.Attr
+	for cat, n := range now {
+		if last := s.lastDropped[cat]; n > last {
+			total += n - last
+			cats = append(cats, slog.Uint64(cat, n-last))
+		}
+	}
+	s.mu.Unlock()
+	if total == 0 {
+		return
+	}
+	sortAttrs(cats)
+	if s.fire(ctx, t, Event{Type: ev.RecordsDropped, Level: slog.LevelWarn,
+		Description: fmt.Sprintf("%d debug records dropped: the queue was full", total),
+		Attrs:       []slog.Attr{slog.Uint64("count", total), {Key: "categories", Value: slog.GroupValue(cats...)}}}) {
+		// Counted from here on; a suppressed report's drops go into the
+		// next report that is emitted.
+		s.mu.Lock()
+		for cat, n := range now {
+			s.lastDropped[cat] = max(s.lastDropped[cat], n)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// fire counts e and emits it: a per-record event to Files always and to
+// the Console unless its type is cooling down; a windowed event to both
+// unless its type is cooling down, and nowhere if it is. It reports
+// whether e was sent to Files.
+func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
+	isWindowed := windowed(e.Type)
+	cd := s.opts.cooldownOf(e.Type)
+	s.mu.Lock()
+	ts := s.types[e.Type]
+	if ts == nil {
+		ts = &typeState{}
+		s.types[e.Type] = ts
+	}
+	ts.counts.events++
+	if t.Before(ts.until) {
+		ts.pending++
+		if isWindowed {
+			ts.counts.suppressed++
+		} else {
+			ts.counts.consoleSuppressed++
+		}
+		s.mu.Unlock()
+		if !isWindowed {
+			s.emit(ctx, s.files, eventRecord(t, e))
+		}
+		return !isWindowed
+	}
+	pending := ts.pending
+	ts.pending = 0
+	if cd > 0 {
+		ts.until = t.Add(cd)
+	}
+	s.mu.Unlock()
+
+	r := eventRecord(t, e)
+	if pending > 0 {
+		r.AddAttrs(slog.Int(heldKey(e.Type), pending))
+	}
+	s.emit(ctx, s.files, r.Clone())
+	s.emit(ctx, s.console, r)
+	return true
+}
+
+// eventRecord is the record of an event.
+func eventRecord(t time.Time, e Event) slog.Record {
+	r := slog.NewRecord(t, e.Level, e.Type, 0)
+	r.AddAttrs(
+		slog.String("event_type", e.Type),
+		slog.String("severity", ev.Severity(e.Level)),
+		slog.String("description", e.Description),
+	)
+	r.AddAttrs(e.Attrs...)
+	return r
+}
+
+// emit hands r to h (nil: nowhere) if h takes its level. A panic in h is
+// recovered and returned as an error, so that a broken Console cannot
+// keep an event from Files, nor take the host down.
+func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err error) {
+	if h == nil || !h.Enabled(ctx, r.Level) {
+		return nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("stress: the handler of %s panicked: %v", r.Message, p)
+		}
+	}()
+	return h.Handle(ctx, r)
+}
