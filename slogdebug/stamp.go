@@ -15,7 +15,7 @@ import (
 // traces of a tracing backend), the request's own trace otherwise.
 func contextStamp(ctx context.Context) handler.Stamp {
 	var st handler.Stamp
-	ids := reqid.DecodedFrom(ctx)
+	ids, traceID, spanID := reqid.DecodedFrom(ctx)
 	if ids != nil {
 		st.RequestID = ids.RequestID
 	}
@@ -24,7 +24,7 @@ func contextStamp(ctx context.Context) handler.Stamp {
 		return st
 	}
 	if ids != nil {
-		st.TraceID, st.SpanID = ids.TraceBytes, ids.SpanBytes
+		st.TraceID, st.SpanID = traceID, spanID
 	}
 	return st
 }
