@@ -21,100 +21,102 @@ import (
 // use and does not change once made.
 type Client struct {
 	base   string // without a trailing slash
-	apiKey string
-	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
+	host   string // the orchestrator's host: where the engines it provisions listen
+	logger *slogdebug.Logger
 	http   *http.Client
-	retry  RetryPolicy
-
-	engines    engineCache // GET /engines, cached for WithEngineCache
-	maxStreams int         // WithMaxStreamsPerEngine; 0: no limit
+	opts   Options     // with the defaults filled in
+	cache  engineCache // GET /engines, cached for Options.EngineCache
 }
 
-// Option configures a Client made by New.
-type Option func(*Client)
+// Options configures a Client made by New; the zero value is the defaults.
+type Options struct {
+	// APIKey is sent as a Bearer token to the endpoints that need it
+	// (provisioning, stream events). It is never logged.
+	APIKey string
+	// HTTPClient makes the calls (its timeout, its transport) instead of a
+	// client with a 30s timeout over http.DefaultTransport. Its transport is
+	// wrapped by Transport, as the default one is: request IDs forwarded,
+	// every call logged; HTTPClient itself is not changed.
+	HTTPClient *http.Client
+	// EngineCache makes Engines and SelectBestEngine reuse an engine list
+	// fetched less than this long ago (the proxy selects an engine per
+	// stream; under load a couple of seconds saves a call per request), and
+	// lets callers that miss together share one call. Zero fetches every time.
+	EngineCache time.Duration
+	// MaxStreamsPerEngine makes SelectBestEngine pass over engines that
+	// already serve that many streams, and provision a new engine when all
+	// do. Zero sets no limit.
+	MaxStreamsPerEngine int
 
-// WithAPIKey sends key as a Bearer token to the endpoints that need it
-// (provisioning, stream events). It is never logged.
-func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
-
-// WithHTTPClient makes the calls with hc (its timeout, its transport)
-// instead of a client with a 30s timeout over http.DefaultTransport. Its
-// transport is wrapped by Transport, as the default one is: request IDs
-// forwarded, every call logged; hc itself is not changed.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		if hc != nil {
-			wrapped := *hc
-			c.http = &wrapped
-		}
-	}
+	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3). It
+	// waits half the orchestrator's recovery ETA before the first retry and
+	// the whole ETA after; without an ETA, RetryBackoff (default 30s),
+	// doubling up to MaxRetryBackoff (default 120s).
+	MaxAttempts                   int
+	RetryBackoff, MaxRetryBackoff time.Duration
+	// Sleep waits d or until ctx is done, between attempts; nil means a
+	// timer. Tests and the demo set it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
-
-// WithRetryPolicy sets how provisioning is retried; its zero fields take
-// the defaults (see RetryPolicy).
-func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
-
-// WithEngineCache makes Engines and SelectBestEngine reuse an engine list
-// fetched less than ttl ago (the proxy selects an engine per stream; under
-// load a couple of seconds saves a call per request), and lets callers that
-// miss together share one call. Zero, the default, fetches every time.
-func WithEngineCache(ttl time.Duration) Option {
-	return func(c *Client) { c.engines.ttl = ttl }
-}
-
-// WithMaxStreamsPerEngine makes SelectBestEngine pass over engines that
-// already serve n streams, and provision a new engine when all do. Zero, the
-// default, sets no limit.
-func WithMaxStreamsPerEngine(n int) Option {
-	return func(c *Client) { c.maxStreams = n }
-}
-
-// DefaultTimeout bounds each call of a Client made without WithHTTPClient.
-const DefaultTimeout = 30 * time.Second
 
 // New returns a Client of the orchestrator at baseURL (such as
 // http://orchestrator:8000) that logs through logger; a nil logger means
 // slogdebug.Default() at the time of each call. It fails on a base URL
-// that is not an absolute http or https URL.
-func New(baseURL string, logger *slogdebug.Logger, opts ...Option) (*Client, error) {
+// that is not an absolute http or https URL, and on negative options.
+func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", handler.DefaultRedactor().RedactText(baseURL))
 	}
-	c := &Client{base: strings.TrimSuffix(baseURL, "/"), logger: logger}
-	c.engines.now = time.Now
-	for _, opt := range opts {
-		opt(c)
+	if opts.EngineCache < 0 {
+		return nil, fmt.Errorf("integration: Options.EngineCache %v: want 0 (no cache) or a positive duration such as 2s", opts.EngineCache)
 	}
-	if c.engines.ttl < 0 {
-		return nil, fmt.Errorf("integration: WithEngineCache(%v): want 0 (no cache) or a positive duration such as 2s", c.engines.ttl)
+	if opts.MaxStreamsPerEngine < 0 {
+		return nil, fmt.Errorf("integration: Options.MaxStreamsPerEngine %d: want 0 (no limit) or a positive number of streams", opts.MaxStreamsPerEngine)
 	}
-	if c.maxStreams < 0 {
-		return nil, fmt.Errorf("integration: WithMaxStreamsPerEngine(%d): want 0 (no limit) or a positive number of streams", c.maxStreams)
+	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: u.Hostname(), logger: logger, opts: opts.withDefaults()}
+	if c.host == "" {
+		c.host = "127.0.0.1"
 	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+	c.cache.ttl, c.cache.now = opts.EngineCache, time.Now
+	c.http = &http.Client{Timeout: 30 * time.Second}
+	if opts.HTTPClient != nil {
+		hc := *opts.HTTPClient
+		c.http = &hc
 	}
 	c.http.Transport = Transport(c.http.Transport, logger)
-	c.retry = c.retry.withDefaults()
 	return c, nil
 }
 
+func (o Options) withDefaults() Options {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 3
+	}
+	if o.RetryBackoff <= 0 {
+		o.RetryBackoff = 30 * time.Second
+	}
+	if o.MaxRetryBackoff <= 0 {
+		o.MaxRetryBackoff = 120 * time.Second
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	return o
+}
+
 // log returns the logger the Client logs through.
-func (c *Client) log() *slogdebug.Logger {
-	if c.logger != nil {
-		return c.logger
+func (c *Client) log() *slogdebug.Logger { return loggerOr(c.logger) }
+
+// loggerOr returns l, or slogdebug.Default() when it is nil.
+func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
+	if l != nil {
+		return l
 	}
 	return slogdebug.Default()
 }
 
-// BaseURL returns the orchestrator's address, as New was given it
-// (without a trailing slash).
-func (c *Client) BaseURL() string { return c.base }
-
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
-// Any other status is an *HTTPError, or a *ProvisionError for a provisioning
-// refusal.
+// Any other status is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
 	var body io.Reader
 	if in != nil {
@@ -131,8 +133,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if auth && c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	if auth && c.opts.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -144,10 +146,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 		return fmt.Errorf("orchestrator %s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		if pe := parseProvisionError(resp.StatusCode, data); pe != nil {
-			return pe
-		}
-		return &HTTPError{Method: method, Path: path, StatusCode: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
+		return newError(method, path, resp.StatusCode, data)
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -157,17 +156,82 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	return nil
 }
 
-// HTTPError is an orchestrator answer with an unexpected status.
-type HTTPError struct {
+// Error is an orchestrator answer with a status other than 2xx. Blocked
+// marks a refusal to provision (HTTP 503 with a detail: an object, or from
+// older orchestrators a string), and the fields after it are its detail.
+type Error struct {
 	Method, Path string
 	StatusCode   int
-	Body         string
+	Body         string // the answer, trimmed
+
+	Blocked            bool
+	Reason             string // "provisioning_blocked"
+	Code               string // circuit_breaker, vpn_disconnected, max_capacity ("" when not known)
+	Message            string
+	RecoveryETASeconds int
+	CanRetry           bool // false: ProvisionWithRetry stops
+	ShouldWait         bool
 }
 
-func (e *HTTPError) Error() string {
-	body := e.Body
-	if len(body) > 200 {
-		body = body[:200] + "..."
+func (e *Error) Error() string {
+	if !e.Blocked {
+		body := e.Body
+		if len(body) > 200 {
+			body = body[:200] + "..."
+		}
+		return fmt.Sprintf("orchestrator %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, body)
 	}
-	return fmt.Sprintf("orchestrator %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, body)
+	var b strings.Builder
+	b.WriteString("provisioning blocked")
+	if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.RecoveryETASeconds > 0 {
+		fmt.Fprintf(&b, "; recovery expected in %ds", e.RecoveryETASeconds)
+	}
+	return b.String()
+}
+
+// newError reads an answer with a status other than 2xx; a 503's detail, an
+// object with error, code, message, recovery_eta_seconds, can_retry and
+// should_wait, or (older orchestrators) a plain string, is a refusal to
+// provision.
+func newError(method, path string, status int, body []byte) *Error {
+	e := &Error{Method: method, Path: path, StatusCode: status, Body: string(bytes.TrimSpace(body))}
+	var envelope struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if status != http.StatusServiceUnavailable || json.Unmarshal(body, &envelope) != nil || len(envelope.Detail) == 0 {
+		return e
+	}
+	var detail struct {
+		Error              string  `json:"error"`
+		Code               string  `json:"code"`
+		Message            string  `json:"message"`
+		RecoveryETASeconds float64 `json:"recovery_eta_seconds"`
+		CanRetry           *bool   `json:"can_retry"`
+		ShouldWait         bool    `json:"should_wait"`
+	}
+	var legacy string
+	switch {
+	case json.Unmarshal(envelope.Detail, &detail) == nil:
+		e.Blocked, e.CanRetry = true, detail.CanRetry == nil || *detail.CanRetry
+		e.Reason, e.Code, e.Message, e.ShouldWait = detail.Error, detail.Code, detail.Message, detail.ShouldWait
+		e.RecoveryETASeconds = int(detail.RecoveryETASeconds)
+	case json.Unmarshal(envelope.Detail, &legacy) == nil:
+		e.Blocked, e.CanRetry, e.Message = true, true, legacy
+		// The legacy string names the reason in words; keep the code too.
+		switch lower := strings.ToLower(legacy); {
+		case strings.Contains(lower, "circuit breaker") || strings.Contains(lower, "circuit_breaker"):
+			e.Code = "circuit_breaker"
+		case strings.Contains(lower, "vpn"):
+			e.Code = "vpn_disconnected"
+		case strings.Contains(lower, "capacity"):
+			e.Code = "max_capacity"
+		}
+	}
+	return e
 }

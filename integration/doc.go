@@ -15,11 +15,11 @@
 //
 // Wire it in a few lines:
 //
-//	orch, err := integration.New("http://orchestrator:8000", logger, integration.WithAPIKey(key))
+//	orch, err := integration.New("http://orchestrator:8000", logger, integration.Options{APIKey: key})
 //	if err != nil {
 //		log.Fatal(err)
 //	}
 //	health := orch.MonitorHealth(ctx, 5*time.Second)
 //	defer health.Stop()
-//	http.ListenAndServe(addr, integration.Middleware(logger, integration.SkipPaths("/ace/status"))(proxy))
+//	http.ListenAndServe(addr, integration.Middleware(logger, "/ace/status")(proxy))
 package integration

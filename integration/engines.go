@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
+
+	"github.com/proxydebug/debugmode/acestream"
 )
 
 // Engine is one engine of the orchestrator's GET /engines, with what an
@@ -27,22 +29,17 @@ type Engine struct {
 	LastHealthCheck time.Time         `json:"last_health_check"`
 	LastStreamUsage time.Time         `json:"last_stream_usage"` // zero: never used
 	Streams         []string          `json:"streams"`           // IDs of its started streams
-	StreamCount     *int              `json:"stream_count,omitempty"`
+	// ActiveStreams is how many streams it serves: the orchestrator's
+	// stream_count where it sends one, else the length of Streams.
+	ActiveStreams int `json:"stream_count"`
 }
 
-// ActiveStreams is how many streams the engine serves: the orchestrator's
-// stream_count where it sends one, else the length of its stream list.
-func (e *Engine) ActiveStreams() int {
-	if e.StreamCount != nil {
-		return *e.StreamCount
-	}
-	return len(e.Streams)
-}
-
-// UnmarshalJSON decodes an engine of /engines, reading its times leniently
+// engineJSON decodes an engine of /engines, reading its times leniently
 // (RFC 3339, or the orchestrator's ISO 8601 without a zone, taken as UTC)
 // so one odd timestamp never fails a whole engine list.
-func (e *Engine) UnmarshalJSON(data []byte) error {
+type engineJSON Engine
+
+func (e *engineJSON) UnmarshalJSON(data []byte) error {
 	type plain Engine
 	var raw struct {
 		*plain
@@ -50,15 +47,18 @@ func (e *Engine) UnmarshalJSON(data []byte) error {
 		LastSeen        json.RawMessage `json:"last_seen"`
 		LastHealthCheck json.RawMessage `json:"last_health_check"`
 		LastStreamUsage json.RawMessage `json:"last_stream_usage"`
+		StreamCount     *int            `json:"stream_count"`
 	}
 	raw.plain = (*plain)(e)
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
 	}
-	e.FirstSeen = parseTime(raw.FirstSeen)
-	e.LastSeen = parseTime(raw.LastSeen)
-	e.LastHealthCheck = parseTime(raw.LastHealthCheck)
-	e.LastStreamUsage = parseTime(raw.LastStreamUsage)
+	e.FirstSeen, e.LastSeen = parseTime(raw.FirstSeen), parseTime(raw.LastSeen)
+	e.LastHealthCheck, e.LastStreamUsage = parseTime(raw.LastHealthCheck), parseTime(raw.LastStreamUsage)
+	e.ActiveStreams = len(e.Streams)
+	if raw.StreamCount != nil {
+		e.ActiveStreams = *raw.StreamCount
+	}
 	return nil
 }
 
@@ -91,48 +91,28 @@ func (e Engine) clone() Engine {
 	if e.Streams != nil {
 		e.Streams = append([]string(nil), e.Streams...)
 	}
-	if e.StreamCount != nil {
-		n := *e.StreamCount
-		e.StreamCount = &n
-	}
 	return e
 }
 
-// Engines lists the orchestrator's engines. With WithEngineCache it answers
-// from a list fetched less than that long ago, and callers that miss
-// together share one call; each caller gets a copy of its own.
+// Engines lists the orchestrator's engines, for an engine selection of your
+// own (SelectEngine). With Options.EngineCache it answers from a list
+// fetched less than that long ago, and callers that miss together share one
+// call; each caller gets a copy of its own.
 func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
-	list, _, err := c.engines.get(ctx, c.fetchEngines)
+	list, _, err := c.cache.get(ctx, c.fetchEngines)
 	return list, err
 }
 
 func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
-	var out []Engine
-	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil {
+	var out []engineJSON
+	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil || out == nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-// StreamState is one stream of the orchestrator's GET /streams.
-type StreamState struct {
-	ID          string `json:"id"`
-	ContainerID string `json:"container_id"`
-	KeyType     string `json:"key_type"`
-	Key         string `json:"key"`
-	Status      string `json:"status"` // started or ended
-}
-
-// EngineStreams lists an engine's started streams (GET /streams?container_id=
-// &status=started). Engine selection does not need it: /engines carries
-// each engine's streams.
-func (c *Client) EngineStreams(ctx context.Context, containerID string) ([]StreamState, error) {
-	var out []StreamState
-	path := "/streams?container_id=" + url.QueryEscape(containerID) + "&status=started"
-	if err := c.do(ctx, http.MethodGet, path, nil, &out, false); err != nil {
-		return nil, err
+	list := make([]Engine, len(out))
+	for i := range out {
+		list[i] = Engine(out[i])
 	}
-	return out, nil
+	return list, nil
 }
 
 // engineCache keeps the last engine list for ttl (no caching when ttl is
@@ -229,8 +209,7 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 			}
 			e := &ec.list[i]
 			chosen := e.clone() // as it was chosen: its load before this stream
-			n := e.ActiveStreams() + 1
-			e.StreamCount = &n
+			e.ActiveStreams++
 			return chosen, true
 		}
 	}
@@ -252,10 +231,8 @@ func (ec *engineCache) release(containerID string) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	for i := range ec.list {
-		if e := &ec.list[i]; e.ContainerID == containerID {
-			if n := e.ActiveStreams() - 1; n >= 0 {
-				e.StreamCount = &n
-			}
+		if e := &ec.list[i]; e.ContainerID == containerID && e.ActiveStreams > 0 {
+			e.ActiveStreams--
 		}
 	}
 }
@@ -281,4 +258,104 @@ func cloneEngines(list []Engine) []Engine {
 		out[i] = list[i].clone()
 	}
 	return out
+}
+
+// EngineChoice is the engine a request is sent to: one that runs, or one
+// just provisioned.
+type EngineChoice struct {
+	Host        string
+	Port        int
+	ContainerID string
+	// Attrs are logged with the selection, after its own fields: what the
+	// choice was made from (engine_count, the chosen engine's load).
+	Attrs []slog.Attr
+}
+
+// SelectEngine runs an engine selection of the proxy's own (choose) and
+// logs it to "engine_selection" as operation, with its outcome, its
+// duration and the choice's Attrs. SelectBestEngine is the built-in one.
+func (c *Client) SelectEngine(ctx context.Context, operation string, choose func(context.Context) (EngineChoice, error)) (EngineChoice, error) {
+	start := time.Now()
+	choice, err := choose(ctx)
+	c.log().LogEngineSelection(ctx, acestream.EngineSelection{Operation: operation, Host: choice.Host, Port: choice.Port,
+		ContainerID: choice.ContainerID, Duration: time.Since(start), Err: err}, choice.Attrs...)
+	return choice, err
+}
+
+// SelectBestEngine picks an engine from one engine list (GET /engines,
+// cached for Options.EngineCache) and, when none has room
+// (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry. Among engines with room it prefers, in order:
+// healthy over unknown over unhealthy, fewer active streams, a forwarded P2P
+// port, and the engine unused the longest (last_stream_usage). It is logged
+// as select_best_engine with engine_count and, for an engine that was
+// running, its active_streams, health_status and forwarded (max_streams
+// when set, engines_cached when the list was not fetched for this call).
+func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
+	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
+		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
+		if err != nil {
+			return EngineChoice{}, err
+		}
+		attrs := make([]slog.Attr, 0, 6)
+		attrs = append(attrs, slog.Int("engine_count", len(engines)))
+		if c.opts.MaxStreamsPerEngine > 0 {
+			attrs = append(attrs, slog.Int("max_streams", c.opts.MaxStreamsPerEngine))
+		}
+		if cached {
+			attrs = append(attrs, slog.Bool("engines_cached", true))
+		}
+		if e, ok := c.cache.pick(engines, func(list []Engine) int { return bestEngine(list, c.opts.MaxStreamsPerEngine) }); ok {
+			attrs = append(attrs, slog.Int("active_streams", e.ActiveStreams),
+				slog.String("health_status", e.Health), slog.Bool("forwarded", e.Forwarded))
+			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID, Attrs: attrs}, nil
+		}
+		choice, err := c.ProvisionWithRetry(ctx)
+		choice.Attrs = append(attrs, choice.Attrs...)
+		return choice, err
+	})
+}
+
+// bestEngine returns the index of the engine SelectBestEngine prefers
+// among those with fewer than maxStreams active streams (any number when
+// maxStreams is 0), or -1 when none has room. Of engines alike in every
+// respect, the first listed.
+func bestEngine(engines []Engine, maxStreams int) int {
+	best := -1
+	for i := range engines {
+		e := &engines[i]
+		if maxStreams > 0 && e.ActiveStreams >= maxStreams {
+			continue
+		}
+		if best < 0 || preferred(e, &engines[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+// preferred reports whether a is a better choice than b: healthier, then
+// less loaded, then forwarded, then unused for longer.
+func preferred(a, b *Engine) bool {
+	if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
+		return ra < rb
+	}
+	if na, nb := a.ActiveStreams, b.ActiveStreams; na != nb {
+		return na < nb
+	}
+	if a.Forwarded != b.Forwarded {
+		return a.Forwarded
+	}
+	return a.LastStreamUsage.Before(b.LastStreamUsage)
+}
+
+// healthRank orders health statuses, best first.
+func healthRank(status string) int {
+	switch status {
+	case "healthy":
+		return 0
+	case "unhealthy":
+		return 2
+	default: // unknown, or not reported
+		return 1
+	}
 }

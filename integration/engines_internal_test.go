@@ -12,26 +12,26 @@ import (
 )
 
 func TestEngineTimesDecodeLeniently(t *testing.T) {
-	var engines []Engine
+	var engines []engineJSON
 	require.NoError(t, json.Unmarshal([]byte(`[
 		{"container_id":"a","host":"h","port":1,"first_seen":"2026-11-26T10:16:20.283738+00:00","last_seen":"2026-11-26T10:16:20Z",
 		 "last_health_check":"2026-11-26T10:16:20.5","last_stream_usage":null,"streams":["s1","s2"],"health_status":"healthy","forwarded":true},
 		{"container_id":"b","host":"h","port":2,"first_seen":"yesterday","last_seen":12,"last_stream_usage":"","stream_count":4,"streams":[]}
 	]`), &engines))
 	require.Len(t, engines, 2)
-	a, b := engines[0], engines[1]
+	a, b := Engine(engines[0]), Engine(engines[1])
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 283738000, time.UTC), a.FirstSeen.UTC())
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 0, time.UTC), a.LastSeen)
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 500000000, time.UTC), a.LastHealthCheck, "no zone: UTC")
 	assert.True(t, a.LastStreamUsage.IsZero())
-	assert.Equal(t, 2, a.ActiveStreams())
+	assert.Equal(t, 2, a.ActiveStreams)
 	assert.True(t, a.Forwarded)
 	assert.Equal(t, "healthy", a.Health)
 	assert.True(t, b.FirstSeen.IsZero(), "an odd time is zero, not an error")
 	assert.True(t, b.LastSeen.IsZero())
-	assert.Equal(t, 4, b.ActiveStreams(), "stream_count wins when sent")
+	assert.Equal(t, 4, b.ActiveStreams, "stream_count wins when sent")
 
-	var bad []Engine
+	var bad []engineJSON
 	assert.Error(t, json.Unmarshal([]byte(`[{"container_id":7}]`), &bad), "a wrong type elsewhere is still an error")
 }
 

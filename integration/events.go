@@ -65,7 +65,7 @@ func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) erro
 // stream ran.
 func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
 	start := time.Now()
-	c.engines.release(ev.ContainerID) // its room is free at once for the next selection
+	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
 	log := c.log()
 	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},

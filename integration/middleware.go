@@ -15,19 +15,6 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// MiddlewareOption configures Middleware.
-type MiddlewareOption func(*middleware)
-
-// SkipPaths makes Middleware pass the requests for these exact paths (health
-// probes such as /ace/status) straight to the handler: no IDs, no lines.
-func SkipPaths(paths ...string) MiddlewareOption {
-	return func(m *middleware) {
-		for _, p := range paths {
-			m.skip[p] = true
-		}
-	}
-}
-
 type middleware struct {
 	logger *slogdebug.Logger // nil: slogdebug.Default() at each request
 	skip   map[string]bool
@@ -57,10 +44,13 @@ type middleware struct {
 // runtime/trace task of type "request" that logs its request_id (category
 // "request_id"), so `go tool trace` finds the request by its ID; otherwise
 // this costs nothing.
-func Middleware(logger *slogdebug.Logger, opts ...MiddlewareOption) func(http.Handler) http.Handler {
+//
+// Requests for the exact paths in skipPaths (health probes such as
+// /ace/status) go straight to the handler: no IDs, no lines.
+func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	m := &middleware{logger: logger, skip: map[string]bool{}}
-	for _, opt := range opts {
-		opt(m)
+	for _, p := range skipPaths {
+		m.skip[p] = true
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -135,10 +125,10 @@ func disconnect(stream *StreamResult, clientCtx context.Context, rw *responseWri
 	if err == nil {
 		return StreamResult{}, false
 	}
-	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: SideClient}
+	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
 	res.Reason, res.Detail = classify(err)
-	if res.Reason == ReasonTimeout {
-		res.Side = SideNetwork
+	if res.Reason == reasonTimeout {
+		res.Side = sideNetwork
 	}
 	return res, true
 }
@@ -198,7 +188,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
 	if err != nil && w.err == nil {
-		if c := Classify(err); c == ReasonClosedPipe || c == ReasonClientDisconnected {
+		if c, _ := classify(err); c == reasonClosedPipe || c == reasonClientDisconnected {
 			w.err = err
 		}
 	}

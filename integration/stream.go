@@ -4,11 +4,183 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
+
+// Disconnect reasons, as the proxy names them, and the sides of a
+// stream's end: who ended it.
+const (
+	reasonCompleted          = "completed"
+	reasonClientDisconnected = "client_disconnected"
+	reasonTimeout            = "timeout"
+	reasonNetworkError       = "network_error"
+	reasonEOF                = "eof"
+	reasonClosedPipe         = "closed_pipe"
+
+	sideEngine  = "engine"  // the engine's stream ended or failed
+	sideClient  = "client"  // the client went away, or writing to it failed
+	sideNetwork = "network" // a deadline or the network, neither side's doing
+)
+
+// classify names the reason a stream ended from the error that ended it,
+// and gives it in words: nil or io.EOF is completed; an unexpected EOF eof;
+// a client that hung up (EPIPE, ECONNRESET or ECONNABORTED on write, which
+// one is a matter of timing, or its request's context canceled)
+// client_disconnected; a deadline, a handler timeout or a network timeout
+// timeout; a pipe or connection closed on this side (io.ErrClosedPipe,
+// net.ErrClosed) closed_pipe; anything else network_error.
+func classify(err error) (reason, detail string) {
+	var ne net.Error
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+		return reasonCompleted, "the stream ended normally"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return reasonEOF, "the stream ended before its end (unexpected EOF)"
+	case errors.Is(err, syscall.EPIPE):
+		return reasonClientDisconnected, "the client closed the connection (broken pipe)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return reasonClientDisconnected, "the connection was reset by the peer"
+	case errors.Is(err, syscall.ECONNABORTED):
+		return reasonClientDisconnected, "the connection was aborted"
+	case errors.Is(err, context.Canceled):
+		return reasonClientDisconnected, "the client's request was canceled: it went away"
+	case errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout, "a deadline passed"
+	case errors.Is(err, http.ErrHandlerTimeout):
+		return reasonTimeout, "the handler timed out"
+	case errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout()):
+		return reasonTimeout, "a network operation timed out"
+	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
+		return reasonClosedPipe, "a connection was closed on the proxy's side"
+	}
+	// An error that lost its chain (formatted with %v, or made by a
+	// library from the text) is read by its words, as the system wrote them.
+	msg := strings.ToLower(err.Error())
+	for _, t := range textReasons {
+		if strings.Contains(msg, t.text) {
+			return t.reason, t.detail
+		}
+	}
+	return reasonNetworkError, "a network error"
+}
+
+// textReasons are the reasons of errors known by their text only, in the
+// order they are tried.
+var textReasons = [...]struct{ text, reason, detail string }{
+	{"broken pipe", reasonClientDisconnected, "the client closed the connection (broken pipe)"},
+	{"connection reset", reasonClientDisconnected, "the connection was reset by the peer"},
+	{"connection aborted", reasonClientDisconnected, "the connection was aborted"},
+	{"unexpected eof", reasonEOF, "the stream ended before its end (unexpected EOF)"},
+	{"use of closed network connection", reasonClosedPipe, "a connection was closed on the proxy's side"},
+	{"closed pipe", reasonClosedPipe, "a connection was closed on the proxy's side"},
+	{"deadline exceeded", reasonTimeout, "a deadline passed"},
+	{"timeout", reasonTimeout, "a network operation timed out"},
+	{"timed out", reasonTimeout, "a network operation timed out"},
+}
+
+// Stream names a stream for the disconnects line.
+type Stream struct {
+	ID    string      // stream_id
+	AceID string      // ace_id: the content
+	Attrs []slog.Attr // written too: engine_host, container_id, ...
+}
+
+// StreamResult is how a stream ended.
+type StreamResult struct {
+	Stream
+	Bytes    int64         // bytes_copied: to the client
+	Duration time.Duration // duration_ms: of the stream
+	Reason   string        // reason: completed, client_disconnected, timeout, network_error, eof, closed_pipe, or one of your own
+	Detail   string        // detailed_reason: the reason in words
+	Side     string        // side: engine, client or network (who ended it); left out when ""
+	Err      error         // error: what ended it; nil when it completed
+}
+
+// LogStreamEnd logs how a stream ended to "disconnects", once. Without a
+// Reason, the reason and its detail are classified from Err, by its chain
+// or, when the chain was lost, its text: nil or io.EOF is completed; an
+// unexpected EOF eof; a client that hung up (EPIPE, ECONNRESET,
+// ECONNABORTED, its request's context canceled) client_disconnected; a
+// deadline, handler or network timeout timeout; a connection closed on
+// this side (io.ErrClosedPipe, net.ErrClosed) closed_pipe; anything else
+// network_error. With a Reason (a copier with reasons of its own), Detail
+// defaults to the classified detail. Side is written only when set: CopyStream knows it,
+// a copier of your own sets it or leaves it out. Inside
+// Middleware the line waits for the request to end and is written by the
+// middleware, with what it knows too (method, path, status_code): one line
+// per stream, never one from each. Outside it, LogStreamEnd writes the line
+// itself. CopyStream calls it; a proxy with a copier of its own calls it
+// (rather than Logger.LogDisconnect, which would make a second line).
+func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	if res.Reason == "" {
+		res.Reason, res.Detail = classify(res.Err)
+	} else if res.Detail == "" {
+		_, res.Detail = classify(res.Err)
+	}
+	if ex := exchangeFrom(ctx); ex != nil && ex.hold(res) {
+		return
+	}
+	logDisconnect(ctx, loggerOr(logger), res)
+}
+
+// logDisconnect writes a disconnects line.
+func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
+	attrs := make([]slog.Attr, 0, 2+len(more)+len(res.Attrs))
+	attrs = append(attrs, slog.String("detailed_reason", res.Detail))
+	if res.Side != "" {
+		attrs = append(attrs, slog.String("side", res.Side)) // unknown to a copier of the proxy's own: left out
+	}
+	attrs = append(attrs, more...)
+	attrs = append(attrs, res.Attrs...)
+	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
+		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
+}
+
+// exchange is what the middleware and the stream copier of one request
+// share: the stream's end, held for the middleware's line.
+type exchange struct {
+	mu     sync.Mutex
+	stream *StreamResult
+	done   bool // the middleware has written its lines
+}
+
+type exchangeKey struct{}
+
+// exchangeFrom returns the request's exchange, if Middleware made one.
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// hold keeps res for the middleware's line, and reports whether it did:
+// not after the request ended, nor a second stream of the request.
+func (ex *exchange) hold(res StreamResult) bool {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.done || ex.stream != nil {
+		return false
+	}
+	ex.stream = &res
+	return true
+}
+
+// finish returns the stream held, if any; from then on LogStreamEnd
+// writes its own lines.
+func (ex *exchange) finish() *StreamResult {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.done = true
+	return ex.stream
+}
 
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
@@ -23,7 +195,7 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 	res := StreamResult{Stream: s}
 	for {
 		if err := ctx.Err(); err != nil {
-			res.Err, res.Side = err, SideClient
+			res.Err, res.Side = err, sideClient
 			break
 		}
 		n, rerr := engine.Read(buf)
@@ -37,7 +209,7 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 				}
 			}
 			if werr != nil {
-				res.Err, res.Side = werr, SideClient
+				res.Err, res.Side = werr, sideClient
 				if ctx.Err() != nil {
 					res.Err = ctx.Err() // the client left: the write failed because of it
 				}
@@ -45,12 +217,12 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 			}
 		}
 		if rerr != nil {
-			res.Side = SideEngine
+			res.Side = sideEngine
 			if !errors.Is(rerr, io.EOF) {
 				res.Err = rerr
 				if ctx.Err() != nil {
 					// The engine's request was made with ctx: the client left.
-					res.Err, res.Side = ctx.Err(), SideClient
+					res.Err, res.Side = ctx.Err(), sideClient
 				}
 			}
 			break
@@ -59,11 +231,11 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 	res.Duration = time.Since(start)
 	res.Reason, res.Detail = classify(res.Err)
 	switch {
-	case res.Reason == ReasonTimeout:
-		res.Side = SideNetwork
-	case res.Side == SideEngine && res.Reason == ReasonClientDisconnected:
+	case res.Reason == reasonTimeout:
+		res.Side = sideNetwork
+	case res.Side == sideEngine && res.Reason == reasonClientDisconnected:
 		// A reset or abort while reading: the engine's connection, not the client's.
-		res.Reason, res.Detail = ReasonNetworkError, "reading the engine's stream: "+res.Detail
+		res.Reason, res.Detail = reasonNetworkError, "reading the engine's stream: "+res.Detail
 	}
 	LogStreamEnd(ctx, logger, res)
 	return res

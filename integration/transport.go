@@ -3,7 +3,6 @@ package integration
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/proxydebug/debugmode/category"
@@ -16,7 +15,7 @@ import (
 // made with a context carrying request IDs forwards them (X-Request-ID and
 // a traceparent continuing the request's trace), and logs the call to
 // "orchestrator_calls" through logger (nil: slogdebug.Default() at each
-// call): method, url (its credentials redacted by RedactURL), status_code,
+// call): method, url (its credentials redacted as the files redact them), status_code,
 // duration_ms and error. A base that is already a Transport is not wrapped
 // twice: the new logger replaces the old. New wraps the Client's transport
 // itself; use Transport for other calls to the orchestrator.
@@ -57,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call",
 		slog.String("method", req.Method),
-		slog.String("url", RedactURL(req.URL)),
+		slog.String("url", handler.DefaultRedactor().RedactText(req.URL.String())),
 		slog.Int("status_code", status),
 		slog.Duration("duration", time.Since(start)),
 		slog.Any("error", err))
@@ -75,16 +74,4 @@ func withIDs(req *http.Request) *http.Request {
 	req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
 	req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
 	return req
-}
-
-// RedactURL returns u as a string with its credentials redacted exactly as
-// the debug files and the console redact them (handler.Redactor.RedactText
-// with the default keys): the user info, and the values of secret query and
-// fragment parameters, become REDACTED; the rest is kept as u.String()
-// writes it.
-func RedactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	return handler.DefaultRedactor().RedactText(u.String())
 }
