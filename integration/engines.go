@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,22 +80,6 @@ func parseTime(raw json.RawMessage) time.Time {
 	return time.Time{}
 }
 
-// clone returns a deep copy of e, so callers of a cached list never share
-// its slices and maps.
-func (e Engine) clone() Engine {
-	if e.Labels != nil {
-		labels := make(map[string]string, len(e.Labels))
-		for k, v := range e.Labels {
-			labels[k] = v
-		}
-		e.Labels = labels
-	}
-	if e.Streams != nil {
-		e.Streams = append([]string(nil), e.Streams...)
-	}
-	return e
-}
-
 // Engines lists the orchestrator's engines, for an engine selection of your
 // own (SelectEngine). With Options.EngineCache it answers from a list
 // fetched less than that long ago, and callers that miss together share one
@@ -135,6 +121,12 @@ type engineFetch struct {
 	err  error
 }
 
+// errFetchAbandoned is what waiters see of a fetch that panicked.
+var errFetchAbandoned = errors.New("integration: the engine list fetch did not finish")
+
+// fresh reports whether the cache holds a list younger than ttl; ec.mu is held.
+func (ec *engineCache) fresh() bool { return ec.list != nil && ec.now().Sub(ec.at) < ec.ttl }
+
 // get returns a copy of the list and whether it came from the cache (or
 // another caller's fetch) rather than a call of this caller's.
 func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]Engine, error)) ([]Engine, bool, error) {
@@ -143,10 +135,9 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		return list, false, err
 	}
 	ec.mu.Lock()
-	if ec.list != nil && ec.now().Sub(ec.at) < ec.ttl {
-		list := cloneEngines(ec.list)
-		ec.mu.Unlock()
-		return list, true, nil
+	if ec.fresh() {
+		defer ec.mu.Unlock()
+		return cloneEngines(ec.list), true, nil
 	}
 	if f := ec.inflight; f != nil {
 		ec.mu.Unlock()
@@ -163,16 +154,14 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		list, err := fetch(ctx)
 		return list, false, err
 	}
-	f := &engineFetch{done: make(chan struct{})}
+	f := &engineFetch{done: make(chan struct{}), err: errFetchAbandoned}
 	ec.inflight = f
 	generation := ec.generation
 	ec.mu.Unlock()
-
-	// The fetch ends the wait of the others even if it panics.
-	defer func() {
+	defer func() { // ends the wait of the others even if the fetch panics
 		ec.mu.Lock()
 		ec.inflight = nil
-		if f.err == nil && f.list != nil && ec.generation == generation {
+		if f.err == nil && ec.generation == generation {
 			// A copy of its own: pick changes it under ec.mu, while the
 			// waiters copy f.list without it.
 			ec.list, ec.at = cloneEngines(f.list), ec.now()
@@ -180,7 +169,6 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		ec.mu.Unlock()
 		close(f.done)
 	}()
-	f.err = errFetchAbandoned
 	f.list, f.err = fetch(ctx)
 	if f.err == nil && f.list == nil {
 		f.list = []Engine{}
@@ -190,34 +178,27 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 
 // pick chooses an engine of list with choose (an index, or -1 for none).
 // With a cache holding a fresh list, it chooses on the cache's own list
-// instead and counts a stream more on the engine chosen: selections served
-// by one cached list see each other's choices (a limit of streams per
-// engine holds between fetches), as the orchestrator's next list will once
-// the stream is reported. The count is the orchestrator's again at the
-// next fetch.
+// instead (the caller's list, or a newer one) and counts a stream more on
+// the engine chosen: selections served by one cached list see each other's
+// choices (a limit of streams per engine holds between fetches), as the
+// orchestrator's next list, which counts again, will once the stream is
+// reported.
 func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
-	if ec.ttl > 0 {
-		ec.mu.Lock()
-		defer ec.mu.Unlock()
-		// The cache holds the caller's list or a newer one, unless it was
-		// dropped (a provisioning) or the caller's list was its own fetch
-		// after a shared one failed: then the caller's list it is.
-		if ec.list != nil && ec.now().Sub(ec.at) < ec.ttl {
-			i := choose(ec.list)
-			if i < 0 {
-				return Engine{}, false
-			}
-			e := &ec.list[i]
-			chosen := e.clone() // as it was chosen: its load before this stream
-			e.ActiveStreams++
-			return chosen, true
-		}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	cached := ec.ttl > 0 && ec.fresh()
+	if cached {
+		list = ec.list
 	}
 	i := choose(list)
 	if i < 0 {
 		return Engine{}, false
 	}
-	return list[i], true
+	chosen := cloneEngines(list[i : i+1])[0] // as it was chosen: its load before this stream
+	if cached {
+		list[i].ActiveStreams++
+	}
+	return chosen, true
 }
 
 // release counts a stream less on the cached engine containerID, for a
@@ -225,9 +206,6 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 // fetched in between still counts the stream (one too many, for a moment),
 // where the other order could count it out twice.
 func (ec *engineCache) release(containerID string) {
-	if ec.ttl <= 0 || containerID == "" {
-		return
-	}
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	for i := range ec.list {
@@ -246,16 +224,12 @@ func (ec *engineCache) invalidate() {
 	ec.mu.Unlock()
 }
 
-// errFetchAbandoned is what waiters see of a fetch that panicked.
-var errFetchAbandoned = errors.New("integration: the engine list fetch did not finish")
-
+// cloneEngines returns a deep copy of list, so callers of a cached list
+// never share its slices and maps.
 func cloneEngines(list []Engine) []Engine {
-	if list == nil {
-		return nil
-	}
-	out := make([]Engine, len(list))
-	for i := range list {
-		out[i] = list[i].clone()
+	out := slices.Clone(list)
+	for i := range out {
+		out[i].Labels, out[i].Streams = maps.Clone(out[i].Labels), slices.Clone(out[i].Streams)
 	}
 	return out
 }
@@ -284,9 +258,10 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 
 // SelectBestEngine picks an engine from one engine list (GET /engines,
 // cached for Options.EngineCache) and, when none has room
-// (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry. Among engines with room it prefers, in order:
-// healthy over unknown over unhealthy, fewer active streams, a forwarded P2P
-// port, and the engine unused the longest (last_stream_usage). It is logged
+// (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry.
+// Among engines with room it prefers, in order: healthy over unknown over
+// unhealthy, fewer active streams, a forwarded P2P port, and the engine
+// unused the longest (last_stream_usage). It is logged
 // as select_best_engine with engine_count and, for an engine that was
 // running, its active_streams, health_status and forwarded (max_streams
 // when set, engines_cached when the list was not fetched for this call).
@@ -296,8 +271,7 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 		if err != nil {
 			return EngineChoice{}, err
 		}
-		attrs := make([]slog.Attr, 0, 6)
-		attrs = append(attrs, slog.Int("engine_count", len(engines)))
+		attrs := []slog.Attr{slog.Int("engine_count", len(engines))}
 		if c.opts.MaxStreamsPerEngine > 0 {
 			attrs = append(attrs, slog.Int("max_streams", c.opts.MaxStreamsPerEngine))
 		}

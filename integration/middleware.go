@@ -126,10 +126,7 @@ func disconnect(stream *StreamResult, clientCtx context.Context, rw *responseWri
 		return StreamResult{}, false
 	}
 	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
-	res.Reason, res.Detail = classify(err)
-	if res.Reason == reasonTimeout {
-		res.Side = sideNetwork
-	}
+	res.classify()
 	return res, true
 }
 

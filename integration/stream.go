@@ -32,12 +32,9 @@ const (
 )
 
 // classify names the reason a stream ended from the error that ended it,
-// and gives it in words: nil or io.EOF is completed; an unexpected EOF eof;
-// a client that hung up (EPIPE, ECONNRESET or ECONNABORTED on write, which
-// one is a matter of timing, or its request's context canceled)
-// client_disconnected; a deadline, a handler timeout or a network timeout
-// timeout; a pipe or connection closed on this side (io.ErrClosedPipe,
-// net.ErrClosed) closed_pipe; anything else network_error.
+// and gives it in words: see LogStreamEnd. EPIPE, ECONNRESET or
+// ECONNABORTED on write, which one is a matter of timing, all mean that
+// the client hung up.
 func classify(err error) (reason, detail string) {
 	var ne net.Error
 	switch {
@@ -62,29 +59,25 @@ func classify(err error) (reason, detail string) {
 	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
 		return reasonClosedPipe, "a connection was closed on the proxy's side"
 	}
-	// An error that lost its chain (formatted with %v, or made by a
-	// library from the text) is read by its words, as the system wrote them.
+	// An error that lost its chain (formatted with %v, or made by a library
+	// from the text) is read by its words, as the system wrote them.
 	msg := strings.ToLower(err.Error())
-	for _, t := range textReasons {
+	for _, t := range textErrors {
 		if strings.Contains(msg, t.text) {
-			return t.reason, t.detail
+			return classify(t.err)
 		}
 	}
 	return reasonNetworkError, "a network error"
 }
 
-// textReasons are the reasons of errors known by their text only, in the
-// order they are tried.
-var textReasons = [...]struct{ text, reason, detail string }{
-	{"broken pipe", reasonClientDisconnected, "the client closed the connection (broken pipe)"},
-	{"connection reset", reasonClientDisconnected, "the connection was reset by the peer"},
-	{"connection aborted", reasonClientDisconnected, "the connection was aborted"},
-	{"unexpected eof", reasonEOF, "the stream ended before its end (unexpected EOF)"},
-	{"use of closed network connection", reasonClosedPipe, "a connection was closed on the proxy's side"},
-	{"closed pipe", reasonClosedPipe, "a connection was closed on the proxy's side"},
-	{"deadline exceeded", reasonTimeout, "a deadline passed"},
-	{"timeout", reasonTimeout, "a network operation timed out"},
-	{"timed out", reasonTimeout, "a network operation timed out"},
+// textErrors are the errors known by their text, in the order tried.
+var textErrors = [...]struct {
+	text string
+	err  error
+}{
+	{"broken pipe", syscall.EPIPE}, {"connection reset", syscall.ECONNRESET}, {"connection aborted", syscall.ECONNABORTED},
+	{"unexpected eof", io.ErrUnexpectedEOF}, {"use of closed network connection", net.ErrClosed}, {"closed pipe", io.ErrClosedPipe},
+	{"deadline exceeded", context.DeadlineExceeded}, {"timeout", syscall.ETIMEDOUT}, {"timed out", syscall.ETIMEDOUT},
 }
 
 // Stream names a stream for the disconnects line.
@@ -105,28 +98,28 @@ type StreamResult struct {
 	Err      error         // error: what ended it; nil when it completed
 }
 
-// LogStreamEnd logs how a stream ended to "disconnects", once. Without a
-// Reason, the reason and its detail are classified from Err, by its chain
-// or, when the chain was lost, its text: nil or io.EOF is completed; an
-// unexpected EOF eof; a client that hung up (EPIPE, ECONNRESET,
-// ECONNABORTED, its request's context canceled) client_disconnected; a
-// deadline, handler or network timeout timeout; a connection closed on
-// this side (io.ErrClosedPipe, net.ErrClosed) closed_pipe; anything else
-// network_error. With a Reason (a copier with reasons of its own), Detail
-// defaults to the classified detail. Side is written only when set: CopyStream knows it,
-// a copier of your own sets it or leaves it out. Inside
-// Middleware the line waits for the request to end and is written by the
-// middleware, with what it knows too (method, path, status_code): one line
-// per stream, never one from each. Outside it, LogStreamEnd writes the line
-// itself. CopyStream calls it; a proxy with a copier of its own calls it
-// (rather than Logger.LogDisconnect, which would make a second line).
+// LogStreamEnd logs how a stream ended to "disconnects", once; CopyStream
+// calls it, a copier of your own calls it too (not Logger.LogDisconnect:
+// that would make a second line). Inside Middleware the line is written by
+// the middleware when the request ends, with the request's method, path and
+// status_code; outside it, at once.
+//
+// Without a Reason, the reason and its detail are classified from Err, by
+// its chain or, when the chain was lost, its text: nil or io.EOF is
+// completed; an unexpected EOF eof; a client that hung up (EPIPE,
+// ECONNRESET, ECONNABORTED, its request's context canceled)
+// client_disconnected; a deadline, handler or network timeout timeout; a
+// connection closed on this side (io.ErrClosedPipe, net.ErrClosed)
+// closed_pipe; anything else network_error. With a Reason (a copier with
+// reasons of its own), Detail defaults to the classified detail. Side is
+// written only when set.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
 	if res.Reason == "" {
 		res.Reason, res.Detail = classify(res.Err)
 	} else if res.Detail == "" {
 		_, res.Detail = classify(res.Err)
 	}
-	if ex := exchangeFrom(ctx); ex != nil && ex.hold(res) {
+	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil && ex.hold(res) {
 		return
 	}
 	logDisconnect(ctx, loggerOr(logger), res)
@@ -134,13 +127,11 @@ func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResul
 
 // logDisconnect writes a disconnects line.
 func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
-	attrs := make([]slog.Attr, 0, 2+len(more)+len(res.Attrs))
-	attrs = append(attrs, slog.String("detailed_reason", res.Detail))
+	attrs := []slog.Attr{slog.String("detailed_reason", res.Detail)}
 	if res.Side != "" {
 		attrs = append(attrs, slog.String("side", res.Side)) // unknown to a copier of the proxy's own: left out
 	}
-	attrs = append(attrs, more...)
-	attrs = append(attrs, res.Attrs...)
+	attrs = append(append(attrs, more...), res.Attrs...)
 	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
@@ -154,12 +145,6 @@ type exchange struct {
 }
 
 type exchangeKey struct{}
-
-// exchangeFrom returns the request's exchange, if Middleware made one.
-func exchangeFrom(ctx context.Context) *exchange {
-	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
-	return ex
-}
 
 // hold keeps res for the middleware's line, and reports whether it did:
 // not after the request ended, nor a second stream of the request.
@@ -229,14 +214,19 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 		}
 	}
 	res.Duration = time.Since(start)
-	res.Reason, res.Detail = classify(res.Err)
-	switch {
-	case res.Reason == reasonTimeout:
-		res.Side = sideNetwork
-	case res.Side == sideEngine && res.Reason == reasonClientDisconnected:
+	res.classify()
+	if res.Side == sideEngine && res.Reason == reasonClientDisconnected {
 		// A reset or abort while reading: the engine's connection, not the client's.
 		res.Reason, res.Detail = reasonNetworkError, "reading the engine's stream: "+res.Detail
 	}
 	LogStreamEnd(ctx, logger, res)
 	return res
+}
+
+// classify sets the reason and its detail from Err, and the side to network
+// for a timeout: neither side's doing.
+func (res *StreamResult) classify() {
+	if res.Reason, res.Detail = classify(res.Err); res.Reason == reasonTimeout {
+		res.Side = sideNetwork
+	}
 }
