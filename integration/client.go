@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,33 +31,28 @@ type Client struct {
 
 // Options configures a Client made by New; the zero value is the defaults.
 type Options struct {
-	// APIKey is sent as a Bearer token to the endpoints that need it
-	// (provisioning, stream events). It is never logged.
-	APIKey string
-	// HTTPClient makes the calls (its timeout, its transport) instead of a
-	// client with a 30s timeout over http.DefaultTransport. Its transport is
-	// wrapped by Transport, as the default one is: request IDs forwarded,
-	// every call logged; HTTPClient itself is not changed.
+	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
+	// HTTPClient makes the calls (its timeout, its transport wrapped by
+	// Transport; it is not changed); nil: a 30s timeout over
+	// http.DefaultTransport, wrapped the same way.
 	HTTPClient *http.Client
 	// EngineCache makes Engines and SelectBestEngine reuse an engine list
-	// fetched less than this long ago (the proxy selects an engine per
-	// stream; under load a couple of seconds saves a call per request), and
-	// lets callers that miss together share one call. Zero fetches every time.
+	// fetched less than this long ago (under load a couple of seconds saves
+	// a call per stream), and callers that miss together share one call.
+	// Zero fetches every time.
 	EngineCache time.Duration
-	// MaxStreamsPerEngine makes SelectBestEngine pass over engines that
-	// already serve that many streams, and provision a new engine when all
-	// do. Zero sets no limit.
+	// MaxStreamsPerEngine makes SelectBestEngine pass over engines serving
+	// that many streams, and provision one when all do. Zero: no limit.
 	MaxStreamsPerEngine int
 
 	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3). It
 	// waits half the orchestrator's recovery ETA before the first retry and
 	// the whole ETA after; without an ETA, RetryBackoff (default 30s),
-	// doubling up to MaxRetryBackoff (default 120s).
+	// doubling up to MaxRetryBackoff (default 120s), with Sleep (nil: a
+	// timer; tests and the demo set it).
 	MaxAttempts                   int
 	RetryBackoff, MaxRetryBackoff time.Duration
-	// Sleep waits d or until ctx is done, between attempts; nil means a
-	// timer. Tests and the demo set it.
-	Sleep func(ctx context.Context, d time.Duration) error
+	Sleep                         func(ctx context.Context, d time.Duration) error
 }
 
 // New returns a Client of the orchestrator at baseURL (such as
@@ -74,10 +70,7 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 	if opts.MaxStreamsPerEngine < 0 {
 		return nil, fmt.Errorf("integration: Options.MaxStreamsPerEngine %d: want 0 (no limit) or a positive number of streams", opts.MaxStreamsPerEngine)
 	}
-	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: u.Hostname(), logger: logger, opts: opts.withDefaults()}
-	if c.host == "" {
-		c.host = "127.0.0.1"
-	}
+	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
 	c.cache.ttl, c.cache.now = opts.EngineCache, time.Now
 	c.http = &http.Client{Timeout: 30 * time.Second}
 	if opts.HTTPClient != nil {
@@ -89,15 +82,9 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 3
-	}
-	if o.RetryBackoff <= 0 {
-		o.RetryBackoff = 30 * time.Second
-	}
-	if o.MaxRetryBackoff <= 0 {
-		o.MaxRetryBackoff = 120 * time.Second
-	}
+	o.MaxAttempts = cmp.Or(max(o.MaxAttempts, 0), 3)
+	o.RetryBackoff = cmp.Or(max(o.RetryBackoff, 0), 30*time.Second)
+	o.MaxRetryBackoff = cmp.Or(max(o.MaxRetryBackoff, 0), 120*time.Second)
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}
@@ -118,17 +105,20 @@ func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
 // Any other status is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
+	fail := func(what string, err error) error {
+		return fmt.Errorf("orchestrator %s %s: %s%w", method, path, what, err)
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+			return fail("", err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+		return fail("", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -138,19 +128,18 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+		return fail("", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: reading the answer: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
+	switch {
+	case err != nil:
+		return fail("reading the answer: ", err)
+	case resp.StatusCode/100 != 2:
 		return newError(method, path, resp.StatusCode, data)
-	}
-	if out != nil {
+	case out != nil:
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("orchestrator %s %s: decoding the answer: %w", method, path, err)
+			return fail("decoding the answer: ", err)
 		}
 	}
 	return nil

@@ -25,4 +25,6 @@ func NoEngineError(err error, retryAfter time.Duration) error {
 }
 
 // Backoff is the wait before retry number retry after err.
-func Backoff(o Options, retry int, err error) time.Duration { return o.backoff(retry, err) }
+func Backoff(o Options, retry int, err error) time.Duration {
+	return o.withDefaults().backoff(retry, err)
+}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -15,58 +16,43 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-type middleware struct {
-	logger *slogdebug.Logger // nil: slogdebug.Default() at each request
-	skip   map[string]bool
-}
-
 // Middleware returns HTTP middleware, in the shape routers expect, that
 // gives each request its IDs (from X-Request-ID and traceparent, or new
 // ones), echoes X-Request-ID on the response, puts the IDs in the request's
 // context (so every record logged with it carries them), and logs the
 // request through logger (nil: slogdebug.Default() at each request) when it
-// ends: to "requests" with LogRequest (method, path, duration_ms,
-// status_code, ace_id from the id or infohash parameter, then bytes and
-// the stream_id of a stream it served), and, when the client went away or a
-// stream was reported with LogStreamEnd (CopyStream does), one line to
-// "disconnects" with what both know: the stream's ID, reason and its
-// detail, side, bytes and duration, and the request's method, path and
-// status. Log requests with it, not with LogRequest too: that would be a
-// second line per request.
+// ends: one "requests" line (LogRequest's fields, then bytes and the
+// stream_id of a stream it served) and, when the client went away or a
+// stream was reported with LogStreamEnd (CopyStream does), one
+// "disconnects" line with what both know. Requests for the exact paths in
+// skipPaths (health probes such as /ace/status) go straight to the
+// handler: no IDs, no lines.
 //
 // The ResponseWriter passed on keeps http.Flusher, http.Hijacker and
 // io.ReaderFrom working and unwraps for http.ResponseController, so a
 // streaming proxy behind it streams as before. A panic is logged (status
-// 500 unless one was written) and re-raised for net/http to handle.
-//
-// While a Go execution trace is being recorded (slogdebug's
-// Config.ExecutionTrace, or runtime/trace.Start), each request runs in a
-// runtime/trace task of type "request" that logs its request_id (category
-// "request_id"), so `go tool trace` finds the request by its ID; otherwise
-// this costs nothing.
-//
-// Requests for the exact paths in skipPaths (health probes such as
-// /ace/status) go straight to the handler: no IDs, no lines.
+// 500 unless one was written) and re-raised for net/http to handle. While
+// a Go execution trace is recorded, each request runs in a runtime/trace
+// task "request" that logs its request_id, so `go tool trace` finds it.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
-	m := &middleware{logger: logger, skip: map[string]bool{}}
+	skip := make(map[string]bool, len(skipPaths))
 	for _, p := range skipPaths {
-		m.skip[p] = true
+		skip[p] = true
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if m.skip[r.URL.Path] {
+			if skip[r.URL.Path] {
 				next.ServeHTTP(w, r)
 				return
 			}
-			m.serve(next, w, r)
+			serve(loggerOr(logger), next, w, r)
 		})
 	}
 }
 
 // serve runs one request through next and logs it.
-func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	logger := loggerOr(m.logger)
 	ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
 	clientCtx := r.Context()
 	ex := &exchange{}
@@ -100,34 +86,21 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 			attrs = append(attrs, slog.Any("panic", p))
 		}
 		logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
-		if res, ok := disconnect(stream, clientCtx, rw, aceID, d); ok {
-			logDisconnect(ctx, logger, res, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+		// Without a stream reported, the client going away before the
+		// response was done (a failed write, or the request's context
+		// canceled by the server when the connection closed) is one.
+		if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
+			stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
+			stream.classify()
+		}
+		if stream != nil {
+			logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
 		}
 		if p != nil {
 			panic(p)
 		}
 	}()
 	next.ServeHTTP(rw, r)
-}
-
-// disconnect is the request's disconnects line, if it has one: the
-// stream's end as its copier reported it, or else the client going away
-// before the response was done (a failed write, or the request's context
-// canceled by the server when the connection closed).
-func disconnect(stream *StreamResult, clientCtx context.Context, rw *responseWriter, aceID string, d time.Duration) (StreamResult, bool) {
-	if stream != nil {
-		return *stream, true
-	}
-	err := rw.err
-	if err == nil {
-		err = clientCtx.Err()
-	}
-	if err == nil {
-		return StreamResult{}, false
-	}
-	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
-	res.classify()
-	return res, true
 }
 
 // AceID returns the content a proxy request asks for: its id parameter, or
@@ -175,13 +148,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	var n int64
-	var err error
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(writerOnly{w.ResponseWriter}, src)
-	}
+	n, err := io.Copy(w.ResponseWriter, src) // its ReadFrom, when it has one
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
 	if err != nil && w.err == nil {
@@ -191,9 +158,6 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	}
 	return n, err
 }
-
-// writerOnly hides ReadFrom, so that io.Copy does not loop back into it.
-type writerOnly struct{ io.Writer }
 
 // Flush sends buffered data to the client (http.Flusher).
 func (w *responseWriter) Flush() {

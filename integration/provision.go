@@ -102,7 +102,6 @@ func (o Options) backoff(retry int, err error) time.Duration {
 		}
 		return eta
 	}
-	o = o.withDefaults()
 	d := o.RetryBackoff
 	for i := 1; i < retry && d < o.MaxRetryBackoff; i++ {
 		d *= 2
