@@ -68,16 +68,12 @@ func (e *engineJSON) UnmarshalJSON(data []byte) error {
 // (UTC); anything else (null, a number, garbage) is the zero time.
 func parseTime(raw json.RawMessage) time.Time {
 	var s string
-	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil || s == "" {
-		return time.Time{}
+	_ = json.Unmarshal(raw, &s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, _ = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t
-	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC); err == nil {
-		return t
-	}
-	return time.Time{}
+	return t
 }
 
 // Engines lists the orchestrator's engines, for an engine selection of your

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,20 +126,12 @@ func (e *noEngineError) Unwrap() error { return e.err }
 // Retry-After in whole seconds, the orchestrator's recovery ETA or the
 // first back-off when provisioning failed, else 30.
 func WriteProvisionError(w http.ResponseWriter, err error) {
-	after := 30 * time.Second
+	after, msg := 30*time.Second, "no engine available"
 	var ne *noEngineError
-	switch {
-	case errors.As(err, &ne) && ne.retryAfter > 0:
-		after = ne.retryAfter
-	case recoveryETA(err) > 0:
-		after = recoveryETA(err)
-	}
-	msg := "no engine available"
-	if err != nil {
-		msg = err.Error()
-		if ne == nil {
-			msg = "no engine available: " + msg
-		}
+	if errors.As(err, &ne) {
+		after, msg = ne.retryAfter, err.Error()
+	} else if err != nil {
+		after, msg = cmp.Or(recoveryETA(err), after), msg+": "+err.Error()
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
 	http.Error(w, msg, http.StatusServiceUnavailable)
