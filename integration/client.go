@@ -71,7 +71,7 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 		return nil, fmt.Errorf("integration: Options.MaxStreamsPerEngine %d: want 0 (no limit) or a positive number of streams", opts.MaxStreamsPerEngine)
 	}
 	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
-	c.cache.ttl, c.cache.now = opts.EngineCache, time.Now
+	c.cache.ttl, c.cache.now, c.cache.fetching = opts.EngineCache, time.Now, make(chan struct{}, 1)
 	c.http = &http.Client{Timeout: 30 * time.Second}
 	if opts.HTTPClient != nil {
 		hc := *opts.HTTPClient

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -98,30 +97,32 @@ func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 }
 
 // engineCache keeps the last engine list for ttl (no caching when ttl is
-// zero) and lets concurrent misses share one fetch.
+// zero); callers that miss together wait for one fetch, made by the holder
+// of the fetch token, and take its list from the cache (or, when it failed,
+// fetch in turn).
 type engineCache struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl      time.Duration
+	now      func() time.Time
+	fetching chan struct{} // the fetch token: one fetch at a time
 
 	mu         sync.Mutex
 	list       []Engine
 	at         time.Time
-	inflight   *engineFetch
 	generation int // bumped by invalidate: a fetch begun before is not kept
 }
 
-// engineFetch is one fetch of the list that others may wait for.
-type engineFetch struct {
-	done chan struct{}
-	list []Engine
-	err  error
-}
-
-// errFetchAbandoned is what waiters see of a fetch that panicked.
-var errFetchAbandoned = errors.New("integration: the engine list fetch did not finish")
-
 // fresh reports whether the cache holds a list younger than ttl; ec.mu is held.
 func (ec *engineCache) fresh() bool { return ec.list != nil && ec.now().Sub(ec.at) < ec.ttl }
+
+// cached returns a copy of the cached list, if it is fresh.
+func (ec *engineCache) cached() ([]Engine, bool) {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if !ec.fresh() {
+		return nil, false
+	}
+	return cloneEngines(ec.list), true
+}
 
 // get returns a copy of the list and whether it came from the cache (or
 // another caller's fetch) rather than a call of this caller's.
@@ -130,46 +131,34 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		list, err := fetch(ctx)
 		return list, false, err
 	}
+	if list, ok := ec.cached(); ok {
+		return list, true, nil
+	}
+	select {
+	case ec.fetching <- struct{}{}:
+		defer func() { <-ec.fetching }()
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if list, ok := ec.cached(); ok { // fetched while this caller waited
+		return list, true, nil
+	}
 	ec.mu.Lock()
-	if ec.fresh() {
-		defer ec.mu.Unlock()
-		return cloneEngines(ec.list), true, nil
-	}
-	if f := ec.inflight; f != nil {
-		ec.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		if f.err == nil {
-			return cloneEngines(f.list), true, nil
-		}
-		// The other caller's fetch failed (its context may have ended,
-		// not ours): try once ourselves, uncached.
-		list, err := fetch(ctx)
-		return list, false, err
-	}
-	f := &engineFetch{done: make(chan struct{}), err: errFetchAbandoned}
-	ec.inflight = f
 	generation := ec.generation
 	ec.mu.Unlock()
-	defer func() { // ends the wait of the others even if the fetch panics
-		ec.mu.Lock()
-		ec.inflight = nil
-		if f.err == nil && ec.generation == generation {
-			// A copy of its own: pick changes it under ec.mu, while the
-			// waiters copy f.list without it.
-			ec.list, ec.at = cloneEngines(f.list), ec.now()
-		}
-		ec.mu.Unlock()
-		close(f.done)
-	}()
-	f.list, f.err = fetch(ctx)
-	if f.err == nil && f.list == nil {
-		f.list = []Engine{}
+	list, err := fetch(ctx)
+	if err != nil {
+		return nil, false, err
 	}
-	return cloneEngines(f.list), false, f.err
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if ec.generation == generation {
+		ec.list, ec.at = cloneEngines(list), ec.now()
+		if ec.list == nil {
+			ec.list = []Engine{}
+		}
+	}
+	return list, false, nil
 }
 
 // pick chooses an engine of list with choose (an index, or -1 for none).

@@ -37,7 +37,7 @@ func TestEngineTimesDecodeLeniently(t *testing.T) {
 
 func TestEngineCacheExpiresAndNeverKeepsAFailure(t *testing.T) {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	ec := &engineCache{ttl: 2 * time.Second, now: func() time.Time { return now }}
+	ec := &engineCache{ttl: 2 * time.Second, now: func() time.Time { return now }, fetching: make(chan struct{}, 1)}
 	calls := 0
 	var fail error
 	fetch := func(context.Context) ([]Engine, error) {
@@ -74,7 +74,7 @@ func TestEngineCacheExpiresAndNeverKeepsAFailure(t *testing.T) {
 }
 
 func TestEngineCacheWaiterFetchesItselfWhenTheSharedFetchFails(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	inLeader := make(chan struct{})
 	releaseLeader := make(chan struct{})
 	leaderErr := errors.New("the leader's request was canceled")
@@ -108,7 +108,7 @@ func TestEngineCacheWaiterFetchesItselfWhenTheSharedFetchFails(t *testing.T) {
 }
 
 func TestEngineCacheWaiterStopsWithItsContext(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	inLeader := make(chan struct{})
 	releaseLeader := make(chan struct{})
 	go func() {
@@ -127,7 +127,7 @@ func TestEngineCacheWaiterStopsWithItsContext(t *testing.T) {
 }
 
 func TestEngineCacheDropsAListOlderThanAProvisioning(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	calls := 0
 	fetch := func(context.Context) ([]Engine, error) {
 		calls++

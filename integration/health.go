@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,12 +18,10 @@ import (
 // status "unreachable", with the error in "errors"). Last tells the proxy
 // the latest reading.
 type HealthMonitor struct {
-	client   *Client
-	interval time.Duration
-	last     atomic.Pointer[HealthReading]
-	stop     context.CancelFunc
-	done     chan struct{}
-	once     sync.Once
+	client *Client
+	last   atomic.Pointer[HealthReading]
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // HealthReading is one poll's outcome.
@@ -41,14 +38,14 @@ func (c *Client) MonitorHealth(ctx context.Context, interval time.Duration) *Hea
 		interval = 5 * time.Second
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &HealthMonitor{client: c, interval: interval, stop: cancel, done: make(chan struct{})}
-	go m.run(ctx)
+	m := &HealthMonitor{client: c, stop: cancel, done: make(chan struct{})}
+	go m.run(ctx, interval)
 	return m
 }
 
-func (m *HealthMonitor) run(ctx context.Context) {
+func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	defer close(m.done)
-	t := time.NewTicker(m.interval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	reported := false
 	for {
@@ -100,26 +97,18 @@ func (m *HealthMonitor) Last() *HealthReading { return m.last.Load() }
 
 // Stop stops polling and waits for the poller to end. It is idempotent.
 func (m *HealthMonitor) Stop() {
-	m.once.Do(m.stop)
+	m.stop()
 	<-m.done
 }
 
 // Status is the orchestrator's /orchestrator/status. Engines, Streams and
 // Capacity are nil when the answer did not have them.
 type Status struct {
-	Status  string `json:"status"`
-	Engines *struct {
-		Total, Running, Healthy, Unhealthy int
-	} `json:"engines"`
-	Streams *struct {
-		Active, Total int
-	} `json:"streams"`
-	Capacity *struct {
-		Total, Used, Available int
-	} `json:"capacity"`
-	VPN struct {
-		Enabled, Connected bool
-	} `json:"vpn"`
+	Status       string                                            `json:"status"`
+	Engines      *struct{ Total, Running, Healthy, Unhealthy int } `json:"engines"`
+	Streams      *struct{ Active, Total int }                      `json:"streams"`
+	Capacity     *struct{ Total, Used, Available int }             `json:"capacity"`
+	VPN          struct{ Enabled, Connected bool }                 `json:"vpn"`
 	Provisioning struct {
 		CanProvision         bool   `json:"can_provision"`
 		CircuitBreakerState  string `json:"circuit_breaker_state"`

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"time"
@@ -15,36 +16,31 @@ import (
 // made with a context carrying request IDs forwards them (X-Request-ID and
 // a traceparent continuing the request's trace), and logs the call to
 // "orchestrator_calls" through logger (nil: slogdebug.Default() at each
-// call): method, url (its credentials redacted as the files redact them), status_code,
-// duration_ms and error. A base that is already a Transport is not wrapped
-// twice: the new logger replaces the old. New wraps the Client's transport
-// itself; use Transport for other calls to the orchestrator.
+// call): method, url (its credentials redacted as in the files),
+// status_code, duration_ms and error. A base that is already a Transport is
+// not wrapped twice: the new logger replaces the old. New wraps the
+// Client's transport itself; use Transport for other calls to the
+// orchestrator.
 func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
 	if t, ok := base.(*transport); ok {
 		base = t.base
 	}
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	t := &transport{base: base}
-	if logger != nil {
-		t.calls = logger.With(category.Key, category.OrchestratorCalls)
-	}
-	return t
+	return &transport{base: cmp.Or(base, http.DefaultTransport), logger: logger}
 }
 
 type transport struct {
-	base  http.RoundTripper
-	calls *slogdebug.Logger // nil: slogdebug.Default() at each call
+	base   http.RoundTripper
+	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	calls := t.calls
-	if calls == nil {
-		calls = slogdebug.Default().With(category.Key, category.OrchestratorCalls)
+	if ids := reqid.From(ctx); ids != nil {
+		req = req.Clone(ctx) // a RoundTripper must not change the caller's request
+		req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
+		req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
 	}
-	req = withIDs(req)
+	calls := loggerOr(t.logger).With(category.Key, category.OrchestratorCalls)
 	if !calls.Enabled(ctx, slog.LevelDebug) {
 		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
 	}
@@ -54,24 +50,8 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call",
-		slog.String("method", req.Method),
-		slog.String("url", handler.DefaultRedactor().RedactText(req.URL.String())),
-		slog.Int("status_code", status),
-		slog.Duration("duration", time.Since(start)),
-		slog.Any("error", err))
+	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call", slog.String("method", req.Method),
+		slog.String("url", handler.DefaultRedactor().RedactText(req.URL.String())), slog.Int("status_code", status),
+		slog.Duration("duration", time.Since(start)), slog.Any("error", err))
 	return resp, err
-}
-
-// withIDs returns req with the request IDs of its context in its headers:
-// a copy, since a RoundTripper must not change the caller's request.
-func withIDs(req *http.Request) *http.Request {
-	ids := reqid.From(req.Context())
-	if ids == nil {
-		return req
-	}
-	req = req.Clone(req.Context())
-	req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
-	req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
-	return req
 }
