@@ -16,10 +16,9 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Client talks to the engine orchestrator and logs what it does: engine
-// selection, provisioning (with retry), health, stream events, and every
-// call (orchestrator_calls). Make it with New; it is safe for concurrent
-// use and does not change once made.
+// Client talks to the engine orchestrator and logs what it does (engine
+// selection, provisioning, health, stream events, every call). Make it with
+// New; it is safe for concurrent use.
 type Client struct {
 	base   string // without a trailing slash
 	host   string // the orchestrator's host: where the engines it provisions listen
@@ -91,7 +90,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// log returns the logger the Client logs through.
 func (c *Client) log() *slogdebug.Logger { return loggerOr(c.logger) }
 
 // loggerOr returns l, or slogdebug.Default() when it is nil.
@@ -170,24 +168,21 @@ func (e *Error) Error() string {
 		}
 		return fmt.Sprintf("orchestrator %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, body)
 	}
-	var b strings.Builder
-	b.WriteString("provisioning blocked")
+	msg := "provisioning blocked"
 	if e.Code != "" {
-		b.WriteString(" (" + e.Code + ")")
+		msg += " (" + e.Code + ")"
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		msg += ": " + e.Message
 	}
 	if e.RecoveryETASeconds > 0 {
-		fmt.Fprintf(&b, "; recovery expected in %ds", e.RecoveryETASeconds)
+		msg += fmt.Sprintf("; recovery expected in %ds", e.RecoveryETASeconds)
 	}
-	return b.String()
+	return msg
 }
 
-// newError reads an answer with a status other than 2xx; a 503's detail, an
-// object with error, code, message, recovery_eta_seconds, can_retry and
-// should_wait, or (older orchestrators) a plain string, is a refusal to
-// provision.
+// newError reads an answer with a status other than 2xx; a 503's detail (an
+// object, or a string) is a refusal to provision.
 func newError(method, path string, status int, body []byte) *Error {
 	e := &Error{Method: method, Path: path, StatusCode: status, Body: string(bytes.TrimSpace(body))}
 	var envelope struct {

@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -137,35 +137,20 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 }
 
 // exchange is what the middleware and the stream copier of one request
-// share: the stream's end, held for the middleware's line.
-type exchange struct {
-	mu     sync.Mutex
-	stream *StreamResult
-	done   bool // the middleware has written its lines
-}
+// share: the stream's end, held for the middleware's line, until the
+// middleware finishes; then finished, and LogStreamEnd writes its own.
+type exchange struct{ stream atomic.Pointer[StreamResult] }
 
 type exchangeKey struct{}
 
+var finished = new(StreamResult)
+
 // hold keeps res for the middleware's line, and reports whether it did:
 // not after the request ended, nor a second stream of the request.
-func (ex *exchange) hold(res StreamResult) bool {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	if ex.done || ex.stream != nil {
-		return false
-	}
-	ex.stream = &res
-	return true
-}
+func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
 
-// finish returns the stream held, if any; from then on LogStreamEnd
-// writes its own lines.
-func (ex *exchange) finish() *StreamResult {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	ex.done = true
-	return ex.stream
-}
+// finish returns the stream held, if any. It is called once.
+func (ex *exchange) finish() *StreamResult { return ex.stream.Swap(finished) }
 
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
