@@ -1,16 +1,22 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
+	"github.com/proxydebug/debugmode/category"
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // Engine is one engine of the orchestrator's GET /engines, with what an
@@ -86,7 +92,7 @@ func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
 
 func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 	var out []engineJSON
-	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil || out == nil {
+	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil {
 		return nil, err
 	}
 	list := make([]Engine, len(out))
@@ -96,10 +102,9 @@ func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 	return list, nil
 }
 
-// engineCache keeps the last engine list for ttl (no caching when ttl is
-// zero); callers that miss together wait for one fetch, made by the holder
-// of the fetch token, and take its list from the cache (or, when it failed,
-// fetch in turn).
+// engineCache keeps the last engine list for ttl (none when 0). Callers
+// that miss together wait for the holder of the fetch token and take its
+// list from the cache (or, when its fetch failed, fetch in turn).
 type engineCache struct {
 	ttl      time.Duration
 	now      func() time.Time
@@ -154,20 +159,14 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	defer ec.mu.Unlock()
 	if ec.generation == generation {
 		ec.list, ec.at = cloneEngines(list), ec.now()
-		if ec.list == nil {
-			ec.list = []Engine{}
-		}
 	}
 	return list, false, nil
 }
 
 // pick chooses an engine of list with choose (an index, or -1 for none).
-// With a cache holding a fresh list, it chooses on the cache's own list
-// instead (the caller's list, or a newer one) and counts a stream more on
-// the engine chosen: selections served by one cached list see each other's
-// choices (a limit of streams per engine holds between fetches), as the
-// orchestrator's next list, which counts again, will once the stream is
-// reported.
+// With a fresh cached list it chooses on that list instead and counts a
+// stream more on the engine chosen, so that selections served by one list
+// see each other's choices until the next fetch.
 func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -186,10 +185,9 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 	return chosen, true
 }
 
-// release counts a stream less on the cached engine containerID, for a
-// stream that ended. It is called before the orchestrator is told: a list
-// fetched in between still counts the stream (one too many, for a moment),
-// where the other order could count it out twice.
+// release counts a stream less on the cached engine containerID. It is
+// called before the orchestrator is told: a list fetched in between counts
+// the stream one time too many for a moment, never one time too few.
 func (ec *engineCache) release(containerID string) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -246,10 +244,10 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 // (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry.
 // Among engines with room it prefers, in order: healthy over unknown over
 // unhealthy, fewer active streams, a forwarded P2P port, and the engine
-// unused the longest (last_stream_usage). It is logged
-// as select_best_engine with engine_count and, for an engine that was
-// running, its active_streams, health_status and forwarded (max_streams
-// when set, engines_cached when the list was not fetched for this call).
+// unused the longest (last_stream_usage). It is logged as
+// select_best_engine with engine_count, max_streams when set,
+// engines_cached, and the chosen engine's active_streams, health_status and
+// forwarded, or provisioned.
 func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
 		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
@@ -274,10 +272,8 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	})
 }
 
-// bestEngine returns the index of the engine SelectBestEngine prefers
-// among those with fewer than maxStreams active streams (any number when
-// maxStreams is 0), or -1 when none has room. Of engines alike in every
-// respect, the first listed.
+// bestEngine returns the index of the engine SelectBestEngine prefers among
+// those with room (fewer than maxStreams streams, when not 0), or -1.
 func bestEngine(engines []Engine, maxStreams int) int {
 	best := -1
 	for i := range engines {
@@ -317,4 +313,127 @@ func healthRank(status string) int {
 	default: // unknown, or not reported
 		return 1
 	}
+}
+
+// provision asks the orchestrator for a new AceStream engine, once. A new
+// engine drops the cached engine list, so the next selection sees it.
+func (c *Client) provision(ctx context.Context) (EngineChoice, error) {
+	var out struct {
+		ContainerID  string `json:"container_id"`
+		HostHTTPPort int    `json:"host_http_port"`
+	}
+	if err := c.do(ctx, http.MethodPost, "/provision/acestream", struct{}{}, &out, true); err != nil {
+		return EngineChoice{}, err
+	}
+	c.cache.invalidate()
+	return EngineChoice{Host: c.host, Port: out.HostHTTPPort, ContainerID: out.ContainerID,
+		Attrs: []slog.Attr{slog.Bool("provisioned", true)}}, nil
+}
+
+// ProvisionWithRetry asks the orchestrator for a new engine (on the
+// orchestrator's host, at the port it gives), retrying refusals after the
+// back-off of Options, and logs each step to "provisioning": every failed
+// attempt (provision_attempt_failed, with its retry_count), each wait
+// (provision_backoff), and the outcome (provision_success or
+// provision_failed). It stops early when the orchestrator says it cannot
+// retry or ctx is done. Its error is for WriteProvisionError; errors.As
+// finds the orchestrator's refusal (*Error) in it.
+func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
+	log := c.log()
+	start := time.Now()
+	var lastErr error
+	attempt := 0
+	for attempt < c.opts.MaxAttempts {
+		attempt++
+		attemptStart := time.Now()
+		choice, err := c.provision(ctx)
+		if err == nil {
+			log.LogProvisioning(ctx, "provision_success", time.Since(start), true, nil, attempt-1)
+			return choice, nil
+		}
+		lastErr = err
+		log.LogProvisioning(ctx, "provision_attempt_failed", time.Since(attemptStart), false, err, attempt)
+		var oe *Error
+		if errors.As(err, &oe) && oe.Blocked && !oe.CanRetry || attempt == c.opts.MaxAttempts || ctx.Err() != nil {
+			break
+		}
+		wait := c.opts.backoff(attempt, err)
+		log.With(category.Key, category.Provisioning).LogAttrs(ctx, slog.LevelDebug, "provision_backoff",
+			slog.String("operation", "provision_backoff"), slog.Duration("wait", wait), slog.Int("retry_count", attempt))
+		if err := c.opts.Sleep(ctx, wait); err != nil {
+			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
+			break
+		}
+	}
+	// The attempts were counted one by one: the outcome is a summary.
+	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stress.SummaryKey, true))
+	retryAfter := c.opts.RetryBackoff
+	if eta := recoveryETA(lastErr); eta > 0 {
+		retryAfter = eta
+	}
+	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: retryAfter}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recoveryETA is the orchestrator's recovery ETA in err's chain, or 0.
+func recoveryETA(err error) time.Duration {
+	var oe *Error
+	if errors.As(err, &oe) && oe.RecoveryETASeconds > 0 {
+		return time.Duration(oe.RecoveryETASeconds) * time.Second
+	}
+	return 0
+}
+
+// backoff is the wait before retry number retry (1 for the first retry)
+// after err: half the recovery ETA, then the ETA; without one RetryBackoff,
+// doubling up to MaxRetryBackoff.
+func (o Options) backoff(retry int, err error) time.Duration {
+	if eta := recoveryETA(err); eta > 0 {
+		if retry == 1 {
+			return eta / 2
+		}
+		return eta
+	}
+	d := o.RetryBackoff
+	for i := 1; i < retry && d < o.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, o.MaxRetryBackoff)
+}
+
+// noEngineError is a failure to get an engine: provisioning failed after
+// its retries. retryAfter is when the client may try again: the
+// orchestrator's recovery ETA, or Options.RetryBackoff.
+type noEngineError struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *noEngineError) Error() string { return "no engine available: " + e.err.Error() }
+func (e *noEngineError) Unwrap() error { return e.err }
+
+// WriteProvisionError answers a client whose stream could not get an
+// engine (the error of SelectBestEngine or ProvisionWithRetry): 503 with a
+// Retry-After in whole seconds, the orchestrator's recovery ETA or the
+// first back-off when provisioning failed, else 30.
+func WriteProvisionError(w http.ResponseWriter, err error) {
+	after, msg := 30*time.Second, "no engine available"
+	var ne *noEngineError
+	if errors.As(err, &ne) {
+		after, msg = ne.retryAfter, err.Error()
+	} else if err != nil {
+		after, msg = cmp.Or(recoveryETA(err), after), msg+": "+err.Error()
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }
