@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/trace"
+	"slices"
 	"time"
 
 	"github.com/proxydebug/debugmode/category"
@@ -37,13 +38,9 @@ import (
 // a Go execution trace is recorded, each request runs in a runtime/trace
 // task "request" that logs its request_id, so `go tool trace` finds it.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
-	skip := make(map[string]bool, len(skipPaths))
-	for _, p := range skipPaths {
-		skip[p] = true
-	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if skip[r.URL.Path] {
+			if slices.Contains(skipPaths, r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -162,9 +159,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 }
 
 // Flush sends buffered data to the client (http.Flusher).
-func (w *responseWriter) Flush() {
-	_ = w.FlushError()
-}
+func (w *responseWriter) Flush() { _ = w.FlushError() }
 
 // FlushError flushes and reports a failure, for http.ResponseController.
 func (w *responseWriter) FlushError() error {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -98,21 +99,17 @@ type StreamResult struct {
 	Err      error         // error: what ended it; nil when it completed
 }
 
-// LogStreamEnd logs how a stream ended to "disconnects", once; CopyStream
-// calls it, a copier of your own calls it too (not Logger.LogDisconnect:
-// that would make a second line). Inside Middleware the line is written by
-// the middleware when the request ends, with the request's method, path and
-// status_code; outside it, at once.
+// LogStreamEnd logs how a stream ended to "disconnects", once: from
+// CopyStream, or a copier of your own (not Logger.LogDisconnect, which
+// would make a second line). Inside Middleware the middleware writes the
+// line when the request ends, with its method, path and status_code.
 //
-// Without a Reason, the reason and its detail are classified from Err, by
-// its chain or, when the chain was lost, its text: nil or io.EOF is
-// completed; an unexpected EOF eof; a client that hung up (EPIPE,
-// ECONNRESET, ECONNABORTED, its request's context canceled)
-// client_disconnected; a deadline, handler or network timeout timeout; a
-// connection closed on this side (io.ErrClosedPipe, net.ErrClosed)
-// closed_pipe; anything else network_error. With a Reason (a copier with
-// reasons of its own), Detail defaults to the classified detail. Side is
-// written only when set.
+// Without a Reason, Err is classified, by its chain or else its text: nil
+// or io.EOF is completed; an unexpected EOF eof; a client that hung up
+// (EPIPE, ECONNRESET, ECONNABORTED, its context canceled)
+// client_disconnected; a deadline or timeout timeout; a connection closed
+// on this side closed_pipe; anything else network_error. Detail defaults
+// to the classified detail. Side is written only when set.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
 	if res.Reason == "" {
 		res.Reason, res.Detail = classify(res.Err)
@@ -155,17 +152,15 @@ func (ex *exchange) finish() *StreamResult { return ex.stream.Swap(finished) }
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
 // client goes away or ctx is done. It logs how it ended with LogStreamEnd
-// (one disconnects line: its reason, in words too, which side ended it,
-// bytes, duration; inside Middleware, with the request's method, path and
-// status) through logger (nil: slogdebug.Default()), and returns it.
+// through logger (nil: slogdebug.Default()), and returns it.
 func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
 	start := time.Now()
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
 	res := StreamResult{Stream: s}
 	for {
-		if err := ctx.Err(); err != nil {
-			res.Err, res.Side = err, sideClient
+		if res.Err = ctx.Err(); res.Err != nil {
+			res.Side = sideClient
 			break
 		}
 		n, rerr := engine.Read(buf)
@@ -173,27 +168,21 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 			m, werr := w.Write(buf[:n])
 			res.Bytes += int64(m)
 			if werr == nil {
-				werr = rc.Flush()
-				if errors.Is(werr, http.ErrNotSupported) {
+				if werr = rc.Flush(); errors.Is(werr, http.ErrNotSupported) {
 					werr = nil
 				}
 			}
-			if werr != nil {
-				res.Err, res.Side = werr, sideClient
-				if ctx.Err() != nil {
-					res.Err = ctx.Err() // the client left: the write failed because of it
-				}
+			if werr != nil { // when the client left, it is why the write failed
+				res.Err, res.Side = cmp.Or(ctx.Err(), werr), sideClient
 				break
 			}
 		}
 		if rerr != nil {
-			res.Side = sideEngine
-			if !errors.Is(rerr, io.EOF) {
-				res.Err = rerr
-				if ctx.Err() != nil {
-					// The engine's request was made with ctx: the client left.
-					res.Err, res.Side = ctx.Err(), sideClient
-				}
+			res.Err, res.Side = rerr, sideEngine
+			if errors.Is(rerr, io.EOF) {
+				res.Err = nil
+			} else if ctx.Err() != nil { // the engine's request was made with ctx: the client left
+				res.Err, res.Side = ctx.Err(), sideClient
 			}
 			break
 		}
