@@ -33,24 +33,21 @@ type Client struct {
 // Options configures a Client made by New; the zero value is the defaults.
 type Options struct {
 	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
-	// HTTPClient makes the calls (its timeout, its transport wrapped by
-	// Transport; it is not changed); nil: a 30s timeout over
-	// http.DefaultTransport, wrapped the same way.
+	// HTTPClient makes the calls, its transport wrapped by Transport (a copy:
+	// it is not changed); nil: a 30s timeout over http.DefaultTransport.
 	HTTPClient *http.Client
 	// EngineCache makes Engines and SelectBestEngine reuse an engine list
-	// fetched less than this long ago (under load a couple of seconds saves
-	// a call per stream), and callers that miss together share one call.
-	// Zero fetches every time.
+	// fetched less than this long ago (2s saves a call per stream under
+	// load), and share one call among callers that miss together; 0: none.
 	EngineCache time.Duration
 	// MaxStreamsPerEngine makes SelectBestEngine pass over engines serving
 	// that many streams, and provision one when all do. Zero: no limit.
 	MaxStreamsPerEngine int
 
-	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3). It
-	// waits half the orchestrator's recovery ETA before the first retry and
-	// the whole ETA after; without an ETA, RetryBackoff (default 30s),
-	// doubling up to MaxRetryBackoff (default 120s), with Sleep (nil: a
-	// timer; tests and the demo set it).
+	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3),
+	// waiting half the orchestrator's recovery ETA then the ETA, or without
+	// one RetryBackoff (default 30s) doubling up to MaxRetryBackoff (default
+	// 120s), with Sleep (nil: a timer; tests and the demo set it).
 	MaxAttempts                   int
 	RetryBackoff, MaxRetryBackoff time.Duration
 	Sleep                         func(ctx context.Context, d time.Duration) error
@@ -65,11 +62,8 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", handler.DefaultRedactor().RedactText(baseURL))
 	}
-	if opts.EngineCache < 0 {
-		return nil, fmt.Errorf("integration: Options.EngineCache %v: want 0 (no cache) or a positive duration such as 2s", opts.EngineCache)
-	}
-	if opts.MaxStreamsPerEngine < 0 {
-		return nil, fmt.Errorf("integration: Options.MaxStreamsPerEngine %d: want 0 (no limit) or a positive number of streams", opts.MaxStreamsPerEngine)
+	if opts.EngineCache < 0 || opts.MaxStreamsPerEngine < 0 {
+		return nil, fmt.Errorf("integration: Options.EngineCache %v, MaxStreamsPerEngine %d: want 0 (none) or more", opts.EngineCache, opts.MaxStreamsPerEngine)
 	}
 	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
 	c.cache.ttl, c.cache.now, c.cache.fetching = opts.EngineCache, time.Now, make(chan struct{}, 1)
@@ -149,10 +143,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 // marks a refusal to provision (HTTP 503 with a detail: an object, or from
 // older orchestrators a string), and the fields after it are its detail.
 type Error struct {
-	Method, Path string
-	StatusCode   int
-	Body         string // the answer, trimmed
-
+	Method, Path       string
+	StatusCode         int
+	Body               string // the answer, trimmed
 	Blocked            bool
 	Reason             string // "provisioning_blocked"
 	Code               string // circuit_breaker, vpn_disconnected, max_capacity ("" when not known)

@@ -36,9 +36,7 @@ type Engine struct {
 	LastHealthCheck time.Time         `json:"last_health_check"`
 	LastStreamUsage time.Time         `json:"last_stream_usage"` // zero: never used
 	Streams         []string          `json:"streams"`           // IDs of its started streams
-	// ActiveStreams is how many streams it serves: the orchestrator's
-	// stream_count where it sends one, else the length of Streams.
-	ActiveStreams int `json:"stream_count"`
+	ActiveStreams   int               `json:"stream_count"`      // the orchestrator's stream_count, else len(Streams)
 }
 
 // engineJSON decodes an engine of /engines, reading its times leniently
@@ -81,10 +79,9 @@ func parseTime(raw json.RawMessage) time.Time {
 	return t
 }
 
-// Engines lists the orchestrator's engines, for an engine selection of your
-// own (SelectEngine). With Options.EngineCache it answers from a list
-// fetched less than that long ago, and callers that miss together share one
-// call; each caller gets a copy of its own.
+// Engines lists the orchestrator's engines, for a selection of your own
+// (SelectEngine), from the cache of Options.EngineCache if fresh; each
+// caller gets a copy of its own.
 func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
 	list, _, err := c.cache.get(ctx, c.fetchEngines)
 	return list, err
@@ -315,29 +312,12 @@ func healthRank(status string) int {
 	}
 }
 
-// provision asks the orchestrator for a new AceStream engine, once. A new
-// engine drops the cached engine list, so the next selection sees it.
-func (c *Client) provision(ctx context.Context) (EngineChoice, error) {
-	var out struct {
-		ContainerID  string `json:"container_id"`
-		HostHTTPPort int    `json:"host_http_port"`
-	}
-	if err := c.do(ctx, http.MethodPost, "/provision/acestream", struct{}{}, &out, true); err != nil {
-		return EngineChoice{}, err
-	}
-	c.cache.invalidate()
-	return EngineChoice{Host: c.host, Port: out.HostHTTPPort, ContainerID: out.ContainerID,
-		Attrs: []slog.Attr{slog.Bool("provisioned", true)}}, nil
-}
-
-// ProvisionWithRetry asks the orchestrator for a new engine (on the
-// orchestrator's host, at the port it gives), retrying refusals after the
-// back-off of Options, and logs each step to "provisioning": every failed
-// attempt (provision_attempt_failed, with its retry_count), each wait
-// (provision_backoff), and the outcome (provision_success or
-// provision_failed). It stops early when the orchestrator says it cannot
-// retry or ctx is done. Its error is for WriteProvisionError; errors.As
-// finds the orchestrator's refusal (*Error) in it.
+// ProvisionWithRetry asks the orchestrator for a new engine (on its host,
+// at the port it gives), retrying refusals after the back-off of Options
+// until it says it cannot retry or ctx is done, and logs each step to
+// "provisioning": provision_attempt_failed (with its retry_count),
+// provision_backoff, and provision_success or provision_failed. Its error
+// is for WriteProvisionError; errors.As finds the orchestrator's *Error.
 func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	log := c.log()
 	start := time.Now()
@@ -346,10 +326,16 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	for attempt < c.opts.MaxAttempts {
 		attempt++
 		attemptStart := time.Now()
-		choice, err := c.provision(ctx)
+		var out struct {
+			ContainerID  string `json:"container_id"`
+			HostHTTPPort int    `json:"host_http_port"`
+		}
+		err := c.do(ctx, http.MethodPost, "/provision/acestream", struct{}{}, &out, true)
 		if err == nil {
+			c.cache.invalidate() // the next selection sees the new engine
 			log.LogProvisioning(ctx, "provision_success", time.Since(start), true, nil, attempt-1)
-			return choice, nil
+			return EngineChoice{Host: c.host, Port: out.HostHTTPPort, ContainerID: out.ContainerID,
+				Attrs: []slog.Attr{slog.Bool("provisioned", true)}}, nil
 		}
 		lastErr = err
 		log.LogProvisioning(ctx, "provision_attempt_failed", time.Since(attemptStart), false, err, attempt)
@@ -367,11 +353,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	}
 	// The attempts were counted one by one: the outcome is a summary.
 	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stress.SummaryKey, true))
-	retryAfter := c.opts.RetryBackoff
-	if eta := recoveryETA(lastErr); eta > 0 {
-		retryAfter = eta
-	}
-	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: retryAfter}
+	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: cmp.Or(recoveryETA(lastErr), c.opts.RetryBackoff)}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -411,8 +393,7 @@ func (o Options) backoff(retry int, err error) time.Duration {
 	return min(d, o.MaxRetryBackoff)
 }
 
-// noEngineError is a failure to get an engine: provisioning failed after
-// its retries. retryAfter is when the client may try again: the
+// noEngineError is provisioning failed after its retries; retryAfter is the
 // orchestrator's recovery ETA, or Options.RetryBackoff.
 type noEngineError struct {
 	err        error

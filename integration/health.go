@@ -15,8 +15,7 @@ import (
 
 // HealthMonitor polls the orchestrator's status on an interval and logs
 // each reading to "orchestrator_health" (an unreachable orchestrator as
-// status "unreachable", with the error in "errors"). Last tells the proxy
-// the latest reading.
+// "unreachable", the error also in "errors").
 type HealthMonitor struct {
 	client *Client
 	last   atomic.Pointer[HealthReading]
@@ -49,9 +48,8 @@ func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	defer t.Stop()
 	reported := false
 	for {
-		// A panic in a poll (a broken transport, say) must not take the
-		// process down: the poll fails with it, it is reported once, and
-		// polling goes on.
+		// A poll that panics (a broken transport, say) fails with the panic,
+		// reported once, and polling goes on.
 		if p := safego.Call(func() { m.poll(ctx) }); p != nil {
 			m.last.Store(&HealthReading{At: time.Now(), Err: p})
 			if !reported {

@@ -19,24 +19,20 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Middleware returns HTTP middleware, in the shape routers expect, that
-// gives each request its IDs (from X-Request-ID and traceparent, or new
-// ones), echoes X-Request-ID on the response, puts the IDs in the request's
-// context (so every record logged with it carries them), and logs the
-// request through logger (nil: slogdebug.Default() at each request) when it
-// ends: one "requests" line (LogRequest's fields, then bytes and the
-// stream_id of a stream it served) and, when the client went away or a
-// stream was reported with LogStreamEnd (CopyStream does), one
-// "disconnects" line with what both know. Requests for the exact paths in
-// skipPaths (health probes such as /ace/status) go straight to the
-// handler: no IDs, no lines.
+// Middleware returns HTTP middleware that gives each request its IDs (from
+// X-Request-ID and traceparent, or new ones) in its context and echoes
+// X-Request-ID, and logs the request through logger (nil:
+// slogdebug.Default() at each request) when it ends: one "requests" line
+// (LogRequest's fields, bytes, and the stream_id of a stream it served)
+// and, when the client went away or a stream was reported with
+// LogStreamEnd, one "disconnects" line with what both know. Requests for
+// the paths in skipPaths (health probes) go straight to the handler.
 //
-// The ResponseWriter passed on keeps http.Flusher, http.Hijacker and
-// io.ReaderFrom working and unwraps for http.ResponseController, so a
-// streaming proxy behind it streams as before. A panic is logged (status
-// 500 unless one was written) and re-raised for net/http to handle. While
-// a Go execution trace is recorded, each request runs in a runtime/trace
-// task "request" that logs its request_id, so `go tool trace` finds it.
+// The ResponseWriter passed on keeps http.Flusher, http.Hijacker,
+// io.ReaderFrom and http.ResponseController working. A panic is logged
+// (status 500 unless one was written) and re-raised. While a Go execution
+// trace is recorded, each request runs in a runtime/trace task "request"
+// that logs its request_id.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -186,15 +182,12 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Transport wraps base (http.DefaultTransport when nil) so that every call
-// made with a context carrying request IDs forwards them (X-Request-ID and
-// a traceparent continuing the request's trace), and logs the call to
+// Transport wraps base (nil: http.DefaultTransport) so that calls made with
+// a context carrying request IDs forward them (X-Request-ID, and a
+// traceparent continuing the trace), and logs each call to
 // "orchestrator_calls" through logger (nil: slogdebug.Default() at each
-// call): method, url (its credentials redacted as in the files),
-// status_code, duration_ms and error. A base that is already a Transport is
-// not wrapped twice: the new logger replaces the old. New wraps the
-// Client's transport itself; use Transport for other calls to the
-// orchestrator.
+// call): method, url (credentials redacted), status_code, duration_ms and
+// error. A Transport is not wrapped twice: the new logger replaces the old.
 func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
 	if t, ok := base.(*transport); ok {
 		base = t.base

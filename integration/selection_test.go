@@ -237,9 +237,9 @@ func TestEngineCacheCopiesAreTheCallersOwn(t *testing.T) {
 
 func TestEngineOptionsRefuseNegativeValues(t *testing.T) {
 	_, err := integration.New("http://orchestrator:8000", nil, integration.Options{EngineCache: -1})
-	require.ErrorContains(t, err, "Options.EngineCache -1ns: want 0 (no cache) or a positive duration")
+	require.ErrorContains(t, err, "Options.EngineCache -1ns, MaxStreamsPerEngine 0: want 0 (none) or more")
 	_, err = integration.New("http://orchestrator:8000", nil, integration.Options{MaxStreamsPerEngine: -2})
-	require.ErrorContains(t, err, "Options.MaxStreamsPerEngine -2: want 0 (no limit) or a positive number")
+	require.ErrorContains(t, err, "Options.EngineCache 0s, MaxStreamsPerEngine -2: want 0 (none) or more")
 }
 
 // TestEngineCacheKeepsTheStreamLimit: selections served by one cached list
