@@ -155,6 +155,7 @@ type Error struct {
 	ShouldWait         bool
 }
 
+// Error says what the orchestrator answered, or why it refused.
 func (e *Error) Error() string {
 	if !e.Blocked {
 		body := e.Body

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -33,9 +34,7 @@ type HealthReading struct {
 // MonitorHealth starts polling now and every interval (5s when zero or
 // less) until Stop is called or ctx is done.
 func (c *Client) MonitorHealth(ctx context.Context, interval time.Duration) *HealthMonitor {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
+	interval = cmp.Or(max(interval, 0), 5*time.Second)
 	ctx, cancel := context.WithCancel(ctx)
 	m := &HealthMonitor{client: c, stop: cancel, done: make(chan struct{})}
 	go m.run(ctx, interval)
