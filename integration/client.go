@@ -2,172 +2,284 @@ package integration
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/proxydebug/debugmode/internal/redact"
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Client talks to the engine orchestrator and logs what it does: engine
-// selection, provisioning (with retry), health, stream events, and every
-// call (orchestrator_calls). Make it with New; it is safe for concurrent
-// use and does not change once made.
+// Client talks to the engine orchestrator and logs what it does (engine
+// selection, provisioning, health, stream events, every call). Make it with
+// New; it is safe for concurrent use.
 type Client struct {
 	base   string // without a trailing slash
-	apiKey string
-	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
+	host   string // the orchestrator's host: where the engines it provisions listen
+	logger *slogdebug.Logger
 	http   *http.Client
-	retry  RetryPolicy
-
-	engines    engineCache // GET /engines, cached for WithEngineCache
-	maxStreams int         // WithMaxStreamsPerEngine; 0: no limit
+	opts   Options     // with the defaults filled in
+	cache  engineCache // GET /engines, cached for Options.EngineCache
 }
 
-// Option configures a Client made by New.
-type Option func(*Client)
+// Options configures a Client made by New; the zero value is the defaults.
+type Options struct {
+	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
+	// HTTPClient makes the calls, its transport wrapped by Transport (a copy:
+	// it is not changed); nil: a 30s timeout over http.DefaultTransport.
+	HTTPClient *http.Client
+	// EngineCache makes Engines and SelectBestEngine reuse an engine list
+	// fetched less than this long ago (2s saves a call per stream under
+	// load), and share one call among callers that miss together; 0: none.
+	EngineCache time.Duration
+	// MaxStreamsPerEngine makes SelectBestEngine pass over engines serving
+	// that many streams, and provision one when all do. Zero: no limit.
+	MaxStreamsPerEngine int
 
-// WithAPIKey sends key as a Bearer token to the endpoints that need it
-// (provisioning, stream events). It is never logged.
-func WithAPIKey(key string) Option { return func(c *Client) { c.apiKey = key } }
-
-// WithHTTPClient makes the calls with hc (its timeout, its transport)
-// instead of a client with a 30s timeout over http.DefaultTransport. Its
-// transport is wrapped by Transport, as the default one is: request IDs
-// forwarded, every call logged; hc itself is not changed.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		if hc != nil {
-			wrapped := *hc
-			c.http = &wrapped
-		}
-	}
+	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3),
+	// waiting half the orchestrator's recovery ETA then the ETA, or without
+	// one RetryBackoff (default 30s) doubling up to MaxRetryBackoff (default
+	// 120s), with Sleep (nil: a timer; tests and the demo set it).
+	MaxAttempts                   int
+	RetryBackoff, MaxRetryBackoff time.Duration
+	Sleep                         func(ctx context.Context, d time.Duration) error
 }
-
-// WithRetryPolicy sets how provisioning is retried; its zero fields take
-// the defaults (see RetryPolicy).
-func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
-
-// WithEngineCache makes Engines and SelectBestEngine reuse an engine list
-// fetched less than ttl ago (the proxy selects an engine per stream; under
-// load a couple of seconds saves a call per request), and lets callers that
-// miss together share one call. Zero, the default, fetches every time.
-func WithEngineCache(ttl time.Duration) Option {
-	return func(c *Client) { c.engines.ttl = ttl }
-}
-
-// WithMaxStreamsPerEngine makes SelectBestEngine pass over engines that
-// already serve n streams, and provision a new engine when all do. Zero, the
-// default, sets no limit.
-func WithMaxStreamsPerEngine(n int) Option {
-	return func(c *Client) { c.maxStreams = n }
-}
-
-// DefaultTimeout bounds each call of a Client made without WithHTTPClient.
-const DefaultTimeout = 30 * time.Second
 
 // New returns a Client of the orchestrator at baseURL (such as
 // http://orchestrator:8000) that logs through logger; a nil logger means
 // slogdebug.Default() at the time of each call. It fails on a base URL
-// that is not an absolute http or https URL.
-func New(baseURL string, logger *slogdebug.Logger, opts ...Option) (*Client, error) {
+// that is not an absolute http or https URL, and on negative options.
+func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("integration: orchestrator URL %q: want an http or https URL such as http://orchestrator:8000", redact.Default().RedactText(baseURL))
 	}
-	c := &Client{base: strings.TrimSuffix(baseURL, "/"), logger: logger}
-	c.engines.now = time.Now
-	for _, opt := range opts {
-		opt(c)
+	if opts.EngineCache < 0 || opts.MaxStreamsPerEngine < 0 {
+		return nil, fmt.Errorf("integration: Options.EngineCache %v, MaxStreamsPerEngine %d: want 0 (none) or more", opts.EngineCache, opts.MaxStreamsPerEngine)
 	}
-	if c.engines.ttl < 0 {
-		return nil, fmt.Errorf("integration: WithEngineCache(%v): want 0 (no cache) or a positive duration such as 2s", c.engines.ttl)
-	}
-	if c.maxStreams < 0 {
-		return nil, fmt.Errorf("integration: WithMaxStreamsPerEngine(%d): want 0 (no limit) or a positive number of streams", c.maxStreams)
-	}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: DefaultTimeout}
+	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
+	c.cache.ttl, c.cache.now, c.cache.fetching = opts.EngineCache, time.Now, make(chan struct{}, 1)
+	c.http = &http.Client{Timeout: 30 * time.Second}
+	if opts.HTTPClient != nil {
+		hc := *opts.HTTPClient
+		c.http = &hc
 	}
 	c.http.Transport = Transport(c.http.Transport, logger)
-	c.retry = c.retry.withDefaults()
 	return c, nil
 }
 
-// log returns the logger the Client logs through.
-func (c *Client) log() *slogdebug.Logger {
-	if c.logger != nil {
-		return c.logger
+func (o Options) withDefaults() Options {
+	o.MaxAttempts = cmp.Or(max(o.MaxAttempts, 0), 3)
+	o.RetryBackoff = cmp.Or(max(o.RetryBackoff, 0), 30*time.Second)
+	o.MaxRetryBackoff = cmp.Or(max(o.MaxRetryBackoff, 0), 120*time.Second)
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	return o
+}
+
+func (c *Client) log() *slogdebug.Logger { return loggerOr(c.logger) }
+
+// loggerOr returns l, or slogdebug.Default() when it is nil.
+func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
+	if l != nil {
+		return l
 	}
 	return slogdebug.Default()
 }
 
-// BaseURL returns the orchestrator's address, as New was given it
-// (without a trailing slash).
-func (c *Client) BaseURL() string { return c.base }
-
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
-// Any other status is an *HTTPError, or a *ProvisionError for a provisioning
-// refusal.
+// Any other status is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
+	fail := func(what string, err error) error {
+		return fmt.Errorf("orchestrator %s %s: %s%w", method, path, what, err)
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+			return fail("", err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+		return fail("", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if auth && c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	if auth && c.opts.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: %w", method, path, err)
+		return fail("", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("orchestrator %s %s: reading the answer: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		if pe := parseProvisionError(resp.StatusCode, data); pe != nil {
-			return pe
-		}
-		return &HTTPError{Method: method, Path: path, StatusCode: resp.StatusCode, Body: string(bytes.TrimSpace(data))}
-	}
-	if out != nil {
+	switch {
+	case err != nil:
+		return fail("reading the answer: ", err)
+	case resp.StatusCode/100 != 2:
+		return newError(method, path, resp.StatusCode, data)
+	case out != nil:
 		if err := json.Unmarshal(data, out); err != nil {
-			return fmt.Errorf("orchestrator %s %s: decoding the answer: %w", method, path, err)
+			return fail("decoding the answer: ", err)
 		}
 	}
 	return nil
 }
 
-// HTTPError is an orchestrator answer with an unexpected status.
-type HTTPError struct {
-	Method, Path string
-	StatusCode   int
-	Body         string
+// Error is an orchestrator answer with a status other than 2xx. Blocked
+// marks a refusal to provision (HTTP 503 with a detail: an object, or from
+// older orchestrators a string), and the fields after it are its detail.
+type Error struct {
+	Method, Path       string
+	StatusCode         int
+	Body               string // the answer, trimmed
+	Blocked            bool
+	Reason             string // "provisioning_blocked"
+	Code               string // circuit_breaker, vpn_disconnected, max_capacity ("" when not known)
+	Message            string
+	RecoveryETASeconds int
+	CanRetry           bool // false: ProvisionWithRetry stops
+	ShouldWait         bool
 }
 
-func (e *HTTPError) Error() string {
-	body := e.Body
-	if len(body) > 200 {
-		body = body[:200] + "..."
+// Error says what the orchestrator answered, or why it refused.
+func (e *Error) Error() string {
+	if !e.Blocked {
+		body := e.Body
+		if len(body) > 200 {
+			body = body[:200] + "..."
+		}
+		return fmt.Sprintf("orchestrator %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, body)
 	}
-	return fmt.Sprintf("orchestrator %s %s: HTTP %d: %s", e.Method, e.Path, e.StatusCode, body)
+	msg := "provisioning blocked"
+	if e.Code != "" {
+		msg += " (" + e.Code + ")"
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.RecoveryETASeconds > 0 {
+		msg += fmt.Sprintf("; recovery expected in %ds", e.RecoveryETASeconds)
+	}
+	return msg
+}
+
+// newError reads an answer with a status other than 2xx; a 503's detail (an
+// object, or a string) is a refusal to provision.
+func newError(method, path string, status int, body []byte) *Error {
+	e := &Error{Method: method, Path: path, StatusCode: status, Body: string(bytes.TrimSpace(body))}
+	var envelope struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if status != http.StatusServiceUnavailable || json.Unmarshal(body, &envelope) != nil || len(envelope.Detail) == 0 {
+		return e
+	}
+	var detail struct {
+		Error              string  `json:"error"`
+		Code               string  `json:"code"`
+		Message            string  `json:"message"`
+		RecoveryETASeconds float64 `json:"recovery_eta_seconds"`
+		CanRetry           *bool   `json:"can_retry"`
+		ShouldWait         bool    `json:"should_wait"`
+	}
+	var legacy string
+	switch {
+	case json.Unmarshal(envelope.Detail, &detail) == nil:
+		e.Blocked, e.CanRetry = true, detail.CanRetry == nil || *detail.CanRetry
+		e.Reason, e.Code, e.Message, e.ShouldWait = detail.Error, detail.Code, detail.Message, detail.ShouldWait
+		e.RecoveryETASeconds = int(detail.RecoveryETASeconds)
+	case json.Unmarshal(envelope.Detail, &legacy) == nil:
+		e.Blocked, e.CanRetry, e.Message = true, true, legacy
+		// The legacy string names the reason in words; keep the code too.
+		switch lower := strings.ToLower(legacy); {
+		case strings.Contains(lower, "circuit breaker") || strings.Contains(lower, "circuit_breaker"):
+			e.Code = "circuit_breaker"
+		case strings.Contains(lower, "vpn"):
+			e.Code = "vpn_disconnected"
+		case strings.Contains(lower, "capacity"):
+			e.Code = "max_capacity"
+		}
+	}
+	return e
+}
+
+// StreamStarted is the body of POST /events/stream_started.
+type StreamStarted struct {
+	ContainerID string `json:"container_id"`
+	Engine      struct {
+		Host string `json:"host"`
+		Port int    `json:"port"`
+	} `json:"engine"`
+	Stream struct {
+		KeyType string `json:"key_type"`
+		Key     string `json:"key"`
+	} `json:"stream"`
+	Session struct {
+		PlaybackSessionID string `json:"playback_session_id"`
+		StatURL           string `json:"stat_url"`
+		CommandURL        string `json:"command_url"`
+		IsLive            int    `json:"is_live"` // 1 for a live stream, as the engine says it and the orchestrator takes it
+	} `json:"session"`
+	Labels map[string]string `json:"labels"`
+}
+
+// StreamID is the proxy's stream ID: the stream_id label, or
+// <key>|<playback session id>.
+func (e *StreamStarted) StreamID() string {
+	if id := e.Labels["stream_id"]; id != "" {
+		return id
+	}
+	return e.Stream.Key + "|" + e.Session.PlaybackSessionID
+}
+
+// StreamEnded is the body of POST /events/stream_ended.
+type StreamEnded struct {
+	ContainerID string `json:"container_id"`
+	StreamID    string `json:"stream_id"`
+	Reason      string `json:"reason"`
+}
+
+// ReportStreamStarted tells the orchestrator a stream started, and logs it
+// to "streams" (a failure also to "errors").
+func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) error {
+	start := time.Now()
+	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
+	log := c.log()
+	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
+		slog.String("ace_id", ev.Stream.Key), slog.Bool("reported", err == nil))
+	if err != nil {
+		log.LogError(ctx, "orchestrator_client", "report_stream_started", err,
+			slog.String("stream_id", ev.StreamID()), slog.String("engine_id", ev.ContainerID))
+	}
+	return err
+}
+
+// ReportStreamEnded tells the orchestrator a stream ended, and logs it to
+// "streams" (a failure also to "errors"). streamDuration is how long the
+// stream ran.
+func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
+	start := time.Now()
+	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
+	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
+	log := c.log()
+	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
+		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))
+	if err != nil {
+		log.LogError(ctx, "orchestrator_client", "report_stream_ended", err,
+			slog.String("stream_id", ev.StreamID), slog.String("engine_id", ev.ContainerID))
+	}
+	return err
 }

@@ -33,7 +33,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 	oldDefault := slog.Default()
 	t.Cleanup(func() { slog.SetDefault(oldDefault) })
 
-	client, err := integration.New(orchSrv.URL, nil)
+	client, err := integration.New(orchSrv.URL, nil, integration.Options{})
 	require.NoError(t, err)
 	ctx := context.Background()
 
@@ -43,7 +43,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := client.Status(ctx)
+			_, err := client.Engines(ctx)
 			assert.NoError(t, err)
 		}()
 	}
@@ -52,7 +52,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 	// Then the program turns debug mode on: the next calls are in its files.
 	logger, err := slogdebug.Init(slogdebug.Config{Enabled: true, Dir: t.TempDir(), Console: slog.NewTextHandler(discard{}, nil)})
 	require.NoError(t, err)
-	_, err = client.Status(ctx)
+	_, err = client.Engines(ctx)
 	require.NoError(t, err)
 	path := logger.Path(category.OrchestratorCalls)
 	require.NoError(t, logger.Close())
@@ -66,7 +66,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
 		assert.Equal(t, "orchestrator_call", m["msg"])
-		assert.Equal(t, orchSrv.URL+"/orchestrator/status", m["url"])
+		assert.Equal(t, orchSrv.URL+"/engines", m["url"])
 		n++
 	}
 	assert.Equal(t, 1, n)

@@ -1,13 +1,22 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
-	"net/url"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/proxydebug/debugmode/acestream"
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // Engine is one engine of the orchestrator's GET /engines, with what an
@@ -27,22 +36,15 @@ type Engine struct {
 	LastHealthCheck time.Time         `json:"last_health_check"`
 	LastStreamUsage time.Time         `json:"last_stream_usage"` // zero: never used
 	Streams         []string          `json:"streams"`           // IDs of its started streams
-	StreamCount     *int              `json:"stream_count,omitempty"`
+	ActiveStreams   int               `json:"stream_count"`      // the orchestrator's stream_count, else len(Streams)
 }
 
-// ActiveStreams is how many streams the engine serves: the orchestrator's
-// stream_count where it sends one, else the length of its stream list.
-func (e *Engine) ActiveStreams() int {
-	if e.StreamCount != nil {
-		return *e.StreamCount
-	}
-	return len(e.Streams)
-}
-
-// UnmarshalJSON decodes an engine of /engines, reading its times leniently
+// engineJSON decodes an engine of /engines, reading its times leniently
 // (RFC 3339, or the orchestrator's ISO 8601 without a zone, taken as UTC)
 // so one odd timestamp never fails a whole engine list.
-func (e *Engine) UnmarshalJSON(data []byte) error {
+type engineJSON Engine
+
+func (e *engineJSON) UnmarshalJSON(data []byte) error {
 	type plain Engine
 	var raw struct {
 		*plain
@@ -50,15 +52,18 @@ func (e *Engine) UnmarshalJSON(data []byte) error {
 		LastSeen        json.RawMessage `json:"last_seen"`
 		LastHealthCheck json.RawMessage `json:"last_health_check"`
 		LastStreamUsage json.RawMessage `json:"last_stream_usage"`
+		StreamCount     *int            `json:"stream_count"`
 	}
 	raw.plain = (*plain)(e)
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
 	}
-	e.FirstSeen = parseTime(raw.FirstSeen)
-	e.LastSeen = parseTime(raw.LastSeen)
-	e.LastHealthCheck = parseTime(raw.LastHealthCheck)
-	e.LastStreamUsage = parseTime(raw.LastStreamUsage)
+	e.FirstSeen, e.LastSeen = parseTime(raw.FirstSeen), parseTime(raw.LastSeen)
+	e.LastHealthCheck, e.LastStreamUsage = parseTime(raw.LastHealthCheck), parseTime(raw.LastStreamUsage)
+	e.ActiveStreams = len(e.Streams)
+	if raw.StreamCount != nil {
+		e.ActiveStreams = *raw.StreamCount
+	}
 	return nil
 }
 
@@ -66,93 +71,59 @@ func (e *Engine) UnmarshalJSON(data []byte) error {
 // (UTC); anything else (null, a number, garbage) is the zero time.
 func parseTime(raw json.RawMessage) time.Time {
 	var s string
-	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil || s == "" {
-		return time.Time{}
+	_ = json.Unmarshal(raw, &s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, _ = time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t
-	}
-	if t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC); err == nil {
-		return t
-	}
-	return time.Time{}
+	return t
 }
 
-// clone returns a deep copy of e, so callers of a cached list never share
-// its slices and maps.
-func (e Engine) clone() Engine {
-	if e.Labels != nil {
-		labels := make(map[string]string, len(e.Labels))
-		for k, v := range e.Labels {
-			labels[k] = v
-		}
-		e.Labels = labels
-	}
-	if e.Streams != nil {
-		e.Streams = append([]string(nil), e.Streams...)
-	}
-	if e.StreamCount != nil {
-		n := *e.StreamCount
-		e.StreamCount = &n
-	}
-	return e
-}
-
-// Engines lists the orchestrator's engines. With WithEngineCache it answers
-// from a list fetched less than that long ago, and callers that miss
-// together share one call; each caller gets a copy of its own.
+// Engines lists the orchestrator's engines, for a selection of your own
+// (SelectEngine), from the cache of Options.EngineCache if fresh; each
+// caller gets a copy of its own.
 func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
-	list, _, err := c.engines.get(ctx, c.fetchEngines)
+	list, _, err := c.cache.get(ctx, c.fetchEngines)
 	return list, err
 }
 
 func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
-	var out []Engine
+	var out []engineJSON
 	if err := c.do(ctx, http.MethodGet, "/engines", nil, &out, false); err != nil {
 		return nil, err
 	}
-	return out, nil
-}
-
-// StreamState is one stream of the orchestrator's GET /streams.
-type StreamState struct {
-	ID          string `json:"id"`
-	ContainerID string `json:"container_id"`
-	KeyType     string `json:"key_type"`
-	Key         string `json:"key"`
-	Status      string `json:"status"` // started or ended
-}
-
-// EngineStreams lists an engine's started streams (GET /streams?container_id=
-// &status=started). Engine selection does not need it: /engines carries
-// each engine's streams.
-func (c *Client) EngineStreams(ctx context.Context, containerID string) ([]StreamState, error) {
-	var out []StreamState
-	path := "/streams?container_id=" + url.QueryEscape(containerID) + "&status=started"
-	if err := c.do(ctx, http.MethodGet, path, nil, &out, false); err != nil {
-		return nil, err
+	list := make([]Engine, len(out))
+	for i := range out {
+		list[i] = Engine(out[i])
 	}
-	return out, nil
+	return list, nil
 }
 
-// engineCache keeps the last engine list for ttl (no caching when ttl is
-// zero) and lets concurrent misses share one fetch.
+// engineCache keeps the last engine list for ttl (none when 0). Callers
+// that miss together wait for the holder of the fetch token and take its
+// list from the cache (or, when its fetch failed, fetch in turn).
 type engineCache struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl      time.Duration
+	now      func() time.Time
+	fetching chan struct{} // the fetch token: one fetch at a time
 
 	mu         sync.Mutex
 	list       []Engine
 	at         time.Time
-	inflight   *engineFetch
 	generation int // bumped by invalidate: a fetch begun before is not kept
 }
 
-// engineFetch is one fetch of the list that others may wait for.
-type engineFetch struct {
-	done chan struct{}
-	list []Engine
-	err  error
+// fresh reports whether the cache holds a list younger than ttl; ec.mu is held.
+func (ec *engineCache) fresh() bool { return ec.list != nil && ec.now().Sub(ec.at) < ec.ttl }
+
+// cached returns a copy of the cached list, if it is fresh.
+func (ec *engineCache) cached() ([]Engine, bool) {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if !ec.fresh() {
+		return nil, false
+	}
+	return cloneEngines(ec.list), true
 }
 
 // get returns a copy of the list and whether it came from the cache (or
@@ -162,100 +133,64 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 		list, err := fetch(ctx)
 		return list, false, err
 	}
-	ec.mu.Lock()
-	if ec.list != nil && ec.now().Sub(ec.at) < ec.ttl {
-		list := cloneEngines(ec.list)
-		ec.mu.Unlock()
+	if list, ok := ec.cached(); ok {
 		return list, true, nil
 	}
-	if f := ec.inflight; f != nil {
-		ec.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, false, ctx.Err()
-		}
-		if f.err == nil {
-			return cloneEngines(f.list), true, nil
-		}
-		// The other caller's fetch failed (its context may have ended,
-		// not ours): try once ourselves, uncached.
-		list, err := fetch(ctx)
-		return list, false, err
+	select {
+	case ec.fetching <- struct{}{}:
+		defer func() { <-ec.fetching }()
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
 	}
-	f := &engineFetch{done: make(chan struct{})}
-	ec.inflight = f
+	if list, ok := ec.cached(); ok { // fetched while this caller waited
+		return list, true, nil
+	}
+	ec.mu.Lock()
 	generation := ec.generation
 	ec.mu.Unlock()
-
-	// The fetch ends the wait of the others even if it panics.
-	defer func() {
-		ec.mu.Lock()
-		ec.inflight = nil
-		if f.err == nil && f.list != nil && ec.generation == generation {
-			// A copy of its own: pick changes it under ec.mu, while the
-			// waiters copy f.list without it.
-			ec.list, ec.at = cloneEngines(f.list), ec.now()
-		}
-		ec.mu.Unlock()
-		close(f.done)
-	}()
-	f.err = errFetchAbandoned
-	f.list, f.err = fetch(ctx)
-	if f.err == nil && f.list == nil {
-		f.list = []Engine{}
+	list, err := fetch(ctx)
+	if err != nil {
+		return nil, false, err
 	}
-	return cloneEngines(f.list), false, f.err
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if ec.generation == generation {
+		ec.list, ec.at = cloneEngines(list), ec.now()
+	}
+	return list, false, nil
 }
 
 // pick chooses an engine of list with choose (an index, or -1 for none).
-// With a cache holding a fresh list, it chooses on the cache's own list
-// instead and counts a stream more on the engine chosen: selections served
-// by one cached list see each other's choices (a limit of streams per
-// engine holds between fetches), as the orchestrator's next list will once
-// the stream is reported. The count is the orchestrator's again at the
-// next fetch.
+// With a fresh cached list it chooses on that list instead and counts a
+// stream more on the engine chosen, so that selections served by one list
+// see each other's choices until the next fetch.
 func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
-	if ec.ttl > 0 {
-		ec.mu.Lock()
-		defer ec.mu.Unlock()
-		// The cache holds the caller's list or a newer one, unless it was
-		// dropped (a provisioning) or the caller's list was its own fetch
-		// after a shared one failed: then the caller's list it is.
-		if ec.list != nil && ec.now().Sub(ec.at) < ec.ttl {
-			i := choose(ec.list)
-			if i < 0 {
-				return Engine{}, false
-			}
-			e := &ec.list[i]
-			chosen := e.clone() // as it was chosen: its load before this stream
-			n := e.ActiveStreams() + 1
-			e.StreamCount = &n
-			return chosen, true
-		}
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	cached := ec.ttl > 0 && ec.fresh()
+	if cached {
+		list = ec.list
 	}
 	i := choose(list)
 	if i < 0 {
 		return Engine{}, false
 	}
-	return list[i], true
+	chosen := cloneEngines(list[i : i+1])[0] // as it was chosen: its load before this stream
+	if cached {
+		list[i].ActiveStreams++
+	}
+	return chosen, true
 }
 
-// release counts a stream less on the cached engine containerID, for a
-// stream that ended. It is called before the orchestrator is told: a list
-// fetched in between still counts the stream (one too many, for a moment),
-// where the other order could count it out twice.
+// release counts a stream less on the cached engine containerID. It is
+// called before the orchestrator is told: a list fetched in between counts
+// the stream one time too many for a moment, never one time too few.
 func (ec *engineCache) release(containerID string) {
-	if ec.ttl <= 0 || containerID == "" {
-		return
-	}
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	for i := range ec.list {
-		if e := &ec.list[i]; e.ContainerID == containerID {
-			if n := e.ActiveStreams() - 1; n >= 0 {
-				e.StreamCount = &n
-			}
+		if e := &ec.list[i]; e.ContainerID == containerID && e.ActiveStreams > 0 {
+			e.ActiveStreams--
 		}
 	}
 }
@@ -269,16 +204,217 @@ func (ec *engineCache) invalidate() {
 	ec.mu.Unlock()
 }
 
-// errFetchAbandoned is what waiters see of a fetch that panicked.
-var errFetchAbandoned = errors.New("integration: the engine list fetch did not finish")
-
+// cloneEngines returns a deep copy of list, so callers of a cached list
+// never share its slices and maps.
 func cloneEngines(list []Engine) []Engine {
-	if list == nil {
-		return nil
-	}
-	out := make([]Engine, len(list))
-	for i := range list {
-		out[i] = list[i].clone()
+	out := slices.Clone(list)
+	for i := range out {
+		out[i].Labels, out[i].Streams = maps.Clone(out[i].Labels), slices.Clone(out[i].Streams)
 	}
 	return out
+}
+
+// EngineChoice is the engine a request is sent to: one that runs, or one
+// just provisioned.
+type EngineChoice struct {
+	Host        string
+	Port        int
+	ContainerID string
+	// Attrs are logged with the selection, after its own fields: what the
+	// choice was made from (engine_count, the chosen engine's load).
+	Attrs []slog.Attr
+}
+
+// SelectEngine runs an engine selection of the proxy's own (choose) and
+// logs it to "engine_selection" as operation, with its outcome, its
+// duration and the choice's Attrs. SelectBestEngine is the built-in one.
+func (c *Client) SelectEngine(ctx context.Context, operation string, choose func(context.Context) (EngineChoice, error)) (EngineChoice, error) {
+	start := time.Now()
+	choice, err := choose(ctx)
+	c.log().LogEngineSelection(ctx, acestream.EngineSelection{Operation: operation, Host: choice.Host, Port: choice.Port,
+		ContainerID: choice.ContainerID, Duration: time.Since(start), Err: err}, choice.Attrs...)
+	return choice, err
+}
+
+// SelectBestEngine picks an engine from one engine list (GET /engines,
+// cached for Options.EngineCache) and, when none has room
+// (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry.
+// Among engines with room it prefers, in order: healthy over unknown over
+// unhealthy, fewer active streams, a forwarded P2P port, and the engine
+// unused the longest (last_stream_usage). It is logged as
+// select_best_engine with engine_count, max_streams when set,
+// engines_cached, and the chosen engine's active_streams, health_status and
+// forwarded, or provisioned.
+func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
+	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
+		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
+		if err != nil {
+			return EngineChoice{}, err
+		}
+		attrs := []slog.Attr{slog.Int("engine_count", len(engines))}
+		if c.opts.MaxStreamsPerEngine > 0 {
+			attrs = append(attrs, slog.Int("max_streams", c.opts.MaxStreamsPerEngine))
+		}
+		if cached {
+			attrs = append(attrs, slog.Bool("engines_cached", true))
+		}
+		if e, ok := c.cache.pick(engines, func(list []Engine) int { return bestEngine(list, c.opts.MaxStreamsPerEngine) }); ok {
+			attrs = append(attrs, slog.Int("active_streams", e.ActiveStreams),
+				slog.String("health_status", e.Health), slog.Bool("forwarded", e.Forwarded))
+			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID, Attrs: attrs}, nil
+		}
+		choice, err := c.ProvisionWithRetry(ctx)
+		choice.Attrs = append(attrs, choice.Attrs...)
+		return choice, err
+	})
+}
+
+// bestEngine returns the index of the engine SelectBestEngine prefers among
+// those with room (fewer than maxStreams streams, when not 0), or -1.
+func bestEngine(engines []Engine, maxStreams int) int {
+	best := -1
+	for i := range engines {
+		e := &engines[i]
+		if maxStreams > 0 && e.ActiveStreams >= maxStreams {
+			continue
+		}
+		if best < 0 || preferred(e, &engines[best]) {
+			best = i
+		}
+	}
+	return best
+}
+
+// preferred reports whether a is a better choice than b: healthier, then
+// less loaded, then forwarded, then unused for longer.
+func preferred(a, b *Engine) bool {
+	if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
+		return ra < rb
+	}
+	if na, nb := a.ActiveStreams, b.ActiveStreams; na != nb {
+		return na < nb
+	}
+	if a.Forwarded != b.Forwarded {
+		return a.Forwarded
+	}
+	return a.LastStreamUsage.Before(b.LastStreamUsage)
+}
+
+// healthRank orders health statuses, best first.
+func healthRank(status string) int {
+	switch status {
+	case "healthy":
+		return 0
+	case "unhealthy":
+		return 2
+	default: // unknown, or not reported
+		return 1
+	}
+}
+
+// ProvisionWithRetry asks the orchestrator for a new engine (on its host,
+// at the port it gives), retrying refusals after the back-off of Options
+// until it says it cannot retry or ctx is done, and logs each step to
+// "provisioning": provision_attempt_failed (with its retry_count),
+// provision_backoff, and provision_success or provision_failed. Its error
+// is for WriteProvisionError; errors.As finds the orchestrator's *Error.
+func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
+	log := c.log()
+	start := time.Now()
+	var lastErr error
+	attempt := 0
+	for attempt < c.opts.MaxAttempts {
+		attempt++
+		attemptStart := time.Now()
+		var out struct {
+			ContainerID  string `json:"container_id"`
+			HostHTTPPort int    `json:"host_http_port"`
+		}
+		err := c.do(ctx, http.MethodPost, "/provision/acestream", struct{}{}, &out, true)
+		if err == nil {
+			c.cache.invalidate() // the next selection sees the new engine
+			log.LogProvisioning(ctx, "provision_success", time.Since(start), true, nil, attempt-1)
+			return EngineChoice{Host: c.host, Port: out.HostHTTPPort, ContainerID: out.ContainerID,
+				Attrs: []slog.Attr{slog.Bool("provisioned", true)}}, nil
+		}
+		lastErr = err
+		log.LogProvisioning(ctx, "provision_attempt_failed", time.Since(attemptStart), false, err, attempt)
+		var oe *Error
+		if errors.As(err, &oe) && oe.Blocked && !oe.CanRetry || attempt == c.opts.MaxAttempts || ctx.Err() != nil {
+			break
+		}
+		wait := c.opts.backoff(attempt, err)
+		log.With(category.Key, category.Provisioning).LogAttrs(ctx, slog.LevelDebug, "provision_backoff",
+			slog.String("operation", "provision_backoff"), slog.Duration("wait", wait), slog.Int("retry_count", attempt))
+		if err := c.opts.Sleep(ctx, wait); err != nil {
+			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
+			break
+		}
+	}
+	// The attempts were counted one by one: the outcome is a summary.
+	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stressevent.SummaryKey, true))
+	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: cmp.Or(recoveryETA(lastErr), c.opts.RetryBackoff)}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recoveryETA is the orchestrator's recovery ETA in err's chain, or 0.
+func recoveryETA(err error) time.Duration {
+	var oe *Error
+	if errors.As(err, &oe) && oe.RecoveryETASeconds > 0 {
+		return time.Duration(oe.RecoveryETASeconds) * time.Second
+	}
+	return 0
+}
+
+// backoff is the wait before retry number retry (1 for the first retry)
+// after err: half the recovery ETA, then the ETA; without one RetryBackoff,
+// doubling up to MaxRetryBackoff.
+func (o Options) backoff(retry int, err error) time.Duration {
+	if eta := recoveryETA(err); eta > 0 {
+		if retry == 1 {
+			return eta / 2
+		}
+		return eta
+	}
+	d := o.RetryBackoff
+	for i := 1; i < retry && d < o.MaxRetryBackoff; i++ {
+		d *= 2
+	}
+	return min(d, o.MaxRetryBackoff)
+}
+
+// noEngineError is provisioning failed after its retries; retryAfter is the
+// orchestrator's recovery ETA, or Options.RetryBackoff.
+type noEngineError struct {
+	err        error
+	retryAfter time.Duration
+}
+
+func (e *noEngineError) Error() string { return "no engine available: " + e.err.Error() }
+func (e *noEngineError) Unwrap() error { return e.err }
+
+// WriteProvisionError answers a client whose stream could not get an
+// engine (the error of SelectBestEngine or ProvisionWithRetry): 503 with a
+// Retry-After in whole seconds, the orchestrator's recovery ETA or the
+// first back-off when provisioning failed, else 30.
+func WriteProvisionError(w http.ResponseWriter, err error) {
+	after, msg := 30*time.Second, "no engine available"
+	var ne *noEngineError
+	if errors.As(err, &ne) {
+		after, msg = ne.retryAfter, err.Error()
+	} else if err != nil {
+		after, msg = cmp.Or(recoveryETA(err), after), msg+": "+err.Error()
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }

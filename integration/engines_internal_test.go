@@ -12,32 +12,32 @@ import (
 )
 
 func TestEngineTimesDecodeLeniently(t *testing.T) {
-	var engines []Engine
+	var engines []engineJSON
 	require.NoError(t, json.Unmarshal([]byte(`[
 		{"container_id":"a","host":"h","port":1,"first_seen":"2026-11-26T10:16:20.283738+00:00","last_seen":"2026-11-26T10:16:20Z",
 		 "last_health_check":"2026-11-26T10:16:20.5","last_stream_usage":null,"streams":["s1","s2"],"health_status":"healthy","forwarded":true},
 		{"container_id":"b","host":"h","port":2,"first_seen":"yesterday","last_seen":12,"last_stream_usage":"","stream_count":4,"streams":[]}
 	]`), &engines))
 	require.Len(t, engines, 2)
-	a, b := engines[0], engines[1]
+	a, b := Engine(engines[0]), Engine(engines[1])
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 283738000, time.UTC), a.FirstSeen.UTC())
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 0, time.UTC), a.LastSeen)
 	assert.Equal(t, time.Date(2026, 11, 26, 10, 16, 20, 500000000, time.UTC), a.LastHealthCheck, "no zone: UTC")
 	assert.True(t, a.LastStreamUsage.IsZero())
-	assert.Equal(t, 2, a.ActiveStreams())
+	assert.Equal(t, 2, a.ActiveStreams)
 	assert.True(t, a.Forwarded)
 	assert.Equal(t, "healthy", a.Health)
 	assert.True(t, b.FirstSeen.IsZero(), "an odd time is zero, not an error")
 	assert.True(t, b.LastSeen.IsZero())
-	assert.Equal(t, 4, b.ActiveStreams(), "stream_count wins when sent")
+	assert.Equal(t, 4, b.ActiveStreams, "stream_count wins when sent")
 
-	var bad []Engine
+	var bad []engineJSON
 	assert.Error(t, json.Unmarshal([]byte(`[{"container_id":7}]`), &bad), "a wrong type elsewhere is still an error")
 }
 
 func TestEngineCacheExpiresAndNeverKeepsAFailure(t *testing.T) {
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	ec := &engineCache{ttl: 2 * time.Second, now: func() time.Time { return now }}
+	ec := &engineCache{ttl: 2 * time.Second, now: func() time.Time { return now }, fetching: make(chan struct{}, 1)}
 	calls := 0
 	var fail error
 	fetch := func(context.Context) ([]Engine, error) {
@@ -74,7 +74,7 @@ func TestEngineCacheExpiresAndNeverKeepsAFailure(t *testing.T) {
 }
 
 func TestEngineCacheWaiterFetchesItselfWhenTheSharedFetchFails(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	inLeader := make(chan struct{})
 	releaseLeader := make(chan struct{})
 	leaderErr := errors.New("the leader's request was canceled")
@@ -108,7 +108,7 @@ func TestEngineCacheWaiterFetchesItselfWhenTheSharedFetchFails(t *testing.T) {
 }
 
 func TestEngineCacheWaiterStopsWithItsContext(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	inLeader := make(chan struct{})
 	releaseLeader := make(chan struct{})
 	go func() {
@@ -127,7 +127,7 @@ func TestEngineCacheWaiterStopsWithItsContext(t *testing.T) {
 }
 
 func TestEngineCacheDropsAListOlderThanAProvisioning(t *testing.T) {
-	ec := &engineCache{ttl: time.Hour, now: time.Now}
+	ec := &engineCache{ttl: time.Hour, now: time.Now, fetching: make(chan struct{}, 1)}
 	calls := 0
 	fetch := func(context.Context) ([]Engine, error) {
 		calls++

@@ -98,8 +98,8 @@ func newEnv(t *testing.T, cfg slogdebug.Config) *env {
 	require.NoError(t, err)
 
 	w := &waits{}
-	client, err := integration.New(orchSrv.URL, log, integration.WithAPIKey("secret-key"), integration.WithHTTPClient(newClient()),
-		integration.WithRetryPolicy(integration.RetryPolicy{Sleep: w.sleep}))
+	client, err := integration.New(orchSrv.URL, log, integration.Options{APIKey: "secret-key", HTTPClient: newClient(),
+		Sleep: w.sleep})
 	require.NoError(t, err)
 	p := &demoproxy.Proxy{Orch: client, Log: log, EngineClient: newClient()}
 	proxySrv := httptest.NewServer(integration.Middleware(log)(p))

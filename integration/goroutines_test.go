@@ -35,7 +35,7 @@ func TestPanicInAHealthPollIsRecovered(t *testing.T) {
 	require.NoError(t, err)
 	defer log.Close()
 	tr := &panickingTransport{called: make(chan struct{})}
-	c, err := integration.New("http://orchestrator.invalid", log, integration.WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := integration.New("http://orchestrator.invalid", log, integration.Options{HTTPClient: &http.Client{Transport: tr}})
 	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	<-tr.called

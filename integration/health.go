@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
-	"sync"
+	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/reqid"
@@ -14,15 +16,12 @@ import (
 
 // HealthMonitor polls the orchestrator's status on an interval and logs
 // each reading to "orchestrator_health" (an unreachable orchestrator as
-// status "unreachable", with the error in "errors"). Last tells the proxy
-// the latest reading.
+// "unreachable", the error also in "errors").
 type HealthMonitor struct {
-	client   *Client
-	interval time.Duration
-	last     atomic.Pointer[HealthReading]
-	stop     context.CancelFunc
-	done     chan struct{}
-	once     sync.Once
+	client *Client
+	last   atomic.Pointer[HealthReading]
+	stop   context.CancelFunc
+	done   chan struct{}
 }
 
 // HealthReading is one poll's outcome.
@@ -35,25 +34,22 @@ type HealthReading struct {
 // MonitorHealth starts polling now and every interval (5s when zero or
 // less) until Stop is called or ctx is done.
 func (c *Client) MonitorHealth(ctx context.Context, interval time.Duration) *HealthMonitor {
-	if interval <= 0 {
-		interval = 5 * time.Second
-	}
+	interval = cmp.Or(max(interval, 0), 5*time.Second)
 	ctx, cancel := context.WithCancel(ctx)
-	m := &HealthMonitor{client: c, interval: interval, stop: cancel, done: make(chan struct{})}
-	go m.run(ctx)
+	m := &HealthMonitor{client: c, stop: cancel, done: make(chan struct{})}
+	go m.run(ctx, interval)
 	return m
 }
 
-func (m *HealthMonitor) run(ctx context.Context) {
+func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	defer close(m.done)
-	t := time.NewTicker(m.interval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	reported := false
 	for {
-		// A panic in a poll (a broken transport, say) must not take the
-		// process down: the poll fails with it, it is reported once, and
-		// polling goes on.
-		if p := safego.Call(func() { m.Poll(ctx) }); p != nil {
+		// A poll that panics (a broken transport, say) fails with the panic,
+		// reported once, and polling goes on.
+		if p := safego.Call(func() { m.poll(ctx) }); p != nil {
 			m.last.Store(&HealthReading{At: time.Now(), Err: p})
 			if !reported {
 				reported = true
@@ -70,23 +66,24 @@ func (m *HealthMonitor) run(ctx context.Context) {
 	}
 }
 
-// Poll reads the status once, logs it and records it as the last reading.
-func (m *HealthMonitor) Poll(ctx context.Context) HealthReading {
+// poll reads the status once, logs it and records it as the last reading.
+func (m *HealthMonitor) poll(ctx context.Context) HealthReading {
 	ctx = reqid.With(ctx, reqid.New())
-	start := time.Now()
-	s, err := m.client.Status(ctx)
-	r := HealthReading{At: start, Status: s, Err: err}
-	if ctx.Err() != nil && err != nil {
-		return r // stopping: not the orchestrator's fault
+	r := HealthReading{At: time.Now(), Status: &Status{}}
+	if r.Err = m.client.do(ctx, http.MethodGet, "/orchestrator/status", nil, r.Status, false); r.Err != nil {
+		r.Status = nil
 	}
 	log := m.client.log()
-	if err != nil {
+	switch {
+	case r.Err == nil:
+		log.LogOrchestratorHealth(ctx, r.Status.health())
+	case ctx.Err() != nil:
+		return r // stopping: not the orchestrator's fault
+	default:
 		// Only what is known: the status the proxy saw, and why.
 		log.With(category.Key, category.OrchestratorHealth).LogAttrs(ctx, slog.LevelDebug, "orchestrator_health",
-			slog.String("status", "unreachable"), slog.Any("error", err))
-		log.LogError(ctx, "health_monitor", "orchestrator_status", err)
-	} else {
-		log.LogOrchestratorHealth(ctx, s.Health())
+			slog.String("status", "unreachable"), slog.Any("error", r.Err))
+		log.LogError(ctx, "health_monitor", "orchestrator_status", r.Err)
 	}
 	m.last.Store(&r)
 	return r
@@ -97,6 +94,56 @@ func (m *HealthMonitor) Last() *HealthReading { return m.last.Load() }
 
 // Stop stops polling and waits for the poller to end. It is idempotent.
 func (m *HealthMonitor) Stop() {
-	m.once.Do(m.stop)
+	m.stop()
 	<-m.done
+}
+
+// Status is the orchestrator's /orchestrator/status. Engines, Streams and
+// Capacity are nil when the answer did not have them.
+type Status struct {
+	Status       string                                            `json:"status"`
+	Engines      *struct{ Total, Running, Healthy, Unhealthy int } `json:"engines"`
+	Streams      *struct{ Active, Total int }                      `json:"streams"`
+	Capacity     *struct{ Total, Used, Available int }             `json:"capacity"`
+	VPN          struct{ Enabled, Connected bool }                 `json:"vpn"`
+	Provisioning struct {
+		CanProvision         bool   `json:"can_provision"`
+		CircuitBreakerState  string `json:"circuit_breaker_state"`
+		BlockedReason        string `json:"blocked_reason"`
+		BlockedReasonDetails *struct {
+			Code               string  `json:"code"`
+			Message            string  `json:"message"`
+			RecoveryETASeconds float64 `json:"recovery_eta_seconds"`
+			CanRetry           bool    `json:"can_retry"`
+			ShouldWait         bool    `json:"should_wait"`
+		} `json:"blocked_reason_details"`
+	} `json:"provisioning"`
+}
+
+// health maps a status onto the record LogOrchestratorHealth writes; what
+// the status did not have stays unknown, and is left out of the line.
+func (s *Status) health() acestream.OrchestratorHealth {
+	h := acestream.OrchestratorHealth{
+		Status:        s.Status,
+		CanProvision:  s.Provisioning.CanProvision,
+		BlockedReason: s.Provisioning.BlockedReason,
+		VPNConnected:  s.VPN.Connected,
+	}
+	if c := s.Capacity; c != nil {
+		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = acestream.Known(c.Total), acestream.Known(c.Used), acestream.Known(c.Available)
+	}
+	if s.Engines != nil {
+		h.EngineCount = acestream.Known(s.Engines.Total)
+	}
+	if s.Streams != nil {
+		h.StreamCount = acestream.Known(s.Streams.Active)
+	}
+	if d := s.Provisioning.BlockedReasonDetails; d != nil {
+		h.BlockedReasonCode = d.Code
+		h.RecoveryETASeconds = int(d.RecoveryETASeconds)
+		if h.BlockedReason == "" {
+			h.BlockedReason = d.Message
+		}
+	}
+	return h
 }

@@ -51,8 +51,8 @@ func streamThroughProxy(b *testing.B, cfg slogdebug.Config) {
 		b.Cleanup(t.CloseIdleConnections)
 		return t
 	}
-	client, err := integration.New(orchSrv.URL, log, integration.WithAPIKey("k"),
-		integration.WithHTTPClient(&http.Client{Timeout: time.Minute, Transport: tr()}))
+	client, err := integration.New(orchSrv.URL, log, integration.Options{APIKey: "k",
+		HTTPClient: &http.Client{Timeout: time.Minute, Transport: tr()}})
 	if err != nil {
 		b.Fatal(err)
 	}

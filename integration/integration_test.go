@@ -93,10 +93,10 @@ func TestRequestIDReachesEveryCategoryAndTheOrchestrator(t *testing.T) {
 	for _, r := range e.orch.Received() {
 		if r.RequestID == "req-e2e-1" {
 			ours++
-			tp, ok := reqid.ParseTraceparent(r.Traceparent)
-			require.True(t, ok, r.Traceparent)
+			tp := reqid.FromHeaders("", r.Traceparent) // continues a valid traceparent's trace, with its span as parent
+			require.NotEmpty(t, tp.ParentID, r.Traceparent)
 			assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", tp.TraceID, "the trace goes on to the orchestrator")
-			assert.NotEqual(t, "00f067aa0ba902b7", tp.SpanID, "with the proxy's span as parent")
+			assert.NotEqual(t, "00f067aa0ba902b7", tp.ParentID, "with the proxy's span as parent")
 		} else {
 			assert.Equal(t, other, r.RequestID)
 		}
@@ -212,12 +212,12 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 	require.Len(t, lines, 1)
 	m := lines[0]
 	assert.Equal(t, "leaver", m["ace_id"])
-	assert.Equal(t, integration.ReasonClientDisconnected, m["reason"])
+	assert.Equal(t, "client_disconnected", m["reason"])
 	// Which the proxy notices first, the canceled request or a failed write,
 	// is a matter of timing.
 	assert.Contains(t, []string{"the client's request was canceled: it went away", "the client closed the connection (broken pipe)",
 		"the connection was reset by the peer"}, m["detailed_reason"])
-	assert.Equal(t, integration.SideClient, m["side"])
+	assert.Equal(t, "client", m["side"])
 	assert.True(t, strings.HasPrefix(m["stream_id"].(string), "leaver|"), m["stream_id"])
 	assert.GreaterOrEqual(t, m["bytes_copied"], 8192.0)
 	assert.Equal(t, "GET", m["method"])
@@ -225,7 +225,7 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 	assert.Equal(t, 200.0, m["status_code"])
 	assert.NotEmpty(t, m["container_id"], "the stream's own attributes")
 	ended := e.lines(t, "streams")
-	assert.Equal(t, integration.ReasonClientDisconnected, ended[len(ended)-1]["reason"])
+	assert.Equal(t, "client_disconnected", ended[len(ended)-1]["reason"])
 	requests := e.lines(t, "requests")
 	require.Len(t, requests, 1)
 	assert.Equal(t, m["stream_id"], requests[0]["stream_id"], "the requests line names the stream")
@@ -238,8 +238,8 @@ func TestCompletedStreamIsOneLine(t *testing.T) {
 	require.Len(t, body, 5000)
 	lines := e.lines(t, "disconnects")
 	require.Len(t, lines, 1)
-	assert.Equal(t, integration.ReasonCompleted, lines[0]["reason"])
-	assert.Equal(t, integration.SideEngine, lines[0]["side"])
+	assert.Equal(t, "completed", lines[0]["reason"])
+	assert.Equal(t, "engine", lines[0]["side"])
 	assert.Equal(t, 5000.0, lines[0]["bytes_copied"])
 	assert.Nil(t, lines[0]["error"])
 	assert.Equal(t, "/ace/getstream", lines[0]["path"])
@@ -249,7 +249,7 @@ func TestMiddlewareSkipsPaths(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	h := integration.Middleware(log, integration.SkipPaths("/ace/status"))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := integration.Middleware(log, "/ace/status")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
 	for _, path := range []string{"/ace/status", "/ace/status", "/ace/getstream"} {
@@ -272,7 +272,7 @@ func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
 	require.NoError(t, err)
 	defer log.Close()
 	res := integration.StreamResult{Stream: integration.Stream{ID: "abc|1", AceID: "abc", Attrs: []slog.Attr{slog.String("engine_host", "10.0.0.5")}},
-		Bytes: 1 << 20, Duration: time.Second, Err: syscall.EPIPE, Side: integration.SideClient}
+		Bytes: 1 << 20, Duration: time.Second, Err: syscall.EPIPE, Side: "client"}
 	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		integration.LogStreamEnd(r.Context(), log, res)
 	}))
@@ -283,7 +283,7 @@ func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
 	require.Len(t, lines, 2)
 	for i, m := range lines {
 		assert.Equal(t, "abc|1", m["stream_id"])
-		assert.Equal(t, integration.ReasonClientDisconnected, m["reason"], "classified from the error")
+		assert.Equal(t, "client_disconnected", m["reason"], "classified from the error")
 		assert.Equal(t, "the client closed the connection (broken pipe)", m["detailed_reason"])
 		assert.Equal(t, "10.0.0.5", m["engine_host"])
 		assert.Equal(t, float64(1<<20), m["bytes_copied"])
@@ -298,12 +298,12 @@ func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
 
 func TestNewRefusesABadURL(t *testing.T) {
 	for _, u := range []string{"", "orchestrator:8000", "ftp://orchestrator", "http://", "http://user:hunter2@orch:8000/?x=1"} {
-		_, err := integration.New(u, nil)
+		_, err := integration.New(u, nil, integration.Options{})
 		require.Error(t, err, u)
 		assert.Contains(t, err.Error(), "want an http or https URL such as http://orchestrator:8000")
 		assert.NotContains(t, err.Error(), "hunter2", "credentials are not repeated")
 	}
-	c, err := integration.New("http://orchestrator:8000/", nil, integration.WithAPIKey("k"))
+	c, err := integration.New("http://orchestrator:8000/", nil, integration.Options{APIKey: "k"})
 	require.NoError(t, err)
 	assert.Equal(t, "http://orchestrator:8000", c.BaseURL())
 }
@@ -313,9 +313,10 @@ func TestWriteProvisionError(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&integration.NoEngineError{Err: errors.New("refused"), RetryAfter: 90 * time.Second}, "90"},
-		{&integration.NoEngineError{Err: errors.New("refused"), RetryAfter: 1500 * time.Millisecond}, "2"},
-		{&integration.ProvisionError{Code: "circuit_breaker", RecoveryETASeconds: 45}, "45"},
+		{integration.NoEngineError(errors.New("refused"), 90*time.Second), "90"},
+		{integration.NoEngineError(errors.New("refused"), 1500*time.Millisecond), "2"},
+		{&integration.Error{Blocked: true, Code: "circuit_breaker", RecoveryETASeconds: 45}, "45"},
+		{fmt.Errorf("engine: %w", &integration.Error{Blocked: true, RecoveryETASeconds: 12}), "12"},
 		{errors.New("engines unreachable"), "30"},
 	} {
 		w := httptest.NewRecorder()
@@ -327,15 +328,15 @@ func TestWriteProvisionError(t *testing.T) {
 }
 
 func TestTransportIsNotWrappedTwice(t *testing.T) {
-	orch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"status":"healthy"}`) }))
+	orch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `[]`) }))
 	defer orch.Close()
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
 	hc := &http.Client{Transport: integration.Transport(orch.Client().Transport, log)}
-	c, err := integration.New(orch.URL, log, integration.WithHTTPClient(hc))
+	c, err := integration.New(orch.URL, log, integration.Options{HTTPClient: hc})
 	require.NoError(t, err)
-	_, err = c.Status(context.Background())
+	_, err = c.Engines(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, log.Flush())
 	assert.Len(t, readLines(t, log.Path("orchestrator_calls")), 1)
@@ -374,14 +375,14 @@ func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
 	e.orch.SetLegacyErrors(true)
 	e.orch.SetVPNDown(true)
 	_, err := e.client.ProvisionWithRetry(context.Background())
-	var pe *integration.ProvisionError
+	var pe *integration.Error
 	require.ErrorAs(t, err, &pe)
+	assert.True(t, pe.Blocked)
 	assert.Equal(t, "vpn_disconnected", pe.Code, "read from the legacy string")
 	assert.Equal(t, "Provisioning blocked: VPN is disconnected", pe.Message)
 	assert.Equal(t, []time.Duration{30 * time.Second, 60 * time.Second}, e.waits.all(), "no ETA: 30s doubling")
 
-	p := integration.RetryPolicy{}
-	assert.Equal(t, 120*time.Second, p.Backoff(5, errors.New("x")), "capped")
+	assert.Equal(t, 120*time.Second, integration.Backoff(integration.Options{}, 5, errors.New("x")), "capped")
 }
 
 func TestProvisioningStopsWhenTheContextIsDone(t *testing.T) {
@@ -443,7 +444,7 @@ func TestHealthMonitorReportsAnUnreachableOrchestrator(t *testing.T) {
 	defer log.Close()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	c, err := integration.New("http://127.0.0.1:1", log, integration.WithHTTPClient(&http.Client{Transport: tr}))
+	c, err := integration.New("http://127.0.0.1:1", log, integration.Options{HTTPClient: &http.Client{Transport: tr}})
 	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
@@ -470,7 +471,7 @@ func TestHealthLeavesOutWhatTheStatusDoesNotHave(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	c, err := integration.New(orch.URL, log, integration.WithHTTPClient(orch.Client()))
+	c, err := integration.New(orch.URL, log, integration.Options{HTTPClient: orch.Client()})
 	require.NoError(t, err)
 	m := c.MonitorHealth(context.Background(), time.Hour)
 	require.Eventually(t, func() bool { return m.Last() != nil }, time.Minute, 5*time.Millisecond, "the first poll, made at start")
@@ -487,7 +488,7 @@ func TestHealthLeavesOutWhatTheStatusDoesNotHave(t *testing.T) {
 
 func TestRedactURL(t *testing.T) {
 	u, _ := url.Parse("http://user:pass@orch:8000/provision?api_key=abc&x=1&Token=t&engine_secret=s")
-	got := integration.RedactURL(u)
+	got := orchestratorCallURL(t, u.String())
 	assert.NotContains(t, got, "pass")
 	assert.NotContains(t, got, "abc")
 	assert.NotContains(t, got, "=t")
@@ -498,29 +499,29 @@ func TestRedactURL(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	for err, want := range map[error]string{
-		nil:                      integration.ReasonCompleted,
-		io.EOF:                   integration.ReasonCompleted,
-		io.ErrUnexpectedEOF:      integration.ReasonEOF,
-		io.ErrClosedPipe:         integration.ReasonClosedPipe,
-		net.ErrClosed:            integration.ReasonClosedPipe,
-		context.Canceled:         integration.ReasonClientDisconnected,
-		context.DeadlineExceeded: integration.ReasonTimeout,
-		http.ErrHandlerTimeout:   integration.ReasonTimeout,
-		errors.New("other"):      integration.ReasonNetworkError,
+		nil:                      "completed",
+		io.EOF:                   "completed",
+		io.ErrUnexpectedEOF:      "eof",
+		io.ErrClosedPipe:         "closed_pipe",
+		net.ErrClosed:            "closed_pipe",
+		context.Canceled:         "client_disconnected",
+		context.DeadlineExceeded: "timeout",
+		http.ErrHandlerTimeout:   "timeout",
+		errors.New("other"):      "network_error",
 		// A client that hangs up: the write fails with EPIPE or ECONNRESET
 		// depending on timing alone. One cause, one reason.
-		syscall.EPIPE:        integration.ReasonClientDisconnected,
-		syscall.ECONNRESET:   integration.ReasonClientDisconnected,
-		syscall.ECONNABORTED: integration.ReasonClientDisconnected,
-		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}:      integration.ReasonClientDisconnected,
-		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.ECONNRESET)}: integration.ReasonClientDisconnected,
+		syscall.EPIPE:        "client_disconnected",
+		syscall.ECONNRESET:   "client_disconnected",
+		syscall.ECONNABORTED: "client_disconnected",
+		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}:      "client_disconnected",
+		&net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.ECONNRESET)}: "client_disconnected",
 		// Errors that lost their chain (%v), known by their text.
-		fmt.Errorf("copy: %v", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}): integration.ReasonClientDisconnected,
-		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: read: connection reset by peer"):                            integration.ReasonClientDisconnected,
-		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: i/o timeout"):                                               integration.ReasonTimeout,
-		errors.New("engine: stream empty timeout"):                                                                     integration.ReasonTimeout,
-		errors.New("write tcp 10.0.0.2:80->10.0.0.9:5100: use of closed network connection"):                           integration.ReasonClosedPipe,
-		fmt.Errorf("engine stream: %v", io.ErrUnexpectedEOF):                                                           integration.ReasonEOF,
+		fmt.Errorf("copy: %v", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}): "client_disconnected",
+		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: read: connection reset by peer"):                            "client_disconnected",
+		errors.New("read tcp 10.0.0.2:4512->10.0.0.5:6878: i/o timeout"):                                               "timeout",
+		errors.New("engine: stream empty timeout"):                                                                     "timeout",
+		errors.New("write tcp 10.0.0.2:80->10.0.0.9:5100: use of closed network connection"):                           "closed_pipe",
+		fmt.Errorf("engine stream: %v", io.ErrUnexpectedEOF):                                                           "eof",
 	} {
 		assert.Equal(t, want, integration.Classify(err), "%v", err)
 	}
@@ -533,12 +534,12 @@ func TestStreamEndWithoutASideLeavesItOut(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	integration.LogStreamEnd(ctx, log, integration.StreamResult{Stream: integration.Stream{ID: "s1", AceID: "a"}, Reason: "empty_timeout", Detail: "no data for 30s"})
-	integration.LogStreamEnd(ctx, log, integration.StreamResult{Stream: integration.Stream{ID: "s2", AceID: "a"}, Side: integration.SideClient})
+	integration.LogStreamEnd(ctx, log, integration.StreamResult{Stream: integration.Stream{ID: "s2", AceID: "a"}, Side: "client"})
 	require.NoError(t, log.Close())
 	lines := readLines(t, log.Path("disconnects"))
 	require.Len(t, lines, 2)
 	assert.NotContains(t, lines[0], "side")
 	assert.Equal(t, "empty_timeout", lines[0]["reason"], "the proxy's own reason is kept")
 	assert.Equal(t, "no data for 30s", lines[0]["detailed_reason"])
-	assert.Equal(t, integration.SideClient, lines[1]["side"])
+	assert.Equal(t, "client", lines[1]["side"])
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -9,74 +10,44 @@ import (
 	"net"
 	"net/http"
 	"runtime/trace"
+	"slices"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/category"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// MiddlewareOption configures Middleware.
-type MiddlewareOption func(*middleware)
-
-// SkipPaths makes Middleware pass the requests for these exact paths (health
-// probes such as /ace/status) straight to the handler: no IDs, no lines.
-func SkipPaths(paths ...string) MiddlewareOption {
-	return func(m *middleware) {
-		for _, p := range paths {
-			m.skip[p] = true
-		}
-	}
-}
-
-type middleware struct {
-	logger *slogdebug.Logger // nil: slogdebug.Default() at each request
-	skip   map[string]bool
-}
-
-// Middleware returns HTTP middleware, in the shape routers expect, that
-// gives each request its IDs (from X-Request-ID and traceparent, or new
-// ones), echoes X-Request-ID on the response, puts the IDs in the request's
-// context (so every record logged with it carries them), and logs the
-// request through logger (nil: slogdebug.Default() at each request) when it
-// ends: to "requests" with LogRequest (method, path, duration_ms,
-// status_code, ace_id from the id or infohash parameter, then bytes and
-// the stream_id of a stream it served), and, when the client went away or a
-// stream was reported with LogStreamEnd (CopyStream does), one line to
-// "disconnects" with what both know: the stream's ID, reason and its
-// detail, side, bytes and duration, and the request's method, path and
-// status. Log requests with it, not with LogRequest too: that would be a
-// second line per request.
+// Middleware returns HTTP middleware that gives each request its IDs (from
+// X-Request-ID and traceparent, or new ones) in its context and echoes
+// X-Request-ID, and logs the request through logger (nil:
+// slogdebug.Default() at each request) when it ends: one "requests" line
+// (LogRequest's fields, bytes, and the stream_id of a stream it served)
+// and, when the client went away or a stream was reported with
+// LogStreamEnd, one "disconnects" line with what both know. Requests for
+// the paths in skipPaths (health probes) go straight to the handler.
 //
-// The ResponseWriter passed on keeps http.Flusher, http.Hijacker and
-// io.ReaderFrom working and unwraps for http.ResponseController, so a
-// streaming proxy behind it streams as before. A panic is logged (status
-// 500 unless one was written) and re-raised for net/http to handle.
-//
-// While a Go execution trace is being recorded (slogdebug's
-// Config.ExecutionTrace, or runtime/trace.Start), each request runs in a
-// runtime/trace task of type "request" that logs its request_id (category
-// "request_id"), so `go tool trace` finds the request by its ID; otherwise
-// this costs nothing.
-func Middleware(logger *slogdebug.Logger, opts ...MiddlewareOption) func(http.Handler) http.Handler {
-	m := &middleware{logger: logger, skip: map[string]bool{}}
-	for _, opt := range opts {
-		opt(m)
-	}
+// The ResponseWriter passed on keeps http.Flusher, http.Hijacker,
+// io.ReaderFrom and http.ResponseController working. A panic is logged
+// (status 500 unless one was written) and re-raised. While a Go execution
+// trace is recorded, each request runs in a runtime/trace task "request"
+// that logs its request_id.
+func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if m.skip[r.URL.Path] {
+			if slices.Contains(skipPaths, r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			m.serve(next, w, r)
+			serve(loggerOr(logger), next, w, r)
 		})
 	}
 }
 
 // serve runs one request through next and logs it.
-func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	logger := loggerOr(m.logger)
 	ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
 	clientCtx := r.Context()
 	ex := &exchange{}
@@ -110,37 +81,21 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 			attrs = append(attrs, slog.Any("panic", p))
 		}
 		logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
-		if res, ok := disconnect(stream, clientCtx, rw, aceID, d); ok {
-			logDisconnect(ctx, logger, res, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+		// Without a stream reported, the client going away before the
+		// response was done (a failed write, or the request's context
+		// canceled by the server when the connection closed) is one.
+		if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
+			stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
+			stream.classify()
+		}
+		if stream != nil {
+			logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
 		}
 		if p != nil {
 			panic(p)
 		}
 	}()
 	next.ServeHTTP(rw, r)
-}
-
-// disconnect is the request's disconnects line, if it has one: the
-// stream's end as its copier reported it, or else the client going away
-// before the response was done (a failed write, or the request's context
-// canceled by the server when the connection closed).
-func disconnect(stream *StreamResult, clientCtx context.Context, rw *responseWriter, aceID string, d time.Duration) (StreamResult, bool) {
-	if stream != nil {
-		return *stream, true
-	}
-	err := rw.err
-	if err == nil {
-		err = clientCtx.Err()
-	}
-	if err == nil {
-		return StreamResult{}, false
-	}
-	res := StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: SideClient}
-	res.Reason, res.Detail = classify(err)
-	if res.Reason == ReasonTimeout {
-		res.Side = SideNetwork
-	}
-	return res, true
 }
 
 // AceID returns the content a proxy request asks for: its id parameter, or
@@ -188,30 +143,19 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	var n int64
-	var err error
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		n, err = rf.ReadFrom(src)
-	} else {
-		n, err = io.Copy(writerOnly{w.ResponseWriter}, src)
-	}
+	n, err := io.Copy(w.ResponseWriter, src) // its ReadFrom, when it has one
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
 	if err != nil && w.err == nil {
-		if c := Classify(err); c == ReasonClosedPipe || c == ReasonClientDisconnected {
+		if c, _ := classify(err); c == reasonClosedPipe || c == reasonClientDisconnected {
 			w.err = err
 		}
 	}
 	return n, err
 }
 
-// writerOnly hides ReadFrom, so that io.Copy does not loop back into it.
-type writerOnly struct{ io.Writer }
-
 // Flush sends buffered data to the client (http.Flusher).
-func (w *responseWriter) Flush() {
-	_ = w.FlushError()
-}
+func (w *responseWriter) Flush() { _ = w.FlushError() }
 
 // FlushError flushes and reports a failure, for http.ResponseController.
 func (w *responseWriter) FlushError() error {
@@ -237,3 +181,44 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Transport wraps base (nil: http.DefaultTransport) so that calls made with
+// a context carrying request IDs forward them (X-Request-ID, and a
+// traceparent continuing the trace), and logs each call to
+// "orchestrator_calls" through logger (nil: slogdebug.Default() at each
+// call): method, url (credentials redacted), status_code, duration_ms and
+// error. A Transport is not wrapped twice: the new logger replaces the old.
+func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
+	if t, ok := base.(*transport); ok {
+		base = t.base
+	}
+	return &transport{base: cmp.Or(base, http.DefaultTransport), logger: logger}
+}
+
+type transport struct {
+	base   http.RoundTripper
+	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if ids := reqid.From(ctx); ids != nil {
+		req = req.Clone(ctx) // a RoundTripper must not change the caller's request
+		req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
+		req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
+	}
+	calls := loggerOr(t.logger).With(category.Key, category.OrchestratorCalls)
+	if !calls.Enabled(ctx, slog.LevelDebug) {
+		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call", slog.String("method", req.Method),
+		slog.String("url", redact.Default().RedactText(req.URL.String())), slog.Int("status_code", status),
+		slog.Duration("duration", time.Since(start)), slog.Any("error", err))
+	return resp, err
+}

@@ -51,7 +51,7 @@ func (f *fakeEngines) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // newSelector returns a Client of f logging into a fresh debug session.
-func newSelector(t *testing.T, f *fakeEngines, opts ...integration.Option) (*integration.Client, *slogdebug.Logger) {
+func newSelector(t *testing.T, f *fakeEngines, opts integration.Options) (*integration.Client, *slogdebug.Logger) {
 	t.Helper()
 	srv := httptest.NewServer(f)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -62,8 +62,8 @@ func newSelector(t *testing.T, f *fakeEngines, opts ...integration.Option) (*int
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, &syncBuffer{})
 	require.NoError(t, err)
 	t.Cleanup(func() { log.Close() })
-	opts = append([]integration.Option{integration.WithHTTPClient(&http.Client{Transport: tr})}, opts...)
-	c, err := integration.New(srv.URL, log, opts...)
+	opts.HTTPClient = &http.Client{Transport: tr}
+	c, err := integration.New(srv.URL, log, opts)
 	require.NoError(t, err)
 	return c, log
 }
@@ -124,7 +124,7 @@ func TestSelectBestEngineOrder(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := &fakeEngines{list: listJSON(t, c.engines...)}
-			client, _ := newSelector(t, f, integration.WithMaxStreamsPerEngine(c.maxStreams))
+			client, _ := newSelector(t, f, integration.Options{MaxStreamsPerEngine: c.maxStreams})
 			choice, err := client.SelectBestEngine(context.Background())
 			require.NoError(t, err)
 			assert.Equal(t, c.want, choice.ContainerID)
@@ -137,7 +137,7 @@ func TestSelectBestEngineOrder(t *testing.T) {
 
 func TestSelectBestEngineProvisionsWhenEveryEngineIsFull(t *testing.T) {
 	f := &fakeEngines{list: listJSON(t, engineJSON("full", "healthy", []string{"a"}, true, ""))}
-	client, log := newSelector(t, f, integration.WithMaxStreamsPerEngine(1))
+	client, log := newSelector(t, f, integration.Options{MaxStreamsPerEngine: 1})
 	choice, err := client.SelectBestEngine(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "new", choice.ContainerID)
@@ -156,7 +156,7 @@ func TestSelectBestEngineProvisionsWhenEveryEngineIsFull(t *testing.T) {
 
 func TestSelectionLineSaysWhatTheChoiceWasMadeFrom(t *testing.T) {
 	f := &fakeEngines{list: listJSON(t, engineJSON("c1", "healthy", []string{"a"}, true, ""), engineJSON("c2", "healthy", []string{"a", "b"}, false, ""))}
-	client, log := newSelector(t, f, integration.WithMaxStreamsPerEngine(3))
+	client, log := newSelector(t, f, integration.Options{MaxStreamsPerEngine: 3})
 	_, err := client.SelectBestEngine(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, log.Flush())
@@ -178,7 +178,7 @@ func TestSelectionLineSaysWhatTheChoiceWasMadeFrom(t *testing.T) {
 
 func TestEngineCacheSharesOneListAmongSelections(t *testing.T) {
 	f := &fakeEngines{list: listJSON(t, engineJSON("c1", "healthy", nil, false, "")), release: make(chan struct{})}
-	client, log := newSelector(t, f, integration.WithEngineCache(1<<62))
+	client, log := newSelector(t, f, integration.Options{EngineCache: 1 << 62})
 
 	// Eight selections at once: one call, the others wait for it.
 	var wg sync.WaitGroup
@@ -221,7 +221,7 @@ func TestEngineCacheSharesOneListAmongSelections(t *testing.T) {
 
 func TestEngineCacheCopiesAreTheCallersOwn(t *testing.T) {
 	f := &fakeEngines{list: listJSON(t, engineJSON("c1", "healthy", []string{"a"}, false, ""))}
-	client, _ := newSelector(t, f, integration.WithEngineCache(1<<62))
+	client, _ := newSelector(t, f, integration.Options{EngineCache: 1 << 62})
 	first, err := client.Engines(context.Background())
 	require.NoError(t, err)
 	first[0].Streams[0] = "changed"
@@ -236,19 +236,10 @@ func TestEngineCacheCopiesAreTheCallersOwn(t *testing.T) {
 }
 
 func TestEngineOptionsRefuseNegativeValues(t *testing.T) {
-	_, err := integration.New("http://orchestrator:8000", nil, integration.WithEngineCache(-1))
-	require.ErrorContains(t, err, "WithEngineCache(-1ns): want 0 (no cache) or a positive duration")
-	_, err = integration.New("http://orchestrator:8000", nil, integration.WithMaxStreamsPerEngine(-2))
-	require.ErrorContains(t, err, "WithMaxStreamsPerEngine(-2): want 0 (no limit) or a positive number")
-}
-
-func TestEngineStreams(t *testing.T) {
-	f := &fakeEngines{}
-	client, _ := newSelector(t, f)
-	streams, err := client.EngineStreams(context.Background(), "c1")
-	require.NoError(t, err)
-	require.Len(t, streams, 1)
-	assert.Equal(t, integration.StreamState{ID: "k|s1", ContainerID: "c1", KeyType: "content_id", Key: "k", Status: "started"}, streams[0])
+	_, err := integration.New("http://orchestrator:8000", nil, integration.Options{EngineCache: -1})
+	require.ErrorContains(t, err, "Options.EngineCache -1ns, MaxStreamsPerEngine 0: want 0 (none) or more")
+	_, err = integration.New("http://orchestrator:8000", nil, integration.Options{MaxStreamsPerEngine: -2})
+	require.ErrorContains(t, err, "Options.EngineCache 0s, MaxStreamsPerEngine -2: want 0 (none) or more")
 }
 
 // TestEngineCacheKeepsTheStreamLimit: selections served by one cached list
@@ -259,7 +250,7 @@ func TestEngineCacheKeepsTheStreamLimit(t *testing.T) {
 	list := listJSON(t, engineJSON("c1", "healthy", nil, false, ""), engineJSON("c2", "healthy", nil, false, ""),
 		engineJSON("c3", "healthy", nil, false, ""))
 	f := &fakeEngines{list: list}
-	client, _ := newSelector(t, f, integration.WithEngineCache(1<<62), integration.WithMaxStreamsPerEngine(1))
+	client, _ := newSelector(t, f, integration.Options{EngineCache: 1 << 62, MaxStreamsPerEngine: 1})
 	ctx := context.Background()
 
 	chosen := make(chan string, 3)
@@ -299,7 +290,7 @@ func TestEngineCacheKeepsTheStreamLimit(t *testing.T) {
 // it was chosen for.
 func TestSelectionLineSaysTheLoadBeforeTheChoice(t *testing.T) {
 	f := &fakeEngines{list: listJSON(t, engineJSON("c1", "healthy", nil, false, ""))}
-	client, log := newSelector(t, f, integration.WithEngineCache(1<<62), integration.WithMaxStreamsPerEngine(2))
+	client, log := newSelector(t, f, integration.Options{EngineCache: 1 << 62, MaxStreamsPerEngine: 2})
 	for i := 0; i < 2; i++ {
 		_, err := client.SelectBestEngine(context.Background())
 		require.NoError(t, err)

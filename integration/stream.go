@@ -1,29 +1,166 @@
 package integration
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/proxydebug/debugmode/acestream"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
+
+// Disconnect reasons, as the proxy names them, and the sides of a
+// stream's end: who ended it.
+const (
+	reasonCompleted          = "completed"
+	reasonClientDisconnected = "client_disconnected"
+	reasonTimeout            = "timeout"
+	reasonNetworkError       = "network_error"
+	reasonEOF                = "eof"
+	reasonClosedPipe         = "closed_pipe"
+
+	sideEngine  = "engine"  // the engine's stream ended or failed
+	sideClient  = "client"  // the client went away, or writing to it failed
+	sideNetwork = "network" // a deadline or the network, neither side's doing
+)
+
+// classify names the reason a stream ended from the error that ended it,
+// and gives it in words: see LogStreamEnd. EPIPE, ECONNRESET or
+// ECONNABORTED on write, which one is a matter of timing, all mean that
+// the client hung up.
+func classify(err error) (reason, detail string) {
+	var ne net.Error
+	switch {
+	case err == nil || errors.Is(err, io.EOF):
+		return reasonCompleted, "the stream ended normally"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return reasonEOF, "the stream ended before its end (unexpected EOF)"
+	case errors.Is(err, syscall.EPIPE):
+		return reasonClientDisconnected, "the client closed the connection (broken pipe)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return reasonClientDisconnected, "the connection was reset by the peer"
+	case errors.Is(err, syscall.ECONNABORTED):
+		return reasonClientDisconnected, "the connection was aborted"
+	case errors.Is(err, context.Canceled):
+		return reasonClientDisconnected, "the client's request was canceled: it went away"
+	case errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout, "a deadline passed"
+	case errors.Is(err, http.ErrHandlerTimeout):
+		return reasonTimeout, "the handler timed out"
+	case errors.Is(err, syscall.ETIMEDOUT) || (errors.As(err, &ne) && ne.Timeout()):
+		return reasonTimeout, "a network operation timed out"
+	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
+		return reasonClosedPipe, "a connection was closed on the proxy's side"
+	}
+	// An error that lost its chain (formatted with %v, or made by a library
+	// from the text) is read by its words, as the system wrote them.
+	msg := strings.ToLower(err.Error())
+	for _, t := range textErrors {
+		if strings.Contains(msg, t.text) {
+			return classify(t.err)
+		}
+	}
+	return reasonNetworkError, "a network error"
+}
+
+// textErrors are the errors known by their text, in the order tried.
+var textErrors = [...]struct {
+	text string
+	err  error
+}{
+	{"broken pipe", syscall.EPIPE}, {"connection reset", syscall.ECONNRESET}, {"connection aborted", syscall.ECONNABORTED},
+	{"unexpected eof", io.ErrUnexpectedEOF}, {"use of closed network connection", net.ErrClosed}, {"closed pipe", io.ErrClosedPipe},
+	{"deadline exceeded", context.DeadlineExceeded}, {"timeout", syscall.ETIMEDOUT}, {"timed out", syscall.ETIMEDOUT},
+}
+
+// Stream names a stream for the disconnects line.
+type Stream struct {
+	ID    string      // stream_id
+	AceID string      // ace_id: the content
+	Attrs []slog.Attr // written too: engine_host, container_id, ...
+}
+
+// StreamResult is how a stream ended.
+type StreamResult struct {
+	Stream
+	Bytes    int64         // bytes_copied: to the client
+	Duration time.Duration // duration_ms: of the stream
+	Reason   string        // reason: completed, client_disconnected, timeout, network_error, eof, closed_pipe, or one of your own
+	Detail   string        // detailed_reason: the reason in words
+	Side     string        // side: engine, client or network (who ended it); left out when ""
+	Err      error         // error: what ended it; nil when it completed
+}
+
+// LogStreamEnd logs how a stream ended to "disconnects", once: from
+// CopyStream, or a copier of your own (not Logger.LogDisconnect, which
+// would make a second line). Inside Middleware the middleware writes the
+// line when the request ends, with its method, path and status_code.
+//
+// Without a Reason, Err is classified, by its chain or else its text: nil
+// or io.EOF is completed; an unexpected EOF eof; a client that hung up
+// (EPIPE, ECONNRESET, ECONNABORTED, its context canceled)
+// client_disconnected; a deadline or timeout timeout; a connection closed
+// on this side closed_pipe; anything else network_error. Detail defaults
+// to the classified detail. Side is written only when set.
+func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	if res.Reason == "" {
+		res.Reason, res.Detail = classify(res.Err)
+	} else if res.Detail == "" {
+		_, res.Detail = classify(res.Err)
+	}
+	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil && ex.hold(res) {
+		return
+	}
+	logDisconnect(ctx, loggerOr(logger), res)
+}
+
+// logDisconnect writes a disconnects line.
+func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
+	attrs := []slog.Attr{slog.String("detailed_reason", res.Detail)}
+	if res.Side != "" {
+		attrs = append(attrs, slog.String("side", res.Side)) // unknown to a copier of the proxy's own: left out
+	}
+	attrs = append(append(attrs, more...), res.Attrs...)
+	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
+		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
+}
+
+// exchange is what the middleware and the stream copier of one request
+// share: the stream's end, held for the middleware's line, until the
+// middleware finishes; then finished, and LogStreamEnd writes its own.
+type exchange struct{ stream atomic.Pointer[StreamResult] }
+
+type exchangeKey struct{}
+
+var finished = new(StreamResult)
+
+// hold keeps res for the middleware's line, and reports whether it did:
+// not after the request ended, nor a second stream of the request.
+func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
+
+// finish returns the stream held, if any. It is called once.
+func (ex *exchange) finish() *StreamResult { return ex.stream.Swap(finished) }
 
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
 // client goes away or ctx is done. It logs how it ended with LogStreamEnd
-// (one disconnects line: its reason, in words too, which side ended it,
-// bytes, duration; inside Middleware, with the request's method, path and
-// status) through logger (nil: slogdebug.Default()), and returns it.
+// through logger (nil: slogdebug.Default()), and returns it.
 func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
 	start := time.Now()
 	rc := http.NewResponseController(w)
 	buf := make([]byte, 32<<10)
 	res := StreamResult{Stream: s}
 	for {
-		if err := ctx.Err(); err != nil {
-			res.Err, res.Side = err, SideClient
+		if res.Err = ctx.Err(); res.Err != nil {
+			res.Side = sideClient
 			break
 		}
 		n, rerr := engine.Read(buf)
@@ -31,40 +168,39 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 			m, werr := w.Write(buf[:n])
 			res.Bytes += int64(m)
 			if werr == nil {
-				werr = rc.Flush()
-				if errors.Is(werr, http.ErrNotSupported) {
+				if werr = rc.Flush(); errors.Is(werr, http.ErrNotSupported) {
 					werr = nil
 				}
 			}
-			if werr != nil {
-				res.Err, res.Side = werr, SideClient
-				if ctx.Err() != nil {
-					res.Err = ctx.Err() // the client left: the write failed because of it
-				}
+			if werr != nil { // when the client left, it is why the write failed
+				res.Err, res.Side = cmp.Or(ctx.Err(), werr), sideClient
 				break
 			}
 		}
 		if rerr != nil {
-			res.Side = SideEngine
-			if !errors.Is(rerr, io.EOF) {
-				res.Err = rerr
-				if ctx.Err() != nil {
-					// The engine's request was made with ctx: the client left.
-					res.Err, res.Side = ctx.Err(), SideClient
-				}
+			res.Err, res.Side = rerr, sideEngine
+			if errors.Is(rerr, io.EOF) {
+				res.Err = nil
+			} else if ctx.Err() != nil { // the engine's request was made with ctx: the client left
+				res.Err, res.Side = ctx.Err(), sideClient
 			}
 			break
 		}
 	}
 	res.Duration = time.Since(start)
-	res.Reason, res.Detail = classify(res.Err)
-	switch {
-	case res.Reason == ReasonTimeout:
-		res.Side = SideNetwork
-	case res.Side == SideEngine && res.Reason == ReasonClientDisconnected:
+	res.classify()
+	if res.Side == sideEngine && res.Reason == reasonClientDisconnected {
 		// A reset or abort while reading: the engine's connection, not the client's.
-		res.Reason, res.Detail = ReasonNetworkError, "reading the engine's stream: "+res.Detail
+		res.Reason, res.Detail = reasonNetworkError, "reading the engine's stream: "+res.Detail
 	}
 	LogStreamEnd(ctx, logger, res)
 	return res
+}
+
+// classify sets the reason and its detail from Err, and the side to network
+// for a timeout: neither side's doing.
+func (res *StreamResult) classify() {
+	if res.Reason, res.Detail = classify(res.Err); res.Reason == reasonTimeout {
+		res.Side = sideNetwork
+	}
 }

@@ -11,15 +11,15 @@ import (
 	"strings"
 )
 
-// Header names.
+// The headers request IDs come in and go out in.
 const (
 	HeaderRequestID   = "X-Request-ID"
 	HeaderTraceparent = "traceparent"
 )
 
-// MaxRequestIDLen is the longest X-Request-ID taken from a request; a longer
+// maxRequestIDLen is the longest X-Request-ID taken from a request; a longer
 // or otherwise unsafe one is replaced by a new ID.
-const MaxRequestIDLen = 128
+const maxRequestIDLen = 128
 
 // IDs identify one request across systems.
 type IDs struct {
@@ -32,41 +32,42 @@ type IDs struct {
 
 type ctxKey struct{}
 
-// Decoded is what With puts in a context: the IDs, and their trace and
-// span IDs as bytes, the form OpenTelemetry holds them in, decoded once for
-// the lines of every record logged with the context. Both are zero when
-// the TraceID or SpanID is not hex of its length (32 and 16 digits).
-type Decoded struct {
+// decoded is what With puts in a context: the IDs, and their trace and span
+// IDs as bytes, decoded once for the lines of every record logged with it.
+type decoded struct {
 	IDs
-	TraceBytes [16]byte
-	SpanBytes  [8]byte
+	trace [16]byte
+	span  [8]byte
 }
 
 // With returns a context carrying ids.
 func With(ctx context.Context, ids IDs) context.Context {
-	d := &Decoded{IDs: ids}
-	if !decodeHex(d.TraceBytes[:], ids.TraceID) || !decodeHex(d.SpanBytes[:], ids.SpanID) {
-		d.TraceBytes, d.SpanBytes = [16]byte{}, [8]byte{}
+	d := &decoded{IDs: ids}
+	if !decodeHex(d.trace[:], ids.TraceID) || !decodeHex(d.span[:], ids.SpanID) {
+		d.trace, d.span = [16]byte{}, [8]byte{}
 	}
 	return context.WithValue(ctx, ctxKey{}, d)
 }
 
 // From returns the IDs in ctx, or nil.
 func From(ctx context.Context) *IDs {
-	if d := DecodedFrom(ctx); d != nil {
-		return &d.IDs
-	}
-	return nil
+	ids, _, _ := DecodedFrom(ctx)
+	return ids
 }
 
-// DecodedFrom returns the IDs in ctx with their trace and span IDs as
-// bytes, or nil: one context lookup, as From.
-func DecodedFrom(ctx context.Context) *Decoded {
+// DecodedFrom returns the IDs in ctx (nil when there are none), as From does,
+// with their trace and span IDs as bytes, the form OpenTelemetry holds them
+// in: decoded once by With, and both zero when the TraceID or SpanID is not
+// hex of its length (32 and 16 digits). It costs one context lookup, as From.
+func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
 	if ctx == nil {
-		return nil
+		return nil, traceID, spanID
 	}
-	d, _ := ctx.Value(ctxKey{}).(*Decoded)
-	return d
+	d, _ := ctx.Value(ctxKey{}).(*decoded)
+	if d == nil {
+		return nil, traceID, spanID
+	}
+	return &d.IDs, d.trace, d.span
 }
 
 // decodeHex decodes s, exactly twice as long as dst, into dst; it reports
@@ -108,9 +109,9 @@ func (ids IDs) Traceparent() string {
 	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + flags
 }
 
-// RequestIDLen is the length of the request IDs this package makes: 16
+// requestIDLen is the length of the request IDs this package makes: 16
 // lower-case hex digits (64 random bits).
-const RequestIDLen = 16
+const requestIDLen = 16
 
 // FromHeaders builds the IDs of an incoming request from its X-Request-ID
 // and traceparent headers: the trace is continued when the traceparent is
@@ -119,16 +120,16 @@ const RequestIDLen = 16
 // requests of the same trace get different ones.
 func FromHeaders(requestID, traceparent string) IDs {
 	var ids IDs
-	if tp, ok := ParseTraceparent(traceparent); ok {
+	if tp, ok := parseTraceparent(traceparent); ok {
 		ids.TraceID, ids.ParentID, ids.Flags = tp.TraceID, tp.SpanID, tp.Flags
 	} else {
 		ids.TraceID, ids.Flags = randomHex(16), "01"
 	}
 	ids.SpanID = randomHex(8)
-	if ValidRequestID(requestID) {
+	if validRequestID(requestID) {
 		ids.RequestID = requestID
 	} else {
-		ids.RequestID = randomHex(RequestIDLen / 2)
+		ids.RequestID = randomHex(requestIDLen / 2)
 	}
 	return ids
 }
@@ -136,10 +137,10 @@ func FromHeaders(requestID, traceparent string) IDs {
 // New makes IDs for work that did not come with any (a background poll).
 func New() IDs { return FromHeaders("", "") }
 
-// ValidRequestID reports whether an X-Request-ID is safe to keep: 1 to
-// MaxRequestIDLen printable ASCII characters without spaces or quotes.
-func ValidRequestID(s string) bool {
-	if s == "" || len(s) > MaxRequestIDLen {
+// validRequestID reports whether an X-Request-ID is safe to keep: 1 to
+// maxRequestIDLen printable ASCII characters without spaces or quotes.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > maxRequestIDLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -150,32 +151,32 @@ func ValidRequestID(s string) bool {
 	return true
 }
 
-// Traceparent is a parsed W3C traceparent header.
-type Traceparent struct {
+// traceparent is a parsed W3C traceparent header.
+type traceparent struct {
 	TraceID, SpanID, Flags string
 }
 
-// ParseTraceparent parses a version-00 W3C traceparent:
+// parseTraceparent parses a version-00 W3C traceparent:
 // 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>. All-zero IDs,
 // upper-case hex and version ff are invalid. Higher versions are read by
 // their first four fields, as the specification asks.
-func ParseTraceparent(s string) (Traceparent, bool) {
+func parseTraceparent(s string) (traceparent, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 55 {
-		return Traceparent{}, false
+		return traceparent{}, false
 	}
 	version, trace, span, flags := s[0:2], s[3:35], s[36:52], s[53:55]
 	if s[2] != '-' || s[35] != '-' || s[52] != '-' || !isHex(version) || version == "ff" ||
 		!isHex(trace) || !isHex(span) || !isHex(flags) || allZero(trace) || allZero(span) {
-		return Traceparent{}, false
+		return traceparent{}, false
 	}
 	if version == "00" && len(s) != 55 {
-		return Traceparent{}, false
+		return traceparent{}, false
 	}
 	if len(s) > 55 && s[55] != '-' {
-		return Traceparent{}, false
+		return traceparent{}, false
 	}
-	return Traceparent{TraceID: trace, SpanID: span, Flags: flags}, true
+	return traceparent{TraceID: trace, SpanID: span, Flags: flags}, true
 }
 
 func isHex(s string) bool {

@@ -12,10 +12,10 @@ import (
 const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 func TestParseTraceparent(t *testing.T) {
-	got, ok := ParseTraceparent(tp)
+	got, ok := parseTraceparent(tp)
 	require.True(t, ok)
-	assert.Equal(t, Traceparent{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Flags: "01"}, got)
-	_, ok = ParseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
+	assert.Equal(t, traceparent{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Flags: "01"}, got)
+	_, ok = parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
 	assert.True(t, ok, "a later version's extra fields are allowed")
 	for _, bad := range []string{
 		"", "garbage",
@@ -27,7 +27,7 @@ func TestParseTraceparent(t *testing.T) {
 		"00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 		"00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
 	} {
-		_, ok := ParseTraceparent(bad)
+		_, ok := parseTraceparent(bad)
 		assert.False(t, ok, bad)
 	}
 }
@@ -44,8 +44,8 @@ func TestFromHeaders(t *testing.T) {
 	fresh := FromHeaders("", "")
 	assert.Len(t, fresh.TraceID, 32)
 	assert.Len(t, fresh.RequestID, 16)
-	assert.True(t, ValidRequestID(fresh.RequestID))
-	_, ok := ParseTraceparent(fresh.Traceparent())
+	assert.True(t, validRequestID(fresh.RequestID))
+	_, ok := parseTraceparent(fresh.Traceparent())
 	assert.True(t, ok)
 
 	unsafe := FromHeaders("bad id\nInjected: yes", "")
@@ -85,14 +85,14 @@ func FuzzParseTraceparent(f *testing.F) {
 	f.Add("")
 	f.Add("00-" + strings.Repeat("a", 32) + "-" + strings.Repeat("b", 16) + "-00")
 	f.Fuzz(func(t *testing.T, s string) {
-		p, ok := ParseTraceparent(s)
+		p, ok := parseTraceparent(s)
 		if !ok {
 			return
 		}
 		if len(p.TraceID) != 32 || len(p.SpanID) != 16 || len(p.Flags) != 2 {
 			t.Fatalf("%q parsed to %+v", s, p)
 		}
-		again, ok := ParseTraceparent(IDs{TraceID: p.TraceID, SpanID: p.SpanID, Flags: p.Flags}.Traceparent())
+		again, ok := parseTraceparent(IDs{TraceID: p.TraceID, SpanID: p.SpanID, Flags: p.Flags}.Traceparent())
 		if !ok || again != p {
 			t.Fatalf("%q does not round-trip: %+v", s, again)
 		}
@@ -104,10 +104,10 @@ func FuzzFromHeaders(f *testing.F) {
 	f.Add("a\r\nb", "junk")
 	f.Fuzz(func(t *testing.T, rid, parent string) {
 		ids := FromHeaders(rid, parent)
-		if !ValidRequestID(ids.RequestID) {
+		if !validRequestID(ids.RequestID) {
 			t.Fatalf("unsafe request ID kept: %q", ids.RequestID)
 		}
-		if _, ok := ParseTraceparent(ids.Traceparent()); !ok {
+		if _, ok := parseTraceparent(ids.Traceparent()); !ok {
 			t.Fatalf("outgoing traceparent invalid: %q", ids.Traceparent())
 		}
 	})
@@ -115,22 +115,25 @@ func FuzzFromHeaders(f *testing.F) {
 
 func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
 	ids := IDs{RequestID: "r1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00F067AA0BA902B7"}
-	d := DecodedFrom(With(context.Background(), ids))
-	require.NotNil(t, d)
-	assert.Equal(t, ids, d.IDs)
-	assert.Equal(t, [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}, d.TraceBytes)
-	assert.Equal(t, [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, d.SpanBytes, "upper-case hex is read too")
+	got, traceID, spanID := DecodedFrom(With(context.Background(), ids))
+	require.NotNil(t, got)
+	assert.Equal(t, ids, *got)
+	assert.Equal(t, [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}, traceID)
+	assert.Equal(t, [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, spanID, "upper-case hex is read too")
 
 	for _, bad := range []IDs{
 		{TraceID: "4bf92f3577b34da6a3ce929d0e0e473", SpanID: "00f067aa0ba902b7"},  // a digit short
 		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902bz"}, // not hex
 		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},                             // no span
 	} {
-		d := DecodedFrom(With(context.Background(), bad))
-		require.NotNil(t, d)
-		assert.Zero(t, d.TraceBytes, "%+v", bad)
-		assert.Zero(t, d.SpanBytes, "%+v", bad)
+		got, traceID, spanID := DecodedFrom(With(context.Background(), bad))
+		require.NotNil(t, got)
+		assert.Zero(t, traceID, "%+v", bad)
+		assert.Zero(t, spanID, "%+v", bad)
 	}
-	assert.Nil(t, DecodedFrom(context.Background()))
-	assert.Nil(t, DecodedFrom(nil)) // a nil context is handled, as by From
+	got, _, _ = DecodedFrom(context.Background())
+	assert.Nil(t, got)
+	//lint:ignore SA1012 callers do pass nil
+	got, _, _ = DecodedFrom(nil) // a nil context is handled, as by From
+	assert.Nil(t, got)
 }

@@ -13,7 +13,7 @@ import (
 // OpenTelemetry span's when the context has one (so the lines point at the
 // traces of a tracing backend), the request's own trace otherwise.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-	ids := reqid.DecodedFrom(ctx)
+	ids, tid, sid := reqid.DecodedFrom(ctx)
 	if ids != nil {
 		requestID = ids.RequestID
 	}
@@ -21,7 +21,7 @@ func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, span
 		return requestID, sc.TraceID(), sc.SpanID()
 	}
 	if ids != nil {
-		traceID, spanID = ids.TraceBytes, ids.SpanBytes
+		traceID, spanID = tid, sid
 	}
 	return requestID, traceID, spanID
 }

@@ -39,7 +39,7 @@ func run() error {
 	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
 
 	orch, err := integration.New(getenv("ORCHESTRATOR_URL", "http://127.0.0.1:8000"), logger,
-		integration.WithAPIKey(os.Getenv("ORCHESTRATOR_API_KEY")))
+		integration.Options{APIKey: os.Getenv("ORCHESTRATOR_API_KEY")})
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func run() error {
 	mux.HandleFunc("/ace/status", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	// The middleware logs every request (requests) and every disconnect
 	// (disconnects), and gives each request its IDs; health probes are left out.
-	handler := integration.Middleware(logger, integration.SkipPaths("/ace/status"))(mux)
+	handler := integration.Middleware(logger, "/ace/status")(mux)
 
 	addr := getenv("PROXY_ADDR", ":8080")
 	slog.Info("listening", "addr", addr) // plain slog: the console, as before

@@ -53,7 +53,7 @@ func TestProxiesAStream(t *testing.T) {
 
 	logger, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
-	client, err := integration.New(orch.URL, logger, integration.WithAPIKey("k"), integration.WithHTTPClient(orch.Client()))
+	client, err := integration.New(orch.URL, logger, integration.Options{APIKey: "k", HTTPClient: orch.Client()})
 	require.NoError(t, err)
 	srv := httptest.NewServer(integration.Middleware(logger)(&proxy{orch: client, logger: logger}))
 	defer srv.Close()

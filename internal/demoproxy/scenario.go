@@ -148,10 +148,10 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	scale := time.Duration(s.BackoffScale)
-	client, err := integration.New("http://"+orchAddr, s.Log,
-		integration.WithAPIKey("demo-api-key"),
-		integration.WithHTTPClient(&http.Client{Timeout: 30 * time.Second, Transport: newTransport()}),
-		integration.WithRetryPolicy(integration.RetryPolicy{Sleep: func(ctx context.Context, d time.Duration) error {
+	client, err := integration.New("http://"+orchAddr, s.Log, integration.Options{
+		APIKey:     "demo-api-key",
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: newTransport()},
+		Sleep: func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d / scale)
 			defer t.Stop()
 			select {
@@ -160,12 +160,12 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}}))
+		}})
 	if err != nil {
 		return Report{}, err
 	}
 	proxy := &Proxy{Orch: client, Log: s.Log, EngineClient: &http.Client{Transport: newTransport()}}
-	proxyAddr, err := serve(integration.Middleware(s.Log, integration.SkipPaths("/ace/status"))(proxy))
+	proxyAddr, err := serve(integration.Middleware(s.Log, "/ace/status")(proxy))
 	if err != nil {
 		return Report{}, err
 	}
