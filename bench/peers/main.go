@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -64,8 +65,9 @@ func main() {
 	}
 	wall, cpu := time.Since(start), cpuTime()-cpu0
 	lost := 100 * float64(*n-written) / float64(*n)
-	fmt.Printf("BenchmarkFlatOut/impl=%s \t%d\t%.1f ns/op\t%.1f cpu-ns/line\t%.3f lost-%%\n",
-		*impl, *n, float64(wall.Nanoseconds())/float64(*n), float64(cpu.Nanoseconds())/float64(max(written, 1)), lost)
+	fmt.Printf("BenchmarkFlatOut/impl=%s \t%d\t%.1f ns/op\t%.1f cpu-ns/line\t%.3f lost-%%\t%.1f bytes/line\n",
+		*impl, *n, float64(wall.Nanoseconds())/float64(*n), float64(cpu.Nanoseconds())/float64(max(written, 1)), lost,
+		float64(dirBytes(dir))/float64(max(written, 1)))
 }
 
 // run logs n lines and returns how many reached the file.
@@ -123,6 +125,18 @@ func run(impl, dir string, n int) (int, error) {
 		return 0, err
 	}
 	return n, f.Close()
+}
+
+// dirBytes is the size of the request lines' file in dir.
+func dirBytes(dir string) int64 {
+	var n int64
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if info, err := e.Info(); err == nil && filepath.Ext(e.Name()) == ".jsonl" && !strings.HasSuffix(e.Name(), "_session.jsonl") {
+			n += info.Size()
+		}
+	}
+	return n
 }
 
 // cpuTime is the CPU time the process has used so far, user and system.
