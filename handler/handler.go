@@ -232,21 +232,11 @@ func (s *sink) splitCategory(attrs []slog.Attr) (cat *category, rest []slog.Attr
 			continue
 		}
 		ok = true
-		if c := s.categoryOf(a.Value); c != nil {
-			cat = c
+		if c, named := categories.Of(a); named {
+			cat = s.reg.lookup(c)
 		}
 	}
 	return cat, rest, ok
-}
-
-// categoryOf returns the category a category attribute's value names, or
-// nil for an empty value.
-func (s *sink) categoryOf(v slog.Value) *category {
-	raw := v.Resolve().String()
-	if raw == "" {
-		return nil
-	}
-	return s.reg.lookup(raw)
 }
 
 const maxInt = int(^uint(0) >> 1)
@@ -279,10 +269,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == categories.Key {
-				if c := h.s.categoryOf(a.Value); c != nil {
-					cat = c
-				}
+			if c, ok := categories.Of(a); ok {
+				cat = h.s.reg.lookup(c)
 			} else if a.Key == requestIDKey && len(h.groups) == 0 {
 				st = stamp{} // the line's own request_id wins; one in a group does not clash
 			}

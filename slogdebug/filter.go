@@ -18,34 +18,6 @@ import (
 // "category", ...)): such a logger's Enabled says no, and a record it
 // would not write costs nothing to build.
 
-// recordCategory returns the value of r's own "category" attribute, if it
-// has one that is not empty.
-func recordCategory(r slog.Record) (string, bool) {
-	var cat string
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == category.Key {
-			if c := a.Value.Resolve().String(); c != "" {
-				cat = c
-			}
-		}
-		return true
-	})
-	return cat, cat != ""
-}
-
-// boundCategory returns the category attrs bind, if any.
-func boundCategory(attrs []slog.Attr) (string, bool) {
-	cat := ""
-	for _, a := range attrs {
-		if a.Key == category.Key {
-			if c := a.Value.Resolve().String(); c != "" {
-				cat = c
-			}
-		}
-	}
-	return cat, cat != ""
-}
-
 // consoleFilter passes a console the records without a category, and
 // those with one at Info and above (stress events, the program's own Info
 // lines with a category); the typed helpers' Debug records and those of
@@ -67,7 +39,7 @@ func (h *consoleFilter) Handle(ctx context.Context, r slog.Record) error {
 		if h.hasCat {
 			return nil
 		}
-		if _, ok := recordCategory(r); ok {
+		if category.InRecord("", r) != "" {
 			return nil
 		}
 	}
@@ -78,8 +50,7 @@ func (h *consoleFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	_, bound := boundCategory(attrs)
-	return &consoleFilter{next: h.next.WithAttrs(attrs), hasCat: h.hasCat || bound}
+	return &consoleFilter{next: h.next.WithAttrs(attrs), hasCat: h.hasCat || category.Bound("", attrs) != ""}
 }
 
 func (h *consoleFilter) WithGroup(name string) slog.Handler {
@@ -153,11 +124,7 @@ func (h *selectHandler) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h *selectHandler) Handle(ctx context.Context, r slog.Record) error {
-	cat := h.cat
-	if c, ok := recordCategory(r); ok {
-		cat = c
-	}
-	if cat != "" && !h.sel.selected(cat) {
+	if cat := category.InRecord(h.cat, r); cat != "" && !h.sel.selected(cat) {
 		return nil
 	}
 	return h.next.Handle(ctx, r)
@@ -170,11 +137,7 @@ func (h *selectHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	cat := h.cat
-	if c, ok := boundCategory(attrs); ok {
-		cat = c
-	}
-	return &selectHandler{next: h.next.WithAttrs(attrs), sel: h.sel, cat: cat}
+	return &selectHandler{next: h.next.WithAttrs(attrs), sel: h.sel, cat: category.Bound(h.cat, attrs)}
 }
 
 func (h *selectHandler) WithGroup(name string) slog.Handler {

@@ -36,13 +36,10 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !trace.IsEnabled() {
 		return nil
 	}
-	cat, id := h.category, h.requestID
+	cat, id := category.InRecord(h.category, r), h.requestID
 	if !h.grouped && r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
-			switch a.Key {
-			case category.Key:
-				cat = a.Value.Resolve().String()
-			case requestIDKey:
+			if a.Key == requestIDKey {
 				id = a.Value.Resolve().String()
 			}
 			return true
@@ -68,14 +65,12 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h traceLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h.category = category.Bound(h.category, attrs)
 	if h.grouped {
 		return h
 	}
 	for _, a := range attrs {
-		switch a.Key {
-		case category.Key:
-			h.category = a.Value.Resolve().String()
-		case requestIDKey:
+		if a.Key == requestIDKey {
 			h.requestID = a.Value.Resolve().String()
 		}
 	}

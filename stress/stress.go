@@ -170,12 +170,8 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	}
 	h2 := *h
 	h2.bound = append(h.bound[:len(h.bound):len(h.bound)], attrs...)
-	for _, a := range attrs {
-		if a.Key == category.Key {
-			if c := a.Value.Resolve().String(); c != "" {
-				h2.cat, h2.slow = c, h.s.slow[c]
-			}
-		}
+	if c := category.Bound(h.cat, attrs); c != h.cat {
+		h2.cat, h2.slow = c, h.s.slow[c]
 	}
 	return &h2
 }
@@ -274,10 +270,8 @@ func (sc *scan) see(a slog.Attr, s *state) {
 	case 8:
 		if k == "duration" && a.Value.Kind() == slog.KindDuration {
 			sc.dur, sc.hasDur = a.Value.Duration(), true
-		} else if k == category.Key {
-			if c := a.Value.Resolve().String(); c != "" {
-				sc.cat, sc.slow = c, s.slow[c]
-			}
+		} else if c, ok := category.Of(a); ok {
+			sc.cat, sc.slow = c, s.slow[c]
 		}
 	case 5:
 		if k == "error" {

@@ -10,6 +10,8 @@
 // names are the documented strings: programs write them as literals.
 package category
 
+import "log/slog"
+
 // Key is the attribute whose value is a record's category.
 const Key = "category"
 
@@ -44,4 +46,43 @@ const (
 func Builtin() []string {
 	return []string{Session, Requests, EngineSelection, Provisioning, OrchestratorHealth,
 		OrchestratorCalls, Streams, Stress, Errors, Disconnects}
+}
+
+// The one answer to "which category is this record", used by the category
+// files, stress detection, the selection of categories (DEBUG_CATEGORIES)
+// and the execution trace's mirror alike: the last non-empty "category"
+// attribute, the record's own over the logger's bound ones, whatever groups
+// the logger opened (inside a slog.Group value it is an ordinary attribute).
+
+// Of returns the category a attribute names: the value of a "category"
+// attribute, resolved, when it is not empty.
+func Of(a slog.Attr) (string, bool) {
+	if a.Key != Key {
+		return "", false
+	}
+	c := a.Value.Resolve().String()
+	return c, c != ""
+}
+
+// Bound returns the category of a logger that had bound cat ("" for none)
+// once attrs are bound too (With).
+func Bound(cat string, attrs []slog.Attr) string {
+	for _, a := range attrs {
+		if c, ok := Of(a); ok {
+			cat = c
+		}
+	}
+	return cat
+}
+
+// InRecord returns the category of r logged by a logger that bound cat (""
+// for none).
+func InRecord(cat string, r slog.Record) string {
+	r.Attrs(func(a slog.Attr) bool {
+		if c, ok := Of(a); ok {
+			cat = c
+		}
+		return true
+	})
+	return cat
 }
