@@ -33,6 +33,9 @@ type encoder struct {
 	comma     bool // the next member needs a separating comma
 	truncated bool
 	secret    bool // inside a group named like a secret: every value is redacted
+	// panics counts the panics of values recovered while encoding (the
+	// sink's); nil: not counted.
+	panics *atomic.Uint64
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -255,6 +258,9 @@ func (e *encoder) appendAny(x any) bool {
 	}
 	out, err := jsonenc.Marshal(x)
 	if err != nil {
+		if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
+			e.panics.Add(1) // a value's panic, recovered: counted as any other
+		}
 		e.appendText(jsonenc.MarshalFailure(err))
 		return true
 	}

@@ -190,7 +190,7 @@ func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
 		hk.beforeWithAttrs(attrs)
 	}
-	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret, panics: &h.s.panics}
 	e.openGroups(h.groups[h.nOpen:])
 	wrote := false
 	for _, a := range attrs {
@@ -304,7 +304,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // The line is at most limit bytes long. What st holds is stamped after msg.
 // It reads r in place, not copied (it is large).
 func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, limit int) []byte {
-	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit}
+	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, panics: &h.s.panics}
 	h.appendHead(&e, r.Time, r.Level, cat, r.Message, &st)
 	open := e.depth
 	if r.NumAttrs() > 0 && !e.truncated {

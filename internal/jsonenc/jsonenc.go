@@ -17,11 +17,17 @@ import (
 // MarshalFailure is how a value that could not be marshalled is written.
 func MarshalFailure(err error) string { return "!ERROR:" + err.Error() }
 
+// PanicError is Marshal's error for a value whose marshalling panicked
+// (a MarshalJSON method, say): the caller counts it as a recovered panic.
+type PanicError struct{ Value any }
+
+func (e *PanicError) Error() string { return fmt.Sprintf("marshal panicked: %v", e.Value) }
+
 // Marshal is json.Marshal without HTML escaping, recovering panics.
 func Marshal(x any) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("marshal panicked: %v", r)
+			out, err = nil, &PanicError{Value: r}
 		}
 	}()
 	var b bytes.Buffer
