@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -178,21 +179,31 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 // whether the value holds a secret, as its JSON (the files' form) or as the
 // text a console prints of it (its MarshalText, String or %+v) shows it, and
 // the text to print in its place: the redacted text form when only that one
-// shows a secret, else the redacted JSON, as the files write it. A value
-// without a secret is left to the console to print its own way (a struct
-// with a String method and no exported field is not printed as {}).
+// shows a secret, else the redacted JSON as the files write it (a JSON
+// string as its text). A value without a secret is left to the console to
+// print its own way (a struct with a String method and no exported field is
+// not printed as {}).
 func (r *Redactor) redactAny(x any) (string, bool) {
-	jsonText, jsonErr := jsonenc.Marshal(x)
-	jsonChanged := jsonErr == nil && string(r.AppendJSON(nil, jsonText)) != string(jsonText)
+	js, err := jsonenc.Marshal(x)
+	var out []byte
+	if err == nil {
+		out = r.AppendJSON(nil, js)
+	}
 	text := consoleText(x)
 	redactedText := r.RedactText(text)
-	if !jsonChanged && redactedText == text {
+	switch {
+	case err == nil && string(out) == string(js):
+		return redactedText, redactedText != text
+	case err != nil && redactedText == text:
 		return "", false
+	case err != nil:
+		return r.RedactText(jsonenc.MarshalFailure(err)), true
 	}
-	if !jsonChanged && jsonErr == nil {
-		return redactedText, true
+	var s string
+	if out[0] == '"' && json.Unmarshal(out, &s) == nil {
+		return s, true
 	}
-	return r.valueText(x), true
+	return string(out), true
 }
 
 // consoleText is how a text console prints x: slog's TextHandler uses
@@ -209,23 +220,6 @@ func consoleText(x any) (text string) {
 		}
 	}
 	return fmt.Sprintf("%+v", x)
-}
-
-// valueText returns the text of x as the files write it, redacted: its
-// JSON, or the text of a JSON string.
-func (r *Redactor) valueText(x any) string {
-	out, err := jsonenc.Marshal(x)
-	if err != nil {
-		return r.RedactText(jsonenc.MarshalFailure(err))
-	}
-	out = r.AppendJSON(nil, out)
-	if len(out) > 0 && out[0] == '"' {
-		var s string
-		if json.Unmarshal(out, &s) == nil {
-			return s
-		}
-	}
-	return string(out)
 }
 
 // keySet matches keys by their last words.
@@ -270,16 +264,9 @@ func (ks *keySet) match(key string) bool {
 	if end == 0 {
 		return false
 	}
-	c := key[end-1]
-	if 'A' <= c && c <= 'Z' {
-		c += 'a' - 'A'
-	}
 	tail := false
-	for _, w := range ks.tails[c] {
-		if len(w) <= end && equalFoldWord(key[end-len(w):end], w) {
-			tail = true
-			break
-		}
+	for _, w := range ks.tails[lowerByte(key[end-1])] {
+		tail = tail || len(w) <= end && equalFoldWord(key[end-len(w):end], w)
 	}
 	if !tail {
 		return false
@@ -366,25 +353,27 @@ func equalFoldWord(s, w string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != w[i] {
+		if lowerByte(s[i]) != w[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// lowerASCII lowers the case of the ASCII letters of s, and only those, as
-// equalFoldWord compares.
+// lowerByte lowers the case of an ASCII letter, and only of those.
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// lowerASCII lowers the case of the ASCII letters of s, as equalFoldWord
+// compares.
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
+		b[i] = lowerByte(c)
 	}
 	return string(b)
 }
@@ -394,26 +383,14 @@ func lowerASCII(s string) string {
 func percentDecode(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-			continue
+		if s[i] == '%' && i+2 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(n))
+				i += 2
+				continue
+			}
 		}
 		b = append(b, s[i])
 	}
 	return string(b)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
