@@ -104,27 +104,20 @@ func endOfJSONValue(js []byte, i int) int {
 		}
 		return len(js)
 	}
-	k := i
-	for k < len(js) && !endsJSONLiteral(js[k]) {
+	k := i // a number, true, false or null
+	for k < len(js) && js[k] != ',' && js[k] != '}' && js[k] != ']' && !isJSONSpace(js[k]) {
 		k++
 	}
 	return k
 }
 
-// endsJSONLiteral reports whether c ends a number, true, false or null.
-func endsJSONLiteral(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
-
 // skipJSONSpace returns the index of the first byte at or after i that is
 // not JSON white space.
 func skipJSONSpace(js []byte, i int) int {
-	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\r' || js[i] == '\n') {
+	for i < len(js) && isJSONSpace(js[i]) {
 		i++
 	}
 	return i
 }
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
