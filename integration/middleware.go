@@ -127,9 +127,7 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
 	if err != nil && w.err == nil {
@@ -140,9 +138,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 
 // ReadFrom keeps the underlying writer's sendfile/splice path.
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := io.Copy(w.ResponseWriter, src) // its ReadFrom, when it has one
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
@@ -159,9 +155,7 @@ func (w *responseWriter) Flush() { _ = w.FlushError() }
 
 // FlushError flushes and reports a failure, for http.ResponseController.
 func (w *responseWriter) FlushError() error {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	err := http.NewResponseController(w.ResponseWriter).Flush()
 	if err != nil && w.err == nil && !errors.Is(err, http.ErrNotSupported) {
 		w.err = err
