@@ -1,8 +1,6 @@
 // Package redact is the one redaction of the module: which attribute keys
-// are secret, and how credentials are cleaned out of text and values. The
-// category handler's encoder, the console of package slogdebug and
-// integration's URL redaction all use it, so that the files and the
-// console show the same redacted form.
+// are secret, and how credentials are cleaned out of text and values, for
+// the files, the console and integration's URLs alike.
 package redact
 
 import (
@@ -23,9 +21,8 @@ import (
 // Redacted replaces the values of secret attributes.
 const Redacted = "[REDACTED]"
 
-// redactedInText replaces credentials inside text: the user info of URLs
-// and the values of secret key=value pairs (no character of it needs
-// escaping in a URL or in JSON).
+// redactedInText replaces credentials inside text (URL user info, the
+// values of secret key=value pairs); it needs no escaping in URL or JSON.
 const redactedInText = "REDACTED"
 
 // defaultRedactKeys are the secret attribute keys; an array, so that no
@@ -35,13 +32,12 @@ var defaultRedactKeys = [...]string{
 	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
 }
 
-// defaultPairKeys are secret, besides the attribute keys, as the keys of
-// key=value pairs in text; as attribute keys they often name harmless
-// things (a content signature).
+// defaultPairKeys are secret as the keys of key=value pairs in text only:
+// as attribute keys they often name harmless things (a content signature).
 var defaultPairKeys = [...]string{"sig", "signature"}
 
-// defaultQueryKeys are secret, besides those, as query and fragment
-// parameters only: "key=" in other text is too often a cache key.
+// defaultQueryKeys are secret as query and fragment parameters only:
+// "key=" in other text is too often a cache key.
 var defaultQueryKeys = [...]string{"key"}
 
 // DefaultKeys returns the attribute keys whose values are redacted
@@ -62,8 +58,7 @@ type Redactor struct {
 	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
-// New returns a Redactor for DefaultKeys and extra, which match the
-// same way.
+// New returns a Redactor for DefaultKeys and extra, which match the same way.
 func New(extra ...string) *Redactor {
 	r := &Redactor{}
 	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
@@ -94,8 +89,7 @@ func Default() *Redactor { return defaultRedactor }
 func (r *Redactor) SecretKey(key string) bool { return r != nil && r.attrs.match(key) }
 
 // secretPair reports whether the key of a key=value pair in text, as
-// written (percent-encoded in a URL), names a secret: an attribute key's,
-// or in a query or fragment a parameter's.
+// written (percent-encoded in a URL), names a secret.
 func (r *Redactor) secretPair(key string, query bool) bool {
 	if strings.IndexByte(key, '%') >= 0 {
 		key = percentDecode(key)
@@ -107,28 +101,18 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 }
 
 // RedactAttr returns a with its value redacted as the files redact it, in
-// the form they write it: a secret key, or any key inside a group named
-// like a secret (in groups), has its value replaced by Redacted; strings,
-// error messages, URLs (*url.URL, as their String) and byte slices lose the
-// credentials in them (RedactText); any other Go value but a slog.Level or
-// a *slog.Source becomes the JSON text the files hold, its secret members
-// redacted (a JSON string as its text). Groups are redacted member by
-// member. A nil Redactor returns a as it is.
-//
-// As the ReplaceAttr of a slog.TextHandler or slog.JSONHandler (or tint's)
-// it redacts a console as the files are redacted.
+// the form they write it: under a secret key, or in a group named like a
+// secret, the value is Redacted; strings, error messages, URLs and byte
+// slices lose the credentials in them (RedactText); any other Go value but
+// a slog.Level or *slog.Source that holds a secret becomes its redacted
+// JSON (see redactAny). Groups are redacted member by member. A nil
+// Redactor returns a as it is. As the ReplaceAttr of a slog.TextHandler or
+// slog.JSONHandler (or tint's) it redacts a console as the files are.
 func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	if r == nil {
 		return a
 	}
-	secret := false
-	for _, g := range groups {
-		if r.SecretKey(g) {
-			secret = true
-			break
-		}
-	}
-	return r.redactAttr(a, secret)
+	return r.redactAttr(a, slices.ContainsFunc(groups, r.SecretKey))
 }
 
 func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
@@ -224,11 +208,8 @@ func consoleText(x any) (text string) {
 
 // keySet matches keys by their last words.
 type keySet struct {
-	keys [][]string // each key's words, ASCII lower case
-	// tails holds the keys' last words by their last byte: a key that
-	// does not end (separators aside) in one of them is cleared at once,
-	// which is what almost every key is.
-	tails [256][]string
+	keys  [][]string    // each key's words, ASCII lower case
+	tails [256][]string // the keys' last words by last byte, to clear most keys at once
 }
 
 // add adds a key, as words; a key without letters or digits adds nothing.
@@ -255,8 +236,7 @@ func (ks *keySet) add(key string) {
 // match reports whether the last words of key are the words of one of the
 // set's keys.
 func (ks *keySet) match(key string) bool {
-	// First the cheap test that clears almost every key: key, trailing
-	// separators aside, must end in one of the keys' last words.
+	// The cheap test first: key, less trailing separators, must end in a last word.
 	end := len(key)
 	for end > 0 && wordClass(key[end-1]) == separator {
 		end--
