@@ -40,17 +40,6 @@ func (o *Options) cooldownOf(typ string) time.Duration {
 	return o.Cooldown
 }
 
-// slowEventType names the event a slow record of category cat fires.
-func slowEventType(cat string) string {
-	switch cat {
-	case category.Requests:
-		return ev.SlowRequest
-	case category.EngineSelection:
-		return ev.SlowEngineSelection
-	}
-	return "slow_" + cat
-}
-
 // isNone reports whether an error attribute's value is nil or "".
 func isNone(v slog.Value) bool {
 	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
@@ -70,13 +59,14 @@ func errorText(v slog.Value) string {
 // slowRecord fires the slow event of a category, and for requests counts
 // it towards high_slow_request_rate.
 func (s *state) slowRecord(ctx context.Context, o *scan) {
-	e := Event{Type: slowEventType(o.cat), Level: slog.LevelWarn}
+	e := Event{Type: "slow_" + o.cat, Level: slog.LevelWarn}
 	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
 	switch o.cat {
 	case category.Requests:
-		e.Description, e.Attrs = "Request "+took, o.attrs("method", "path", "ace_id", "status_code", "request_id")
+		e.Type, e.Description = ev.SlowRequest, "Request "+took
+		e.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id")
 	case category.EngineSelection:
-		e.Description = "Engine selection " + took
+		e.Type, e.Description = ev.SlowEngineSelection, "Engine selection "+took
 		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
 	default:
 		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")

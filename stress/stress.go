@@ -14,10 +14,9 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Event is one stress event: its event_type, the level it is logged at, a
-// description, and the attributes that explain it. Its "severity" follows
-// from Level: critical at slog.LevelError and above, warning at
-// slog.LevelWarn and above, info below.
+// Event is one stress event: its event_type, level, description and the
+// attributes that explain it. Its "severity" follows from Level: critical
+// from slog.LevelError, warning from slog.LevelWarn, info below.
 type Event struct {
 	Type        string
 	Level       slog.Level
@@ -28,19 +27,17 @@ type Event struct {
 // Options configure a Handler. Zero fields take the defaults of the
 // package's table.
 type Options struct {
-	// Files receives the record of the incident (in debugmode,
-	// <session>_stress.jsonl): every per-record event, and the windowed ones
-	// once per cooldown, as records in category "stress" at their level.
-	// Console receives what a person watches: the same events, each type at
-	// most once per cooldown. At least one is required; neither may lead
-	// back to this Handler.
+	// Files receives the record of the incident (<session>_stress.jsonl):
+	// every per-record event, and the windowed ones once per cooldown, in
+	// category "stress". Console receives what a person watches: the same
+	// events, each type at most once per cooldown. At least one is
+	// required; neither may lead back to this Handler.
 	Files, Console slog.Handler
 
-	// Slow maps a category to the duration above which a record of that
-	// category is slow; it fires "slow_request" for requests,
-	// "slow_engine_selection" for engine_selection and "slow_<category>"
-	// for any other category. Default: requests 5s, engine_selection 2s.
-	// A zero or negative duration turns a category's rule off.
+	// Slow maps a category to the duration above which its records are
+	// slow and fire "slow_request" (requests), "slow_engine_selection"
+	// (engine_selection) or "slow_<category>". Default: requests 5s,
+	// engine_selection 2s. A zero or negative duration turns it off.
 	Slow map[string]time.Duration
 
 	// SlowRequestRate ("COUNT/WINDOW", default "10/1m") fires

@@ -1,7 +1,6 @@
-// Package jsonenc writes JSON text as the debug files hold it: strings
-// quoted so that no value can break a line, and any Go value marshalled
-// without HTML escaping. The handler's encoder and the redactor share it,
-// so that redacted JSON reads as the files write it.
+// Package jsonenc writes JSON text as the debug files hold it, for the
+// handler's encoder and the redactor: strings quoted so that no value can
+// break a line, and any Go value marshalled without HTML escaping.
 package jsonenc
 
 import (
@@ -46,8 +45,8 @@ func AppendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// plainPrefix returns the length of the longest prefix of s made of ASCII
-// that needs no escaping, eight bytes at a time.
+// plainPrefix returns the length of the prefix of s that needs no
+// escaping, eight bytes at a time.
 func plainPrefix(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
