@@ -61,12 +61,10 @@ type Redactor struct {
 // New returns a Redactor for DefaultKeys and extra, which match the same way.
 func New(extra ...string) *Redactor {
 	r := &Redactor{}
-	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
-		for _, k := range keys {
-			r.attrs.add(k)
-			r.pairs.add(k)
-			r.params.add(k)
-		}
+	for _, k := range slices.Concat(defaultRedactKeys[:], extra) {
+		r.attrs.add(k)
+		r.pairs.add(k)
+		r.params.add(k)
 	}
 	for _, k := range defaultPairKeys {
 		r.pairs.add(k)
@@ -288,19 +286,13 @@ func lastWord(s string, end int) (start, stop int) {
 	for i > 0 && wordClass(s[i-1]) == digit {
 		i--
 	}
-	if i > 0 {
-		switch wordClass(s[i-1]) {
-		case upper:
-			for i > 0 && (wordClass(s[i-1]) == upper || wordClass(s[i-1]) == digit) {
-				i--
-			}
-		case lower:
-			for i > 0 && (wordClass(s[i-1]) == lower || wordClass(s[i-1]) == digit) {
-				i--
-			}
-			if i > 0 && wordClass(s[i-1]) == upper {
-				i--
-			}
+	if i > 0 && wordClass(s[i-1]) != separator {
+		class := wordClass(s[i-1]) // upper or lower
+		for i > 0 && (wordClass(s[i-1]) == class || wordClass(s[i-1]) == digit) {
+			i--
+		}
+		if class == lower && i > 0 && wordClass(s[i-1]) == upper {
+			i--
 		}
 	}
 	return i, stop
