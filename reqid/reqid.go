@@ -58,14 +58,12 @@ func From(ctx context.Context) *IDs {
 // OpenTelemetry holds them: both zero when the TraceID or SpanID is not hex
 // of its length (32 and 16 digits). It costs one context lookup, as From.
 func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
-	if ctx == nil {
-		return nil, traceID, spanID
+	if ctx != nil {
+		if d, _ := ctx.Value(ctxKey{}).(*decoded); d != nil {
+			return &d.IDs, d.trace, d.span
+		}
 	}
-	d, _ := ctx.Value(ctxKey{}).(*decoded)
-	if d == nil {
-		return nil, traceID, spanID
-	}
-	return &d.IDs, d.trace, d.span
+	return nil, traceID, spanID
 }
 
 // decodeHex decodes s, hex twice as long as dst, into dst, if it is such.
@@ -146,10 +144,7 @@ func parseTraceparent(s string) (traceparent, bool) {
 		!isHex(trace) || !isHex(span) || !isHex(flags) || allZero(trace) || allZero(span) {
 		return traceparent{}, false
 	}
-	if version == "00" && len(s) != 55 {
-		return traceparent{}, false
-	}
-	if len(s) > 55 && s[55] != '-' {
+	if len(s) > 55 && (version == "00" || s[55] != '-') {
 		return traceparent{}, false
 	}
 	return traceparent{TraceID: trace, SpanID: span, Flags: flags}, true

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
@@ -53,17 +52,12 @@ func (st Stats) Add(o Stats) Stats {
 // LogValue writes the counts as a group per event type, in event type
 // order: {"slow_request":{"events":8,"suppressed":0,"console_suppressed":7}}.
 func (st Stats) LogValue() slog.Value {
-	types := make([]string, 0, len(st.types))
-	for typ := range st.types {
-		types = append(types, typ)
-	}
-	sort.Strings(types)
-	groups := make([]slog.Attr, 0, len(types))
-	for _, typ := range types {
-		c := st.types[typ]
+	groups := make([]slog.Attr, 0, len(st.types))
+	for typ, c := range st.types {
 		groups = append(groups, slog.Group(typ, slog.Uint64("events", c.events),
 			slog.Uint64(ev.SuppressedKey, c.suppressed), slog.Uint64(ev.ConsoleSuppressedKey, c.consoleSuppressed)))
 	}
+	sortAttrs(groups)
 	return slog.GroupValue(groups...)
 }
 
