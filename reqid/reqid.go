@@ -5,6 +5,7 @@
 package reqid
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -78,11 +79,7 @@ func decodeHex(dst []byte, s string) bool {
 // Traceparent is the W3C traceparent header for calls made on behalf of
 // this request: its trace, with this request's span as the parent.
 func (ids IDs) Traceparent() string {
-	flags := ids.Flags
-	if flags == "" {
-		flags = "01"
-	}
-	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + flags
+	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + cmp.Or(ids.Flags, "01")
 }
 
 // requestIDLen is the length of the request IDs this package makes (hex).

@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,9 +111,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Slow == nil {
 		opts.Slow = map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	}
-	if opts.Cooldown == 0 {
-		opts.Cooldown = config.DefaultStressCooldown
-	}
+	opts.Cooldown = cmp.Or(opts.Cooldown, config.DefaultStressCooldown)
 	if opts.now == nil {
 		opts.now = time.Now
 	}
@@ -120,9 +119,7 @@ func New(opts Options) (*Handler, error) {
 		types: make(map[string]*typeState), lastDropped: make(map[string]uint64)}
 	var errs []error
 	rate := func(name, v, def string) config.Rate {
-		if v == "" {
-			v = def
-		}
+		v = cmp.Or(v, def)
 		r, err := config.ParseRate(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", name, v, err))

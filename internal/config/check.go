@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -28,9 +29,7 @@ func (e *OptionError) Error() string {
 // is missing, in its nearest existing parent. It creates nothing (but,
 // without access(2), as on Windows, a file it removes at once).
 func CheckDir(dir string) error {
-	if dir == "" {
-		dir = DefaultDir
-	}
+	dir = cmp.Or(dir, DefaultDir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("log directory %q: %w", dir, err)
