@@ -5,7 +5,6 @@ package redact
 
 import (
 	"encoding"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -181,9 +180,8 @@ func (r *Redactor) redactAny(x any) (string, bool) {
 	case err != nil:
 		return r.RedactText(jsonenc.MarshalFailure(err)), true
 	}
-	var s string
-	if out[0] == '"' && json.Unmarshal(out, &s) == nil {
-		return s, true
+	if out[0] == '"' {
+		return jsonStringText(out), true // a view of out, which nothing else holds
 	}
 	return string(out), true
 }
