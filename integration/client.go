@@ -256,13 +256,8 @@ type StreamEnded struct {
 func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) error {
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
-	log := c.log()
-	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
-		slog.String("ace_id", ev.Stream.Key), slog.Bool("reported", err == nil))
-	if err != nil {
-		log.LogError(ctx, "orchestrator_client", "report_stream_started", err,
-			slog.String("stream_id", ev.StreamID()), slog.String("engine_id", ev.ContainerID))
-	}
+	c.logReport(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
+		err, slog.String("ace_id", ev.Stream.Key))
 	return err
 }
 
@@ -272,12 +267,17 @@ func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDu
 	start := time.Now()
 	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
-	log := c.log()
-	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
-		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))
-	if err != nil {
-		log.LogError(ctx, "orchestrator_client", "report_stream_ended", err,
-			slog.String("stream_id", ev.StreamID), slog.String("engine_id", ev.ContainerID))
-	}
+	c.logReport(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
+		err, slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)))
 	return err
+}
+
+// logReport logs a stream event reported to the orchestrator (err: the
+// report's failure) with attrs.
+func (c *Client) logReport(ctx context.Context, e acestream.StreamEvent, err error, attrs ...slog.Attr) {
+	log := c.log()
+	log.LogStreamEvent(ctx, e, append(attrs, slog.Bool("reported", err == nil))...)
+	if err != nil {
+		log.LogError(ctx, "orchestrator_client", "report_"+e.Type, err, slog.String("stream_id", e.StreamID), slog.String("engine_id", e.EngineID))
+	}
 }

@@ -63,12 +63,9 @@ func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r
 	defer func() {
 		p := recover()
 		d := time.Since(start)
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK // what net/http sends for a handler that wrote nothing
-			if p != nil {
-				status = http.StatusInternalServerError
-			}
+		status := cmp.Or(rw.status, http.StatusOK) // what net/http sends for a handler that wrote nothing
+		if p != nil && rw.status == 0 {
+			status = http.StatusInternalServerError
 		}
 		stream := ex.finish()
 		attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}

@@ -109,11 +109,11 @@ type StreamResult struct {
 // on this side closed_pipe; anything else network_error. Detail defaults
 // to the classified detail. Side is written only when set.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	reason, detail := classify(res.Err)
 	if res.Reason == "" {
-		res.Reason, res.Detail = classify(res.Err)
-	} else if res.Detail == "" {
-		_, res.Detail = classify(res.Err)
+		res.Reason, res.Detail = reason, detail
 	}
+	res.Detail = cmp.Or(res.Detail, detail)
 	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil && ex.hold(res) {
 		return
 	}
