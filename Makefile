@@ -50,7 +50,7 @@ fuzz-short:
 fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzSanitizeCategory$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./handler -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/redact -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)

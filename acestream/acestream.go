@@ -1,10 +1,8 @@
 // Package acestream holds the AceStream proxy's events, one struct each, as
 // the typed helpers of slogdebug.Logger write them (LogEngineSelection,
-// LogOrchestratorHealth, LogStreamEvent, LogDisconnect). A struct, not a
-// run of positional arguments: two fields of one type cannot be swapped
-// without the compiler noticing. Each field's comment names the key it is
-// written under. The package has no behaviour and imports nothing of this
-// module, so a proxy's own types can embed or build these freely.
+// LogOrchestratorHealth, LogStreamEvent, LogDisconnect): structs, so that
+// no two fields of one type can be swapped unnoticed. Each field's comment
+// names its key. The package imports nothing of this module.
 package acestream
 
 import "time"

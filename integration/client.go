@@ -33,12 +33,12 @@ type Client struct {
 // Options configures a Client made by New; the zero value is the defaults.
 type Options struct {
 	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
-	// HTTPClient makes the calls, its transport wrapped by Transport (a copy:
-	// it is not changed); nil: a 30s timeout over http.DefaultTransport.
+	// HTTPClient makes the calls (a copy, its transport wrapped by
+	// Transport); nil: a 30s timeout over http.DefaultTransport.
 	HTTPClient *http.Client
 	// EngineCache makes Engines and SelectBestEngine reuse an engine list
-	// fetched less than this long ago (2s saves a call per stream under
-	// load), and share one call among callers that miss together; 0: none.
+	// fetched less than this long ago (such as 2s), and share one call
+	// among callers that miss together; 0: none.
 	EngineCache time.Duration
 	// MaxStreamsPerEngine makes SelectBestEngine pass over engines serving
 	// that many streams, and provision one when all do. Zero: no limit.
@@ -53,10 +53,9 @@ type Options struct {
 	Sleep                         func(ctx context.Context, d time.Duration) error
 }
 
-// New returns a Client of the orchestrator at baseURL (such as
-// http://orchestrator:8000) that logs through logger; a nil logger means
-// slogdebug.Default() at the time of each call. It fails on a base URL
-// that is not an absolute http or https URL, and on negative options.
+// New returns a Client of the orchestrator at baseURL (an http or https
+// URL such as http://orchestrator:8000) that logs through logger (nil:
+// slogdebug.Default() at each call). It fails on a bad URL or option.
 func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -140,8 +139,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 }
 
 // Error is an orchestrator answer with a status other than 2xx. Blocked
-// marks a refusal to provision (HTTP 503 with a detail: an object, or from
-// older orchestrators a string), and the fields after it are its detail.
+// marks a refusal to provision (HTTP 503 with a detail), and the fields
+// after it are its detail.
 type Error struct {
 	Method, Path       string
 	StatusCode         int
@@ -178,7 +177,7 @@ func (e *Error) Error() string {
 }
 
 // newError reads an answer with a status other than 2xx; a 503's detail (an
-// object, or a string) is a refusal to provision.
+// object, or from older orchestrators a string) is a refusal to provision.
 func newError(method, path string, status int, body []byte) *Error {
 	e := &Error{Method: method, Path: path, StatusCode: status, Body: string(bytes.TrimSpace(body))}
 	var envelope struct {
@@ -257,29 +256,28 @@ type StreamEnded struct {
 func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) error {
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
-	log := c.log()
-	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
-		slog.String("ace_id", ev.Stream.Key), slog.Bool("reported", err == nil))
-	if err != nil {
-		log.LogError(ctx, "orchestrator_client", "report_stream_started", err,
-			slog.String("stream_id", ev.StreamID()), slog.String("engine_id", ev.ContainerID))
-	}
+	c.logReport(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
+		err, slog.String("ace_id", ev.Stream.Key))
 	return err
 }
 
-// ReportStreamEnded tells the orchestrator a stream ended, and logs it to
-// "streams" (a failure also to "errors"). streamDuration is how long the
-// stream ran.
+// ReportStreamEnded tells the orchestrator a stream ended, which ran for
+// streamDuration, and logs it to "streams" (a failure also to "errors").
 func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
 	start := time.Now()
 	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
-	log := c.log()
-	log.LogStreamEvent(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
-		slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)), slog.Bool("reported", err == nil))
-	if err != nil {
-		log.LogError(ctx, "orchestrator_client", "report_stream_ended", err,
-			slog.String("stream_id", ev.StreamID), slog.String("engine_id", ev.ContainerID))
-	}
+	c.logReport(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
+		err, slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)))
 	return err
+}
+
+// logReport logs a stream event reported to the orchestrator (err: the
+// report's failure) with attrs.
+func (c *Client) logReport(ctx context.Context, e acestream.StreamEvent, err error, attrs ...slog.Attr) {
+	log := c.log()
+	log.LogStreamEvent(ctx, e, append(attrs, slog.Bool("reported", err == nil))...)
+	if err != nil {
+		log.LogError(ctx, "orchestrator_client", "report_"+e.Type, err, slog.String("stream_id", e.StreamID), slog.String("engine_id", e.EngineID))
+	}
 }

@@ -40,8 +40,7 @@ type Engine struct {
 }
 
 // engineJSON decodes an engine of /engines, reading its times leniently
-// (RFC 3339, or the orchestrator's ISO 8601 without a zone, taken as UTC)
-// so one odd timestamp never fails a whole engine list.
+// (parseTime) so one odd timestamp never fails a whole engine list.
 type engineJSON Engine
 
 func (e *engineJSON) UnmarshalJSON(data []byte) error {
@@ -80,8 +79,7 @@ func parseTime(raw json.RawMessage) time.Time {
 }
 
 // Engines lists the orchestrator's engines, for a selection of your own
-// (SelectEngine), from the cache of Options.EngineCache if fresh; each
-// caller gets a copy of its own.
+// (SelectEngine), from the cache of Options.EngineCache if fresh, as a copy.
 func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
 	list, _, err := c.cache.get(ctx, c.fetchEngines)
 	return list, err
@@ -100,8 +98,8 @@ func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 }
 
 // engineCache keeps the last engine list for ttl (none when 0). Callers
-// that miss together wait for the holder of the fetch token and take its
-// list from the cache (or, when its fetch failed, fetch in turn).
+// that miss together wait for the fetch token's holder and take its list
+// (or, when its fetch failed, fetch in turn).
 type engineCache struct {
 	ttl      time.Duration
 	now      func() time.Time
@@ -160,10 +158,9 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	return list, false, nil
 }
 
-// pick chooses an engine of list with choose (an index, or -1 for none).
-// With a fresh cached list it chooses on that list instead and counts a
-// stream more on the engine chosen, so that selections served by one list
-// see each other's choices until the next fetch.
+// pick chooses an engine of list with choose (an index, or -1 for none),
+// or of the fresh cached list, counting a stream more on the engine chosen
+// there, so that the selections one list serves see each other's choices.
 func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -182,9 +179,9 @@ func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, b
 	return chosen, true
 }
 
-// release counts a stream less on the cached engine containerID. It is
-// called before the orchestrator is told: a list fetched in between counts
-// the stream one time too many for a moment, never one time too few.
+// release counts a stream less on the cached engine containerID, before
+// the orchestrator is told: a list fetched in between counts one too many
+// for a moment, never one too few.
 func (ec *engineCache) release(containerID string) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -204,8 +201,7 @@ func (ec *engineCache) invalidate() {
 	ec.mu.Unlock()
 }
 
-// cloneEngines returns a deep copy of list, so callers of a cached list
-// never share its slices and maps.
+// cloneEngines returns a deep copy of list.
 func cloneEngines(list []Engine) []Engine {
 	out := slices.Clone(list)
 	for i := range out {
@@ -214,8 +210,7 @@ func cloneEngines(list []Engine) []Engine {
 	return out
 }
 
-// EngineChoice is the engine a request is sent to: one that runs, or one
-// just provisioned.
+// EngineChoice is the engine a request is sent to: running, or provisioned.
 type EngineChoice struct {
 	Host        string
 	Port        int
@@ -236,15 +231,13 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 	return choice, err
 }
 
-// SelectBestEngine picks an engine from one engine list (GET /engines,
-// cached for Options.EngineCache) and, when none has room
-// (Options.MaxStreamsPerEngine), provisions one with ProvisionWithRetry.
-// Among engines with room it prefers, in order: healthy over unknown over
+// SelectBestEngine picks an engine from one engine list (Engines) and,
+// when none has room (Options.MaxStreamsPerEngine), provisions one with
+// ProvisionWithRetry. It prefers, in order: healthy over unknown over
 // unhealthy, fewer active streams, a forwarded P2P port, and the engine
-// unused the longest (last_stream_usage). It is logged as
-// select_best_engine with engine_count, max_streams when set,
-// engines_cached, and the chosen engine's active_streams, health_status and
-// forwarded, or provisioned.
+// unused the longest. It is logged as select_best_engine with
+// engine_count, max_streams, engines_cached, and the chosen engine's
+// active_streams, health_status and forwarded, or provisioned.
 func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
 		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
@@ -270,7 +263,7 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 }
 
 // bestEngine returns the index of the engine SelectBestEngine prefers among
-// those with room (fewer than maxStreams streams, when not 0), or -1.
+// those with room, or -1.
 func bestEngine(engines []Engine, maxStreams int) int {
 	best := -1
 	for i := range engines {
@@ -285,8 +278,7 @@ func bestEngine(engines []Engine, maxStreams int) int {
 	return best
 }
 
-// preferred reports whether a is a better choice than b: healthier, then
-// less loaded, then forwarded, then unused for longer.
+// preferred reports whether a is a better choice than b.
 func preferred(a, b *Engine) bool {
 	if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
 		return ra < rb
@@ -393,8 +385,7 @@ func (o Options) backoff(retry int, err error) time.Duration {
 	return min(d, o.MaxRetryBackoff)
 }
 
-// noEngineError is provisioning failed after its retries; retryAfter is the
-// orchestrator's recovery ETA, or Options.RetryBackoff.
+// noEngineError is provisioning failed after its retries.
 type noEngineError struct {
 	err        error
 	retryAfter time.Duration
@@ -405,8 +396,8 @@ func (e *noEngineError) Unwrap() error { return e.err }
 
 // WriteProvisionError answers a client whose stream could not get an
 // engine (the error of SelectBestEngine or ProvisionWithRetry): 503 with a
-// Retry-After in whole seconds, the orchestrator's recovery ETA or the
-// first back-off when provisioning failed, else 30.
+// Retry-After in whole seconds: the orchestrator's recovery ETA, the first
+// back-off, or 30.
 func WriteProvisionError(w http.ResponseWriter, err error) {
 	after, msg := 30*time.Second, "no engine available"
 	var ne *noEngineError

@@ -139,11 +139,8 @@ func (s *Status) health() acestream.OrchestratorHealth {
 		h.StreamCount = acestream.Known(s.Streams.Active)
 	}
 	if d := s.Provisioning.BlockedReasonDetails; d != nil {
-		h.BlockedReasonCode = d.Code
-		h.RecoveryETASeconds = int(d.RecoveryETASeconds)
-		if h.BlockedReason == "" {
-			h.BlockedReason = d.Message
-		}
+		h.BlockedReasonCode, h.RecoveryETASeconds = d.Code, int(d.RecoveryETASeconds)
+		h.BlockedReason = cmp.Or(h.BlockedReason, d.Message)
 	}
 	return h
 }

@@ -20,19 +20,17 @@ import (
 )
 
 // Middleware returns HTTP middleware that gives each request its IDs (from
-// X-Request-ID and traceparent, or new ones) in its context and echoes
+// X-Request-ID and traceparent, or new ones) in its context, echoes
 // X-Request-ID, and logs the request through logger (nil:
-// slogdebug.Default() at each request) when it ends: one "requests" line
-// (LogRequest's fields, bytes, and the stream_id of a stream it served)
-// and, when the client went away or a stream was reported with
-// LogStreamEnd, one "disconnects" line with what both know. Requests for
-// the paths in skipPaths (health probes) go straight to the handler.
+// slogdebug.Default()) when it ends: one "requests" line (LogRequest's
+// fields, bytes, the stream_id of a stream it served) and, when the client
+// went away or a stream was reported with LogStreamEnd, one "disconnects"
+// line. Requests for skipPaths (health probes) go straight to the handler.
 //
 // The ResponseWriter passed on keeps http.Flusher, http.Hijacker,
 // io.ReaderFrom and http.ResponseController working. A panic is logged
 // (status 500 unless one was written) and re-raised. While a Go execution
-// trace is recorded, each request runs in a runtime/trace task "request"
-// that logs its request_id.
+// trace is recorded, each request runs in a runtime/trace task "request".
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,12 +63,9 @@ func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r
 	defer func() {
 		p := recover()
 		d := time.Since(start)
-		status := rw.status
-		if status == 0 {
-			status = http.StatusOK // what net/http sends for a handler that wrote nothing
-			if p != nil {
-				status = http.StatusInternalServerError
-			}
+		status := cmp.Or(rw.status, http.StatusOK) // what net/http sends for a handler that wrote nothing
+		if p != nil && rw.status == 0 {
+			status = http.StatusInternalServerError
 		}
 		stream := ex.finish()
 		attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
@@ -81,9 +76,8 @@ func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r
 			attrs = append(attrs, slog.Any("panic", p))
 		}
 		logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
-		// Without a stream reported, the client going away before the
-		// response was done (a failed write, or the request's context
-		// canceled by the server when the connection closed) is one.
+		// Without a stream reported, the client going away (a failed write,
+		// or the request's context canceled) is one.
 		if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
 			stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
 			stream.classify()
@@ -108,8 +102,7 @@ func AceID(r *http.Request) string {
 	return q.Get("infohash")
 }
 
-// responseWriter records the status, the bytes written and the first write
-// error, and passes everything else through.
+// responseWriter records the status, the bytes and the first write error.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
@@ -118,8 +111,7 @@ type responseWriter struct {
 }
 
 func (w *responseWriter) WriteHeader(code int) {
-	// 1xx informational headers may come before the final status (101
-	// Switching Protocols is final).
+	// 1xx headers may come before the final status (101 is final).
 	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
 		w.status = code
 	}
@@ -127,9 +119,7 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)
 	if err != nil && w.err == nil {
@@ -140,9 +130,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 
 // ReadFrom keeps the underlying writer's sendfile/splice path.
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := io.Copy(w.ResponseWriter, src) // its ReadFrom, when it has one
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
@@ -159,9 +147,7 @@ func (w *responseWriter) Flush() { _ = w.FlushError() }
 
 // FlushError flushes and reports a failure, for http.ResponseController.
 func (w *responseWriter) FlushError() error {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.status = cmp.Or(w.status, http.StatusOK)
 	err := http.NewResponseController(w.ResponseWriter).Flush()
 	if err != nil && w.err == nil && !errors.Is(err, http.ErrNotSupported) {
 		w.err = err
@@ -169,8 +155,7 @@ func (w *responseWriter) FlushError() error {
 	return err
 }
 
-// Hijack hands the connection over (http.Hijacker), when the underlying
-// writer can.
+// Hijack hands the connection over (http.Hijacker).
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil && w.status == 0 {
@@ -183,11 +168,10 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Transport wraps base (nil: http.DefaultTransport) so that calls made with
-// a context carrying request IDs forward them (X-Request-ID, and a
-// traceparent continuing the trace), and logs each call to
-// "orchestrator_calls" through logger (nil: slogdebug.Default() at each
-// call): method, url (credentials redacted), status_code, duration_ms and
-// error. A Transport is not wrapped twice: the new logger replaces the old.
+// a context carrying request IDs forward them (X-Request-ID, traceparent),
+// and logs each call to "orchestrator_calls" through logger (nil:
+// slogdebug.Default()): method, url (redacted), status_code, duration_ms
+// and error. A Transport is not wrapped twice: the new logger replaces the old.
 func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
 	if t, ok := base.(*transport); ok {
 		base = t.base

@@ -33,9 +33,8 @@ const (
 )
 
 // classify names the reason a stream ended from the error that ended it,
-// and gives it in words: see LogStreamEnd. EPIPE, ECONNRESET or
-// ECONNABORTED on write, which one is a matter of timing, all mean that
-// the client hung up.
+// and gives it in words: see LogStreamEnd. EPIPE, ECONNRESET and
+// ECONNABORTED on write (which one is timing) all mean the client hung up.
 func classify(err error) (reason, detail string) {
 	var ne net.Error
 	switch {
@@ -100,9 +99,8 @@ type StreamResult struct {
 }
 
 // LogStreamEnd logs how a stream ended to "disconnects", once: from
-// CopyStream, or a copier of your own (not Logger.LogDisconnect, which
-// would make a second line). Inside Middleware the middleware writes the
-// line when the request ends, with its method, path and status_code.
+// CopyStream, or a copier of your own (not Logger.LogDisconnect). Inside
+// Middleware, the middleware writes the line when the request ends.
 //
 // Without a Reason, Err is classified, by its chain or else its text: nil
 // or io.EOF is completed; an unexpected EOF eof; a client that hung up
@@ -111,11 +109,11 @@ type StreamResult struct {
 // on this side closed_pipe; anything else network_error. Detail defaults
 // to the classified detail. Side is written only when set.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	reason, detail := classify(res.Err)
 	if res.Reason == "" {
-		res.Reason, res.Detail = classify(res.Err)
-	} else if res.Detail == "" {
-		_, res.Detail = classify(res.Err)
+		res.Reason, res.Detail = reason, detail
 	}
+	res.Detail = cmp.Or(res.Detail, detail)
 	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil && ex.hold(res) {
 		return
 	}
@@ -133,17 +131,16 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
 
-// exchange is what the middleware and the stream copier of one request
-// share: the stream's end, held for the middleware's line, until the
-// middleware finishes; then finished, and LogStreamEnd writes its own.
+// exchange holds a request's stream end for the middleware's line; once
+// finished, LogStreamEnd writes its own.
 type exchange struct{ stream atomic.Pointer[StreamResult] }
 
 type exchangeKey struct{}
 
 var finished = new(StreamResult)
 
-// hold keeps res for the middleware's line, and reports whether it did:
-// not after the request ended, nor a second stream of the request.
+// hold keeps res for the middleware's line, unless the request ended or
+// already has a stream, and reports whether it did.
 func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
 
 // finish returns the stream held, if any. It is called once.

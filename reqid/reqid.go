@@ -5,6 +5,7 @@
 package reqid
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,8 +18,7 @@ const (
 	HeaderTraceparent = "traceparent"
 )
 
-// maxRequestIDLen is the longest X-Request-ID taken from a request; a longer
-// or otherwise unsafe one is replaced by a new ID.
+// maxRequestIDLen is the longest X-Request-ID taken from a request.
 const maxRequestIDLen = 128
 
 // IDs identify one request across systems.
@@ -32,8 +32,8 @@ type IDs struct {
 
 type ctxKey struct{}
 
-// decoded is what With puts in a context: the IDs, and their trace and span
-// IDs as bytes, decoded once for the lines of every record logged with it.
+// decoded is what With puts in a context: the IDs, with the trace and span
+// IDs decoded once.
 type decoded struct {
 	IDs
 	trace [16]byte
@@ -55,69 +55,40 @@ func From(ctx context.Context) *IDs {
 	return ids
 }
 
-// DecodedFrom returns the IDs in ctx (nil when there are none), as From does,
-// with their trace and span IDs as bytes, the form OpenTelemetry holds them
-// in: decoded once by With, and both zero when the TraceID or SpanID is not
-// hex of its length (32 and 16 digits). It costs one context lookup, as From.
+// DecodedFrom returns From(ctx) with its trace and span IDs as bytes, as
+// OpenTelemetry holds them: both zero when the TraceID or SpanID is not hex
+// of its length (32 and 16 digits). It costs one context lookup, as From.
 func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
-	if ctx == nil {
-		return nil, traceID, spanID
+	if ctx != nil {
+		if d, _ := ctx.Value(ctxKey{}).(*decoded); d != nil {
+			return &d.IDs, d.trace, d.span
+		}
 	}
-	d, _ := ctx.Value(ctxKey{}).(*decoded)
-	if d == nil {
-		return nil, traceID, spanID
-	}
-	return &d.IDs, d.trace, d.span
+	return nil, traceID, spanID
 }
 
-// decodeHex decodes s, exactly twice as long as dst, into dst; it reports
-// whether s was such hex (of either case).
+// decodeHex decodes s, hex twice as long as dst, into dst, if it is such.
 func decodeHex(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {
 		return false
 	}
-	for i := range dst {
-		hi, ok1 := hexValue(s[2*i])
-		lo, ok2 := hexValue(s[2*i+1])
-		if !ok1 || !ok2 {
-			return false
-		}
-		dst[i] = hi<<4 | lo
-	}
-	return true
-}
-
-func hexValue(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
 }
 
 // Traceparent is the W3C traceparent header for calls made on behalf of
 // this request: its trace, with this request's span as the parent.
 func (ids IDs) Traceparent() string {
-	flags := ids.Flags
-	if flags == "" {
-		flags = "01"
-	}
-	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + flags
+	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + cmp.Or(ids.Flags, "01")
 }
 
-// requestIDLen is the length of the request IDs this package makes: 16
-// lower-case hex digits (64 random bits).
+// requestIDLen is the length of the request IDs this package makes (hex).
 const requestIDLen = 16
 
 // FromHeaders builds the IDs of an incoming request from its X-Request-ID
 // and traceparent headers: the trace is continued when the traceparent is
-// valid, a new span is made for this request, and a new request ID is made
-// when the header is absent or unsafe. A request ID names one request:
-// requests of the same trace get different ones.
+// valid, with a new span, and a new request ID is made when the header is
+// absent or unsafe (requests of one trace get different request IDs).
 func FromHeaders(requestID, traceparent string) IDs {
 	var ids IDs
 	if tp, ok := parseTraceparent(traceparent); ok {
@@ -137,8 +108,8 @@ func FromHeaders(requestID, traceparent string) IDs {
 // New makes IDs for work that did not come with any (a background poll).
 func New() IDs { return FromHeaders("", "") }
 
-// validRequestID reports whether an X-Request-ID is safe to keep: 1 to
-// maxRequestIDLen printable ASCII characters without spaces or quotes.
+// validRequestID reports whether an X-Request-ID is safe to keep: printable
+// ASCII without spaces, quotes or backslashes.
 func validRequestID(s string) bool {
 	if s == "" || len(s) > maxRequestIDLen {
 		return false
@@ -170,10 +141,7 @@ func parseTraceparent(s string) (traceparent, bool) {
 		!isHex(trace) || !isHex(span) || !isHex(flags) || allZero(trace) || allZero(span) {
 		return traceparent{}, false
 	}
-	if version == "00" && len(s) != 55 {
-		return traceparent{}, false
-	}
-	if len(s) > 55 && s[55] != '-' {
+	if len(s) > 55 && (version == "00" || s[55] != '-') {
 		return traceparent{}, false
 	}
 	return traceparent{TraceID: trace, SpanID: span, Flags: flags}, true

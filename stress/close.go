@@ -5,17 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // Stats are a Handler's counts per event type: the events its rules fired,
-// those of a windowed type that the cooldown kept from Files and the
-// Console ("suppressed", not written at all), and those of a per-record
-// type that it kept from the Console only ("console_suppressed"). LogValue
-// writes them; the slogdebug facade adds them to session_end.
+// the windowed ones the cooldown kept from everywhere ("suppressed") and
+// the per-record ones it kept from the Console ("console_suppressed").
+// The slogdebug facade writes them (LogValue) in session_end.
 type Stats struct {
 	types map[string]counts
 }
@@ -26,8 +24,7 @@ type counts struct {
 }
 
 // Stats returns the counts of every event type that has fired, Close's
-// line not included. It is safe to call at any time, during and after
-// Close.
+// line not included. It is safe to call at any time.
 func (h *Handler) Stats() Stats {
 	s := h.s
 	s.mu.Lock()
@@ -39,9 +36,8 @@ func (h *Handler) Stats() Stats {
 	return out
 }
 
-// Add returns the counts of st and o together, per event type: the
-// counts of a session whose detectors were replaced (debug mode switched
-// off and on again).
+// Add returns the counts of st and o together, per event type (a session
+// whose detectors were replaced).
 func (st Stats) Add(o Stats) Stats {
 	out := Stats{types: make(map[string]counts, len(st.types)+len(o.types))}
 	for _, m := range []map[string]counts{st.types, o.types} {
@@ -56,31 +52,23 @@ func (st Stats) Add(o Stats) Stats {
 // LogValue writes the counts as a group per event type, in event type
 // order: {"slow_request":{"events":8,"suppressed":0,"console_suppressed":7}}.
 func (st Stats) LogValue() slog.Value {
-	types := make([]string, 0, len(st.types))
-	for typ := range st.types {
-		types = append(types, typ)
-	}
-	sort.Strings(types)
-	groups := make([]slog.Attr, 0, len(types))
-	for _, typ := range types {
-		c := st.types[typ]
+	groups := make([]slog.Attr, 0, len(st.types))
+	for typ, c := range st.types {
 		groups = append(groups, slog.Group(typ, slog.Uint64("events", c.events),
 			slog.Uint64(ev.SuppressedKey, c.suppressed), slog.Uint64(ev.ConsoleSuppressedKey, c.consoleSuppressed)))
 	}
+	sortAttrs(groups)
 	return slog.GroupValue(groups...)
 }
 
 // Close stops the Handler and writes what the cooldown kept back that no
-// later event of its type reported: if there is any, one stress_suppressed
-// line, at Info, to Files and the Console, with the counts per event type
-// in the groups "suppressed" (windowed events not written at all) and
-// "console_suppressed" (per-record events in Files, not shown on the
-// Console). With it, the counts on a type's lines add up to its Stats.
+// later event of its type reported: if any, one stress_suppressed line at
+// Info, to Files and the Console, with the counts per event type in the
+// groups "suppressed" and "console_suppressed", so that the counts on a
+// type's lines add up to its Stats.
 //
-// Call Close before closing what Files writes to. After Close the Handler
-// observes nothing; Stats keeps its counts. Close is idempotent and safe
-// for concurrent use; it returns the error of a target that failed (a
-// closed file, say).
+// Call Close before closing what Files writes to. Close is idempotent and
+// safe for concurrent use; it returns the error of a target that failed.
 func (h *Handler) Close() error {
 	s := h.s
 	if !s.closed.CompareAndSwap(false, true) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -13,16 +14,14 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// windowed reports whether an event type is windowed: it describes a
-// state over a stretch of time (a rate within a window, the drops since
-// the last report), so the cooldown keeps it from Files too. Every other
-// event type, the user's included, is per-record.
+// windowed reports whether an event type describes a stretch of time (a
+// rate, the drops since the last report), so the cooldown keeps it from
+// Files too; every other type, the user's included, is per-record.
 func windowed(typ string) bool {
 	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
 }
 
-// heldKey is the key of the count of a type's events that the cooldown
-// held back: "suppressed" for a windowed type, "console_suppressed" else.
+// heldKey is the key of the count of a type's events the cooldown held back.
 func heldKey(typ string) string {
 	if windowed(typ) {
 		return ev.SuppressedKey
@@ -41,19 +40,7 @@ func (o *Options) cooldownOf(typ string) time.Duration {
 	return o.Cooldown
 }
 
-// slowEventType names the event a slow record of category cat fires.
-func slowEventType(cat string) string {
-	switch cat {
-	case category.Requests:
-		return ev.SlowRequest
-	case category.EngineSelection:
-		return ev.SlowEngineSelection
-	}
-	return "slow_" + cat
-}
-
-// isNone reports whether an error attribute's value holds no error: nil,
-// or an empty string.
+// isNone reports whether an error attribute's value is nil or "".
 func isNone(v slog.Value) bool {
 	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
 }
@@ -72,13 +59,14 @@ func errorText(v slog.Value) string {
 // slowRecord fires the slow event of a category, and for requests counts
 // it towards high_slow_request_rate.
 func (s *state) slowRecord(ctx context.Context, o *scan) {
-	e := Event{Type: slowEventType(o.cat), Level: slog.LevelWarn}
+	e := Event{Type: "slow_" + o.cat, Level: slog.LevelWarn}
 	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
 	switch o.cat {
 	case category.Requests:
-		e.Description, e.Attrs = "Request "+took, o.attrs("method", "path", "ace_id", "status_code", "request_id")
+		e.Type, e.Description = ev.SlowRequest, "Request "+took
+		e.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id")
 	case category.EngineSelection:
-		e.Description = "Engine selection " + took
+		e.Type, e.Description = ev.SlowEngineSelection, "Engine selection "+took
 		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
 	default:
 		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")
@@ -101,8 +89,8 @@ func (s *state) provisioningFailure(ctx context.Context, o *scan) {
 	s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
 }
 
-// rate counts o in w and fires typ when more than rate.Count events fell
-// within the window, with o's attributes keys.
+// rate counts o in w and fires typ, with o's attributes keys, when more
+// than rate.Count events fell within the window.
 func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
 	s.mu.Lock()
 	n := w.add(o.time, rate.Window)
@@ -129,8 +117,7 @@ func reportsCircuitBreaker(o *scan) bool {
 
 // followHealth records the orchestrator's status and reports whether it
 // entered or left "degraded", noting in sc the status before and since when
-// it was degraded; the readings that change nothing (almost all) cost no
-// allocation.
+// it was degraded. It does not allocate.
 func (s *state) followHealth(sc *scan, t time.Time) bool {
 	if t.IsZero() {
 		t = s.opts.now()
@@ -202,10 +189,9 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	}
 }
 
-// fire counts e and emits it: a per-record event to Files always and to
-// the Console unless its type is cooling down; a windowed event to both
-// unless its type is cooling down, and nowhere if it is. It reports
-// whether e was sent to Files.
+// fire counts e and emits it to Files and the Console; while its type is
+// cooling down, a per-record event to Files only, a windowed one nowhere.
+// It reports whether e was sent to Files.
 func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	isWindowed := windowed(e.Type)
 	cd := s.opts.cooldownOf(e.Type)
@@ -258,8 +244,7 @@ func eventRecord(t time.Time, e Event) slog.Record {
 }
 
 // emit hands r to h (nil: nowhere) if h takes its level. A panic in h is
-// recovered and returned as an error, so that a broken Console cannot
-// keep an event from Files, nor take the host down.
+// returned as an error: a broken Console keeps nothing from Files.
 func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err error) {
 	if h == nil || !h.Enabled(ctx, r.Level) {
 		return nil
@@ -270,4 +255,37 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 		}
 	}()
 	return h.Handle(ctx, r)
+}
+
+// maxWindowEvents bounds a window: enough to exceed the largest count.
+const maxWindowEvents = config.MaxRateCount + 1
+
+// window counts events in a sliding time window: the times of the events
+// within the last span, oldest first, at most maxWindowEvents of them.
+type window struct {
+	times []time.Time // the events from start on are within the window
+	start int
+}
+
+// add records an event at t and returns how many events fall within the
+// span ending at t (one exactly span before t has left it), in O(1)
+// amortized: the slice is compacted once the events that left are half.
+func (w *window) add(t time.Time, span time.Duration) int {
+	w.times = append(w.times, t)
+	for w.start < len(w.times) && t.Sub(w.times[w.start]) >= span {
+		w.start++
+	}
+	if n := len(w.times) - w.start; n > maxWindowEvents {
+		w.start += n - maxWindowEvents
+	}
+	if w.start > len(w.times)/2 {
+		w.times = append(w.times[:0], w.times[w.start:]...)
+		w.start = 0
+	}
+	return len(w.times) - w.start
+}
+
+// sortAttrs sorts attributes by key.
+func sortAttrs(attrs []slog.Attr) {
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
 }

@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,10 +15,9 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Event is one stress event: its event_type, the level it is logged at, a
-// description, and the attributes that explain it. Its "severity" follows
-// from Level: critical at slog.LevelError and above, warning at
-// slog.LevelWarn and above, info below.
+// Event is one stress event: its event_type, level, description and the
+// attributes that explain it. Its "severity" follows from Level: critical
+// from slog.LevelError, warning from slog.LevelWarn, info below.
 type Event struct {
 	Type        string
 	Level       slog.Level
@@ -28,19 +28,17 @@ type Event struct {
 // Options configure a Handler. Zero fields take the defaults of the
 // package's table.
 type Options struct {
-	// Files receives the record of the incident (in debugmode,
-	// <session>_stress.jsonl): every per-record event, and the windowed ones
-	// once per cooldown, as records in category "stress" at their level.
-	// Console receives what a person watches: the same events, each type at
-	// most once per cooldown. At least one is required; neither may lead
-	// back to this Handler.
+	// Files receives the record of the incident (<session>_stress.jsonl):
+	// every per-record event, and the windowed ones once per cooldown, in
+	// category "stress". Console receives what a person watches: the same
+	// events, each type at most once per cooldown. At least one is
+	// required; neither may lead back to this Handler.
 	Files, Console slog.Handler
 
-	// Slow maps a category to the duration above which a record of that
-	// category is slow; it fires "slow_request" for requests,
-	// "slow_engine_selection" for engine_selection and "slow_<category>"
-	// for any other category. Default: requests 5s, engine_selection 2s.
-	// A zero or negative duration turns a category's rule off.
+	// Slow maps a category to the duration above which its records are
+	// slow and fire "slow_request" (requests), "slow_engine_selection"
+	// (engine_selection) or "slow_<category>". Default: requests 5s,
+	// engine_selection 2s. A zero or negative duration turns it off.
 	Slow map[string]time.Duration
 
 	// SlowRequestRate ("COUNT/WINDOW", default "10/1m") fires
@@ -50,25 +48,21 @@ type Options struct {
 	SlowRequestRate, ProvisioningFailureRate string
 
 	// Cooldown is how long an event type stays quiet after it was sent to
-	// the Console (default 30s; negative: none); see the package
-	// documentation for what the cooldown keeps from where. Cooldowns
-	// overrides it per event type (negative: none). The orchestrator's
-	// transitions have no cooldown unless Cooldowns gives them one: a
-	// quieted transition would leave the console showing a state the
-	// orchestrator is no longer in.
+	// the Console (default 30s; negative: none; see the package
+	// documentation); Cooldowns overrides it per event type. The
+	// orchestrator's transitions have none unless Cooldowns gives them one:
+	// a quieted one would leave the console showing a stale state.
 	Cooldown  time.Duration
 	Cooldowns map[string]time.Duration
 
-	// Rules are the user's own rules, asked about every observed record:
-	// its category and the record, with the attributes bound by WithAttrs
-	// first. A rule runs on the logging goroutine, must be quick and safe
-	// for concurrent use, and must not keep r. Its events are per-record,
-	// as slow_request is.
+	// Rules are the user's own rules, asked about every observed record
+	// (with the attributes bound by WithAttrs first) on the logging
+	// goroutine: quick, safe for concurrent use, not keeping r. Their
+	// events are per-record, as slow_request is.
 	Rules []func(category string, r slog.Record) (Event, bool)
 
-	// Dropped, when set, reports how many records the category handler
-	// has dropped so far, per category; it is consulted after
-	// DropsHappened was called, to fire records_dropped.
+	// Dropped reports how many records the category handler has dropped
+	// so far, per category, for records_dropped after DropsHappened.
 	Dropped func() map[string]uint64
 
 	// now is the clock for records without a time; tests set it.
@@ -78,11 +72,8 @@ type Options struct {
 // Handler is a slog.Handler that observes records, writes nothing itself,
 // and emits stress events to Options.Files and Options.Console when a rule
 // fires. It is safe for concurrent use; handlers made by WithAttrs share
-// its state. Close writes what the cooldown kept back and stops it.
-//
-// The category of a record is its "category" attribute, as for the category
-// handler; records of category "stress" (its own events, or the program's)
-// are not observed.
+// its state. Close writes what the cooldown kept back and stops it. Records
+// of category "stress" (its own events, or the program's) are not observed.
 type Handler struct {
 	s     *state
 	cat   string        // bound with WithAttrs
@@ -120,9 +111,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Slow == nil {
 		opts.Slow = map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	}
-	if opts.Cooldown == 0 {
-		opts.Cooldown = config.DefaultStressCooldown
-	}
+	opts.Cooldown = cmp.Or(opts.Cooldown, config.DefaultStressCooldown)
 	if opts.now == nil {
 		opts.now = time.Now
 	}
@@ -130,9 +119,7 @@ func New(opts Options) (*Handler, error) {
 		types: make(map[string]*typeState), lastDropped: make(map[string]uint64)}
 	var errs []error
 	rate := func(name, v, def string) config.Rate {
-		if v == "" {
-			v = def
-		}
+		v = cmp.Or(v, def)
 		r, err := config.ParseRate(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", name, v, err))
@@ -181,9 +168,9 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h *Handler) WithGroup(string) slog.Handler { return h }
 
 // DropsHappened tells the handler that the category handler dropped
-// records; the next observed record fires records_dropped with the counts
-// from Options.Dropped (what was dropped since the last report emitted).
-// It is cheap and safe to call from any goroutine; it does not log.
+// records: the next observed record fires records_dropped with what
+// Options.Dropped counts since the last report. It is cheap, does not log,
+// and is safe to call from any goroutine.
 func (h *Handler) DropsHappened() {
 	if !h.s.drops.Load() {
 		h.s.drops.Store(true)
@@ -231,12 +218,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		s.healthStatus(ctx, o)
 	}
 	if len(s.opts.Rules) > 0 {
-		ur := r.Clone()
-		if len(h.bound) > 0 {
-			ur = slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-			ur.AddAttrs(h.bound...)
-			r.Attrs(func(a slog.Attr) bool { ur.AddAttrs(a); return true })
-		}
+		ur := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		ur.AddAttrs(h.bound...)
+		r.Attrs(func(a slog.Attr) bool { ur.AddAttrs(a); return true })
 		for _, rule := range s.opts.Rules {
 			if e, ok := rule(o.cat, ur); ok {
 				s.fire(ctx, o.time, e)
@@ -246,8 +230,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-// scan is what a Handler saw of a record: the attributes the rules look
-// at, and, when a rule may fire, the record itself.
+// scan is what a Handler saw of a record, and, when a rule may fire, the
+// record itself.
 type scan struct {
 	cat                          string
 	slow                         time.Duration // the category's slow threshold, or 0
@@ -263,8 +247,8 @@ type scan struct {
 	bound  []slog.Attr
 }
 
-// see looks at one attribute; it runs for every attribute of every record,
-// so keys are matched by length first.
+// see looks at one attribute of every record: keys are matched by length
+// first.
 func (sc *scan) see(a slog.Attr, s *state) {
 	switch k := a.Key; len(k) {
 	case 8:

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -8,8 +9,7 @@ import (
 	"syscall"
 )
 
-// OptionError is a setting that is out of range: a field of
-// handler.Options (Options.Validate, New) or of slogdebug.Config.
+// OptionError is a field of handler.Options or slogdebug.Config out of range.
 type OptionError struct {
 	Field string // the field: "QueueBytes"
 	Value any    // its value, defaults applied
@@ -25,14 +25,11 @@ func (e *OptionError) Error() string {
 }
 
 // CheckDir reports whether the category handler could use dir as its log
-// directory: an existing directory must be one this process can create
-// files in; a missing one needs its nearest existing parent to be such a
-// directory (the handler creates the rest). It creates nothing (but on systems without access(2), such as Windows, a
-// file it removes at once, to find out).
+// directory: this process must be able to create files in it or, when it
+// is missing, in its nearest existing parent. It creates nothing (but,
+// without access(2), as on Windows, a file it removes at once).
 func CheckDir(dir string) error {
-	if dir == "" {
-		dir = DefaultDir
-	}
+	dir = cmp.Or(dir, DefaultDir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fmt.Errorf("log directory %q: %w", dir, err)

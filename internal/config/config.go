@@ -1,9 +1,8 @@
 // Package config holds the defaults and bounds of handler.Options,
-// stress.Options and slogdebug.Config, below the packages that use them,
-// what they report a bad setting with (OptionError, CheckDir), and the
-// parser of the stress rates ("10/1m"). README.md's table of
-// environment variables is the reference for what each setting accepts;
-// slogdebug's table of variables (envVars) is tested against it.
+// stress.Options and slogdebug.Config, their errors (OptionError,
+// CheckDir), and the parser of the stress rates ("10/1m"). README.md's
+// table of environment variables (tested against slogdebug's envVars) is
+// the reference for what each setting accepts.
 package config
 
 import (
@@ -14,8 +13,7 @@ import (
 	"time"
 )
 
-// The defaults of the zero fields of handler.Options (and of the Config
-// fields that set them).
+// The defaults of the zero fields of handler.Options (and Config's).
 const (
 	DefaultDir           = "./debug_logs"
 	DefaultQueueBytes    = 8 << 20
@@ -30,8 +28,7 @@ const (
 	DefaultDirMode       = os.FileMode(0o750)
 )
 
-// The bounds of handler.Options, beyond which Options.Validate refuses a
-// value.
+// The bounds of handler.Options, beyond which Options.Validate refuses a value.
 const (
 	// A shorter flush interval keeps a core busy writing; a longer one lets
 	// a crash lose more than anyone wants.
@@ -69,8 +66,7 @@ const (
 	MaxExecutionTraceCooldown     = 24 * time.Hour
 )
 
-// The defaults of package stress's rules (and of the Config fields that
-// set them).
+// The defaults of package stress's rules (and Config's).
 const (
 	DefaultStressCooldown      = 30 * time.Second
 	DefaultSlowRequest         = 5 * time.Second
@@ -82,8 +78,7 @@ const (
 	MaxRateCount = 1<<16 - 1
 )
 
-// Rate is a sliding-window rule of package stress: more than Count events
-// within Window.
+// Rate is a sliding-window rule of package stress: more than Count events within Window.
 type Rate struct {
 	Count  int
 	Window time.Duration

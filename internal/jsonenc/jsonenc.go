@@ -1,7 +1,6 @@
-// Package jsonenc writes JSON text as the debug files hold it: strings
-// quoted so that no value can break a line, and any Go value marshalled
-// without HTML escaping. The handler's encoder and the redactor share it,
-// so that redacted JSON reads as the files write it.
+// Package jsonenc writes JSON text as the debug files hold it, for the
+// handler's encoder and the redactor: strings quoted so that no value can
+// break a line, and any Go value marshalled without HTML escaping.
 package jsonenc
 
 import (
@@ -52,8 +51,8 @@ func AppendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// plainPrefix returns the length of the longest prefix of s made of ASCII
-// that needs no escaping, eight bytes at a time.
+// plainPrefix returns the length of the prefix of s that needs no
+// escaping, eight bytes at a time.
 func plainPrefix(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
@@ -90,44 +89,20 @@ func appendEscaped(buf []byte, s string, max int) ([]byte, bool) {
 		end = len(buf) + max
 	}
 	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			var piece []byte
-			var one [6]byte
+		piece, size := s[i:i+1], 1
+		if b := s[i]; b < utf8.RuneSelf && !safe[b] {
+			piece = escapes[b]
+		} else if b >= utf8.RuneSelf {
+			var c rune
+			c, size = utf8.DecodeRuneInString(s[i:])
 			switch {
-			case safe[b]:
-				one[0] = b
-				piece = one[:1]
-			case b == '\\' || b == '"':
-				one[0], one[1] = '\\', b
-				piece = one[:2]
-			case b == '\n':
-				piece = append(one[:0], `\n`...)
-			case b == '\r':
-				piece = append(one[:0], `\r`...)
-			case b == '\t':
-				piece = append(one[:0], `\t`...)
+			case c == utf8.RuneError && size == 1:
+				piece = `\ufffd`
+			case c == '\u2028' || c == '\u2029':
+				piece = [...]string{`\u2028`, `\u2029`}[c-'\u2028']
 			default:
-				piece = append(one[:0], '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+				piece = s[i : i+size]
 			}
-			if len(buf)+len(piece) > end {
-				return buf, true
-			}
-			buf = append(buf, piece...)
-			i++
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		var piece string
-		switch {
-		case c == utf8.RuneError && size == 1:
-			piece = `\ufffd`
-		case c == '\u2028':
-			piece = `\u2028`
-		case c == '\u2029':
-			piece = `\u2029`
-		default:
-			piece = s[i : i+size]
 		}
 		if len(buf)+len(piece) > end {
 			return buf, true
@@ -138,12 +113,13 @@ func appendEscaped(buf []byte, s string, max int) ([]byte, bool) {
 	return buf, false
 }
 
-const hex = "0123456789abcdef"
-
-// safe holds true for the ASCII bytes that need no escaping in a JSON string.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\'
+// safe holds true for the ASCII bytes that need no escaping in a JSON
+// string; escapes holds the escapes of the others.
+var safe, escapes = func() (t [utf8.RuneSelf]bool, e [utf8.RuneSelf]string) {
+	for b := range t {
+		t[b] = b >= 0x20 && b != '"' && b != '\\'
+		e[b] = fmt.Sprintf(`\u%04x`, b)
 	}
-	return t
+	e['"'], e['\\'], e['\n'], e['\r'], e['\t'] = `\"`, `\\`, `\n`, `\r`, `\t`
+	return t, e
 }()

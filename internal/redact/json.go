@@ -8,13 +8,11 @@ import (
 	"github.com/proxydebug/debugmode/internal/jsonenc"
 )
 
-// AppendJSON appends the JSON text js (as encoding/json writes it: valid
-// and compact) with its secrets redacted: the value of every object member
-// whose key is secret (SecretKey), whatever it is, becomes "[REDACTED]",
-// and every string loses the credentials in it (RedactText). Keys, and
-// everything else, are kept as they are. It reads js once, front to back,
-// without recursion, so any depth is safe; on text that is not valid JSON
-// it still never reads out of js.
+// AppendJSON appends the JSON text js (valid and compact, as encoding/json
+// writes it) with its secrets redacted: the value of every member whose key
+// is secret (SecretKey) becomes "[REDACTED]", and every other string loses
+// the credentials in it (RedactText). It reads js once, without recursion,
+// so any depth is safe; on invalid JSON it still never reads out of js.
 func (r *Redactor) AppendJSON(buf, js []byte) []byte {
 	done := 0 // js[:done] is in buf
 	for i := 0; i < len(js); {
@@ -45,8 +43,8 @@ func (r *Redactor) AppendJSON(buf, js []byte) []byte {
 	return append(buf, js[done:]...)
 }
 
-// jsonStringText returns the text of the quoted JSON string q. Without
-// escapes it is a view of q, not a copy: it must not outlive q.
+// jsonStringText returns the text of the quoted JSON string q; without
+// escapes, a view of q that must not outlive it.
 func jsonStringText(q []byte) string {
 	if bytes.IndexByte(q, '\\') < 0 {
 		if len(q) < 2 {
@@ -62,8 +60,7 @@ func jsonStringText(q []byte) string {
 	return s
 }
 
-// endOfJSONString returns the index just past the string that starts with
-// the quote at js[i] (len(js) if it does not end).
+// endOfJSONString returns the index past the string quoted at js[i], or len(js).
 func endOfJSONString(js []byte, i int) int {
 	for k := i + 1; k < len(js); k++ {
 		switch js[k] {
@@ -76,8 +73,7 @@ func endOfJSONString(js []byte, i int) int {
 	return len(js)
 }
 
-// endOfJSONValue returns the index just past the value that starts at
-// js[i]: a string, an object or array (to its matching end), or a literal.
+// endOfJSONValue returns the index past the value that starts at js[i].
 func endOfJSONValue(js []byte, i int) int {
 	if i >= len(js) {
 		return len(js)
@@ -104,27 +100,19 @@ func endOfJSONValue(js []byte, i int) int {
 		}
 		return len(js)
 	}
-	k := i
-	for k < len(js) && !endsJSONLiteral(js[k]) {
+	k := i // a number, true, false or null
+	for k < len(js) && js[k] != ',' && js[k] != '}' && js[k] != ']' && !isJSONSpace(js[k]) {
 		k++
 	}
 	return k
 }
 
-// endsJSONLiteral reports whether c ends a number, true, false or null.
-func endsJSONLiteral(c byte) bool {
-	switch c {
-	case ',', '}', ']', ' ', '\t', '\r', '\n':
-		return true
-	}
-	return false
-}
-
-// skipJSONSpace returns the index of the first byte at or after i that is
-// not JSON white space.
+// skipJSONSpace returns the index of the first non-space byte from i on.
 func skipJSONSpace(js []byte, i int) int {
-	for i < len(js) && (js[i] == ' ' || js[i] == '\t' || js[i] == '\r' || js[i] == '\n') {
+	for i < len(js) && isJSONSpace(js[i]) {
 		i++
 	}
 	return i
 }
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -1,17 +1,15 @@
 // Package redact is the one redaction of the module: which attribute keys
-// are secret, and how credentials are cleaned out of text and values. The
-// category handler's encoder, the console of package slogdebug and
-// integration's URL redaction all use it, so that the files and the
-// console show the same redacted form.
+// are secret, and how credentials are cleaned out of text and values, for
+// the files, the console and integration's URLs alike.
 package redact
 
 import (
 	"encoding"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -22,9 +20,8 @@ import (
 // Redacted replaces the values of secret attributes.
 const Redacted = "[REDACTED]"
 
-// redactedInText replaces credentials inside text: the user info of URLs
-// and the values of secret key=value pairs (no character of it needs
-// escaping in a URL or in JSON).
+// redactedInText replaces credentials inside text (URL user info, the
+// values of secret key=value pairs); it needs no escaping in URL or JSON.
 const redactedInText = "REDACTED"
 
 // defaultRedactKeys are the secret attribute keys; an array, so that no
@@ -34,13 +31,12 @@ var defaultRedactKeys = [...]string{
 	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
 }
 
-// defaultPairKeys are secret, besides the attribute keys, as the keys of
-// key=value pairs in text; as attribute keys they often name harmless
-// things (a content signature).
+// defaultPairKeys are secret as the keys of key=value pairs in text only:
+// as attribute keys they often name harmless things (a content signature).
 var defaultPairKeys = [...]string{"sig", "signature"}
 
-// defaultQueryKeys are secret, besides those, as query and fragment
-// parameters only: "key=" in other text is too often a cache key.
+// defaultQueryKeys are secret as query and fragment parameters only:
+// "key=" in other text is too often a cache key.
 var defaultQueryKeys = [...]string{"key"}
 
 // DefaultKeys returns the attribute keys whose values are redacted
@@ -61,16 +57,13 @@ type Redactor struct {
 	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
-// New returns a Redactor for DefaultKeys and extra, which match the
-// same way.
+// New returns a Redactor for DefaultKeys and extra, which match the same way.
 func New(extra ...string) *Redactor {
 	r := &Redactor{}
-	for _, keys := range [][]string{defaultRedactKeys[:], extra} {
-		for _, k := range keys {
-			r.attrs.add(k)
-			r.pairs.add(k)
-			r.params.add(k)
-		}
+	for _, k := range slices.Concat(defaultRedactKeys[:], extra) {
+		r.attrs.add(k)
+		r.pairs.add(k)
+		r.params.add(k)
 	}
 	for _, k := range defaultPairKeys {
 		r.pairs.add(k)
@@ -93,8 +86,7 @@ func Default() *Redactor { return defaultRedactor }
 func (r *Redactor) SecretKey(key string) bool { return r != nil && r.attrs.match(key) }
 
 // secretPair reports whether the key of a key=value pair in text, as
-// written (percent-encoded in a URL), names a secret: an attribute key's,
-// or in a query or fragment a parameter's.
+// written (percent-encoded in a URL), names a secret.
 func (r *Redactor) secretPair(key string, query bool) bool {
 	if strings.IndexByte(key, '%') >= 0 {
 		key = percentDecode(key)
@@ -106,28 +98,18 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 }
 
 // RedactAttr returns a with its value redacted as the files redact it, in
-// the form they write it: a secret key, or any key inside a group named
-// like a secret (in groups), has its value replaced by Redacted; strings,
-// error messages, URLs (*url.URL, as their String) and byte slices lose the
-// credentials in them (RedactText); any other Go value but a slog.Level or
-// a *slog.Source becomes the JSON text the files hold, its secret members
-// redacted (a JSON string as its text). Groups are redacted member by
-// member. A nil Redactor returns a as it is.
-//
-// As the ReplaceAttr of a slog.TextHandler or slog.JSONHandler (or tint's)
-// it redacts a console as the files are redacted.
+// the form they write it: under a secret key, or in a group named like a
+// secret, the value is Redacted; strings, error messages, URLs and byte
+// slices lose the credentials in them (RedactText); any other Go value but
+// a slog.Level or *slog.Source that holds a secret becomes its redacted
+// JSON (see redactAny). Groups are redacted member by member. A nil
+// Redactor returns a as it is. As the ReplaceAttr of a slog.TextHandler or
+// slog.JSONHandler (or tint's) it redacts a console as the files are.
 func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	if r == nil {
 		return a
 	}
-	secret := false
-	for _, g := range groups {
-		if r.SecretKey(g) {
-			secret = true
-			break
-		}
-	}
-	return r.redactAttr(a, secret)
+	return r.redactAttr(a, slices.ContainsFunc(groups, r.SecretKey))
 }
 
 func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
@@ -178,21 +160,30 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 // whether the value holds a secret, as its JSON (the files' form) or as the
 // text a console prints of it (its MarshalText, String or %+v) shows it, and
 // the text to print in its place: the redacted text form when only that one
-// shows a secret, else the redacted JSON, as the files write it. A value
-// without a secret is left to the console to print its own way (a struct
-// with a String method and no exported field is not printed as {}).
+// shows a secret, else the redacted JSON as the files write it (a JSON
+// string as its text). A value without a secret is left to the console to
+// print its own way (a struct with a String method and no exported field is
+// not printed as {}).
 func (r *Redactor) redactAny(x any) (string, bool) {
-	jsonText, jsonErr := jsonenc.Marshal(x)
-	jsonChanged := jsonErr == nil && string(r.AppendJSON(nil, jsonText)) != string(jsonText)
+	js, err := jsonenc.Marshal(x)
+	var out []byte
+	if err == nil {
+		out = r.AppendJSON(nil, js)
+	}
 	text := consoleText(x)
 	redactedText := r.RedactText(text)
-	if !jsonChanged && redactedText == text {
+	switch {
+	case err == nil && string(out) == string(js):
+		return redactedText, redactedText != text
+	case err != nil && redactedText == text:
 		return "", false
+	case err != nil:
+		return r.RedactText(jsonenc.MarshalFailure(err)), true
 	}
-	if !jsonChanged && jsonErr == nil {
-		return redactedText, true
+	if out[0] == '"' {
+		return jsonStringText(out), true // a view of out, which nothing else holds
 	}
-	return r.valueText(x), true
+	return string(out), true
 }
 
 // consoleText is how a text console prints x: slog's TextHandler uses
@@ -211,30 +202,10 @@ func consoleText(x any) (text string) {
 	return fmt.Sprintf("%+v", x)
 }
 
-// valueText returns the text of x as the files write it, redacted: its
-// JSON, or the text of a JSON string.
-func (r *Redactor) valueText(x any) string {
-	out, err := jsonenc.Marshal(x)
-	if err != nil {
-		return r.RedactText(jsonenc.MarshalFailure(err))
-	}
-	out = r.AppendJSON(nil, out)
-	if len(out) > 0 && out[0] == '"' {
-		var s string
-		if json.Unmarshal(out, &s) == nil {
-			return s
-		}
-	}
-	return string(out)
-}
-
 // keySet matches keys by their last words.
 type keySet struct {
-	keys [][]string // each key's words, ASCII lower case
-	// tails holds the keys' last words by their last byte: a key that
-	// does not end (separators aside) in one of them is cleared at once,
-	// which is what almost every key is.
-	tails [256][]string
+	keys  [][]string    // each key's words, ASCII lower case
+	tails [256][]string // the keys' last words by last byte, to clear most keys at once
 }
 
 // add adds a key, as words; a key without letters or digits adds nothing.
@@ -261,8 +232,7 @@ func (ks *keySet) add(key string) {
 // match reports whether the last words of key are the words of one of the
 // set's keys.
 func (ks *keySet) match(key string) bool {
-	// First the cheap test that clears almost every key: key, trailing
-	// separators aside, must end in one of the keys' last words.
+	// The cheap test first: key, less trailing separators, must end in a last word.
 	end := len(key)
 	for end > 0 && wordClass(key[end-1]) == separator {
 		end--
@@ -270,16 +240,9 @@ func (ks *keySet) match(key string) bool {
 	if end == 0 {
 		return false
 	}
-	c := key[end-1]
-	if 'A' <= c && c <= 'Z' {
-		c += 'a' - 'A'
-	}
 	tail := false
-	for _, w := range ks.tails[c] {
-		if len(w) <= end && equalFoldWord(key[end-len(w):end], w) {
-			tail = true
-			break
-		}
+	for _, w := range ks.tails[lowerByte(key[end-1])] {
+		tail = tail || len(w) <= end && equalFoldWord(key[end-len(w):end], w)
 	}
 	if !tail {
 		return false
@@ -321,19 +284,13 @@ func lastWord(s string, end int) (start, stop int) {
 	for i > 0 && wordClass(s[i-1]) == digit {
 		i--
 	}
-	if i > 0 {
-		switch wordClass(s[i-1]) {
-		case upper:
-			for i > 0 && (wordClass(s[i-1]) == upper || wordClass(s[i-1]) == digit) {
-				i--
-			}
-		case lower:
-			for i > 0 && (wordClass(s[i-1]) == lower || wordClass(s[i-1]) == digit) {
-				i--
-			}
-			if i > 0 && wordClass(s[i-1]) == upper {
-				i--
-			}
+	if i > 0 && wordClass(s[i-1]) != separator {
+		class := wordClass(s[i-1]) // upper or lower
+		for i > 0 && (wordClass(s[i-1]) == class || wordClass(s[i-1]) == digit) {
+			i--
+		}
+		if class == lower && i > 0 && wordClass(s[i-1]) == upper {
+			i--
 		}
 	}
 	return i, stop
@@ -366,25 +323,27 @@ func equalFoldWord(s, w string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != w[i] {
+		if lowerByte(s[i]) != w[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// lowerASCII lowers the case of the ASCII letters of s, and only those, as
-// equalFoldWord compares.
+// lowerByte lowers the case of an ASCII letter, and only of those.
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// lowerASCII lowers the case of the ASCII letters of s, as equalFoldWord
+// compares.
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
+		b[i] = lowerByte(c)
 	}
 	return string(b)
 }
@@ -394,26 +353,14 @@ func lowerASCII(s string) string {
 func percentDecode(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-			continue
+		if s[i] == '%' && i+2 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(n))
+				i += 2
+				continue
+			}
 		}
 		b = append(b, s[i])
 	}
 	return string(b)
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

@@ -24,8 +24,7 @@ func (r *Redactor) RedactText(s string) string { return r.RedactTextCut(s, false
 
 // RedactTextCut is RedactText for s that may have been cut from a longer
 // text (cut): a URL whose host part runs to the end of s then has it all
-// redacted, since the "@" that would show it is user info may be past the
-// cut.
+// redacted, since the "@" of its user info may be past the cut.
 func (r *Redactor) RedactTextCut(s string, cut bool) string {
 	hasPair := strings.IndexByte(s, '=') >= 0
 	hasURL := strings.IndexByte(s, ':') >= 0 && strings.Contains(s, "://") // the first is faster
@@ -122,9 +121,7 @@ func (r *Redactor) redactPairs(s string) string {
 	return b.String()
 }
 
-// endsWord reports whether c cannot be part of a URL as written in text:
-// white space, control characters, and the characters a URL must escape
-// that text puts around one.
+// endsWord reports whether c cannot be part of a URL as written in text.
 func endsWord(c byte) bool {
 	switch c {
 	case '"', '<', '>', '`', '{', '}', '|', '\\', '^', 0x7f:
@@ -133,8 +130,7 @@ func endsWord(c byte) bool {
 	return c <= ' '
 }
 
-// closesText reports whether c, ending a value, more likely closes the text
-// around it than belongs to it.
+// closesText reports whether c, ending a value, more likely closes the text around it.
 func closesText(c byte) bool { return c == ')' || c == ']' || c == '\'' || c == ',' || c == '.' }
 
 // endsHost reports whether c ends a URL's authority (user info and host).

@@ -1,7 +1,6 @@
-// Package safego runs the work of the library's own goroutines (the
-// category writer, the error reporter, the signal toggle, the health poller)
-// so that a panic in it never takes the host process down: the panic is
-// recovered and handed back as an error that says where it happened.
+// Package safego runs the work of the library's own goroutines so that a
+// panic never takes the host process down: it is recovered and handed back
+// as an error that says where it happened.
 package safego
 
 import (
@@ -12,10 +11,8 @@ import (
 
 // PanicError is a recovered panic.
 type PanicError struct {
-	// Value is what was passed to panic.
-	Value any
-	// Where is the function and file:line that panicked, when known.
-	Where string
+	Value any    // what was passed to panic
+	Where string // the function and file:line that panicked, when known
 }
 
 // Error describes the panic and where it happened.
@@ -38,14 +35,12 @@ func Call(f func()) (err error) {
 }
 
 // Recovered turns the value a deferred function got from recover into a
-// *PanicError. Called in that deferred function, it finds the frame that
-// panicked.
+// *PanicError; called in that function, it finds the frame that panicked.
 func Recovered(v any) *PanicError {
 	return &PanicError{Value: v, Where: panicSite()}
 }
 
-// panicSite returns the first frame below the runtime's panic machinery:
-// the code that panicked.
+// panicSite returns the first frame below the runtime's panic machinery.
 func panicSite() string {
 	var pcs [32]uintptr
 	n := runtime.Callers(3, pcs[:])
@@ -67,12 +62,10 @@ func panicSite() string {
 
 // shortFile keeps a path's last directory and file name.
 func shortFile(path string) string {
-	i := strings.LastIndexByte(path, '/')
-	if i < 0 {
-		return path
-	}
-	if j := strings.LastIndexByte(path[:i], '/'); j >= 0 {
-		return path[j+1:]
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if j := strings.LastIndexByte(path[:i], '/'); j >= 0 {
+			return path[j+1:]
+		}
 	}
 	return path
 }

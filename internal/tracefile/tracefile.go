@@ -1,8 +1,7 @@
-// Package tracefile names a session's execution trace snapshots,
-// <session>_execution_trace_001.trace, 002, ..., files of the session's
-// directory beside its category files, and creates them. Package handler
-// counts them in its disk budget and deletes them with their session;
-// slogdebug's execution trace recorder writes them.
+// Package tracefile names and creates a session's execution trace
+// snapshots, <session>_execution_trace_001.trace, 002, ..., beside its
+// category files: package handler counts and deletes them with their
+// session; slogdebug's execution trace recorder writes them.
 package tracefile
 
 import (
@@ -41,9 +40,8 @@ func Parse(name string) (session string, n int, ok bool) {
 }
 
 // Last returns the highest n of the session's snapshots already in dir (0
-// for none, or when dir cannot be read): a session resumed, by this
-// process or another (a reused session ID), goes on numbering after them
-// instead of colliding with them.
+// for none, or when dir cannot be read), so that a resumed session goes on
+// numbering after them.
 func Last(dir, session string) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -58,9 +56,9 @@ func Last(dir, session string) int {
 	return last
 }
 
-// File is a snapshot being written: write it, then Close it (which makes
-// it durable), or Discard it (close and remove it) if writing failed, since
-// a snapshot cut short is of no use (go tool trace cannot read it).
+// File is a snapshot being written: write it, then Close it (durably), or
+// Discard it (close and remove it) if writing failed: go tool trace cannot
+// read a snapshot cut short.
 type File interface {
 	io.Writer
 	Sync() error
@@ -68,10 +66,8 @@ type File interface {
 	Discard() error
 }
 
-// Create creates the n-th snapshot of a session in dir (the directory of
-// its files), named Name(session, n), with permissions perm (0: 0640). As
-// for the category files, the directory is opened following no symbolic
-// link and the file is created relative to it: never through a link, never
-// over a file that exists (the error says so). Package handler, which
-// holds that way of opening files, sets it when it is initialized.
+// Create creates the n-th snapshot of a session in dir, named Name(session,
+// n), with permissions perm (0: 0640), as the category files are: never
+// through a symbolic link, never over a file that exists. Package handler,
+// which holds that way of opening files, sets it.
 var Create func(dir, session string, n int, perm os.FileMode) (File, error)

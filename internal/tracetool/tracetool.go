@@ -1,7 +1,6 @@
-// Package tracetool reads Go execution trace files with the go command's
-// own reader, `go tool trace -d=parsed`, for the tests that check what an
-// execution trace snapshot holds (the module adds no trace parser of its
-// own as a dependency).
+// Package tracetool reads Go execution trace files with `go tool trace
+// -d=parsed`, for the tests of execution trace snapshots (no trace parser
+// as a dependency).
 package tracetool
 
 import (
@@ -34,9 +33,8 @@ func GoCommand() (string, error) {
 }
 
 // Parsed returns the events of the trace file at path, one a line, as
-// `go tool trace -d=parsed` prints them: tasks (TaskBegin ... Type="request"),
-// user logs (Log ... Category="request_id" Message="..."), goroutine
-// states, and so on. It fails if the file is not a whole trace.
+// `go tool trace -d=parsed` prints them (TaskBegin ... Type="request",
+// Log ... Category="request_id" ...). It fails if the trace is not whole.
 func Parsed(path string) (string, error) {
 	goCmd, err := GoCommand()
 	if err != nil {
