@@ -176,12 +176,16 @@ func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripp
 	if t, ok := base.(*transport); ok {
 		base = t.base
 	}
-	return &transport{base: cmp.Or(base, http.DefaultTransport), logger: logger}
+	t := &transport{base: cmp.Or(base, http.DefaultTransport)}
+	if logger != nil {
+		t.calls = logger.With(category.Key, category.OrchestratorCalls) // derived once, not per call
+	}
+	return t
 }
 
 type transport struct {
-	base   http.RoundTripper
-	logger *slogdebug.Logger // nil: slogdebug.Default() at each call
+	base  http.RoundTripper
+	calls *slogdebug.Logger // nil: slogdebug.Default()'s, derived at each call
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -191,7 +195,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
 		req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
 	}
-	calls := loggerOr(t.logger).With(category.Key, category.OrchestratorCalls)
+	calls := t.calls
+	if calls == nil {
+		calls = slogdebug.Default().With(category.Key, category.OrchestratorCalls)
+	}
 	if !calls.Enabled(ctx, slog.LevelDebug) {
 		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
 	}
