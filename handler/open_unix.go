@@ -1,4 +1,4 @@
-//go:build unix && (!linux || debugmode_portable)
+//go:build unix
 
 package handler
 
@@ -7,20 +7,18 @@ import (
 	"syscall"
 )
 
-// openNoFollow opens path, not following a symbolic link at it
-// (O_NOFOLLOW) and not blocking on a FIFO planted there (O_NONBLOCK,
-// cleared once the file is found to be regular).
-func openNoFollow(path string, flags int, perm os.FileMode) (*os.File, error) {
+// openRegular opens a log file with open (openat(2) or open(2)), not
+// following a symbolic link at it (O_NOFOLLOW) and not blocking on a FIFO
+// planted there (O_NONBLOCK, cleared once the file is found to be
+// regular): anything but a regular file is refused (errNotRegular).
+func openRegular(name string, flags int, open func(flags int) (int, error)) (*os.File, *syscall.Stat_t, error) {
 	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, flags|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, uint32(perm.Perm()))
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	err := retryEINTR(func() (err error) {
+		fd, err = open(flags | syscall.O_NOFOLLOW | syscall.O_CLOEXEC | syscall.O_NONBLOCK)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var st syscall.Stat_t
 	if err = syscall.Fstat(fd, &st); err == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
@@ -31,7 +29,17 @@ func openNoFollow(path string, flags int, perm os.FileMode) (*os.File, error) {
 	}
 	if err != nil {
 		syscall.Close(fd)
-		return nil, err
+		return nil, nil, err
 	}
-	return os.NewFile(uintptr(fd), path), nil
+	return os.NewFile(uintptr(fd), name), &st, nil
+}
+
+// retryEINTR calls f until a signal does not interrupt it (as package os
+// does).
+func retryEINTR(f func() error) error {
+	for {
+		if err := f(); err != syscall.EINTR {
+			return err
+		}
+	}
 }
