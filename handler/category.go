@@ -65,17 +65,23 @@ func SanitizeCategory(s string) string {
 	return out
 }
 
+// isCleanCategory reports whether SanitizeCategory leaves s as it is.
 func isCleanCategory(s string) bool {
 	if s == "" || len(s) > maxCategoryLen || (s[0] >= '0' && s[0] <= '9') {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !isNameByte(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// isNameByte reports whether c is kept as it is in a category name: a
+// lower-case ASCII letter, a digit, '_' or '-'.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 // category is one category's file and counters. Its name is sanitized.
