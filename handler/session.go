@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,26 +24,21 @@ const maxSessionSuffix = 10000
 // never share files. With Options.Resume it takes base as it is, and fails
 // when another handler holds it.
 func (s *sink) claimSession(base string) error {
+	taken, excl := map[string]bool{}, os.O_EXCL
 	if s.resumed {
-		s.sessionID = base
-		f, err := s.openFile(s.session.name, 0)
+		excl = 0
+	} else {
+		names, err := s.ld.names()
 		if err != nil {
-			return err
+			return fmt.Errorf("handler: look for earlier sessions: %w", err)
 		}
-		s.session.file = f
-		return nil
-	}
-	names, err := s.ld.names()
-	if err != nil {
-		return fmt.Errorf("handler: look for earlier sessions: %w", err)
-	}
-	taken := map[string]bool{}
-	for _, name := range names {
-		if live, ok := rotationTempTarget(name); ok {
-			name = live
-		}
-		for _, r := range parseFileName(name) {
-			taken[r.session] = true
+		for _, name := range names {
+			if live, ok := rotationTempTarget(name); ok {
+				name = live
+			}
+			for _, r := range parseFileName(name) {
+				taken[r.session] = true
+			}
 		}
 	}
 	for n := 1; n <= maxSessionSuffix; n++ {
@@ -54,7 +50,7 @@ func (s *sink) claimSession(base string) error {
 			continue
 		}
 		s.sessionID = id
-		f, err := s.openFile(s.session.name, os.O_EXCL)
+		f, err := s.openFile(s.session.name, excl)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -82,14 +78,11 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		slog.String("event", event),
 		slog.Int("pid", os.Getpid()),
 		slog.String("hostname", hostname),
-		slog.String("version", s.opts.Version),
-		slog.String("debugmode_version", libraryVersion()),
+		slog.String("version", cmp.Or(s.opts.Version, moduleVersion(""))),
+		slog.String("debugmode_version", moduleVersion(modulePath)),
 		slog.String("go_version", runtime.Version()),
 		slog.String("log_directory", s.dir),
 		slog.Int("repaired_files", s.repaired),
-	}
-	if attrs[3].Value.String() == "" {
-		attrs[3] = slog.String("version", mainVersion())
 	}
 	o := s.opts
 	attrs = append(attrs, slog.Group("options",
@@ -191,28 +184,19 @@ func (s *sink) categoryOrder(st Stats) []string {
 	return append(names, earlier...)
 }
 
-// libraryVersion is this module's version as the host program was built
-// with it, or "(devel)".
-func libraryVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel)"
-	}
-	if bi.Main.Path == modulePath {
-		return bi.Main.Version
-	}
-	for _, d := range bi.Deps {
-		if d.Path == modulePath {
-			return d.Version
+// moduleVersion is the version of the module path as the host program was
+// built with it (the main module's for ""), or "(devel)".
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mods := append([]*debug.Module{&bi.Main}, bi.Deps...)
+		if path == "" {
+			mods, path = mods[:1], bi.Main.Path
 		}
-	}
-	return "(devel)"
-}
-
-// mainVersion is the host program's module version, or "(devel)".
-func mainVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+		for _, m := range mods {
+			if m.Path == path && m.Version != "" {
+				return m.Version
+			}
+		}
 	}
 	return "(devel)"
 }
