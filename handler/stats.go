@@ -44,11 +44,11 @@ func (s Stats) add(o Stats) Stats {
 	if o.LastError != nil {
 		sum.LastError = o.LastError
 	}
-	if len(s.Categories)+len(o.Categories) > 0 {
-		sum.Categories = make(map[string]Stats, max(len(s.Categories), len(o.Categories)))
-	}
 	for _, m := range []map[string]Stats{s.Categories, o.Categories} {
 		for name, c := range m {
+			if sum.Categories == nil {
+				sum.Categories = map[string]Stats{}
+			}
 			sum.Categories[name] = sum.Categories[name].add(c)
 		}
 	}
