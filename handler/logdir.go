@@ -9,13 +9,12 @@ import (
 	"time"
 )
 
-// The log directory, logDir, is the one place the handler touches the file
+// logDir, the log directory, is the one place the handler touches the file
 // system by name. On Linux (logdir_linux.go) it holds the directory open
-// and works relative to it, following no symbolic link; elsewhere
-// (logdir_other.go) it works by path, refusing symbolic links it finds
-// before opening. The build tag debugmode_portable builds the portable one
-// on Linux too, to test it there (make cross). It is used by one goroutine
-// at a time: New, then the writer.
+// and works relative to it; elsewhere (logdir_other.go) it works by path,
+// refusing symbolic links it finds (the tag debugmode_portable builds that
+// on Linux too, to test it: make cross). It is used by one goroutine at a
+// time: New, then the writer.
 type logDir struct {
 	path string // absolute, free of symbolic links at start
 	mode os.FileMode
@@ -39,9 +38,9 @@ type fileInfo struct {
 // errNotRegular says why a log file's path was not opened.
 var errNotRegular = errors.New("not a regular file (remove it)")
 
-// openLogDir creates the log directory if needed, as os.MkdirAll would,
-// resolves its path once (a link configured as the log directory is
-// followed then, never afterwards) and holds it.
+// openLogDir creates the log directory if needed, resolves its path once
+// (a link configured as the log directory is followed then, never after)
+// and holds it.
 func openLogDir(path string, mode os.FileMode) (*logDir, error) {
 	if err := os.MkdirAll(path, mode); err != nil {
 		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
@@ -62,14 +61,12 @@ func openLogDir(path string, mode os.FileMode) (*logDir, error) {
 	return d, nil
 }
 
-// verify runs every flush: it makes sure the path still names the
-// directory held, and reports whether the directory held changed:
-//   - the directory was deleted: it is made again, and held instead;
-//   - the path names another directory (the old one moved aside and a new
-//     one made): that one is held instead;
-//   - the path is, or goes through, a symbolic link, or is not a
-//     directory: it is not followed (see refusal). The error is returned
-//     once, when this is found.
+// verify, every flush, makes sure the path still names the directory held
+// and reports whether the directory held changed: a deleted directory is
+// made again, and another directory at the path (the old one moved aside)
+// is held instead; a path that is, or goes through, a symbolic link, or is
+// not a directory, is not followed (see refusal), and the error returned
+// once, when this is found.
 func (d *logDir) verify() (changed bool, err error) {
 	if st, err := lstat(d.path); err == nil && st.id.same(d.id) {
 		d.refused = nil // whatever the path goes through, it leads here
@@ -91,14 +88,12 @@ func (d *logDir) verify() (changed bool, err error) {
 	return d.hold(h), nil
 }
 
-// errAt is walk's error for a component, at, of the path: "is not a
-// directory", say.
+// errAt is walk's error for a component, at, of the path.
 func (d *logDir) errAt(at, what string) error {
 	return fmt.Errorf("handler: log directory %s: %s %s", d.path, at, what)
 }
 
-// Walk's findings.
-const (
+const ( // what walk finds at a component of the path
 	isSymlink = "is now a symbolic link, which is not followed"
 	notDir    = "is not a directory"
 )

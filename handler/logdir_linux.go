@@ -12,16 +12,12 @@ import (
 )
 
 // On Linux the log directory is held open: every file is opened, linked,
-// renamed, removed and looked at relative to it, and never through a
-// symbolic link, so the directory's path swapped for a link while the
-// session runs leads nothing elsewhere. verify checks, every flush, that
-// the path still names the directory held, and walks it again, following
-// no link, when it does not.
+// renamed, removed and looked at relative to it, never through a symbolic
+// link, so the directory's path swapped for a link leads nothing elsewhere.
 
-// oPath is Linux's O_PATH (the same on every architecture Go supports),
-// which package syscall does not name: a descriptor that locates a file
-// without opening it, to look at it or to walk a path through directories
-// that can be searched but not read.
+// oPath is O_PATH (the same on every architecture), which package syscall
+// does not name: a descriptor that locates a file without opening it, to
+// look at it or to walk through directories that cannot be read.
 const oPath = 0x200000
 
 // fileID identifies a file: its device and inode numbers.
@@ -30,7 +26,7 @@ type fileID struct{ dev, ino uint64 }
 func (a fileID) same(b fileID) bool { return a == b }
 
 // hold makes fd the directory held, and reports whether it is another
-// than the one held before (which it closes).
+// than before (which it closes).
 func (d *logDir) hold(fd int) bool {
 	var st syscall.Stat_t
 	if syscall.Fstat(fd, &st) == nil && d.fd >= 0 && idOf(&st) == d.id {
@@ -87,9 +83,7 @@ func (d *logDir) walk(create bool) (int, error) {
 }
 
 // refusal is verify's error for a path it does not follow: writing goes on
-// in the directory held if it still exists (it was moved); if it was
-// deleted, records fail and are counted until the path is a directory
-// again.
+// in the directory held unless it was deleted.
 func (d *logDir) refusal(err error) error {
 	var st syscall.Stat_t
 	if syscall.Fstat(d.fd, &st) == nil && st.Nlink == 0 {
@@ -109,8 +103,8 @@ func (d *logDir) close() error {
 }
 
 // openFile opens a regular file of the directory, never through a symbolic
-// link (the error says so) and never a FIFO or device planted at its name.
-// It returns the file and what fstat(2) says of it.
+// link (the error says so) nor a FIFO or device planted at its name, and
+// returns what fstat(2) says of it.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {
 	f, st, err := openRegular(d.join(name), flags, func(flags int) (int, error) {
 		return syscall.Openat(d.fd, name, flags, uint32(perm))
@@ -149,18 +143,12 @@ func lstat(path string) (fileInfo, error) {
 }
 
 // idOf is the identity of the file st describes.
-func idOf(st *syscall.Stat_t) fileID {
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
-}
+func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
 
 // infoOf is what st says of a file.
 func infoOf(st *syscall.Stat_t) fileInfo {
-	return fileInfo{
-		size:    st.Size,
-		mtime:   time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
-		regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG,
-		id:      idOf(st),
-	}
+	mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
+	return fileInfo{size: st.Size, mtime: mtime, regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG, id: idOf(st)}
 }
 
 // names lists the directory.
@@ -216,8 +204,7 @@ func (d *logDir) remove(name string) error {
 }
 
 // fstatat is fstatat(2) with AT_SYMLINK_NOFOLLOW, which package syscall
-// does not export on every architecture: a descriptor that locates the
-// file (O_PATH), then fstat(2).
+// lacks on some architectures: an O_PATH descriptor, then fstat(2).
 func fstatat(dirfd int, name string, st *syscall.Stat_t) error {
 	fd, err := syscall.Openat(dirfd, name, oPath|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {

@@ -11,32 +11,24 @@ import (
 	"strings"
 )
 
-// Without Linux's openat(2) family in package syscall, every file is
-// opened, linked, renamed, removed and looked at by its path under the
-// directory's, and a symbolic link is refused where it is found: at a
-// file's path (os.Lstat before opening, and O_NOFOLLOW on the open where
-// the system has it), or at the directory's path or a directory above it
-// (verify, every flush). Between a check and the use of a path a link can
-// still be swapped in: this is narrower than Linux's protection, not the
-// same. While the path is refused nothing is written: the files open are
-// closed (there is no telling where they now are, or whether they were
-// deleted), nothing is opened, linked, renamed or removed, and records
-// fail and are counted.
+// Without the openat(2) family in package syscall, files are used by
+// path, and a symbolic link is refused where it is found: at a file's path
+// (os.Lstat before opening, and O_NOFOLLOW where the system has it), or at
+// or above the directory's path (verify, every flush). A link swapped in
+// between a check and the use of a path still wins: this is narrower than
+// Linux's protection. While the path is refused nothing is opened, linked,
+// renamed or removed, and records fail and are counted.
 
-// fileID identifies a file: what os.SameFile compares (device and inode
-// on Unix, volume and file index on Windows).
+// fileID identifies a file for os.SameFile (device and inode on Unix,
+// volume and file index on Windows).
 type fileID struct{ fi os.FileInfo }
 
-// same reports whether a and b are the same file.
-func (a fileID) same(b fileID) bool {
-	return a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi)
-}
+func (a fileID) same(b fileID) bool { return a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi) }
 
 // errSymlink says why a log file's path was not opened.
 var errSymlink = errors.New("a symbolic link is at the log file's path, which is not followed (remove it)")
 
-// hold notes the directory the path names, and reports whether it is
-// another than before.
+// hold notes the directory the path names; is it another than before?
 func (d *logDir) hold(id fileID) bool {
 	if d.id.same(id) {
 		return false
@@ -84,12 +76,11 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; records fail until %s is a directory again", err, d.path)
 }
 
-// close lets go of the directory: there is nothing held open.
-func (d *logDir) close() error { return nil }
+func (d *logDir) close() error { return nil } // nothing is held open
 
 // openFile opens a regular file of the directory, never through a
-// symbolic link (the error says so) and never a FIFO or device planted at
-// its name. It returns the file and what it says of itself.
+// symbolic link (the error says so) nor a FIFO or device planted at its
+// name, and returns what it says of itself.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {
 	if d.refused != nil {
 		return nil, fileInfo{}, d.refused
