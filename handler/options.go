@@ -28,24 +28,22 @@ type Options struct {
 	Level slog.Leveler
 
 	// DefaultCategory receives records that carry no category. Empty (the
-	// default) means such records are not persisted.
+	// default): such records are not persisted.
 	DefaultCategory string
 
 	// QueueBytes bounds the records waiting for the writer; records at Warn
-	// and above (stress events) have a reserve of a quarter more that debug
-	// records cannot fill. Default 8 MiB, 256 bytes to 1 GiB.
+	// and above have a reserve of a quarter more. Default 8 MiB, 256 bytes
+	// to 1 GiB.
 	QueueBytes int
 
-	// BlockWhenFull makes a caller wait for room when the queue is full.
-	// By default the newest record is dropped and counted instead, so that
-	// logging never stalls the host. Either way a caller that leaves the
-	// queue more than half full yields its processor once, so that busy
-	// callers cannot starve the writer.
+	// BlockWhenFull makes a caller wait for room when the queue is full;
+	// by default the newest record is dropped and counted, so that logging
+	// never stalls the host. Either way a caller that leaves the queue more
+	// than half full yields its processor once, not to starve the writer.
 	BlockWhenFull bool
 
 	// FlushInterval is how often queued lines are written when the queue is
-	// not filling up; it bounds what a crash can lose. Default 200ms, 1ms
-	// to 1h.
+	// not filling up: it bounds what a crash loses. Default 200ms, 1ms to 1h.
 	FlushInterval time.Duration
 
 	// MaxLineBytes caps a line, newline included; a longer record is cut
@@ -53,10 +51,10 @@ type Options struct {
 	// 256 bytes to 16 MiB.
 	MaxLineBytes int
 
-	// MaxCategories caps the category files a session opens; records of
-	// further categories go to the "overflow" file (their lines keep their
-	// own category). Default 128, at most 1024 and a quarter of the
-	// open-file limit.
+	// MaxCategories caps the category files a session opens; further
+	// categories' records go to the "overflow" file (their lines keep their
+	// category). Default 128, at most 1024 and a quarter of the open-file
+	// limit.
 	MaxCategories int
 
 	// MaxFileBytes caps a category file: past it the file is renamed
@@ -66,36 +64,32 @@ type Options struct {
 	MaxFileBytes int64
 
 	// MaxTotalBytes is the disk budget of the directory's debug files: past
-	// it the oldest sessions' files are deleted first, then this session's
-	// oldest segments, never a live file. Default 1 GiB, at most 1 TiB; -1
-	// for no budget.
+	// it the oldest sessions' files are deleted, then this session's oldest
+	// segments, never a live file. Default 1 GiB, at most 1 TiB; -1 for
+	// none.
 	MaxTotalBytes int64
 
 	// MaxSessions is how many sessions' files the directory keeps, this one
-	// included; older ones are deleted. Default 20; -1 for all. Only files
-	// of the default naming (session IDs that are start times) are ever
-	// deleted.
+	// included; older ones are deleted. Default 20; -1 for all. Only
+	// sessions of the default naming (start times) are ever deleted.
 	MaxSessions int
 
 	// Resume continues the session of that handler, closed by then
-	// (CloseWith): Dir, SessionID and SessionStart are its, its files are
-	// appended to, its segments numbered on from those on disk, the session
-	// file gets debug_enabled instead of session_start, and Stats and
-	// session_end count the session's totals. Debug mode switched back on
-	// at run time resumes its session this way. New fails when another
-	// handler holds the session.
+	// (CloseWith): its Dir, SessionID and SessionStart, its files appended
+	// to, its segments numbered on; the session file gets debug_enabled
+	// instead of session_start, and Stats and session_end count the
+	// session's totals. New fails when another handler holds the session.
 	Resume *Handler
 	// EndOnly, with Resume, makes a handler only to end the session with
 	// Close (session_end, as the resumed handler's Close would have written
-	// it), without a debug_enabled line: a program that ends while debug
-	// mode is off still ends its session.
+	// it), without debug_enabled: for a program that ends while debug mode
+	// is off.
 	EndOnly bool
 
 	// SessionStart is when the session started: elapsed_seconds counts from
-	// it, session_start carries it as its time and, without SessionID, the
-	// session is named after it. Default: when New is called. It may be
-	// earlier (a session whose first lines are records kept in memory), not
-	// later.
+	// it, session_start carries it and, without SessionID, the session is
+	// named after it. Default: when New is called. It may be earlier (for
+	// records kept in memory before), not later.
 	SessionStart time.Time
 
 	// Sync makes Handle return only once the record is written to its file
@@ -103,14 +97,13 @@ type Options struct {
 	// round trip to the writer per record.
 	Sync bool
 
-	// OnError is told about failed writes (disk full, say) and recovered
+	// OnError is told of failed writes (disk full, say) and recovered
 	// panics at most once per ErrorInterval (the first panic at once, and
-	// what is left at Close), with the number of failures and of lines
-	// lost since the last report. It runs on a goroutine of its own, one
-	// call at a time, so that a stuck console never holds up the writer or
-	// a caller: failures meanwhile are merged into the next call. Close
-	// waits for its last call at most a second. It must not log to this
-	// handler.
+	// what is left at Close), with the failures and the lines lost since
+	// the last call. It runs on a goroutine of its own, one call at a time,
+	// so that a stuck console holds up nothing: failures meanwhile are
+	// merged into the next call. Close waits for its last call at most a
+	// second. It must not log to this handler.
 	OnError       func(err error, errors, lost uint64)
 	ErrorInterval time.Duration // default 10s
 
@@ -129,21 +122,18 @@ type Options struct {
 	// NoRedaction turns redaction off (for a test rig, say).
 	NoRedaction bool
 
-	// OnDrop is called when records were dropped because the queue was
-	// full, once per write of the queue that follows, on the writer
-	// goroutine, just after the queue was emptied: a report logged then has
-	// room. It must be quick and must not log (the stress handler's
-	// DropsHappened is made for it).
+	// OnDrop is called when records were dropped for a full queue, once per
+	// write of the queue that follows, on the writer goroutine, just after
+	// the queue was emptied. It must be quick and must not log (the stress
+	// handler's DropsHappened is made for it).
 	OnDrop func()
 
 	// Stamp reads from a record's context what its line carries after msg:
-	// the ID of its request (request_id; "" for none) and its trace span
-	// (trace_id and span_id, W3C trace context, in lower-case hex; an
-	// all-zero traceID for none). A record or logger with a request_id of
-	// its own (not in a group) is not stamped. It is called on the logging
-	// goroutine for every record, and must be quick and safe for
-	// concurrent use. The slogdebug facade reads package reqid's IDs and
-	// the OpenTelemetry span.
+	// its request's ID (request_id; "" for none) and its trace span
+	// (trace_id and span_id in lower-case hex; an all-zero traceID for
+	// none). A record or logger with a request_id of its own (not in a
+	// group) is not stamped. It is called on the logging goroutine for
+	// every record: it must be quick and safe for concurrent use.
 	Stamp func(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte)
 
 	// Version is the host program's version, written in session_start.
@@ -151,16 +141,14 @@ type Options struct {
 	Version string
 
 	// SessionAttrs are added to session_start in a group "config", beside
-	// the group "options" that holds these Options with their defaults
-	// applied (the slogdebug facade puts its console settings here).
+	// the group "options" that holds these Options with their defaults.
 	SessionAttrs []slog.Attr
 
-	// EndAttrs is called as the session file's last line of a Close is
-	// written (session_end, or CloseWith's event), on the writer goroutine,
-	// after the last record; the attributes it returns follow the
-	// handler's own counts (the slogdebug facade adds the stress events'
-	// counts). It must be quick and must not log to this handler; a panic
-	// in it is recovered and the line written without its attributes.
+	// EndAttrs is called as the session file's last line of a Close
+	// (session_end, or CloseWith's event) is written, on the writer
+	// goroutine; the attributes it returns follow the handler's own counts.
+	// It must be quick and must not log to this handler; a panic in it is
+	// recovered and the line written without them.
 	EndAttrs func() []slog.Attr
 
 	now   func() time.Time // the clock; tests set it
