@@ -93,12 +93,10 @@ func (d *logDir) refusal(err error) error {
 }
 
 // close closes the directory.
-func (d *logDir) close() error {
-	if d.fd < 0 {
-		return nil
+func (d *logDir) close() (err error) {
+	if d.fd >= 0 {
+		err, d.fd = syscall.Close(d.fd), -1
 	}
-	err := syscall.Close(d.fd)
-	d.fd = -1
 	return err
 }
 

@@ -6,17 +6,13 @@ import (
 	"unsafe"
 )
 
-// openNoFollow opens path as os.OpenFile would, for the flags the log
-// directory uses (O_RDONLY, O_WRONLY or O_RDWR; O_APPEND, O_CREATE,
-// O_EXCL), with two differences:
-//   - a reparse point (a symbolic link, a junction) at path is opened
-//     itself, not followed, and so refused as not a regular file;
-//   - others may rename or delete the file while it is open
-//     (FILE_SHARE_DELETE), as on Unix: rotation renames a new live file
-//     over the one still open, and the budget deletes files a reader has
-//     open.
-//
-// The file is always opened for reading too: LockFileEx needs it.
+// openNoFollow opens path as os.OpenFile would for the log directory's
+// flags, except that a reparse point (a symbolic link, a junction) at path
+// is opened itself, not followed (and so refused as not a regular file),
+// and that others may rename or delete the file while it is open
+// (FILE_SHARE_DELETE), as on Unix: rotation renames a new live file over
+// the one still open, and the budget deletes files a reader has open. It
+// is always opened for reading too: LockFileEx needs it.
 func openNoFollow(path string, flags int, perm os.FileMode) (*os.File, error) {
 	p, err := syscall.UTF16PtrFromString(path)
 	if err != nil {
@@ -74,10 +70,8 @@ func lockRange() *syscall.Overlapped {
 	return &syscall.Overlapped{Offset: uint32(lockOffset & 0xffffffff), OffsetHigh: uint32(lockOffset >> 32)}
 }
 
-// tryLock takes f's lock, exclusive or shared, without waiting: it fails
-// with errLocked when another handle holds it in a way that conflicts.
-// LockFileEx's locks are of a handle, as flock(2)'s are of an open file,
-// and go with the process, even killed.
+// tryLock is sys_unix.go's, with LockFileEx: its locks are of a handle, as
+// flock(2)'s are of an open file, and go with the process, even killed.
 func tryLock(f *os.File, exclusive bool) error {
 	flags := uint32(lockfileFailImmediately)
 	if exclusive {
