@@ -149,9 +149,8 @@ func (r *registry) lookupSlow(raw string) *category {
 }
 
 // byNameLocked returns the category of a sanitized name, creating it. Past
-// the limit a new name gets a category whose records go to the overflow file;
-// past four times the limit every new name is the overflow category itself,
-// so memory stays bounded whatever callers pass.
+// the limit a new name's records go to the overflow file; past four times
+// the limit a new name is the overflow category, so memory stays bounded.
 func (r *registry) byNameLocked(name string) *category {
 	if c, ok := r.byName[name]; ok {
 		return c

@@ -44,8 +44,7 @@ func lockOwner(f *os.File, patience time.Duration) error {
 	}
 }
 
-// errLocked is tryLock's error when another holds the lock in a way that
-// conflicts.
+// errLocked is tryLock's error when another holds the lock.
 var errLocked = errors.New("locked by another handler")
 
 // liveness is what a session is to a handler that does not own it.

@@ -52,9 +52,9 @@ func (d *logDir) walk(create bool) (int, error) {
 		if part == "" {
 			continue
 		}
-		flags := oPath | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-		if i == len(parts)-1 {
-			flags = syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+		flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+		if i < len(parts)-1 {
+			flags |= oPath // only the directory held is read
 		}
 		if create {
 			if err := retryEINTR(func() error { return syscall.Mkdirat(fd, part, uint32(d.mode)) }); err != nil && err != syscall.EEXIST {

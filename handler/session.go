@@ -149,9 +149,8 @@ func (s *sink) writeSessionLine(h *Handler, at time.Time, event string, attrs []
 }
 
 // endAttrs returns what Options.EndAttrs adds to the session file's last
-// line; it runs on the writer goroutine, so a panic in it is recovered,
-// counted and reported like any other step of the writer (guard), and the
-// line is written without them.
+// line; a panic in it is recovered and reported like any other step of the
+// writer (guard), and the line written without them.
 func (s *sink) endAttrs() (attrs []slog.Attr) {
 	if s.opts.EndAttrs == nil {
 		return nil
