@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"time"
 )
@@ -17,13 +18,11 @@ func (s *sink) maintain(force bool) {
 	if s.opts.MaxTotalBytes <= 0 && s.opts.MaxSessions <= 0 {
 		return
 	}
-	now := time.Now()
-	if !force && now.Sub(s.lastMaintain) < budgetInterval {
-		return
-	}
-	s.lastMaintain = now
-	if err := s.enforceLimits(); err != nil {
-		s.noteError(err, 0)
+	if now := time.Now(); force || now.Sub(s.lastMaintain) >= budgetInterval {
+		s.lastMaintain = now
+		if err := s.enforceLimits(); err != nil {
+			s.noteError(err, 0)
+		}
 	}
 }
 
@@ -38,12 +37,11 @@ type diskFile struct {
 
 // enforceLimits deletes files until the directory is within the limits:
 // the oldest dead sessions' files first (whole sessions beyond
-// MaxSessions), then this session's oldest segments.
-//
-// It counts and deletes only files it can tell are this session's, or a
-// dead session's of the default naming (start times); another process's
-// live session is found by its lock, whatever its ID, and left alone, and
-// so is a file whose name could be either of two sessions'.
+// MaxSessions), then this session's oldest segments. It counts and deletes
+// only this session's files and dead sessions' of the default naming
+// (start times): another process's live session is found by its lock,
+// whatever its ID, and left alone, and so is a file whose name could be
+// either of two sessions'.
 func (s *sink) enforceLimits() error {
 	names, err := s.ld.names()
 	if err != nil {
@@ -60,12 +58,9 @@ func (s *sink) enforceLimits() error {
 	present := map[string]bool{} // sessions with a session file
 	for _, name := range names {
 		for _, r := range parseFileName(name) {
-			if r.category == sessionCategory && r.segment == 0 {
-				present[r.session] = true
-			}
+			present[r.session] = present[r.session] || r.category == sessionCategory && r.segment == 0
 		}
 	}
-
 	var files []diskFile
 	var total int64
 	sessions := map[string]bool{s.sessionID: true}
@@ -74,38 +69,29 @@ func (s *sink) enforceLimits() error {
 		if !ok || r.session != s.sessionID && guard.check(r.session) == live {
 			continue
 		}
-		st, err := s.ld.stat(name)
-		if err != nil || !st.regular {
-			continue
+		if st, err := s.ld.stat(name); err == nil && st.regular {
+			files = append(files, diskFile{fileName: r, name: name, size: st.size, mtime: st.mtime, live: open[name]})
+			total += st.size
+			sessions[r.session] = true
 		}
-		files = append(files, diskFile{fileName: r, name: name, size: st.size,
-			mtime: st.mtime, live: open[name]})
-		total += st.size
-		sessions[r.session] = true
 	}
 	s.orderForDeletion(files)
 
-	// Sessions beyond MaxSessions go whole, the oldest first.
-	drop := map[string]bool{}
+	drop := map[string]bool{} // sessions beyond MaxSessions, the oldest
 	if max := s.opts.MaxSessions; max > 0 && len(sessions) > max {
-		var ids []string
+		delete(sessions, s.sessionID)
+		ids := make([]string, 0, len(sessions))
 		for id := range sessions {
-			if id != s.sessionID {
-				ids = append(ids, id)
-			}
+			ids = append(ids, id)
 		}
-		sort.Slice(ids, func(i, j int) bool { return compareSessionIDs(ids[i], ids[j]) < 0 })
-		for _, id := range ids[:len(sessions)-max] {
+		slices.SortFunc(ids, compareSessionIDs)
+		for _, id := range ids[:len(ids)+1-max] {
 			drop[id] = true
 		}
 	}
 	var errs []error
 	for _, f := range files {
-		if f.live {
-			continue
-		}
-		over := s.opts.MaxTotalBytes > 0 && total > s.opts.MaxTotalBytes
-		if !over && !drop[f.session] {
+		if f.live || !drop[f.session] && (s.opts.MaxTotalBytes <= 0 || total <= s.opts.MaxTotalBytes) {
 			continue
 		}
 		if err := s.ld.remove(f.name); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -133,25 +119,18 @@ func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileNa
 			n++
 		}
 	}
-	if n != 1 || owner.session != s.sessionID && !isStartTimeID(owner.session) {
-		return fileName{}, false // not ours to count or delete
-	}
-	return owner, true
-}
-
-// isSessionFile reports whether f is a session's live session file.
-func (f *diskFile) isSessionFile() bool {
-	return f.segment == 0 && f.category == sessionCategory
+	return owner, n == 1 && (owner.session == s.sessionID || isStartTimeID(owner.session))
 }
 
 // orderForDeletion sorts files oldest first: other sessions' by session
 // (start time), then this session's. Within a session, segments go before
-// live files, and the session file goes last; a category's segments by
-// number (.999 before .1000), and the categories' segments interleaved by
-// modification time.
+// live files, and the session file goes last (a session stays known, and
+// lockable, to the end); the categories' segments interleaved by
+// modification time, each category's by number (.999 before .1000).
 func (s *sink) orderForDeletion(files []diskFile) {
+	isSessionFile := func(f *diskFile) bool { return f.segment == 0 && f.category == sessionCategory }
 	sort.SliceStable(files, func(i, j int) bool {
-		a, b := files[i], files[j]
+		a, b := &files[i], &files[j]
 		if (a.session == s.sessionID) != (b.session == s.sessionID) {
 			return b.session == s.sessionID
 		}
@@ -161,8 +140,8 @@ func (s *sink) orderForDeletion(files []diskFile) {
 		if (a.segment == 0) != (b.segment == 0) {
 			return b.segment == 0
 		}
-		if sa, sb := a.isSessionFile(), b.isSessionFile(); sa != sb {
-			return sb // last: a session stays known (and lockable) to the end
+		if sa, sb := isSessionFile(a), isSessionFile(b); sa != sb {
+			return sb
 		}
 		if !a.mtime.Equal(b.mtime) {
 			return a.mtime.Before(b.mtime)
@@ -172,25 +151,22 @@ func (s *sink) orderForDeletion(files []diskFile) {
 		}
 		return a.segment < b.segment
 	})
-	// Within a session and category, the segments take the places that
-	// category has in that order, by number: a clock that went back, or a
-	// touched file, cannot put a newer segment before an older one.
+	// A category's segments then take the places it has in that order by
+	// number: a clock that went back, or a touched file, cannot put a newer
+	// segment before an older one.
 	type key struct{ session, category string }
-	places := map[key][]int{}
-	for i, f := range files {
+	queue := map[key][]diskFile{}
+	for _, f := range files {
 		if f.segment > 0 {
-			k := key{f.session, f.category}
-			places[k] = append(places[k], i)
+			queue[key{f.session, f.category}] = append(queue[key{f.session, f.category}], f)
 		}
 	}
-	for _, idx := range places {
-		group := make([]diskFile, len(idx))
-		for k, i := range idx {
-			group[k] = files[i]
-		}
-		sort.Slice(group, func(i, j int) bool { return group[i].segment < group[j].segment })
-		for k, i := range idx {
-			files[i] = group[k]
+	for _, q := range queue {
+		sort.Slice(q, func(i, j int) bool { return q[i].segment < q[j].segment })
+	}
+	for i, f := range files {
+		if k := (key{f.session, f.category}); f.segment > 0 {
+			files[i], queue[k] = queue[k][0], queue[k][1:]
 		}
 	}
 }

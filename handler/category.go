@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,8 +24,8 @@ const (
 
 // SanitizeCategory maps any string to the file-name component used for it:
 // ASCII letters are lower-cased, digits, '_' and '-' are kept, and every run
-// of other bytes becomes one '_'. The result is at most 64 bytes,
-// never empty (an empty name becomes "uncategorized") and never starts with a
+// of other bytes becomes one '_'. The result is at most 64 bytes, never
+// empty (an empty name becomes "uncategorized") and never starts with a
 // digit (a '_' is put in front), so `<session>_<category>.jsonl` can always
 // be split back into its session and category. It cannot contain a path
 // separator or a dot, so no category names a file outside the directory.
@@ -34,48 +35,48 @@ func SanitizeCategory(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(min(len(s)+1, maxCategoryLen))
-	lastRepl := false
+	run := false // in a run of other bytes
 	for i := 0; i < len(s) && b.Len() < maxCategoryLen; i++ {
 		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
+		if c >= 'A' && c <= 'Z' {
 			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
-		default:
-			if lastRepl {
-				continue
+		}
+		switch {
+		case !isNameByte(c):
+			if !run {
+				b.WriteByte('_')
 			}
-			lastRepl = true
-			b.WriteByte('_')
+			run = true
 			continue
-		}
-		if b.Len() == 0 && c >= '0' && c <= '9' {
+		case b.Len() == 0 && c >= '0' && c <= '9':
 			b.WriteByte('_')
 		}
-		lastRepl = false
+		run = false
 		b.WriteByte(c)
 	}
-	out := b.String()
-	if len(out) > maxCategoryLen {
-		out = out[:maxCategoryLen]
-	}
-	if out == "" {
+	if b.Len() == 0 {
 		return "uncategorized"
 	}
-	return out
+	return b.String()[:min(b.Len(), maxCategoryLen)]
 }
 
+// isCleanCategory reports whether SanitizeCategory leaves s as it is.
 func isCleanCategory(s string) bool {
 	if s == "" || len(s) > maxCategoryLen || (s[0] >= '0' && s[0] <= '9') {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !isNameByte(s[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+// isNameByte reports whether c is kept as it is in a category name: a
+// lower-case ASCII letter, a digit, '_' or '-'.
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
 // category is one category's file and counters. Its name is sanitized.
@@ -102,8 +103,8 @@ type category struct {
 	segments               int // rotated segments so far
 }
 
-// cacheLinePad separates fields written by different goroutines; two
-// lines, since processors fetch adjacent lines in pairs.
+// cacheLinePad separates fields written by different goroutines: two
+// lines, which processors fetch in pairs.
 const cacheLinePad = 128
 
 // registry maps raw category values to categories. Lookups of a value seen
@@ -120,8 +121,7 @@ type registry struct {
 
 func newRegistry(max int) *registry {
 	r := &registry{max: max, byName: make(map[string]*category)}
-	m := make(map[string]*category)
-	r.raw.Store(&m)
+	r.raw.Store(&map[string]*category{})
 	return r
 }
 
@@ -133,17 +133,15 @@ func (r *registry) lookup(raw string) *category {
 	return r.lookupSlow(raw)
 }
 
+// lookupSlow is lookup of a value not cached: it caches it, up to
+// rawCacheSize values.
 func (r *registry) lookupSlow(raw string) *category {
 	name := SanitizeCategory(raw)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.byNameLocked(name)
-	old := *r.raw.Load()
-	if len(old) < rawCacheSize {
-		m := make(map[string]*category, len(old)+1)
-		for k, v := range old {
-			m[k] = v
-		}
+	if old := *r.raw.Load(); len(old) < rawCacheSize {
+		m := maps.Clone(old)
 		m[strings.Clone(raw)] = c
 		r.raw.Store(&m)
 	}
@@ -151,9 +149,8 @@ func (r *registry) lookupSlow(raw string) *category {
 }
 
 // byNameLocked returns the category of a sanitized name, creating it. Past
-// the limit a new name gets a category whose records go to the overflow file;
-// past four times the limit every new name is the overflow category itself,
-// so memory stays bounded whatever callers pass.
+// the limit a new name's records go to the overflow file; past four times
+// the limit a new name is the overflow category, so memory stays bounded.
 func (r *registry) byNameLocked(name string) *category {
 	if c, ok := r.byName[name]; ok {
 		return c

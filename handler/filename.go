@@ -14,12 +14,18 @@ import (
 // SanitizeCategory: it never starts with a digit and holds no dot).
 //
 // A session's execution trace snapshots (see package tracefile) are named
-// <session>_execution_trace_<n>.trace, n from 001: a name of its own,
-// with a single reading, that the disk budget counts and deletes with its
-// session and that repair leaves alone (it is no JSON Lines file).
+// <session>_execution_trace_<n>.trace, n from 001: a name with a single
+// reading, that the disk budget counts and deletes with its session and
+// that repair leaves alone (it is no JSON Lines file).
 
 // fileExt ends every debug file's name.
 const fileExt = ".jsonl"
+
+// sessionCategory is the category of the session file.
+const sessionCategory = "session"
+
+// startTimeLayout is the default session ID: the UTC start time.
+const startTimeLayout = "20060102_150405"
 
 // liveName is the name of a session's live file of a category.
 func liveName(session, category string) string {
@@ -37,9 +43,6 @@ func sessionFileName(session string) string {
 	return liveName(session, sessionCategory)
 }
 
-// sessionCategory is the category of the session file.
-const sessionCategory = "session"
-
 // fileName is one reading of a debug file's name.
 type fileName struct {
 	session  string
@@ -47,20 +50,6 @@ type fileName struct {
 	category string // "" for a trace snapshot
 	trace    bool   // an execution trace snapshot, not a JSON Lines file
 }
-
-// name is the file name the reading reads.
-func (f fileName) name() string {
-	switch {
-	case f.trace:
-		return tracefile.Name(f.session, f.segment)
-	case f.segment > 0:
-		return segmentName(f.session, f.segment, f.category)
-	}
-	return liveName(f.session, f.category)
-}
-
-// maxSegmentDigits bounds a segment number, so that it fits an int.
-const maxSegmentDigits = 9
 
 // parseFileName returns every reading of a debug file's name, shortest
 // session ID first, or none when name is not a debug file's.
@@ -88,8 +77,10 @@ func parseFileName(name string) []fileName {
 		}
 		session, segment := base[:i], 0
 		if dot := strings.IndexByte(session, '.'); dot >= 0 {
-			n, ok := parseSegment(session[dot+1:])
-			if !ok {
+			// At least three digits, zero-padded, from 1; nine at most, to
+			// fit an int.
+			n, err := strconv.Atoi(session[dot+1:])
+			if err != nil || n < 1 || len(session)-dot-1 > 9 || fmt.Sprintf("%03d", n) != session[dot+1:] {
 				continue
 			}
 			session, segment = session[:dot], n
@@ -101,39 +92,21 @@ func parseFileName(name string) []fileName {
 	return out
 }
 
-// parseSegment reads a segment number as segmentName writes it: at least
-// three digits, zero-padded, from 1.
-func parseSegment(s string) (int, bool) {
-	if len(s) < 3 || len(s) > maxSegmentDigits {
-		return 0, false
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || fmt.Sprintf("%03d", n) != s {
-		return 0, false
-	}
-	return n, true
-}
-
 // isStartTimeID reports whether a session ID is of the default naming: the
 // UTC start time as 20060102_150405, with "_2", "_3", ... when that was
 // taken. Other processes' sessions of this naming are the only ones the
 // disk budget and the sessions kept ever delete.
 func isStartTimeID(id string) bool {
-	const layout = "20060102_150405"
-	if len(id) < len(layout) {
+	if len(id) < len(startTimeLayout) {
 		return false
 	}
-	for i := 0; i < len(layout); i++ {
-		if (layout[i] == '_') != (id[i] == '_') || id[i] != '_' && (id[i] < '0' || id[i] > '9') {
+	for i := 0; i < len(startTimeLayout); i++ {
+		if (startTimeLayout[i] == '_') != (id[i] == '_') || id[i] != '_' && (id[i] < '0' || id[i] > '9') {
 			return false
 		}
 	}
-	rest := id[len(layout):]
-	if rest == "" {
-		return true
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(rest, "_"))
-	return rest[0] == '_' && err == nil && n >= 2 && strconv.Itoa(n) == rest[1:]
+	rest := id[len(startTimeLayout):]
+	return rest == "" || rest[0] == '_' && suffixNumber(rest) >= 2 && strconv.Itoa(suffixNumber(rest)) == rest[1:]
 }
 
 // compareSessionIDs orders session IDs of the default naming by start
@@ -141,7 +114,7 @@ func isStartTimeID(id string) bool {
 // string.
 func compareSessionIDs(a, b string) int {
 	if isStartTimeID(a) && isStartTimeID(b) {
-		const n = len("20060102_150405")
+		const n = len(startTimeLayout)
 		if c := strings.Compare(a[:n], b[:n]); c != 0 {
 			return c
 		}
@@ -150,7 +123,8 @@ func compareSessionIDs(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// suffixNumber is N of a start-time ID's "_N" suffix, 1 for none.
+// suffixNumber is N of a start-time ID's "_N" suffix, 1 for none, 0 if it
+// is no number.
 func suffixNumber(rest string) int {
 	if rest == "" {
 		return 1

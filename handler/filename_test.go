@@ -100,3 +100,14 @@ func FuzzParseFileName(f *testing.F) {
 		}
 	})
 }
+
+// name is the file name the reading reads.
+func (f fileName) name() string {
+	switch {
+	case f.trace:
+		return tracefile.Name(f.session, f.segment)
+	case f.segment > 0:
+		return segmentName(f.session, f.segment, f.category)
+	}
+	return liveName(f.session, f.category)
+}

@@ -8,42 +8,35 @@ import (
 )
 
 // A session is live while its owner holds the exclusive lock of its
-// session file (<session>_session.jsonl; see tryLock: flock(2), or
-// LockFileEx on Windows): the lock goes with the process, even killed.
-// Other handlers, in this process or others, leave a live session's files
-// alone: no repair, no deletion, no resuming. To see whether a session is
-// live they take the shared lock; when they get it the session is dead,
-// and they keep the shared lock for as long as they repair or delete its
+// session file (see tryLock: flock(2), or LockFileEx on Windows), which
+// goes with the process, even killed. Other handlers, in any process,
+// leave a live session's files alone: no repair, no deletion, no resuming.
+// To see whether a session is live they take the shared lock; if they get
+// it the session is dead, and they keep it while they repair or delete its
 // files, so that its owner cannot resume it meanwhile (lockOwner waits for
-// them).
-//
-// The session file is locked before it takes its name (see rotate), so a
-// live session's session file is never found unlocked.
+// them). The session file is locked before it takes its name (see rotate),
+// so a live session's session file is never found unlocked.
 
-// lockPatience bounds how long lockOwner waits for other handlers that
-// hold a session file's shared lock (they hold it for a moment).
+// lockPatience bounds how long lockOwner waits for other handlers holding
+// a session file's shared lock (for a moment).
 const lockPatience = 2 * time.Second
 
-// lockOwner takes the exclusive lock of a session file, f, which marks
-// the session live. It fails when another owner holds it: the session is
-// in use. Others holding the shared lock are waited for, up to patience.
+// lockOwner takes the exclusive lock of a session file, f, marking the
+// session live. It fails when another owner holds it; others holding the
+// shared lock are waited for, up to patience.
 func lockOwner(f *os.File, patience time.Duration) error {
 	deadline := time.Now().Add(patience)
 	for {
 		err := tryLock(f, true)
-		if err == nil {
-			return nil
-		}
 		if err != errLocked {
-			// No locks on this file system: other handlers cannot get the
-			// shared lock either, so they take the session for live.
+			// Locked, or no locks on this file system: then others cannot
+			// get the shared lock either, and take the session for live.
 			return nil
 		}
 		if tryLock(f, false) != nil {
 			return fmt.Errorf("handler: session file %s is locked by another handler: the session is in use (give this one another session ID)", f.Name())
 		}
-		// Only others looking at it, or repairing its files: wait for them.
-		_ = unlock(f)
+		_ = unlock(f) // only others looking at it, or repairing its files
 		if time.Now().After(deadline) {
 			return fmt.Errorf("handler: session file %s stayed locked by other handlers for %v", f.Name(), patience)
 		}
@@ -51,20 +44,16 @@ func lockOwner(f *os.File, patience time.Duration) error {
 	}
 }
 
-// errLocked is tryLock's error when another holds the lock in a way that
-// conflicts.
+// errLocked is tryLock's error when another holds the lock.
 var errLocked = errors.New("locked by another handler")
 
 // liveness is what a session is to a handler that does not own it.
 type liveness int
 
 const (
-	// absent: the session has no session file; its files are left over.
-	absent liveness = iota
-	// dead: its session file is not locked by an owner.
-	dead
-	// live: an owner holds its session file's lock, or it cannot be told.
-	live
+	absent liveness = iota // no session file: its files are left over
+	dead                   // its session file is not locked by an owner
+	live                   // an owner holds its session file's lock, or it cannot be told
 )
 
 // sessionGuard finds out whether sessions are live, and holds the shared
@@ -75,17 +64,18 @@ type sessionGuard struct {
 	held  []*os.File
 }
 
+// newSessionGuard returns a guard of the sessions of d.
 func newSessionGuard(d *logDir) *sessionGuard {
 	return &sessionGuard{d: d, state: map[string]liveness{}}
 }
 
 // check returns what session is; a dead session stays dead until release.
 func (g *sessionGuard) check(session string) liveness {
-	if st, ok := g.state[session]; ok {
-		return st
+	st, ok := g.state[session]
+	if !ok {
+		st = g.probe(session)
+		g.state[session] = st
 	}
-	st := g.probe(session)
-	g.state[session] = st
 	return st
 }
 

@@ -3,79 +3,47 @@
 package handler
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 	"unsafe"
 )
 
-// oPath is Linux's O_PATH (the same on every architecture Go supports),
-// which package syscall does not name: a descriptor that locates a file
-// without opening it, to look at it or to walk a path through directories
-// that can be searched but not read.
+// On Linux the log directory is held open: every file is opened, linked,
+// renamed, removed and looked at relative to it, never through a symbolic
+// link, so the directory's path swapped for a link leads nothing elsewhere.
+
+// oPath is O_PATH (the same on every architecture), which package syscall
+// does not name: a descriptor that locates a file without opening it, to
+// look at it or to walk through directories that cannot be read.
 const oPath = 0x200000
 
-// logDir is the log directory, held open. Every file is opened, linked,
-// renamed, removed and looked at relative to it, and never through a
-// symbolic link: the directory's path swapped for a link while the session
-// runs leads nothing elsewhere.
-//
-// Its path is resolved once, at start (a link configured as the log
-// directory is followed then). Afterwards verify checks, every flush, that
-// the path still names the directory held, and walks it again, following
-// no link, when it does not. It is used by one goroutine at a time: New,
-// then the writer.
-type logDir struct {
-	path string // absolute, free of symbolic links
-	mode os.FileMode
-	fd   int    // -1 once closed
-	id   fileID // of the directory held
+// fileID identifies a file: its device and inode numbers.
+type fileID struct{ dev, ino uint64 }
 
-	// refused is set while the path is not a directory the handler may
-	// use (a symbolic link, say): the reason, reported once.
-	refused error
-}
+func (a fileID) same(b fileID) bool { return a == b }
 
-// openLogDir creates the log directory if needed, as os.MkdirAll would,
-// and opens it.
-func openLogDir(path string, mode os.FileMode) (*logDir, error) {
-	if err := os.MkdirAll(path, mode); err != nil {
-		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
-	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return nil, fmt.Errorf("handler: log directory %s: %w", path, err)
-	}
-	d := &logDir{path: real, mode: mode, fd: -1}
-	fd, err := d.walk(false)
-	if err != nil {
-		return nil, err
-	}
-	d.hold(fd)
-	return d, nil
-}
-
-// hold makes fd the directory held.
-func (d *logDir) hold(fd int) {
-	d.fd = fd
+// hold makes fd the directory held, and reports whether it is another
+// than before (which it closes).
+func (d *logDir) hold(fd int) bool {
 	var st syscall.Stat_t
-	if syscall.Fstat(fd, &st) == nil {
-		d.id = idOf(&st)
+	if syscall.Fstat(fd, &st) == nil && d.fd >= 0 && idOf(&st) == d.id {
+		syscall.Close(fd)
+		return false
 	}
+	if d.fd >= 0 {
+		syscall.Close(d.fd)
+	}
+	d.fd, d.id = fd, idOf(&st)
+	return true
 }
 
 // walk opens the directory at d.path, component by component, following
 // no symbolic link; with create it makes the missing components.
 func (d *logDir) walk(create bool) (int, error) {
-	var fd int
-	err := retryEINTR(func() (err error) {
-		fd, err = syscall.Open("/", oPath|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-		return err
-	})
+	fd, err := openat(-1, "/", oPath|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
 		return -1, fmt.Errorf("handler: log directory %s: %w", d.path, err)
 	}
@@ -84,9 +52,9 @@ func (d *logDir) walk(create bool) (int, error) {
 		if part == "" {
 			continue
 		}
-		flags := oPath | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
-		if i == len(parts)-1 {
-			flags = syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+		flags := syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+		if i < len(parts)-1 {
+			flags |= oPath // only the directory held is read
 		}
 		if create {
 			if err := retryEINTR(func() error { return syscall.Mkdirat(fd, part, uint32(d.mode)) }); err != nil && err != syscall.EEXIST {
@@ -94,17 +62,17 @@ func (d *logDir) walk(create bool) (int, error) {
 				return -1, fmt.Errorf("handler: recreate log directory %s: %w", d.path, err)
 			}
 		}
-		next, err := openRetry(fd, part, flags, 0)
+		next, err := openat(fd, part, flags)
 		if err != nil {
 			at := "/" + strings.Join(parts[:i+1], "/")
 			var st syscall.Stat_t
 			lerr := retryEINTR(func() error { return fstatat(fd, part, &st) })
 			syscall.Close(fd)
 			if lerr == nil && st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
-				return -1, fmt.Errorf("handler: log directory %s: %s is now a symbolic link, which is not followed", d.path, at)
+				return -1, d.errAt(at, isSymlink)
 			}
 			if err == syscall.ENOTDIR || err == syscall.ELOOP {
-				return -1, fmt.Errorf("handler: log directory %s: %s is not a directory", d.path, at)
+				return -1, d.errAt(at, notDir)
 			}
 			return -1, fmt.Errorf("handler: log directory %s: %w", d.path, err)
 		}
@@ -114,96 +82,44 @@ func (d *logDir) walk(create bool) (int, error) {
 	return fd, nil
 }
 
-// verify makes sure the path still names the directory held, and reports
-// whether the directory held changed:
-//   - the directory was deleted: it is made again, and held instead;
-//   - the path names another directory (the old one moved aside and a new
-//     one made): that one is held instead;
-//   - the path is, or goes through, a symbolic link, or is not a
-//     directory: it is not followed. Writing goes on in the directory held
-//     if it still exists (it was moved); if it was deleted, records fail
-//     and are counted until the path is a directory again. The error is
-//     returned once, when this is found.
-func (d *logDir) verify() (changed bool, err error) {
+// refusal is verify's error for a path it does not follow: writing goes on
+// in the directory held unless it was deleted.
+func (d *logDir) refusal(err error) error {
 	var st syscall.Stat_t
-	if syscall.Lstat(d.path, &st) == nil && idOf(&st) == d.id {
-		// The path leads to the directory held: whatever it goes through,
-		// it leads nowhere else.
-		d.refused = nil
-		return false, nil
+	if syscall.Fstat(d.fd, &st) == nil && st.Nlink == 0 {
+		return fmt.Errorf("%w; the directory opened at start was deleted: records fail until %s is a directory again", err, d.path)
 	}
-	fd, err := d.walk(false)
-	if err != nil && errors.Is(err, syscall.ENOENT) {
-		fd, err = d.walk(true)
-	}
-	if err != nil {
-		first := d.refused == nil
-		d.refused = err
-		if !first {
-			return false, nil
-		}
-		if d.deleted() {
-			return false, fmt.Errorf("%w; the directory opened at start was deleted: records fail until %s is a directory again", err, d.path)
-		}
-		return false, fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
-	}
-	d.refused = nil
-	if sameFD(fd, d.fd) {
-		syscall.Close(fd)
-		return false, nil
-	}
-	syscall.Close(d.fd)
-	d.hold(fd)
-	return true, nil
-}
-
-// deleted reports whether the directory held was deleted.
-func (d *logDir) deleted() bool {
-	var st syscall.Stat_t
-	return syscall.Fstat(d.fd, &st) == nil && st.Nlink == 0
+	return fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 }
 
 // close closes the directory.
-func (d *logDir) close() error {
-	if d.fd < 0 {
-		return nil
+func (d *logDir) close() (err error) {
+	if d.fd >= 0 {
+		err, d.fd = syscall.Close(d.fd), -1
 	}
-	err := syscall.Close(d.fd)
-	d.fd = -1
 	return err
 }
 
 // openFile opens a regular file of the directory, never through a symbolic
-// link (the error says so) and never a FIFO or device planted at its name.
-// It returns the file and what fstat(2) says of it.
+// link (the error says so) nor a FIFO or device planted at its name, and
+// returns what fstat(2) says of it.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {
-	fd, err := openRetry(d.fd, name, flags|syscall.O_NOFOLLOW|syscall.O_CLOEXEC|syscall.O_NONBLOCK, uint32(perm))
-	if err != nil {
-		if err == syscall.ELOOP {
-			return nil, fileInfo{}, &os.PathError{Op: "open", Path: d.join(name), Err: fmt.Errorf("%w (a symbolic link is at the log file's path; remove it)", err)}
-		}
-		if err == syscall.ENOENT && d.refused != nil {
-			return nil, fileInfo{}, d.refused
-		}
+	f, st, err := openRegular(d.join(name), flags, func(flags int) (int, error) {
+		return syscall.Openat(d.fd, name, flags, uint32(perm))
+	})
+	switch {
+	case err == nil:
+		return f, infoOf(st), nil
+	case err == syscall.ELOOP:
+		err = fmt.Errorf("%w (a symbolic link is at the log file's path; remove it)", err)
+	case err == syscall.ENOENT && d.refused != nil:
+		return nil, fileInfo{}, d.refused
+	case err != errNotRegular:
 		if st, serr := d.stat(name); serr == nil && !st.regular {
 			err = errNotRegular // a FIFO without a reader: ENXIO
 		}
-		return nil, fileInfo{}, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 	}
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
-		syscall.Close(fd)
-		return nil, fileInfo{}, &os.PathError{Op: "stat", Path: d.join(name), Err: err}
-	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		syscall.Close(fd)
-		return nil, fileInfo{}, &os.PathError{Op: "open", Path: d.join(name), Err: errNotRegular}
-	}
-	if err := syscall.SetNonblock(fd, false); err != nil {
-		syscall.Close(fd)
-		return nil, fileInfo{}, &os.PathError{Op: "open", Path: d.join(name), Err: err}
-	}
-	return os.NewFile(uintptr(fd), d.join(name)), infoOf(&st), nil
+	return nil, fileInfo{}, &os.PathError{Op: "open", Path: d.join(name), Err: err}
 }
 
 // stat looks at a file of the directory, not following a symbolic link.
@@ -215,33 +131,27 @@ func (d *logDir) stat(name string) (fileInfo, error) {
 	return infoOf(&st), nil
 }
 
-// fileID identifies a file: its device and inode numbers.
-type fileID struct{ dev, ino uint64 }
+// lstat looks at path, not following a symbolic link.
+func lstat(path string) (fileInfo, error) {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		return fileInfo{}, err
+	}
+	return infoOf(&st), nil
+}
 
 // idOf is the identity of the file st describes.
-func idOf(st *syscall.Stat_t) fileID {
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}
-}
+func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
 
 // infoOf is what st says of a file.
 func infoOf(st *syscall.Stat_t) fileInfo {
-	return fileInfo{
-		size:    st.Size,
-		mtime:   time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
-		regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG,
-		id:      idOf(st),
-	}
-}
-
-// holds reports whether name in the directory is the file id.
-func (d *logDir) holds(name string, id fileID) bool {
-	st, err := d.stat(name)
-	return err == nil && st.id == id
+	mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
+	return fileInfo{size: st.Size, mtime: mtime, regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG, id: idOf(st)}
 }
 
 // names lists the directory.
 func (d *logDir) names() ([]string, error) {
-	fd, err := openRetry(d.fd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	fd, err := openat(d.fd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: d.path, Err: err}
 	}
@@ -292,8 +202,7 @@ func (d *logDir) remove(name string) error {
 }
 
 // fstatat is fstatat(2) with AT_SYMLINK_NOFOLLOW, which package syscall
-// does not export on every architecture: a descriptor that locates the
-// file (O_PATH), then fstat(2).
+// lacks on some architectures: an O_PATH descriptor, then fstat(2).
 func fstatat(dirfd int, name string, st *syscall.Stat_t) error {
 	fd, err := syscall.Openat(dirfd, name, oPath|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {
@@ -303,28 +212,8 @@ func fstatat(dirfd int, name string, st *syscall.Stat_t) error {
 	return syscall.Fstat(fd, st)
 }
 
-// sameFD reports whether two descriptors are of the same file.
-func sameFD(a, b int) bool {
-	var sa, sb syscall.Stat_t
-	return syscall.Fstat(a, &sa) == nil && syscall.Fstat(b, &sb) == nil && idOf(&sa) == idOf(&sb)
-}
-
-// openRetry is syscall.Openat, retried when a signal interrupts it (as
-// package os does).
-func openRetry(dirfd int, name string, flags int, perm uint32) (int, error) {
-	for {
-		fd, err := syscall.Openat(dirfd, name, flags, perm)
-		if err != syscall.EINTR {
-			return fd, err
-		}
-	}
-}
-
-// retryEINTR calls f until a signal does not interrupt it.
-func retryEINTR(f func() error) error {
-	for {
-		if err := f(); err != syscall.EINTR {
-			return err
-		}
-	}
+// openat is syscall.Openat, retried when a signal interrupts it.
+func openat(dirfd int, name string, flags int) (fd int, err error) {
+	err = retryEINTR(func() error { fd, err = syscall.Openat(dirfd, name, flags, 0); return err })
+	return fd, err
 }

@@ -8,20 +8,17 @@ import (
 )
 
 // closeReportGrace is how long Close waits for the last report to reach
-// Options.OnError. A console that is stuck (stderr blocked on a full disk)
-// must not hold Close up for ever: past the grace Close returns, and the
-// reporter goroutine ends as soon as the console takes the report.
+// Options.OnError: past it Close returns (a console stuck on a full disk
+// must not hold it up for ever), and the reporter goroutine ends when the
+// console takes the report.
 const closeReportGrace = time.Second
 
 // reporter hands failures (write errors, recovered panics) to
-// Options.OnError on a goroutine of its own. Neither the writer nor a
-// logging caller ever waits for it: OnError usually prints to a console,
-// and a console can block. Failures noted while a report waits or is being
-// made are merged into the next one, so that no count is lost and nothing
-// piles up.
-//
-// A report is due at most once per Options.ErrorInterval; the first panic
-// is due at once; Close makes due what was not reported yet.
+// Options.OnError on a goroutine of its own, which neither the writer nor
+// a caller waits for: a console can block. Failures noted while a report
+// waits or is being made are merged into the next one, so no count is lost
+// and nothing piles up. A report is due at most once per ErrorInterval,
+// the first panic at once, and what is left at Close.
 type reporter struct {
 	onError  func(err error, errors, lost uint64)
 	onPanic  func(err error) // counts a panic of onError itself
@@ -34,7 +31,7 @@ type reporter struct {
 	errors   uint64    // failures not reported yet
 	lost     uint64    // lines lost by them
 	last     time.Time // when the last report was due
-	handed   uint64    // reports made due
+	handed   uint64    // reports made due (for tests)
 	panicked bool      // a panic was reported
 	due      bool      // a report is due
 	busy     bool      // a goroutine is making the reports due
@@ -114,36 +111,24 @@ func (r *reporter) close() {
 	}
 	busy, done := r.busy, r.done
 	r.mu.Unlock()
-	if !busy {
-		return
-	}
-	t := time.NewTimer(r.grace)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		// The console is stuck: leave the goroutine to end when it returns.
+	if busy {
+		select {
+		case <-done:
+		case <-time.After(r.grace): // the console is stuck: the goroutine ends when it returns
+		}
 	}
 }
 
-// reportsHanded returns how many reports were made due so far.
-func (r *reporter) reportsHanded() uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.handed
-}
-
-// noteError counts a failed write that lost lines and reports it through
-// Options.OnError. It runs on the writer goroutine (or in New).
+// noteError counts a failed write that lost lines and reports it. It runs
+// on the writer goroutine (or in New).
 func (s *sink) noteError(err error, lost uint64) {
 	s.writeErrors.Add(1)
 	s.lastErr.set(err)
 	s.rep.note(err, lost, false)
 }
 
-// notePanic counts a recovered panic that lost lines and reports it
-// through Options.OnError, the first one at once. Any goroutine may call
-// it.
+// notePanic counts a recovered panic that lost lines and reports it, the
+// first one at once. Any goroutine may call it.
 func (s *sink) notePanic(err error, lost uint64) {
 	s.panics.Add(1)
 	s.lastErr.set(err)

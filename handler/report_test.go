@@ -145,3 +145,10 @@ func TestReportsAreMergedWhileTheConsoleIsBusy(t *testing.T) {
 	assert.LessOrEqual(t, len(console.reports), 3, "the first report, the merged ones, what Close added")
 	assert.Equal(t, uint64(11), h.Stats().WriteErrors)
 }
+
+// reportsHanded returns how many reports were made due so far.
+func (r *reporter) reportsHanded() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.handed
+}

@@ -12,16 +12,15 @@ import (
 const maxSegmentTries = 100
 
 // rotate moves c's live file aside as its next segment and starts a new
-// live file. It runs on the writer goroutine.
+// live file, on the writer goroutine.
 //
 // No file is ever replaced: the segment's name is taken with a hard link,
 // which fails when the name exists (numbering then goes on past it), and
-// the numbering goes on from the segments on disk, so a resumed session
-// keeps the segments of its earlier runs. The live name never goes
-// missing: the new live file is made under a temporary name (and, for the
-// session file, locked) and then renamed over the live name, which the
-// segment's link keeps. The session stays live to other processes
-// throughout.
+// numbering goes on from the segments on disk, so a resumed session keeps
+// its earlier runs' segments. The live name never goes missing: the new
+// live file is made under a temporary name (and, for the session file,
+// locked), then renamed over the live name, which the segment's link
+// keeps. The session stays live to other processes throughout.
 func (s *sink) rotate(c *category) error {
 	old := c.file
 	f, tmp, err := s.newLiveFile(c)
@@ -51,9 +50,9 @@ func (s *sink) rotate(c *category) error {
 	return nil
 }
 
-// rotationTemp is the temporary name of c's next live file: hidden, and
-// not a debug file's name, so nothing takes it for one. Only the session's
-// owner makes it.
+// rotationTemp is the temporary name of a live file's successor: hidden,
+// and no debug file's name, so nothing takes it for one. Only the
+// session's owner makes it.
 func rotationTemp(live string) string { return "." + live + ".new" }
 
 // rotationTempTarget returns the live name a temporary name is for.
@@ -92,46 +91,36 @@ const (
 	renamed        // renamed: on file systems without hard links
 )
 
-// keepSegment gives c's live file the name of c's next segment and returns
-// its number. The number goes on from the highest on disk.
+// keepSegment gives c's live file the name of c's next segment, numbered
+// on from the highest on disk, and returns its number. On file systems
+// without hard links it renames the file instead, once it found the name
+// free (this session's names are written by this handler alone).
 func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
-	n = c.segments + 1
+	n, kept = c.segments+1, linked
 	if c.segments == 0 {
 		n = s.highestSegment(c.name) + 1
 	}
 	for range maxSegmentTries {
-		err := s.ld.link(live, segmentName(s.sessionID, n, c.name))
+		seg := segmentName(s.sessionID, n, c.name)
+		if kept == linked {
+			err = s.ld.link(live, seg)
+		} else if _, err = s.ld.stat(seg); errors.Is(err, os.ErrNotExist) {
+			err = s.ld.rename(live, seg)
+		} else {
+			err = os.ErrExist
+		}
 		switch {
 		case err == nil:
-			return n, linked, nil
+			return n, kept, nil
 		case errors.Is(err, os.ErrExist):
 			n = max(n, s.highestSegment(c.name)) + 1
 		case errors.Is(err, os.ErrNotExist):
 			return n, notKept, nil
-		case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EMLINK):
-			return s.renameSegment(c, live, n)
+		case kept == linked && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EOPNOTSUPP) || errors.Is(err, syscall.EMLINK)):
+			kept = renamed
 		default:
 			return 0, 0, err
 		}
-	}
-	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
-}
-
-// renameSegment renames c's live file to its next free segment name, on
-// file systems without hard links: it checks that the name is free first
-// (this session's names are written by this handler alone).
-func (s *sink) renameSegment(c *category, live string, n int) (int, int, error) {
-	for range maxSegmentTries {
-		seg := segmentName(s.sessionID, n, c.name)
-		if _, err := s.ld.stat(seg); !errors.Is(err, os.ErrNotExist) {
-			n = max(n, s.highestSegment(c.name)) + 1
-			continue
-		}
-		err := s.ld.rename(live, seg)
-		if errors.Is(err, os.ErrNotExist) {
-			return n, notKept, nil
-		}
-		return n, renamed, err
 	}
 	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
 }

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"time"
 )
 
 // modulePath is this library's module path, to find its version.
@@ -23,26 +25,21 @@ const maxSessionSuffix = 10000
 // never share files. With Options.Resume it takes base as it is, and fails
 // when another handler holds it.
 func (s *sink) claimSession(base string) error {
+	taken, excl := map[string]bool{}, os.O_EXCL
 	if s.resumed {
-		s.sessionID = base
-		f, err := s.openFile(s.session.name, 0)
+		excl = 0
+	} else {
+		names, err := s.ld.names()
 		if err != nil {
-			return err
+			return fmt.Errorf("handler: look for earlier sessions: %w", err)
 		}
-		s.session.file = f
-		return nil
-	}
-	names, err := s.ld.names()
-	if err != nil {
-		return fmt.Errorf("handler: look for earlier sessions: %w", err)
-	}
-	taken := map[string]bool{}
-	for _, name := range names {
-		if live, ok := rotationTempTarget(name); ok {
-			name = live
-		}
-		for _, r := range parseFileName(name) {
-			taken[r.session] = true
+		for _, name := range names {
+			if live, ok := rotationTempTarget(name); ok {
+				name = live
+			}
+			for _, r := range parseFileName(name) {
+				taken[r.session] = true
+			}
 		}
 	}
 	for n := 1; n <= maxSessionSuffix; n++ {
@@ -54,7 +51,7 @@ func (s *sink) claimSession(base string) error {
 			continue
 		}
 		s.sessionID = id
-		f, err := s.openFile(s.session.name, os.O_EXCL)
+		f, err := s.openFile(s.session.name, excl)
 		if errors.Is(err, os.ErrExist) {
 			continue
 		}
@@ -74,73 +71,56 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		return nil
 	}
 	hostname, _ := os.Hostname()
-	event := "session_start"
+	event, at := "session_start", s.start // when the session started
 	if s.resumed {
-		event = "debug_enabled"
+		event, at = "debug_enabled", s.opts.now() // in a session that started before
 	}
+	o := s.opts
 	attrs := []slog.Attr{
-		slog.String("event", event),
 		slog.Int("pid", os.Getpid()),
 		slog.String("hostname", hostname),
-		slog.String("version", s.opts.Version),
-		slog.String("debugmode_version", libraryVersion()),
+		slog.String("version", cmp.Or(o.Version, moduleVersion(""))),
+		slog.String("debugmode_version", moduleVersion(modulePath)),
 		slog.String("go_version", runtime.Version()),
 		slog.String("log_directory", s.dir),
 		slog.Int("repaired_files", s.repaired),
+		slog.Group("options",
+			slog.String("level", o.Level.Level().String()),
+			slog.String("default_category", o.DefaultCategory),
+			slog.Int("queue_bytes", o.QueueBytes),
+			slog.Bool("block_when_full", o.BlockWhenFull),
+			slog.Duration("flush_interval", o.FlushInterval),
+			slog.Int("max_line_bytes", o.MaxLineBytes),
+			slog.Int("max_categories", o.MaxCategories),
+			slog.Int64("max_file_bytes", o.MaxFileBytes),
+			slog.Int64("max_total_bytes", o.MaxTotalBytes),
+			slog.Int("max_sessions", o.MaxSessions),
+			slog.Bool("sync", o.Sync),
+			slog.String("file_mode", o.FileMode.String()),
+			slog.String("dir_mode", o.DirMode.String())),
 	}
-	if attrs[3].Value.String() == "" {
-		attrs[3] = slog.String("version", mainVersion())
+	if len(o.SessionAttrs) > 0 {
+		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(o.SessionAttrs...)})
 	}
-	o := s.opts
-	attrs = append(attrs, slog.Group("options",
-		slog.String("level", o.Level.Level().String()),
-		slog.String("default_category", o.DefaultCategory),
-		slog.Int("queue_bytes", o.QueueBytes),
-		slog.Bool("block_when_full", o.BlockWhenFull),
-		slog.Duration("flush_interval", o.FlushInterval),
-		slog.Int("max_line_bytes", o.MaxLineBytes),
-		slog.Int("max_categories", o.MaxCategories),
-		slog.Int64("max_file_bytes", o.MaxFileBytes),
-		slog.Int64("max_total_bytes", o.MaxTotalBytes),
-		slog.Int("max_sessions", o.MaxSessions),
-		slog.Bool("sync", o.Sync),
-		slog.String("file_mode", o.FileMode.String()),
-		slog.String("dir_mode", o.DirMode.String()),
-	))
-	if len(s.opts.SessionAttrs) > 0 {
-		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(s.opts.SessionAttrs...)})
+	n, err := s.writeSessionLine(h, at, event, attrs)
+	if err == nil {
+		s.session.written.Add(1)
+		s.session.bytes.Add(uint64(n))
 	}
-	at := s.start // session_start: when the session started
-	if s.resumed {
-		at = s.opts.now() // debug_enabled: now, in a session that started before
-	}
-	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
-	r.AddAttrs(attrs...)
-	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
-	if _, err := s.appendToFile(s.session, line); err != nil {
-		return err
-	}
-	s.session.written.Add(1)
-	s.session.bytes.Add(uint64(len(line)))
-	return nil
+	return err
 }
 
-// writeSessionEnd appends session_end with the session's counts; it runs
-// on the writer goroutine after the last write.
+// writeSessionEnd appends session_end (or CloseWith's event) with the
+// session's counts; it runs on the writer goroutine after the last write.
 func (s *sink) writeSessionEnd() error {
 	st := s.earlier.add(s.stats())
 	cats := make([]slog.Attr, 0, len(st.Categories))
 	for _, name := range s.categoryOrder(st) {
 		cs := st.Categories[name]
-		cats = append(cats, slog.Group(name,
-			slog.Uint64("written", cs.Written),
-			slog.Uint64("dropped", cs.Dropped),
-			slog.Uint64("failed", cs.Failed),
-			slog.Uint64("bytes", cs.Bytes)))
+		cats = append(cats, slog.Group(name, slog.Uint64("written", cs.Written), slog.Uint64("dropped", cs.Dropped),
+			slog.Uint64("failed", cs.Failed), slog.Uint64("bytes", cs.Bytes)))
 	}
-	r := slog.NewRecord(s.opts.now(), slog.LevelInfo, s.endEvent, 0)
-	r.AddAttrs(
-		slog.String("event", s.endEvent),
+	attrs := append([]slog.Attr{
 		slog.Uint64("records_written", st.Written),
 		slog.Uint64("records_dropped", st.Dropped),
 		slog.Uint64("records_failed", st.Failed),
@@ -149,21 +129,28 @@ func (s *sink) writeSessionEnd() error {
 		slog.Uint64("files_deleted", st.FilesDeleted),
 		slog.Uint64("files_recreated", st.FilesRecreated),
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
-	)
-	r.AddAttrs(s.endAttrs()...)
-	h := &Handler{s: s, level: s.opts.Level}
-	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
-	if _, err := s.appendToFile(s.session, line); err != nil {
+	}, s.endAttrs()...)
+	_, err := s.writeSessionLine(&Handler{s: s, level: s.opts.Level}, s.opts.now(), s.endEvent, attrs)
+	if err != nil {
 		s.noteError(err, 1)
-		return err
 	}
-	return nil
+	return err
+}
+
+// writeSessionLine appends a line of event to the session file, directly,
+// and returns its length.
+func (s *sink) writeSessionLine(h *Handler, at time.Time, event string, attrs []slog.Attr) (int, error) {
+	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
+	r.AddAttrs(slog.String("event", event))
+	r.AddAttrs(attrs...)
+	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
+	_, err := s.appendToFile(s.session, line)
+	return len(line), err
 }
 
 // endAttrs returns what Options.EndAttrs adds to the session file's last
-// line; it runs on the writer goroutine, so a panic in it is recovered,
-// counted and reported like any other step of the writer (guard), and the
-// line is written without them.
+// line; a panic in it is recovered and reported like any other step of the
+// writer (guard), and the line written without them.
 func (s *sink) endAttrs() (attrs []slog.Attr) {
 	if s.opts.EndAttrs == nil {
 		return nil
@@ -191,28 +178,19 @@ func (s *sink) categoryOrder(st Stats) []string {
 	return append(names, earlier...)
 }
 
-// libraryVersion is this module's version as the host program was built
-// with it, or "(devel)".
-func libraryVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "(devel)"
-	}
-	if bi.Main.Path == modulePath {
-		return bi.Main.Version
-	}
-	for _, d := range bi.Deps {
-		if d.Path == modulePath {
-			return d.Version
+// moduleVersion is the version of the module path as the host program was
+// built with it (the main module's for ""), or "(devel)".
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		mods := append([]*debug.Module{&bi.Main}, bi.Deps...)
+		if path == "" {
+			mods, path = mods[:1], bi.Main.Path
 		}
-	}
-	return "(devel)"
-}
-
-// mainVersion is the host program's module version, or "(devel)".
-func mainVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+		for _, m := range mods {
+			if m.Path == path && m.Version != "" {
+				return m.Version
+			}
+		}
 	}
 	return "(devel)"
 }

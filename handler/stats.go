@@ -1,6 +1,6 @@
 package handler
 
-import "sync"
+import "sync/atomic"
 
 // Stats counts what a Handler did with the records it was given. The
 // counters only grow; Written+Dropped+Failed is every record handled with a
@@ -44,11 +44,11 @@ func (s Stats) add(o Stats) Stats {
 	if o.LastError != nil {
 		sum.LastError = o.LastError
 	}
-	if len(s.Categories)+len(o.Categories) > 0 {
-		sum.Categories = make(map[string]Stats, max(len(s.Categories), len(o.Categories)))
-	}
 	for _, m := range []map[string]Stats{s.Categories, o.Categories} {
 		for name, c := range m {
+			if sum.Categories == nil {
+				sum.Categories = map[string]Stats{}
+			}
 			sum.Categories[name] = sum.Categories[name].add(c)
 		}
 	}
@@ -84,19 +84,13 @@ func (s *sink) stats() Stats {
 }
 
 // lastError holds the most recent error, safe for concurrent use.
-type lastError struct {
-	mu  sync.Mutex
-	err error
-}
+type lastError struct{ p atomic.Pointer[error] }
 
-func (l *lastError) set(err error) {
-	l.mu.Lock()
-	l.err = err
-	l.mu.Unlock()
-}
+func (l *lastError) set(err error) { l.p.Store(&err) }
 
 func (l *lastError) get() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.err
+	if p := l.p.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
