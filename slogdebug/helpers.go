@@ -75,6 +75,17 @@ func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level)
 	return ctx, nil
 }
 
+// emit hands h a record of the helper's fields, then extra.
+func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, extra []slog.Attr, fields ...slog.Attr) {
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.AddAttrs(fields...)
+	r.AddAttrs(extra...)
+	_ = h.Handle(ctx, r)
+}
+
+// Each helper's exported half only makes the inlined first check (off);
+// the other builds the record.
+
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id, then attrs.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
@@ -84,20 +95,10 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "request", attrs, slog.String("method", method), slog.String("path", path),
+			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID))
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
-	r.AddAttrs(
-		slog.String("method", method),
-		slog.String("path", path),
-		slog.Duration("duration", d),
-		slog.Int("status_code", status),
-		slog.String("ace_id", aceID),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -110,21 +111,11 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "engine_selection", attrs, slog.String("operation", ev.Operation),
+			slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
+			slog.Duration("duration", ev.Duration), errorAttr(ev.Err))
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
-	r.AddAttrs(
-		slog.String("operation", ev.Operation),
-		slog.String("selected_host", ev.Host),
-		slog.Int("selected_port", ev.Port),
-		slog.String("container_id", ev.ContainerID),
-		slog.Duration("duration", ev.Duration),
-		errorAttr(ev.Err),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -137,20 +128,10 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "provisioning", attrs, slog.String("operation", operation), slog.Duration("duration", d),
+			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount))
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "provisioning", 0)
-	r.AddAttrs(
-		slog.String("operation", operation),
-		slog.Duration("duration", d),
-		slog.Bool("success", success),
-		errorAttr(err),
-		slog.Int("retry_count", retryCount),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
@@ -196,13 +177,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
-	if len(attrs) == 0 {
-		r.AddAttrs(fields[:n]...)
-	} else {
-		r.AddAttrs(append(fields[:n:n], attrs...)...)
-	}
-	_ = h.Handle(ctx, r)
+	emit(ctx, h, slog.LevelDebug, "orchestrator_health", nil, append(fields[:n:n], attrs...)...)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -214,19 +189,10 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, ev.Type, attrs, slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
+			slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration))
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, ev.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", ev.Type),
-		slog.String("stream_id", ev.StreamID),
-		slog.String("engine_id", ev.EngineID),
-		slog.Duration("duration", ev.Duration),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogStressEvent records a stress event of the program's own in "stress":
@@ -247,11 +213,8 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 		return
 	}
 	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", ev.Type),
-		slog.String("severity", stressevent.Severity(level)),
-		slog.String("description", ev.Description),
-	)
+	r.AddAttrs(slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
+		slog.String("description", ev.Description))
 	r.AddAttrs(ev.Attrs...)
 	r.AddAttrs(attrs...)
 	_ = h.Handle(ctx, r)
@@ -273,18 +236,10 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 	}
 	var errType, msg string
 	if err != nil {
-		errType = fmt.Sprintf("%T", err)
-		msg = errorMessage(err)
+		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "error", 0)
-	r.AddAttrs(
-		slog.String("component", component),
-		slog.String("operation", operation),
-		slog.String("error_type", errType),
-		slog.String("error_message", msg),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
+	emit(ctx, h, slog.LevelDebug, "error", attrs, slog.String("component", component), slog.String("operation", operation),
+		slog.String("error_type", errType), slog.String("error_message", msg))
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
@@ -296,25 +251,12 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "disconnect", attrs, slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
+			slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
+			slog.Duration("duration", ev.Duration))
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
-	r.AddAttrs(
-		slog.String("stream_id", ev.StreamID),
-		slog.String("ace_id", ev.AceID),
-		slog.String("reason", ev.Reason),
-		errorAttr(ev.Err),
-		slog.Int64("bytes_copied", ev.BytesCopied),
-		slog.Duration("duration", ev.Duration),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // errorAttr is the "error" attribute of err: null when err is nil.
 func errorAttr(err error) slog.Attr { return slog.Any("error", err) }
-
-// errorMessage is err.Error(), surviving a method that panics.
-func errorMessage(err error) string { return safeerr.String(err) }
