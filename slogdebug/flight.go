@@ -415,7 +415,7 @@ func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler
 		opts.SessionAttrs = l.sessionAttrs(false)
 		opts.OnError = reportWriteErrors(l.guarded(l.console))
 		opts.BlockWhenFull = true // a dump must not drop what it was kept for
-		if !l.resume(&opts) {
+		if opts.Resume = l.session.Load(); opts.Resume == nil {
 			// A session that a dump begins starts with its earliest record:
 			// its first line, the oldest recorded, is at elapsed_seconds 0.
 			opts.SessionStart = earliest(entries, job.event, time.Now())
@@ -426,7 +426,7 @@ func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler
 			return nil
 		}
 		out = files
-		l.session.Store(&sessionFiles{files: files})
+		l.session.Store(files)
 	}
 	marked := files.WithAttrs([]slog.Attr{slog.Bool("recorded_before_trigger", true)})
 	byChain := map[*chain]slog.Handler{}

@@ -26,23 +26,20 @@ import (
 
 // Logger is a *slog.Logger whose handler fans records out to the console
 // and, with debug mode on, to the category files and the stress detector;
-// it adds the typed helpers of the debug logger API. Plain slog calls and
-// the helpers end in the same files: logger.With("category",
-// "provisioning").Debug(...) lands in <session>_provisioning.jsonl like
-// LogProvisioning does. Debug mode can be switched at run time
-// (SetDebug); loggers derived with With and WithGroup keep the helpers,
-// share the session and follow the switch.
+// it adds the typed helpers. Plain slog calls and the helpers end in the
+// same files: logger.With("category", "provisioning").Debug(...) lands in
+// <session>_provisioning.jsonl like LogProvisioning does. Debug mode can be
+// switched at run time (SetDebug); loggers derived with With and WithGroup
+// keep the helpers, share the session and follow the switch.
 type Logger struct {
 	*slog.Logger
 	*core
-
 	// cats holds, per typed helper category, l's handler with the category
 	// bound first (outside l's groups), made on first use.
 	cats [numCategories]atomic.Pointer[slog.Handler]
 }
 
-// core is what a Logger and the Loggers derived from it share: the
-// configuration, the current set-up and the session.
+// core is what a Logger and the Loggers derived from it share.
 type core struct {
 	cfg          Config
 	console      slog.Handler
@@ -50,28 +47,20 @@ type core struct {
 	consoleName  string     // what session_start calls the console
 	noColor      bool       // tint writes without colour
 
-	st atomic.Pointer[state]
-	// floor mirrors st's floor for the helpers' inlined first check.
-	floor atomic.Int64
-	// panics counts the panics of the fan-out's handlers, recovered (see
-	// guard).
-	panics atomic.Uint64
-	// sel is the categories written (Config.Categories); nil: all.
-	sel *selection
+	st     atomic.Pointer[state]
+	floor  atomic.Int64  // st's floor, for the helpers' inlined first check
+	panics atomic.Uint64 // the fan-out's panics, recovered (see guard)
+	sel    *selection    // the categories written (Config.Categories); nil: all
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the session's files, once debug mode has been on (or a
-	// flight-recorder dump wrote them): the handler that wrote them last,
-	// with the counts of those before it.
-	session atomic.Pointer[sessionFiles]
+	// session is the handler that wrote the session's files last (it has
+	// the counts of those before it); nil until debug mode or a
+	// flight-recorder dump writes them.
+	session atomic.Pointer[handler.Handler]
 
-	// exec is the execution trace recorder (Config.ExecutionTrace), from
-	// New to Close; nil when off.
-	exec *execTrace
-	// stressBefore sums the stress counts of the session's detectors that
-	// were replaced (debug mode switched), for session_end.
-	stressBefore atomic.Pointer[stress.Stats]
+	exec         *execTrace                   // Config.ExecutionTrace's recorder, from New to Close; nil when off
+	stressBefore atomic.Pointer[stress.Stats] // the counts of the session's replaced detectors
 }
 
 // With returns a Logger that includes the given attributes in each record
@@ -96,45 +85,28 @@ func (l *Logger) WithGroup(name string) *Logger {
 	return l.derive(l.Logger.WithGroup(name))
 }
 
-// derive wraps a *slog.Logger derived from l's.
-func (l *Logger) derive(lg *slog.Logger) *Logger {
-	return &Logger{Logger: lg, core: l.core}
-}
-
-// sessionFiles is the handler that writes (or last wrote) the session's
-// files.
-type sessionFiles struct {
-	files *handler.Handler
-}
-
-// stats returns the session's counts so far (the handler counts those of
-// the handlers it resumes).
-func (s *sessionFiles) stats() handler.Stats { return s.files.Stats() }
+func (l *Logger) derive(lg *slog.Logger) *Logger { return &Logger{Logger: lg, core: l.core} }
 
 // state is one set-up of the fan-out: debug mode on (files, stress
-// detection) or off (console only).
+// detection) or off (console, maybe the flight recorder).
 type state struct {
 	on       bool
 	files    *handler.Handler
-	session  *sessionFiles // files
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	dumper   *dumper   // writes its dumps
 	root     slog.Handler
-	// floor is a level below which no handler takes a record with a
-	// category: a typed helper below it returns at once.
-	floor slog.Level
+	floor    slog.Level // no handler takes a record with a category below it
 }
 
 // noFloor makes every helper ask the handlers' Enabled.
 const noFloor = slog.Level(math.MinInt)
 
-// New builds the fan-out of the design: a console handler (tint on console
-// at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
+// New builds the fan-out: a console handler (tint on console at
+// cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
 // handler at Debug with stress detection. A nil console means os.Stderr.
 // With debug mode off no file is opened and no goroutine is started (but
-// for Config.ExecutionTrace's recorder and snapshot writer, which run from
-// New to Close). The caller must Close the Logger to write everything
+// for Config.ExecutionTrace's). Close the Logger to write everything
 // queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
@@ -143,8 +115,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = config.DefaultDir
 	}
-	// Everything debug mode will need, checked now: switched on at run
-	// time, during an incident, it must not fail on a bad setting.
+	// Checked now: switched on during an incident, it must not fail.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -197,8 +168,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	return l, nil
 }
 
-// announce says on the console, at start-up, that debug mode is on and
-// where its files are: one line, at Info.
+// announce says on the console that debug mode is on, and where.
 func (l *Logger) announce() {
 	ctx := context.Background()
 	if !l.console.Enabled(ctx, slog.LevelInfo) {
@@ -214,13 +184,11 @@ func (l *Logger) announce() {
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
-	// The debug side: files, stress detection, flight recorder, the
-	// execution trace's mirror; each takes only the selected categories.
+	// The debug side, each taking only the selected categories.
 	var debug []slog.Handler
 	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
-		// While a stress event can write a snapshot, the category records
-		// are in the execution trace too: before stress detection sees
-		// them, so that the record that fires an event is in its snapshot.
+		// The category records in the execution trace, before stress
+		// detection: the record that fires an event is in its snapshot.
 		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
 	if on {
@@ -228,9 +196,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.OnError = reportWriteErrors(l.guarded(l.console))
-		l.resume(&opts)
-		// session_end (and debug_disabled) count the stress events and the
-		// panics the fan-out recovered.
+		opts.Resume = l.session.Load()
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
@@ -244,12 +210,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
-		st.session = &sessionFiles{files: files}
 		debug = append(debug, files)
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
-			// Every event goes to the files (when "stress" is selected),
-			// the console is quieted by the cooldown; never back here.
 			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.guarded(l.console)
 			if l.exec != nil {
 				// An event asks for an execution trace snapshot.
@@ -273,8 +236,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		debug = append(debug, &recordHandler{r: st.recorder})
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
-			// Every event the files would get writes the recorded window
-			// out, with the event; the console is quieted by the cooldown.
+			// Every event writes the recorded window out, with the event.
 			st.dumper = l.startDumper(st.recorder)
 			sopts.Files, sopts.Console = &triggerHandler{d: st.dumper}, l.guarded(l.console)
 			d, err := stress.New(sopts)
@@ -300,9 +262,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 }
 
 // consoleChild is the console as a child of the fan-out, and the least
-// level at which it takes a record with a category: unless
-// Config.ConsoleCategories asks for them, the category records below Info
-// (the typed helpers', logger.With("category", ...).Debug) stay off it.
+// level at which it takes a record with a category (Info, unless
+// Config.ConsoleCategories).
 func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
 		return l.console, l.consoleLevel
@@ -314,23 +275,10 @@ func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	return &consoleFilter{next: l.console}, level
 }
 
-// resume makes opts continue the Logger's session, if it has one: same
-// ID, same start (elapsed_seconds goes on counting from it), and the counts
-// so far (session_end reports the session's totals). The session's last
-// handler is closed by then.
-func (l *Logger) resume(opts *handler.Options) bool {
-	s := l.session.Load()
-	if s == nil {
-		return false
-	}
-	opts.Resume = s.files
-	return true
-}
-
 // publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
-	if st.session != nil {
-		l.session.Store(st.session)
+	if st.files != nil {
+		l.session.Store(st.files)
 	}
 	l.st.Store(st)
 	l.floor.Store(int64(st.floor))
@@ -353,11 +301,9 @@ func passive(lg *slog.Logger) *Logger {
 // DebugMode reports whether debug mode is on.
 func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
-// Close writes everything queued, appends session_end and closes the
-// files; debug mode is off from then on, and the console keeps working.
-// A session whose debug mode is off at Close (switched off, or written by
-// flight-recorder dumps) gets its session_end too; without a session,
-// Close writes nothing. session_end counts the whole session. Close is
+// Close writes everything queued, appends session_end (counting the whole
+// session) and closes the files; debug mode is off from then on, and the
+// console keeps working. Without a session, Close writes nothing. Close is
 // idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
@@ -373,21 +319,17 @@ func (l *Logger) Close() error {
 	st, _ := l.buildState(false)
 	l.publish(st)
 	if l.exec != nil {
-		// The snapshot being written is in the directory, and counted,
-		// before session_end.
-		l.exec.close()
+		l.exec.close() // the snapshot being written is counted in session_end
 	}
 	if old.on {
 		return old.closeFiles("session_end")
 	}
 	opts := l.cfg.handlerOptions()
-	if !l.resume(&opts) {
+	if opts.Resume = l.session.Load(); opts.Resume == nil {
 		return nil
 	}
 	opts.OnError = reportWriteErrors(l.guarded(l.console))
-	// session_end counts the session's stress events: those of the
-	// detectors before, and of the flight recorder's (old.stress) if on.
-	d := old.stress
+	d := old.stress // the flight recorder's detector, if on
 	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	opts.EndOnly = true
 	end, err := handler.New(opts)
@@ -401,8 +343,7 @@ func (l *Logger) Close() error {
 }
 
 // droppedSince is the stress detector's Options.Dropped: the records files
-// dropped, per category, less those of the handler it resumes (nil for
-// none), whose drops were reported before.
+// dropped, per category, less those of the handler it resumes (or nil).
 func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	var before handler.Stats
 	if resumed != nil {
@@ -420,8 +361,8 @@ func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 }
 
 // endAttrs are the facade's counts in session_end (and debug_disabled):
-// the session's stress events (those of the detectors retired before, and
-// of d, which may be nil) and the execution trace snapshots.
+// stress events (the retired detectors' and d's, if not nil), execution
+// trace snapshots, panics.
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	var attrs []slog.Attr
 	counts := l.stressBefore.Load()
@@ -441,8 +382,7 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
-// retireStress adds the counts of d, a stress detector that no longer
-// sees records (its set-up replaced, and closed), to the session's.
+// retireStress adds the counts of d, a detector replaced, to the session's.
 func (l *Logger) retireStress(d *stress.Handler) {
 	if d == nil {
 		return
@@ -454,10 +394,8 @@ func (l *Logger) retireStress(d *stress.Handler) {
 	l.stressBefore.Store(&total)
 }
 
-// closeFiles ends a debug-mode set-up once another is published: first the
-// stress detector, whose summary of what its cooldown held back goes into
-// the files, then the files, whose last line (event: session_end,
-// debug_disabled) counts the stress events.
+// closeFiles ends a debug-mode set-up once another is published: the
+// stress detector first (its summary goes into the files), then the files.
 func (st *state) closeFiles(event string) error {
 	var err error
 	if st.stress != nil {
@@ -482,7 +420,7 @@ func (l *Logger) Flush() error {
 // on.
 func (l *Logger) SessionID() string {
 	if s := l.session.Load(); s != nil {
-		return s.files.SessionID()
+		return s.SessionID()
 	}
 	return ""
 }
@@ -491,7 +429,7 @@ func (l *Logger) SessionID() string {
 // mode has been on, as configured before).
 func (l *Logger) Dir() string {
 	if s := l.session.Load(); s != nil {
-		return s.files.Dir()
+		return s.Dir()
 	}
 	return l.cfg.Dir
 }
@@ -500,28 +438,25 @@ func (l *Logger) Dir() string {
 // never been on.
 func (l *Logger) Path(category string) string {
 	if s := l.session.Load(); s != nil {
-		return s.files.Path(category)
+		return s.Path(category)
 	}
 	return ""
 }
 
-// Stats returns the category handler's counts for the session: all of it
-// so far, across debug mode switched off and on and flight-recorder dumps
-// (zero if it never wrote anything).
+// Stats returns the category handler's counts for the whole session so
+// far (zero if it never wrote anything).
 func (l *Logger) Stats() handler.Stats {
 	var st handler.Stats
 	if s := l.session.Load(); s != nil {
-		st = s.stats()
+		st = s.Stats()
 	}
 	st.Panics += l.panics.Load()
 	return st
 }
 
-// reportWriteErrors tells the console, at most once per interval, that the
-// debug files could not be written (a full disk, say) or that the handler
-// recovered from a panic: the files cannot say so themselves. The handler
-// calls it on a goroutine of its own, so that a console that blocks never
-// holds up the writer or a log call.
+// reportWriteErrors tells the console that the debug files could not be
+// written (the handler calls it on a goroutine of its own, at most once per
+// interval).
 func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	return func(err error, errs, lost uint64) {
 		ctx := context.Background()
@@ -534,10 +469,9 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	}
 }
 
-// consoleSafety keeps the console as safe as the files: a message with a
-// newline or an escape sequence cannot forge a line or drive the terminal,
-// and secrets are redacted by the files' Redactor, into the form the files
-// show (redact.Redactor.RedactAttr).
+// consoleSafety keeps the console as safe as the files: messages have
+// their control characters escaped, and secrets are redacted as in the
+// files.
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
 	red := redact.New(cfg.RedactKeys...)
 	return func(groups []string, a slog.Attr) slog.Attr {
