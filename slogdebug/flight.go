@@ -17,10 +17,8 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// recorder is the flight recorder: while debug mode is off it keeps the
-// last Config.FlightRecorder of debug records in memory, within
-// Config.FlightRecorderBytes; when a stress event fires, the Logger writes
-// them to the files, marked recorded_before_trigger, with the event.
+// recorder is the flight recorder (Config.FlightRecorder): the last debug
+// records, kept in memory while debug mode is off.
 type recorder struct {
 	window   time.Duration
 	maxBytes int
@@ -32,9 +30,10 @@ type recorder struct {
 	bytes int
 }
 
-// flightEntry is one recorded record, with what it needs to be written
-// later as it would have been: the With/WithGroup calls of its logger and
-// the request IDs and span of its context.
+// flightEntry is one recorded record (or a stress event waiting for the
+// dumper), with what it needs to be written later as it would have been:
+// the With/WithGroup calls of its logger and its context's request IDs and
+// span.
 type flightEntry struct {
 	chain *chain
 	rec   slog.Record
@@ -43,28 +42,33 @@ type flightEntry struct {
 	size  int
 }
 
+// newEntry freezes r (see freeze) and what it needs of ctx.
+func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
+	e := flightEntry{chain: c, rec: frozen(r), ids: reqid.From(ctx)}
+	if ctx != nil {
+		e.span = trace.SpanContextFromContext(ctx)
+	}
+	return e
+}
+
+// context is a context with the entry's request IDs and span.
+func (e *flightEntry) context() context.Context {
+	ctx := context.Background()
+	if e.ids != nil {
+		ctx = reqid.With(ctx, *e.ids)
+	}
+	if e.span.IsValid() {
+		ctx = trace.ContextWithSpanContext(ctx, e.span)
+	}
+	return ctx
+}
+
 // chain is a logger's WithAttrs/WithGroup calls, outermost first; shared
 // by the records of one logger.
 type chain struct {
 	parent *chain
 	attrs  []slog.Attr
 	group  string
-}
-
-// withAttrs returns c extended by a WithAttrs call (nil for no attrs).
-func (c *chain) withAttrs(attrs []slog.Attr) *chain {
-	if len(attrs) == 0 {
-		return nil
-	}
-	return &chain{parent: c, attrs: freeze(attrs)}
-}
-
-// withGroup returns c extended by a WithGroup call (nil for no name).
-func (c *chain) withGroup(name string) *chain {
-	if name == "" {
-		return nil
-	}
-	return &chain{parent: c, group: name}
 }
 
 // apply replays the chain on h.
@@ -77,6 +81,35 @@ func (c *chain) apply(h slog.Handler) slog.Handler {
 		return h.WithGroup(c.group)
 	}
 	return h.WithAttrs(c.attrs)
+}
+
+// chainHandler hands each record at min and above, with its logger's
+// chain, to handle: the recorder's record, or the dumper's trigger.
+type chainHandler struct {
+	min    slog.Level
+	chain  *chain
+	handle func(context.Context, *chain, slog.Record)
+}
+
+func (h *chainHandler) Enabled(_ context.Context, level slog.Level) bool { return level >= h.min }
+
+func (h *chainHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.handle(ctx, h.chain, r)
+	return nil
+}
+
+func (h *chainHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return &chainHandler{min: h.min, chain: &chain{parent: h.chain, attrs: freeze(attrs)}, handle: h.handle}
+}
+
+func (h *chainHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return &chainHandler{min: h.min, chain: &chain{parent: h.chain, group: name}, handle: h.handle}
 }
 
 // flightSize is what an entry costs besides its strings.
@@ -126,45 +159,16 @@ func (r *recorder) take() []flightEntry {
 	return out
 }
 
-// recordHandler is the slog.Handler that feeds the recorder.
-type recordHandler struct {
-	r     *recorder
-	chain *chain
-}
-
-func (h *recordHandler) Enabled(_ context.Context, level slog.Level) bool {
-	return level >= slog.LevelDebug
-}
-
-// Handle keeps r, its values frozen now as the category handler would
-// write them (see freeze).
-func (h *recordHandler) Handle(ctx context.Context, r slog.Record) error {
-	r = frozen(r)
-	size := flightSize + len(r.Message)
-	r.Attrs(func(a slog.Attr) bool {
-		size += frozenSize(a)
+// record keeps r, its values frozen now as the category handler would
+// write them.
+func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
+	e := newEntry(ctx, c, rec)
+	e.size = flightSize + len(e.rec.Message)
+	e.rec.Attrs(func(a slog.Attr) bool {
+		e.size += frozenSize(a)
 		return true
 	})
-	e := flightEntry{chain: h.chain, rec: r, ids: reqid.From(ctx), size: size}
-	if ctx != nil {
-		e.span = trace.SpanContextFromContext(ctx)
-	}
-	h.r.add(e)
-	return nil
-}
-
-func (h *recordHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if c := h.chain.withAttrs(attrs); c != nil {
-		return &recordHandler{r: h.r, chain: c}
-	}
-	return h
-}
-
-func (h *recordHandler) WithGroup(name string) slog.Handler {
-	if c := h.chain.withGroup(name); c != nil {
-		return &recordHandler{r: h.r, chain: c}
-	}
-	return h
+	r.add(e)
 }
 
 // frozen returns a copy of r whose values cannot change any more.
@@ -177,10 +181,9 @@ func frozen(r slog.Record) slog.Record {
 }
 
 // freeze returns attrs with every value that could change after the log
-// call captured as the category handler would write it at the call:
-// LogValuers resolved, errors as their message, any other Go value as its
-// JSON (json.RawMessage, which the handler writes as it is; a value that
-// cannot be marshalled, as the failure's text).
+// call captured as the category handler would write it: LogValuers
+// resolved, errors as their message, other Go values as their JSON (or the
+// failure's text).
 func freeze(attrs []slog.Attr) []slog.Attr {
 	out := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
@@ -216,8 +219,7 @@ func freezeValue(v slog.Value) slog.Value {
 	return v
 }
 
-// marshalJSON is json.Marshal without HTML escaping, surviving a
-// MarshalJSON method that panics.
+// marshalJSON is json.Marshal without HTML escaping, surviving a panic.
 func marshalJSON(x any) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -251,73 +253,29 @@ func frozenSize(a slog.Attr) int {
 	return n
 }
 
-// triggerHandler receives the stress events while debug mode is off: each
-// one is handed to the dumper, which writes the recorded window to the
-// files, with the event, on its own goroutine.
-type triggerHandler struct {
-	d     *dumper
-	chain *chain
-}
-
-func (h *triggerHandler) Enabled(context.Context, slog.Level) bool { return true }
-
-func (h *triggerHandler) Handle(ctx context.Context, r slog.Record) error {
-	h.d.trigger(ctx, h.chain, r)
-	return nil
-}
-
-func (h *triggerHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	if c := h.chain.withAttrs(attrs); c != nil {
-		return &triggerHandler{d: h.d, chain: c}
-	}
-	return h
-}
-
-func (h *triggerHandler) WithGroup(name string) slog.Handler {
-	if c := h.chain.withGroup(name); c != nil {
-		return &triggerHandler{d: h.d, chain: c}
-	}
-	return h
-}
-
-// dumper writes the flight recorder's dumps on a goroutine of its own, so
-// that the request whose record fired a stress event does not wait for
-// the disk. The first event opens the session's files (the session
-// begins, or resumes) and writes the recorded window, marked
-// recorded_before_trigger, then the event; the files stay open while
-// events follow, each writing what was recorded since, and close, marked
-// flight_recorder_dump, once flightIdle passes without one: at most one
-// session opened and closed per flightIdle, whatever the rate of events.
+// dumper writes the flight recorder's dumps on a goroutine of its own.
+// An event opens the session's files (unless open) and writes the records
+// kept since the last one, marked recorded_before_trigger, then the event;
+// the files close, marked flight_recorder_dump, once flightIdle passes
+// without an event.
 type dumper struct {
-	l    *Logger
-	rec  *recorder
-	jobs chan dumpJob
-	// flushes asks for the events queued to be written and the files
-	// flushed: Logger.Flush.
-	flushes chan chan struct{}
+	l       *Logger
+	rec     *recorder
+	jobs    chan flightEntry   // the stress events
+	flushes chan chan struct{} // Logger.Flush
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
 }
 
-// dumpJob is a stress event waiting for the dumper.
-type dumpJob struct {
-	chain *chain
-	event slog.Record
-	ids   *reqid.IDs
-	span  trace.SpanContext
-}
-
-// flightIdle is how long the dumper keeps the files open after an event.
-const flightIdle = 30 * time.Second
-
-// dumpQueue bounds the events waiting for the dumper; past it an event is
-// written to the console only (stress detection's own console line).
-const dumpQueue = 64
+const (
+	flightIdle = 30 * time.Second // how long the files stay open after an event
+	dumpQueue  = 64               // the events waiting; past it, an event is on the console only
+)
 
 // startDumper starts the dumper of a set-up with the flight recorder on.
 func (l *Logger) startDumper(rec *recorder) *dumper {
-	d := &dumper{l: l, rec: rec, jobs: make(chan dumpJob, dumpQueue),
+	d := &dumper{l: l, rec: rec, jobs: make(chan flightEntry, dumpQueue),
 		flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go d.run()
 	return d
@@ -325,12 +283,8 @@ func (l *Logger) startDumper(rec *recorder) *dumper {
 
 // trigger queues an event; it never blocks.
 func (d *dumper) trigger(ctx context.Context, c *chain, r slog.Record) {
-	job := dumpJob{chain: c, event: frozen(r), ids: reqid.From(ctx)}
-	if ctx != nil {
-		job.span = trace.SpanContextFromContext(ctx)
-	}
 	select {
-	case d.jobs <- job:
+	case d.jobs <- newEntry(ctx, c, r):
 	default:
 	}
 }
@@ -345,9 +299,8 @@ func (d *dumper) flush() {
 	}
 }
 
-// close stops the dumper, writing the events queued and closing the files:
-// the Logger calls it before it switches debug mode or closes, so that the
-// session's files have one writer at a time.
+// close stops the dumper, writing the events queued and closing the files
+// (before debug mode is switched: the files have one writer at a time).
 func (d *dumper) close() {
 	d.once.Do(func() { close(d.stop) })
 	<-d.done
@@ -399,9 +352,8 @@ func (d *dumper) drain(files *handler.Handler) *handler.Handler {
 }
 
 // dump writes what was recorded since the last dump and the event, opening
-// the files first when they are not open. A panic is recovered and counted
-// (the dumper is the library's goroutine).
-func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler) {
+// the files first when they are not open. A panic is recovered and counted.
+func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Handler) {
 	l := d.l
 	out = files
 	defer func() {
@@ -416,9 +368,8 @@ func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler
 		opts.OnError = reportWriteErrors(l.guarded(l.console))
 		opts.BlockWhenFull = true // a dump must not drop what it was kept for
 		if opts.Resume = l.session.Load(); opts.Resume == nil {
-			// A session that a dump begins starts with its earliest record:
-			// its first line, the oldest recorded, is at elapsed_seconds 0.
-			opts.SessionStart = earliest(entries, job.event, time.Now())
+			// A session a dump begins starts with its earliest record.
+			opts.SessionStart = earliest(entries, job.rec, time.Now())
 		}
 		var err error
 		if files, err = handler.New(opts); err != nil {
@@ -436,28 +387,15 @@ func (d *dumper) dump(files *handler.Handler, job dumpJob) (out *handler.Handler
 			h = e.chain.apply(marked)
 			byChain[e.chain] = h
 		}
-		_ = h.Handle(entryContext(e.ids, e.span), e.rec)
+		_ = h.Handle(e.context(), e.rec)
 	}
-	l.exec.annotate(files, &job.event) // an execution trace snapshot, if on
-	_ = job.chain.apply(files).Handle(entryContext(job.ids, job.span), job.event)
+	l.exec.annotate(files, &job.rec) // an execution trace snapshot, if on
+	_ = job.chain.apply(files).Handle(job.context(), job.rec)
 	return out
 }
 
-// entryContext is a context with a recorded record's request IDs and span.
-func entryContext(ids *reqid.IDs, span trace.SpanContext) context.Context {
-	ctx := context.Background()
-	if ids != nil {
-		ctx = reqid.With(ctx, *ids)
-	}
-	if span.IsValid() {
-		ctx = trace.ContextWithSpanContext(ctx, span)
-	}
-	return ctx
-}
-
 // earliest returns the time of the oldest of the entries and the event, or
-// now if none is older (records without a time are written at the time
-// they are written).
+// now if none is older.
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
 	t := now
 	for _, e := range entries {

@@ -233,12 +233,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// Debug mode off, flight recorder on: keep the debug records in
 		// memory, and watch for stress, whose events write them out.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
-		debug = append(debug, &recordHandler{r: st.recorder})
+		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
 			sopts := cfg.stressOptions()
 			// Every event writes the recorded window out, with the event.
 			st.dumper = l.startDumper(st.recorder)
-			sopts.Files, sopts.Console = &triggerHandler{d: st.dumper}, l.guarded(l.console)
+			sopts.Files, sopts.Console = &chainHandler{min: noFloor, handle: st.dumper.trigger}, l.guarded(l.console)
 			d, err := stress.New(sopts)
 			if err != nil {
 				st.dumper.close()
