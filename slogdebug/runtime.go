@@ -20,13 +20,11 @@ import (
 var ErrClosed = errors.New("slogdebug: logger closed")
 
 // SetDebug switches debug mode on or off at run time. Switched on, it
-// opens the files (the first time a new session; after that the same
-// session again, marked with a debug_enabled line) and starts stress
-// detection; switched off, it writes what is queued, marks the session file
-// with debug_disabled and closes the files. Records logged while the switch
-// happens go to the old set-up or the new one; one that reaches the files
-// just as they close is counted as dropped. SetDebug is safe for concurrent
-// use; switching to the current state does nothing.
+// opens the files (a new session the first time, then the same one again,
+// marked debug_enabled) and starts stress detection; switched off, it
+// writes what is queued, marks the session file debug_disabled and closes
+// the files. It is safe for concurrent use; switching to the current state
+// does nothing.
 func (l *Logger) SetDebug(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,8 +36,7 @@ func (l *Logger) SetDebug(on bool) error {
 		return nil
 	}
 	if old.dumper != nil {
-		// The flight recorder's files close before debug mode opens them.
-		old.dumper.close()
+		old.dumper.close() // the flight recorder's files close first
 	}
 	st, err := l.buildState(on)
 	if err != nil {
@@ -61,37 +58,46 @@ func (l *Logger) SetDebug(on bool) error {
 }
 
 // ToggleOnSignal makes the given signals (typically syscall.SIGUSR1) toggle
-// debug mode: `kill -USR1 <pid>` during an incident, no restart needed. It
-// is opt-in; call the returned function to stop listening. The outcome of
-// each toggle is logged on the console.
+// debug mode: `kill -USR1 <pid>` during an incident, no restart needed.
+// Call the returned function to stop listening. The outcome of each toggle
+// is logged on the console.
 func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sig...)
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	reported := false
+	return watchSignals(ch, func(s os.Signal) bool {
+		// A panic must not take the process down: recovered, reported once.
+		p := safego.Call(func() {
+			on := !l.DebugMode()
+			if err := l.SetDebug(on); err != nil {
+				l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
+				return
+			}
+			l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
+		})
+		if p != nil && !reported {
+			reported = true
+			_ = safego.Call(func() {
+				l.Error("debug mode: switching on signal panicked; recovered (a bug of debugmode, please report it)", "signal", s.String(), "error", p)
+			})
+		}
+		return true
+	})
+}
+
+// watchSignals calls f, on a goroutine, with each signal ch receives until
+// f returns false or stop is called; stop waits for f, then stops ch.
+func watchSignals(ch chan os.Signal, f func(os.Signal) bool) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		reported := false
 		for {
 			select {
 			case <-done:
 				return
 			case s := <-ch:
-				// A panic here must not take the process down: recovered,
-				// reported once, and the next signal is served.
-				p := safego.Call(func() {
-					on := !l.DebugMode()
-					if err := l.SetDebug(on); err != nil {
-						l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
-						return
-					}
-					l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
-				})
-				if p != nil && !reported {
-					reported = true
-					_ = safego.Call(func() {
-						l.Error("debug mode: switching on signal panicked; recovered (a bug of debugmode, please report it)", "signal", s.String(), "error", p)
-					})
+				if !f(s) {
+					return
 				}
 			}
 		}
@@ -99,9 +105,9 @@ func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			signal.Stop(ch)
 			close(done)
 			<-finished
+			signal.Stop(ch)
 		})
 	}
 }
@@ -131,17 +137,11 @@ const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": fal
 //
 //	curl -X PUT -H 'Content-Type: application/json' -d '{"debug_mode":true}' 127.0.0.1:6060/debug/mode
 //
-// A web page open in a browser on the admin's host cannot switch it: a
-// switch must carry Content-Type: application/json, which a cross-site
-// form or no-CORS fetch cannot send (a cross-site fetch that sets it is
-// preflighted, and the handler answers no preflight, so the browser never
-// sends it); a request whose Origin is not the admin's own host, or that
-// the browser marks cross-site or same-site (Sec-Fetch-Site), is refused
-// with 403. Requests without those headers (curl, scripts) are served.
-//
-// It has no authentication of its own: serve it on a loopback-only
-// listener (127.0.0.1, an admin port not exposed by the container), never
-// on the proxy's public address, or behind your own authentication.
+// A web page cannot switch it: the JSON content type is required (a
+// cross-site fetch with it is preflighted, and no preflight is answered),
+// and a request from another Origin, or marked cross-site or same-site by
+// Sec-Fetch-Site, is refused with 403. It has no authentication of its
+// own: serve it on a loopback-only listener, or behind your own.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -175,9 +175,8 @@ func (l *Logger) AdminHandler() http.Handler {
 	})
 }
 
-// checkAdminSwitch refuses a switch that a web page could have sent from
-// another site: one without a JSON content type (a "simple" request a form
-// can make), one from another origin, one a browser marks as cross-site.
+// checkAdminSwitch refuses a switch that a web page of another site could
+// have sent.
 func checkAdminSwitch(r *http.Request) (int, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
