@@ -17,28 +17,19 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-// This file is the execution trace recorder (Config.ExecutionTrace): the
-// Go runtime's execution trace of the last seconds, kept in memory by
-// runtime/trace.FlightRecorder and written into the session's directory
-// when a stress event fires. It is not the flight recorder of flight.go,
-// which keeps debug *records* while debug mode is off.
+// This file is the execution trace recorder (Config.ExecutionTrace), not
+// the flight recorder of flight.go, which keeps debug records.
 
 // ExecutionTraceKey is the stress line's attribute that names the
-// execution trace snapshot written for the event: a file of the session's
+// execution trace snapshot written for the event, a file of the session's
 // directory (<session>_execution_trace_001.trace).
 const ExecutionTraceKey = "execution_trace"
 
 // ExecutionTraceStats are the execution trace recorder's counts.
 type ExecutionTraceStats struct {
-	// Snapshots is how many snapshots were asked for: each one named on
-	// its stress line.
-	Snapshots uint64 `json:"snapshots"`
-	// Skipped is how many stress events had no snapshot: within the
-	// cooldown of the last one, or while one was being written.
-	Skipped uint64 `json:"skipped"`
-	// Failed is how many of the Snapshots could not be written (reported
-	// on the console; the partial file is removed).
-	Failed uint64 `json:"failed"`
+	Snapshots uint64 `json:"snapshots"` // asked for, each named on its stress line
+	Skipped   uint64 `json:"skipped"`   // events without one: within the cooldown, or one being written
+	Failed    uint64 `json:"failed"`    // snapshots not written (said on the console)
 }
 
 // LogValue writes the counts as a group, for session_end.
@@ -47,33 +38,28 @@ func (s ExecutionTraceStats) LogValue() slog.Value {
 		slog.Uint64("failed", s.Failed))
 }
 
-// traceRecorder is the runtime's recorder (runtime/trace.FlightRecorder
-// on Go 1.25 and newer, see startTraceRecorder).
+// traceRecorder is runtime/trace.FlightRecorder (see startTraceRecorder).
 type traceRecorder interface {
-	// WriteTo writes a snapshot of the window; one call at a time.
-	WriteTo(w io.Writer) (int64, error)
+	WriteTo(w io.Writer) (int64, error) // a snapshot; one call at a time
 	Stop()
 }
 
-// ExecutionTraceSupported reports whether this program is built with a Go
-// that has runtime/trace.FlightRecorder (1.25 or newer): whether
+// ExecutionTraceSupported reports whether this program is built with Go
+// 1.25 or newer (runtime/trace.FlightRecorder): whether
 // Config.ExecutionTrace may be on.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
 // execTrace runs the execution trace recorder from New to Close and
-// writes its snapshots, one at a time, on a goroutine of its own: the
-// goroutine whose record fired the stress event only names the file.
+// writes its snapshots, one at a time, on a goroutine of its own.
 type execTrace struct {
 	rec      traceRecorder
 	cooldown time.Duration
 	fileMode os.FileMode
 	console  slog.Handler // where a snapshot that failed is reported
 
-	jobs chan traceJob // the snapshot to write (one at a time)
-	done chan struct{} // closed when the writer goroutine has returned
-	// written, when set (by tests, before the first snapshot), is called
-	// after each snapshot is written and the writer is idle again.
-	written func()
+	jobs    chan traceJob // the snapshot to write (one at a time)
+	done    chan struct{} // closed when the writer goroutine has returned
+	written func()        // tests': called after each snapshot, the writer idle
 
 	mu      sync.Mutex
 	closed  bool
@@ -91,8 +77,7 @@ type traceJob struct {
 	event        string
 }
 
-// startExecTrace starts the recorder of cfg.ExecutionTrace and the
-// goroutine that writes its snapshots.
+// startExecTrace starts cfg.ExecutionTrace's recorder and its writer.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	maxBytes := cfg.ExecutionTraceBytes
 	if maxBytes == 0 {
@@ -134,10 +119,9 @@ func (e *execTrace) run() {
 	}
 }
 
-// snapshot asks for a snapshot for a stress event of the session whose
-// files are in dir, at t, unless one was asked for within the cooldown or
-// is still being written; it returns the file's name, or "" for none.
-// It never blocks on the writing.
+// snapshot asks for a snapshot for a stress event at t of the session in
+// dir, unless one was asked for within the cooldown or is being written;
+// it returns the file's name, or "". It never blocks on the writing.
 func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	if t.IsZero() {
 		t = time.Now()
@@ -163,8 +147,7 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	return tracefile.Name(session, e.n)
 }
 
-// write writes one snapshot; a file that could not be written whole is
-// removed and the failure reported.
+// write writes one snapshot; a file not written whole is removed.
 func (e *execTrace) write(job traceJob) {
 	f, err := tracefile.Create(job.dir, job.session, job.n, e.fileMode)
 	if err != nil {
@@ -188,8 +171,7 @@ func (e *execTrace) write(job traceJob) {
 	}
 }
 
-// fail counts a snapshot that could not be written and says so on the
-// console, as the category handler's write errors are.
+// fail counts a snapshot not written and says so on the console.
 func (e *execTrace) fail(job traceJob, err error) {
 	e.mu.Lock()
 	e.stats.Failed++
@@ -211,8 +193,8 @@ func (e *execTrace) Stats() ExecutionTraceStats {
 	return e.stats
 }
 
-// close waits for the snapshot being written, if any, and stops the
-// recorder. It is idempotent.
+// close waits for the snapshot being written and stops the recorder;
+// idempotent.
 func (e *execTrace) close() {
 	e.mu.Lock()
 	if e.closed {
@@ -235,9 +217,8 @@ func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
 	return l.exec.Stats()
 }
 
-// snapshotOnEvent is the stress detector's Files with debug mode on: a
-// stress event at Warn or above asks for an execution trace snapshot and
-// names it on its line (ExecutionTraceKey).
+// snapshotOnEvent is the stress detector's Files with debug mode on: it
+// annotates each event.
 type snapshotOnEvent struct {
 	next  slog.Handler
 	exec  *execTrace
@@ -261,9 +242,8 @@ func (h *snapshotOnEvent) WithGroup(name string) slog.Handler {
 	return &snapshotOnEvent{next: h.next.WithGroup(name), exec: h.exec, files: h.files}
 }
 
-// annotate asks for a snapshot for the stress event r, written into the
-// directory of files' session, and adds its name to r. Events below Warn
-// (orchestrator_recovered, the cooldown's summary) have none.
+// annotate asks for a snapshot for the stress event r at Warn or above,
+// written into files' directory, and adds its name to r.
 func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
 	if e == nil || r.Level < slog.LevelWarn {
 		return
