@@ -272,7 +272,7 @@ func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.consoleLevel != noFloor {
 		level = max(l.consoleLevel, slog.LevelInfo)
 	}
-	return &consoleFilter{next: l.console}, level
+	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
 // publish makes st the Logger's set-up.
