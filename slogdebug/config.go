@@ -110,14 +110,11 @@ type Config struct {
 	// every category. The session file is always written.
 	Categories []string
 
-	// ConsoleLevel is the minimum level on the console. Default Info.
-	ConsoleLevel slog.Level
+	ConsoleLevel slog.Level // the minimum level on the console; default Info
 	// ConsoleCategories sends the category records below Info (the typed
-	// helpers', logger.With("category", ...).Debug) to the console too,
-	// when its level takes them; off, they stay in the files.
+	// helpers') to the console too, when its level takes them.
 	ConsoleCategories bool
-	// NoColor turns colour off on the console (also off off a terminal).
-	NoColor bool
+	NoColor           bool // colour off on the console (also off off a terminal)
 	// Console, when set, replaces the tint console handler (ConsoleLevel
 	// and NoColor do not apply); it is given the records redacted as the
 	// files are. slog's default handler, which writes through package log,
@@ -125,22 +122,17 @@ type Config struct {
 	// after Init, so wrap LogConsole() instead.
 	Console slog.Handler
 
-	// Version is the host program's version, written in session_start.
-	Version string
+	Version string // the host program's version, written in session_start
 
 	// MaxFileBytes, MaxTotalBytes and MaxSessions bound the disk: a file
 	// rotates at MaxFileBytes, the oldest sessions' files go when the
 	// directory passes MaxTotalBytes or holds more than MaxSessions
 	// sessions (0: the defaults 64 MiB, 1 GiB, 20; -1: no limit).
-	MaxFileBytes  int64
-	MaxTotalBytes int64
-	MaxSessions   int
-	// Sync makes every log call return only once its record is in its
-	// file, at the cost of a round trip to the writer per record.
-	Sync bool
-	// FileMode and DirMode are the permissions of new files and
-	// directories (0: 0640 and 0750).
-	FileMode, DirMode os.FileMode
+	MaxFileBytes      int64
+	MaxTotalBytes     int64
+	MaxSessions       int
+	Sync              bool        // every log call returns once its record is in its file
+	FileMode, DirMode os.FileMode // of new files and directories (0: 0640 and 0750)
 
 	// FlightRecorder, when positive, keeps the last FlightRecorder of
 	// debug records in memory while debug mode is off (within
@@ -153,9 +145,7 @@ type Config struct {
 	// default ones (authorization, api_key, token, password, ...).
 	RedactKeys []string
 
-	// DisableStress turns stress detection off; it is on whenever debug
-	// mode is on.
-	DisableStress bool
+	DisableStress bool // stress detection off (else on whenever debug mode is)
 	// SlowThresholds sets, per category, the duration above which a record
 	// is slow, over the defaults (requests 5s, engine_selection 2s); zero
 	// turns a category's rule off.
@@ -164,11 +154,9 @@ type Config struct {
 	// rules, COUNT/WINDOW (default "10/1m" and "5/1m"; COUNT at most 65535).
 	SlowRequestRate, ProvisioningFailureRate string
 	// StressCooldown is how long an event type stays quiet on the console
-	// after it was shown (default 30s; negative: none; at most 24h); see
-	// stress.Options.Cooldown.
+	// after it was shown (default 30s; negative: none; at most 24h).
 	StressCooldown time.Duration
-	// StressRules are the program's own stress rules (stress.Options.Rules).
-	StressRules []func(category string, r slog.Record) (stress.Event, bool)
+	StressRules    []func(category string, r slog.Record) (stress.Event, bool) // the program's own (stress.Options.Rules)
 
 	// ExecutionTrace, when positive, keeps about the last ExecutionTrace of
 	// the Go execution trace in memory (runtime/trace.FlightRecorder, within
@@ -180,9 +168,7 @@ type Config struct {
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
 
-	// envWarnings are ConfigFromEnv's warnings (other programs' DEBUG_*
-	// variables), which New says on the console.
-	envWarnings []string
+	envWarnings []string // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
 }
 
 // ConfigFromEnv reads a Config from the environment variables (README.md
