@@ -176,14 +176,8 @@ func (e *execTrace) fail(job traceJob, err error) {
 	e.mu.Lock()
 	e.stats.Failed++
 	e.mu.Unlock()
-	ctx := context.Background()
-	if !e.console.Enabled(ctx, slog.LevelWarn) {
-		return
-	}
-	r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the execution trace failed", 0)
-	r.AddAttrs(slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event),
-		slog.Any("error", err))
-	_ = e.console.Handle(ctx, r)
+	say(e.console, slog.LevelWarn, "debug mode: writing the execution trace failed",
+		slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event), slog.Any("error", err))
 }
 
 // Stats returns the counts so far.

@@ -170,13 +170,16 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 
 // announce says on the console that debug mode is on, and where.
 func (l *Logger) announce() {
-	ctx := context.Background()
-	if !l.console.Enabled(ctx, slog.LevelInfo) {
-		return
+	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
+}
+
+// say logs msg and attrs on console at level, if it takes them.
+func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr) {
+	if ctx := context.Background(); console.Enabled(ctx, level) {
+		r := slog.NewRecord(time.Now(), level, msg, 0)
+		r.AddAttrs(attrs...)
+		_ = console.Handle(ctx, r)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelInfo, "debug mode on", 0)
-	r.AddAttrs(slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
-	_ = l.guarded(l.console).Handle(ctx, r)
 }
 
 // buildState sets up the fan-out with debug mode on or off. Switched on
@@ -459,13 +462,8 @@ func (l *Logger) Stats() handler.Stats {
 // interval).
 func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	return func(err error, errs, lost uint64) {
-		ctx := context.Background()
-		if !console.Enabled(ctx, slog.LevelWarn) {
-			return
-		}
-		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the debug files failed", 0)
-		r.AddAttrs(slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
-		_ = console.Handle(ctx, r)
+		say(console, slog.LevelWarn, "debug mode: writing the debug files failed",
+			slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
 	}
 }
 
