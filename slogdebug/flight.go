@@ -23,11 +23,9 @@ type recorder struct {
 	window   time.Duration
 	maxBytes int
 
-	mu    sync.Mutex
-	ring  []flightEntry // a circular buffer: n entries from head, oldest first
-	head  int
-	n     int
-	bytes int
+	mu      sync.Mutex
+	entries []flightEntry // oldest first
+	bytes   int
 }
 
 // flightEntry is one recorded record (or a stress event waiting for the
@@ -118,44 +116,23 @@ const flightSize = 320
 func (r *recorder) add(e flightEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.n == len(r.ring) {
-		r.grow()
-	}
-	r.ring[(r.head+r.n)%len(r.ring)] = e
-	r.n++
+	r.entries = append(r.entries, e)
 	r.bytes += e.size
 	// Forget what is older than the window or over the budget.
 	cutoff := e.rec.Time.Add(-r.window)
-	for r.n > 1 {
-		old := &r.ring[r.head]
-		if r.bytes <= r.maxBytes && !old.rec.Time.Before(cutoff) {
-			break
-		}
-		r.bytes -= old.size
-		*old = flightEntry{}
-		r.head = (r.head + 1) % len(r.ring)
-		r.n--
+	for len(r.entries) > 1 && (r.bytes > r.maxBytes || r.entries[0].rec.Time.Before(cutoff)) {
+		r.bytes -= r.entries[0].size
+		r.entries[0] = flightEntry{} // for the collector, until append moves the rest
+		r.entries = r.entries[1:]
 	}
-}
-
-// grow doubles the ring, keeping its order.
-func (r *recorder) grow() {
-	ring := make([]flightEntry, max(2*len(r.ring), 64))
-	for i := range r.n {
-		ring[i] = r.ring[(r.head+i)%len(r.ring)]
-	}
-	r.ring, r.head = ring, 0
 }
 
 // take returns the recorded entries, oldest first, and forgets them.
 func (r *recorder) take() []flightEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]flightEntry, r.n)
-	for i := range r.n {
-		out[i] = r.ring[(r.head+i)%len(r.ring)]
-	}
-	r.ring, r.head, r.n, r.bytes = nil, 0, 0, 0
+	out := r.entries
+	r.entries, r.bytes = nil, 0
 	return out
 }
 
