@@ -8,11 +8,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// guard is a handler of the fan-out (the console, the files, stress
-// detection, the flight recorder) under a recover: the one place where the
-// fan-out's panics are caught and counted (Stats.Panics, session_end). A
-// broken handler, or a value that panics as it is rendered, cannot take the
-// host down, nor keep the record from the other handlers.
+// guard is a handler of the fan-out under a recover: the one place where
+// the fan-out's panics are caught and counted (Stats.Panics, session_end).
 type guard struct {
 	h slog.Handler
 	c *core

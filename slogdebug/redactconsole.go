@@ -8,19 +8,15 @@ import (
 	"github.com/proxydebug/debugmode/internal/redact"
 )
 
-// redactingHandler hands a console the program supplied (Config.Console)
-// its records redacted as the files are: the message, every attribute
-// (those bound with WithAttrs too) and everything inside a group named like
-// a secret. Tint, the default console, redacts through its ReplaceAttr
-// instead, at no extra cost.
+// redactingHandler hands Config.Console its records redacted as the files
+// are (tint redacts through its ReplaceAttr instead).
 type redactingHandler struct {
 	next   slog.Handler
 	red    *redact.Redactor
 	groups []string // WithGroup names, outermost first
 }
 
-// redactConsole wraps a program's console in a redactingHandler, unless
-// red is nil (redaction turned off).
+// redactConsole wraps next in a redactingHandler, unless red is nil.
 func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
 	if red == nil {
 		return next

@@ -9,9 +9,8 @@ import (
 )
 
 // contextStamp is the category handler's Options.Stamp: the request's ID
-// (package reqid) and the trace span a record was logged in, the
-// OpenTelemetry span's when the context has one (so the lines point at the
-// traces of a tracing backend), the request's own trace otherwise.
+// (package reqid) and span, the OpenTelemetry span's when the context has
+// one, the request's own otherwise.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, tid, sid := reqid.DecodedFrom(ctx)
 	if ids != nil {

@@ -10,14 +10,12 @@ import (
 )
 
 // switchHandler is a Logger's handler: it hands each record to the Logger's
-// current set-up, so that the program's loggers — slog's default, and
-// every logger derived with With and WithGroup — follow debug mode being
-// switched at run time.
+// current set-up, so that every logger derived follows debug mode being
+// switched.
 type switchHandler struct {
-	l   *Logger
-	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
-	// cache holds ops applied to the set-up they were applied to.
-	cache atomic.Pointer[resolved]
+	l     *Logger
+	ops   []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
+	cache atomic.Pointer[resolved]          // ops applied to a set-up
 }
 
 type resolved struct {
@@ -25,8 +23,7 @@ type resolved struct {
 	h  slog.Handler
 }
 
-// current returns the handler for the current set-up, building and caching
-// it on the first record after a switch.
+// current returns the handler for the current set-up, cached.
 func (s *switchHandler) current() slog.Handler {
 	st := s.l.st.Load()
 	if c := s.cache.Load(); c != nil && c.st == st {
@@ -68,8 +65,7 @@ func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler 
 }
 
 // withCategory returns s with a category bound before its own attributes
-// and groups: the typed helpers' handler, whose category stays outside
-// the logger's groups (and gives way to one the logger binds itself).
+// and groups: the typed helpers' handler.
 func (s *switchHandler) withCategory(name string) *switchHandler {
 	cat := []slog.Attr{slog.String(category.Key, name)}
 	ops := make([]func(slog.Handler) slog.Handler, 0, len(s.ops)+1)

@@ -11,13 +11,10 @@ import (
 )
 
 // traceLogHandler mirrors the category records into the Go execution
-// trace as user log events (runtime/trace.Log) while it is being recorded:
-// the log's category is the record's, its message the record's message
-// followed by " request_id=<id>" when the record has one. Logged with the
-// request's context, an event belongs to the request's task (see
-// integration.Middleware), so `go tool trace` shows what the goroutines
-// that served a request logged, and when. It writes nothing else, and
-// nothing at all while no trace is being recorded.
+// trace, while one is recorded, as user log events (runtime/trace.Log) of
+// the record's category: its message, then " request_id=<id>" when it has
+// one. Logged with the request's context, an event belongs to the
+// request's task (see integration.Middleware).
 type traceLogHandler struct {
 	red       *redact.Redactor // the files' redaction, for the message: a trace is a file too
 	category  string           // bound with WithAttrs
