@@ -13,14 +13,11 @@ import (
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// The typed helpers write the previous debug logger's field names, each
-// into its category (requests, provisioning, ...), at Debug except
-// LogStressEvent. Each takes the context first (its request IDs are
-// written) and extra attributes last, written after the helper's own
-// fields. With debug mode off a helper costs one comparison; with it on,
-// it builds one slog.Record and hands it to the Logger's handler, as a
-// slog call would, allocating nothing of its own but for a record of more
-// than five fields.
+// The typed helpers write the previous debug logger's fields, each into its
+// category, at Debug but LogStressEvent; the context's request IDs first,
+// extra attributes last. With debug mode off a helper costs one comparison
+// (off, inlined); on, it allocates nothing but past slog.Record's five
+// inline attributes.
 
 type categoryIndex int
 
@@ -46,31 +43,26 @@ var categoryNames = [numCategories]string{
 // level: the helpers' first check, inlined.
 func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
 
-// categoryHandler returns l's handler with category i bound first, made
-// once per Logger.
-func (l *Logger) categoryHandler(i categoryIndex) slog.Handler {
-	if h := l.cats[i].Load(); h != nil {
-		return *h
-	}
-	var h slog.Handler
-	if sh, ok := l.Handler().(*switchHandler); ok {
-		h = sh.withCategory(categoryNames[i])
-	} else { // a Logger over a handler of the program's (see Default)
-		h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
-	}
-	l.cats[i].Store(&h)
-	return h
-}
-
 // enabled returns ctx (Background for nil) and l's handler with category i
-// bound, or a nil handler when it takes no record at level: a helper
-// builds nothing then.
+// bound first (made once per Logger), or nil when it takes no record at
+// level: a helper builds nothing then.
 func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level) (context.Context, slog.Handler) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if h := l.categoryHandler(i); h.Enabled(ctx, level) {
-		return ctx, h
+	hp := l.cats[i].Load()
+	if hp == nil {
+		var h slog.Handler
+		if sh, ok := l.Handler().(*switchHandler); ok {
+			h = sh.withCategory(categoryNames[i])
+		} else { // a Logger over a handler of the program's (see Default)
+			h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
+		}
+		hp = &h
+		l.cats[i].Store(hp)
+	}
+	if (*hp).Enabled(ctx, level) {
+		return ctx, *hp
 	}
 	return ctx, nil
 }
@@ -82,9 +74,6 @@ func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, ext
 	r.AddAttrs(extra...)
 	_ = h.Handle(ctx, r)
 }
-
-// Each helper's exported half only makes the inlined first check (off);
-// the other builds the record.
 
 // LogRequest records a finished HTTP request in "requests": method, path,
 // duration_ms, status_code, ace_id, then attrs.
