@@ -194,8 +194,11 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// detection: the record that fires an event is in its snapshot.
 		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
+	var detector atomic.Pointer[stress.Handler]
+	var stressFiles slog.Handler // where stress events go, if stress detection is on
+	var undo func()              // on failure
+	var dropped func() map[string]uint64
 	if on {
-		var detector atomic.Pointer[stress.Handler]
 		opts := cfg.handlerOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.OnError = reportWriteErrors(l.guarded(l.console))
@@ -214,42 +217,33 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		if !cfg.DisableStress {
-			sopts := cfg.stressOptions()
-			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.guarded(l.console)
-			if l.exec != nil {
-				// An event asks for an execution trace snapshot.
-				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
-			}
-			sopts.Dropped = droppedSince(files, opts.Resume)
-			d, err := stress.New(sopts)
-			if err != nil {
-				files.Close()
-				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
-			}
-			detector.Store(d)
-			st.stress = d
-			debug = append(debug, d)
+		stressFiles, undo, dropped = selectCategories(files, l.sel), func() { files.Close() }, droppedSince(files, opts.Resume)
+		if l.exec != nil {
+			// An event asks for an execution trace snapshot.
+			stressFiles = &snapshotOnEvent{next: stressFiles, exec: l.exec, files: files}
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Debug mode off, flight recorder on: keep the debug records in
-		// memory, and watch for stress, whose events write them out.
+		// memory; each stress event writes them out, with the event.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
-			sopts := cfg.stressOptions()
-			// Every event writes the recorded window out, with the event.
 			st.dumper = l.startDumper(st.recorder)
-			sopts.Files, sopts.Console = &chainHandler{min: noFloor, handle: st.dumper.trigger}, l.guarded(l.console)
-			d, err := stress.New(sopts)
-			if err != nil {
-				st.dumper.close()
-				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
-			}
-			st.stress = d
-			debug = append(debug, d)
+			stressFiles, undo = &chainHandler{min: noFloor, handle: st.dumper.trigger}, st.dumper.close
 		}
+	}
+	if stressFiles != nil && !cfg.DisableStress {
+		sopts := cfg.stressOptions()
+		sopts.Files, sopts.Console, sopts.Dropped = stressFiles, l.guarded(l.console), dropped
+		d, err := stress.New(sopts)
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
+		}
+		detector.Store(d)
+		st.stress = d
+		debug = append(debug, d)
 	}
 	console, floor := l.consoleChild()
 	children := []slog.Handler{l.guarded(console)}
@@ -368,15 +362,7 @@ func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 // trace snapshots, panics.
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	var attrs []slog.Attr
-	counts := l.stressBefore.Load()
-	if d != nil {
-		now := d.Stats()
-		if counts != nil {
-			now = counts.Add(now)
-		}
-		counts = &now
-	}
-	if counts != nil {
+	if counts := l.stressCounts(d); counts != nil {
 		attrs = append(attrs, slog.Attr{Key: "stress_events", Value: counts.LogValue()})
 	}
 	if l.exec != nil {
@@ -385,16 +371,25 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
+// stressCounts is the session's stress counts: the retired detectors' and
+// d's (if not nil); nil for none.
+func (l *Logger) stressCounts(d *stress.Handler) *stress.Stats {
+	counts := l.stressBefore.Load()
+	if d != nil {
+		now := d.Stats()
+		if counts != nil {
+			now = counts.Add(now)
+		}
+		counts = &now
+	}
+	return counts
+}
+
 // retireStress adds the counts of d, a detector replaced, to the session's.
 func (l *Logger) retireStress(d *stress.Handler) {
-	if d == nil {
-		return
+	if d != nil {
+		l.stressBefore.Store(l.stressCounts(d))
 	}
-	total := d.Stats()
-	if before := l.stressBefore.Load(); before != nil {
-		total = before.Add(total)
-	}
-	l.stressBefore.Store(&total)
 }
 
 // closeFiles ends a debug-mode set-up once another is published: the
