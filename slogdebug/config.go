@@ -396,12 +396,12 @@ func parseRate(v string) (string, error) {
 // errNoParse is the parsers' error; the variable's want says more.
 var errNoParse = errors.New("does not parse")
 
+var bools = map[string]bool{"1": true, "t": true, "true": true, "y": true, "yes": true, "on": true,
+	"0": false, "f": false, "false": false, "n": false, "no": false, "off": false}
+
 func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "t", "true", "y", "yes", "on":
-		return true, nil
-	case "0", "f", "false", "n", "no", "off":
-		return false, nil
+	if b, ok := bools[strings.ToLower(s)]; ok {
+		return b, nil
 	}
 	return false, errNoParse
 }
@@ -453,25 +453,16 @@ func parseMode(s string) (os.FileMode, error) {
 // binary too).
 func parseSize(s string) (int, error) {
 	num := strings.TrimRight(s, "KMGkmgiIbB ")
-	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
-	mult := 1
-	switch unit {
-	case "", "b":
-	case "k", "kib", "kb":
-		mult = 1 << 10
-	case "m", "mib", "mb":
-		mult = 1 << 20
-	case "g", "gib", "gb":
-		mult = 1 << 30
-	default:
-		return 0, errNoParse
-	}
+	mult, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[len(num):]))]
 	n, err := strconv.Atoi(strings.TrimSpace(num))
-	if err != nil || n <= 0 || n > (1<<40)/mult {
+	if !ok || err != nil || n <= 0 || n > (1<<40)/mult {
 		return 0, errNoParse
 	}
 	return n * mult, nil
 }
+
+var sizeUnits = map[string]int{"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1 << 10,
+	"m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gib": 1 << 30, "gb": 1 << 30}
 
 // parseThresholds reads "requests=5s,engine_selection=2s".
 func parseThresholds(s string) (map[string]time.Duration, error) {
@@ -488,14 +479,6 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 		m[strings.TrimSpace(cat)] = dur
 	}
 	return m, nil
-}
-
-// flightRecorderBytes is the flight recorder's memory budget.
-func (c Config) flightRecorderBytes() int {
-	if c.FlightRecorderBytes > 0 {
-		return c.FlightRecorderBytes
-	}
-	return config.DefaultFlightRecorderBytes
 }
 
 // stressOptions maps the config onto the stress handler's options.

@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,18 +80,11 @@ type traceJob struct {
 
 // startExecTrace starts cfg.ExecutionTrace's recorder and its writer.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
-	maxBytes := cfg.ExecutionTraceBytes
-	if maxBytes == 0 {
-		maxBytes = config.DefaultExecutionTraceBytes
-	}
-	rec, err := startTraceRecorder(cfg.ExecutionTrace, maxBytes)
+	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	cooldown := cfg.ExecutionTraceCooldown
-	if cooldown == 0 {
-		cooldown = config.DefaultExecutionTraceCooldown
-	}
+	cooldown := cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown)
 	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
 }
 

@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -226,7 +227,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Debug mode off, flight recorder on: keep the debug records in
 		// memory; each stress event writes them out, with the event.
-		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
+		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
 			st.dumper = l.startDumper(st.recorder)
