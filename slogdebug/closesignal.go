@@ -8,18 +8,13 @@ import (
 )
 
 // CloseOnSignal makes the Logger close itself when one of the signals
-// arrives, then raises the signal again with the Logger's handling of it
-// removed, so that a program that does not handle it ends as before
-// (killed by SIGTERM, for docker stop): the last records and session_end
-// reach the files, which a deferred Close cannot do. The returned function
-// stops listening and closes the Logger:
+// arrives (a signal the program ignores is left ignored), then raises it
+// again with its default action, so that the program ends as before and
+// session_end reaches the files. For a program that does not handle these
+// signals itself. The returned function stops listening and closes the
+// Logger:
 //
 //	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
-//
-// A program that handles these signals itself (a graceful shutdown) would
-// receive them twice: it should call Close at the end of its shutdown
-// instead. Nothing runs on os.Exit (log.Fatal): call Close before it. A
-// signal the program ignores is left ignored.
 func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
 	listened := make([]os.Signal, 0, len(sig))
 	for _, s := range sig {

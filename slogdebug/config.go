@@ -172,21 +172,16 @@ type Config struct {
 }
 
 // ConfigFromEnv reads a Config from the environment variables (README.md
-// lists them) and checks it whole, so that a bad configuration stops the
-// program at start-up. Unset or empty variables keep their defaults. Every
-// problem is reported at once, naming the variable, its value and what is
-// accepted: a value that does not parse or is out of range, a log
-// directory this process cannot create files in, and a DEBUG_* variable it
-// does not know that is a typo of a known name. Other unknown DEBUG_*
-// variables are said on the console by New; list your program's own in
-// DEBUG_IGNORE_VARS.
+// lists them; unset or empty ones keep their defaults) and checks it whole:
+// every problem at once, naming the variable, its value and what is
+// accepted (bad values, an unusable log directory, a typo of a variable's
+// name). Other unknown DEBUG_* variables are said on the console by New;
+// list your program's own in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
-// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced,
-// for a program whose command-line flags override the environment (a
-// -debugMode flag: overrides["DEBUG_MODE"] = its value). An empty value
-// leaves the variable's own (a flag not given). Overrides are checked as
-// variables are, and errors name the variable.
+// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced
+// (command-line flags: overrides["DEBUG_MODE"] = a flag's value); an empty
+// value leaves the variable's own.
 func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range os.Environ() {

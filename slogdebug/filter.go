@@ -10,12 +10,9 @@ import (
 )
 
 // catFilter passes next the records without a category, and those with
-// one at min and above, of a selected category (sel; nil: all). Two sit in
-// the fan-out: one keeps the category records below Info off the console
-// (unless Config.ConsoleCategories), the other keeps the categories not
-// selected (Config.Categories) out of the files, the stress detector and
-// the flight recorder. Bound to a category (logger.With("category", ...)),
-// its Enabled decides at once: a record it would not pass costs nothing.
+// one at min and above, of a selected category (sel; nil: all): the
+// console's filter (Config.ConsoleCategories) and the files' selection
+// (Config.Categories). Bound to a category, its Enabled decides at once.
 type catFilter struct {
 	next slog.Handler
 	min  slog.Level

@@ -186,10 +186,8 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 
 // LogStressEvent records a stress event of the program's own in "stress":
 // event_type, severity, description, ev.Attrs, then attrs. It logs at
-// ev.Level, whose severity is critical at Error and above, warning at Warn
-// and above, info below, so warnings and critical events show on the
-// console too. The stress detector finds the usual ones by itself (slow
-// requests, failing provisioning, ...): this is for the others.
+// ev.Level: severity critical at Error and above, warning at Warn and
+// above, info below.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
 	if !l.off(ev.Level) {
 		l.logStressEvent(ctx, ev.Level, &ev, attrs)

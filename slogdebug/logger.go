@@ -103,12 +103,9 @@ type state struct {
 // noFloor makes every helper ask the handlers' Enabled.
 const noFloor = slog.Level(math.MinInt)
 
-// New builds the fan-out: a console handler (tint on console at
-// cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
-// handler at Debug with stress detection. A nil console means os.Stderr.
-// With debug mode off no file is opened and no goroutine is started (but
-// for Config.ExecutionTrace's). Close the Logger to write everything
-// queued.
+// New builds the fan-out: a console handler (tint on console, os.Stderr if
+// nil, or cfg.Console) and, when cfg.Enabled, the category handler with
+// stress detection. Close the Logger to write everything queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr

@@ -137,11 +137,9 @@ const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": fal
 //
 //	curl -X PUT -H 'Content-Type: application/json' -d '{"debug_mode":true}' 127.0.0.1:6060/debug/mode
 //
-// A web page cannot switch it: the JSON content type is required (a
-// cross-site fetch with it is preflighted, and no preflight is answered),
-// and a request from another Origin, or marked cross-site or same-site by
-// Sec-Fetch-Site, is refused with 403. It has no authentication of its
-// own: serve it on a loopback-only listener, or behind your own.
+// A web page cannot switch it (the JSON content type is required; another
+// Origin, or Sec-Fetch-Site cross-site or same-site, gets 403). It has no
+// authentication: serve it on a loopback-only listener.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
