@@ -205,29 +205,25 @@ func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
 	return l.exec.Stats()
 }
 
-// snapshotOnEvent is the stress detector's Files with debug mode on: it
-// annotates each event.
-type snapshotOnEvent struct {
-	next  slog.Handler
+// annotated hands the embedded handler each record annotated (see
+// annotate): the stress detector's Files with debug mode on.
+type annotated struct {
+	slog.Handler
 	exec  *execTrace
 	files *handler.Handler
 }
 
-func (h *snapshotOnEvent) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Enabled(ctx, level)
-}
-
-func (h *snapshotOnEvent) Handle(ctx context.Context, r slog.Record) error {
+func (h annotated) Handle(ctx context.Context, r slog.Record) error {
 	h.exec.annotate(h.files, &r)
-	return h.next.Handle(ctx, r)
+	return h.Handler.Handle(ctx, r)
 }
 
-func (h *snapshotOnEvent) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &snapshotOnEvent{next: h.next.WithAttrs(attrs), exec: h.exec, files: h.files}
+func (h annotated) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return annotated{h.Handler.WithAttrs(attrs), h.exec, h.files}
 }
 
-func (h *snapshotOnEvent) WithGroup(name string) slog.Handler {
-	return &snapshotOnEvent{next: h.next.WithGroup(name), exec: h.exec, files: h.files}
+func (h annotated) WithGroup(name string) slog.Handler {
+	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
 }
 
 // annotate asks for a snapshot for the stress event r at Warn or above,

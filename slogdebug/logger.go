@@ -217,8 +217,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		debug = append(debug, files)
 		stressFiles, undo, dropped = selectCategories(files, l.sel), func() { files.Close() }, droppedSince(files, opts.Resume)
 		if l.exec != nil {
-			// An event asks for an execution trace snapshot.
-			stressFiles = &snapshotOnEvent{next: stressFiles, exec: l.exec, files: files}
+			stressFiles = annotated{stressFiles, l.exec, files} // an event asks for a snapshot
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {

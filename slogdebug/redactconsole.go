@@ -11,7 +11,7 @@ import (
 // redactingHandler hands Config.Console its records redacted as the files
 // are (tint redacts through its ReplaceAttr instead).
 type redactingHandler struct {
-	next   slog.Handler
+	slog.Handler
 	red    *redact.Redactor
 	groups []string // WithGroup names, outermost first
 }
@@ -21,11 +21,7 @@ func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
 	if red == nil {
 		return next
 	}
-	return &redactingHandler{next: next, red: red}
-}
-
-func (h *redactingHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Enabled(ctx, level)
+	return &redactingHandler{Handler: next, red: red}
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -34,7 +30,7 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 		out.AddAttrs(h.red.RedactAttr(h.groups, a))
 		return true
 	})
-	return h.next.Handle(ctx, out)
+	return h.Handler.Handle(ctx, out)
 }
 
 func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -45,7 +41,7 @@ func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		redacted[i] = h.red.RedactAttr(h.groups, a)
 	}
-	return &redactingHandler{next: h.next.WithAttrs(redacted), red: h.red, groups: h.groups}
+	return &redactingHandler{h.Handler.WithAttrs(redacted), h.red, h.groups}
 }
 
 func (h *redactingHandler) WithGroup(name string) slog.Handler {
@@ -53,5 +49,5 @@ func (h *redactingHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	groups := append(slices.Clip(h.groups), name)
-	return &redactingHandler{next: h.next.WithGroup(name), red: h.red, groups: groups}
+	return &redactingHandler{h.Handler.WithGroup(name), h.red, groups}
 }
