@@ -1,7 +1,6 @@
 package slogdebug
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/jsonenc"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/reqid"
 )
@@ -187,29 +187,13 @@ func freezeValue(v slog.Value) slog.Value {
 				return slog.StringValue(u.String())
 			}
 		}
-		out, err := marshalJSON(v.Any())
+		out, err := jsonenc.Marshal(v.Any())
 		if err != nil {
-			return slog.StringValue("!ERROR:" + err.Error())
+			return slog.StringValue(jsonenc.MarshalFailure(err))
 		}
 		return slog.AnyValue(json.RawMessage(out))
 	}
 	return v
-}
-
-// marshalJSON is json.Marshal without HTML escaping, surviving a panic.
-func marshalJSON(x any) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("marshal panicked: %v", r)
-		}
-	}()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
 // frozenSize is roughly what a frozen attr costs the recorder.
