@@ -34,8 +34,7 @@ const (
 	wantMode  = "octal permissions such as 0640"
 )
 
-// envVars is every variable, in the order of README.md's table
-// (TestREADMEListsTheVariables holds the two together).
+// envVars is every variable, in the order of README.md's table.
 var envVars = []envVar{
 	{"DEBUG_MODE", "`false`", "Enabled", wantBool, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
 	{envLogDir, "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
@@ -276,10 +275,9 @@ var varNames = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
-// unknownVars reports the DEBUG_* variables that are neither debug mode's
-// nor listed in DEBUG_IGNORE_VARS, sorted: as errors the typos of a known
-// name and those no longer used; as warnings the others (another
-// program's, such as DEBUG_PPROF).
+// unknownVars reports the unknown DEBUG_* variables not in
+// DEBUG_IGNORE_VARS, sorted: typos and removed ones as errors, the others
+// (another program's) as warnings.
 func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	known := map[string]bool{}
 	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
@@ -341,8 +339,7 @@ func quote(v string) string {
 	return strconv.Quote(v[:maxQuoted]) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
-// quoteName writes a variable's name as it is when it is printable ASCII,
-// quoted (and cut) otherwise.
+// quoteName quotes a variable's name unless it is printable ASCII.
 func quoteName(name string) string {
 	if len(name) <= maxQuoted && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return name
@@ -371,8 +368,7 @@ func splitList(v string) []string {
 	return out
 }
 
-// into stores a parsed value in *dst unless the parser failed:
-// into(&c.QueueBytes)(parseSize(v)).
+// into stores a parsed value in *dst unless the parser failed.
 func into[T any](dst *T) func(T, error) error {
 	return func(v T, err error) error {
 		if err == nil {
@@ -444,8 +440,7 @@ func parseMode(s string) (os.FileMode, error) {
 	return os.FileMode(m), nil
 }
 
-// parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
-// binary too).
+// parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M, G are binary too).
 func parseSize(s string) (int, error) {
 	num := strings.TrimRight(s, "KMGkmgiIbB ")
 	mult, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[len(num):]))]
@@ -516,9 +511,8 @@ func (c Config) handlerOptions() handler.Options {
 	}
 }
 
-// sessionAttrs is the facade's part of the configuration written in
-// session_start (and debug_enabled): debugMode is whether debug mode is on
-// for the files (off for a flight-recorder dump).
+// sessionAttrs is the facade's part of session_start (and debug_enabled);
+// debugMode is off for a flight-recorder dump.
 func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	c := l.cfg
 	attrs := []slog.Attr{slog.Bool("enabled", debugMode), slog.String("console", l.consoleName)}

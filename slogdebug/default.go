@@ -30,8 +30,7 @@ func Init(cfg Config) (*Logger, error) {
 	return l, nil
 }
 
-// Default returns the Logger made by Init; before Init, a Logger with debug
-// mode off over slog.Default().
+// Default returns the Logger made by Init, or one over slog.Default().
 func Default() *Logger {
 	if l := defaultLogger.Load(); l != nil {
 		return l
@@ -42,6 +41,5 @@ func Default() *Logger {
 // Flush flushes the default Logger.
 func Flush() error { return Default().Flush() }
 
-// Close closes the default Logger (slog's default keeps logging to the
-// console).
+// Close closes the default Logger.
 func Close() error { return Default().Close() }

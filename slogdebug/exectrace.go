@@ -18,9 +18,6 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-// This file is the execution trace recorder (Config.ExecutionTrace), not
-// the flight recorder of flight.go, which keeps debug records.
-
 // ExecutionTraceKey is the stress line's attribute that names the
 // execution trace snapshot written for the event, a file of the session's
 // directory (<session>_execution_trace_001.trace).
@@ -50,8 +47,7 @@ type traceRecorder interface {
 // Config.ExecutionTrace may be on.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
-// execTrace runs the execution trace recorder from New to Close and
-// writes its snapshots, one at a time, on a goroutine of its own.
+// execTrace is Config.ExecutionTrace's recorder and snapshot writer.
 type execTrace struct {
 	rec      traceRecorder
 	cooldown time.Duration
@@ -88,8 +84,7 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
 }
 
-// newExecTrace writes rec's snapshots, at most one per cooldown, into
-// files of mode fileMode; failures are reported to console.
+// newExecTrace writes rec's snapshots, at most one per cooldown.
 func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
 	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console,
 		jobs: make(chan traceJob, 1), done: make(chan struct{})}
@@ -181,8 +176,7 @@ func (e *execTrace) Stats() ExecutionTraceStats {
 	return e.stats
 }
 
-// close waits for the snapshot being written and stops the recorder;
-// idempotent.
+// close waits for the snapshot being written and stops the recorder.
 func (e *execTrace) close() {
 	e.mu.Lock()
 	if e.closed {
@@ -205,8 +199,7 @@ func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
 	return l.exec.Stats()
 }
 
-// annotated hands the embedded handler each record annotated (see
-// annotate): the stress detector's Files with debug mode on.
+// annotated annotates each stress event on its way to the files.
 type annotated struct {
 	slog.Handler
 	exec  *execTrace

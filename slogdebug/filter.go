@@ -20,8 +20,7 @@ type catFilter struct {
 	cat  string // the category bound (the last one wins), or ""
 }
 
-// selectCategories wraps h in a catFilter, unless every category is
-// selected.
+// selectCategories wraps h in a catFilter of sel, unless sel is nil.
 func selectCategories(h slog.Handler, sel *selection) slog.Handler {
 	if sel == nil {
 		return h
@@ -63,8 +62,7 @@ func (h *catFilter) WithGroup(name string) slog.Handler {
 	return &catFilter{next: h.next.WithGroup(name), min: h.min, sel: h.sel, cat: h.cat}
 }
 
-// selection is the categories that are written: those named (only), or
-// all but those named (!only). Names are as the files name categories.
+// selection is the categories written: those named (only), or all others.
 type selection struct {
 	only  bool
 	names map[string]bool

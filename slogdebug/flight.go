@@ -28,10 +28,8 @@ type recorder struct {
 	bytes   int
 }
 
-// flightEntry is one recorded record (or a stress event waiting for the
-// dumper), with what it needs to be written later as it would have been:
-// the With/WithGroup calls of its logger and its context's request IDs and
-// span.
+// flightEntry is a record kept (or a stress event waiting for the dumper)
+// with its logger's chain and its context's request IDs and span.
 type flightEntry struct {
 	chain *chain
 	rec   slog.Record
@@ -61,8 +59,7 @@ func (e *flightEntry) context() context.Context {
 	return ctx
 }
 
-// chain is a logger's WithAttrs/WithGroup calls, outermost first; shared
-// by the records of one logger.
+// chain is a logger's WithAttrs/WithGroup calls, outermost first.
 type chain struct {
 	parent *chain
 	attrs  []slog.Attr
@@ -136,8 +133,7 @@ func (r *recorder) take() []flightEntry {
 	return out
 }
 
-// record keeps r, its values frozen now as the category handler would
-// write them.
+// record keeps r, frozen.
 func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
 	e := newEntry(ctx, c, rec)
 	e.size = flightSize + len(e.rec.Message)
@@ -260,8 +256,7 @@ func (d *dumper) flush() {
 	}
 }
 
-// close stops the dumper, writing the events queued and closing the files
-// (before debug mode is switched: the files have one writer at a time).
+// close stops the dumper, writing the events queued and closing the files.
 func (d *dumper) close() {
 	d.once.Do(func() { close(d.stop) })
 	<-d.done
@@ -355,8 +350,7 @@ func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Han
 	return out
 }
 
-// earliest returns the time of the oldest of the entries and the event, or
-// now if none is older.
+// earliest returns the oldest time of the entries, the event and now.
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
 	t := now
 	for _, e := range entries {

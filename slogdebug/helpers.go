@@ -39,8 +39,7 @@ var categoryNames = [numCategories]string{
 	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// off reports whether no handler takes a record with a category at
-// level: the helpers' first check, inlined.
+// off reports whether no handler takes a category record at level.
 func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
 
 // enabled returns ctx (Background for nil) and l's handler with category i

@@ -18,8 +18,7 @@ import (
 // deadlock. A Logger replaces it by a logConsole, which writes the same
 // lines straight to package log's writer.
 
-// initialDefault is slog's default handler as the process started (its
-// Enabled follows slog.SetLogLoggerLevel), or nil.
+// initialDefault is slog's default handler as the process started, or nil.
 var initialDefault = func() slog.Handler {
 	if h := slog.Default().Handler(); isSlogDefaultHandler(h) {
 		return h
@@ -82,8 +81,7 @@ func (h *logConsole) Enabled(ctx context.Context, level slog.Level) bool {
 	return level >= slog.LevelInfo
 }
 
-// Handle has the text handler format the attrs (of a record with no time
-// and no message) and Write assemble the line.
+// Handle has the text handler format the attrs and Write make the line.
 func (h *logConsole) Handle(ctx context.Context, r slog.Record) error {
 	o := h.out
 	o.mu.Lock()

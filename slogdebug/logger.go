@@ -88,8 +88,7 @@ func (l *Logger) WithGroup(name string) *Logger {
 
 func (l *Logger) derive(lg *slog.Logger) *Logger { return &Logger{Logger: lg, core: l.core} }
 
-// state is one set-up of the fan-out: debug mode on (files, stress
-// detection) or off (console, maybe the flight recorder).
+// state is one set-up of the fan-out, debug mode on or off.
 type state struct {
 	on       bool
 	files    *handler.Handler
@@ -180,8 +179,7 @@ func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr)
 	}
 }
 
-// buildState sets up the fan-out with debug mode on or off. Switched on
-// again, debug mode resumes the Logger's session.
+// buildState sets up the fan-out with debug mode on (resuming the session) or off.
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
@@ -255,9 +253,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	return st, nil
 }
 
-// consoleChild is the console as a child of the fan-out, and the least
-// level at which it takes a record with a category (Info, unless
-// Config.ConsoleCategories).
+// consoleChild is the console in the fan-out, and its floor.
 func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
 		return l.console, l.consoleLevel
@@ -278,8 +274,7 @@ func (l *Logger) publish(st *state) {
 	l.floor.Store(int64(st.floor))
 }
 
-// passive wraps a logger that slogdebug did not build (see Default). Its
-// floor is the lowest of the helpers' levels its handler takes now.
+// passive wraps a logger that slogdebug did not build (see Default).
 func passive(lg *slog.Logger) *Logger {
 	p := &Logger{Logger: lg, core: &core{closed: true}}
 	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
@@ -336,8 +331,7 @@ func (l *Logger) Close() error {
 	return nil
 }
 
-// droppedSince is the stress detector's Options.Dropped: the records files
-// dropped, per category, less those of the handler it resumes (or nil).
+// droppedSince is Options.Dropped: files' drops since those of resumed.
 func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	var before handler.Stats
 	if resumed != nil {
@@ -354,9 +348,7 @@ func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	}
 }
 
-// endAttrs are the facade's counts in session_end (and debug_disabled):
-// stress events (the retired detectors' and d's, if not nil), execution
-// trace snapshots, panics.
+// endAttrs are the facade's counts in session_end (and debug_disabled).
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	var attrs []slog.Attr
 	if counts := l.stressCounts(d); counts != nil {
@@ -368,8 +360,7 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
-// stressCounts is the session's stress counts: the retired detectors' and
-// d's (if not nil); nil for none.
+// stressCounts adds d's stress counts (d may be nil) to the retired ones.
 func (l *Logger) stressCounts(d *stress.Handler) *stress.Stats {
 	counts := l.stressBefore.Load()
 	if d != nil {
@@ -389,8 +380,7 @@ func (l *Logger) retireStress(d *stress.Handler) {
 	}
 }
 
-// closeFiles ends a debug-mode set-up once another is published: the
-// stress detector first (its summary goes into the files), then the files.
+// closeFiles closes the stress detector (its summary goes in the files), then the files.
 func (st *state) closeFiles(event string) error {
 	var err error
 	if st.stress != nil {
@@ -411,8 +401,7 @@ func (l *Logger) Flush() error {
 	return nil
 }
 
-// SessionID returns the session's ID, or "" if debug mode has never been
-// on.
+// SessionID returns the session's ID, or "" before it has files.
 func (l *Logger) SessionID() string {
 	if s := l.session.Load(); s != nil {
 		return s.SessionID()
@@ -420,8 +409,7 @@ func (l *Logger) SessionID() string {
 	return ""
 }
 
-// Dir returns the directory of the session's files (absolute once debug
-// mode has been on, as configured before).
+// Dir returns the directory of the session's files.
 func (l *Logger) Dir() string {
 	if s := l.session.Load(); s != nil {
 		return s.Dir()
@@ -429,8 +417,7 @@ func (l *Logger) Dir() string {
 	return l.cfg.Dir
 }
 
-// Path returns the path of a category's file, or "" if debug mode has
-// never been on.
+// Path returns the path of a category's file, or "" before the session has files.
 func (l *Logger) Path(category string) string {
 	if s := l.session.Load(); s != nil {
 		return s.Path(category)
@@ -438,8 +425,7 @@ func (l *Logger) Path(category string) string {
 	return ""
 }
 
-// Stats returns the category handler's counts for the whole session so
-// far (zero if it never wrote anything).
+// Stats returns the category handler's counts for the whole session so far.
 func (l *Logger) Stats() handler.Stats {
 	var st handler.Stats
 	if s := l.session.Load(); s != nil {
@@ -449,9 +435,7 @@ func (l *Logger) Stats() handler.Stats {
 	return st
 }
 
-// reportWriteErrors tells the console that the debug files could not be
-// written (the handler calls it on a goroutine of its own, at most once per
-// interval).
+// reportWriteErrors tells the console that the files could not be written.
 func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	return func(err error, errs, lost uint64) {
 		say(console, slog.LevelWarn, "debug mode: writing the debug files failed",
@@ -459,9 +443,7 @@ func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
 	}
 }
 
-// consoleSafety keeps the console as safe as the files: messages have
-// their control characters escaped, and secrets are redacted as in the
-// files.
+// consoleSafety escapes control characters and redacts, as the files do.
 func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
 	red := redact.New(cfg.RedactKeys...)
 	return func(groups []string, a slog.Attr) slog.Attr {

@@ -8,8 +8,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/redact"
 )
 
-// redactingHandler hands Config.Console its records redacted as the files
-// are (tint redacts through its ReplaceAttr instead).
+// redactingHandler hands Config.Console its records redacted.
 type redactingHandler struct {
 	slog.Handler
 	red    *redact.Redactor

@@ -173,8 +173,7 @@ func (l *Logger) AdminHandler() http.Handler {
 	})
 }
 
-// checkAdminSwitch refuses a switch that a web page of another site could
-// have sent.
+// checkAdminSwitch refuses a switch a web page of another site could send.
 func checkAdminSwitch(r *http.Request) (int, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)

@@ -8,9 +8,8 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// contextStamp is the category handler's Options.Stamp: the request's ID
-// (package reqid) and span, the OpenTelemetry span's when the context has
-// one, the request's own otherwise.
+// contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
+// span, or else the request's own.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, tid, sid := reqid.DecodedFrom(ctx)
 	if ids != nil {

@@ -9,9 +9,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/category"
 )
 
-// switchHandler is a Logger's handler: it hands each record to the Logger's
-// current set-up, so that every logger derived follows debug mode being
-// switched.
+// switchHandler hands each record to the Logger's current set-up.
 type switchHandler struct {
 	l     *Logger
 	ops   []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
@@ -64,8 +62,7 @@ func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler 
 	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
 }
 
-// withCategory returns s with a category bound before its own attributes
-// and groups: the typed helpers' handler.
+// withCategory returns s with a category bound before its own ops.
 func (s *switchHandler) withCategory(name string) *switchHandler {
 	cat := []slog.Attr{slog.String(category.Key, name)}
 	ops := make([]func(slog.Handler) slog.Handler, 0, len(s.ops)+1)

@@ -124,9 +124,7 @@ func checkCategories(spec []string) []string {
 	return out
 }
 
-// checkCategoryName returns what is wrong with a category name ("" if
-// nothing): not as the files write it, or a letter or two off a built-in
-// one (a typo).
+// checkCategoryName returns what is wrong with a category name, or "".
 func checkCategoryName(cat string) string {
 	if cat == "" || handler.SanitizeCategory(cat) != cat {
 		return fmt.Sprintf("a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as %s", quote(handler.SanitizeCategory(cat)))
@@ -144,8 +142,7 @@ func checkCategoryName(cat string) string {
 // maxSuggestLen is the longest name a suggestion is looked for.
 const maxSuggestLen = 64
 
-// closest returns the name of names nearest to s, if it is within
-// maxDist edits (or one contains the other), or "".
+// closest returns the name nearest to s within maxDist edits (or containment), or "".
 func closest(s string, names []string, maxDist int) string {
 	if len(s) > maxSuggestLen {
 		return ""
