@@ -27,8 +27,7 @@ func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
 		signal.Notify(ch, listened...)
 	}
 	stop := watchSignals(ch, func(s os.Signal) bool {
-		// Whatever Close does, the signal goes on, its action the default
-		// again (unless the program has a handling of its own).
+		// Whatever Close does, the signal goes on, to its default action.
 		_ = safego.Call(func() { _ = l.Close() })
 		signal.Stop(ch)
 		if p, err := os.FindProcess(os.Getpid()); err == nil {

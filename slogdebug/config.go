@@ -114,11 +114,9 @@ type Config struct {
 	// helpers') to the console too, when its level takes them.
 	ConsoleCategories bool
 	NoColor           bool // colour off on the console (also off off a terminal)
-	// Console, when set, replaces the tint console handler (ConsoleLevel
-	// and NoColor do not apply); it is given the records redacted as the
-	// files are. slog's default handler, which writes through package log,
-	// is replaced by LogConsole: a handler that wraps it would deadlock
-	// after Init, so wrap LogConsole() instead.
+	// Console, when set, replaces tint (ConsoleLevel and NoColor do not
+	// apply); it is given the records redacted. slog's default handler is
+	// replaced by LogConsole; a handler of yours should wrap LogConsole().
 	Console slog.Handler
 
 	Version string // the host program's version, written in session_start
@@ -133,10 +131,9 @@ type Config struct {
 	Sync              bool        // every log call returns once its record is in its file
 	FileMode, DirMode os.FileMode // of new files and directories (0: 0640 and 0750)
 
-	// FlightRecorder, when positive, keeps the last FlightRecorder of
-	// debug records in memory while debug mode is off (within
-	// FlightRecorderBytes, default 16 MiB); a stress event writes them to
-	// the files, marked recorded_before_trigger, with the event.
+	// FlightRecorder, when positive, keeps the last FlightRecorder of debug
+	// records in memory while debug mode is off (within FlightRecorderBytes,
+	// default 16 MiB); a stress event writes them to the files with it.
 	FlightRecorder      time.Duration
 	FlightRecorderBytes int
 
@@ -157,12 +154,11 @@ type Config struct {
 	StressCooldown time.Duration
 	StressRules    []func(category string, r slog.Record) (stress.Event, bool) // the program's own (stress.Options.Rules)
 
-	// ExecutionTrace, when positive, keeps about the last ExecutionTrace of
-	// the Go execution trace in memory (runtime/trace.FlightRecorder, within
-	// about ExecutionTraceBytes, default 16 MiB) from New to Close; a stress
-	// event at Warn or above writes a snapshot, <session>_execution_trace_001.trace,
-	// named on the event's line, at most one per ExecutionTraceCooldown
-	// (default 1m). Needs Go 1.25 and stress detection on.
+	// ExecutionTrace, when positive, keeps the last ExecutionTrace of the Go
+	// execution trace in memory (runtime/trace.FlightRecorder, within
+	// ExecutionTraceBytes, default 16 MiB); a stress event at Warn or above
+	// writes a snapshot, at most one per ExecutionTraceCooldown (default
+	// 1m). Needs Go 1.25 and stress detection on.
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration

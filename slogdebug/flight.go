@@ -319,17 +319,16 @@ func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Han
 	}()
 	entries := d.rec.take()
 	if files == nil {
-		opts := l.cfg.handlerOptions()
+		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(false)
-		opts.OnError = reportWriteErrors(l.guarded(l.console))
 		opts.BlockWhenFull = true // a dump must not drop what it was kept for
-		if opts.Resume = l.session.Load(); opts.Resume == nil {
+		if opts.Resume == nil {
 			// A session a dump begins starts with its earliest record.
 			opts.SessionStart = earliest(entries, job.rec, time.Now())
 		}
 		var err error
 		if files, err = handler.New(opts); err != nil {
-			reportWriteErrors(l.guarded(l.console))(fmt.Errorf("slogdebug: flight recorder: %w", err), 1, uint64(len(entries)+1))
+			l.writeFailed(fmt.Errorf("slogdebug: flight recorder: %w", err), 1, uint64(len(entries)+1))
 			return nil
 		}
 		out = files

@@ -138,8 +138,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 	if h == nil {
 		return
 	}
-	// Gathered first and added at once: the record grows its slice for the
-	// attributes past its inline five once, not per optional field.
+	// Gathered first: the record grows its slice past its inline five once.
 	var fields [11]slog.Attr
 	n := copy(fields[:], []slog.Attr{
 		slog.String("status", oh.Status),

@@ -35,11 +35,10 @@ func isSlogDefaultHandler(h slog.Handler) bool {
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
 // LogConsole returns a console handler that writes what slog's default
-// handler writes ("INFO msg k=v", after package log's prefix, date and time)
-// to package log's writer, prefix and flags as they are now, without going
-// through package log, which after Init leads into the Logger. Use it where
-// you would use slog.Default().Handler() inside your own Config.Console.
-// Its level is slog's default handler's (slog.SetLogLoggerLevel; Info).
+// handler writes to package log's writer (prefix and flags as they are now)
+// without going through package log, which after Init leads into the
+// Logger: use it instead of slog.Default().Handler() in Config.Console.
+// Its level follows slog.SetLogLoggerLevel (default Info).
 func LogConsole() slog.Handler { return newLogConsole(initialDefault) }
 
 // logConsole writes as slog's default handler does, without package log.
@@ -68,8 +67,7 @@ func newLogConsole(levels slog.Handler) *logConsole {
 	if flags&log.Lmsgprefix != 0 {
 		out.msgPrefix, loggerPrefix = prefix, ""
 	}
-	// File and line come from the record, and the message prefix after
-	// them: both are written here, not by the log.Logger.
+	// File, line and the message prefix are written here, not by the log.Logger.
 	out.logger = log.New(log.Writer(), loggerPrefix, flags&^(log.Lshortfile|log.Llongfile|log.Lmsgprefix))
 	return &logConsole{levels: levels, text: slog.NewTextHandler(out, nil), out: out}
 }

@@ -27,16 +27,12 @@ import (
 
 // Logger is a *slog.Logger whose handler fans records out to the console
 // and, with debug mode on, to the category files and the stress detector;
-// it adds the typed helpers. Plain slog calls and the helpers end in the
-// same files: logger.With("category", "provisioning").Debug(...) lands in
-// <session>_provisioning.jsonl like LogProvisioning does. Debug mode can be
-// switched at run time (SetDebug); loggers derived with With and WithGroup
-// keep the helpers, share the session and follow the switch.
+// it adds the typed helpers. Debug mode can be switched at run time
+// (SetDebug); loggers derived with With and WithGroup follow the switch.
 type Logger struct {
 	*slog.Logger
 	*core
-	// cats holds, per typed helper category, l's handler with the category
-	// bound first (outside l's groups), made on first use.
+	// cats holds l's handler with each typed helper's category bound first.
 	cats [numCategories]atomic.Pointer[slog.Handler]
 }
 
@@ -55,9 +51,8 @@ type core struct {
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the handler that wrote the session's files last (it has
-	// the counts of those before it); nil until debug mode or a
-	// flight-recorder dump writes them.
+	// session is the handler that wrote the session's files last; nil until
+	// debug mode or a flight-recorder dump writes them.
 	session atomic.Pointer[handler.Handler]
 
 	exec         *execTrace                   // Config.ExecutionTrace's recorder, from New to Close; nil when off
@@ -65,9 +60,7 @@ type core struct {
 }
 
 // With returns a Logger that includes the given attributes in each record
-// it logs, the typed helpers' included (as slog.Logger.With, whose
-// argument rules apply). It shares the session, and follows debug mode
-// being switched, with l.
+// it logs, the typed helpers' included (as slog.Logger.With).
 func (l *Logger) With(args ...any) *Logger {
 	if len(args) == 0 {
 		return l
@@ -75,10 +68,8 @@ func (l *Logger) With(args ...any) *Logger {
 	return l.derive(l.Logger.With(args...))
 }
 
-// WithGroup returns a Logger that starts a group: the attributes added
-// later, the typed helpers' fields included, are nested under name (as
-// slog.Logger.WithGroup). The category stays outside the group. It shares
-// the session, and follows debug mode being switched, with l.
+// WithGroup returns a Logger that nests the attributes added later, the
+// typed helpers' fields included, under name (as slog.Logger.WithGroup).
 func (l *Logger) WithGroup(name string) *Logger {
 	if name == "" {
 		return l
@@ -119,8 +110,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	l := &Logger{core: &core{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console),
 		sel: newSelection(cfg.Categories)}}
 	if isSlogDefaultHandler(cfg.Console) {
-		// It writes through package log, which slog.SetDefault(l.Logger)
-		// points at l: write its lines straight to log's writer instead.
+		// It writes through package log, which slog.SetDefault points at l.
 		l.console = newLogConsole(cfg.Console)
 		l.consoleName = "slog default handler (LogConsole)"
 	}
@@ -186,8 +176,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	// The debug side, each taking only the selected categories.
 	var debug []slog.Handler
 	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
-		// The category records in the execution trace, before stress
-		// detection: the record that fires an event is in its snapshot.
+		// Before stress detection: the record that fires an event is in its snapshot.
 		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
 	var detector atomic.Pointer[stress.Handler]
@@ -195,10 +184,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	var undo func()              // on failure
 	var dropped func() map[string]uint64
 	if on {
-		opts := cfg.handlerOptions()
+		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
-		opts.OnError = reportWriteErrors(l.guarded(l.console))
-		opts.Resume = l.session.Load()
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
@@ -219,8 +206,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
-		// Debug mode off, flight recorder on: keep the debug records in
-		// memory; each stress event writes them out, with the event.
+		// Flight recorder: keep the debug records; each stress event writes them out.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
@@ -313,11 +299,10 @@ func (l *Logger) Close() error {
 	if old.on {
 		return old.closeFiles("session_end")
 	}
-	opts := l.cfg.handlerOptions()
-	if opts.Resume = l.session.Load(); opts.Resume == nil {
+	opts := l.fileOptions()
+	if opts.Resume == nil {
 		return nil
 	}
-	opts.OnError = reportWriteErrors(l.guarded(l.console))
 	d := old.stress // the flight recorder's detector, if on
 	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	opts.EndOnly = true
@@ -435,12 +420,17 @@ func (l *Logger) Stats() handler.Stats {
 	return st
 }
 
-// reportWriteErrors tells the console that the files could not be written.
-func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
-	return func(err error, errs, lost uint64) {
-		say(console, slog.LevelWarn, "debug mode: writing the debug files failed",
-			slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
-	}
+// fileOptions is the category handler's options, resuming the session if any.
+func (l *Logger) fileOptions() handler.Options {
+	opts := l.cfg.handlerOptions()
+	opts.OnError, opts.Resume = l.writeFailed, l.session.Load()
+	return opts
+}
+
+// writeFailed tells the console that the files could not be written.
+func (l *Logger) writeFailed(err error, errs, lost uint64) {
+	say(l.guarded(l.console), slog.LevelWarn, "debug mode: writing the debug files failed",
+		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
 }
 
 // consoleSafety escapes control characters and redacts, as the files do.

@@ -19,12 +19,10 @@ import (
 // ErrClosed is returned by SetDebug after Close.
 var ErrClosed = errors.New("slogdebug: logger closed")
 
-// SetDebug switches debug mode on or off at run time. Switched on, it
-// opens the files (a new session the first time, then the same one again,
-// marked debug_enabled) and starts stress detection; switched off, it
-// writes what is queued, marks the session file debug_disabled and closes
-// the files. It is safe for concurrent use; switching to the current state
-// does nothing.
+// SetDebug switches debug mode on or off at run time: on, it opens the
+// files (the same session again, marked debug_enabled, after the first
+// time); off, it writes what is queued, marks debug_disabled and closes
+// them. Switching to the current state does nothing.
 func (l *Logger) SetDebug(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -15,10 +15,8 @@ import (
 )
 
 // Validate reports every field of c that is out of range, each naming the
-// field, the value and what is accepted: the checks New makes (and
-// switching debug mode on would make). ConfigFromEnv makes them too, naming
-// the variables, and checks the log directory, which Validate (no I/O)
-// does not.
+// field, the value and what is accepted: the checks New makes (ConfigFromEnv
+// too, and it also checks the log directory).
 func (c Config) Validate() error {
 	var errs []error
 	for _, p := range c.problems() {
