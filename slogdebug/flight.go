@@ -220,6 +220,7 @@ type dumper struct {
 	rec     *recorder
 	jobs    chan flightEntry   // the stress events
 	flushes chan chan struct{} // Logger.Flush
+	files   *handler.Handler   // open, the run goroutine's
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -264,61 +265,59 @@ func (d *dumper) close() {
 
 func (d *dumper) run() {
 	defer close(d.done)
-	var files *handler.Handler
 	idle := time.NewTimer(flightIdle)
 	idle.Stop()
-	defer func() {
-		if files != nil {
-			_ = files.CloseWith("flight_recorder_dump")
-		}
-	}()
+	defer d.closeFiles()
 	for {
 		select {
 		case job := <-d.jobs:
-			files = d.dump(files, job)
+			d.dump(job)
 			idle.Reset(flightIdle)
 		case reply := <-d.flushes:
-			files = d.drain(files)
-			if files != nil {
-				_ = files.Flush()
+			d.drain()
+			if d.files != nil {
+				_ = d.files.Flush()
 			}
 			close(reply)
 		case <-idle.C:
-			if files != nil {
-				_ = files.CloseWith("flight_recorder_dump")
-				files = nil
-			}
+			d.closeFiles()
 		case <-d.stop:
-			files = d.drain(files)
+			d.drain()
 			return
 		}
 	}
 }
 
+func (d *dumper) closeFiles() {
+	if d.files != nil {
+		_ = d.files.CloseWith("flight_recorder_dump")
+		d.files = nil
+	}
+}
+
 // drain writes the events queued.
-func (d *dumper) drain(files *handler.Handler) *handler.Handler {
+func (d *dumper) drain() {
 	for {
 		select {
 		case job := <-d.jobs:
-			files = d.dump(files, job)
+			d.dump(job)
 		default:
-			return files
+			return
 		}
 	}
 }
 
 // dump writes what was recorded since the last dump and the event, opening
 // the files first when they are not open. A panic is recovered and counted.
-func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Handler) {
+func (d *dumper) dump(job flightEntry) {
 	l := d.l
-	out = files
 	defer func() {
 		if p := recover(); p != nil {
 			l.panics.Add(1)
 		}
 	}()
 	entries := d.rec.take()
-	if files == nil {
+	if d.files == nil {
 		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(false)
 		opts.BlockWhenFull = true // a dump must not drop what it was kept for
@@ -326,14 +325,15 @@ func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Han
 			// A session a dump begins starts with its earliest record.
 			opts.SessionStart = earliest(entries, job.rec, time.Now())
 		}
-		var err error
-		if files, err = handler.New(opts); err != nil {
+		files, err := handler.New(opts)
+		if err != nil {
 			l.writeFailed(fmt.Errorf("slogdebug: flight recorder: %w", err), 1, uint64(len(entries)+1))
-			return nil
+			return
 		}
-		out = files
+		d.files = files
 		l.session.Store(files)
 	}
+	files := d.files
 	marked := files.WithAttrs([]slog.Attr{slog.Bool("recorded_before_trigger", true)})
 	byChain := map[*chain]slog.Handler{}
 	for _, e := range entries {
@@ -346,7 +346,6 @@ func (d *dumper) dump(files *handler.Handler, job flightEntry) (out *handler.Han
 	}
 	l.exec.annotate(files, &job.rec) // an execution trace snapshot, if on
 	_ = job.chain.apply(files).Handle(job.context(), job.rec)
-	return out
 }
 
 // earliest returns the oldest time of the entries, the event and now.
