@@ -96,8 +96,12 @@ func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMod
 func (e *execTrace) run() {
 	defer close(e.done)
 	for job := range e.jobs {
-		if p := safego.Call(func() { e.write(job) }); p != nil {
-			e.fail(job, fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p))
+		var err error
+		if p := safego.Call(func() { err = e.write(job) }); p != nil {
+			err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+		}
+		if err != nil {
+			e.fail(job, err)
 		}
 		e.mu.Lock()
 		e.busy = false
@@ -137,27 +141,21 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 }
 
 // write writes one snapshot; a file not written whole is removed.
-func (e *execTrace) write(job traceJob) {
+func (e *execTrace) write(job traceJob) error {
 	f, err := tracefile.Create(job.dir, job.session, job.n, e.fileMode)
 	if err != nil {
-		e.fail(job, err)
-		return
+		return err
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
-	_, err = e.rec.WriteTo(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
+	if _, err = e.rec.WriteTo(w); err == nil {
+		if err = w.Flush(); err == nil {
+			err = f.Sync()
+		}
 	}
 	if err != nil {
-		e.fail(job, errors.Join(err, f.Discard()))
-		return
+		return errors.Join(err, f.Discard())
 	}
-	if err := f.Close(); err != nil {
-		e.fail(job, err)
-	}
+	return f.Close()
 }
 
 // fail counts a snapshot not written and says so on the console.
