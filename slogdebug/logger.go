@@ -107,34 +107,24 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{core: &core{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console),
-		sel: newSelection(cfg.Categories)}}
-	if isSlogDefaultHandler(cfg.Console) {
-		// It writes through package log, which slog.SetDefault points at l.
-		l.console = newLogConsole(cfg.Console)
-		l.consoleName = "slog default handler (LogConsole)"
-	}
-	if l.console != nil {
-		// The program's own console shows what the files show: redacted.
-		l.console = redactConsole(l.console, redact.New(cfg.RedactKeys...))
-	}
-	if l.console == nil {
-		l.consoleName = "tint"
-		l.noColor = cfg.NoColor || !isTerminal(console)
-		l.console = tint.NewTextHandler(console, &tint.Options{
-			Level:       cfg.ConsoleLevel,
-			TimeFormat:  "15:04:05.000",
-			NoColor:     l.noColor,
-			ReplaceAttr: consoleSafety(cfg),
-		})
+	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: newSelection(cfg.Categories)}}
+	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
+	switch {
+	case isSlogDefaultHandler(cfg.Console): // it writes through package log, which slog.SetDefault points at l
+		l.console, l.consoleName = redactConsole(newLogConsole(cfg.Console), red), "slog default handler (LogConsole)"
+	case cfg.Console != nil:
+		l.console = redactConsole(cfg.Console, red)
+	default:
+		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
+		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
+			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	var err error
 	if cfg.ExecutionTrace > 0 {
-		exec, err := startExecTrace(cfg, l.console)
-		if err != nil {
+		if l.exec, err = startExecTrace(cfg, l.console); err != nil {
 			return nil, err
 		}
-		l.exec = exec
 	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
@@ -148,9 +138,8 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		l.announce()
 	}
-	for _, w := range cfg.envWarnings {
-		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0)
-		_ = l.guarded(l.console).Handle(context.Background(), r)
+	for _, w := range cfg.envWarnings { // said whatever the console's level
+		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
 }
@@ -434,8 +423,7 @@ func (l *Logger) writeFailed(err error, errs, lost uint64) {
 }
 
 // consoleSafety escapes control characters and redacts, as the files do.
-func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
-	red := redact.New(cfg.RedactKeys...)
+func consoleSafety(red *redact.Redactor) func([]string, slog.Attr) slog.Attr {
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
 			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
