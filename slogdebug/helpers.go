@@ -66,11 +66,13 @@ func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level)
 	return ctx, nil
 }
 
-// emit hands h a record of the helper's fields, then extra.
-func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, extra []slog.Attr, fields ...slog.Attr) {
+// emit hands h a record of the helper's fields, then the extra ones.
+func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, fields []slog.Attr, extra ...[]slog.Attr) {
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(fields...)
-	r.AddAttrs(extra...)
+	for _, x := range extra {
+		r.AddAttrs(x...)
+	}
 	_ = h.Handle(ctx, r)
 }
 
@@ -84,8 +86,8 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
 	if ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "request", attrs, slog.String("method", method), slog.String("path", path),
-			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID))
+		emit(ctx, h, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
+			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 	}
 }
 
@@ -100,9 +102,9 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
 	if ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "engine_selection", attrs, slog.String("operation", ev.Operation),
+		emit(ctx, h, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
 			slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
-			slog.Duration("duration", ev.Duration), errorAttr(ev.Err))
+			slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
 	}
 }
 
@@ -117,8 +119,8 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
 	if ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "provisioning", attrs, slog.String("operation", operation), slog.Duration("duration", d),
-			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount))
+		emit(ctx, h, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
+			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 	}
 }
 
@@ -164,7 +166,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	emit(ctx, h, slog.LevelDebug, "orchestrator_health", nil, append(fields[:n:n], attrs...)...)
+	emit(ctx, h, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -177,8 +179,8 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
 	if ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, ev.Type, attrs, slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
-			slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration))
+		emit(ctx, h, slog.LevelDebug, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
+			slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration)}, attrs)
 	}
 }
 
@@ -193,16 +195,10 @@ func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...s
 }
 
 func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxStress, level)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxStress, level); h != nil {
+		emit(ctx, h, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
+			slog.String("description", ev.Description)}, ev.Attrs, attrs)
 	}
-	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
-	r.AddAttrs(slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
-		slog.String("description", ev.Description))
-	r.AddAttrs(ev.Attrs...)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogError records an error in "errors": component, operation, error_type
@@ -223,8 +219,8 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 	if err != nil {
 		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
 	}
-	emit(ctx, h, slog.LevelDebug, "error", attrs, slog.String("component", component), slog.String("operation", operation),
-		slog.String("error_type", errType), slog.String("error_message", msg))
+	emit(ctx, h, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
+		slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
@@ -237,9 +233,9 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
 	if ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "disconnect", attrs, slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
+		emit(ctx, h, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
 			slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
-			slog.Duration("duration", ev.Duration))
+			slog.Duration("duration", ev.Duration)}, attrs)
 	}
 }
 
