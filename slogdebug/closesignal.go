@@ -3,6 +3,7 @@ package slogdebug
 import (
 	"os"
 	"os/signal"
+	"slices"
 
 	"github.com/proxydebug/debugmode/internal/safego"
 )
@@ -16,12 +17,7 @@ import (
 //
 //	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
 func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
-	listened := make([]os.Signal, 0, len(sig))
-	for _, s := range sig {
-		if !signal.Ignored(s) {
-			listened = append(listened, s)
-		}
-	}
+	listened := slices.DeleteFunc(slices.Clone(sig), signal.Ignored)
 	ch := make(chan os.Signal, 1)
 	if len(listened) > 0 {
 		signal.Notify(ch, listened...)

@@ -18,9 +18,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-// ExecutionTraceKey is the stress line's attribute that names the
-// execution trace snapshot written for the event, a file of the session's
-// directory (<session>_execution_trace_001.trace).
+// ExecutionTraceKey is the stress line's attribute that names its execution
+// trace snapshot, <session>_execution_trace_001.trace in the session's directory.
 const ExecutionTraceKey = "execution_trace"
 
 // ExecutionTraceStats are the execution trace recorder's counts.
@@ -42,9 +41,8 @@ type traceRecorder interface {
 	Stop()
 }
 
-// ExecutionTraceSupported reports whether this program is built with Go
-// 1.25 or newer (runtime/trace.FlightRecorder): whether
-// Config.ExecutionTrace may be on.
+// ExecutionTraceSupported reports whether Config.ExecutionTrace may be on:
+// whether this program is built with Go 1.25 or newer.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
 // execTrace is Config.ExecutionTrace's recorder and snapshot writer.

@@ -125,10 +125,9 @@ func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.D
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
-// status, can_provision, blocked_reason, blocked_reason_code,
-// recovery_eta_seconds, vpn_connected, capacity_total, capacity_used,
-// capacity_available, engine_count, stream_count (those it knows), then
-// attrs.
+// status, can_provision, blocked_reason, blocked_reason_code, then those
+// known of recovery_eta_seconds, vpn_connected, capacity_total,
+// capacity_used, capacity_available, engine_count, stream_count; attrs.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.OrchestratorHealth, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)

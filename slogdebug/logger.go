@@ -265,10 +265,9 @@ func passive(lg *slog.Logger) *Logger {
 // DebugMode reports whether debug mode is on.
 func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
-// Close writes everything queued, appends session_end (counting the whole
-// session) and closes the files; debug mode is off from then on, and the
-// console keeps working. Without a session, Close writes nothing. Close is
-// idempotent.
+// Close writes everything queued, appends session_end and closes the
+// files; debug mode is off from then on, the console keeps working. Close
+// is idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -444,10 +443,9 @@ func escapeControl(s string) string {
 
 // isTerminal reports whether w is a character device, as a terminal is.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+	if f, ok := w.(*os.File); ok {
+		fi, err := f.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return false
 }

@@ -56,9 +56,8 @@ func (l *Logger) SetDebug(on bool) error {
 }
 
 // ToggleOnSignal makes the given signals (typically syscall.SIGUSR1) toggle
-// debug mode: `kill -USR1 <pid>` during an incident, no restart needed.
-// Call the returned function to stop listening. The outcome of each toggle
-// is logged on the console.
+// debug mode, each toggle logged on the console. Call the returned function
+// to stop listening.
 func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sig...)
