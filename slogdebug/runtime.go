@@ -142,19 +142,12 @@ func (l *Logger) AdminHandler() http.Handler {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 		case http.MethodPut, http.MethodPost:
-			if status, err := checkAdminSwitch(r); err != nil {
+			on, status, err := adminSwitch(r)
+			if err == nil {
+				status, err = http.StatusInternalServerError, l.SetDebug(on)
+			}
+			if err != nil {
 				http.Error(w, err.Error(), status)
-				return
-			}
-			var body AdminSwitch
-			dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil || body.DebugMode == nil || dec.More() {
-				http.Error(w, adminUsage, http.StatusBadRequest)
-				return
-			}
-			if err := l.SetDebug(*body.DebugMode); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
 		default:
@@ -170,21 +163,27 @@ func (l *Logger) AdminHandler() http.Handler {
 	})
 }
 
-// checkAdminSwitch refuses a switch a web page of another site could send.
-func checkAdminSwitch(r *http.Request) (int, error) {
+// adminSwitch reads a switch, refusing one a web page of another site could send.
+func adminSwitch(r *http.Request) (on bool, status int, err error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
+		return false, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
 	}
 	switch site := r.Header.Get("Sec-Fetch-Site"); site {
 	case "", "same-origin", "none":
 	default:
-		return http.StatusForbidden, fmt.Errorf("refused: a %s request (Sec-Fetch-Site); switch debug mode from the admin host itself (curl)", site)
+		return false, http.StatusForbidden, fmt.Errorf("refused: a %s request (Sec-Fetch-Site); switch debug mode from the admin host itself (curl)", site)
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
-			return http.StatusForbidden, fmt.Errorf("refused: Origin %q is not this host (%s); switch debug mode from the admin host itself (curl)", origin, r.Host)
+			return false, http.StatusForbidden, fmt.Errorf("refused: Origin %q is not this host (%s); switch debug mode from the admin host itself (curl)", origin, r.Host)
 		}
 	}
-	return 0, nil
+	var body AdminSwitch
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.DebugMode == nil || dec.More() {
+		return false, http.StatusBadRequest, errors.New(adminUsage)
+	}
+	return *body.DebugMode, 0, nil
 }
