@@ -469,42 +469,20 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
-	slow := map[string]time.Duration{
-		category.Requests:        config.DefaultSlowRequest,
-		category.EngineSelection: config.DefaultSlowEngineSelection,
-	}
+	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	for cat, d := range c.SlowThresholds {
 		slow[cat] = d
 	}
-	return stress.Options{
-		Slow:                    slow,
-		SlowRequestRate:         c.SlowRequestRate,
-		ProvisioningFailureRate: c.ProvisioningFailureRate,
-		Cooldown:                c.StressCooldown,
-		Rules:                   c.StressRules,
-	}
+	return stress.Options{Slow: slow, SlowRequestRate: c.SlowRequestRate, ProvisioningFailureRate: c.ProvisioningFailureRate,
+		Cooldown: c.StressCooldown, Rules: c.StressRules}
 }
 
 // handlerOptions maps the config onto the category handler's options.
 func (c Config) handlerOptions() handler.Options {
-	return handler.Options{
-		Dir:             c.Dir,
-		SessionID:       c.SessionID,
-		Level:           slog.LevelDebug,
-		Stamp:           contextStamp,
-		DefaultCategory: c.DefaultCategory,
-		QueueBytes:      c.QueueBytes,
-		BlockWhenFull:   c.BlockWhenFull,
-		FlushInterval:   c.FlushInterval,
-		Version:         c.Version,
-		RedactKeys:      c.RedactKeys,
-		MaxFileBytes:    c.MaxFileBytes,
-		MaxTotalBytes:   c.MaxTotalBytes,
-		MaxSessions:     c.MaxSessions,
-		Sync:            c.Sync,
-		FileMode:        c.FileMode,
-		DirMode:         c.DirMode,
-	}
+	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: contextStamp,
+		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
+		FlushInterval: c.FlushInterval, Version: c.Version, RedactKeys: c.RedactKeys, MaxFileBytes: c.MaxFileBytes,
+		MaxTotalBytes: c.MaxTotalBytes, MaxSessions: c.MaxSessions, Sync: c.Sync, FileMode: c.FileMode, DirMode: c.DirMode}
 }
 
 // sessionAttrs is the facade's part of session_start (and debug_enabled);
