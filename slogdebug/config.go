@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -208,10 +209,7 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		set[v.name] = val
 		if err := v.set(&cfg, val); err != nil {
-			want := v.want
-			if want == "" {
-				want = strings.TrimPrefix(err.Error(), "want ")
-			}
+			want := cmp.Or(v.want, strings.TrimPrefix(err.Error(), "want "))
 			errs = append(errs, fmt.Errorf("%s=%s: want %s", v.name, quote(val), want))
 			failed[v.name] = true
 		}

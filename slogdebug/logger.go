@@ -43,20 +43,16 @@ type core struct {
 	consoleLevel slog.Level // noFloor when the console's level is not known
 	consoleName  string     // what session_start calls the console
 	noColor      bool       // tint writes without colour
-
-	st     atomic.Pointer[state]
-	floor  atomic.Int64  // st's floor, for the helpers' inlined first check
-	panics atomic.Uint64 // the fan-out's panics, recovered (see guard)
-	sel    *selection    // the categories written (Config.Categories); nil: all
+	st           atomic.Pointer[state]
+	floor        atomic.Int64                    // st's floor, for the helpers' inlined first check
+	panics       atomic.Uint64                   // the fan-out's panics, recovered (see guard)
+	sel          *selection                      // the categories written (Config.Categories); nil: all
+	session      atomic.Pointer[handler.Handler] // the session's files' last handler; nil before any
+	exec         *execTrace                      // Config.ExecutionTrace's recorder, from New to Close; nil when off
+	stressBefore atomic.Pointer[stress.Stats]    // the counts of the session's replaced detectors
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the handler that wrote the session's files last; nil until
-	// debug mode or a flight-recorder dump writes them.
-	session atomic.Pointer[handler.Handler]
-
-	exec         *execTrace                   // Config.ExecutionTrace's recorder, from New to Close; nil when off
-	stressBefore atomic.Pointer[stress.Stats] // the counts of the session's replaced detectors
 }
 
 // With returns a Logger that includes the given attributes in each record
