@@ -91,10 +91,9 @@ const (
 	envIgnoreVars = "DEBUG_IGNORE_VARS"
 )
 
-// Config configures a Logger. The zero value is a logger with debug mode
-// off and a tint console at Info; ConfigFromEnv reads it from the
-// environment. Zero numeric fields take their defaults; Validate (and New)
-// refuse values out of bounds. README.md's table of variables gives both.
+// Config configures a Logger; the zero value has debug mode off and a tint
+// console at Info. Zero numeric fields take their defaults, and Validate
+// refuses values out of bounds (README.md's table of variables gives both).
 type Config struct {
 	Enabled         bool          // debug mode on: the category files and the writer
 	Dir             string        // the directory of the session files; default "./debug_logs"

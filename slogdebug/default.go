@@ -10,9 +10,8 @@ import (
 var defaultLogger atomic.Pointer[Logger]
 
 // Init builds a Logger from cfg with the console on os.Stderr and makes it
-// the package default and slog's default (slog.SetDefault, which also sends
-// package log's output through it: see LogConsole). A previous default
-// made by Init is closed. Call Close before exiting.
+// the package default and slog's default (see LogConsole), closing the
+// previous default made by Init. Call Close before exiting.
 func Init(cfg Config) (*Logger, error) {
 	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
 		old.exec.close() // a process runs one execution trace recorder

@@ -1,7 +1,6 @@
-// Package slogdebug is the debug mode facade: it builds, from a Config read
-// from the environment, a slog handler that fans records out to a pretty
-// console (github.com/lmittmann/tint, or a handler of your own) and, with
-// debug mode on, to per-category JSONL files (package handler).
+// Package slogdebug is the debug mode facade: a slog handler that fans
+// records out to a console (tint, or a handler of your own) and, with debug
+// mode on, to per-category JSONL files (package handler).
 //
 // A proxy adopts it with one call at start-up:
 //

@@ -67,9 +67,8 @@ type execTrace struct {
 
 // traceJob is a snapshot to write.
 type traceJob struct {
-	dir, session string
-	n            int
-	event        string
+	dir, session, event string
+	n                   int
 }
 
 // startExecTrace starts cfg.ExecutionTrace's recorder and its writer.
@@ -165,11 +164,14 @@ func (e *execTrace) fail(job traceJob, err error) {
 		slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event), slog.Any("error", err))
 }
 
-// Stats returns the counts so far.
-func (e *execTrace) Stats() ExecutionTraceStats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stats
+// Stats returns the counts so far (zero for a nil e).
+func (e *execTrace) Stats() (s ExecutionTraceStats) {
+	if e != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		s = e.stats
+	}
+	return s
 }
 
 // close waits for the snapshot being written and stops the recorder.
@@ -188,12 +190,7 @@ func (e *execTrace) close() {
 
 // ExecutionTraceStats returns the execution trace recorder's counts
 // (zero when Config.ExecutionTrace is off); session_end has them too.
-func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
-	if l.exec == nil {
-		return ExecutionTraceStats{}
-	}
-	return l.exec.Stats()
-}
+func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
 // annotated annotates each stress event on its way to the files.
 type annotated struct {

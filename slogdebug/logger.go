@@ -86,8 +86,7 @@ type state struct {
 	floor    slog.Level // no handler takes a record with a category below it
 }
 
-// noFloor makes every helper ask the handlers' Enabled.
-const noFloor = slog.Level(math.MinInt)
+const noFloor = slog.Level(math.MinInt) // every helper asks the handlers' Enabled
 
 // New builds the fan-out: a console handler (tint on console, os.Stderr if
 // nil, or cfg.Console) and, when cfg.Enabled, the category handler with

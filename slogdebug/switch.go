@@ -13,12 +13,12 @@ import (
 type switchHandler struct {
 	l     *Logger
 	ops   []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
-	cache atomic.Pointer[resolved]          // ops applied to a set-up
+	cache atomic.Pointer[resolved]
 }
 
 type resolved struct {
 	st *state
-	h  slog.Handler
+	h  slog.Handler // st.root with the ops applied
 }
 
 // current returns the handler for the current set-up, cached.

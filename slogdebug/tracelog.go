@@ -22,8 +22,7 @@ type traceLogHandler struct {
 	grouped   bool             // a group is open: later attrs are not top-level
 }
 
-// requestIDKey is the attribute a record's request ID may be in.
-const requestIDKey = "request_id"
+const requestIDKey = "request_id" // the attribute a record's request ID may be in
 
 func (h traceLogHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= slog.LevelDebug && trace.IsEnabled()
@@ -34,7 +33,7 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 		return nil
 	}
 	cat, id := category.InRecord(h.category, r), h.requestID
-	if !h.grouped && r.NumAttrs() > 0 {
+	if !h.grouped {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == requestIDKey {
 				id = a.Value.Resolve().String()
@@ -63,11 +62,8 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func (h traceLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h.category = category.Bound(h.category, attrs)
-	if h.grouped {
-		return h
-	}
 	for _, a := range attrs {
-		if a.Key == requestIDKey {
+		if a.Key == requestIDKey && !h.grouped {
 			h.requestID = a.Value.Resolve().String()
 		}
 	}
