@@ -1,10 +1,12 @@
 package slogdebug
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,12 +21,10 @@ import (
 // envVar is one environment variable of ConfigFromEnv.
 type envVar struct {
 	name  string
-	def   string // its default, as README.md's table says it
-	field string // the Config field it sets: Validate's problems with it name the variable
-	want  string // what it accepts, said when a value does not parse ("": set's error says)
-	// set parses v (trimmed, not empty) into c; nil for a variable read
-	// elsewhere.
-	set func(c *Config, v string) error
+	def   string                          // its default, as README.md's table says it
+	field string                          // the Config field it sets: Validate's problems name the variable
+	want  string                          // what it accepts ("": set's error says)
+	set   func(c *Config, v string) error // parses v (trimmed, not empty); nil: read elsewhere
 }
 
 // What several variables accept.
@@ -35,10 +35,7 @@ const (
 	wantMode  = "octal permissions such as 0640"
 )
 
-// envVars is the configuration's one table: every variable, in the order
-// of README.md's table of variables, which is the reference for what each
-// does (TestREADMEListsTheVariables holds the two together). The bounds of
-// the values that parse are Config.Validate's.
+// envVars is every variable, in the order of README.md's table.
 var envVars = []envVar{
 	{"DEBUG_MODE", "`false`", "Enabled", wantBool, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
 	{envLogDir, "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
@@ -88,165 +85,98 @@ var removedVars = map[string]string{
 	"DEBUG_MAX_CATEGORIES": "a session opens at most 128 category files (a quarter of ulimit -n when that is less)",
 }
 
-// envPrefix is the prefix of debug mode's variables: ConfigFromEnv reports
-// any variable with it that it does not know.
-const envPrefix = "DEBUG_"
-
-// The variables read besides their field.
 const (
-	envLogDir     = "DEBUG_LOG_DIR"     // the directory's check
-	envIgnoreVars = "DEBUG_IGNORE_VARS" // unknownVars
+	envPrefix     = "DEBUG_" // ConfigFromEnv reports the unknown variables with it
+	envLogDir     = "DEBUG_LOG_DIR"
+	envIgnoreVars = "DEBUG_IGNORE_VARS"
 )
 
-// Config configures a Logger. The zero value is a logger with debug mode
-// off and a tint console at Info; ConfigFromEnv reads it from the
-// environment. Zero numeric fields take their defaults; Validate (and New)
-// refuse values out of bounds. README.md's table of variables gives both.
+// Config configures a Logger; the zero value has debug mode off and a tint
+// console at Info. Zero numeric fields take their defaults, and Validate
+// refuses values out of bounds (README.md's table of variables gives both).
 type Config struct {
-	// Enabled turns debug mode on: the category files and the writer.
-	Enabled bool
-	// Dir is the directory of the session files. Default "./debug_logs".
-	Dir string
-	// SessionID overrides the session ID (default: UTC start time).
-	SessionID string
-	// QueueBytes bounds the lines waiting for the writer.
-	QueueBytes int
-	// FlushInterval bounds how long a line waits before it is written.
-	FlushInterval time.Duration
-	// BlockWhenFull makes callers wait for room instead of dropping.
-	BlockWhenFull bool
-	// DefaultCategory receives records without a category ("" = none).
-	DefaultCategory string
+	Enabled         bool          // debug mode on: the category files and the writer
+	Dir             string        // the directory of the session files; default "./debug_logs"
+	SessionID       string        // overrides the session ID (default: UTC start time)
+	QueueBytes      int           // bounds the lines waiting for the writer
+	FlushInterval   time.Duration // bounds how long a line waits before it is written
+	BlockWhenFull   bool          // callers wait for room instead of dropping
+	DefaultCategory string        // receives records without a category ("" = none)
 
 	// Categories selects the categories written to the files (and watched
-	// by stress detection and the flight recorder): names of categories
-	// (only those), or names each prefixed with "-" (all but those), not
-	// both; nil writes every category. The records of a category left out
-	// cost a typed helper one comparison and write nothing. The session
-	// file is always written.
+	// by stress detection and the flight recorder): names (only those), or
+	// names each prefixed with "-" (all but those), not both; nil writes
+	// every category. The session file is always written.
 	Categories []string
 
-	// ConsoleLevel is the minimum level on the console. Default Info.
-	ConsoleLevel slog.Level
+	ConsoleLevel slog.Level // the minimum level on the console; default Info
 	// ConsoleCategories sends the category records below Info (the typed
-	// helpers', logger.With("category", ...).Debug) to the console too,
-	// when its level takes them. Off, a console at Debug shows the
-	// program's own records (those without a category) and the stress
-	// events, as at Info, and the category records stay in the files.
+	// helpers') to the console too, when its level takes them.
 	ConsoleCategories bool
-	// NoColor turns colour off on the console (it is also off when the
-	// console is not a terminal).
-	NoColor bool
-	// Console, when set, replaces the tint console handler: a service that
-	// already logs JSON to stdout keeps its handler. ConsoleLevel and
-	// NoColor do not apply to it. It is given the records redacted as the
-	// files are (messages, attributes, With and WithGroup).
-	//
-	// slog's own default handler (slog.Default().Handler() before Init)
-	// writes through package log, which Init's slog.SetDefault points back
-	// at the Logger: New replaces it by LogConsole, which writes the same
-	// lines to package log's writer directly. A handler of yours that wraps
-	// slog's default handler cannot be seen into and would deadlock the
-	// first log call after Init: wrap LogConsole() instead.
+	NoColor           bool // colour off on the console (also off off a terminal)
+	// Console, when set, replaces tint (ConsoleLevel and NoColor do not
+	// apply); it is given the records redacted. slog's default handler is
+	// replaced by LogConsole; a handler of yours should wrap LogConsole().
 	Console slog.Handler
 
-	// Version is the host program's version, written in session_start.
-	Version string
+	Version string // the host program's version, written in session_start
 
 	// MaxFileBytes, MaxTotalBytes and MaxSessions bound the disk: a file
 	// rotates at MaxFileBytes, the oldest sessions' files go when the
 	// directory passes MaxTotalBytes or holds more than MaxSessions
 	// sessions (0: the defaults 64 MiB, 1 GiB, 20; -1: no limit).
-	MaxFileBytes  int64
-	MaxTotalBytes int64
-	MaxSessions   int
-	// Sync makes every log call return only once its record is in its
-	// file: nothing is lost if the process is killed; each record costs a
-	// round trip to the writer.
-	Sync bool
-	// FileMode and DirMode are the permissions of new files and
-	// directories (0: 0640 and 0750).
-	FileMode, DirMode os.FileMode
+	MaxFileBytes      int64
+	MaxTotalBytes     int64
+	MaxSessions       int
+	Sync              bool        // every log call returns once its record is in its file
+	FileMode, DirMode os.FileMode // of new files and directories (0: 0640 and 0750)
 
-	// FlightRecorder, when positive, keeps the last FlightRecorder of
-	// debug records in memory while debug mode is off (within
-	// FlightRecorderBytes, default 16 MiB); when a stress event fires they
-	// are written to the files, marked recorded_before_trigger, with the
-	// event, so the minutes before an incident are on disk even though
-	// nobody had debug mode on.
+	// FlightRecorder, when positive, keeps the last FlightRecorder of debug
+	// records in memory while debug mode is off (within FlightRecorderBytes,
+	// default 16 MiB); a stress event writes them to the files with it.
 	FlightRecorder      time.Duration
 	FlightRecorderBytes int
 
 	// RedactKeys are attribute keys whose values are secret, besides the
-	// default ones (authorization, api_key, token, password, secret,
-	// cookie, ...), on the console and in the files.
+	// default ones (authorization, api_key, token, password, ...).
 	RedactKeys []string
 
-	// DisableStress turns stress detection off; it is on whenever debug
-	// mode is on.
-	DisableStress bool
+	DisableStress bool // stress detection off (else on whenever debug mode is)
 	// SlowThresholds sets, per category, the duration above which a record
 	// is slow, over the defaults (requests 5s, engine_selection 2s); zero
 	// turns a category's rule off.
 	SlowThresholds map[string]time.Duration
 	// SlowRequestRate and ProvisioningFailureRate are the sliding-window
-	// rules, COUNT/WINDOW: more than COUNT events within WINDOW (default
-	// "10/1m" and "5/1m"; the count at most 65535).
+	// rules, COUNT/WINDOW (default "10/1m" and "5/1m"; COUNT at most 65535).
 	SlowRequestRate, ProvisioningFailureRate string
 	// StressCooldown is how long an event type stays quiet on the console
-	// after it was shown (default 30s; negative: no cooldown; at most 24h);
-	// every per-record event is still written to the stress file (see
-	// stress.Options.Cooldown).
+	// after it was shown (default 30s; negative: none; at most 24h).
 	StressCooldown time.Duration
-	// StressRules are the program's own stress rules (stress.Options.Rules).
-	StressRules []func(category string, r slog.Record) (stress.Event, bool)
+	StressRules    []func(category string, r slog.Record) (stress.Event, bool) // the program's own (stress.Options.Rules)
 
-	// ExecutionTrace, when positive, keeps the Go runtime's execution
-	// trace of about the last ExecutionTrace in memory
-	// (runtime/trace.FlightRecorder, within about ExecutionTraceBytes,
-	// default 16 MiB), from New to Close. When a stress event at warning or
-	// critical fires (with debug mode on, or off with FlightRecorder on),
-	// a snapshot is written into the session's directory,
-	// <session>_execution_trace_001.trace, and named on the event's line as
-	// execution_trace: `go tool trace` opens it. At most one snapshot per
-	// ExecutionTraceCooldown (default 1m); the events without one are
-	// counted in session_end. Snapshots are written on a goroutine of their
-	// own, never by the logging goroutine. While the recorder runs,
-	// integration.Middleware runs each request in a runtime/trace task that
-	// logs its request_id, and the category records are trace log events
-	// too, so a request is found in the trace by its ID. Needs a program
-	// built with Go 1.25 or newer, and stress detection on. Not to be
-	// confused with FlightRecorder, which keeps debug records.
+	// ExecutionTrace, when positive, keeps the last ExecutionTrace of the Go
+	// execution trace in memory (runtime/trace.FlightRecorder, within
+	// ExecutionTraceBytes, default 16 MiB); a stress event at Warn or above
+	// writes a snapshot, at most one per ExecutionTraceCooldown (default
+	// 1m). Needs Go 1.25 and stress detection on.
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
 
-	// envWarnings are what ConfigFromEnv found worth saying but not worth
-	// stopping the program for (DEBUG_* variables of other programs); New
-	// says them on the console.
-	envWarnings []string
+	envWarnings []string // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
 }
 
 // ConfigFromEnv reads a Config from the environment variables (README.md
-// lists them) and checks it whole, so that a bad configuration stops the
-// program at start-up, not when debug mode is switched on during an
-// incident. Unset or empty variables keep their defaults. Every problem is
-// reported at once, each naming the variable, its value and what is
-// accepted: a value that does not parse or is out of range (the bounds of
-// Config.Validate), a log directory this process cannot create files in
-// (checked when DEBUG_LOG_DIR is set or debug mode or the flight recorder
-// is on), and any DEBUG_* variable it does not know that is a letter or a
-// few off a known name, with the name meant (a typo such as DEBUG_MODEE
-// would silently do nothing). Other unknown DEBUG_* variables (another
-// program's, such as DEBUG_PPROF) are no error: New says them on the
-// console at start-up; list your program's own in DEBUG_IGNORE_VARS.
+// lists them; unset or empty ones keep their defaults) and checks it whole:
+// every problem at once, naming the variable, its value and what is
+// accepted (bad values, an unusable log directory, a typo of a variable's
+// name). Other unknown DEBUG_* variables are said on the console by New;
+// list your program's own in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
-// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced,
-// for a program whose command-line flags override the environment (a
-// -debugMode flag: overrides["DEBUG_MODE"] = its value). An empty value
-// leaves the variable's own (a flag not given). Overrides are checked as
-// variables are, and errors name the variable.
+// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced
+// (command-line flags: overrides["DEBUG_MODE"] = a flag's value); an empty
+// value leaves the variable's own.
 func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range os.Environ() {
@@ -278,10 +208,7 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		set[v.name] = val
 		if err := v.set(&cfg, val); err != nil {
-			want := v.want
-			if want == "" {
-				want = strings.TrimPrefix(err.Error(), "want ")
-			}
+			want := cmp.Or(v.want, strings.TrimPrefix(err.Error(), "want "))
 			errs = append(errs, fmt.Errorf("%s=%s: want %s", v.name, quote(val), want))
 			failed[v.name] = true
 		}
@@ -327,14 +254,11 @@ func configFromMap(env map[string]string) (Config, error) {
 }
 
 // varNames names the Config fields, in what is accepted, by the variables
-// that set them.
+// that set them: longest first, for the replacer takes the first pair that
+// matches (FlightRecorderBytes, not FlightRecorder).
 var varNames = func() *strings.Replacer {
 	vars := append([]envVar(nil), envVars...)
-	// Longest first: at a position, the replacer takes the first pair that
-	// matches (FlightRecorderBytes, not FlightRecorder).
 	sort.Slice(vars, func(i, j int) bool { return len(vars[i].field) > len(vars[j].field) })
-	// The category handler's line limit, which no variable sets, and a name
-	// that is not the field's.
 	pairs := []string{"MaxLineBytes", "the line limit", "trace.FlightRecorder", "trace.FlightRecorder"}
 	for _, v := range vars {
 		if v.field != "" && v.field != "Dir" { // Dir: a word too common to replace
@@ -344,12 +268,9 @@ var varNames = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
-// unknownVars reports the DEBUG_* variables that are neither debug mode's
-// nor listed in DEBUG_IGNORE_VARS, sorted: as errors those a letter or a
-// few off a known name (a typo, which would silently do nothing), with the
-// name meant, and those no longer used; as warnings the others, which are
-// most likely another program's (DEBUG_PPROF) and must not stop a
-// deployment that sets them.
+// unknownVars reports the unknown DEBUG_* variables not in
+// DEBUG_IGNORE_VARS, sorted: typos and removed ones as errors, the others
+// (another program's) as warnings.
 func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	known := map[string]bool{}
 	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
@@ -403,8 +324,7 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 // maxQuoted is how much of a value an error quotes.
 const maxQuoted = 128
 
-// quote quotes v for an error, cut to maxQuoted bytes: a huge value
-// repeated in every message helps nobody.
+// quote quotes v for an error, cut to maxQuoted bytes.
 func quote(v string) string {
 	if len(v) <= maxQuoted {
 		return strconv.Quote(v)
@@ -412,8 +332,7 @@ func quote(v string) string {
 	return strconv.Quote(v[:maxQuoted]) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
-// quoteName writes a variable's name as it is when it is printable ASCII,
-// quoted (and cut) otherwise.
+// quoteName quotes a variable's name unless it is printable ASCII.
 func quoteName(name string) string {
 	if len(name) <= maxQuoted && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return name
@@ -442,9 +361,7 @@ func splitList(v string) []string {
 	return out
 }
 
-// into returns a function that stores a parsed value in *dst unless the
-// parser failed, and returns the parser's error:
-// into(&c.QueueBytes)(parseSize(v)).
+// into stores a parsed value in *dst unless the parser failed.
 func into[T any](dst *T) func(T, error) error {
 	return func(v T, err error) error {
 		if err == nil {
@@ -460,22 +377,20 @@ func parseRate(v string) (string, error) {
 	return v, err
 }
 
-// errNoParse is the parsers' error; the variable's want says what is
-// accepted.
+// errNoParse is the parsers' error; the variable's want says more.
 var errNoParse = errors.New("does not parse")
 
+var bools = map[string]bool{"1": true, "t": true, "true": true, "y": true, "yes": true, "on": true,
+	"0": false, "f": false, "false": false, "n": false, "no": false, "off": false}
+
 func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "t", "true", "y", "yes", "on":
-		return true, nil
-	case "0", "f", "false", "n", "no", "off":
-		return false, nil
+	if b, ok := bools[strings.ToLower(s)]; ok {
+		return b, nil
 	}
 	return false, errNoParse
 }
 
-// parseDuration parses a duration that is not negative, nor zero unless
-// zeroOK.
+// parseDuration parses a duration that is not negative, nor zero unless zeroOK.
 func parseDuration(s string, zeroOK bool) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 || d == 0 && !zeroOK {
@@ -485,11 +400,7 @@ func parseDuration(s string, zeroOK bool) (time.Duration, error) {
 }
 
 func isUnlimited(s string) bool {
-	switch strings.ToLower(s) {
-	case "-1", "unlimited", "none", "off":
-		return true
-	}
-	return false
+	return slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s))
 }
 
 // parseLimit parses a size, or -1 for unlimited.
@@ -522,29 +433,19 @@ func parseMode(s string) (os.FileMode, error) {
 	return os.FileMode(m), nil
 }
 
-// parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M and G alone are
-// binary too).
+// parseSize parses "4096", "64KiB", "8MiB", "1GiB" (K, M, G are binary too).
 func parseSize(s string) (int, error) {
 	num := strings.TrimRight(s, "KMGkmgiIbB ")
-	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
-	mult := 1
-	switch unit {
-	case "", "b":
-	case "k", "kib", "kb":
-		mult = 1 << 10
-	case "m", "mib", "mb":
-		mult = 1 << 20
-	case "g", "gib", "gb":
-		mult = 1 << 30
-	default:
-		return 0, errNoParse
-	}
+	mult, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[len(num):]))]
 	n, err := strconv.Atoi(strings.TrimSpace(num))
-	if err != nil || n <= 0 || n > (1<<40)/mult {
+	if !ok || err != nil || n <= 0 || n > (1<<40)/mult {
 		return 0, errNoParse
 	}
 	return n * mult, nil
 }
+
+var sizeUnits = map[string]int{"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1 << 10,
+	"m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gib": 1 << 30, "gb": 1 << 30}
 
 // parseThresholds reads "requests=5s,engine_selection=2s".
 func parseThresholds(s string) (map[string]time.Duration, error) {
@@ -563,91 +464,47 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 	return m, nil
 }
 
-// flightRecorderBytes is the flight recorder's memory budget.
-func (c Config) flightRecorderBytes() int {
-	if c.FlightRecorderBytes > 0 {
-		return c.FlightRecorderBytes
-	}
-	return config.DefaultFlightRecorderBytes
-}
-
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
-	slow := map[string]time.Duration{
-		category.Requests:        config.DefaultSlowRequest,
-		category.EngineSelection: config.DefaultSlowEngineSelection,
-	}
+	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	for cat, d := range c.SlowThresholds {
 		slow[cat] = d
 	}
-	return stress.Options{
-		Slow:                    slow,
-		SlowRequestRate:         c.SlowRequestRate,
-		ProvisioningFailureRate: c.ProvisioningFailureRate,
-		Cooldown:                c.StressCooldown,
-		Rules:                   c.StressRules,
-	}
+	return stress.Options{Slow: slow, SlowRequestRate: c.SlowRequestRate, ProvisioningFailureRate: c.ProvisioningFailureRate,
+		Cooldown: c.StressCooldown, Rules: c.StressRules}
 }
 
 // handlerOptions maps the config onto the category handler's options.
 func (c Config) handlerOptions() handler.Options {
-	return handler.Options{
-		Dir:             c.Dir,
-		SessionID:       c.SessionID,
-		Level:           slog.LevelDebug,
-		Stamp:           contextStamp,
-		DefaultCategory: c.DefaultCategory,
-		QueueBytes:      c.QueueBytes,
-		BlockWhenFull:   c.BlockWhenFull,
-		FlushInterval:   c.FlushInterval,
-		Version:         c.Version,
-		RedactKeys:      c.RedactKeys,
-		MaxFileBytes:    c.MaxFileBytes,
-		MaxTotalBytes:   c.MaxTotalBytes,
-		MaxSessions:     c.MaxSessions,
-		Sync:            c.Sync,
-		FileMode:        c.FileMode,
-		DirMode:         c.DirMode,
-	}
+	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: contextStamp,
+		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
+		FlushInterval: c.FlushInterval, Version: c.Version, RedactKeys: c.RedactKeys, MaxFileBytes: c.MaxFileBytes,
+		MaxTotalBytes: c.MaxTotalBytes, MaxSessions: c.MaxSessions, Sync: c.Sync, FileMode: c.FileMode, DirMode: c.DirMode}
 }
 
-// sessionAttrs is the facade's part of the configuration written in
-// session_start (and debug_enabled), as it is in effect for the files
-// being opened: debugMode is whether debug mode is on for them (off for a
-// flight-recorder dump); the handler adds its own effective options.
+// sessionAttrs is the facade's part of session_start (and debug_enabled);
+// debugMode is off for a flight-recorder dump.
 func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	c := l.cfg
-	attrs := []slog.Attr{
-		slog.Bool("enabled", debugMode),
-		slog.String("console", l.consoleName),
-	}
-	if l.cfg.Console == nil { // tint's settings; another console has its own
-		attrs = append(attrs,
-			slog.String("console_level", c.ConsoleLevel.String()),
-			slog.Bool("no_color", l.noColor))
+	attrs := []slog.Attr{slog.Bool("enabled", debugMode), slog.String("console", l.consoleName)}
+	if c.Console == nil { // tint's settings; another console has its own
+		attrs = append(attrs, slog.String("console_level", c.ConsoleLevel.String()), slog.Bool("no_color", l.noColor))
 	}
 	if len(c.Categories) > 0 {
 		attrs = append(attrs, slog.String("categories", strings.Join(c.Categories, ",")))
 	}
-	attrs = append(attrs, slog.Bool("console_categories", c.ConsoleCategories))
 	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
-	attrs = append(attrs,
-		slog.Bool("stress", stressOn),
+	attrs = append(attrs, slog.Bool("console_categories", c.ConsoleCategories), slog.Bool("stress", stressOn),
 		slog.Duration("flight_recorder", c.FlightRecorder))
 	if c.ExecutionTrace > 0 {
 		attrs = append(attrs, slog.Duration("execution_trace", c.ExecutionTrace))
 	}
 	if stressOn {
-		slow := c.stressOptions().Slow
-		names := make([]string, 0, len(slow))
-		for cat := range slow {
-			names = append(names, cat)
+		var rules []slog.Attr
+		for cat, d := range c.stressOptions().Slow {
+			rules = append(rules, slog.Duration(cat, d))
 		}
-		sort.Strings(names)
-		rules := make([]slog.Attr, 0, len(names))
-		for _, cat := range names {
-			rules = append(rules, slog.Duration(cat, slow[cat]))
-		}
+		sort.Slice(rules, func(i, j int) bool { return rules[i].Key < rules[j].Key })
 		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
 	}
 	return attrs

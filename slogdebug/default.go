@@ -9,23 +9,12 @@ import (
 // defaultLogger is the documented global default, set by Init.
 var defaultLogger atomic.Pointer[Logger]
 
-// Init builds a Logger from cfg with the console on os.Stderr, makes it the
-// package default and slog's default (slog.SetDefault), so the program's
-// existing slog.Info(...) calls keep their console output and
-// slog.With("category", "provisioning") lands in the category files. A
-// previous default made by Init is closed. Call Close before exiting.
-//
-// slog.SetDefault also sends package log's output (log.Printf) through the
-// Logger. A console that writes through package log — slog's default
-// handler, as Config.Console — would lead back into the Logger; see
-// Config.Console and LogConsole.
+// Init builds a Logger from cfg with the console on os.Stderr and makes it
+// the package default and slog's default (see LogConsole), closing the
+// previous default made by Init. Call Close before exiting.
 func Init(cfg Config) (*Logger, error) {
 	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
-		// A process runs one execution trace recorder: the previous
-		// default stops its own (it is closed below anyway) so that the
-		// new one can start; its snapshot being written, if any, is
-		// finished first.
-		old.exec.close()
+		old.exec.close() // a process runs one execution trace recorder
 	}
 	l, err := New(cfg, os.Stderr)
 	if err != nil {
@@ -40,9 +29,7 @@ func Init(cfg Config) (*Logger, error) {
 	return l, nil
 }
 
-// Default returns the Logger made by Init. Before Init it returns a Logger
-// with debug mode off over slog.Default(), so the typed helpers are safe to
-// call from anywhere at any time.
+// Default returns the Logger made by Init, or one over slog.Default().
 func Default() *Logger {
 	if l := defaultLogger.Load(); l != nil {
 		return l
@@ -53,6 +40,5 @@ func Default() *Logger {
 // Flush flushes the default Logger.
 func Flush() error { return Default().Flush() }
 
-// Close closes the default Logger: everything queued is written and the
-// session ends. slog's default keeps logging to the console.
+// Close closes the default Logger.
 func Close() error { return Default().Close() }

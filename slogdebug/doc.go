@@ -1,7 +1,6 @@
-// Package slogdebug is the debug mode facade: it builds, from a Config read
-// from the environment, a slog handler that fans records out to a pretty
-// console (github.com/lmittmann/tint, or a handler of your own) and, with
-// debug mode on, to per-category JSONL files (package handler).
+// Package slogdebug is the debug mode facade: a slog handler that fans
+// records out to a console (tint, or a handler of your own) and, with debug
+// mode on, to per-category JSONL files (package handler).
 //
 // A proxy adopts it with one call at start-up:
 //
@@ -21,15 +20,9 @@
 //	logger.LogProvisioning(ctx, "provision_success", d, true, nil, 0)
 //
 // both land in <session>_provisioning.jsonl. The typed helpers take the
-// context first and extra attributes last; those with a run of same-typed
-// fields take an event struct of package acestream (EngineSelection,
-// StreamEvent, Disconnect, OrchestratorHealth). Logger.With and WithGroup
-// keep them. Debug-mode records are logged
-// at Debug, below the console's Info, so the console stays readable; stress
-// events log at Warn and Error and show on both.
-//
-// With debug mode off no file is opened, no goroutine runs, and a typed
-// helper costs one Enabled check. (Config.ExecutionTrace is the exception
-// it asks for: the Go execution trace recorder, and the goroutine that
-// writes its snapshots, run from New to Close.)
+// context first and extra attributes last (some take an event struct of
+// package acestream). Debug-mode records are logged at Debug, below the
+// console's Info; stress events log at Warn and Error and show on both.
+// With debug mode off no file is opened, no goroutine runs (but for
+// Config.ExecutionTrace's), and a typed helper costs one comparison.
 package slogdebug

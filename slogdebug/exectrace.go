@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,28 +18,15 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-// This file is the execution trace recorder (Config.ExecutionTrace): the
-// Go runtime's execution trace of the last seconds, kept in memory by
-// runtime/trace.FlightRecorder and written into the session's directory
-// when a stress event fires. It is not the flight recorder of flight.go,
-// which keeps debug *records* while debug mode is off.
-
-// ExecutionTraceKey is the stress line's attribute that names the
-// execution trace snapshot written for the event: a file of the session's
-// directory (<session>_execution_trace_001.trace).
+// ExecutionTraceKey is the stress line's attribute that names its execution
+// trace snapshot, <session>_execution_trace_001.trace in the session's directory.
 const ExecutionTraceKey = "execution_trace"
 
 // ExecutionTraceStats are the execution trace recorder's counts.
 type ExecutionTraceStats struct {
-	// Snapshots is how many snapshots were asked for: each one named on
-	// its stress line.
-	Snapshots uint64 `json:"snapshots"`
-	// Skipped is how many stress events had no snapshot: within the
-	// cooldown of the last one, or while one was being written.
-	Skipped uint64 `json:"skipped"`
-	// Failed is how many of the Snapshots could not be written (reported
-	// on the console; the partial file is removed).
-	Failed uint64 `json:"failed"`
+	Snapshots uint64 `json:"snapshots"` // asked for, each named on its stress line
+	Skipped   uint64 `json:"skipped"`   // events without one: within the cooldown, or one being written
+	Failed    uint64 `json:"failed"`    // snapshots not written (said on the console)
 }
 
 // LogValue writes the counts as a group, for session_end.
@@ -47,33 +35,26 @@ func (s ExecutionTraceStats) LogValue() slog.Value {
 		slog.Uint64("failed", s.Failed))
 }
 
-// traceRecorder is the runtime's recorder (runtime/trace.FlightRecorder
-// on Go 1.25 and newer, see startTraceRecorder).
+// traceRecorder is runtime/trace.FlightRecorder (see startTraceRecorder).
 type traceRecorder interface {
-	// WriteTo writes a snapshot of the window; one call at a time.
-	WriteTo(w io.Writer) (int64, error)
+	WriteTo(w io.Writer) (int64, error) // a snapshot; one call at a time
 	Stop()
 }
 
-// ExecutionTraceSupported reports whether this program is built with a Go
-// that has runtime/trace.FlightRecorder (1.25 or newer): whether
-// Config.ExecutionTrace may be on.
+// ExecutionTraceSupported reports whether Config.ExecutionTrace may be on:
+// whether this program is built with Go 1.25 or newer.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
-// execTrace runs the execution trace recorder from New to Close and
-// writes its snapshots, one at a time, on a goroutine of its own: the
-// goroutine whose record fired the stress event only names the file.
+// execTrace is Config.ExecutionTrace's recorder and snapshot writer.
 type execTrace struct {
 	rec      traceRecorder
 	cooldown time.Duration
 	fileMode os.FileMode
 	console  slog.Handler // where a snapshot that failed is reported
 
-	jobs chan traceJob // the snapshot to write (one at a time)
-	done chan struct{} // closed when the writer goroutine has returned
-	// written, when set (by tests, before the first snapshot), is called
-	// after each snapshot is written and the writer is idle again.
-	written func()
+	jobs    chan traceJob // the snapshot to write (one at a time)
+	done    chan struct{} // closed when the writer goroutine has returned
+	written func()        // tests': called after each snapshot, the writer idle
 
 	mu      sync.Mutex
 	closed  bool
@@ -86,31 +67,21 @@ type execTrace struct {
 
 // traceJob is a snapshot to write.
 type traceJob struct {
-	dir, session string
-	n            int
-	event        string
+	dir, session, event string
+	n                   int
 }
 
-// startExecTrace starts the recorder of cfg.ExecutionTrace and the
-// goroutine that writes its snapshots.
+// startExecTrace starts cfg.ExecutionTrace's recorder and its writer.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
-	maxBytes := cfg.ExecutionTraceBytes
-	if maxBytes == 0 {
-		maxBytes = config.DefaultExecutionTraceBytes
-	}
-	rec, err := startTraceRecorder(cfg.ExecutionTrace, maxBytes)
+	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	cooldown := cfg.ExecutionTraceCooldown
-	if cooldown == 0 {
-		cooldown = config.DefaultExecutionTraceCooldown
-	}
+	cooldown := cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown)
 	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
 }
 
-// newExecTrace writes rec's snapshots, at most one per cooldown, into
-// files of mode fileMode; failures are reported to console.
+// newExecTrace writes rec's snapshots, at most one per cooldown.
 func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
 	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console,
 		jobs: make(chan traceJob, 1), done: make(chan struct{})}
@@ -122,8 +93,12 @@ func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMod
 func (e *execTrace) run() {
 	defer close(e.done)
 	for job := range e.jobs {
-		if p := safego.Call(func() { e.write(job) }); p != nil {
-			e.fail(job, fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p))
+		var err error
+		if p := safego.Call(func() { err = e.write(job) }); p != nil {
+			err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+		}
+		if err != nil {
+			e.fail(job, err)
 		}
 		e.mu.Lock()
 		e.busy = false
@@ -134,10 +109,9 @@ func (e *execTrace) run() {
 	}
 }
 
-// snapshot asks for a snapshot for a stress event of the session whose
-// files are in dir, at t, unless one was asked for within the cooldown or
-// is still being written; it returns the file's name, or "" for none.
-// It never blocks on the writing.
+// snapshot asks for a snapshot for a stress event at t of the session in
+// dir, unless one was asked for within the cooldown or is being written;
+// it returns the file's name, or "". It never blocks on the writing.
 func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	if t.IsZero() {
 		t = time.Now()
@@ -163,56 +137,44 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	return tracefile.Name(session, e.n)
 }
 
-// write writes one snapshot; a file that could not be written whole is
-// removed and the failure reported.
-func (e *execTrace) write(job traceJob) {
+// write writes one snapshot; a file not written whole is removed.
+func (e *execTrace) write(job traceJob) error {
 	f, err := tracefile.Create(job.dir, job.session, job.n, e.fileMode)
 	if err != nil {
-		e.fail(job, err)
-		return
+		return err
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
-	_, err = e.rec.WriteTo(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
+	if _, err = e.rec.WriteTo(w); err == nil {
+		if err = w.Flush(); err == nil {
+			err = f.Sync()
+		}
 	}
 	if err != nil {
-		e.fail(job, errors.Join(err, f.Discard()))
-		return
+		return errors.Join(err, f.Discard())
 	}
-	if err := f.Close(); err != nil {
-		e.fail(job, err)
-	}
+	return f.Close()
 }
 
-// fail counts a snapshot that could not be written and says so on the
-// console, as the category handler's write errors are.
+// fail counts a snapshot not written and says so on the console.
 func (e *execTrace) fail(job traceJob, err error) {
 	e.mu.Lock()
 	e.stats.Failed++
 	e.mu.Unlock()
-	ctx := context.Background()
-	if !e.console.Enabled(ctx, slog.LevelWarn) {
-		return
+	say(e.console, slog.LevelWarn, "debug mode: writing the execution trace failed",
+		slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event), slog.Any("error", err))
+}
+
+// Stats returns the counts so far (zero for a nil e).
+func (e *execTrace) Stats() (s ExecutionTraceStats) {
+	if e != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		s = e.stats
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the execution trace failed", 0)
-	r.AddAttrs(slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event),
-		slog.Any("error", err))
-	_ = e.console.Handle(ctx, r)
+	return s
 }
 
-// Stats returns the counts so far.
-func (e *execTrace) Stats() ExecutionTraceStats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stats
-}
-
-// close waits for the snapshot being written, if any, and stops the
-// recorder. It is idempotent.
+// close waits for the snapshot being written and stops the recorder.
 func (e *execTrace) close() {
 	e.mu.Lock()
 	if e.closed {
@@ -228,42 +190,30 @@ func (e *execTrace) close() {
 
 // ExecutionTraceStats returns the execution trace recorder's counts
 // (zero when Config.ExecutionTrace is off); session_end has them too.
-func (l *Logger) ExecutionTraceStats() ExecutionTraceStats {
-	if l.exec == nil {
-		return ExecutionTraceStats{}
-	}
-	return l.exec.Stats()
-}
+func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
-// snapshotOnEvent is the stress detector's Files with debug mode on: a
-// stress event at Warn or above asks for an execution trace snapshot and
-// names it on its line (ExecutionTraceKey).
-type snapshotOnEvent struct {
-	next  slog.Handler
+// annotated annotates each stress event on its way to the files.
+type annotated struct {
+	slog.Handler
 	exec  *execTrace
 	files *handler.Handler
 }
 
-func (h *snapshotOnEvent) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Enabled(ctx, level)
-}
-
-func (h *snapshotOnEvent) Handle(ctx context.Context, r slog.Record) error {
+func (h annotated) Handle(ctx context.Context, r slog.Record) error {
 	h.exec.annotate(h.files, &r)
-	return h.next.Handle(ctx, r)
+	return h.Handler.Handle(ctx, r)
 }
 
-func (h *snapshotOnEvent) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &snapshotOnEvent{next: h.next.WithAttrs(attrs), exec: h.exec, files: h.files}
+func (h annotated) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return annotated{h.Handler.WithAttrs(attrs), h.exec, h.files}
 }
 
-func (h *snapshotOnEvent) WithGroup(name string) slog.Handler {
-	return &snapshotOnEvent{next: h.next.WithGroup(name), exec: h.exec, files: h.files}
+func (h annotated) WithGroup(name string) slog.Handler {
+	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
 }
 
-// annotate asks for a snapshot for the stress event r, written into the
-// directory of files' session, and adds its name to r. Events below Warn
-// (orchestrator_recovered, the cooldown's summary) have none.
+// annotate asks for a snapshot for the stress event r at Warn or above,
+// written into files' directory, and adds its name to r.
 func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
 	if e == nil || r.Level < slog.LevelWarn {
 		return

@@ -7,12 +7,10 @@ import (
 	"time"
 )
 
-// executionTraceSupported reports whether this build has
-// runtime/trace.FlightRecorder (Go 1.25 and newer): not this one.
+// executionTraceSupported: no runtime/trace.FlightRecorder before Go 1.25.
 const executionTraceSupported = false
 
-// startTraceRecorder fails: runtime/trace.FlightRecorder needs Go 1.25
-// (Validate refuses Config.ExecutionTrace before this is reached).
+// startTraceRecorder fails (Validate refuses Config.ExecutionTrace first).
 func startTraceRecorder(time.Duration, int) (traceRecorder, error) {
 	return nil, errors.New(executionTraceNeedsGo125())
 }

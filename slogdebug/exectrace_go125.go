@@ -8,8 +8,7 @@ import (
 	"time"
 )
 
-// executionTraceSupported reports whether this build has
-// runtime/trace.FlightRecorder (Go 1.25 and newer).
+// executionTraceSupported: runtime/trace.FlightRecorder is there.
 const executionTraceSupported = true
 
 // startTraceRecorder starts runtime/trace.FlightRecorder, keeping at least

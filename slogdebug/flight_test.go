@@ -88,7 +88,7 @@ func TestFlightRecorderIsBoundedInBytes(t *testing.T) {
 	}
 	st := l.st.Load()
 	st.recorder.mu.Lock()
-	n, bytes := st.recorder.n, st.recorder.bytes
+	n, bytes := len(st.recorder.entries), st.recorder.bytes
 	st.recorder.mu.Unlock()
 	assert.LessOrEqual(t, bytes, 64<<10)
 	assert.Less(t, n, 10000)

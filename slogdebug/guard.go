@@ -8,22 +8,15 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// guard is a handler of the fan-out (the console, the files, stress
-// detection, the flight recorder) under a recover: the one place where the
-// fan-out's panics are caught and counted (Stats.Panics, session_end). A
-// broken handler, or a value that panics as it is rendered, cannot take the
-// host down, nor keep the record from the other handlers.
+// guard is a handler of the fan-out under a recover: the one place where
+// the fan-out's panics are caught and counted (Stats.Panics, session_end).
 type guard struct {
-	h slog.Handler
+	slog.Handler
 	c *core
 }
 
 // guarded wraps h in a guard counting into l's core.
-func (l *Logger) guarded(h slog.Handler) slog.Handler { return guard{h: h, c: l.core} }
-
-func (g guard) Enabled(ctx context.Context, level slog.Level) bool {
-	return g.h.Enabled(ctx, level)
-}
+func (l *Logger) guarded(h slog.Handler) slog.Handler { return guard{h, l.core} }
 
 func (g guard) Handle(ctx context.Context, r slog.Record) (err error) {
 	defer func() {
@@ -31,7 +24,7 @@ func (g guard) Handle(ctx context.Context, r slog.Record) (err error) {
 			err = g.recovered(p)
 		}
 	}()
-	return g.h.Handle(ctx, r)
+	return g.Handler.Handle(ctx, r)
 }
 
 func (g guard) WithAttrs(attrs []slog.Attr) (h slog.Handler) {
@@ -41,11 +34,11 @@ func (g guard) WithAttrs(attrs []slog.Attr) (h slog.Handler) {
 			h = g // the attributes are left out
 		}
 	}()
-	return guard{h: g.h.WithAttrs(attrs), c: g.c}
+	return guard{g.Handler.WithAttrs(attrs), g.c}
 }
 
 func (g guard) WithGroup(name string) slog.Handler {
-	return guard{h: g.h.WithGroup(name), c: g.c}
+	return guard{g.Handler.WithGroup(name), g.c}
 }
 
 // recovered counts a recovered panic and describes it.

@@ -13,14 +13,11 @@ import (
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// The typed helpers write the previous debug logger's field names, each
-// into its category (requests, provisioning, ...), at Debug except
-// LogStressEvent. Each takes the context first (its request IDs are
-// written) and extra attributes last, written after the helper's own
-// fields. With debug mode off a helper costs one comparison; with it on,
-// it builds one slog.Record and hands it to the Logger's handler, as a
-// slog call would, allocating nothing of its own but for a record of more
-// than five fields.
+// The typed helpers write the previous debug logger's fields, each into its
+// category, at Debug but LogStressEvent; the context's request IDs first,
+// extra attributes last. With debug mode off a helper costs one comparison
+// (off, inlined); on, it allocates nothing but past slog.Record's five
+// inline attributes.
 
 type categoryIndex int
 
@@ -42,37 +39,41 @@ var categoryNames = [numCategories]string{
 	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// off reports whether no handler takes a record with a category at
-// level: the helpers' first check, inlined.
+// off reports whether no handler takes a category record at level.
 func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
 
-// categoryHandler returns l's handler with category i bound first, made
-// once per Logger.
-func (l *Logger) categoryHandler(i categoryIndex) slog.Handler {
-	if h := l.cats[i].Load(); h != nil {
-		return *h
-	}
-	var h slog.Handler
-	if sh, ok := l.Handler().(*switchHandler); ok {
-		h = sh.withCategory(categoryNames[i])
-	} else { // a Logger over a handler of the program's (see Default)
-		h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
-	}
-	l.cats[i].Store(&h)
-	return h
-}
-
 // enabled returns ctx (Background for nil) and l's handler with category i
-// bound, or a nil handler when it takes no record at level: a helper
-// builds nothing then.
+// bound first (made once per Logger), or nil when it takes no record at
+// level: a helper builds nothing then.
 func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level) (context.Context, slog.Handler) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if h := l.categoryHandler(i); h.Enabled(ctx, level) {
-		return ctx, h
+	hp := l.cats[i].Load()
+	if hp == nil {
+		var h slog.Handler
+		if sh, ok := l.Handler().(*switchHandler); ok {
+			h = sh.withCategory(categoryNames[i])
+		} else { // a Logger over a handler of the program's (see Default)
+			h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
+		}
+		hp = &h
+		l.cats[i].Store(hp)
+	}
+	if (*hp).Enabled(ctx, level) {
+		return ctx, *hp
 	}
 	return ctx, nil
+}
+
+// emit hands h a record of the helper's fields, then the extra ones.
+func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, fields []slog.Attr, extra ...[]slog.Attr) {
+	r := slog.NewRecord(time.Now(), level, msg, 0)
+	r.AddAttrs(fields...)
+	for _, x := range extra {
+		r.AddAttrs(x...)
+	}
+	_ = h.Handle(ctx, r)
 }
 
 // LogRequest records a finished HTTP request in "requests": method, path,
@@ -84,20 +85,10 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
+			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "request", 0)
-	r.AddAttrs(
-		slog.String("method", method),
-		slog.String("path", path),
-		slog.Duration("duration", d),
-		slog.Int("status_code", status),
-		slog.String("ace_id", aceID),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -110,21 +101,11 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
+			slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
+			slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "engine_selection", 0)
-	r.AddAttrs(
-		slog.String("operation", ev.Operation),
-		slog.String("selected_host", ev.Host),
-		slog.Int("selected_port", ev.Port),
-		slog.String("container_id", ev.ContainerID),
-		slog.Duration("duration", ev.Duration),
-		errorAttr(ev.Err),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -137,27 +118,16 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
+			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "provisioning", 0)
-	r.AddAttrs(
-		slog.String("operation", operation),
-		slog.Duration("duration", d),
-		slog.Bool("success", success),
-		errorAttr(err),
-		slog.Int("retry_count", retryCount),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
-// status, can_provision, blocked_reason, blocked_reason_code,
-// recovery_eta_seconds, vpn_connected, capacity_total, capacity_used,
-// capacity_available, engine_count, stream_count (those it knows), then
-// attrs.
+// status, can_provision, blocked_reason, blocked_reason_code, then those
+// known of recovery_eta_seconds, vpn_connected, capacity_total,
+// capacity_used, capacity_available, engine_count, stream_count; attrs.
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.OrchestratorHealth, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
@@ -169,8 +139,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 	if h == nil {
 		return
 	}
-	// Gathered first and added at once: the record grows its slice for the
-	// attributes past its inline five once, not per optional field.
+	// Gathered first: the record grows its slice past its inline five once.
 	var fields [11]slog.Attr
 	n := copy(fields[:], []slog.Attr{
 		slog.String("status", oh.Status),
@@ -196,13 +165,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "orchestrator_health", 0)
-	if len(attrs) == 0 {
-		r.AddAttrs(fields[:n]...)
-	} else {
-		r.AddAttrs(append(fields[:n:n], attrs...)...)
-	}
-	_ = h.Handle(ctx, r)
+	emit(ctx, h, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -214,27 +177,16 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
+			slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration)}, attrs)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, ev.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", ev.Type),
-		slog.String("stream_id", ev.StreamID),
-		slog.String("engine_id", ev.EngineID),
-		slog.Duration("duration", ev.Duration),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogStressEvent records a stress event of the program's own in "stress":
 // event_type, severity, description, ev.Attrs, then attrs. It logs at
-// ev.Level, whose severity is critical at Error and above, warning at Warn
-// and above, info below, so warnings and critical events show on the
-// console too. The stress detector finds the usual ones by itself (slow
-// requests, failing provisioning, ...): this is for the others.
+// ev.Level: severity critical at Error and above, warning at Warn and
+// above, info below.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
 	if !l.off(ev.Level) {
 		l.logStressEvent(ctx, ev.Level, &ev, attrs)
@@ -242,19 +194,10 @@ func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...s
 }
 
 func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxStress, level)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxStress, level); h != nil {
+		emit(ctx, h, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
+			slog.String("description", ev.Description)}, ev.Attrs, attrs)
 	}
-	r := slog.NewRecord(time.Now(), level, ev.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", ev.Type),
-		slog.String("severity", stressevent.Severity(level)),
-		slog.String("description", ev.Description),
-	)
-	r.AddAttrs(ev.Attrs...)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // LogError records an error in "errors": component, operation, error_type
@@ -273,18 +216,10 @@ func (l *Logger) logError(ctx context.Context, component, operation string, err 
 	}
 	var errType, msg string
 	if err != nil {
-		errType = fmt.Sprintf("%T", err)
-		msg = errorMessage(err)
+		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "error", 0)
-	r.AddAttrs(
-		slog.String("component", component),
-		slog.String("operation", operation),
-		slog.String("error_type", errType),
-		slog.String("error_message", msg),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
+	emit(ctx, h, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
+		slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
@@ -296,25 +231,12 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug)
-	if h == nil {
-		return
+	if ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug); h != nil {
+		emit(ctx, h, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
+			slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
+			slog.Duration("duration", ev.Duration)}, attrs)
 	}
-	r := slog.NewRecord(time.Now(), slog.LevelDebug, "disconnect", 0)
-	r.AddAttrs(
-		slog.String("stream_id", ev.StreamID),
-		slog.String("ace_id", ev.AceID),
-		slog.String("reason", ev.Reason),
-		errorAttr(ev.Err),
-		slog.Int64("bytes_copied", ev.BytesCopied),
-		slog.Duration("duration", ev.Duration),
-	)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
 }
 
 // errorAttr is the "error" attribute of err: null when err is nil.
 func errorAttr(err error) slog.Attr { return slog.Any("error", err) }
-
-// errorMessage is err.Error(), surviving a method that panics.
-func errorMessage(err error) string { return safeerr.String(err) }

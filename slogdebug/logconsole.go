@@ -8,20 +8,17 @@ import (
 	"log/slog"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// slog's default handler (the one slog.Default() has until slog.SetDefault
-// is called) writes through package log; slog.SetDefault, which Init calls,
-// points package log back at the new default. Kept as the console, that
-// handler would log into the Logger, which would log into the handler, and
-// the log package's lock would deadlock the first log call. A Logger
-// therefore replaces it by a logConsole: the same lines, written straight
-// to where package log wrote when the Logger was made.
+// slog's default handler writes through package log, which Init's
+// slog.SetDefault points back at the Logger: kept as the console, it would
+// deadlock. A Logger replaces it by a logConsole, which writes the same
+// lines straight to package log's writer.
 
-// initialDefault is slog's default handler as the process started, when it
-// still is slog's own: its Enabled follows slog.SetLogLoggerLevel.
+// initialDefault is slog's default handler as the process started, or nil.
 var initialDefault = func() slog.Handler {
 	if h := slog.Default().Handler(); isSlogDefaultHandler(h) {
 		return h
@@ -29,8 +26,7 @@ var initialDefault = func() slog.Handler {
 	return nil
 }()
 
-// isSlogDefaultHandler reports whether h is slog's built-in default
-// handler, which writes through package log.
+// isSlogDefaultHandler reports whether h is slog's built-in default handler.
 func isSlogDefaultHandler(h slog.Handler) bool {
 	return h != nil && typeName(h) == "*slog.defaultHandler"
 }
@@ -39,38 +35,28 @@ func isSlogDefaultHandler(h slog.Handler) bool {
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
 // LogConsole returns a console handler that writes what slog's default
-// handler writes ("INFO msg k=v", after package log's prefix, date and time)
-// to package log's writer, prefix and flags as they are now, but without
-// going through package log. Use it where you would use
-// slog.Default().Handler() inside your own Config.Console (a fan-out, a
-// filter): after Init, package log leads into the Logger, and a console
-// that writes through it deadlocks. New and Init make this replacement
-// themselves when Config.Console is slog's default handler itself.
-//
-// Its level is slog's default handler's (slog.SetLogLoggerLevel; Info).
-// Later changes to package log (log.SetOutput, log.SetFlags) do not reach
-// it.
+// handler writes to package log's writer (prefix and flags as they are now)
+// without going through package log, which after Init leads into the
+// Logger: use it instead of slog.Default().Handler() in Config.Console.
+// Its level follows slog.SetLogLoggerLevel (default Info).
 func LogConsole() slog.Handler { return newLogConsole(initialDefault) }
 
 // logConsole writes as slog's default handler does, without package log.
 type logConsole struct {
 	levels slog.Handler // slog's default handler, for Enabled; nil: Info
-	text   slog.Handler // formats the attrs as slog's default handler does
+	text   slog.Handler // formats the attrs
 	out    *logOutput
 }
 
-// logOutput is what the handlers derived from one logConsole share: the
-// writer and the line being written.
+// logOutput is the writer the handlers derived from one logConsole share.
 type logOutput struct {
 	mu        sync.Mutex
 	logger    *log.Logger // adds the prefix (unless Lmsgprefix), date and time
 	flags     int
 	msgPrefix string // the prefix, with Lmsgprefix
-
-	// Set under mu for the record being written.
-	head []byte // "LEVEL msg"
-	pc   uintptr
-	err  error
+	head      []byte // the record being written's "LEVEL msg", PC and error
+	pc        uintptr
+	err       error
 }
 
 // newLogConsole captures package log's output as it is now.
@@ -81,8 +67,7 @@ func newLogConsole(levels slog.Handler) *logConsole {
 	if flags&log.Lmsgprefix != 0 {
 		out.msgPrefix, loggerPrefix = prefix, ""
 	}
-	// File and line come from the record, and the message prefix after
-	// them: both are written here, not by the log.Logger.
+	// File, line and the message prefix are written here, not by the log.Logger.
 	out.logger = log.New(log.Writer(), loggerPrefix, flags&^(log.Lshortfile|log.Llongfile|log.Lmsgprefix))
 	return &logConsole{levels: levels, text: slog.NewTextHandler(out, nil), out: out}
 }
@@ -94,9 +79,7 @@ func (h *logConsole) Enabled(ctx context.Context, level slog.Level) bool {
 	return level >= slog.LevelInfo
 }
 
-// Handle writes "LEVEL msg k=v ..." as slog's default handler does: the
-// text handler formats the attrs (of a record with no time and no message)
-// and Write assembles the line.
+// Handle has the text handler format the attrs and Write make the line.
 func (h *logConsole) Handle(ctx context.Context, r slog.Record) error {
 	o := h.out
 	o.mu.Lock()
@@ -118,8 +101,7 @@ func (h *logConsole) WithGroup(name string) slog.Handler {
 	return &logConsole{levels: h.levels, text: h.text.WithGroup(name), out: h.out}
 }
 
-// emptyMsg is what the text handler writes for the empty message, just
-// after the level.
+// emptyMsg is what the text handler writes for the empty message.
 var emptyMsg = []byte(` msg=""`)
 
 // Write receives the text handler's line, `level=INFO msg="" k=v`, with
@@ -129,14 +111,11 @@ func (o *logOutput) Write(p []byte) (int, error) {
 	if i := bytes.Index(p, emptyMsg); i >= 0 {
 		attrs = p[i+len(emptyMsg):]
 	}
-	attrs = bytes.TrimSuffix(attrs, []byte{'\n'})
 	var line []byte
 	if o.flags&(log.Lshortfile|log.Llongfile) != 0 {
 		line = appendSource(line, o.pc, o.flags&log.Lshortfile != 0)
 	}
-	line = append(line, o.msgPrefix...)
-	line = append(line, o.head...)
-	line = append(line, attrs...)
+	line = append(append(append(line, o.msgPrefix...), o.head...), bytes.TrimSuffix(attrs, []byte{'\n'})...)
 	o.err = o.logger.Output(0, string(line))
 	return len(p), nil
 }
@@ -151,16 +130,9 @@ func appendSource(buf []byte, pc uintptr, short bool) []byte {
 		}
 		line = f.Line
 	}
-	if short {
-		for i := len(file) - 1; i > 0; i-- {
-			if file[i] == '/' {
-				file = file[i+1:]
-				break
-			}
-		}
+	if i := strings.LastIndexByte(file, '/'); short && i > 0 {
+		file = file[i+1:]
 	}
-	buf = append(buf, file...)
-	buf = append(buf, ':')
-	buf = strconv.AppendInt(buf, int64(line), 10)
+	buf = strconv.AppendInt(append(append(buf, file...), ':'), int64(line), 10)
 	return append(buf, ": "...)
 }

@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,58 +27,36 @@ import (
 
 // Logger is a *slog.Logger whose handler fans records out to the console
 // and, with debug mode on, to the category files and the stress detector;
-// it adds the typed helpers of the debug logger API. Plain slog calls and
-// the helpers end in the same files: logger.With("category",
-// "provisioning").Debug(...) lands in <session>_provisioning.jsonl like
-// LogProvisioning does. Debug mode can be switched at run time
-// (SetDebug); loggers derived with With and WithGroup keep the helpers,
-// share the session and follow the switch.
+// it adds the typed helpers. Debug mode can be switched at run time
+// (SetDebug); loggers derived with With and WithGroup follow the switch.
 type Logger struct {
 	*slog.Logger
 	*core
-
-	// cats holds, per typed helper category, l's handler with the category
-	// bound first (outside l's groups), made on first use.
+	// cats holds l's handler with each typed helper's category bound first.
 	cats [numCategories]atomic.Pointer[slog.Handler]
 }
 
-// core is what a Logger and the Loggers derived from it share: the
-// configuration, the current set-up and the session.
+// core is what a Logger and the Loggers derived from it share.
 type core struct {
 	cfg          Config
 	console      slog.Handler
 	consoleLevel slog.Level // noFloor when the console's level is not known
 	consoleName  string     // what session_start calls the console
 	noColor      bool       // tint writes without colour
-
-	st atomic.Pointer[state]
-	// floor mirrors st's floor for the helpers' inlined first check.
-	floor atomic.Int64
-	// panics counts the panics of the fan-out's handlers, recovered (see
-	// guard).
-	panics atomic.Uint64
-	// sel is the categories written (Config.Categories); nil: all.
-	sel *selection
+	st           atomic.Pointer[state]
+	floor        atomic.Int64                    // st's floor, for the helpers' inlined first check
+	panics       atomic.Uint64                   // the fan-out's panics, recovered (see guard)
+	sel          *selection                      // the categories written (Config.Categories); nil: all
+	session      atomic.Pointer[handler.Handler] // the session's files' last handler; nil before any
+	exec         *execTrace                      // Config.ExecutionTrace's recorder, from New to Close; nil when off
+	stressBefore atomic.Pointer[stress.Stats]    // the counts of the session's replaced detectors
 
 	mu     sync.Mutex // serializes switching
 	closed bool
-	// session is the session's files, once debug mode has been on (or a
-	// flight-recorder dump wrote them): the handler that wrote them last,
-	// with the counts of those before it.
-	session atomic.Pointer[sessionFiles]
-
-	// exec is the execution trace recorder (Config.ExecutionTrace), from
-	// New to Close; nil when off.
-	exec *execTrace
-	// stressBefore sums the stress counts of the session's detectors that
-	// were replaced (debug mode switched), for session_end.
-	stressBefore atomic.Pointer[stress.Stats]
 }
 
 // With returns a Logger that includes the given attributes in each record
-// it logs, the typed helpers' included (as slog.Logger.With, whose
-// argument rules apply). It shares the session, and follows debug mode
-// being switched, with l.
+// it logs, the typed helpers' included (as slog.Logger.With).
 func (l *Logger) With(args ...any) *Logger {
 	if len(args) == 0 {
 		return l
@@ -85,10 +64,8 @@ func (l *Logger) With(args ...any) *Logger {
 	return l.derive(l.Logger.With(args...))
 }
 
-// WithGroup returns a Logger that starts a group: the attributes added
-// later, the typed helpers' fields included, are nested under name (as
-// slog.Logger.WithGroup). The category stays outside the group. It shares
-// the session, and follows debug mode being switched, with l.
+// WithGroup returns a Logger that nests the attributes added later, the
+// typed helpers' fields included, under name (as slog.Logger.WithGroup).
 func (l *Logger) WithGroup(name string) *Logger {
 	if name == "" {
 		return l
@@ -96,46 +73,24 @@ func (l *Logger) WithGroup(name string) *Logger {
 	return l.derive(l.Logger.WithGroup(name))
 }
 
-// derive wraps a *slog.Logger derived from l's.
-func (l *Logger) derive(lg *slog.Logger) *Logger {
-	return &Logger{Logger: lg, core: l.core}
-}
+func (l *Logger) derive(lg *slog.Logger) *Logger { return &Logger{Logger: lg, core: l.core} }
 
-// sessionFiles is the handler that writes (or last wrote) the session's
-// files.
-type sessionFiles struct {
-	files *handler.Handler
-}
-
-// stats returns the session's counts so far (the handler counts those of
-// the handlers it resumes).
-func (s *sessionFiles) stats() handler.Stats { return s.files.Stats() }
-
-// state is one set-up of the fan-out: debug mode on (files, stress
-// detection) or off (console only).
+// state is one set-up of the fan-out, debug mode on or off.
 type state struct {
 	on       bool
 	files    *handler.Handler
-	session  *sessionFiles // files
 	stress   *stress.Handler
 	recorder *recorder // the flight recorder, with debug mode off
 	dumper   *dumper   // writes its dumps
 	root     slog.Handler
-	// floor is a level below which no handler takes a record with a
-	// category: a typed helper below it returns at once.
-	floor slog.Level
+	floor    slog.Level // no handler takes a record with a category below it
 }
 
-// noFloor makes every helper ask the handlers' Enabled.
-const noFloor = slog.Level(math.MinInt)
+const noFloor = slog.Level(math.MinInt) // every helper asks the handlers' Enabled
 
-// New builds the fan-out of the design: a console handler (tint on console
-// at cfg.ConsoleLevel, or cfg.Console) and, when cfg.Enabled, the category
-// handler at Debug with stress detection. A nil console means os.Stderr.
-// With debug mode off no file is opened and no goroutine is started (but
-// for Config.ExecutionTrace's recorder and snapshot writer, which run from
-// New to Close). The caller must Close the Logger to write everything
-// queued.
+// New builds the fan-out: a console handler (tint on console, os.Stderr if
+// nil, or cfg.Console) and, when cfg.Enabled, the category handler with
+// stress detection. Close the Logger to write everything queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
@@ -143,40 +98,28 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = config.DefaultDir
 	}
-	// Everything debug mode will need, checked now: switched on at run
-	// time, during an incident, it must not fail on a bad setting.
+	// Checked now: switched on during an incident, it must not fail.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{core: &core{cfg: cfg, console: cfg.Console, consoleLevel: noFloor, consoleName: typeName(cfg.Console),
-		sel: newSelection(cfg.Categories)}}
-	if isSlogDefaultHandler(cfg.Console) {
-		// It writes through package log, which slog.SetDefault(l.Logger)
-		// points at l: write its lines straight to log's writer instead.
-		l.console = newLogConsole(cfg.Console)
-		l.consoleName = "slog default handler (LogConsole)"
-	}
-	if l.console != nil {
-		// The program's own console shows what the files show: redacted.
-		l.console = redactConsole(l.console, redact.New(cfg.RedactKeys...))
-	}
-	if l.console == nil {
-		l.consoleName = "tint"
-		l.noColor = cfg.NoColor || !isTerminal(console)
-		l.console = tint.NewTextHandler(console, &tint.Options{
-			Level:       cfg.ConsoleLevel,
-			TimeFormat:  "15:04:05.000",
-			NoColor:     l.noColor,
-			ReplaceAttr: consoleSafety(cfg),
-		})
+	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: newSelection(cfg.Categories)}}
+	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
+	switch {
+	case isSlogDefaultHandler(cfg.Console): // it writes through package log, which slog.SetDefault points at l
+		l.console, l.consoleName = redactConsole(newLogConsole(cfg.Console), red), "slog default handler (LogConsole)"
+	case cfg.Console != nil:
+		l.console = redactConsole(cfg.Console, red)
+	default:
+		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
+		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
+			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	var err error
 	if cfg.ExecutionTrace > 0 {
-		exec, err := startExecTrace(cfg, l.console)
-		if err != nil {
+		if l.exec, err = startExecTrace(cfg, l.console); err != nil {
 			return nil, err
 		}
-		l.exec = exec
 	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
@@ -190,47 +133,43 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		l.announce()
 	}
-	for _, w := range cfg.envWarnings {
-		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0)
-		_ = l.guarded(l.console).Handle(context.Background(), r)
+	for _, w := range cfg.envWarnings { // said whatever the console's level
+		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
 }
 
-// announce says on the console, at start-up, that debug mode is on and
-// where its files are: one line, at Info.
+// announce says on the console that debug mode is on, and where.
 func (l *Logger) announce() {
-	ctx := context.Background()
-	if !l.console.Enabled(ctx, slog.LevelInfo) {
-		return
-	}
-	r := slog.NewRecord(time.Now(), slog.LevelInfo, "debug mode on", 0)
-	r.AddAttrs(slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
-	_ = l.guarded(l.console).Handle(ctx, r)
+	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 }
 
-// buildState sets up the fan-out with debug mode on or off. Switched on
-// again, debug mode resumes the Logger's session.
+// say logs msg and attrs on console at level, if it takes them.
+func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr) {
+	if ctx := context.Background(); console.Enabled(ctx, level) {
+		r := slog.NewRecord(time.Now(), level, msg, 0)
+		r.AddAttrs(attrs...)
+		_ = console.Handle(ctx, r)
+	}
+}
+
+// buildState sets up the fan-out with debug mode on (resuming the session) or off.
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
-	// The debug side: files, stress detection, flight recorder, the
-	// execution trace's mirror; each takes only the selected categories.
+	// The debug side, each taking only the selected categories.
 	var debug []slog.Handler
 	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
-		// While a stress event can write a snapshot, the category records
-		// are in the execution trace too: before stress detection sees
-		// them, so that the record that fires an event is in its snapshot.
+		// Before stress detection: the record that fires an event is in its snapshot.
 		debug = append(debug, traceLogHandler{red: redact.New(cfg.RedactKeys...)})
 	}
+	var detector atomic.Pointer[stress.Handler]
+	var stressFiles slog.Handler // where stress events go, if stress detection is on
+	var undo func()              // on failure
+	var dropped func() map[string]uint64
 	if on {
-		var detector atomic.Pointer[stress.Handler]
-		opts := cfg.handlerOptions()
+		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
-		opts.OnError = reportWriteErrors(l.guarded(l.console))
-		l.resume(&opts)
-		// session_end (and debug_disabled) count the stress events and the
-		// panics the fan-out recovered.
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
 		if !cfg.DisableStress {
 			opts.OnDrop = func() {
@@ -244,47 +183,32 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
 		}
 		st.files = files
-		st.session = &sessionFiles{files: files}
 		debug = append(debug, files)
-		if !cfg.DisableStress {
-			sopts := cfg.stressOptions()
-			// Every event goes to the files (when "stress" is selected),
-			// the console is quieted by the cooldown; never back here.
-			sopts.Files, sopts.Console = selectCategories(files, l.sel), l.guarded(l.console)
-			if l.exec != nil {
-				// An event asks for an execution trace snapshot.
-				sopts.Files = &snapshotOnEvent{next: sopts.Files, exec: l.exec, files: files}
-			}
-			sopts.Dropped = droppedSince(files, opts.Resume)
-			d, err := stress.New(sopts)
-			if err != nil {
-				files.Close()
-				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
-			}
-			detector.Store(d)
-			st.stress = d
-			debug = append(debug, d)
+		stressFiles, undo, dropped = selectCategories(files, l.sel), func() { files.Close() }, droppedSince(files, opts.Resume)
+		if l.exec != nil {
+			stressFiles = annotated{stressFiles, l.exec, files} // an event asks for a snapshot
 		}
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
-		// Debug mode off, flight recorder on: keep the debug records in
-		// memory, and watch for stress, whose events write them out.
-		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cfg.flightRecorderBytes()}
-		debug = append(debug, &recordHandler{r: st.recorder})
+		// Flight recorder: keep the debug records; each stress event writes them out.
+		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
+		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
-			sopts := cfg.stressOptions()
-			// Every event the files would get writes the recorded window
-			// out, with the event; the console is quieted by the cooldown.
 			st.dumper = l.startDumper(st.recorder)
-			sopts.Files, sopts.Console = &triggerHandler{d: st.dumper}, l.guarded(l.console)
-			d, err := stress.New(sopts)
-			if err != nil {
-				st.dumper.close()
-				return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
-			}
-			st.stress = d
-			debug = append(debug, d)
+			stressFiles, undo = &chainHandler{min: noFloor, handle: st.dumper.trigger}, st.dumper.close
 		}
+	}
+	if stressFiles != nil && !cfg.DisableStress {
+		sopts := cfg.stressOptions()
+		sopts.Files, sopts.Console, sopts.Dropped = stressFiles, l.guarded(l.console), dropped
+		d, err := stress.New(sopts)
+		if err != nil {
+			undo()
+			return nil, fmt.Errorf("slogdebug: stress detection: %w", err)
+		}
+		detector.Store(d)
+		st.stress = d
+		debug = append(debug, d)
 	}
 	console, floor := l.consoleChild()
 	children := []slog.Handler{l.guarded(console)}
@@ -299,10 +223,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	return st, nil
 }
 
-// consoleChild is the console as a child of the fan-out, and the least
-// level at which it takes a record with a category: unless
-// Config.ConsoleCategories asks for them, the category records below Info
-// (the typed helpers', logger.With("category", ...).Debug) stay off it.
+// consoleChild is the console in the fan-out, and its floor.
 func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
 		return l.console, l.consoleLevel
@@ -311,33 +232,19 @@ func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.consoleLevel != noFloor {
 		level = max(l.consoleLevel, slog.LevelInfo)
 	}
-	return &consoleFilter{next: l.console}, level
-}
-
-// resume makes opts continue the Logger's session, if it has one: same
-// ID, same start (elapsed_seconds goes on counting from it), and the counts
-// so far (session_end reports the session's totals). The session's last
-// handler is closed by then.
-func (l *Logger) resume(opts *handler.Options) bool {
-	s := l.session.Load()
-	if s == nil {
-		return false
-	}
-	opts.Resume = s.files
-	return true
+	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
 // publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
-	if st.session != nil {
-		l.session.Store(st.session)
+	if st.files != nil {
+		l.session.Store(st.files)
 	}
 	l.st.Store(st)
 	l.floor.Store(int64(st.floor))
 }
 
-// passive wraps a logger that slogdebug did not build (see Default). Its
-// floor is the lowest of the helpers' levels its handler takes now.
+// passive wraps a logger that slogdebug did not build (see Default).
 func passive(lg *slog.Logger) *Logger {
 	p := &Logger{Logger: lg, core: &core{closed: true}}
 	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
@@ -354,11 +261,8 @@ func passive(lg *slog.Logger) *Logger {
 func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
 // Close writes everything queued, appends session_end and closes the
-// files; debug mode is off from then on, and the console keeps working.
-// A session whose debug mode is off at Close (switched off, or written by
-// flight-recorder dumps) gets its session_end too; without a session,
-// Close writes nothing. session_end counts the whole session. Close is
-// idempotent.
+// files; debug mode is off from then on, the console keeps working. Close
+// is idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -373,21 +277,16 @@ func (l *Logger) Close() error {
 	st, _ := l.buildState(false)
 	l.publish(st)
 	if l.exec != nil {
-		// The snapshot being written is in the directory, and counted,
-		// before session_end.
-		l.exec.close()
+		l.exec.close() // the snapshot being written is counted in session_end
 	}
 	if old.on {
 		return old.closeFiles("session_end")
 	}
-	opts := l.cfg.handlerOptions()
-	if !l.resume(&opts) {
+	opts := l.fileOptions()
+	if opts.Resume == nil {
 		return nil
 	}
-	opts.OnError = reportWriteErrors(l.guarded(l.console))
-	// session_end counts the session's stress events: those of the
-	// detectors before, and of the flight recorder's (old.stress) if on.
-	d := old.stress
+	d := old.stress // the flight recorder's detector, if on
 	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
 	opts.EndOnly = true
 	end, err := handler.New(opts)
@@ -400,9 +299,7 @@ func (l *Logger) Close() error {
 	return nil
 }
 
-// droppedSince is the stress detector's Options.Dropped: the records files
-// dropped, per category, less those of the handler it resumes (nil for
-// none), whose drops were reported before.
+// droppedSince is Options.Dropped: files' drops since those of resumed.
 func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	var before handler.Stats
 	if resumed != nil {
@@ -419,20 +316,10 @@ func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	}
 }
 
-// endAttrs are the facade's counts in session_end (and debug_disabled):
-// the session's stress events (those of the detectors retired before, and
-// of d, which may be nil) and the execution trace snapshots.
+// endAttrs are the facade's counts in session_end (and debug_disabled).
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	var attrs []slog.Attr
-	counts := l.stressBefore.Load()
-	if d != nil {
-		now := d.Stats()
-		if counts != nil {
-			now = counts.Add(now)
-		}
-		counts = &now
-	}
-	if counts != nil {
+	if counts := l.stressCounts(d); counts != nil {
 		attrs = append(attrs, slog.Attr{Key: "stress_events", Value: counts.LogValue()})
 	}
 	if l.exec != nil {
@@ -441,23 +328,27 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
-// retireStress adds the counts of d, a stress detector that no longer
-// sees records (its set-up replaced, and closed), to the session's.
-func (l *Logger) retireStress(d *stress.Handler) {
-	if d == nil {
-		return
+// stressCounts adds d's stress counts (d may be nil) to the retired ones.
+func (l *Logger) stressCounts(d *stress.Handler) *stress.Stats {
+	counts := l.stressBefore.Load()
+	if d != nil {
+		now := d.Stats()
+		if counts != nil {
+			now = counts.Add(now)
+		}
+		counts = &now
 	}
-	total := d.Stats()
-	if before := l.stressBefore.Load(); before != nil {
-		total = before.Add(total)
-	}
-	l.stressBefore.Store(&total)
+	return counts
 }
 
-// closeFiles ends a debug-mode set-up once another is published: first the
-// stress detector, whose summary of what its cooldown held back goes into
-// the files, then the files, whose last line (event: session_end,
-// debug_disabled) counts the stress events.
+// retireStress adds the counts of d, a detector replaced, to the session's.
+func (l *Logger) retireStress(d *stress.Handler) {
+	if d != nil {
+		l.stressBefore.Store(l.stressCounts(d))
+	}
+}
+
+// closeFiles closes the stress detector (its summary goes in the files), then the files.
 func (st *state) closeFiles(event string) error {
 	var err error
 	if st.stress != nil {
@@ -478,68 +369,55 @@ func (l *Logger) Flush() error {
 	return nil
 }
 
-// SessionID returns the session's ID, or "" if debug mode has never been
-// on.
+// SessionID returns the session's ID, or "" before it has files.
 func (l *Logger) SessionID() string {
 	if s := l.session.Load(); s != nil {
-		return s.files.SessionID()
+		return s.SessionID()
 	}
 	return ""
 }
 
-// Dir returns the directory of the session's files (absolute once debug
-// mode has been on, as configured before).
+// Dir returns the directory of the session's files.
 func (l *Logger) Dir() string {
 	if s := l.session.Load(); s != nil {
-		return s.files.Dir()
+		return s.Dir()
 	}
 	return l.cfg.Dir
 }
 
-// Path returns the path of a category's file, or "" if debug mode has
-// never been on.
+// Path returns the path of a category's file, or "" before the session has files.
 func (l *Logger) Path(category string) string {
 	if s := l.session.Load(); s != nil {
-		return s.files.Path(category)
+		return s.Path(category)
 	}
 	return ""
 }
 
-// Stats returns the category handler's counts for the session: all of it
-// so far, across debug mode switched off and on and flight-recorder dumps
-// (zero if it never wrote anything).
+// Stats returns the category handler's counts for the whole session so far.
 func (l *Logger) Stats() handler.Stats {
 	var st handler.Stats
 	if s := l.session.Load(); s != nil {
-		st = s.stats()
+		st = s.Stats()
 	}
 	st.Panics += l.panics.Load()
 	return st
 }
 
-// reportWriteErrors tells the console, at most once per interval, that the
-// debug files could not be written (a full disk, say) or that the handler
-// recovered from a panic: the files cannot say so themselves. The handler
-// calls it on a goroutine of its own, so that a console that blocks never
-// holds up the writer or a log call.
-func reportWriteErrors(console slog.Handler) func(error, uint64, uint64) {
-	return func(err error, errs, lost uint64) {
-		ctx := context.Background()
-		if !console.Enabled(ctx, slog.LevelWarn) {
-			return
-		}
-		r := slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: writing the debug files failed", 0)
-		r.AddAttrs(slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
-		_ = console.Handle(ctx, r)
-	}
+// fileOptions is the category handler's options, resuming the session if any.
+func (l *Logger) fileOptions() handler.Options {
+	opts := l.cfg.handlerOptions()
+	opts.OnError, opts.Resume = l.writeFailed, l.session.Load()
+	return opts
 }
 
-// consoleSafety keeps the console as safe as the files: a message with a
-// newline or an escape sequence cannot forge a line or drive the terminal,
-// and secrets are redacted by the files' Redactor, into the form the files
-// show (redact.Redactor.RedactAttr).
-func consoleSafety(cfg Config) func([]string, slog.Attr) slog.Attr {
-	red := redact.New(cfg.RedactKeys...)
+// writeFailed tells the console that the files could not be written.
+func (l *Logger) writeFailed(err error, errs, lost uint64) {
+	say(l.guarded(l.console), slog.LevelWarn, "debug mode: writing the debug files failed",
+		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
+}
+
+// consoleSafety escapes control characters and redacts, as the files do.
+func consoleSafety(red *redact.Redactor) func([]string, slog.Attr) slog.Attr {
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
 			a.Value = slog.StringValue(escapeControl(red.RedactText(a.Value.String())))
@@ -560,10 +438,9 @@ func escapeControl(s string) string {
 
 // isTerminal reports whether w is a character device, as a terminal is.
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
+	if f, ok := w.(*os.File); ok {
+		fi, err := f.Stat()
+		return err == nil && fi.Mode()&os.ModeCharDevice != 0
 	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return false
 }

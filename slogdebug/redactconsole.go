@@ -8,28 +8,19 @@ import (
 	"github.com/proxydebug/debugmode/internal/redact"
 )
 
-// redactingHandler hands a console the program supplied (Config.Console)
-// its records redacted as the files are: the message, every attribute
-// (those bound with WithAttrs too) and everything inside a group named like
-// a secret. Tint, the default console, redacts through its ReplaceAttr
-// instead, at no extra cost.
+// redactingHandler hands Config.Console its records redacted.
 type redactingHandler struct {
-	next   slog.Handler
+	slog.Handler
 	red    *redact.Redactor
 	groups []string // WithGroup names, outermost first
 }
 
-// redactConsole wraps a program's console in a redactingHandler, unless
-// red is nil (redaction turned off).
+// redactConsole wraps next in a redactingHandler, unless red is nil.
 func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
 	if red == nil {
 		return next
 	}
-	return &redactingHandler{next: next, red: red}
-}
-
-func (h *redactingHandler) Enabled(ctx context.Context, level slog.Level) bool {
-	return h.next.Enabled(ctx, level)
+	return &redactingHandler{Handler: next, red: red}
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -38,7 +29,7 @@ func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 		out.AddAttrs(h.red.RedactAttr(h.groups, a))
 		return true
 	})
-	return h.next.Handle(ctx, out)
+	return h.Handler.Handle(ctx, out)
 }
 
 func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -49,7 +40,7 @@ func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		redacted[i] = h.red.RedactAttr(h.groups, a)
 	}
-	return &redactingHandler{next: h.next.WithAttrs(redacted), red: h.red, groups: h.groups}
+	return &redactingHandler{h.Handler.WithAttrs(redacted), h.red, h.groups}
 }
 
 func (h *redactingHandler) WithGroup(name string) slog.Handler {
@@ -57,5 +48,5 @@ func (h *redactingHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	groups := append(slices.Clip(h.groups), name)
-	return &redactingHandler{next: h.next.WithGroup(name), red: h.red, groups: groups}
+	return &redactingHandler{h.Handler.WithGroup(name), h.red, groups}
 }

@@ -19,14 +19,10 @@ import (
 // ErrClosed is returned by SetDebug after Close.
 var ErrClosed = errors.New("slogdebug: logger closed")
 
-// SetDebug switches debug mode on or off at run time. Switched on, it
-// opens the files (the first time a new session; after that the same
-// session again, marked with a debug_enabled line) and starts stress
-// detection; switched off, it writes what is queued, marks the session file
-// with debug_disabled and closes the files. Records logged while the switch
-// happens go to the old set-up or the new one; one that reaches the files
-// just as they close is counted as dropped. SetDebug is safe for concurrent
-// use; switching to the current state does nothing.
+// SetDebug switches debug mode on or off at run time: on, it opens the
+// files (the same session again, marked debug_enabled, after the first
+// time); off, it writes what is queued, marks debug_disabled and closes
+// them. Switching to the current state does nothing.
 func (l *Logger) SetDebug(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -38,8 +34,7 @@ func (l *Logger) SetDebug(on bool) error {
 		return nil
 	}
 	if old.dumper != nil {
-		// The flight recorder's files close before debug mode opens them.
-		old.dumper.close()
+		old.dumper.close() // the flight recorder's files close first
 	}
 	st, err := l.buildState(on)
 	if err != nil {
@@ -61,37 +56,45 @@ func (l *Logger) SetDebug(on bool) error {
 }
 
 // ToggleOnSignal makes the given signals (typically syscall.SIGUSR1) toggle
-// debug mode: `kill -USR1 <pid>` during an incident, no restart needed. It
-// is opt-in; call the returned function to stop listening. The outcome of
-// each toggle is logged on the console.
+// debug mode, each toggle logged on the console. Call the returned function
+// to stop listening.
 func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sig...)
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	reported := false
+	return watchSignals(ch, func(s os.Signal) bool {
+		// A panic must not take the process down: recovered, reported once.
+		p := safego.Call(func() {
+			on := !l.DebugMode()
+			if err := l.SetDebug(on); err != nil {
+				l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
+				return
+			}
+			l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
+		})
+		if p != nil && !reported {
+			reported = true
+			_ = safego.Call(func() {
+				l.Error("debug mode: switching on signal panicked; recovered (a bug of debugmode, please report it)", "signal", s.String(), "error", p)
+			})
+		}
+		return true
+	})
+}
+
+// watchSignals calls f, on a goroutine, with each signal ch receives until
+// f returns false or stop is called; stop waits for f, then stops ch.
+func watchSignals(ch chan os.Signal, f func(os.Signal) bool) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		reported := false
 		for {
 			select {
 			case <-done:
 				return
 			case s := <-ch:
-				// A panic here must not take the process down: recovered,
-				// reported once, and the next signal is served.
-				p := safego.Call(func() {
-					on := !l.DebugMode()
-					if err := l.SetDebug(on); err != nil {
-						l.Error("debug mode: switching on signal failed", "signal", s.String(), "error", err)
-						return
-					}
-					l.Warn("debug mode switched by signal", "signal", s.String(), "debug_mode", on, "session", l.SessionID(), "dir", l.Dir())
-				})
-				if p != nil && !reported {
-					reported = true
-					_ = safego.Call(func() {
-						l.Error("debug mode: switching on signal panicked; recovered (a bug of debugmode, please report it)", "signal", s.String(), "error", p)
-					})
+				if !f(s) {
+					return
 				}
 			}
 		}
@@ -99,9 +102,9 @@ func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			signal.Stop(ch)
 			close(done)
 			<-finished
+			signal.Stop(ch)
 		})
 	}
 }
@@ -131,35 +134,20 @@ const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": fal
 //
 //	curl -X PUT -H 'Content-Type: application/json' -d '{"debug_mode":true}' 127.0.0.1:6060/debug/mode
 //
-// A web page open in a browser on the admin's host cannot switch it: a
-// switch must carry Content-Type: application/json, which a cross-site
-// form or no-CORS fetch cannot send (a cross-site fetch that sets it is
-// preflighted, and the handler answers no preflight, so the browser never
-// sends it); a request whose Origin is not the admin's own host, or that
-// the browser marks cross-site or same-site (Sec-Fetch-Site), is refused
-// with 403. Requests without those headers (curl, scripts) are served.
-//
-// It has no authentication of its own: serve it on a loopback-only
-// listener (127.0.0.1, an admin port not exposed by the container), never
-// on the proxy's public address, or behind your own authentication.
+// A web page cannot switch it (the JSON content type is required; another
+// Origin, or Sec-Fetch-Site cross-site or same-site, gets 403). It has no
+// authentication: serve it on a loopback-only listener.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 		case http.MethodPut, http.MethodPost:
-			if status, err := checkAdminSwitch(r); err != nil {
+			on, status, err := adminSwitch(r)
+			if err == nil {
+				status, err = http.StatusInternalServerError, l.SetDebug(on)
+			}
+			if err != nil {
 				http.Error(w, err.Error(), status)
-				return
-			}
-			var body AdminSwitch
-			dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&body); err != nil || body.DebugMode == nil || dec.More() {
-				http.Error(w, adminUsage, http.StatusBadRequest)
-				return
-			}
-			if err := l.SetDebug(*body.DebugMode); err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
 		default:
@@ -175,23 +163,27 @@ func (l *Logger) AdminHandler() http.Handler {
 	})
 }
 
-// checkAdminSwitch refuses a switch that a web page could have sent from
-// another site: one without a JSON content type (a "simple" request a form
-// can make), one from another origin, one a browser marks as cross-site.
-func checkAdminSwitch(r *http.Request) (int, error) {
+// adminSwitch reads a switch, refusing one a web page of another site could send.
+func adminSwitch(r *http.Request) (on bool, status int, err error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
+		return false, http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: %s", r.Header.Get("Content-Type"), adminUsage)
 	}
 	switch site := r.Header.Get("Sec-Fetch-Site"); site {
 	case "", "same-origin", "none":
 	default:
-		return http.StatusForbidden, fmt.Errorf("refused: a %s request (Sec-Fetch-Site); switch debug mode from the admin host itself (curl)", site)
+		return false, http.StatusForbidden, fmt.Errorf("refused: a %s request (Sec-Fetch-Site); switch debug mode from the admin host itself (curl)", site)
 	}
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
 		if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
-			return http.StatusForbidden, fmt.Errorf("refused: Origin %q is not this host (%s); switch debug mode from the admin host itself (curl)", origin, r.Host)
+			return false, http.StatusForbidden, fmt.Errorf("refused: Origin %q is not this host (%s); switch debug mode from the admin host itself (curl)", origin, r.Host)
 		}
 	}
-	return 0, nil
+	var body AdminSwitch
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1024))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.DebugMode == nil || dec.More() {
+		return false, http.StatusBadRequest, errors.New(adminUsage)
+	}
+	return *body.DebugMode, 0, nil
 }

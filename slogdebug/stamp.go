@@ -8,10 +8,8 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// contextStamp is the category handler's Options.Stamp: the request's ID
-// (package reqid) and the trace span a record was logged in, the
-// OpenTelemetry span's when the context has one (so the lines point at the
-// traces of a tracing backend), the request's own trace otherwise.
+// contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
+// span, or else the request's own.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, tid, sid := reqid.DecodedFrom(ctx)
 	if ids != nil {

@@ -9,24 +9,19 @@ import (
 	"github.com/proxydebug/debugmode/internal/category"
 )
 
-// switchHandler is a Logger's handler: it hands each record to the Logger's
-// current set-up, so that the program's loggers — slog's default, and
-// every logger derived with With and WithGroup — follow debug mode being
-// switched at run time.
+// switchHandler hands each record to the Logger's current set-up.
 type switchHandler struct {
-	l   *Logger
-	ops []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
-	// cache holds ops applied to the set-up they were applied to.
+	l     *Logger
+	ops   []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
 	cache atomic.Pointer[resolved]
 }
 
 type resolved struct {
 	st *state
-	h  slog.Handler
+	h  slog.Handler // st.root with the ops applied
 }
 
-// current returns the handler for the current set-up, building and caching
-// it on the first record after a switch.
+// current returns the handler for the current set-up, cached.
 func (s *switchHandler) current() slog.Handler {
 	st := s.l.st.Load()
 	if c := s.cache.Load(); c != nil && c.st == st {
@@ -67,9 +62,7 @@ func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler 
 	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
 }
 
-// withCategory returns s with a category bound before its own attributes
-// and groups: the typed helpers' handler, whose category stays outside
-// the logger's groups (and gives way to one the logger binds itself).
+// withCategory returns s with a category bound before its own ops.
 func (s *switchHandler) withCategory(name string) *switchHandler {
 	cat := []slog.Attr{slog.String(category.Key, name)}
 	ops := make([]func(slog.Handler) slog.Handler, 0, len(s.ops)+1)

@@ -11,13 +11,10 @@ import (
 )
 
 // traceLogHandler mirrors the category records into the Go execution
-// trace as user log events (runtime/trace.Log) while it is being recorded:
-// the log's category is the record's, its message the record's message
-// followed by " request_id=<id>" when the record has one. Logged with the
-// request's context, an event belongs to the request's task (see
-// integration.Middleware), so `go tool trace` shows what the goroutines
-// that served a request logged, and when. It writes nothing else, and
-// nothing at all while no trace is being recorded.
+// trace, while one is recorded, as user log events (runtime/trace.Log) of
+// the record's category: its message, then " request_id=<id>" when it has
+// one. Logged with the request's context, an event belongs to the
+// request's task (see integration.Middleware).
 type traceLogHandler struct {
 	red       *redact.Redactor // the files' redaction, for the message: a trace is a file too
 	category  string           // bound with WithAttrs
@@ -25,8 +22,7 @@ type traceLogHandler struct {
 	grouped   bool             // a group is open: later attrs are not top-level
 }
 
-// requestIDKey is the attribute a record's request ID may be in.
-const requestIDKey = "request_id"
+const requestIDKey = "request_id" // the attribute a record's request ID may be in
 
 func (h traceLogHandler) Enabled(_ context.Context, level slog.Level) bool {
 	return level >= slog.LevelDebug && trace.IsEnabled()
@@ -37,7 +33,7 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 		return nil
 	}
 	cat, id := category.InRecord(h.category, r), h.requestID
-	if !h.grouped && r.NumAttrs() > 0 {
+	if !h.grouped {
 		r.Attrs(func(a slog.Attr) bool {
 			if a.Key == requestIDKey {
 				id = a.Value.Resolve().String()
@@ -66,11 +62,8 @@ func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
 
 func (h traceLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h.category = category.Bound(h.category, attrs)
-	if h.grouped {
-		return h
-	}
 	for _, a := range attrs {
-		if a.Key == requestIDKey {
+		if a.Key == requestIDKey && !h.grouped {
 			h.requestID = a.Value.Resolve().String()
 		}
 	}
