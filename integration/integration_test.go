@@ -196,15 +196,16 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 	cancel()
 	resp.Body.Close()
 
-	// The proxy notices, ends the stream and reports it; wait for its last record.
+	// The proxy notices, ends the stream and reports it; then the
+	// middleware, once the handler has returned, writes the disconnect and
+	// the request: wait for all three.
 	require.Eventually(t, func() bool {
+		ended := false
 		for _, m := range e.lines(t, "streams") {
-			if m["event_type"] == "stream_ended" {
-				return true
-			}
+			ended = ended || m["event_type"] == "stream_ended"
 		}
-		return false
-	}, time.Minute, 20*time.Millisecond, "the proxy notices the hang-up and ends the stream")
+		return ended && len(e.lines(t, "disconnects")) > 0 && len(e.lines(t, "requests")) > 0
+	}, time.Minute, 20*time.Millisecond, "the proxy notices the hang-up, ends the stream and logs the request")
 	// One line for the one disconnect, with what the stream copier knows
 	// (stream, reason in words, side, bytes) and what the middleware knows
 	// (method, path, status), not one from each with different reasons.
