@@ -29,33 +29,6 @@ func heldKey(typ string) string {
 	return ev.ConsoleSuppressedKey
 }
 
-// cooldownOf is the cooldown of an event type: Cooldowns' if it has one,
-// none for the orchestrator's transitions, Cooldown otherwise.
-func (o *Options) cooldownOf(typ string) time.Duration {
-	if d, ok := o.Cooldowns[typ]; ok {
-		return d
-	} else if typ == ev.OrchestratorDegraded || typ == ev.OrchestratorRecovered {
-		return -1
-	}
-	return o.Cooldown
-}
-
-// isNone reports whether an error attribute's value is nil or "".
-func isNone(v slog.Value) bool {
-	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
-}
-
-// errorText is the message of an error attribute's value.
-func errorText(v slog.Value) string {
-	switch x := v.Resolve().Any().(type) {
-	case string:
-		return x
-	case error:
-		return safeerr.String(x)
-	}
-	return ""
-}
-
 // slowRecord fires the slow event of a category, and for requests counts
 // it towards high_slow_request_rate.
 func (s *state) slowRecord(ctx context.Context, o *scan) {
@@ -78,17 +51,6 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 	}
 }
 
-// provisioningFailure counts a failed provisioning record and fires the
-// circuit-breaker and failure-rate events.
-func (s *state) provisioningFailure(ctx context.Context, o *scan) {
-	if reportsCircuitBreaker(o) {
-		s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError,
-			Description: "Provisioning blocked by the orchestrator's circuit breaker",
-			Attrs:       o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
-	}
-	s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
-}
-
 // rate counts o in w and fires typ, with o's attributes keys, when more
 // than rate.Count events fell within the window.
 func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
@@ -103,31 +65,33 @@ func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, 
 }
 
 // reportsCircuitBreaker tells whether a provisioning failure was the
-// orchestrator's circuit breaker: its code (code, blocked_reason_code,
-// error_code) says circuit_breaker, or its error message names it.
+// orchestrator's circuit breaker, by its code or its error message.
 func reportsCircuitBreaker(o *scan) bool {
 	for _, a := range o.attrs("code", "blocked_reason_code", "error_code") {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == "circuit_breaker" {
 			return true
 		}
 	}
-	msg := strings.ToLower(errorText(o.errVal))
+	var msg string
+	switch x := o.errVal.Resolve().Any().(type) {
+	case string:
+		msg = strings.ToLower(x)
+	case error:
+		msg = strings.ToLower(safeerr.String(x))
+	}
 	return strings.Contains(msg, "circuit breaker") || strings.Contains(msg, "circuit_breaker")
 }
 
 // followHealth records the orchestrator's status and reports whether it
 // entered or left "degraded", noting in sc the status before and since when
 // it was degraded. It does not allocate.
-func (s *state) followHealth(sc *scan, t time.Time) bool {
-	if t.IsZero() {
-		t = s.opts.now()
-	}
+func (s *state) followHealth(sc *scan) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sc.prevStatus, sc.degradedAt, s.health = s.health, s.degradedAt, sc.status
 	fires := (sc.status == "degraded") != (sc.prevStatus == "degraded")
 	if fires && sc.status == "degraded" {
-		s.degradedAt = t
+		s.degradedAt = sc.time
 	}
 	return fires
 }
@@ -157,9 +121,6 @@ func (s *state) healthStatus(ctx context.Context, o *scan) {
 func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	if !s.drops.CompareAndSwap(true, false) || s.opts.Dropped == nil {
 		return
-	}
-	if t.IsZero() {
-		t = s.opts.now()
 	}
 	now := s.opts.Dropped()
 	s.mu.Lock()
@@ -194,7 +155,10 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 // It reports whether e was sent to Files.
 func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	isWindowed := windowed(e.Type)
-	cd := s.opts.cooldownOf(e.Type)
+	cd, ok := s.opts.Cooldowns[e.Type]
+	if !ok && e.Type != ev.OrchestratorDegraded && e.Type != ev.OrchestratorRecovered {
+		cd = s.opts.Cooldown // the orchestrator's transitions have none unless Cooldowns gives them one
+	}
 	s.mu.Lock()
 	ts := s.types[e.Type]
 	if ts == nil {
@@ -234,11 +198,7 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 // eventRecord is the record of an event.
 func eventRecord(t time.Time, e Event) slog.Record {
 	r := slog.NewRecord(t, e.Level, e.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", e.Type),
-		slog.String("severity", ev.Severity(e.Level)),
-		slog.String("description", e.Description),
-	)
+	r.AddAttrs(slog.String("event_type", e.Type), slog.String("severity", ev.Severity(e.Level)), slog.String("description", e.Description))
 	r.AddAttrs(e.Attrs...)
 	return r
 }
