@@ -21,7 +21,6 @@ func windowed(typ string) bool {
 	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
 }
 
-// heldKey is the key of the count of a type's events the cooldown held back.
 func heldKey(typ string) string {
 	if windowed(typ) {
 		return ev.SuppressedKey
@@ -116,8 +115,7 @@ func (s *state) healthStatus(ctx context.Context, o *scan) {
 		Attrs:       append(o.attrs(capacity...), slog.String("status", o.status), slog.Duration("degraded_for", d))})
 }
 
-// reportDrops fires records_dropped with what was dropped since the last
-// report.
+// reportDrops fires records_dropped with what was dropped since the last report.
 func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	if !s.drops.CompareAndSwap(true, false) || s.opts.Dropped == nil {
 		return
@@ -195,7 +193,6 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	return true
 }
 
-// eventRecord is the record of an event.
 func eventRecord(t time.Time, e Event) slog.Record {
 	r := slog.NewRecord(t, e.Level, e.Type, 0)
 	r.AddAttrs(slog.String("event_type", e.Type), slog.String("severity", ev.Severity(e.Level)), slog.String("description", e.Description))
@@ -217,8 +214,7 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 	return h.Handle(ctx, r)
 }
 
-// maxWindowEvents bounds a window: enough to exceed the largest count.
-const maxWindowEvents = config.MaxRateCount + 1
+const maxWindowEvents = config.MaxRateCount + 1 // enough to exceed the largest count
 
 // window counts events in a sliding time window: the times of the events
 // within the last span, oldest first, at most maxWindowEvents of them.
@@ -245,7 +241,6 @@ func (w *window) add(t time.Time, span time.Duration) int {
 	return len(w.times) - w.start
 }
 
-// sortAttrs sorts attributes by key.
 func sortAttrs(attrs []slog.Attr) {
 	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
 }
