@@ -138,8 +138,7 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	if s.fire(ctx, t, Event{Type: ev.RecordsDropped, Level: slog.LevelWarn,
 		Description: fmt.Sprintf("%d debug records dropped: the queue was full", total),
 		Attrs:       []slog.Attr{slog.Uint64("count", total), {Key: "categories", Value: slog.GroupValue(cats...)}}}) {
-		// Counted from here on; a suppressed report's drops go into the
-		// next report that is emitted.
+		// Counted from here on: a suppressed report's go into the next one sent.
 		s.mu.Lock()
 		for cat, n := range now {
 			s.lastDropped[cat] = max(s.lastDropped[cat], n)

@@ -173,9 +173,8 @@ func (h *Handler) DropsHappened() {
 	}
 }
 
-// Handle observes r. It never fails. A record that fires nothing costs a
-// scan of its attributes and no allocation. After Close it observes
-// nothing.
+// Handle observes r, until Close. It never fails. A record that fires
+// nothing costs a scan of its attributes and no allocation.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := h.s
 	if s.closed.Load() {
@@ -198,11 +197,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if !slow && !failed && !health && len(s.opts.Rules) == 0 {
 		return nil
 	}
-
-	// Something may fire: this path allocates.
-	o := new(scan)
+	o, rc := new(scan), r // something may fire: this path allocates (r itself stays on the stack above)
 	*o = sc
-	rc := r // r itself stays on the stack on the path above
 	o.record, o.bound = &rc, h.bound
 	if slow {
 		s.slowRecord(ctx, o)
