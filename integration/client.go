@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/proxydebug/debugmode/internal/redact"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -87,7 +87,6 @@ func (o Options) withDefaults() Options {
 
 func (c *Client) log() *slogdebug.Logger { return loggerOr(c.logger) }
 
-// loggerOr returns l, or slogdebug.Default() when it is nil.
 func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 	if l != nil {
 		return l
@@ -95,8 +94,8 @@ func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 	return slogdebug.Default()
 }
 
-// do sends a request and decodes a 2xx JSON answer into out (when not nil).
-// Any other status is an *Error.
+// do sends a request and decodes a 2xx JSON answer into out (when not nil);
+// any other status is an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("orchestrator %s %s: %s%w", method, path, what, err)
@@ -273,7 +272,7 @@ func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDu
 }
 
 // logReport logs a stream event reported to the orchestrator (err: the
-// report's failure) with attrs.
+// report's failure).
 func (c *Client) logReport(ctx context.Context, e acestream.StreamEvent, err error, attrs ...slog.Attr) {
 	log := c.log()
 	log.LogStreamEvent(ctx, e, append(attrs, slog.Bool("reported", err == nil))...)

@@ -101,10 +101,9 @@ func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 // that miss together wait for the fetch token's holder and take its list
 // (or, when its fetch failed, fetch in turn).
 type engineCache struct {
-	ttl      time.Duration
-	now      func() time.Time
-	fetching chan struct{} // the fetch token: one fetch at a time
-
+	ttl        time.Duration
+	now        func() time.Time
+	fetching   chan struct{} // the fetch token: one fetch at a time
 	mu         sync.Mutex
 	list       []Engine
 	at         time.Time
@@ -114,24 +113,24 @@ type engineCache struct {
 // fresh reports whether the cache holds a list younger than ttl; ec.mu is held.
 func (ec *engineCache) fresh() bool { return ec.list != nil && ec.now().Sub(ec.at) < ec.ttl }
 
-// cached returns a copy of the cached list, if it is fresh.
-func (ec *engineCache) cached() ([]Engine, bool) {
+// cached returns a copy of the cached list, if it is fresh, and the generation.
+func (ec *engineCache) cached() ([]Engine, int, bool) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	if !ec.fresh() {
-		return nil, false
+		return nil, ec.generation, false
 	}
-	return cloneEngines(ec.list), true
+	return cloneEngines(ec.list), ec.generation, true
 }
 
 // get returns a copy of the list and whether it came from the cache (or
-// another caller's fetch) rather than a call of this caller's.
+// another caller's fetch).
 func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]Engine, error)) ([]Engine, bool, error) {
 	if ec.ttl <= 0 {
 		list, err := fetch(ctx)
 		return list, false, err
 	}
-	if list, ok := ec.cached(); ok {
+	if list, _, ok := ec.cached(); ok {
 		return list, true, nil
 	}
 	select {
@@ -140,12 +139,10 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
 	}
-	if list, ok := ec.cached(); ok { // fetched while this caller waited
+	list, generation, ok := ec.cached()
+	if ok { // fetched while this caller waited
 		return list, true, nil
 	}
-	ec.mu.Lock()
-	generation := ec.generation
-	ec.mu.Unlock()
 	list, err := fetch(ctx)
 	if err != nil {
 		return nil, false, err
@@ -158,17 +155,17 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	return list, false, nil
 }
 
-// pick chooses an engine of list with choose (an index, or -1 for none),
-// or of the fresh cached list, counting a stream more on the engine chosen
-// there, so that the selections one list serves see each other's choices.
-func (ec *engineCache) pick(list []Engine, choose func([]Engine) int) (Engine, bool) {
+// pick chooses the best engine (bestEngine) of list, or of the fresh cached
+// list, counting a stream more on the engine chosen there, so that the
+// selections one list serves see each other's choices.
+func (ec *engineCache) pick(list []Engine, maxStreams int) (Engine, bool) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
 	cached := ec.ttl > 0 && ec.fresh()
 	if cached {
 		list = ec.list
 	}
-	i := choose(list)
+	i := bestEngine(list, maxStreams)
 	if i < 0 {
 		return Engine{}, false
 	}
@@ -196,8 +193,7 @@ func (ec *engineCache) release(containerID string) {
 // waiters but is not kept.
 func (ec *engineCache) invalidate() {
 	ec.mu.Lock()
-	ec.list = nil
-	ec.generation++
+	ec.list, ec.generation = nil, ec.generation+1
 	ec.mu.Unlock()
 }
 
@@ -251,7 +247,7 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 		if cached {
 			attrs = append(attrs, slog.Bool("engines_cached", true))
 		}
-		if e, ok := c.cache.pick(engines, func(list []Engine) int { return bestEngine(list, c.opts.MaxStreamsPerEngine) }); ok {
+		if e, ok := c.cache.pick(engines, c.opts.MaxStreamsPerEngine); ok {
 			attrs = append(attrs, slog.Int("active_streams", e.ActiveStreams),
 				slog.String("health_status", e.Health), slog.Bool("forwarded", e.Forwarded))
 			return EngineChoice{Host: e.Host, Port: e.Port, ContainerID: e.ContainerID, Attrs: attrs}, nil
@@ -262,8 +258,7 @@ func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	})
 }
 
-// bestEngine returns the index of the engine SelectBestEngine prefers among
-// those with room, or -1.
+// bestEngine returns the index of the preferred engine with room, or -1.
 func bestEngine(engines []Engine, maxStreams int) int {
 	best := -1
 	for i := range engines {
@@ -280,11 +275,8 @@ func bestEngine(engines []Engine, maxStreams int) int {
 
 // preferred reports whether a is a better choice than b.
 func preferred(a, b *Engine) bool {
-	if ra, rb := healthRank(a.Health), healthRank(b.Health); ra != rb {
-		return ra < rb
-	}
-	if na, nb := a.ActiveStreams, b.ActiveStreams; na != nb {
-		return na < nb
+	if c := cmp.Or(cmp.Compare(healthRank[a.Health], healthRank[b.Health]), cmp.Compare(a.ActiveStreams, b.ActiveStreams)); c != 0 {
+		return c < 0
 	}
 	if a.Forwarded != b.Forwarded {
 		return a.Forwarded
@@ -292,31 +284,20 @@ func preferred(a, b *Engine) bool {
 	return a.LastStreamUsage.Before(b.LastStreamUsage)
 }
 
-// healthRank orders health statuses, best first.
-func healthRank(status string) int {
-	switch status {
-	case "healthy":
-		return 0
-	case "unhealthy":
-		return 2
-	default: // unknown, or not reported
-		return 1
-	}
-}
+// healthRank orders health statuses, best first: unknown, or not reported, is 0.
+var healthRank = map[string]int{"healthy": -1, "unhealthy": 1}
 
-// ProvisionWithRetry asks the orchestrator for a new engine (on its host,
-// at the port it gives), retrying refusals after the back-off of Options
-// until it says it cannot retry or ctx is done, and logs each step to
-// "provisioning": provision_attempt_failed (with its retry_count),
-// provision_backoff, and provision_success or provision_failed. Its error
-// is for WriteProvisionError; errors.As finds the orchestrator's *Error.
+// ProvisionWithRetry asks the orchestrator for a new engine, retrying
+// refusals after the back-off of Options until it says it cannot retry or
+// ctx is done, logging each step to "provisioning" (provision_attempt_failed,
+// provision_backoff, provision_success, provision_failed). Its error is for
+// WriteProvisionError; errors.As finds the orchestrator's *Error.
 func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	log := c.log()
 	start := time.Now()
 	var lastErr error
-	attempt := 0
-	for attempt < c.opts.MaxAttempts {
-		attempt++
+	attempt := 1
+	for ; ; attempt++ { // until a break: MaxAttempts is at least 1
 		attemptStart := time.Now()
 		var out struct {
 			ContainerID  string `json:"container_id"`
@@ -385,7 +366,7 @@ func (o Options) backoff(retry int, err error) time.Duration {
 	return min(d, o.MaxRetryBackoff)
 }
 
-// noEngineError is provisioning failed after its retries.
+// noEngineError is provisioning that failed after its retries.
 type noEngineError struct {
 	err        error
 	retryAfter time.Duration

@@ -46,9 +46,7 @@ func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	reported := false
-	for {
-		// A poll that panics (a broken transport, say) fails with the panic,
-		// reported once, and polling goes on.
+	for { // a poll that panics (a broken transport, say) fails with the panic, reported once
 		if p := safego.Call(func() { m.poll(ctx) }); p != nil {
 			m.last.Store(&HealthReading{At: time.Now(), Err: p})
 			if !reported {
@@ -66,7 +64,6 @@ func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// poll reads the status once, logs it and records it as the last reading.
 func (m *HealthMonitor) poll(ctx context.Context) HealthReading {
 	ctx = reqid.With(ctx, reqid.New())
 	r := HealthReading{At: time.Now(), Status: &Status{}}
@@ -80,7 +77,6 @@ func (m *HealthMonitor) poll(ctx context.Context) HealthReading {
 	case ctx.Err() != nil:
 		return r // stopping: not the orchestrator's fault
 	default:
-		// Only what is known: the status the proxy saw, and why.
 		log.With(category.Key, category.OrchestratorHealth).LogAttrs(ctx, slog.LevelDebug, "orchestrator_health",
 			slog.String("status", "unreachable"), slog.Any("error", r.Err))
 		log.LogError(ctx, "health_monitor", "orchestrator_status", r.Err)
@@ -123,12 +119,8 @@ type Status struct {
 // health maps a status onto the record LogOrchestratorHealth writes; what
 // the status did not have stays unknown, and is left out of the line.
 func (s *Status) health() acestream.OrchestratorHealth {
-	h := acestream.OrchestratorHealth{
-		Status:        s.Status,
-		CanProvision:  s.Provisioning.CanProvision,
-		BlockedReason: s.Provisioning.BlockedReason,
-		VPNConnected:  s.VPN.Connected,
-	}
+	h := acestream.OrchestratorHealth{Status: s.Status, CanProvision: s.Provisioning.CanProvision,
+		BlockedReason: s.Provisioning.BlockedReason, VPNConnected: s.VPN.Connected}
 	if c := s.Capacity; c != nil {
 		h.CapacityTotal, h.CapacityUsed, h.CapacityAvailable = acestream.Known(c.Total), acestream.Known(c.Used), acestream.Known(c.Available)
 	}

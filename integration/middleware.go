@@ -38,58 +38,50 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				next.ServeHTTP(w, r)
 				return
 			}
-			serve(loggerOr(logger), next, w, r)
+			logger, start := loggerOr(logger), time.Now()
+			ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
+			clientCtx, ex := r.Context(), &exchange{}
+			ctx := context.WithValue(reqid.With(clientCtx, ids), exchangeKey{}, ex)
+			w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
+			rw, aceID := &responseWriter{ResponseWriter: w}, AceID(r)
+			if trace.IsEnabled() {
+				var task *trace.Task
+				ctx, task = trace.NewTask(ctx, "request")
+				trace.Log(ctx, "request_id", ids.RequestID)
+				defer task.End() // after the deferred logging below
+			}
+			r = r.WithContext(ctx)
+			defer func() {
+				p, d := recover(), time.Since(start)
+				status := cmp.Or(rw.status, http.StatusOK) // what net/http sends for a handler that wrote nothing
+				if p != nil && rw.status == 0 {
+					status = http.StatusInternalServerError
+				}
+				stream := ex.finish()
+				attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
+				if stream != nil && stream.ID != "" {
+					attrs = append(attrs, slog.String("stream_id", stream.ID))
+				}
+				if p != nil {
+					attrs = append(attrs, slog.Any("panic", p))
+				}
+				logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
+				// Without a stream reported, the client going away (a failed write,
+				// or the request's context canceled) is one.
+				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
+					stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
+					stream.classify()
+				}
+				if stream != nil {
+					logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+				}
+				if p != nil {
+					panic(p)
+				}
+			}()
+			next.ServeHTTP(rw, r)
 		})
 	}
-}
-
-// serve runs one request through next and logs it.
-func serve(logger *slogdebug.Logger, next http.Handler, w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
-	clientCtx := r.Context()
-	ex := &exchange{}
-	ctx := context.WithValue(reqid.With(clientCtx, ids), exchangeKey{}, ex)
-	w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
-	rw := &responseWriter{ResponseWriter: w}
-	aceID := AceID(r)
-	if trace.IsEnabled() {
-		var task *trace.Task
-		ctx, task = trace.NewTask(ctx, "request")
-		trace.Log(ctx, "request_id", ids.RequestID)
-		defer task.End() // after the deferred logging below
-	}
-	r = r.WithContext(ctx)
-	defer func() {
-		p := recover()
-		d := time.Since(start)
-		status := cmp.Or(rw.status, http.StatusOK) // what net/http sends for a handler that wrote nothing
-		if p != nil && rw.status == 0 {
-			status = http.StatusInternalServerError
-		}
-		stream := ex.finish()
-		attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
-		if stream != nil && stream.ID != "" {
-			attrs = append(attrs, slog.String("stream_id", stream.ID))
-		}
-		if p != nil {
-			attrs = append(attrs, slog.Any("panic", p))
-		}
-		logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
-		// Without a stream reported, the client going away (a failed write,
-		// or the request's context canceled) is one.
-		if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
-			stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
-			stream.classify()
-		}
-		if stream != nil {
-			logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
-		}
-		if p != nil {
-			panic(p)
-		}
-	}()
-	next.ServeHTTP(rw, r)
 }
 
 // AceID returns the content a proxy request asks for: its id parameter, or

@@ -17,8 +17,7 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Disconnect reasons, as the proxy names them, and the sides of a
-// stream's end: who ended it.
+// Disconnect reasons, as the proxy names them, and who ended a stream.
 const (
 	reasonCompleted          = "completed"
 	reasonClientDisconnected = "client_disconnected"
@@ -32,9 +31,9 @@ const (
 	sideNetwork = "network" // a deadline or the network, neither side's doing
 )
 
-// classify names the reason a stream ended from the error that ended it,
-// and gives it in words: see LogStreamEnd. EPIPE, ECONNRESET and
-// ECONNABORTED on write (which one is timing) all mean the client hung up.
+// classify names the reason a stream ended from the error that ended it, in
+// words too (see LogStreamEnd). EPIPE, ECONNRESET and ECONNABORTED on write
+// (which one is timing) all mean the client hung up.
 func classify(err error) (reason, detail string) {
 	var ne net.Error
 	switch {
@@ -59,9 +58,7 @@ func classify(err error) (reason, detail string) {
 	case errors.Is(err, io.ErrClosedPipe) || errors.Is(err, net.ErrClosed):
 		return reasonClosedPipe, "a connection was closed on the proxy's side"
 	}
-	// An error that lost its chain (formatted with %v, or made by a library
-	// from the text) is read by its words, as the system wrote them.
-	msg := strings.ToLower(err.Error())
+	msg := strings.ToLower(err.Error()) // an error that lost its chain (%v) is read by its words
 	for _, t := range textErrors {
 		if strings.Contains(msg, t.text) {
 			return classify(t.err)
@@ -120,40 +117,34 @@ func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResul
 	logDisconnect(ctx, loggerOr(logger), res)
 }
 
-// logDisconnect writes a disconnects line.
 func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
 	attrs := []slog.Attr{slog.String("detailed_reason", res.Detail)}
-	if res.Side != "" {
-		attrs = append(attrs, slog.String("side", res.Side)) // unknown to a copier of the proxy's own: left out
+	if res.Side != "" { // unknown to a copier of the proxy's own: left out
+		attrs = append(attrs, slog.String("side", res.Side))
 	}
 	attrs = append(append(attrs, more...), res.Attrs...)
 	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
 
-// exchange holds a request's stream end for the middleware's line; once
-// finished, LogStreamEnd writes its own.
+// exchange holds a request's stream end for the middleware's line: hold
+// keeps the first, unless the request ended (finish, called once); after
+// that, LogStreamEnd writes its own.
 type exchange struct{ stream atomic.Pointer[StreamResult] }
 
 type exchangeKey struct{}
 
 var finished = new(StreamResult)
 
-// hold keeps res for the middleware's line, unless the request ended or
-// already has a stream, and reports whether it did.
 func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
-
-// finish returns the stream held, if any. It is called once.
-func (ex *exchange) finish() *StreamResult { return ex.stream.Swap(finished) }
+func (ex *exchange) finish() *StreamResult      { return ex.stream.Swap(finished) }
 
 // CopyStream copies an engine's stream to the client, flushing after every
 // chunk so that it plays as it arrives, until the engine ends it, the
 // client goes away or ctx is done. It logs how it ended with LogStreamEnd
 // through logger (nil: slogdebug.Default()), and returns it.
 func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
-	start := time.Now()
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 32<<10)
+	start, rc, buf := time.Now(), http.NewResponseController(w), make([]byte, 32<<10)
 	res := StreamResult{Stream: s}
 	for {
 		if res.Err = ctx.Err(); res.Err != nil {
@@ -194,8 +185,7 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 	return res
 }
 
-// classify sets the reason and its detail from Err, and the side to network
-// for a timeout: neither side's doing.
+// classify sets the reason and detail from Err; a timeout is the network's.
 func (res *StreamResult) classify() {
 	if res.Reason, res.Detail = classify(res.Err); res.Reason == reasonTimeout {
 		res.Side = sideNetwork

@@ -14,14 +14,9 @@ import (
 // the windowed ones the cooldown kept from everywhere ("suppressed") and
 // the per-record ones it kept from the Console ("console_suppressed").
 // The slogdebug facade writes them (LogValue) in session_end.
-type Stats struct {
-	types map[string]counts
-}
+type Stats struct{ types map[string]counts }
 
-// counts are the Stats of one event type.
-type counts struct {
-	events, suppressed, consoleSuppressed uint64
-}
+type counts struct{ events, suppressed, consoleSuppressed uint64 }
 
 // Stats returns the counts of every event type that has fired, Close's
 // line not included. It is safe to call at any time.
@@ -94,7 +89,11 @@ func (h *Handler) Close() error {
 	} {
 		if as := held[g.key]; len(as) > 0 {
 			sortAttrs(as)
-			parts = append([]string{g.text + countList(as)}, parts...) // the console's first
+			list := make([]string, len(as)) // "7 slow_request, 2 slow_engine_selection"
+			for i, a := range as {
+				list[i] = fmt.Sprintf("%d %s", a.Value.Int64(), a.Key)
+			}
+			parts = append([]string{g.text + strings.Join(list, ", ")}, parts...) // the console's first
 			groups = append(groups, slog.Attr{Key: g.key, Value: slog.GroupValue(as...)})
 		}
 	}
@@ -102,13 +101,4 @@ func (h *Handler) Close() error {
 		Description: "Held back by the cooldown since the last event of their type, " + strings.Join(parts, "; ")})
 	ctx := context.Background()
 	return errors.Join(s.emit(ctx, s.files, r.Clone()), s.emit(ctx, s.console, r))
-}
-
-// countList writes counts as "7 slow_request, 2 slow_engine_selection".
-func countList(counts []slog.Attr) string {
-	parts := make([]string, len(counts))
-	for i, a := range counts {
-		parts[i] = fmt.Sprintf("%d %s", a.Value.Int64(), a.Key)
-	}
-	return strings.Join(parts, ", ")
 }

@@ -21,17 +21,14 @@
 // threshold, window and cooldown is an Option; Options.Slow gives any
 // category a slow rule, and Options.Rules adds the user's own.
 //
-// Every per-record event (slow_*, provisioning_circuit_breaker,
-// orchestrator_degraded/recovered, the user's) is sent to Files. The
-// cooldown (30s by default, per event type) quiets the Console only: within
-// it such an event goes to Files alone, counted as "console_suppressed".
-// The windowed events (high_slow_request_rate,
-// high_provisioning_failure_rate, records_dropped) describe a stretch of
-// time; within the cooldown they are sent nowhere, counted as
-// "suppressed". The next event of the type sent to the Console carries the
-// count since the last, Close writes the counts left (stress_suppressed),
-// and Stats has the totals. The orchestrator's transitions have no
-// cooldown unless one is configured.
+// Every per-record event (the user's too) is sent to Files; within its
+// type's cooldown (30s by default) it skips the Console, counted as
+// "console_suppressed". The windowed events (high_*_rate, records_dropped)
+// describe a stretch of time: within the cooldown they are sent nowhere,
+// counted as "suppressed". The next event of the type sent to the Console
+// carries the count since the last, Close writes the counts left
+// (stress_suppressed), and Stats has the totals. The orchestrator's
+// transitions have no cooldown unless one is configured.
 //
 // Windows and cooldowns run on the records' own times, so a test drives
 // them by logging records with chosen times.

@@ -21,39 +21,11 @@ func windowed(typ string) bool {
 	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
 }
 
-// heldKey is the key of the count of a type's events the cooldown held back.
 func heldKey(typ string) string {
 	if windowed(typ) {
 		return ev.SuppressedKey
 	}
 	return ev.ConsoleSuppressedKey
-}
-
-// cooldownOf is the cooldown of an event type: Cooldowns' if it has one,
-// none for the orchestrator's transitions, Cooldown otherwise.
-func (o *Options) cooldownOf(typ string) time.Duration {
-	if d, ok := o.Cooldowns[typ]; ok {
-		return d
-	} else if typ == ev.OrchestratorDegraded || typ == ev.OrchestratorRecovered {
-		return -1
-	}
-	return o.Cooldown
-}
-
-// isNone reports whether an error attribute's value is nil or "".
-func isNone(v slog.Value) bool {
-	return v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == ""
-}
-
-// errorText is the message of an error attribute's value.
-func errorText(v slog.Value) string {
-	switch x := v.Resolve().Any().(type) {
-	case string:
-		return x
-	case error:
-		return safeerr.String(x)
-	}
-	return ""
 }
 
 // slowRecord fires the slow event of a category, and for requests counts
@@ -78,17 +50,6 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 	}
 }
 
-// provisioningFailure counts a failed provisioning record and fires the
-// circuit-breaker and failure-rate events.
-func (s *state) provisioningFailure(ctx context.Context, o *scan) {
-	if reportsCircuitBreaker(o) {
-		s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError,
-			Description: "Provisioning blocked by the orchestrator's circuit breaker",
-			Attrs:       o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
-	}
-	s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
-}
-
 // rate counts o in w and fires typ, with o's attributes keys, when more
 // than rate.Count events fell within the window.
 func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
@@ -103,31 +64,33 @@ func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, 
 }
 
 // reportsCircuitBreaker tells whether a provisioning failure was the
-// orchestrator's circuit breaker: its code (code, blocked_reason_code,
-// error_code) says circuit_breaker, or its error message names it.
+// orchestrator's circuit breaker, by its code or its error message.
 func reportsCircuitBreaker(o *scan) bool {
 	for _, a := range o.attrs("code", "blocked_reason_code", "error_code") {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == "circuit_breaker" {
 			return true
 		}
 	}
-	msg := strings.ToLower(errorText(o.errVal))
+	var msg string
+	switch x := o.errVal.Resolve().Any().(type) {
+	case string:
+		msg = strings.ToLower(x)
+	case error:
+		msg = strings.ToLower(safeerr.String(x))
+	}
 	return strings.Contains(msg, "circuit breaker") || strings.Contains(msg, "circuit_breaker")
 }
 
 // followHealth records the orchestrator's status and reports whether it
 // entered or left "degraded", noting in sc the status before and since when
 // it was degraded. It does not allocate.
-func (s *state) followHealth(sc *scan, t time.Time) bool {
-	if t.IsZero() {
-		t = s.opts.now()
-	}
+func (s *state) followHealth(sc *scan) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sc.prevStatus, sc.degradedAt, s.health = s.health, s.degradedAt, sc.status
 	fires := (sc.status == "degraded") != (sc.prevStatus == "degraded")
 	if fires && sc.status == "degraded" {
-		s.degradedAt = t
+		s.degradedAt = sc.time
 	}
 	return fires
 }
@@ -152,14 +115,10 @@ func (s *state) healthStatus(ctx context.Context, o *scan) {
 		Attrs:       append(o.attrs(capacity...), slog.String("status", o.status), slog.Duration("degraded_for", d))})
 }
 
-// reportDrops fires records_dropped with what was dropped since the last
-// report.
+// reportDrops fires records_dropped with what was dropped since the last report.
 func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	if !s.drops.CompareAndSwap(true, false) || s.opts.Dropped == nil {
 		return
-	}
-	if t.IsZero() {
-		t = s.opts.now()
 	}
 	now := s.opts.Dropped()
 	s.mu.Lock()
@@ -179,8 +138,7 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	if s.fire(ctx, t, Event{Type: ev.RecordsDropped, Level: slog.LevelWarn,
 		Description: fmt.Sprintf("%d debug records dropped: the queue was full", total),
 		Attrs:       []slog.Attr{slog.Uint64("count", total), {Key: "categories", Value: slog.GroupValue(cats...)}}}) {
-		// Counted from here on; a suppressed report's drops go into the
-		// next report that is emitted.
+		// Counted from here on: a suppressed report's go into the next one sent.
 		s.mu.Lock()
 		for cat, n := range now {
 			s.lastDropped[cat] = max(s.lastDropped[cat], n)
@@ -194,7 +152,10 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 // It reports whether e was sent to Files.
 func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	isWindowed := windowed(e.Type)
-	cd := s.opts.cooldownOf(e.Type)
+	cd, ok := s.opts.Cooldowns[e.Type]
+	if !ok && e.Type != ev.OrchestratorDegraded && e.Type != ev.OrchestratorRecovered {
+		cd = s.opts.Cooldown // the orchestrator's transitions have none unless Cooldowns gives them one
+	}
 	s.mu.Lock()
 	ts := s.types[e.Type]
 	if ts == nil {
@@ -231,14 +192,9 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	return true
 }
 
-// eventRecord is the record of an event.
 func eventRecord(t time.Time, e Event) slog.Record {
 	r := slog.NewRecord(t, e.Level, e.Type, 0)
-	r.AddAttrs(
-		slog.String("event_type", e.Type),
-		slog.String("severity", ev.Severity(e.Level)),
-		slog.String("description", e.Description),
-	)
+	r.AddAttrs(slog.String("event_type", e.Type), slog.String("severity", ev.Severity(e.Level)), slog.String("description", e.Description))
 	r.AddAttrs(e.Attrs...)
 	return r
 }
@@ -257,8 +213,7 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 	return h.Handle(ctx, r)
 }
 
-// maxWindowEvents bounds a window: enough to exceed the largest count.
-const maxWindowEvents = config.MaxRateCount + 1
+const maxWindowEvents = config.MaxRateCount + 1 // enough to exceed the largest count
 
 // window counts events in a sliding time window: the times of the events
 // within the last span, oldest first, at most maxWindowEvents of them.
@@ -285,7 +240,6 @@ func (w *window) add(t time.Time, span time.Duration) int {
 	return len(w.times) - w.start
 }
 
-// sortAttrs sorts attributes by key.
 func sortAttrs(attrs []slog.Attr) {
 	sort.Slice(attrs, func(i, j int) bool { return attrs[i].Key < attrs[j].Key })
 }

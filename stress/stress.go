@@ -28,11 +28,9 @@ type Event struct {
 // Options configure a Handler. Zero fields take the defaults of the
 // package's table.
 type Options struct {
-	// Files receives the record of the incident (<session>_stress.jsonl):
-	// every per-record event, and the windowed ones once per cooldown, in
-	// category "stress". Console receives what a person watches: the same
-	// events, each type at most once per cooldown. At least one is
-	// required; neither may lead back to this Handler.
+	// Files receives the record of the incident (<session>_stress.jsonl),
+	// Console what a person watches (see the package documentation). At
+	// least one is required; neither may lead back to this Handler.
 	Files, Console slog.Handler
 
 	// Slow maps a category to the duration above which its records are
@@ -48,17 +46,15 @@ type Options struct {
 	SlowRequestRate, ProvisioningFailureRate string
 
 	// Cooldown is how long an event type stays quiet after it was sent to
-	// the Console (default 30s; negative: none; see the package
-	// documentation); Cooldowns overrides it per event type. The
-	// orchestrator's transitions have none unless Cooldowns gives them one:
-	// a quieted one would leave the console showing a stale state.
+	// the Console (default 30s; negative: none); Cooldowns overrides it per
+	// event type. The orchestrator's transitions have none unless Cooldowns
+	// gives them one: a quieted one would leave the console stale.
 	Cooldown  time.Duration
 	Cooldowns map[string]time.Duration
 
-	// Rules are the user's own rules, asked about every observed record
-	// (with the attributes bound by WithAttrs first) on the logging
-	// goroutine: quick, safe for concurrent use, not keeping r. Their
-	// events are per-record, as slow_request is.
+	// Rules are the user's own per-record rules, asked about every observed
+	// record (its WithAttrs attributes first) on the logging goroutine:
+	// quick, safe for concurrent use, not keeping r.
 	Rules []func(category string, r slog.Record) (Event, bool)
 
 	// Dropped reports how many records the category handler has dropped
@@ -177,42 +173,42 @@ func (h *Handler) DropsHappened() {
 	}
 }
 
-// Handle observes r. It never fails. A record that fires nothing costs a
-// scan of its attributes and no allocation. After Close it observes
-// nothing.
+// Handle observes r, until Close. It never fails. A record that fires
+// nothing costs a scan of its attributes and no allocation.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := h.s
 	if s.closed.Load() {
 		return nil
 	}
-	sc := scan{cat: h.cat, slow: h.slow}
+	sc := scan{cat: h.cat, slow: h.slow, time: r.Time}
 	r.Attrs(func(a slog.Attr) bool { sc.see(a, s); return true })
 	if sc.cat == category.Stress {
 		return nil
 	}
+	if sc.time.IsZero() {
+		sc.time = s.opts.now()
+	}
 	if s.drops.Load() {
-		s.reportDrops(ctx, r.Time)
+		s.reportDrops(ctx, sc.time)
 	}
 	slow := sc.hasDur && sc.slow > 0 && sc.dur > sc.slow
 	failed := sc.cat == category.Provisioning && ((sc.hasSuccess && !sc.success) || sc.hasErr) && !sc.summary
-	health := sc.cat == category.OrchestratorHealth && sc.status != "" && s.followHealth(&sc, r.Time)
+	health := sc.cat == category.OrchestratorHealth && sc.status != "" && s.followHealth(&sc)
 	if !slow && !failed && !health && len(s.opts.Rules) == 0 {
 		return nil
 	}
-
-	// Something may fire: this path allocates.
-	o := new(scan)
+	o, rc := new(scan), r // something may fire: this path allocates (r itself stays on the stack above)
 	*o = sc
-	rc := r // r itself stays on the stack on the path above
-	o.record, o.bound, o.time = &rc, h.bound, r.Time
-	if o.time.IsZero() {
-		o.time = s.opts.now()
-	}
+	o.record, o.bound = &rc, h.bound
 	if slow {
 		s.slowRecord(ctx, o)
 	}
 	if failed {
-		s.provisioningFailure(ctx, o)
+		if reportsCircuitBreaker(o) {
+			s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError, Description: "Provisioning blocked by the orchestrator's circuit breaker",
+				Attrs: o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
+		}
+		s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
 	}
 	if health {
 		s.healthStatus(ctx, o)
@@ -233,18 +229,14 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // scan is what a Handler saw of a record, and, when a rule may fire, the
 // record itself.
 type scan struct {
-	cat                          string
-	slow                         time.Duration // the category's slow threshold, or 0
-	dur                          time.Duration
+	cat, status, prevStatus      string        // prevStatus: the orchestrator's status before this record
+	slow, dur                    time.Duration // slow: the category's slow threshold, or 0
 	errVal                       slog.Value
-	status, prevStatus           string    // the orchestrator's, and its last before
-	degradedAt                   time.Time // since when it was degraded, before this record
+	degradedAt, time             time.Time // degradedAt: since when it was degraded, before this record
 	hasDur, hasErr               bool
 	success, hasSuccess, summary bool
-
-	time   time.Time
-	record *slog.Record
-	bound  []slog.Attr
+	record                       *slog.Record
+	bound                        []slog.Attr
 }
 
 // see looks at one attribute of every record: keys are matched by length
@@ -259,7 +251,8 @@ func (sc *scan) see(a slog.Attr, s *state) {
 		}
 	case 5:
 		if k == "error" {
-			sc.errVal, sc.hasErr = a.Value, !isNone(a.Value)
+			v := a.Value // nil or "" is no error
+			sc.errVal, sc.hasErr = v, !(v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == "")
 		}
 	case 7:
 		if k == "success" && a.Value.Kind() == slog.KindBool {
