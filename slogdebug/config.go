@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,9 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -508,4 +512,20 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
 	}
 	return attrs
+}
+
+// contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
+// span, or else the request's own.
+func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
+	ids, tid, sid := reqid.DecodedFrom(ctx)
+	if ids != nil {
+		requestID = ids.RequestID
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return requestID, sc.TraceID(), sc.SpanID()
+	}
+	if ids != nil {
+		traceID, spanID = tid, sid
+	}
+	return requestID, traceID, spanID
 }
