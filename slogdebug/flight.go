@@ -350,14 +350,10 @@ func (d *dumper) dump(job flightEntry) {
 
 // earliest returns the oldest time of the entries, the event and now.
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
-	t := now
-	for _, e := range entries {
-		if !e.rec.Time.IsZero() && e.rec.Time.Before(t) {
-			t = e.rec.Time
+	for _, e := range append(entries[:len(entries):len(entries)], flightEntry{rec: event}) {
+		if !e.rec.Time.IsZero() && e.rec.Time.Before(now) {
+			now = e.rec.Time
 		}
 	}
-	if !event.Time.IsZero() && event.Time.Before(t) {
-		t = event.Time
-	}
-	return t
+	return now
 }

@@ -370,35 +370,27 @@ func (l *Logger) Flush() error {
 }
 
 // SessionID returns the session's ID, or "" before it has files.
-func (l *Logger) SessionID() string {
-	if s := l.session.Load(); s != nil {
-		return s.SessionID()
-	}
-	return ""
-}
+func (l *Logger) SessionID() string { return ofSession(l, (*handler.Handler).SessionID, "") }
 
 // Dir returns the directory of the session's files.
-func (l *Logger) Dir() string {
-	if s := l.session.Load(); s != nil {
-		return s.Dir()
-	}
-	return l.cfg.Dir
-}
+func (l *Logger) Dir() string { return ofSession(l, (*handler.Handler).Dir, l.cfg.Dir) }
 
 // Path returns the path of a category's file, or "" before the session has files.
 func (l *Logger) Path(category string) string {
+	return ofSession(l, func(s *handler.Handler) string { return s.Path(category) }, "")
+}
+
+// ofSession is f of the session's files, or def before it has any.
+func ofSession[T any](l *Logger, f func(*handler.Handler) T, def T) T {
 	if s := l.session.Load(); s != nil {
-		return s.Path(category)
+		return f(s)
 	}
-	return ""
+	return def
 }
 
 // Stats returns the category handler's counts for the whole session so far.
 func (l *Logger) Stats() handler.Stats {
-	var st handler.Stats
-	if s := l.session.Load(); s != nil {
-		st = s.Stats()
-	}
+	st := ofSession(l, (*handler.Handler).Stats, handler.Stats{})
 	st.Panics += l.panics.Load()
 	return st
 }

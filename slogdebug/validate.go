@@ -148,7 +148,7 @@ func closest(s string, names []string, maxDist int) string {
 	best, bestDist := "", maxDist+1
 	for _, n := range names {
 		d := editDistance(s, n)
-		if d < bestDist || d == bestDist && best == "" {
+		if d < bestDist {
 			best, bestDist = n, d
 		}
 	}
