@@ -48,9 +48,9 @@ var envVars = []envVar{
 	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
 	{"DEBUG_FLUSH_INTERVAL", "`200ms`", "FlushInterval", fmt.Sprintf("a duration from %v to %v, such as 200ms or 1s", config.MinFlushInterval, config.MaxFlushInterval),
 		func(c *Config, v string) error { return into(&c.FlushInterval)(parseDuration(v, false)) }},
-	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit(v)) }},
-	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit(v)) }},
-	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseCount(v)) }},
+	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseLimit[int](v, true)) }},
 	{"DEBUG_SYNC", "`false`", "Sync", wantBool, func(c *Config, v string) error { return into(&c.Sync)(parseBool(v)) }},
 	{"DEBUG_FILE_MODE", "`0640`", "FileMode", wantMode, func(c *Config, v string) error { return into(&c.FileMode)(parseMode(v)) }},
 	{"DEBUG_DIR_MODE", "`0750`", "DirMode", wantMode, func(c *Config, v string) error { return into(&c.DirMode)(parseMode(v)) }},
@@ -199,9 +199,7 @@ func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 func configFromMap(env map[string]string) (Config, error) {
 	cfg := Config{Dir: config.DefaultDir}
 	var errs []error
-	set := map[string]string{}  // the variables set, trimmed
-	failed := map[string]bool{} // those already reported
-	fieldVar := map[string]string{}
+	set, failed, fieldVar := map[string]string{}, map[string]bool{}, map[string]string{} // the variables set (trimmed), those reported, by field
 	for _, v := range envVars {
 		if v.field != "" {
 			fieldVar[v.field] = v.name
@@ -217,7 +215,6 @@ func configFromMap(env map[string]string) (Config, error) {
 			failed[v.name] = true
 		}
 	}
-	// Values that parse but are out of range, alone or together.
 	for _, p := range cfg.problems() {
 		name, ok := fieldVar[p.Field]
 		if !ok {
@@ -225,7 +222,7 @@ func configFromMap(env map[string]string) (Config, error) {
 			continue
 		}
 		if failed[name] {
-			continue // already reported
+			continue
 		}
 		want := "want " + varNames.Replace(p.Want)
 		if p.Field == "SlowThresholds" {
@@ -238,7 +235,6 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		failed[name] = true
 	}
-	// The directory, when debug mode may write there.
 	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
 		if err := config.CheckDir(cfg.Dir); err != nil {
 			name := envLogDir + " (unset: the default)"
@@ -325,8 +321,7 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	return errs, warnings
 }
 
-// maxQuoted is how much of a value an error quotes.
-const maxQuoted = 128
+const maxQuoted = 128 // how much of a value an error quotes
 
 // quote quotes v for an error, cut to maxQuoted bytes.
 func quote(v string) string {
@@ -403,29 +398,21 @@ func parseDuration(s string, zeroOK bool) (time.Duration, error) {
 	return d, nil
 }
 
-func isUnlimited(s string) bool {
-	return slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s))
-}
-
-// parseLimit parses a size, or -1 for unlimited.
-func parseLimit(s string) (int64, error) {
-	if isUnlimited(s) {
+// parseLimit parses a size (a whole number of at least 1 when count),
+// or -1 for unlimited.
+func parseLimit[T int | int64](s string, count bool) (T, error) {
+	if slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s)) {
 		return -1, nil
 	}
-	n, err := parseSize(s)
-	return int64(n), err
-}
-
-// parseCount parses a whole number of at least 1, or -1 for unlimited.
-func parseCount(s string) (int, error) {
-	if isUnlimited(s) {
-		return -1, nil
+	if !count {
+		n, err := parseSize(s)
+		return T(n), err
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
 		return 0, errNoParse
 	}
-	return n, nil
+	return T(n), nil
 }
 
 // parseMode parses octal permissions, 0001 to 0777.

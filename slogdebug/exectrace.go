@@ -161,8 +161,11 @@ func (e *execTrace) Stats() (s ExecutionTraceStats) {
 	return s
 }
 
-// close waits for the snapshot being written and stops the recorder.
+// close waits for the snapshot being written and stops the recorder (nil: nothing).
 func (e *execTrace) close() {
+	if e == nil {
+		return
+	}
 	e.mu.Lock()
 	closed := e.closed
 	e.closed = true

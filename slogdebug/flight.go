@@ -66,7 +66,6 @@ type chain struct {
 	group  string
 }
 
-// apply replays the chain on h.
 func (c *chain) apply(h slog.Handler) slog.Handler {
 	if c == nil {
 		return h
@@ -124,7 +123,7 @@ func (r *recorder) add(e flightEntry) {
 	}
 }
 
-// take returns the recorded entries, oldest first, and forgets them.
+// take returns the recorded entries and forgets them.
 func (r *recorder) take() []flightEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,23 +132,17 @@ func (r *recorder) take() []flightEntry {
 	return out
 }
 
-// record keeps r, frozen.
 func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
 	e := newEntry(ctx, c, rec)
 	e.size = flightSize + len(e.rec.Message)
-	e.rec.Attrs(func(a slog.Attr) bool {
-		e.size += frozenSize(a)
-		return true
-	})
+	e.rec.Attrs(func(a slog.Attr) bool { e.size += frozenSize(a); return true })
 	r.add(e)
 }
 
 // frozen returns a copy of r whose values cannot change any more.
 func frozen(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	attrs := make([]slog.Attr, 0, r.NumAttrs())
-	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	out.AddAttrs(freeze(attrs)...)
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(slog.Attr{Key: a.Key, Value: freezeValue(a.Value)}); return true })
 	return out
 }
 
@@ -295,7 +288,6 @@ func (d *dumper) closeFiles() {
 	}
 }
 
-// drain writes the events queued.
 func (d *dumper) drain() {
 	for {
 		select {

@@ -98,7 +98,6 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = config.DefaultDir
 	}
-	// Checked now: switched on during an incident, it must not fail.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -123,9 +122,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
-		if l.exec != nil {
-			l.exec.close()
-		}
+		l.exec.close()
 		return nil, err
 	}
 	l.publish(st)
@@ -139,7 +136,6 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	return l, nil
 }
 
-// announce says on the console that debug mode is on, and where.
 func (l *Logger) announce() {
 	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 }
@@ -235,7 +231,6 @@ func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
-// publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
 	if st.files != nil {
 		l.session.Store(st.files)
@@ -276,9 +271,7 @@ func (l *Logger) Close() error {
 	}
 	st, _ := l.buildState(false)
 	l.publish(st)
-	if l.exec != nil {
-		l.exec.close() // the snapshot being written is counted in session_end
-	}
+	l.exec.close() // the snapshot being written is counted in session_end
 	if old.on {
 		return old.closeFiles("session_end")
 	}
@@ -286,17 +279,16 @@ func (l *Logger) Close() error {
 	if opts.Resume == nil {
 		return nil
 	}
-	d := old.stress // the flight recorder's detector, if on
-	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
+	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(old.stress) } // the flight recorder's detector, if on
 	opts.EndOnly = true
 	end, err := handler.New(opts)
 	if err == nil {
 		err = end.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("slogdebug: end the session: %w", err)
+		err = fmt.Errorf("slogdebug: end the session: %w", err)
 	}
-	return nil
+	return err
 }
 
 // droppedSince is Options.Dropped: files' drops since those of resumed.
@@ -350,11 +342,10 @@ func (l *Logger) retireStress(d *stress.Handler) {
 
 // closeFiles closes the stress detector (its summary goes in the files), then the files.
 func (st *state) closeFiles(event string) error {
-	var err error
 	if st.stress != nil {
-		err = st.stress.Close()
+		return errors.Join(st.stress.Close(), st.files.CloseWith(event))
 	}
-	return errors.Join(err, st.files.CloseWith(event))
+	return st.files.CloseWith(event)
 }
 
 // Flush returns once everything logged before it is in the files.
