@@ -349,7 +349,6 @@ func ignored(name string, patterns []string) bool {
 	return false
 }
 
-// splitList reads a comma-separated list, without its blank items.
 func splitList(v string) []string {
 	var out []string
 	for _, item := range strings.Split(v, ",") {
@@ -376,8 +375,7 @@ func parseRate(v string) (string, error) {
 	return v, err
 }
 
-// errNoParse is the parsers' error; the variable's want says more.
-var errNoParse = errors.New("does not parse")
+var errNoParse = errors.New("does not parse") // the parsers' error; the variable's want says more
 
 var bools = map[string]bool{"1": true, "t": true, "true": true, "y": true, "yes": true, "on": true,
 	"0": false, "f": false, "false": false, "n": false, "no": false, "off": false}

@@ -67,7 +67,6 @@ type execTrace struct {
 	stats   ExecutionTraceStats
 }
 
-// startExecTrace starts cfg.ExecutionTrace's recorder.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {

@@ -38,7 +38,6 @@ type flightEntry struct {
 	size  int
 }
 
-// newEntry freezes r (see freeze) and what it needs of ctx.
 func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
 	e := flightEntry{chain: c, rec: frozen(r), ids: reqid.From(ctx)}
 	if ctx != nil {
@@ -47,7 +46,6 @@ func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
 	return e
 }
 
-// context is a context with the entry's request IDs and span.
 func (e *flightEntry) context() context.Context {
 	ctx := context.Background()
 	if e.ids != nil {
@@ -106,8 +104,7 @@ func (h *chainHandler) WithGroup(name string) slog.Handler {
 	return &chainHandler{min: h.min, chain: &chain{parent: h.chain, group: name}, handle: h.handle}
 }
 
-// flightSize is what an entry costs besides its strings.
-const flightSize = 320
+const flightSize = 320 // what an entry costs besides its strings
 
 func (r *recorder) add(e flightEntry) {
 	r.mu.Lock()
@@ -185,7 +182,6 @@ func freezeValue(v slog.Value) slog.Value {
 	return v
 }
 
-// frozenSize is roughly what a frozen attr costs the recorder.
 func frozenSize(a slog.Attr) int {
 	n := len(a.Key) + 24
 	switch a.Value.Kind() {
@@ -224,7 +220,6 @@ const (
 	dumpQueue  = 64               // the events waiting; past it, an event is on the console only
 )
 
-// startDumper starts the dumper of a set-up with the flight recorder on.
 func (l *Logger) startDumper(rec *recorder) *dumper {
 	d := &dumper{l: l, rec: rec, jobs: make(chan flightEntry, dumpQueue),
 		flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
@@ -340,7 +335,6 @@ func (d *dumper) dump(job flightEntry) {
 	_ = job.chain.apply(files).Handle(job.context(), job.rec)
 }
 
-// earliest returns the oldest time of the entries, the event and now.
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
 	for _, e := range append(entries[:len(entries):len(entries)], flightEntry{rec: event}) {
 		if !e.rec.Time.IsZero() && e.rec.Time.Before(now) {

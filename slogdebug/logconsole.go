@@ -34,7 +34,6 @@ func isSlogDefaultHandler(h slog.Handler) bool {
 	return h != nil && typeName(h) == "*slog.defaultHandler"
 }
 
-// typeName is the dynamic type of v as %T prints it.
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
 // LogConsole returns a console handler that writes what slog's default
@@ -104,8 +103,7 @@ func (h *logConsole) WithGroup(name string) slog.Handler {
 	return &logConsole{levels: h.levels, text: h.text.WithGroup(name), out: h.out}
 }
 
-// emptyMsg is what the text handler writes for the empty message.
-var emptyMsg = []byte(` msg=""`)
+var emptyMsg = []byte(` msg=""`) // what the text handler writes for the empty message
 
 // Write receives the text handler's line, `level=INFO msg="" k=v`, with
 // o.mu held by Handle, and writes the default handler's line.

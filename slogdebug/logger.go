@@ -219,7 +219,6 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	return st, nil
 }
 
-// consoleChild is the console in the fan-out, and its floor.
 func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
 		return l.console, l.consoleLevel
@@ -393,7 +392,6 @@ func (l *Logger) fileOptions() handler.Options {
 	return opts
 }
 
-// writeFailed tells the console that the files could not be written.
 func (l *Logger) writeFailed(err error, errs, lost uint64) {
 	say(l.guarded(l.console), slog.LevelWarn, "debug mode: writing the debug files failed",
 		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
@@ -419,7 +417,6 @@ func escapeControl(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// isTerminal reports whether w is a character device, as a terminal is.
 func isTerminal(w io.Writer) bool {
 	if f, ok := w.(*os.File); ok {
 		fi, err := f.Stat()
@@ -428,7 +425,6 @@ func isTerminal(w io.Writer) bool {
 	return false
 }
 
-// defaultLogger is the documented global default, set by Init.
 var defaultLogger atomic.Pointer[Logger]
 
 // Init builds a Logger from cfg with the console on os.Stderr and makes it

@@ -137,8 +137,7 @@ func checkCategoryName(cat string) string {
 	return ""
 }
 
-// maxSuggestLen is the longest name a suggestion is looked for.
-const maxSuggestLen = 64
+const maxSuggestLen = 64 // the longest name a suggestion is looked for
 
 // closest returns the name nearest to s within maxDist edits (or containment), or "".
 func closest(s string, names []string, maxDist int) string {
@@ -163,7 +162,6 @@ func closest(s string, names []string, maxDist int) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {
 	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
 	for j := range prev {
