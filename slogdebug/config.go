@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -298,10 +299,9 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	}
 	var unknown []string
 	for name := range env {
-		if !strings.HasPrefix(name, envPrefix) || known[name] || ignored(name, ignore) {
-			continue
+		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored(name, ignore) {
+			unknown = append(unknown, name)
 		}
-		unknown = append(unknown, name)
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
@@ -456,9 +456,7 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
-	for cat, d := range c.SlowThresholds {
-		slow[cat] = d
-	}
+	maps.Copy(slow, c.SlowThresholds)
 	return stress.Options{Slow: slow, SlowRequestRate: c.SlowRequestRate, ProvisioningFailureRate: c.ProvisioningFailureRate,
 		Cooldown: c.StressCooldown, Rules: c.StressRules}
 }
