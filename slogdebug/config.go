@@ -2,9 +2,11 @@ package slogdebug
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -12,9 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -44,9 +49,9 @@ var envVars = []envVar{
 	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
 	{"DEBUG_FLUSH_INTERVAL", "`200ms`", "FlushInterval", fmt.Sprintf("a duration from %v to %v, such as 200ms or 1s", config.MinFlushInterval, config.MaxFlushInterval),
 		func(c *Config, v string) error { return into(&c.FlushInterval)(parseDuration(v, false)) }},
-	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit(v)) }},
-	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit(v)) }},
-	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseCount(v)) }},
+	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseLimit[int](v, true)) }},
 	{"DEBUG_SYNC", "`false`", "Sync", wantBool, func(c *Config, v string) error { return into(&c.Sync)(parseBool(v)) }},
 	{"DEBUG_FILE_MODE", "`0640`", "FileMode", wantMode, func(c *Config, v string) error { return into(&c.FileMode)(parseMode(v)) }},
 	{"DEBUG_DIR_MODE", "`0750`", "DirMode", wantMode, func(c *Config, v string) error { return into(&c.DirMode)(parseMode(v)) }},
@@ -195,9 +200,7 @@ func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 func configFromMap(env map[string]string) (Config, error) {
 	cfg := Config{Dir: config.DefaultDir}
 	var errs []error
-	set := map[string]string{}  // the variables set, trimmed
-	failed := map[string]bool{} // those already reported
-	fieldVar := map[string]string{}
+	set, failed, fieldVar := map[string]string{}, map[string]bool{}, map[string]string{} // the variables set (trimmed), those reported, by field
 	for _, v := range envVars {
 		if v.field != "" {
 			fieldVar[v.field] = v.name
@@ -213,7 +216,6 @@ func configFromMap(env map[string]string) (Config, error) {
 			failed[v.name] = true
 		}
 	}
-	// Values that parse but are out of range, alone or together.
 	for _, p := range cfg.problems() {
 		name, ok := fieldVar[p.Field]
 		if !ok {
@@ -221,7 +223,7 @@ func configFromMap(env map[string]string) (Config, error) {
 			continue
 		}
 		if failed[name] {
-			continue // already reported
+			continue
 		}
 		want := "want " + varNames.Replace(p.Want)
 		if p.Field == "SlowThresholds" {
@@ -234,7 +236,6 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		failed[name] = true
 	}
-	// The directory, when debug mode may write there.
 	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
 		if err := config.CheckDir(cfg.Dir); err != nil {
 			name := envLogDir + " (unset: the default)"
@@ -298,10 +299,9 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	}
 	var unknown []string
 	for name := range env {
-		if !strings.HasPrefix(name, envPrefix) || known[name] || ignored(name, ignore) {
-			continue
+		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored(name, ignore) {
+			unknown = append(unknown, name)
 		}
-		unknown = append(unknown, name)
 	}
 	sort.Strings(unknown)
 	for _, name := range unknown {
@@ -321,8 +321,7 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	return errs, warnings
 }
 
-// maxQuoted is how much of a value an error quotes.
-const maxQuoted = 128
+const maxQuoted = 128 // how much of a value an error quotes
 
 // quote quotes v for an error, cut to maxQuoted bytes.
 func quote(v string) string {
@@ -350,7 +349,6 @@ func ignored(name string, patterns []string) bool {
 	return false
 }
 
-// splitList reads a comma-separated list, without its blank items.
 func splitList(v string) []string {
 	var out []string
 	for _, item := range strings.Split(v, ",") {
@@ -377,8 +375,7 @@ func parseRate(v string) (string, error) {
 	return v, err
 }
 
-// errNoParse is the parsers' error; the variable's want says more.
-var errNoParse = errors.New("does not parse")
+var errNoParse = errors.New("does not parse") // the parsers' error; the variable's want says more
 
 var bools = map[string]bool{"1": true, "t": true, "true": true, "y": true, "yes": true, "on": true,
 	"0": false, "f": false, "false": false, "n": false, "no": false, "off": false}
@@ -399,29 +396,21 @@ func parseDuration(s string, zeroOK bool) (time.Duration, error) {
 	return d, nil
 }
 
-func isUnlimited(s string) bool {
-	return slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s))
-}
-
-// parseLimit parses a size, or -1 for unlimited.
-func parseLimit(s string) (int64, error) {
-	if isUnlimited(s) {
+// parseLimit parses a size (a whole number of at least 1 when count),
+// or -1 for unlimited.
+func parseLimit[T int | int64](s string, count bool) (T, error) {
+	if slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s)) {
 		return -1, nil
 	}
-	n, err := parseSize(s)
-	return int64(n), err
-}
-
-// parseCount parses a whole number of at least 1, or -1 for unlimited.
-func parseCount(s string) (int, error) {
-	if isUnlimited(s) {
-		return -1, nil
+	if !count {
+		n, err := parseSize(s)
+		return T(n), err
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
 		return 0, errNoParse
 	}
-	return n, nil
+	return T(n), nil
 }
 
 // parseMode parses octal permissions, 0001 to 0777.
@@ -467,9 +456,7 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 // stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
-	for cat, d := range c.SlowThresholds {
-		slow[cat] = d
-	}
+	maps.Copy(slow, c.SlowThresholds)
 	return stress.Options{Slow: slow, SlowRequestRate: c.SlowRequestRate, ProvisioningFailureRate: c.ProvisioningFailureRate,
 		Cooldown: c.StressCooldown, Rules: c.StressRules}
 }
@@ -508,4 +495,20 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
 	}
 	return attrs
+}
+
+// contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
+// span, or else the request's own.
+func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
+	ids, tid, sid := reqid.DecodedFrom(ctx)
+	if ids != nil {
+		requestID = ids.RequestID
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return requestID, sc.TraceID(), sc.SpanID()
+	}
+	if ids != nil {
+		traceID, spanID = tid, sid
+	}
+	return requestID, traceID, spanID
 }

@@ -9,13 +9,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/trace"
 	"sync"
 	"time"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/internal/tracefile"
+	"github.com/proxydebug/debugmode/reqid"
 )
 
 // ExecutionTraceKey is the stress line's attribute that names its execution
@@ -50,11 +54,9 @@ type execTrace struct {
 	rec      traceRecorder
 	cooldown time.Duration
 	fileMode os.FileMode
-	console  slog.Handler // where a snapshot that failed is reported
-
-	jobs    chan traceJob // the snapshot to write (one at a time)
-	done    chan struct{} // closed when the writer goroutine has returned
-	written func()        // tests': called after each snapshot, the writer idle
+	console  slog.Handler   // where a snapshot that failed is reported
+	written  func()         // tests': called after each snapshot, the writer idle
+	writing  sync.WaitGroup // the snapshot being written
 
 	mu      sync.Mutex
 	closed  bool
@@ -65,48 +67,17 @@ type execTrace struct {
 	stats   ExecutionTraceStats
 }
 
-// traceJob is a snapshot to write.
-type traceJob struct {
-	dir, session, event string
-	n                   int
-}
-
-// startExecTrace starts cfg.ExecutionTrace's recorder and its writer.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	cooldown := cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown)
-	return newExecTrace(rec, cooldown, cfg.FileMode, console), nil
+	return newExecTrace(rec, cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown), cfg.FileMode, console), nil
 }
 
 // newExecTrace writes rec's snapshots, at most one per cooldown.
 func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
-	e := &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console,
-		jobs: make(chan traceJob, 1), done: make(chan struct{})}
-	go e.run()
-	return e
-}
-
-// run writes the snapshots asked for, until close.
-func (e *execTrace) run() {
-	defer close(e.done)
-	for job := range e.jobs {
-		var err error
-		if p := safego.Call(func() { err = e.write(job) }); p != nil {
-			err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
-		}
-		if err != nil {
-			e.fail(job, err)
-		}
-		e.mu.Lock()
-		e.busy = false
-		e.mu.Unlock()
-		if e.written != nil {
-			e.written()
-		}
-	}
+	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
 }
 
 // snapshot asks for a snapshot for a stress event at t of the session in
@@ -133,13 +104,37 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	e.next = t.Add(e.cooldown)
 	e.stats.Snapshots++
 	e.busy = true
-	e.jobs <- traceJob{dir: dir, session: session, n: e.n, event: event} // room: the writer is not busy, so it has taken the last one
+	e.writing.Add(1)
+	go e.write(dir, session, event, e.n)
 	return tracefile.Name(session, e.n)
 }
 
-// write writes one snapshot; a file not written whole is removed.
-func (e *execTrace) write(job traceJob) error {
-	f, err := tracefile.Create(job.dir, job.session, job.n, e.fileMode)
+// write writes snapshot n on a goroutine of its own; a failure is counted
+// and said on the console.
+func (e *execTrace) write(dir, session, event string, n int) {
+	defer e.writing.Done()
+	var err error
+	if p := safego.Call(func() { err = e.writeFile(dir, session, n) }); p != nil {
+		err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+	}
+	if err != nil {
+		e.mu.Lock()
+		e.stats.Failed++
+		e.mu.Unlock()
+		say(e.console, slog.LevelWarn, "debug mode: writing the execution trace failed",
+			slog.String("file", tracefile.Name(session, n)), slog.String("event_type", event), slog.Any("error", err))
+	}
+	e.mu.Lock()
+	e.busy = false
+	e.mu.Unlock()
+	if e.written != nil {
+		e.written()
+	}
+}
+
+// writeFile writes one snapshot; a file not written whole is removed.
+func (e *execTrace) writeFile(dir, session string, n int) error {
+	f, err := tracefile.Create(dir, session, n, e.fileMode)
 	if err != nil {
 		return err
 	}
@@ -155,15 +150,6 @@ func (e *execTrace) write(job traceJob) error {
 	return f.Close()
 }
 
-// fail counts a snapshot not written and says so on the console.
-func (e *execTrace) fail(job traceJob, err error) {
-	e.mu.Lock()
-	e.stats.Failed++
-	e.mu.Unlock()
-	say(e.console, slog.LevelWarn, "debug mode: writing the execution trace failed",
-		slog.String("file", tracefile.Name(job.session, job.n)), slog.String("event_type", job.event), slog.Any("error", err))
-}
-
 // Stats returns the counts so far (zero for a nil e).
 func (e *execTrace) Stats() (s ExecutionTraceStats) {
 	if e != nil {
@@ -174,18 +160,19 @@ func (e *execTrace) Stats() (s ExecutionTraceStats) {
 	return s
 }
 
-// close waits for the snapshot being written and stops the recorder.
+// close waits for the snapshot being written and stops the recorder (nil: nothing).
 func (e *execTrace) close() {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	if e == nil {
 		return
 	}
+	e.mu.Lock()
+	closed := e.closed
 	e.closed = true
-	close(e.jobs)
 	e.mu.Unlock()
-	<-e.done
-	e.rec.Stop()
+	if !closed {
+		e.writing.Wait()
+		e.rec.Stop()
+	}
 }
 
 // ExecutionTraceStats returns the execution trace recorder's counts
@@ -221,4 +208,71 @@ func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
 	if name := e.snapshot(files.Dir(), files.SessionID(), r.Message, r.Time); name != "" {
 		r.AddAttrs(slog.String(ExecutionTraceKey, name))
 	}
+}
+
+// traceLogHandler mirrors the category records into the Go execution
+// trace, while one is recorded, as user log events (runtime/trace.Log) of
+// the record's category: its message, then " request_id=<id>" when it has
+// one. Logged with the request's context, an event belongs to the
+// request's task (see integration.Middleware).
+type traceLogHandler struct {
+	red       *redact.Redactor // the files' redaction, for the message: a trace is a file too
+	category  string           // bound with WithAttrs
+	requestID string           // bound with WithAttrs
+	grouped   bool             // a group is open: later attrs are not top-level
+}
+
+const requestIDKey = "request_id" // the attribute a record's request ID may be in
+
+func (h traceLogHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelDebug && trace.IsEnabled()
+}
+
+func (h traceLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !trace.IsEnabled() {
+		return nil
+	}
+	cat, id := category.InRecord(h.category, r), h.requestID
+	if !h.grouped {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == requestIDKey {
+				id = a.Value.Resolve().String()
+			}
+			return true
+		})
+	}
+	if cat == "" {
+		return nil // not a category record
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if id == "" {
+		if ids := reqid.From(ctx); ids != nil {
+			id = ids.RequestID
+		}
+	}
+	msg := h.red.RedactText(r.Message)
+	if id != "" {
+		msg += " " + requestIDKey + "=" + id
+	}
+	trace.Log(ctx, cat, msg)
+	return nil
+}
+
+func (h traceLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h.category = category.Bound(h.category, attrs)
+	for _, a := range attrs {
+		if a.Key == requestIDKey && !h.grouped {
+			h.requestID = a.Value.Resolve().String()
+		}
+	}
+	return h
+}
+
+func (h traceLogHandler) WithGroup(name string) slog.Handler {
+	if name != "" {
+		h.grouped = true
+	}
+	return h
 }

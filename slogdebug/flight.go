@@ -38,7 +38,6 @@ type flightEntry struct {
 	size  int
 }
 
-// newEntry freezes r (see freeze) and what it needs of ctx.
 func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
 	e := flightEntry{chain: c, rec: frozen(r), ids: reqid.From(ctx)}
 	if ctx != nil {
@@ -47,7 +46,6 @@ func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
 	return e
 }
 
-// context is a context with the entry's request IDs and span.
 func (e *flightEntry) context() context.Context {
 	ctx := context.Background()
 	if e.ids != nil {
@@ -66,7 +64,6 @@ type chain struct {
 	group  string
 }
 
-// apply replays the chain on h.
 func (c *chain) apply(h slog.Handler) slog.Handler {
 	if c == nil {
 		return h
@@ -107,8 +104,7 @@ func (h *chainHandler) WithGroup(name string) slog.Handler {
 	return &chainHandler{min: h.min, chain: &chain{parent: h.chain, group: name}, handle: h.handle}
 }
 
-// flightSize is what an entry costs besides its strings.
-const flightSize = 320
+const flightSize = 320 // what an entry costs besides its strings
 
 func (r *recorder) add(e flightEntry) {
 	r.mu.Lock()
@@ -124,7 +120,7 @@ func (r *recorder) add(e flightEntry) {
 	}
 }
 
-// take returns the recorded entries, oldest first, and forgets them.
+// take returns the recorded entries and forgets them.
 func (r *recorder) take() []flightEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -133,23 +129,17 @@ func (r *recorder) take() []flightEntry {
 	return out
 }
 
-// record keeps r, frozen.
 func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
 	e := newEntry(ctx, c, rec)
 	e.size = flightSize + len(e.rec.Message)
-	e.rec.Attrs(func(a slog.Attr) bool {
-		e.size += frozenSize(a)
-		return true
-	})
+	e.rec.Attrs(func(a slog.Attr) bool { e.size += frozenSize(a); return true })
 	r.add(e)
 }
 
 // frozen returns a copy of r whose values cannot change any more.
 func frozen(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
-	attrs := make([]slog.Attr, 0, r.NumAttrs())
-	r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
-	out.AddAttrs(freeze(attrs)...)
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(slog.Attr{Key: a.Key, Value: freezeValue(a.Value)}); return true })
 	return out
 }
 
@@ -192,7 +182,6 @@ func freezeValue(v slog.Value) slog.Value {
 	return v
 }
 
-// frozenSize is roughly what a frozen attr costs the recorder.
 func frozenSize(a slog.Attr) int {
 	n := len(a.Key) + 24
 	switch a.Value.Kind() {
@@ -231,7 +220,6 @@ const (
 	dumpQueue  = 64               // the events waiting; past it, an event is on the console only
 )
 
-// startDumper starts the dumper of a set-up with the flight recorder on.
 func (l *Logger) startDumper(rec *recorder) *dumper {
 	d := &dumper{l: l, rec: rec, jobs: make(chan flightEntry, dumpQueue),
 		flushes: make(chan chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
@@ -295,7 +283,6 @@ func (d *dumper) closeFiles() {
 	}
 }
 
-// drain writes the events queued.
 func (d *dumper) drain() {
 	for {
 		select {
@@ -348,16 +335,11 @@ func (d *dumper) dump(job flightEntry) {
 	_ = job.chain.apply(files).Handle(job.context(), job.rec)
 }
 
-// earliest returns the oldest time of the entries, the event and now.
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {
-	t := now
-	for _, e := range entries {
-		if !e.rec.Time.IsZero() && e.rec.Time.Before(t) {
-			t = e.rec.Time
+	for _, e := range append(entries[:len(entries):len(entries)], flightEntry{rec: event}) {
+		if !e.rec.Time.IsZero() && e.rec.Time.Before(now) {
+			now = e.rec.Time
 		}
 	}
-	if !event.Time.IsZero() && event.Time.Before(t) {
-		t = event.Time
-	}
-	return t
+	return now
 }

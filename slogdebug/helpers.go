@@ -42,10 +42,10 @@ var categoryNames = [numCategories]string{
 // off reports whether no handler takes a category record at level.
 func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
 
-// enabled returns ctx (Background for nil) and l's handler with category i
-// bound first (made once per Logger), or nil when it takes no record at
-// level: a helper builds nothing then.
-func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level) (context.Context, slog.Handler) {
+// emit hands l's handler with category i bound first (made once per
+// Logger) a record of the helper's fields, then the extra ones, unless it
+// takes no record at level.
+func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, msg string, fields []slog.Attr, extra ...[]slog.Attr) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -60,20 +60,15 @@ func (l *Logger) enabled(ctx context.Context, i categoryIndex, level slog.Level)
 		hp = &h
 		l.cats[i].Store(hp)
 	}
-	if (*hp).Enabled(ctx, level) {
-		return ctx, *hp
+	if !(*hp).Enabled(ctx, level) {
+		return
 	}
-	return ctx, nil
-}
-
-// emit hands h a record of the helper's fields, then the extra ones.
-func emit(ctx context.Context, h slog.Handler, level slog.Level, msg string, fields []slog.Attr, extra ...[]slog.Attr) {
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(fields...)
 	for _, x := range extra {
 		r.AddAttrs(x...)
 	}
-	_ = h.Handle(ctx, r)
+	_ = (*hp).Handle(ctx, r)
 }
 
 // LogRequest records a finished HTTP request in "requests": method, path,
@@ -85,10 +80,8 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 }
 
 func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxRequests, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
-			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
-	}
+	l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
+		slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -101,11 +94,9 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 }
 
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxEngineSelection, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
-			slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
-			slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
-	}
+	l.emit(ctx, idxEngineSelection, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
+		slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
+		slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -118,10 +109,8 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 }
 
 func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxProvisioning, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
-			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
-	}
+	l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
+		slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
@@ -135,10 +124,6 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.Orchest
 }
 
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxOrchestratorHealth, slog.LevelDebug)
-	if h == nil {
-		return
-	}
 	// Gathered first: the record grows its slice past its inline five once.
 	var fields [11]slog.Attr
 	n := copy(fields[:], []slog.Attr{
@@ -165,7 +150,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 			n++
 		}
 	}
-	emit(ctx, h, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
+	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -177,10 +162,8 @@ func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, a
 }
 
 func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxStreams, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
-			slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration)}, attrs)
-	}
+	l.emit(ctx, idxStreams, slog.LevelDebug, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("stream_id", ev.StreamID),
+		slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration)}, attrs)
 }
 
 // LogStressEvent records a stress event of the program's own in "stress":
@@ -194,10 +177,8 @@ func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...s
 }
 
 func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxStress, level); h != nil {
-		emit(ctx, h, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
-			slog.String("description", ev.Description)}, ev.Attrs, attrs)
-	}
+	l.emit(ctx, idxStress, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
+		slog.String("description", ev.Description)}, ev.Attrs, attrs)
 }
 
 // LogError records an error in "errors": component, operation, error_type
@@ -210,15 +191,11 @@ func (l *Logger) LogError(ctx context.Context, component, operation string, err 
 }
 
 func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs []slog.Attr) {
-	ctx, h := l.enabled(ctx, idxErrors, slog.LevelDebug)
-	if h == nil {
-		return
-	}
 	var errType, msg string
 	if err != nil {
 		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
 	}
-	emit(ctx, h, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
+	l.emit(ctx, idxErrors, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
 		slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 }
 
@@ -231,11 +208,9 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 }
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
-	if ctx, h := l.enabled(ctx, idxDisconnects, slog.LevelDebug); h != nil {
-		emit(ctx, h, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
-			slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
-			slog.Duration("duration", ev.Duration)}, attrs)
-	}
+	l.emit(ctx, idxDisconnects, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
+		slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
+		slog.Duration("duration", ev.Duration)}, attrs)
 }
 
 // errorAttr is the "error" attribute of err: null when err is nil.

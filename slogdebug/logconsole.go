@@ -7,10 +7,13 @@ import (
 	"log"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/proxydebug/debugmode/internal/redact"
 )
 
 // slog's default handler writes through package log, which Init's
@@ -31,7 +34,6 @@ func isSlogDefaultHandler(h slog.Handler) bool {
 	return h != nil && typeName(h) == "*slog.defaultHandler"
 }
 
-// typeName is the dynamic type of v as %T prints it.
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
 // LogConsole returns a console handler that writes what slog's default
@@ -101,8 +103,7 @@ func (h *logConsole) WithGroup(name string) slog.Handler {
 	return &logConsole{levels: h.levels, text: h.text.WithGroup(name), out: h.out}
 }
 
-// emptyMsg is what the text handler writes for the empty message.
-var emptyMsg = []byte(` msg=""`)
+var emptyMsg = []byte(` msg=""`) // what the text handler writes for the empty message
 
 // Write receives the text handler's line, `level=INFO msg="" k=v`, with
 // o.mu held by Handle, and writes the default handler's line.
@@ -135,4 +136,47 @@ func appendSource(buf []byte, pc uintptr, short bool) []byte {
 	}
 	buf = strconv.AppendInt(append(append(buf, file...), ':'), int64(line), 10)
 	return append(buf, ": "...)
+}
+
+// redactingHandler hands Config.Console its records redacted.
+type redactingHandler struct {
+	slog.Handler
+	red    *redact.Redactor
+	groups []string // WithGroup names, outermost first
+}
+
+// redactConsole wraps next in a redactingHandler, unless red is nil.
+func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
+	if red == nil {
+		return next
+	}
+	return &redactingHandler{Handler: next, red: red}
+}
+
+func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, h.red.RedactText(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.red.RedactAttr(h.groups, a))
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	redacted := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		redacted[i] = h.red.RedactAttr(h.groups, a)
+	}
+	return &redactingHandler{h.Handler.WithAttrs(redacted), h.red, h.groups}
+}
+
+func (h *redactingHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	groups := append(slices.Clip(h.groups), name)
+	return &redactingHandler{h.Handler.WithGroup(name), h.red, groups}
 }

@@ -98,7 +98,6 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.Dir == "" {
 		cfg.Dir = config.DefaultDir
 	}
-	// Checked now: switched on during an incident, it must not fail.
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -123,9 +122,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil {
-		if l.exec != nil {
-			l.exec.close()
-		}
+		l.exec.close()
 		return nil, err
 	}
 	l.publish(st)
@@ -139,7 +136,6 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	return l, nil
 }
 
-// announce says on the console that debug mode is on, and where.
 func (l *Logger) announce() {
 	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 }
@@ -223,7 +219,6 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	return st, nil
 }
 
-// consoleChild is the console in the fan-out, and its floor.
 func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	if l.cfg.ConsoleCategories {
 		return l.console, l.consoleLevel
@@ -235,7 +230,6 @@ func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
 	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
-// publish makes st the Logger's set-up.
 func (l *Logger) publish(st *state) {
 	if st.files != nil {
 		l.session.Store(st.files)
@@ -276,9 +270,7 @@ func (l *Logger) Close() error {
 	}
 	st, _ := l.buildState(false)
 	l.publish(st)
-	if l.exec != nil {
-		l.exec.close() // the snapshot being written is counted in session_end
-	}
+	l.exec.close() // the snapshot being written is counted in session_end
 	if old.on {
 		return old.closeFiles("session_end")
 	}
@@ -286,17 +278,16 @@ func (l *Logger) Close() error {
 	if opts.Resume == nil {
 		return nil
 	}
-	d := old.stress // the flight recorder's detector, if on
-	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(d) }
+	opts.EndAttrs = func() []slog.Attr { return l.endAttrs(old.stress) } // the flight recorder's detector, if on
 	opts.EndOnly = true
 	end, err := handler.New(opts)
 	if err == nil {
 		err = end.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("slogdebug: end the session: %w", err)
+		err = fmt.Errorf("slogdebug: end the session: %w", err)
 	}
-	return nil
+	return err
 }
 
 // droppedSince is Options.Dropped: files' drops since those of resumed.
@@ -350,11 +341,10 @@ func (l *Logger) retireStress(d *stress.Handler) {
 
 // closeFiles closes the stress detector (its summary goes in the files), then the files.
 func (st *state) closeFiles(event string) error {
-	var err error
 	if st.stress != nil {
-		err = st.stress.Close()
+		return errors.Join(st.stress.Close(), st.files.CloseWith(event))
 	}
-	return errors.Join(err, st.files.CloseWith(event))
+	return st.files.CloseWith(event)
 }
 
 // Flush returns once everything logged before it is in the files.
@@ -370,35 +360,27 @@ func (l *Logger) Flush() error {
 }
 
 // SessionID returns the session's ID, or "" before it has files.
-func (l *Logger) SessionID() string {
-	if s := l.session.Load(); s != nil {
-		return s.SessionID()
-	}
-	return ""
-}
+func (l *Logger) SessionID() string { return ofSession(l, (*handler.Handler).SessionID, "") }
 
 // Dir returns the directory of the session's files.
-func (l *Logger) Dir() string {
-	if s := l.session.Load(); s != nil {
-		return s.Dir()
-	}
-	return l.cfg.Dir
-}
+func (l *Logger) Dir() string { return ofSession(l, (*handler.Handler).Dir, l.cfg.Dir) }
 
 // Path returns the path of a category's file, or "" before the session has files.
 func (l *Logger) Path(category string) string {
+	return ofSession(l, func(s *handler.Handler) string { return s.Path(category) }, "")
+}
+
+// ofSession is f of the session's files, or def before it has any.
+func ofSession[T any](l *Logger, f func(*handler.Handler) T, def T) T {
 	if s := l.session.Load(); s != nil {
-		return s.Path(category)
+		return f(s)
 	}
-	return ""
+	return def
 }
 
 // Stats returns the category handler's counts for the whole session so far.
 func (l *Logger) Stats() handler.Stats {
-	var st handler.Stats
-	if s := l.session.Load(); s != nil {
-		st = s.Stats()
-	}
+	st := ofSession(l, (*handler.Handler).Stats, handler.Stats{})
 	st.Panics += l.panics.Load()
 	return st
 }
@@ -410,7 +392,6 @@ func (l *Logger) fileOptions() handler.Options {
 	return opts
 }
 
-// writeFailed tells the console that the files could not be written.
 func (l *Logger) writeFailed(err error, errs, lost uint64) {
 	say(l.guarded(l.console), slog.LevelWarn, "debug mode: writing the debug files failed",
 		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
@@ -436,7 +417,6 @@ func escapeControl(s string) string {
 	return q[1 : len(q)-1]
 }
 
-// isTerminal reports whether w is a character device, as a terminal is.
 func isTerminal(w io.Writer) bool {
 	if f, ok := w.(*os.File); ok {
 		fi, err := f.Stat()
@@ -444,3 +424,39 @@ func isTerminal(w io.Writer) bool {
 	}
 	return false
 }
+
+var defaultLogger atomic.Pointer[Logger]
+
+// Init builds a Logger from cfg with the console on os.Stderr and makes it
+// the package default and slog's default (see LogConsole), closing the
+// previous default made by Init. Call Close before exiting.
+func Init(cfg Config) (*Logger, error) {
+	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
+		old.exec.close() // a process runs one execution trace recorder
+	}
+	l, err := New(cfg, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	slog.SetDefault(l.Logger)
+	if old := defaultLogger.Swap(l); old != nil {
+		if err := old.Close(); err != nil {
+			l.Warn("slogdebug: closing the previous default logger", "error", err)
+		}
+	}
+	return l, nil
+}
+
+// Default returns the Logger made by Init, or one over slog.Default().
+func Default() *Logger {
+	if l := defaultLogger.Load(); l != nil {
+		return l
+	}
+	return passive(slog.Default())
+}
+
+// Flush flushes the default Logger.
+func Flush() error { return Default().Flush() }
+
+// Close closes the default Logger.
+func Close() error { return Default().Close() }

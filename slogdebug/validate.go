@@ -128,17 +128,13 @@ func checkCategoryName(cat string) string {
 		return fmt.Sprintf("a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as %s", quote(handler.SanitizeCategory(cat)))
 	}
 	builtin := category.Builtin()
-	if slices.Contains(builtin, cat) {
-		return ""
-	}
-	if near := closest(cat, builtin, 2); near != "" {
+	if near := closest(cat, builtin, 2); near != "" && !slices.Contains(builtin, cat) {
 		return fmt.Sprintf("a category; did you mean %q? (built-in categories: %s; a category of your own must not be a letter or two off one)", near, strings.Join(builtin, ", "))
 	}
 	return ""
 }
 
-// maxSuggestLen is the longest name a suggestion is looked for.
-const maxSuggestLen = 64
+const maxSuggestLen = 64 // the longest name a suggestion is looked for
 
 // closest returns the name nearest to s within maxDist edits (or containment), or "".
 func closest(s string, names []string, maxDist int) string {
@@ -147,12 +143,11 @@ func closest(s string, names []string, maxDist int) string {
 	}
 	best, bestDist := "", maxDist+1
 	for _, n := range names {
-		d := editDistance(s, n)
-		if d < bestDist || d == bestDist && best == "" {
+		if d := editDistance(s, n); d < bestDist {
 			best, bestDist = n, d
 		}
 	}
-	if bestDist <= maxDist {
+	if best != "" {
 		return best
 	}
 	for _, n := range names {
@@ -163,7 +158,6 @@ func closest(s string, names []string, maxDist int) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b.
 func editDistance(a, b string) int {
 	prev, cur := make([]int, len(b)+1), make([]int, len(b)+1)
 	for j := range prev {
