@@ -100,6 +100,16 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	return false
 }
 
+// appendAttrs writes attrs with appendAttr, reporting whether it wrote any.
+func (e *encoder) appendAttrs(attrs []slog.Attr) (wrote bool) {
+	for _, a := range attrs {
+		if e.appendAttr(a) {
+			wrote = true
+		}
+	}
+	return wrote
+}
+
 // openGroups opens the groups named, nested in one another, as objects.
 func (e *encoder) openGroups(names []string) {
 	for _, g := range names {
@@ -122,13 +132,7 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 		defer func() { e.secret = false }()
 	}
 	if key == "" {
-		wrote := false
-		for _, ga := range attrs {
-			if e.appendAttr(ga) {
-				wrote = true
-			}
-		}
-		return wrote
+		return e.appendAttrs(attrs)
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
@@ -137,9 +141,7 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	e.depth++
 	e.comma = false
 	inner := len(e.buf)
-	for _, ga := range attrs {
-		e.appendAttr(ga)
-	}
+	e.appendAttrs(attrs)
 	e.depth--
 	if len(e.buf) == inner {
 		// Every member was empty (or cut before it started).

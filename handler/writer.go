@@ -208,16 +208,6 @@ func (s *sink) releaseWrite() {
 	s.writeMu.Unlock()
 }
 
-// initWriter sets up what the writer needs besides the queue; New calls
-// it before anything can fail.
-func (s *sink) initWriter() {
-	s.rep.init(s.opts, func(err error) {
-		s.panics.Add(1) // of OnError itself: counted, not reported again
-		s.lastErr.set(err)
-	})
-	s.roundDone = make(chan struct{})
-}
-
 // run is the writer goroutine. Each step of its work runs under a
 // recover (see panic.go): nothing it does can take the process down, and
 // it never waits for the console (see reporter).
