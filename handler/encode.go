@@ -32,10 +32,8 @@ type encoder struct {
 	depth     int  // open JSON objects below the top level
 	comma     bool // the next member needs a separating comma
 	truncated bool
-	secret    bool // inside a group named like a secret: every value is redacted
-	// panics counts the panics of values recovered while encoding (the
-	// sink's); nil: not counted.
-	panics *atomic.Uint64
+	secret    bool           // inside a group named like a secret: every value is redacted
+	panics    *atomic.Uint64 // the sink's count of panics recovered; nil: not counted
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -156,36 +154,27 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 // appendText writes text that may hold credentials (a message, a string
 // value, an error's message, a byte slice) as a JSON string, redacted. It
 // is cut to the room left before it is redacted, so that the work done is
-// bounded by the line limit whatever the text's size, and cut again if
-// redaction made it longer.
+// bounded by the line limit whatever the text's size, and cut again (the
+// line marked truncated) if escaping or redaction made it too long.
 func (e *encoder) appendText(s string) {
 	if len(s) <= e.room()-2 && plainText(s) {
-		// The common case, written at once: it fits, and neither
-		// escaping nor redaction would change it.
+		// The common case: it fits, and neither escaping nor redaction
+		// would change it.
 		e.buf = append(e.buf, '"')
 		e.buf = append(e.buf, s...)
 		e.buf = append(e.buf, '"')
 		return
 	}
-	cut := false
 	if e.red != nil {
+		cut := false
 		if room := max(e.room(), 0); len(s) > room {
 			for room > 0 && !utf8.RuneStart(s[room]) {
 				room--
 			}
-			s, cut = s[:room], true
+			s, cut, e.truncated = s[:room], true, true
 		}
 		s = e.red.RedactTextCut(s, cut)
 	}
-	e.appendCuttable(s)
-	if cut {
-		e.truncated = true
-	}
-}
-
-// appendCuttable writes s as a JSON string, cut to the room left (and the
-// line marked truncated) when it does not fit.
-func (e *encoder) appendCuttable(s string) {
 	if len(s) <= e.room()-2 {
 		mark := len(e.buf)
 		e.buf = jsonenc.AppendString(e.buf, s)
@@ -198,9 +187,8 @@ func (e *encoder) appendCuttable(s string) {
 	e.truncated = true
 }
 
-// appendValue writes a resolved value of a kind that holds no text:
-// a number, a bool, a duration or a time (anything else as its redacted
-// text).
+// appendValue writes a resolved value of a kind that holds no text (any
+// other kind as its redacted text).
 func (e *encoder) appendValue(v slog.Value) {
 	switch v.Kind() {
 	case slog.KindInt64:
@@ -222,21 +210,19 @@ func (e *encoder) appendValue(v slog.Value) {
 	}
 }
 
-// appendAny writes an arbitrary Go value: nil as null; an error as its
-// message, a URL as its string and a byte slice as text (all three
-// redacted like strings); anything else as encoding/json renders it, its
-// secret members redacted. A value
-// that cannot be marshalled (a cycle, NaN inside a struct, a MarshalJSON
-// that fails or panics) is written as a string starting with "!ERROR:".
-// It reports false, having written nothing, when the JSON of the value
-// does not fit in the room left.
+// appendAny writes an arbitrary Go value: nil as null; an error's message,
+// a URL and a byte slice as redacted text; anything else as encoding/json
+// renders it, its secret members redacted, or, when that fails (a cycle,
+// NaN in a struct, a MarshalJSON that fails or panics), as a string
+// starting with "!ERROR:". It reports false, having written nothing, when
+// the JSON does not fit in the room left.
 func (e *encoder) appendAny(x any) bool {
 	switch x := x.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
 		return true
 	case error:
-		e.appendText(errorString(x))
+		e.appendText(safeerr.String(x))
 		return true
 	case string:
 		e.appendText(x)
@@ -252,8 +238,7 @@ func (e *encoder) appendAny(x any) bool {
 		e.appendText(x.String())
 		return true
 	case []byte:
-		// A byte slice is usually text in a log: keep it readable, and
-		// redact it as text. Only what can fit is converted: one byte
+		// Usually text in a log. Only what can fit is converted: one byte
 		// more than the room left still tells appendText it is cut.
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
 		return true
@@ -277,18 +262,14 @@ func (e *encoder) appendAny(x any) bool {
 	return true
 }
 
-// errorString returns err.Error(), surviving a method that panics.
-func errorString(err error) string { return safeerr.String(err) }
-
 // appendDurationKey writes the key of a duration attr: "k" becomes "k_ms"
 // (keys that already end in _ms are kept).
 func appendDurationKey(buf []byte, key string) []byte {
-	if strings.HasSuffix(key, "_ms") {
-		return jsonenc.AppendString(buf, key)
-	}
 	buf = jsonenc.AppendString(buf, key)
-	buf = buf[:len(buf)-1]
-	return append(buf, `_ms"`...)
+	if strings.HasSuffix(key, "_ms") {
+		return buf
+	}
+	return append(buf[:len(buf)-1], `_ms"`...)
 }
 
 // appendMillis writes d as a JSON number of milliseconds, exact to the
@@ -455,8 +436,8 @@ func plainText(s string) bool {
 }
 
 // quietWord reports whether the eight bytes of w are all quiet (see
-// plainText): as in plainPrefix, a byte below 0x20, a high bit, or a zero
-// byte in w xor one of the bytes '"', '\\', '=' and ':' repeated is not.
+// plainText): a byte below 0x20, a high bit, or a zero byte in w xor one of
+// the bytes '"', '\\', '=' and ':' repeated is not.
 func quietWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote := w ^ (ones * '"')
