@@ -19,24 +19,21 @@ import (
 var ErrClosed = errors.New("handler: closed")
 
 // keepBatch is the largest batch buffer a category keeps between rounds
-// (at most the queue's size): a flat-out caller fills several MiB while a
-// round is written, and growing the buffer again every round cost it 5% of
-// its CPU. A larger one (a burst) is let go.
+// (at most the queue's size; a burst's larger one is let go): a flat-out
+// caller fills several MiB while a round is written, and growing the buffer
+// again every round cost it 5% of its CPU.
 const keepBatch = 4 << 20
 
-// fullPatience is how long a caller that finds the queue full waits for
-// the goroutine writing it (the writer, or another caller) before its
-// record is dropped. Past it the disk counts as stuck: until a write round
-// ends, records that find the queue full are dropped without waiting.
+// fullPatience is how long a caller that finds the queue full waits for a
+// write round to end before its record is dropped. Past it the disk counts
+// as stuck: until a round ends, such records are dropped without waiting.
 const fullPatience = 100 * time.Millisecond
 
-// sink is what every Handler derived from one New shares: the category
-// registry, the bounded queue, the files and the writer goroutine.
-//
-// The queue is one buffer of encoded lines per category, appended to under
-// mu. Whoever holds writeMu (the writer goroutine, or Flush) takes the
-// buffers and writes each category's lines with one write call, outside
-// mu: callers go on queueing meanwhile.
+// sink is what every Handler derived from one New shares. The queue is one
+// buffer of encoded lines per category, appended to under mu. Whoever holds
+// writeMu (the writer goroutine, or Flush) takes the buffers and writes
+// each category's lines with one write call, outside mu: callers go on
+// queueing meanwhile.
 type sink struct {
 	opts      Options
 	dir       string  // the log directory's path
@@ -50,34 +47,26 @@ type sink struct {
 	session   *category
 	defCat    *category
 	// wakeBytes is how much the queue holds when a caller wakes the
-	// writer (a quarter of the queue, at most 256 KiB; the flush interval
-	// wakes it otherwise). Waking a parked goroutine costs the caller a
-	// system call: the fewer, the better, as long as the writer starts long
-	// before the queue is full.
+	// writer (the flush interval wakes it otherwise). Waking a parked
+	// goroutine costs the caller a system call: the fewer, the better, as
+	// long as the writer starts long before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *redact.Redactor
 
 	// The queue, written by every caller: on cache lines of its own.
-	_            [cacheLinePad]byte
-	mu           sync.Mutex
-	queued       []*category // the categories with lines pending
-	pendingBytes int
-	woken        bool
-	closed       bool
-	// roundDone is closed, and replaced, whenever writeMu is let go: a
-	// caller waiting for room waits on it.
-	roundDone chan struct{}
-	// stuck is set when a caller waited fullPatience in vain, and cleared
-	// when a write round ends.
-	stuck atomic.Bool
-	// droppedSinceWrite is set when a record is dropped, and cleared by
-	// the writer when it reports that to Options.OnDrop.
-	droppedSinceWrite atomic.Bool
+	_                 [cacheLinePad]byte
+	mu                sync.Mutex
+	queued            []*category // the categories with lines pending
+	pendingBytes      int
+	woken             bool
+	closed            bool
+	roundDone         chan struct{} // closed and replaced whenever writeMu is let go
+	stuck             atomic.Bool   // a caller waited fullPatience in vain; cleared by a round's end
+	droppedSinceWrite atomic.Bool   // cleared when Options.OnDrop is called
 	_                 [cacheLinePad]byte
 
-	// writeMu guards the files and everything below it: the goroutine
-	// holding it writes.
+	// writeMu guards the files and everything below it.
 	writeMu      sync.Mutex
 	taken        []*category // the categories of the round being written
 	filesClosed  bool
@@ -89,10 +78,8 @@ type sink struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	endEvent  string // the session file's last line: session_end, or debug_disabled
-
-	// rep reports failures to Options.OnError without the writer waiting.
-	rep reporter
+	endEvent  string   // the session file's last line: session_end, or debug_disabled
+	rep       reporter // reports failures to Options.OnError without the writer waiting
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
@@ -104,10 +91,16 @@ type sink struct {
 }
 
 // enqueue appends an encoded line to c's queue, waiting for room when it is
-// full (see makeRoom), or drops it: after Close (the error
-// is ErrClosed), or when the disk does not take the lines in time.
+// full (see makeRoom), or drops it: after Close (the error is ErrClosed),
+// or when the disk does not take the lines in time. Warnings and errors
+// (stress events, the report of records dropped among them) have a reserve
+// of a quarter of the queue that debug records cannot fill: an overload
+// does not hide its own report.
 func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
-	limit := s.limitFor(level)
+	limit := s.opts.QueueBytes
+	if level >= slog.LevelWarn {
+		limit += s.opts.QueueBytes / 4
+	}
 	s.mu.Lock()
 	for {
 		if s.closed {
@@ -171,21 +164,6 @@ func (s *sink) makeRoom() bool {
 	return true
 }
 
-// limitFor is how many bytes the queue holds for records at level.
-// Warnings and errors (stress events, the report of records dropped among
-// them) have a reserve the debug records cannot fill: an overload does not
-// hide its own report.
-func (s *sink) limitFor(level slog.Level) int {
-	if level >= slog.LevelWarn {
-		return s.opts.QueueBytes + s.opts.QueueBytes/warnReserveDivisor
-	}
-	return s.opts.QueueBytes
-}
-
-// warnReserveDivisor sets the reserve of the queue for records at Warn and
-// above: a quarter of Options.QueueBytes on top of it.
-const warnReserveDivisor = 4
-
 // wakeLocked asks the writer for a write now, once per write.
 func (s *sink) wakeLocked() {
 	if s.woken {
@@ -216,17 +194,11 @@ func (s *sink) run() {
 	ticker := time.NewTicker(s.opts.FlushInterval)
 	defer ticker.Stop()
 	for {
+		tick := false
 		select {
 		case <-s.wake:
-			s.writeMu.Lock()
-			s.writeLocked()
-			s.releaseWrite()
 		case <-ticker.C:
-			s.writeMu.Lock()
-			s.writeLocked()
-			s.guard("checking the log files", s.checkFilesStep)
-			s.guard("keeping the disk budget", s.maintainStep)
-			s.releaseWrite()
+			tick = true
 		case <-s.quit:
 			s.writeMu.Lock()
 			s.guard("checking the log files", s.checkFilesStep)
@@ -239,15 +211,21 @@ func (s *sink) run() {
 			s.releaseWrite()
 			return
 		}
+		s.writeMu.Lock()
+		s.writeLocked()
+		if tick {
+			s.guard("checking the log files", s.checkFilesStep)
+			s.guard("keeping the disk budget", s.maintainStep)
+		}
+		s.releaseWrite()
 	}
 }
 
 func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
 func (s *sink) maintainStep() error   { s.maintain(false); return nil }
 
-// writeLocked takes everything queued and writes each category's lines to
-// its file, under a recover; then it calls the afterWrite hook. The caller
-// holds writeMu. It returns the errors of this write, if any.
+// writeLocked writes everything queued, under a recover, and calls the
+// afterWrite hook. The caller holds writeMu.
 func (s *sink) writeLocked() error {
 	if s.filesClosed {
 		return nil
@@ -296,8 +274,7 @@ func (s *sink) writeBatch(c *category) error {
 	if len(c.batch) == 0 {
 		return nil
 	}
-	n, size := c.batchN, len(c.batch)
-	batch := c.batch[:size]
+	batch, n := c.batch, c.batchN
 	c.batch, c.batchN = c.batch[:0], 0
 	written, err := s.appendGuarded(c, batch)
 	lines := n
