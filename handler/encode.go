@@ -375,16 +375,12 @@ func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timest
 }
 
 // appendFraction writes ".nnnnnnnnnZ": nine digits of nanoseconds and the
-// UTC mark.
+// UTC mark. The microseconds overwrite the three leading zeros of the
+// nanoseconds left over.
 func appendFraction(buf []byte, ns int) []byte {
-	var b [11]byte
-	b[0] = '.'
-	b[1] = byte('0' + ns/1e8)
-	var frac [6]byte
-	put6(&frac, uint64(ns/100%1e6))
-	copy(b[2:], frac[:])
-	copy(b[8:], pairs[2*(ns%100):2*(ns%100)+2])
-	b[10] = 'Z'
+	b := [11]byte{0: '.', 10: 'Z'}
+	put6((*[6]byte)(b[4:]), uint64(ns%1e3))
+	put6((*[6]byte)(b[1:]), uint64(ns/1e3))
 	return append(buf, b[:]...)
 }
 
@@ -397,18 +393,13 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 		return t.AppendFormat(buf, "2006-01-02T15:04:05.000000000Z07:00")
 	}
 	hour, minute, sec := t.Clock()
-	var b [19]byte
+	b := [19]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':'}
 	copy(b[0:], pairs[2*(year/100):2*(year/100)+2])
 	copy(b[2:], pairs[2*(year%100):2*(year%100)+2])
-	b[4] = '-'
 	copy(b[5:], pairs[2*int(month):2*int(month)+2])
-	b[7] = '-'
 	copy(b[8:], pairs[2*day:2*day+2])
-	b[10] = 'T'
 	copy(b[11:], pairs[2*hour:2*hour+2])
-	b[13] = ':'
 	copy(b[14:], pairs[2*minute:2*minute+2])
-	b[16] = ':'
 	copy(b[17:], pairs[2*sec:2*sec+2])
 	return appendFraction(append(buf, b[:]...), t.Nanosecond())
 }
@@ -420,12 +411,9 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 func plainText(s string) bool {
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	if len(b) < 8 {
-		for _, c := range b {
-			if !quiet[c] {
-				return false
-			}
-		}
-		return true
+		w := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'} // quiet padding
+		copy(w[:], b)
+		return quietWord(binary.LittleEndian.Uint64(w[:]))
 	}
 	for i := 0; i+8 < len(b); i += 8 {
 		if !quietWord(binary.LittleEndian.Uint64(b[i:])) {
@@ -447,11 +435,3 @@ func quietWord(w uint64) bool {
 	return ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|
 		(equals-ones)&^equals|(colon-ones)&^colon|w)&highs == 0
 }
-
-// quiet holds true for the bytes plainText lets through.
-var quiet = func() (t [256]bool) {
-	for b := range utf8.RuneSelf {
-		t[b] = b >= 0x20 && b != '"' && b != '\\' && b != '=' && b != ':'
-	}
-	return t
-}()
