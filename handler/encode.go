@@ -71,9 +71,7 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		kind = slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
-	if comma {
-		e.buf = append(e.buf, ',')
-	}
+	e.sep()
 	if kind == slog.KindDuration {
 		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
 	} else {
@@ -220,44 +218,36 @@ func (e *encoder) appendAny(x any) bool {
 	switch x := x.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
-		return true
 	case error:
 		e.appendText(safeerr.String(x))
-		return true
 	case string:
 		e.appendText(x)
-		return true
 	case *url.URL:
 		if x == nil {
 			e.buf = append(e.buf, "null"...)
 		} else {
 			e.appendText(x.String())
 		}
-		return true
 	case url.URL:
 		e.appendText(x.String())
-		return true
 	case []byte:
 		// Usually text in a log. Only what can fit is converted: one byte
 		// more than the room left still tells appendText it is cut.
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
-		return true
-	}
-	out, err := jsonenc.Marshal(x)
-	if err != nil {
-		if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
-			e.panics.Add(1) // a value's panic, recovered: counted as any other
+	default:
+		out, err := jsonenc.Marshal(x)
+		if err != nil {
+			if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
+				e.panics.Add(1) // a value's panic, recovered: counted as any other
+			}
+			e.appendText(jsonenc.MarshalFailure(err))
+		} else if len(out) > e.room() {
+			return false
+		} else if e.red != nil {
+			e.buf = e.red.AppendJSON(e.buf, out)
+		} else {
+			e.buf = append(e.buf, out...)
 		}
-		e.appendText(jsonenc.MarshalFailure(err))
-		return true
-	}
-	if len(out) > e.room() {
-		return false
-	}
-	if e.red != nil {
-		e.buf = e.red.AppendJSON(e.buf, out)
-	} else {
-		e.buf = append(e.buf, out...)
 	}
 	return true
 }

@@ -102,11 +102,9 @@ func New(opts Options) (*Handler, error) {
 	if base == "" {
 		base = start.UTC().Format("20060102_150405")
 	}
-	repaired, err := repairDeadSessions(ld, opts.MaxLineBytes)
-	if err != nil {
+	if s.repaired, err = repairDeadSessions(ld, opts.MaxLineBytes); err != nil {
 		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
-	s.repaired = repaired
 	if err := s.claimSession(base); err != nil {
 		ld.close()
 		return nil, err
@@ -328,11 +326,6 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 			e.buf, e.comma, e.depth = e.buf[:mark], comma, open
 		}
 	}
-	return e.appendTail(open)
-}
-
-// appendTail closes the open objects and ends the line.
-func (e *encoder) appendTail(open int) []byte {
 	for range open {
 		e.buf = append(e.buf, '}')
 	}

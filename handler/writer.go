@@ -102,15 +102,7 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 		limit += s.opts.QueueBytes / 4
 	}
 	s.mu.Lock()
-	for {
-		if s.closed {
-			s.mu.Unlock()
-			c.dropped.Add(1)
-			return ErrClosed
-		}
-		if s.pendingBytes+len(line) <= limit || s.pendingBytes == 0 {
-			break
-		}
+	for !s.closed && s.pendingBytes+len(line) > limit && s.pendingBytes > 0 {
 		if !s.makeRoom() {
 			s.mu.Unlock()
 			c.dropped.Add(1)
@@ -119,6 +111,11 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 			}
 			return nil
 		}
+	}
+	if s.closed {
+		s.mu.Unlock()
+		c.dropped.Add(1)
+		return ErrClosed
 	}
 	if len(c.pending) == 0 {
 		s.queued = append(s.queued, c)
@@ -202,12 +199,10 @@ func (s *sink) run() {
 		case <-s.quit:
 			s.writeMu.Lock()
 			s.guard("checking the log files", s.checkFilesStep)
-			err := s.writeLocked()
-			err = errors.Join(err,
+			s.closeErr = errors.Join(s.writeLocked(),
 				s.guard("writing "+s.endEvent, s.writeSessionEnd),
 				s.guard("closing the log files", s.closeFiles))
 			s.filesClosed = true
-			s.closeErr = err
 			s.releaseWrite()
 			return
 		}
@@ -251,9 +246,7 @@ func (s *sink) write() error {
 	var errs []error
 	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
 		// The queue has room again: a good time to report.
-		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }))
 	}
 	for _, c := range s.taken {
 		if err := s.writeBatch(c); err != nil {
@@ -401,9 +394,8 @@ func (s *sink) closeFiles() error {
 
 // flush writes everything queued before it was called (to files checked to
 // be still there) and returns the errors of that write.
-func (s *sink) flush() error {
+func (s *sink) flush() (err error) {
 	s.writeMu.Lock()
-	var err error
 	if !s.filesClosed {
 		s.guard("checking the log files", s.checkFilesStep)
 		err = s.writeLocked()
