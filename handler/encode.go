@@ -110,8 +110,7 @@ func (e *encoder) appendAttrs(attrs []slog.Attr) (wrote bool) {
 func (e *encoder) openGroups(names []string) {
 	for _, g := range names {
 		e.sep()
-		e.buf = jsonenc.AppendString(e.buf, g)
-		e.buf = append(e.buf, ':', '{')
+		e.buf = append(jsonenc.AppendString(e.buf, g), ':', '{')
 		e.comma = false
 		e.depth++
 	}
@@ -132,15 +131,13 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
-	e.buf = jsonenc.AppendString(e.buf, key)
-	e.buf = append(e.buf, ':', '{')
+	e.buf = append(jsonenc.AppendString(e.buf, key), ':', '{')
 	e.depth++
 	e.comma = false
 	inner := len(e.buf)
 	e.appendAttrs(attrs)
 	e.depth--
-	if len(e.buf) == inner {
-		// Every member was empty (or cut before it started).
+	if len(e.buf) == inner { // every member was empty (or cut before it started)
 		e.buf, e.comma = e.buf[:mark], comma
 		return false
 	}
@@ -200,9 +197,7 @@ func (e *encoder) appendValue(v slog.Value) {
 	case slog.KindDuration:
 		e.buf = appendMillis(e.buf, v.Duration())
 	case slog.KindTime:
-		e.buf = append(e.buf, '"')
-		e.buf = appendTimestamp(e.buf, v.Time())
-		e.buf = append(e.buf, '"')
+		e.buf = append(appendTimestamp(append(e.buf, '"'), v.Time()), '"')
 	default:
 		e.appendText(v.String())
 	}
@@ -271,15 +266,13 @@ func appendMillis(buf []byte, d time.Duration) []byte {
 		u = -u // two's complement: right for math.MinInt64 too
 	}
 	buf = strconv.AppendUint(buf, u/1e6, 10)
-	frac := u % 1e6
 	var digits [6]byte
-	put6(&digits, frac)
+	put6(&digits, u%1e6)
 	n := 6
 	for n > 1 && digits[n-1] == '0' {
 		n--
 	}
-	buf = append(buf, '.')
-	return append(buf, digits[:n]...)
+	return append(append(buf, '.'), digits[:n]...)
 }
 
 // appendSeconds writes d as a JSON number of seconds with exactly six
@@ -293,8 +286,7 @@ func appendSeconds(buf []byte, d time.Duration) []byte {
 	buf = strconv.AppendUint(buf, u/1e9, 10)
 	var digits [6]byte
 	put6(&digits, u%1e9/1e3)
-	buf = append(buf, '.')
-	return append(buf, digits[:]...)
+	return append(append(buf, '.'), digits[:]...)
 }
 
 // put6 writes v < 1e6 as six digits.
@@ -327,20 +319,16 @@ func appendFloat(buf []byte, f float64) []byte {
 		format = 'e'
 	}
 	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9, as encoding/json does.
-		n := len(buf)
-		if n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-			buf[n-2] = buf[n-1]
-			buf = buf[:n-1]
-		}
+	// Clean up e-09 to e-9, as encoding/json does.
+	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+		buf[n-2] = buf[n-1]
+		buf = buf[:n-1]
 	}
 	return buf
 }
 
 // timestampCache holds the text of the last second a timestamp was written
-// for: "2026-11-26T10:08:45". Most records share their second with the
-// previous one, so this saves the calendar arithmetic.
+// for, "2026-11-26T10:08:45": most records share it with the one before.
 type timestampCache struct {
 	sec  int64
 	text [19]byte

@@ -19,13 +19,9 @@ import (
 const requestIDKey = "request_id"
 
 // Handler is a slog.Handler that persists records carrying a category
-// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line.
-//
-// Handle resolves and encodes the record in the caller's goroutine into a
-// pooled buffer and appends it to a bounded in-memory queue; one writer
-// goroutine writes the queue to the files, on its own when it fills and
-// every FlushInterval otherwise. Handlers made by WithAttrs and WithGroup
-// share the queue, the files and the writer. A Handler is safe for
+// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line
+// (see the package doc). Handlers made by WithAttrs and WithGroup share the
+// queue, the files and the writer goroutine. A Handler is safe for
 // concurrent use.
 //
 // The category is the value of a "category" attribute passed to the log
@@ -280,9 +276,7 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	e.buf = append(e.buf, h.s.header...)
 	t := r.Time
 	if !t.IsZero() {
-		e.buf = append(e.buf, `,"timestamp":"`...)
-		e.buf = appendTimestampCached(e.buf, t, &h.s.tsCache)
-		e.buf = append(e.buf, '"')
+		e.buf = append(appendTimestampCached(append(e.buf, `,"timestamp":"`...), t, &h.s.tsCache), '"')
 	} else {
 		t = h.s.opts.now()
 	}
