@@ -157,12 +157,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(h.groups) == 0 && slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == requestIDKey }) {
 		h2.noIDs = true // the line's own request_id replaces the context's; one in a group does not clash
 	}
-	if c, rest, ok := h.s.splitCategory(attrs); ok {
-		if c != nil {
-			h2.cat = c
-		}
-		attrs = rest
-	}
+	h2.cat, attrs = h.s.splitCategory(h.cat, attrs)
 	if pre, ok := h.preformat(attrs); ok {
 		h2.pre = pre
 		h2.nOpen = len(h.groups)
@@ -201,30 +196,20 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 }
 
 // splitCategory returns the category the last non-empty category attr
-// names and the other attrs; ok is false when there is no category attr.
-func (s *sink) splitCategory(attrs []slog.Attr) (cat *category, rest []slog.Attr, ok bool) {
+// among attrs names (else cat) and the other attrs.
+func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slog.Attr) {
+	var rest []slog.Attr
 	for _, a := range attrs {
 		if a.Key != categories.Key {
 			rest = append(rest, a)
-			continue
-		}
-		ok = true
-		if c, named := categories.Of(a); named {
+		} else if c, named := categories.Of(a); named {
 			cat = s.reg.lookup(c)
 		}
 	}
-	return cat, rest, ok
+	return cat, rest
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-// putBuffer returns b to the pool unless it grew past 16 KiB.
-func putBuffer(b *[]byte) {
-	if cap(*b) <= 16<<10 {
-		*b = (*b)[:0]
-		bufPool.Put(b)
-	}
-}
 
 // Handle encodes r, in the caller's goroutine, and queues the line for its
 // category's file. When the queue is full the caller waits for the writer;
@@ -254,14 +239,15 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)
-	if err != nil {
-		putBuffer(bp)
+	if err == nil {
+		err = h.s.enqueue(cat.dest, r.Level, line)
+	} else {
 		cat.dest.failed.Add(1)
-		return err
 	}
-	err = h.s.enqueue(cat.dest, r.Level, line)
-	*bp = line
-	putBuffer(bp)
+	if cap(line) <= 16<<10 { // a larger buffer is let go
+		*bp = line[:0]
+		bufPool.Put(bp)
+	}
 	if err == nil && h.s.opts.Sync {
 		return h.s.flush()
 	}
