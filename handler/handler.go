@@ -266,18 +266,12 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	} else {
 		t = h.s.opts.now()
 	}
-	e.buf = append(e.buf, `,"elapsed_seconds":`...)
-	e.buf = appendSeconds(e.buf, t.Sub(h.s.start))
-	e.buf = append(e.buf, `,"level":`...)
-	e.buf = appendLevel(e.buf, r.Level)
-	e.buf = append(e.buf, cat.field...)
-	e.buf = append(e.buf, `,"msg":`...)
+	e.buf = appendSeconds(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start))
+	e.buf = appendLevel(append(e.buf, `,"level":`...), r.Level)
+	e.buf = append(append(e.buf, cat.field...), `,"msg":`...)
 	e.appendText(r.Message)
 	e.comma = true
-	if !e.truncated {
-		st.append(&e)
-	}
-	e.comma = true
+	st.append(&e) // leaves e.comma set
 	if len(h.pre) > 0 && !e.truncated {
 		if len(h.pre) > e.room()-h.nOpen {
 			e.truncated = true

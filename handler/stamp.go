@@ -22,7 +22,7 @@ func (s *sink) stampOf(ctx context.Context) (st stamp) {
 	return st
 }
 
-// append writes request_id, trace_id and span_id.
+// append writes request_id, trace_id and span_id, unless the line is cut.
 func (st *stamp) append(e *encoder) {
 	if st.RequestID != "" {
 		e.appendAttr(slog.String(requestIDKey, st.RequestID))

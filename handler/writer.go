@@ -130,13 +130,13 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	return nil
 }
 
-// makeRoom is called with s.mu held by a caller that found the queue full;
-// it returns with s.mu held, reporting whether the caller may try again.
-// It wakes the writer and waits for the round being written to end, at
-// most fullPatience (for ever with BlockWhenFull): waiting hands the
-// writer the processor, which it lacks when callers keep every core busy.
-// A caller never writes to the files itself: a disk that hangs makes
-// records drop, not requests hang.
+// makeRoom, called with s.mu held by a caller that found the queue full,
+// wakes the writer and waits for the round being written to end, at most
+// fullPatience (for ever with BlockWhenFull): waiting hands the writer the
+// processor, which it lacks when callers keep every core busy. A caller
+// never writes to the files itself: a disk that hangs makes records drop,
+// not requests hang. It returns with s.mu held, reporting whether the
+// caller may try again.
 func (s *sink) makeRoom() bool {
 	if s.stuck.Load() && !s.opts.BlockWhenFull {
 		return false
@@ -183,9 +183,8 @@ func (s *sink) releaseWrite() {
 	s.writeMu.Unlock()
 }
 
-// run is the writer goroutine. Each step of its work runs under a
-// recover (see panic.go): nothing it does can take the process down, and
-// it never waits for the console (see reporter).
+// run is the writer goroutine. Each step of its work runs under a recover
+// (see panic.go), and it never waits for the console (see reporter).
 func (s *sink) run() {
 	defer close(s.done)
 	ticker := time.NewTicker(s.opts.FlushInterval)
@@ -240,8 +239,7 @@ func (s *sink) write() error {
 		c.batch, c.pending = c.pending, c.batch[:0]
 		c.batchN, c.pendingN = c.pendingN, 0
 	}
-	s.pendingBytes = 0
-	s.woken = false
+	s.pendingBytes, s.woken = 0, false
 	s.mu.Unlock()
 	var errs []error
 	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
@@ -287,8 +285,7 @@ func (s *sink) writeBatch(c *category) error {
 }
 
 // appendToFile writes whole lines to c's file, opening it on first use and
-// rotating it at Options.MaxFileBytes. It returns how many bytes of p, all
-// whole lines, were written.
+// rotating it at Options.MaxFileBytes, and returns how many bytes it wrote.
 func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 	if c.file == nil {
 		f, err := s.openFile(c.name, 0)
@@ -337,17 +334,15 @@ func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 
 // fileState is an open category file.
 type fileState struct {
-	f    *os.File
-	name string // in the log directory
-	path string // for messages
-	size int64
-	id   fileID // to notice the file deleted or replaced underneath
+	f          *os.File
+	name, path string // in the log directory; for messages
+	size       int64
+	id         fileID // to notice the file deleted or replaced underneath
 }
 
-// openFile opens (creating) the live file of a category for appending,
-// relative to the log directory held open. It never follows a symbolic
-// link planted at the path. With extraFlags os.O_EXCL it fails if the file
-// exists. The session file is locked: the session is live (see lockOwner).
+// openFile opens (creating) the live file of a category for appending, in
+// the log directory held open, never following a symbolic link. The
+// session file is locked: the session is live (see lockOwner).
 func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 	fname := liveName(s.sessionID, name)
 	for attempt := 0; ; attempt++ {
@@ -378,13 +373,12 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 func (s *sink) closeFiles() error {
 	var errs []error
 	for _, c := range s.reg.all() {
-		if c.file == nil {
-			continue
+		if c.file != nil {
+			if err := c.file.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
+			}
+			c.file = nil
 		}
-		if err := c.file.f.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
-		}
-		c.file = nil
 	}
 	if err := s.ld.close(); err != nil {
 		errs = append(errs, fmt.Errorf("handler: close the log directory: %w", err))
@@ -392,8 +386,8 @@ func (s *sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// flush writes everything queued before it was called (to files checked to
-// be still there) and returns the errors of that write.
+// flush writes everything queued (to files checked to be still there) and
+// returns the errors of that write.
 func (s *sink) flush() (err error) {
 	s.writeMu.Lock()
 	if !s.filesClosed {
@@ -404,10 +398,10 @@ func (s *sink) flush() (err error) {
 	return err
 }
 
-// close stops accepting records, writes what is queued and session_end,
-// closes the files, stops the writer and hands the failures not reported
-// yet to Options.OnError. It is idempotent. It never waits long for a stuck
-// console (see closeReportGrace).
+// close stops accepting records, has the writer write what is queued and
+// the session's last line, close the files and stop, and hands the failures
+// not reported yet to Options.OnError, not waiting long for a stuck console
+// (see closeReportGrace). It is idempotent.
 func (s *sink) close(event string) error {
 	s.closeOnce.Do(func() {
 		s.endEvent = event
