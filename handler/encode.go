@@ -72,11 +72,11 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
-	if kind == slog.KindDuration {
-		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
-	} else {
-		e.buf = append(jsonenc.AppendString(e.buf, a.Key), ':')
+	e.buf = jsonenc.AppendString(e.buf, a.Key)
+	if kind == slog.KindDuration && !strings.HasSuffix(a.Key, "_ms") {
+		e.buf = append(e.buf[:len(e.buf)-1], `_ms"`...) // "k" becomes "k_ms"
 	}
+	e.buf = append(e.buf, ':')
 	fits := true
 	switch kind {
 	case slog.KindString:
@@ -245,16 +245,6 @@ func (e *encoder) appendAny(x any) bool {
 		}
 	}
 	return true
-}
-
-// appendDurationKey writes the key of a duration attr: "k" becomes "k_ms"
-// (keys that already end in _ms are kept).
-func appendDurationKey(buf []byte, key string) []byte {
-	buf = jsonenc.AppendString(buf, key)
-	if strings.HasSuffix(key, "_ms") {
-		return buf
-	}
-	return append(buf[:len(buf)-1], `_ms"`...)
 }
 
 // appendMillis writes d as a JSON number of milliseconds, exact to the

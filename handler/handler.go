@@ -143,9 +143,7 @@ func (h *Handler) Close() error { return h.s.close("session_end") }
 func (h *Handler) CloseWith(event string) error { return h.s.close(event) }
 
 // Enabled reports whether level is at or above the handler's level.
-func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
-	return level >= h.level.Level()
-}
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool { return level >= h.level.Level() }
 
 // WithAttrs returns a Handler whose records carry attrs. A "category" attr
 // binds the category instead of being written.

@@ -72,9 +72,7 @@ type sink struct {
 	filesClosed  bool
 	lastMaintain time.Time
 
-	wake chan struct{}
-	quit chan struct{}
-	done chan struct{}
+	wake, quit, done chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -219,11 +217,8 @@ func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
 func (s *sink) maintainStep() error   { s.maintain(false); return nil }
 
 // writeLocked writes everything queued, under a recover, and calls the
-// afterWrite hook. The caller holds writeMu.
+// afterWrite hook. The caller holds writeMu, and the files are open.
 func (s *sink) writeLocked() error {
-	if s.filesClosed {
-		return nil
-	}
 	err := s.guard("writing the queue", s.write)
 	if hk := s.opts.hooks; hk != nil && hk.afterWrite != nil {
 		hk.afterWrite()
