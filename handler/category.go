@@ -150,11 +150,8 @@ func (r *registry) byNameLocked(name string) *category {
 		r.files = append(r.files, c)
 		return c
 	}
-	if r.overflow == nil {
-		r.overflow = r.byNameLocked(overflowCategory)
-		if r.overflow.dest != r.overflow { // the name was taken first by an alias
-			r.overflow = r.overflow.dest
-		}
+	if r.overflow == nil { // its dest: the name may have been taken first by an alias
+		r.overflow = r.byNameLocked(overflowCategory).dest
 	}
 	if len(r.byName) >= 4*r.max {
 		return r.overflow
@@ -166,9 +163,8 @@ func (r *registry) byNameLocked(name string) *category {
 }
 
 func newCategory(name string) *category {
-	c := &category{name: name}
+	c := &category{name: name, field: jsonenc.AppendString([]byte(`,"category":`), name)}
 	c.dest = c
-	c.field = jsonenc.AppendString([]byte(`,"category":`), name)
 	return c
 }
 

@@ -91,8 +91,7 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		return true
 	}
 	// Too long even cut (a long key, a large JSON value): roll it back.
-	e.buf, e.comma = e.buf[:mark], comma
-	e.truncated = true
+	e.buf, e.comma, e.truncated = e.buf[:mark], comma, true
 	return false
 }
 
@@ -153,8 +152,7 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 // line marked truncated) if escaping or redaction made it too long.
 func (e *encoder) appendText(s string) {
 	if len(s) <= e.room()-2 && plainText(s) {
-		// The common case: it fits, and neither escaping nor redaction
-		// would change it.
+		// The common case: it fits, and neither escaping nor redaction changes it.
 		e.buf = append(e.buf, '"')
 		e.buf = append(e.buf, s...)
 		e.buf = append(e.buf, '"')

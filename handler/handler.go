@@ -15,8 +15,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// requestIDKey is the key the request ID of the context is written under.
-const requestIDKey = "request_id"
+const requestIDKey = "request_id" // the key the context's request ID is written under
 
 // Handler is a slog.Handler that persists records carrying a category
 // attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line

@@ -14,8 +14,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// ErrClosed is returned by Handle after Close; the record is counted as
-// dropped.
+// ErrClosed is returned by Handle after Close; the record counts as dropped.
 var ErrClosed = errors.New("handler: closed")
 
 // keepBatch is the largest batch buffer a category keeps between rounds
@@ -161,13 +160,12 @@ func (s *sink) makeRoom() bool {
 
 // wakeLocked asks the writer for a write now, once per write.
 func (s *sink) wakeLocked() {
-	if s.woken {
-		return
-	}
-	s.woken = true
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if !s.woken {
+		s.woken = true
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
