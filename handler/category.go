@@ -10,16 +10,9 @@ import (
 )
 
 const (
-	// maxCategoryLen is the longest category name, in bytes, that reaches a
-	// file name; longer names are cut.
-	maxCategoryLen = 64
-
-	// overflowCategory receives the records of categories beyond
-	// Options.MaxCategories. Their lines keep their own category name.
-	overflowCategory = "overflow"
-
-	// rawCacheSize bounds the cache from raw category values to categories.
-	rawCacheSize = 4096
+	maxCategoryLen   = 64         // the longest category name, in bytes; longer names are cut
+	overflowCategory = "overflow" // the file of categories beyond Options.MaxCategories (their lines keep their name)
+	rawCacheSize     = 4096       // bounds the cache from raw category values to categories
 )
 
 // SanitizeCategory maps any string to the file-name component used for it:
@@ -73,25 +66,22 @@ func isCleanCategory(s string) bool {
 	return true
 }
 
-// isNameByte reports whether c is kept as it is in a category name: a
-// lower-case ASCII letter, a digit, '_' or '-'.
+// isNameByte reports whether c is kept as it is in a category name.
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-// category is one category's file and counters. Its name is sanitized.
+// category is one category's file and counters; its name is sanitized.
 // The fields are grouped by who writes them, each group on its own cache
 // lines, so that callers and the writer do not slow each other down.
 type category struct {
-	// Read-only after creation.
-	name  string
-	field []byte // `,"category":"<name>"`, preformatted
-	dest  *category
+	name  string    // read-only after creation, as the next two
+	field []byte    // `,"category":"<name>"`, preformatted
+	dest  *category // where its lines go: itself, or the overflow category
 
-	_       [cacheLinePad]byte
-	dropped atomic.Uint64 // written by callers
-	// The lines queued, under sink.mu.
-	pending  []byte
+	_        [cacheLinePad]byte
+	dropped  atomic.Uint64 // written by callers
+	pending  []byte        // the lines queued, under sink.mu
 	pendingN uint64
 	_        [cacheLinePad]byte
 
@@ -133,8 +123,7 @@ func (r *registry) lookup(raw string) *category {
 	return r.lookupSlow(raw)
 }
 
-// lookupSlow is lookup of a value not cached: it caches it, up to
-// rawCacheSize values.
+// lookupSlow is lookup of a value not cached, caching it.
 func (r *registry) lookupSlow(raw string) *category {
 	name := SanitizeCategory(raw)
 	r.mu.Lock()
@@ -161,11 +150,8 @@ func (r *registry) byNameLocked(name string) *category {
 		r.files = append(r.files, c)
 		return c
 	}
-	if r.overflow == nil {
-		r.overflow = r.byNameLocked(overflowCategory)
-		if r.overflow.dest != r.overflow { // the name was taken first by an alias
-			r.overflow = r.overflow.dest
-		}
+	if r.overflow == nil { // its dest: the name may have been taken first by an alias
+		r.overflow = r.byNameLocked(overflowCategory).dest
 	}
 	if len(r.byName) >= 4*r.max {
 		return r.overflow
@@ -177,9 +163,8 @@ func (r *registry) byNameLocked(name string) *category {
 }
 
 func newCategory(name string) *category {
-	c := &category{name: name}
+	c := &category{name: name, field: jsonenc.AppendString([]byte(`,"category":`), name)}
 	c.dest = c
-	c.field = jsonenc.AppendString([]byte(`,"category":`), name)
 	return c
 }
 

@@ -32,10 +32,8 @@ type encoder struct {
 	depth     int  // open JSON objects below the top level
 	comma     bool // the next member needs a separating comma
 	truncated bool
-	secret    bool // inside a group named like a secret: every value is redacted
-	// panics counts the panics of values recovered while encoding (the
-	// sink's); nil: not counted.
-	panics *atomic.Uint64
+	secret    bool           // inside a group named like a secret: every value is redacted
+	panics    *atomic.Uint64 // the sink's count of panics recovered; nil: not counted
 }
 
 // sep writes the separator before a member, if one is needed.
@@ -73,14 +71,12 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		kind = slog.KindString
 	}
 	mark, comma := len(e.buf), e.comma
-	if comma {
-		e.buf = append(e.buf, ',')
+	e.sep()
+	e.buf = jsonenc.AppendString(e.buf, a.Key)
+	if kind == slog.KindDuration && !strings.HasSuffix(a.Key, "_ms") {
+		e.buf = append(e.buf[:len(e.buf)-1], `_ms"`...) // "k" becomes "k_ms"
 	}
-	if kind == slog.KindDuration {
-		e.buf = append(appendDurationKey(e.buf, a.Key), ':')
-	} else {
-		e.buf = append(jsonenc.AppendString(e.buf, a.Key), ':')
-	}
+	e.buf = append(e.buf, ':')
 	fits := true
 	switch kind {
 	case slog.KindString:
@@ -95,17 +91,25 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 		return true
 	}
 	// Too long even cut (a long key, a large JSON value): roll it back.
-	e.buf, e.comma = e.buf[:mark], comma
-	e.truncated = true
+	e.buf, e.comma, e.truncated = e.buf[:mark], comma, true
 	return false
+}
+
+// appendAttrs writes attrs with appendAttr, reporting whether it wrote any.
+func (e *encoder) appendAttrs(attrs []slog.Attr) (wrote bool) {
+	for _, a := range attrs {
+		if e.appendAttr(a) {
+			wrote = true
+		}
+	}
+	return wrote
 }
 
 // openGroups opens the groups named, nested in one another, as objects.
 func (e *encoder) openGroups(names []string) {
 	for _, g := range names {
 		e.sep()
-		e.buf = jsonenc.AppendString(e.buf, g)
-		e.buf = append(e.buf, ':', '{')
+		e.buf = append(jsonenc.AppendString(e.buf, g), ':', '{')
 		e.comma = false
 		e.depth++
 	}
@@ -122,27 +126,17 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 		defer func() { e.secret = false }()
 	}
 	if key == "" {
-		wrote := false
-		for _, ga := range attrs {
-			if e.appendAttr(ga) {
-				wrote = true
-			}
-		}
-		return wrote
+		return e.appendAttrs(attrs)
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
-	e.buf = jsonenc.AppendString(e.buf, key)
-	e.buf = append(e.buf, ':', '{')
+	e.buf = append(jsonenc.AppendString(e.buf, key), ':', '{')
 	e.depth++
 	e.comma = false
 	inner := len(e.buf)
-	for _, ga := range attrs {
-		e.appendAttr(ga)
-	}
+	e.appendAttrs(attrs)
 	e.depth--
-	if len(e.buf) == inner {
-		// Every member was empty (or cut before it started).
+	if len(e.buf) == inner { // every member was empty (or cut before it started)
 		e.buf, e.comma = e.buf[:mark], comma
 		return false
 	}
@@ -154,36 +148,26 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 // appendText writes text that may hold credentials (a message, a string
 // value, an error's message, a byte slice) as a JSON string, redacted. It
 // is cut to the room left before it is redacted, so that the work done is
-// bounded by the line limit whatever the text's size, and cut again if
-// redaction made it longer.
+// bounded by the line limit whatever the text's size, and cut again (the
+// line marked truncated) if escaping or redaction made it too long.
 func (e *encoder) appendText(s string) {
 	if len(s) <= e.room()-2 && plainText(s) {
-		// The common case, written at once: it fits, and neither
-		// escaping nor redaction would change it.
+		// The common case: it fits, and neither escaping nor redaction changes it.
 		e.buf = append(e.buf, '"')
 		e.buf = append(e.buf, s...)
 		e.buf = append(e.buf, '"')
 		return
 	}
-	cut := false
 	if e.red != nil {
+		cut := false
 		if room := max(e.room(), 0); len(s) > room {
 			for room > 0 && !utf8.RuneStart(s[room]) {
 				room--
 			}
-			s, cut = s[:room], true
+			s, cut, e.truncated = s[:room], true, true
 		}
 		s = e.red.RedactTextCut(s, cut)
 	}
-	e.appendCuttable(s)
-	if cut {
-		e.truncated = true
-	}
-}
-
-// appendCuttable writes s as a JSON string, cut to the room left (and the
-// line marked truncated) when it does not fit.
-func (e *encoder) appendCuttable(s string) {
 	if len(s) <= e.room()-2 {
 		mark := len(e.buf)
 		e.buf = jsonenc.AppendString(e.buf, s)
@@ -196,9 +180,8 @@ func (e *encoder) appendCuttable(s string) {
 	e.truncated = true
 }
 
-// appendValue writes a resolved value of a kind that holds no text:
-// a number, a bool, a duration or a time (anything else as its redacted
-// text).
+// appendValue writes a resolved value of a kind that holds no text (any
+// other kind as its redacted text).
 func (e *encoder) appendValue(v slog.Value) {
 	switch v.Kind() {
 	case slog.KindInt64:
@@ -212,81 +195,54 @@ func (e *encoder) appendValue(v slog.Value) {
 	case slog.KindDuration:
 		e.buf = appendMillis(e.buf, v.Duration())
 	case slog.KindTime:
-		e.buf = append(e.buf, '"')
-		e.buf = appendTimestamp(e.buf, v.Time())
-		e.buf = append(e.buf, '"')
+		e.buf = append(appendTimestamp(append(e.buf, '"'), v.Time()), '"')
 	default:
 		e.appendText(v.String())
 	}
 }
 
-// appendAny writes an arbitrary Go value: nil as null; an error as its
-// message, a URL as its string and a byte slice as text (all three
-// redacted like strings); anything else as encoding/json renders it, its
-// secret members redacted. A value
-// that cannot be marshalled (a cycle, NaN inside a struct, a MarshalJSON
-// that fails or panics) is written as a string starting with "!ERROR:".
-// It reports false, having written nothing, when the JSON of the value
-// does not fit in the room left.
+// appendAny writes an arbitrary Go value: nil as null; an error's message,
+// a URL and a byte slice as redacted text; anything else as encoding/json
+// renders it, its secret members redacted, or, when that fails (a cycle,
+// NaN in a struct, a MarshalJSON that fails or panics), as a string
+// starting with "!ERROR:". It reports false, having written nothing, when
+// the JSON does not fit in the room left.
 func (e *encoder) appendAny(x any) bool {
 	switch x := x.(type) {
 	case nil:
 		e.buf = append(e.buf, "null"...)
-		return true
 	case error:
-		e.appendText(errorString(x))
-		return true
+		e.appendText(safeerr.String(x))
 	case string:
 		e.appendText(x)
-		return true
 	case *url.URL:
 		if x == nil {
 			e.buf = append(e.buf, "null"...)
 		} else {
 			e.appendText(x.String())
 		}
-		return true
 	case url.URL:
 		e.appendText(x.String())
-		return true
 	case []byte:
-		// A byte slice is usually text in a log: keep it readable, and
-		// redact it as text. Only what can fit is converted: one byte
+		// Usually text in a log. Only what can fit is converted: one byte
 		// more than the room left still tells appendText it is cut.
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
-		return true
-	}
-	out, err := jsonenc.Marshal(x)
-	if err != nil {
-		if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
-			e.panics.Add(1) // a value's panic, recovered: counted as any other
+	default:
+		out, err := jsonenc.Marshal(x)
+		if err != nil {
+			if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
+				e.panics.Add(1) // a value's panic, recovered: counted as any other
+			}
+			e.appendText(jsonenc.MarshalFailure(err))
+		} else if len(out) > e.room() {
+			return false
+		} else if e.red != nil {
+			e.buf = e.red.AppendJSON(e.buf, out)
+		} else {
+			e.buf = append(e.buf, out...)
 		}
-		e.appendText(jsonenc.MarshalFailure(err))
-		return true
-	}
-	if len(out) > e.room() {
-		return false
-	}
-	if e.red != nil {
-		e.buf = e.red.AppendJSON(e.buf, out)
-	} else {
-		e.buf = append(e.buf, out...)
 	}
 	return true
-}
-
-// errorString returns err.Error(), surviving a method that panics.
-func errorString(err error) string { return safeerr.String(err) }
-
-// appendDurationKey writes the key of a duration attr: "k" becomes "k_ms"
-// (keys that already end in _ms are kept).
-func appendDurationKey(buf []byte, key string) []byte {
-	if strings.HasSuffix(key, "_ms") {
-		return jsonenc.AppendString(buf, key)
-	}
-	buf = jsonenc.AppendString(buf, key)
-	buf = buf[:len(buf)-1]
-	return append(buf, `_ms"`...)
 }
 
 // appendMillis writes d as a JSON number of milliseconds, exact to the
@@ -298,15 +254,13 @@ func appendMillis(buf []byte, d time.Duration) []byte {
 		u = -u // two's complement: right for math.MinInt64 too
 	}
 	buf = strconv.AppendUint(buf, u/1e6, 10)
-	frac := u % 1e6
 	var digits [6]byte
-	put6(&digits, frac)
+	put6(&digits, u%1e6)
 	n := 6
 	for n > 1 && digits[n-1] == '0' {
 		n--
 	}
-	buf = append(buf, '.')
-	return append(buf, digits[:n]...)
+	return append(append(buf, '.'), digits[:n]...)
 }
 
 // appendSeconds writes d as a JSON number of seconds with exactly six
@@ -320,8 +274,7 @@ func appendSeconds(buf []byte, d time.Duration) []byte {
 	buf = strconv.AppendUint(buf, u/1e9, 10)
 	var digits [6]byte
 	put6(&digits, u%1e9/1e3)
-	buf = append(buf, '.')
-	return append(buf, digits[:]...)
+	return append(append(buf, '.'), digits[:]...)
 }
 
 // put6 writes v < 1e6 as six digits.
@@ -354,20 +307,16 @@ func appendFloat(buf []byte, f float64) []byte {
 		format = 'e'
 	}
 	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if format == 'e' {
-		// Clean up e-09 to e-9, as encoding/json does.
-		n := len(buf)
-		if n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-			buf[n-2] = buf[n-1]
-			buf = buf[:n-1]
-		}
+	// Clean up e-09 to e-9, as encoding/json does.
+	if n := len(buf); format == 'e' && n >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+		buf[n-2] = buf[n-1]
+		buf = buf[:n-1]
 	}
 	return buf
 }
 
 // timestampCache holds the text of the last second a timestamp was written
-// for: "2026-11-26T10:08:45". Most records share their second with the
-// previous one, so this saves the calendar arithmetic.
+// for, "2026-11-26T10:08:45": most records share it with the one before.
 type timestampCache struct {
 	sec  int64
 	text [19]byte
@@ -392,16 +341,12 @@ func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timest
 }
 
 // appendFraction writes ".nnnnnnnnnZ": nine digits of nanoseconds and the
-// UTC mark.
+// UTC mark. The microseconds overwrite the three leading zeros of the
+// nanoseconds left over.
 func appendFraction(buf []byte, ns int) []byte {
-	var b [11]byte
-	b[0] = '.'
-	b[1] = byte('0' + ns/1e8)
-	var frac [6]byte
-	put6(&frac, uint64(ns/100%1e6))
-	copy(b[2:], frac[:])
-	copy(b[8:], pairs[2*(ns%100):2*(ns%100)+2])
-	b[10] = 'Z'
+	b := [11]byte{0: '.', 10: 'Z'}
+	put6((*[6]byte)(b[4:]), uint64(ns%1e3))
+	put6((*[6]byte)(b[1:]), uint64(ns/1e3))
 	return append(buf, b[:]...)
 }
 
@@ -414,18 +359,13 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 		return t.AppendFormat(buf, "2006-01-02T15:04:05.000000000Z07:00")
 	}
 	hour, minute, sec := t.Clock()
-	var b [19]byte
+	b := [19]byte{4: '-', 7: '-', 10: 'T', 13: ':', 16: ':'}
 	copy(b[0:], pairs[2*(year/100):2*(year/100)+2])
 	copy(b[2:], pairs[2*(year%100):2*(year%100)+2])
-	b[4] = '-'
 	copy(b[5:], pairs[2*int(month):2*int(month)+2])
-	b[7] = '-'
 	copy(b[8:], pairs[2*day:2*day+2])
-	b[10] = 'T'
 	copy(b[11:], pairs[2*hour:2*hour+2])
-	b[13] = ':'
 	copy(b[14:], pairs[2*minute:2*minute+2])
-	b[16] = ':'
 	copy(b[17:], pairs[2*sec:2*sec+2])
 	return appendFraction(append(buf, b[:]...), t.Nanosecond())
 }
@@ -437,12 +377,9 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 func plainText(s string) bool {
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	if len(b) < 8 {
-		for _, c := range b {
-			if !quiet[c] {
-				return false
-			}
-		}
-		return true
+		w := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'} // quiet padding
+		copy(w[:], b)
+		return quietWord(binary.LittleEndian.Uint64(w[:]))
 	}
 	for i := 0; i+8 < len(b); i += 8 {
 		if !quietWord(binary.LittleEndian.Uint64(b[i:])) {
@@ -453,8 +390,8 @@ func plainText(s string) bool {
 }
 
 // quietWord reports whether the eight bytes of w are all quiet (see
-// plainText): as in plainPrefix, a byte below 0x20, a high bit, or a zero
-// byte in w xor one of the bytes '"', '\\', '=' and ':' repeated is not.
+// plainText): a byte below 0x20, a high bit, or a zero byte in w xor one of
+// the bytes '"', '\\', '=' and ':' repeated is not.
 func quietWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote := w ^ (ones * '"')
@@ -464,11 +401,3 @@ func quietWord(w uint64) bool {
 	return ((w-ones*0x20)&^w|(quote-ones)&^quote|(backslash-ones)&^backslash|
 		(equals-ones)&^equals|(colon-ones)&^colon|w)&highs == 0
 }
-
-// quiet holds true for the bytes plainText lets through.
-var quiet = func() (t [256]bool) {
-	for b := range utf8.RuneSelf {
-		t[b] = b >= 0x20 && b != '"' && b != '\\' && b != '=' && b != ':'
-	}
-	return t
-}()

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"slices"
 	"sync"
-	"time"
 
 	categories "github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/jsonenc"
@@ -15,17 +15,12 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// requestIDKey is the key the request ID of the context is written under.
-const requestIDKey = "request_id"
+const requestIDKey = "request_id" // the key the context's request ID is written under
 
 // Handler is a slog.Handler that persists records carrying a category
-// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line.
-//
-// Handle resolves and encodes the record in the caller's goroutine into a
-// pooled buffer and appends it to a bounded in-memory queue; one writer
-// goroutine writes the queue to the files, on its own when it fills and
-// every FlushInterval otherwise. Handlers made by WithAttrs and WithGroup
-// share the queue, the files and the writer. A Handler is safe for
+// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line
+// (see the package doc). Handlers made by WithAttrs and WithGroup share the
+// queue, the files and the writer goroutine. A Handler is safe for
 // concurrent use.
 //
 // The category is the value of a "category" attribute passed to the log
@@ -43,9 +38,7 @@ type Handler struct {
 	groups []string // WithGroup names, outermost first
 	nOpen  int      // how many of groups pre has opened
 	noIDs  bool     // a request_id is bound with WithAttrs: do not stamp the context's
-	// secret is set when one of groups is named like a secret: every
-	// value inside is redacted, as the console redacts it.
-	secret bool
+	secret bool     // one of groups is named like a secret: every value inside is redacted
 }
 
 // New creates the log directory if needed, claims a session in it, writes
@@ -87,11 +80,15 @@ func New(opts Options) (*Handler, error) {
 		wake:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
+		roundDone: make(chan struct{}),
 	}
 	if !opts.NoRedaction {
 		s.red = redact.New(opts.RedactKeys...)
 	}
-	s.initWriter()
+	s.rep.init(opts, func(err error) {
+		s.panics.Add(1) // of OnError itself: counted, not reported again
+		s.lastErr.set(err)
+	})
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
@@ -100,11 +97,9 @@ func New(opts Options) (*Handler, error) {
 	if base == "" {
 		base = start.UTC().Format("20060102_150405")
 	}
-	repaired, err := repairDeadSessions(ld, opts.MaxLineBytes)
-	if err != nil {
+	if s.repaired, err = repairDeadSessions(ld, opts.MaxLineBytes); err != nil {
 		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
-	s.repaired = repaired
 	if err := s.claimSession(base); err != nil {
 		ld.close()
 		return nil, err
@@ -147,9 +142,7 @@ func (h *Handler) Close() error { return h.s.close("session_end") }
 func (h *Handler) CloseWith(event string) error { return h.s.close(event) }
 
 // Enabled reports whether level is at or above the handler's level.
-func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
-	return level >= h.level.Level()
-}
+func (h *Handler) Enabled(_ context.Context, level slog.Level) bool { return level >= h.level.Level() }
 
 // WithAttrs returns a Handler whose records carry attrs. A "category" attr
 // binds the category instead of being written.
@@ -158,17 +151,10 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	if len(h.groups) == 0 && hasKey(attrs, requestIDKey) {
-		// A request_id of the line's own replaces the context's; one
-		// inside a group is the group's field.
-		h2.noIDs = true
+	if len(h.groups) == 0 && slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == requestIDKey }) {
+		h2.noIDs = true // the line's own request_id replaces the context's; one in a group does not clash
 	}
-	if c, rest, ok := h.s.splitCategory(attrs); ok {
-		if c != nil {
-			h2.cat = c
-		}
-		attrs = rest
-	}
+	h2.cat, attrs = h.s.splitCategory(h.cat, attrs)
 	if pre, ok := h.preformat(attrs); ok {
 		h2.pre = pre
 		h2.nOpen = len(h.groups)
@@ -190,15 +176,9 @@ func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
 	if hk := h.s.opts.hooks; hk != nil && hk.beforeWithAttrs != nil {
 		hk.beforeWithAttrs(attrs)
 	}
-	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: maxInt, comma: true, depth: h.nOpen, secret: h.secret, panics: &h.s.panics}
+	e := encoder{red: h.s.red, buf: slices.Clip(h.pre), start: len(h.pre), limit: math.MaxInt, comma: true, depth: h.nOpen, secret: h.secret, panics: &h.s.panics}
 	e.openGroups(h.groups[h.nOpen:])
-	wrote := false
-	for _, a := range attrs {
-		if e.appendAttr(a) {
-			wrote = true
-		}
-	}
-	return e.buf, wrote
+	return e.buf, e.appendAttrs(attrs)
 }
 
 // WithGroup returns a Handler that nests the attrs that follow in a group.
@@ -212,54 +192,25 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-// hasKey reports whether attrs has an attribute named key.
-func hasKey(attrs []slog.Attr, key string) bool {
-	for _, a := range attrs {
-		if a.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-// splitCategory finds the category attrs among attrs. It returns the
-// category the last non-empty one names and the other attrs; ok is false
-// (and attrs are not copied) when there is no category attr.
-func (s *sink) splitCategory(attrs []slog.Attr) (cat *category, rest []slog.Attr, ok bool) {
+// splitCategory returns the category the last non-empty category attr
+// among attrs names (else cat) and the other attrs.
+func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slog.Attr) {
+	var rest []slog.Attr
 	for _, a := range attrs {
 		if a.Key != categories.Key {
 			rest = append(rest, a)
-			continue
-		}
-		ok = true
-		if c, named := categories.Of(a); named {
+		} else if c, named := categories.Of(a); named {
 			cat = s.reg.lookup(c)
 		}
 	}
-	return cat, rest, ok
+	return cat, rest
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// maxPooled is the largest buffer returned to the pool.
-const maxPooled = 16 << 10
-
-func getBuffer() *[]byte { return bufPool.Get().(*[]byte) }
-
-func putBuffer(b *[]byte) {
-	if cap(*b) <= maxPooled {
-		*b = (*b)[:0]
-		bufPool.Put(b)
-	}
-}
-
-// Handle encodes r, in the caller's goroutine, into a pooled buffer and
-// queues the line for its category's file. When the queue is full the
-// caller waits for the writer to write it (and hands the writer its
-// processor meanwhile): nothing is lost while the disk takes the lines.
-// Only a write that takes longer than 100 ms (a disk that hangs) makes
+// Handle encodes r, in the caller's goroutine, and queues the line for its
+// category's file. When the queue is full the caller waits for the writer;
+// only a write that takes longer than 100 ms (a disk that hangs) makes
 // records drop, counted in Stats (Options.BlockWhenFull waits instead).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
@@ -283,73 +234,41 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 			return nil
 		}
 	}
-	bp := getBuffer()
+	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)
-	if err != nil {
-		putBuffer(bp)
+	if err == nil {
+		err = h.s.enqueue(cat.dest, r.Level, line)
+	} else {
 		cat.dest.failed.Add(1)
-		return err
 	}
-	err = h.s.enqueue(cat.dest, r.Level, line)
-	*bp = line
-	putBuffer(bp)
+	if cap(line) <= 16<<10 { // a larger buffer is let go
+		*bp = line[:0]
+		bufPool.Put(bp)
+	}
 	if err == nil && h.s.opts.Sync {
 		return h.s.flush()
 	}
 	return err
 }
 
-// encode appends r as one line in the format of the package doc.
-//
-// The line is at most limit bytes long. What st holds is stamped after msg.
-// It reads r in place, not copied (it is large).
+// encode appends r as one line in the format of the package doc, at most
+// limit bytes long, with what st holds stamped after msg. It reads r in
+// place (it is large). A zero r.Time is the time now, and has no timestamp.
 func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, limit int) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, panics: &h.s.panics}
-	h.appendHead(&e, r.Time, r.Level, cat, r.Message, &st)
-	open := e.depth
-	if r.NumAttrs() > 0 && !e.truncated {
-		at := h.openAttrs(&e)
-		wrote := false
-		r.Attrs(func(a slog.Attr) bool {
-			if a.Key == categories.Key {
-				return true
-			}
-			if e.appendAttr(a) {
-				wrote = true
-			}
-			return !e.truncated
-		})
-		open = e.closeAttrs(at, wrote)
-	}
-	return e.appendTail(open)
-}
-
-// appendHead writes what comes before a record's attributes: session_id,
-// timestamp (when t is set; a zero t is the time now, and has none),
-// elapsed_seconds, level, category, msg, the stamp's IDs and h's
-// preformatted attributes.
-func (h *Handler) appendHead(e *encoder, t time.Time, level slog.Level, cat *category, msg string, st *stamp) {
 	e.buf = append(e.buf, h.s.header...)
+	t := r.Time
 	if !t.IsZero() {
-		e.buf = append(e.buf, `,"timestamp":"`...)
-		e.buf = appendTimestampCached(e.buf, t, &h.s.tsCache)
-		e.buf = append(e.buf, '"')
+		e.buf = append(appendTimestampCached(append(e.buf, `,"timestamp":"`...), t, &h.s.tsCache), '"')
 	} else {
 		t = h.s.opts.now()
 	}
-	e.buf = append(e.buf, `,"elapsed_seconds":`...)
-	e.buf = appendSeconds(e.buf, t.Sub(h.s.start))
-	e.buf = append(e.buf, `,"level":`...)
-	e.buf = appendLevel(e.buf, level)
-	e.buf = append(e.buf, cat.field...)
-	e.buf = append(e.buf, `,"msg":`...)
-	e.appendText(msg)
+	e.buf = appendSeconds(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start))
+	e.buf = appendLevel(append(e.buf, `,"level":`...), r.Level)
+	e.buf = append(append(e.buf, cat.field...), `,"msg":`...)
+	e.appendText(r.Message)
 	e.comma = true
-	if !e.truncated {
-		st.append(e)
-	}
-	e.comma = true
-
+	st.append(&e) // leaves e.comma set
 	if len(h.pre) > 0 && !e.truncated {
 		if len(h.pre) > e.room()-h.nOpen {
 			e.truncated = true
@@ -358,36 +277,26 @@ func (h *Handler) appendHead(e *encoder, t time.Time, level slog.Level, cat *cat
 			e.depth = h.nOpen
 		}
 	}
-}
-
-// attrsMark is where a record's own attributes start: openAttrs opens
-// h's groups the preformatted attributes did not, and closeAttrs takes
-// them back out if nothing was written inside.
-type attrsMark struct {
-	len   int
-	comma bool
-	depth int
-}
-
-func (h *Handler) openAttrs(e *encoder) attrsMark {
-	at := attrsMark{len(e.buf), e.comma, e.depth}
-	e.openGroups(h.groups[e.depth:])
-	e.secret = h.secret
-	return at
-}
-
-// closeAttrs returns how many objects the line has open: the groups
-// opened for the attributes when one was written, else those before.
-func (e *encoder) closeAttrs(at attrsMark, wrote bool) int {
-	if wrote {
-		return e.depth
+	open := e.depth
+	if r.NumAttrs() > 0 && !e.truncated {
+		// Open the groups pre did not; take them back out if no attribute
+		// is written inside.
+		mark, comma := len(e.buf), e.comma
+		e.openGroups(h.groups[e.depth:])
+		e.secret = h.secret
+		wrote := false
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != categories.Key && e.appendAttr(a) {
+				wrote = true
+			}
+			return !e.truncated
+		})
+		if wrote {
+			open = e.depth
+		} else {
+			e.buf, e.comma, e.depth = e.buf[:mark], comma, open
+		}
 	}
-	e.buf, e.comma, e.depth = e.buf[:at.len], at.comma, at.depth
-	return at.depth
-}
-
-// appendTail closes the open objects and ends the line.
-func (e *encoder) appendTail(open int) []byte {
 	for range open {
 		e.buf = append(e.buf, '}')
 	}

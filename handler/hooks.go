@@ -6,23 +6,15 @@ import (
 	"time"
 )
 
-// testHooks let the package's tests reach into the writer: inject faults
-// and panics, hold a write, follow the writer's rounds. A nil *testHooks
-// (the only value outside tests) changes nothing.
+// testHooks let the package's tests inject faults and panics, hold a write
+// and follow the writer's rounds. A nil *testHooks (the only value outside
+// tests) changes nothing. The funcs may panic.
 type testHooks struct {
-	// beforeEncode is called with every record just before it is encoded,
-	// on either path (the writer's or the caller's); it may panic.
-	beforeEncode func(r *slog.Record)
-	// beforeWithAttrs is called with the attributes WithAttrs encodes; it
-	// may panic.
-	beforeWithAttrs func(attrs []slog.Attr)
-	// writeFile replaces the write of p to a log file at path; it may
-	// block, fail or panic.
-	writeFile func(path string, f *os.File, p []byte) (int, error)
-	// afterWrite is called on the writer goroutine after each write round.
-	afterWrite func()
-	// reportGrace replaces closeReportGrace.
-	reportGrace time.Duration
+	beforeEncode    func(r *slog.Record)                                 // with every record just before it is encoded
+	beforeWithAttrs func(attrs []slog.Attr)                              // with the attributes WithAttrs encodes
+	writeFile       func(path string, f *os.File, p []byte) (int, error) // replaces a write to a log file; may block or fail
+	afterWrite      func()                                               // on the writer goroutine after each write round
+	reportGrace     time.Duration                                        // replaces closeReportGrace
 }
 
 // writeChunk writes p to the file, through the writeFile hook when set.

@@ -7,23 +7,22 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// A panic in the handler (a bug in the encoder or the redactor, say, or in
-// a callback of Options) must never take the host process down, least of
-// all from the writer goroutine, where nothing of the host's could recover
-// it. Every piece of work that can panic is run under a recover: a record
-// that panics while it is encoded is counted as failed and the others are
-// written; a step of the writer that panics is skipped. Each panic is
-// counted (Stats.Panics), kept as Stats.LastError and reported through
-// Options.OnError (the first one at once).
+// A panic in the handler (a bug, or in a callback of Options) must never
+// take the host process down, least of all from the writer goroutine, where
+// nothing of the host's could recover it. Every piece of work that can
+// panic runs under a recover: a record that panics while it is encoded is
+// counted as failed, a step of the writer that panics is skipped. Each
+// panic is counted (Stats.Panics), kept as Stats.LastError and reported
+// through Options.OnError.
 
 // internalError describes a recovered panic.
 func internalError(what string, p *safego.PanicError) error {
 	return fmt.Errorf("handler: %s: recovered from a %w; this is a bug of debugmode, please report it", what, p)
 }
 
-// encodeSafely is h.encode recovering a panic: buf comes back as it was
-// and the error says what happened; the panic is counted and reported, and
-// the caller counts the record as failed.
+// encodeSafely is h.encode recovering a panic: buf comes back as it was,
+// the panic is counted and reported, and the caller counts the record as
+// failed.
 func (h *Handler) encodeSafely(buf []byte, r *slog.Record, cat *category, st stamp, limit int) (out []byte, err error) {
 	mark := len(buf)
 	defer func() {
@@ -54,8 +53,8 @@ func (s *sink) appendGuarded(c *category, p []byte) (n int, err error) {
 	return s.appendToFile(c, p)
 }
 
-// guard runs one step of the writer's work (a periodic check, a callback),
-// recovering a panic: it is counted, reported and returned as an error.
+// guard runs one step of the writer's work recovering a panic: it is
+// counted, reported and returned as an error.
 func (s *sink) guard(what string, step func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {

@@ -15,16 +15,14 @@ type stamp struct {
 }
 
 // stampOf is the stamp of ctx, by Options.Stamp (none without it).
-func (s *sink) stampOf(ctx context.Context) stamp {
-	if s.opts.Stamp == nil || ctx == nil {
-		return stamp{}
+func (s *sink) stampOf(ctx context.Context) (st stamp) {
+	if s.opts.Stamp != nil && ctx != nil {
+		st.RequestID, st.TraceID, st.SpanID = s.opts.Stamp(ctx)
 	}
-	var st stamp
-	st.RequestID, st.TraceID, st.SpanID = s.opts.Stamp(ctx)
 	return st
 }
 
-// append writes request_id, trace_id and span_id.
+// append writes request_id, trace_id and span_id, unless the line is cut.
 func (st *stamp) append(e *encoder) {
 	if st.RequestID != "" {
 		e.appendAttr(slog.String(requestIDKey, st.RequestID))
@@ -36,15 +34,9 @@ func (st *stamp) append(e *encoder) {
 		e.truncated = true // the line's limit holds for these too
 		return
 	}
-	var tid [32]byte
-	var sid [16]byte
-	hex.Encode(tid[:], st.TraceID[:])
-	hex.Encode(sid[:], st.SpanID[:])
 	e.sep()
-	e.buf = append(e.buf, `"trace_id":"`...)
-	e.buf = append(e.buf, tid[:]...)
-	e.buf = append(e.buf, `","span_id":"`...)
-	e.buf = append(e.buf, sid[:]...)
+	e.buf = hex.AppendEncode(append(e.buf, `"trace_id":"`...), st.TraceID[:])
+	e.buf = hex.AppendEncode(append(e.buf, `","span_id":"`...), st.SpanID[:])
 	e.buf = append(e.buf, '"')
 	e.comma = true
 }

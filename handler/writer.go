@@ -14,29 +14,25 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// ErrClosed is returned by Handle after Close; the record is counted as
-// dropped.
+// ErrClosed is returned by Handle after Close; the record counts as dropped.
 var ErrClosed = errors.New("handler: closed")
 
 // keepBatch is the largest batch buffer a category keeps between rounds
-// (at most the queue's size): a flat-out caller fills several MiB while a
-// round is written, and growing the buffer again every round cost it 5% of
-// its CPU. A larger one (a burst) is let go.
+// (at most the queue's size; a burst's larger one is let go): a flat-out
+// caller fills several MiB while a round is written, and growing the buffer
+// again every round cost it 5% of its CPU.
 const keepBatch = 4 << 20
 
-// fullPatience is how long a caller that finds the queue full waits for
-// the goroutine writing it (the writer, or another caller) before its
-// record is dropped. Past it the disk counts as stuck: until a write round
-// ends, records that find the queue full are dropped without waiting.
+// fullPatience is how long a caller that finds the queue full waits for a
+// write round to end before its record is dropped. Past it the disk counts
+// as stuck: until a round ends, such records are dropped without waiting.
 const fullPatience = 100 * time.Millisecond
 
-// sink is what every Handler derived from one New shares: the category
-// registry, the bounded queue, the files and the writer goroutine.
-//
-// The queue is one buffer of encoded lines per category, appended to under
-// mu. Whoever holds writeMu (the writer goroutine, or Flush) takes the
-// buffers and writes each category's lines with one write call, outside
-// mu: callers go on queueing meanwhile.
+// sink is what every Handler derived from one New shares. The queue is one
+// buffer of encoded lines per category, appended to under mu. Whoever holds
+// writeMu (the writer goroutine, or Flush) takes the buffers and writes
+// each category's lines with one write call, outside mu: callers go on
+// queueing meanwhile.
 type sink struct {
 	opts      Options
 	dir       string  // the log directory's path
@@ -50,49 +46,37 @@ type sink struct {
 	session   *category
 	defCat    *category
 	// wakeBytes is how much the queue holds when a caller wakes the
-	// writer (a quarter of the queue, at most 256 KiB; the flush interval
-	// wakes it otherwise). Waking a parked goroutine costs the caller a
-	// system call: the fewer, the better, as long as the writer starts long
-	// before the queue is full.
+	// writer (the flush interval wakes it otherwise). Waking a parked
+	// goroutine costs the caller a system call: the fewer, the better, as
+	// long as the writer starts long before the queue is full.
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *redact.Redactor
 
 	// The queue, written by every caller: on cache lines of its own.
-	_            [cacheLinePad]byte
-	mu           sync.Mutex
-	queued       []*category // the categories with lines pending
-	pendingBytes int
-	woken        bool
-	closed       bool
-	// roundDone is closed, and replaced, whenever writeMu is let go: a
-	// caller waiting for room waits on it.
-	roundDone chan struct{}
-	// stuck is set when a caller waited fullPatience in vain, and cleared
-	// when a write round ends.
-	stuck atomic.Bool
-	// droppedSinceWrite is set when a record is dropped, and cleared by
-	// the writer when it reports that to Options.OnDrop.
-	droppedSinceWrite atomic.Bool
+	_                 [cacheLinePad]byte
+	mu                sync.Mutex
+	queued            []*category // the categories with lines pending
+	pendingBytes      int
+	woken             bool
+	closed            bool
+	roundDone         chan struct{} // closed and replaced whenever writeMu is let go
+	stuck             atomic.Bool   // a caller waited fullPatience in vain; cleared by a round's end
+	droppedSinceWrite atomic.Bool   // cleared when Options.OnDrop is called
 	_                 [cacheLinePad]byte
 
-	// writeMu guards the files and everything below it: the goroutine
-	// holding it writes.
+	// writeMu guards the files and everything below it.
 	writeMu      sync.Mutex
 	taken        []*category // the categories of the round being written
 	filesClosed  bool
 	lastMaintain time.Time
 
-	wake chan struct{}
-	quit chan struct{}
-	done chan struct{}
+	wake, quit, done chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
-	endEvent  string // the session file's last line: session_end, or debug_disabled
-
-	// rep reports failures to Options.OnError without the writer waiting.
-	rep reporter
+	endEvent  string   // the session file's last line: session_end, or debug_disabled
+	rep       reporter // reports failures to Options.OnError without the writer waiting
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
@@ -104,20 +88,18 @@ type sink struct {
 }
 
 // enqueue appends an encoded line to c's queue, waiting for room when it is
-// full (see makeRoom), or drops it: after Close (the error
-// is ErrClosed), or when the disk does not take the lines in time.
+// full (see makeRoom), or drops it: after Close (the error is ErrClosed),
+// or when the disk does not take the lines in time. Warnings and errors
+// (stress events, the report of records dropped among them) have a reserve
+// of a quarter of the queue that debug records cannot fill: an overload
+// does not hide its own report.
 func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
-	limit := s.limitFor(level)
+	limit := s.opts.QueueBytes
+	if level >= slog.LevelWarn {
+		limit += s.opts.QueueBytes / 4
+	}
 	s.mu.Lock()
-	for {
-		if s.closed {
-			s.mu.Unlock()
-			c.dropped.Add(1)
-			return ErrClosed
-		}
-		if s.pendingBytes+len(line) <= limit || s.pendingBytes == 0 {
-			break
-		}
+	for !s.closed && s.pendingBytes+len(line) > limit && s.pendingBytes > 0 {
 		if !s.makeRoom() {
 			s.mu.Unlock()
 			c.dropped.Add(1)
@@ -126,6 +108,11 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 			}
 			return nil
 		}
+	}
+	if s.closed {
+		s.mu.Unlock()
+		c.dropped.Add(1)
+		return ErrClosed
 	}
 	if len(c.pending) == 0 {
 		s.queued = append(s.queued, c)
@@ -140,13 +127,13 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	return nil
 }
 
-// makeRoom is called with s.mu held by a caller that found the queue full;
-// it returns with s.mu held, reporting whether the caller may try again.
-// It wakes the writer and waits for the round being written to end, at
-// most fullPatience (for ever with BlockWhenFull): waiting hands the
-// writer the processor, which it lacks when callers keep every core busy.
-// A caller never writes to the files itself: a disk that hangs makes
-// records drop, not requests hang.
+// makeRoom, called with s.mu held by a caller that found the queue full,
+// wakes the writer and waits for the round being written to end, at most
+// fullPatience (for ever with BlockWhenFull): waiting hands the writer the
+// processor, which it lacks when callers keep every core busy. A caller
+// never writes to the files itself: a disk that hangs makes records drop,
+// not requests hang. It returns with s.mu held, reporting whether the
+// caller may try again.
 func (s *sink) makeRoom() bool {
 	if s.stuck.Load() && !s.opts.BlockWhenFull {
 		return false
@@ -171,30 +158,14 @@ func (s *sink) makeRoom() bool {
 	return true
 }
 
-// limitFor is how many bytes the queue holds for records at level.
-// Warnings and errors (stress events, the report of records dropped among
-// them) have a reserve the debug records cannot fill: an overload does not
-// hide its own report.
-func (s *sink) limitFor(level slog.Level) int {
-	if level >= slog.LevelWarn {
-		return s.opts.QueueBytes + s.opts.QueueBytes/warnReserveDivisor
-	}
-	return s.opts.QueueBytes
-}
-
-// warnReserveDivisor sets the reserve of the queue for records at Warn and
-// above: a quarter of Options.QueueBytes on top of it.
-const warnReserveDivisor = 4
-
 // wakeLocked asks the writer for a write now, once per write.
 func (s *sink) wakeLocked() {
-	if s.woken {
-		return
-	}
-	s.woken = true
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if !s.woken {
+		s.woken = true
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -208,60 +179,44 @@ func (s *sink) releaseWrite() {
 	s.writeMu.Unlock()
 }
 
-// initWriter sets up what the writer needs besides the queue; New calls
-// it before anything can fail.
-func (s *sink) initWriter() {
-	s.rep.init(s.opts, func(err error) {
-		s.panics.Add(1) // of OnError itself: counted, not reported again
-		s.lastErr.set(err)
-	})
-	s.roundDone = make(chan struct{})
-}
-
-// run is the writer goroutine. Each step of its work runs under a
-// recover (see panic.go): nothing it does can take the process down, and
-// it never waits for the console (see reporter).
+// run is the writer goroutine. Each step of its work runs under a recover
+// (see panic.go), and it never waits for the console (see reporter).
 func (s *sink) run() {
 	defer close(s.done)
 	ticker := time.NewTicker(s.opts.FlushInterval)
 	defer ticker.Stop()
 	for {
+		tick := false
 		select {
 		case <-s.wake:
-			s.writeMu.Lock()
-			s.writeLocked()
-			s.releaseWrite()
 		case <-ticker.C:
-			s.writeMu.Lock()
-			s.writeLocked()
-			s.guard("checking the log files", s.checkFilesStep)
-			s.guard("keeping the disk budget", s.maintainStep)
-			s.releaseWrite()
+			tick = true
 		case <-s.quit:
 			s.writeMu.Lock()
 			s.guard("checking the log files", s.checkFilesStep)
-			err := s.writeLocked()
-			err = errors.Join(err,
+			s.closeErr = errors.Join(s.writeLocked(),
 				s.guard("writing "+s.endEvent, s.writeSessionEnd),
 				s.guard("closing the log files", s.closeFiles))
 			s.filesClosed = true
-			s.closeErr = err
 			s.releaseWrite()
 			return
 		}
+		s.writeMu.Lock()
+		s.writeLocked()
+		if tick {
+			s.guard("checking the log files", s.checkFilesStep)
+			s.guard("keeping the disk budget", s.maintainStep)
+		}
+		s.releaseWrite()
 	}
 }
 
 func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
 func (s *sink) maintainStep() error   { s.maintain(false); return nil }
 
-// writeLocked takes everything queued and writes each category's lines to
-// its file, under a recover; then it calls the afterWrite hook. The caller
-// holds writeMu. It returns the errors of this write, if any.
+// writeLocked writes everything queued, under a recover, and calls the
+// afterWrite hook. The caller holds writeMu, and the files are open.
 func (s *sink) writeLocked() error {
-	if s.filesClosed {
-		return nil
-	}
 	err := s.guard("writing the queue", s.write)
 	if hk := s.opts.hooks; hk != nil && hk.afterWrite != nil {
 		hk.afterWrite()
@@ -277,15 +232,12 @@ func (s *sink) write() error {
 		c.batch, c.pending = c.pending, c.batch[:0]
 		c.batchN, c.pendingN = c.pendingN, 0
 	}
-	s.pendingBytes = 0
-	s.woken = false
+	s.pendingBytes, s.woken = 0, false
 	s.mu.Unlock()
 	var errs []error
 	if s.opts.OnDrop != nil && s.droppedSinceWrite.Load() && s.droppedSinceWrite.Swap(false) {
 		// The queue has room again: a good time to report.
-		if err := s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }); err != nil {
-			errs = append(errs, err)
-		}
+		errs = append(errs, s.guard("calling Options.OnDrop", func() error { s.opts.OnDrop(); return nil }))
 	}
 	for _, c := range s.taken {
 		if err := s.writeBatch(c); err != nil {
@@ -306,8 +258,7 @@ func (s *sink) writeBatch(c *category) error {
 	if len(c.batch) == 0 {
 		return nil
 	}
-	n, size := c.batchN, len(c.batch)
-	batch := c.batch[:size]
+	batch, n := c.batch, c.batchN
 	c.batch, c.batchN = c.batch[:0], 0
 	written, err := s.appendGuarded(c, batch)
 	lines := n
@@ -327,8 +278,7 @@ func (s *sink) writeBatch(c *category) error {
 }
 
 // appendToFile writes whole lines to c's file, opening it on first use and
-// rotating it at Options.MaxFileBytes. It returns how many bytes of p, all
-// whole lines, were written.
+// rotating it at Options.MaxFileBytes, and returns how many bytes it wrote.
 func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 	if c.file == nil {
 		f, err := s.openFile(c.name, 0)
@@ -377,17 +327,15 @@ func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 
 // fileState is an open category file.
 type fileState struct {
-	f    *os.File
-	name string // in the log directory
-	path string // for messages
-	size int64
-	id   fileID // to notice the file deleted or replaced underneath
+	f          *os.File
+	name, path string // in the log directory; for messages
+	size       int64
+	id         fileID // to notice the file deleted or replaced underneath
 }
 
-// openFile opens (creating) the live file of a category for appending,
-// relative to the log directory held open. It never follows a symbolic
-// link planted at the path. With extraFlags os.O_EXCL it fails if the file
-// exists. The session file is locked: the session is live (see lockOwner).
+// openFile opens (creating) the live file of a category for appending, in
+// the log directory held open, never following a symbolic link. The
+// session file is locked: the session is live (see lockOwner).
 func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 	fname := liveName(s.sessionID, name)
 	for attempt := 0; ; attempt++ {
@@ -418,13 +366,12 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 func (s *sink) closeFiles() error {
 	var errs []error
 	for _, c := range s.reg.all() {
-		if c.file == nil {
-			continue
+		if c.file != nil {
+			if err := c.file.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
+			}
+			c.file = nil
 		}
-		if err := c.file.f.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
-		}
-		c.file = nil
 	}
 	if err := s.ld.close(); err != nil {
 		errs = append(errs, fmt.Errorf("handler: close the log directory: %w", err))
@@ -432,11 +379,10 @@ func (s *sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// flush writes everything queued before it was called (to files checked to
-// be still there) and returns the errors of that write.
-func (s *sink) flush() error {
+// flush writes everything queued (to files checked to be still there) and
+// returns the errors of that write.
+func (s *sink) flush() (err error) {
 	s.writeMu.Lock()
-	var err error
 	if !s.filesClosed {
 		s.guard("checking the log files", s.checkFilesStep)
 		err = s.writeLocked()
@@ -445,10 +391,10 @@ func (s *sink) flush() error {
 	return err
 }
 
-// close stops accepting records, writes what is queued and session_end,
-// closes the files, stops the writer and hands the failures not reported
-// yet to Options.OnError. It is idempotent. It never waits long for a stuck
-// console (see closeReportGrace).
+// close stops accepting records, has the writer write what is queued and
+// the session's last line, close the files and stop, and hands the failures
+// not reported yet to Options.OnError, not waiting long for a stuck console
+// (see closeReportGrace). It is idempotent.
 func (s *sink) close(event string) error {
 	s.closeOnce.Do(func() {
 		s.endEvent = event
