@@ -18,9 +18,6 @@ const (
 	HeaderTraceparent = "traceparent"
 )
 
-// maxRequestIDLen is the longest X-Request-ID taken from a request.
-const maxRequestIDLen = 128
-
 // IDs identify one request across systems.
 type IDs struct {
 	RequestID string // the X-Request-ID, or one made for the request
@@ -82,25 +79,19 @@ func (ids IDs) Traceparent() string {
 	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + cmp.Or(ids.Flags, "01")
 }
 
-// requestIDLen is the length of the request IDs this package makes (hex).
-const requestIDLen = 16
-
 // FromHeaders builds the IDs of an incoming request from its X-Request-ID
 // and traceparent headers: the trace is continued when the traceparent is
-// valid, with a new span, and a new request ID is made when the header is
-// absent or unsafe (requests of one trace get different request IDs).
+// valid, with a new span, and a new request ID (16 hex digits) is made when
+// the header is absent or unsafe (requests of one trace get different
+// request IDs).
 func FromHeaders(requestID, traceparent string) IDs {
-	var ids IDs
-	if tp, ok := parseTraceparent(traceparent); ok {
-		ids.TraceID, ids.ParentID, ids.Flags = tp.TraceID, tp.SpanID, tp.Flags
-	} else {
-		ids.TraceID, ids.Flags = randomHex(16), "01"
+	ids, ok := parseTraceparent(traceparent)
+	if !ok {
+		ids = IDs{TraceID: randomHex(16), Flags: "01"}
 	}
-	ids.SpanID = randomHex(8)
-	if validRequestID(requestID) {
-		ids.RequestID = requestID
-	} else {
-		ids.RequestID = randomHex(requestIDLen / 2)
+	ids.SpanID, ids.RequestID = randomHex(8), requestID
+	if !validRequestID(requestID) {
+		ids.RequestID = randomHex(8)
 	}
 	return ids
 }
@@ -108,10 +99,10 @@ func FromHeaders(requestID, traceparent string) IDs {
 // New makes IDs for work that did not come with any (a background poll).
 func New() IDs { return FromHeaders("", "") }
 
-// validRequestID reports whether an X-Request-ID is safe to keep: printable
-// ASCII without spaces, quotes or backslashes.
+// validRequestID reports whether an X-Request-ID is safe to keep: 1 to 128
+// bytes of printable ASCII without spaces, quotes or backslashes.
 func validRequestID(s string) bool {
-	if s == "" || len(s) > maxRequestIDLen {
+	if s == "" || len(s) > 128 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -122,29 +113,25 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// traceparent is a parsed W3C traceparent header.
-type traceparent struct {
-	TraceID, SpanID, Flags string
-}
-
-// parseTraceparent parses a version-00 W3C traceparent:
-// 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>. All-zero IDs,
-// upper-case hex and version ff are invalid. Higher versions are read by
-// their first four fields, as the specification asks.
-func parseTraceparent(s string) (traceparent, bool) {
+// parseTraceparent parses a version-00 W3C traceparent,
+// 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, into the IDs'
+// TraceID, ParentID and Flags. All-zero IDs, upper-case hex and version ff
+// are invalid. Higher versions are read by their first four fields, as the
+// specification asks.
+func parseTraceparent(s string) (IDs, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 55 {
-		return traceparent{}, false
+		return IDs{}, false
 	}
 	version, trace, span, flags := s[0:2], s[3:35], s[36:52], s[53:55]
 	if s[2] != '-' || s[35] != '-' || s[52] != '-' || !isHex(version) || version == "ff" ||
 		!isHex(trace) || !isHex(span) || !isHex(flags) || allZero(trace) || allZero(span) {
-		return traceparent{}, false
+		return IDs{}, false
 	}
 	if len(s) > 55 && (version == "00" || s[55] != '-') {
-		return traceparent{}, false
+		return IDs{}, false
 	}
-	return traceparent{TraceID: trace, SpanID: span, Flags: flags}, true
+	return IDs{TraceID: trace, ParentID: span, Flags: flags}, true
 }
 
 func isHex(s string) bool {

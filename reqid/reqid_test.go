@@ -14,7 +14,7 @@ const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 func TestParseTraceparent(t *testing.T) {
 	got, ok := parseTraceparent(tp)
 	require.True(t, ok)
-	assert.Equal(t, traceparent{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7", Flags: "01"}, got)
+	assert.Equal(t, IDs{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", ParentID: "00f067aa0ba902b7", Flags: "01"}, got)
 	_, ok = parseTraceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-future")
 	assert.True(t, ok, "a later version's extra fields are allowed")
 	for _, bad := range []string{
@@ -89,10 +89,10 @@ func FuzzParseTraceparent(f *testing.F) {
 		if !ok {
 			return
 		}
-		if len(p.TraceID) != 32 || len(p.SpanID) != 16 || len(p.Flags) != 2 {
+		if len(p.TraceID) != 32 || len(p.ParentID) != 16 || len(p.Flags) != 2 {
 			t.Fatalf("%q parsed to %+v", s, p)
 		}
-		again, ok := parseTraceparent(IDs{TraceID: p.TraceID, SpanID: p.SpanID, Flags: p.Flags}.Traceparent())
+		again, ok := parseTraceparent(IDs{TraceID: p.TraceID, SpanID: p.ParentID, Flags: p.Flags}.Traceparent())
 		if !ok || again != p {
 			t.Fatalf("%q does not round-trip: %+v", s, again)
 		}
