@@ -59,20 +59,9 @@ type Redactor struct {
 
 // New returns a Redactor for DefaultKeys and extra, which match the same way.
 func New(extra ...string) *Redactor {
-	r := &Redactor{}
-	for _, k := range slices.Concat(defaultRedactKeys[:], extra) {
-		r.attrs.add(k)
-		r.pairs.add(k)
-		r.params.add(k)
-	}
-	for _, k := range defaultPairKeys {
-		r.pairs.add(k)
-		r.params.add(k)
-	}
-	for _, k := range defaultQueryKeys {
-		r.params.add(k)
-	}
-	return r
+	attrs := slices.Concat(defaultRedactKeys[:], extra)
+	pairs := slices.Concat(attrs, defaultPairKeys[:])
+	return &Redactor{attrs: newKeySet(attrs), pairs: newKeySet(pairs), params: newKeySet(slices.Concat(pairs, defaultQueryKeys[:]))}
 }
 
 // defaultRedactor redacts with the default keys.
@@ -208,25 +197,29 @@ type keySet struct {
 	tails [256][]string // the keys' last words by last byte, to clear most keys at once
 }
 
-// add adds a key, as words; a key without letters or digits adds nothing.
-func (ks *keySet) add(key string) {
-	var words []string
-	for end := len(key); ; {
-		start, stop := lastWord(key, end)
-		if start == stop {
-			break
+// newKeySet returns the set of keys, as words; a key without letters or
+// digits adds nothing.
+func newKeySet(keys []string) (ks keySet) {
+	for _, key := range keys {
+		var words []string
+		for end := len(key); ; {
+			start, stop := lastWord(key, end)
+			if start == stop {
+				break
+			}
+			words = append([]string{lowerASCII(key[start:stop])}, words...)
+			end = start
 		}
-		words = append([]string{lowerASCII(key[start:stop])}, words...)
-		end = start
+		if len(words) == 0 {
+			continue
+		}
+		last := words[len(words)-1]
+		if c := last[len(last)-1]; !slices.Contains(ks.tails[c], last) {
+			ks.tails[c] = append(ks.tails[c], last)
+		}
+		ks.keys = append(ks.keys, words)
 	}
-	if len(words) == 0 {
-		return
-	}
-	last := words[len(words)-1]
-	if c := last[len(last)-1]; !slices.Contains(ks.tails[c], last) {
-		ks.tails[c] = append(ks.tails[c], last)
-	}
-	ks.keys = append(ks.keys, words)
+	return ks
 }
 
 // match reports whether the last words of key are the words of one of the
