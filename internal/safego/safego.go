@@ -5,6 +5,7 @@ package safego
 
 import (
 	"fmt"
+	"path"
 	"runtime"
 	"strings"
 )
@@ -61,11 +62,7 @@ func panicSite() string {
 }
 
 // shortFile keeps a path's last directory and file name.
-func shortFile(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		if j := strings.LastIndexByte(path[:i], '/'); j >= 0 {
-			return path[j+1:]
-		}
-	}
-	return path
+func shortFile(p string) string {
+	dir, file := path.Split(p)
+	return path.Join(path.Base(dir), file)
 }
