@@ -13,9 +13,6 @@ import (
 	"runtime"
 )
 
-// ErrNoGo is returned when no go command is found to read a trace with.
-var ErrNoGo = errors.New("tracetool: no go command: neither $GOROOT/bin/go of the toolchain that built this program nor go on $PATH")
-
 // GoCommand returns the go command of the toolchain that built this
 // program (whose trace reader reads its traces), or else the one on $PATH.
 func GoCommand() (string, error) {
@@ -29,7 +26,7 @@ func GoCommand() (string, error) {
 	if goCmd, err := exec.LookPath("go"); err == nil {
 		return goCmd, nil
 	}
-	return "", ErrNoGo
+	return "", errors.New("tracetool: no go command: neither $GOROOT/bin/go of the toolchain that built this program nor go on $PATH")
 }
 
 // Parsed returns the events of the trace file at path, one a line, as
