@@ -25,7 +25,11 @@ const Redacted = "[REDACTED]"
 const redactedInText = "REDACTED"
 
 // defaultRedactKeys are the secret attribute keys; an array, so that no
-// caller can change them.
+// caller can change them. A key matches by words: it is secret when its
+// last words are one of these keys' words, in any case, the words being
+// separated by any character other than a letter or digit and by
+// camelCase: "token" matches access_token, accessToken and X-Auth-Token but
+// not tokens or tokenCount; "api_key" matches X-Api-Key, xApiKey and APIKey.
 var defaultRedactKeys = [...]string{
 	"authorization", "auth", "api_key", "apikey", "token", "password", "passwd", "passphrase",
 	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
@@ -39,15 +43,6 @@ var defaultPairKeys = [...]string{"sig", "signature"}
 // "key=" in other text is too often a cache key.
 var defaultQueryKeys = [...]string{"key"}
 
-// DefaultKeys returns the attribute keys whose values are redacted
-// by default. A key matches by words: it is secret when its last words are
-// one of these keys' words, in any case, the words being separated by any
-// character other than a letter or digit and by camelCase: "token" matches
-// access_token, accessToken and X-Auth-Token but not tokens or tokenCount;
-// "api_key" matches X-Api-Key, xApiKey and APIKey. The slice returned is a
-// copy.
-func DefaultKeys() []string { return append([]string(nil), defaultRedactKeys[:]...) }
-
 // Redactor decides which attribute keys are secret and cleans credentials
 // out of text and values. It is immutable and safe for concurrent use. A
 // nil *Redactor redacts nothing.
@@ -57,7 +52,8 @@ type Redactor struct {
 	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
-// New returns a Redactor for DefaultKeys and extra, which match the same way.
+// New returns a Redactor for the default keys and extra, which match the
+// same way.
 func New(extra ...string) *Redactor {
 	attrs := slices.Concat(defaultRedactKeys[:], extra)
 	pairs := slices.Concat(attrs, defaultPairKeys[:])
