@@ -7,8 +7,12 @@ import (
 
 // What the tests of package integration_test reach that is not exported.
 
-// Poll polls once, as the monitor does on its interval.
-func (m *HealthMonitor) Poll(ctx context.Context) HealthReading { return m.poll(ctx) }
+// Poll polls once, as the monitor does on its interval, and returns the
+// reading it stored.
+func (m *HealthMonitor) Poll(ctx context.Context) HealthReading {
+	m.poll(ctx)
+	return *m.Last()
+}
 
 // BaseURL is the orchestrator's address, as New keeps it.
 func (c *Client) BaseURL() string { return c.base }

@@ -64,7 +64,7 @@ func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-func (m *HealthMonitor) poll(ctx context.Context) HealthReading {
+func (m *HealthMonitor) poll(ctx context.Context) {
 	ctx = reqid.With(ctx, reqid.New())
 	r := HealthReading{At: time.Now(), Status: &Status{}}
 	if r.Err = m.client.do(ctx, http.MethodGet, "/orchestrator/status", nil, r.Status, false); r.Err != nil {
@@ -75,14 +75,13 @@ func (m *HealthMonitor) poll(ctx context.Context) HealthReading {
 	case r.Err == nil:
 		log.LogOrchestratorHealth(ctx, r.Status.health())
 	case ctx.Err() != nil:
-		return r // stopping: not the orchestrator's fault
+		return // stopping: not the orchestrator's fault
 	default:
 		log.With(category.Key, category.OrchestratorHealth).LogAttrs(ctx, slog.LevelDebug, "orchestrator_health",
 			slog.String("status", "unreachable"), slog.Any("error", r.Err))
 		log.LogError(ctx, "health_monitor", "orchestrator_status", r.Err)
 	}
 	m.last.Store(&r)
-	return r
 }
 
 // Last returns the latest reading, or nil before the first.

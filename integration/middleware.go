@@ -113,10 +113,7 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(p []byte) (int, error) {
 	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
+	w.bytes, w.err = w.bytes+int64(n), cmp.Or(w.err, err)
 	return n, err
 }
 
