@@ -229,11 +229,9 @@ func (ks *keySet) match(key string) bool {
 	if end == 0 {
 		return false
 	}
-	tail := false
-	for _, w := range ks.tails[lowerByte(key[end-1])] {
-		tail = tail || len(w) <= end && equalFoldWord(key[end-len(w):end], w)
-	}
-	if !tail {
+	if !slices.ContainsFunc(ks.tails[lowerByte(key[end-1])], func(w string) bool {
+		return len(w) <= end && equalFoldWord(key[end-len(w):end], w)
+	}) {
 		return false
 	}
 	start, stop := lastWord(key, end)
