@@ -42,12 +42,8 @@ func Marshal(x any) (out []byte, err error) {
 // escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped, so a
 // value can never break a line.
 func AppendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	if plainPrefix(s) == len(s) {
-		buf = append(buf, s...)
-	} else {
-		buf, _ = appendEscaped(buf, s, math.MaxInt)
-	}
+	n := plainPrefix(s)
+	buf, _ = appendEscaped(append(append(buf, '"'), s[:n]...), s[n:], math.MaxInt)
 	return append(buf, '"')
 }
 
