@@ -75,13 +75,9 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, ms
 // duration_ms, status_code, ace_id, then attrs.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logRequest(ctx, method, path, d, status, aceID, attrs)
+		l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
+			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 	}
-}
-
-func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
-		slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -104,13 +100,9 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSel
 // then attrs.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logProvisioning(ctx, operation, d, success, err, retryCount, attrs)
+		l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
+			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 	}
-}
-
-func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
-		slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
@@ -172,13 +164,9 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 // above, info below.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
 	if !l.off(ev.Level) {
-		l.logStressEvent(ctx, ev.Level, &ev, attrs)
+		l.emit(ctx, idxStress, ev.Level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(ev.Level)),
+			slog.String("description", ev.Description)}, ev.Attrs, attrs)
 	}
-}
-
-func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	l.emit(ctx, idxStress, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
-		slog.String("description", ev.Description)}, ev.Attrs, attrs)
 }
 
 // LogError records an error in "errors": component, operation, error_type
@@ -186,17 +174,13 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logError(ctx, component, operation, err, attrs)
+		var errType, msg string
+		if err != nil {
+			errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
+		}
+		l.emit(ctx, idxErrors, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
+			slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 	}
-}
-
-func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs []slog.Attr) {
-	var errType, msg string
-	if err != nil {
-		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
-	}
-	l.emit(ctx, idxErrors, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
-		slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
