@@ -179,7 +179,8 @@ func (e *execTrace) close() {
 // (zero when Config.ExecutionTrace is off); session_end has them too.
 func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
-// annotated annotates each stress event on its way to the files.
+// annotated asks exec (nil: off) for a snapshot for each stress event at
+// Warn or above on its way to files, and adds its name to the event.
 type annotated struct {
 	slog.Handler
 	exec  *execTrace
@@ -187,7 +188,11 @@ type annotated struct {
 }
 
 func (h annotated) Handle(ctx context.Context, r slog.Record) error {
-	h.exec.annotate(h.files, &r)
+	if h.exec != nil && r.Level >= slog.LevelWarn {
+		if name := h.exec.snapshot(h.files.Dir(), h.files.SessionID(), r.Message, r.Time); name != "" {
+			r.AddAttrs(slog.String(ExecutionTraceKey, name))
+		}
+	}
 	return h.Handler.Handle(ctx, r)
 }
 
@@ -197,17 +202,6 @@ func (h annotated) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h annotated) WithGroup(name string) slog.Handler {
 	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
-}
-
-// annotate asks for a snapshot for the stress event r at Warn or above,
-// written into files' directory, and adds its name to r.
-func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
-	if e == nil || r.Level < slog.LevelWarn {
-		return
-	}
-	if name := e.snapshot(files.Dir(), files.SessionID(), r.Message, r.Time); name != "" {
-		r.AddAttrs(slog.String(ExecutionTraceKey, name))
-	}
 }
 
 // traceLogHandler mirrors the category records into the Go execution

@@ -331,8 +331,7 @@ func (d *dumper) dump(job flightEntry) {
 		}
 		_ = h.Handle(e.context(), e.rec)
 	}
-	l.exec.annotate(files, &job.rec) // an execution trace snapshot, if on
-	_ = job.chain.apply(files).Handle(job.context(), job.rec)
+	_ = job.chain.apply(annotated{files, l.exec, files}).Handle(job.context(), job.rec) // a snapshot, if on
 }
 
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {

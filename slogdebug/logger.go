@@ -180,10 +180,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		stressFiles, undo, dropped = selectCategories(files, l.sel), func() { files.Close() }, droppedSince(files, opts.Resume)
-		if l.exec != nil {
-			stressFiles = annotated{stressFiles, l.exec, files} // an event asks for a snapshot
-		}
+		// An event asks for an execution trace snapshot, if on.
+		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Flight recorder: keep the debug records; each stress event writes them out.
