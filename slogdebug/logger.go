@@ -101,7 +101,8 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: newSelection(cfg.Categories)}}
+	sel, _ := newSelection(cfg.Categories) // Validate said what is wrong
+	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
 	switch {
 	case isSlogDefaultHandler(cfg.Console): // it writes through package log, which slog.SetDefault points at l

@@ -49,7 +49,8 @@ func (c Config) problems() []*config.OptionError {
 	}
 	duration("FlightRecorder", c.FlightRecorder, config.MinFlightRecorder, config.MaxFlightRecorder, "off")
 	size("FlightRecorderBytes", c.FlightRecorderBytes, config.MinFlightRecorderBytes, config.MaxFlightRecorderBytes)
-	for _, want := range checkCategories(c.Categories) {
+	_, wrong := newSelection(c.Categories)
+	for _, want := range wrong {
 		bad("Categories", strings.Join(c.Categories, ","), want)
 	}
 	cats := make([]string, 0, len(c.SlowThresholds))
@@ -92,32 +93,6 @@ func optionErrors(err error) (out []*config.OptionError) {
 		}
 	case interface{ Unwrap() error }:
 		return optionErrors(e.Unwrap())
-	}
-	return out
-}
-
-// checkCategories returns what is wrong with Config.Categories.
-func checkCategories(spec []string) []string {
-	var out []string
-	leftOut := map[bool]bool{} // the kinds of items seen
-	for _, item := range spec {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, without := strings.CutPrefix(item, "-")
-		name = strings.TrimSpace(name)
-		leftOut[without] = true
-		if name == category.Session {
-			out = append(out, fmt.Sprintf("categories other than %q (its file is always written)", name))
-			continue
-		}
-		if want := checkCategoryName(name); want != "" {
-			out = append(out, fmt.Sprintf("%s (in %s)", want, quote(item)))
-		}
-	}
-	if len(leftOut) == 2 {
-		out = append(out, "either the categories to write (requests,errors) or those to leave out, each with a leading - (-orchestrator_calls), not both")
 	}
 	return out
 }
