@@ -67,17 +67,15 @@ type execTrace struct {
 	stats   ExecutionTraceStats
 }
 
+// startExecTrace starts the recorder of cfg, whose snapshots it writes at
+// most one per cooldown.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	return newExecTrace(rec, cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown), cfg.FileMode, console), nil
-}
-
-// newExecTrace writes rec's snapshots, at most one per cooldown.
-func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
-	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
+	return &execTrace{rec: rec, cooldown: cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown),
+		fileMode: cfg.FileMode, console: console}, nil
 }
 
 // snapshot asks for a snapshot for a stress event at t of the session in

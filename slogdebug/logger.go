@@ -129,16 +129,12 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	l.publish(st)
 	l.Logger = slog.New(&switchHandler{l: l})
 	if st.on {
-		l.announce()
+		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
 	for _, w := range cfg.envWarnings { // said whatever the console's level
 		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
-}
-
-func (l *Logger) announce() {
-	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 }
 
 // say logs msg and attrs on console at level, if it takes them.
@@ -205,7 +201,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		st.stress = d
 		debug = append(debug, d)
 	}
-	console, floor := l.consoleChild()
+	console, floor := l.console, l.consoleLevel
+	if !cfg.ConsoleCategories { // the category records below Info stay off the console
+		console, floor = &catFilter{next: l.console, min: slog.LevelInfo}, max(l.consoleLevel, slog.LevelInfo)
+	}
 	children := []slog.Handler{l.guarded(console)}
 	for _, h := range debug {
 		children = append(children, l.guarded(selectCategories(h, l.sel)))
@@ -216,17 +215,6 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	st.root = slogmulti.Fanout(children...)
 	st.floor = floor
 	return st, nil
-}
-
-func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
-	if l.cfg.ConsoleCategories {
-		return l.console, l.consoleLevel
-	}
-	level := slog.LevelInfo
-	if l.consoleLevel != noFloor {
-		level = max(l.consoleLevel, slog.LevelInfo)
-	}
-	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
 func (l *Logger) publish(st *state) {
