@@ -500,15 +500,12 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 // contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
 // span, or else the request's own.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-	ids, tid, sid := reqid.DecodedFrom(ctx)
+	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
 	if ids != nil {
 		requestID = ids.RequestID
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		return requestID, sc.TraceID(), sc.SpanID()
-	}
-	if ids != nil {
-		traceID, spanID = tid, sid
 	}
 	return requestID, traceID, spanID
 }

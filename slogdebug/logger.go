@@ -105,10 +105,12 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
 	switch {
-	case isSlogDefaultHandler(cfg.Console): // it writes through package log, which slog.SetDefault points at l
-		l.console, l.consoleName = redactConsole(newLogConsole(cfg.Console), red), "slog default handler (LogConsole)"
 	case cfg.Console != nil:
-		l.console = redactConsole(cfg.Console, red)
+		console := cfg.Console
+		if isSlogDefaultHandler(console) { // it writes through package log, which slog.SetDefault points at l
+			console, l.consoleName = newLogConsole(console), "slog default handler (LogConsole)"
+		}
+		l.console = &redactingHandler{Handler: console, red: red}
 	default:
 		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
 		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
