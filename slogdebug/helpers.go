@@ -117,19 +117,13 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.Orchest
 
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
 	// Gathered first: the record grows its slice past its inline five once.
-	var fields [11]slog.Attr
-	n := copy(fields[:], []slog.Attr{
-		slog.String("status", oh.Status),
-		slog.Bool("can_provision", oh.CanProvision),
-		slog.String("blocked_reason", oh.BlockedReason),
-		slog.String("blocked_reason_code", oh.BlockedReasonCode),
-	})
+	var buf [11]slog.Attr
+	fields := append(buf[:0], slog.String("status", oh.Status), slog.Bool("can_provision", oh.CanProvision),
+		slog.String("blocked_reason", oh.BlockedReason), slog.String("blocked_reason_code", oh.BlockedReasonCode))
 	if oh.RecoveryETASeconds != 0 {
-		fields[n] = slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds)
-		n++
+		fields = append(fields, slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds))
 	}
-	fields[n] = slog.Bool("vpn_connected", oh.VPNConnected)
-	n++
+	fields = append(fields, slog.Bool("vpn_connected", oh.VPNConnected))
 	for _, c := range [...]struct {
 		key   string
 		count acestream.Count
@@ -138,11 +132,10 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 		{"engine_count", oh.EngineCount}, {"stream_count", oh.StreamCount},
 	} {
 		if v, ok := c.count.Value(); ok {
-			fields[n] = slog.Int(c.key, v)
-			n++
+			fields = append(fields, slog.Int(c.key, v))
 		}
 	}
-	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
+	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", fields, attrs)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
