@@ -92,7 +92,7 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
 	l.emit(ctx, idxEngineSelection, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
 		slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
-		slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
+		slog.Duration("duration", ev.Duration), slog.Any("error", ev.Err)}, attrs)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -101,7 +101,7 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSel
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
-			slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
+			slog.Bool("success", success), slog.Any("error", err), slog.Int("retry_count", retryCount)}, attrs)
 	}
 }
 
@@ -186,9 +186,6 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
 	l.emit(ctx, idxDisconnects, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
-		slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
+		slog.String("reason", ev.Reason), slog.Any("error", ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
 		slog.Duration("duration", ev.Duration)}, attrs)
 }
-
-// errorAttr is the "error" attribute of err: null when err is nil.
-func errorAttr(err error) slog.Attr { return slog.Any("error", err) }

@@ -104,14 +104,13 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	sel, _ := newSelection(cfg.Categories) // Validate said what is wrong
 	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
-	switch {
-	case cfg.Console != nil:
+	if cfg.Console != nil {
 		console := cfg.Console
 		if isSlogDefaultHandler(console) { // it writes through package log, which slog.SetDefault points at l
 			console, l.consoleName = newLogConsole(console), "slog default handler (LogConsole)"
 		}
 		l.console = &redactingHandler{Handler: console, red: red}
-	default:
+	} else {
 		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
 		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
 			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
@@ -166,11 +165,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
-		if !cfg.DisableStress {
-			opts.OnDrop = func() {
-				if d := detector.Load(); d != nil {
-					d.DropsHappened()
-				}
+		opts.OnDrop = func() {
+			if d := detector.Load(); d != nil { // stress detection on
+				d.DropsHappened()
 			}
 		}
 		files, err := handler.New(opts)
