@@ -299,7 +299,11 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	}
 	var unknown []string
 	for name := range env {
-		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored(name, ignore) {
+		ignored := slices.ContainsFunc(ignore, func(p string) bool { // p, or p's prefix before a trailing *
+			prefix, ok := strings.CutSuffix(p, "*")
+			return ok && strings.HasPrefix(name, prefix) || p == name
+		})
+		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored {
 			unknown = append(unknown, name)
 		}
 	}
@@ -337,16 +341,6 @@ func quoteName(name string) string {
 		return name
 	}
 	return quote(name)
-}
-
-// ignored reports whether name matches one of DEBUG_IGNORE_VARS' patterns.
-func ignored(name string, patterns []string) bool {
-	for _, p := range patterns {
-		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
-			return true
-		}
-	}
-	return false
 }
 
 func splitList(v string) []string {
