@@ -216,7 +216,8 @@ func configFromMap(env map[string]string) (Config, error) {
 			failed[v.name] = true
 		}
 	}
-	for _, p := range cfg.problems() {
+	for _, err := range cfg.problems() {
+		p := err.(*config.OptionError)
 		name, ok := fieldVar[p.Field]
 		if !ok {
 			errs = append(errs, p)

@@ -18,18 +18,15 @@ import (
 // field, the value and what is accepted: the checks New makes (ConfigFromEnv
 // too, and it also checks the log directory).
 func (c Config) Validate() error {
-	var errs []error
-	for _, p := range c.problems() {
-		errs = append(errs, p)
+	if errs := c.problems(); len(errs) > 0 {
+		return fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
+	return nil
 }
 
-// problems lists the fields of c that are out of range, in field order.
-func (c Config) problems() []*config.OptionError {
+// problems lists the fields of c that are out of range, in field order:
+// each a *config.OptionError.
+func (c Config) problems() []error {
 	out := optionErrors(c.handlerOptions().Validate())
 	bad := func(field string, value any, want string) {
 		out = append(out, &config.OptionError{Field: field, Value: value, Want: want})
@@ -83,7 +80,7 @@ func (c Config) problems() []*config.OptionError {
 }
 
 // optionErrors collects the *config.OptionError in err's tree.
-func optionErrors(err error) (out []*config.OptionError) {
+func optionErrors(err error) (out []error) {
 	switch e := err.(type) {
 	case *config.OptionError:
 		return append(out, e)
