@@ -147,10 +147,7 @@ type redactingHandler struct {
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, h.red.RedactText(r.Message), r.PC)
-	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(h.red.RedactAttr(h.groups, a))
-		return true
-	})
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(h.red.RedactAttr(h.groups, a)); return true })
 	return h.Handler.Handle(ctx, out)
 }
 
