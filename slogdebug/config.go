@@ -216,7 +216,8 @@ func configFromMap(env map[string]string) (Config, error) {
 			failed[v.name] = true
 		}
 	}
-	for _, p := range cfg.problems() {
+	for _, err := range cfg.problems() {
+		p := err.(*config.OptionError)
 		name, ok := fieldVar[p.Field]
 		if !ok {
 			errs = append(errs, p)
@@ -299,7 +300,11 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	}
 	var unknown []string
 	for name := range env {
-		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored(name, ignore) {
+		ignored := slices.ContainsFunc(ignore, func(p string) bool { // p, or p's prefix before a trailing *
+			prefix, ok := strings.CutSuffix(p, "*")
+			return ok && strings.HasPrefix(name, prefix) || p == name
+		})
+		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored {
 			unknown = append(unknown, name)
 		}
 	}
@@ -337,16 +342,6 @@ func quoteName(name string) string {
 		return name
 	}
 	return quote(name)
-}
-
-// ignored reports whether name matches one of DEBUG_IGNORE_VARS' patterns.
-func ignored(name string, patterns []string) bool {
-	for _, p := range patterns {
-		if prefix, ok := strings.CutSuffix(p, "*"); ok && strings.HasPrefix(name, prefix) || p == name {
-			return true
-		}
-	}
-	return false
 }
 
 func splitList(v string) []string {
@@ -500,15 +495,12 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 // contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
 // span, or else the request's own.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-	ids, tid, sid := reqid.DecodedFrom(ctx)
+	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
 	if ids != nil {
 		requestID = ids.RequestID
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
 		return requestID, sc.TraceID(), sc.SpanID()
-	}
-	if ids != nil {
-		traceID, spanID = tid, sid
 	}
 	return requestID, traceID, spanID
 }

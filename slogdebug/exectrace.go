@@ -67,17 +67,15 @@ type execTrace struct {
 	stats   ExecutionTraceStats
 }
 
+// startExecTrace starts the recorder of cfg, whose snapshots it writes at
+// most one per cooldown.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	return newExecTrace(rec, cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown), cfg.FileMode, console), nil
-}
-
-// newExecTrace writes rec's snapshots, at most one per cooldown.
-func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
-	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
+	return &execTrace{rec: rec, cooldown: cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown),
+		fileMode: cfg.FileMode, console: console}, nil
 }
 
 // snapshot asks for a snapshot for a stress event at t of the session in
@@ -179,7 +177,8 @@ func (e *execTrace) close() {
 // (zero when Config.ExecutionTrace is off); session_end has them too.
 func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
-// annotated annotates each stress event on its way to the files.
+// annotated asks exec (nil: off) for a snapshot for each stress event at
+// Warn or above on its way to files, and adds its name to the event.
 type annotated struct {
 	slog.Handler
 	exec  *execTrace
@@ -187,7 +186,11 @@ type annotated struct {
 }
 
 func (h annotated) Handle(ctx context.Context, r slog.Record) error {
-	h.exec.annotate(h.files, &r)
+	if h.exec != nil && r.Level >= slog.LevelWarn {
+		if name := h.exec.snapshot(h.files.Dir(), h.files.SessionID(), r.Message, r.Time); name != "" {
+			r.AddAttrs(slog.String(ExecutionTraceKey, name))
+		}
+	}
 	return h.Handler.Handle(ctx, r)
 }
 
@@ -197,17 +200,6 @@ func (h annotated) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h annotated) WithGroup(name string) slog.Handler {
 	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
-}
-
-// annotate asks for a snapshot for the stress event r at Warn or above,
-// written into files' directory, and adds its name to r.
-func (e *execTrace) annotate(files *handler.Handler, r *slog.Record) {
-	if e == nil || r.Level < slog.LevelWarn {
-		return
-	}
-	if name := e.snapshot(files.Dir(), files.SessionID(), r.Message, r.Time); name != "" {
-		r.AddAttrs(slog.String(ExecutionTraceKey, name))
-	}
 }
 
 // traceLogHandler mirrors the category records into the Go execution

@@ -137,3 +137,8 @@ func TestExecTraceFailedWriteIsRemovedAndReported(t *testing.T) {
 	assert.Contains(t, console.String(), "writing the snapshot panicked; recovered")
 	assert.True(t, rec.stopped)
 }
+
+// newExecTrace writes rec's snapshots, at most one per cooldown.
+func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
+	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
+}

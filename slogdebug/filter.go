@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 
@@ -68,22 +69,32 @@ type selection struct {
 	names map[string]bool
 }
 
-// newSelection reads Config.Categories (checked by Validate); nil: all.
-func newSelection(spec []string) *selection {
-	s := &selection{names: map[string]bool{}}
+// newSelection reads Config.Categories; nil: all. wrong is what is wrong
+// with it (Validate's).
+func newSelection(spec []string) (s *selection, wrong []string) {
+	s = &selection{names: map[string]bool{}}
+	kinds := map[bool]bool{} // the kinds of items seen: to write, to leave out
 	for _, item := range spec {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
 		}
 		name, out := strings.CutPrefix(item, "-")
-		s.only = !out
-		s.names[strings.TrimSpace(name)] = true
+		name = strings.TrimSpace(name)
+		s.only, s.names[name], kinds[out] = !out, true, true
+		if name == category.Session {
+			wrong = append(wrong, fmt.Sprintf("categories other than %q (its file is always written)", name))
+		} else if want := checkCategoryName(name); want != "" {
+			wrong = append(wrong, fmt.Sprintf("%s (in %s)", want, quote(item)))
+		}
+	}
+	if len(kinds) == 2 {
+		wrong = append(wrong, "either the categories to write (requests,errors) or those to leave out, each with a leading - (-orchestrator_calls), not both")
 	}
 	if len(s.names) == 0 {
-		return nil
+		return nil, wrong
 	}
-	return s
+	return s, wrong
 }
 
 // selected reports whether records of category cat are written.

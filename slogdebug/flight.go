@@ -106,12 +106,15 @@ func (h *chainHandler) WithGroup(name string) slog.Handler {
 
 const flightSize = 320 // what an entry costs besides its strings
 
-func (r *recorder) add(e flightEntry) {
+// record keeps rec, forgetting what is older than the window or over the budget.
+func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
+	e := newEntry(ctx, c, rec)
+	e.size = flightSize + len(e.rec.Message)
+	e.rec.Attrs(func(a slog.Attr) bool { e.size += frozenSize(a); return true })
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.entries = append(r.entries, e)
 	r.bytes += e.size
-	// Forget what is older than the window or over the budget.
 	cutoff := e.rec.Time.Add(-r.window)
 	for len(r.entries) > 1 && (r.bytes > r.maxBytes || r.entries[0].rec.Time.Before(cutoff)) {
 		r.bytes -= r.entries[0].size
@@ -127,13 +130,6 @@ func (r *recorder) take() []flightEntry {
 	out := r.entries
 	r.entries, r.bytes = nil, 0
 	return out
-}
-
-func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
-	e := newEntry(ctx, c, rec)
-	e.size = flightSize + len(e.rec.Message)
-	e.rec.Attrs(func(a slog.Attr) bool { e.size += frozenSize(a); return true })
-	r.add(e)
 }
 
 // frozen returns a copy of r whose values cannot change any more.
@@ -331,8 +327,7 @@ func (d *dumper) dump(job flightEntry) {
 		}
 		_ = h.Handle(e.context(), e.rec)
 	}
-	l.exec.annotate(files, &job.rec) // an execution trace snapshot, if on
-	_ = job.chain.apply(files).Handle(job.context(), job.rec)
+	_ = job.chain.apply(annotated{files, l.exec, files}).Handle(job.context(), job.rec) // a snapshot, if on
 }
 
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {

@@ -75,13 +75,9 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, ms
 // duration_ms, status_code, ace_id, then attrs.
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logRequest(ctx, method, path, d, status, aceID, attrs)
+		l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
+			slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 	}
-}
-
-func (l *Logger) logRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs []slog.Attr) {
-	l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
-		slog.Duration("duration", d), slog.Int("status_code", status), slog.String("ace_id", aceID)}, attrs)
 }
 
 // LogEngineSelection records an engine selection in "engine_selection":
@@ -96,7 +92,7 @@ func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSele
 func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSelection, attrs []slog.Attr) {
 	l.emit(ctx, idxEngineSelection, slog.LevelDebug, "engine_selection", []slog.Attr{slog.String("operation", ev.Operation),
 		slog.String("selected_host", ev.Host), slog.Int("selected_port", ev.Port), slog.String("container_id", ev.ContainerID),
-		slog.Duration("duration", ev.Duration), errorAttr(ev.Err)}, attrs)
+		slog.Duration("duration", ev.Duration), slog.Any("error", ev.Err)}, attrs)
 }
 
 // LogProvisioning records a provisioning step in "provisioning":
@@ -104,13 +100,9 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSel
 // then attrs.
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logProvisioning(ctx, operation, d, success, err, retryCount, attrs)
+		l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
+			slog.Bool("success", success), slog.Any("error", err), slog.Int("retry_count", retryCount)}, attrs)
 	}
-}
-
-func (l *Logger) logProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs []slog.Attr) {
-	l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
-		slog.Bool("success", success), errorAttr(err), slog.Int("retry_count", retryCount)}, attrs)
 }
 
 // LogOrchestratorHealth records a health reading in "orchestrator_health":
@@ -125,19 +117,13 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.Orchest
 
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
 	// Gathered first: the record grows its slice past its inline five once.
-	var fields [11]slog.Attr
-	n := copy(fields[:], []slog.Attr{
-		slog.String("status", oh.Status),
-		slog.Bool("can_provision", oh.CanProvision),
-		slog.String("blocked_reason", oh.BlockedReason),
-		slog.String("blocked_reason_code", oh.BlockedReasonCode),
-	})
+	var buf [11]slog.Attr
+	fields := append(buf[:0], slog.String("status", oh.Status), slog.Bool("can_provision", oh.CanProvision),
+		slog.String("blocked_reason", oh.BlockedReason), slog.String("blocked_reason_code", oh.BlockedReasonCode))
 	if oh.RecoveryETASeconds != 0 {
-		fields[n] = slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds)
-		n++
+		fields = append(fields, slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds))
 	}
-	fields[n] = slog.Bool("vpn_connected", oh.VPNConnected)
-	n++
+	fields = append(fields, slog.Bool("vpn_connected", oh.VPNConnected))
 	for _, c := range [...]struct {
 		key   string
 		count acestream.Count
@@ -146,11 +132,10 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 		{"engine_count", oh.EngineCount}, {"stream_count", oh.StreamCount},
 	} {
 		if v, ok := c.count.Value(); ok {
-			fields[n] = slog.Int(c.key, v)
-			n++
+			fields = append(fields, slog.Int(c.key, v))
 		}
 	}
-	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", append(fields[:n:n], attrs...))
+	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", fields, attrs)
 }
 
 // LogStreamEvent records a stream lifecycle event in "streams":
@@ -172,13 +157,9 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 // above, info below.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
 	if !l.off(ev.Level) {
-		l.logStressEvent(ctx, ev.Level, &ev, attrs)
+		l.emit(ctx, idxStress, ev.Level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(ev.Level)),
+			slog.String("description", ev.Description)}, ev.Attrs, attrs)
 	}
-}
-
-func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stress.Event, attrs []slog.Attr) {
-	l.emit(ctx, idxStress, level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(level)),
-		slog.String("description", ev.Description)}, ev.Attrs, attrs)
 }
 
 // LogError records an error in "errors": component, operation, error_type
@@ -186,17 +167,13 @@ func (l *Logger) logStressEvent(ctx context.Context, level slog.Level, ev *stres
 // with error_type "" and error_message "".
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
-		l.logError(ctx, component, operation, err, attrs)
+		var errType, msg string
+		if err != nil {
+			errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
+		}
+		l.emit(ctx, idxErrors, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
+			slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 	}
-}
-
-func (l *Logger) logError(ctx context.Context, component, operation string, err error, attrs []slog.Attr) {
-	var errType, msg string
-	if err != nil {
-		errType, msg = fmt.Sprintf("%T", err), safeerr.String(err)
-	}
-	l.emit(ctx, idxErrors, slog.LevelDebug, "error", []slog.Attr{slog.String("component", component), slog.String("operation", operation),
-		slog.String("error_type", errType), slog.String("error_message", msg)}, attrs)
 }
 
 // LogDisconnect records a client or engine disconnect in "disconnects":
@@ -209,9 +186,6 @@ func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, att
 
 func (l *Logger) logDisconnect(ctx context.Context, ev *acestream.Disconnect, attrs []slog.Attr) {
 	l.emit(ctx, idxDisconnects, slog.LevelDebug, "disconnect", []slog.Attr{slog.String("stream_id", ev.StreamID), slog.String("ace_id", ev.AceID),
-		slog.String("reason", ev.Reason), errorAttr(ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
+		slog.String("reason", ev.Reason), slog.Any("error", ev.Err), slog.Int64("bytes_copied", ev.BytesCopied),
 		slog.Duration("duration", ev.Duration)}, attrs)
 }
-
-// errorAttr is the "error" attribute of err: null when err is nil.
-func errorAttr(err error) slog.Attr { return slog.Any("error", err) }

@@ -145,20 +145,9 @@ type redactingHandler struct {
 	groups []string // WithGroup names, outermost first
 }
 
-// redactConsole wraps next in a redactingHandler, unless red is nil.
-func redactConsole(next slog.Handler, red *redact.Redactor) slog.Handler {
-	if red == nil {
-		return next
-	}
-	return &redactingHandler{Handler: next, red: red}
-}
-
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, h.red.RedactText(r.Message), r.PC)
-	r.Attrs(func(a slog.Attr) bool {
-		out.AddAttrs(h.red.RedactAttr(h.groups, a))
-		return true
-	})
+	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(h.red.RedactAttr(h.groups, a)); return true })
 	return h.Handler.Handle(ctx, out)
 }
 

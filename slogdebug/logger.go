@@ -101,14 +101,16 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: newSelection(cfg.Categories)}}
+	sel, _ := newSelection(cfg.Categories) // Validate said what is wrong
+	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
-	switch {
-	case isSlogDefaultHandler(cfg.Console): // it writes through package log, which slog.SetDefault points at l
-		l.console, l.consoleName = redactConsole(newLogConsole(cfg.Console), red), "slog default handler (LogConsole)"
-	case cfg.Console != nil:
-		l.console = redactConsole(cfg.Console, red)
-	default:
+	if cfg.Console != nil {
+		console := cfg.Console
+		if isSlogDefaultHandler(console) { // it writes through package log, which slog.SetDefault points at l
+			console, l.consoleName = newLogConsole(console), "slog default handler (LogConsole)"
+		}
+		l.console = &redactingHandler{Handler: console, red: red}
+	} else {
 		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
 		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
 			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
@@ -128,16 +130,12 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	l.publish(st)
 	l.Logger = slog.New(&switchHandler{l: l})
 	if st.on {
-		l.announce()
+		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
 	for _, w := range cfg.envWarnings { // said whatever the console's level
 		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
-}
-
-func (l *Logger) announce() {
-	say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 }
 
 // say logs msg and attrs on console at level, if it takes them.
@@ -167,11 +165,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
-		if !cfg.DisableStress {
-			opts.OnDrop = func() {
-				if d := detector.Load(); d != nil {
-					d.DropsHappened()
-				}
+		opts.OnDrop = func() {
+			if d := detector.Load(); d != nil { // stress detection on
+				d.DropsHappened()
 			}
 		}
 		files, err := handler.New(opts)
@@ -180,10 +176,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		stressFiles, undo, dropped = selectCategories(files, l.sel), func() { files.Close() }, droppedSince(files, opts.Resume)
-		if l.exec != nil {
-			stressFiles = annotated{stressFiles, l.exec, files} // an event asks for a snapshot
-		}
+		// An event asks for an execution trace snapshot, if on.
+		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		// Flight recorder: keep the debug records; each stress event writes them out.
@@ -206,7 +200,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		st.stress = d
 		debug = append(debug, d)
 	}
-	console, floor := l.consoleChild()
+	console, floor := l.console, l.consoleLevel
+	if !cfg.ConsoleCategories { // the category records below Info stay off the console
+		console, floor = &catFilter{next: l.console, min: slog.LevelInfo}, max(l.consoleLevel, slog.LevelInfo)
+	}
 	children := []slog.Handler{l.guarded(console)}
 	for _, h := range debug {
 		children = append(children, l.guarded(selectCategories(h, l.sel)))
@@ -217,17 +214,6 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	st.root = slogmulti.Fanout(children...)
 	st.floor = floor
 	return st, nil
-}
-
-func (l *Logger) consoleChild() (slog.Handler, slog.Level) {
-	if l.cfg.ConsoleCategories {
-		return l.console, l.consoleLevel
-	}
-	level := slog.LevelInfo
-	if l.consoleLevel != noFloor {
-		level = max(l.consoleLevel, slog.LevelInfo)
-	}
-	return &catFilter{next: l.console, min: slog.LevelInfo}, level
 }
 
 func (l *Logger) publish(st *state) {

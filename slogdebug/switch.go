@@ -67,9 +67,8 @@ func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler 
 // withCategory returns s with a category bound before its own ops.
 func (s *switchHandler) withCategory(name string) *switchHandler {
 	cat := []slog.Attr{slog.String(category.Key, name)}
-	ops := make([]func(slog.Handler) slog.Handler, 0, len(s.ops)+1)
-	ops = append(ops, func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) })
-	return &switchHandler{l: s.l, ops: append(ops, s.ops...)}
+	ops := append([]func(slog.Handler) slog.Handler{func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) }}, s.ops...)
+	return &switchHandler{l: s.l, ops: ops}
 }
 
 // guard is a handler of the fan-out under a recover: the one place where

@@ -18,18 +18,15 @@ import (
 // field, the value and what is accepted: the checks New makes (ConfigFromEnv
 // too, and it also checks the log directory).
 func (c Config) Validate() error {
-	var errs []error
-	for _, p := range c.problems() {
-		errs = append(errs, p)
+	if errs := c.problems(); len(errs) > 0 {
+		return fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	return fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
+	return nil
 }
 
-// problems lists the fields of c that are out of range, in field order.
-func (c Config) problems() []*config.OptionError {
+// problems lists the fields of c that are out of range, in field order:
+// each a *config.OptionError.
+func (c Config) problems() []error {
 	out := optionErrors(c.handlerOptions().Validate())
 	bad := func(field string, value any, want string) {
 		out = append(out, &config.OptionError{Field: field, Value: value, Want: want})
@@ -49,7 +46,8 @@ func (c Config) problems() []*config.OptionError {
 	}
 	duration("FlightRecorder", c.FlightRecorder, config.MinFlightRecorder, config.MaxFlightRecorder, "off")
 	size("FlightRecorderBytes", c.FlightRecorderBytes, config.MinFlightRecorderBytes, config.MaxFlightRecorderBytes)
-	for _, want := range checkCategories(c.Categories) {
+	_, wrong := newSelection(c.Categories)
+	for _, want := range wrong {
 		bad("Categories", strings.Join(c.Categories, ","), want)
 	}
 	cats := make([]string, 0, len(c.SlowThresholds))
@@ -82,7 +80,7 @@ func (c Config) problems() []*config.OptionError {
 }
 
 // optionErrors collects the *config.OptionError in err's tree.
-func optionErrors(err error) (out []*config.OptionError) {
+func optionErrors(err error) (out []error) {
 	switch e := err.(type) {
 	case *config.OptionError:
 		return append(out, e)
@@ -92,32 +90,6 @@ func optionErrors(err error) (out []*config.OptionError) {
 		}
 	case interface{ Unwrap() error }:
 		return optionErrors(e.Unwrap())
-	}
-	return out
-}
-
-// checkCategories returns what is wrong with Config.Categories.
-func checkCategories(spec []string) []string {
-	var out []string
-	leftOut := map[bool]bool{} // the kinds of items seen
-	for _, item := range spec {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		name, without := strings.CutPrefix(item, "-")
-		name = strings.TrimSpace(name)
-		leftOut[without] = true
-		if name == category.Session {
-			out = append(out, fmt.Sprintf("categories other than %q (its file is always written)", name))
-			continue
-		}
-		if want := checkCategoryName(name); want != "" {
-			out = append(out, fmt.Sprintf("%s (in %s)", want, quote(item)))
-		}
-	}
-	if len(leftOut) == 2 {
-		out = append(out, "either the categories to write (requests,errors) or those to leave out, each with a leading - (-orchestrator_calls), not both")
 	}
 	return out
 }
