@@ -3,6 +3,7 @@
 package handler
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -164,21 +165,17 @@ func (d *logDir) names() ([]string, error) {
 // new exists: it never replaces a file.
 func (d *logDir) link(old, new string) error {
 	oldp, err := syscall.BytePtrFromString(old)
-	if err != nil {
-		return err
+	newp, err2 := syscall.BytePtrFromString(new)
+	if err = cmp.Or(err, err2); err == nil {
+		err = retryEINTR(func() error {
+			_, _, e := syscall.Syscall6(syscall.SYS_LINKAT, uintptr(d.fd), uintptr(unsafe.Pointer(oldp)),
+				uintptr(d.fd), uintptr(unsafe.Pointer(newp)), 0, 0)
+			if e != 0 {
+				return e
+			}
+			return nil
+		})
 	}
-	newp, err := syscall.BytePtrFromString(new)
-	if err != nil {
-		return err
-	}
-	err = retryEINTR(func() error {
-		_, _, e := syscall.Syscall6(syscall.SYS_LINKAT, uintptr(d.fd), uintptr(unsafe.Pointer(oldp)),
-			uintptr(d.fd), uintptr(unsafe.Pointer(newp)), 0, 0)
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
 	if err != nil {
 		return &os.LinkError{Op: "link", Old: d.join(old), New: d.join(new), Err: err}
 	}

@@ -32,17 +32,14 @@ func repairDeadSessions(d *logDir, maxLine int) (int, error) {
 		if len(readings) == 0 || !temp && readings[0].trace || guard.anyLive(readings) {
 			continue // not a JSON Lines file (or a rotation's) of a dead session
 		}
-		ok := false
+		var ok bool
 		if temp {
 			err = removeIfEmpty(d, name)
-		} else {
-			ok, err = repairFile(d, name, maxLine)
+		} else if ok, err = repairFile(d, name, maxLine); ok {
+			repaired++
 		}
 		if err != nil {
 			errs = append(errs, err)
-		}
-		if ok {
-			repaired++
 		}
 	}
 	return repaired, errors.Join(errs...)

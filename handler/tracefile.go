@@ -8,11 +8,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-func init() {
-	tracefile.Create = func(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
-		return createTraceFile(dir, session, n, perm)
-	}
-}
+func init() { tracefile.Create = createTraceFile }
 
 // traceFile is an execution trace snapshot being written into a session's
 // directory (see package tracefile): a file of the session besides its
@@ -26,7 +22,7 @@ type traceFile struct {
 
 // createTraceFile is tracefile.Create: it creates the file relative to the
 // log directory, opened as the handler opens it.
-func createTraceFile(dir, session string, n int, perm os.FileMode) (*traceFile, error) {
+func createTraceFile(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
 	if perm == 0 {
 		perm = config.DefaultFileMode
 	}
@@ -48,9 +44,7 @@ func createTraceFile(dir, session string, n int, perm os.FileMode) (*traceFile, 
 
 // Close makes the snapshot durable (fsync) and closes it.
 func (f *traceFile) Close() error {
-	err := f.File.Sync()
-	err = errors.Join(err, f.File.Close())
-	return errors.Join(err, f.dir.close())
+	return errors.Join(f.File.Sync(), f.File.Close(), f.dir.close())
 }
 
 // Discard closes the file and removes it.
