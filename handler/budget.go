@@ -78,20 +78,14 @@ func (s *sink) enforceLimits() error {
 	}
 	s.orderForDeletion(files)
 
-	drop := map[string]bool{} // sessions beyond MaxSessions, the oldest
-	if max := s.opts.MaxSessions; max > 0 && len(sessions) > max {
-		delete(sessions, s.sessionID)
-		ids := make([]string, 0, len(sessions))
-		for id := range sessions {
-			ids = append(ids, id)
-		}
-		slices.SortFunc(ids, compareSessionIDs)
-		for _, id := range ids[:len(ids)+1-max] {
-			drop[id] = true
-		}
-	}
+	// Sessions beyond MaxSessions are dropped, the oldest: other sessions
+	// come first in files, oldest first.
+	drop, excess := map[string]bool{}, len(sessions)-s.opts.MaxSessions
 	var errs []error
 	for _, f := range files {
+		if s.opts.MaxSessions > 0 && excess > 0 && f.session != s.sessionID && !drop[f.session] {
+			drop[f.session], excess = true, excess-1
+		}
 		if f.live || !drop[f.session] && (s.opts.MaxTotalBytes <= 0 || total <= s.opts.MaxTotalBytes) {
 			continue
 		}

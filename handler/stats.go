@@ -69,10 +69,7 @@ func (s *sink) stats() Stats {
 	for _, c := range s.reg.all() {
 		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load()}
 		st.Categories[c.name] = cs
-		st.Written += cs.Written
-		st.Dropped += cs.Dropped
-		st.Failed += cs.Failed
-		st.Bytes += cs.Bytes
+		st.Written, st.Dropped, st.Failed, st.Bytes = st.Written+cs.Written, st.Dropped+cs.Dropped, st.Failed+cs.Failed, st.Bytes+cs.Bytes
 	}
 	return st
 }
