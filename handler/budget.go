@@ -10,8 +10,7 @@ import (
 	"time"
 )
 
-// budgetInterval is how often the disk budget is checked besides rotation.
-const budgetInterval = 10 * time.Second
+const budgetInterval = 10 * time.Second // how often the disk budget is checked besides rotation
 
 // maintain keeps the directory within Options.MaxTotalBytes and
 // Options.MaxSessions. Unless forced it runs at most every budgetInterval.

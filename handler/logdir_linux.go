@@ -93,7 +93,6 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 }
 
-// close closes the directory.
 func (d *logDir) close() (err error) {
 	if d.fd >= 0 {
 		err, d.fd = syscall.Close(d.fd), -1
@@ -141,16 +140,13 @@ func lstat(path string) (fileInfo, error) {
 	return infoOf(&st), nil
 }
 
-// idOf is the identity of the file st describes.
 func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
 
-// infoOf is what st says of a file.
 func infoOf(st *syscall.Stat_t) fileInfo {
 	mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
 	return fileInfo{size: st.Size, mtime: mtime, regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG, id: idOf(st)}
 }
 
-// names lists the directory.
 func (d *logDir) names() ([]string, error) {
 	fd, err := openat(d.fd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
@@ -190,7 +186,6 @@ func (d *logDir) rename(old, new string) error {
 	return nil
 }
 
-// remove removes a file of the directory.
 func (d *logDir) remove(name string) error {
 	if err := retryEINTR(func() error { return syscall.Unlinkat(d.fd, name) }); err != nil {
 		return &os.PathError{Op: "remove", Path: d.join(name), Err: err}

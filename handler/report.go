@@ -39,7 +39,6 @@ type reporter struct {
 	done     chan struct{} // closed when the last goroutine started ends
 }
 
-// init sets the reporter up from the handler's options.
 func (r *reporter) init(o Options, onPanic func(error)) {
 	r.onError, r.onPanic = o.OnError, onPanic
 	r.interval, r.grace, r.now = o.ErrorInterval, closeReportGrace, o.now

@@ -8,8 +8,7 @@ import (
 	"syscall"
 )
 
-// maxSegmentTries bounds the search for a free segment name.
-const maxSegmentTries = 100
+const maxSegmentTries = 100 // bounds the search for a free segment name
 
 // rotate moves c's live file aside as its next segment and starts a new
 // live file, on the writer goroutine.

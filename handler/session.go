@@ -13,11 +13,10 @@ import (
 	"time"
 )
 
-// modulePath is this library's module path, to find its version.
-const modulePath = "github.com/proxydebug/debugmode"
-
-// maxSessionSuffix bounds the search for a free session ID.
-const maxSessionSuffix = 10000
+const (
+	modulePath       = "github.com/proxydebug/debugmode" // this library's, to find its version
+	maxSessionSuffix = 10000                             // bounds the search for a free session ID
+)
 
 // claimSession picks the first of base, base_2, base_3, ... that has no
 // files in the directory, and claims it by creating its session file
