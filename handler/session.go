@@ -41,24 +41,15 @@ func (s *sink) claimSession(base string) error {
 			}
 		}
 	}
-	for n := 1; n <= maxSessionSuffix; n++ {
-		id := base
-		if n > 1 {
-			id = base + "_" + strconv.Itoa(n)
-		}
+	for n, id := 1, base; n <= maxSessionSuffix; n, id = n+1, base+"_"+strconv.Itoa(n+1) {
 		if taken[id] {
 			continue
 		}
 		s.sessionID = id
-		f, err := s.openFile(s.session.name, excl)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		if err != nil {
+		if f, err := s.openFile(s.session.name, excl); !errors.Is(err, os.ErrExist) {
+			s.session.file = f
 			return err
 		}
-		s.session.file = f
-		return nil
 	}
 	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
 }
