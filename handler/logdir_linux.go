@@ -34,9 +34,7 @@ func (d *logDir) hold(fd int) bool {
 		syscall.Close(fd)
 		return false
 	}
-	if d.fd >= 0 {
-		syscall.Close(d.fd)
-	}
+	d.close()
 	d.fd, d.id = fd, idOf(&st)
 	return true
 }
@@ -131,14 +129,9 @@ func (d *logDir) stat(name string) (fileInfo, error) {
 	return infoOf(&st), nil
 }
 
-// lstat looks at path, not following a symbolic link.
-func lstat(path string) (fileInfo, error) {
-	var st syscall.Stat_t
-	if err := syscall.Lstat(path, &st); err != nil {
-		return fileInfo{}, err
-	}
-	return infoOf(&st), nil
-}
+// lstat looks at path, not following a symbolic link. The path is
+// absolute: openat(2) ignores the descriptor.
+func lstat(path string) (fileInfo, error) { return (&logDir{fd: -1}).stat(path) }
 
 func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
 

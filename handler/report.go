@@ -97,13 +97,9 @@ func (r *reporter) run(done chan struct{}) {
 }
 
 // close makes due what was not reported yet and waits for the reports, at
-// most the grace period.
+// most the grace period. It is called once.
 func (r *reporter) close() {
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return
-	}
 	r.closed = true
 	if r.errors > 0 {
 		r.dueLocked()
