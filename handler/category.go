@@ -50,7 +50,7 @@ func SanitizeCategory(s string) string {
 	if b.Len() == 0 {
 		return "uncategorized"
 	}
-	return b.String()[:min(b.Len(), maxCategoryLen)]
+	return b.String()
 }
 
 // isCleanCategory reports whether SanitizeCategory leaves s as it is.

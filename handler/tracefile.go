@@ -23,9 +23,7 @@ type traceFile struct {
 // createTraceFile is tracefile.Create: it creates the file relative to the
 // log directory, opened as the handler opens it.
 func createTraceFile(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
-	if perm == 0 {
-		perm = config.DefaultFileMode
-	}
+	orDefault(&perm, config.DefaultFileMode)
 	name := tracefile.Name(session, n)
 	if !validSessionID(session) || n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
