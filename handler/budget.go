@@ -15,10 +15,8 @@ const budgetInterval = 10 * time.Second // how often the disk budget is checked 
 // maintain keeps the directory within Options.MaxTotalBytes and
 // Options.MaxSessions. Unless forced it runs at most every budgetInterval.
 func (s *sink) maintain(force bool) {
-	if s.opts.MaxTotalBytes <= 0 && s.opts.MaxSessions <= 0 {
-		return
-	}
-	if now := time.Now(); force || now.Sub(s.lastMaintain) >= budgetInterval {
+	limited := s.opts.MaxTotalBytes > 0 || s.opts.MaxSessions > 0
+	if now := time.Now(); limited && (force || now.Sub(s.lastMaintain) >= budgetInterval) {
 		s.lastMaintain = now
 		if err := s.enforceLimits(); err != nil {
 			s.noteError(err, 0)
