@@ -1,24 +1,22 @@
 package handler
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
-	"sort"
+	"strings"
 	"time"
 )
 
-// budgetInterval is how often the disk budget is checked besides rotation.
-const budgetInterval = 10 * time.Second
+const budgetInterval = 10 * time.Second // how often the disk budget is checked besides rotation
 
 // maintain keeps the directory within Options.MaxTotalBytes and
 // Options.MaxSessions. Unless forced it runs at most every budgetInterval.
 func (s *sink) maintain(force bool) {
-	if s.opts.MaxTotalBytes <= 0 && s.opts.MaxSessions <= 0 {
-		return
-	}
-	if now := time.Now(); force || now.Sub(s.lastMaintain) >= budgetInterval {
+	limited := s.opts.MaxTotalBytes > 0 || s.opts.MaxSessions > 0
+	if now := time.Now(); limited && (force || now.Sub(s.lastMaintain) >= budgetInterval) {
 		s.lastMaintain = now
 		if err := s.enforceLimits(); err != nil {
 			s.noteError(err, 0)
@@ -77,20 +75,14 @@ func (s *sink) enforceLimits() error {
 	}
 	s.orderForDeletion(files)
 
-	drop := map[string]bool{} // sessions beyond MaxSessions, the oldest
-	if max := s.opts.MaxSessions; max > 0 && len(sessions) > max {
-		delete(sessions, s.sessionID)
-		ids := make([]string, 0, len(sessions))
-		for id := range sessions {
-			ids = append(ids, id)
-		}
-		slices.SortFunc(ids, compareSessionIDs)
-		for _, id := range ids[:len(ids)+1-max] {
-			drop[id] = true
-		}
-	}
+	// Sessions beyond MaxSessions are dropped, the oldest: other sessions
+	// come first in files, oldest first.
+	drop, excess := map[string]bool{}, len(sessions)-s.opts.MaxSessions
 	var errs []error
 	for _, f := range files {
+		if s.opts.MaxSessions > 0 && excess > 0 && f.session != s.sessionID && !drop[f.session] {
+			drop[f.session], excess = true, excess-1
+		}
 		if f.live || !drop[f.session] && (s.opts.MaxTotalBytes <= 0 || total <= s.opts.MaxTotalBytes) {
 			continue
 		}
@@ -128,28 +120,15 @@ func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileNa
 // lockable, to the end); the categories' segments interleaved by
 // modification time, each category's by number (.999 before .1000).
 func (s *sink) orderForDeletion(files []diskFile) {
-	isSessionFile := func(f *diskFile) bool { return f.segment == 0 && f.category == sessionCategory }
-	sort.SliceStable(files, func(i, j int) bool {
-		a, b := &files[i], &files[j]
-		if (a.session == s.sessionID) != (b.session == s.sessionID) {
-			return b.session == s.sessionID
-		}
-		if c := compareSessionIDs(a.session, b.session); c != 0 {
-			return c < 0
-		}
-		if (a.segment == 0) != (b.segment == 0) {
-			return b.segment == 0
-		}
-		if sa, sb := isSessionFile(a), isSessionFile(b); sa != sb {
-			return sb
-		}
-		if !a.mtime.Equal(b.mtime) {
-			return a.mtime.Before(b.mtime)
-		}
-		if a.category != b.category {
-			return a.category < b.category
-		}
-		return a.segment < b.segment
+	isSessionFile := func(f diskFile) bool { return f.segment == 0 && f.category == sessionCategory }
+	slices.SortStableFunc(files, func(a, b diskFile) int {
+		return cmp.Or(falseFirst(a.session == s.sessionID, b.session == s.sessionID),
+			compareSessionIDs(a.session, b.session),
+			falseFirst(a.segment == 0, b.segment == 0),
+			falseFirst(isSessionFile(a), isSessionFile(b)),
+			a.mtime.Compare(b.mtime),
+			strings.Compare(a.category, b.category),
+			cmp.Compare(a.segment, b.segment))
 	})
 	// A category's segments then take the places it has in that order by
 	// number: a clock that went back, or a touched file, cannot put a newer
@@ -162,11 +141,21 @@ func (s *sink) orderForDeletion(files []diskFile) {
 		}
 	}
 	for _, q := range queue {
-		sort.Slice(q, func(i, j int) bool { return q[i].segment < q[j].segment })
+		slices.SortFunc(q, func(a, b diskFile) int { return cmp.Compare(a.segment, b.segment) })
 	}
 	for i, f := range files {
 		if k := (key{f.session, f.category}); f.segment > 0 {
 			files[i], queue[k] = queue[k][0], queue[k][1:]
 		}
 	}
+}
+
+// falseFirst orders false before true.
+func falseFirst(a, b bool) int {
+	if a == b {
+		return 0
+	} else if a {
+		return 1
+	}
+	return -1
 }

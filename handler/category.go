@@ -50,7 +50,7 @@ func SanitizeCategory(s string) string {
 	if b.Len() == 0 {
 		return "uncategorized"
 	}
-	return b.String()[:min(b.Len(), maxCategoryLen)]
+	return b.String()
 }
 
 // isCleanCategory reports whether SanitizeCategory leaves s as it is.
@@ -144,20 +144,19 @@ func (r *registry) byNameLocked(name string) *category {
 	if c, ok := r.byName[name]; ok {
 		return c
 	}
-	if len(r.files) < r.max || name == overflowCategory {
-		c := newCategory(name)
-		r.byName[name] = c
-		r.files = append(r.files, c)
-		return c
-	}
-	if r.overflow == nil { // its dest: the name may have been taken first by an alias
+	own := len(r.files) < r.max || name == overflowCategory
+	if !own && r.overflow == nil { // its dest: the name may have been taken first by an alias
 		r.overflow = r.byNameLocked(overflowCategory).dest
 	}
-	if len(r.byName) >= 4*r.max {
+	if !own && len(r.byName) >= 4*r.max {
 		return r.overflow
 	}
 	c := newCategory(name)
-	c.dest = r.overflow
+	if own {
+		r.files = append(r.files, c)
+	} else {
+		c.dest = r.overflow
+	}
 	r.byName[name] = c
 	return c
 }

@@ -18,14 +18,11 @@ import (
 // reading, that the disk budget counts and deletes with its session and
 // that repair leaves alone (it is no JSON Lines file).
 
-// fileExt ends every debug file's name.
-const fileExt = ".jsonl"
-
-// sessionCategory is the category of the session file.
-const sessionCategory = "session"
-
-// startTimeLayout is the default session ID: the UTC start time.
-const startTimeLayout = "20060102_150405"
+const (
+	fileExt         = ".jsonl"          // ends every debug file's name
+	sessionCategory = "session"         // the category of the session file
+	startTimeLayout = "20060102_150405" // the default session ID: the UTC start time
+)
 
 // liveName is the name of a session's live file of a category.
 func liveName(session, category string) string {

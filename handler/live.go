@@ -44,8 +44,7 @@ func lockOwner(f *os.File, patience time.Duration) error {
 	}
 }
 
-// errLocked is tryLock's error when another holds the lock.
-var errLocked = errors.New("locked by another handler")
+var errLocked = errors.New("locked by another handler") // tryLock's error when another holds the lock
 
 // liveness is what a session is to a handler that does not own it.
 type liveness int
@@ -64,7 +63,6 @@ type sessionGuard struct {
 	held  []*os.File
 }
 
-// newSessionGuard returns a guard of the sessions of d.
 func newSessionGuard(d *logDir) *sessionGuard {
 	return &sessionGuard{d: d, state: map[string]liveness{}}
 }
@@ -116,7 +114,6 @@ func (g *sessionGuard) anyLive(readings []fileName) bool {
 	return false
 }
 
-// release lets go of the shared locks held.
 func (g *sessionGuard) release() {
 	for _, f := range g.held {
 		f.Close()

@@ -78,11 +78,10 @@ func (d *logDir) verify() (changed bool, err error) {
 	}
 	if err != nil {
 		first := d.refused == nil
-		d.refused = err
-		if !first {
-			return false, nil
+		if d.refused = err; first {
+			return false, d.refusal(err)
 		}
-		return false, d.refusal(err)
+		return false, nil
 	}
 	d.refused = nil
 	return d.hold(h), nil

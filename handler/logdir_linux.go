@@ -3,6 +3,7 @@
 package handler
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"strings"
@@ -33,9 +34,7 @@ func (d *logDir) hold(fd int) bool {
 		syscall.Close(fd)
 		return false
 	}
-	if d.fd >= 0 {
-		syscall.Close(d.fd)
-	}
+	d.close()
 	d.fd, d.id = fd, idOf(&st)
 	return true
 }
@@ -92,7 +91,6 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 }
 
-// close closes the directory.
 func (d *logDir) close() (err error) {
 	if d.fd >= 0 {
 		err, d.fd = syscall.Close(d.fd), -1
@@ -131,25 +129,17 @@ func (d *logDir) stat(name string) (fileInfo, error) {
 	return infoOf(&st), nil
 }
 
-// lstat looks at path, not following a symbolic link.
-func lstat(path string) (fileInfo, error) {
-	var st syscall.Stat_t
-	if err := syscall.Lstat(path, &st); err != nil {
-		return fileInfo{}, err
-	}
-	return infoOf(&st), nil
-}
+// lstat looks at path, not following a symbolic link. The path is
+// absolute: openat(2) ignores the descriptor.
+func lstat(path string) (fileInfo, error) { return (&logDir{fd: -1}).stat(path) }
 
-// idOf is the identity of the file st describes.
 func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
 
-// infoOf is what st says of a file.
 func infoOf(st *syscall.Stat_t) fileInfo {
 	mtime := time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec))
 	return fileInfo{size: st.Size, mtime: mtime, regular: st.Mode&syscall.S_IFMT == syscall.S_IFREG, id: idOf(st)}
 }
 
-// names lists the directory.
 func (d *logDir) names() ([]string, error) {
 	fd, err := openat(d.fd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC)
 	if err != nil {
@@ -164,21 +154,17 @@ func (d *logDir) names() ([]string, error) {
 // new exists: it never replaces a file.
 func (d *logDir) link(old, new string) error {
 	oldp, err := syscall.BytePtrFromString(old)
-	if err != nil {
-		return err
+	newp, err2 := syscall.BytePtrFromString(new)
+	if err = cmp.Or(err, err2); err == nil {
+		err = retryEINTR(func() error {
+			_, _, e := syscall.Syscall6(syscall.SYS_LINKAT, uintptr(d.fd), uintptr(unsafe.Pointer(oldp)),
+				uintptr(d.fd), uintptr(unsafe.Pointer(newp)), 0, 0)
+			if e != 0 {
+				return e
+			}
+			return nil
+		})
 	}
-	newp, err := syscall.BytePtrFromString(new)
-	if err != nil {
-		return err
-	}
-	err = retryEINTR(func() error {
-		_, _, e := syscall.Syscall6(syscall.SYS_LINKAT, uintptr(d.fd), uintptr(unsafe.Pointer(oldp)),
-			uintptr(d.fd), uintptr(unsafe.Pointer(newp)), 0, 0)
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
 	if err != nil {
 		return &os.LinkError{Op: "link", Old: d.join(old), New: d.join(new), Err: err}
 	}
@@ -193,7 +179,6 @@ func (d *logDir) rename(old, new string) error {
 	return nil
 }
 
-// remove removes a file of the directory.
 func (d *logDir) remove(name string) error {
 	if err := retryEINTR(func() error { return syscall.Unlinkat(d.fd, name) }); err != nil {
 		return &os.PathError{Op: "remove", Path: d.join(name), Err: err}

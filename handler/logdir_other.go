@@ -139,12 +139,10 @@ func lstat(path string) (fileInfo, error) {
 	return infoOf(fi), nil
 }
 
-// infoOf is what fi says of a file.
 func infoOf(fi os.FileInfo) fileInfo {
 	return fileInfo{size: fi.Size(), mtime: fi.ModTime(), regular: fi.Mode().IsRegular(), id: fileID{fi}}
 }
 
-// names lists the directory.
 func (d *logDir) names() ([]string, error) {
 	if d.refused != nil {
 		return nil, d.refused
@@ -168,12 +166,10 @@ func (d *logDir) rename(old, new string) error {
 	return d.unlessRefused(func() error { return os.Rename(d.join(old), d.join(new)) })
 }
 
-// remove removes a file of the directory.
 func (d *logDir) remove(name string) error {
 	return d.unlessRefused(func() error { return os.Remove(d.join(name)) })
 }
 
-// unlessRefused runs f unless the path is refused.
 func (d *logDir) unlessRefused(f func() error) error {
 	if d.refused != nil {
 		return d.refused

@@ -32,17 +32,14 @@ func repairDeadSessions(d *logDir, maxLine int) (int, error) {
 		if len(readings) == 0 || !temp && readings[0].trace || guard.anyLive(readings) {
 			continue // not a JSON Lines file (or a rotation's) of a dead session
 		}
-		ok := false
+		var ok bool
 		if temp {
 			err = removeIfEmpty(d, name)
-		} else {
-			ok, err = repairFile(d, name, maxLine)
+		} else if ok, err = repairFile(d, name, maxLine); ok {
+			repaired++
 		}
 		if err != nil {
 			errs = append(errs, err)
-		}
-		if ok {
-			repaired++
 		}
 	}
 	return repaired, errors.Join(errs...)
@@ -61,7 +58,7 @@ func removeIfEmpty(d *logDir, name string) error {
 
 // repairFile truncates a file after its last newline when it does not end
 // with one.
-func repairFile(d *logDir, name string, maxLine int) (bool, error) {
+func repairFile(d *logDir, name string, maxLine int) (repaired bool, err error) {
 	f, st, err := d.openFile(name, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -69,32 +66,29 @@ func repairFile(d *logDir, name string, maxLine int) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("handler: repair %s: %w", f.Name(), err)
+		}
+	}()
 	last := make([]byte, 1)
 	if st.size == 0 {
 		return false, nil
 	} else if _, err := f.ReadAt(last, st.size-1); err != nil || last[0] == '\n' {
-		return false, wrapRepair(f, err)
+		return false, err
 	}
 	// Find the last newline, reading backwards at most a line's length.
 	start := max(st.size-int64(maxLine)-1, 0)
 	tail := make([]byte, st.size-start)
 	if _, err := f.ReadAt(tail, start); err != nil && err != io.EOF {
-		return false, wrapRepair(f, err)
+		return false, err
 	}
 	i := bytes.LastIndexByte(tail, '\n')
 	if i < 0 && start > 0 {
 		return false, nil // a line longer than any we write: leave it to the reader
 	}
 	if err := f.Truncate(start + int64(i) + 1); err != nil {
-		return false, wrapRepair(f, err)
+		return false, err
 	}
 	return true, nil
-}
-
-// wrapRepair says which file a repair failed on; nil stays nil.
-func wrapRepair(f *os.File, err error) error {
-	if err != nil {
-		return fmt.Errorf("handler: repair %s: %w", f.Name(), err)
-	}
-	return nil
 }

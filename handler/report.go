@@ -39,7 +39,6 @@ type reporter struct {
 	done     chan struct{} // closed when the last goroutine started ends
 }
 
-// init sets the reporter up from the handler's options.
 func (r *reporter) init(o Options, onPanic func(error)) {
 	r.onError, r.onPanic = o.OnError, onPanic
 	r.interval, r.grace, r.now = o.ErrorInterval, closeReportGrace, o.now
@@ -98,13 +97,9 @@ func (r *reporter) run(done chan struct{}) {
 }
 
 // close makes due what was not reported yet and waits for the reports, at
-// most the grace period.
+// most the grace period. It is called once.
 func (r *reporter) close() {
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return
-	}
 	r.closed = true
 	if r.errors > 0 {
 		r.dueLocked()

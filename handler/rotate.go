@@ -8,8 +8,7 @@ import (
 	"syscall"
 )
 
-// maxSegmentTries bounds the search for a free segment name.
-const maxSegmentTries = 100
+const maxSegmentTries = 100 // bounds the search for a free segment name
 
 // rotate moves c's live file aside as its next segment and starts a new
 // live file, on the writer goroutine.
@@ -29,8 +28,12 @@ func (s *sink) rotate(c *category) error {
 	}
 	n, kept, err := s.keepSegment(c, old.name)
 	if err == nil {
-		if err = s.ld.rename(tmp, old.name); err != nil {
-			s.undoSegment(c, old.name, n, kept) // the live file goes on
+		if err = s.ld.rename(tmp, old.name); err != nil { // undo keepSegment: the live file goes on
+			if seg := segmentName(s.sessionID, n, c.name); kept == linked {
+				_ = s.ld.remove(seg)
+			} else if kept == renamed {
+				_ = s.ld.rename(seg, old.name)
+			}
 		}
 	}
 	if err != nil {
@@ -123,17 +126,6 @@ func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
 		}
 	}
 	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
-}
-
-// undoSegment takes back what keepSegment did.
-func (s *sink) undoSegment(c *category, live string, n, kept int) {
-	seg := segmentName(s.sessionID, n, c.name)
-	switch kept {
-	case linked:
-		_ = s.ld.remove(seg)
-	case renamed:
-		_ = s.ld.rename(seg, live)
-	}
 }
 
 // highestSegment is the highest number of this session's segments of a

@@ -13,11 +13,10 @@ import (
 	"time"
 )
 
-// modulePath is this library's module path, to find its version.
-const modulePath = "github.com/proxydebug/debugmode"
-
-// maxSessionSuffix bounds the search for a free session ID.
-const maxSessionSuffix = 10000
+const (
+	modulePath       = "github.com/proxydebug/debugmode" // this library's, to find its version
+	maxSessionSuffix = 10000                             // bounds the search for a free session ID
+)
 
 // claimSession picks the first of base, base_2, base_3, ... that has no
 // files in the directory, and claims it by creating its session file
@@ -42,24 +41,15 @@ func (s *sink) claimSession(base string) error {
 			}
 		}
 	}
-	for n := 1; n <= maxSessionSuffix; n++ {
-		id := base
-		if n > 1 {
-			id = base + "_" + strconv.Itoa(n)
-		}
+	for n, id := 1, base; n <= maxSessionSuffix; n, id = n+1, base+"_"+strconv.Itoa(n+1) {
 		if taken[id] {
 			continue
 		}
 		s.sessionID = id
-		f, err := s.openFile(s.session.name, excl)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
-		if err != nil {
+		if f, err := s.openFile(s.session.name, excl); !errors.Is(err, os.ErrExist) {
+			s.session.file = f
 			return err
 		}
-		s.session.file = f
-		return nil
 	}
 	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
 }

@@ -1,6 +1,9 @@
 package handler
 
-import "sync/atomic"
+import (
+	"cmp"
+	"sync/atomic"
+)
 
 // Stats counts what a Handler did with the records it was given. The
 // counters only grow; Written+Dropped+Failed is every record handled with a
@@ -31,18 +34,9 @@ type Stats struct {
 // handlers and its current one); LastError is o's, or s's if o has none.
 func (s Stats) add(o Stats) Stats {
 	sum := Stats{
-		Written:        s.Written + o.Written,
-		Dropped:        s.Dropped + o.Dropped,
-		Failed:         s.Failed + o.Failed,
-		Bytes:          s.Bytes + o.Bytes,
-		WriteErrors:    s.WriteErrors + o.WriteErrors,
-		Panics:         s.Panics + o.Panics,
-		LastError:      s.LastError,
-		FilesDeleted:   s.FilesDeleted + o.FilesDeleted,
-		FilesRecreated: s.FilesRecreated + o.FilesRecreated,
-	}
-	if o.LastError != nil {
-		sum.LastError = o.LastError
+		Written: s.Written + o.Written, Dropped: s.Dropped + o.Dropped, Failed: s.Failed + o.Failed, Bytes: s.Bytes + o.Bytes,
+		WriteErrors: s.WriteErrors + o.WriteErrors, Panics: s.Panics + o.Panics, LastError: cmp.Or(o.LastError, s.LastError),
+		FilesDeleted: s.FilesDeleted + o.FilesDeleted, FilesRecreated: s.FilesRecreated + o.FilesRecreated,
 	}
 	for _, m := range []map[string]Stats{s.Categories, o.Categories} {
 		for name, c := range m {
@@ -75,10 +69,7 @@ func (s *sink) stats() Stats {
 	for _, c := range s.reg.all() {
 		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load()}
 		st.Categories[c.name] = cs
-		st.Written += cs.Written
-		st.Dropped += cs.Dropped
-		st.Failed += cs.Failed
-		st.Bytes += cs.Bytes
+		st.Written, st.Dropped, st.Failed, st.Bytes = st.Written+cs.Written, st.Dropped+cs.Dropped, st.Failed+cs.Failed, st.Bytes+cs.Bytes
 	}
 	return st
 }

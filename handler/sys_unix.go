@@ -59,7 +59,6 @@ func tryLock(f *os.File, exclusive bool) error {
 	return errLocked
 }
 
-// unlock lets go of f's lock.
 func unlock(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }

@@ -87,7 +87,6 @@ func tryLock(f *os.File, exclusive bool) error {
 	return err
 }
 
-// unlock lets go of f's lock.
 func unlock(f *os.File) error {
 	r, _, err := procUnlockFileEx.Call(f.Fd(), 0, 1, 0, uintptr(unsafe.Pointer(lockRange())))
 	if r != 0 {

@@ -8,11 +8,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-func init() {
-	tracefile.Create = func(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
-		return createTraceFile(dir, session, n, perm)
-	}
-}
+func init() { tracefile.Create = createTraceFile }
 
 // traceFile is an execution trace snapshot being written into a session's
 // directory (see package tracefile): a file of the session besides its
@@ -26,10 +22,8 @@ type traceFile struct {
 
 // createTraceFile is tracefile.Create: it creates the file relative to the
 // log directory, opened as the handler opens it.
-func createTraceFile(dir, session string, n int, perm os.FileMode) (*traceFile, error) {
-	if perm == 0 {
-		perm = config.DefaultFileMode
-	}
+func createTraceFile(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
+	orDefault(&perm, config.DefaultFileMode)
 	name := tracefile.Name(session, n)
 	if !validSessionID(session) || n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
@@ -48,9 +42,7 @@ func createTraceFile(dir, session string, n int, perm os.FileMode) (*traceFile, 
 
 // Close makes the snapshot durable (fsync) and closes it.
 func (f *traceFile) Close() error {
-	err := f.File.Sync()
-	err = errors.Join(err, f.File.Close())
-	return errors.Join(err, f.dir.close())
+	return errors.Join(f.File.Sync(), f.File.Close(), f.dir.close())
 }
 
 // Discard closes the file and removes it.
