@@ -12,8 +12,7 @@ import (
 
 const budgetInterval = 10 * time.Second // how often the disk budget is checked besides rotation
 
-// maintain keeps the directory within Options.MaxTotalBytes and
-// Options.MaxSessions. Unless forced it runs at most every budgetInterval.
+// maintain enforces MaxTotalBytes and MaxSessions, at most every budgetInterval.
 func (s *sink) maintain(force bool) {
 	limited := s.opts.MaxTotalBytes > 0 || s.opts.MaxSessions > 0
 	if now := time.Now(); limited && (force || now.Sub(s.lastMaintain) >= budgetInterval) {
@@ -24,7 +23,6 @@ func (s *sink) maintain(force bool) {
 	}
 }
 
-// diskFile is a file the disk budget counts.
 type diskFile struct {
 	fileName
 	name  string
@@ -33,13 +31,9 @@ type diskFile struct {
 	live  bool // this session's open file: never deleted
 }
 
-// enforceLimits deletes files until the directory is within the limits:
-// the oldest dead sessions' files first (whole sessions beyond
-// MaxSessions), then this session's oldest segments. It counts and deletes
-// only this session's files and dead sessions' of the default naming
-// (start times): another process's live session is found by its lock,
-// whatever its ID, and left alone, and so is a file whose name could be
-// either of two sessions'.
+// enforceLimits deletes the oldest dead sessions' files, then this
+// session's oldest segments; a live session (by its lock) or an ambiguous
+// name is never touched.
 func (s *sink) enforceLimits() error {
 	names, err := s.ld.names()
 	if err != nil {
@@ -75,8 +69,7 @@ func (s *sink) enforceLimits() error {
 	}
 	s.orderForDeletion(files)
 
-	// Sessions beyond MaxSessions are dropped, the oldest: other sessions
-	// come first in files, oldest first.
+	// Drop the oldest sessions beyond MaxSessions.
 	drop, excess := map[string]bool{}, len(sessions)-s.opts.MaxSessions
 	var errs []error
 	for _, f := range files {
@@ -96,12 +89,8 @@ func (s *sink) enforceLimits() error {
 	return errors.Join(errs...)
 }
 
-// budgetOwner returns the one reading of a file's name that the budget may
-// count: this session's, or another session's of the default naming.
-// Readings of sessions that have no session file and are not of the
-// default naming are left out (proxy_engine_selection.jsonl is session
-// proxy's engine_selection, unless a session proxy_engine exists). A name
-// left with two readings could be either session's: it is not counted.
+// budgetOwner returns the one reading the budget may count (this session's
+// or a default-named one's); an ambiguous name is not counted.
 func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileName, bool) {
 	var owner fileName
 	n := 0
@@ -114,11 +103,8 @@ func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileNa
 	return owner, n == 1 && (owner.session == s.sessionID || isStartTimeID(owner.session))
 }
 
-// orderForDeletion sorts files oldest first: other sessions' by session
-// (start time), then this session's. Within a session, segments go before
-// live files, and the session file goes last (a session stays known, and
-// lockable, to the end); the categories' segments interleaved by
-// modification time, each category's by number (.999 before .1000).
+// orderForDeletion sorts files oldest first, other sessions before this
+// one, segments before live files, the session file last (it stays lockable).
 func (s *sink) orderForDeletion(files []diskFile) {
 	isSessionFile := func(f diskFile) bool { return f.segment == 0 && f.category == sessionCategory }
 	slices.SortStableFunc(files, func(a, b diskFile) int {
@@ -130,9 +116,7 @@ func (s *sink) orderForDeletion(files []diskFile) {
 			strings.Compare(a.category, b.category),
 			cmp.Compare(a.segment, b.segment))
 	})
-	// A category's segments then take the places it has in that order by
-	// number: a clock that went back, or a touched file, cannot put a newer
-	// segment before an older one.
+	// Reorder each category's segments by number: clocks can go back.
 	type key struct{ session, category string }
 	queue := map[key][]diskFile{}
 	for _, f := range files {
@@ -150,7 +134,6 @@ func (s *sink) orderForDeletion(files []diskFile) {
 	}
 }
 
-// falseFirst orders false before true.
 func falseFirst(a, b bool) int {
 	if a == b {
 		return 0

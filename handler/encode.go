@@ -17,8 +17,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/safeerr"
 )
 
-// truncReserve is what a line keeps free, once it is being cut, for the
-// closing braces of its open groups, `,"truncated":true` and the newline.
+// truncReserve keeps room for closing braces, `,"truncated":true` and the
+// newline, so a cut line stays valid JSON.
 const truncReserve = 32
 
 // encoder appends one JSONL line to buf. It never fails: values JSON cannot
@@ -36,20 +36,17 @@ type encoder struct {
 	panics    *atomic.Uint64 // the sink's count of panics recovered; nil: not counted
 }
 
-// sep writes the separator before a member, if one is needed.
 func (e *encoder) sep() {
 	if e.comma {
 		e.buf = append(e.buf, ',')
 	}
 }
 
-// room reports how many more bytes the line may take before the reserve.
 func (e *encoder) room() int {
 	return e.limit - truncReserve - e.depth - (len(e.buf) - e.start)
 }
 
-// appendAttr writes a as a `"k":v` member of the current object, stopping
-// once the line is cut. It reports whether it wrote anything.
+// appendAttr writes a as a member, reporting whether it wrote anything.
 func (e *encoder) appendAttr(a slog.Attr) bool {
 	if e.truncated {
 		return false
@@ -95,7 +92,6 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	return false
 }
 
-// appendAttrs writes attrs with appendAttr, reporting whether it wrote any.
 func (e *encoder) appendAttrs(attrs []slog.Attr) (wrote bool) {
 	for _, a := range attrs {
 		if e.appendAttr(a) {
@@ -105,7 +101,6 @@ func (e *encoder) appendAttrs(attrs []slog.Attr) (wrote bool) {
 	return wrote
 }
 
-// openGroups opens the groups named, nested in one another, as objects.
 func (e *encoder) openGroups(names []string) {
 	for _, g := range names {
 		e.sep()
@@ -115,8 +110,7 @@ func (e *encoder) openGroups(names []string) {
 	}
 }
 
-// appendGroup writes a group as a nested object, or its members inline
-// when it has no name; an empty group is not written.
+// appendGroup writes a group as an object (inline without a name).
 func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	if len(attrs) == 0 {
 		return false
@@ -145,11 +139,8 @@ func (e *encoder) appendGroup(key string, attrs []slog.Attr) bool {
 	return true
 }
 
-// appendText writes text that may hold credentials (a message, a string
-// value, an error's message, a byte slice) as a JSON string, redacted. It
-// is cut to the room left before it is redacted, so that the work done is
-// bounded by the line limit whatever the text's size, and cut again (the
-// line marked truncated) if escaping or redaction made it too long.
+// appendText writes text redacted; it is cut to the room left before
+// redaction, bounding the work by the line limit whatever the text's size.
 func (e *encoder) appendText(s string) {
 	if len(s) <= e.room()-2 && plainText(s) {
 		// The common case: it fits, and neither escaping nor redaction changes it.
@@ -180,8 +171,7 @@ func (e *encoder) appendText(s string) {
 	e.truncated = true
 }
 
-// appendValue writes a resolved value of a kind that holds no text (any
-// other kind as its redacted text).
+// appendValue writes a resolved non-text value (others as redacted text).
 func (e *encoder) appendValue(v slog.Value) {
 	switch v.Kind() {
 	case slog.KindInt64:
@@ -201,12 +191,8 @@ func (e *encoder) appendValue(v slog.Value) {
 	}
 }
 
-// appendAny writes an arbitrary Go value: nil as null; an error's message,
-// a URL and a byte slice as redacted text; anything else as encoding/json
-// renders it, its secret members redacted, or, when that fails (a cycle,
-// NaN in a struct, a MarshalJSON that fails or panics), as a string
-// starting with "!ERROR:". It reports false, having written nothing, when
-// the JSON does not fit in the room left.
+// appendAny writes a Go value as redacted text or redacted encoding/json
+// ("!ERROR:..." if that fails); false, writing nothing, if it does not fit.
 func (e *encoder) appendAny(x any) bool {
 	switch x := x.(type) {
 	case nil:
@@ -224,8 +210,7 @@ func (e *encoder) appendAny(x any) bool {
 	case url.URL:
 		e.appendText(x.String())
 	case []byte:
-		// Usually text in a log. Only what can fit is converted: one byte
-		// more than the room left still tells appendText it is cut.
+		// Convert only room+1 bytes: enough for appendText to see the cut.
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
 	default:
 		out, err := jsonenc.Marshal(x)
@@ -245,8 +230,7 @@ func (e *encoder) appendAny(x any) bool {
 	return true
 }
 
-// appendMillis writes d as a JSON number of milliseconds, exact to the
-// nanosecond, with at least one decimal ("210.0", "1.234567").
+// appendMillis writes d in milliseconds, exact to the nanosecond.
 func appendMillis(buf []byte, d time.Duration) []byte {
 	u := uint64(d)
 	if d < 0 {
@@ -263,8 +247,7 @@ func appendMillis(buf []byte, d time.Duration) []byte {
 	return append(append(buf, '.'), digits[:n]...)
 }
 
-// appendSeconds writes d as a JSON number of seconds with exactly six
-// decimals (microseconds): "12.345678".
+// appendSeconds writes d in seconds with six decimals.
 func appendSeconds(buf []byte, d time.Duration) []byte {
 	u := uint64(d)
 	if d < 0 {
@@ -277,7 +260,6 @@ func appendSeconds(buf []byte, d time.Duration) []byte {
 	return append(append(buf, '.'), digits[:]...)
 }
 
-// put6 writes v < 1e6 as six digits.
 func put6(d *[6]byte, v uint64) {
 	copy(d[4:], pairs[2*(v%100):])
 	v /= 100
@@ -286,13 +268,11 @@ func put6(d *[6]byte, v uint64) {
 	copy(d[0:], pairs[2*v:2*v+2])
 }
 
-// pairs holds "00" to "99".
 const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
 	"4041424344454647484950515253545556575859606162636465666768697071727374757677787980818283848586878889" +
 	"90919293949596979899"
 
-// appendFloat writes f as encoding/json does, and NaN and ±Inf, which JSON
-// cannot hold, as the strings "NaN", "+Inf" and "-Inf".
+// appendFloat writes f as encoding/json does; NaN and ±Inf as strings.
 func appendFloat(buf []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -315,14 +295,12 @@ func appendFloat(buf []byte, f float64) []byte {
 	return buf
 }
 
-// timestampCache holds the text of the last second a timestamp was written
-// for, "2026-11-26T10:08:45": most records share it with the one before.
+// timestampCache holds the last second's text, shared by most records.
 type timestampCache struct {
 	sec  int64
 	text [19]byte
 }
 
-// appendTimestampCached is appendTimestamp using and updating the cache.
 func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timestampCache]) []byte {
 	sec := t.Unix()
 	c := cache.Load()
@@ -340,9 +318,7 @@ func appendTimestampCached(buf []byte, t time.Time, cache *atomic.Pointer[timest
 	return appendFraction(buf, t.Nanosecond())
 }
 
-// appendFraction writes ".nnnnnnnnnZ": nine digits of nanoseconds and the
-// UTC mark. The microseconds overwrite the three leading zeros of the
-// nanoseconds left over.
+// appendFraction writes ".nnnnnnnnnZ".
 func appendFraction(buf []byte, ns int) []byte {
 	b := [11]byte{0: '.', 10: 'Z'}
 	put6((*[6]byte)(b[4:]), uint64(ns%1e3))
@@ -350,8 +326,8 @@ func appendFraction(buf []byte, ns int) []byte {
 	return append(buf, b[:]...)
 }
 
-// appendTimestamp writes t in UTC with a fixed nine-digit fraction and a Z,
-// so that the strings sort in time order: 2026-11-26T10:08:45.123456789Z.
+// appendTimestamp writes t in UTC with a fixed nine-digit fraction, so
+// strings sort in time order.
 func appendTimestamp(buf []byte, t time.Time) []byte {
 	t = t.UTC()
 	year, month, day := t.Date()
@@ -370,10 +346,8 @@ func appendTimestamp(buf []byte, t time.Time) []byte {
 	return appendFraction(append(buf, b[:]...), t.Nanosecond())
 }
 
-// plainText reports whether s is written as it is inside a JSON string and
-// gives RedactText nothing to look at: ASCII that needs no escaping, with
-// no '=' (a key=value pair) and no ':' (a URL). It reads eight bytes at a
-// time, the last eight overlapping the word before.
+// plainText reports whether s needs neither escaping nor redaction (no '='
+// or ':'), eight bytes at a time.
 func plainText(s string) bool {
 	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
 	if len(b) < 8 {
@@ -389,9 +363,7 @@ func plainText(s string) bool {
 	return quietWord(binary.LittleEndian.Uint64(b[len(b)-8:]))
 }
 
-// quietWord reports whether the eight bytes of w are all quiet (see
-// plainText): a byte below 0x20, a high bit, or a zero byte in w xor one of
-// the bytes '"', '\\', '=' and ':' repeated is not.
+// quietWord reports whether the eight bytes of w are all quiet (plainText).
 func quietWord(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	quote := w ^ (ones * '"')

@@ -8,15 +8,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
-// A debug file is named <session>[.<segment>]_<category>.jsonl: the session
-// ID (see validSessionID), the number of a rotated segment (001, 002, ...,
-// 999, 1000, ...; none for the live file) and the category (see
-// SanitizeCategory: it never starts with a digit and holds no dot).
-//
-// A session's execution trace snapshots (see package tracefile) are named
-// <session>_execution_trace_<n>.trace, n from 001: a name with a single
-// reading, that the disk budget counts and deletes with its session and
-// that repair leaves alone (it is no JSON Lines file).
+// A debug file is <session>[.<segment>]_<category>.jsonl (segment 001, 002,
+// ...; none when live); trace snapshots are <session>_execution_trace_<n>.trace.
 
 const (
 	fileExt         = ".jsonl"          // ends every debug file's name
@@ -24,18 +17,15 @@ const (
 	startTimeLayout = "20060102_150405" // the default session ID: the UTC start time
 )
 
-// liveName is the name of a session's live file of a category.
 func liveName(session, category string) string {
 	return session + "_" + category + fileExt
 }
 
-// segmentName is the name of a session's rotated segment n of a category.
 func segmentName(session string, n int, category string) string {
 	return fmt.Sprintf("%s.%03d_%s%s", session, n, category, fileExt)
 }
 
-// sessionFileName is the name of a session's session file, whose lock
-// marks the session live (see lockOwner).
+// sessionFileName's lock marks the session live (see lockOwner).
 func sessionFileName(session string) string {
 	return liveName(session, sessionCategory)
 }
@@ -49,13 +39,8 @@ type fileName struct {
 }
 
 // parseFileName returns every reading of a debug file's name, shortest
-// session ID first, or none when name is not a debug file's.
-//
-// Session IDs and categories may both hold '_', so a live file's name can
-// have more than one reading: proxy_x_requests.jsonl is session proxy's
-// category x_requests, or session proxy_x's requests. Since a category
-// never starts with a digit, proxy_2_requests.jsonl is only proxy_2's;
-// since it holds no dot, a segment's name has one reading.
+// session ID first: both may hold '_', so proxy_x_requests.jsonl is
+// ambiguous; a category never starts with a digit nor holds a dot.
 func parseFileName(name string) []fileName {
 	if session, n, ok := tracefile.Parse(name); ok {
 		if !validSessionID(session) {
@@ -74,8 +59,7 @@ func parseFileName(name string) []fileName {
 		}
 		session, segment := base[:i], 0
 		if dot := strings.IndexByte(session, '.'); dot >= 0 {
-			// At least three digits, zero-padded, from 1; nine at most, to
-			// fit an int.
+			// 3 to 9 digits, zero-padded, from 1.
 			n, err := strconv.Atoi(session[dot+1:])
 			if err != nil || n < 1 || len(session)-dot-1 > 9 || fmt.Sprintf("%03d", n) != session[dot+1:] {
 				continue
@@ -89,10 +73,8 @@ func parseFileName(name string) []fileName {
 	return out
 }
 
-// isStartTimeID reports whether a session ID is of the default naming: the
-// UTC start time as 20060102_150405, with "_2", "_3", ... when that was
-// taken. Other processes' sessions of this naming are the only ones the
-// disk budget and the sessions kept ever delete.
+// isStartTimeID reports whether a session ID is of the default naming, the
+// only other sessions the disk budget ever deletes.
 func isStartTimeID(id string) bool {
 	if len(id) < len(startTimeLayout) {
 		return false
@@ -106,9 +88,7 @@ func isStartTimeID(id string) bool {
 	return rest == "" || rest[0] == '_' && suffixNumber(rest) >= 2 && strconv.Itoa(suffixNumber(rest)) == rest[1:]
 }
 
-// compareSessionIDs orders session IDs of the default naming by start
-// time, then by their "_N" suffix as a number (_2 before _10); others by
-// string.
+// compareSessionIDs orders start-time IDs by time, then "_N" as a number.
 func compareSessionIDs(a, b string) int {
 	if isStartTimeID(a) && isStartTimeID(b) {
 		const n = len(startTimeLayout)
@@ -120,8 +100,7 @@ func compareSessionIDs(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// suffixNumber is N of a start-time ID's "_N" suffix, 1 for none, 0 if it
-// is no number.
+// suffixNumber is N of "_N", 1 for none, 0 if not a number.
 func suffixNumber(rest string) int {
 	if rest == "" {
 		return 1

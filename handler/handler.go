@@ -17,18 +17,10 @@ import (
 
 const requestIDKey = "request_id" // the key the context's request ID is written under
 
-// Handler is a slog.Handler that persists records carrying a category
-// attribute to <Dir>/<session>_<category>.jsonl, one JSON object per line
-// (see the package doc). Handlers made by WithAttrs and WithGroup share the
-// queue, the files and the writer goroutine. A Handler is safe for
-// concurrent use.
-//
-// The category is the value of a "category" attribute passed to the log
-// call or bound with WithAttrs (the log call's wins), whatever WithGroup
-// groups are open; it is written as the line's category field, not as an
-// attribute. Inside a slog.Group value it is an ordinary attribute. Records
-// without a category go to Options.DefaultCategory, or are not persisted
-// when it is empty.
+// Handler is a slog.Handler that persists records carrying a "category"
+// attribute (the log call's, else WithAttrs', not inside a slog.Group) to
+// <Dir>/<session>_<category>.jsonl. It is safe for concurrent use; derived
+// Handlers share the queue, files and writer.
 type Handler struct {
 	s     *sink
 	level slog.Leveler
@@ -41,9 +33,8 @@ type Handler struct {
 	secret bool     // one of groups is named like a secret: every value inside is redacted
 }
 
-// New creates the log directory if needed, claims a session in it, writes
-// the session_start line and starts the writer. The caller must Close the
-// handler to write everything queued and stop the writer.
+// New claims a session in the log directory and starts the writer; the
+// caller must Close the handler.
 func New(opts Options) (*Handler, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -52,8 +43,7 @@ func New(opts Options) (*Handler, error) {
 	var earlier Stats
 	resumed := opts.Resume != nil
 	if resumed {
-		// Its counts, not the handler: a session resumed many times must
-		// not keep each of its handlers alive.
+		// Only its counts: resumed handlers must not stay alive.
 		earlier, opts.Resume = opts.Resume.Stats(), nil
 	}
 	dir, err := filepath.Abs(opts.Dir)
@@ -127,25 +117,21 @@ func (h *Handler) Path(category string) string {
 	return filepath.Join(h.s.dir, h.s.sessionID+"_"+SanitizeCategory(category)+".jsonl")
 }
 
-// Flush returns once everything handled before it was called is written to
-// the files. It returns the errors of that write.
+// Flush returns once everything handled before it is written to the files.
 func (h *Handler) Flush() error { return h.s.flush() }
 
-// Close writes everything queued, appends session_end to the session file,
-// closes the files and stops the writer. Records handled afterwards are
-// dropped and counted. Close is idempotent and safe for concurrent use.
+// Close writes what is queued and session_end, then stops; later records
+// are dropped and counted. It is idempotent.
 func (h *Handler) Close() error { return h.s.close("session_end") }
 
-// CloseWith is Close with another name for the session file's last line:
-// debug mode switched off at run time ends with debug_disabled, and the
-// session goes on when it is switched back on (Options.Resume).
+// CloseWith is Close with another last line, such as debug_disabled
+// (the session may go on with Options.Resume).
 func (h *Handler) CloseWith(event string) error { return h.s.close(event) }
 
 // Enabled reports whether level is at or above the handler's level.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool { return level >= h.level.Level() }
 
-// WithAttrs returns a Handler whose records carry attrs. A "category" attr
-// binds the category instead of being written.
+// WithAttrs returns a Handler whose records carry attrs ("category" binds).
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
@@ -162,10 +148,8 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &h2
 }
 
-// preformat encodes attrs after h's own, in h's open groups; ok is false
-// when there is nothing to add. A panic while encoding them is recovered,
-// counted and reported, and they are left out: a With call never takes the
-// host down.
+// preformat encodes attrs after h's own; a panic is recovered and they are
+// left out, so a With call never takes the host down.
 func (h *Handler) preformat(attrs []slog.Attr) (pre []byte, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -192,8 +176,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-// splitCategory returns the category the last non-empty category attr
-// among attrs names (else cat) and the other attrs.
+// splitCategory splits off the last category attr among attrs.
 func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slog.Attr) {
 	var rest []slog.Attr
 	for _, a := range attrs {
@@ -208,10 +191,8 @@ func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slo
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// Handle encodes r, in the caller's goroutine, and queues the line for its
-// category's file. When the queue is full the caller waits for the writer;
-// only a write that takes longer than 100 ms (a disk that hangs) makes
-// records drop, counted in Stats (Options.BlockWhenFull waits instead).
+// Handle encodes r in the caller's goroutine and queues the line; on a full
+// queue it waits for the writer, dropping only past 100 ms (a hung disk).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	cat := h.cat
 	var st stamp
@@ -251,9 +232,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-// encode appends r as one line in the format of the package doc, at most
-// limit bytes long, with what st holds stamped after msg. It reads r in
-// place (it is large). A zero r.Time is the time now, and has no timestamp.
+// encode appends r as one line of at most limit bytes (see the package doc).
 func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, limit int) []byte {
 	e := encoder{red: h.s.red, buf: buf, start: len(buf), limit: limit, panics: &h.s.panics}
 	e.buf = append(e.buf, h.s.header...)
@@ -279,8 +258,7 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	}
 	open := e.depth
 	if r.NumAttrs() > 0 && !e.truncated {
-		// Open the groups pre did not; take them back out if no attribute
-		// is written inside.
+		// Open the groups pre did not; undo them if nothing is written.
 		mark, comma := len(e.buf), e.comma
 		e.openGroups(h.groups[e.depth:])
 		e.secret = h.secret
@@ -306,7 +284,7 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	return append(e.buf, '}', '\n')
 }
 
-// appendLevel writes a level as slog's handlers name it: "DEBUG", "INFO+2".
+// appendLevel writes a level as slog names it: "DEBUG", "INFO+2".
 func appendLevel(buf []byte, l slog.Level) []byte {
 	switch l {
 	case slog.LevelDebug:

@@ -17,22 +17,16 @@ import (
 // ErrClosed is returned by Handle after Close; the record counts as dropped.
 var ErrClosed = errors.New("handler: closed")
 
-// keepBatch is the largest batch buffer a category keeps between rounds
-// (at most the queue's size; a burst's larger one is let go): a flat-out
-// caller fills several MiB while a round is written, and growing the buffer
-// again every round cost it 5% of its CPU.
+// keepBatch is the largest batch buffer kept between rounds: regrowing it
+// every round cost a flat-out caller 5% CPU.
 const keepBatch = 4 << 20
 
-// fullPatience is how long a caller that finds the queue full waits for a
-// write round to end before its record is dropped. Past it the disk counts
-// as stuck: until a round ends, such records are dropped without waiting.
+// fullPatience is how long a caller waits on a full queue before dropping;
+// past it the disk counts as stuck until a round ends.
 const fullPatience = 100 * time.Millisecond
 
-// sink is what every Handler derived from one New shares. The queue is one
-// buffer of encoded lines per category, appended to under mu. Whoever holds
-// writeMu (the writer goroutine, or Flush) takes the buffers and writes
-// each category's lines with one write call, outside mu: callers go on
-// queueing meanwhile.
+// sink is shared by every Handler from one New: per-category line buffers
+// under mu, written by whoever holds writeMu outside mu.
 type sink struct {
 	opts      Options
 	dir       string  // the log directory's path
@@ -45,15 +39,12 @@ type sink struct {
 	reg       *registry
 	session   *category
 	defCat    *category
-	// wakeBytes is how much the queue holds when a caller wakes the
-	// writer (the flush interval wakes it otherwise). Waking a parked
-	// goroutine costs the caller a system call: the fewer, the better, as
-	// long as the writer starts long before the queue is full.
+	// wakeBytes is the queue size at which a caller wakes the writer
+	// (a wake costs a system call).
 	wakeBytes int
 	tsCache   atomic.Pointer[timestampCache]
 	red       *redact.Redactor
 
-	// The queue, written by every caller: on cache lines of its own.
 	_                 [cacheLinePad]byte
 	mu                sync.Mutex
 	queued            []*category // the categories with lines pending
@@ -87,12 +78,8 @@ type sink struct {
 	repaired    int           // partial last lines cut at start-up
 }
 
-// enqueue appends an encoded line to c's queue, waiting for room when it is
-// full (see makeRoom), or drops it: after Close (the error is ErrClosed),
-// or when the disk does not take the lines in time. Warnings and errors
-// (stress events, the report of records dropped among them) have a reserve
-// of a quarter of the queue that debug records cannot fill: an overload
-// does not hide its own report.
+// enqueue queues line, waiting for room (makeRoom), or drops it. Warn and
+// above get a quarter more room, so an overload does not hide its report.
 func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	limit := s.opts.QueueBytes
 	if level >= slog.LevelWarn {
@@ -127,13 +114,9 @@ func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	return nil
 }
 
-// makeRoom, called with s.mu held by a caller that found the queue full,
-// wakes the writer and waits for the round being written to end, at most
-// fullPatience (for ever with BlockWhenFull): waiting hands the writer the
-// processor, which it lacks when callers keep every core busy. A caller
-// never writes to the files itself: a disk that hangs makes records drop,
-// not requests hang. It returns with s.mu held, reporting whether the
-// caller may try again.
+// makeRoom waits, s.mu held, for the round being written, at most
+// fullPatience: waiting hands the writer a processor callers keep busy,
+// and a caller never writes itself, so a hung disk drops, not hangs.
 func (s *sink) makeRoom() bool {
 	if s.stuck.Load() && !s.opts.BlockWhenFull {
 		return false
@@ -158,7 +141,7 @@ func (s *sink) makeRoom() bool {
 	return true
 }
 
-// wakeLocked asks the writer for a write now, once per write.
+// wakeLocked wakes the writer, once per write.
 func (s *sink) wakeLocked() {
 	if !s.woken {
 		s.woken = true
@@ -169,7 +152,7 @@ func (s *sink) wakeLocked() {
 	}
 }
 
-// releaseWrite lets go of writeMu and tells the callers waiting for room.
+// releaseWrite unlocks writeMu and wakes callers waiting for room.
 func (s *sink) releaseWrite() {
 	s.mu.Lock()
 	close(s.roundDone)
@@ -179,8 +162,7 @@ func (s *sink) releaseWrite() {
 	s.writeMu.Unlock()
 }
 
-// run is the writer goroutine. Each step of its work runs under a recover
-// (see panic.go), and it never waits for the console (see reporter).
+// run is the writer goroutine; every step runs under a recover.
 func (s *sink) run() {
 	defer close(s.done)
 	ticker := time.NewTicker(s.opts.FlushInterval)
@@ -214,8 +196,7 @@ func (s *sink) run() {
 func (s *sink) checkFilesStep() error { s.checkFiles(); return nil }
 func (s *sink) maintainStep() error   { s.maintain(false); return nil }
 
-// writeLocked writes everything queued, under a recover, and calls the
-// afterWrite hook. The caller holds writeMu, and the files are open.
+// writeLocked writes the queue; the caller holds writeMu.
 func (s *sink) writeLocked() error {
 	err := s.guard("writing the queue", s.write)
 	if hk := s.opts.hooks; hk != nil && hk.afterWrite != nil {
@@ -224,7 +205,6 @@ func (s *sink) writeLocked() error {
 	return err
 }
 
-// write is writeLocked's work.
 func (s *sink) write() error {
 	s.mu.Lock()
 	s.taken, s.queued = s.queued, s.taken[:0]
@@ -251,9 +231,8 @@ func (s *sink) write() error {
 	return errors.Join(errs...)
 }
 
-// writeBatch appends c's batch to its file and empties it. A write that
-// fails part way is cut back, so a file never holds a partial line; the
-// lines that did not make it are counted as failed.
+// writeBatch appends c's batch to its file; a failed write is cut back to
+// whole lines, the rest counted as failed.
 func (s *sink) writeBatch(c *category) error {
 	if len(c.batch) == 0 {
 		return nil
@@ -277,8 +256,7 @@ func (s *sink) writeBatch(c *category) error {
 	return err
 }
 
-// appendToFile writes whole lines to c's file, opening it on first use and
-// rotating it at Options.MaxFileBytes, and returns how many bytes it wrote.
+// appendToFile writes whole lines to c's file, rotating at MaxFileBytes.
 func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 	if c.file == nil {
 		f, err := s.openFile(c.name, 0)
@@ -325,7 +303,6 @@ func (s *sink) appendToFile(c *category, p []byte) (int, error) {
 	return done, nil
 }
 
-// fileState is an open category file.
 type fileState struct {
 	f          *os.File
 	name, path string // in the log directory; for messages
@@ -333,9 +310,8 @@ type fileState struct {
 	id         fileID // to notice the file deleted or replaced underneath
 }
 
-// openFile opens (creating) the live file of a category for appending, in
-// the log directory held open, never following a symbolic link. The
-// session file is locked: the session is live (see lockOwner).
+// openFile opens a category's live file, never following a symlink; the
+// session file is locked to mark the session live.
 func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 	fname := liveName(s.sessionID, name)
 	for attempt := 0; ; attempt++ {
@@ -362,7 +338,6 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 	}
 }
 
-// closeFiles closes every open file and the log directory.
 func (s *sink) closeFiles() error {
 	var errs []error
 	for _, c := range s.reg.all() {
@@ -379,8 +354,7 @@ func (s *sink) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// flush writes everything queued (to files checked to be still there) and
-// returns the errors of that write.
+// flush writes the queue to files checked to be still there.
 func (s *sink) flush() (err error) {
 	s.writeMu.Lock()
 	if !s.filesClosed {
@@ -391,10 +365,8 @@ func (s *sink) flush() (err error) {
 	return err
 }
 
-// close stops accepting records, has the writer write what is queued and
-// the session's last line, close the files and stop, and hands the failures
-// not reported yet to Options.OnError, not waiting long for a stuck console
-// (see closeReportGrace). It is idempotent.
+// close drains the queue, writes the last line and stops the writer;
+// it is idempotent and waits little for a stuck console.
 func (s *sink) close(event string) error {
 	s.closeOnce.Do(func() {
 		s.endEvent = event
