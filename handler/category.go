@@ -15,13 +15,10 @@ const (
 	rawCacheSize     = 4096       // bounds the cache from raw category values to categories
 )
 
-// SanitizeCategory maps any string to the file-name component used for it:
-// ASCII letters are lower-cased, digits, '_' and '-' are kept, and every run
-// of other bytes becomes one '_'. The result is at most 64 bytes, never
-// empty (an empty name becomes "uncategorized") and never starts with a
-// digit (a '_' is put in front), so `<session>_<category>.jsonl` can always
-// be split back into its session and category. It cannot contain a path
-// separator or a dot, so no category names a file outside the directory.
+// SanitizeCategory maps any string to its file-name component: lower-case
+// ASCII letters, digits, '_' and '-', runs of others as one '_', at most
+// 64 bytes, never empty nor starting with a digit. It holds no separator
+// or dot, so no category names a file outside the directory.
 func SanitizeCategory(s string) string {
 	if isCleanCategory(s) {
 		return s
@@ -66,14 +63,12 @@ func isCleanCategory(s string) bool {
 	return true
 }
 
-// isNameByte reports whether c is kept as it is in a category name.
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }
 
-// category is one category's file and counters; its name is sanitized.
-// The fields are grouped by who writes them, each group on its own cache
-// lines, so that callers and the writer do not slow each other down.
+// category is one category's file and counters, grouped by writer on
+// their own cache lines.
 type category struct {
 	name  string    // read-only after creation, as the next two
 	field []byte    // `,"category":"<name>"`, preformatted
@@ -97,8 +92,7 @@ type category struct {
 // lines, which processors fetch in pairs.
 const cacheLinePad = 128
 
-// registry maps raw category values to categories. Lookups of a value seen
-// before take no lock and allocate nothing.
+// registry maps raw category values to categories, lock-free once seen.
 type registry struct {
 	max int
 	raw atomic.Pointer[map[string]*category] // copy-on-write cache
@@ -115,7 +109,6 @@ func newRegistry(max int) *registry {
 	return r
 }
 
-// lookup returns the category for a raw category value.
 func (r *registry) lookup(raw string) *category {
 	if c, ok := (*r.raw.Load())[raw]; ok {
 		return c
@@ -123,7 +116,6 @@ func (r *registry) lookup(raw string) *category {
 	return r.lookupSlow(raw)
 }
 
-// lookupSlow is lookup of a value not cached, caching it.
 func (r *registry) lookupSlow(raw string) *category {
 	name := SanitizeCategory(raw)
 	r.mu.Lock()
@@ -167,7 +159,6 @@ func newCategory(name string) *category {
 	return c
 }
 
-// all returns the categories that have files of their own.
 func (r *registry) all() []*category {
 	r.mu.Lock()
 	defer r.mu.Unlock()

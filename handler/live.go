@@ -7,23 +7,17 @@ import (
 	"time"
 )
 
-// A session is live while its owner holds the exclusive lock of its
-// session file (see tryLock: flock(2), or LockFileEx on Windows), which
-// goes with the process, even killed. Other handlers, in any process,
-// leave a live session's files alone: no repair, no deletion, no resuming.
-// To see whether a session is live they take the shared lock; if they get
-// it the session is dead, and they keep it while they repair or delete its
-// files, so that its owner cannot resume it meanwhile (lockOwner waits for
-// them). The session file is locked before it takes its name (see rotate),
-// so a live session's session file is never found unlocked.
+// A session is live while its owner holds its session file's exclusive
+// lock (flock(2), LockFileEx on Windows), released even if killed. Others
+// leave a live session alone; they hold the shared lock while repairing or
+// deleting a dead one's files, so it cannot be resumed meanwhile. The
+// session file is locked before it takes its name, so never found unlocked.
 
-// lockPatience bounds how long lockOwner waits for other handlers holding
-// a session file's shared lock (for a moment).
+// lockPatience bounds lockOwner's wait for shared-lock holders.
 const lockPatience = 2 * time.Second
 
-// lockOwner takes the exclusive lock of a session file, f, marking the
-// session live. It fails when another owner holds it; others holding the
-// shared lock are waited for, up to patience.
+// lockOwner takes f's exclusive lock, marking the session live; shared
+// holders are waited for up to patience.
 func lockOwner(f *os.File, patience time.Duration) error {
 	deadline := time.Now().Add(patience)
 	for {
@@ -46,7 +40,6 @@ func lockOwner(f *os.File, patience time.Duration) error {
 
 var errLocked = errors.New("locked by another handler") // tryLock's error when another holds the lock
 
-// liveness is what a session is to a handler that does not own it.
 type liveness int
 
 const (
@@ -55,8 +48,7 @@ const (
 	live                   // an owner holds its session file's lock, or it cannot be told
 )
 
-// sessionGuard finds out whether sessions are live, and holds the shared
-// lock of those found dead until release.
+// sessionGuard holds the shared lock of sessions found dead until release.
 type sessionGuard struct {
 	d     *logDir
 	state map[string]liveness
@@ -77,8 +69,7 @@ func (g *sessionGuard) check(session string) liveness {
 	return st
 }
 
-// probe finds out whether session is live, taking the shared lock of its
-// session file if not.
+// probe reports whether session is live, taking its shared lock if not.
 func (g *sessionGuard) probe(session string) liveness {
 	name := sessionFileName(session)
 	for range 3 {

@@ -9,12 +9,9 @@ import (
 	"time"
 )
 
-// logDir, the log directory, is the one place the handler touches the file
-// system by name. On Linux (logdir_linux.go) it holds the directory open
-// and works relative to it; elsewhere (logdir_other.go) it works by path,
-// refusing symbolic links it finds (the tag debugmode_portable builds that
-// on Linux too, to test it: make cross). It is used by one goroutine at a
-// time: New, then the writer.
+// logDir is the one place the handler touches the file system by name: on
+// Linux relative to the directory held open, elsewhere (or with the tag
+// debugmode_portable) by path, refusing symlinks. One goroutine at a time.
 type logDir struct {
 	path string // absolute, free of symbolic links at start
 	mode os.FileMode
@@ -26,8 +23,7 @@ type logDir struct {
 	refused error
 }
 
-// fileInfo is what the handler needs to know of a file of the log
-// directory.
+// fileInfo is what the handler needs to know of a log file.
 type fileInfo struct {
 	size    int64
 	mtime   time.Time
@@ -38,9 +34,8 @@ type fileInfo struct {
 // errNotRegular says why a log file's path was not opened.
 var errNotRegular = errors.New("not a regular file (remove it)")
 
-// openLogDir creates the log directory if needed, resolves its path once
-// (a link configured as the log directory is followed then, never after)
-// and holds it.
+// openLogDir creates and holds the log directory; a configured link is
+// followed then, never after.
 func openLogDir(path string, mode os.FileMode) (*logDir, error) {
 	if err := os.MkdirAll(path, mode); err != nil {
 		return nil, fmt.Errorf("handler: create log directory: %w (set the directory to one this process can write)", err)
@@ -61,12 +56,9 @@ func openLogDir(path string, mode os.FileMode) (*logDir, error) {
 	return d, nil
 }
 
-// verify, every flush, makes sure the path still names the directory held
-// and reports whether the directory held changed: a deleted directory is
-// made again, and another directory at the path (the old one moved aside)
-// is held instead; a path that is, or goes through, a symbolic link, or is
-// not a directory, is not followed (see refusal), and the error returned
-// once, when this is found.
+// verify, every flush, reports whether the directory held changed: a
+// deleted one is remade, another at the path is held instead; a symlink
+// or non-directory path is refused, the error returned once.
 func (d *logDir) verify() (changed bool, err error) {
 	if st, err := lstat(d.path); err == nil && st.id.same(d.id) {
 		d.refused = nil // whatever the path goes through, it leads here

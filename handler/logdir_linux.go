@@ -16,9 +16,7 @@ import (
 // renamed, removed and looked at relative to it, never through a symbolic
 // link, so the directory's path swapped for a link leads nothing elsewhere.
 
-// oPath is O_PATH (the same on every architecture), which package syscall
-// does not name: a descriptor that locates a file without opening it, to
-// look at it or to walk through directories that cannot be read.
+// oPath is O_PATH, which package syscall does not name.
 const oPath = 0x200000
 
 // fileID identifies a file: its device and inode numbers.
@@ -26,8 +24,7 @@ type fileID struct{ dev, ino uint64 }
 
 func (a fileID) same(b fileID) bool { return a == b }
 
-// hold makes fd the directory held, and reports whether it is another
-// than before (which it closes).
+// hold makes fd the directory held, reporting whether it changed.
 func (d *logDir) hold(fd int) bool {
 	var st syscall.Stat_t
 	if syscall.Fstat(fd, &st) == nil && d.fd >= 0 && idOf(&st) == d.id {
@@ -98,9 +95,8 @@ func (d *logDir) close() (err error) {
 	return err
 }
 
-// openFile opens a regular file of the directory, never through a symbolic
-// link (the error says so) nor a FIFO or device planted at its name, and
-// returns what fstat(2) says of it.
+// openFile opens a regular file of the directory, never through a symlink
+// nor a FIFO or device planted at its name.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {
 	f, st, err := openRegular(d.join(name), flags, func(flags int) (int, error) {
 		return syscall.Openat(d.fd, name, flags, uint32(perm))
@@ -129,8 +125,7 @@ func (d *logDir) stat(name string) (fileInfo, error) {
 	return infoOf(&st), nil
 }
 
-// lstat looks at path, not following a symbolic link. The path is
-// absolute: openat(2) ignores the descriptor.
+// lstat looks at absolute path, not following a symbolic link.
 func lstat(path string) (fileInfo, error) { return (&logDir{fd: -1}).stat(path) }
 
 func idOf(st *syscall.Stat_t) fileID { return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} }
@@ -150,8 +145,7 @@ func (d *logDir) names() ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// link gives the file old a second name, new; it fails with EEXIST when
-// new exists: it never replaces a file.
+// link gives old a second name, new; it never replaces a file.
 func (d *logDir) link(old, new string) error {
 	oldp, err := syscall.BytePtrFromString(old)
 	newp, err2 := syscall.BytePtrFromString(new)
@@ -171,7 +165,6 @@ func (d *logDir) link(old, new string) error {
 	return nil
 }
 
-// rename renames old to new, replacing new.
 func (d *logDir) rename(old, new string) error {
 	if err := retryEINTR(func() error { return syscall.Renameat(d.fd, old, d.fd, new) }); err != nil {
 		return &os.LinkError{Op: "rename", Old: d.join(old), New: d.join(new), Err: err}
@@ -186,8 +179,7 @@ func (d *logDir) remove(name string) error {
 	return nil
 }
 
-// fstatat is fstatat(2) with AT_SYMLINK_NOFOLLOW, which package syscall
-// lacks on some architectures: an O_PATH descriptor, then fstat(2).
+// fstatat is fstatat(2) with AT_SYMLINK_NOFOLLOW, missing on some arches.
 func fstatat(dirfd int, name string, st *syscall.Stat_t) error {
 	fd, err := syscall.Openat(dirfd, name, oPath|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	if err != nil {

@@ -11,13 +11,9 @@ import (
 	"strings"
 )
 
-// Without the openat(2) family in package syscall, files are used by
-// path, and a symbolic link is refused where it is found: at a file's path
-// (os.Lstat before opening, and O_NOFOLLOW where the system has it), or at
-// or above the directory's path (verify, every flush). A link swapped in
-// between a check and the use of a path still wins: this is narrower than
-// Linux's protection. While the path is refused nothing is opened, linked,
-// renamed or removed, and records fail and are counted.
+// Without openat(2), files are used by path and a symlink is refused where
+// found (Lstat, O_NOFOLLOW, verify every flush); a link swapped in between
+// check and use still wins, narrower than on Linux. While refused, records fail.
 
 // fileID identifies a file for os.SameFile (device and inode on Unix,
 // volume and file index on Windows).
@@ -37,9 +33,8 @@ func (d *logDir) hold(id fileID) bool {
 	return true
 }
 
-// walk looks at d.path component by component, following no symbolic
-// link, and returns the identity of the directory it names; with create
-// it makes the missing components.
+// walk checks d.path component by component, following no symlink, and
+// returns the directory's identity; with create it makes missing ones.
 func (d *logDir) walk(create bool) (fileID, error) {
 	vol := filepath.VolumeName(d.path)
 	at := vol + string(filepath.Separator)
@@ -78,9 +73,8 @@ func (d *logDir) refusal(err error) error {
 
 func (d *logDir) close() error { return nil } // nothing is held open
 
-// openFile opens a regular file of the directory, never through a
-// symbolic link (the error says so) nor a FIFO or device planted at its
-// name, and returns what it says of itself.
+// openFile opens a regular file of the directory, never through a symlink
+// nor a FIFO or device planted at its name.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {
 	if d.refused != nil {
 		return nil, fileInfo{}, d.refused
@@ -155,13 +149,11 @@ func (d *logDir) names() ([]string, error) {
 	return f.Readdirnames(-1)
 }
 
-// link gives the file old a second name, new; it fails when new exists:
-// it never replaces a file.
+// link gives old a second name, new; it never replaces a file.
 func (d *logDir) link(old, new string) error {
 	return d.unlessRefused(func() error { return os.Link(d.join(old), d.join(new)) })
 }
 
-// rename renames old to new, replacing new.
 func (d *logDir) rename(old, new string) error {
 	return d.unlessRefused(func() error { return os.Rename(d.join(old), d.join(new)) })
 }

@@ -7,18 +7,13 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-// closeReportGrace is how long Close waits for the last report to reach
-// Options.OnError: past it Close returns (a console stuck on a full disk
-// must not hold it up for ever), and the reporter goroutine ends when the
-// console takes the report.
+// closeReportGrace is how long Close waits for the last report: a console
+// stuck on a full disk must not hold it up for ever.
 const closeReportGrace = time.Second
 
-// reporter hands failures (write errors, recovered panics) to
-// Options.OnError on a goroutine of its own, which neither the writer nor
-// a caller waits for: a console can block. Failures noted while a report
-// waits or is being made are merged into the next one, so no count is lost
-// and nothing piles up. A report is due at most once per ErrorInterval,
-// the first panic at once, and what is left at Close.
+// reporter hands failures to Options.OnError on a goroutine nobody waits
+// for (a console can block); failures meanwhile merge into the next report,
+// so no count is lost and nothing piles up.
 type reporter struct {
 	onError  func(err error, errors, lost uint64)
 	onPanic  func(err error) // counts a panic of onError itself
@@ -47,8 +42,7 @@ func (r *reporter) init(o Options, onPanic func(error)) {
 	}
 }
 
-// note records a failure that lost lines and makes a report due when one
-// is. It never blocks on the report; any goroutine may call it.
+// note records a failure; it never blocks on the report.
 func (r *reporter) note(err error, lost uint64, isPanic bool) {
 	if r.onError == nil {
 		return
@@ -66,8 +60,7 @@ func (r *reporter) note(err error, lost uint64, isPanic bool) {
 	r.dueLocked()
 }
 
-// dueLocked makes a report due and starts a goroutine to make it, unless
-// one is running: that one makes it next.
+// dueLocked makes a report due, starting a goroutine unless one runs.
 func (r *reporter) dueLocked() {
 	if !r.due {
 		r.handed++
@@ -79,7 +72,6 @@ func (r *reporter) dueLocked() {
 	}
 }
 
-// run makes the reports due, one at a time, until none is.
 func (r *reporter) run(done chan struct{}) {
 	defer close(done)
 	r.mu.Lock()
@@ -96,8 +88,7 @@ func (r *reporter) run(done chan struct{}) {
 	r.mu.Unlock()
 }
 
-// close makes due what was not reported yet and waits for the reports, at
-// most the grace period. It is called once.
+// close reports what is left, waiting at most closeReportGrace.
 func (r *reporter) close() {
 	r.mu.Lock()
 	r.closed = true
@@ -114,16 +105,14 @@ func (r *reporter) close() {
 	}
 }
 
-// noteError counts a failed write that lost lines and reports it. It runs
-// on the writer goroutine (or in New).
+// noteError counts and reports a failed write.
 func (s *sink) noteError(err error, lost uint64) {
 	s.writeErrors.Add(1)
 	s.lastErr.set(err)
 	s.rep.note(err, lost, false)
 }
 
-// notePanic counts a recovered panic that lost lines and reports it, the
-// first one at once. Any goroutine may call it.
+// notePanic counts and reports a recovered panic, the first at once.
 func (s *sink) notePanic(err error, lost uint64) {
 	s.panics.Add(1)
 	s.lastErr.set(err)

@@ -10,16 +10,9 @@ import (
 
 const maxSegmentTries = 100 // bounds the search for a free segment name
 
-// rotate moves c's live file aside as its next segment and starts a new
-// live file, on the writer goroutine.
-//
-// No file is ever replaced: the segment's name is taken with a hard link,
-// which fails when the name exists (numbering then goes on past it), and
-// numbering goes on from the segments on disk, so a resumed session keeps
-// its earlier runs' segments. The live name never goes missing: the new
-// live file is made under a temporary name (and, for the session file,
-// locked), then renamed over the live name, which the segment's link
-// keeps. The session stays live to other processes throughout.
+// rotate moves c's live file aside as its next segment. No file is ever
+// replaced (the segment is a hard link), and the live name never goes
+// missing: the successor, locked if the session file, is renamed over it.
 func (s *sink) rotate(c *category) error {
 	old := c.file
 	f, tmp, err := s.newLiveFile(c)
@@ -53,9 +46,7 @@ func (s *sink) rotate(c *category) error {
 	return nil
 }
 
-// rotationTemp is the temporary name of a live file's successor: hidden,
-// and no debug file's name, so nothing takes it for one. Only the
-// session's owner makes it.
+// rotationTemp names a live file's successor: hidden, no debug file's name.
 func rotationTemp(live string) string { return "." + live + ".new" }
 
 // rotationTempTarget returns the live name a temporary name is for.
@@ -66,8 +57,7 @@ func rotationTempTarget(name string) (string, bool) {
 	return strings.CutSuffix(name[1:], ".new")
 }
 
-// newLiveFile makes c's next live file under its temporary name, locked
-// when it is the session file.
+// newLiveFile makes c's next live file under its temporary name.
 func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
 	tmp := rotationTemp(liveName(s.sessionID, c.name))
 	if err := s.ld.remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -94,10 +84,8 @@ const (
 	renamed        // renamed: on file systems without hard links
 )
 
-// keepSegment gives c's live file the name of c's next segment, numbered
-// on from the highest on disk, and returns its number. On file systems
-// without hard links it renames the file instead, once it found the name
-// free (this session's names are written by this handler alone).
+// keepSegment links c's live file as its next segment (renaming where
+// hard links are missing) and returns its number.
 func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
 	n, kept = c.segments+1, linked
 	if c.segments == 0 {
@@ -128,8 +116,7 @@ func (s *sink) keepSegment(c *category, live string) (n, kept int, err error) {
 	return 0, 0, fmt.Errorf("no free segment name after %s", segmentName(s.sessionID, n, c.name))
 }
 
-// highestSegment is the highest number of this session's segments of a
-// category in the directory, 0 when there are none.
+// highestSegment is the highest segment number of a category, or 0.
 func (s *sink) highestSegment(category string) int {
 	names, err := s.ld.names()
 	if err != nil {
