@@ -23,7 +23,6 @@ import (
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// envVar is one environment variable of ConfigFromEnv.
 type envVar struct {
 	name  string
 	def   string                          // its default, as README.md's table says it
@@ -32,7 +31,6 @@ type envVar struct {
 	set   func(c *Config, v string) error // parses v (trimmed, not empty); nil: read elsewhere
 }
 
-// What several variables accept.
 const (
 	wantBool  = "true/false (also 1/0, yes/no, on/off)"
 	wantSize  = "a positive size in bytes, such as 8388608 or 8MiB (suffixes KiB, MiB, GiB)"
@@ -84,7 +82,6 @@ var envVars = []envVar{
 	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
 }
 
-// removedVars are variables debug mode no longer reads, with why.
 var removedVars = map[string]string{
 	"DEBUG_MAX_LINE_BYTES": "a line is at most 64 KiB",
 	"DEBUG_MAX_CATEGORIES": "a session opens at most 128 category files (a quarter of ulimit -n when that is less)",
@@ -97,8 +94,7 @@ const (
 )
 
 // Config configures a Logger; the zero value has debug mode off and a tint
-// console at Info. Zero numeric fields take their defaults, and Validate
-// refuses values out of bounds (README.md's table of variables gives both).
+// console at Info. Zero fields take their defaults (README.md's table).
 type Config struct {
 	Enabled         bool          // debug mode on: the category files and the writer
 	Dir             string        // the directory of the session files; default "./debug_logs"
@@ -107,63 +103,44 @@ type Config struct {
 	FlushInterval   time.Duration // bounds how long a line waits before it is written
 	BlockWhenFull   bool          // callers wait for room instead of dropping
 	DefaultCategory string        // receives records without a category ("" = none)
-
-	// Categories selects the categories written to the files (and watched
-	// by stress detection and the flight recorder): names (only those), or
-	// names each prefixed with "-" (all but those), not both; nil writes
-	// every category. The session file is always written.
+	// Categories selects the categories written: names (only those) or
+	// "-name"s (all but those); nil: all. The session file is always written.
 	Categories []string
 
 	ConsoleLevel slog.Level // the minimum level on the console; default Info
-	// ConsoleCategories sends the category records below Info (the typed
-	// helpers') to the console too, when its level takes them.
+	// ConsoleCategories sends category records below Info to the console too.
 	ConsoleCategories bool
 	NoColor           bool // colour off on the console (also off off a terminal)
-	// Console, when set, replaces tint (ConsoleLevel and NoColor do not
-	// apply); it is given the records redacted. slog's default handler is
-	// replaced by LogConsole; a handler of yours should wrap LogConsole().
+	// Console, when set, replaces tint and gets the records redacted; wrap
+	// LogConsole(), not slog's default handler.
 	Console slog.Handler
-
 	Version string // the host program's version, written in session_start
-
-	// MaxFileBytes, MaxTotalBytes and MaxSessions bound the disk: a file
-	// rotates at MaxFileBytes, the oldest sessions' files go when the
-	// directory passes MaxTotalBytes or holds more than MaxSessions
-	// sessions (0: the defaults 64 MiB, 1 GiB, 20; -1: no limit).
+	// MaxFileBytes (rotation), MaxTotalBytes and MaxSessions (oldest sessions
+	// removed) bound the disk; 0: 64 MiB, 1 GiB, 20; -1: no limit.
 	MaxFileBytes      int64
 	MaxTotalBytes     int64
 	MaxSessions       int
 	Sync              bool        // every log call returns once its record is in its file
 	FileMode, DirMode os.FileMode // of new files and directories (0: 0640 and 0750)
-
-	// FlightRecorder, when positive, keeps the last FlightRecorder of debug
-	// records in memory while debug mode is off (within FlightRecorderBytes,
-	// default 16 MiB); a stress event writes them to the files with it.
+	// FlightRecorder, when positive, keeps that window of debug records in memory
+	// (default 16 MiB) with debug mode off; a stress event writes them out.
 	FlightRecorder      time.Duration
 	FlightRecorderBytes int
-
-	// RedactKeys are attribute keys whose values are secret, besides the
-	// default ones (authorization, api_key, token, password, ...).
+	// RedactKeys are secret attribute keys besides the defaults (token, ...).
 	RedactKeys []string
 
 	DisableStress bool // stress detection off (else on whenever debug mode is)
-	// SlowThresholds sets, per category, the duration above which a record
-	// is slow, over the defaults (requests 5s, engine_selection 2s); zero
-	// turns a category's rule off.
+	// SlowThresholds: per category, the slow duration (defaults: requests
+	// 5s, engine_selection 2s; 0: off).
 	SlowThresholds map[string]time.Duration
-	// SlowRequestRate and ProvisioningFailureRate are the sliding-window
-	// rules, COUNT/WINDOW (default "10/1m" and "5/1m"; COUNT at most 65535).
+	// SlowRequestRate, ProvisioningFailureRate: COUNT/WINDOW (default "10/1m", "5/1m").
 	SlowRequestRate, ProvisioningFailureRate string
-	// StressCooldown is how long an event type stays quiet on the console
-	// after it was shown (default 30s; negative: none; at most 24h).
+	// StressCooldown: an event type's console silence (default 30s; <0: none).
 	StressCooldown time.Duration
 	StressRules    []func(category string, r slog.Record) (stress.Event, bool) // the program's own (stress.Options.Rules)
-
-	// ExecutionTrace, when positive, keeps the last ExecutionTrace of the Go
-	// execution trace in memory (runtime/trace.FlightRecorder, within
-	// ExecutionTraceBytes, default 16 MiB); a stress event at Warn or above
-	// writes a snapshot, at most one per ExecutionTraceCooldown (default
-	// 1m). Needs Go 1.25 and stress detection on.
+	// ExecutionTrace, when positive, keeps that much Go execution trace in
+	// memory (default 16 MiB); a Warn+ stress event writes a snapshot, at
+	// most one per cooldown (1m). Needs Go 1.25 and stress detection.
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
@@ -171,17 +148,12 @@ type Config struct {
 	envWarnings []string // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
 }
 
-// ConfigFromEnv reads a Config from the environment variables (README.md
-// lists them; unset or empty ones keep their defaults) and checks it whole:
-// every problem at once, naming the variable, its value and what is
-// accepted (bad values, an unusable log directory, a typo of a variable's
-// name). Other unknown DEBUG_* variables are said on the console by New;
-// list your program's own in DEBUG_IGNORE_VARS.
+// ConfigFromEnv reads a Config from the environment (README.md), reporting
+// every problem at once; list your own DEBUG_* variables in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
-// ConfigFromEnvWith is ConfigFromEnv with some variables' values replaced
-// (command-line flags: overrides["DEBUG_MODE"] = a flag's value); an empty
-// value leaves the variable's own.
+// ConfigFromEnvWith is ConfigFromEnv with overrides (such as flags) of
+// variables' values; an empty value leaves the variable's own.
 func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 	env := make(map[string]string)
 	for _, kv := range os.Environ() {
@@ -255,9 +227,8 @@ func configFromMap(env map[string]string) (Config, error) {
 	return cfg, nil
 }
 
-// varNames names the Config fields, in what is accepted, by the variables
-// that set them: longest first, for the replacer takes the first pair that
-// matches (FlightRecorderBytes, not FlightRecorder).
+// varNames renames Config fields to their variables, longest first
+// (FlightRecorderBytes, not FlightRecorder).
 var varNames = func() *strings.Replacer {
 	vars := append([]envVar(nil), envVars...)
 	sort.Slice(vars, func(i, j int) bool { return len(vars[i].field) > len(vars[j].field) })
@@ -270,9 +241,7 @@ var varNames = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
-// unknownVars reports the unknown DEBUG_* variables not in
-// DEBUG_IGNORE_VARS, sorted: typos and removed ones as errors, the others
-// (another program's) as warnings.
+// unknownVars: typos and removed variables are errors, others warnings.
 func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	known := map[string]bool{}
 	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
@@ -328,7 +297,6 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 
 const maxQuoted = 128 // how much of a value an error quotes
 
-// quote quotes v for an error, cut to maxQuoted bytes.
 func quote(v string) string {
 	if len(v) <= maxQuoted {
 		return strconv.Quote(v)
@@ -336,7 +304,6 @@ func quote(v string) string {
 	return strconv.Quote(v[:maxQuoted]) + fmt.Sprintf("... (%d bytes)", len(v))
 }
 
-// quoteName quotes a variable's name unless it is printable ASCII.
 func quoteName(name string) string {
 	if len(name) <= maxQuoted && !strings.ContainsFunc(name, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return name
@@ -354,7 +321,6 @@ func splitList(v string) []string {
 	return out
 }
 
-// into stores a parsed value in *dst unless the parser failed.
 func into[T any](dst *T) func(T, error) error {
 	return func(v T, err error) error {
 		if err == nil {
@@ -364,7 +330,6 @@ func into[T any](dst *T) func(T, error) error {
 	}
 }
 
-// parseRate checks a rate, COUNT/WINDOW; its error says what it wants.
 func parseRate(v string) (string, error) {
 	_, err := config.ParseRate(v)
 	return v, err
@@ -391,8 +356,7 @@ func parseDuration(s string, zeroOK bool) (time.Duration, error) {
 	return d, nil
 }
 
-// parseLimit parses a size (a whole number of at least 1 when count),
-// or -1 for unlimited.
+// parseLimit parses a size (a count >= 1 when count), or -1 for unlimited.
 func parseLimit[T int | int64](s string, count bool) (T, error) {
 	if slices.Contains([]string{"-1", "unlimited", "none", "off"}, strings.ToLower(s)) {
 		return -1, nil
@@ -408,7 +372,6 @@ func parseLimit[T int | int64](s string, count bool) (T, error) {
 	return T(n), nil
 }
 
-// parseMode parses octal permissions, 0001 to 0777.
 func parseMode(s string) (os.FileMode, error) {
 	m, err := strconv.ParseUint(s, 8, 32)
 	if err != nil || m == 0 || m > 0o777 {
@@ -431,7 +394,6 @@ func parseSize(s string) (int, error) {
 var sizeUnits = map[string]int{"": 1, "b": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1 << 10,
 	"m": 1 << 20, "mib": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gib": 1 << 30, "gb": 1 << 30}
 
-// parseThresholds reads "requests=5s,engine_selection=2s".
 func parseThresholds(s string) (map[string]time.Duration, error) {
 	m := make(map[string]time.Duration)
 	for _, pair := range strings.Split(s, ",") {
@@ -448,7 +410,6 @@ func parseThresholds(s string) (map[string]time.Duration, error) {
 	return m, nil
 }
 
-// stressOptions maps the config onto the stress handler's options.
 func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	maps.Copy(slow, c.SlowThresholds)
@@ -456,7 +417,6 @@ func (c Config) stressOptions() stress.Options {
 		Cooldown: c.StressCooldown, Rules: c.StressRules}
 }
 
-// handlerOptions maps the config onto the category handler's options.
 func (c Config) handlerOptions() handler.Options {
 	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: contextStamp,
 		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
@@ -464,8 +424,7 @@ func (c Config) handlerOptions() handler.Options {
 		MaxTotalBytes: c.MaxTotalBytes, MaxSessions: c.MaxSessions, Sync: c.Sync, FileMode: c.FileMode, DirMode: c.DirMode}
 }
 
-// sessionAttrs is the facade's part of session_start (and debug_enabled);
-// debugMode is off for a flight-recorder dump.
+// sessionAttrs is the facade's part of session_start; debugMode is off for a dump.
 func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	c := l.cfg
 	attrs := []slog.Attr{slog.Bool("enabled", debugMode), slog.String("console", l.consoleName)}
@@ -492,8 +451,7 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	return attrs
 }
 
-// contextStamp is Options.Stamp: the request's ID and the OpenTelemetry
-// span, or else the request's own.
+// contextStamp is Options.Stamp: request ID, and the OTel span if any.
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
 	if ids != nil {

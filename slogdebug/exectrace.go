@@ -22,8 +22,7 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// ExecutionTraceKey is the stress line's attribute that names its execution
-// trace snapshot, <session>_execution_trace_001.trace in the session's directory.
+// ExecutionTraceKey names a stress line's snapshot, <session>_execution_trace_001.trace.
 const ExecutionTraceKey = "execution_trace"
 
 // ExecutionTraceStats are the execution trace recorder's counts.
@@ -39,17 +38,14 @@ func (s ExecutionTraceStats) LogValue() slog.Value {
 		slog.Uint64("failed", s.Failed))
 }
 
-// traceRecorder is runtime/trace.FlightRecorder (see startTraceRecorder).
 type traceRecorder interface {
 	WriteTo(w io.Writer) (int64, error) // a snapshot; one call at a time
 	Stop()
 }
 
-// ExecutionTraceSupported reports whether Config.ExecutionTrace may be on:
-// whether this program is built with Go 1.25 or newer.
+// ExecutionTraceSupported reports whether the program is built with Go 1.25+.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
-// execTrace is Config.ExecutionTrace's recorder and snapshot writer.
 type execTrace struct {
 	rec      traceRecorder
 	cooldown time.Duration
@@ -67,8 +63,6 @@ type execTrace struct {
 	stats   ExecutionTraceStats
 }
 
-// startExecTrace starts the recorder of cfg, whose snapshots it writes at
-// most one per cooldown.
 func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	rec, err := startTraceRecorder(cfg.ExecutionTrace, cmp.Or(cfg.ExecutionTraceBytes, config.DefaultExecutionTraceBytes))
 	if err != nil {
@@ -78,9 +72,8 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 		fileMode: cfg.FileMode, console: console}, nil
 }
 
-// snapshot asks for a snapshot for a stress event at t of the session in
-// dir, unless one was asked for within the cooldown or is being written;
-// it returns the file's name, or "". It never blocks on the writing.
+// snapshot starts a snapshot unless within the cooldown or one is being
+// written; it returns the file's name, or "". It never blocks.
 func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	if t.IsZero() {
 		t = time.Now()
@@ -107,8 +100,7 @@ func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
 	return tracefile.Name(session, e.n)
 }
 
-// write writes snapshot n on a goroutine of its own; a failure is counted
-// and said on the console.
+// write runs on its own goroutine; a failure is counted and said on the console.
 func (e *execTrace) write(dir, session, event string, n int) {
 	defer e.writing.Done()
 	var err error
@@ -148,7 +140,6 @@ func (e *execTrace) writeFile(dir, session string, n int) error {
 	return f.Close()
 }
 
-// Stats returns the counts so far (zero for a nil e).
 func (e *execTrace) Stats() (s ExecutionTraceStats) {
 	if e != nil {
 		e.mu.Lock()
@@ -173,12 +164,10 @@ func (e *execTrace) close() {
 	}
 }
 
-// ExecutionTraceStats returns the execution trace recorder's counts
-// (zero when Config.ExecutionTrace is off); session_end has them too.
+// ExecutionTraceStats returns the execution trace recorder's counts.
 func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
-// annotated asks exec (nil: off) for a snapshot for each stress event at
-// Warn or above on its way to files, and adds its name to the event.
+// annotated asks exec (nil: off) for a snapshot per Warn+ stress event.
 type annotated struct {
 	slog.Handler
 	exec  *execTrace
@@ -202,11 +191,8 @@ func (h annotated) WithGroup(name string) slog.Handler {
 	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
 }
 
-// traceLogHandler mirrors the category records into the Go execution
-// trace, while one is recorded, as user log events (runtime/trace.Log) of
-// the record's category: its message, then " request_id=<id>" when it has
-// one. Logged with the request's context, an event belongs to the
-// request's task (see integration.Middleware).
+// traceLogHandler mirrors category records into the execution trace as
+// runtime/trace.Log events: message and " request_id=<id>".
 type traceLogHandler struct {
 	red       *redact.Redactor // the files' redaction, for the message: a trace is a file too
 	category  string           // bound with WithAttrs

@@ -7,7 +7,6 @@ import (
 	"time"
 )
 
-// executionTraceSupported: no runtime/trace.FlightRecorder before Go 1.25.
 const executionTraceSupported = false
 
 // startTraceRecorder fails (Validate refuses Config.ExecutionTrace first).

@@ -8,12 +8,9 @@ import (
 	"time"
 )
 
-// executionTraceSupported: runtime/trace.FlightRecorder is there.
 const executionTraceSupported = true
 
-// startTraceRecorder starts runtime/trace.FlightRecorder, keeping at least
-// window of the execution trace within about maxBytes. A process runs at
-// most one: a second fails, and the error says what to do.
+// startTraceRecorder starts runtime/trace.FlightRecorder; a process runs one.
 func startTraceRecorder(window time.Duration, maxBytes int) (traceRecorder, error) {
 	fr := trace.NewFlightRecorder(trace.FlightRecorderConfig{MinAge: window, MaxBytes: uint64(maxBytes)})
 	if err := fr.Start(); err != nil {

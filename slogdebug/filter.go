@@ -10,10 +10,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/category"
 )
 
-// catFilter passes next the records without a category, and those with
-// one at min and above, of a selected category (sel; nil: all): the
-// console's filter (Config.ConsoleCategories) and the files' selection
-// (Config.Categories). Bound to a category, its Enabled decides at once.
+// catFilter passes uncategorized records, and category records at min and
+// above of a selected category (sel; nil: all).
 type catFilter struct {
 	next slog.Handler
 	min  slog.Level
@@ -21,7 +19,6 @@ type catFilter struct {
 	cat  string // the category bound (the last one wins), or ""
 }
 
-// selectCategories wraps h in a catFilter of sel, unless sel is nil.
 func selectCategories(h slog.Handler, sel *selection) slog.Handler {
 	if sel == nil {
 		return h
@@ -63,14 +60,12 @@ func (h *catFilter) WithGroup(name string) slog.Handler {
 	return &catFilter{next: h.next.WithGroup(name), min: h.min, sel: h.sel, cat: h.cat}
 }
 
-// selection is the categories written: those named (only), or all others.
 type selection struct {
 	only  bool
 	names map[string]bool
 }
 
-// newSelection reads Config.Categories; nil: all. wrong is what is wrong
-// with it (Validate's).
+// newSelection reads Config.Categories (nil: all) and what is wrong with it.
 func newSelection(spec []string) (s *selection, wrong []string) {
 	s = &selection{names: map[string]bool{}}
 	kinds := map[bool]bool{} // the kinds of items seen: to write, to leave out
@@ -97,7 +92,6 @@ func newSelection(spec []string) (s *selection, wrong []string) {
 	return s, wrong
 }
 
-// selected reports whether records of category cat are written.
 func (s *selection) selected(cat string) bool {
 	if s == nil || cat == category.Session {
 		return true

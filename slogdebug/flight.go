@@ -17,8 +17,6 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// recorder is the flight recorder (Config.FlightRecorder): the last debug
-// records, kept in memory while debug mode is off.
 type recorder struct {
 	window   time.Duration
 	maxBytes int
@@ -28,8 +26,6 @@ type recorder struct {
 	bytes   int
 }
 
-// flightEntry is a record kept (or a stress event waiting for the dumper)
-// with its logger's chain and its context's request IDs and span.
 type flightEntry struct {
 	chain *chain
 	rec   slog.Record
@@ -75,8 +71,6 @@ func (c *chain) apply(h slog.Handler) slog.Handler {
 	return h.WithAttrs(c.attrs)
 }
 
-// chainHandler hands each record at min and above, with its logger's
-// chain, to handle: the recorder's record, or the dumper's trigger.
 type chainHandler struct {
 	min    slog.Level
 	chain  *chain
@@ -123,7 +117,6 @@ func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
 	}
 }
 
-// take returns the recorded entries and forgets them.
 func (r *recorder) take() []flightEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,17 +125,13 @@ func (r *recorder) take() []flightEntry {
 	return out
 }
 
-// frozen returns a copy of r whose values cannot change any more.
 func frozen(r slog.Record) slog.Record {
 	out := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(slog.Attr{Key: a.Key, Value: freezeValue(a.Value)}); return true })
 	return out
 }
 
-// freeze returns attrs with every value that could change after the log
-// call captured as the category handler would write it: LogValuers
-// resolved, errors as their message, other Go values as their JSON (or the
-// failure's text).
+// freeze captures mutable values as the files would write them.
 func freeze(attrs []slog.Attr) []slog.Attr {
 	out := make([]slog.Attr, len(attrs))
 	for i, a := range attrs {
@@ -195,11 +184,9 @@ func frozenSize(a slog.Attr) int {
 	return n
 }
 
-// dumper writes the flight recorder's dumps on a goroutine of its own.
-// An event opens the session's files (unless open) and writes the records
-// kept since the last one, marked recorded_before_trigger, then the event;
-// the files close, marked flight_recorder_dump, once flightIdle passes
-// without an event.
+// dumper writes the flight recorder's dumps on its own goroutine: per event,
+// the records kept (recorded_before_trigger), then the event; the files
+// close after flightIdle without an event.
 type dumper struct {
 	l       *Logger
 	rec     *recorder
@@ -231,7 +218,6 @@ func (d *dumper) trigger(ctx context.Context, c *chain, r slog.Record) {
 	}
 }
 
-// flush returns once the events queued before it are in the files.
 func (d *dumper) flush() {
 	reply := make(chan struct{})
 	select {
@@ -241,7 +227,6 @@ func (d *dumper) flush() {
 	}
 }
 
-// close stops the dumper, writing the events queued and closing the files.
 func (d *dumper) close() {
 	d.once.Do(func() { close(d.stop) })
 	<-d.done
@@ -290,8 +275,7 @@ func (d *dumper) drain() {
 	}
 }
 
-// dump writes what was recorded since the last dump and the event, opening
-// the files first when they are not open. A panic is recovered and counted.
+// dump writes the records kept and the event; a panic is recovered and counted.
 func (d *dumper) dump(job flightEntry) {
 	l := d.l
 	defer func() {

@@ -13,11 +13,8 @@ import (
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// The typed helpers write the previous debug logger's fields, each into its
-// category, at Debug but LogStressEvent; the context's request IDs first,
-// extra attributes last. With debug mode off a helper costs one comparison
-// (off, inlined); on, it allocates nothing but past slog.Record's five
-// inline attributes.
+// The typed helpers log at Debug (LogStressEvent at ev.Level); off, one
+// inlined comparison; on, no allocation within slog.Record's five attrs.
 
 type categoryIndex int
 
@@ -33,18 +30,13 @@ const (
 	numCategories
 )
 
-// categoryNames are the categories of the typed helpers, by index.
 var categoryNames = [numCategories]string{
 	category.Requests, category.EngineSelection, category.Provisioning, category.OrchestratorHealth,
 	category.Streams, category.Stress, category.Errors, category.Disconnects,
 }
 
-// off reports whether no handler takes a category record at level.
 func (l *Logger) off(level slog.Level) bool { return level < slog.Level(l.floor.Load()) }
 
-// emit hands l's handler with category i bound first (made once per
-// Logger) a record of the helper's fields, then the extra ones, unless it
-// takes no record at level.
 func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, msg string, fields []slog.Attr, extra ...[]slog.Attr) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -71,8 +63,7 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, ms
 	_ = (*hp).Handle(ctx, r)
 }
 
-// LogRequest records a finished HTTP request in "requests": method, path,
-// duration_ms, status_code, ace_id, then attrs.
+// LogRequest records a finished HTTP request in "requests".
 func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Duration, status int, aceID string, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.emit(ctx, idxRequests, slog.LevelDebug, "request", []slog.Attr{slog.String("method", method), slog.String("path", path),
@@ -80,9 +71,7 @@ func (l *Logger) LogRequest(ctx context.Context, method, path string, d time.Dur
 	}
 }
 
-// LogEngineSelection records an engine selection in "engine_selection":
-// operation, selected_host, selected_port, container_id, duration_ms,
-// error, then attrs.
+// LogEngineSelection records an engine selection in "engine_selection".
 func (l *Logger) LogEngineSelection(ctx context.Context, ev acestream.EngineSelection, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logEngineSelection(ctx, &ev, attrs)
@@ -95,9 +84,7 @@ func (l *Logger) logEngineSelection(ctx context.Context, ev *acestream.EngineSel
 		slog.Duration("duration", ev.Duration), slog.Any("error", ev.Err)}, attrs)
 }
 
-// LogProvisioning records a provisioning step in "provisioning":
-// operation, duration_ms, success, error (null on success), retry_count,
-// then attrs.
+// LogProvisioning records a provisioning step in "provisioning".
 func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.Duration, success bool, err error, retryCount int, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.emit(ctx, idxProvisioning, slog.LevelDebug, "provisioning", []slog.Attr{slog.String("operation", operation), slog.Duration("duration", d),
@@ -105,10 +92,7 @@ func (l *Logger) LogProvisioning(ctx context.Context, operation string, d time.D
 	}
 }
 
-// LogOrchestratorHealth records a health reading in "orchestrator_health":
-// status, can_provision, blocked_reason, blocked_reason_code, then those
-// known of recovery_eta_seconds, vpn_connected, capacity_total,
-// capacity_used, capacity_available, engine_count, stream_count; attrs.
+// LogOrchestratorHealth records a health reading in "orchestrator_health".
 func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.OrchestratorHealth, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logOrchestratorHealth(ctx, &oh, attrs)
@@ -138,8 +122,7 @@ func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.Orches
 	l.emit(ctx, idxOrchestratorHealth, slog.LevelDebug, "orchestrator_health", fields, attrs)
 }
 
-// LogStreamEvent records a stream lifecycle event in "streams":
-// event_type, stream_id, engine_id, duration_ms, then attrs.
+// LogStreamEvent records a stream lifecycle event in "streams".
 func (l *Logger) LogStreamEvent(ctx context.Context, ev acestream.StreamEvent, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logStreamEvent(ctx, &ev, attrs)
@@ -151,10 +134,7 @@ func (l *Logger) logStreamEvent(ctx context.Context, ev *acestream.StreamEvent, 
 		slog.String("engine_id", ev.EngineID), slog.Duration("duration", ev.Duration)}, attrs)
 }
 
-// LogStressEvent records a stress event of the program's own in "stress":
-// event_type, severity, description, ev.Attrs, then attrs. It logs at
-// ev.Level: severity critical at Error and above, warning at Warn and
-// above, info below.
+// LogStressEvent records the program's own stress event in "stress" at ev.Level.
 func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...slog.Attr) {
 	if !l.off(ev.Level) {
 		l.emit(ctx, idxStress, ev.Level, ev.Type, []slog.Attr{slog.String("event_type", ev.Type), slog.String("severity", stressevent.Severity(ev.Level)),
@@ -162,9 +142,7 @@ func (l *Logger) LogStressEvent(ctx context.Context, ev stress.Event, attrs ...s
 	}
 }
 
-// LogError records an error in "errors": component, operation, error_type
-// (the error's Go type), error_message, then attrs. A nil err is recorded
-// with error_type "" and error_message "".
+// LogError records an error in "errors" (error_type is its Go type).
 func (l *Logger) LogError(ctx context.Context, component, operation string, err error, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		var errType, msg string
@@ -176,8 +154,7 @@ func (l *Logger) LogError(ctx context.Context, component, operation string, err 
 	}
 }
 
-// LogDisconnect records a client or engine disconnect in "disconnects":
-// stream_id, ace_id, reason, error, bytes_copied, duration_ms, then attrs.
+// LogDisconnect records a client or engine disconnect in "disconnects".
 func (l *Logger) LogDisconnect(ctx context.Context, ev acestream.Disconnect, attrs ...slog.Attr) {
 	if !l.off(slog.LevelDebug) {
 		l.logDisconnect(ctx, &ev, attrs)

@@ -16,12 +16,9 @@ import (
 	"github.com/proxydebug/debugmode/internal/redact"
 )
 
-// slog's default handler writes through package log, which Init's
-// slog.SetDefault points back at the Logger: kept as the console, it would
-// deadlock. A Logger replaces it by a logConsole, which writes the same
-// lines straight to package log's writer.
+// slog's default handler writes through package log, which Init points
+// back at the Logger (deadlock): logConsole writes to log's writer directly.
 
-// initialDefault is slog's default handler as the process started, or nil.
 var initialDefault = func() slog.Handler {
 	if h := slog.Default().Handler(); isSlogDefaultHandler(h) {
 		return h
@@ -29,18 +26,14 @@ var initialDefault = func() slog.Handler {
 	return nil
 }()
 
-// isSlogDefaultHandler reports whether h is slog's built-in default handler.
 func isSlogDefaultHandler(h slog.Handler) bool {
 	return h != nil && typeName(h) == "*slog.defaultHandler"
 }
 
 func typeName(v any) string { return fmt.Sprintf("%T", v) }
 
-// LogConsole returns a console handler that writes what slog's default
-// handler writes to package log's writer (prefix and flags as they are now)
-// without going through package log, which after Init leads into the
-// Logger: use it instead of slog.Default().Handler() in Config.Console.
-// Its level follows slog.SetLogLoggerLevel (default Info).
+// LogConsole returns slog's default handler's output without package log:
+// use it, not slog.Default().Handler(), in Config.Console.
 func LogConsole() slog.Handler { return newLogConsole(initialDefault) }
 
 // logConsole writes as slog's default handler does, without package log.
@@ -50,7 +43,6 @@ type logConsole struct {
 	out    *logOutput
 }
 
-// logOutput is the writer the handlers derived from one logConsole share.
 type logOutput struct {
 	mu        sync.Mutex
 	logger    *log.Logger // adds the prefix (unless Lmsgprefix), date and time
@@ -61,7 +53,6 @@ type logOutput struct {
 	err       error
 }
 
-// newLogConsole captures package log's output as it is now.
 func newLogConsole(levels slog.Handler) *logConsole {
 	flags, prefix := log.Flags(), log.Prefix()
 	out := &logOutput{flags: flags}
@@ -81,7 +72,6 @@ func (h *logConsole) Enabled(ctx context.Context, level slog.Level) bool {
 	return level >= slog.LevelInfo
 }
 
-// Handle has the text handler format the attrs and Write make the line.
 func (h *logConsole) Handle(ctx context.Context, r slog.Record) error {
 	o := h.out
 	o.mu.Lock()
@@ -105,8 +95,7 @@ func (h *logConsole) WithGroup(name string) slog.Handler {
 
 var emptyMsg = []byte(` msg=""`) // what the text handler writes for the empty message
 
-// Write receives the text handler's line, `level=INFO msg="" k=v`, with
-// o.mu held by Handle, and writes the default handler's line.
+// Write turns the text handler's line into the default handler's (o.mu held).
 func (o *logOutput) Write(p []byte) (int, error) {
 	attrs := p
 	if i := bytes.Index(p, emptyMsg); i >= 0 {
@@ -121,7 +110,6 @@ func (o *logOutput) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// appendSource writes "file:line: " as package log does.
 func appendSource(buf []byte, pc uintptr, short bool) []byte {
 	file, line := "???", 0
 	if pc != 0 {

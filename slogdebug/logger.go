@@ -25,10 +25,8 @@ import (
 	"github.com/proxydebug/debugmode/stress"
 )
 
-// Logger is a *slog.Logger whose handler fans records out to the console
-// and, with debug mode on, to the category files and the stress detector;
-// it adds the typed helpers. Debug mode can be switched at run time
-// (SetDebug); loggers derived with With and WithGroup follow the switch.
+// Logger is a *slog.Logger fanning out to the console and, with debug mode
+// on, the category files; derived loggers follow SetDebug's switches.
 type Logger struct {
 	*slog.Logger
 	*core
@@ -36,7 +34,6 @@ type Logger struct {
 	cats [numCategories]atomic.Pointer[slog.Handler]
 }
 
-// core is what a Logger and the Loggers derived from it share.
 type core struct {
 	cfg          Config
 	console      slog.Handler
@@ -55,8 +52,7 @@ type core struct {
 	closed bool
 }
 
-// With returns a Logger that includes the given attributes in each record
-// it logs, the typed helpers' included (as slog.Logger.With).
+// With is slog.Logger.With, the typed helpers included.
 func (l *Logger) With(args ...any) *Logger {
 	if len(args) == 0 {
 		return l
@@ -64,8 +60,7 @@ func (l *Logger) With(args ...any) *Logger {
 	return l.derive(l.Logger.With(args...))
 }
 
-// WithGroup returns a Logger that nests the attributes added later, the
-// typed helpers' fields included, under name (as slog.Logger.WithGroup).
+// WithGroup is slog.Logger.WithGroup, the typed helpers' fields included.
 func (l *Logger) WithGroup(name string) *Logger {
 	if name == "" {
 		return l
@@ -75,7 +70,6 @@ func (l *Logger) WithGroup(name string) *Logger {
 
 func (l *Logger) derive(lg *slog.Logger) *Logger { return &Logger{Logger: lg, core: l.core} }
 
-// state is one set-up of the fan-out, debug mode on or off.
 type state struct {
 	on       bool
 	files    *handler.Handler
@@ -88,9 +82,8 @@ type state struct {
 
 const noFloor = slog.Level(math.MinInt) // every helper asks the handlers' Enabled
 
-// New builds the fan-out: a console handler (tint on console, os.Stderr if
-// nil, or cfg.Console) and, when cfg.Enabled, the category handler with
-// stress detection. Close the Logger to write everything queued.
+// New builds the Logger, its console tint on console (nil: os.Stderr) or
+// cfg.Console. Close it to write everything queued.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
@@ -138,7 +131,6 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	return l, nil
 }
 
-// say logs msg and attrs on console at level, if it takes them.
 func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr) {
 	if ctx := context.Background(); console.Enabled(ctx, level) {
 		r := slog.NewRecord(time.Now(), level, msg, 0)
@@ -147,11 +139,9 @@ func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr)
 	}
 }
 
-// buildState sets up the fan-out with debug mode on (resuming the session) or off.
 func (l *Logger) buildState(on bool) (*state, error) {
 	cfg := l.cfg
 	st := &state{on: on}
-	// The debug side, each taking only the selected categories.
 	var debug []slog.Handler
 	if l.exec != nil && !cfg.DisableStress && (on || cfg.FlightRecorder > 0 && !l.closed) {
 		// Before stress detection: the record that fires an event is in its snapshot.
@@ -176,11 +166,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		// An event asks for an execution trace snapshot, if on.
 		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
-		// Flight recorder: keep the debug records; each stress event writes them out.
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
@@ -240,9 +228,8 @@ func passive(lg *slog.Logger) *Logger {
 // DebugMode reports whether debug mode is on.
 func (l *Logger) DebugMode() bool { return l.st.Load().on }
 
-// Close writes everything queued, appends session_end and closes the
-// files; debug mode is off from then on, the console keeps working. Close
-// is idempotent.
+// Close writes what is queued and session_end, and closes the files; the
+// console keeps working. Close is idempotent.
 func (l *Logger) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -293,7 +280,6 @@ func droppedSince(files, resumed *handler.Handler) func() map[string]uint64 {
 	}
 }
 
-// endAttrs are the facade's counts in session_end (and debug_disabled).
 func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	var attrs []slog.Attr
 	if counts := l.stressCounts(d); counts != nil {
@@ -305,7 +291,6 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
-// stressCounts adds d's stress counts (d may be nil) to the retired ones.
 func (l *Logger) stressCounts(d *stress.Handler) *stress.Stats {
 	counts := l.stressBefore.Load()
 	if d != nil {
@@ -318,14 +303,13 @@ func (l *Logger) stressCounts(d *stress.Handler) *stress.Stats {
 	return counts
 }
 
-// retireStress adds the counts of d, a detector replaced, to the session's.
 func (l *Logger) retireStress(d *stress.Handler) {
 	if d != nil {
 		l.stressBefore.Store(l.stressCounts(d))
 	}
 }
 
-// closeFiles closes the stress detector (its summary goes in the files), then the files.
+// closeFiles closes the detector first: its summary goes in the files.
 func (st *state) closeFiles(event string) error {
 	if st.stress != nil {
 		return errors.Join(st.stress.Close(), st.files.CloseWith(event))
@@ -356,7 +340,6 @@ func (l *Logger) Path(category string) string {
 	return ofSession(l, func(s *handler.Handler) string { return s.Path(category) }, "")
 }
 
-// ofSession is f of the session's files, or def before it has any.
 func ofSession[T any](l *Logger, f func(*handler.Handler) T, def T) T {
 	if s := l.session.Load(); s != nil {
 		return f(s)
@@ -371,7 +354,6 @@ func (l *Logger) Stats() handler.Stats {
 	return st
 }
 
-// fileOptions is the category handler's options, resuming the session if any.
 func (l *Logger) fileOptions() handler.Options {
 	opts := l.cfg.handlerOptions()
 	opts.OnError, opts.Resume = l.writeFailed, l.session.Load()
@@ -383,7 +365,6 @@ func (l *Logger) writeFailed(err error, errs, lost uint64) {
 		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
 }
 
-// consoleSafety escapes control characters and redacts, as the files do.
 func consoleSafety(red *redact.Redactor) func([]string, slog.Attr) slog.Attr {
 	return func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && a.Key == slog.MessageKey && a.Value.Kind() == slog.KindString {
@@ -394,7 +375,6 @@ func consoleSafety(red *redact.Redactor) func([]string, slog.Attr) slog.Attr {
 	}
 }
 
-// escapeControl writes control characters as Go escapes (\n, \x1b).
 func escapeControl(s string) string {
 	if !strings.ContainsFunc(s, unicode.IsControl) {
 		return s
@@ -413,9 +393,8 @@ func isTerminal(w io.Writer) bool {
 
 var defaultLogger atomic.Pointer[Logger]
 
-// Init builds a Logger from cfg with the console on os.Stderr and makes it
-// the package default and slog's default (see LogConsole), closing the
-// previous default made by Init. Call Close before exiting.
+// Init is New on os.Stderr, made the package's and slog's default (closing
+// the previous one). Call Close before exiting.
 func Init(cfg Config) (*Logger, error) {
 	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
 		old.exec.close() // a process runs one execution trace recorder

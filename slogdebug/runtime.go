@@ -20,10 +20,8 @@ import (
 // ErrClosed is returned by SetDebug after Close.
 var ErrClosed = errors.New("slogdebug: logger closed")
 
-// SetDebug switches debug mode on or off at run time: on, it opens the
-// files (the same session again, marked debug_enabled, after the first
-// time); off, it writes what is queued, marks debug_disabled and closes
-// them. Switching to the current state does nothing.
+// SetDebug switches debug mode: on resumes the session (debug_enabled);
+// off writes what is queued, marks debug_disabled and closes the files.
 func (l *Logger) SetDebug(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -56,9 +54,7 @@ func (l *Logger) SetDebug(on bool) error {
 	return err
 }
 
-// ToggleOnSignal makes the given signals (typically syscall.SIGUSR1) toggle
-// debug mode, each toggle logged on the console. Call the returned function
-// to stop listening.
+// ToggleOnSignal makes sig (such as SIGUSR1) toggle debug mode; stop stops.
 func (l *Logger) ToggleOnSignal(sig ...os.Signal) (stop func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, sig...)
@@ -125,19 +121,11 @@ type AdminSwitch struct {
 	DebugMode *bool `json:"debug_mode"`
 }
 
-// adminUsage says how to switch debug mode.
 const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": false}, sent with PUT or POST and Content-Type: application/json`
 
-// AdminHandler returns an http.Handler to see and switch debug mode: GET
-// reports the state as JSON (AdminState); PUT or POST with
-// Content-Type: application/json and the body {"debug_mode": true} (or
-// false) switches it and reports the new state:
-//
-//	curl -X PUT -H 'Content-Type: application/json' -d '{"debug_mode":true}' 127.0.0.1:6060/debug/mode
-//
-// A web page cannot switch it (the JSON content type is required; another
-// Origin, or Sec-Fetch-Site cross-site or same-site, gets 403). It has no
-// authentication: serve it on a loopback-only listener.
+// AdminHandler shows debug mode on GET (AdminState) and switches it on PUT
+// or POST of application/json {"debug_mode": true}. Cross-site requests get
+// 403, but it has no authentication: serve it on loopback only.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -189,14 +177,8 @@ func adminSwitch(r *http.Request) (on bool, status int, err error) {
 	return *body.DebugMode, 0, nil
 }
 
-// CloseOnSignal makes the Logger close itself when one of the signals
-// arrives (a signal the program ignores is left ignored), then raises it
-// again with its default action, so that the program ends as before and
-// session_end reaches the files. For a program that does not handle these
-// signals itself. The returned function stops listening and closes the
-// Logger:
-//
-//	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
+// CloseOnSignal closes the Logger on sig, then re-raises it (ignored
+// signals stay ignored). closeNow stops listening and closes the Logger.
 func (l *Logger) CloseOnSignal(sig ...os.Signal) (closeNow func() error) {
 	listened := slices.DeleteFunc(slices.Clone(sig), signal.Ignored)
 	ch := make(chan os.Signal, 1)

@@ -23,7 +23,6 @@ type resolved struct {
 	h  slog.Handler // st.root with the ops applied
 }
 
-// current returns the handler for the current set-up, cached.
 func (s *switchHandler) current() slog.Handler {
 	st := s.l.st.Load()
 	if c := s.cache.Load(); c != nil && c.st == st {
@@ -64,21 +63,18 @@ func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler 
 	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
 }
 
-// withCategory returns s with a category bound before its own ops.
 func (s *switchHandler) withCategory(name string) *switchHandler {
 	cat := []slog.Attr{slog.String(category.Key, name)}
 	ops := append([]func(slog.Handler) slog.Handler{func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) }}, s.ops...)
 	return &switchHandler{l: s.l, ops: ops}
 }
 
-// guard is a handler of the fan-out under a recover: the one place where
-// the fan-out's panics are caught and counted (Stats.Panics, session_end).
+// guard is where the fan-out's panics are recovered and counted.
 type guard struct {
 	slog.Handler
 	c *core
 }
 
-// guarded wraps h in a guard counting into l's core.
 func (l *Logger) guarded(h slog.Handler) slog.Handler { return guard{h, l.core} }
 
 func (g guard) Handle(ctx context.Context, r slog.Record) (err error) {
@@ -104,7 +100,6 @@ func (g guard) WithGroup(name string) slog.Handler {
 	return guard{g.Handler.WithGroup(name), g.c}
 }
 
-// recovered counts a recovered panic and describes it.
 func (g guard) recovered(p any) error {
 	g.c.panics.Add(1)
 	return fmt.Errorf("slogdebug: a handler panicked; recovered: %w", safego.Recovered(p))

@@ -14,9 +14,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/config"
 )
 
-// Validate reports every field of c that is out of range, each naming the
-// field, the value and what is accepted: the checks New makes (ConfigFromEnv
-// too, and it also checks the log directory).
+// Validate reports every field out of range: the checks New makes.
 func (c Config) Validate() error {
 	if errs := c.problems(); len(errs) > 0 {
 		return fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
@@ -24,8 +22,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// problems lists the fields of c that are out of range, in field order:
-// each a *config.OptionError.
 func (c Config) problems() []error {
 	out := optionErrors(c.handlerOptions().Validate())
 	bad := func(field string, value any, want string) {
@@ -79,7 +75,6 @@ func (c Config) problems() []error {
 	return out
 }
 
-// optionErrors collects the *config.OptionError in err's tree.
 func optionErrors(err error) (out []error) {
 	switch e := err.(type) {
 	case *config.OptionError:
@@ -94,7 +89,6 @@ func optionErrors(err error) (out []error) {
 	return out
 }
 
-// checkCategoryName returns what is wrong with a category name, or "".
 func checkCategoryName(cat string) string {
 	if cat == "" || handler.SanitizeCategory(cat) != cat {
 		return fmt.Sprintf("a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as %s", quote(handler.SanitizeCategory(cat)))
@@ -149,7 +143,6 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// executionTraceNeedsGo125 says why Config.ExecutionTrace cannot be on.
 func executionTraceNeedsGo125() string {
 	return "the execution trace recorder needs a program built with Go 1.25 or newer (runtime/trace.FlightRecorder); this one is built with " + runtime.Version()
 }
