@@ -1,8 +1,5 @@
-// Package acestream holds the AceStream proxy's events, one struct each, as
-// the typed helpers of slogdebug.Logger write them (LogEngineSelection,
-// LogOrchestratorHealth, LogStreamEvent, LogDisconnect): structs, so that
-// no two fields of one type can be swapped unnoticed. Each field's comment
-// names its key. The package imports nothing of this module.
+// Package acestream holds the AceStream proxy's events as structs (no two
+// fields can be swapped unnoticed) for slogdebug.Logger's typed helpers.
 package acestream
 
 import "time"
@@ -17,11 +14,8 @@ type EngineSelection struct {
 	Err         error         // error: null when the selection succeeded
 }
 
-// OrchestratorHealth is one reading of the orchestrator's
-// /orchestrator/status (category orchestrator_health), in the previous
-// debug logger's flat shape. What the reading does not say is left out of
-// the line, never written as 0: a RecoveryETASeconds of 0, and a Count not
-// set with Known.
+// OrchestratorHealth is one reading of /orchestrator/status (category
+// orchestrator_health); what it does not say is left out, never written as 0.
 type OrchestratorHealth struct {
 	Status             string // status: healthy, degraded, unavailable
 	CanProvision       bool   // can_provision
@@ -36,9 +30,8 @@ type OrchestratorHealth struct {
 	StreamCount        Count  // stream_count
 }
 
-// Count is a number a reading may not have. Its zero value is unknown,
-// and an unknown Count is left out of the line (no 0 that would read as a
-// fact); Known(n) is the count n, 0 included.
+// Count is a number a reading may not have; the zero value is unknown and
+// left out of the line (no 0 that would read as a fact).
 type Count struct {
 	n     int
 	known bool

@@ -18,9 +18,8 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Client talks to the engine orchestrator and logs what it does (engine
-// selection, provisioning, health, stream events, every call). Make it with
-// New; it is safe for concurrent use.
+// Client talks to the engine orchestrator and logs what it does. Make it
+// with New; it is safe for concurrent use.
 type Client struct {
 	base   string // without a trailing slash
 	host   string // the orchestrator's host: where the engines it provisions listen
@@ -33,29 +32,23 @@ type Client struct {
 // Options configures a Client made by New; the zero value is the defaults.
 type Options struct {
 	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
-	// HTTPClient makes the calls (a copy, its transport wrapped by
-	// Transport); nil: a 30s timeout over http.DefaultTransport.
+	// HTTPClient makes the calls (copied, wrapped by Transport); nil: 30s timeout.
 	HTTPClient *http.Client
-	// EngineCache makes Engines and SelectBestEngine reuse an engine list
-	// fetched less than this long ago (such as 2s), and share one call
-	// among callers that miss together; 0: none.
+	// EngineCache reuses an engine list fetched less than this long ago (such
+	// as 2s), one call shared among callers that miss together; 0: none.
 	EngineCache time.Duration
-	// MaxStreamsPerEngine makes SelectBestEngine pass over engines serving
-	// that many streams, and provision one when all do. Zero: no limit.
+	// MaxStreamsPerEngine is the streams an engine may serve; 0: no limit.
 	MaxStreamsPerEngine int
 
-	// ProvisionWithRetry makes up to MaxAttempts attempts (default 3),
-	// waiting half the orchestrator's recovery ETA then the ETA, or without
-	// one RetryBackoff (default 30s) doubling up to MaxRetryBackoff (default
-	// 120s), with Sleep (nil: a timer; tests and the demo set it).
+	// ProvisionWithRetry's attempts (default 3) and back-off (default 30s,
+	// doubling up to 120s) unless the orchestrator gives an ETA; Sleep waits.
 	MaxAttempts                   int
 	RetryBackoff, MaxRetryBackoff time.Duration
 	Sleep                         func(ctx context.Context, d time.Duration) error
 }
 
-// New returns a Client of the orchestrator at baseURL (an http or https
-// URL such as http://orchestrator:8000) that logs through logger (nil:
-// slogdebug.Default() at each call). It fails on a bad URL or option.
+// New returns a Client of the orchestrator at baseURL (such as
+// http://orchestrator:8000) logging through logger (nil: slogdebug.Default()).
 func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -94,8 +87,7 @@ func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 	return slogdebug.Default()
 }
 
-// do sends a request and decodes a 2xx JSON answer into out (when not nil);
-// any other status is an *Error.
+// do sends a request and decodes a 2xx JSON answer into out; else an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
 	fail := func(what string, err error) error {
 		return fmt.Errorf("orchestrator %s %s: %s%w", method, path, what, err)
@@ -137,9 +129,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	return nil
 }
 
-// Error is an orchestrator answer with a status other than 2xx. Blocked
-// marks a refusal to provision (HTTP 503 with a detail), and the fields
-// after it are its detail.
+// Error is an orchestrator answer other than 2xx. Blocked marks a refusal to
+// provision (503 with a detail), the fields after it its detail.
 type Error struct {
 	Method, Path       string
 	StatusCode         int
@@ -250,8 +241,7 @@ type StreamEnded struct {
 	Reason      string `json:"reason"`
 }
 
-// ReportStreamStarted tells the orchestrator a stream started, and logs it
-// to "streams" (a failure also to "errors").
+// ReportStreamStarted tells the orchestrator a stream started, and logs it.
 func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) error {
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
@@ -260,8 +250,7 @@ func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) erro
 	return err
 }
 
-// ReportStreamEnded tells the orchestrator a stream ended, which ran for
-// streamDuration, and logs it to "streams" (a failure also to "errors").
+// ReportStreamEnded tells the orchestrator a stream ended, and logs it.
 func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
 	start := time.Now()
 	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
@@ -271,8 +260,6 @@ func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDu
 	return err
 }
 
-// logReport logs a stream event reported to the orchestrator (err: the
-// report's failure).
 func (c *Client) logReport(ctx context.Context, e acestream.StreamEvent, err error, attrs ...slog.Attr) {
 	log := c.log()
 	log.LogStreamEvent(ctx, e, append(attrs, slog.Bool("reported", err == nil))...)

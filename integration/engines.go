@@ -19,10 +19,8 @@ import (
 	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Engine is one engine of the orchestrator's GET /engines, with what an
-// engine selection weighs: health, load, whether its P2P port is forwarded
-// and when it last served a stream. Times the orchestrator leaves out, sends
-// as null or in a form that does not parse are zero: they only break ties.
+// Engine is one engine of the orchestrator's GET /engines. Times missing or
+// unparseable are zero: they only break ties.
 type Engine struct {
 	ContainerID     string            `json:"container_id"`
 	ContainerName   string            `json:"container_name,omitempty"`
@@ -39,8 +37,7 @@ type Engine struct {
 	ActiveStreams   int               `json:"stream_count"`      // the orchestrator's stream_count, else len(Streams)
 }
 
-// engineJSON decodes an engine of /engines, reading its times leniently
-// (parseTime) so one odd timestamp never fails a whole engine list.
+// engineJSON decodes times leniently: one odd timestamp never fails the list.
 type engineJSON Engine
 
 func (e *engineJSON) UnmarshalJSON(data []byte) error {
@@ -66,8 +63,7 @@ func (e *engineJSON) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// parseTime reads a JSON timestamp: RFC 3339, or ISO 8601 without a zone
-// (UTC); anything else (null, a number, garbage) is the zero time.
+// parseTime reads RFC 3339 or zoneless ISO 8601 (UTC); anything else is zero.
 func parseTime(raw json.RawMessage) time.Time {
 	var s string
 	_ = json.Unmarshal(raw, &s)
@@ -78,8 +74,7 @@ func parseTime(raw json.RawMessage) time.Time {
 	return t
 }
 
-// Engines lists the orchestrator's engines, for a selection of your own
-// (SelectEngine), from the cache of Options.EngineCache if fresh, as a copy.
+// Engines lists the orchestrator's engines (cached per Options.EngineCache), as a copy.
 func (c *Client) Engines(ctx context.Context) ([]Engine, error) {
 	list, _, err := c.cache.get(ctx, c.fetchEngines)
 	return list, err
@@ -97,9 +92,8 @@ func (c *Client) fetchEngines(ctx context.Context) ([]Engine, error) {
 	return list, nil
 }
 
-// engineCache keeps the last engine list for ttl (none when 0). Callers
-// that miss together wait for the fetch token's holder and take its list
-// (or, when its fetch failed, fetch in turn).
+// engineCache keeps the last engine list for ttl (none when 0); callers that
+// miss together share one fetch.
 type engineCache struct {
 	ttl        time.Duration
 	now        func() time.Time
@@ -123,8 +117,7 @@ func (ec *engineCache) cached() ([]Engine, int, bool) {
 	return cloneEngines(ec.list), ec.generation, true
 }
 
-// get returns a copy of the list and whether it came from the cache (or
-// another caller's fetch).
+// get returns a copy of the list and whether it came from the cache.
 func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]Engine, error)) ([]Engine, bool, error) {
 	if ec.ttl <= 0 {
 		list, err := fetch(ctx)
@@ -155,9 +148,8 @@ func (ec *engineCache) get(ctx context.Context, fetch func(context.Context) ([]E
 	return list, false, nil
 }
 
-// pick chooses the best engine (bestEngine) of list, or of the fresh cached
-// list, counting a stream more on the engine chosen there, so that the
-// selections one list serves see each other's choices.
+// pick chooses the best engine of list, or of the fresh cached list, counting
+// a stream more there so that selections from one list see each other's.
 func (ec *engineCache) pick(list []Engine, maxStreams int) (Engine, bool) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -176,9 +168,8 @@ func (ec *engineCache) pick(list []Engine, maxStreams int) (Engine, bool) {
 	return chosen, true
 }
 
-// release counts a stream less on the cached engine containerID, before
-// the orchestrator is told: a list fetched in between counts one too many
-// for a moment, never one too few.
+// release counts a stream less on a cached engine before the orchestrator is
+// told: a list fetched in between over-counts for a moment, never under-counts.
 func (ec *engineCache) release(containerID string) {
 	ec.mu.Lock()
 	defer ec.mu.Unlock()
@@ -189,15 +180,13 @@ func (ec *engineCache) release(containerID string) {
 	}
 }
 
-// invalidate drops the cached list; a fetch under way still answers its
-// waiters but is not kept.
+// invalidate drops the cached list; a fetch under way is not kept.
 func (ec *engineCache) invalidate() {
 	ec.mu.Lock()
 	ec.list, ec.generation = nil, ec.generation+1
 	ec.mu.Unlock()
 }
 
-// cloneEngines returns a deep copy of list.
 func cloneEngines(list []Engine) []Engine {
 	out := slices.Clone(list)
 	for i := range out {
@@ -211,14 +200,12 @@ type EngineChoice struct {
 	Host        string
 	Port        int
 	ContainerID string
-	// Attrs are logged with the selection, after its own fields: what the
-	// choice was made from (engine_count, the chosen engine's load).
+	// Attrs are logged with the selection (engine_count, the engine's load).
 	Attrs []slog.Attr
 }
 
-// SelectEngine runs an engine selection of the proxy's own (choose) and
-// logs it to "engine_selection" as operation, with its outcome, its
-// duration and the choice's Attrs. SelectBestEngine is the built-in one.
+// SelectEngine runs the proxy's own engine selection and logs it to
+// "engine_selection" as operation, with its outcome and duration.
 func (c *Client) SelectEngine(ctx context.Context, operation string, choose func(context.Context) (EngineChoice, error)) (EngineChoice, error) {
 	start := time.Now()
 	choice, err := choose(ctx)
@@ -227,13 +214,9 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 	return choice, err
 }
 
-// SelectBestEngine picks an engine from one engine list (Engines) and,
-// when none has room (Options.MaxStreamsPerEngine), provisions one with
-// ProvisionWithRetry. It prefers, in order: healthy over unknown over
-// unhealthy, fewer active streams, a forwarded P2P port, and the engine
-// unused the longest. It is logged as select_best_engine with
-// engine_count, max_streams, engines_cached, and the chosen engine's
-// active_streams, health_status and forwarded, or provisioned.
+// SelectBestEngine picks the healthiest, least loaded engine (then forwarded,
+// then unused longest), provisioning one when none has room; logged as
+// select_best_engine.
 func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
 		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
@@ -287,11 +270,9 @@ func preferred(a, b *Engine) bool {
 // healthRank orders health statuses, best first: unknown, or not reported, is 0.
 var healthRank = map[string]int{"healthy": -1, "unhealthy": 1}
 
-// ProvisionWithRetry asks the orchestrator for a new engine, retrying
-// refusals after the back-off of Options until it says it cannot retry or
-// ctx is done, logging each step to "provisioning" (provision_attempt_failed,
-// provision_backoff, provision_success, provision_failed). Its error is for
-// WriteProvisionError; errors.As finds the orchestrator's *Error.
+// ProvisionWithRetry asks the orchestrator for a new engine, retrying with
+// Options' back-off until it says it cannot retry or ctx is done, logging each
+// step to "provisioning". Its error is for WriteProvisionError.
 func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	log := c.log()
 	start := time.Now()
@@ -349,9 +330,8 @@ func recoveryETA(err error) time.Duration {
 	return 0
 }
 
-// backoff is the wait before retry number retry (1 for the first retry)
-// after err: half the recovery ETA, then the ETA; without one RetryBackoff,
-// doubling up to MaxRetryBackoff.
+// backoff is the wait before retry (from 1): half the recovery ETA, then the
+// ETA; without one RetryBackoff, doubling up to MaxRetryBackoff.
 func (o Options) backoff(retry int, err error) time.Duration {
 	if eta := recoveryETA(err); eta > 0 {
 		if retry == 1 {
@@ -375,10 +355,8 @@ type noEngineError struct {
 func (e *noEngineError) Error() string { return "no engine available: " + e.err.Error() }
 func (e *noEngineError) Unwrap() error { return e.err }
 
-// WriteProvisionError answers a client whose stream could not get an
-// engine (the error of SelectBestEngine or ProvisionWithRetry): 503 with a
-// Retry-After in whole seconds: the orchestrator's recovery ETA, the first
-// back-off, or 30.
+// WriteProvisionError answers 503 with Retry-After (the recovery ETA, the first
+// back-off, or 30s) when a stream could not get an engine.
 func WriteProvisionError(w http.ResponseWriter, err error) {
 	after, msg := 30*time.Second, "no engine available"
 	var ne *noEngineError

@@ -14,9 +14,8 @@ import (
 	"github.com/proxydebug/debugmode/reqid"
 )
 
-// HealthMonitor polls the orchestrator's status on an interval and logs
-// each reading to "orchestrator_health" (an unreachable orchestrator as
-// "unreachable", the error also in "errors").
+// HealthMonitor polls the orchestrator's status and logs each reading to
+// "orchestrator_health" (an unreachable one as "unreachable").
 type HealthMonitor struct {
 	client *Client
 	last   atomic.Pointer[HealthReading]
@@ -93,8 +92,7 @@ func (m *HealthMonitor) Stop() {
 	<-m.done
 }
 
-// Status is the orchestrator's /orchestrator/status. Engines, Streams and
-// Capacity are nil when the answer did not have them.
+// Status is /orchestrator/status; Engines, Streams and Capacity may be nil.
 type Status struct {
 	Status       string                                            `json:"status"`
 	Engines      *struct{ Total, Running, Healthy, Unhealthy int } `json:"engines"`
@@ -115,8 +113,7 @@ type Status struct {
 	} `json:"provisioning"`
 }
 
-// health maps a status onto the record LogOrchestratorHealth writes; what
-// the status did not have stays unknown, and is left out of the line.
+// health maps a status onto LogOrchestratorHealth's record; missing is unknown.
 func (s *Status) health() acestream.OrchestratorHealth {
 	h := acestream.OrchestratorHealth{Status: s.Status, CanProvision: s.Provisioning.CanProvision,
 		BlockedReason: s.Provisioning.BlockedReason, VPNConnected: s.VPN.Connected}

@@ -19,18 +19,11 @@ import (
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// Middleware returns HTTP middleware that gives each request its IDs (from
-// X-Request-ID and traceparent, or new ones) in its context, echoes
-// X-Request-ID, and logs the request through logger (nil:
-// slogdebug.Default()) when it ends: one "requests" line (LogRequest's
-// fields, bytes, the stream_id of a stream it served) and, when the client
-// went away or a stream was reported with LogStreamEnd, one "disconnects"
-// line. Requests for skipPaths (health probes) go straight to the handler.
-//
-// The ResponseWriter passed on keeps http.Flusher, http.Hijacker,
-// io.ReaderFrom and http.ResponseController working. A panic is logged
-// (status 500 unless one was written) and re-raised. While a Go execution
-// trace is recorded, each request runs in a runtime/trace task "request".
+// Middleware gives each request its IDs (from X-Request-ID and traceparent, or
+// new), echoes X-Request-ID so callers can correlate, and logs a "requests" line
+// (and a "disconnects" one when the client left or a stream ended). skipPaths
+// (health probes) go straight to next. Flusher, Hijacker and ReaderFrom keep working;
+// a panic is logged and re-raised.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -66,8 +59,7 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 					attrs = append(attrs, slog.Any("panic", p))
 				}
 				logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
-				// Without a stream reported, the client going away (a failed write,
-				// or the request's context canceled) is one.
+				// Without a stream reported, a client going away is one.
 				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
 					stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
 					stream.classify()
@@ -84,8 +76,7 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 	}
 }
 
-// AceID returns the content a proxy request asks for: its id parameter, or
-// its infohash.
+// AceID returns the content a request asks for: its id, or its infohash.
 func AceID(r *http.Request) string {
 	q := r.URL.Query()
 	if id := q.Get("id"); id != "" {
@@ -156,11 +147,9 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// Transport wraps base (nil: http.DefaultTransport) so that calls made with
-// a context carrying request IDs forward them (X-Request-ID, traceparent),
-// and logs each call to "orchestrator_calls" through logger (nil:
-// slogdebug.Default()): method, url (redacted), status_code, duration_ms
-// and error. A Transport is not wrapped twice: the new logger replaces the old.
+// Transport wraps base so that calls forward the context's request IDs
+// (X-Request-ID, traceparent) and are logged to "orchestrator_calls", URL
+// redacted. A Transport is not wrapped twice: the new logger replaces the old.
 func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
 	if t, ok := base.(*transport); ok {
 		base = t.base

@@ -31,9 +31,8 @@ const (
 	sideNetwork = "network" // a deadline or the network, neither side's doing
 )
 
-// classify names the reason a stream ended from the error that ended it, in
-// words too (see LogStreamEnd). EPIPE, ECONNRESET and ECONNABORTED on write
-// (which one is timing) all mean the client hung up.
+// classify names why a stream ended, and in words. EPIPE, ECONNRESET and
+// ECONNABORTED on write (which one is timing) all mean the client hung up.
 func classify(err error) (reason, detail string) {
 	var ne net.Error
 	switch {
@@ -95,16 +94,10 @@ type StreamResult struct {
 	Err      error         // error: what ended it; nil when it completed
 }
 
-// LogStreamEnd logs how a stream ended to "disconnects", once: from
-// CopyStream, or a copier of your own (not Logger.LogDisconnect). Inside
-// Middleware, the middleware writes the line when the request ends.
-//
-// Without a Reason, Err is classified, by its chain or else its text: nil
-// or io.EOF is completed; an unexpected EOF eof; a client that hung up
-// (EPIPE, ECONNRESET, ECONNABORTED, its context canceled)
-// client_disconnected; a deadline or timeout timeout; a connection closed
-// on this side closed_pipe; anything else network_error. Detail defaults
-// to the classified detail. Side is written only when set.
+// LogStreamEnd logs how a stream ended to "disconnects", once (inside
+// Middleware, when the request ends). Without a Reason, Err is classified by
+// its chain or text: completed, eof, client_disconnected, timeout,
+// closed_pipe or network_error.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
 	reason, detail := classify(res.Err)
 	if res.Reason == "" {
@@ -127,9 +120,8 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
 
-// exchange holds a request's stream end for the middleware's line: hold
-// keeps the first, unless the request ended (finish, called once); after
-// that, LogStreamEnd writes its own.
+// exchange holds a request's first stream end for the middleware's line,
+// until finish; after that, LogStreamEnd writes its own.
 type exchange struct{ stream atomic.Pointer[StreamResult] }
 
 type exchangeKey struct{}
@@ -139,10 +131,8 @@ var finished = new(StreamResult)
 func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
 func (ex *exchange) finish() *StreamResult      { return ex.stream.Swap(finished) }
 
-// CopyStream copies an engine's stream to the client, flushing after every
-// chunk so that it plays as it arrives, until the engine ends it, the
-// client goes away or ctx is done. It logs how it ended with LogStreamEnd
-// through logger (nil: slogdebug.Default()), and returns it.
+// CopyStream copies an engine's stream to the client, flushing each chunk so
+// it plays as it arrives, then logs how it ended (LogStreamEnd) and returns it.
 func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
 	start, rc, buf := time.Now(), http.NewResponseController(w), make([]byte, 32<<10)
 	res := StreamResult{Stream: s}

@@ -1,7 +1,5 @@
-// Package reqid carries request IDs and W3C trace context through a
-// context.Context, so that every record logged with that context, in every
-// category, carries the same request_id (and trace_id and span_id), and
-// calls to the orchestrator forward them.
+// Package reqid carries request IDs and W3C trace context in a context, so
+// every record logged with it shares a request_id and outgoing calls forward it.
 package reqid
 
 import (
@@ -29,8 +27,7 @@ type IDs struct {
 
 type ctxKey struct{}
 
-// decoded is what With puts in a context: the IDs, with the trace and span
-// IDs decoded once.
+// decoded is what With puts in a context: the IDs, trace and span decoded once.
 type decoded struct {
 	IDs
 	trace [16]byte
@@ -52,9 +49,8 @@ func From(ctx context.Context) *IDs {
 	return ids
 }
 
-// DecodedFrom returns From(ctx) with its trace and span IDs as bytes, as
-// OpenTelemetry holds them: both zero when the TraceID or SpanID is not hex
-// of its length (32 and 16 digits). It costs one context lookup, as From.
+// DecodedFrom returns From(ctx) with its trace and span IDs as bytes (as
+// OpenTelemetry holds them), both zero when not valid hex.
 func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
 	if ctx != nil {
 		if d, _ := ctx.Value(ctxKey{}).(*decoded); d != nil {
@@ -73,17 +69,13 @@ func decodeHex(dst []byte, s string) bool {
 	return err == nil
 }
 
-// Traceparent is the W3C traceparent header for calls made on behalf of
-// this request: its trace, with this request's span as the parent.
+// Traceparent is the W3C traceparent header for this request's outgoing calls.
 func (ids IDs) Traceparent() string {
 	return "00-" + ids.TraceID + "-" + ids.SpanID + "-" + cmp.Or(ids.Flags, "01")
 }
 
-// FromHeaders builds the IDs of an incoming request from its X-Request-ID
-// and traceparent headers: the trace is continued when the traceparent is
-// valid, with a new span, and a new request ID (16 hex digits) is made when
-// the header is absent or unsafe (requests of one trace get different
-// request IDs).
+// FromHeaders builds an incoming request's IDs: a valid traceparent's trace is
+// continued with a new span; an absent or unsafe X-Request-ID is replaced.
 func FromHeaders(requestID, traceparent string) IDs {
 	ids, ok := parseTraceparent(traceparent)
 	if !ok {
@@ -113,11 +105,9 @@ func validRequestID(s string) bool {
 	return true
 }
 
-// parseTraceparent parses a version-00 W3C traceparent,
-// 00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>, into the IDs'
-// TraceID, ParentID and Flags. All-zero IDs, upper-case hex and version ff
-// are invalid. Higher versions are read by their first four fields, as the
-// specification asks.
+// parseTraceparent parses a W3C traceparent (00-trace-parent-flags). All-zero
+// IDs, upper-case hex and version ff are invalid; higher versions are read
+// by their first four fields, as the specification asks.
 func parseTraceparent(s string) (IDs, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) < 55 {

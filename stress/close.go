@@ -10,16 +10,13 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Stats are a Handler's counts per event type: the events its rules fired,
-// the windowed ones the cooldown kept from everywhere ("suppressed") and
-// the per-record ones it kept from the Console ("console_suppressed").
-// The slogdebug facade writes them (LogValue) in session_end.
+// Stats are a Handler's counts per event type: fired, "suppressed" and
+// "console_suppressed"; session_end writes them.
 type Stats struct{ types map[string]counts }
 
 type counts struct{ events, suppressed, consoleSuppressed uint64 }
 
-// Stats returns the counts of every event type that has fired, Close's
-// line not included. It is safe to call at any time.
+// Stats returns the counts of every event type that has fired.
 func (h *Handler) Stats() Stats {
 	s := h.s
 	s.mu.Lock()
@@ -31,8 +28,7 @@ func (h *Handler) Stats() Stats {
 	return out
 }
 
-// Add returns the counts of st and o together, per event type (a session
-// whose detectors were replaced).
+// Add returns the counts of st and o together, per event type.
 func (st Stats) Add(o Stats) Stats {
 	out := Stats{types: make(map[string]counts, len(st.types)+len(o.types))}
 	for _, m := range []map[string]counts{st.types, o.types} {
@@ -56,14 +52,9 @@ func (st Stats) LogValue() slog.Value {
 	return slog.GroupValue(groups...)
 }
 
-// Close stops the Handler and writes what the cooldown kept back that no
-// later event of its type reported: if any, one stress_suppressed line at
-// Info, to Files and the Console, with the counts per event type in the
-// groups "suppressed" and "console_suppressed", so that the counts on a
-// type's lines add up to its Stats.
-//
-// Call Close before closing what Files writes to. Close is idempotent and
-// safe for concurrent use; it returns the error of a target that failed.
+// Close stops the Handler and writes one stress_suppressed line with what
+// the cooldown held back unreported. Call it before closing what Files
+// writes to; it is idempotent.
 func (h *Handler) Close() error {
 	s := h.s
 	if !s.closed.CompareAndSwap(false, true) {

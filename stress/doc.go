@@ -15,21 +15,11 @@
 //	orchestrator_recovered          info      ... and leaves it
 //	records_dropped                 warning   the category handler dropped records (DropsHappened)
 //
-// A provisioning record has failed when its "success" is false or it has
-// an "error"; one with "summary": true (a retry loop's final outcome)
-// counts toward no window and fires no provisioning_circuit_breaker. Every
-// threshold, window and cooldown is an Option; Options.Slow gives any
-// category a slow rule, and Options.Rules adds the user's own.
+// A provisioning record with "summary": true (a retry loop's outcome) counts
+// toward no window. Every threshold, window and cooldown is an Option.
 //
-// Every per-record event (the user's too) is sent to Files; within its
-// type's cooldown (30s by default) it skips the Console, counted as
-// "console_suppressed". The windowed events (high_*_rate, records_dropped)
-// describe a stretch of time: within the cooldown they are sent nowhere,
-// counted as "suppressed". The next event of the type sent to the Console
-// carries the count since the last, Close writes the counts left
-// (stress_suppressed), and Stats has the totals. The orchestrator's
-// transitions have no cooldown unless one is configured.
-//
-// Windows and cooldowns run on the records' own times, so a test drives
-// them by logging records with chosen times.
+// Within its type's cooldown a per-record event still goes to Files but not
+// the Console ("console_suppressed"); a windowed one goes nowhere
+// ("suppressed"). Counts ride on the next event; Close writes the rest.
+// Windows and cooldowns run on the records' own times.
 package stress

@@ -14,9 +14,8 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// windowed reports whether an event type describes a stretch of time (a
-// rate, the drops since the last report), so the cooldown keeps it from
-// Files too; every other type, the user's included, is per-record.
+// windowed reports whether an event type describes a stretch of time, so
+// the cooldown keeps it from Files too.
 func windowed(typ string) bool {
 	return typ == ev.HighSlowRequestRate || typ == ev.HighProvisioningFailureRate || typ == ev.RecordsDropped
 }
@@ -28,8 +27,7 @@ func heldKey(typ string) string {
 	return ev.ConsoleSuppressedKey
 }
 
-// slowRecord fires the slow event of a category, and for requests counts
-// it towards high_slow_request_rate.
+// slowRecord fires a category's slow event (requests also count toward a rate).
 func (s *state) slowRecord(ctx context.Context, o *scan) {
 	e := Event{Type: "slow_" + o.cat, Level: slog.LevelWarn}
 	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
@@ -50,8 +48,7 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 	}
 }
 
-// rate counts o in w and fires typ, with o's attributes keys, when more
-// than rate.Count events fell within the window.
+// rate counts o in w and fires typ above rate.Count events in the window.
 func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
 	s.mu.Lock()
 	n := w.add(o.time, rate.Window)
@@ -63,8 +60,7 @@ func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, 
 	}
 }
 
-// reportsCircuitBreaker tells whether a provisioning failure was the
-// orchestrator's circuit breaker, by its code or its error message.
+// reportsCircuitBreaker tells whether a failure names the circuit breaker.
 func reportsCircuitBreaker(o *scan) bool {
 	for _, a := range o.attrs("code", "blocked_reason_code", "error_code") {
 		if a.Value.Kind() == slog.KindString && a.Value.String() == "circuit_breaker" {
@@ -82,8 +78,7 @@ func reportsCircuitBreaker(o *scan) bool {
 }
 
 // followHealth records the orchestrator's status and reports whether it
-// entered or left "degraded", noting in sc the status before and since when
-// it was degraded. It does not allocate.
+// entered or left "degraded". It does not allocate.
 func (s *state) followHealth(sc *scan) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,8 +90,7 @@ func (s *state) followHealth(sc *scan) bool {
 	return fires
 }
 
-// healthStatus fires orchestrator_degraded or orchestrator_recovered for a
-// reading that entered or left "degraded".
+// healthStatus fires orchestrator_degraded or orchestrator_recovered.
 func (s *state) healthStatus(ctx context.Context, o *scan) {
 	capacity := []string{"capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"}
 	if o.status == "degraded" {
@@ -147,9 +141,8 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	}
 }
 
-// fire counts e and emits it to Files and the Console; while its type is
-// cooling down, a per-record event to Files only, a windowed one nowhere.
-// It reports whether e was sent to Files.
+// fire counts and emits e (cooling down: per-record to Files only, windowed
+// nowhere), reporting whether e was sent to Files.
 func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	isWindowed := windowed(e.Type)
 	cd, ok := s.opts.Cooldowns[e.Type]
@@ -182,7 +175,6 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 		ts.until = t.Add(cd)
 	}
 	s.mu.Unlock()
-
 	r := eventRecord(t, e)
 	if pending > 0 {
 		r.AddAttrs(slog.Int(heldKey(e.Type), pending))
@@ -215,16 +207,14 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 
 const maxWindowEvents = config.MaxRateCount + 1 // enough to exceed the largest count
 
-// window counts events in a sliding time window: the times of the events
-// within the last span, oldest first, at most maxWindowEvents of them.
+// window counts events in a sliding time window, at most maxWindowEvents.
 type window struct {
 	times []time.Time // the events from start on are within the window
 	start int
 }
 
-// add records an event at t and returns how many events fall within the
-// span ending at t (one exactly span before t has left it), in O(1)
-// amortized: the slice is compacted once the events that left are half.
+// add records an event at t and returns the events within span of t, in
+// O(1) amortized (compacted once half have left).
 func (w *window) add(t time.Time, span time.Duration) int {
 	w.times = append(w.times, t)
 	for w.start < len(w.times) && t.Sub(w.times[w.start]) >= span {

@@ -15,9 +15,8 @@ import (
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// Event is one stress event: its event_type, level, description and the
-// attributes that explain it. Its "severity" follows from Level: critical
-// from slog.LevelError, warning from slog.LevelWarn, info below.
+// Event is one stress event; its "severity" follows from Level (critical
+// from Error, warning from Warn, info below).
 type Event struct {
 	Type        string
 	Level       slog.Level
@@ -25,51 +24,39 @@ type Event struct {
 	Attrs       []slog.Attr
 }
 
-// Options configure a Handler. Zero fields take the defaults of the
-// package's table.
+// Options configure a Handler; zero fields take the defaults.
 type Options struct {
-	// Files receives the record of the incident (<session>_stress.jsonl),
-	// Console what a person watches (see the package documentation). At
-	// least one is required; neither may lead back to this Handler.
+	// Files receives the record of the incident, Console what a person
+	// watches. At least one is required; neither may lead back here.
 	Files, Console slog.Handler
 
-	// Slow maps a category to the duration above which its records are
-	// slow and fire "slow_request" (requests), "slow_engine_selection"
-	// (engine_selection) or "slow_<category>". Default: requests 5s,
-	// engine_selection 2s. A zero or negative duration turns it off.
+	// Slow maps a category to its slow threshold (slow_<category>); default
+	// requests 5s, engine_selection 2s; zero or less turns one off.
 	Slow map[string]time.Duration
 
-	// SlowRequestRate ("COUNT/WINDOW", default "10/1m") fires
-	// high_slow_request_rate: more than COUNT slow requests within WINDOW.
-	// ProvisioningFailureRate (default "5/1m") fires
-	// high_provisioning_failure_rate for failed provisioning records.
+	// SlowRequestRate (default "10/1m") and ProvisioningFailureRate ("5/1m")
+	// are COUNT/WINDOW: the high_*_rate events fire above COUNT in WINDOW.
 	SlowRequestRate, ProvisioningFailureRate string
 
-	// Cooldown is how long an event type stays quiet after it was sent to
-	// the Console (default 30s; negative: none); Cooldowns overrides it per
-	// event type. The orchestrator's transitions have none unless Cooldowns
-	// gives them one: a quieted one would leave the console stale.
+	// Cooldown keeps an event type off the Console after one (default 30s;
+	// negative: none); Cooldowns per type. Orchestrator transitions have none.
 	Cooldown  time.Duration
 	Cooldowns map[string]time.Duration
 
-	// Rules are the user's own per-record rules, asked about every observed
-	// record (its WithAttrs attributes first) on the logging goroutine:
+	// Rules are the user's own per-record rules, run on the logging goroutine:
 	// quick, safe for concurrent use, not keeping r.
 	Rules []func(category string, r slog.Record) (Event, bool)
 
-	// Dropped reports how many records the category handler has dropped
-	// so far, per category, for records_dropped after DropsHappened.
+	// Dropped reports the records dropped so far per category (records_dropped).
 	Dropped func() map[string]uint64
 
 	// now is the clock for records without a time; tests set it.
 	now func() time.Time
 }
 
-// Handler is a slog.Handler that observes records, writes nothing itself,
-// and emits stress events to Options.Files and Options.Console when a rule
-// fires. It is safe for concurrent use; handlers made by WithAttrs share
-// its state. Close writes what the cooldown kept back and stops it. Records
-// of category "stress" (its own events, or the program's) are not observed.
+// Handler is a slog.Handler that observes records and emits stress events
+// to Options.Files and Console when a rule fires; records of category
+// "stress" are not observed. It is safe for concurrent use.
 type Handler struct {
 	s     *state
 	cat   string        // bound with WithAttrs
@@ -145,8 +132,7 @@ func New(opts Options) (*Handler, error) {
 // Enabled reports true: every level is observed.
 func (h *Handler) Enabled(context.Context, slog.Level) bool { return true }
 
-// WithAttrs returns a Handler that observes records with attrs bound; a
-// "category" attr binds the category.
+// WithAttrs returns a Handler with attrs bound (a "category" binds the category).
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
@@ -159,22 +145,18 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &h2
 }
 
-// WithGroup returns h: attribute keys are matched whatever groups are
-// open, as the category handler routes by "category" whatever they are.
+// WithGroup returns h: keys match whatever groups are open, as routing does.
 func (h *Handler) WithGroup(string) slog.Handler { return h }
 
-// DropsHappened tells the handler that the category handler dropped
-// records: the next observed record fires records_dropped with what
-// Options.Dropped counts since the last report. It is cheap, does not log,
-// and is safe to call from any goroutine.
+// DropsHappened makes the next observed record fire records_dropped. It is
+// cheap, does not log, and is safe from any goroutine.
 func (h *Handler) DropsHappened() {
 	if !h.s.drops.Load() {
 		h.s.drops.Store(true)
 	}
 }
 
-// Handle observes r, until Close. It never fails. A record that fires
-// nothing costs a scan of its attributes and no allocation.
+// Handle observes r until Close; a record that fires nothing does not allocate.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	s := h.s
 	if s.closed.Load() {
@@ -226,8 +208,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return nil
 }
 
-// scan is what a Handler saw of a record, and, when a rule may fire, the
-// record itself.
+// scan is what a Handler saw of a record (and the record, when a rule may fire).
 type scan struct {
 	cat, status, prevStatus      string        // prevStatus: the orchestrator's status before this record
 	slow, dur                    time.Duration // slow: the category's slow threshold, or 0
@@ -239,8 +220,7 @@ type scan struct {
 	bound                        []slog.Attr
 }
 
-// see looks at one attribute of every record: keys are matched by length
-// first.
+// see looks at one attribute of every record, matching keys by length first.
 func (sc *scan) see(a slog.Attr, s *state) {
 	switch k := a.Key; len(k) {
 	case 8:
@@ -267,8 +247,7 @@ func (sc *scan) see(a slog.Attr, s *state) {
 	}
 }
 
-// attrs returns the attributes among keys that the record has, or that
-// were bound with WithAttrs (the record's win).
+// attrs returns the record's or bound attributes among keys (the record's win).
 func (sc *scan) attrs(keys ...string) []slog.Attr {
 	var out []slog.Attr
 	for _, k := range keys {

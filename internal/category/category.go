@@ -1,13 +1,6 @@
-// Package category names debug mode's categories. A record's category is
-// the value of its "category" attribute (Key); it picks the file the record
-// is written to, <session>_<category>.jsonl:
-//
-//	logger.With("category", "provisioning").Debug("warmup")
-//
-// The typed helpers of package slogdebug, the integration points of package
-// integration and the stress rules of package stress use these names; any
-// other name works too (it is sanitised into a file-name component). The
-// names are the documented strings: programs write them as literals.
+// Package category names debug mode's categories: a record's "category"
+// attribute picks its file, <session>_<category>.jsonl. Any other name works
+// too; these strings are documented, so programs write them as literals.
 package category
 
 import "log/slog"
@@ -17,8 +10,7 @@ const Key = "category"
 
 // The categories debug mode writes.
 const (
-	// Session holds session_start, session_end and the switches of debug
-	// mode; the category handler writes it itself.
+	// Session holds session_start, session_end and debug mode's switches.
 	Session = "session"
 	// Requests holds one line per HTTP request (LogRequest, the middleware).
 	Requests = "requests"
@@ -26,11 +18,9 @@ const (
 	EngineSelection = "engine_selection"
 	// Provisioning holds provisioning attempts (LogProvisioning).
 	Provisioning = "provisioning"
-	// OrchestratorHealth holds the orchestrator's status readings
-	// (LogOrchestratorHealth).
+	// OrchestratorHealth holds the orchestrator's status readings.
 	OrchestratorHealth = "orchestrator_health"
-	// OrchestratorCalls holds one line per HTTP call to the orchestrator
-	// (integration's transport).
+	// OrchestratorCalls holds one line per HTTP call to the orchestrator.
 	OrchestratorCalls = "orchestrator_calls"
 	// Streams holds stream lifecycle events (LogStreamEvent).
 	Streams = "streams"
@@ -48,14 +38,10 @@ func Builtin() []string {
 		OrchestratorCalls, Streams, Stress, Errors, Disconnects}
 }
 
-// The one answer to "which category is this record", used by the category
-// files, stress detection, the selection of categories (DEBUG_CATEGORIES)
-// and the execution trace's mirror alike: the last non-empty "category"
-// attribute, the record's own over the logger's bound ones, whatever groups
-// the logger opened (inside a slog.Group value it is an ordinary attribute).
+// A record's category, for every user alike: its last non-empty "category"
+// attribute, the record's own over bound ones, whatever groups are open.
 
-// Of returns the category a attribute names: the value of a "category"
-// attribute, resolved, when it is not empty.
+// Of returns the category a non-empty "category" attribute names.
 func Of(a slog.Attr) (string, bool) {
 	if a.Key != Key {
 		return "", false
@@ -64,8 +50,7 @@ func Of(a slog.Attr) (string, bool) {
 	return c, c != ""
 }
 
-// Bound returns the category of a logger that had bound cat ("" for none)
-// once attrs are bound too (With).
+// Bound returns a logger's category (cat before) once attrs are bound too.
 func Bound(cat string, attrs []slog.Attr) string {
 	for _, a := range attrs {
 		if c, ok := Of(a); ok {
@@ -75,8 +60,7 @@ func Bound(cat string, attrs []slog.Attr) string {
 	return cat
 }
 
-// InRecord returns the category of r logged by a logger that bound cat (""
-// for none).
+// InRecord returns the category of r logged by a logger that bound cat.
 func InRecord(cat string, r slog.Record) string {
 	r.Attrs(func(a slog.Attr) bool {
 		if c, ok := Of(a); ok {

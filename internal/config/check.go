@@ -24,10 +24,8 @@ func (e *OptionError) Error() string {
 	return fmt.Sprintf("%s %v: want %s", e.Field, e.Value, e.Want)
 }
 
-// CheckDir reports whether the category handler could use dir as its log
-// directory: this process must be able to create files in it or, when it
-// is missing, in its nearest existing parent. It creates nothing (but,
-// without access(2), as on Windows, a file it removes at once).
+// CheckDir reports whether this process could create files in dir, or in
+// its nearest existing parent when it is missing.
 func CheckDir(dir string) error {
 	dir = cmp.Or(dir, DefaultDir)
 	abs, err := filepath.Abs(dir)

@@ -1,8 +1,5 @@
-// Package config holds the defaults and bounds of handler.Options,
-// stress.Options and slogdebug.Config, their errors (OptionError,
-// CheckDir), and the parser of the stress rates ("10/1m"). README.md's
-// table of environment variables (tested against slogdebug's envVars) is
-// the reference for what each setting accepts.
+// Package config holds the defaults, bounds and errors of the module's options,
+// and the stress rate parser; README.md's table is the reference.
 package config
 
 import (
@@ -30,18 +27,15 @@ const (
 
 // The bounds of handler.Options, beyond which Options.Validate refuses a value.
 const (
-	// A shorter flush interval keeps a core busy writing; a longer one lets
-	// a crash lose more than anyone wants.
+	// Shorter flushing keeps a core busy; longer lets a crash lose too much.
 	MinFlushInterval = time.Millisecond
 	MaxFlushInterval = time.Hour
-	// MinLineBytes is the shortest line limit: room for the fixed fields
-	// of a line and the truncation mark. The queue holds one line at least.
+	// MinLineBytes leaves room for a line's fixed fields and truncation mark.
 	MinLineBytes  = 256
 	MaxLineBytes  = 16 << 20
 	MinQueueBytes = MinLineBytes
 	MaxQueueBytes = 1 << 30
-	// MaxCategories bounds the category files a session opens; a quarter
-	// of the process's open-file limit bounds them too.
+	// MaxCategories bounds a session's category files (so does the fd limit).
 	MaxCategories = 1024
 	// MaxFileBytes bounds a file's cap and the directory's budget (1 TiB).
 	MaxFileBytes = 1 << 40
@@ -73,8 +67,7 @@ const (
 	DefaultSlowEngineSelection = 2 * time.Second
 	DefaultSlowRequestRate     = "10/1m"
 	DefaultProvisioningRate    = "5/1m"
-	// MaxRateCount is the largest count of a rate: a window holds at most
-	// MaxRateCount+1 events.
+	// MaxRateCount is the largest count of a rate.
 	MaxRateCount = 1<<16 - 1
 )
 

@@ -1,6 +1,5 @@
-// Package jsonenc writes JSON text as the debug files hold it, for the
-// handler's encoder and the redactor: strings quoted so that no value can
-// break a line, and any Go value marshalled without HTML escaping.
+// Package jsonenc writes JSON as the debug files hold it: strings quoted so no
+// value can break a line, values marshalled without HTML escaping.
 package jsonenc
 
 import (
@@ -16,8 +15,7 @@ import (
 // MarshalFailure is how a value that could not be marshalled is written.
 func MarshalFailure(err error) string { return "!ERROR:" + err.Error() }
 
-// PanicError is Marshal's error for a value whose marshalling panicked
-// (a MarshalJSON method, say): the caller counts it as a recovered panic.
+// PanicError is Marshal's error for a value whose marshalling panicked.
 type PanicError struct{ Value any }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("marshal panicked: %v", e.Value) }
@@ -38,17 +36,15 @@ func Marshal(x any) (out []byte, err error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
-// AppendString writes s as a quoted JSON string. Control characters are
-// escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped, so a
-// value can never break a line.
+// AppendString writes s as a quoted JSON string; control characters and
+// U+2028/U+2029 are escaped, invalid UTF-8 becomes U+FFFD.
 func AppendString(buf []byte, s string) []byte {
 	n := plainPrefix(s)
 	buf, _ = appendEscaped(append(append(buf, '"'), s[:n]...), s[n:], math.MaxInt)
 	return append(buf, '"')
 }
 
-// plainPrefix returns the length of the prefix of s that needs no
-// escaping, eight bytes at a time.
+// plainPrefix returns the length of s's prefix needing no escaping.
 func plainPrefix(s string) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
@@ -69,9 +65,8 @@ func plainPrefix(s string) int {
 	return i
 }
 
-// AppendStringLimited writes s as a quoted JSON string taking at most max
-// bytes, quotes included; it reports whether s was cut. The cut falls on a
-// character boundary, never inside an escape.
+// AppendStringLimited is AppendString in at most max bytes, reporting a cut
+// (on a character boundary, never inside an escape).
 func AppendStringLimited(buf []byte, s string, max int) ([]byte, bool) {
 	buf = append(buf, '"')
 	buf, cut := appendEscaped(buf, s, max-2)

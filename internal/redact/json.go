@@ -8,11 +8,9 @@ import (
 	"github.com/proxydebug/debugmode/internal/jsonenc"
 )
 
-// AppendJSON appends the JSON text js (valid and compact, as encoding/json
-// writes it) with its secrets redacted: the value of every member whose key
-// is secret (SecretKey) becomes "[REDACTED]", and every other string loses
-// the credentials in it (RedactText). It reads js once, without recursion,
-// so any depth is safe; on invalid JSON it still never reads out of js.
+// AppendJSON appends compact JSON js with secret members' values "[REDACTED]"
+// and other strings through RedactText. It reads js once, without recursion
+// (any depth is safe), and never out of js even when invalid.
 func (r *Redactor) AppendJSON(buf, js []byte) []byte {
 	done := 0 // js[:done] is in buf
 	for i := 0; i < len(js); {

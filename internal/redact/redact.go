@@ -1,6 +1,5 @@
-// Package redact is the one redaction of the module: which attribute keys
-// are secret, and how credentials are cleaned out of text and values, for
-// the files, the console and integration's URLs alike.
+// Package redact is the module's one redaction: which attribute keys are
+// secret, and how credentials are cleaned out of text and values.
 package redact
 
 import (
@@ -20,16 +19,12 @@ import (
 // Redacted replaces the values of secret attributes.
 const Redacted = "[REDACTED]"
 
-// redactedInText replaces credentials inside text (URL user info, the
-// values of secret key=value pairs); it needs no escaping in URL or JSON.
+// redactedInText replaces credentials inside text; it needs no escaping in URL or JSON.
 const redactedInText = "REDACTED"
 
-// defaultRedactKeys are the secret attribute keys; an array, so that no
-// caller can change them. A key matches by words: it is secret when its
-// last words are one of these keys' words, in any case, the words being
-// separated by any character other than a letter or digit and by
-// camelCase: "token" matches access_token, accessToken and X-Auth-Token but
-// not tokens or tokenCount; "api_key" matches X-Api-Key, xApiKey and APIKey.
+// defaultRedactKeys are the secret attribute keys (an array: immutable). A key
+// matches by its last words, in any case, split at non-alphanumerics and camelCase:
+// "token" matches accessToken and X-Auth-Token, not tokenCount; "api_key" APIKey.
 var defaultRedactKeys = [...]string{
 	"authorization", "auth", "api_key", "apikey", "token", "password", "passwd", "passphrase",
 	"secret", "cookie", "credentials", "credential", "private_key", "secret_key", "access_key",
@@ -43,35 +38,30 @@ var defaultPairKeys = [...]string{"sig", "signature"}
 // "key=" in other text is too often a cache key.
 var defaultQueryKeys = [...]string{"key"}
 
-// Redactor decides which attribute keys are secret and cleans credentials
-// out of text and values. It is immutable and safe for concurrent use. A
-// nil *Redactor redacts nothing.
+// Redactor decides which keys are secret and cleans credentials out of text
+// and values. It is immutable; a nil *Redactor redacts nothing.
 type Redactor struct {
 	attrs  keySet // secret attribute keys (and JSON object keys)
 	pairs  keySet // secret keys of key=value pairs in text: attrs and defaultPairKeys
 	params keySet // secret query and fragment parameters: pairs and defaultQueryKeys
 }
 
-// New returns a Redactor for the default keys and extra, which match the
-// same way.
+// New returns a Redactor for the default keys and extra.
 func New(extra ...string) *Redactor {
 	attrs := slices.Concat(defaultRedactKeys[:], extra)
 	pairs := slices.Concat(attrs, defaultPairKeys[:])
 	return &Redactor{attrs: newKeySet(attrs), pairs: newKeySet(pairs), params: newKeySet(slices.Concat(pairs, defaultQueryKeys[:]))}
 }
 
-// defaultRedactor redacts with the default keys.
 var defaultRedactor = New()
 
 // Default returns the Redactor of the default keys, shared.
 func Default() *Redactor { return defaultRedactor }
 
-// SecretKey reports whether an attribute key names a secret. It does not
-// allocate.
+// SecretKey reports whether an attribute key names a secret, without allocating.
 func (r *Redactor) SecretKey(key string) bool { return r != nil && r.attrs.match(key) }
 
-// secretPair reports whether the key of a key=value pair in text, as
-// written (percent-encoded in a URL), names a secret.
+// secretPair reports whether a key=value key in text (maybe percent-encoded) is secret.
 func (r *Redactor) secretPair(key string, query bool) bool {
 	if strings.IndexByte(key, '%') >= 0 {
 		key = percentDecode(key)
@@ -82,14 +72,9 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 	return r.pairs.match(key)
 }
 
-// RedactAttr returns a with its value redacted as the files redact it, in
-// the form they write it: under a secret key, or in a group named like a
-// secret, the value is Redacted; strings, error messages, URLs and byte
-// slices lose the credentials in them (RedactText); any other Go value but
-// a slog.Level or *slog.Source that holds a secret becomes its redacted
-// JSON (see redactAny). Groups are redacted member by member. A nil
-// Redactor returns a as it is. As the ReplaceAttr of a slog.TextHandler or
-// slog.JSONHandler (or tint's) it redacts a console as the files are.
+// RedactAttr redacts a as the files do: under a secret key or group the value
+// is Redacted; strings, errors, URLs and bytes go through RedactText; another
+// value holding a secret becomes its redacted JSON. Usable as a ReplaceAttr.
 func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	if r == nil {
 		return a
@@ -141,14 +126,9 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 	return a
 }
 
-// redactAny redacts a value of any other type for a console: it reports
-// whether the value holds a secret, as its JSON (the files' form) or as the
-// text a console prints of it (its MarshalText, String or %+v) shows it, and
-// the text to print in its place: the redacted text form when only that one
-// shows a secret, else the redacted JSON as the files write it (a JSON
-// string as its text). A value without a secret is left to the console to
-// print its own way (a struct with a String method and no exported field is
-// not printed as {}).
+// redactAny reports whether x shows a secret in its JSON or its console text,
+// and what to print instead: the redacted text when only it shows one, else the
+// redacted JSON. A value without a secret is left to the console.
 func (r *Redactor) redactAny(x any) (string, bool) {
 	js, err := jsonenc.Marshal(x)
 	var out []byte
@@ -193,8 +173,7 @@ type keySet struct {
 	tails [256][]string // the keys' last words by last byte, to clear most keys at once
 }
 
-// newKeySet returns the set of keys, as words; a key without letters or
-// digits adds nothing.
+// newKeySet returns the set of keys, as words.
 func newKeySet(keys []string) (ks keySet) {
 	for _, key := range keys {
 		var words []string
@@ -218,10 +197,8 @@ func newKeySet(keys []string) (ks keySet) {
 	return ks
 }
 
-// match reports whether the last words of key are the words of one of the
-// set's keys.
+// match reports whether the last words of key are one of the set's keys.
 func (ks *keySet) match(key string) bool {
-	// The cheap test first: key, less trailing separators, must end in a last word.
 	end := len(key)
 	for end > 0 && wordClass(key[end-1]) == separator {
 		end--
@@ -256,12 +233,9 @@ func endsWithWords(s string, words []string) bool {
 	return true
 }
 
-// lastWord returns the bounds of the last word of s[:end]: words are runs
-// of letters and digits, split where a lower-case letter or digit is
-// followed by an upper-case one (accessToken) and before the last of a run
-// of upper-case letters followed by a lower-case one (APIKey). Bytes of
-// non-ASCII characters count as lower-case letters. start == stop when
-// there is no word.
+// lastWord returns the bounds of the last word of s[:end] (start == stop: none).
+// Words are runs of letters and digits, split at camelCase (accessToken, APIKey);
+// non-ASCII bytes count as lower-case letters.
 func lastWord(s string, end int) (start, stop int) {
 	i := end
 	for i > 0 && wordClass(s[i-1]) == separator {
@@ -303,8 +277,7 @@ func wordClass(c byte) int {
 	return separator
 }
 
-// equalFoldWord reports whether s equals the lower-case word w, ASCII
-// letters compared without case. Words of different lengths differ.
+// equalFoldWord reports whether s equals the lower-case word w, ASCII case folded.
 func equalFoldWord(s, w string) bool {
 	if len(s) != len(w) {
 		return false
@@ -325,8 +298,7 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-// lowerASCII lowers the case of the ASCII letters of s, as equalFoldWord
-// compares.
+// lowerASCII lowers the case of the ASCII letters of s.
 func lowerASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {
@@ -335,8 +307,7 @@ func lowerASCII(s string) string {
 	return string(b)
 }
 
-// percentDecode decodes the %XX escapes of s, leaving invalid ones as they
-// are.
+// percentDecode decodes the %XX escapes of s, leaving invalid ones.
 func percentDecode(s string) string {
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {

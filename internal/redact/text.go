@@ -2,29 +2,15 @@ package redact
 
 import "strings"
 
-// RedactText returns s with the credentials in it replaced by REDACTED,
-// everything else kept byte for byte:
-//
-//   - the user info of every URL, wherever it stands (inside a word, in
-//     parentheses, after "url="): what lies between "://" and the last "@"
-//     before the host ends (at "/", "?", "#" or the end of the word);
-//   - the value of every key=value pair whose key is secret: s is read as
-//     pairs separated by white space, "&", ";", "?" and "#" (whether or not
-//     a URL parser would accept it), a value running to the next separator,
-//     less a run of ) ] ' , . that ends it, which more likely closes the
-//     text around the pair: "(token=S)". A key is secret when SecretKey
-//     says so or when it is or ends in sig or signature, and in a query or
-//     fragment (after "?" or "#", to the end of the word) also key. A key
-//     is percent-decoded first.
-//
-// A word ends at white space, a control character or one of "<>`{}|\^;
-// nothing is read across it. Text without "=" or "://" is returned as it
-// is, without allocating.
+// RedactText returns s with credentials replaced by REDACTED, all else byte for
+// byte: the user info of every URL (between "://" and the last "@" of the host),
+// and the value of every key=value pair (split at space & ; ? #, a closing
+// ) ] ' , . kept) whose key is secret: SecretKey's, sig or signature, and in a
+// query or fragment also key. Text without "=" or "://" is not copied.
 func (r *Redactor) RedactText(s string) string { return r.RedactTextCut(s, false) }
 
-// RedactTextCut is RedactText for s that may have been cut from a longer
-// text (cut): a URL whose host part runs to the end of s then has it all
-// redacted, since the "@" of its user info may be past the cut.
+// RedactTextCut is RedactText for s maybe cut from a longer text: a host running
+// to the end of s is redacted whole, since its "@" may be past the cut.
 func (r *Redactor) RedactTextCut(s string, cut bool) string {
 	hasPair := strings.IndexByte(s, '=') >= 0
 	hasURL := strings.IndexByte(s, ':') >= 0 && strings.Contains(s, "://") // the first is faster

@@ -3,9 +3,8 @@ package safeerr
 
 import "fmt"
 
-// String returns err.Error(), or a description of the panic when the
-// method panics (a typed nil pointer, say), so that logging an error can
-// never take the program down.
+// String returns err.Error(), or a description of its panic (a typed nil
+// pointer, say): logging an error never takes the program down.
 func String(err error) (s string) {
 	defer func() {
 		if r := recover(); r != nil {

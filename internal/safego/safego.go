@@ -1,6 +1,5 @@
-// Package safego runs the work of the library's own goroutines so that a
-// panic never takes the host process down: it is recovered and handed back
-// as an error that says where it happened.
+// Package safego runs the library's goroutine work so that a panic never
+// takes the host down: it comes back as an error saying where it happened.
 package safego
 
 import (

@@ -1,7 +1,5 @@
-// Package tracefile names and creates a session's execution trace
-// snapshots, <session>_execution_trace_001.trace, 002, ..., beside its
-// category files: package handler counts and deletes them with their
-// session; slogdebug's execution trace recorder writes them.
+// Package tracefile names and creates a session's execution trace snapshots,
+// <session>_execution_trace_001.trace, beside its category files.
 package tracefile
 
 import (
@@ -17,14 +15,12 @@ const (
 	infix = "_execution_trace_"
 )
 
-// Name is the name of a session's n-th snapshot (n from 1):
-// <session>_execution_trace_001.trace.
+// Name is the name of a session's n-th snapshot (n from 1).
 func Name(session string, n int) string {
 	return fmt.Sprintf("%s%s%03d%s", session, infix, n, ext)
 }
 
-// Parse reads a snapshot's name as Name writes it: its session ID (not
-// checked) and its number.
+// Parse reads a snapshot's name as Name writes it.
 func Parse(name string) (session string, n int, ok bool) {
 	base, ok := strings.CutSuffix(name, ext)
 	i := strings.LastIndex(base, infix)
@@ -39,9 +35,8 @@ func Parse(name string) (session string, n int, ok bool) {
 	return base[:i], n, true
 }
 
-// Last returns the highest n of the session's snapshots already in dir (0
-// for none, or when dir cannot be read), so that a resumed session goes on
-// numbering after them.
+// Last returns the highest n of the session's snapshots in dir (0: none), so
+// a resumed session numbers on after them.
 func Last(dir, session string) int {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -56,9 +51,8 @@ func Last(dir, session string) int {
 	return last
 }
 
-// File is a snapshot being written: write it, then Close it (durably), or
-// Discard it (close and remove it) if writing failed: go tool trace cannot
-// read a snapshot cut short.
+// File is a snapshot being written: Close it, or Discard it if writing
+// failed (go tool trace cannot read a snapshot cut short).
 type File interface {
 	io.Writer
 	Sync() error
@@ -66,8 +60,6 @@ type File interface {
 	Discard() error
 }
 
-// Create creates the n-th snapshot of a session in dir, named Name(session,
-// n), with permissions perm (0: 0640), as the category files are: never
-// through a symbolic link, never over a file that exists. Package handler,
-// which holds that way of opening files, sets it.
+// Create creates a session's n-th snapshot as the category files are (never
+// through a symlink or over a file); package handler sets it.
 var Create func(dir, session string, n int, perm os.FileMode) (File, error)

@@ -1,6 +1,5 @@
-// Package tracetool reads Go execution trace files with `go tool trace
-// -d=parsed`, for the tests of execution trace snapshots (no trace parser
-// as a dependency).
+// Package tracetool reads execution traces with `go tool trace -d=parsed`,
+// for tests (no trace parser as a dependency).
 package tracetool
 
 import (
@@ -29,9 +28,8 @@ func GoCommand() (string, error) {
 	return "", errors.New("tracetool: no go command: neither $GOROOT/bin/go of the toolchain that built this program nor go on $PATH")
 }
 
-// Parsed returns the events of the trace file at path, one a line, as
-// `go tool trace -d=parsed` prints them (TaskBegin ... Type="request",
-// Log ... Category="request_id" ...). It fails if the trace is not whole.
+// Parsed returns the trace's events as `go tool trace -d=parsed` prints
+// them; it fails if the trace is not whole.
 func Parsed(path string) (string, error) {
 	goCmd, err := GoCommand()
 	if err != nil {
