@@ -85,6 +85,7 @@ type Options struct {
 
 	// RedactKeys adds keys whose values are "[REDACTED]" to the defaults; a
 	// key matches by its last words in any case ("token": accessToken).
+	// Credentials inside text (URL user info, key=value pairs) are redacted too.
 	RedactKeys []string
 	// NoRedaction turns redaction off (for a test rig, say).
 	NoRedaction bool

@@ -3,7 +3,13 @@
 // on, to per-category JSONL files (package handler). Start-up:
 //
 //	cfg, err := slogdebug.ConfigFromEnv() // DEBUG_MODE, DEBUG_LOG_DIR, ...
-//	logger, err := slogdebug.Init(cfg)    // also slog.SetDefault
+//	if err != nil {
+//		return err
+//	}
+//	logger, err := slogdebug.Init(cfg) // also slog.SetDefault
+//	if err != nil {
+//		return err
+//	}
 //	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
 //
 // A record with a "category" attribute at Debug, or a typed helper such as
