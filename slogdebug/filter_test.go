@@ -3,6 +3,7 @@ package slogdebug
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -131,4 +132,34 @@ func TestCategoriesFromEnv(t *testing.T) {
 	_, err = New(Config{Categories: []string{"requests", "-errors"}}, os.Stderr)
 	require.Error(t, err, "New checks a Config built in code the same way")
 	assert.Contains(t, err.Error(), "Categories")
+}
+
+// TestTheSelectionFollowsTheLastBoundCategory: DEBUG_CATEGORIES decides on
+// the category a record ends up with: a logger that bound a category left
+// out and then binds a selected one writes; the typed helpers of a logger
+// that binds a category of its own write (or not) as that category.
+func TestTheSelectionFollowsTheLastBoundCategory(t *testing.T) {
+	ctx := context.Background()
+	l, _ := newDebugLogger(t, Config{Categories: []string{"-orchestrator_calls"}, DisableStress: true})
+	calls := l.With("category", "orchestrator_calls")
+	calls.Debug("left out")
+	calls.LogRequest(ctx, "GET", "/engines", time.Millisecond, 200, "") // its category is orchestrator_calls
+	rebound := calls.With("category", "requests")
+	rebound.Debug("selected again")
+	rebound.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "a")
+	l.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "b")
+	require.NoError(t, l.Flush())
+	assert.NoFileExists(t, l.Path("orchestrator_calls"))
+	var msgs []string
+	for _, m := range readFile(t, l, "requests") {
+		msgs = append(msgs, m["msg"].(string)+" "+fmt.Sprint(m["ace_id"]))
+	}
+	assert.Equal(t, []string{"selected again <nil>", "request a", "request b"}, msgs)
+
+	only, _ := newDebugLogger(t, Config{Categories: []string{"orchestrator_calls"}, DisableStress: true})
+	only.With("category", "orchestrator_calls").LogRequest(ctx, "GET", "/engines", time.Millisecond, 200, "")
+	only.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "")
+	require.NoError(t, only.Flush())
+	assert.Len(t, readFile(t, only, "orchestrator_calls"), 1)
+	assert.NoFileExists(t, only.Path("requests"))
 }
