@@ -46,10 +46,13 @@ func (l *Logger) SetDebug(on bool) error {
 		}
 		return err
 	}
-	l.publish(st)
 	if old.files != nil {
+		// Closed before the new set-up is published: its flight recorder's
+		// dumps resume this session, which must not be open then. A record
+		// logged meanwhile reaches the closed files and counts as dropped.
 		err = old.closeFiles("debug_disabled")
 	}
+	l.publish(st)
 	l.retireStress(old.stress)
 	return err
 }

@@ -342,3 +342,13 @@ func TestFlightRecorderWritesEveryStressEvent(t *testing.T) {
 	require.Len(t, reqs, 3, "each dump wrote the request that fired it")
 	assert.Equal(t, 1, consoleLines(console.String(), "WRN slow_request"))
 }
+
+// TestStressReadsCategoriesAsTheFilesName: a record of category "Requests"
+// is written to the requests file and watched as a request.
+func TestStressReadsCategoriesAsTheFilesName(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: -1})
+	l.Info("request", "category", "Requests", "duration", time.Minute, "path", "/x")
+	require.NoError(t, l.Flush())
+	assert.Len(t, readFile(t, l, "requests"), 1)
+	assert.Len(t, eventsOf(readFile(t, l, "stress"), "slow_request"), 1)
+}

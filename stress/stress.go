@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
 	ev "github.com/proxydebug/debugmode/internal/stressevent"
@@ -140,6 +141,7 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	h2 := *h
 	h2.bound = append(h.bound[:len(h.bound):len(h.bound)], attrs...)
 	if c := category.Bound(h.cat, attrs); c != h.cat {
+		c = handler.SanitizeCategory(c) // the file's name for it: "Requests" is requests
 		h2.cat, h2.slow = c, h.s.slow[c]
 	}
 	return &h2
@@ -227,6 +229,7 @@ func (sc *scan) see(a slog.Attr, s *state) {
 		if k == "duration" && a.Value.Kind() == slog.KindDuration {
 			sc.dur, sc.hasDur = a.Value.Duration(), true
 		} else if c, ok := category.Of(a); ok {
+			c = handler.SanitizeCategory(c)
 			sc.cat, sc.slow = c, s.slow[c]
 		}
 	case 5:
