@@ -41,10 +41,11 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	var earlier Stats
+	var held *fileState // the paused session's file, still locked
 	resumed := opts.Resume != nil
 	if resumed {
-		// Only its counts: resumed handlers must not stay alive.
-		earlier, opts.Resume = opts.Resume.Stats(), nil
+		// Only its counts and lock: resumed handlers must not stay alive.
+		earlier, held, opts.Resume = opts.Resume.Stats(), opts.Resume.s.held.Swap(nil), nil
 	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
@@ -52,6 +53,9 @@ func New(opts Options) (*Handler, error) {
 	}
 	ld, err := openLogDir(dir, opts.DirMode)
 	if err != nil {
+		if held != nil {
+			held.f.Close()
+		}
 		return nil, err
 	}
 	start := opts.SessionStart
@@ -90,7 +94,7 @@ func New(opts Options) (*Handler, error) {
 	if s.repaired, err = repairDeadSessions(ld, opts.MaxLineBytes); err != nil {
 		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
-	if err := s.claimSession(base); err != nil {
+	if err := s.claimSession(base, held); err != nil {
 		ld.close()
 		return nil, err
 	}
@@ -121,12 +125,19 @@ func (h *Handler) Path(category string) string {
 func (h *Handler) Flush() error { return h.s.flush() }
 
 // Close writes what is queued and session_end, then stops; later records
-// are dropped and counted. It is idempotent.
-func (h *Handler) Close() error { return h.s.close("session_end") }
+// are dropped and counted. It is idempotent; after CloseWith it lets go of
+// the session's lock.
+func (h *Handler) Close() error {
+	err := h.s.close("session_end", false)
+	h.s.releaseHeld()
+	return err
+}
 
-// CloseWith is Close with another last line, such as debug_disabled
-// (the session may go on with Options.Resume).
-func (h *Handler) CloseWith(event string) error { return h.s.close(event) }
+// CloseWith is Close with another last line, such as debug_disabled: the
+// session is paused, and may go on with Options.Resume. Its session file
+// stays open and locked, so other processes leave the session alone, until
+// Close or the Handler that resumes it.
+func (h *Handler) CloseWith(event string) error { return h.s.close(event, true) }
 
 // Enabled reports whether level is at or above the handler's level.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool { return level >= h.level.Level() }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -12,6 +13,12 @@ import (
 // leave a live session alone; they hold the shared lock while repairing or
 // deleting a dead one's files, so it cannot be resumed meanwhile. The
 // session file is locked before it takes its name, so never found unlocked.
+//
+// The owner locks every live file of its session the same way, so a
+// session whose session file was deleted underneath (an age-based cleanup:
+// it is written only at start) is still found live by its other files
+// until the owner recreates it. A session paused with CloseWith keeps its
+// session file's lock until Close, or until a Handler resumes it.
 
 // lockPatience bounds lockOwner's wait for shared-lock holders.
 const lockPatience = 2 * time.Second
@@ -53,10 +60,38 @@ type sessionGuard struct {
 	d     *logDir
 	state map[string]liveness
 	held  []*os.File
+	names []string // the directory's, read once when a session file is absent
 }
 
 func newSessionGuard(d *logDir) *sessionGuard {
 	return &sessionGuard{d: d, state: map[string]liveness{}}
+}
+
+// lockedFile reports whether another open file holds an exclusive lock
+// on one of session's files: an owner whose session file was deleted.
+func (g *sessionGuard) lockedFile(session string) bool {
+	if g.names == nil {
+		names, err := g.d.names()
+		if err != nil {
+			return true // cannot tell: leave it alone
+		}
+		g.names = names
+	}
+	for _, name := range g.names {
+		if !slices.ContainsFunc(parseFileName(name), func(r fileName) bool { return r.session == session && !r.trace }) {
+			continue
+		}
+		f, _, err := g.d.openFile(name, os.O_RDONLY, 0)
+		if err != nil {
+			continue // gone meanwhile, or not a regular file
+		}
+		err = tryLock(f, false)
+		f.Close()
+		if err == errLocked {
+			return true
+		}
+	}
+	return false
 }
 
 // check returns what session is; a dead session stays dead until release.
@@ -75,6 +110,9 @@ func (g *sessionGuard) probe(session string) liveness {
 	for range 3 {
 		f, st, err := g.d.openFile(name, os.O_RDONLY, 0)
 		if os.IsNotExist(err) {
+			if g.lockedFile(session) {
+				return live
+			}
 			return absent
 		}
 		if err != nil {
@@ -109,6 +147,6 @@ func (g *sessionGuard) release() {
 	for _, f := range g.held {
 		f.Close()
 	}
-	g.held = nil
+	g.held, g.names = nil, nil
 	clear(g.state)
 }

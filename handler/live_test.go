@@ -1,8 +1,11 @@
 package handler
 
 import (
+	"encoding/json"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +111,79 @@ func TestSessionGuard(t *testing.T) {
 	other := newSessionGuard(ld)
 	defer other.release()
 	assert.Equal(t, live, other.check("s"))
+}
+
+// TestALiveSessionWhoseSessionFileWasDeletedKeepsItsFiles is break 3 of
+// the second trust round: an age-based cleanup removed a live session's
+// _session.jsonl (written only at start), and another session's disk
+// budget then deleted every file of the live one as left over.
+func TestALiveSessionWhoseSessionFileWasDeletedKeepsItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	live := newTestHandler(t, Options{Dir: dir, SessionID: "20200101_000000", DefaultCategory: "requests", FlushInterval: time.Hour})
+	l := slog.New(live)
+	for i := range 2000 {
+		l.Info("kept", "i", i)
+	}
+	require.NoError(t, live.Flush())
+	require.NoError(t, os.Remove(filepath.Join(dir, "20200101_000000_session.jsonl")))
+
+	// A newer session keeping one session only: the live one is not its to delete.
+	other := newTestHandler(t, Options{Dir: dir, SessionID: "20200102_000000", MaxSessions: 1, FlushInterval: time.Hour})
+	require.NoError(t, other.Close())
+	require.Zero(t, other.Stats().FilesDeleted)
+
+	for i := 2000; i < 2010; i++ {
+		l.Info("kept", "i", i)
+	}
+	require.NoError(t, live.Close())
+	lines := readLines(t, live.Path("requests"))
+	require.Len(t, lines, 2010)
+	for i, m := range lines {
+		assert.EqualValues(t, json.Number(strconv.Itoa(i)), m["i"])
+	}
+	assert.FileExists(t, live.Path("session"), "recreated by its owner at the next check")
+}
+
+// TestAPausedSessionStaysLiveToOthers: a session paused with CloseWith
+// (slogdebug's SetDebug(false)) is not another process's to delete or
+// repair, and its owner resumes it; after Close it is.
+func TestAPausedSessionStaysLiveToOthers(t *testing.T) {
+	dir := t.TempDir()
+	paused := newTestHandler(t, Options{Dir: dir, SessionID: "20200101_000000", DefaultCategory: "requests", FlushInterval: time.Hour})
+	slog.New(paused).Info("before the pause")
+	require.NoError(t, paused.CloseWith("debug_disabled"))
+
+	other := newTestHandler(t, Options{Dir: dir, SessionID: "20200102_000000", MaxSessions: 1, FlushInterval: time.Hour})
+	require.NoError(t, other.Close())
+	require.Zero(t, other.Stats().FilesDeleted, "the paused session is live")
+	require.FileExists(t, paused.Path("requests"))
+
+	resumed := newTestHandler(t, Options{Dir: dir, SessionID: "20200101_000000", Resume: paused, DefaultCategory: "requests", FlushInterval: time.Hour})
+	slog.New(resumed).Info("after the pause")
+	require.NoError(t, resumed.Close())
+	lines := readLines(t, resumed.Path("requests"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, "after the pause", lines[1]["msg"])
+	events := []any{}
+	for _, m := range readLines(t, resumed.Path("session")) {
+		events = append(events, m["event"])
+	}
+	assert.Equal(t, []any{"session_start", "debug_disabled", "debug_enabled", "session_end"}, events)
+
+	last := newTestHandler(t, Options{Dir: dir, SessionID: "20200103_000000", MaxSessions: 1, FlushInterval: time.Hour})
+	require.NoError(t, last.Close())
+	assert.NoFileExists(t, resumed.Path("requests"), "ended: the budget may take it")
+}
+
+// TestClosingAPausedSessionLetsItGo: Close after CloseWith releases the
+// session's lock, so it can be resumed by another handler and counts dead.
+func TestClosingAPausedSessionLetsItGo(t *testing.T) {
+	dir := t.TempDir()
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "s", FlushInterval: time.Hour})
+	require.NoError(t, h.CloseWith("debug_disabled"))
+	require.NoError(t, h.Close())
+	f, err := os.Open(h.Path("session"))
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, tryLock(f, true), "nobody holds the session file any more")
 }

@@ -67,13 +67,11 @@ func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if c == s.session {
-		if err := lockOwner(f, lockPatience); err != nil {
-			f.Close()
-			_ = s.ld.remove(tmp)
-			return nil, "", err
-		}
-	}
+	if err := lockOwner(f, lockPatience); err != nil && c == s.session {
+		f.Close()
+		_ = s.ld.remove(tmp)
+		return nil, "", err
+	} // a category file's lock only backs the session file's up (live.go)
 	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: st.id}, tmp, nil
 }
 

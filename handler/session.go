@@ -23,10 +23,18 @@ const (
 // exclusively and locking it, so two processes starting in the same second
 // never share files. With Options.Resume it takes base as it is, and fails
 // when another handler holds it.
-func (s *sink) claimSession(base string) error {
+func (s *sink) claimSession(base string, held *fileState) error {
 	taken, excl := map[string]bool{}, os.O_EXCL
 	if s.resumed {
 		excl = 0
+		s.sessionID = base
+		if held != nil && s.ld.holds(held.name, held.id) && held.name == liveName(base, s.session.name) {
+			s.session.file = held // still ours, still locked
+			return nil
+		}
+		if held != nil {
+			held.f.Close() // deleted or replaced while paused: open it again
+		}
 	} else {
 		names, err := s.ld.names()
 		if err != nil {

@@ -66,8 +66,10 @@ type sink struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	endEvent  string   // the session file's last line: session_end, or debug_disabled
-	rep       reporter // reports failures to Options.OnError without the writer waiting
+	endEvent  string                    // the session file's last line: session_end, or debug_disabled
+	keepLock  bool                      // CloseWith: keep the session file's lock (held)
+	held      atomic.Pointer[fileState] // the session file kept open and locked after CloseWith
+	rep       reporter                  // reports failures to Options.OnError without the writer waiting
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
@@ -321,6 +323,9 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 		}
 		fs := &fileState{f: f, name: fname, path: f.Name(), size: st.size, id: st.id}
 		if name != s.session.name {
+			// Marks the session live while its session file is gone (live.go);
+			// without it the file is only less protected, so it is written anyway.
+			_ = lockOwner(f, lockPatience)
 			return fs, nil
 		}
 		if err := lockOwner(f, lockPatience); err != nil {
@@ -341,6 +346,11 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 func (s *sink) closeFiles() error {
 	var errs []error
 	for _, c := range s.reg.all() {
+		if c == s.session && s.keepLock && c.file != nil {
+			s.held.Store(c.file) // the session stays live while paused
+			c.file = nil
+			continue
+		}
 		if c.file != nil {
 			if err := c.file.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
@@ -367,9 +377,9 @@ func (s *sink) flush() (err error) {
 
 // close drains the queue, writes the last line and stops the writer;
 // it is idempotent and waits little for a stuck console.
-func (s *sink) close(event string) error {
+func (s *sink) close(event string, keepLock bool) error {
 	s.closeOnce.Do(func() {
-		s.endEvent = event
+		s.endEvent, s.keepLock = event, keepLock
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
@@ -378,4 +388,11 @@ func (s *sink) close(event string) error {
 		s.rep.close()
 	})
 	return s.closeErr
+}
+
+// releaseHeld lets go of the session file kept by CloseWith.
+func (s *sink) releaseHeld() {
+	if f := s.held.Swap(nil); f != nil {
+		f.f.Close()
+	}
 }
