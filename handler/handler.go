@@ -63,18 +63,19 @@ func New(opts Options) (*Handler, error) {
 		start = opts.now()
 	}
 	s := &sink{
-		opts:      opts,
-		dir:       ld.path,
-		ld:        ld,
-		start:     start,
-		resumed:   resumed,
-		earlier:   earlier,
-		reg:       newRegistry(opts.MaxCategories),
-		wakeBytes: min(256<<10, opts.QueueBytes/4),
-		wake:      make(chan struct{}, 1),
-		quit:      make(chan struct{}),
-		done:      make(chan struct{}),
-		roundDone: make(chan struct{}),
+		opts:        opts,
+		dir:         ld.path,
+		ld:          ld,
+		start:       start,
+		resumed:     resumed,
+		earlier:     earlier,
+		reg:         newRegistry(opts.MaxCategories),
+		wakeBytes:   min(256<<10, opts.QueueBytes/4),
+		warnReserve: max(opts.QueueBytes/4, 4*opts.MaxLineBytes),
+		wake:        make(chan struct{}, 1),
+		quit:        make(chan struct{}),
+		done:        make(chan struct{}),
+		roundDone:   make(chan struct{}),
 	}
 	if !opts.NoRedaction {
 		s.red = redact.New(opts.RedactKeys...)

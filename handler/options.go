@@ -28,7 +28,8 @@ type Options struct {
 	// DefaultCategory receives uncategorized records; empty drops them.
 	DefaultCategory string
 
-	// QueueBytes bounds the queue (Warn and above get a quarter more).
+	// QueueBytes bounds the queue (Warn and above get a quarter more, and
+	// at least four MaxLineBytes more).
 	// Default 8 MiB, 256 bytes to 1 GiB.
 	QueueBytes int
 

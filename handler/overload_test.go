@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
@@ -136,4 +137,32 @@ func newHeldHandler(t *testing.T, queue int) (h *Handler, stuck <-chan struct{},
 		h.Close()
 	})
 	return h, stuckC, release
+}
+
+// TestTheWarnReserveHoldsLinesAtSmallQueues is break 5 of the second trust
+// round: at the smallest accepted queue sizes a quarter of the queue was
+// less than one line, and the stress events of an overload were dropped.
+func TestTheWarnReserveHoldsLinesAtSmallQueues(t *testing.T) {
+	for _, queue := range []int{256, 1 << 10, 4 << 10} {
+		t.Run(fmt.Sprintf("queue=%d", queue), func(t *testing.T) {
+			h, stuck, release := newHeldHandler(t, queue)
+			l := slog.New(h)
+			for i := 0; i < 64; i++ { // the writer wakes, gets stuck; the queue fills
+				l.Debug("m", "i", i)
+			}
+			<-stuck
+			for i := 0; i < 64; i++ {
+				l.Debug("m", "i", i)
+			}
+			require.Positive(t, h.Stats().Dropped, "the queue is full")
+			sl := l.With("category", "stress")
+			sl.Warn("records_dropped", "count", 64)
+			sl.Warn("slow_request", "duration", 6*time.Second, "path", "/ace/getstream")
+			sl.Error("provisioning_circuit_breaker", "error", "circuit breaker is open")
+			release()
+			require.NoError(t, h.Flush())
+			assert.Equal(t, uint64(3), h.Stats().Categories["stress"].Written)
+			assert.Len(t, readLines(t, h.Path("stress")), 3)
+		})
+	}
 }

@@ -42,8 +42,11 @@ type sink struct {
 	// wakeBytes is the queue size at which a caller wakes the writer
 	// (a wake costs a system call).
 	wakeBytes int
-	tsCache   atomic.Pointer[timestampCache]
-	red       *redact.Redactor
+	// warnReserve is the room Warn and above have past QueueBytes: a
+	// quarter of it, and at least four lines of the longest.
+	warnReserve int
+	tsCache     atomic.Pointer[timestampCache]
+	red         *redact.Redactor
 
 	_                 [cacheLinePad]byte
 	mu                sync.Mutex
@@ -81,11 +84,11 @@ type sink struct {
 }
 
 // enqueue queues line, waiting for room (makeRoom), or drops it. Warn and
-// above get a quarter more room, so an overload does not hide its report.
+// above get more room (warnReserve), so an overload does not hide its report.
 func (s *sink) enqueue(c *category, level slog.Level, line []byte) error {
 	limit := s.opts.QueueBytes
 	if level >= slog.LevelWarn {
-		limit += s.opts.QueueBytes / 4
+		limit += s.warnReserve
 	}
 	s.mu.Lock()
 	for !s.closed && s.pendingBytes+len(line) > limit && s.pendingBytes > 0 {
