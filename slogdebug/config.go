@@ -145,7 +145,8 @@ type Config struct {
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
 
-	envWarnings []string // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
+	envWarnings []string         // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
+	stressClock func() time.Time // tests: stress.Options.Now
 }
 
 // ConfigFromEnv reads a Config from the environment (README.md), reporting
@@ -414,7 +415,7 @@ func (c Config) stressOptions() stress.Options {
 	slow := map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	maps.Copy(slow, c.SlowThresholds)
 	return stress.Options{Slow: slow, SlowRequestRate: c.SlowRequestRate, ProvisioningFailureRate: c.ProvisioningFailureRate,
-		Cooldown: c.StressCooldown, Rules: c.StressRules}
+		Cooldown: c.StressCooldown, Rules: c.StressRules, Now: c.stressClock}
 }
 
 func (c Config) handlerOptions() handler.Options {

@@ -72,12 +72,12 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 		fileMode: cfg.FileMode, console: console}, nil
 }
 
-// snapshot starts a snapshot unless within the cooldown or one is being
-// written; it returns the file's name, or "". It never blocks.
-func (e *execTrace) snapshot(dir, session, event string, t time.Time) string {
-	if t.IsZero() {
-		t = time.Now()
-	}
+// snapshot starts a snapshot unless within the cooldown (measured on the
+// clock reading now, never on a record's time: a record stamped in the
+// future must not mute the snapshots) or one is being written; it returns
+// the file's name, or "". It never blocks.
+func (e *execTrace) snapshot(dir, session, event string, now time.Time) string {
+	t := now
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -176,7 +176,7 @@ type annotated struct {
 
 func (h annotated) Handle(ctx context.Context, r slog.Record) error {
 	if h.exec != nil && r.Level >= slog.LevelWarn {
-		if name := h.exec.snapshot(h.files.Dir(), h.files.SessionID(), r.Message, r.Time); name != "" {
+		if name := h.exec.snapshot(h.files.Dir(), h.files.SessionID(), r.Message, time.Now()); name != "" {
 			r.AddAttrs(slog.String(ExecutionTraceKey, name))
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,14 +216,17 @@ func TestEveryCircuitBreakerFailureIsInTheStressFile(t *testing.T) {
 	}, end["stress_events"])
 }
 
-// TestWindowedRateRespectsTheCooldown drives the clock with the records'
-// times: a windowed rate is written once per cooldown, its next line says
+// TestWindowedRateRespectsTheCooldown drives the stress clock along with
+// the records' times: a windowed rate is written once per cooldown, its next line says
 // how many were held back, Close writes the rest, and the lines' counts
 // add up to session_end's.
 func TestWindowedRateRespectsTheCooldown(t *testing.T) {
-	l, _ := newDebugLogger(t, Config{StressCooldown: 10 * time.Second})
 	t0 := time.Now().Truncate(time.Second)
+	var clock atomic.Int64 // the stress clock, moved with the records' times
+	clock.Store(t0.UnixNano())
+	l, _ := newDebugLogger(t, Config{StressCooldown: 10 * time.Second, stressClock: func() time.Time { return time.Unix(0, clock.Load()) }})
 	fail := func(at time.Duration) {
+		clock.Store(t0.Add(at).UnixNano())
 		logStressAt(t, l, t0.Add(at), "provisioning", "provisioning",
 			slog.String("operation", "provision_attempt_failed"), slog.Bool("success", false), slog.String("error", "no capacity"))
 	}

@@ -88,7 +88,7 @@ func (h *Handler) Close() error {
 			groups = append(groups, slog.Attr{Key: g.key, Value: slog.GroupValue(as...)})
 		}
 	}
-	r := eventRecord(s.opts.now(), Event{Type: ev.StressSuppressed, Level: slog.LevelInfo, Attrs: groups,
+	r := eventRecord(s.opts.Now(), Event{Type: ev.StressSuppressed, Level: slog.LevelInfo, Attrs: groups,
 		Description: "Held back by the cooldown since the last event of their type, " + strings.Join(parts, "; ")})
 	ctx := context.Background()
 	return errors.Join(s.emit(ctx, s.files, r.Clone()), s.emit(ctx, s.console, r))

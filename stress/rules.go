@@ -51,7 +51,7 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 // rate counts o in w and fires typ above rate.Count events in the window.
 func (s *state) rate(ctx context.Context, o *scan, w *window, rate config.Rate, typ string, level slog.Level, what string, keys ...string) {
 	s.mu.Lock()
-	n := w.add(o.time, rate.Window)
+	n := w.add(s.opts.Now(), rate.Window)
 	s.mu.Unlock()
 	if n > rate.Count {
 		attrs := []slog.Attr{slog.Int("count", n), slog.Duration("window", rate.Window), slog.Int("threshold", rate.Count)}
@@ -141,9 +141,12 @@ func (s *state) reportDrops(ctx context.Context, t time.Time) {
 	}
 }
 
-// fire counts and emits e (cooling down: per-record to Files only, windowed
-// nowhere), reporting whether e was sent to Files.
+// fire counts and emits e at t (cooling down: per-record to Files only,
+// windowed nowhere), reporting whether e was sent to Files. Cooldowns run
+// on the clock (Options.Now: monotonic), never on record times: a record
+// stamped in the future, or a wall clock stepped back, must not mute events.
 func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
+	now := s.opts.Now()
 	isWindowed := windowed(e.Type)
 	cd, ok := s.opts.Cooldowns[e.Type]
 	if !ok && e.Type != ev.OrchestratorDegraded && e.Type != ev.OrchestratorRecovered {
@@ -156,7 +159,7 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 		s.types[e.Type] = ts
 	}
 	ts.counts.events++
-	if t.Before(ts.until) {
+	if now.Before(ts.until) {
 		ts.pending++
 		if isWindowed {
 			ts.counts.suppressed++
@@ -172,7 +175,7 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	pending := ts.pending
 	ts.pending = 0
 	if cd > 0 {
-		ts.until = t.Add(cd)
+		ts.until = now.Add(cd)
 	}
 	s.mu.Unlock()
 	r := eventRecord(t, e)
@@ -207,7 +210,8 @@ func (s *state) emit(ctx context.Context, h slog.Handler, r slog.Record) (err er
 
 const maxWindowEvents = config.MaxRateCount + 1 // enough to exceed the largest count
 
-// window counts events in a sliding time window, at most maxWindowEvents.
+// window counts events in a sliding time window, at most maxWindowEvents,
+// by the clock's readings (monotonic), not the records' times.
 type window struct {
 	times []time.Time // the events from start on are within the window
 	start int

@@ -51,8 +51,10 @@ type Options struct {
 	// Dropped reports the records dropped so far per category (records_dropped).
 	Dropped func() map[string]uint64
 
-	// now is the clock for records without a time; tests set it.
-	now func() time.Time
+	// Now is the clock of windows and cooldowns (never the records' times,
+	// which a wrong clock or a future stamp would mute), and of records
+	// without a time; nil: time.Now.
+	Now func() time.Time
 }
 
 // Handler is a slog.Handler that observes records and emits stress events
@@ -96,8 +98,8 @@ func New(opts Options) (*Handler, error) {
 		opts.Slow = map[string]time.Duration{category.Requests: config.DefaultSlowRequest, category.EngineSelection: config.DefaultSlowEngineSelection}
 	}
 	opts.Cooldown = cmp.Or(opts.Cooldown, config.DefaultStressCooldown)
-	if opts.now == nil {
-		opts.now = time.Now
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	s := &state{opts: opts, slow: make(map[string]time.Duration, len(opts.Slow)),
 		types: make(map[string]*typeState), lastDropped: make(map[string]uint64)}
@@ -170,7 +172,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 		return nil
 	}
 	if sc.time.IsZero() {
-		sc.time = s.opts.now()
+		sc.time = s.opts.Now()
 	}
 	if s.drops.Load() {
 		s.reportDrops(ctx, sc.time)

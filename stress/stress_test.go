@@ -80,20 +80,36 @@ type rig struct {
 	h       *Handler
 	out     *capture
 	console *capture
+	mu      sync.Mutex
+	clock   time.Time // the stress clock (Options.Now), moved by log
 }
 
 func newRig(t *testing.T, opts Options) *rig {
 	t.Helper()
 	out, console := newCapture(), newCapture()
 	opts.Files, opts.Console = out, console
+	r := &rig{out: out, console: console, clock: t0}
+	if opts.Now == nil {
+		opts.Now = r.now
+	}
 	h, err := New(opts)
 	require.NoError(t, err)
-	return &rig{h: h, out: out, console: console}
+	r.h = h
+	return r
 }
 
-// log sends one record of a category at t0+at.
+func (r *rig) now() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clock
+}
+
+// log sends one record of a category at t0+at, the clock at that time too.
 func (r *rig) log(t *testing.T, category string, at time.Duration, attrs ...slog.Attr) {
 	t.Helper()
+	r.mu.Lock()
+	r.clock = t0.Add(at)
+	r.mu.Unlock()
 	rec := slog.NewRecord(t0.Add(at), slog.LevelDebug, category, 0)
 	rec.AddAttrs(attrs...)
 	require.NoError(t, r.h.WithAttrs([]slog.Attr{slog.String("category", category)}).Handle(context.Background(), rec))
@@ -339,7 +355,7 @@ func TestWindowedEventsRespectTheCooldown(t *testing.T) {
 func TestCloseWritesWhatWasHeldBack(t *testing.T) {
 	closedAt := t0.Add(time.Hour)
 	r := newRig(t, Options{Cooldown: time.Minute, SlowRequestRate: "1/1m",
-		now: func() time.Time { return closedAt }})
+		Now: func() time.Time { return closedAt }})
 	slow := slog.Duration("duration", 6*time.Second)
 	for i := range 4 {
 		r.log(t, "requests", time.Duration(i)*time.Second, slow)
@@ -714,4 +730,31 @@ func TestSummaryRecordsAreNotCountedAgain(t *testing.T) {
 	}
 	require.Len(t, rate, 1, "the 6th real failure, not the 5th record plus a summary")
 	assert.EqualValues(t, 6, rate[0]["count"])
+}
+
+// TestRecordsStampedInTheFutureDoNotMuteEvents is break 4 of the second
+// trust round: a record stamped an hour ahead (or a wall clock stepped
+// back) set the cooldowns and windows an hour ahead, muting the console's
+// events and the windowed rates for that hour. They run on the clock.
+func TestRecordsStampedInTheFutureDoNotMuteEvents(t *testing.T) {
+	r := newRig(t, Options{Cooldown: 10 * time.Second, SlowRequestRate: "2/1m"})
+	slow := slog.Duration("duration", 6*time.Second)
+	stamped := func(clock, stamp time.Duration) {
+		r.mu.Lock()
+		r.clock = t0.Add(clock)
+		r.mu.Unlock()
+		rec := slog.NewRecord(t0.Add(stamp), slog.LevelDebug, "request", 0)
+		rec.AddAttrs(slow)
+		require.NoError(t, r.h.WithAttrs([]slog.Attr{slog.String("category", "requests")}).Handle(context.Background(), rec))
+	}
+	stamped(0, time.Hour) // an hour ahead
+	stamped(11*time.Second, 11*time.Second)
+	stamped(22*time.Second, 22*time.Second) // the third slow request in a minute
+	var console []string
+	for _, ev := range r.console.all() {
+		console = append(console, ev["event_type"].(string))
+	}
+	assert.Equal(t, []string{se.SlowRequest, se.SlowRequest, se.SlowRequest, se.HighSlowRequestRate}, console,
+		"each cooldown ended 10s after its event by the clock; the rate counted three in a minute")
+	assert.Equal(t, t0.Add(time.Hour), r.console.all()[0]["time"], "an event keeps its record's time")
 }
