@@ -75,6 +75,25 @@ func TestTheMessageIsRedacted(t *testing.T) {
 	assert.Equal(t, "GET http://REDACTED@orch/x?token=REDACTED&id=1 failed", only(t, h, "c")["msg"])
 }
 
+// TestQuotedSecretsInTextReachNoFile is break 6 of the second trust round,
+// in the files: quoted and braced values, a backslash in a value, a "/" in
+// a URL's password.
+func TestQuotedSecretsInTextReachNoFile(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	l := slog.New(h)
+	l.Info(`login token="S1" password='S2'`, "detail", `auth={S3} key=1 secret=a\S4`, "dsn", "postgres://app:S5/x@db:5432/app")
+	require.NoError(t, h.Flush())
+	data, err := os.ReadFile(h.Path("c"))
+	require.NoError(t, err)
+	for _, secret := range []string{"S1", "S2", "S3", "S4", "S5"} {
+		assert.NotContains(t, string(data), secret)
+	}
+	m := only(t, h, "c")
+	assert.Equal(t, `login token="REDACTED" password='REDACTED'`, m["msg"])
+	assert.Equal(t, `auth={REDACTED} key=1 secret=REDACTED`, m["detail"])
+	assert.Equal(t, "postgres://REDACTED@db:5432/app", m["dsn"])
+}
+
 type creds struct {
 	User     string
 	Password string

@@ -116,6 +116,42 @@ func TestRedactText(t *testing.T) {
 	assert.Equal(t, "http://u:p@h/?token=S", none.RedactText("http://u:p@h/?token=S"))
 }
 
+// TestQuotedAndBracketedSecretsAreRedacted is break 6 of the second trust
+// round: a quoted or braced value, a backslash in a value or a slash in a
+// URL's password passed to the files, both consoles and the trace.
+func TestQuotedAndBracketedSecretsAreRedacted(t *testing.T) {
+	r := New()
+	for in, want := range map[string]string{
+		`token="S"`:                           `token="REDACTED"`,
+		`login password="S x" ok`:             `login password="REDACTED" ok`,
+		`password='S'`:                        `password='REDACTED'`,
+		"token=`S`":                           "token=`REDACTED`",
+		`token="a\"S" next=1`:                 `token="REDACTED" next=1`,
+		`msg="token=\"S\""`:                   `msg="token=\"REDACTED\""`,
+		`token="unclosed S`:                   `token="REDACTED`,
+		`token={S}`:                           `token={REDACTED}`,
+		`token={"a":{"b":"S"}} x`:             `token={REDACTED} x`,
+		`token=[S T]`:                         `token=[REDACTED]`,
+		`token={unclosed S`:                   `token={REDACTED`,
+		`token=a\S`:                           `token=REDACTED`,
+		`token=a{S}|^<>`:                      `token=REDACTED>`,
+		`upstream={id: x token=S}`:            `upstream={id: x token=REDACTED}`,
+		`token="S"password="T"`:               `token="REDACTED"password="REDACTED"`,
+		`msg="token=S"`:                       `msg="token=REDACTED"`,
+		`{"url":"http://h/?token=S"}`:         `{"url":"http://h/?token=REDACTED"}`,
+		"postgres://user:p/w@db:5432/x":       "postgres://REDACTED@db:5432/x",
+		"amqp://u:a/b/c@mq/vhost ok":          "amqp://REDACTED@mq/vhost ok",
+		"https://host:8080/@alice":            "https://host:8080/@alice",
+		"https://mastodon.social/@me":         "https://mastodon.social/@me",
+		"see http://h/a:b/c@d":                "see http://h/a:b/c@d",
+		`user="bob" note="a=b" token="S" k=1`: `user="bob" note="a=b" token="REDACTED" k=1`,
+	} {
+		assert.Equal(t, want, r.RedactText(in), "%q", in)
+	}
+	var none *Redactor
+	assert.Equal(t, "http://u:p@h/?token=S", none.RedactText("http://u:p@h/?token=S"))
+}
+
 func TestExtraKeysLeaveTheDefaults(t *testing.T) {
 	assert.True(t, New("session").SecretKey("x-session"))
 	assert.False(t, New().SecretKey("x-session"), "extra keys are the Redactor's own")
@@ -129,7 +165,7 @@ func TestExtraKeysLeaveTheDefaults(t *testing.T) {
 // prefix; and that valid JSON stays valid JSON.
 func FuzzRedact(f *testing.F) {
 	for _, s := range []string{"http://u:p@h/?token=S;x=1", "?keyword=go", "#access_token=x", "(http://a@b)", "://", "?=&;#",
-		`{"Authorization":["x"],"a":{"b":"http://u:p@h"}}`, `[{"token":{"x":[1,"2"]}},"?sig=1"]`, "\xff?key=\xfe", "apiKey", "X-Amz-Signature"} {
+		`{"Authorization":["x"],"a":{"b":"http://u:p@h"}}`, `[{"token":{"x":[1,"2"]}},"?sig=1"]`, "\xff?key=\xfe", "apiKey", "X-Amz-Signature", `sig="`, `token={"a":[1]}`, "postgres://u:p/w@h/x"} {
 		f.Add(s, "secret")
 	}
 	r := New("X-Session")
@@ -146,10 +182,12 @@ func FuzzRedact(f *testing.F) {
 		_ = r.secretPair(s, true)
 		_ = r.secretPair(s, false)
 		if strings.IndexFunc(secret, func(c rune) bool { return !('a' <= c && c <= 'z' || '0' <= c && c <= '9') }) < 0 && secret != "" {
-			if got := r.RedactText(s + "?token=" + secret); !strings.HasSuffix(got, "?token="+redactedInText) {
+			// Redacted: on its own, or with the rest of a value s opened (an
+			// unclosed quote or bracket after a secret key runs to the end).
+			if got := r.RedactText(s + "?token=" + secret); strings.HasSuffix(got, "?token="+secret) {
 				t.Fatalf("query secret kept: %q", got)
 			}
-			if got := r.RedactText(s + " http://u:" + secret + "@h/"); !strings.HasSuffix(got, " http://"+redactedInText+"@h/") {
+			if got := r.RedactText(s + " http://u:" + secret + "@h/"); strings.HasSuffix(got, "u:"+secret+"@h/") {
 				t.Fatalf("user info kept: %q", got)
 			}
 		}

@@ -41,6 +41,11 @@ func redactUserInfo(s string, cut bool) string {
 			end++
 		}
 		to := start + strings.LastIndexByte(s[start:end], '@')
+		if to < start {
+			if to = start + passwordWithSlash(s[start:], end-start); to > end {
+				end = to // the next URL is looked for past this one's user info
+			}
+		}
 		if to < start && cut && end == len(s) {
 			to = end
 		}
@@ -75,19 +80,21 @@ func (r *Redactor) redactPairs(s string) string {
 		}
 		if k < len(s) && s[k] == '=' {
 			v := k + 1
-			k = v
-			for k < len(s) && !endsPair(s[k]) {
-				k++
-			}
-			end := k
-			for end > v+1 && closesText(s[end-1]) {
-				end--
-			}
-			if end > v && s[v:end] != redactedInText && r.secretPair(s[p:v-1], query) {
-				b.Grow(len(s) - done)
-				b.WriteString(s[done:v])
-				b.WriteString(redactedInText)
-				done = end
+			if !r.secretPair(s[p:k], query) {
+				// Not secret: go on from the value, whose text may hold pairs.
+				for k = v; k < len(s) && !endsPair(s[k]); k++ {
+				}
+			} else {
+				start, end, next := secretValue(s, v)
+				if end > start && s[start:end] != redactedInText {
+					b.Grow(len(s) - done)
+					b.WriteString(s[done:start])
+					b.WriteString(redactedInText)
+					done = end
+				}
+				if k = next; k < len(s) && !endsPair(s[k]) && !endsSecretValue(s[k]) {
+					continue // after a closing quote or bracket: the next pair may start here
+				}
 			}
 		}
 		if k < len(s) {
@@ -107,6 +114,107 @@ func (r *Redactor) redactPairs(s string) string {
 	return b.String()
 }
 
+// secretValue returns the bounds of the value of a secret pair starting at
+// v (what to redact) and where the text goes on. A quoted value ("S", 'S',
+// `S`, \"S\") or a bracketed one ({S}, [S], (S)) is redacted inside its
+// quotes or brackets, to the text's end if they are not closed; another
+// runs to a space, & ; ? # or a quote, backslashes and braces included,
+// less a closing ) ] } > ' , . at its end.
+func secretValue(s string, v int) (start, end, next int) {
+	if v >= len(s) {
+		return v, v, v
+	}
+	if open := s[v]; open == '"' || open == '\'' || open == '`' || open == '\\' && strings.HasPrefix(s[v:], `\"`) {
+		quote := s[v : v+1]
+		if open == '\\' {
+			quote = `\"`
+		}
+		start = v + len(quote)
+		for i := start; i < len(s); i++ {
+			if strings.HasPrefix(s[i:], quote) {
+				return start, i, i + len(quote)
+			}
+			if s[i] == '\\' && open == '"' {
+				i++ // an escaped character
+			}
+		}
+		return start, len(s), len(s)
+	}
+	if closer := closing(s[v]); closer != 0 {
+		depth := 0
+		for i := v; i < len(s); i++ {
+			switch s[i] {
+			case s[v]:
+				depth++
+			case closer:
+				if depth--; depth == 0 {
+					return v + 1, i, i + 1
+				}
+			}
+		}
+		return v + 1, len(s), len(s)
+	}
+	end = v
+	for end < len(s) && !endsSecretValue(s[end]) {
+		end++
+	}
+	next = end
+	for end > v+1 && closesText(s[end-1]) {
+		end--
+	}
+	return v, end, next
+}
+
+// closing returns the bracket that closes open, or 0.
+func closing(open byte) byte {
+	switch open {
+	case '{':
+		return '}'
+	case '[':
+		return ']'
+	case '(':
+		return ')'
+	}
+	return 0
+}
+
+// endsSecretValue reports whether c ends a secret pair's unquoted value.
+func endsSecretValue(c byte) bool {
+	switch c {
+	case '&', ';', '?', '#', '"', '`', 0x7f:
+		return true
+	}
+	return c <= ' '
+}
+
+// passwordWithSlash returns where the user info of a URL's authority ends
+// (its "@") when a "/" in the password cut the authority short at end
+// (postgres://user:p/w@db/x), else -1. A ":" followed by digits only is a
+// port (https://host:8080/@alice), not a password.
+func passwordWithSlash(s string, end int) int {
+	colon := strings.IndexByte(s[:end], ':')
+	if colon < 0 || strings.Trim(s[colon+1:end], "0123456789") == "" {
+		return -1
+	}
+	word := len(s)
+	for i := end; i < len(s); i++ {
+		if endsWord(s[i]) {
+			word = i
+			break
+		}
+	}
+	at := strings.IndexByte(s[end:word], '@')
+	if at < 0 {
+		return -1
+	}
+	at += end
+	host := at + 1 // the host ends at the first / ? # after the first "@"
+	for host < word && s[host] != '/' && s[host] != '?' && s[host] != '#' {
+		host++
+	}
+	return strings.LastIndexByte(s[:host], '@')
+}
+
 // endsWord reports whether c cannot be part of a URL as written in text.
 func endsWord(c byte) bool {
 	switch c {
@@ -117,7 +225,9 @@ func endsWord(c byte) bool {
 }
 
 // closesText reports whether c, ending a value, more likely closes the text around it.
-func closesText(c byte) bool { return c == ')' || c == ']' || c == '\'' || c == ',' || c == '.' }
+func closesText(c byte) bool {
+	return c == ')' || c == ']' || c == '}' || c == '>' || c == '\'' || c == ',' || c == '.'
+}
 
 // endsHost reports whether c ends a URL's authority (user info and host).
 func endsHost(c byte) bool { return c == '/' || c == '?' || c == '#' || endsWord(c) }
