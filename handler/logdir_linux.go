@@ -88,6 +88,20 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 }
 
+// dup returns a copy of d holding its own handle of the directory.
+func (d *logDir) dup() (*logDir, error) {
+	if d.fd < 0 {
+		return nil, fmt.Errorf("handler: log directory %s is not held open", d.path)
+	}
+	fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(d.fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return nil, fmt.Errorf("handler: log directory %s: %w", d.path, errno)
+	}
+	c := *d
+	c.fd = int(fd)
+	return &c, nil
+}
+
 func (d *logDir) close() (err error) {
 	if d.fd >= 0 {
 		err, d.fd = syscall.Close(d.fd), -1

@@ -78,3 +78,26 @@ func TestParentSwappedForSymlinkIsNotFollowed(t *testing.T) {
 	assert.Equal(t, "after", lines[1]["msg"])
 	assert.ErrorContains(t, h.Stats().LastError, "symbolic link")
 }
+
+// TestTheTraceSnapshotFollowsNoSymlinkSwappedInForTheDirectory is break 8
+// of the second trust round: the snapshot reopened the log directory by
+// path, so a symlink swapped in for it sent the snapshot elsewhere; the
+// category files use the directory held since start, and so does it now.
+func TestTheTraceSnapshotFollowsNoSymlinkSwappedInForTheDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "logs"), filepath.Join(root, "elsewhere")
+	require.NoError(t, os.Mkdir(elsewhere, 0o750))
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
+	require.NoError(t, os.Rename(dir, filepath.Join(root, "moved")))
+	require.NoError(t, os.Symlink(elsewhere, dir))
+
+	f, err := createTraceFile(h, 1, 0)
+	require.NoError(t, err)
+	_, err = f.Write(traceBytes)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Empty(t, files(t, elsewhere), "nothing went through the link")
+	got, err := os.ReadFile(filepath.Join(root, "moved", "proxy_execution_trace_001.trace"))
+	require.NoError(t, err)
+	assert.Equal(t, traceBytes, got, "the snapshot is in the directory held, beside the session's files")
+}

@@ -73,6 +73,9 @@ func (d *logDir) refusal(err error) error {
 
 func (d *logDir) close() error { return nil } // nothing is held open
 
+// dup returns a copy of d.
+func (d *logDir) dup() (*logDir, error) { c := *d; return &c, nil }
+
 // openFile opens a regular file of the directory, never through a symlink
 // nor a FIFO or device planted at its name.
 func (d *logDir) openFile(name string, flags int, perm os.FileMode) (*os.File, fileInfo, error) {

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"errors"
+	"fmt"
 	"os"
 
 	"github.com/proxydebug/debugmode/internal/config"
@@ -20,17 +21,23 @@ type traceFile struct {
 	name string
 }
 
-// createTraceFile is tracefile.Create: it creates the file relative to the
-// log directory, opened as the handler opens it.
-func createTraceFile(dir, session string, n int, perm os.FileMode) (tracefile.File, error) {
+// createTraceFile is tracefile.Create: it creates the file in the log
+// directory the handler holds (a copy of its handle, so the handler may
+// close meanwhile), opened as the handler opens its files: a symlink
+// swapped in for the directory's path leads nowhere else.
+func createTraceFile(files any, n int, perm os.FileMode) (tracefile.File, error) {
+	h, ok := files.(*Handler)
+	if !ok || h == nil {
+		return nil, fmt.Errorf("handler: a trace snapshot needs the session's *Handler, not %T", files)
+	}
 	orDefault(&perm, config.DefaultFileMode)
-	name := tracefile.Name(session, n)
-	if !validSessionID(session) || n < 1 {
+	name := tracefile.Name(h.s.sessionID, n)
+	if n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
 	}
-	ld, err := openLogDir(dir, config.DefaultDirMode)
+	ld, err := h.s.dupDir()
 	if err != nil {
-		return nil, err
+		return nil, &os.PathError{Op: "create", Path: h.s.ld.join(name), Err: err}
 	}
 	f, _, err := ld.openFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
@@ -52,4 +59,14 @@ func (f *traceFile) Discard() error {
 		err = errors.Join(err, rerr)
 	}
 	return errors.Join(err, f.dir.close())
+}
+
+// dupDir returns a copy of the log directory's handle, valid after Close.
+func (s *sink) dupDir() (*logDir, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.filesClosed {
+		return nil, errors.New("the session's files are closed")
+	}
+	return s.ld.dup()
 }

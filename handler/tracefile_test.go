@@ -19,7 +19,8 @@ var traceBytes = []byte("go 1.25 trace\x00\x00\x00\n\x01\x02binary without a fin
 
 func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	dir := t.TempDir()
-	f, err := createTraceFile(dir, "proxy", 1, 0)
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
+	f, err := createTraceFile(h, 1, 0)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes)
 	require.NoError(t, err)
@@ -31,26 +32,31 @@ func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config.DefaultFileMode, st.Mode().Perm())
 
-	_, err = createTraceFile(dir, "proxy", 1, 0)
+	_, err = createTraceFile(h, 1, 0)
 	assert.True(t, errors.Is(err, os.ErrExist), "never over a file that exists: %v", err)
-	_, err = createTraceFile(dir, "../x", 1, 0)
-	assert.Error(t, err, "a session ID that is no file name component")
+	_, err = createTraceFile(dir, 1, 0)
+	assert.Error(t, err, "a path is no handler")
 
 	require.NoError(t, os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "proxy_execution_trace_002.trace")))
-	_, err = createTraceFile(dir, "proxy", 2, 0)
+	_, err = createTraceFile(h, 2, 0)
 	assert.Error(t, err, "a link planted at the snapshot's name")
 	_, err = os.Lstat(filepath.Join(dir, "elsewhere"))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "the link was not followed")
+
+	require.NoError(t, h.Close())
+	_, err = createTraceFile(h, 3, 0)
+	assert.ErrorContains(t, err, "closed", "after Close, nothing is created by path")
 }
 
 func TestDiscardRemovesTheTraceFile(t *testing.T) {
 	dir := t.TempDir()
-	f, err := createTraceFile(dir, "proxy", 3, 0o600)
+	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
+	f, err := createTraceFile(h, 3, 0o600)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes[:4])
 	require.NoError(t, err)
 	require.NoError(t, f.Discard())
-	assert.Empty(t, files(t, dir))
+	assert.NoFileExists(t, filepath.Join(dir, "proxy_execution_trace_003.trace"))
 }
 
 // TestTraceSnapshotsGoWithTheirSession: an earlier session's snapshot is

@@ -76,8 +76,8 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 // clock reading now, never on a record's time: a record stamped in the
 // future must not mute the snapshots) or one is being written; it returns
 // the file's name, or "". It never blocks.
-func (e *execTrace) snapshot(dir, session, event string, now time.Time) string {
-	t := now
+func (e *execTrace) snapshot(files *handler.Handler, event string, now time.Time) string {
+	t, dir, session := now, files.Dir(), files.SessionID()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -96,15 +96,16 @@ func (e *execTrace) snapshot(dir, session, event string, now time.Time) string {
 	e.stats.Snapshots++
 	e.busy = true
 	e.writing.Add(1)
-	go e.write(dir, session, event, e.n)
+	go e.write(files, event, e.n)
 	return tracefile.Name(session, e.n)
 }
 
 // write runs on its own goroutine; a failure is counted and said on the console.
-func (e *execTrace) write(dir, session, event string, n int) {
+func (e *execTrace) write(files *handler.Handler, event string, n int) {
+	session := files.SessionID()
 	defer e.writing.Done()
 	var err error
-	if p := safego.Call(func() { err = e.writeFile(dir, session, n) }); p != nil {
+	if p := safego.Call(func() { err = e.writeFile(files, n) }); p != nil {
 		err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
 	}
 	if err != nil {
@@ -123,8 +124,8 @@ func (e *execTrace) write(dir, session, event string, n int) {
 }
 
 // writeFile writes one snapshot; a file not written whole is removed.
-func (e *execTrace) writeFile(dir, session string, n int) error {
-	f, err := tracefile.Create(dir, session, n, e.fileMode)
+func (e *execTrace) writeFile(files *handler.Handler, n int) error {
+	f, err := tracefile.Create(files, n, e.fileMode)
 	if err != nil {
 		return err
 	}
@@ -176,7 +177,7 @@ type annotated struct {
 
 func (h annotated) Handle(ctx context.Context, r slog.Record) error {
 	if h.exec != nil && r.Level >= slog.LevelWarn {
-		if name := h.exec.snapshot(h.files.Dir(), h.files.SessionID(), r.Message, time.Now()); name != "" {
+		if name := h.exec.snapshot(h.files, r.Message, time.Now()); name != "" {
 			r.AddAttrs(slog.String(ExecutionTraceKey, name))
 		}
 	}

@@ -2,6 +2,7 @@ package slogdebug
 
 import (
 	"errors"
+	"github.com/proxydebug/debugmode/handler"
 	"io"
 	"log/slog"
 	"os"
@@ -51,12 +52,13 @@ func consoleOf(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }
 // caller never waits for the writing.
 func TestExecTraceOneSnapshotAtATime(t *testing.T) {
 	dir := t.TempDir()
+	sess := sessionIn(t, dir, "s")
 	rec := &fakeRecorder{data: "trace bytes", writing: make(chan struct{}), release: make(chan struct{})}
 	e := newExecTrace(rec, time.Second, 0, consoleOf(io.Discard))
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
-	assert.Equal(t, "s_execution_trace_001.trace", e.snapshot(dir, "s", "slow_request", at))
+	assert.Equal(t, "s_execution_trace_001.trace", e.snapshot(sess, "slow_request", at))
 	<-rec.writing // the writer goroutine is in WriteTo; the caller has returned
-	assert.Empty(t, e.snapshot(dir, "s", "slow_request", at.Add(time.Hour)), "one is being written")
+	assert.Empty(t, e.snapshot(sess, "slow_request", at.Add(time.Hour)), "one is being written")
 	close(rec.release)
 	e.close()
 	assert.True(t, rec.stopped)
@@ -64,24 +66,26 @@ func TestExecTraceOneSnapshotAtATime(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(dir, "s_execution_trace_001.trace"))
 	require.NoError(t, err)
 	assert.Equal(t, "trace bytes", string(data))
-	assert.Empty(t, e.snapshot(dir, "s", "slow_request", at.Add(2*time.Hour)), "after close: none")
+	assert.Empty(t, e.snapshot(sess, "slow_request", at.Add(2*time.Hour)), "after close: none")
 }
 
 // TestExecTraceCooldownAndNumbering: within the cooldown none; past it the
 // next number; a new session starts again from 001.
 func TestExecTraceCooldownAndNumbering(t *testing.T) {
 	dir := t.TempDir()
+	sess := sessionIn(t, dir, "s")
+	other := sessionIn(t, dir, "t")
 	rec := &fakeRecorder{data: "x"}
 	e := newExecTrace(rec, time.Minute, 0o600, consoleOf(io.Discard))
 	written := make(chan struct{}, 1)
 	e.written = func() { written <- struct{}{} }
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
-	assert.Equal(t, "s_execution_trace_001.trace", e.snapshot(dir, "s", "a", at))
+	assert.Equal(t, "s_execution_trace_001.trace", e.snapshot(sess, "a", at))
 	<-written
-	assert.Empty(t, e.snapshot(dir, "s", "b", at.Add(59*time.Second)), "within the cooldown")
-	assert.Equal(t, "s_execution_trace_002.trace", e.snapshot(dir, "s", "c", at.Add(time.Minute)))
+	assert.Empty(t, e.snapshot(sess, "b", at.Add(59*time.Second)), "within the cooldown")
+	assert.Equal(t, "s_execution_trace_002.trace", e.snapshot(sess, "c", at.Add(time.Minute)))
 	<-written
-	assert.Equal(t, "t_execution_trace_001.trace", e.snapshot(dir, "t", "d", at.Add(2*time.Minute)))
+	assert.Equal(t, "t_execution_trace_001.trace", e.snapshot(other, "d", at.Add(2*time.Minute)))
 	<-written
 	e.close()
 	assert.Equal(t, ExecutionTraceStats{Snapshots: 3, Skipped: 1}, e.Stats())
@@ -98,11 +102,12 @@ func TestExecTraceCooldownAndNumbering(t *testing.T) {
 // next snapshot after those already on disk, never over one.
 func TestExecTraceResumedSessionNumbersAfterItsSnapshots(t *testing.T) {
 	dir := t.TempDir()
+	sess := sessionIn(t, dir, "s")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "s_execution_trace_003.trace"), []byte("earlier"), 0o600))
 	e := newExecTrace(&fakeRecorder{data: "x"}, time.Minute, 0, consoleOf(io.Discard))
 	written := make(chan struct{}, 1)
 	e.written = func() { written <- struct{}{} }
-	assert.Equal(t, "s_execution_trace_004.trace", e.snapshot(dir, "s", "a", time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)))
+	assert.Equal(t, "s_execution_trace_004.trace", e.snapshot(sess, "a", time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)))
 	<-written
 	e.close()
 	assert.Equal(t, ExecutionTraceStats{Snapshots: 1}, e.Stats(), "written, not failed")
@@ -117,21 +122,20 @@ func TestExecTraceResumedSessionNumbersAfterItsSnapshots(t *testing.T) {
 // written.
 func TestExecTraceFailedWriteIsRemovedAndReported(t *testing.T) {
 	dir := t.TempDir()
+	sess := sessionIn(t, dir, "s")
 	console := &syncWriter{}
 	rec := &fakeRecorder{data: "half a trace", err: errors.New("trace reader broke")}
 	e := newExecTrace(rec, time.Second, 0, consoleOf(console))
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
-	require.NotEmpty(t, e.snapshot(dir, "s", "slow_request", at))
+	require.NotEmpty(t, e.snapshot(sess, "slow_request", at))
 	e.close()
 	assert.Equal(t, ExecutionTraceStats{Snapshots: 1, Failed: 1}, e.Stats())
 	assert.Contains(t, console.String(), `msg="debug mode: writing the execution trace failed" file=s_execution_trace_001.trace event_type=slow_request error="trace reader broke"`)
-	ents, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	assert.Empty(t, ents, "the partial file is removed")
+	assert.NoFileExists(t, filepath.Join(dir, "s_execution_trace_001.trace"), "the partial file is removed")
 
 	rec = &fakeRecorder{data: "x", panicWith: "boom"}
 	e = newExecTrace(rec, time.Second, 0, consoleOf(console))
-	require.NotEmpty(t, e.snapshot(dir, "s", "slow_request", at))
+	require.NotEmpty(t, e.snapshot(sess, "slow_request", at))
 	e.close()
 	assert.Equal(t, ExecutionTraceStats{Snapshots: 1, Failed: 1}, e.Stats())
 	assert.Contains(t, console.String(), "writing the snapshot panicked; recovered")
@@ -141,4 +145,15 @@ func TestExecTraceFailedWriteIsRemovedAndReported(t *testing.T) {
 // newExecTrace writes rec's snapshots, at most one per cooldown.
 func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
 	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
+}
+
+// sessionIn returns a Handler of session in dir, closed when the test
+// ends: snapshots are created through the directory it holds.
+func sessionIn(t *testing.T, dir, session string) *handler.Handler {
+	t.Helper()
+	h, err := handler.New(handler.Options{Dir: dir, SessionID: session})
+	require.NoError(t, err)
+	require.Equal(t, session, h.SessionID())
+	t.Cleanup(func() { h.Close() })
+	return h
 }

@@ -60,6 +60,7 @@ type File interface {
 	Discard() error
 }
 
-// Create creates a session's n-th snapshot as the category files are (never
-// through a symlink or over a file); package handler sets it.
-var Create func(dir, session string, n int, perm os.FileMode) (File, error)
+// Create creates the n-th snapshot of the session of files (a
+// *handler.Handler) as its category files are: in the directory it holds
+// open, never through a symlink or over a file; package handler sets it.
+var Create func(files any, n int, perm os.FileMode) (File, error)
