@@ -41,22 +41,26 @@ func New(opts Options) (*Handler, error) {
 		return nil, err
 	}
 	var earlier Stats
-	var held *fileState // the paused session's file, still locked
+	var paused *pausedAt // what the paused session kept: its locked session file, its directory
 	resumed := opts.Resume != nil
 	if resumed {
-		// Only its counts and lock: resumed handlers must not stay alive.
-		earlier, held, opts.Resume = opts.Resume.Stats(), opts.Resume.s.held.Swap(nil), nil
+		// Only its counts and what it kept: resumed handlers must not stay alive.
+		earlier, paused, opts.Resume = opts.Resume.Stats(), opts.Resume.s.held.Swap(nil), nil
 	}
 	dir, err := filepath.Abs(opts.Dir)
 	if err != nil {
+		paused.close()
 		return nil, fmt.Errorf("handler: log directory %q: %w", opts.Dir, err)
 	}
-	ld, err := openLogDir(dir, opts.DirMode)
-	if err != nil {
-		if held != nil {
-			held.f.Close()
+	var ld *logDir
+	var held *fileState
+	if paused != nil && paused.asked == dir {
+		ld, held = paused.dir, paused.session // where the session was, whatever the path now names
+	} else {
+		paused.close()
+		if ld, err = openLogDir(dir, opts.DirMode); err != nil {
+			return nil, err
 		}
-		return nil, err
 	}
 	start := opts.SessionStart
 	if start.IsZero() {
@@ -65,6 +69,7 @@ func New(opts Options) (*Handler, error) {
 	s := &sink{
 		opts:        opts,
 		dir:         ld.path,
+		askedDir:    dir,
 		ld:          ld,
 		start:       start,
 		resumed:     resumed,

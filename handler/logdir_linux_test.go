@@ -101,3 +101,28 @@ func TestTheTraceSnapshotFollowsNoSymlinkSwappedInForTheDirectory(t *testing.T) 
 	require.NoError(t, err)
 	assert.Equal(t, traceBytes, got, "the snapshot is in the directory held, beside the session's files")
 }
+
+// TestAResumedSessionWritesWhereItWrote: a session paused (CloseWith) and
+// resumed, as debug mode switched off and on, or the flight recorder's
+// dumps, keeps the directory it held: a symlink swapped in for the path
+// meanwhile leads nothing elsewhere (trust round 2, break 8, for dumps).
+func TestAResumedSessionWritesWhereItWrote(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "logs"), filepath.Join(root, "elsewhere")
+	require.NoError(t, os.Mkdir(elsewhere, 0o750))
+	opts := Options{Dir: dir, SessionID: "proxy", DefaultCategory: "requests"}
+	h := newTestHandler(t, opts)
+	slog.New(h).Info("before")
+	require.NoError(t, h.CloseWith("flight_recorder_dump"))
+	require.NoError(t, os.Rename(dir, filepath.Join(root, "moved")))
+	require.NoError(t, os.Symlink(elsewhere, dir))
+
+	opts.Resume = h
+	h2 := newTestHandler(t, opts)
+	slog.New(h2).Info("after")
+	require.NoError(t, h2.Close())
+	assert.Empty(t, files(t, elsewhere), "nothing went through the link")
+	lines := readLines(t, filepath.Join(root, "moved", "proxy_requests.jsonl"))
+	require.Len(t, lines, 2)
+	assert.Equal(t, "after", lines[1]["msg"])
+}

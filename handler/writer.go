@@ -30,6 +30,7 @@ const fullPatience = 100 * time.Millisecond
 type sink struct {
 	opts      Options
 	dir       string  // the log directory's path
+	askedDir  string  // Options.Dir, absolute
 	ld        *logDir // the log directory, held open
 	sessionID string
 	start     time.Time
@@ -69,10 +70,10 @@ type sink struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	endEvent  string                    // the session file's last line: session_end, or debug_disabled
-	keepLock  bool                      // CloseWith: keep the session file's lock (held)
-	held      atomic.Pointer[fileState] // the session file kept open and locked after CloseWith
-	rep       reporter                  // reports failures to Options.OnError without the writer waiting
+	endEvent  string                   // the session file's last line: session_end, or debug_disabled
+	keepLock  bool                     // CloseWith: keep the session file's lock and the directory (held)
+	held      atomic.Pointer[pausedAt] // what CloseWith kept for the Handler that resumes the session
+	rep       reporter                 // reports failures to Options.OnError without the writer waiting
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
@@ -346,14 +347,30 @@ func (s *sink) openFile(name string, extraFlags int) (*fileState, error) {
 	}
 }
 
+// pausedAt is what a paused session keeps (CloseWith): its session file,
+// open and locked so it stays live, and the log directory it held open,
+// so resuming it writes where it wrote, whatever the path now names.
+type pausedAt struct {
+	session *fileState
+	dir     *logDir
+	asked   string // Options.Dir, absolute, as the session was started with
+}
+
+func (p *pausedAt) close() {
+	if p != nil {
+		p.session.f.Close()
+		p.dir.close()
+	}
+}
+
 func (s *sink) closeFiles() error {
 	var errs []error
+	keep := s.keepLock && s.session.file != nil
+	if keep {
+		s.held.Store(&pausedAt{session: s.session.file, dir: s.ld, asked: s.askedDir})
+		s.session.file = nil
+	}
 	for _, c := range s.reg.all() {
-		if c == s.session && s.keepLock && c.file != nil {
-			s.held.Store(c.file) // the session stays live while paused
-			c.file = nil
-			continue
-		}
 		if c.file != nil {
 			if err := c.file.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("handler: close %s: %w", c.file.path, err))
@@ -361,8 +378,10 @@ func (s *sink) closeFiles() error {
 			c.file = nil
 		}
 	}
-	if err := s.ld.close(); err != nil {
-		errs = append(errs, fmt.Errorf("handler: close the log directory: %w", err))
+	if !keep {
+		if err := s.ld.close(); err != nil {
+			errs = append(errs, fmt.Errorf("handler: close the log directory: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -393,9 +412,5 @@ func (s *sink) close(event string, keepLock bool) error {
 	return s.closeErr
 }
 
-// releaseHeld lets go of the session file kept by CloseWith.
-func (s *sink) releaseHeld() {
-	if f := s.held.Swap(nil); f != nil {
-		f.f.Close()
-	}
-}
+// releaseHeld lets go of what CloseWith kept.
+func (s *sink) releaseHeld() { s.held.Swap(nil).close() }
