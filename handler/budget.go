@@ -104,12 +104,14 @@ func (s *sink) budgetOwner(readings []fileName, present map[string]bool) (fileNa
 }
 
 // orderForDeletion sorts files oldest first, other sessions before this
-// one, segments before live files, the session file last (it stays lockable).
+// one, segments before live files, the session file last (it stays
+// lockable), and a session's execution-trace snapshots after its other files.
 func (s *sink) orderForDeletion(files []diskFile) {
 	isSessionFile := func(f diskFile) bool { return f.segment == 0 && f.category == sessionCategory }
 	slices.SortStableFunc(files, func(a, b diskFile) int {
 		return cmp.Or(falseFirst(a.session == s.sessionID, b.session == s.sessionID),
 			compareSessionIDs(a.session, b.session),
+			falseFirst(a.trace, b.trace), // a stress line names it: kept past the routine lines
 			falseFirst(a.segment == 0, b.segment == 0),
 			falseFirst(isSessionFile(a), isSessionFile(b)),
 			a.mtime.Compare(b.mtime),

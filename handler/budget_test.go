@@ -173,7 +173,8 @@ func mustGlob(t *testing.T, pattern string) []string {
 
 // TestDeletionOrder: other sessions first, by start time (_2 before _10);
 // within a session, segments by modification time across categories but
-// always by number within one, then live files, the session file last.
+// always by number within one, then live files, the session file last;
+// a session's trace snapshots after all its other files.
 func TestDeletionOrder(t *testing.T) {
 	s := &sink{sessionID: "20200105_000000"}
 	at := func(sec int) time.Time { return time.Unix(int64(sec), 0) }
@@ -191,6 +192,7 @@ func TestDeletionOrder(t *testing.T) {
 		f("20200101_000000_2", 0, "requests", 3),
 		f("20200101_000000", 0, "session", 1),
 		f("20200101_000000", 1, "requests", 9),
+		{fileName: fileName{session: "20200105_000000", segment: 1, trace: true}, mtime: at(10)}, // the oldest
 	}
 	s.orderForDeletion(files)
 	var got []string
@@ -208,5 +210,6 @@ func TestDeletionOrder(t *testing.T) {
 		"20200105_000000.2_streams",
 		"20200105_000000.1000_requests",
 		"20200105_000000.0_requests",
+		"20200105_000000.1_", // the snapshot a stress line names, after the routine files
 	}, got)
 }

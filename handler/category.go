@@ -76,6 +76,7 @@ type category struct {
 
 	_        [cacheLinePad]byte
 	dropped  atomic.Uint64 // written by callers
+	cut      atomic.Uint64 // lines cut at MaxLineBytes, queued; by callers
 	pending  []byte        // the lines queued, under sink.mu
 	pendingN uint64
 	_        [cacheLinePad]byte

@@ -69,7 +69,11 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	}
 	mark, comma := len(e.buf), e.comma
 	e.sep()
-	e.buf = jsonenc.AppendString(e.buf, a.Key)
+	if e.depth == 0 && ownKey(a.Key) {
+		e.buf = append(append(append(e.buf, `"`+ownKeyPrefix...), a.Key...), '"')
+	} else {
+		e.buf = jsonenc.AppendString(e.buf, a.Key)
+	}
 	if kind == slog.KindDuration && !strings.HasSuffix(a.Key, "_ms") {
 		e.buf = append(e.buf[:len(e.buf)-1], `_ms"`...) // "k" becomes "k_ms"
 	}
@@ -89,6 +93,30 @@ func (e *encoder) appendAttr(a slog.Attr) bool {
 	}
 	// Too long even cut (a long key, a large JSON value): roll it back.
 	e.buf, e.comma, e.truncated = e.buf[:mark], comma, true
+	return false
+}
+
+// ownKeyPrefix is put before an attribute's key that is one of the line's
+// own (as logrus does): {"level":"INFO",...,"fields.level":"x"}, never two
+// "level" keys, of which jq and most readers take the last.
+const ownKeyPrefix = "fields."
+
+// ownKey reports whether key is one the line writes itself at the top
+// level (category is taken as the category, request_id replaces the
+// context's).
+func ownKey(key string) bool {
+	switch len(key) {
+	case 3:
+		return key == "msg"
+	case 5:
+		return key == "level"
+	case 9:
+		return key == "timestamp" || key == "truncated"
+	case 10:
+		return key == "session_id"
+	case 15:
+		return key == "elapsed_seconds"
+	}
 	return false
 }
 

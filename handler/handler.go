@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -235,7 +236,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)
 	if err == nil {
-		err = h.s.enqueue(cat.dest, r.Level, line)
+		if err = h.s.enqueue(cat.dest, r.Level, line); err == nil && bytes.HasSuffix(line, truncatedEnd) {
+			cat.dest.cut.Add(1) // (an attribute named "truncated" is written "fields.truncated")
+		}
 	} else {
 		cat.dest.failed.Add(1)
 	}
@@ -296,10 +299,13 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 		e.buf = append(e.buf, '}')
 	}
 	if e.truncated {
-		e.buf = append(e.buf, `,"truncated":true`...)
+		return append(e.buf, truncatedEnd...)
 	}
 	return append(e.buf, '}', '\n')
 }
+
+// truncatedEnd ends a line cut at the line limit, and no other.
+var truncatedEnd = []byte(`,"truncated":true}` + "\n")
 
 // appendLevel writes a level as slog names it: "DEBUG", "INFO+2".
 func appendLevel(buf []byte, l slog.Level) []byte {

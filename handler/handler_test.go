@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -396,4 +397,59 @@ func TestNoStampWithoutTheHook(t *testing.T) {
 	slog.New(h).InfoContext(withStamp(context.Background(), stamp{RequestID: "req"}), "x")
 	require.NoError(t, h.Flush())
 	assert.NotContains(t, readLines(t, h.Path("c"))[0], "request_id")
+}
+
+// TestAnAttributeNamedLikeALinesOwnKeyIsPrefixed is a finding of the
+// second trust round: an attribute named timestamp, level, session_id or
+// msg wrote a second key of that name, and jq (and debuglog) took the
+// attribute's: a forged time and level. It is written "fields.<key>".
+func TestAnAttributeNamedLikeALinesOwnKeyIsPrefixed(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	slog.New(h).Info("real", "timestamp", "2000-01-01T00:00:00Z", "level", "DEBUG", "session_id", "forged",
+		"msg", "forged", "elapsed_seconds", -1, "truncated", true, slog.Group("g", "level", "kept in a group"))
+	require.NoError(t, h.Flush())
+	raw := rawLines(t, h.Path("c"))
+	require.Len(t, raw, 1)
+	dec := json.NewDecoder(bytes.NewReader(raw[0]))
+	_, err := dec.Token() // {
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := dec.Token()
+		require.NoError(t, err)
+		assert.False(t, seen[key.(string)], "%q twice at the top level: %s", key, raw[0])
+		seen[key.(string)] = true
+		var v json.RawMessage
+		require.NoError(t, dec.Decode(&v))
+	}
+	m := only(t, h, "c")
+	assert.Equal(t, "INFO", m["level"])
+	assert.Equal(t, "real", m["msg"])
+	assert.Equal(t, h.SessionID(), m["session_id"])
+	assert.NotContains(t, m, "truncated")
+	assert.Equal(t, "DEBUG", m["fields.level"])
+	assert.Equal(t, "forged", m["fields.msg"])
+	assert.Equal(t, true, m["fields.truncated"])
+	assert.Equal(t, map[string]any{"level": "kept in a group"}, m["g"])
+	assert.Zero(t, h.Stats().Truncated)
+}
+
+// TestCutLinesAreCounted is a finding of the second trust round: a line
+// cut at MaxLineBytes was marked but counted nowhere; Stats and
+// session_end count it.
+func TestCutLinesAreCounted(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c", MaxLineBytes: 1024})
+	l := slog.New(h)
+	l.Info("long", "pad", strings.Repeat("x", 4096))
+	l.Info("short")
+	l.Info("long", "category", "other", "pad", strings.Repeat("y", 4096))
+	require.NoError(t, h.Close())
+	st := h.Stats()
+	assert.Equal(t, uint64(2), st.Truncated)
+	assert.Equal(t, uint64(1), st.Categories["c"].Truncated)
+	assert.Equal(t, uint64(1), st.Categories["other"].Truncated)
+	lines := readLines(t, h.Path("session"))
+	end := lines[len(lines)-1]
+	assert.Equal(t, json.Number("2"), end["records_truncated"])
+	assert.Equal(t, json.Number("1"), end["categories"].(map[string]any)["c"].(map[string]any)["truncated"])
 }

@@ -116,13 +116,14 @@ func (s *sink) writeSessionEnd() error {
 	for _, name := range s.categoryOrder(st) {
 		cs := st.Categories[name]
 		cats = append(cats, slog.Group(name, slog.Uint64("written", cs.Written), slog.Uint64("dropped", cs.Dropped),
-			slog.Uint64("failed", cs.Failed), slog.Uint64("bytes", cs.Bytes)))
+			slog.Uint64("failed", cs.Failed), slog.Uint64("bytes", cs.Bytes), slog.Uint64("truncated", cs.Truncated)))
 	}
 	attrs := append([]slog.Attr{
 		slog.Uint64("records_written", st.Written),
 		slog.Uint64("records_dropped", st.Dropped),
 		slog.Uint64("records_failed", st.Failed),
 		slog.Uint64("bytes_written", st.Bytes),
+		slog.Uint64("records_truncated", st.Truncated),
 		slog.Uint64("write_errors", st.WriteErrors),
 		slog.Uint64("files_deleted", st.FilesDeleted),
 		slog.Uint64("files_recreated", st.FilesRecreated),

@@ -13,6 +13,9 @@ type Stats struct {
 	Dropped uint64 // records dropped because the queue was full or the handler closed
 	Failed  uint64 // lines lost because a write failed (disk full, say) or encoding them panicked
 	Bytes   uint64 // bytes written
+	// Truncated counts the lines cut at MaxLineBytes (written with
+	// "truncated": true, and counted in Written or Dropped as well).
+	Truncated uint64
 
 	WriteErrors uint64 // failed writes
 	// Panics counts the panics the handler recovered from (a bug in it or
@@ -25,8 +28,8 @@ type Stats struct {
 	FilesRecreated uint64 // files reopened after being deleted underneath
 
 	// Categories holds the counts of each category file, by sanitized
-	// name: its Written, Dropped, Failed and Bytes (the other fields are
-	// zero).
+	// name: its Written, Dropped, Failed, Bytes and Truncated (the other
+	// fields are zero).
 	Categories map[string]Stats
 }
 
@@ -35,6 +38,7 @@ type Stats struct {
 func (s Stats) add(o Stats) Stats {
 	sum := Stats{
 		Written: s.Written + o.Written, Dropped: s.Dropped + o.Dropped, Failed: s.Failed + o.Failed, Bytes: s.Bytes + o.Bytes,
+		Truncated:   s.Truncated + o.Truncated,
 		WriteErrors: s.WriteErrors + o.WriteErrors, Panics: s.Panics + o.Panics, LastError: cmp.Or(o.LastError, s.LastError),
 		FilesDeleted: s.FilesDeleted + o.FilesDeleted, FilesRecreated: s.FilesRecreated + o.FilesRecreated,
 	}
@@ -67,9 +71,10 @@ func (s *sink) stats() Stats {
 		Categories:     make(map[string]Stats),
 	}
 	for _, c := range s.reg.all() {
-		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load()}
+		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load(), Truncated: c.cut.Load()}
 		st.Categories[c.name] = cs
 		st.Written, st.Dropped, st.Failed, st.Bytes = st.Written+cs.Written, st.Dropped+cs.Dropped, st.Failed+cs.Failed, st.Bytes+cs.Bytes
+		st.Truncated += cs.Truncated
 	}
 	return st
 }

@@ -75,16 +75,18 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 // snapshot starts a snapshot unless within the cooldown (measured on the
 // clock reading now, never on a record's time: a record stamped in the
 // future must not mute the snapshots) or one is being written; it returns
-// the file's name, or "". It never blocks.
+// the file's name, or "". It creates the file in the directory files hold
+// (one openat), and leaves the writing to a goroutine of its own.
 func (e *execTrace) snapshot(files *handler.Handler, event string, now time.Time) string {
-	t, dir, session := now, files.Dir(), files.SessionID()
+	dir, session := files.Dir(), files.SessionID()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return ""
 	}
-	if t.Before(e.next) || e.busy {
+	if now.Before(e.next) || e.busy {
 		e.stats.Skipped++
+		e.mu.Unlock()
 		return ""
 	}
 	if session != e.session {
@@ -92,21 +94,29 @@ func (e *execTrace) snapshot(files *handler.Handler, event string, now time.Time
 		e.session, e.n = session, tracefile.Last(dir, session)
 	}
 	e.n++
-	e.next = t.Add(e.cooldown)
+	n := e.n
+	e.next = now.Add(e.cooldown)
 	e.stats.Snapshots++
 	e.busy = true
 	e.writing.Add(1)
-	go e.write(files, event, e.n)
-	return tracefile.Name(session, e.n)
+	e.mu.Unlock()
+	// Created now, while files are surely open: their directory, never a path.
+	var f tracefile.File
+	var err error
+	if p := safego.Call(func() { f, err = tracefile.Create(files, n, e.fileMode) }); p != nil {
+		err = fmt.Errorf("creating the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+	}
+	go e.write(f, err, session, event, n)
+	return tracefile.Name(session, n)
 }
 
 // write runs on its own goroutine; a failure is counted and said on the console.
-func (e *execTrace) write(files *handler.Handler, event string, n int) {
-	session := files.SessionID()
+func (e *execTrace) write(f tracefile.File, err error, session, event string, n int) {
 	defer e.writing.Done()
-	var err error
-	if p := safego.Call(func() { err = e.writeFile(files, n) }); p != nil {
-		err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+	if err == nil {
+		if p := safego.Call(func() { err = e.writeFile(f) }); p != nil {
+			err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
+		}
 	}
 	if err != nil {
 		e.mu.Lock()
@@ -123,12 +133,14 @@ func (e *execTrace) write(files *handler.Handler, event string, n int) {
 	}
 }
 
-// writeFile writes one snapshot; a file not written whole is removed.
-func (e *execTrace) writeFile(files *handler.Handler, n int) error {
-	f, err := tracefile.Create(files, n, e.fileMode)
-	if err != nil {
-		return err
-	}
+// writeFile writes one snapshot into f; a file not written whole is removed.
+func (e *execTrace) writeFile(f tracefile.File) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			_ = f.Discard()
+			panic(p)
+		}
+	}()
 	w := bufio.NewWriterSize(f, 256<<10)
 	if _, err = e.rec.WriteTo(w); err == nil {
 		if err = w.Flush(); err == nil {
