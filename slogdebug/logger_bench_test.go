@@ -284,3 +284,34 @@ func BenchmarkSlowRequest(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSlowRequestFullWindow is the cost, to the request that fires
+// it, of a stress event over a full flight-recorder window (16 MiB of
+// LogRequest records, the default bound): the dump itself is the dumper's
+// work. Each op fills the window (not timed), then times the slow request;
+// Flush (not timed) waits for the dump: dump-ms/op. B/op counts what the
+// dumper allocates while the op is timed.
+func BenchmarkSlowRequestFullWindow(b *testing.B) {
+	ctx := context.Background()
+	l := benchLogger(b, Config{FlightRecorder: time.Hour})
+	b.ReportAllocs()
+	var dumping time.Duration // the dumps' wall time, from the event to Flush's return
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		for range 60_000 { // ~300 bytes each kept: past the 16 MiB bound
+			l.LogRequest(ctx, benchMethod, benchPath, benchDur, benchStatus, benchAceID)
+		}
+		b.StartTimer()
+		l.LogRequest(ctx, benchMethod, benchPath, 6*time.Second, benchStatus, benchAceID)
+		b.StopTimer()
+		start := time.Now()
+		if err := l.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		dumping += time.Since(start)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(dumping.Milliseconds())/float64(b.N), "dump-ms/op")
+	finish(b, l)
+}
