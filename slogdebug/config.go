@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
@@ -144,6 +142,10 @@ type Config struct {
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
+	// SpanFromContext, when set, reads the trace and span of a record's
+	// context, which then win over the request's own (package reqid):
+	// otelspan.FromContext reads OpenTelemetry's.
+	SpanFromContext func(ctx context.Context) (traceID [16]byte, spanID [8]byte, ok bool)
 
 	envWarnings []string // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
 }
@@ -418,7 +420,7 @@ func (c Config) stressOptions() stress.Options {
 }
 
 func (c Config) handlerOptions() handler.Options {
-	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: contextStamp,
+	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: c.stamp(),
 		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
 		FlushInterval: c.FlushInterval, Version: c.Version, RedactKeys: c.RedactKeys, MaxFileBytes: c.MaxFileBytes,
 		MaxTotalBytes: c.MaxTotalBytes, MaxSessions: c.MaxSessions, Sync: c.Sync, FileMode: c.FileMode, DirMode: c.DirMode}
@@ -451,14 +453,26 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	return attrs
 }
 
-// contextStamp is Options.Stamp: request ID, and the OTel span if any.
+// contextStamp reads a record's request ID, trace and span (package reqid).
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
 	if ids != nil {
 		requestID = ids.RequestID
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		return requestID, sc.TraceID(), sc.SpanID()
-	}
 	return requestID, traceID, spanID
+}
+
+// stamp is Options.Stamp: contextStamp, and SpanFromContext's span if any.
+func (c Config) stamp() func(context.Context) (string, [16]byte, [8]byte) {
+	span := c.SpanFromContext
+	if span == nil {
+		return contextStamp
+	}
+	return func(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
+		requestID, traceID, spanID = contextStamp(ctx)
+		if t, s, ok := span(ctx); ok {
+			return requestID, t, s
+		}
+		return requestID, traceID, spanID
+	}
 }

@@ -169,7 +169,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
-		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
+		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes),
+			span: cfg.SpanFromContext}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
 			st.dumper = l.startDumper(st.recorder)
