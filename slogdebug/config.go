@@ -63,6 +63,7 @@ var envVars = []envVar{
 		func(c *Config, v string) error { return into(&c.ExecutionTraceCooldown)(parseDuration(v, true)) }},
 	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
 	{"DEBUG_CATEGORIES", "all", "Categories", "", func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
+	{"DEBUG_ORCHESTRATOR_CALLS", "`false`", "OrchestratorCalls", wantBool, func(c *Config, v string) error { return into(&c.OrchestratorCalls)(parseBool(v)) }},
 	{"DEBUG_CONSOLE_LEVEL", "`info`", "ConsoleLevel", "debug, info, warn or error (optionally +N/-N)", func(c *Config, v string) error { return c.ConsoleLevel.UnmarshalText([]byte(v)) }},
 	{"DEBUG_CONSOLE_CATEGORIES", "`false`", "ConsoleCategories", wantBool, func(c *Config, v string) error { return into(&c.ConsoleCategories)(parseBool(v)) }},
 	{"NO_COLOR", "unset", "NoColor", "", func(c *Config, _ string) error { c.NoColor = true; return nil }},
@@ -103,7 +104,11 @@ type Config struct {
 	DefaultCategory string        // receives records without a category ("" = none)
 	// Categories selects the categories written: names (only those) or
 	// "-name"s (all but those); nil: all. The session file is always written.
+	// orchestrator_calls is written only when named here or OrchestratorCalls.
 	Categories []string
+	// OrchestratorCalls writes "orchestrator_calls", a line per call to the
+	// orchestrator (several per proxied request), unless Categories leaves it out.
+	OrchestratorCalls bool
 
 	ConsoleLevel slog.Level // the minimum level on the console; default Info
 	// ConsoleCategories sends category records below Info to the console too.
@@ -436,6 +441,7 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	if len(c.Categories) > 0 {
 		attrs = append(attrs, slog.String("categories", strings.Join(c.Categories, ",")))
 	}
+	attrs = append(attrs, slog.Bool(category.OrchestratorCalls, l.sel.selected(category.OrchestratorCalls)))
 	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
 	attrs = append(attrs, slog.Bool("console_categories", c.ConsoleCategories), slog.Bool("stress", stressOn),
 		slog.Duration("flight_recorder", c.FlightRecorder))

@@ -94,7 +94,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sel, _ := newSelection(cfg.Categories) // Validate said what is wrong
+	sel, _ := newSelection(cfg.Categories, cfg.OrchestratorCalls) // Validate said what is wrong
 	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
 	if cfg.Console != nil {
