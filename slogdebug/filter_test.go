@@ -139,8 +139,8 @@ func TestOrchestratorCallsOnlyWhenAsked(t *testing.T) {
 
 	cfg, err := configFromMap(map[string]string{"DEBUG_ORCHESTRATOR_CALLS": "true"})
 	require.NoError(t, err)
-	assert.True(t, cfg.OrchestratorCalls)
-	_, err = configFromMap(map[string]string{"DEBUG_ORCHESTRATOR_CALLS": "true", "DEBUG_CATEGORIES": "-orchestrator_calls"})
+	assert.True(t, settings(t, cfg).OrchestratorCalls)
+	_, err = configFromMap(strict(map[string]string{"DEBUG_ORCHESTRATOR_CALLS": "true", "DEBUG_CATEGORIES": "-orchestrator_calls"}))
 	assert.ErrorContains(t, err, `DEBUG_ORCHESTRATOR_CALLS="true": want false while DEBUG_CATEGORIES leaves orchestrator_calls out`)
 	assert.ErrorContains(t, Config{OrchestratorCalls: true, Categories: []string{"-orchestrator_calls"}}.Validate(),
 		"OrchestratorCalls true: want false while Categories leaves orchestrator_calls out")
@@ -159,7 +159,7 @@ func TestCategoriesFromEnv(t *testing.T) {
 		"Requests":            `want a category as the files name it`,
 		"requests,my_own_cat": "",
 	} {
-		_, err := configFromMap(map[string]string{"DEBUG_CATEGORIES": v})
+		_, err := configFromMap(strict(map[string]string{"DEBUG_CATEGORIES": v}))
 		if want == "" {
 			assert.NoError(t, err, v)
 			continue
@@ -167,7 +167,7 @@ func TestCategoriesFromEnv(t *testing.T) {
 		require.Error(t, err, v)
 		assert.Contains(t, err.Error(), want, v)
 	}
-	_, err = configFromMap(map[string]string{"DEBUG_CONSOLE_CATEGORIES": "maybe"})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_CONSOLE_CATEGORIES": "maybe"}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `DEBUG_CONSOLE_CATEGORIES="maybe": want true/false`)
 	_, err = New(Config{Categories: []string{"requests", "-errors"}}, os.Stderr)
