@@ -50,7 +50,7 @@ func TestClientDefaultsAreSafeAndFollowTheDefault(t *testing.T) {
 	wg.Wait()
 
 	// Then the program turns debug mode on: the next calls are in its files.
-	logger, err := slogdebug.Init(slogdebug.Config{Enabled: true, Dir: t.TempDir(), Console: slog.NewTextHandler(discard{}, nil)})
+	logger, err := slogdebug.Init(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: t.TempDir(), Console: slog.NewTextHandler(discard{}, nil)})
 	require.NoError(t, err)
 	_, err = client.Engines(ctx)
 	require.NoError(t, err)

@@ -64,7 +64,7 @@ func TestOneRequestsLinePerRequest(t *testing.T) {
 }
 
 func TestRequestIDReachesEveryCategoryAndTheOrchestrator(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{})
+	e := newEnv(t, slogdebug.Config{OrchestratorCalls: true})
 	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	resp, _ := e.get(t, "/ace/getstream?id=abc", http.Header{"X-Request-Id": {"req-e2e-1"}, "Traceparent": {traceparent}})
 	require.Equal(t, 200, resp.StatusCode)
@@ -331,7 +331,7 @@ func TestWriteProvisionError(t *testing.T) {
 func TestTransportIsNotWrappedTwice(t *testing.T) {
 	orch := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `[]`) }))
 	defer orch.Close()
-	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
 	hc := &http.Client{Transport: integration.Transport(orch.Client().Transport, log)}

@@ -59,7 +59,7 @@ func newSelector(t *testing.T, f *fakeEngines, opts integration.Options) (*integ
 		srv.Close()
 		tr.CloseIdleConnections()
 	})
-	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, &syncBuffer{})
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: t.TempDir()}, &syncBuffer{})
 	require.NoError(t, err)
 	t.Cleanup(func() { log.Close() })
 	opts.HTTPClient = &http.Client{Transport: tr}

@@ -23,7 +23,7 @@ func orchestratorCallURL(t *testing.T, rawURL string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
-	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, strings.Replace(rawURL, "orch:8000", srv.Listener.Addr().String(), 1), nil)

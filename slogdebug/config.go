@@ -8,13 +8,12 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
@@ -65,6 +64,7 @@ var envVars = []envVar{
 		func(c *Config, v string) error { return into(&c.ExecutionTraceCooldown)(parseDuration(v, true)) }},
 	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
 	{"DEBUG_CATEGORIES", "all", "Categories", "", func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
+	{"DEBUG_ORCHESTRATOR_CALLS", "`false`", "OrchestratorCalls", wantBool, func(c *Config, v string) error { return into(&c.OrchestratorCalls)(parseBool(v)) }},
 	{"DEBUG_CONSOLE_LEVEL", "`info`", "ConsoleLevel", "debug, info, warn or error (optionally +N/-N)", func(c *Config, v string) error { return c.ConsoleLevel.UnmarshalText([]byte(v)) }},
 	{"DEBUG_CONSOLE_CATEGORIES", "`false`", "ConsoleCategories", wantBool, func(c *Config, v string) error { return into(&c.ConsoleCategories)(parseBool(v)) }},
 	{"NO_COLOR", "unset", "NoColor", "", func(c *Config, _ string) error { c.NoColor = true; return nil }},
@@ -79,6 +79,7 @@ var envVars = []envVar{
 	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(parseRate(v)) }},
 	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
 		func(c *Config, v string) error { return into(&c.StressCooldown)(parseDuration(v, true)) }},
+	{envStrict, "`false`", "Strict", wantBool, func(c *Config, v string) error { return into(&c.Strict)(parseBool(v)) }},
 	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
 }
 
@@ -91,6 +92,7 @@ const (
 	envPrefix     = "DEBUG_" // ConfigFromEnv reports the unknown variables with it
 	envLogDir     = "DEBUG_LOG_DIR"
 	envIgnoreVars = "DEBUG_IGNORE_VARS"
+	envStrict     = "DEBUG_STRICT"
 )
 
 // Config configures a Logger; the zero value has debug mode off and a tint
@@ -105,7 +107,11 @@ type Config struct {
 	DefaultCategory string        // receives records without a category ("" = none)
 	// Categories selects the categories written: names (only those) or
 	// "-name"s (all but those); nil: all. The session file is always written.
+	// orchestrator_calls is written only when named here or OrchestratorCalls.
 	Categories []string
+	// OrchestratorCalls writes "orchestrator_calls", a line per call to the
+	// orchestrator (several per proxied request), unless Categories leaves it out.
+	OrchestratorCalls bool
 
 	ConsoleLevel slog.Level // the minimum level on the console; default Info
 	// ConsoleCategories sends category records below Info to the console too.
@@ -144,13 +150,48 @@ type Config struct {
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
+	// SpanFromContext, when set, reads the trace and span of a record's
+	// context, which then win over the request's own (package reqid):
+	// otelspan.FromContext reads OpenTelemetry's.
+	SpanFromContext func(ctx context.Context) (traceID [16]byte, spanID [8]byte, ok bool)
+	// Strict makes New fail when debug mode cannot start (its directory),
+	// as DEBUG_STRICT makes ConfigFromEnv fail on a bad setting; otherwise
+	// the console says so once, at Error, and debug mode stays off.
+	Strict bool
 
-	envWarnings []string         // ConfigFromEnv's (other programs' DEBUG_* variables), said by New
+	env         *fromEnv         // what ConfigFromEnv found, said by New; nil for a Config built in code
 	stressClock func() time.Time // tests: stress.Options.Now
 }
 
-// ConfigFromEnv reads a Config from the environment (README.md), reporting
-// every problem at once; list your own DEBUG_* variables in DEBUG_IGNORE_VARS.
+// fromEnv is what ConfigFromEnv found besides the settings.
+type fromEnv struct {
+	problems []settingProblem // the bad settings, each left at its default or keeping debug mode off
+	warnings []string         // other programs' DEBUG_* variables
+	dirSet   bool             // DEBUG_LOG_DIR is set
+}
+
+// settingError is a bad setting: the variable (or Config field) and what is
+// wrong with it and accepted instead.
+type settingError struct {
+	name string // DEBUG_MODE, or Dir for a Config built in code
+	msg  string // DEBUG_MODE="enabled": want true/false (...)
+}
+
+func (e *settingError) Error() string { return e.msg }
+
+// settingProblem is a bad setting ConfigFromEnv set aside: New says it once,
+// at Error.
+type settingProblem struct {
+	err    *settingError
+	effect string // what debug mode does instead, said with it
+	off    bool   // debug mode stays off: SetDebug(true) answers err
+}
+
+// ConfigFromEnv reads a Config from the environment (README.md). A bad
+// setting does not stop the program: it takes its default, or keeps debug
+// mode off, and New says so once on the console, at Error. With
+// DEBUG_STRICT=true every problem is this error instead, all at once.
+// List your own DEBUG_* variables in DEBUG_IGNORE_VARS.
 func ConfigFromEnv() (Config, error) { return ConfigFromEnvWith(nil) }
 
 // ConfigFromEnvWith is ConfigFromEnv with overrides (such as flags) of
@@ -172,7 +213,10 @@ func ConfigFromEnvWith(overrides map[string]string) (Config, error) {
 
 func configFromMap(env map[string]string) (Config, error) {
 	cfg := Config{Dir: config.DefaultDir}
-	var errs []error
+	var probs []settingProblem
+	bad := func(name, format string, args ...any) {
+		probs = append(probs, settingProblem{err: &settingError{name: name, msg: fmt.Sprintf(format, args...)}})
+	}
 	set, failed, fieldVar := map[string]string{}, map[string]bool{}, map[string]string{} // the variables set (trimmed), those reported, by field
 	for _, v := range envVars {
 		if v.field != "" {
@@ -184,8 +228,8 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		set[v.name] = val
 		if err := v.set(&cfg, val); err != nil {
-			want := cmp.Or(v.want, strings.TrimPrefix(err.Error(), "want "))
-			errs = append(errs, fmt.Errorf("%s=%s: want %s", v.name, quote(val), want))
+			resetField(&cfg, v.field) // its default, whatever the parser left
+			bad(v.name, "%s=%s: want %s", v.name, quote(val), cmp.Or(v.want, strings.TrimPrefix(err.Error(), "want ")))
 			failed[v.name] = true
 		}
 	}
@@ -193,7 +237,7 @@ func configFromMap(env map[string]string) (Config, error) {
 		p := err.(*config.OptionError)
 		name, ok := fieldVar[p.Field]
 		if !ok {
-			errs = append(errs, p)
+			bad("", "%v", p)
 			continue
 		}
 		if failed[name] {
@@ -204,28 +248,122 @@ func configFromMap(env map[string]string) (Config, error) {
 			want = fmt.Sprintf("category %s: %s", quote(fmt.Sprint(p.Value)), want)
 		}
 		if v, ok := set[name]; ok {
-			errs = append(errs, fmt.Errorf("%s=%s: %s", name, quote(v), want))
+			bad(name, "%s=%s: %s", name, quote(v), want)
 		} else {
-			errs = append(errs, fmt.Errorf("%s (unset: the default, %v): %s", name, p.Value, want))
+			bad(name, "%s (unset: the default, %v): %s", name, p.Value, want)
 		}
 		failed[name] = true
 	}
-	if _, dirSet := set[envLogDir]; (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
-		if err := config.CheckDir(cfg.Dir); err != nil {
-			name := envLogDir + " (unset: the default)"
-			if dirSet {
-				name = fmt.Sprintf("%s=%s", envLogDir, quote(cfg.Dir))
-			}
-			errs = append(errs, fmt.Errorf("%s: %v: want a directory this process can create files in", name, err))
+	_, dirSet := set[envLogDir]
+	cfg.env = &fromEnv{dirSet: dirSet}
+	// Only a strict start-up looks at the directory with debug mode off;
+	// otherwise turning debug mode on does (New, SetDebug).
+	if cfg.Strict && (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
+		if err := cfg.checkDir(); err != nil {
+			probs = append(probs, settingProblem{err: err})
 		}
 	}
 	unknown, warnings := unknownVars(env)
-	errs = append(errs, unknown...)
-	if err := errors.Join(errs...); err != nil {
-		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", err)
+	probs = append(probs, unknown...)
+	cfg.env.warnings = warnings
+	if len(probs) == 0 {
+		return cfg, nil
 	}
-	cfg.envWarnings = warnings
-	return cfg, nil
+	if cfg.Strict {
+		errs := make([]error, len(probs))
+		for i, p := range probs {
+			errs[i] = p.err
+		}
+		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
+	}
+	return settle(cfg, probs), nil
+}
+
+// offWhenBad reports whether a bad value of the variable keeps debug mode
+// off, rather than taking its default: each bounds what debug mode may take
+// or show (its directory, disk, memory, permissions, secrets, categories),
+// where the default could take or show more than was asked.
+func offWhenBad(name string) bool {
+	switch name {
+	case "DEBUG_MODE", envLogDir, "DEBUG_QUEUE_BYTES", "DEBUG_MAX_FILE_BYTES", "DEBUG_MAX_TOTAL_BYTES", "DEBUG_MAX_SESSIONS",
+		"DEBUG_FILE_MODE", "DEBUG_DIR_MODE", "DEBUG_REDACT_KEYS", "DEBUG_CATEGORIES", "":
+		return true
+	}
+	return false
+}
+
+const offEffect = "debug mode stays off until it is fixed"
+
+// settle sets the bad settings of cfg aside: each takes its default (a
+// flight recorder's or execution trace's bound: that recorder off), and one
+// that offWhenBad keeps debug mode, and all it writes, off.
+func settle(cfg Config, probs []settingProblem) Config {
+	byName := map[string]envVar{}
+	for _, v := range envVars {
+		byName[v.name] = v
+	}
+	off := false
+	for i := range probs {
+		p := &probs[i]
+		name := p.err.name
+		resetField(&cfg, byName[name].field)
+		switch {
+		case p.effect != "": // unknownVars said
+		case offWhenBad(name):
+			p.off, p.effect = true, offEffect
+		case name == "DEBUG_FLIGHT_RECORDER_BYTES":
+			cfg.FlightRecorder, p.effect = 0, "the flight recorder stays off"
+		case name == "DEBUG_EXECUTION_TRACE_BYTES":
+			cfg.ExecutionTrace, p.effect = 0, "the execution trace stays off"
+		default:
+			p.effect = "it takes its default, " + strings.ReplaceAll(byName[name].def, "`", "")
+		}
+		off = off || p.off
+	}
+	if off { // nothing writes into the directory, nor holds memory for it
+		cfg.Enabled, cfg.FlightRecorder, cfg.ExecutionTrace = false, 0, 0
+		for _, v := range envVars {
+			if offWhenBad(v.name) && v.name != envLogDir {
+				resetField(&cfg, v.field) // the bounds at their defaults agree with each other
+			}
+		}
+	}
+	if left := cfg.problems(); len(left) > 0 { // a default disagreeing with a setting kept: none known
+		probs = append(probs, settingProblem{err: &settingError{msg: varNames.Replace(errors.Join(left...).Error())}, effect: offEffect, off: true})
+		cfg = Config{Dir: cfg.Dir, ConsoleLevel: cfg.ConsoleLevel, ConsoleCategories: cfg.ConsoleCategories, NoColor: cfg.NoColor, env: cfg.env}
+	}
+	cfg.env.problems = probs
+	return cfg
+}
+
+// resetField sets a Config field, by name, to its zero value: its default.
+func resetField(c *Config, field string) {
+	if field != "" {
+		if f := reflect.ValueOf(c).Elem().FieldByName(field); f.IsValid() {
+			f.Set(reflect.Zero(f.Type()))
+		}
+	}
+}
+
+// checkDir checks the directory debug mode writes in (it creates none).
+func (c Config) checkDir() *settingError {
+	if err := config.CheckDir(c.Dir); err != nil {
+		return c.dirError(fmt.Errorf("%w: want a directory this process can create files in", err))
+	}
+	return nil
+}
+
+// dirError is err of the directory, named by its variable (or Config.Dir
+// for a Config built in code) and value.
+func (c Config) dirError(err error) *settingError {
+	name, what := "Dir", fmt.Sprintf("Config.Dir %s", quote(c.Dir))
+	if c.env != nil {
+		name, what = envLogDir, envLogDir+" (unset: the default)"
+		if c.env.dirSet {
+			what = fmt.Sprintf("%s=%s", envLogDir, quote(c.Dir))
+		}
+	}
+	return &settingError{name: name, msg: fmt.Sprintf("%s: %v", what, err)}
 }
 
 // varNames renames Config fields to their variables, longest first
@@ -242,8 +380,12 @@ var varNames = func() *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }()
 
-// unknownVars: typos and removed variables are errors, others warnings.
-func unknownVars(env map[string]string) (errs []error, warnings []string) {
+// unknownVars: typos (which keep debug mode off), removed variables and
+// mistakes in DEBUG_IGNORE_VARS are problems, others' variables warnings.
+func unknownVars(env map[string]string) (probs []settingProblem, warnings []string) {
+	problem := func(name, effect string, off bool, format string, args ...any) {
+		probs = append(probs, settingProblem{err: &settingError{name: name, msg: fmt.Sprintf(format, args...)}, effect: effect, off: off})
+	}
 	known := map[string]bool{}
 	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
 	for _, v := range envVars {
@@ -259,11 +401,11 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 		switch {
 		case pat == "":
 		case pat == "*":
-			return errs, nil
+			return probs, nil
 		case known[pat]:
-			errs = append(errs, fmt.Errorf("%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", envIgnoreVars, quote(env[envIgnoreVars]), pat))
+			problem(envIgnoreVars, "that entry is left out", false, "%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", envIgnoreVars, quote(env[envIgnoreVars]), pat)
 		case !strings.HasPrefix(pat, envPrefix):
-			errs = append(errs, fmt.Errorf("%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", envIgnoreVars, quote(env[envIgnoreVars]), quoteName(pat)))
+			problem(envIgnoreVars, "that entry is left out", false, "%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", envIgnoreVars, quote(env[envIgnoreVars]), quoteName(pat))
 		default:
 			ignore = append(ignore, pat)
 		}
@@ -281,19 +423,20 @@ func unknownVars(env map[string]string) (errs []error, warnings []string) {
 	sort.Strings(unknown)
 	for _, name := range unknown {
 		if why, ok := removedVars[name]; ok {
-			errs = append(errs, fmt.Errorf("%s: no longer a debug mode variable: %s; remove it", name, why))
+			problem(quoteName(name), "it is ignored", false, "%s: no longer a debug mode variable: %s; remove it", quoteName(name), why)
 			continue
 		}
 		suffix := strings.TrimPrefix(name, envPrefix)
 		if near := closest(suffix, suffixes, max(2, len(suffix)/3)); near != "" && len(suffix) <= maxSuggestLen {
-			errs = append(errs, fmt.Errorf("%s: not a debug mode variable; did you mean %s%s? (a variable of your program's own: list it in %s)",
-				quoteName(name), envPrefix, near, envIgnoreVars))
+			// What it was meant to set is not known: it may have bounded debug mode.
+			problem(quoteName(name), offEffect, true, "%s: not a debug mode variable; did you mean %s%s? (a variable of your program's own: list it in %s)",
+				quoteName(name), envPrefix, near, envIgnoreVars)
 			continue
 		}
 		warnings = append(warnings, fmt.Sprintf("%s: not a debug mode variable, left alone (the variables are %s; list your program's own in %s to silence this)",
 			quoteName(name), strings.Join(names, ", "), envIgnoreVars))
 	}
-	return errs, warnings
+	return probs, warnings
 }
 
 const maxQuoted = 128 // how much of a value an error quotes
@@ -419,7 +562,7 @@ func (c Config) stressOptions() stress.Options {
 }
 
 func (c Config) handlerOptions() handler.Options {
-	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: contextStamp,
+	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: c.stamp(),
 		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
 		FlushInterval: c.FlushInterval, Version: c.Version, RedactKeys: c.RedactKeys, MaxFileBytes: c.MaxFileBytes,
 		MaxTotalBytes: c.MaxTotalBytes, MaxSessions: c.MaxSessions, Sync: c.Sync, FileMode: c.FileMode, DirMode: c.DirMode}
@@ -435,6 +578,7 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	if len(c.Categories) > 0 {
 		attrs = append(attrs, slog.String("categories", strings.Join(c.Categories, ",")))
 	}
+	attrs = append(attrs, slog.Bool(category.OrchestratorCalls, l.sel.selected(category.OrchestratorCalls)))
 	stressOn := !c.DisableStress && (debugMode || c.FlightRecorder > 0)
 	attrs = append(attrs, slog.Bool("console_categories", c.ConsoleCategories), slog.Bool("stress", stressOn),
 		slog.Duration("flight_recorder", c.FlightRecorder))
@@ -452,14 +596,26 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	return attrs
 }
 
-// contextStamp is Options.Stamp: request ID, and the OTel span if any.
+// contextStamp reads a record's request ID, trace and span (package reqid).
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
 	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
 	if ids != nil {
 		requestID = ids.RequestID
 	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		return requestID, sc.TraceID(), sc.SpanID()
-	}
 	return requestID, traceID, spanID
+}
+
+// stamp is Options.Stamp: contextStamp, and SpanFromContext's span if any.
+func (c Config) stamp() func(context.Context) (string, [16]byte, [8]byte) {
+	span := c.SpanFromContext
+	if span == nil {
+		return contextStamp
+	}
+	return func(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
+		requestID, traceID, spanID = contextStamp(ctx)
+		if t, s, ok := span(ctx); ok {
+			return requestID, t, s
+		}
+		return requestID, traceID, spanID
+	}
 }

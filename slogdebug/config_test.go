@@ -14,10 +14,30 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// strict is env with DEBUG_STRICT=true: every problem an error at once.
+func strict(env map[string]string) map[string]string {
+	out := map[string]string{"DEBUG_STRICT": "true"}
+	for k, v := range env {
+		out[k] = v
+	}
+	return out
+}
+
+// settings is cfg without what ConfigFromEnv found besides them, which it
+// checks is nothing.
+func settings(t *testing.T, cfg Config) Config {
+	t.Helper()
+	require.NotNil(t, cfg.env)
+	assert.Empty(t, cfg.env.problems)
+	assert.Empty(t, cfg.env.warnings)
+	cfg.env = nil
+	return cfg
+}
+
 func TestConfigFromEnvDefaults(t *testing.T) {
 	cfg, err := configFromMap(nil)
 	require.NoError(t, err)
-	assert.Equal(t, Config{Dir: "./debug_logs"}, cfg)
+	assert.Equal(t, Config{Dir: "./debug_logs"}, settings(t, cfg))
 }
 
 func TestConfigFromEnvValues(t *testing.T) {
@@ -64,7 +84,7 @@ func TestConfigFromEnvValues(t *testing.T) {
 		FlightRecorder:      2 * time.Minute,
 		FlightRecorderBytes: 4 << 20,
 		SlowRequestRate:     "3/10s",
-	}, cfg)
+	}, settings(t, cfg))
 }
 
 func TestConfigFromEnvBooleans(t *testing.T) {
@@ -76,7 +96,7 @@ func TestConfigFromEnvBooleans(t *testing.T) {
 }
 
 func TestConfigFromEnvRejectsBadValues(t *testing.T) {
-	_, err := configFromMap(map[string]string{
+	_, err := configFromMap(strict(map[string]string{
 		"DEBUG_MODE":            "maybe",
 		"DEBUG_QUEUE_BYTES":     "lots",
 		"DEBUG_FLUSH_INTERVAL":  "-1s",
@@ -84,7 +104,7 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		"DEBUG_FILE_MODE":       "rw-r-----",
 		"DEBUG_MAX_SESSIONS":    "0",
 		"DEBUG_FLIGHT_RECORDER": "forever",
-	})
+	}))
 	require.Error(t, err)
 	for _, want := range []string{
 		`DEBUG_MODE="maybe": want true/false`,
@@ -122,8 +142,8 @@ func TestParseSize(t *testing.T) {
 
 // TestConfigFromEnvCatchesWhatDebugModeWouldRefuse: each of these values
 // used to pass ConfigFromEnv and fail later, in New or when debug mode was
-// switched on during an incident; each is now an error at start-up naming
-// the variable, its value and what is accepted.
+// switched on during an incident; each is now found at start-up, named with
+// its value and what is accepted: with DEBUG_STRICT=true, an error.
 func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 	for _, tc := range []struct {
 		env  map[string]string
@@ -151,7 +171,7 @@ func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 		{map[string]string{"DEBUG_STRESS_SLOW": "engine_selecton=1s,streams=30s"}, `category "engine_selecton": want a category; did you mean "engine_selection"?`},
 		{map[string]string{"DEBUG_LOG_DIR": "/dev/null/logs"}, `DEBUG_LOG_DIR="/dev/null/logs": log directory "/dev/null/logs": /dev/null is not a directory: want a directory this process can create files in`},
 	} {
-		_, err := configFromMap(tc.env)
+		_, err := configFromMap(strict(tc.env))
 		require.Error(t, err, "%v", tc.env)
 		assert.ErrorContains(t, err, tc.want, "%v", tc.env)
 		assert.Equal(t, 1, strings.Count(err.Error(), "\n")+1, "one problem, reported once: %v", err)
@@ -159,20 +179,20 @@ func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 }
 
 func TestConfigFromEnvNamesRemovedVariables(t *testing.T) {
-	_, err := configFromMap(map[string]string{"DEBUG_MAX_LINE_BYTES": "4096"})
+	_, err := configFromMap(strict(map[string]string{"DEBUG_MAX_LINE_BYTES": "4096"}))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "DEBUG_MAX_LINE_BYTES: no longer a debug mode variable: a line is at most 64 KiB; remove it")
 }
 
 func TestConfigFromEnvReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := configFromMap(map[string]string{
+	_, err := configFromMap(strict(map[string]string{
 		"DEBUG_SESSION_ID":      "a/b",
 		"DEBUG_FLUSH_INTERVAL":  "1ns",
 		"DEBUG_QUEUE_BYTES":     "100",
 		"DEBUG_MAX_TOTAL_BYTES": "1MiB",
 		"DEBUG_MODEE":           "true",
 		"DEBUG_STRESS_SLOW":     "request=1s",
-	})
+	}))
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	assert.Len(t, lines, 6, err.Error())
@@ -202,7 +222,7 @@ func TestConfigFromEnvAcceptsTheBounds(t *testing.T) {
 // no more; a program's own DEBUG_* variables are listed in
 // DEBUG_IGNORE_VARS.
 func TestConfigFromEnvReportsUnknownVariables(t *testing.T) {
-	_, err := configFromMap(map[string]string{"DEBUG_MODEE": "true", "DEBUG_FLUSH": "1s", "DEBUG_PPROF": "1", "DEBUGGER": "x", "NODE_DEBUG": "x"})
+	_, err := configFromMap(strict(map[string]string{"DEBUG_MODEE": "true", "DEBUG_FLUSH": "1s", "DEBUG_PPROF": "1", "DEBUGGER": "x", "NODE_DEBUG": "x"}))
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "DEBUG_MODEE: not a debug mode variable; did you mean DEBUG_MODE? (a variable of your program's own: list it in DEBUG_IGNORE_VARS)")
 	assert.ErrorContains(t, err, "DEBUG_FLUSH: not a debug mode variable; did you mean DEBUG_FLUSH_INTERVAL?")
@@ -221,23 +241,29 @@ func TestConfigFromEnvReportsUnknownVariables(t *testing.T) {
 	assert.Contains(t, console.String(), "debug mode: DEBUG_PPROF: not a debug mode variable, left alone (the variables are DEBUG_MODE, DEBUG_LOG_DIR,")
 	assert.Contains(t, console.String(), "list your program's own in DEBUG_IGNORE_VARS to silence this")
 
-	_, err = configFromMap(map[string]string{"DEBUG_PPROF": "1", "DEBUG_SQL_HOST": "db", "DEBUG_SQL_PORT": "1", "DEBUG_IGNORE_VARS": "DEBUG_PPROF, DEBUG_SQL_*"})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_PPROF": "1", "DEBUG_SQL_HOST": "db", "DEBUG_SQL_PORT": "1", "DEBUG_IGNORE_VARS": "DEBUG_PPROF, DEBUG_SQL_*"}))
 	assert.NoError(t, err)
-	_, err = configFromMap(map[string]string{"DEBUG_ANYTHING": "1", "DEBUG_IGNORE_VARS": "*"})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_ANYTHING": "1", "DEBUG_IGNORE_VARS": "*"}))
 	assert.NoError(t, err)
-	_, err = configFromMap(map[string]string{"DEBUG_IGNORE_VARS": "DEBUG_MODE,PATH"})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_IGNORE_VARS": "DEBUG_MODE,PATH"}))
 	assert.ErrorContains(t, err, `DEBUG_IGNORE_VARS="DEBUG_MODE,PATH": DEBUG_MODE is debug mode's own variable`)
 	assert.ErrorContains(t, err, `PATH: want only DEBUG_* variables`)
 }
 
-func TestConfigFromEnvChecksTheDirectoryDebugModeWillUse(t *testing.T) {
+// TestConfigFromEnvChecksTheDirectoryOnlyWhenStrict: with DEBUG_STRICT the
+// directory is checked at start-up; otherwise only turning debug mode on
+// looks at it (New, SetDebug).
+func TestConfigFromEnvChecksTheDirectoryOnlyWhenStrict(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
-	_, err := configFromMap(map[string]string{"DEBUG_LOG_DIR": file})
+	_, err := configFromMap(strict(map[string]string{"DEBUG_LOG_DIR": file}))
 	assert.ErrorContains(t, err, "DEBUG_LOG_DIR=")
 	assert.ErrorContains(t, err, "is not a directory")
-	_, err = configFromMap(map[string]string{"DEBUG_LOG_DIR": filepath.Join(t.TempDir(), "a", "b")})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_LOG_DIR": filepath.Join(t.TempDir(), "a", "b")}))
 	assert.NoError(t, err, "a missing directory New can create")
+	cfg, err := configFromMap(map[string]string{"DEBUG_LOG_DIR": file, "DEBUG_MODE": "true"})
+	require.NoError(t, err)
+	assert.Equal(t, Config{Enabled: true, Dir: file}, settings(t, cfg), "not looked at")
 }
 
 // TestNewRefusesABadConfigWithDebugModeOff: a bad value used to be found
@@ -279,11 +305,16 @@ func TestConfigFromEnvWithFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, cfg.Enabled, "an empty override (a flag not given) leaves the variable's value")
 
-	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "maybe"})
+	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "maybe", "DEBUG_STRICT": "true"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `DEBUG_MODE="maybe": want true/false`)
-	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true"})
+	_, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODEE": "true", "DEBUG_STRICT": "true"})
 	require.Error(t, err, "an override is checked like a variable")
+	cfg, err = ConfigFromEnvWith(map[string]string{"DEBUG_MODE": "maybe"})
+	require.NoError(t, err, "not strict: said by New")
+	assert.False(t, cfg.Enabled)
+	require.Len(t, cfg.env.problems, 1)
+	assert.Equal(t, `DEBUG_MODE="maybe": want true/false (also 1/0, yes/no, on/off)`, cfg.env.problems[0].err.Error())
 }
 
 // TestREADMEListsTheVariables: README.md's table of variables, the

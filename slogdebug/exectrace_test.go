@@ -231,7 +231,7 @@ func TestExecutionTraceConfig(t *testing.T) {
 		{map[string]string{"DEBUG_EXECUTION_TRACE_COOLDOWN": "1ms"}, `DEBUG_EXECUTION_TRACE_COOLDOWN="1ms": want 0 (the default, 1m) or 1s to 24h0m0s`},
 		{map[string]string{"DEBUG_EXECUTION_TRAC": "10s"}, `did you mean DEBUG_EXECUTION_TRACE?`},
 	} {
-		_, err := configFromMap(c.env)
+		_, err := configFromMap(strict(c.env))
 		require.Error(t, err, c.env)
 		assert.Contains(t, err.Error(), c.want, c.env)
 	}

@@ -65,8 +65,9 @@ type selection struct {
 	names map[string]bool
 }
 
-// newSelection reads Config.Categories (nil: all) and what is wrong with it.
-func newSelection(spec []string) (s *selection, wrong []string) {
+// newSelection reads Config.Categories (nil: all) and OrchestratorCalls
+// (calls), and what is wrong with the categories.
+func newSelection(spec []string, calls bool) (s *selection, wrong []string) {
 	s = &selection{names: map[string]bool{}}
 	kinds := map[bool]bool{} // the kinds of items seen: to write, to leave out
 	for _, item := range spec {
@@ -85,6 +86,10 @@ func newSelection(spec []string) (s *selection, wrong []string) {
 	}
 	if len(kinds) == 2 {
 		wrong = append(wrong, "either the categories to write (requests,errors) or those to leave out, each with a leading - (-orchestrator_calls), not both")
+	}
+	// orchestrator_calls, unless named, is written only when asked for.
+	if _, named := s.names[category.OrchestratorCalls]; !named && s.only == calls {
+		s.names[category.OrchestratorCalls] = true
 	}
 	if len(s.names) == 0 {
 		return nil, wrong

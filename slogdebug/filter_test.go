@@ -32,7 +32,7 @@ func logEveryKind(l *Logger) {
 }
 
 func TestDebugConsoleKeepsCategoryRecordsInTheFiles(t *testing.T) {
-	l, console := newDebugLogger(t, Config{ConsoleLevel: slog.LevelDebug})
+	l, console := newDebugLogger(t, Config{ConsoleLevel: slog.LevelDebug, OrchestratorCalls: true})
 	logEveryKind(l)
 	require.NoError(t, l.Flush())
 	out := console.String()
@@ -105,6 +105,47 @@ func TestCategoriesOnlyThose(t *testing.T) {
 	assert.Equal(t, "session_end", session[len(session)-1]["event"], "the session file is always written")
 }
 
+// TestOrchestratorCallsOnlyWhenAsked: orchestrator_calls, a line per call
+// to the orchestrator, is written only with OrchestratorCalls
+// (DEBUG_ORCHESTRATOR_CALLS) or when Categories names it to write.
+func TestOrchestratorCallsOnlyWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		cfg   Config
+		calls bool
+	}{
+		{Config{}, false},
+		{Config{OrchestratorCalls: true}, true},
+		{Config{Categories: []string{"-errors"}}, false},
+		{Config{Categories: []string{"-errors"}, OrchestratorCalls: true}, true},
+		{Config{Categories: []string{"requests"}}, false},
+		{Config{Categories: []string{"requests"}, OrchestratorCalls: true}, true},
+		{Config{Categories: []string{"requests", "orchestrator_calls"}}, true},
+	} {
+		l, _ := newDebugLogger(t, tc.cfg)
+		calls := l.With(category.Key, category.OrchestratorCalls)
+		assert.Equal(t, tc.calls, calls.Enabled(ctx, slog.LevelDebug), "%+v", tc.cfg)
+		calls.Debug("orchestrator_call")
+		l.LogRequest(ctx, "GET", "/a", time.Millisecond, 200, "")
+		require.NoError(t, l.Close())
+		if tc.calls {
+			assert.Len(t, readFile(t, l, "orchestrator_calls"), 1)
+		} else {
+			assert.NoFileExists(t, l.Path("orchestrator_calls"), "%+v", tc.cfg)
+		}
+		assert.Len(t, readFile(t, l, "requests"), 1, "the others as before")
+		assert.Equal(t, tc.calls, readFile(t, l, "session")[0]["config"].(map[string]any)["orchestrator_calls"], "session_start says")
+	}
+
+	cfg, err := configFromMap(map[string]string{"DEBUG_ORCHESTRATOR_CALLS": "true"})
+	require.NoError(t, err)
+	assert.True(t, settings(t, cfg).OrchestratorCalls)
+	_, err = configFromMap(strict(map[string]string{"DEBUG_ORCHESTRATOR_CALLS": "true", "DEBUG_CATEGORIES": "-orchestrator_calls"}))
+	assert.ErrorContains(t, err, `DEBUG_ORCHESTRATOR_CALLS="true": want false while DEBUG_CATEGORIES leaves orchestrator_calls out`)
+	assert.ErrorContains(t, Config{OrchestratorCalls: true, Categories: []string{"-orchestrator_calls"}}.Validate(),
+		"OrchestratorCalls true: want false while Categories leaves orchestrator_calls out")
+}
+
 func TestCategoriesFromEnv(t *testing.T) {
 	cfg, err := configFromMap(map[string]string{"DEBUG_CATEGORIES": " -orchestrator_calls , ", "DEBUG_CONSOLE_CATEGORIES": "yes"})
 	require.NoError(t, err)
@@ -118,7 +159,7 @@ func TestCategoriesFromEnv(t *testing.T) {
 		"Requests":            `want a category as the files name it`,
 		"requests,my_own_cat": "",
 	} {
-		_, err := configFromMap(map[string]string{"DEBUG_CATEGORIES": v})
+		_, err := configFromMap(strict(map[string]string{"DEBUG_CATEGORIES": v}))
 		if want == "" {
 			assert.NoError(t, err, v)
 			continue
@@ -126,7 +167,7 @@ func TestCategoriesFromEnv(t *testing.T) {
 		require.Error(t, err, v)
 		assert.Contains(t, err.Error(), want, v)
 	}
-	_, err = configFromMap(map[string]string{"DEBUG_CONSOLE_CATEGORIES": "maybe"})
+	_, err = configFromMap(strict(map[string]string{"DEBUG_CONSOLE_CATEGORIES": "maybe"}))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `DEBUG_CONSOLE_CATEGORIES="maybe": want true/false`)
 	_, err = New(Config{Categories: []string{"requests", "-errors"}}, os.Stderr)

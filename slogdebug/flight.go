@@ -2,14 +2,13 @@ package slogdebug
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"sync"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/jsonenc"
@@ -20,6 +19,7 @@ import (
 type recorder struct {
 	window   time.Duration
 	maxBytes int
+	span     func(context.Context) ([16]byte, [8]byte, bool) // Config.SpanFromContext
 
 	mu      sync.Mutex
 	entries []flightEntry // oldest first
@@ -27,30 +27,38 @@ type recorder struct {
 }
 
 type flightEntry struct {
-	chain *chain
-	rec   slog.Record
-	ids   *reqid.IDs
-	span  trace.SpanContext
-	size  int
+	chain   *chain
+	rec     slog.Record
+	ids     *reqid.IDs
+	trace   [16]byte // the span SpanFromContext read, if spanned
+	span    [8]byte
+	spanned bool
+	size    int
 }
 
-func newEntry(ctx context.Context, c *chain, r slog.Record) flightEntry {
+func newEntry(ctx context.Context, span func(context.Context) ([16]byte, [8]byte, bool), c *chain, r slog.Record) flightEntry {
 	e := flightEntry{chain: c, rec: frozen(r), ids: reqid.From(ctx)}
-	if ctx != nil {
-		e.span = trace.SpanContextFromContext(ctx)
+	if ctx != nil && span != nil {
+		e.trace, e.span, e.spanned = span(ctx)
 	}
 	return e
 }
 
+// context is the record's context as the files read it (Config.stamp):
+// its request's IDs, the span's trace and span winning.
 func (e *flightEntry) context() context.Context {
 	ctx := context.Background()
+	if e.ids == nil && !e.spanned {
+		return ctx
+	}
+	var ids reqid.IDs
 	if e.ids != nil {
-		ctx = reqid.With(ctx, *e.ids)
+		ids = *e.ids
 	}
-	if e.span.IsValid() {
-		ctx = trace.ContextWithSpanContext(ctx, e.span)
+	if e.spanned {
+		ids.TraceID, ids.SpanID = hex.EncodeToString(e.trace[:]), hex.EncodeToString(e.span[:])
 	}
-	return ctx
+	return reqid.With(ctx, ids)
 }
 
 // chain is a logger's WithAttrs/WithGroup calls, outermost first.
@@ -102,7 +110,7 @@ const flightSize = 320 // what an entry costs besides its strings
 
 // record keeps rec, forgetting what is older than the window or over the budget.
 func (r *recorder) record(ctx context.Context, c *chain, rec slog.Record) {
-	e := newEntry(ctx, c, rec)
+	e := newEntry(ctx, r.span, c, rec)
 	e.size = flightSize + len(e.rec.Message)
 	e.rec.Attrs(func(a slog.Attr) bool { e.size += frozenSize(a); return true })
 	r.mu.Lock()
@@ -213,7 +221,7 @@ func (l *Logger) startDumper(rec *recorder) *dumper {
 // trigger queues an event; it never blocks.
 func (d *dumper) trigger(ctx context.Context, c *chain, r slog.Record) {
 	select {
-	case d.jobs <- newEntry(ctx, c, r):
+	case d.jobs <- newEntry(ctx, d.l.cfg.SpanFromContext, c, r):
 	default:
 	}
 }

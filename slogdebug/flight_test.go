@@ -165,3 +165,37 @@ func TestFlightRecorderWritesWhatLiveModeWrites(t *testing.T) {
 	assert.Equal(t, want[0], got[0])
 	assert.Equal(t, map[string]any{"X": 1.0, "Y": 2.0}, want[0]["req"].(map[string]any)["point"], "live mode writes JSON")
 }
+
+// TestFlightRecorderKeepsTheSpan: a dump writes the trace and span that
+// Config.SpanFromContext read when the record was logged, over the
+// request's own, as live debug mode does.
+func TestFlightRecorderKeepsTheSpan(t *testing.T) {
+	var trace [16]byte
+	var span [8]byte
+	copy(trace[:], "0123456789abcdef")
+	copy(span[:], "spanspan")
+	spanned := func(ctx context.Context) ([16]byte, [8]byte, bool) {
+		return trace, span, ctx.Value(spanKey{}) != nil
+	}
+	l, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute, SpanFromContext: spanned}, io.Discard)
+	require.NoError(t, err)
+	defer l.Close()
+	ids := reqid.FromHeaders("req-span", "")
+	inRequest := reqid.With(context.Background(), ids)
+	logAt(t, l, context.WithValue(inRequest, spanKey{}, true), time.Now(), "provisioning", "with a span")
+	logAt(t, l, inRequest, time.Now(), "provisioning", "without")
+	l.LogRequest(inRequest, "GET", "/slow", 7*time.Second, 200, "abc")
+	require.NoError(t, l.Flush())
+
+	prov := readFile(t, l, "provisioning")
+	require.Len(t, prov, 2)
+	for _, m := range prov {
+		assert.Equal(t, "req-span", m["request_id"])
+	}
+	assert.Equal(t, "30313233343536373839616263646566", prov[0]["trace_id"])
+	assert.Equal(t, "7370616e7370616e", prov[0]["span_id"])
+	assert.Equal(t, ids.TraceID, prov[1]["trace_id"])
+	assert.Equal(t, ids.SpanID, prov[1]["span_id"])
+}
+
+type spanKey struct{}

@@ -126,17 +126,35 @@ func appendSource(buf []byte, pc uintptr, short bool) []byte {
 	return append(buf, ": "...)
 }
 
-// redactingHandler hands Config.Console its records redacted.
+// redactingHandler hands Config.Console its records redacted; a record
+// with nothing to redact (the common case), as it is.
 type redactingHandler struct {
 	slog.Handler
 	red    *redact.Redactor
 	groups []string // WithGroup names, outermost first
+	secret bool     // one of them is a secret key: every value is redacted
 }
 
 func (h *redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.changes(r) {
+		return h.Handler.Handle(ctx, r)
+	}
 	out := slog.NewRecord(r.Time, r.Level, h.red.RedactText(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool { out.AddAttrs(h.red.RedactAttr(h.groups, a)); return true })
 	return h.Handler.Handle(ctx, out)
+}
+
+// changes reports whether redacting r may change it.
+func (h *redactingHandler) changes(r slog.Record) bool {
+	if h.red.RedactText(r.Message) != r.Message {
+		return true
+	}
+	changed := false
+	r.Attrs(func(a slog.Attr) bool {
+		changed = h.red.Changes(a, h.secret)
+		return !changed
+	})
+	return changed
 }
 
 func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -147,7 +165,7 @@ func (h *redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		redacted[i] = h.red.RedactAttr(h.groups, a)
 	}
-	return &redactingHandler{h.Handler.WithAttrs(redacted), h.red, h.groups}
+	return &redactingHandler{h.Handler.WithAttrs(redacted), h.red, h.groups, h.secret}
 }
 
 func (h *redactingHandler) WithGroup(name string) slog.Handler {
@@ -155,5 +173,5 @@ func (h *redactingHandler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	groups := append(slices.Clip(h.groups), name)
-	return &redactingHandler{h.Handler.WithGroup(name), h.red, groups}
+	return &redactingHandler{h.Handler.WithGroup(name), h.red, groups, h.secret || h.red.SecretKey(name)}
 }

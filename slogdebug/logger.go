@@ -47,6 +47,7 @@ type core struct {
 	session      atomic.Pointer[handler.Handler] // the session's files' last handler; nil before any
 	exec         *execTrace                      // Config.ExecutionTrace's recorder, from New to Close; nil when off
 	stressBefore atomic.Pointer[stress.Stats]    // the counts of the session's replaced detectors
+	veto         error                           // the bad settings that keep debug mode off (SetDebug's answer)
 
 	mu     sync.Mutex // serializes switching
 	closed bool
@@ -83,7 +84,9 @@ type state struct {
 const noFloor = slog.Level(math.MinInt) // every helper asks the handlers' Enabled
 
 // New builds the Logger, its console tint on console (nil: os.Stderr) or
-// cfg.Console. Close it to write everything queued.
+// cfg.Console. Close it to write everything queued. It fails on a Config
+// that Validate refuses; when debug mode cannot start (its directory), the
+// console says so once, at Error, and debug mode stays off, unless Strict.
 func New(cfg Config, console io.Writer) (*Logger, error) {
 	if console == nil {
 		console = os.Stderr
@@ -94,7 +97,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	sel, _ := newSelection(cfg.Categories) // Validate said what is wrong
+	sel, _ := newSelection(cfg.Categories, cfg.OrchestratorCalls) // Validate said what is wrong
 	l := &Logger{core: &core{cfg: cfg, consoleLevel: noFloor, consoleName: typeName(cfg.Console), sel: sel}}
 	red := redact.New(cfg.RedactKeys...) // the console shows what the files show: redacted
 	if cfg.Console != nil {
@@ -109,13 +112,36 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	var problems []settingProblem // said once the console is up
+	var offErrs []error
+	if cfg.env != nil {
+		problems = cfg.env.problems
+	}
+	for _, p := range problems {
+		if p.off {
+			offErrs = append(offErrs, p.err)
+		}
+	}
+	if len(offErrs) > 0 { // off, even if the program turned it on after ConfigFromEnv
+		l.veto = &vetoError{errors.Join(offErrs...)}
+		cfg.Enabled, cfg.FlightRecorder = false, 0
+		l.cfg = cfg
+	}
 	var err error
 	if cfg.ExecutionTrace > 0 {
 		if l.exec, err = startExecTrace(cfg, l.console); err != nil {
-			return nil, err
+			return nil, err // another Logger's recorder runs: the program's doing
 		}
 	}
 	st, err := l.buildState(cfg.Enabled)
+	if err != nil && cfg.Enabled && !cfg.Strict {
+		var bad *settingError
+		if !errors.As(err, &bad) {
+			bad = cfg.dirError(err)
+		}
+		problems = append(problems, settingProblem{err: bad, effect: "debug mode stays off (SetDebug(true) tries again)"})
+		st, err = l.buildState(false)
+	}
 	if err != nil {
 		l.exec.close()
 		return nil, err
@@ -125,11 +151,29 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
-	for _, w := range cfg.envWarnings { // said whatever the console's level
-		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
+	for _, p := range problems { // said whatever the console's level
+		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.err.msg+"; "+p.effect, 0)
+		if p.err.name != "" {
+			r.AddAttrs(slog.String("variable", p.err.name))
+		}
+		_ = l.guarded(l.console).Handle(context.Background(), r)
+	}
+	if cfg.env != nil {
+		for _, w := range cfg.env.warnings { // said whatever the console's level
+			_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
+		}
 	}
 	return l, nil
 }
+
+// vetoError is SetDebug(true)'s answer while bad settings keep debug mode off.
+type vetoError struct{ err error }
+
+func (e *vetoError) Error() string {
+	return "slogdebug: bad configuration, " + offEffect + " (and the program restarted): " + e.err.Error()
+}
+
+func (e *vetoError) Unwrap() error { return e.err }
 
 func say(console slog.Handler, level slog.Level, msg string, attrs ...slog.Attr) {
 	if ctx := context.Background(); console.Enabled(ctx, level) {
@@ -152,6 +196,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	var undo func()              // on failure
 	var dropped func() map[string]uint64
 	if on {
+		if err := cfg.checkDir(); err != nil {
+			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
+		}
 		opts := l.fileOptions()
 		opts.SessionAttrs = l.sessionAttrs(true)
 		opts.EndAttrs = func() []slog.Attr { return l.endAttrs(detector.Load()) }
@@ -162,14 +209,15 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		files, err := handler.New(opts)
 		if err != nil {
-			return nil, fmt.Errorf("slogdebug: debug mode: %w", err)
+			return nil, fmt.Errorf("slogdebug: debug mode: %w", cfg.dirError(err))
 		}
 		st.files = files
 		debug = append(debug, files)
 		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
-		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes)}
+		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes),
+			span: cfg.SpanFromContext}
 		debug = append(debug, &chainHandler{min: slog.LevelDebug, handle: st.recorder.record})
 		if !cfg.DisableStress {
 			st.dumper = l.startDumper(st.recorder)

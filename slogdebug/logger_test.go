@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +35,7 @@ func newDebugLogger(t *testing.T, cfg Config) (*Logger, *bytes.Buffer) {
 	l, err := New(cfg, &console)
 	require.NoError(t, err)
 	t.Cleanup(func() { l.Close() })
+	require.True(t, l.DebugMode(), "debug mode did not start: %s", console.String())
 	return l, &console
 }
 
@@ -219,19 +219,34 @@ func TestSessionFileHasEffectiveConfig(t *testing.T) {
 	lines := readFile(t, l, "session")
 	require.Len(t, lines, 2)
 	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": true, "console_categories": false, "stress": true, "flight_recorder_ms": 0.0,
-		"stress_slow": map[string]any{"requests_ms": 5000.0, "engine_selection_ms": 2000.0}}, lines[0]["config"], "no colour: the console is no terminal")
+		"orchestrator_calls": false, "stress_slow": map[string]any{"requests_ms": 5000.0, "engine_selection_ms": 2000.0}}, lines[0]["config"], "no colour: the console is no terminal")
 	opts := lines[0]["options"].(map[string]any)
 	assert.Equal(t, 50.0, opts["flush_interval_ms"])
 	assert.Equal(t, float64(8<<20), opts["queue_bytes"])
 	assert.Equal(t, "session_end", lines[1]["event"])
 }
 
+// TestNewReportsAnUnusableDirectory: debug mode that cannot start is said
+// on the console, and stays off; Strict makes it New's error.
 func TestNewReportsAnUnusableDirectory(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
-	_, err := New(Config{Enabled: true, Dir: file}, io.Discard)
+	dir := filepath.Join(file, "sub")
+	_, err := New(Config{Enabled: true, Dir: dir, Strict: true}, io.Discard)
 	require.Error(t, err)
-	assert.True(t, strings.HasPrefix(err.Error(), "slogdebug: debug mode: handler: create log directory"), err.Error())
+	assert.Equal(t, fmt.Sprintf("slogdebug: debug mode: Config.Dir %q: log directory %q: %s is not a directory: want a directory this process can create files in", dir, dir, file), err.Error())
+
+	var console bytes.Buffer
+	l, err := New(Config{Enabled: true, Dir: dir, Console: slog.NewJSONHandler(&console, nil)}, io.Discard)
+	require.NoError(t, err)
+	assert.False(t, l.DebugMode())
+	lines := jsonConsoleLines(t, &console)
+	require.Len(t, lines, 1)
+	assert.Equal(t, "ERROR", lines[0]["level"])
+	assert.Equal(t, "Dir", lines[0]["variable"])
+	assert.Contains(t, lines[0]["msg"], "is not a directory: want a directory this process can create files in; debug mode stays off (SetDebug(true) tries again)")
+	assert.ErrorContains(t, l.SetDebug(true), "is not a directory", "turning it on looks again")
+	require.NoError(t, l.Close())
 }
 
 // TestHelpersAllocateNothing: a typed helper builds its record on the

@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/redact"
 )
 
 type loginForm struct {
@@ -209,4 +212,50 @@ func TestProgramsConsoleIsRedacted(t *testing.T) {
 	assert.Equal(t, "[REDACTED]", first["api_key"])
 	assert.Equal(t, map[string]any{"user": "[REDACTED]"}, first["auth"], "inside a group named like a secret")
 	assert.Equal(t, `{"User":"bob","Password":"[REDACTED]"}`, second["form"])
+}
+
+// capture keeps the records it is handed.
+type capture struct{ recs []slog.Record }
+
+func (c *capture) Enabled(context.Context, slog.Level) bool { return true }
+func (c *capture) Handle(_ context.Context, r slog.Record) error {
+	c.recs = append(c.recs, r)
+	return nil
+}
+func (c *capture) WithAttrs([]slog.Attr) slog.Handler { return c }
+func (c *capture) WithGroup(string) slog.Handler      { return c }
+
+// TestProgramsConsoleGetsPlainRecordsAsTheyAre: a record with nothing to
+// redact reaches the program's console as it was logged, at no cost of
+// the redactor's beyond looking (no copy, no allocation); one with a
+// secret is redacted.
+func TestProgramsConsoleGetsPlainRecordsAsTheyAre(t *testing.T) {
+	c := &capture{}
+	h := &redactingHandler{Handler: c, red: redact.New()}
+	ctx := context.Background()
+	plain := slog.NewRecord(time.Now(), slog.LevelInfo, "stream started", 0)
+	plain.AddAttrs(slog.String("id", "abc"), slog.Int("engine_port", 6878), slog.Duration("took", time.Second),
+		slog.Bool("ok", true), slog.String("path", "/ace/getstream"), slog.Float64("ratio", 0.5), slog.Group("g", slog.Int("n", 1)))
+	require.NoError(t, h.Handle(ctx, plain))
+	require.Len(t, c.recs, 1)
+	assert.Equal(t, attrsOf(plain), attrsOf(c.recs[0]))
+	if !raceEnabled {
+		c.recs = make([]slog.Record, 0, 1000)
+		assert.Zero(t, testing.AllocsPerRun(100, func() { _ = h.Handle(ctx, plain) }))
+	}
+
+	c.recs = nil
+	secret := plain.Clone()
+	secret.AddAttrs(slog.String("token", "SECRET40"))
+	require.NoError(t, h.Handle(ctx, secret))
+	require.Len(t, c.recs, 1)
+	got := attrsOf(c.recs[0])
+	assert.Equal(t, "[REDACTED]", got["token"])
+	assert.Equal(t, "abc", got["id"])
+}
+
+func attrsOf(r slog.Record) map[string]string {
+	out := map[string]string{}
+	r.Attrs(func(a slog.Attr) bool { out[a.Key] = a.Value.String(); return true })
+	return out
 }

@@ -22,6 +22,8 @@ var ErrClosed = errors.New("slogdebug: logger closed")
 
 // SetDebug switches debug mode: on resumes the session (debug_enabled);
 // off writes what is queued, marks debug_disabled and closes the files.
+// On answers the error of the bad settings that keep debug mode off (said
+// at start-up), or of a directory it cannot write in.
 func (l *Logger) SetDebug(on bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -31,6 +33,9 @@ func (l *Logger) SetDebug(on bool) error {
 	old := l.st.Load()
 	if old.on == on {
 		return nil
+	}
+	if on && l.veto != nil {
+		return l.veto
 	}
 	if old.dumper != nil {
 		old.dumper.close() // the flight recorder's files close first
@@ -127,8 +132,9 @@ type AdminSwitch struct {
 const adminUsage = `want a JSON body: {"debug_mode": true} or {"debug_mode": false}, sent with PUT or POST and Content-Type: application/json`
 
 // AdminHandler shows debug mode on GET (AdminState) and switches it on PUT
-// or POST of application/json {"debug_mode": true}. Cross-site requests get
-// 403, but it has no authentication: serve it on loopback only.
+// or POST of application/json {"debug_mode": true}; SetDebug's error is the
+// answer's body (409 for bad settings). Cross-site requests get 403, but it
+// has no authentication: serve it on loopback only.
 func (l *Logger) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -137,6 +143,10 @@ func (l *Logger) AdminHandler() http.Handler {
 			on, status, err := adminSwitch(r)
 			if err == nil {
 				status, err = http.StatusInternalServerError, l.SetDebug(on)
+				var veto *vetoError
+				if errors.As(err, &veto) {
+					status = http.StatusConflict // the configuration, not the request
+				}
 			}
 			if err != nil {
 				http.Error(w, err.Error(), status)

@@ -11,12 +11,14 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/proxydebug/debugmode/reqid"
+	"github.com/proxydebug/debugmode/slogdebug/otelspan"
 )
 
 // TestRequestIDsAndSpansAreStamped: the facade's hook gives the category
-// handler the request IDs of package reqid and the OpenTelemetry span.
+// handler the request IDs of package reqid and, with otelspan, the
+// OpenTelemetry span.
 func TestRequestIDsAndSpansAreStamped(t *testing.T) {
-	l, _ := newDebugLogger(t, Config{DisableStress: true})
+	l, _ := newDebugLogger(t, Config{DisableStress: true, SpanFromContext: otelspan.FromContext})
 	ids := reqid.FromHeaders("req-7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	inRequest := reqid.With(context.Background(), ids)
 	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
@@ -46,7 +48,24 @@ func TestRequestIDsAndSpansAreStamped(t *testing.T) {
 	assert.NotContains(t, lines[4], "trace_id")
 
 	if !raceEnabled {
-		assert.Zero(t, callerAllocs(func() { _, _, _ = contextStamp(inRequest) }))
-		assert.Zero(t, callerAllocs(func() { _, _, _ = contextStamp(inSpan) }))
+		stamp := l.cfg.stamp()
+		assert.Zero(t, callerAllocs(func() { _, _, _ = stamp(inRequest) }))
+		assert.Zero(t, callerAllocs(func() { _, _, _ = stamp(inSpan) }))
 	}
+}
+
+// TestSpansNeedOtelspan: without Config.SpanFromContext an OpenTelemetry
+// span in the context is not read: the request's own trace is written.
+func TestSpansNeedOtelspan(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{DisableStress: true})
+	ids := reqid.FromHeaders("req-7", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	ctx := trace.ContextWithSpanContext(reqid.With(context.Background(), ids), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	l.LogRequest(ctx, "GET", "/a", time.Millisecond, 200, "")
+	require.NoError(t, l.Flush())
+	lines := readFile(t, l, "requests")
+	require.Len(t, lines, 1)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
+	assert.Equal(t, ids.SpanID, lines[0]["span_id"])
 }

@@ -42,9 +42,12 @@ func (c Config) problems() []error {
 	}
 	duration("FlightRecorder", c.FlightRecorder, config.MinFlightRecorder, config.MaxFlightRecorder, "off")
 	size("FlightRecorderBytes", c.FlightRecorderBytes, config.MinFlightRecorderBytes, config.MaxFlightRecorderBytes)
-	_, wrong := newSelection(c.Categories)
+	sel, wrong := newSelection(c.Categories, c.OrchestratorCalls)
 	for _, want := range wrong {
 		bad("Categories", strings.Join(c.Categories, ","), want)
+	}
+	if c.OrchestratorCalls && len(wrong) == 0 && !sel.selected(category.OrchestratorCalls) {
+		bad("OrchestratorCalls", true, "false while Categories leaves orchestrator_calls out")
 	}
 	cats := make([]string, 0, len(c.SlowThresholds))
 	for cat := range c.SlowThresholds {

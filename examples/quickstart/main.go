@@ -26,13 +26,13 @@ func main() {
 }
 
 func run() error {
-	cfg, err := slogdebug.ConfigFromEnv() // DEBUG_MODE, DEBUG_LOG_DIR, ...: a bad value is an error here
+	cfg, err := slogdebug.ConfigFromEnv() // DEBUG_MODE, DEBUG_LOG_DIR, ...: an error only with DEBUG_STRICT=true
 	if err != nil {
 		return err
 	}
 	logger, err := slogdebug.Init(cfg) // the console as before, the category files, slog.SetDefault
 	if err != nil {
-		return err
+		return err // a Config built wrong in code: a bad setting is said on the console instead
 	}
 	// Close on return, and on SIGTERM or Ctrl-C, which then end the program
 	// as they would have: what is queued and session_end reach the files.

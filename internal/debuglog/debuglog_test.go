@@ -55,7 +55,7 @@ func debuglog(args ...string) (int, string, string) {
 func writeProxyFiles(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
 	require.NoError(t, err)
 	h := l.Handler()
 	emit := func(at, category, msg string, attrs ...slog.Attr) {
@@ -296,7 +296,7 @@ func durationOf(data map[string]any) float64 {
 // so plainly, instead of findings that the proxy "did not see" anything.
 func TestCorrelateFoldersThatDoNotOverlap(t *testing.T) {
 	dir := t.TempDir()
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, SessionID: "20261127_033000", DisableStress: true}, io.Discard)
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dir, SessionID: "20261127_033000", DisableStress: true}, io.Discard)
 	require.NoError(t, err)
 	r := slog.NewRecord(time.Date(2026, 11, 27, 3, 30, 1, 0, time.UTC), slog.LevelWarn, "orchestrator_degraded", 0)
 	r.AddAttrs(slog.String("category", "stress"), slog.String("event_type", "orchestrator_degraded"), slog.String("severity", "warning"),
@@ -442,7 +442,7 @@ func TestUsageAndErrors(t *testing.T) {
 
 func TestRotatedSegmentsAreOneCategory(t *testing.T) {
 	dir := t.TempDir()
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
 	require.NoError(t, err)
 	for i := range 2000 {
 		l.LogRequest(context.Background(), "GET", "/ace/getstream", time.Duration(i)*time.Millisecond, 200, strings.Repeat("a", 40))
@@ -493,7 +493,7 @@ func TestWriteLargeSample(t *testing.T) {
 	if dst == "" {
 		t.Skip("set DEBUGLOG_LARGE=DIR to write a 400,000-line proxy directory there")
 	}
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dst, SessionID: "20261126_090000", DisableStress: true, BlockWhenFull: true,
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dst, SessionID: "20261126_090000", DisableStress: true, BlockWhenFull: true,
 		MaxFileBytes: -1, MaxTotalBytes: -1}, io.Discard)
 	require.NoError(t, err)
 	h := l.Handler()
@@ -540,7 +540,7 @@ func TestWriteLargeSample(t *testing.T) {
 // the cooldown's bookkeeping line.
 func TestCorrelateBriefFoldsAStorm(t *testing.T) {
 	dir := t.TempDir()
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
 	require.NoError(t, err)
 	h := l.Handler()
 	base, err := time.Parse(time.RFC3339Nano, "2026-11-26T10:17:16.700Z")

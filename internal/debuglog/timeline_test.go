@@ -113,7 +113,7 @@ func TestColourDecision(t *testing.T) {
 // first poll is done), so it waits on events, never on time.
 func TestFollowSeesBothSystemsLive(t *testing.T) {
 	proxyDir, orchDir := t.TempDir(), t.TempDir()
-	l, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: proxyDir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
+	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: proxyDir, MaxFileBytes: 64 << 10, DisableStress: true}, io.Discard)
 	require.NoError(t, err)
 	defer l.Close()
 	orchPath := filepath.Join(orchDir, "20261126_101715_vpn.jsonl")

@@ -82,6 +82,40 @@ func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	return r.redactAttr(a, slices.ContainsFunc(groups, r.SecretKey))
 }
 
+// Changes reports whether RedactAttr may change a (under a secret group when
+// secret): false only when it would give a back as it is, so that a handler
+// can be handed the record itself. Cheap for numbers and plain strings;
+// other values (errors, URLs, structs, LogValuers) are said to change.
+func (r *Redactor) Changes(a slog.Attr, secret bool) bool {
+	if r == nil {
+		return false
+	}
+	switch a.Value.Kind() {
+	case slog.KindLogValuer:
+		return true
+	case slog.KindGroup:
+		secret = secret || r.SecretKey(a.Key)
+		for _, m := range a.Value.Group() {
+			if r.Changes(m, secret) {
+				return true
+			}
+		}
+		return false
+	case slog.KindString:
+		s := a.Value.String()
+		return secret || r.SecretKey(a.Key) || r.RedactText(s) != s
+	case slog.KindAny:
+		switch a.Value.Any().(type) {
+		case nil:
+			return a.Key != "" && (secret || r.SecretKey(a.Key))
+		case slog.Level, *slog.Source:
+			return secret || r.SecretKey(a.Key)
+		}
+		return true
+	}
+	return secret || r.SecretKey(a.Key)
+}
+
 func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 	a.Value = a.Value.Resolve()
 	if a.Value.Kind() == slog.KindGroup {

@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -269,4 +270,49 @@ func TestRedactAttrLeavesValuesWithoutSecretsToTheConsole(t *testing.T) {
 	assert.Contains(t, text, `upstream="{id: x token=REDACTED}"`, "a secret in its text only: the redacted text")
 	assert.Contains(t, text, "addr=10.0.0.5", "MarshalText")
 	assert.Contains(t, text, "nilText=", "a panicking MarshalText does not take the call down")
+}
+
+// TestChangesOnlyWhenRedactAttrMay: where Changes says no, RedactAttr gives
+// the attribute back as a handler shows it; where a secret shows, it says yes.
+func TestChangesOnlyWhenRedactAttrMay(t *testing.T) {
+	r := New()
+	show := func(a slog.Attr) string {
+		var b bytes.Buffer
+		rec := slog.NewRecord(time.Time{}, slog.LevelInfo, "", 0)
+		rec.AddAttrs(a)
+		require.NoError(t, slog.NewTextHandler(&b, nil).Handle(context.Background(), rec))
+		return b.String()
+	}
+	for _, tc := range []struct {
+		a       slog.Attr
+		secret  bool // under a secret group
+		changes bool
+	}{
+		{slog.String("path", "/ace/getstream"), false, false},
+		{slog.Int("status_code", 200), false, false},
+		{slog.Duration("duration", time.Second), false, false},
+		{slog.Bool("ok", true), false, false},
+		{slog.Group("engine", slog.String("host", "10.0.0.5"), slog.Int("port", 6878)), false, false},
+		{slog.Any("level", slog.LevelWarn), false, false},
+		{slog.Attr{}, true, false},
+		{slog.String("url", "http://user:pw@host/x"), false, true},
+		{slog.String("query", "a=1&token=abc"), false, true},
+		{slog.String("token", "abc"), false, true},
+		{slog.Int("password", 1234), false, true},
+		{slog.Int("port", 1), true, true},
+		{slog.Group("auth", slog.String("user", "u")), false, true},
+		{slog.Any("error", http.ErrHandlerTimeout), false, true}, // an error becomes its text: said to change
+		{slog.Any("addr", netip.MustParseAddr("10.0.0.1")), false, true},
+	} {
+		assert.Equal(t, tc.changes, r.Changes(tc.a, tc.secret), "%v", tc.a)
+		var groups []string
+		if tc.secret {
+			groups = []string{"credentials"}
+		}
+		if !tc.changes {
+			assert.Equal(t, show(tc.a), show(r.RedactAttr(groups, tc.a)), "%v", tc.a)
+		}
+	}
+	var none *Redactor
+	assert.False(t, none.Changes(slog.String("token", "x"), false))
 }
