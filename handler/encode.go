@@ -241,7 +241,7 @@ func (e *encoder) appendAny(x any) bool {
 		// Convert only room+1 bytes: enough for appendText to see the cut.
 		e.appendText(string(x[:min(len(x), max(e.room(), 0)+1)]))
 	default:
-		out, err := jsonenc.Marshal(x)
+		out, err := jsonenc.Render(x)
 		if err != nil {
 			if _, ok := err.(*jsonenc.PanicError); ok && e.panics != nil {
 				e.panics.Add(1) // a value's panic, recovered: counted as any other

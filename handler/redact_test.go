@@ -259,3 +259,17 @@ func TestACutNeverLeavesPartOfASecret(t *testing.T) {
 	assert.NotContains(t, string(data), "ppp")
 	assert.NotContains(t, string(data), "user")
 }
+
+type contentID struct{ id string }
+
+func (c contentID) String() string { return "content " + c.id }
+
+// TestAValueWithOnlyAStringMethodIsItsString: no exported field (JSON {})
+// and a String method: the files write its String, as the console shows it.
+func TestAValueWithOnlyAStringMethodIsItsString(t *testing.T) {
+	h := newTestHandler(t, Options{DefaultCategory: "c"})
+	slog.New(h).Info("m", "id", contentID{"94c2"}, "leak", contentID{"token=S"})
+	m := only(t, h, "c")
+	assert.Equal(t, "content 94c2", m["id"])
+	assert.Equal(t, "content token=REDACTED", m["leak"])
+}

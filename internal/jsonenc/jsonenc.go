@@ -36,6 +36,34 @@ func Marshal(x any) (out []byte, err error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
+// Render is how the files write a Go value: Marshal's JSON, except that a
+// value whose JSON is {} (no exported field) and that has a String method
+// is its String, as a JSON string. Never fmt: a cyclic value is an error,
+// not a stack overflow.
+func Render(x any) ([]byte, error) {
+	out, err := Marshal(x)
+	if err != nil || string(out) != "{}" {
+		return out, err
+	}
+	if s, ok := x.(fmt.Stringer); ok {
+		text, err := stringOf(s)
+		if err != nil {
+			return nil, err
+		}
+		return AppendString(nil, text), nil
+	}
+	return out, nil
+}
+
+func stringOf(s fmt.Stringer) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", &PanicError{Value: r}
+		}
+	}()
+	return s.String(), nil
+}
+
 // AppendString writes s as a quoted JSON string; control characters and
 // U+2028/U+2029 are escaped, invalid UTF-8 becomes U+FFFD.
 func AppendString(buf []byte, s string) []byte {

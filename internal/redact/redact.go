@@ -3,8 +3,6 @@
 package redact
 
 import (
-	"encoding"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -74,7 +72,8 @@ func (r *Redactor) secretPair(key string, query bool) bool {
 
 // RedactAttr redacts a as the files do: under a secret key or group the value
 // is Redacted; strings, errors, URLs and bytes go through RedactText; another
-// value holding a secret becomes its redacted JSON. Usable as a ReplaceAttr.
+// Go value becomes the text the files write for it (its redacted JSON, or
+// !ERROR:...), so a console shows what the files show. Usable as a ReplaceAttr.
 func (r *Redactor) RedactAttr(groups []string, a slog.Attr) slog.Attr {
 	if r == nil {
 		return a
@@ -152,53 +151,26 @@ func (r *Redactor) redactAttr(a slog.Attr, secret bool) slog.Attr {
 		case []byte:
 			a.Value = slog.StringValue(r.RedactText(string(x)))
 		default:
-			if text, changed := r.redactAny(x); changed {
-				a.Value = slog.StringValue(text)
-			}
+			a.Value = slog.StringValue(r.render(x))
 		}
 	}
 	return a
 }
 
-// redactAny reports whether x shows a secret in its JSON or its console text,
-// and what to print instead: the redacted text when only it shows one, else the
-// redacted JSON. A value without a secret is left to the console.
-func (r *Redactor) redactAny(x any) (string, bool) {
-	js, err := jsonenc.Marshal(x)
-	var out []byte
-	if err == nil {
-		out = r.AppendJSON(nil, js)
+// render returns x as the files write it, redacted: its JSON, a JSON
+// string as its text, or the files' !ERROR text when it has none. Never fmt:
+// %+v shows what JSON hides (unexported fields, a chan's struct, NaN, a bad
+// MarshalJSON's value) and overflows the stack on a cyclic value.
+func (r *Redactor) render(x any) string {
+	js, err := jsonenc.Render(x)
+	if err != nil {
+		return r.RedactText(jsonenc.MarshalFailure(err))
 	}
-	text := consoleText(x)
-	redactedText := r.RedactText(text)
-	switch {
-	case err == nil && string(out) == string(js):
-		return redactedText, redactedText != text
-	case err != nil && redactedText == text:
-		return "", false
-	case err != nil:
-		return r.RedactText(jsonenc.MarshalFailure(err)), true
-	}
+	out := r.AppendJSON(nil, js)
 	if out[0] == '"' {
-		return jsonStringText(out), true // a view of out, which nothing else holds
+		return jsonStringText(out) // a view of out, which nothing else holds
 	}
-	return string(out), true
-}
-
-// consoleText is how a text console prints x: slog's TextHandler uses
-// MarshalText, else fmt's %+v (which calls String and Error).
-func consoleText(x any) (text string) {
-	if tm, ok := x.(encoding.TextMarshaler); ok {
-		defer func() {
-			if p := recover(); p != nil { // a nil receiver, say: as fmt does
-				text = fmt.Sprintf("%%!v(PANIC=MarshalText method: %v)", p)
-			}
-		}()
-		if b, err := tm.MarshalText(); err == nil {
-			return string(b)
-		}
-	}
-	return fmt.Sprintf("%+v", x)
+	return string(out)
 }
 
 // keySet matches keys by their last words.

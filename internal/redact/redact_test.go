@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -252,10 +253,10 @@ type panicText struct{}
 
 func (*panicText) MarshalText() ([]byte, error) { panic("nil receiver") }
 
-// TestRedactAttrLeavesValuesWithoutSecretsToTheConsole: the console prints
-// the program's values its own way (String, MarshalText, %+v) unless
-// redaction finds a secret in them.
-func TestRedactAttrLeavesValuesWithoutSecretsToTheConsole(t *testing.T) {
+// TestRedactAttrRendersValuesAsTheFilesDo: the console shows a program's
+// value as the files write it (its JSON; a value with a String method and
+// no exported field, its String), redacted; fmt's %+v never runs.
+func TestRedactAttrRendersValuesAsTheFilesDo(t *testing.T) {
 	var out bytes.Buffer
 	red := New()
 	l := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{ReplaceAttr: red.RedactAttr}))
@@ -265,11 +266,46 @@ func TestRedactAttrLeavesValuesWithoutSecretsToTheConsole(t *testing.T) {
 	text := out.String()
 	assert.Contains(t, text, `id="{id: 0000aaaa}"`, "printed with its String method, not as {}")
 	assert.NotContains(t, text, "SECRET")
-	assert.Contains(t, text, `creds="{\"user\":\"u\",\"password\":\"[REDACTED]\"}"`, "a secret in its JSON: the redacted JSON")
-	assert.Contains(t, text, `note="{\"Text\":\"see http://REDACTED@h/x\"}"`, "a secret in its JSON: the redacted JSON")
-	assert.Contains(t, text, `upstream="{id: x token=REDACTED}"`, "a secret in its text only: the redacted text")
-	assert.Contains(t, text, "addr=10.0.0.5", "MarshalText")
+	assert.Contains(t, text, `creds="{\"user\":\"u\",\"password\":\"[REDACTED]\"}"`, "its JSON, redacted")
+	assert.Contains(t, text, `note="{\"Text\":\"see http://REDACTED@h/x\"}"`, "its JSON, redacted")
+	assert.Contains(t, text, `upstream="{id: x token=REDACTED}"`, "its String, redacted as text")
+	assert.Contains(t, text, "addr=10.0.0.5", "MarshalText, as JSON has it")
 	assert.Contains(t, text, "nilText=", "a panicking MarshalText does not take the call down")
+}
+
+type hidesItsPassword struct {
+	user, password string
+}
+
+type chanAndSecret struct {
+	Password string
+	C        chan int
+}
+
+type badMarshaler struct{ secret string }
+
+func (b badMarshaler) MarshalJSON() ([]byte, error) { return []byte("{" + b.secret), nil }
+
+// TestTheConsoleShowsNoSecretTheFilesHide is break 7 of the second trust
+// round: values whose JSON fails or hides a field (an unexported password,
+// a struct with a chan, NaN, a cycle, a bad MarshalJSON) were printed with
+// %+v on the console, secrets and all, while the files wrote {} or !ERROR.
+func TestTheConsoleShowsNoSecretTheFilesHide(t *testing.T) {
+	cyclic := map[string]any{"password": "SECRET5"}
+	cyclic["self"] = cyclic
+	var out bytes.Buffer
+	red := New()
+	l := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{ReplaceAttr: red.RedactAttr}))
+	l.Info("values", "hidden", hidesItsPassword{"bob", "SECRET1"}, "chan", chanAndSecret{"SECRET2", make(chan int)},
+		"nan", struct {
+			F  float64
+			Pw string
+		}{math.NaN(), "SECRET3"}, "bad", badMarshaler{"SECRET4"}, "cycle", cyclic)
+	text := out.String()
+	assert.NotContains(t, text, "SECRET")
+	assert.Contains(t, text, "hidden={}", "what its JSON shows")
+	assert.Contains(t, text, `chan="!ERROR:json: unsupported type: chan int"`)
+	assert.Contains(t, text, "cycle=\"!ERROR:json: unsupported value: encountered a cycle")
 }
 
 // TestChangesOnlyWhenRedactAttrMay: where Changes says no, RedactAttr gives
