@@ -161,6 +161,7 @@ type Config struct {
 
 	env         *fromEnv         // what ConfigFromEnv found, said by New; nil for a Config built in code
 	stressClock func() time.Time // tests: stress.Options.Now
+	syncConsole bool             // tests: the library's console lines written on their caller's goroutine
 }
 
 // fromEnv is what ConfigFromEnv found besides the settings.

@@ -37,9 +37,10 @@ type Logger struct {
 type core struct {
 	cfg          Config
 	console      slog.Handler
-	consoleLevel slog.Level // noFloor when the console's level is not known
-	consoleName  string     // what session_start calls the console
-	noColor      bool       // tint writes without colour
+	libConsole   *asyncConsole // the console of the library's own lines (stress events, failures)
+	consoleLevel slog.Level    // noFloor when the console's level is not known
+	consoleName  string        // what session_start calls the console
+	noColor      bool          // tint writes without colour
 	st           atomic.Pointer[state]
 	floor        atomic.Int64                    // st's floor, for the helpers' inlined first check
 	panics       atomic.Uint64                   // the fan-out's panics, recovered (see guard)
@@ -112,6 +113,8 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
 		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
 	}
+	l.libConsole = newAsyncConsole(l.guarded(l.console))
+	l.libConsole.q.direct = cfg.syncConsole
 	var problems []settingProblem // said once the console is up
 	var offErrs []error
 	if cfg.env != nil {
@@ -129,7 +132,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	var err error
 	if cfg.ExecutionTrace > 0 {
-		if l.exec, err = startExecTrace(cfg, l.console); err != nil {
+		if l.exec, err = startExecTrace(cfg, l.libConsole); err != nil {
 			return nil, err // another Logger's recorder runs: the program's doing
 		}
 	}
@@ -226,7 +229,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	}
 	if stressFiles != nil && !cfg.DisableStress {
 		sopts := cfg.stressOptions()
-		sopts.Files, sopts.Console, sopts.Dropped = stressFiles, l.guarded(l.console), dropped
+		sopts.Files, sopts.Console, sopts.Dropped = stressFiles, l.libConsole, dropped
 		d, err := stress.New(sopts)
 		if err != nil {
 			undo()
@@ -285,6 +288,9 @@ func (l *Logger) Close() error {
 		return nil
 	}
 	l.closed = true
+	// Last: the library's console lines (stress_suppressed among them), a
+	// second at most, whatever the console does.
+	defer l.libConsole.q.close(asyncConsoleGrace)
 	old := l.st.Load()
 	if old.dumper != nil {
 		old.dumper.close() // its events written, its files closed
@@ -336,6 +342,9 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	if l.exec != nil {
 		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
 	}
+	if n := l.libConsole.q.dropped.Load(); n > 0 {
+		attrs = append(attrs, slog.Uint64("console_lines_dropped", n))
+	}
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
 
@@ -365,8 +374,13 @@ func (st *state) closeFiles(event string) error {
 	return st.files.CloseWith(event)
 }
 
-// Flush returns once everything logged before it is in the files.
+// Flush returns once everything logged before it is in the files, and the
+// library's own console lines (stress events) are written, or a second has
+// passed on a console that blocks.
 func (l *Logger) Flush() error {
+	if l.libConsole != nil {
+		defer l.libConsole.q.flush(asyncConsoleGrace)
+	}
 	st := l.st.Load()
 	if st.dumper != nil {
 		st.dumper.flush() // the flight recorder's dumps
@@ -409,7 +423,7 @@ func (l *Logger) fileOptions() handler.Options {
 }
 
 func (l *Logger) writeFailed(err error, errs, lost uint64) {
-	say(l.guarded(l.console), slog.LevelWarn, "debug mode: writing the debug files failed",
+	say(l.libConsole, slog.LevelWarn, "debug mode: writing the debug files failed",
 		slog.Any("error", err), slog.Uint64("errors", errs), slog.Uint64("lines_lost", lost))
 }
 

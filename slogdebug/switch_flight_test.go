@@ -63,7 +63,8 @@ func TestSwitchingOffNeverDumpsIntoOpenFiles(t *testing.T) {
 		require.NoError(t, l.Flush())
 	}
 	var err error
-	l, err = New(Config{Dir: dir, Enabled: true, FlightRecorder: time.Minute, Console: hookHandler{w}}, nil)
+	// syncConsole: the hook runs during the switch, as the console line is written.
+	l, err = New(Config{Dir: dir, Enabled: true, FlightRecorder: time.Minute, Console: hookHandler{w}, syncConsole: true}, nil)
 	require.NoError(t, err)
 	defer l.Close()
 	l.LogRequest(ctx, "GET", "/slow1", 9*time.Second, 200, "")
