@@ -13,8 +13,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/proxydebug/debugmode/internal/category"
-	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -146,48 +144,3 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Transport wraps base so that calls forward the context's request IDs
-// (X-Request-ID, traceparent) and are logged to "orchestrator_calls", URL
-// redacted. A Transport is not wrapped twice: the new logger replaces the old.
-func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
-	if t, ok := base.(*transport); ok {
-		base = t.base
-	}
-	t := &transport{base: cmp.Or(base, http.DefaultTransport)}
-	if logger != nil {
-		t.calls = logger.With(category.Key, category.OrchestratorCalls) // derived once, not per call
-	}
-	return t
-}
-
-type transport struct {
-	base  http.RoundTripper
-	calls *slogdebug.Logger // nil: slogdebug.Default()'s, derived at each call
-}
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if ids := reqid.From(ctx); ids != nil {
-		req = req.Clone(ctx) // a RoundTripper must not change the caller's request
-		req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
-		req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
-	}
-	calls := t.calls
-	if calls == nil {
-		calls = slogdebug.Default().With(category.Key, category.OrchestratorCalls)
-	}
-	if !calls.Enabled(ctx, slog.LevelDebug) {
-		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
-	}
-	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
-	}
-	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call", slog.String("method", req.Method),
-		slog.String("url", redact.Default().RedactText(req.URL.String())), slog.Int("status_code", status),
-		slog.Duration("duration", time.Since(start)), slog.Any("error", err))
-	return resp, err
-}
