@@ -2,6 +2,10 @@ package integration
 
 import (
 	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -16,12 +20,34 @@ import (
 // Transport wraps base so that calls forward the context's request IDs
 // (X-Request-ID, traceparent) and are logged to "orchestrator_calls", URL
 // redacted. A Transport is not wrapped twice: the new logger replaces the old.
-// Its client may keep a Timeout: connections are reused as with base alone.
+// Under a client with a Timeout it keeps connections as base alone does, but
+// net/http then spends a goroutine and a timer on each call: WrapClient
+// such a client instead.
 func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
-	if t, ok := base.(*transport); ok {
-		base = t.base
+	return newTransport(base, logger, 0)
+}
+
+// WrapClient returns a copy of c (nil: one like http.DefaultClient) whose
+// transport is Transport(c.Transport, logger) and whose Timeout bounds each
+// request it sends, body included, as a deadline in the request's context
+// (a redirect is a request of its own): net/http's cheap road, where the
+// client's own Timeout over a wrapped transport takes its legacy one. A
+// request that runs out of it fails with a net.Error whose Timeout is true
+// and that wraps context.DeadlineExceeded.
+func WrapClient(c *http.Client, logger *slogdebug.Logger) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
 	}
-	t := &transport{base: cmp.Or(base, http.DefaultTransport)}
+	out.Transport, out.Timeout = newTransport(out.Transport, logger, max(out.Timeout, 0)), 0
+	return &out
+}
+
+func newTransport(base http.RoundTripper, logger *slogdebug.Logger, timeout time.Duration) *transport {
+	if t, ok := base.(*transport); ok {
+		base, timeout = t.base, cmp.Or(timeout, t.timeout)
+	}
+	t := &transport{base: cmp.Or(base, http.DefaultTransport), timeout: timeout}
 	if logger != nil {
 		t.calls = logger.With(category.Key, category.OrchestratorCalls) // derived once, not per call
 	} else {
@@ -33,23 +59,37 @@ func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripp
 }
 
 type transport struct {
-	base  http.RoundTripper
-	calls *slogdebug.Logger // nil: dflt's
-	dflt  followDefault     // slogdebug.Default()'s orchestrator_calls logger
+	base    http.RoundTripper
+	timeout time.Duration     // WrapClient's client's Timeout; 0: none
+	calls   *slogdebug.Logger // nil: dflt's
+	dflt    followDefault     // slogdebug.Default()'s orchestrator_calls logger
 }
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	req = outgoing(req)
+	ctx, callCtx := req.Context(), req.Context()
+	var stop context.CancelFunc
+	if t.timeout > 0 {
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > t.timeout {
+			callCtx, stop = context.WithTimeout(ctx, t.timeout)
+		}
+	}
+	out := outgoing(req, callCtx, stop != nil)
 	calls := t.calls
 	if calls == nil {
 		calls = t.dflt.get()
 	}
-	if !calls.Enabled(ctx, slog.LevelDebug) {
-		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
+	if !calls.Enabled(ctx, slog.LevelDebug) { // not written (debug mode off, or the category left out)
+		resp, err := t.base.RoundTrip(out)
+		if stop != nil {
+			resp, err = t.bound(ctx, callCtx, stop, resp, err)
+		}
+		return resp, err
 	}
 	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
+	resp, err := t.base.RoundTrip(out)
+	if stop != nil {
+		resp, err = t.bound(ctx, callCtx, stop, resp, err)
+	}
 	status := 0
 	if resp != nil {
 		status = resp.StatusCode
@@ -60,15 +100,82 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+// CloseIdleConnections closes base's idle connections, when it has such a
+// method, for http.Client.CloseIdleConnections.
+func (t *transport) CloseIdleConnections() {
+	if c, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// bound ends the Timeout's deadline with the answer: at once on an error,
+// else when its body is read to its end or closed, as http.Client does.
+func (t *transport) bound(parent, ctx context.Context, stop context.CancelFunc, resp *http.Response, err error) (*http.Response, error) {
+	if err != nil {
+		err = t.timedOut(parent, ctx, err)
+		stop()
+		return resp, err
+	}
+	resp.Body = &boundBody{ReadCloser: resp.Body, t: t, parent: parent, ctx: ctx, stop: stop}
+	return resp, nil
+}
+
+// timedOut says so when err is the Timeout's deadline (not the caller's).
+func (t *transport) timedOut(parent, ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && parent.Err() == nil {
+		return &timeoutError{timeout: t.timeout, err: err}
+	}
+	return err
+}
+
+type boundBody struct {
+	io.ReadCloser
+	t           *transport
+	parent, ctx context.Context
+	stop        context.CancelFunc
+}
+
+func (b *boundBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.stop()
+	} else if err != nil {
+		err = b.t.timedOut(b.parent, b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *boundBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.stop()
+	return err
+}
+
+// timeoutError is a request that ran out of WrapClient's Timeout.
+type timeoutError struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("no complete answer within the client's Timeout (%v): %v", e.timeout, e.err)
+}
+func (e *timeoutError) Unwrap() error { return e.err }
+func (e *timeoutError) Timeout() bool { return true } // net.Error; url.Error asks it
+
+// Temporary is net.Error's other method (deprecated there, still required).
+func (e *timeoutError) Temporary() bool { return true }
+
 // The canonical forms of reqid's headers, as http.Header.Set would key them.
 const (
 	keyRequestID   = "X-Request-Id"
 	keyTraceparent = "Traceparent"
 )
 
-// outgoing returns req as it is sent on: with the context's request IDs in a
-// header of its own (a RoundTripper must not change the caller's request),
-// and without a Cancel channel when the context has a deadline.
+// outgoing returns req as it is sent on, with ctx (req's, or a new one with
+// WrapClient's deadline): with the context's request IDs in a header of its
+// own (a RoundTripper must not change the caller's request), and without a
+// Cancel channel when req's context has a deadline.
 //
 // Why Cancel goes: an http.Client with a Timeout whose transport is not an
 // *http.Transport (this wrapper, or any other) takes net/http's legacy
@@ -89,19 +196,18 @@ const (
 // The deadline already carries the Timeout, so Cancel adds nothing here;
 // net/http documents that with both a context and Cancel set "it is
 // undefined whether Cancel is respected". A request whose context has no
-// deadline keeps its Cancel.
-func outgoing(req *http.Request) *http.Request {
-	ctx := req.Context()
+// deadline keeps its Cancel. WrapClient's client has no Timeout, so it sets
+// no Cancel: http.Client's cheap road (the deadline alone, lines 363-372).
+func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request {
 	ids := reqid.From(ctx)
 	dropCancel := false
 	if req.Cancel != nil {
-		_, dropCancel = ctx.Deadline()
+		_, dropCancel = req.Context().Deadline()
 	}
-	if ids == nil && !dropCancel {
+	if ids == nil && !dropCancel && !newCtx {
 		return req
 	}
-	out := new(http.Request)
-	*out = *req // as Request.WithContext copies it
+	out := req.WithContext(ctx) // a shallow copy
 	if dropCancel {
 		out.Cancel = nil
 	}

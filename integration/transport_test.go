@@ -125,9 +125,27 @@ func getN(t *testing.T, client *http.Client, url string, n, callers int) {
 	wg.Wait()
 }
 
+// clientsWithATimeout are clients with a Timeout over a transport: the
+// transport alone, under Transport (debug mode off or on, wrapped twice),
+// and made by WrapClient.
+func clientsWithATimeout(off, on *slogdebug.Logger) map[string]func(http.RoundTripper) *http.Client {
+	withTimeout := func(rt http.RoundTripper) *http.Client { return &http.Client{Timeout: time.Minute, Transport: rt} }
+	return map[string]func(http.RoundTripper) *http.Client{
+		"plain":          withTimeout,
+		"Transport(nil)": func(rt http.RoundTripper) *http.Client { return withTimeout(integration.Transport(rt, nil)) },
+		"Transport(off)": func(rt http.RoundTripper) *http.Client { return withTimeout(integration.Transport(rt, off)) },
+		"Transport(on)":  func(rt http.RoundTripper) *http.Client { return withTimeout(integration.Transport(rt, on)) },
+		"Transport x2": func(rt http.RoundTripper) *http.Client {
+			return withTimeout(integration.Transport(integration.Transport(rt, off), on))
+		},
+		"WrapClient(nil)": func(rt http.RoundTripper) *http.Client { return integration.WrapClient(withTimeout(rt), nil) },
+		"WrapClient(on)":  func(rt http.RoundTripper) *http.Client { return integration.WrapClient(withTimeout(rt), on) },
+	}
+}
+
 // TestTransportReusesConnectionsOfAClientWithATimeout: sequential calls
 // through a client with a Timeout open one connection, with or without
-// Transport, debug mode off or on, and through New's client.
+// Transport, debug mode off or on, through WrapClient's client and New's.
 func TestTransportReusesConnectionsOfAClientWithATimeout(t *testing.T) {
 	const calls = 20
 	on, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
@@ -137,18 +155,10 @@ func TestTransportReusesConnectionsOfAClientWithATimeout(t *testing.T) {
 	require.NoError(t, err)
 	defer off.Close()
 
-	for name, wrap := range map[string]func(http.RoundTripper) http.RoundTripper{
-		"plain":          func(rt http.RoundTripper) http.RoundTripper { return rt },
-		"Transport(nil)": func(rt http.RoundTripper) http.RoundTripper { return integration.Transport(rt, nil) },
-		"Transport(off)": func(rt http.RoundTripper) http.RoundTripper { return integration.Transport(rt, off) },
-		"Transport(on)":  func(rt http.RoundTripper) http.RoundTripper { return integration.Transport(rt, on) },
-		"Transport(on)x2": func(rt http.RoundTripper) http.RoundTripper {
-			return integration.Transport(integration.Transport(rt, off), on)
-		},
-	} {
+	for name, client := range clientsWithATimeout(off, on) {
 		t.Run(name, func(t *testing.T) {
 			srv, l := countingServer(t, "ok")
-			getN(t, &http.Client{Timeout: time.Minute, Transport: wrap(newTransport(t))}, srv.URL, calls, 1)
+			getN(t, client(newTransport(t)), srv.URL, calls, 1)
 			assert.Equal(t, int64(1), l.accepted.Load(), "connections for %d sequential calls", calls)
 		})
 	}
@@ -175,21 +185,24 @@ func TestTransportReusesConnectionsOfAClientWithATimeout(t *testing.T) {
 // default idle pool (2 per host) through a client with a Timeout. A wrapper
 // that passes on the Request.Cancel set by such a client opened 10 to 100
 // times the connections of the bare transport on Go >= 1.23 (see outgoing);
-// Transport opens about as many. The counts depend on scheduling, one
+// Transport and WrapClient open about as many. The counts depend on scheduling, one
 // processor making them steadier, and the bound is loose: it tells 10 times
 // from about as many.
 func TestTransportConnectionsOfConcurrentCallers(t *testing.T) {
 	const calls, callers = 2000, 8
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	count := func(rt func(http.RoundTripper) http.RoundTripper) int64 {
+	count := func(client func(http.RoundTripper) *http.Client) int64 {
 		srv, l := countingServer(t, strings.Repeat("x", 300))
-		getN(t, &http.Client{Timeout: time.Minute, Transport: rt(newTransport(t))}, srv.URL, calls, callers)
+		getN(t, client(newTransport(t)), srv.URL, calls, callers)
 		return l.accepted.Load()
 	}
-	plain := count(func(rt http.RoundTripper) http.RoundTripper { return rt })
-	wrapped := count(func(rt http.RoundTripper) http.RoundTripper { return integration.Transport(rt, nil) })
-	t.Logf("%d calls from %d callers: %d connections plain, %d through Transport", calls, callers, plain, wrapped)
-	assert.LessOrEqual(t, wrapped, 3*plain+40)
+	clients := clientsWithATimeout(nil, nil)
+	plain := count(clients["plain"])
+	for _, name := range []string{"Transport(nil)", "WrapClient(nil)"} {
+		wrapped := count(clients[name])
+		t.Logf("%d calls from %d callers: %d connections plain, %d through %s", calls, callers, plain, wrapped, name)
+		assert.LessOrEqual(t, wrapped, 3*plain+40, name)
+	}
 }
 
 // recordingTransport keeps the last request it was given.
@@ -241,7 +254,8 @@ func TestTransportPassesTheTimeoutAsTheDeadline(t *testing.T) {
 
 // TestTransportKeepsTheClientTimeout: a server that does not answer makes
 // a call through Transport fail with the client's Timeout, as it does
-// without, and New's calls with Options.HTTPClient's.
+// without, through WrapClient's client with its Timeout, and New's calls
+// with Options.HTTPClient's.
 func TestTransportKeepsTheClientTimeout(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
@@ -254,11 +268,19 @@ func TestTransportKeepsTheClientTimeout(t *testing.T) {
 	defer close(release)
 	tr := newTransport(t)
 
-	_, err := (&http.Client{Timeout: 50 * time.Millisecond, Transport: integration.Transport(tr, nil)}).Get(srv.URL)
-	require.Error(t, err)
 	var ne net.Error
-	require.ErrorAs(t, err, &ne)
-	assert.True(t, ne.Timeout(), "a timeout: %v", err)
+	for name, client := range map[string]*http.Client{
+		"Transport":  {Timeout: 50 * time.Millisecond, Transport: integration.Transport(tr, nil)},
+		"WrapClient": integration.WrapClient(&http.Client{Timeout: 50 * time.Millisecond, Transport: tr}, nil),
+	} {
+		_, err := client.Get(srv.URL)
+		require.Error(t, err, name)
+		require.ErrorAs(t, err, &ne, name)
+		assert.True(t, ne.Timeout(), "%s: a timeout: %v", name, err)
+	}
+	_, err := integration.WrapClient(&http.Client{Timeout: 50 * time.Millisecond, Transport: tr}, nil).Get(srv.URL)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorContains(t, err, "no complete answer within the client's Timeout (50ms)")
 
 	c, err := integration.New(srv.URL, nil, integration.Options{HTTPClient: &http.Client{Timeout: 50 * time.Millisecond, Transport: tr}})
 	require.NoError(t, err)
@@ -273,4 +295,88 @@ func TestTransportKeepsTheClientTimeout(t *testing.T) {
 	_, err = c.Engines(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.NotContains(t, err.Error(), "Timeout", "the caller's own cancellation is not the Timeout")
+}
+
+// TestWrapClientBoundsTheBodyToo: WrapClient's Timeout bounds reading the
+// answer, as http.Client's does: a body that stalls fails as a timeout.
+func TestWrapClientBoundsTheBodyToo(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "first part")
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	client := integration.WrapClient(&http.Client{Timeout: 50 * time.Millisecond, Transport: newTransport(t)}, nil)
+	resp, err := client.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	_, err = io.ReadAll(resp.Body)
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout(), "a timeout: %v", err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// TestWrapClientPassesItsTimeoutAsTheDeadline: WrapClient's client has no
+// Timeout of its own; each request reaches the transport with a deadline
+// (the caller's when it is sooner) and no Cancel, and the deadline's timer
+// ends with the answer's body. Wrapping again keeps the Timeout.
+func TestWrapClientPassesItsTimeoutAsTheDeadline(t *testing.T) {
+	rec := &recordingTransport{}
+	client := integration.WrapClient(&http.Client{Timeout: time.Hour, Transport: rec}, nil)
+	assert.Zero(t, client.Timeout, "the Timeout is the transport's now")
+	before := time.Now()
+	resp, err := client.Get("http://orch.invalid/engines")
+	require.NoError(t, err)
+	sent := rec.last
+	assert.Nil(t, sent.Cancel)
+	deadline, ok := sent.Context().Deadline()
+	require.True(t, ok)
+	assert.WithinRange(t, deadline, before.Add(time.Hour), time.Now().Add(time.Hour))
+	require.NoError(t, sent.Context().Err())
+	resp.Body.Close()
+	assert.ErrorIs(t, sent.Context().Err(), context.Canceled, "the deadline's timer ends with the body")
+
+	soon, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(soon, http.MethodGet, "http://orch.invalid/engines", nil)
+	require.NoError(t, err)
+	resp, err = integration.WrapClient(client, nil).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	callerDeadline, _ := soon.Deadline()
+	deadline, _ = rec.last.Context().Deadline()
+	assert.Equal(t, callerDeadline, deadline, "the caller's sooner deadline stands")
+
+	again := integration.WrapClient(client, nil)
+	resp, err = again.Get("http://orch.invalid/engines")
+	require.NoError(t, err)
+	resp.Body.Close()
+	_, ok = rec.last.Context().Deadline()
+	assert.True(t, ok, "wrapped again, the Timeout is kept")
+
+	assert.NotNil(t, integration.WrapClient(nil, nil).Transport, "nil: a client like http.DefaultClient")
+}
+
+// idleCloser counts CloseIdleConnections calls.
+type idleCloser struct {
+	recordingTransport
+	closed atomic.Int64
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.closed.Add(1) }
+
+// TestClientCloseIdleConnectionsReachesTheTransport: http.Client's
+// CloseIdleConnections reaches the transport under Transport.
+func TestClientCloseIdleConnectionsReachesTheTransport(t *testing.T) {
+	base := &idleCloser{}
+	integration.WrapClient(&http.Client{Transport: base}, nil).CloseIdleConnections()
+	(&http.Client{Transport: integration.Transport(base, nil)}).CloseIdleConnections()
+	assert.Equal(t, int64(2), base.closed.Load())
+	(&http.Client{Transport: integration.Transport(&recordingTransport{}, nil)}).CloseIdleConnections() // none: nothing to do
 }
