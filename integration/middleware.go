@@ -19,21 +19,33 @@ import (
 
 // Middleware gives each request its IDs (from X-Request-ID and traceparent, or
 // new), echoes X-Request-ID so callers can correlate, and logs a "requests" line
-// (and a "disconnects" one when the client left or a stream ended). skipPaths
-// (health probes) go straight to next. Flusher, Hijacker and ReaderFrom keep working;
-// a panic is logged and re-raised.
+// (with AddAttrs' attributes; and a "disconnects" one when the client left or
+// a stream ended). skipPaths (health probes) go straight to next. Flusher,
+// Hijacker and ReaderFrom keep working; a panic is logged and re-raised. With
+// debug mode off it only gives and echoes the IDs: a request that begins
+// then writes no line.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		var dflt followDefault // logger nil: slogdebug.Default(), resolved once per default
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if slices.Contains(skipPaths, r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			logger, start := loggerOr(logger), time.Now()
-			ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
-			clientCtx, ex := r.Context(), &exchange{}
-			ctx := context.WithValue(reqid.With(clientCtx, ids), exchangeKey{}, ex)
-			w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
+			log, start := logger, time.Now()
+			if log == nil {
+				log = dflt.get()
+			}
+			ids := reqid.FromHeaders(headerValue(r.Header, keyRequestID), headerValue(r.Header, keyTraceparent))
+			w.Header()[keyRequestID] = []string{ids.RequestID} // Set, without canonicalizing the key each time
+			clientCtx := r.Context()
+			ctx := reqid.With(clientCtx, ids)
+			if !log.Enabled(clientCtx, slog.LevelDebug) && !trace.IsEnabled() {
+				next.ServeHTTP(w, r.WithContext(ctx)) // nothing would be written: nothing to watch
+				return
+			}
+			ex := &exchange{}
+			ctx = context.WithValue(ctx, exchangeKey{}, ex)
 			rw, aceID := &responseWriter{ResponseWriter: w}, AceID(r)
 			if trace.IsEnabled() {
 				var task *trace.Task
@@ -48,22 +60,23 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				if p != nil && rw.status == 0 {
 					status = http.StatusInternalServerError
 				}
-				stream := ex.finish()
-				attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
+				stream, added := ex.finish()
+				attrs := make([]slog.Attr, 0, 3+len(added))
+				attrs = append(attrs, slog.Int64("bytes", rw.bytes))
 				if stream != nil && stream.ID != "" {
 					attrs = append(attrs, slog.String("stream_id", stream.ID))
 				}
 				if p != nil {
 					attrs = append(attrs, slog.Any("panic", p))
 				}
-				logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
+				log.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, append(attrs, added...)...)
 				// Without a stream reported, a client going away is one.
 				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
 					stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
 					stream.classify()
 				}
 				if stream != nil {
-					logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+					logDisconnect(ctx, log, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
 				}
 				if p != nil {
 					panic(p)
@@ -72,6 +85,29 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 			next.ServeHTTP(rw, r)
 		})
 	}
+}
+
+// AddAttrs adds attrs to the "requests" line Middleware writes when the
+// request of ctx ends (such as the engine chosen: slog.String("container_id",
+// id)), after its own fields; it may be called from any goroutine until then.
+// Outside Middleware, with debug mode off, or once the line is written, it
+// does nothing, and allocates nothing.
+func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
+	if ctx == nil || len(attrs) == 0 {
+		return
+	}
+	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil {
+		ex.add(attrs)
+	}
+}
+
+// headerValue is h.Get(key) for a canonical key: Get would canonicalize the
+// key at each call (an allocation for reqid's spellings).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // AceID returns the content a request asks for: its id, or its infohash.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/redact"
+	"github.com/proxydebug/debugmode/internal/reqctx"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -199,7 +200,7 @@ const (
 // deadline keeps its Cancel. WrapClient's client has no Timeout, so it sets
 // no Cancel: http.Client's cheap road (the deadline alone, lines 363-372).
 func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request {
-	ids := reqid.From(ctx)
+	ids := reqctx.From[reqid.IDs](ctx) // reqid.With's, the traceparent formatted once per request
 	dropCancel := false
 	if req.Cancel != nil {
 		_, dropCancel = req.Context().Deadline()
@@ -212,13 +213,13 @@ func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request
 		out.Cancel = nil
 	}
 	if ids != nil {
-		out.Header = withIDs(req.Header, ids)
+		out.Header = withIDs(req.Header, ids.IDs.RequestID, ids.Traceparent)
 	}
 	return out
 }
 
-// withIDs returns a copy of h with ids' X-Request-ID and traceparent set.
-func withIDs(h http.Header, ids *reqid.IDs) http.Header {
+// withIDs returns a copy of h with X-Request-ID and traceparent set.
+func withIDs(h http.Header, requestID, traceparent string) http.Header {
 	n := 2
 	for _, v := range h {
 		n += len(v)
@@ -228,7 +229,7 @@ func withIDs(h http.Header, ids *reqid.IDs) http.Header {
 		vals = append(vals, v...)
 		out[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
 	}
-	vals = append(vals, ids.RequestID, ids.Traceparent())
+	vals = append(vals, requestID, traceparent)
 	out[keyRequestID], out[keyTraceparent] = vals[n-2:n-1:n-1], vals[n-1:n:n]
 	return out
 }
