@@ -30,6 +30,8 @@ type Client struct {
 	timeout time.Duration // the HTTP client's Timeout
 	opts    Options       // with the defaults filled in
 	cache   engineCache   // GET /engines, cached for Options.EngineCache
+	reach   reachability  // whether calls reach the orchestrator
+	now     func() time.Time
 }
 
 // Options configures a Client made by New; the zero value is the defaults.
@@ -61,7 +63,7 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 	if opts.EngineCache < 0 || opts.MaxStreamsPerEngine < 0 {
 		return nil, fmt.Errorf("integration: Options.EngineCache %v, MaxStreamsPerEngine %d: want 0 (none) or more", opts.EngineCache, opts.MaxStreamsPerEngine)
 	}
-	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
+	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults(), now: time.Now}
 	c.cache.ttl, c.cache.now, c.cache.fetching = opts.EngineCache, time.Now, make(chan struct{}, 1)
 	c.http, c.timeout = &http.Client{}, 30*time.Second
 	if opts.HTTPClient != nil {
@@ -135,8 +137,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if unreached(ctx, err) {
+			down, failures := c.reach.failed(c.now())
+			logUnreachable(ctx, c.log(), method, c.base+path, err, down, failures)
+		}
 		return fail("", err)
 	}
+	c.reach.answered()
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
