@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -153,4 +155,49 @@ func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger) http.
 			}
 		}
 	})
+}
+
+// BenchmarkOrchestratorCall is one call of BenchmarkForkRequestPath's
+// handler on its own, one caller, with request IDs in its context: the
+// plain client with a Timeout, WrapClient's with debug mode off and on. It
+// reports the process's CPU time per call (cpu-ns/op: the fake
+// orchestrator's share included, which reads the two forwarded headers).
+func BenchmarkOrchestratorCall(b *testing.B) {
+	for _, impl := range []string{"plain", "off", "on"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			orchSrv := httptest.NewServer(fakeOrchestrator())
+			defer orchSrv.Close()
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			orch := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+			if impl != "plain" {
+				log, err := slogdebug.New(slogdebug.Config{Enabled: impl == "on", Dir: b.TempDir()}, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer log.Close()
+				orch = integration.WrapClient(orch, log)
+			}
+			ctx := reqid.With(context.Background(), reqid.New())
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpuStart, cpuOK := processCPU()
+			for i := 0; i < b.N; i++ {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, orchSrv.URL+"/engines", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp, err := orch.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			b.StopTimer()
+			if cpuEnd, ok := processCPU(); cpuOK && ok {
+				b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
 }
