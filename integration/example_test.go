@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"log"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -31,4 +32,23 @@ func ExampleWrapClient() {
 		// ... choose an engine, stream ...
 	}
 	log.Fatal(http.ListenAndServe(":8080", integration.Middleware(logger)(http.HandlerFunc(handler))))
+}
+
+// The handler puts the engine it chose on its request's requests line.
+func ExampleAddAttrs() {
+	logger := slogdebug.Default()
+	orch, err := integration.New("http://orchestrator:8000", logger, integration.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		engine, err := orch.SelectBestEngine(r.Context())
+		if err != nil {
+			integration.WriteProvisionError(w, err)
+			return
+		}
+		integration.AddAttrs(r.Context(), slog.String("container_id", engine.ContainerID))
+		// ... stream from engine.Host:engine.Port ...
+	}
+	log.Fatal(http.ListenAndServe(":8080", integration.Middleware(logger, "/ace/status")(http.HandlerFunc(handler))))
 }

@@ -202,6 +202,7 @@ const (
 func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request {
 	ids := reqctx.From[reqid.IDs](ctx) // reqid.With's, the traceparent formatted once per request
 	dropCancel := false
+	//lint:ignore SA1019 the deprecated field is the one dropped (see above)
 	if req.Cancel != nil {
 		_, dropCancel = req.Context().Deadline()
 	}
@@ -210,6 +211,7 @@ func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request
 	}
 	out := req.WithContext(ctx) // a shallow copy
 	if dropCancel {
+		//lint:ignore SA1019 the deprecated field is the one dropped (see above)
 		out.Cancel = nil
 	}
 	if ids != nil {

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the deprecated Request.Cancel is what these tests look at
+
 package integration_test
 
 import (
@@ -245,11 +247,11 @@ func TestTransportPassesTheTimeoutAsTheDeadline(t *testing.T) {
 	own := make(chan struct{})
 	req, err = http.NewRequest(http.MethodGet, "http://orch.invalid/engines", nil)
 	require.NoError(t, err)
-	req.Cancel = own //nolint:staticcheck // the deprecated field is what is tested
+	req.Cancel = own
 	resp, err = (&http.Client{Transport: integration.Transport(rec, nil)}).Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, (<-chan struct{})(own), rec.last.Cancel, "without a deadline, a Cancel of the caller's is kept") //nolint:staticcheck
+	assert.Equal(t, (<-chan struct{})(own), rec.last.Cancel, "without a deadline, a Cancel of the caller's is kept")
 }
 
 // TestTransportKeepsTheClientTimeout: a server that does not answer makes
