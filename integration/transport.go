@@ -112,8 +112,10 @@ func (t *transport) CloseIdleConnections() {
 // bound ends the Timeout's deadline with the answer: at once on an error,
 // else when its body is read to its end or closed, as http.Client does.
 func (t *transport) bound(parent, ctx context.Context, stop context.CancelFunc, resp *http.Response, err error) (*http.Response, error) {
-	if err != nil {
-		err = t.timedOut(parent, ctx, err)
+	if err != nil || resp == nil || resp.Body == nil { // the last two, a broken base's: http.Client says so
+		if err != nil {
+			err = t.timedOut(parent, ctx, err)
+		}
 		stop()
 		return resp, err
 	}

@@ -382,3 +382,24 @@ func TestClientCloseIdleConnectionsReachesTheTransport(t *testing.T) {
 	assert.Equal(t, int64(2), base.closed.Load())
 	(&http.Client{Transport: integration.Transport(&recordingTransport{}, nil)}).CloseIdleConnections() // none: nothing to do
 }
+
+// TestWrapClientSurvivesABrokenTransport: a base that answers nothing, or
+// an answer without a body, is http.Client's to report or mend, not a panic.
+func TestWrapClientSurvivesABrokenTransport(t *testing.T) {
+	for name, rt := range map[string]roundTripFunc{
+		"no answer": func(*http.Request) (*http.Response, error) { return nil, nil },
+		"no body":   func(r *http.Request) (*http.Response, error) { return &http.Response{StatusCode: http.StatusOK, Request: r}, nil },
+	} {
+		client := integration.WrapClient(&http.Client{Timeout: time.Minute, Transport: rt}, nil)
+		resp, err := client.Get("http://orch.invalid/engines")
+		if name == "no answer" {
+			require.Error(t, err, name)
+			continue
+		}
+		require.NoError(t, err, name)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		assert.Empty(t, b)
+		resp.Body.Close()
+	}
+}
