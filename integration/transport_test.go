@@ -388,7 +388,9 @@ func TestClientCloseIdleConnectionsReachesTheTransport(t *testing.T) {
 func TestWrapClientSurvivesABrokenTransport(t *testing.T) {
 	for name, rt := range map[string]roundTripFunc{
 		"no answer": func(*http.Request) (*http.Response, error) { return nil, nil },
-		"no body":   func(r *http.Request) (*http.Response, error) { return &http.Response{StatusCode: http.StatusOK, Request: r}, nil },
+		"no body": func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: http.StatusOK, Request: r}, nil
+		},
 	} {
 		client := integration.WrapClient(&http.Client{Timeout: time.Minute, Transport: rt}, nil)
 		resp, err := client.Get("http://orch.invalid/engines")
