@@ -86,6 +86,20 @@ bench-proxy: benchstat-tool
 	done; done
 	$(BENCHSTAT) -col /debug bench/proxy.txt
 
+# The acexy fork's request path (Middleware, 15 orchestrator calls through
+# WrapClient's client over keep-alive loopback, a 64 KiB stream) without the
+# library, with debug mode off and on, each in a process of its own,
+# interleaved: CPU time and orchestrator connections per request.
+.PHONY: bench-fork
+bench-fork: benchstat-tool
+	@mkdir -p bench
+	$(GO) test -c -o bench/integration.test ./integration
+	@rm -f bench/fork.txt
+	@for i in $$(seq $(COUNT)); do for m in plain off on; do \
+		bench/integration.test -test.run '^$$' -test.bench "ForkRequestPath/impl=$$m\$$" -test.benchtime 2000x -test.benchmem | grep '^Bench' | tee -a bench/fork.txt; \
+	done; done
+	$(BENCHSTAT) -col /impl bench/fork.txt
+
 # The streaming proxy with debug mode on, the execution trace recorder off
 # and on (DEBUG_EXECUTION_TRACE), interleaved in separate processes;
 # LogRequest's caller cost and one request through Middleware with it off

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,18 +22,23 @@ import (
 // Client talks to the engine orchestrator and logs what it does. Make it
 // with New; it is safe for concurrent use.
 type Client struct {
-	base   string // without a trailing slash
-	host   string // the orchestrator's host: where the engines it provisions listen
-	logger *slogdebug.Logger
-	http   *http.Client
-	opts   Options     // with the defaults filled in
-	cache  engineCache // GET /engines, cached for Options.EngineCache
+	base    string            // without a trailing slash
+	host    string            // the orchestrator's host: where the engines it provisions listen
+	logger  *slogdebug.Logger // nil: dflt's
+	dflt    followDefault
+	http    *http.Client  // without a Timeout: do puts it in each call's context
+	timeout time.Duration // the HTTP client's Timeout
+	opts    Options       // with the defaults filled in
+	cache   engineCache   // GET /engines, cached for Options.EngineCache
+	reach   reachability  // whether calls reach the orchestrator
+	now     func() time.Time
 }
 
 // Options configures a Client made by New; the zero value is the defaults.
 type Options struct {
 	APIKey string // sent as a Bearer token to provisioning and stream events; never logged
 	// HTTPClient makes the calls (copied, wrapped by Transport); nil: 30s timeout.
+	// Its Timeout bounds each call, body included, as a context deadline.
 	HTTPClient *http.Client
 	// EngineCache reuses an engine list fetched less than this long ago (such
 	// as 2s), one call shared among callers that miss together; 0: none.
@@ -57,13 +63,18 @@ func New(baseURL string, logger *slogdebug.Logger, opts Options) (*Client, error
 	if opts.EngineCache < 0 || opts.MaxStreamsPerEngine < 0 {
 		return nil, fmt.Errorf("integration: Options.EngineCache %v, MaxStreamsPerEngine %d: want 0 (none) or more", opts.EngineCache, opts.MaxStreamsPerEngine)
 	}
-	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults()}
+	c := &Client{base: strings.TrimSuffix(baseURL, "/"), host: cmp.Or(u.Hostname(), "127.0.0.1"), logger: logger, opts: opts.withDefaults(), now: time.Now}
 	c.cache.ttl, c.cache.now, c.cache.fetching = opts.EngineCache, time.Now, make(chan struct{}, 1)
-	c.http = &http.Client{Timeout: 30 * time.Second}
+	c.http, c.timeout = &http.Client{}, 30*time.Second
 	if opts.HTTPClient != nil {
 		hc := *opts.HTTPClient
-		c.http = &hc
+		c.http, c.timeout = &hc, hc.Timeout
 	}
+	// The Timeout goes into each call's context (do) rather than stay the
+	// client's: a client with a Timeout whose transport is wrapped takes
+	// net/http's legacy cancellation road (see outgoing), a goroutine and a
+	// timer per call for nothing.
+	c.http.Timeout = 0
 	c.http.Transport = Transport(c.http.Transport, logger)
 	return c, nil
 }
@@ -78,7 +89,12 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-func (c *Client) log() *slogdebug.Logger { return loggerOr(c.logger) }
+func (c *Client) log() *slogdebug.Logger {
+	if c.logger != nil {
+		return c.logger
+	}
+	return c.dflt.get()
+}
 
 func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 	if l != nil {
@@ -89,7 +105,16 @@ func loggerOr(l *slogdebug.Logger) *slogdebug.Logger {
 
 // do sends a request and decodes a 2xx JSON answer into out; else an *Error.
 func (c *Client) do(ctx context.Context, method, path string, in, out any, auth bool) error {
+	callCtx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel() // after the answer is read
+	}
 	fail := func(what string, err error) error {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			what += fmt.Sprintf("no complete answer within the HTTP client's Timeout (%v; Options.HTTPClient): ", c.timeout)
+		}
 		return fmt.Errorf("orchestrator %s %s: %s%w", method, path, what, err)
 	}
 	var body io.Reader
@@ -100,7 +125,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	req, err := http.NewRequestWithContext(callCtx, method, c.base+path, body)
 	if err != nil {
 		return fail("", err)
 	}
@@ -112,8 +137,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if unreached(ctx, err) {
+			down, failures := c.reach.failed(c.now())
+			logUnreachable(ctx, c.log(), method, c.base+path, err, down, failures)
+		}
 		return fail("", err)
 	}
+	c.reach.answered()
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {

@@ -1,7 +1,10 @@
 // Package integration holds the proxy's integration points with debug mode:
-// Middleware (request IDs, requests and disconnects lines), New (the
-// orchestrator's Client), CopyStream or LogStreamEnd, and WriteProvisionError
-// (503 with Retry-After when no engine could be had):
+// Middleware (request IDs, requests and disconnects lines; AddAttrs adds the
+// handler's attributes), New (the orchestrator's Client), WrapClient or
+// Transport (an HTTP client of the program's own that forwards the request
+// IDs), CopyStream or LogStreamEnd, and WriteProvisionError (503 with
+// Retry-After when no engine could be had). With debug mode off they cost
+// the proxy the IDs' forwarding and nothing else:
 //
 //	orch, err := integration.New("http://orchestrator:8000", logger, integration.Options{APIKey: key})
 //	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
@@ -298,8 +297,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 			break
 		}
 		wait := c.opts.backoff(attempt, err)
-		log.With(category.Key, category.Provisioning).LogAttrs(ctx, slog.LevelDebug, "provision_backoff",
-			slog.String("operation", "provision_backoff"), slog.Duration("wait", wait), slog.Int("retry_count", attempt))
+		logBackoff(ctx, log, backoff{attempt: attempt, maxAttempts: c.opts.MaxAttempts, wait: wait, err: err})
 		if err := c.opts.Sleep(ctx, wait); err != nil {
 			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
 			break

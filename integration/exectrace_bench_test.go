@@ -64,10 +64,3 @@ func BenchmarkMiddlewareExecutionTrace(b *testing.B) {
 		})
 	}
 }
-
-// discardWriter is a ResponseWriter that keeps nothing.
-type discardWriter struct{ header http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.header }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(int)             {}

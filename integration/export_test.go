@@ -32,3 +32,10 @@ func NoEngineError(err error, retryAfter time.Duration) error {
 func Backoff(o Options, retry int, err error) time.Duration {
 	return o.withDefaults().backoff(retry, err)
 }
+
+// SetNow sets the clock the Client reads how long the orchestrator has not
+// been reached with.
+func (c *Client) SetNow(now func() time.Time) { c.now = now }
+
+// ErrorClass is the error_class of a call that did not reach the orchestrator.
+func ErrorClass(err error) string { return errorClass(err) }

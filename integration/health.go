@@ -3,19 +3,18 @@ package integration
 import (
 	"cmp"
 	"context"
-	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/proxydebug/debugmode/acestream"
-	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/reqid"
 )
 
 // HealthMonitor polls the orchestrator's status and logs each reading to
-// "orchestrator_health" (an unreachable one as "unreachable").
+// "orchestrator_health" (an unreachable one as "unreachable", with the
+// error's class and how long the orchestrator has not been reached).
 type HealthMonitor struct {
 	client *Client
 	last   atomic.Pointer[HealthReading]
@@ -75,9 +74,7 @@ func (m *HealthMonitor) poll(ctx context.Context) {
 		log.LogOrchestratorHealth(ctx, r.Status.health())
 	case ctx.Err() != nil:
 		return // stopping: not the orchestrator's fault
-	default:
-		log.With(category.Key, category.OrchestratorHealth).LogAttrs(ctx, slog.LevelDebug, "orchestrator_health",
-			slog.String("status", "unreachable"), slog.Any("error", r.Err))
+	default: // do wrote the reading when the orchestrator was not reached (logUnreachable)
 		log.LogError(ctx, "health_monitor", "orchestrator_status", r.Err)
 	}
 	m.last.Store(&r)

@@ -13,29 +13,39 @@ import (
 	"slices"
 	"time"
 
-	"github.com/proxydebug/debugmode/internal/category"
-	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
 // Middleware gives each request its IDs (from X-Request-ID and traceparent, or
 // new), echoes X-Request-ID so callers can correlate, and logs a "requests" line
-// (and a "disconnects" one when the client left or a stream ended). skipPaths
-// (health probes) go straight to next. Flusher, Hijacker and ReaderFrom keep working;
-// a panic is logged and re-raised.
+// (with AddAttrs' attributes; and a "disconnects" one when the client left or
+// a stream ended). skipPaths (health probes) go straight to next. Flusher,
+// Hijacker and ReaderFrom keep working; a panic is logged and re-raised. With
+// debug mode off it only gives and echoes the IDs: a request that begins
+// then writes no line.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
+		var dflt followDefault // logger nil: slogdebug.Default(), resolved once per default
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if slices.Contains(skipPaths, r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			logger, start := loggerOr(logger), time.Now()
-			ids := reqid.FromHeaders(r.Header.Get(reqid.HeaderRequestID), r.Header.Get(reqid.HeaderTraceparent))
-			clientCtx, ex := r.Context(), &exchange{}
-			ctx := context.WithValue(reqid.With(clientCtx, ids), exchangeKey{}, ex)
-			w.Header().Set(reqid.HeaderRequestID, ids.RequestID)
+			log, start := logger, time.Now()
+			if log == nil {
+				log = dflt.get()
+			}
+			ids := reqid.FromHeaders(headerValue(r.Header, keyRequestID), headerValue(r.Header, keyTraceparent))
+			w.Header()[keyRequestID] = []string{ids.RequestID} // Set, without canonicalizing the key each time
+			clientCtx := r.Context()
+			ctx := reqid.With(clientCtx, ids)
+			if !log.Enabled(clientCtx, slog.LevelDebug) && !trace.IsEnabled() {
+				next.ServeHTTP(w, r.WithContext(ctx)) // nothing would be written: nothing to watch
+				return
+			}
+			ex := &exchange{}
+			ctx = context.WithValue(ctx, exchangeKey{}, ex)
 			rw, aceID := &responseWriter{ResponseWriter: w}, AceID(r)
 			if trace.IsEnabled() {
 				var task *trace.Task
@@ -50,22 +60,23 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				if p != nil && rw.status == 0 {
 					status = http.StatusInternalServerError
 				}
-				stream := ex.finish()
-				attrs := []slog.Attr{slog.Int64("bytes", rw.bytes)}
+				stream, added := ex.finish()
+				attrs := make([]slog.Attr, 0, 3+len(added))
+				attrs = append(attrs, slog.Int64("bytes", rw.bytes))
 				if stream != nil && stream.ID != "" {
 					attrs = append(attrs, slog.String("stream_id", stream.ID))
 				}
 				if p != nil {
 					attrs = append(attrs, slog.Any("panic", p))
 				}
-				logger.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, attrs...)
+				log.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, append(attrs, added...)...)
 				// Without a stream reported, a client going away is one.
 				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
 					stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
 					stream.classify()
 				}
 				if stream != nil {
-					logDisconnect(ctx, logger, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
+					logDisconnect(ctx, log, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
 				}
 				if p != nil {
 					panic(p)
@@ -74,6 +85,29 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 			next.ServeHTTP(rw, r)
 		})
 	}
+}
+
+// AddAttrs adds attrs to the "requests" line Middleware writes when the
+// request of ctx ends (such as the engine chosen: slog.String("container_id",
+// id)), after its own fields; it may be called from any goroutine until then.
+// Outside Middleware, with debug mode off, or once the line is written, it
+// does nothing, and allocates nothing.
+func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
+	if ctx == nil || len(attrs) == 0 {
+		return
+	}
+	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil {
+		ex.add(attrs)
+	}
+}
+
+// headerValue is h.Get(key) for a canonical key: Get would canonicalize the
+// key at each call (an allocation for reqid's spellings).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // AceID returns the content a request asks for: its id, or its infohash.
@@ -146,48 +180,3 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap returns the underlying writer, for http.ResponseController.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Transport wraps base so that calls forward the context's request IDs
-// (X-Request-ID, traceparent) and are logged to "orchestrator_calls", URL
-// redacted. A Transport is not wrapped twice: the new logger replaces the old.
-func Transport(base http.RoundTripper, logger *slogdebug.Logger) http.RoundTripper {
-	if t, ok := base.(*transport); ok {
-		base = t.base
-	}
-	t := &transport{base: cmp.Or(base, http.DefaultTransport)}
-	if logger != nil {
-		t.calls = logger.With(category.Key, category.OrchestratorCalls) // derived once, not per call
-	}
-	return t
-}
-
-type transport struct {
-	base  http.RoundTripper
-	calls *slogdebug.Logger // nil: slogdebug.Default()'s, derived at each call
-}
-
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	if ids := reqid.From(ctx); ids != nil {
-		req = req.Clone(ctx) // a RoundTripper must not change the caller's request
-		req.Header.Set(reqid.HeaderRequestID, ids.RequestID)
-		req.Header.Set(reqid.HeaderTraceparent, ids.Traceparent())
-	}
-	calls := t.calls
-	if calls == nil {
-		calls = slogdebug.Default().With(category.Key, category.OrchestratorCalls)
-	}
-	if !calls.Enabled(ctx, slog.LevelDebug) {
-		return t.base.RoundTrip(req) // not written (debug mode off, or the category left out)
-	}
-	start := time.Now()
-	resp, err := t.base.RoundTrip(req)
-	status := 0
-	if resp != nil {
-		status = resp.StatusCode
-	}
-	calls.LogAttrs(ctx, slog.LevelDebug, "orchestrator_call", slog.String("method", req.Method),
-		slog.String("url", redact.Default().RedactText(req.URL.String())), slog.Int("status_code", status),
-		slog.Duration("duration", time.Since(start)), slog.Any("error", err))
-	return resp, err
-}

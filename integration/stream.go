@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -111,6 +112,9 @@ func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResul
 }
 
 func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
+	if !logger.Enabled(ctx, slog.LevelDebug) {
+		return // not written: nothing to gather
+	}
 	attrs := []slog.Attr{slog.String("detailed_reason", res.Detail)}
 	if res.Side != "" { // unknown to a copier of the proxy's own: left out
 		attrs = append(attrs, slog.String("side", res.Side))
@@ -120,16 +124,38 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
 }
 
-// exchange holds a request's first stream end for the middleware's line,
-// until finish; after that, LogStreamEnd writes its own.
-type exchange struct{ stream atomic.Pointer[StreamResult] }
+// exchange holds a request's first stream end and AddAttrs' attributes for
+// the middleware's line, until finish; after that, LogStreamEnd writes its
+// own line and AddAttrs does nothing.
+type exchange struct {
+	stream atomic.Pointer[StreamResult]
+	mu     sync.Mutex
+	attrs  []slog.Attr
+	done   bool
+}
 
 type exchangeKey struct{}
 
 var finished = new(StreamResult)
 
 func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
-func (ex *exchange) finish() *StreamResult      { return ex.stream.Swap(finished) }
+
+// add keeps a copy of attrs (the caller's slice is not kept).
+func (ex *exchange) add(attrs []slog.Attr) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if !ex.done {
+		ex.attrs = append(ex.attrs, attrs...)
+	}
+}
+
+// finish takes the stream end and the attributes, for the line.
+func (ex *exchange) finish() (*StreamResult, []slog.Attr) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.done = true
+	return ex.stream.Swap(finished), ex.attrs
+}
 
 // CopyStream copies an engine's stream to the client, flushing each chunk so
 // it plays as it arrives, then logs how it ended (LogStreamEnd) and returns it.

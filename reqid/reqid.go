@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+
+	"github.com/proxydebug/debugmode/internal/reqctx"
 )
 
 // The headers request IDs come in and go out in.
@@ -25,37 +27,36 @@ type IDs struct {
 	Flags     string // 2 hex digits, W3C trace-flags ("01": sampled)
 }
 
-type ctxKey struct{}
+// entry is what With puts in a context: the IDs, trace and span decoded and
+// the outgoing traceparent formatted once, for every call of the request.
+type entry = reqctx.Entry[IDs]
 
-// decoded is what With puts in a context: the IDs, trace and span decoded once.
-type decoded struct {
-	IDs
-	trace [16]byte
-	span  [8]byte
-}
-
-// With returns a context carrying ids.
+// With returns a context carrying ids (a nil ctx is context.Background()).
 func With(ctx context.Context, ids IDs) context.Context {
-	d := &decoded{IDs: ids}
-	if !decodeHex(d.trace[:], ids.TraceID) || !decodeHex(d.span[:], ids.SpanID) {
-		d.trace, d.span = [16]byte{}, [8]byte{}
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return context.WithValue(ctx, ctxKey{}, d)
+	e := entry{IDs: ids, Traceparent: ids.Traceparent()}
+	if !decodeHex(e.Trace[:], ids.TraceID) || !decodeHex(e.Span[:], ids.SpanID) {
+		e.Trace, e.Span = [16]byte{}, [8]byte{}
+	}
+	return reqctx.With(ctx, e)
 }
 
-// From returns the IDs in ctx, or nil.
+// From returns the IDs in ctx, or nil. They are the context's: read them,
+// and make new ones with With.
 func From(ctx context.Context) *IDs {
-	ids, _, _ := DecodedFrom(ctx)
-	return ids
+	if e := reqctx.From[IDs](ctx); e != nil {
+		return &e.IDs
+	}
+	return nil
 }
 
 // DecodedFrom returns From(ctx) with its trace and span IDs as bytes (as
 // OpenTelemetry holds them), both zero when not valid hex.
 func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
-	if ctx != nil {
-		if d, _ := ctx.Value(ctxKey{}).(*decoded); d != nil {
-			return &d.IDs, d.trace, d.span
-		}
+	if e := reqctx.From[IDs](ctx); e != nil {
+		return &e.IDs, e.Trace, e.Span
 	}
 	return nil, traceID, spanID
 }
@@ -77,13 +78,25 @@ func (ids IDs) Traceparent() string {
 // FromHeaders builds an incoming request's IDs: a valid traceparent's trace is
 // continued with a new span; an absent or unsafe X-Request-ID is replaced.
 func FromHeaders(requestID, traceparent string) IDs {
-	ids, ok := parseTraceparent(traceparent)
-	if !ok {
-		ids = IDs{TraceID: randomHex(16), Flags: "01"}
+	ids, continued := parseTraceparent(traceparent)
+	kept := validRequestID(requestID)
+	// The new IDs, hex, in one string: span (8 bytes), then the trace (16)
+	// unless continued, then the request ID (8) unless kept.
+	sizes := [3]int{8, 0, 0}
+	if !continued {
+		sizes[1] = 16
 	}
-	ids.SpanID, ids.RequestID = randomHex(8), requestID
-	if !validRequestID(requestID) {
-		ids.RequestID = randomHex(8)
+	if !kept {
+		sizes[2] = 8
+	}
+	s := randomHex(sizes)
+	ids.SpanID, s = s[:16], s[16:]
+	if !continued {
+		ids.TraceID, ids.Flags, s = s[:32], "01", s[32:]
+	}
+	ids.RequestID = requestID
+	if !kept {
+		ids.RequestID = s
 	}
 	return ids
 }
@@ -137,14 +150,41 @@ func allZero(s string) bool {
 	return strings.Trim(s, "0") == ""
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
+// randomHex returns random IDs of the sizes given (in bytes, up to 32 in
+// all), hex, one after the other in one string: one read, one allocation.
+// None is all zero (W3C's invalid ID).
+func randomHex(sizes [3]int) string {
+	var raw [32]byte
+	var out [64]byte
+	n := sizes[0] + sizes[1] + sizes[2]
 	for {
-		if _, err := rand.Read(b); err != nil {
+		if _, err := rand.Read(raw[:n]); err != nil {
 			panic("reqid: crypto/rand failed: " + err.Error()) // never, on supported systems
 		}
-		if h := hex.EncodeToString(b); !allZero(h) {
-			return h
+		if !anyZero(raw[:n], sizes) {
+			break
 		}
 	}
+	hex.Encode(out[:], raw[:n])
+	return string(out[:2*n])
+}
+
+// anyZero reports whether one of the IDs in b (of sizes) is all zero.
+func anyZero(b []byte, sizes [3]int) bool {
+	for _, size := range sizes {
+		if size > 0 && allZeroBytes(b[:size]) {
+			return true
+		}
+		b = b[size:]
+	}
+	return false
+}
+
+func allZeroBytes(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

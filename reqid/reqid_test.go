@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/reqctx"
 )
 
 const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -136,4 +138,46 @@ func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
 	//lint:ignore SA1012 callers do pass nil
 	got, _, _ = DecodedFrom(nil) // a nil context is handled, as by From
 	assert.Nil(t, got)
+}
+
+// TestWithKeepsTheContext: the context With returns answers the parent's
+// values, deadline and cancellation as context.WithValue's would, a nil
+// parent is Background, and the outgoing traceparent is formatted once.
+func TestWithKeepsTheContext(t *testing.T) {
+	type other struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), other{}, "v"))
+	ids := New()
+	ctx := With(parent, ids)
+	assert.Equal(t, "v", ctx.Value(other{}))
+	assert.NoError(t, ctx.Err())
+	cancel()
+	<-ctx.Done()
+	assert.ErrorIs(t, ctx.Err(), context.Canceled)
+	assert.Equal(t, ids, *From(ctx))
+
+	//lint:ignore SA1012 callers do pass nil
+	ctx = With(nil, ids)
+	require.NotNil(t, From(ctx))
+	assert.NoError(t, ctx.Err())
+
+	e := reqctx.From[IDs](ctx)
+	require.NotNil(t, e)
+	assert.Equal(t, ids.Traceparent(), e.Traceparent)
+	inner := New()
+	assert.Equal(t, inner, *From(With(ctx, inner)), "the innermost IDs win")
+}
+
+// TestFromHeadersAllocatesOneString: a request's new IDs are one random
+// read and one string (two on Go before 1.24, whose crypto/rand.Read lets
+// its buffer escape).
+func TestFromHeadersAllocatesOneString(t *testing.T) {
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _ = FromHeaders("", "") }), 2.0)
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() { _ = FromHeaders("req-1", tp) }), 2.0)
+	ids := FromHeaders("", "")
+	assert.Len(t, ids.SpanID, 16)
+	assert.Len(t, ids.TraceID, 32)
+	assert.Len(t, ids.RequestID, 16)
+	assert.Equal(t, "01", ids.Flags)
+	assert.NotEqual(t, ids.SpanID, ids.RequestID)
+	assert.NotEqual(t, ids.TraceID[:16], ids.SpanID)
 }

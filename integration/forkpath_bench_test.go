@@ -1,0 +1,203 @@
+package integration_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/reqid"
+	"github.com/proxydebug/debugmode/slogdebug"
+)
+
+// The fork's request path, as the benchmark below runs it.
+const (
+	forkCalls       = 15       // orchestrator calls a request makes
+	forkStreamBytes = 64 << 10 // the short stream each request sends its client
+	forkCallers     = 8        // clients at once
+)
+
+// BenchmarkForkRequestPath is the acexy fork's request path on loopback:
+// an HTTP server whose handler makes forkCalls calls to a fake orchestrator
+// through an http.Client with a Timeout, over keep-alive connections (an
+// idle pool of forkCallers connections), then streams forkStreamBytes to its client;
+// forkCallers clients at once. impl=plain is the program without the
+// library (a plain client and handler); impl=off the same with Middleware
+// around the handler, the client made by WrapClient (Transport under it)
+// and CopyStream for the stream, debug mode off; impl=on the same with debug mode on, files in a
+// temporary directory. It reports the process's CPU time per request
+// (cpu-ns/req: the server's, the clients' and the fake orchestrator's
+// together, so a difference in the server's own CPU is diluted by the rest)
+// and the orchestrator's connections per request (orch-conns/req).
+func BenchmarkForkRequestPath(b *testing.B) {
+	for _, impl := range []string{"plain", "off", "on"} {
+		b.Run("impl="+impl, func(b *testing.B) { forkRequestPath(b, impl) })
+	}
+}
+
+func forkRequestPath(b *testing.B, impl string) {
+	orchSrv := httptest.NewUnstartedServer(fakeOrchestrator())
+	orchListener := &countingListener{Listener: orchSrv.Listener}
+	orchSrv.Listener = orchListener
+	orchSrv.Start()
+	defer orchSrv.Close()
+
+	orchTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers}
+	defer orchTransport.CloseIdleConnections()
+	orch := &http.Client{Timeout: 30 * time.Second, Transport: orchTransport}
+	var proxy http.Handler = forkHandler(orch, orchSrv.URL, nil)
+	if impl != "plain" {
+		log, err := slogdebug.New(slogdebug.Config{Enabled: impl == "on", Dir: b.TempDir()}, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer log.Close()
+		orch = integration.WrapClient(orch, log)
+		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, orchSrv.URL, log))
+	}
+	proxySrv := httptest.NewServer(proxy)
+	defer proxySrv.Close()
+
+	clientTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers, DisableCompression: true}
+	defer clientTransport.CloseIdleConnections()
+	client := &http.Client{Transport: clientTransport}
+	url := proxySrv.URL + "/ace/getstream?id=0123456789abcdef0123456789abcdef01234567"
+
+	b.SetParallelism((forkCallers + 1) / 2) // RunParallel runs GOMAXPROCS times this many
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpuStart, cpuOK := processCPU()
+	accepted := orchListener.accepted.Load()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Get(url)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || n != forkStreamBytes || resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d, %d bytes, %v", resp.StatusCode, n, err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	if cpuEnd, ok := processCPU(); cpuOK && ok {
+		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/req")
+	}
+	b.ReportMetric(float64(orchListener.accepted.Load()-accepted)/float64(b.N), "orch-conns/req")
+}
+
+// fakeOrchestrator answers every call with a small JSON body, as GET
+// /engines does with two engines.
+func fakeOrchestrator() http.Handler {
+	body := []byte(`[{"container_id":"0acef00d0001","host":"127.0.0.1","port":40001,"health_status":"healthy","stream_count":1},` +
+		`{"container_id":"0acef00d0002","host":"127.0.0.1","port":40002,"health_status":"healthy","stream_count":0}]`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+}
+
+// forkHandler is the fork's stream handler: forkCalls orchestrator calls
+// with the request's context, then the stream; log nil is the program
+// without the library (its own copy loop), else CopyStream.
+func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger) http.Handler {
+	paths := []string{"/engines", "/orchestrator/status", "/engines/0acef00d0001", "/events/stream_started", "/events/stream_ended"}
+	stream := bytes.Repeat([]byte{0x47}, forkStreamBytes) // MPEG-TS sync bytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		for i := 0; i < forkCalls; i++ {
+			method, path, body := http.MethodGet, paths[i%len(paths)], io.Reader(nil)
+			if strings.HasPrefix(path, "/events/") {
+				method, body = http.MethodPost, strings.NewReader(`{"container_id":"0acef00d0001","stream_id":"s"}`)
+			}
+			req, err := http.NewRequestWithContext(ctx, method, orchURL+path, body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			resp, err := orch.Do(req)
+			if err != nil {
+				http.Error(w, fmt.Sprintf("orchestrator: %v", err), http.StatusBadGateway)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		w.Header().Set("Content-Type", "video/mp2t")
+		engine := bytes.NewReader(stream)
+		if log != nil {
+			integration.CopyStream(ctx, log, w, engine, integration.Stream{ID: "s", AceID: "0123456789abcdef0123456789abcdef01234567"})
+			return
+		}
+		buf := make([]byte, 32<<10) // CopyStream's chunk, flushed as it does
+		rc := http.NewResponseController(w)
+		for {
+			n, err := engine.Read(buf)
+			if n > 0 {
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return
+				}
+				_ = rc.Flush()
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkOrchestratorCall is one call of BenchmarkForkRequestPath's
+// handler on its own, one caller, with request IDs in its context: the
+// plain client with a Timeout, WrapClient's with debug mode off and on. It
+// reports the process's CPU time per call (cpu-ns/op: the fake
+// orchestrator's share included, which reads the two forwarded headers).
+func BenchmarkOrchestratorCall(b *testing.B) {
+	for _, impl := range []string{"plain", "off", "on"} {
+		b.Run("impl="+impl, func(b *testing.B) {
+			orchSrv := httptest.NewServer(fakeOrchestrator())
+			defer orchSrv.Close()
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			orch := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+			if impl != "plain" {
+				log, err := slogdebug.New(slogdebug.Config{Enabled: impl == "on", Dir: b.TempDir()}, io.Discard)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer log.Close()
+				orch = integration.WrapClient(orch, log)
+			}
+			ctx := reqid.With(context.Background(), reqid.New())
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpuStart, cpuOK := processCPU()
+			for i := 0; i < b.N; i++ {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, orchSrv.URL+"/engines", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				resp, err := orch.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			b.StopTimer()
+			if cpuEnd, ok := processCPU(); cpuOK && ok {
+				b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
