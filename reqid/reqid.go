@@ -52,15 +52,6 @@ func From(ctx context.Context) *IDs {
 	return nil
 }
 
-// DecodedFrom returns From(ctx) with its trace and span IDs as bytes (as
-// OpenTelemetry holds them), both zero when not valid hex.
-func DecodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
-	if e := reqctx.From[IDs](ctx); e != nil {
-		return &e.IDs, e.Trace, e.Span
-	}
-	return nil, traceID, spanID
-}
-
 // decodeHex decodes s, hex twice as long as dst, into dst, if it is such.
 func decodeHex(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {

@@ -115,9 +115,21 @@ func FuzzFromHeaders(f *testing.F) {
 	})
 }
 
+// decodedFrom is what slogdebug reads of ctx: the IDs, with the trace and
+// span IDs as bytes (as OpenTelemetry holds them), zero when not valid hex.
+func decodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
+	if ctx == nil {
+		return nil, traceID, spanID
+	}
+	if e := reqctx.From[IDs](ctx); e != nil {
+		return &e.IDs, e.Trace, e.Span
+	}
+	return nil, traceID, spanID
+}
+
 func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
 	ids := IDs{RequestID: "r1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00F067AA0BA902B7"}
-	got, traceID, spanID := DecodedFrom(With(context.Background(), ids))
+	got, traceID, spanID := decodedFrom(With(context.Background(), ids))
 	require.NotNil(t, got)
 	assert.Equal(t, ids, *got)
 	assert.Equal(t, [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}, traceID)
@@ -128,15 +140,15 @@ func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
 		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902bz"}, // not hex
 		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},                             // no span
 	} {
-		got, traceID, spanID := DecodedFrom(With(context.Background(), bad))
+		got, traceID, spanID := decodedFrom(With(context.Background(), bad))
 		require.NotNil(t, got)
 		assert.Zero(t, traceID, "%+v", bad)
 		assert.Zero(t, spanID, "%+v", bad)
 	}
-	got, _, _ = DecodedFrom(context.Background())
+	got, _, _ = decodedFrom(context.Background())
 	assert.Nil(t, got)
 	//lint:ignore SA1012 callers do pass nil
-	got, _, _ = DecodedFrom(nil) // a nil context is handled, as by From
+	got, _, _ = decodedFrom(nil) // a nil context is handled, as by From
 	assert.Nil(t, got)
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/config"
+	"github.com/proxydebug/debugmode/internal/reqctx"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/stress"
 )
@@ -599,11 +600,13 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 
 // contextStamp reads a record's request ID, trace and span (package reqid).
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-	ids, traceID, spanID := reqid.DecodedFrom(ctx) // zero IDs without a request's
-	if ids != nil {
-		requestID = ids.RequestID
+	if ctx == nil {
+		return "", traceID, spanID
 	}
-	return requestID, traceID, spanID
+	if e := reqctx.From[reqid.IDs](ctx); e != nil { // package reqid's entry: zero IDs without a request's
+		return e.IDs.RequestID, e.Trace, e.Span
+	}
+	return "", traceID, spanID
 }
 
 // stamp is Options.Stamp: contextStamp, and SpanFromContext's span if any.
