@@ -81,14 +81,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, ue.help())
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), ue.msg, ue.help())
+		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), safeText(ue.msg), ue.help())
 		return 2
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
+		fmt.Fprintf(stderr, "debuglog: %s\n\n", safeText(err.Error()))
 		fmt.Fprint(stderr, usage)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "debuglog: %v\n", err)
+		fmt.Fprintf(stderr, "debuglog: %s\n", safeText(err.Error()))
 		return 1
 	}
 }

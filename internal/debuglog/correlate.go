@@ -374,7 +374,7 @@ func (res *correlation) print(out io.Writer, brief bool) {
 			if cs.similar > 0 {
 				more = fmt.Sprintf(" (+%d like it)", cs.similar)
 			}
-			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), cs.ev.Category,
+			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category),
 				escapeText(describe(cs.ev)), more, escapeText(cs.reason))
 		}
 		i = j - 1
@@ -382,7 +382,7 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	if len(res.incidents) > 0 {
 		fmt.Fprintln(out, "\norchestrator trouble, and the proxy effects it explains:")
 		for _, in := range res.incidents {
-			fmt.Fprintf(out, "  %s  %-15s %s: ", in.ev.Time.Format("15:04:05.000"), in.ev.Category, escapeText(describe(in.ev)))
+			fmt.Fprintf(out, "  %s  %-15s %s: ", in.ev.Time.Format("15:04:05.000"), escapeText(in.ev.Category), escapeText(describe(in.ev)))
 			if len(in.effects) == 0 {
 				fmt.Fprintln(out, "nothing on the proxy")
 				continue

@@ -92,7 +92,7 @@ func findFiles(paths []string, system string, warn *warner) ([]file, error) {
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			if _, lerr := os.Lstat(p); lerr != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %v (is the path right?)", escapeText(p), unwrapPath(err))
 			}
 		}
 		if err != nil {
@@ -123,7 +123,11 @@ func findFiles(paths []string, system string, warn *warner) ([]file, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no readable .jsonl files in %s", strings.Join(paths, ", "))
+		quoted := make([]string, len(paths))
+		for i, p := range paths {
+			quoted[i] = escapeText(p)
+		}
+		return nil, fmt.Errorf("no readable .jsonl files in %s (debug files are named <session>_<category>.jsonl)", strings.Join(quoted, ", "))
 	}
 	return out, nil
 }
@@ -231,12 +235,12 @@ func (w *warner) line(path string, line int, format string, args ...any) {
 	w.mu.Lock()
 	w.skippedLines++
 	w.mu.Unlock()
-	w.report(fmt.Sprintf("%s:%d", path, line), path, format, args...)
+	w.report(fmt.Sprintf("%s:%d", escapeText(path), line), path, format, args...)
 }
 
 // note reports something about a line that was read all the same.
 func (w *warner) note(path string, line int, format string, args ...any) {
-	w.report(fmt.Sprintf("%s:%d", path, line), path, format, args...)
+	w.report(fmt.Sprintf("%s:%d", escapeText(path), line), path, format, args...)
 }
 
 // skip reports a file (or directory) left out.
@@ -244,9 +248,10 @@ func (w *warner) skip(path string, format string, args ...any) {
 	w.mu.Lock()
 	w.skippedFiles++
 	w.mu.Unlock()
-	w.report(path, path, format, args...)
+	w.report(escapeText(path), path, format, args...)
 }
 
+// report prints a warning; where is the file (or file:line), escaped.
 func (w *warner) report(where, path, format string, args ...any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -265,7 +270,7 @@ func (w *warner) finish() {
 	defer w.mu.Unlock()
 	for _, path := range w.order {
 		if n := w.perFile[path]; n > maxWarnings {
-			fmt.Fprintf(w.w, "debuglog: warning: %s: %d more warnings not shown (%d in all)\n", path, n-maxWarnings, n)
+			fmt.Fprintf(w.w, "debuglog: warning: %s: %d more warnings not shown (%d in all)\n", escapeText(path), n-maxWarnings, n)
 		}
 	}
 }

@@ -144,9 +144,9 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	page := strings.Replace(reportTemplate, "/*DATA*/null", string(js), 1)
 	page = strings.ReplaceAll(page, "<!--TITLE-->", htmlEscape(data.Title))
 	if err := os.WriteFile(*output, []byte(page), 0o644); err != nil {
-		return err
+		return fmt.Errorf("cannot write the report to %s: %v", escapeText(*output), unwrapPath(err))
 	}
-	fmt.Fprintf(out, "wrote %s (%s): %s\n", *output, byteSize(len(page)), summary)
+	fmt.Fprintf(out, "wrote %s (%s): %s\n", escapeText(*output), byteSize(len(page)), summary)
 	return nil
 }
 

@@ -282,7 +282,7 @@ func (st *story) print(out io.Writer) {
 			fmt.Fprintln(out, "  no orchestrator event explains it")
 		}
 		for n, cs := range st.causes {
-			fmt.Fprintf(out, "  %d. %s  %-15s %s\n     %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), cs.ev.Category, escapeText(describe(cs.ev)), escapeText(cs.reason))
+			fmt.Fprintf(out, "  %d. %s  %-15s %s\n     %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category), escapeText(describe(cs.ev)), escapeText(cs.reason))
 		}
 	}
 }

@@ -91,10 +91,10 @@ func followDirs(fs *flag.FlagSet, pos []string, proxy, orch stringList) ([]follo
 		for _, p := range set.paths {
 			fi, err := os.Stat(p)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %v (is the path right?)", escapeText(p), unwrapPath(err))
 			}
 			if !fi.IsDir() {
-				return nil, usageError(fs, "--follow watches directories; %s is not one", p)
+				return nil, usageError(fs, "--follow watches directories; %s is not one (give its directory)", escapeText(p))
 			}
 			dirs = append(dirs, followDir{p, set.system})
 		}
