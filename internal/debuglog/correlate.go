@@ -203,7 +203,7 @@ func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) 
 // troubled says whether a proxy step went wrong or was slow enough to
 // explain its request: an error, a failure, a duration over a second.
 func troubled(ev *Event) bool {
-	d, _ := ev.num("duration_ms")
+	d, _ := ev.durationMS()
 	return ev.str("error") != "" || ev.str("error_message") != "" || ev.Fields["success"] == false || d >= 1000
 }
 
@@ -213,7 +213,7 @@ const stressSummary = "stress_suppressed"
 
 // effectOf says whether a proxy event is something to explain.
 func effectOf(ev *Event, slow time.Duration) *effect {
-	d, _ := ev.num("duration_ms")
+	d, _ := ev.durationMS()
 	dur := time.Duration(d * float64(time.Millisecond))
 	e := &effect{ev: ev, start: ev.Time, end: ev.Time}
 	switch {

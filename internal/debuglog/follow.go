@@ -147,6 +147,7 @@ func (t *followed) read(warn *warner) []*Event {
 			warn.line(t.f.path, t.lineNo, "%v; skipped", perr)
 			continue
 		}
+		noteRepeated(warn, ev)
 		events = append(events, ev)
 	}
 }

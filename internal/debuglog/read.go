@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +39,9 @@ type Event struct {
 	Fields   map[string]any
 	File     string
 	Line     int
+	// repeated are the line's own keys that an attribute repeated later in
+	// the line (the first, the line's own, value was taken).
+	repeated []string
 }
 
 // str returns a field as a string ("" when absent or null).
@@ -58,6 +63,22 @@ func (e *Event) str(key string) string {
 func (e *Event) num(key string) (float64, bool) {
 	v, ok := e.Fields[key].(float64)
 	return v, ok
+}
+
+// maxDurationMS is the longest duration_ms taken as a duration: about the
+// longest a time.Duration holds (292 years).
+const maxDurationMS = 9e12
+
+// durationMS returns the event's duration_ms when it is one: a number from
+// 0 to maxDurationMS. Anything else (1e308, a negative, a number written as
+// text) is shown with the line but is no duration: it neither stretches a
+// request's span nor a report's axis.
+func (e *Event) durationMS() (float64, bool) {
+	v, ok := e.num("duration_ms")
+	if !ok || math.IsNaN(v) || v < 0 || v > maxDurationMS {
+		return 0, false
+	}
+	return v, true
 }
 
 // name is what the event is: its event_type, operation, event or msg.
@@ -323,6 +344,7 @@ func readFile(f file, warn *warner, fn func(*Event) bool) error {
 				case perr != nil:
 					warn.line(f.path, lineNo, "%v; skipped", perr)
 				default:
+					noteRepeated(warn, ev)
 					if ev.Fields["truncated"] == true {
 						warn.note(f.path, lineNo, `cut by the writer at its line limit ("truncated": true); read as it is`)
 					}
@@ -343,16 +365,36 @@ func readFile(f file, warn *warner, fn func(*Event) bool) error {
 	}
 }
 
-// parseLine decodes one line into an event.
+// ownKeys are the keys the writers put first on every line; an attribute
+// of the same name repeats one later in the line.
+var ownKeys = []string{"session_id", "timestamp", "elapsed_seconds", "level", "category", "msg"}
+
+// noteRepeated says that a line repeated its own keys.
+func noteRepeated(warn *warner, ev *Event) {
+	if len(ev.repeated) > 0 {
+		warn.note(ev.File, ev.Line, "the line repeats its own keys (%s: an attribute of the same name?); the line's own, first, values taken", strings.Join(ev.repeated, ", "))
+	}
+}
+
+// parseLine decodes one line into an event. encoding/json takes the last
+// of repeated keys; a line's own keys come first, so a line that may
+// repeat one (or holds a number float64 cannot, 1e400) is decoded key by
+// key instead (decodeLine).
 func parseLine(f file, line []byte, lineNo int) (*Event, error) {
 	var m map[string]any
-	if err := json.Unmarshal(line, &m); err != nil {
+	var repeated []string
+	err := json.Unmarshal(line, &m)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) || (err == nil && m != nil && mayRepeatOwnKeys(line)) {
+		m, repeated, err = decodeLine(line) // valid JSON: Unmarshal checks the syntax before it decodes
+	}
+	if err != nil {
 		return nil, fmt.Errorf("not JSON: %v", err)
 	}
 	if m == nil {
 		return nil, errors.New("not a JSON object")
 	}
-	ev := &Event{System: f.system, Session: f.session, Category: f.category, Fields: m, File: f.path, Line: lineNo}
+	ev := &Event{System: f.system, Session: f.session, Category: f.category, Fields: m, File: f.path, Line: lineNo, repeated: repeated}
 	if s, ok := m["session_id"].(string); ok && s != "" {
 		ev.Session = s
 	}
@@ -367,6 +409,74 @@ func parseLine(f file, line []byte, lineNo int) (*Event, error) {
 		ev.Time = t
 	}
 	return ev, nil
+}
+
+// mayRepeatOwnKeys says whether a line may hold one of its own keys twice:
+// one of them is written twice, or a key may be spelled with an escape.
+func mayRepeatOwnKeys(line []byte) bool {
+	if bytes.Contains(line, []byte(`\u`)) {
+		return true
+	}
+	for _, k := range ownKeys {
+		if bytes.Count(line, []byte(`"`+k+`"`)) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeLine decodes a JSON object key by key: of a repeated own key the
+// first value is kept (and the key named in repeated), of other repeated
+// keys the last (as encoding/json and jq); numbers float64 cannot hold
+// (1e400) are kept as their text.
+func decodeLine(line []byte) (map[string]any, []string, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, errors.New("not a JSON object")
+	}
+	m := map[string]any{}
+	var repeated []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		key, _ := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, err
+		}
+		if _, seen := m[key]; seen && slices.Contains(ownKeys, key) {
+			if !slices.Contains(repeated, key) {
+				repeated = append(repeated, key)
+			}
+			continue
+		}
+		m[key] = plainNumbers(v)
+	}
+	return m, repeated, nil
+}
+
+// plainNumbers turns the json.Numbers of a decoded value into float64,
+// or into their text when float64 cannot hold them.
+func plainNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+			return f
+		}
+		return string(x)
+	case map[string]any:
+		for k, e := range x {
+			x[k] = plainNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = plainNumbers(e)
+		}
+	}
+	return v
 }
 
 // parseTime reads both systems' timestamps: debugmode's

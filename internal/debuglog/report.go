@@ -241,7 +241,7 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 			}
 			data.Lanes[li].Count++
 			k := kindOf(ev)
-			d, _ := ev.num("duration_ms")
+			d, _ := ev.durationMS()
 			b := bucketOf(ev.Time)
 			h := hists[li][b]
 			if h == nil {
@@ -327,7 +327,9 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 				data.Requests = append(data.Requests, kp.req)
 			}
 		}
-		data.T = append(data.T, math.Round(float64(kp.t.UnixNano()-base*1e6)/1e5)/10)
+		// ms after base: UnixMilli holds any year (UnixNano overflows
+		// past 2262), the fraction is added apart.
+		data.T = append(data.T, math.Round((float64(kp.t.UnixMilli()-base)+float64(kp.t.Nanosecond()%1e6)/1e6)*10)/10)
 		data.L = append(data.L, kp.lane)
 		data.D = append(data.D, math.Round(kp.dur*10)/10)
 		data.N = append(data.N, ni)
@@ -447,7 +449,7 @@ func kindOf(ev *Event) int {
 	if ev.Fields["threshold_exceeded"] == true || strings.HasPrefix(ev.name(), "slow_") {
 		k |= kindSlow
 	}
-	if d, ok := ev.num("duration_ms"); ok && ev.Category == "requests" && d >= 5000 {
+	if d, ok := ev.durationMS(); ok && ev.Category == "requests" && d >= 5000 {
 		k |= kindSlow
 	}
 	return k

@@ -126,7 +126,7 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 		}
 	}
 	if st.request != nil {
-		d, _ := st.request.num("duration_ms")
+		d, _ := st.request.durationMS()
 		if arrival := st.request.Time.Add(-time.Duration(d * float64(time.Millisecond))); arrival.Before(st.start) {
 			st.start = arrival
 		}
@@ -182,8 +182,8 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 			largest, st.gapAt, st.gapFrom = g, i, prev
 		}
 		prev = s.at
-		if d, ok := s.ev.num("duration_ms"); ok && s.ev.Category != "requests" && s.ev.Category != "stress" {
-			if sd, _ := numOr(st.slowest, "duration_ms"); st.slowest == nil || d > sd {
+		if d, ok := s.ev.durationMS(); ok && s.ev.Category != "requests" && s.ev.Category != "stress" {
+			if sd, _ := durationOr(st.slowest); st.slowest == nil || d > sd {
 				st.slowest = s.ev
 			}
 		}
@@ -200,11 +200,11 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 	return st, nil
 }
 
-func numOr(ev *Event, key string) (float64, bool) {
+func durationOr(ev *Event) (float64, bool) {
 	if ev == nil {
 		return 0, false
 	}
-	return ev.num(key)
+	return ev.durationMS()
 }
 
 // print writes the story for people.
@@ -252,7 +252,7 @@ func (st *story) print(out io.Writer) {
 			}
 		}
 		fmt.Fprintf(out, "largest gap: %s (%s of the request), from %s to %s %s", fmtDur(g), pct(g, total), escapeText(from), escapeText(s.ev.Category), escapeText(s.ev.name()))
-		if d, ok := s.ev.num("duration_ms"); ok && s.ev.Category != "requests" && time.Duration(d*float64(time.Millisecond)) >= g*9/10 {
+		if d, ok := s.ev.durationMS(); ok && s.ev.Category != "requests" && time.Duration(d*float64(time.Millisecond)) >= g*9/10 {
 			fmt.Fprintf(out, ": spent inside %s (it took %s)\n", escapeText(s.ev.name()), fmtDur(time.Duration(d*float64(time.Millisecond))))
 		} else {
 			fmt.Fprintln(out, ": nothing of the proxy's was logged in between")
@@ -268,7 +268,7 @@ func (st *story) print(out io.Writer) {
 		}
 	}
 	if s := st.slowest; s != nil {
-		d, _ := s.num("duration_ms")
+		d, _ := s.durationMS()
 		fmt.Fprintf(out, "slowest step: %s %s, %s (%s of the request)\n", escapeText(s.Category), escapeText(s.name()), fmtDur(time.Duration(d*float64(time.Millisecond))),
 			pct(time.Duration(d*float64(time.Millisecond)), total))
 	}

@@ -102,7 +102,7 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 					c.last = ev.Time
 				}
 			}
-			if d, ok := ev.num("duration_ms"); ok && ev.Category != "stress" { // a stress event repeats its record's duration
+			if d, ok := ev.durationMS(); ok && ev.Category != "stress" { // a stress event repeats its record's duration
 				k := [2]string{ev.Category, operationOf(ev)}
 				if s.durations[k] == nil {
 					s.durations[k] = &durations{}
