@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ flags:
 // It holds the orchestrator's events and the proxy's effects in memory and
 // streams the rest of the proxy's files twice (effects, then their
 // requests' steps).
-func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
+func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("correlate", correlateUsage)
 	var proxyDirs, orchDirs stringList
 	dirFlags(fs, &proxyDirs, &orchDirs)
@@ -51,15 +52,15 @@ func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 	if *within < 0 || *poll < 0 || *slow <= 0 || *maxCauses < 1 {
 		return usageError(fs, "--within and --poll must not be negative, --slow must be positive, --max at least 1")
 	}
-	orch, err := loadOrchestrator(orchDirs, warn)
+	orch, err := loadOrchestrator(ctx, orchDirs, warn)
 	if err != nil {
 		return err
 	}
-	proxyFiles, err := findFiles(proxyDirs, systemProxy, warn)
+	proxyFiles, err := findFiles(ctx, proxyDirs, systemProxy, warn)
 	if err != nil {
 		return err
 	}
-	effects, proxySpan, err := findEffects(proxyFiles, warn, *slow, "")
+	effects, proxySpan, err := findEffects(ctx, proxyFiles, warn, *slow, "")
 	if err != nil {
 		return err
 	}
@@ -99,20 +100,20 @@ func (s *span) add(ev *Event) {
 }
 
 // loadOrchestrator reads every orchestrator event with a time.
-func loadOrchestrator(dirs []string, warn *warner) ([]*Event, error) {
-	files, err := findFiles(dirs, systemOrch, warn)
+func loadOrchestrator(ctx context.Context, dirs []string, warn *warner) ([]*Event, error) {
+	files, err := findFiles(ctx, dirs, systemOrch, warn)
 	if err != nil {
 		return nil, err
 	}
-	return readTimed(files, warn, nil)
+	return readTimed(ctx, files, warn, nil)
 }
 
 // readTimed reads the events with a time from files, those keep accepts
 // (every one when keep is nil).
-func readTimed(files []file, warn *warner, keep func(*Event) bool) ([]*Event, error) {
+func readTimed(ctx context.Context, files []file, warn *warner, keep func(*Event) bool) ([]*Event, error) {
 	var out []*Event
 	for _, f := range files {
-		if err := readFile(f, warn, func(ev *Event) bool {
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
 			if !ev.Time.IsZero() && (keep == nil || keep(ev)) {
 				out = append(out, ev)
 			}
@@ -127,12 +128,12 @@ func readTimed(files []file, warn *warner, keep func(*Event) bool) ([]*Event, er
 // findEffects reads the proxy's files twice: first for its effects (stress
 // events, failed and slow requests; only request onlyID's when set), then
 // for the steps of their requests, which give them their IDs and topics.
-func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
+func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
 	var effects []*effect
 	var sp span
 	byRequest := map[string][]*effect{}
 	for _, f := range files {
-		if err := readFile(f, warn, func(ev *Event) bool {
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
 			if ev.Category != "session" { // session_start may be long before the incident
 				sp.add(ev)
 			}
@@ -161,7 +162,7 @@ func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) 
 	steps := map[string][]step{}
 	if len(byRequest) > 0 {
 		for _, f := range files {
-			if err := readFile(f, warn, func(ev *Event) bool {
+			if err := readFile(ctx, f, warn, func(ev *Event) bool {
 				id := ev.str("request_id")
 				if id == "" || byRequest[id] == nil || ev.Category == "stress" {
 					return true

@@ -25,6 +25,9 @@ type follower struct {
 	warn   *warner
 	files  map[fileID]*followed
 	primed bool
+	// refused are the paths not followed, with why: each is said once
+	// (again if the reason changes).
+	refused map[string]string
 }
 
 type followDir struct {
@@ -45,12 +48,12 @@ type followed struct {
 }
 
 func newFollower(dirs []followDir, warn *warner) *follower {
-	return &follower{dirs: dirs, warn: warn, files: map[fileID]*followed{}}
+	return &follower{dirs: dirs, warn: warn, files: map[fileID]*followed{}, refused: map[string]string{}}
 }
 
 // poll reads what was written since the last poll and returns its events,
 // in time order. The first poll only notes where the files end.
-func (fw *follower) poll() []*Event {
+func (fw *follower) poll(ctx context.Context) []*Event {
 	for _, t := range fw.files {
 		t.seen = false
 	}
@@ -66,7 +69,11 @@ func (fw *follower) poll() []*Event {
 			}
 			path := filepath.Join(d.path, e.Name())
 			fi, err := os.Stat(path)
-			if err != nil || !fi.Mode().IsRegular() {
+			if err != nil {
+				continue // gone since the listing, or a dangling link: it may come (back)
+			}
+			if !fi.Mode().IsRegular() {
+				fw.refuse(path, errNotRegular{fi.Mode()})
 				continue
 			}
 			id, ok := identify(path, fi)
@@ -79,10 +86,11 @@ func (fw *follower) poll() []*Event {
 			}
 			fh, err := openRegular(path)
 			if err != nil {
-				fw.warn.skip(path, "%v; not followed", err)
+				fw.refuse(path, err)
 				continue
 			}
-			t := &followed{f: describeFile(path, d.system), fh: fh, seen: true}
+			delete(fw.refused, path)
+			t := &followed{f: describeFile(ctx, path, d.system), fh: fh, seen: true}
 			if !fw.primed { // existing files: from their end (counting their lines, for file:line)
 				t.offset = fi.Size()
 				t.lineNo = linesIn(fh, t.offset)
@@ -100,6 +108,15 @@ func (fw *follower) poll() []*Event {
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
 	return events
+}
+
+// refuse says once that a file is not followed, and why.
+func (fw *follower) refuse(path string, err error) {
+	if fw.refused[path] == err.Error() {
+		return
+	}
+	fw.refused[path] = err.Error()
+	fw.warn.skip(path, "%v; not followed", err)
 }
 
 // read returns the complete lines written past the offset.
@@ -161,7 +178,7 @@ func (fw *follower) close() {
 }
 
 // describeFile names a file's session, category and system.
-func describeFile(path, system string) file {
+func describeFile(ctx context.Context, path, system string) file {
 	f := file{path: path, system: system}
 	if m := sessionFile.FindStringSubmatch(filepath.Base(path)); m != nil {
 		f.session, f.category = m[1], m[2]
@@ -169,7 +186,7 @@ func describeFile(path, system string) file {
 		f.category = strings.TrimSuffix(filepath.Base(path), ".jsonl")
 	}
 	if f.system == "" {
-		f.system = guessSystem(path)
+		f.system = guessSystem(ctx, path)
 	}
 	return f
 }
@@ -180,7 +197,7 @@ func describeFile(path, system string) file {
 func follow(ctx context.Context, dirs []followDir, warn *warner, interval time.Duration, tick <-chan time.Time, fn func(*Event)) {
 	fw := newFollower(dirs, warn)
 	defer fw.close()
-	fw.poll()
+	fw.poll(ctx)
 	if tick == nil {
 		t := time.NewTicker(interval)
 		defer t.Stop()
@@ -189,7 +206,7 @@ func follow(ctx context.Context, dirs []followDir, warn *warner, interval time.D
 	for {
 		select {
 		case <-ctx.Done():
-			for _, ev := range fw.poll() { // what was written before the stop
+			for _, ev := range fw.poll(ctx) { // what was written before the stop
 				fn(ev)
 			}
 			for _, t := range fw.files {
@@ -199,7 +216,7 @@ func follow(ctx context.Context, dirs []followDir, warn *warner, interval time.D
 			}
 			return
 		case <-tick:
-			for _, ev := range fw.poll() {
+			for _, ev := range fw.poll(ctx) {
 				fn(ev)
 			}
 		}

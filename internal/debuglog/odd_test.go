@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,8 @@ func TestTheLinesOwnKeysWinOverARepeatedAttribute(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(line), 0o644))
 	var got []*Event
 	warnings := &strings.Builder{}
-	f := describeFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), systemProxy)
-	require.NoError(t, readFile(f, newWarner(warnings), func(ev *Event) bool { got = append(got, ev); return true }))
+	f := describeFile(context.Background(), filepath.Join(dir, "20261126_101714_requests.jsonl"), systemProxy)
+	require.NoError(t, readFile(context.Background(), f, newWarner(warnings), func(ev *Event) bool { got = append(got, ev); return true }))
 	require.Len(t, got, 1)
 	ev := got[0]
 	assert.Equal(t, "2026-11-26T10:17:16.5Z", ev.Time.Format("2006-01-02T15:04:05.999Z"))

@@ -3,6 +3,7 @@ package debuglog
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,7 +108,7 @@ type file struct {
 // listed: a FIFO, a device, a directory, a symlink loop or a dangling link
 // named *.jsonl is skipped with a warning, so that nothing can hang or abort
 // a run. A path given that does not exist is an error (a typo).
-func findFiles(paths []string, system string, warn *warner) ([]file, error) {
+func findFiles(ctx context.Context, paths []string, system string, warn *warner) ([]file, error) {
 	var out []file
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -140,7 +141,7 @@ func findFiles(paths []string, system string, warn *warner) ([]file, error) {
 				warn.skip(name, "%v; skipped", err)
 				continue
 			}
-			out = append(out, describeFile(name, system))
+			out = append(out, describeFile(ctx, name, system))
 		}
 	}
 	if len(out) == 0 {
@@ -181,7 +182,21 @@ func checkRegular(path string) error {
 	if !fi.Mode().IsRegular() {
 		return errNotRegular{fi.Mode()}
 	}
-	return nil
+	f, err := openRegular(path) // the file system: a regular file of procfs is refused too
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// errSpecialFS is a regular file of a special file system (procfs, sysfs,
+// debugfs...): it reads like a file but is made by the kernel as it is
+// read, and a read can block for good (/proc/kmsg waits for the kernel's
+// next message).
+type errSpecialFS struct{ fs string }
+
+func (e errSpecialFS) Error() string {
+	return "a file of " + e.fs + ", a special file system whose files can block a reader (like /proc/kmsg); not a debug file"
 }
 
 // unwrapPath drops the *PathError's path (the warning names it already).
@@ -193,10 +208,14 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// openRegular opens a file for reading only if it is a regular file. The
-// open itself cannot block (O_NONBLOCK: a FIFO swapped in since the listing
-// opens at once), and the check is made on the open descriptor, so no race
-// lets a pipe or a device through.
+// openInput opens a debug file to read (tests replace it).
+var openInput = openRegular
+
+// openRegular opens a file for reading only if it is a regular file of an
+// ordinary file system. The open itself cannot block (O_NONBLOCK: a FIFO
+// swapped in since the listing opens at once), and the checks are made on
+// the open descriptor, so no race lets a pipe, a device or a file of procfs
+// through.
 func openRegular(path string) (*os.File, error) {
 	fh, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -211,18 +230,86 @@ func openRegular(path string) (*os.File, error) {
 		fh.Close()
 		return nil, errNotRegular{fi.Mode()}
 	}
+	if fs := specialFS(fh); fs != "" {
+		fh.Close()
+		return nil, errSpecialFS{fs}
+	}
 	return fh, nil
+}
+
+// readStall is how long a read of a debug file may take before the rest of
+// the file is given up (a hung network or FUSE mount): far longer than any
+// disk takes.
+var readStall = 30 * time.Second
+
+// errStalled is a read that did not return within readStall.
+var errStalled = errors.New("a read did not return in " + readStall.String() + " (a hung network or FUSE mount?)")
+
+// abandonable reads a file in a goroutine of its own, so that a read that
+// blocks can be left behind: when ctx ends (a signal) Read returns
+// ctx.Err(), and after readStall errStalled, at once, while the read
+// itself finishes (or not) on its own. Once left, the reader stays failed.
+type abandonable struct {
+	ctx  context.Context
+	r    io.Reader
+	buf  []byte          // the goroutine's buffer, copied out when its read returns
+	res  chan readResult // capacity 1: a read left behind never blocks
+	busy bool            // a read is in flight
+	err  error
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func newAbandonable(ctx context.Context, r io.Reader) *abandonable {
+	return &abandonable{ctx: ctx, r: r, res: make(chan readResult, 1)}
+}
+
+func (a *abandonable) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	if err := a.ctx.Err(); err != nil {
+		a.err = err
+		return 0, err
+	}
+	if !a.busy {
+		if cap(a.buf) < len(p) {
+			a.buf = make([]byte, len(p))
+		}
+		buf := a.buf[:len(p)]
+		a.busy = true
+		go func() {
+			n, err := a.r.Read(buf)
+			a.res <- readResult{n, err}
+		}()
+	}
+	stall := time.NewTimer(readStall)
+	defer stall.Stop()
+	select {
+	case res := <-a.res:
+		a.busy = false
+		return copy(p, a.buf[:res.n]), res.err
+	case <-a.ctx.Done():
+		a.err = a.ctx.Err()
+	case <-stall.C:
+		a.err = errStalled
+	}
+	a.buf = nil // the goroutine left behind may still write into it
+	return 0, a.err
 }
 
 // guessSystem reads the first line of a file: debugmode writes "level" and
 // "msg" on every line, the orchestrator neither.
-func guessSystem(path string) string {
-	f, err := openRegular(path)
+func guessSystem(ctx context.Context, path string) string {
+	f, err := openInput(path)
 	if err != nil {
 		return systemProxy
 	}
 	defer f.Close()
-	line, _ := bufio.NewReader(io.LimitReader(f, maxLine)).ReadBytes('\n')
+	line, _ := bufio.NewReader(io.LimitReader(newAbandonable(ctx, f), maxLine)).ReadBytes('\n')
 	var m map[string]any
 	if json.Unmarshal(line, &m) == nil {
 		_, level := m["level"]
@@ -300,14 +387,14 @@ func (w *warner) finish() {
 // stays bounded whatever the file's size: a line over maxLine is counted,
 // not held), warning about lines it cannot read and carrying on. A file
 // that cannot be opened or read is a warning too. fn returns false to stop.
-func readFile(f file, warn *warner, fn func(*Event) bool) error {
-	fh, err := openRegular(f.path)
+func readFile(ctx context.Context, f file, warn *warner, fn func(*Event) bool) error {
+	fh, err := openInput(f.path)
 	if err != nil {
 		warn.skip(f.path, "%v; skipped", err)
 		return nil
 	}
 	defer fh.Close()
-	r := bufio.NewReaderSize(fh, 64<<10)
+	r := bufio.NewReaderSize(newAbandonable(ctx, fh), 64<<10)
 	lineNo := 0
 	var buf []byte // the line so far, while it is within maxLine
 	var size int64 // the line's length so far, however long
@@ -357,6 +444,9 @@ func readFile(f file, warn *warner, fn func(*Event) bool) error {
 		}
 		if err == io.EOF {
 			return nil
+		}
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return err
 		}
 		if err != nil {
 			warn.skip(f.path, "read error after line %d: %v; the rest of the file skipped", lineNo, unwrapPath(err))

@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -99,7 +100,7 @@ type kept struct {
 }
 
 // cmdReport writes the report.
-func cmdReport(args []string, out io.Writer, warn *warner) error {
+func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("report", reportUsage)
 	var proxy, orch stringList
 	dirFlags(fs, &proxy, &orch)
@@ -116,7 +117,7 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	if *output == "" {
 		return usageError(fs, "report wants -o FILE.html")
 	}
-	files, err := inputs(fs, pos, proxy, orch, warn)
+	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
-	data, summary, err := buildReport(files, f, warn, max(*maxPlain, 0), *poll)
+	data, summary, err := buildReport(ctx, files, f, warn, max(*maxPlain, 0), *poll)
 	if err != nil {
 		return err
 	}
@@ -164,11 +165,11 @@ func byteSize(n int) string {
 // events (for the axis, which folds long gaps), then the events themselves,
 // counted per lane and bucket, the key ones kept, the routine ones sampled
 // per lane.
-func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.Duration) (*reportData, string, error) {
+func buildReport(ctx context.Context, files []file, f *filter, warn *warner, maxPlain int, poll time.Duration) (*reportData, string, error) {
 	// Pass 1: which seconds have events (and their first and last ms).
 	seconds := map[int64][2]int64{}
 	for _, fl := range files {
-		if err := readFile(fl, warn, func(ev *Event) bool {
+		if err := readFile(ctx, fl, warn, func(ev *Event) bool {
 			if !ev.Time.IsZero() && f.match(ev) {
 				ms := ev.Time.UnixMilli()
 				if r, ok := seconds[ev.Time.Unix()]; ok {
@@ -223,7 +224,7 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 	sessions := map[string]bool{}
 	perLane := max(maxPlain/8, 1)
 	for _, fl := range files {
-		if err := readFile(fl, warn, func(ev *Event) bool {
+		if err := readFile(ctx, fl, warn, func(ev *Event) bool {
 			if ev.Time.IsZero() || !f.match(ev) {
 				return true
 			}

@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ type step struct {
 }
 
 // cmdRequest prints one request's story.
-func cmdRequest(args []string, out io.Writer, warn *warner) error {
+func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("request", requestUsage)
 	var proxy, orch stringList
 	dirFlags(fs, &proxy, &orch)
@@ -45,7 +46,7 @@ func cmdRequest(args []string, out io.Writer, warn *warner) error {
 		return usageError(fs, "request wants a request ID")
 	}
 	id := pos[0]
-	files, err := inputs(fs, pos[1:], proxy, orch, warn)
+	files, err := inputs(ctx, fs, pos[1:], proxy, orch, warn)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func cmdRequest(args []string, out io.Writer, warn *warner) error {
 			proxyFiles = append(proxyFiles, f)
 		}
 	}
-	story, err := requestStory(id, proxyFiles, orchFiles, warn, *within, *poll)
+	story, err := requestStory(ctx, id, proxyFiles, orchFiles, warn, *within, *poll)
 	if err != nil {
 		return err
 	}
@@ -84,15 +85,15 @@ type story struct {
 	traces     []string // the execution trace snapshots of its stress events
 }
 
-func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
+func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
 	st := &story{id: id}
-	own, err := readTimed(proxyFiles, warn, func(ev *Event) bool {
+	own, err := readTimed(ctx, proxyFiles, warn, func(ev *Event) bool {
 		return ev.str("request_id") == id || ev.str("trace_id") == id
 	})
 	if err != nil {
 		return nil, err
 	}
-	orch, err := readTimed(orchFiles, warn, nil)
+	orch, err := readTimed(ctx, orchFiles, warn, nil)
 	if err != nil {
 		return nil, err
 	}
