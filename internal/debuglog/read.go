@@ -351,6 +351,11 @@ func (w *warner) note(path string, line int, format string, args ...any) {
 	w.report(fmt.Sprintf("%s:%d", escapeText(path), line), path, format, args...)
 }
 
+// about reports something about a file (or directory) that is still read.
+func (w *warner) about(path string, format string, args ...any) {
+	w.report(escapeText(path), path, format, args...)
+}
+
 // skip reports a file (or directory) left out.
 func (w *warner) skip(path string, format string, args ...any) {
 	w.mu.Lock()
