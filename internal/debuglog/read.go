@@ -40,6 +40,7 @@ type Event struct {
 	Fields   map[string]any
 	File     string
 	Line     int
+	Offset   int64 // where the line begins in its file
 	// repeated are the line's own keys that an attribute repeated later in
 	// the line (the first, the line's own, value was taken).
 	repeated []string
@@ -403,6 +404,7 @@ func readFile(ctx context.Context, f file, warn *warner, fn func(*Event) bool) e
 	lineNo := 0
 	var buf []byte // the line so far, while it is within maxLine
 	var size int64 // the line's length so far, however long
+	var pos int64  // where the line begins
 	for {
 		chunk, err := r.ReadSlice('\n')
 		size += int64(len(chunk))
@@ -436,6 +438,7 @@ func readFile(ctx context.Context, f file, warn *warner, fn func(*Event) bool) e
 				case perr != nil:
 					warn.line(f.path, lineNo, "%v; skipped", perr)
 				default:
+					ev.Offset = pos
 					noteRepeated(warn, ev)
 					if ev.Fields["truncated"] == true {
 						warn.note(f.path, lineNo, `cut by the writer at its line limit ("truncated": true); read as it is`)
@@ -445,7 +448,7 @@ func readFile(ctx context.Context, f file, warn *warner, fn func(*Event) bool) e
 					}
 				}
 			}
-			buf, size = buf[:0], 0
+			buf, pos, size = buf[:0], pos+size, 0
 		}
 		if err == io.EOF {
 			return nil
@@ -507,14 +510,27 @@ func parseLine(f file, line []byte, lineNo int) (*Event, error) {
 }
 
 // mayRepeatOwnKeys says whether a line may hold one of its own keys twice:
-// one of them is written twice, or a key may be spelled with an escape.
+// one of them is written twice as a key or a value, or a string holds a
+// \u escape (a key may be spelled with one). One pass over the line.
 func mayRepeatOwnKeys(line []byte) bool {
-	if bytes.Contains(line, []byte(`\u`)) {
-		return true
-	}
-	for _, k := range ownKeys {
-		if bytes.Count(line, []byte(`"`+k+`"`)) > 1 {
-			return true
+	var seen uint8
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			if i+1 < len(line) && line[i+1] == 'u' {
+				return true
+			}
+			i++ // an escaped quote is no quote
+		case '"':
+			rest := line[i+1:]
+			for k, key := range ownKeys {
+				if len(rest) > len(key) && rest[len(key)] == '"' && string(rest[:len(key)]) == key {
+					if seen&(1<<k) != 0 {
+						return true
+					}
+					seen |= 1 << k
+				}
+			}
 		}
 	}
 	return false

@@ -83,7 +83,14 @@ type story struct {
 	gapFrom    time.Time // where that gap began
 	slowest    *Event
 	traces     []string // the execution trace snapshots of its stress events
+	// stepsNotShown counts the orchestrator's events related to the
+	// request past maxOrchSteps (of each kind: by ID, meanwhile).
+	stepsNotShown int
 }
+
+// maxOrchSteps bounds the orchestrator events a request's story shows of
+// each kind (sharing an ID, meanwhile on its topics).
+const maxOrchSteps = 500
 
 func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
 	st := &story{id: id}
@@ -93,18 +100,12 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 	if err != nil {
 		return nil, err
 	}
-	orch, err := readTimed(ctx, orchFiles, warn, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(own) == 0 {
-		for _, ev := range orch {
-			if ev.str("request_id") == id {
-				own = append(own, ev)
-			}
+	if len(own) == 0 { // the orchestrator's events of the request, then
+		if own, err = readTimed(ctx, orchFiles, warn, func(ev *Event) bool { return ev.str("request_id") == id }); err != nil {
+			return nil, err
 		}
 		if len(own) == 0 {
-			return nil, fmt.Errorf("no event carries request_id or trace_id %q", id)
+			return nil, fmt.Errorf("no event carries request_id or trace_id %q (is it the whole ID? are both systems' directories given?)", id)
 		}
 	}
 	// The request's span: from its arrival (the requests line's time minus
@@ -140,37 +141,61 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 		}
 	}
 	st.traces = dedupe(st.traces)
-	// The orchestrator's side: its events with the request's ID, or a
-	// container or stream ID of it (within the clock skew of the request),
-	// and those on a topic it touched while it ran.
-	for _, ev := range orch {
-		if ev.Time.Before(st.start.Add(-within)) || ev.Time.After(st.end.Add(within)) {
-			continue
+	// The orchestrator's side, in one pass over its files: an index of the
+	// events that can explain the request (orchIndex), and as steps its
+	// events with the request's ID, or a container or stream ID of it
+	// (within the clock skew of the request), and those on a topic it
+	// touched while it ran: at most maxOrchSteps of each, the rest counted.
+	wanted := map[[2]string]bool{{matchRequestID, id}: true}
+	for match, vs := range e.ids {
+		for _, v := range vs {
+			wanted[[2]string{match, v}] = true
 		}
-		rel := ""
-		if rid := ev.str("request_id"); rid == id {
-			rel = "same request_id"
-		} else if rid != "" {
-			continue // another request's
-		}
-		for _, k := range idKeys[1:] {
-			for _, f := range k.orchFields {
-				for _, v := range e.ids[k.match] {
-					if rel == "" && ev.str(f) == v {
-						rel = "same " + k.match
+	}
+	ix := newOrchIndex(wanted)
+	var byID, meanwhile []step
+	for _, f := range orchFiles {
+		fi := ix.addFile(f)
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
+			ix.add(fi, ev)
+			if ev.Time.IsZero() || ev.Time.Before(st.start.Add(-within)) || ev.Time.After(st.end.Add(within)) {
+				return true
+			}
+			rel := ""
+			if rid := ev.str("request_id"); rid == id {
+				rel = "same request_id"
+			} else if rid != "" {
+				return true // another request's
+			}
+			for _, k := range idKeys[1:] {
+				for _, f := range k.orchFields {
+					for _, v := range e.ids[k.match] {
+						if rel == "" && ev.str(f) == v {
+							rel = "same " + k.match
+						}
 					}
 				}
 			}
-		}
-		if rel == "" && !ev.Time.Before(st.start) && !ev.Time.After(st.end) {
-			if shared := sharedTopics(topicsOf(ev), topics); len(shared) > 0 {
-				rel = "meanwhile: " + strings.Join(shared, ", ")
+			switch {
+			case rel != "" && len(byID) < maxOrchSteps:
+				byID = append(byID, step{ev: ev, relation: rel, at: ev.Time})
+			case rel != "":
+				st.stepsNotShown++
+			case !ev.Time.Before(st.start) && !ev.Time.After(st.end):
+				if shared := sharedTopics(topicsOf(ev), topics); len(shared) > 0 {
+					if len(meanwhile) < maxOrchSteps {
+						meanwhile = append(meanwhile, step{ev: ev, relation: "meanwhile: " + strings.Join(shared, ", "), at: ev.Time})
+					} else {
+						st.stepsNotShown++
+					}
+				}
 			}
-		}
-		if rel != "" {
-			st.steps = append(st.steps, step{ev: ev, relation: rel, at: ev.Time})
+			return true
+		}); err != nil {
+			return nil, err
 		}
 	}
+	st.steps = append(append(st.steps, byID...), meanwhile...)
 	sort.SliceStable(st.steps, func(i, j int) bool { return st.steps[i].at.Before(st.steps[j].at) })
 	// The largest gap between the proxy's own consecutive steps, from the
 	// arrival, and its slowest step.
@@ -194,8 +219,9 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 		if eff := effectOf(st.request, 5*time.Second); eff != nil {
 			eff.topics, eff.ids = topics, e.ids
 			st.effect = eff
-			c := newCorrelator(orch, within, poll, 5)
+			c := newCorrelator(ix, within, poll, 5)
 			st.causes = c.explain(eff, true)
+			c.fill(st.causes)
 		}
 	}
 	return st, nil
@@ -241,6 +267,9 @@ func (st *story) print(out io.Writer) {
 		fmt.Fprintf(out, "  %10s  %10s  %-12s  %-5s  %-19s %s%s\n", signed(s.at.Sub(st.start)), signed(s.at.Sub(prev)), s.at.Format("15:04:05.000"),
 			sys, escapeText(s.ev.Category), escapeText(what), mark)
 		prev = s.at
+	}
+	if st.stepsNotShown > 0 {
+		fmt.Fprintf(out, "  (and %s of the orchestrator's related to it, not shown: at most %d of each kind are)\n", plural(st.stepsNotShown, "more event"), maxOrchSteps)
 	}
 	fmt.Fprintln(out)
 	if s := st.steps[st.gapAt]; s.relation == "" {
@@ -348,11 +377,14 @@ type storyJSON struct {
 	// ExecutionTraces are the execution trace snapshots of its stress
 	// events (their lines' execution_trace, beside their files).
 	ExecutionTraces []string `json:"execution_traces,omitempty"`
+	// StepsNotShown counts the orchestrator's events related to the
+	// request past the 500 of each kind listed.
+	StepsNotShown int `json:"steps_not_shown,omitempty"`
 }
 
 func (st *story) toJSON() storyJSON {
 	j := storyJSON{RequestID: st.id, Start: st.start.Format(time.RFC3339Nano), End: st.end.Format(time.RFC3339Nano), DurationMS: ms(st.end.Sub(st.start)),
-		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces}
+		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces, StepsNotShown: st.stepsNotShown}
 	prev := st.start
 	for _, s := range st.steps {
 		j.Steps = append(j.Steps, stepJSON{OffsetMS: ms(s.at.Sub(st.start)), GapMS: ms(s.at.Sub(prev)), Relation: s.relation, lineRef: refOf(s.ev)})
