@@ -23,5 +23,5 @@ import (
 )
 
 func main() {
-	os.Exit(debuglog.Run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(debuglog.Main(os.Args[1:]))
 }

@@ -10,15 +10,20 @@
 // where it is a line, and skipped.
 //
 // Exit codes: 0 done (warnings do not change it); 1 the command failed
-// (no readable files, the output cannot be written); 2 usage error.
+// (no readable files, the output cannot be written); 2 usage error; 130
+// interrupted by SIGINT or SIGTERM (timeline --follow: 0, its normal end).
 package debuglog
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // errUsage marks a usage error (exit code 2).
@@ -36,18 +41,39 @@ DIR holds <session>_<category>.jsonl files; which system wrote them is guessed p
 (or given by --proxy/--orch). Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time
 of the day of the first event (10:17:16).
 
-exit codes: 0 done, 1 failed, 2 usage error
+exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM)
 `
 
 // Run executes a debuglog command line (without the program name) and
 // returns its exit code.
-func Run(args []string, stdout, stderr io.Writer) int { return run(args, stdout, stderr) }
+func Run(args []string, stdout, stderr io.Writer) int {
+	return RunContext(context.Background(), args, stdout, stderr)
+}
+
+// RunContext is Run until ctx ends: then the command stops where it is
+// (a read that does not return is abandoned) and the exit code is 130,
+// interrupted, or 0 for timeline --follow, which runs until then.
+func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdout, stderr)
+}
+
+// Main is the debuglog command: the command line, stdout and stderr of the
+// process; SIGINT and SIGTERM stop it (see RunContext).
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return RunContext(ctx, args, os.Stdout, os.Stderr)
+}
+
+// exitInterrupted is the exit code of a command stopped by a signal
+// (128 + SIGINT, as shells report it).
+const exitInterrupted = 130
 
 // run executes a command line and returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 2 && args[0] == "help" { // debuglog help CMD
-			return run([]string{args[1], "-h"}, stdout, stderr)
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
 		}
 		if len(args) == 0 {
 			fmt.Fprint(stderr, usage)
@@ -60,15 +86,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "summary":
-		err = cmdSummary(args[1:], stdout, warn)
+		err = cmdSummary(ctx, args[1:], stdout, warn)
 	case "correlate":
-		err = cmdCorrelate(args[1:], stdout, warn)
+		err = cmdCorrelate(ctx, args[1:], stdout, warn)
 	case "timeline":
-		err = cmdTimeline(args[1:], stdout, warn)
+		err = cmdTimeline(ctx, args[1:], stdout, warn)
 	case "report":
-		err = cmdReport(args[1:], stdout, warn)
+		err = cmdReport(ctx, args[1:], stdout, warn)
 	case "request":
-		err = cmdRequest(args[1:], stdout, warn)
+		err = cmdRequest(ctx, args[1:], stdout, warn)
 	default:
 		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
@@ -81,14 +107,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, ue.help())
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), ue.msg, ue.help())
+		fmt.Fprintf(stderr, "debuglog %s: %s\n\n%s", ue.fs.Name(), safeText(ue.msg), ue.help())
 		return 2
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		fmt.Fprintln(stderr, "debuglog: interrupted (SIGINT or SIGTERM) before it finished; nothing more was read or written")
+		return exitInterrupted
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "debuglog: %v\n\n", err)
+		fmt.Fprintf(stderr, "debuglog: %s\n\n", safeText(err.Error()))
 		fmt.Fprint(stderr, usage)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "debuglog: %v\n", err)
+		fmt.Fprintf(stderr, "debuglog: %s\n", safeText(err.Error()))
 		return 1
 	}
 }
@@ -152,10 +181,10 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // inputs gathers the files of positional DIRs (system guessed) and of
 // --proxy/--orch DIRs.
-func inputs(fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
+func inputs(ctx context.Context, fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warner) ([]file, error) {
 	var all []file
 	if len(pos) > 0 {
-		fs, err := findFiles(pos, "", warn)
+		fs, err := findFiles(ctx, pos, "", warn)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +195,7 @@ func inputs(fset *flag.FlagSet, pos []string, proxy, orch stringList, warn *warn
 		system string
 	}{{proxy, systemProxy}, {orch, systemOrch}} {
 		if len(set.dirs) > 0 {
-			fs, err := findFiles(set.dirs, set.system, warn)
+			fs, err := findFiles(ctx, set.dirs, set.system, warn)
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,10 +29,11 @@ flags:
 `
 
 // cmdCorrelate explains the proxy's effects with the orchestrator's events.
-// It holds the orchestrator's events and the proxy's effects in memory and
-// streams the rest of the proxy's files twice (effects, then their
-// requests' steps).
-func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
+// It holds the proxy's effects (whole) and an index of the orchestrator's
+// events that can cause them (48 bytes an event: orchIndex), and streams
+// the rest of the proxy's files twice (effects, then their requests'
+// steps); the orchestrator events it prints are read again.
+func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("correlate", correlateUsage)
 	var proxyDirs, orchDirs stringList
 	dirFlags(fs, &proxyDirs, &orchDirs)
@@ -51,20 +53,27 @@ func cmdCorrelate(args []string, out io.Writer, warn *warner) error {
 	if *within < 0 || *poll < 0 || *slow <= 0 || *maxCauses < 1 {
 		return usageError(fs, "--within and --poll must not be negative, --slow must be positive, --max at least 1")
 	}
-	orch, err := loadOrchestrator(orchDirs, warn)
+	proxyFiles, err := findFiles(ctx, proxyDirs, systemProxy, warn)
 	if err != nil {
 		return err
 	}
-	proxyFiles, err := findFiles(proxyDirs, systemProxy, warn)
+	orchFiles, err := findFiles(ctx, orchDirs, systemOrch, warn)
 	if err != nil {
 		return err
 	}
-	effects, proxySpan, err := findEffects(proxyFiles, warn, *slow, "")
+	effects, proxySpan, err := findEffects(ctx, proxyFiles, warn, *slow, "")
 	if err != nil {
 		return err
 	}
-	c := newCorrelator(orch, *within, *poll, *maxCauses)
-	res := correlate(c, effects, proxySpan)
+	ix, err := loadOrchIndex(ctx, orchFiles, warn, effectIDs(effects))
+	if err != nil {
+		return err
+	}
+	c := newCorrelator(ix, *within, *poll, *maxCauses)
+	res, err := correlate(ctx, c, effects, proxySpan)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -98,21 +107,26 @@ func (s *span) add(ev *Event) {
 	s.sessions = append(s.sessions, ev.Session)
 }
 
-// loadOrchestrator reads every orchestrator event with a time.
-func loadOrchestrator(dirs []string, warn *warner) ([]*Event, error) {
-	files, err := findFiles(dirs, systemOrch, warn)
-	if err != nil {
-		return nil, err
+// effectIDs are the IDs the effects carry: the orchestrator's routine
+// events are indexed only when they carry one.
+func effectIDs(effects []*effect) map[[2]string]bool {
+	ids := map[[2]string]bool{}
+	for _, e := range effects {
+		for match, vs := range e.ids {
+			for _, v := range vs {
+				ids[[2]string{match, v}] = true
+			}
+		}
 	}
-	return readTimed(files, warn, nil)
+	return ids
 }
 
 // readTimed reads the events with a time from files, those keep accepts
 // (every one when keep is nil).
-func readTimed(files []file, warn *warner, keep func(*Event) bool) ([]*Event, error) {
+func readTimed(ctx context.Context, files []file, warn *warner, keep func(*Event) bool) ([]*Event, error) {
 	var out []*Event
 	for _, f := range files {
-		if err := readFile(f, warn, func(ev *Event) bool {
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
 			if !ev.Time.IsZero() && (keep == nil || keep(ev)) {
 				out = append(out, ev)
 			}
@@ -127,12 +141,12 @@ func readTimed(files []file, warn *warner, keep func(*Event) bool) ([]*Event, er
 // findEffects reads the proxy's files twice: first for its effects (stress
 // events, failed and slow requests; only request onlyID's when set), then
 // for the steps of their requests, which give them their IDs and topics.
-func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
+func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
 	var effects []*effect
 	var sp span
 	byRequest := map[string][]*effect{}
 	for _, f := range files {
-		if err := readFile(f, warn, func(ev *Event) bool {
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
 			if ev.Category != "session" { // session_start may be long before the incident
 				sp.add(ev)
 			}
@@ -161,7 +175,7 @@ func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) 
 	steps := map[string][]step{}
 	if len(byRequest) > 0 {
 		for _, f := range files {
-			if err := readFile(f, warn, func(ev *Event) bool {
+			if err := readFile(ctx, f, warn, func(ev *Event) bool {
 				id := ev.str("request_id")
 				if id == "" || byRequest[id] == nil || ev.Category == "stress" {
 					return true
@@ -203,7 +217,7 @@ func findEffects(files []file, warn *warner, slow time.Duration, onlyID string) 
 // troubled says whether a proxy step went wrong or was slow enough to
 // explain its request: an error, a failure, a duration over a second.
 func troubled(ev *Event) bool {
-	d, _ := ev.num("duration_ms")
+	d, _ := ev.durationMS()
 	return ev.str("error") != "" || ev.str("error_message") != "" || ev.Fields["success"] == false || d >= 1000
 }
 
@@ -213,7 +227,7 @@ const stressSummary = "stress_suppressed"
 
 // effectOf says whether a proxy event is something to explain.
 func effectOf(ev *Event, slow time.Duration) *effect {
-	d, _ := ev.num("duration_ms")
+	d, _ := ev.durationMS()
 	dur := time.Duration(d * float64(time.Millisecond))
 	e := &effect{ev: ev, start: ev.Time, end: ev.Time}
 	switch {
@@ -255,9 +269,14 @@ type explained struct {
 
 // incident is an orchestrator event of weight and the effects it explains.
 type incident struct {
+	idx     int32
 	ev      *Event
 	effects []*effect
 }
+
+// maxQuietIncidents bounds the incidents listed that explain nothing on the
+// proxy (the earliest); the others are counted.
+const maxQuietIncidents = 100
 
 // correlation is correlate's result.
 type correlation struct {
@@ -267,13 +286,12 @@ type correlation struct {
 	gap                 time.Duration // between the spans when they do not overlap
 	effects             []explained
 	incidents           []*incident
+	quietNotListed      int // incidents that explain nothing, beyond maxQuietIncidents
 }
 
-func correlate(c *correlator, effects []*effect, proxySpan span) *correlation {
-	res := &correlation{c: c, proxySpan: proxySpan}
-	for _, ev := range c.orch {
-		res.orchSpan.add(ev)
-	}
+func correlate(ctx context.Context, c *correlator, effects []*effect, proxySpan span) (*correlation, error) {
+	ix := c.ix
+	res := &correlation{c: c, proxySpan: proxySpan, orchSpan: ix.span}
 	p, o := proxySpan, res.orchSpan
 	slack := c.within + c.poll
 	switch {
@@ -285,39 +303,63 @@ func correlate(c *correlator, effects []*effect, proxySpan span) *correlation {
 	default:
 		res.overlap = true
 	}
-	byEvent := map[*Event]*incident{}
-	for _, ev := range c.orch {
-		if weight(ev) >= 2 {
-			byEvent[ev] = &incident{ev: ev}
-			res.incidents = append(res.incidents, byEvent[ev])
-		}
-	}
-	for _, s := range c.states { // a state with no stress event of its own
+	// Incidents: the events of weight, and the first opener of a state with
+	// no such event among its openers.
+	extra := map[int32]bool{}
+	for _, s := range ix.states {
 		known := false
-		for _, ev := range s.openers {
-			known = known || byEvent[ev] != nil
+		for _, i := range s.openers {
+			known = known || ix.ev(i).weight >= 2
 		}
 		if !known {
-			byEvent[s.openers[0]] = &incident{ev: s.openers[0]}
-			res.incidents = append(res.incidents, byEvent[s.openers[0]])
+			extra[s.openers[0]] = true
 		}
 	}
-	sort.SliceStable(res.incidents, func(i, j int) bool { return res.incidents[i].ev.Time.Before(res.incidents[j].ev.Time) })
+	isIncident := func(i int32) bool { return ix.ev(i).weight >= 2 || extra[i] }
+	byEvent := map[int32]*incident{}
 	for _, e := range effects {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		causes := c.explain(e, res.overlap)
+		c.fill(causes)
 		res.effects = append(res.effects, explained{effect: e, causes: causes})
 		for _, cs := range causes {
 			if cs.match == matchTime {
 				continue // a coincidence on another topic explains nothing
 			}
-			for _, ev := range c.folded(e, cs) {
-				if in := byEvent[ev]; in != nil && !ev.Time.After(e.end) {
+			for _, i := range c.folded(cs) {
+				if isIncident(i) && !ix.ev(i).time().After(e.end) {
+					in := byEvent[i]
+					if in == nil {
+						in = &incident{idx: i}
+						byEvent[i] = in
+					}
 					in.effects = append(in.effects, e)
 				}
 			}
 		}
 	}
-	return res
+	// Listed: every incident that explains an effect, and the earliest
+	// maxQuietIncidents of the others.
+	quiet := 0
+	for i := range ix.n {
+		i := int32(i)
+		if !isIncident(i) {
+			continue
+		}
+		in := byEvent[i]
+		if in == nil {
+			if quiet++; quiet > maxQuietIncidents {
+				res.quietNotListed++
+				continue
+			}
+			in = &incident{idx: i}
+		}
+		in.ev = ix.event(i)
+		res.incidents = append(res.incidents, in)
+	}
+	return res, nil
 }
 
 // print writes the result for people.
@@ -329,7 +371,7 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	}
 	fmt.Fprintf(out, "proxy         %s  %s\n", spanText(res.proxySpan), plural(counts["stress"], "stress event")+", "+
 		plural(counts["failed_request"], "failed request")+", "+plural(counts["slow_request"], "slow request"))
-	fmt.Fprintf(out, "orchestrator  %s  %d events\n", spanText(res.orchSpan), len(c.orch))
+	fmt.Fprintf(out, "orchestrator  %s  %d events\n", spanText(res.orchSpan), c.ix.count)
 	if !res.overlap {
 		if res.proxySpan.first.IsZero() || res.orchSpan.first.IsZero() {
 			fmt.Fprintln(out, "\nOne side has no timed events: nothing can be lined up by time.")
@@ -374,7 +416,7 @@ func (res *correlation) print(out io.Writer, brief bool) {
 			if cs.similar > 0 {
 				more = fmt.Sprintf(" (+%d like it)", cs.similar)
 			}
-			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), cs.ev.Category,
+			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category),
 				escapeText(describe(cs.ev)), more, escapeText(cs.reason))
 		}
 		i = j - 1
@@ -382,7 +424,7 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	if len(res.incidents) > 0 {
 		fmt.Fprintln(out, "\norchestrator trouble, and the proxy effects it explains:")
 		for _, in := range res.incidents {
-			fmt.Fprintf(out, "  %s  %-15s %s: ", in.ev.Time.Format("15:04:05.000"), in.ev.Category, escapeText(describe(in.ev)))
+			fmt.Fprintf(out, "  %s  %-15s %s: ", in.ev.Time.Format("15:04:05.000"), escapeText(in.ev.Category), escapeText(describe(in.ev)))
 			if len(in.effects) == 0 {
 				fmt.Fprintln(out, "nothing on the proxy")
 				continue
@@ -394,6 +436,9 @@ func (res *correlation) print(out io.Writer, brief bool) {
 				}
 			}
 			fmt.Fprintf(out, "%s, the first %s later (%s)\n", plural(len(in.effects), "effect"), fmtDur(first.end.Sub(in.ev.Time)), escapeText(first.ev.name()))
+		}
+		if res.quietNotListed > 0 {
+			fmt.Fprintf(out, "  and %s more, which explain nothing on the proxy (only the first %d such are listed)\n", plural(res.quietNotListed, "incident"), maxQuietIncidents)
 		}
 	}
 }
@@ -557,6 +602,9 @@ type correlationJSON struct {
 	PollMS       float64        `json:"poll_ms"`
 	Effects      []effectJSON   `json:"effects"`
 	Incidents    []incidentJSON `json:"incidents"`
+	// IncidentsNotListed counts the incidents that explain nothing on the
+	// proxy beyond the first 100 listed.
+	IncidentsNotListed int `json:"incidents_not_listed,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
@@ -572,7 +620,7 @@ func (s span) toJSON() spanJSON {
 
 func (res *correlation) toJSON() correlationJSON {
 	j := correlationJSON{Proxy: res.proxySpan.toJSON(), Orchestrator: res.orchSpan.toJSON(), Overlap: res.overlap, GapMS: ms(res.gap),
-		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}}
+		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}, IncidentsNotListed: res.quietNotListed}
 	for _, e := range res.effects {
 		ej := effectJSON{Kind: e.kind, StartMS: ms(e.end.Sub(e.start)), Topics: append([]string{}, e.topics...), Causes: []causeJSON{}, lineRef: refOf(e.ev)}
 		for n, cs := range e.causes {

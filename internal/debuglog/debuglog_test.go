@@ -21,7 +21,29 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv("DEBUGLOG_CHILD") != "" {
+		os.Exit(childMain())
+	}
 	goleak.VerifyTestMain(m)
+}
+
+// childMain is debuglog in a child process (see startChild): the command
+// line is the test binary's arguments. In mode blocking-read every file
+// opens as a pipe that nobody writes: each read blocks, as on /proc/kmsg.
+func childMain() int {
+	if os.Getenv("DEBUGLOG_CHILD_MODE") == "blocking-read" {
+		var writers []*os.File // held open: the reads wait for data
+		openInput = func(string) (*os.File, error) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return nil, err
+			}
+			writers = append(writers, w)
+			fmt.Fprintln(os.Stderr, "reading a file that never answers")
+			return r, nil
+		}
+	}
+	return Main(os.Args[1:])
 }
 
 // orchDir holds the orchestrator's real debug files of a scenario:
@@ -31,7 +53,7 @@ const orchDir = "testdata/orchestrator-logs"
 // debuglog runs a command line and returns its exit code and outputs.
 func debuglog(args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
-	code := run(args, &out, &errOut)
+	code := run(context.Background(), args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 

@@ -24,6 +24,26 @@ func escapeText(s string) string {
 	if clean {
 		return s
 	}
+	return escapeAll(s)
+}
+
+// safeText is a message as it can be printed: unchanged when nothing in it
+// could drive a terminal or break a line (backslashes included, so that an
+// escape made at the source, a path or a %q, is not escaped twice), else
+// escaped as escapeText does. It is the last guard on every message the
+// command prints.
+func safeText(s string) string {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
+			return escapeAll(s)
+		}
+		i += size
+	}
+	return s
+}
+
+func escapeAll(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); {

@@ -2,6 +2,7 @@ package debuglog
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 	"time"
@@ -68,10 +69,12 @@ func (e *effect) addIDs(ev *Event) {
 
 // cause is an orchestrator event that plausibly caused an effect.
 type cause struct {
-	ev      *Event
+	idx     int32  // the event in the index
+	ev      *Event // the whole event, once filled (fill)
 	match   string
 	key     string // the shared ID, or the state's name
 	reason  string
+	why     func() string // the reason, made once the cause is chosen
 	score   int           // topic overlap (the effect's main topic counts twice)
 	lead    time.Duration // effect start minus cause time (negative: the cause came after the start)
 	similar int           // more events like it, folded into this one
@@ -81,11 +84,18 @@ type cause struct {
 
 // folded is the cause's event and those folded into it (a state's other
 // openers).
-func (c *correlator) folded(e *effect, cs cause) []*Event {
+func (c *correlator) folded(cs cause) []int32 {
 	if cs.state != nil {
 		return cs.state.openers
 	}
-	return []*Event{cs.ev}
+	return []int32{cs.idx}
+}
+
+// fill reads the whole events of causes (for output).
+func (c *correlator) fill(causes []cause) {
+	for i := range causes {
+		causes[i].ev = c.ix.event(causes[i].idx)
+	}
 }
 
 // stateSpan is an orchestrator state that holds for a while: the circuit
@@ -93,62 +103,32 @@ func (c *correlator) folded(e *effect, cs cause) []*Event {
 // events that opened it, however long before.
 type stateSpan struct {
 	topic   string
-	openers []*Event
+	openers []int32   // in the index
 	end     time.Time // zero: still open at the end of the files
-	closer  *Event    // the event that ended it
+	closer  int32     // the event that ended it, -1 none
 }
 
-// correlator explains the proxy's effects with the orchestrator's events.
+// correlator explains the proxy's effects with the orchestrator's events
+// (an index of them: orchIndex).
 type correlator struct {
-	orch      []*Event // time order
-	byID      map[[2]string][]*Event
-	states    []*stateSpan
+	ix        *orchIndex
 	within    time.Duration // clock skew and processing: how far after the effect a cause may be logged
 	poll      time.Duration // the proxy's health-poll interval: how stale its view may be
 	horizon   time.Duration // how far back an ID match may go
 	maxCauses int
+	// weighed bounds the work per effect: of the trouble in its window,
+	// the maxWeighed events nearest to it are weighed, the rest counted.
+	maxWeighed int
 }
 
-func newCorrelator(orch []*Event, within, poll time.Duration, maxCauses int) *correlator {
-	sort.SliceStable(orch, func(i, j int) bool { return orch[i].Time.Before(orch[j].Time) })
-	c := &correlator{orch: orch, byID: map[[2]string][]*Event{}, within: within, poll: poll, horizon: sightingHorizon, maxCauses: maxCauses}
-	for _, ev := range orch {
-		for _, k := range idKeys {
-			for _, f := range k.orchFields {
-				if v := ev.str(f); v != "" {
-					c.byID[[2]string{k.match, v}] = append(c.byID[[2]string{k.match, v}], ev)
-				}
-			}
-		}
-	}
-	c.states = findStates(orch)
-	return c
-}
+// maxWeighed is how many events of an effect's causal window are weighed
+// at most (the nearest): a window of a million events costs no more than
+// one of this many.
+const maxWeighed = 2000
 
-// findStates follows the circuit breaker and the VPN through the
-// orchestrator's events.
-func findStates(orch []*Event) []*stateSpan {
-	var spans []*stateSpan
-	open := map[string]*stateSpan{}
-	for _, ev := range orch {
-		topic, opens, closes := stateChange(ev)
-		if topic == "" {
-			continue
-		}
-		s := open[topic]
-		switch {
-		case opens && s == nil:
-			s = &stateSpan{topic: topic, openers: []*Event{ev}}
-			open[topic] = s
-			spans = append(spans, s)
-		case opens && len(s.openers) < 4 && ev.Time.Sub(s.openers[0].Time) < time.Second:
-			s.openers = append(s.openers, ev) // the same opening, logged in several files
-		case closes && s != nil:
-			s.end, s.closer = ev.Time, ev
-			delete(open, topic)
-		}
-	}
-	return spans
+func newCorrelator(ix *orchIndex, within, poll time.Duration, maxCauses int) *correlator {
+	ix.sort()
+	return &correlator{ix: ix, within: within, poll: poll, horizon: sightingHorizon, maxCauses: maxCauses, maxWeighed: maxWeighed}
 }
 
 // stateChange says whether an orchestrator event opens or closes a state.
@@ -180,67 +160,109 @@ func (c *correlator) window(e *effect) (time.Time, time.Time) {
 
 // explain ranks the orchestrator events that plausibly caused an effect:
 // by shared ID first, then states that held during it, then events on its
-// topics in the causal window, then trouble at the same time.
+// topics in the causal window, then trouble at the same time. The causes
+// hold their index; fill reads their whole events.
 func (c *correlator) explain(e *effect, timeToo bool) []cause {
-	found := map[*Event]*cause{}
+	ix := c.ix
+	found := map[int32]*cause{}
 	var state *stateSpan
-	consider := func(ev *Event, match, key, reason string) {
-		if prev := found[ev]; prev != nil && matchTier[prev.match] <= matchTier[match] {
+	emask, emain := topicMask(e.topics), uint8(0)
+	if len(e.topics) > 0 {
+		emain = topicMask(e.topics[:1])
+	}
+	startNs, endNs := nanos(e.start), nanos(e.end)
+	consider := func(i int32, match, key string, why func() string) {
+		if prev := found[i]; prev != nil && matchTier[prev.match] <= matchTier[match] {
 			return
 		}
-		cs := &cause{ev: ev, match: match, key: key, reason: reason, score: c.score(e, ev), lead: e.start.Sub(ev.Time)}
+		o := ix.ev(i)
+		cs := &cause{idx: i, match: match, key: key, why: why, score: bits.OnesCount8(o.tmask & emask), lead: time.Duration(startNs - o.at)}
+		if o.tmask&emain != 0 {
+			cs.score += 2
+		}
 		if match == matchState {
 			cs.state = state
 		}
-		cs.dist = distance(ev.Time, e.start, e.end)
-		found[ev] = cs
+		switch {
+		case o.at < startNs:
+			cs.dist = time.Duration(startNs - o.at)
+		case o.at > endNs:
+			cs.dist = 2 * time.Duration(o.at-endNs)
+		}
+		found[i] = cs
 	}
-	// 1. Shared IDs, within the horizon before the effect and not after it.
+	// 1. Shared IDs, within the horizon before the effect and not after it:
+	// the latest maxWeighed of each ID (its list is in time order).
 	for _, k := range idKeys {
 		for _, v := range e.ids[k.match] {
-			for _, ev := range c.byID[[2]string{k.match, v}] {
-				if ev.Time.Before(e.start.Add(-c.horizon)) || ev.Time.After(e.end.Add(c.within)) {
-					continue
-				}
-				if !adverse(ev) && ev.Time.Before(e.start.Add(-c.within)) {
+			list := ix.byID[[2]string{k.match, v}]
+			from, to := nanos(e.start.Add(-c.horizon)), nanos(e.end.Add(c.within))
+			lo := sort.Search(len(list), func(j int) bool { return ix.ev(list[j]).at >= from })
+			hi := sort.Search(len(list), func(j int) bool { return ix.ev(list[j]).at > to })
+			for j, n := hi-1, 0; j >= lo && n < c.maxWeighed; j-- {
+				i := list[j]
+				if !ix.ev(i).adverse() && ix.ev(i).at < nanos(e.start.Add(-c.within)) {
 					continue // routine, and before the effect began: the container's start, long ago
 				}
-				consider(ev, k.match, v, "same "+k.match+" "+v)
+				n++
+				consider(i, k.match, v, func() string { return "same " + k.match + " " + v })
 			}
 		}
 	}
 	if timeToo {
 		from, to := c.window(e)
 		// 2. States that held during the effect, on its topics.
-		for _, s := range c.states {
-			if !e.topics.has(s.topic) || s.openers[0].Time.After(to) || (!s.end.IsZero() && s.end.Before(e.start.Add(-c.within))) {
+		for _, s := range ix.states {
+			if !e.topics.has(s.topic) || ix.ev(s.openers[0]).time().After(to) || (!s.end.IsZero() && s.end.Before(e.start.Add(-c.within))) {
 				continue
 			}
 			state = s
-			for _, ev := range s.openers {
-				consider(ev, matchState, s.topic, stateReason(s, e))
+			for _, i := range s.openers {
+				consider(i, matchState, s.topic, func() string { return c.stateReason(s, e) })
 			}
 		}
 		// A recovery: the states that ended in the window.
 		if strings.Contains(e.ev.name(), "recover") {
-			for _, s := range c.states {
-				if s.closer != nil && !s.end.Before(from) && !s.end.After(to) {
+			for _, s := range ix.states {
+				if s.closer >= 0 && !s.end.Before(from) && !s.end.After(to) {
 					what := map[string]string{topicCircuitBreaker: "circuit breaker closed", topicVPN: "VPN back"}[s.topic]
-					consider(s.closer, matchState, s.topic, what+" at "+s.end.Format("15:04:05.000")+", "+leadText(s.end, e))
+					consider(s.closer, matchState, s.topic, func() string { return what + " at " + s.end.Format("15:04:05.000") + ", " + leadText(s.end, e) })
 				}
 			}
 		}
-		// 3 and 4. Trouble in the causal window.
-		i := sort.Search(len(c.orch), func(i int) bool { return !c.orch[i].Time.Before(from) })
-		for ; i < len(c.orch) && !c.orch[i].Time.After(to); i++ {
-			ev := c.orch[i]
-			if !adverse(ev) {
-				continue
+		// 3 and 4. Trouble in the causal window: the nearest maxWeighed
+		// events, outwards from the effect (those during it first).
+		lo, hi := ix.searchTime(nanos(from)), ix.searchTime(nanos(to)+1) // [lo, hi)
+		in0, in1 := ix.searchTime(nanos(e.start)), ix.searchTime(nanos(e.end)+1)
+		in0, in1 = max(in0, lo), min(max(in1, in0), hi)
+		weighed := 0
+		weigh := func(i int) {
+			o := ix.ev(int32(i))
+			if !o.adverse() {
+				return
 			}
-			if shared := topicsOf(ev).overlap(e.topics); shared > 0 {
-				consider(ev, matchTopic, "", "same topic ("+strings.Join(sharedTopics(topicsOf(ev), e.topics), ", ")+"), "+leadText(ev.Time, e))
-			} else if weight(ev) >= 2 && !ev.Time.After(e.end) {
-				consider(ev, matchTime, "", "at the same time, on another topic, "+leadText(ev.Time, e))
+			weighed++
+			switch {
+			case o.tmask&emask != 0:
+				consider(int32(i), matchTopic, "", func() string {
+					return "same topic (" + strings.Join(sharedTopics(unpackTopics(o.topics), e.topics), ", ") + "), " + leadText(o.time(), e)
+				})
+			case o.weight >= 2 && o.at <= endNs:
+				consider(int32(i), matchTime, "", func() string { return "at the same time, on another topic, " + leadText(o.time(), e) })
+			}
+		}
+		for i := in0; i < in1 && weighed < c.maxWeighed; i++ {
+			weigh(i)
+		}
+		l, r := in0-1, in1
+		for weighed < c.maxWeighed && (l >= lo || r < hi) {
+			// the nearer of the two sides (after the effect counts twice: distance)
+			if r >= hi || (l >= lo && startNs-ix.ev(int32(l)).at <= 2*(ix.ev(int32(r)).at-endNs)) {
+				weigh(l)
+				l--
+			} else {
+				weigh(r)
+				r++
 			}
 		}
 	}
@@ -256,21 +278,30 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 		if a.score != b.score {
 			return a.score > b.score
 		}
-		if wa, wb := weight(a.ev), weight(b.ev); wa != wb {
+		if wa, wb := ix.ev(a.idx).weight, ix.ev(b.idx).weight; wa != wb {
 			return wa > wb
 		}
 		if a.dist != b.dist {
 			return a.dist < b.dist
 		}
-		return a.ev.Time.Before(b.ev.Time)
+		if ta, tb := ix.ev(a.idx).at, ix.ev(b.idx).at; ta != tb {
+			return ta < tb
+		}
+		return a.idx < b.idx
 	})
 	// Fold repeats (five circuit_breaker failure counts) into the best one.
+	type foldKey struct {
+		match          string
+		cat, name, st  int32
+		stateTopicName string
+	}
 	var out []cause
-	seen := map[string]int{}
+	seen := map[foldKey]int{}
 	for _, cs := range all {
-		key := cs.match + "\x00" + cs.ev.Category + "\x00" + cs.ev.name() + "\x00" + cs.ev.str("state")
+		o := ix.ev(cs.idx)
+		key := foldKey{match: cs.match, cat: o.cat, name: o.name, st: o.state}
 		if cs.match == matchState {
-			key = cs.match + "\x00" + cs.key // one state, logged in several files
+			key = foldKey{match: cs.match, cat: -1, name: -1, st: -1, stateTopicName: cs.key} // one state, logged in several files
 		}
 		if i, ok := seen[key]; ok {
 			out[i].similar++
@@ -280,20 +311,23 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 			continue
 		}
 		seen[key] = len(out)
+		cs.reason = cs.why()
 		out = append(out, *cs)
 	}
 	return out
 }
 
-// score is how many topics a cause shares with the effect, its main topic
-// counting twice.
-func (c *correlator) score(e *effect, ev *Event) int {
-	ts := topicsOf(ev)
-	n := ts.overlap(e.topics)
-	if len(e.topics) > 0 && ts.has(e.topics[0]) {
-		n += 2
+// topicMask is a set of topics as bits (orchEvent.tmask).
+func topicMask(ts topicSet) uint8 {
+	var m uint8
+	for _, t := range ts {
+		for c, name := range topicCodes {
+			if name == t && c > 0 {
+				m |= 1 << c
+			}
+		}
 	}
-	return n
+	return m
 }
 
 func sharedTopics(a, b topicSet) []string {
@@ -304,18 +338,6 @@ func sharedTopics(a, b topicSet) []string {
 		}
 	}
 	return out
-}
-
-// distance is how far t is from [start, end]: 0 inside, and twice the
-// distance after it (a cause logged after its effect is less likely).
-func distance(t, start, end time.Time) time.Duration {
-	switch {
-	case t.Before(start):
-		return start.Sub(t)
-	case t.After(end):
-		return 2 * t.Sub(end)
-	}
-	return 0
 }
 
 // leadText says when a cause happened relative to the effect.
@@ -331,15 +353,16 @@ func leadText(t time.Time, e *effect) string {
 	return fmtDur(t.Sub(e.start)) + " into it"
 }
 
-func stateReason(s *stateSpan, e *effect) string {
+func (c *correlator) stateReason(s *stateSpan, e *effect) string {
+	opened := c.ix.ev(s.openers[0]).time()
 	what := map[string]string{topicCircuitBreaker: "circuit breaker open", topicVPN: "VPN down"}[s.topic]
-	r := what + " since " + s.openers[0].Time.Format("15:04:05.000")
+	r := what + " since " + opened.Format("15:04:05.000")
 	if s.end.IsZero() {
 		r += " (no recovery logged)"
 	} else {
 		r += " until " + s.end.Format("15:04:05.000")
 	}
-	return r + ", " + leadText(s.openers[0].Time, e)
+	return r + ", " + leadText(opened, e)
 }
 
 // fmtDur prints a duration for people: 12 ms, 1.25 s, 3m20s.

@@ -2,6 +2,7 @@ package debuglog
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,7 @@ func FuzzReadFile(f *testing.F) {
 		}
 		var warnings bytes.Buffer
 		n := 0
-		err := readFile(file{path: path, session: "20261126_101715", category: "fuzz", system: guessSystem(path)}, newWarner(&warnings), func(ev *Event) bool {
+		err := readFile(context.Background(), file{path: path, session: "20261126_101715", category: "fuzz", system: guessSystem(context.Background(), path)}, newWarner(&warnings), func(ev *Event) bool {
 			n++
 			if ev.Fields == nil || ev.Line < 1 {
 				t.Fatalf("bad event %+v", ev)

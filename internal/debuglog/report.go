@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -43,6 +44,13 @@ const (
 	reportDetail      = 600   // characters of a line kept for its details
 	reportPlainDetail = 200
 	maxReportEffects  = 5000 // proxy effects whose causes the page shows
+	reportStressFirst = 100  // per stress event type, the earliest drawn
+	reportStressWorst = 100  // per stress event type, the worst drawn (severity, then duration)
+	maxStressTypes    = 50   // stress event types told apart; the others are one
+	maxStressCells    = 20000
+	maxReportLanes    = 200 // lanes (system and category); the others are one
+	maxReportSessions = 50  // sessions named in the title
+	otherLanes        = "(other categories)"
 )
 
 // Event kinds, as flags in the page's data.
@@ -73,6 +81,7 @@ type reportData struct {
 	I        []string             `json:"i"`
 	Causes   map[string][]int     `json:"c"`           // event index -> its causes' indices
 	Traces   map[string]traceLink `json:"x,omitempty"` // stress event index -> its execution trace snapshot
+	Stress   stressJSON           `json:"stress"`
 	Total    int                  `json:"total"`
 	Kept     int                  `json:"kept"`
 	Warnings int                  `json:"warnings"`
@@ -93,13 +102,15 @@ type kept struct {
 	kind  int
 	req   string
 	info  string
-	ev    *Event // orchestrator events and effects, for correlation
+	ev    *Event // a proxy effect, for correlation
+	orch  int32  // an orchestrator event's index as added (orchIndex), or -1
 	order int64
 	trace string // a stress event's execution trace snapshot
+	rank  int    // a stress event's severity (severityRank)
 }
 
 // cmdReport writes the report.
-func cmdReport(args []string, out io.Writer, warn *warner) error {
+func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("report", reportUsage)
 	var proxy, orch stringList
 	dirFlags(fs, &proxy, &orch)
@@ -116,7 +127,7 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	if *output == "" {
 		return usageError(fs, "report wants -o FILE.html")
 	}
-	files, err := inputs(fs, pos, proxy, orch, warn)
+	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
@@ -124,7 +135,7 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	if err != nil {
 		return usageError(fs, "%v", err)
 	}
-	data, summary, err := buildReport(files, f, warn, max(*maxPlain, 0), *poll)
+	data, summary, err := buildReport(ctx, files, f, warn, max(*maxPlain, 0), *poll)
 	if err != nil {
 		return err
 	}
@@ -144,9 +155,9 @@ func cmdReport(args []string, out io.Writer, warn *warner) error {
 	page := strings.Replace(reportTemplate, "/*DATA*/null", string(js), 1)
 	page = strings.ReplaceAll(page, "<!--TITLE-->", htmlEscape(data.Title))
 	if err := os.WriteFile(*output, []byte(page), 0o644); err != nil {
-		return err
+		return fmt.Errorf("cannot write the report to %s: %v", escapeText(*output), unwrapPath(err))
 	}
-	fmt.Fprintf(out, "wrote %s (%s): %s\n", *output, byteSize(len(page)), summary)
+	fmt.Fprintf(out, "wrote %s (%s): %s\n", escapeText(*output), byteSize(len(page)), summary)
 	return nil
 }
 
@@ -163,19 +174,18 @@ func byteSize(n int) string {
 // buildReport reads the files twice: first the time each second holds
 // events (for the axis, which folds long gaps), then the events themselves,
 // counted per lane and bucket, the key ones kept, the routine ones sampled
-// per lane.
-func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.Duration) (*reportData, string, error) {
+// per lane, the stress events summarised per type (stressTally). The
+// proxy's files are read before the orchestrator's, so that only the
+// orchestrator events that can explain a drawn effect are indexed.
+func buildReport(ctx context.Context, files []file, f *filter, warn *warner, maxPlain int, poll time.Duration) (*reportData, string, error) {
+	files = append([]file{}, files...)
+	sort.SliceStable(files, func(i, j int) bool { return files[i].system != systemOrch && files[j].system == systemOrch })
 	// Pass 1: which seconds have events (and their first and last ms).
-	seconds := map[int64][2]int64{}
+	var secs secondsSeen
 	for _, fl := range files {
-		if err := readFile(fl, warn, func(ev *Event) bool {
+		if err := readFile(ctx, fl, warn, func(ev *Event) bool {
 			if !ev.Time.IsZero() && f.match(ev) {
-				ms := ev.Time.UnixMilli()
-				if r, ok := seconds[ev.Time.Unix()]; ok {
-					seconds[ev.Time.Unix()] = [2]int64{min(r[0], ms), max(r[1], ms)}
-				} else {
-					seconds[ev.Time.Unix()] = [2]int64{ms, ms}
-				}
+				secs.add(ev.Time)
 			}
 			return true
 		}); err != nil {
@@ -183,11 +193,11 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 		}
 	}
 	data := &reportData{Buckets: reportBuckets, Causes: map[string][]int{}, Names: []string{}, Requests: []string{}}
-	if len(seconds) == 0 {
+	if len(secs.m) == 0 {
 		data.Title = "debug report: no events"
 		return data, "no events with a time", nil
 	}
-	segs := foldGaps(seconds)
+	segs := foldGaps(secs.m, secs.unit)
 	base := segs[0][0]
 	data.Base = base
 	var width int64 // the axis' length in ms, gaps folded
@@ -218,30 +228,72 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 	var seen []int64    // per lane, routine events seen
 	rng := rand.New(rand.NewPCG(12, 34))
 	var order int64
-	var orch []*Event
+	ix := newOrchIndex(nil)
+	var requestEffects []*kept
 	var effects []*kept
+	stress := newStressSummary(base)
 	sessions := map[string]bool{}
+	moreSessions := 0
 	perLane := max(maxPlain/8, 1)
+	effectsDone := false
+	// finishEffects settles the effects to correlate once the proxy's files
+	// are read: the stress events drawn, then failed and slow requests.
+	finishEffects := func() {
+		if effectsDone {
+			return
+		}
+		effectsDone = true
+		effects = append(stress.drawn(), requestEffects...)
+		if len(effects) > maxReportEffects {
+			effects = effects[:maxReportEffects]
+		}
+		ids := map[[2]string]bool{}
+		for _, kp := range effects {
+			if e := effectOf(kp.ev, 5*time.Second); e != nil {
+				for match, vs := range e.ids {
+					for _, v := range vs {
+						ids[[2]string{match, v}] = true
+					}
+				}
+			}
+		}
+		ix.wantIDs = ids
+	}
 	for _, fl := range files {
-		if err := readFile(fl, warn, func(ev *Event) bool {
+		fi := int32(-1)
+		if fl.system == systemOrch {
+			finishEffects()
+			fi = ix.addFile(fl)
+		}
+		if err := readFile(ctx, fl, warn, func(ev *Event) bool {
 			if ev.Time.IsZero() || !f.match(ev) {
 				return true
 			}
 			data.Total++
-			sessions[ev.System+" "+ev.Session] = true
+			if sk := ev.System + " " + ev.Session; !sessions[sk] {
+				if len(sessions) < maxReportSessions {
+					sessions[sk] = true
+				} else {
+					moreSessions++
+				}
+			}
 			lk := ev.System + "\x00" + ev.Category
 			li, ok := lanes[lk]
+			if !ok && len(data.Lanes) >= maxReportLanes { // a lane per category, within reason
+				lk = ev.System + "\x00" + otherLanes
+				li, ok = lanes[lk]
+			}
 			if !ok {
 				li = len(data.Lanes)
 				lanes[lk] = li
-				data.Lanes = append(data.Lanes, laneJSON{System: ev.System, Category: ev.Category})
+				data.Lanes = append(data.Lanes, laneJSON{System: ev.System, Category: strings.SplitN(lk, "\x00", 2)[1]})
 				hists = append(hists, map[int]*hist{})
 				plain = append(plain, nil)
 				seen = append(seen, 0)
 			}
 			data.Lanes[li].Count++
 			k := kindOf(ev)
-			d, _ := ev.num("duration_ms")
+			d, _ := ev.durationMS()
 			b := bucketOf(ev.Time)
 			h := hists[li][b]
 			if h == nil {
@@ -254,29 +306,31 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 			}
 			h.maxDur = max(h.maxDur, int64(math.Ceil(d)))
 			order++
-			kp := &kept{t: ev.Time, lane: li, dur: d, name: ev.name(), kind: k, req: ev.str("request_id"), order: order}
+			oi := int32(-1)
+			if fi >= 0 {
+				oi = ix.add(fi, ev)
+			}
+			kp := &kept{t: ev.Time, lane: li, dur: d, name: ev.name(), kind: k, req: ev.str("request_id"), order: order, orch: oi}
+			// Stress events: summarised per type, the first and the worst
+			// of each drawn (stressTally).
 			if k&kindStress != 0 {
-				kp.trace = executionTrace(ev)
+				stress.add(ev, kp)
+				return true
 			}
-			if ev.System == systemOrch && len(orch) < 200000 {
-				orch = append(orch, ev)
-			}
-			// Key events are kept one by one: every stress event, and
-			// failures, slow events and the orchestrator's events up to a
-			// bound (past it they are sampled like the rest).
-			if k&kindStress != 0 || (k != 0 || ev.System == systemOrch) && len(key) < reportKeyEvents {
+			// Key events are kept one by one: failures, slow events and the
+			// orchestrator's events up to a bound (past it they are sampled
+			// like the rest).
+			if (k != 0 || ev.System == systemOrch) && len(key) < reportKeyEvents {
 				n := reportDetail
 				if len(key) >= reportKeyEvents/3 {
 					n = reportPlainDetail
 				}
 				kp.info = clip(rawLine(ev), n)
-				if ev.System == systemOrch || (k != 0 && len(effects) < maxReportEffects && (ev.Category == "stress" || ev.Category == "requests")) {
+				if ev.System == systemProxy && k != 0 && ev.Category == "requests" && len(requestEffects) < maxReportEffects {
 					kp.ev = ev // kept for the correlations
+					requestEffects = append(requestEffects, kp)
 				}
 				key = append(key, kp)
-				if ev.System == systemProxy && kp.ev != nil {
-					effects = append(effects, kp)
-				}
 				return true
 			}
 			// A routine event: a per-lane reservoir (Algorithm R).
@@ -292,6 +346,8 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 			return nil, "", err
 		}
 	}
+	finishEffects()
+	ix.sort()
 	// Routine events: the reservoirs, thinned to maxPlain overall, the
 	// fullest lanes first.
 	var routine []*kept
@@ -302,7 +358,7 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 		rng.Shuffle(len(routine), func(i, j int) { routine[i], routine[j] = routine[j], routine[i] })
 		routine = routine[:maxPlain]
 	}
-	all := append(key, routine...)
+	all := append(append(key, stress.drawn()...), routine...)
 	sort.Slice(all, func(i, j int) bool {
 		if !all[i].t.Equal(all[j].t) {
 			return all[i].t.Before(all[j].t)
@@ -311,7 +367,8 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 	})
 	// The columns.
 	names, reqs := map[string]int{}, map[string]int{}
-	index := map[*Event]int{}
+	effectAt := map[*kept]int{}
+	orchAt := map[int32]int{} // an orchestrator event's index (sorted) -> where it is drawn
 	for i, kp := range all {
 		ni, ok := names[kp.name]
 		if !ok {
@@ -327,7 +384,9 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 				data.Requests = append(data.Requests, kp.req)
 			}
 		}
-		data.T = append(data.T, math.Round(float64(kp.t.UnixNano()-base*1e6)/1e5)/10)
+		// ms after base: UnixMilli holds any year (UnixNano overflows
+		// past 2262), the fraction is added apart.
+		data.T = append(data.T, math.Round((float64(kp.t.UnixMilli()-base)+float64(kp.t.Nanosecond()%1e6)/1e6)*10)/10)
 		data.L = append(data.L, kp.lane)
 		data.D = append(data.D, math.Round(kp.dur*10)/10)
 		data.N = append(data.N, ni)
@@ -335,7 +394,10 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 		data.R = append(data.R, ri)
 		data.I = append(data.I, kp.info)
 		if kp.ev != nil {
-			index[kp.ev] = i
+			effectAt[kp] = i
+		}
+		if kp.orch >= 0 {
+			orchAt[ix.post[kp.orch]] = i
 		}
 		if kp.trace != "" {
 			if data.Traces == nil {
@@ -345,26 +407,31 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 		}
 	}
 	data.Kept = len(all)
+	data.Stress = stress.toJSON()
 	// Correlations: each proxy effect's ranked orchestrator causes.
-	if len(orch) > 0 {
-		c := newCorrelator(orch, time.Second, poll, 5)
+	if ix.count > 0 {
+		c := newCorrelator(ix, time.Second, poll, 5)
 		for _, kp := range effects {
+			if err := ctx.Err(); err != nil {
+				return nil, "", err
+			}
 			e := effectOf(kp.ev, 5*time.Second)
-			if e == nil {
+			at, drawn := effectAt[kp]
+			if e == nil || !drawn {
 				continue
 			}
 			for _, cs := range c.explain(e, true) {
 				if cs.match == matchTime {
 					continue // a coincidence on another topic: not drawn as a link
 				}
-				if ci, ok := index[cs.ev]; ok {
-					key := fmt.Sprint(index[kp.ev])
+				if ci, ok := orchAt[cs.idx]; ok {
+					key := strconv.Itoa(at)
 					data.Causes[key] = append(data.Causes[key], ci)
 				}
 			}
 		}
 	}
-	for li, hs := range hists {
+	for _, hs := range hists {
 		bs := make([]int, 0, len(hs))
 		for b := range hs {
 			bs = append(bs, b)
@@ -376,7 +443,6 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 			flat = append(flat, int64(b), h.n, h.fail, h.maxDur)
 		}
 		data.Hist = append(data.Hist, flat)
-		_ = li
 	}
 	var ss []string
 	for s := range sessions {
@@ -384,13 +450,60 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 	}
 	sort.Strings(ss)
 	data.Title = "debug report: " + strings.Join(ss, ", ")
+	if moreSessions > 0 {
+		data.Title += fmt.Sprintf(" and %d more sessions", moreSessions)
+	}
 	data.Warnings = warn.skippedLines + warn.skippedFiles
-	summary := fmt.Sprintf("%d events in %d lanes, %d drawn one by one (every stress event, error and failure), the rest counted per pixel column; %s to %s",
-		data.Total, len(data.Lanes), data.Kept, time.UnixMilli(base).UTC().Format(time.RFC3339), time.UnixMilli(base+data.Segments[len(data.Segments)-1][1]).UTC().Format("15:04:05"))
+	summary := fmt.Sprintf("%d events in %d lanes, %d drawn one by one (errors and failures, and per stress event type the first %d and the worst %d), the rest counted per pixel column; %s to %s",
+		data.Total, len(data.Lanes), data.Kept, reportStressFirst, reportStressWorst, time.UnixMilli(base).UTC().Format(time.RFC3339), time.UnixMilli(base+data.Segments[len(data.Segments)-1][1]).UTC().Format("15:04:05"))
 	if n := len(data.Segments) - 1; n > 0 {
 		summary += fmt.Sprintf(" (%d empty gaps folded)", n)
 	}
 	return data, summary, nil
+}
+
+// secondsSeen are the seconds (or, past maxSecondKeys of them, coarser
+// units: a span that long folds only gaps far longer than a unit) that hold
+// events, with their first and last ms.
+type secondsSeen struct {
+	m    map[int64][2]int64
+	unit int64 // seconds
+}
+
+// maxSecondKeys bounds the units kept (about 11 days of busy seconds).
+const maxSecondKeys = 1 << 20
+
+func (s *secondsSeen) add(t time.Time) {
+	if s.m == nil {
+		s.m, s.unit = map[int64][2]int64{}, 1
+	}
+	ms := t.UnixMilli()
+	k := floorDiv(t.Unix(), s.unit)
+	if r, ok := s.m[k]; ok {
+		s.m[k] = [2]int64{min(r[0], ms), max(r[1], ms)}
+		return
+	}
+	s.m[k] = [2]int64{ms, ms}
+	if len(s.m) > maxSecondKeys { // coarser units
+		s.unit *= 10
+		old := s.m
+		s.m = make(map[int64][2]int64, len(old)/4)
+		for k, r := range old {
+			nk := floorDiv(k, 10)
+			if p, ok := s.m[nk]; ok {
+				r = [2]int64{min(r[0], p[0]), max(r[1], p[1])}
+			}
+			s.m[nk] = r
+		}
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 // foldGaps turns the seconds that hold events (with their first and last
@@ -398,14 +511,14 @@ func buildReport(files []file, f *filter, warn *warner, maxPlain int, poll time.
 // least a minute and a tenth of the whole span is folded out, so that an
 // outlier (a session_start hours before) or a night without events cannot
 // squash the rest. Each interval is padded by a little of its length.
-func foldGaps(seconds map[int64][2]int64) [][2]int64 {
+func foldGaps(seconds map[int64][2]int64, unit int64) [][2]int64 {
 	ss := make([]int64, 0, len(seconds))
 	for s := range seconds {
 		ss = append(ss, s)
 	}
 	sort.Slice(ss, func(i, j int) bool { return ss[i] < ss[j] })
-	span := ss[len(ss)-1] - ss[0]
-	minGap := max(int64(60), span/10)
+	span := (ss[len(ss)-1] - ss[0]) * unit
+	minGap := max(int64(60), span/10) / unit
 	segs := [][2]int64{seconds[ss[0]]}
 	prev := ss[0]
 	for _, s := range ss[1:] {
@@ -447,7 +560,7 @@ func kindOf(ev *Event) int {
 	if ev.Fields["threshold_exceeded"] == true || strings.HasPrefix(ev.name(), "slow_") {
 		k |= kindSlow
 	}
-	if d, ok := ev.num("duration_ms"); ok && ev.Category == "requests" && d >= 5000 {
+	if d, ok := ev.durationMS(); ok && ev.Category == "requests" && d >= 5000 {
 		k |= kindSlow
 	}
 	return k

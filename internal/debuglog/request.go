@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ type step struct {
 }
 
 // cmdRequest prints one request's story.
-func cmdRequest(args []string, out io.Writer, warn *warner) error {
+func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("request", requestUsage)
 	var proxy, orch stringList
 	dirFlags(fs, &proxy, &orch)
@@ -45,7 +46,7 @@ func cmdRequest(args []string, out io.Writer, warn *warner) error {
 		return usageError(fs, "request wants a request ID")
 	}
 	id := pos[0]
-	files, err := inputs(fs, pos[1:], proxy, orch, warn)
+	files, err := inputs(ctx, fs, pos[1:], proxy, orch, warn)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func cmdRequest(args []string, out io.Writer, warn *warner) error {
 			proxyFiles = append(proxyFiles, f)
 		}
 	}
-	story, err := requestStory(id, proxyFiles, orchFiles, warn, *within, *poll)
+	story, err := requestStory(ctx, id, proxyFiles, orchFiles, warn, *within, *poll)
 	if err != nil {
 		return err
 	}
@@ -82,28 +83,29 @@ type story struct {
 	gapFrom    time.Time // where that gap began
 	slowest    *Event
 	traces     []string // the execution trace snapshots of its stress events
+	// stepsNotShown counts the orchestrator's events related to the
+	// request past maxOrchSteps (of each kind: by ID, meanwhile).
+	stepsNotShown int
 }
 
-func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
+// maxOrchSteps bounds the orchestrator events a request's story shows of
+// each kind (sharing an ID, meanwhile on its topics).
+const maxOrchSteps = 500
+
+func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, warn *warner, within, poll time.Duration) (*story, error) {
 	st := &story{id: id}
-	own, err := readTimed(proxyFiles, warn, func(ev *Event) bool {
+	own, err := readTimed(ctx, proxyFiles, warn, func(ev *Event) bool {
 		return ev.str("request_id") == id || ev.str("trace_id") == id
 	})
 	if err != nil {
 		return nil, err
 	}
-	orch, err := readTimed(orchFiles, warn, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(own) == 0 {
-		for _, ev := range orch {
-			if ev.str("request_id") == id {
-				own = append(own, ev)
-			}
+	if len(own) == 0 { // the orchestrator's events of the request, then
+		if own, err = readTimed(ctx, orchFiles, warn, func(ev *Event) bool { return ev.str("request_id") == id }); err != nil {
+			return nil, err
 		}
 		if len(own) == 0 {
-			return nil, fmt.Errorf("no event carries request_id or trace_id %q", id)
+			return nil, fmt.Errorf("no event carries request_id or trace_id %q (is it the whole ID? are both systems' directories given?)", id)
 		}
 	}
 	// The request's span: from its arrival (the requests line's time minus
@@ -126,7 +128,7 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 		}
 	}
 	if st.request != nil {
-		d, _ := st.request.num("duration_ms")
+		d, _ := st.request.durationMS()
 		if arrival := st.request.Time.Add(-time.Duration(d * float64(time.Millisecond))); arrival.Before(st.start) {
 			st.start = arrival
 		}
@@ -139,37 +141,61 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 		}
 	}
 	st.traces = dedupe(st.traces)
-	// The orchestrator's side: its events with the request's ID, or a
-	// container or stream ID of it (within the clock skew of the request),
-	// and those on a topic it touched while it ran.
-	for _, ev := range orch {
-		if ev.Time.Before(st.start.Add(-within)) || ev.Time.After(st.end.Add(within)) {
-			continue
+	// The orchestrator's side, in one pass over its files: an index of the
+	// events that can explain the request (orchIndex), and as steps its
+	// events with the request's ID, or a container or stream ID of it
+	// (within the clock skew of the request), and those on a topic it
+	// touched while it ran: at most maxOrchSteps of each, the rest counted.
+	wanted := map[[2]string]bool{{matchRequestID, id}: true}
+	for match, vs := range e.ids {
+		for _, v := range vs {
+			wanted[[2]string{match, v}] = true
 		}
-		rel := ""
-		if rid := ev.str("request_id"); rid == id {
-			rel = "same request_id"
-		} else if rid != "" {
-			continue // another request's
-		}
-		for _, k := range idKeys[1:] {
-			for _, f := range k.orchFields {
-				for _, v := range e.ids[k.match] {
-					if rel == "" && ev.str(f) == v {
-						rel = "same " + k.match
+	}
+	ix := newOrchIndex(wanted)
+	var byID, meanwhile []step
+	for _, f := range orchFiles {
+		fi := ix.addFile(f)
+		if err := readFile(ctx, f, warn, func(ev *Event) bool {
+			ix.add(fi, ev)
+			if ev.Time.IsZero() || ev.Time.Before(st.start.Add(-within)) || ev.Time.After(st.end.Add(within)) {
+				return true
+			}
+			rel := ""
+			if rid := ev.str("request_id"); rid == id {
+				rel = "same request_id"
+			} else if rid != "" {
+				return true // another request's
+			}
+			for _, k := range idKeys[1:] {
+				for _, f := range k.orchFields {
+					for _, v := range e.ids[k.match] {
+						if rel == "" && ev.str(f) == v {
+							rel = "same " + k.match
+						}
 					}
 				}
 			}
-		}
-		if rel == "" && !ev.Time.Before(st.start) && !ev.Time.After(st.end) {
-			if shared := sharedTopics(topicsOf(ev), topics); len(shared) > 0 {
-				rel = "meanwhile: " + strings.Join(shared, ", ")
+			switch {
+			case rel != "" && len(byID) < maxOrchSteps:
+				byID = append(byID, step{ev: ev, relation: rel, at: ev.Time})
+			case rel != "":
+				st.stepsNotShown++
+			case !ev.Time.Before(st.start) && !ev.Time.After(st.end):
+				if shared := sharedTopics(topicsOf(ev), topics); len(shared) > 0 {
+					if len(meanwhile) < maxOrchSteps {
+						meanwhile = append(meanwhile, step{ev: ev, relation: "meanwhile: " + strings.Join(shared, ", "), at: ev.Time})
+					} else {
+						st.stepsNotShown++
+					}
+				}
 			}
-		}
-		if rel != "" {
-			st.steps = append(st.steps, step{ev: ev, relation: rel, at: ev.Time})
+			return true
+		}); err != nil {
+			return nil, err
 		}
 	}
+	st.steps = append(append(st.steps, byID...), meanwhile...)
 	sort.SliceStable(st.steps, func(i, j int) bool { return st.steps[i].at.Before(st.steps[j].at) })
 	// The largest gap between the proxy's own consecutive steps, from the
 	// arrival, and its slowest step.
@@ -182,8 +208,8 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 			largest, st.gapAt, st.gapFrom = g, i, prev
 		}
 		prev = s.at
-		if d, ok := s.ev.num("duration_ms"); ok && s.ev.Category != "requests" && s.ev.Category != "stress" {
-			if sd, _ := numOr(st.slowest, "duration_ms"); st.slowest == nil || d > sd {
+		if d, ok := s.ev.durationMS(); ok && s.ev.Category != "requests" && s.ev.Category != "stress" {
+			if sd, _ := durationOr(st.slowest); st.slowest == nil || d > sd {
 				st.slowest = s.ev
 			}
 		}
@@ -193,18 +219,19 @@ func requestStory(id string, proxyFiles, orchFiles []file, warn *warner, within,
 		if eff := effectOf(st.request, 5*time.Second); eff != nil {
 			eff.topics, eff.ids = topics, e.ids
 			st.effect = eff
-			c := newCorrelator(orch, within, poll, 5)
+			c := newCorrelator(ix, within, poll, 5)
 			st.causes = c.explain(eff, true)
+			c.fill(st.causes)
 		}
 	}
 	return st, nil
 }
 
-func numOr(ev *Event, key string) (float64, bool) {
+func durationOr(ev *Event) (float64, bool) {
 	if ev == nil {
 		return 0, false
 	}
-	return ev.num(key)
+	return ev.durationMS()
 }
 
 // print writes the story for people.
@@ -241,6 +268,9 @@ func (st *story) print(out io.Writer) {
 			sys, escapeText(s.ev.Category), escapeText(what), mark)
 		prev = s.at
 	}
+	if st.stepsNotShown > 0 {
+		fmt.Fprintf(out, "  (and %s of the orchestrator's related to it, not shown: at most %d of each kind are)\n", plural(st.stepsNotShown, "more event"), maxOrchSteps)
+	}
 	fmt.Fprintln(out)
 	if s := st.steps[st.gapAt]; s.relation == "" {
 		g := s.at.Sub(st.gapFrom)
@@ -252,7 +282,7 @@ func (st *story) print(out io.Writer) {
 			}
 		}
 		fmt.Fprintf(out, "largest gap: %s (%s of the request), from %s to %s %s", fmtDur(g), pct(g, total), escapeText(from), escapeText(s.ev.Category), escapeText(s.ev.name()))
-		if d, ok := s.ev.num("duration_ms"); ok && s.ev.Category != "requests" && time.Duration(d*float64(time.Millisecond)) >= g*9/10 {
+		if d, ok := s.ev.durationMS(); ok && s.ev.Category != "requests" && time.Duration(d*float64(time.Millisecond)) >= g*9/10 {
 			fmt.Fprintf(out, ": spent inside %s (it took %s)\n", escapeText(s.ev.name()), fmtDur(time.Duration(d*float64(time.Millisecond))))
 		} else {
 			fmt.Fprintln(out, ": nothing of the proxy's was logged in between")
@@ -268,7 +298,7 @@ func (st *story) print(out io.Writer) {
 		}
 	}
 	if s := st.slowest; s != nil {
-		d, _ := s.num("duration_ms")
+		d, _ := s.durationMS()
 		fmt.Fprintf(out, "slowest step: %s %s, %s (%s of the request)\n", escapeText(s.Category), escapeText(s.name()), fmtDur(time.Duration(d*float64(time.Millisecond))),
 			pct(time.Duration(d*float64(time.Millisecond)), total))
 	}
@@ -282,7 +312,7 @@ func (st *story) print(out io.Writer) {
 			fmt.Fprintln(out, "  no orchestrator event explains it")
 		}
 		for n, cs := range st.causes {
-			fmt.Fprintf(out, "  %d. %s  %-15s %s\n     %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), cs.ev.Category, escapeText(describe(cs.ev)), escapeText(cs.reason))
+			fmt.Fprintf(out, "  %d. %s  %-15s %s\n     %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category), escapeText(describe(cs.ev)), escapeText(cs.reason))
 		}
 	}
 }
@@ -347,11 +377,14 @@ type storyJSON struct {
 	// ExecutionTraces are the execution trace snapshots of its stress
 	// events (their lines' execution_trace, beside their files).
 	ExecutionTraces []string `json:"execution_traces,omitempty"`
+	// StepsNotShown counts the orchestrator's events related to the
+	// request past the 500 of each kind listed.
+	StepsNotShown int `json:"steps_not_shown,omitempty"`
 }
 
 func (st *story) toJSON() storyJSON {
 	j := storyJSON{RequestID: st.id, Start: st.start.Format(time.RFC3339Nano), End: st.end.Format(time.RFC3339Nano), DurationMS: ms(st.end.Sub(st.start)),
-		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces}
+		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces, StepsNotShown: st.stepsNotShown}
 	prev := st.start
 	for _, s := range st.steps {
 		j.Steps = append(j.Steps, stepJSON{OffsetMS: ms(s.at.Sub(st.start)), GapMS: ms(s.at.Sub(prev)), Relation: s.relation, lineRef: refOf(s.ev)})

@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -65,13 +66,13 @@ errors by type; disconnects by reason. Both systems' files, guessed per file.
 // cmdSummary prints, per session and category, line counts and time spans;
 // duration percentiles per category and operation; the stress events; and
 // the errors by type. It keeps aggregates, not events.
-func cmdSummary(args []string, out io.Writer, warn *warner) error {
+func cmdSummary(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("summary", summaryUsage)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	files, err := inputs(fs, pos, nil, nil, warn)
+	files, err := inputs(ctx, fs, pos, nil, nil, warn)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 	sessions := map[string]*sessionStats{}
 	var order []string
 	for _, f := range files {
-		err := readFile(f, warn, func(ev *Event) bool {
+		err := readFile(ctx, f, warn, func(ev *Event) bool {
 			key := ev.System + " " + ev.Session
 			s := sessions[key]
 			if s == nil {
@@ -102,7 +103,7 @@ func cmdSummary(args []string, out io.Writer, warn *warner) error {
 					c.last = ev.Time
 				}
 			}
-			if d, ok := ev.num("duration_ms"); ok && ev.Category != "stress" { // a stress event repeats its record's duration
+			if d, ok := ev.durationMS(); ok && ev.Category != "stress" { // a stress event repeats its record's duration
 				k := [2]string{ev.Category, operationOf(ev)}
 				if s.durations[k] == nil {
 					s.durations[k] = &durations{}

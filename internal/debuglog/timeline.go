@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -29,7 +27,7 @@ flags:
 // stream; a small per-file buffer puts back in order lines written slightly
 // out of order (the async writer's lines are in call order, not time order).
 // With --follow it then watches the directories and prints what is written.
-func cmdTimeline(args []string, out io.Writer, warn *warner) error {
+func cmdTimeline(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("timeline", timelineUsage)
 	var proxy, orch stringList
 	dirFlags(fs, &proxy, &orch)
@@ -65,17 +63,15 @@ func cmdTimeline(args []string, out io.Writer, warn *warner) error {
 		if err != nil {
 			return err
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
 		fmt.Fprintf(out, "following %s (Ctrl-C to stop)\n", plural(len(dirs), "directory"))
 		follow(ctx, dirs, warn, *interval, nil, show)
 		return nil
 	}
-	files, err := inputs(fs, pos, proxy, orch, warn)
+	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}
-	return mergeEvents(files, warn, func(ev *Event) bool {
+	return mergeEvents(ctx, files, warn, func(ev *Event) bool {
 		show(ev)
 		return true
 	})
@@ -91,10 +87,10 @@ func followDirs(fs *flag.FlagSet, pos []string, proxy, orch stringList) ([]follo
 		for _, p := range set.paths {
 			fi, err := os.Stat(p)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s: %v (is the path right?)", escapeText(p), unwrapPath(err))
 			}
 			if !fi.IsDir() {
-				return nil, usageError(fs, "--follow watches directories; %s is not one", p)
+				return nil, usageError(fs, "--follow watches directories; %s is not one (give its directory)", escapeText(p))
 			}
 			dirs = append(dirs, followDir{p, set.system})
 		}
@@ -216,7 +212,7 @@ const reorderWindow = 1024
 
 // mergeEvents calls fn with the events of all files in time order (events
 // without a time come first in their file's order).
-func mergeEvents(files []file, warn *warner, fn func(*Event) bool) error {
+func mergeEvents(ctx context.Context, files []file, warn *warner, fn func(*Event) bool) error {
 	type source struct {
 		events chan *Event
 		errc   chan error
@@ -238,7 +234,7 @@ func mergeEvents(files []file, warn *warner, fn func(*Event) bool) error {
 					return false
 				}
 			}
-			err := readFile(f, warn, func(ev *Event) bool {
+			err := readFile(ctx, f, warn, func(ev *Event) bool {
 				heap.Push(&buf, ev)
 				if buf.Len() > reorderWindow {
 					return emit(heap.Pop(&buf).(*Event))

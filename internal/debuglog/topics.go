@@ -38,17 +38,6 @@ func (s topicSet) has(t string) bool {
 	return false
 }
 
-// overlap counts the topics both sets have.
-func (s topicSet) overlap(o topicSet) int {
-	n := 0
-	for _, t := range s {
-		if o.has(t) {
-			n++
-		}
-	}
-	return n
-}
-
 // sorted returns the topics in name order (for output that must not
 // depend on discovery order).
 func (s topicSet) sorted() []string {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package debuglog
+
+const raceEnabled = false
