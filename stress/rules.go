@@ -83,29 +83,40 @@ func (s *state) followHealth(sc *scan) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sc.prevStatus, sc.degradedAt, s.health = s.health, s.degradedAt, sc.status
-	fires := (sc.status == "degraded") != (sc.prevStatus == "degraded")
-	if fires && sc.status == "degraded" {
+	fires := troubled(sc.status) != troubled(sc.prevStatus)
+	if fires && troubled(sc.status) {
 		s.degradedAt = sc.time
 	}
 	return fires
 }
 
+// troubled reports whether an orchestrator status is one to report:
+// degraded (provisioning blocked), or unreachable (integration's reading
+// of a call that got no answer). Going from one to the other is no recovery.
+func troubled(status string) bool { return status == "degraded" || status == "unreachable" }
+
 // healthStatus fires orchestrator_degraded or orchestrator_recovered.
 func (s *state) healthStatus(ctx context.Context, o *scan) {
 	capacity := []string{"capacity_total", "capacity_used", "capacity_available", "engine_count", "stream_count"}
-	if o.status == "degraded" {
-		reason := ""
-		for _, a := range o.attrs("blocked_reason") {
-			reason = a.Value.String()
+	if troubled(o.status) {
+		// The reason is the first of keys: the orchestrator's blocked_reason,
+		// or the class of a call's failure (connection_refused, timeout, ...).
+		keys := []string{"blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds", "vpn_connected"}
+		if o.status == "unreachable" {
+			keys = []string{"error_class", "error", "url", "failures"}
 		}
-		attrs := o.attrs(append([]string{"blocked_reason", "blocked_reason_code", "can_provision", "recovery_eta_seconds", "vpn_connected"}, capacity...)...)
+		description := "Orchestrator is " + o.status
+		if reason := o.attrs(keys[0]); len(reason) > 0 {
+			description += ": " + reason[0].Value.String()
+		}
+		attrs := append(o.attrs(keys...), o.attrs(capacity...)...)
 		s.fire(ctx, o.time, Event{Type: ev.OrchestratorDegraded, Level: slog.LevelWarn,
-			Description: "Orchestrator is degraded: " + reason, Attrs: append(attrs, slog.String("previous_status", o.prevStatus))})
+			Description: description, Attrs: append(attrs, slog.String("status", o.status), slog.String("previous_status", o.prevStatus))})
 		return
 	}
 	d := o.time.Sub(o.degradedAt)
 	s.fire(ctx, o.time, Event{Type: ev.OrchestratorRecovered, Level: slog.LevelInfo,
-		Description: fmt.Sprintf("Orchestrator is %s again after %.1fs degraded", o.status, d.Seconds()),
+		Description: fmt.Sprintf("Orchestrator is %s again after %.1fs %s", o.status, d.Seconds(), o.prevStatus),
 		Attrs:       append(o.attrs(capacity...), slog.String("status", o.status), slog.Duration("degraded_for", d))})
 }
 

@@ -250,6 +250,25 @@ func TestOrchestratorTransitions(t *testing.T) {
 	assert.Equal(t, "healthy", ev[1]["status"])
 }
 
+// TestUnreachableIsNoRecovery: a degraded orchestrator that becomes
+// unreachable (a call got no answer) has not recovered; healthy again, it
+// has, once; one unreachable from healthy fires orchestrator_degraded.
+func TestUnreachableIsNoRecovery(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	r.log(t, "orchestrator_health", 0, slog.String("status", "healthy"))
+	r.log(t, "orchestrator_health", time.Second, slog.String("status", "degraded"), slog.String("blocked_reason", "VPN is disconnected"))
+	r.log(t, "orchestrator_health", 2*time.Second, slog.String("status", "unreachable"), slog.String("error_class", "connection_refused"))
+	r.log(t, "orchestrator_health", 4*time.Second, slog.String("status", "healthy"))
+	r.log(t, "orchestrator_health", 5*time.Second, slog.String("status", "unreachable"), slog.String("error_class", "timeout"))
+	require.Equal(t, []string{se.OrchestratorDegraded, se.OrchestratorRecovered, se.OrchestratorDegraded}, r.out.types())
+	ev := r.out.all()
+	assert.Equal(t, "Orchestrator is degraded: VPN is disconnected", ev[0]["description"])
+	assert.Equal(t, "Orchestrator is healthy again after 3.0s unreachable", ev[1]["description"])
+	assert.Equal(t, 3*time.Second, ev[1]["degraded_for"])
+	assert.Equal(t, "Orchestrator is unreachable: timeout", ev[2]["description"])
+	assert.Equal(t, "unreachable", ev[2]["status"])
+}
+
 func TestCooldownQuietsTheConsoleOnly(t *testing.T) {
 	r := newRig(t, Options{Cooldown: 10 * time.Second})
 	slow := slog.Duration("duration", 6*time.Second)
