@@ -6,17 +6,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
 // logDir is the one place the handler touches the file system by name: on
 // Linux relative to the directory held open, elsewhere (or with the tag
-// debugmode_portable) by path, refusing symlinks. One goroutine at a time.
+// debugmode_portable) by path, refusing symlinks. One goroutine at a time,
+// but for dup, which any goroutine may call (fdMu).
 type logDir struct {
 	path string // absolute, free of symbolic links at start
 	mode os.FileMode
-	fd   int    // Linux: the directory held open, -1 when none
-	id   fileID // of the directory held (elsewhere: named when last verified)
+	fdMu sync.Mutex // held where fd changes, and by dup
+	fd   int        // Linux: the directory held open, -1 when none
+	id   fileID     // of the directory held (elsewhere: named when last verified)
 
 	// refused is set while the path is not a directory the handler may
 	// use (a symbolic link, say): the reason, reported once.

@@ -32,7 +32,9 @@ func (d *logDir) hold(fd int) bool {
 		return false
 	}
 	d.close()
+	d.fdMu.Lock()
 	d.fd, d.id = fd, idOf(&st)
+	d.fdMu.Unlock()
 	return true
 }
 
@@ -88,21 +90,24 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; writing goes on in the directory opened at start, wherever it now is", err)
 }
 
-// dup returns a copy of d holding its own handle of the directory.
+// dup returns a copy of d holding its own handle of the directory; any
+// goroutine may call it, while the writer closes or replaces d's.
 func (d *logDir) dup() (*logDir, error) {
+	d.fdMu.Lock()
+	defer d.fdMu.Unlock()
 	if d.fd < 0 {
-		return nil, fmt.Errorf("handler: log directory %s is not held open", d.path)
+		return nil, fmt.Errorf("handler: the session's files are closed: log directory %s is not held open", d.path)
 	}
 	fd, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(d.fd), syscall.F_DUPFD_CLOEXEC, 0)
 	if errno != 0 {
 		return nil, fmt.Errorf("handler: log directory %s: %w", d.path, errno)
 	}
-	c := *d
-	c.fd = int(fd)
-	return &c, nil
+	return &logDir{path: d.path, mode: d.mode, fd: int(fd), id: d.id}, nil
 }
 
 func (d *logDir) close() (err error) {
+	d.fdMu.Lock()
+	defer d.fdMu.Unlock()
 	if d.fd >= 0 {
 		err, d.fd = syscall.Close(d.fd), -1
 	}

@@ -74,7 +74,11 @@ func (d *logDir) refusal(err error) error {
 func (d *logDir) close() error { return nil } // nothing is held open
 
 // dup returns a copy of d.
-func (d *logDir) dup() (*logDir, error) { c := *d; return &c, nil }
+func (d *logDir) dup() (*logDir, error) {
+	d.fdMu.Lock()
+	defer d.fdMu.Unlock()
+	return &logDir{path: d.path, mode: d.mode, fd: d.fd, id: d.id, refused: d.refused}, nil
+}
 
 // openFile opens a regular file of the directory, never through a symlink
 // nor a FIFO or device planted at its name.
