@@ -344,7 +344,7 @@ func TestTransportIsNotWrappedTwice(t *testing.T) {
 }
 
 func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{StressCooldown: -1})
+	e := newEnv(t, slogdebug.Config{StressCooldown: -1}, patience(-1))
 	e.orch.SetCircuitBreaker(true, 40)
 	resp, _ := e.get(t, "/ace/getstream?id=blocked", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -372,7 +372,7 @@ func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
 }
 
 func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{})
+	e := newEnv(t, slogdebug.Config{}, patience(-1))
 	e.orch.SetLegacyErrors(true)
 	e.orch.SetVPNDown(true)
 	_, err := e.client.ProvisionWithRetry(context.Background())
@@ -387,7 +387,7 @@ func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
 }
 
 func TestProvisioningStopsWhenTheContextIsDone(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{})
+	e := newEnv(t, slogdebug.Config{}, patience(-1))
 	e.orch.SetCircuitBreaker(true, 60)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.waits.then = func(ctx context.Context) error {

@@ -13,13 +13,23 @@ import (
 	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
-// ProvisionWithRetry asks the orchestrator for a new engine, retrying with
-// Options' back-off until it says it cannot retry or ctx is done, logging each
-// step to "provisioning". Its error is for WriteProvisionError.
+// ProvisionWithRetry asks the orchestrator for a new engine, logging each
+// step to "provisioning". After a failed attempt it retries only while a
+// retry can still succeed within the request's budget (ctx's deadline, else
+// Options.Patience from now): it waits for the orchestrator's recovery ETA
+// (half of it first, as the proxy always did) when that ETA is within the
+// budget, or for Options' back-off when there is no ETA and the back-off
+// fits; otherwise it fails at once (decision fail_fast), and the error's
+// Retry-After is the ETA. It also stops when the orchestrator says a retry
+// cannot help, after Options.MaxAttempts, or when ctx is done (give_up).
+// Each attempt's line, the back-off's and the summary name the decision
+// and why (decision, decision_reason). Its error is for WriteProvisionError.
 func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	log := c.log()
 	start := time.Now()
+	b := c.budgetOf(ctx)
 	var lastErr error
+	var d decision
 	attempt := 1
 	for ; ; attempt++ { // until a break: MaxAttempts is at least 1
 		attemptStart := time.Now()
@@ -35,21 +45,127 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 				Attrs: []slog.Attr{slog.Bool("provisioned", true)}}, nil
 		}
 		lastErr = err
-		log.LogProvisioning(ctx, "provision_attempt_failed", time.Since(attemptStart), false, err, attempt)
-		var oe *Error
-		if errors.As(err, &oe) && oe.Blocked && !oe.CanRetry || attempt == c.opts.MaxAttempts || ctx.Err() != nil {
+		d = c.decide(ctx, attempt, err, b)
+		log.LogProvisioning(ctx, "provision_attempt_failed", time.Since(attemptStart), false, err, attempt, d.attrs()...)
+		if d.what != decisionRetry {
 			break
 		}
-		wait := c.opts.backoff(attempt, err)
-		logBackoff(ctx, log, backoff{attempt: attempt, maxAttempts: c.opts.MaxAttempts, wait: wait, err: err})
-		if err := c.opts.Sleep(ctx, wait); err != nil {
+		logBackoff(ctx, log, backoff{attempt: attempt, maxAttempts: c.opts.MaxAttempts, wait: d.wait, err: err, decision: d})
+		if err := c.opts.Sleep(ctx, d.wait); err != nil {
 			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
+			d = decision{what: decisionGiveUp, reason: "the request ended while it waited to retry", retryAfter: d.retryAfter}
 			break
 		}
 	}
 	// The attempts were counted one by one: the outcome is a summary.
-	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt, slog.Bool(stressevent.SummaryKey, true))
-	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: cmp.Or(recoveryETA(lastErr), c.opts.RetryBackoff)}
+	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt,
+		append(d.attrs(), slog.Duration("retry_after", d.retryAfter), slog.Bool(stressevent.SummaryKey, true))...)
+	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: d.retryAfter}
+}
+
+// The decisions ProvisionWithRetry takes after a failed attempt, as its
+// lines name them ("decision").
+const (
+	decisionRetry    = "retry"     // wait (for the ETA, or the back-off), then try again
+	decisionFailFast = "fail_fast" // no retry could succeed within the request's budget: answer now
+	decisionGiveUp   = "give_up"   // no retry is left: attempts spent, a refusal that cannot be retried, or the request gone
+)
+
+// decision is what follows a failed provisioning attempt, and why.
+type decision struct {
+	what, reason string
+	wait         time.Duration // before the next attempt (retry)
+	retryAfter   time.Duration // what the client is told when no retry follows
+}
+
+// attrs are the decision's fields on a provisioning line.
+func (d decision) attrs() []slog.Attr {
+	return []slog.Attr{slog.String("decision", d.what), slog.String("decision_reason", d.reason)}
+}
+
+// budget is how long the request of a provisioning may wait for an engine.
+type budget struct {
+	deadline time.Time     // zero: no limit but ctx's cancellation (Options.Patience negative)
+	fromCtx  bool          // the deadline is ctx's own
+	patience time.Duration // Options.Patience, when the deadline is from it
+}
+
+// budgetOf is the budget of a provisioning starting now: ctx's deadline when
+// it has one, else Options.Patience from now.
+func (c *Client) budgetOf(ctx context.Context) budget {
+	if dl, ok := ctx.Deadline(); ok {
+		return budget{deadline: dl, fromCtx: true}
+	}
+	if c.opts.Patience < 0 {
+		return budget{}
+	}
+	return budget{deadline: c.now().Add(c.opts.Patience), patience: c.opts.Patience}
+}
+
+// describe says what is left of the budget when left remains, as a decision's
+// reason does: "the request's 10s budget", "the 4.5s left of the request's
+// 10s budget", "the 3s left before the request's deadline".
+func (b budget) describe(left time.Duration) string {
+	left = max(left, 0)
+	switch {
+	case b.fromCtx:
+		return "the " + seconds(left) + " left before the request's deadline"
+	case roundWait(left) >= roundWait(b.patience):
+		return "the request's " + seconds(b.patience) + " budget"
+	default:
+		return "the " + seconds(left) + " left of the request's " + seconds(b.patience) + " budget"
+	}
+}
+
+// roundWait rounds a wait for reading: to the second from 10s up, else to
+// the tenth.
+func roundWait(d time.Duration) time.Duration {
+	if d >= 10*time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(100 * time.Millisecond)
+}
+
+// seconds writes a wait, rounded (roundWait), in seconds: "120s", "4.5s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(roundWait(d).Seconds(), 'f', -1, 64) + "s"
+}
+
+// decide takes the decision after attempt (from 1) failed with err.
+func (c *Client) decide(ctx context.Context, attempt int, err error, b budget) decision {
+	eta := recoveryETA(err)
+	d := decision{retryAfter: cmp.Or(eta, c.opts.RetryBackoff)}
+	var oe *Error
+	switch {
+	case ctx.Err() != nil:
+		d.what, d.reason = decisionGiveUp, "the request ended ("+ctx.Err().Error()+")"
+		return d
+	case errors.As(err, &oe) && oe.Blocked && !oe.CanRetry:
+		d.what, d.reason = decisionGiveUp, "the orchestrator says a retry cannot help (can_retry false)"
+		return d
+	case attempt >= c.opts.MaxAttempts:
+		d.what, d.reason = decisionGiveUp, fmt.Sprintf("%d attempts made (Options.MaxAttempts)", attempt)
+		return d
+	}
+	d.wait = c.opts.backoff(attempt, err)
+	// What must fit: the ETA (a retry before it finds provisioning blocked
+	// still), or without one the back-off.
+	need, what := d.wait, "back-off"
+	if eta > 0 {
+		need, what = eta, "eta"
+	}
+	if b.deadline.IsZero() {
+		d.what, d.reason = decisionRetry, what+" "+seconds(need)+", no budget (Options.Patience negative)"
+		return d
+	}
+	left := b.deadline.Sub(c.now())
+	if need > left {
+		d.what, d.reason = decisionFailFast, what+" "+seconds(need)+" beyond "+b.describe(left)
+		d.retryAfter, d.wait = need, 0
+		return d
+	}
+	d.what, d.reason = decisionRetry, what+" "+seconds(need)+" within "+b.describe(left)
+	return d
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -124,6 +124,7 @@ type backoff struct {
 	attempt, maxAttempts int           // the attempt that failed (from 1), and the most there will be
 	wait                 time.Duration // before the next
 	err                  error         // why the attempt failed
+	decision             decision      // why it retries
 }
 
 // logBackoff writes a provisioning line for a wait between attempts:
@@ -132,7 +133,9 @@ type backoff struct {
 // orchestrator's estimate; backoff: Options' back-off), reason (the
 // orchestrator's code for a refusal, http_<status> for another answer, the
 // error class when it was not reached), detailed_reason (its words) and
-// recovery_eta_seconds when it gave one. It has no success and no error:
+// recovery_eta_seconds when it gave one, decision (retry) and
+// decision_reason (why the wait fits the request's budget). It has no
+// success and no error:
 // the attempt's own line has them, and stress detection counts that one.
 func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if !log.Enabled(ctx, slog.LevelDebug) {
@@ -143,7 +146,7 @@ func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if eta > 0 {
 		from = "recovery_eta"
 	}
-	var buf [11]slog.Attr
+	var buf [13]slog.Attr
 	attrs := append(buf[:0], slog.String(category.Key, category.Provisioning), slog.String("operation", "provision_backoff"),
 		slog.Int("attempt", b.attempt), slog.Int("next_attempt", b.attempt+1), slog.Int("max_attempts", b.maxAttempts),
 		slog.Int("retry_count", b.attempt), slog.Duration("wait", b.wait), slog.String("wait_from", from),
@@ -151,6 +154,7 @@ func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if eta > 0 {
 		attrs = append(attrs, slog.Int("recovery_eta_seconds", eta))
 	}
+	attrs = append(attrs, slog.String("decision", b.decision.what), slog.String("decision_reason", b.decision.reason))
 	log.LogAttrs(ctx, slog.LevelDebug, "provisioning", attrs...)
 }
 
