@@ -211,12 +211,14 @@ func (c *Client) SelectEngine(ctx context.Context, operation string, choose func
 
 // SelectBestEngine picks the healthiest, least loaded engine (then forwarded,
 // then unused longest), provisioning one when none has room; logged as
-// select_best_engine.
+// select_best_engine. Its error (the engine list not had, or provisioning
+// failed: the cause in "errors") is for WriteProvisionError, and wraps the
+// cause (errors.As finds an *Error).
 func (c *Client) SelectBestEngine(ctx context.Context) (EngineChoice, error) {
 	return c.SelectEngine(ctx, "select_best_engine", func(ctx context.Context) (EngineChoice, error) {
 		engines, cached, err := c.cache.get(ctx, c.fetchEngines)
 		if err != nil {
-			return EngineChoice{}, err
+			return EngineChoice{}, c.noEngine(ctx, "select_best_engine", err, cmp.Or(recoveryETA(err), c.opts.RetryBackoff))
 		}
 		attrs := []slog.Attr{slog.Int("engine_count", len(engines))}
 		if c.opts.MaxStreamsPerEngine > 0 {

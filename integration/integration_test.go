@@ -324,8 +324,13 @@ func TestWriteProvisionError(t *testing.T) {
 		integration.WriteProvisionError(w, tc.err)
 		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.Equal(t, tc.want, w.Header().Get("Retry-After"), tc.err.Error())
-		assert.True(t, strings.HasPrefix(w.Body.String(), "no engine available: "), w.Body.String())
+		assert.Equal(t, "no engine available, retry in "+tc.want+" s\n", w.Body.String())
 	}
+	w := httptest.NewRecorder()
+	w.Header().Set("X-Request-ID", "4bf92f3577b34da6") // as Middleware sets it
+	integration.WriteProvisionError(w, nil)
+	assert.Equal(t, "30", w.Header().Get("Retry-After"))
+	assert.Equal(t, "no engine available, retry in 30 s (request ID 4bf92f3577b34da6)\n", w.Body.String())
 }
 
 func TestTransportIsNotWrappedTwice(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/internal/stressevent"
+	"github.com/proxydebug/debugmode/slogdebug"
 )
 
 // ProvisionWithRetry asks the orchestrator for a new engine, logging each
@@ -23,7 +24,8 @@ import (
 // Retry-After is the ETA. It also stops when the orchestrator says a retry
 // cannot help, after Options.MaxAttempts, or when ctx is done (give_up).
 // Each attempt's line, the back-off's and the summary name the decision
-// and why (decision, decision_reason). Its error is for WriteProvisionError.
+// and why (decision, decision_reason); the cause of a failure goes to
+// "errors" too. Its error is for WriteProvisionError.
 func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	log := c.log()
 	start := time.Now()
@@ -60,7 +62,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 	// The attempts were counted one by one: the outcome is a summary.
 	log.LogProvisioning(ctx, "provision_failed", time.Since(start), false, lastErr, attempt,
 		append(d.attrs(), slog.Duration("retry_after", d.retryAfter), slog.Bool(stressevent.SummaryKey, true))...)
-	return EngineChoice{}, &noEngineError{err: lastErr, retryAfter: d.retryAfter}
+	return EngineChoice{}, c.noEngine(ctx, "provision", lastErr, d.retryAfter, d.attrs()...)
 }
 
 // The decisions ProvisionWithRetry takes after a failed attempt, as its
@@ -204,25 +206,55 @@ func (o Options) backoff(retry int, err error) time.Duration {
 	return min(d, o.MaxRetryBackoff)
 }
 
-// noEngineError is provisioning that failed after its retries.
+// noEngineError is a selection that found no engine: provisioning that
+// failed after its retries, or an engine list that could not be had.
 type noEngineError struct {
 	err        error
 	retryAfter time.Duration
+	logged     bool // its cause is in "errors" already, with the request's IDs
 }
 
 func (e *noEngineError) Error() string { return "no engine available: " + e.err.Error() }
 func (e *noEngineError) Unwrap() error { return e.err }
 
-// WriteProvisionError answers 503 with Retry-After (the recovery ETA, the first
-// back-off, or 30s) when a stream could not get an engine.
+// noEngine logs err, why the request of ctx has no engine, to "errors"
+// (component orchestrator_client, operation op, with attrs) and returns it
+// as a noEngineError for WriteProvisionError.
+func (c *Client) noEngine(ctx context.Context, op string, err error, retryAfter time.Duration, attrs ...slog.Attr) error {
+	c.log().LogError(ctx, "orchestrator_client", op, err, append(attrs, slog.Duration("retry_after", retryAfter))...)
+	return &noEngineError{err: err, retryAfter: retryAfter, logged: true}
+}
+
+// WriteProvisionError answers 503 when a stream could not get an engine, with
+// Retry-After (the orchestrator's recovery ETA, the back-off, or 30s, in
+// whole seconds rounded up) and a body a client can act on: "no engine
+// available, retry in 30 s (request ID 4bf92f3577b34da6)", the ID being the
+// X-Request-ID that Middleware set on w. The body never holds the cause (an
+// address, an error chain, a path): the Client's errors wrote theirs to
+// "errors" with the request's IDs; another error is written there now, by
+// slogdebug.Default(), with the request ID.
 func WriteProvisionError(w http.ResponseWriter, err error) {
-	after, msg := 30*time.Second, "no engine available"
+	after := 30 * time.Second
 	var ne *noEngineError
 	if errors.As(err, &ne) {
-		after, msg = ne.retryAfter, err.Error()
+		after = ne.retryAfter
 	} else if err != nil {
-		after, msg = cmp.Or(recoveryETA(err), after), msg+": "+err.Error()
+		after = cmp.Or(recoveryETA(err), after)
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(int((after+time.Second-1)/time.Second)))
+	secs := strconv.Itoa(int((after + time.Second - 1) / time.Second))
+	id := headerValue(w.Header(), keyRequestID)
+	if err != nil && (ne == nil || !ne.logged) {
+		var attrs []slog.Attr
+		if id != "" {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+		slogdebug.Default().LogError(context.Background(), "integration", "write_provision_error", err,
+			append(attrs, slog.Duration("retry_after", after))...)
+	}
+	msg := "no engine available, retry in " + secs + " s"
+	if id != "" {
+		msg += " (request ID " + id + ")"
+	}
+	w.Header().Set("Retry-After", secs)
 	http.Error(w, msg, http.StatusServiceUnavailable)
 }
