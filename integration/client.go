@@ -154,20 +154,25 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 		}
 		return fail("", err)
 	}
-	c.reach.answered()
 	defer resp.Body.Close()
+	down, failures := c.reach.answered(c.now)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case err != nil:
-		return fail("reading the answer: ", err)
+		err = fail("reading the answer: ", err)
 	case resp.StatusCode/100 != 2:
-		return newError(method, path, resp.StatusCode, data)
+		err = newError(method, path, resp.StatusCode, data)
 	case out != nil:
-		if err := json.Unmarshal(data, out); err != nil {
-			return fail("decoding the answer: ", err)
+		if uerr := json.Unmarshal(data, out); uerr != nil {
+			err = fail("decoding the answer: ", uerr)
 		}
 	}
-	return nil
+	// The end of a run of calls that did not reach it: a reading, unless
+	// the health monitor's own follows (its poll answered).
+	if failures > 0 && (err != nil || ctx.Value(pollKey{}) == nil) {
+		logReachable(ctx, c.log(), method, c.base+path, resp.StatusCode, down, failures)
+	}
+	return err
 }
 
 // Error is an orchestrator answer other than 2xx. Blocked marks a refusal to

@@ -33,15 +33,21 @@ type reachability struct {
 	downSince time.Time // the first of them
 }
 
-// answered ends a run of failures: a call got an answer (of any status).
-func (r *reachability) answered() {
+// answered ends a run of failures: a call got an answer (of any status). It
+// returns the run it ended, to one caller only: how long the orchestrator
+// had not been reached (by now) and the calls that had not reached it; 0
+// and 0 when there was none.
+func (r *reachability) answered(now func() time.Time) (down time.Duration, failures int64) {
 	if r.failures.Load() == 0 {
-		return // the common case: one atomic load
+		return 0, 0 // the common case: one atomic load
 	}
 	r.mu.Lock()
-	r.failures.Store(0)
+	defer r.mu.Unlock()
+	if failures = r.failures.Swap(0); failures > 0 {
+		down = max(now().Sub(r.downSince), 0)
+	}
 	r.downSince = time.Time{}
-	r.mu.Unlock()
+	return down, failures
 }
 
 // failed counts a call that did not reach the orchestrator at now, and
@@ -117,6 +123,21 @@ func logUnreachable(ctx context.Context, log *slogdebug.Logger, method, url stri
 		slog.String("status", "unreachable"), slog.String("method", method), slog.String("url", redact.Default().RedactText(url)),
 		slog.String("error_class", errorClass(err)), slog.Any("error", err), slog.Duration("unreachable_for", down),
 		slog.Int64("failures", failures))
+}
+
+// logReachable writes an orchestrator_health reading for the call that
+// reached the orchestrator after calls that did not: status "reachable",
+// the call's method and URL (redacted), the status_code it answered,
+// unreachable_for (how long it had not been reached) and failures (the
+// calls that had not reached it). Stress detection reads it as the end of
+// the outage (orchestrator_recovered), as it reads a healthy status.
+func logReachable(ctx context.Context, log *slogdebug.Logger, method, url string, status int, down time.Duration, failures int64) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "orchestrator_health", slog.String(category.Key, category.OrchestratorHealth),
+		slog.String("status", "reachable"), slog.String("method", method), slog.String("url", redact.Default().RedactText(url)),
+		slog.Int("status_code", status), slog.Duration("unreachable_for", down), slog.Int64("failures", failures))
 }
 
 // backoff is a wait of ProvisionWithRetry before its next attempt.
