@@ -55,7 +55,7 @@ func (c *Client) ProvisionWithRetry(ctx context.Context) (EngineChoice, error) {
 		logBackoff(ctx, log, backoff{attempt: attempt, maxAttempts: c.opts.MaxAttempts, wait: d.wait, err: err, decision: d})
 		if err := c.opts.Sleep(ctx, d.wait); err != nil {
 			lastErr = fmt.Errorf("%w (gave up waiting: %v)", lastErr, err)
-			d = decision{what: decisionGiveUp, reason: "the request ended while it waited to retry", retryAfter: d.retryAfter}
+			d = decision{what: decisionGiveUp, reason: "the request ended while it waited to retry", eta: d.eta, retryAfter: d.retryAfter}
 			break
 		}
 	}
@@ -76,13 +76,19 @@ const (
 // decision is what follows a failed provisioning attempt, and why.
 type decision struct {
 	what, reason string
+	eta          time.Duration // the orchestrator's recovery ETA (0: none)
 	wait         time.Duration // before the next attempt (retry)
 	retryAfter   time.Duration // what the client is told when no retry follows
 }
 
-// attrs are the decision's fields on a provisioning line.
+// attrs are the decision's fields on a provisioning line: decision,
+// decision_reason, and recovery_eta_seconds when the orchestrator gave one.
 func (d decision) attrs() []slog.Attr {
-	return []slog.Attr{slog.String("decision", d.what), slog.String("decision_reason", d.reason)}
+	attrs := []slog.Attr{slog.String("decision", d.what), slog.String("decision_reason", d.reason)}
+	if d.eta > 0 {
+		attrs = append(attrs, slog.Int("recovery_eta_seconds", int(d.eta/time.Second)))
+	}
+	return attrs
 }
 
 // budget is how long the request of a provisioning may wait for an engine.
@@ -136,7 +142,7 @@ func seconds(d time.Duration) string {
 // decide takes the decision after attempt (from 1) failed with err.
 func (c *Client) decide(ctx context.Context, attempt int, err error, b budget) decision {
 	eta := recoveryETA(err)
-	d := decision{retryAfter: cmp.Or(eta, c.opts.RetryBackoff)}
+	d := decision{eta: eta, retryAfter: cmp.Or(eta, c.opts.RetryBackoff)}
 	var oe *Error
 	switch {
 	case ctx.Err() != nil:

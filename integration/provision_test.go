@@ -64,8 +64,10 @@ func TestFailFastWhenTheETAIsBeyondTheBudget(t *testing.T) {
 	assert.Equal(t, "eta 120s beyond the request's 10s budget", failed[0]["decision_reason"])
 	assert.Equal(t, 120000.0, failed[0]["retry_after_ms"])
 
+	assert.Equal(t, 120.0, attempts[0]["recovery_eta_seconds"])
 	events := e.stressEvents(t, stressevent.ProvisioningCircuitBreaker)
 	require.Len(t, events, 1)
+	assert.Equal(t, 120.0, events[0]["recovery_eta_seconds"])
 	assert.Equal(t, "fail_fast", events[0]["decision"])
 	assert.Equal(t, "eta 120s beyond the request's 10s budget", events[0]["decision_reason"])
 }
