@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,6 +52,13 @@ type Options struct {
 	MaxAttempts                   int
 	RetryBackoff, MaxRetryBackoff time.Duration
 	Sleep                         func(ctx context.Context, d time.Duration) error
+	// Patience is how long a request whose context has no deadline waits
+	// for an engine, retries included (default 10s): ProvisionWithRetry
+	// retries only when the orchestrator's recovery ETA (or, without one,
+	// the back-off) fits in what is left of it, and otherwise answers at
+	// once. A context deadline takes its place. Negative: no limit but the
+	// context's (every attempt is made, whatever the wait).
+	Patience time.Duration
 }
 
 // New returns a Client of the orchestrator at baseURL (such as
@@ -83,6 +91,9 @@ func (o Options) withDefaults() Options {
 	o.MaxAttempts = cmp.Or(max(o.MaxAttempts, 0), 3)
 	o.RetryBackoff = cmp.Or(max(o.RetryBackoff, 0), 30*time.Second)
 	o.MaxRetryBackoff = cmp.Or(max(o.MaxRetryBackoff, 0), 120*time.Second)
+	if o.Patience == 0 {
+		o.Patience = 10 * time.Second
+	}
 	if o.Sleep == nil {
 		o.Sleep = sleep
 	}
@@ -143,20 +154,25 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, auth 
 		}
 		return fail("", err)
 	}
-	c.reach.answered()
 	defer resp.Body.Close()
+	down, failures := c.reach.answered(c.now)
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case err != nil:
-		return fail("reading the answer: ", err)
+		err = fail("reading the answer: ", err)
 	case resp.StatusCode/100 != 2:
-		return newError(method, path, resp.StatusCode, data)
+		err = newError(method, path, resp.StatusCode, data)
 	case out != nil:
-		if err := json.Unmarshal(data, out); err != nil {
-			return fail("decoding the answer: ", err)
+		if uerr := json.Unmarshal(data, out); uerr != nil {
+			err = fail("decoding the answer: ", uerr)
 		}
 	}
-	return nil
+	// The end of a run of calls that did not reach it: a reading, unless
+	// the health monitor's own follows (its poll answered).
+	if failures > 0 && (err != nil || ctx.Value(pollKey{}) == nil) {
+		logReachable(ctx, c.log(), method, c.base+path, resp.StatusCode, down, failures)
+	}
+	return err
 }
 
 // Error is an orchestrator answer other than 2xx. Blocked marks a refusal to
@@ -169,7 +185,7 @@ type Error struct {
 	Reason             string // "provisioning_blocked"
 	Code               string // circuit_breaker, vpn_disconnected, max_capacity ("" when not known)
 	Message            string
-	RecoveryETASeconds int
+	RecoveryETASeconds int  // whole seconds, rounded up; 0: no estimate
 	CanRetry           bool // false: ProvisionWithRetry stops
 	ShouldWait         bool
 }
@@ -219,7 +235,7 @@ func newError(method, path string, status int, body []byte) *Error {
 	case json.Unmarshal(envelope.Detail, &detail) == nil:
 		e.Blocked, e.CanRetry = true, detail.CanRetry == nil || *detail.CanRetry
 		e.Reason, e.Code, e.Message, e.ShouldWait = detail.Error, detail.Code, detail.Message, detail.ShouldWait
-		e.RecoveryETASeconds = int(detail.RecoveryETASeconds)
+		e.RecoveryETASeconds = int(math.Ceil(min(max(detail.RecoveryETASeconds, 0), 1e9))) // whole seconds, rounded up: never too early
 	case json.Unmarshal(envelope.Detail, &legacy) == nil:
 		e.Blocked, e.CanRetry, e.Message = true, true, legacy
 		// The legacy string names the reason in words; keep the code too.

@@ -75,7 +75,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T, cfg slogdebug.Config) *env {
+// newEnv makes an env; opts change its client's Options (APIKey, HTTPClient
+// and Sleep set).
+func newEnv(t *testing.T, cfg slogdebug.Config, opts ...func(*integration.Options)) *env {
 	t.Helper()
 	transports := []*http.Transport{}
 	newClient := func() *http.Client {
@@ -98,8 +100,11 @@ func newEnv(t *testing.T, cfg slogdebug.Config) *env {
 	require.NoError(t, err)
 
 	w := &waits{}
-	client, err := integration.New(orchSrv.URL, log, integration.Options{APIKey: "secret-key", HTTPClient: newClient(),
-		Sleep: w.sleep})
+	o := integration.Options{APIKey: "secret-key", HTTPClient: newClient(), Sleep: w.sleep}
+	for _, f := range opts {
+		f(&o)
+	}
+	client, err := integration.New(orchSrv.URL, log, o)
 	require.NoError(t, err)
 	p := &demoproxy.Proxy{Orch: client, Log: log, EngineClient: newClient()}
 	proxySrv := httptest.NewServer(integration.Middleware(log)(p))
@@ -138,6 +143,12 @@ func (e *env) lines(t *testing.T, category string) []map[string]any {
 	t.Helper()
 	require.NoError(t, e.log.Flush())
 	return readLines(t, e.log.Path(category))
+}
+
+// patience sets Options.Patience: -1 makes every attempt, whatever the
+// wait, as the retry policy's own tests want.
+func patience(d time.Duration) func(*integration.Options) {
+	return func(o *integration.Options) { o.Patience = d }
 }
 
 // readLines decodes every line of a file (none if it does not exist).

@@ -14,7 +14,11 @@ import (
 
 // HealthMonitor polls the orchestrator's status and logs each reading to
 // "orchestrator_health" (an unreachable one as "unreachable", with the
-// error's class and how long the orchestrator has not been reached).
+// error's class and how long the orchestrator has not been reached). The
+// Client's other calls write readings too: "unreachable" for each call that
+// got no answer, and "reachable" for the first answer after them, so that
+// stress detection tells an outage and its end (orchestrator_degraded and
+// orchestrator_recovered, once each) without a monitor.
 type HealthMonitor struct {
 	client *Client
 	last   atomic.Pointer[HealthReading]
@@ -62,8 +66,12 @@ func (m *HealthMonitor) run(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// pollKey marks a health poll's context: its reading says whether the
+// orchestrator was reached, and how it is.
+type pollKey struct{}
+
 func (m *HealthMonitor) poll(ctx context.Context) {
-	ctx = reqid.With(ctx, reqid.New())
+	ctx = context.WithValue(reqid.With(ctx, reqid.New()), pollKey{}, true)
 	r := HealthReading{At: time.Now(), Status: &Status{}}
 	if r.Err = m.client.do(ctx, http.MethodGet, "/orchestrator/status", nil, r.Status, false); r.Err != nil {
 		r.Status = nil

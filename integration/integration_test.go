@@ -324,8 +324,13 @@ func TestWriteProvisionError(t *testing.T) {
 		integration.WriteProvisionError(w, tc.err)
 		assert.Equal(t, http.StatusServiceUnavailable, w.Code)
 		assert.Equal(t, tc.want, w.Header().Get("Retry-After"), tc.err.Error())
-		assert.True(t, strings.HasPrefix(w.Body.String(), "no engine available: "), w.Body.String())
+		assert.Equal(t, "no engine available, retry in "+tc.want+" s\n", w.Body.String())
 	}
+	w := httptest.NewRecorder()
+	w.Header().Set("X-Request-ID", "4bf92f3577b34da6") // as Middleware sets it
+	integration.WriteProvisionError(w, nil)
+	assert.Equal(t, "30", w.Header().Get("Retry-After"))
+	assert.Equal(t, "no engine available, retry in 30 s (request ID 4bf92f3577b34da6)\n", w.Body.String())
 }
 
 func TestTransportIsNotWrappedTwice(t *testing.T) {
@@ -344,7 +349,7 @@ func TestTransportIsNotWrappedTwice(t *testing.T) {
 }
 
 func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{StressCooldown: -1})
+	e := newEnv(t, slogdebug.Config{StressCooldown: -1}, patience(-1))
 	e.orch.SetCircuitBreaker(true, 40)
 	resp, _ := e.get(t, "/ace/getstream?id=blocked", nil)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
@@ -372,7 +377,7 @@ func TestProvisioningRetryCircuitBreakerAndRetryAfter(t *testing.T) {
 }
 
 func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{})
+	e := newEnv(t, slogdebug.Config{}, patience(-1))
 	e.orch.SetLegacyErrors(true)
 	e.orch.SetVPNDown(true)
 	_, err := e.client.ProvisionWithRetry(context.Background())
@@ -387,7 +392,7 @@ func TestLegacyErrorsAndBackoffWithoutETA(t *testing.T) {
 }
 
 func TestProvisioningStopsWhenTheContextIsDone(t *testing.T) {
-	e := newEnv(t, slogdebug.Config{})
+	e := newEnv(t, slogdebug.Config{}, patience(-1))
 	e.orch.SetCircuitBreaker(true, 60)
 	ctx, cancel := context.WithCancel(context.Background())
 	e.waits.then = func(ctx context.Context) error {

@@ -33,15 +33,21 @@ type reachability struct {
 	downSince time.Time // the first of them
 }
 
-// answered ends a run of failures: a call got an answer (of any status).
-func (r *reachability) answered() {
+// answered ends a run of failures: a call got an answer (of any status). It
+// returns the run it ended, to one caller only: how long the orchestrator
+// had not been reached (by now) and the calls that had not reached it; 0
+// and 0 when there was none.
+func (r *reachability) answered(now func() time.Time) (down time.Duration, failures int64) {
 	if r.failures.Load() == 0 {
-		return // the common case: one atomic load
+		return 0, 0 // the common case: one atomic load
 	}
 	r.mu.Lock()
-	r.failures.Store(0)
+	defer r.mu.Unlock()
+	if failures = r.failures.Swap(0); failures > 0 {
+		down = max(now().Sub(r.downSince), 0)
+	}
 	r.downSince = time.Time{}
-	r.mu.Unlock()
+	return down, failures
 }
 
 // failed counts a call that did not reach the orchestrator at now, and
@@ -119,11 +125,27 @@ func logUnreachable(ctx context.Context, log *slogdebug.Logger, method, url stri
 		slog.Int64("failures", failures))
 }
 
+// logReachable writes an orchestrator_health reading for the call that
+// reached the orchestrator after calls that did not: status "reachable",
+// the call's method and URL (redacted), the status_code it answered,
+// unreachable_for (how long it had not been reached) and failures (the
+// calls that had not reached it). Stress detection reads it as the end of
+// the outage (orchestrator_recovered), as it reads a healthy status.
+func logReachable(ctx context.Context, log *slogdebug.Logger, method, url string, status int, down time.Duration, failures int64) {
+	if !log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelDebug, "orchestrator_health", slog.String(category.Key, category.OrchestratorHealth),
+		slog.String("status", "reachable"), slog.String("method", method), slog.String("url", redact.Default().RedactText(url)),
+		slog.Int("status_code", status), slog.Duration("unreachable_for", down), slog.Int64("failures", failures))
+}
+
 // backoff is a wait of ProvisionWithRetry before its next attempt.
 type backoff struct {
 	attempt, maxAttempts int           // the attempt that failed (from 1), and the most there will be
 	wait                 time.Duration // before the next
 	err                  error         // why the attempt failed
+	decision             decision      // why it retries
 }
 
 // logBackoff writes a provisioning line for a wait between attempts:
@@ -132,7 +154,9 @@ type backoff struct {
 // orchestrator's estimate; backoff: Options' back-off), reason (the
 // orchestrator's code for a refusal, http_<status> for another answer, the
 // error class when it was not reached), detailed_reason (its words) and
-// recovery_eta_seconds when it gave one. It has no success and no error:
+// recovery_eta_seconds when it gave one, decision (retry) and
+// decision_reason (why the wait fits the request's budget). It has no
+// success and no error:
 // the attempt's own line has them, and stress detection counts that one.
 func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if !log.Enabled(ctx, slog.LevelDebug) {
@@ -143,7 +167,7 @@ func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if eta > 0 {
 		from = "recovery_eta"
 	}
-	var buf [11]slog.Attr
+	var buf [13]slog.Attr
 	attrs := append(buf[:0], slog.String(category.Key, category.Provisioning), slog.String("operation", "provision_backoff"),
 		slog.Int("attempt", b.attempt), slog.Int("next_attempt", b.attempt+1), slog.Int("max_attempts", b.maxAttempts),
 		slog.Int("retry_count", b.attempt), slog.Duration("wait", b.wait), slog.String("wait_from", from),
@@ -151,6 +175,7 @@ func logBackoff(ctx context.Context, log *slogdebug.Logger, b backoff) {
 	if eta > 0 {
 		attrs = append(attrs, slog.Int("recovery_eta_seconds", eta))
 	}
+	attrs = append(attrs, slog.String("decision", b.decision.what), slog.String("decision_reason", b.decision.reason))
 	log.LogAttrs(ctx, slog.LevelDebug, "provisioning", attrs...)
 }
 

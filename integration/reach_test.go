@@ -171,7 +171,7 @@ func backoffLines(t *testing.T, log *slogdebug.Logger) []map[string]any {
 // lines alone.
 func TestProvisioningBackoffIsATypedLine(t *testing.T) {
 	t.Run("circuit breaker with an ETA", func(t *testing.T) {
-		e := newEnv(t, slogdebug.Config{StressCooldown: -1})
+		e := newEnv(t, slogdebug.Config{StressCooldown: -1}, patience(-1))
 		e.orch.SetCircuitBreaker(true, 40)
 		_, err := e.client.ProvisionWithRetry(context.Background())
 		require.Error(t, err)
@@ -191,10 +191,12 @@ func TestProvisioningBackoffIsATypedLine(t *testing.T) {
 			assert.NotEmpty(t, l["detailed_reason"])
 			assert.NotContains(t, l, "success")
 			assert.NotContains(t, l, "error")
+			assert.Equal(t, "retry", l["decision"])
+			assert.Equal(t, "eta 40s, no budget (Options.Patience negative)", l["decision_reason"])
 		}
 	})
 	t.Run("VPN down, an older orchestrator without an ETA", func(t *testing.T) {
-		e := newEnv(t, slogdebug.Config{})
+		e := newEnv(t, slogdebug.Config{}, patience(-1))
 		e.orch.SetLegacyErrors(true)
 		e.orch.SetVPNDown(true)
 		_, err := e.client.ProvisionWithRetry(context.Background())
@@ -221,7 +223,7 @@ func TestProvisioningBackoffIsATypedLine(t *testing.T) {
 			return tr.RoundTrip(req)
 		})
 		noWait := func(context.Context, time.Duration) error { return nil }
-		c, err := integration.New("http://orch.invalid:8000", log, integration.Options{HTTPClient: &http.Client{Transport: failing}, Sleep: noWait})
+		c, err := integration.New("http://orch.invalid:8000", log, integration.Options{HTTPClient: &http.Client{Transport: failing}, Sleep: noWait, Patience: -1})
 		require.NoError(t, err)
 		_, err = c.ProvisionWithRetry(context.Background())
 		require.Error(t, err)

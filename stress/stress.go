@@ -192,9 +192,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if failed {
 		if reportsCircuitBreaker(o) {
 			s.fire(ctx, o.time, Event{Type: ev.ProvisioningCircuitBreaker, Level: slog.LevelError, Description: "Provisioning blocked by the orchestrator's circuit breaker",
-				Attrs: o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "request_id")})
+				Attrs: o.attrs("operation", "error", "retry_count", "recovery_eta_seconds", "decision", "decision_reason", "request_id")})
 		}
-		s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error")
+		s.rate(ctx, o, &s.provFailures, s.failRate, ev.HighProvisioningFailureRate, slog.LevelError, "provisioning failures", "operation", "error", "decision", "decision_reason")
 	}
 	if health {
 		s.healthStatus(ctx, o)

@@ -2,9 +2,10 @@
 // engine orchestrator, a fake AceStream engine and a proxy that uses the
 // integration middleware and wrappers with debug mode on; drives a scripted
 // load of a few thousand requests (normal traffic, a burst of slow streams,
-// a period with the orchestrator's circuit breaker open, slow provisioning
-// as it recovers); then prints where the files are, their line counts per
-// category, and the stress events found.
+// a period of trouble on the orchestrator: its VPN down, clients refused at
+// once, then its circuit breaker open, clients waiting for its ETA; slow
+// provisioning as it recovers); then prints where the files are, their line
+// counts per category, and the stress events found.
 //
 // It honours the library's environment (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
 // DEBUG_STRESS_*, ...); debug mode is always on here, and so is the execution
@@ -123,19 +124,35 @@ func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession strin
 			tr.path, strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
 		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # that request's story, with its trace named\n", tr.requestID, logger.Dir(), orchDir)
 	}
-	if id := failedRequest(logger); id != "" {
-		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request the breaker failed, across both systems\n", id, logger.Dir(), orchDir)
+	if id := refusedRequest(logger); id != "" {
+		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request refused at once while provisioning was blocked, across both systems\n", id, logger.Dir(), orchDir)
+	}
+	if id := breakerRequest(logger); id != "" {
+		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request that waited for the circuit breaker's ETA\n", id, logger.Dir(), orchDir)
 	}
 	fmt.Fprintf(out, "  go run ./cmd/debuglog correlate --proxy %s --orch %s    # every failed or slow request, explained\n", logger.Dir(), orchDir)
 	return nil
 }
 
-// failedRequest is the request ID of the proxy's first
-// provisioning_circuit_breaker stress event: a request the breaker failed.
-func failedRequest(logger *slogdebug.Logger) string {
+// refusedRequest is the request ID of the first provisioning that failed
+// fast: a request answered 503 at once, its ETA beyond its patience.
+func refusedRequest(logger *slogdebug.Logger) string {
+	id := ""
+	_, _ = eachLine(logger.Path("provisioning"), func(m map[string]any) {
+		if s, _ := m["request_id"].(string); id == "" && m["operation"] == "provision_failed" && m["decision"] == "fail_fast" {
+			id = s
+		}
+	})
+	return id
+}
+
+// breakerRequest is the request ID of the proxy's first
+// provisioning_circuit_breaker stress event whose request retried: one that
+// waited for the breaker's ETA.
+func breakerRequest(logger *slogdebug.Logger) string {
 	id := ""
 	_, _ = eachLine(logger.Path("stress"), func(m map[string]any) {
-		if s, _ := m["request_id"].(string); id == "" && m["event_type"] == "provisioning_circuit_breaker" {
+		if s, _ := m["request_id"].(string); id == "" && m["event_type"] == "provisioning_circuit_breaker" && m["decision"] == "retry" {
 			id = s
 		}
 	})

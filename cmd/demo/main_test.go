@@ -46,7 +46,8 @@ func TestDemoRuns(t *testing.T) {
 	m := regexp.MustCompile(`xdg-open (\S+_report\.html)`).FindStringSubmatch(text)
 	require.NotNil(t, m, text)
 	assert.FileExists(t, m[1])
-	assert.Regexp(t, `go run ./cmd/debuglog request [0-9a-f]+ `, text)
+	assert.Regexp(t, `go run ./cmd/debuglog request [0-9a-f]+ [^\n]*# one request refused at once while provisioning was blocked`, text)
+	assert.Regexp(t, `go run ./cmd/debuglog request [0-9a-f]+ [^\n]*# one request that waited for the circuit breaker's ETA`, text)
 	if slogdebug.ExecutionTraceSupported() {
 		// The execution trace of the seconds before the first event of a
 		// request that had one: a slow request, unless the race detector on

@@ -75,8 +75,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	engineURL := url.URL{Scheme: "http", Host: engine.Host + ":" + strconv.Itoa(engine.Port), Path: "/ace/getstream", RawQuery: r.URL.RawQuery}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, engineURL.String(), nil)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if err != nil { // the engine's address is the orchestrator's: the client can do nothing about it
+		p.logger.LogError(ctx, "proxy", "engine_request", err, slog.String("container_id", engine.ContainerID)) // errors
+		http.Error(w, "engine unreachable", http.StatusBadGateway)
 		return
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -27,7 +27,8 @@ type Orchestrator struct {
 	engines        []engine
 	streams        map[string]map[string]bool // container -> stream IDs started
 	breakerOpen    bool
-	breakerETA     int
+	breakerETA     int       // seconds from its opening to its expected recovery
+	breakerUntil   time.Time // its expected recovery: the ETA counts down to it
 	vpnDown        bool
 	legacyErrors   bool
 	provisionDelay time.Duration
@@ -113,7 +114,8 @@ func (o *Orchestrator) DebugSession() string {
 
 // SetBreakerThreshold makes the circuit breaker open by itself after n
 // provisioning failures in a row (0: only SetCircuitBreaker opens it), with
-// eta seconds as its recovery estimate.
+// eta seconds as its recovery estimate (counting down from its opening, as
+// the real orchestrator's does).
 func (o *Orchestrator) SetBreakerThreshold(n, eta int) {
 	o.mu.Lock()
 	o.breakerThreshold, o.breakerETA = n, eta
@@ -137,7 +139,8 @@ func (o *Orchestrator) BreakerOpened() <-chan struct{} {
 }
 
 // SetCircuitBreaker opens or closes the provisioning circuit breaker; eta is
-// the recovery estimate it reports, in seconds.
+// the recovery estimate it reports, in seconds, counting down from its
+// opening (a breaker already open keeps its own).
 func (o *Orchestrator) SetCircuitBreaker(open bool, eta int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -150,12 +153,14 @@ func (o *Orchestrator) SetCircuitBreaker(open bool, eta int) {
 		o.log.log("circuit_breaker", kv{"operation_type", "provisioning"}, kv{"state", "closed"}, kv{"failure_count", 0})
 		o.breakerOpened = make(chan struct{})
 	}
-	o.breakerOpen, o.breakerETA = open, eta
+	if !open {
+		o.breakerOpen, o.breakerETA = false, eta
+	}
 }
 
 // openBreakerLocked opens the breaker and logs it as the orchestrator does.
 func (o *Orchestrator) openBreakerLocked(eta int) {
-	o.breakerOpen, o.breakerETA = true, eta
+	o.breakerOpen, o.breakerETA, o.breakerUntil = true, eta, time.Now().Add(time.Duration(eta)*time.Second)
 	n := o.failures
 	o.log.log("circuit_breaker", kv{"operation_type", "provisioning"}, kv{"state", "open"}, kv{"failure_count", n}, kv{"threshold", max(o.breakerThreshold, n)})
 	desc := "Circuit breaker opened"
@@ -304,7 +309,9 @@ func (o *Orchestrator) blockedLocked() (code, msg string, eta int, blocked bool)
 	case o.vpnDown:
 		return "vpn_disconnected", "VPN is disconnected", 30, true
 	case o.breakerOpen:
-		return "circuit_breaker", "Circuit breaker is open after repeated failures", o.breakerETA, true
+		// Counting down; a breaker still open past its estimate says 1s.
+		left := max(int(math.Ceil(time.Until(o.breakerUntil).Seconds())), 1)
+		return "circuit_breaker", "Circuit breaker is open after repeated failures", left, true
 	}
 	return "", "", 0, false
 }

@@ -54,8 +54,9 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Ask the engine for the stream, passing the client's parameters on.
 	engineURL := url.URL{Scheme: "http", Host: choice.Host + ":" + strconv.Itoa(choice.Port), Path: "/ace/getstream", RawQuery: q.Encode()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, engineURL.String(), nil)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+	if err != nil { // the engine's address is the orchestrator's: the client can do nothing about it
+		p.Log.LogError(ctx, "proxy", "engine_request", err, slog.String("container_id", choice.ContainerID))
+		http.Error(w, "engine unreachable", http.StatusBadGateway)
 		return
 	}
 	client := p.EngineClient

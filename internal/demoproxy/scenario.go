@@ -18,9 +18,12 @@ import (
 
 // Scenario is the demo's scripted load: normal traffic, a burst of slow
 // streams, a period of trouble on the orchestrator (its VPN drops, so
-// provisioning fails, and after five failures its circuit breaker opens and
-// stays open after the VPN is back: it is degraded and provisioning fails),
-// slow provisioning as it recovers, and normal traffic again.
+// provisioning is blocked for longer than a client waits, 30s: those clients
+// have their 503 at once; after five failures its circuit breaker opens and
+// stays open for BreakerOpen after the VPN is back, an ETA within the
+// clients' patience: they wait for it and play), slow provisioning as it
+// recovers, and normal traffic again. The client's retry policy is the
+// library's default, with real waits.
 type Scenario struct {
 	Log *slogdebug.Logger
 
@@ -34,15 +37,15 @@ type Scenario struct {
 	// more than 10 in a minute).
 	SlowStreams        int
 	SlowStreamDuration time.Duration
-	// BreakerOpen is how long the circuit breaker stays open. Default 3s.
+	// BreakerOpen is how long the circuit breaker stays open, and so the
+	// trouble lasts; its ETA is this, rounded up to the second. Default 3s.
 	BreakerOpen time.Duration
+	// TroubleRequests are the requests sent during the trouble, spread over
+	// BreakerOpen. Default Requests/20, at least 20.
+	TroubleRequests int
 	// SlowProvision is how long provisioning answers take while the
 	// orchestrator recovers (default 2.5s: a slow engine selection).
 	SlowProvision time.Duration
-	// BackoffScale divides the provisioning back-off, so that the demo's
-	// retries take milliseconds instead of the real tens of seconds.
-	// Default 100.
-	BackoffScale int
 	// HealthInterval is how often the proxy polls the orchestrator.
 	// Default 200ms.
 	HealthInterval time.Duration
@@ -85,8 +88,8 @@ func (s *Scenario) defaults() {
 	if s.SlowProvision <= 0 {
 		s.SlowProvision = 2500 * time.Millisecond
 	}
-	if s.BackoffScale <= 0 {
-		s.BackoffScale = 100
+	if s.TroubleRequests <= 0 {
+		s.TroubleRequests = max(s.Requests/20, 20)
 	}
 	if s.HealthInterval <= 0 {
 		s.HealthInterval = 200 * time.Millisecond
@@ -141,26 +144,16 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		orchSession = orch.DebugSession()
 		closers = append(closers, func() { _ = orch.CloseDebugFiles() })
 	}
-	orch.SetBreakerThreshold(5, 10)
+	breakerETA := int((s.BreakerOpen + time.Second - 1) / time.Second)
+	orch.SetBreakerThreshold(5, breakerETA)
 	orch.SetSlowProvisioning(min(2*time.Second, s.SlowProvision*4/5))
 	orchAddr, err := serve(orch)
 	if err != nil {
 		return Report{}, err
 	}
-	scale := time.Duration(s.BackoffScale)
 	client, err := integration.New("http://"+orchAddr, s.Log, integration.Options{
 		APIKey:     "demo-api-key",
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: newTransport()},
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d / scale)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}})
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: newTransport()}})
 	if err != nil {
 		return Report{}, err
 	}
@@ -175,7 +168,7 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	load := &loader{base: "http://" + proxyAddr, client: &http.Client{Transport: newTransport(), Timeout: time.Minute},
 		byStatus: map[int]int64{}, progress: s.Progress}
 	before, after := s.Requests/2, s.Requests-s.Requests/2
-	load.total.Store(int64(s.Requests + s.SlowStreams + 2*(s.Requests/20) + 1))
+	load.total.Store(int64(s.Requests + s.SlowStreams + s.Requests/20 + s.TroubleRequests + 1))
 
 	// 1. Normal traffic.
 	if err := load.run(ctx, "normal", before, s.Workers, "size=65536"); err != nil {
@@ -196,31 +189,37 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	wg.Wait()
-	// 3. Trouble: the VPN drops, provisioning fails, and after five
+	// 3. Trouble: the VPN drops, provisioning is blocked for 30s, beyond
+	// the clients' patience: they have their 503 at once. After five
 	// failures the circuit breaker opens (the orchestrator is degraded);
-	// the VPN comes back, the breaker stays open for BreakerOpen.
+	// the VPN comes back, the breaker stays open for BreakerOpen, an ETA
+	// the clients wait for. Requests keep arriving, spread over the phase.
 	orch.RemoveEngines()
 	orch.SetVPNDown(true)
 	breakerCtx, cancel := context.WithTimeout(ctx, s.BreakerOpen)
 	loaded := make(chan struct{})
+	workers := max(s.Workers/2, 1)
+	every := s.BreakerOpen * time.Duration(workers) / time.Duration(s.TroubleRequests)
 	go func() { // no new request once the phase is over; those under way finish
 		defer close(loaded)
-		_ = load.runUntil(ctx, breakerCtx.Done(), "VPN down, breaker open", s.Requests/20, s.Workers/2, "size=65536")
+		_ = load.runPaced(ctx, breakerCtx.Done(), "VPN down, breaker open", s.TroubleRequests, workers, every, "size=65536")
 	}()
 	select {
 	case <-orch.BreakerOpened():
 	case <-breakerCtx.Done():
 	}
-	orch.SetCircuitBreaker(true, 10) // already open, unless too few requests failed
+	orch.SetCircuitBreaker(true, breakerETA) // already open, unless too few requests failed
 	orch.SetVPNDown(false)
 	<-breakerCtx.Done() // the breaker stays open for BreakerOpen, however soon the load is done
 	cancel()
+	// 4. It closes: the clients waiting for it get their engines. Then
+	// provisioning is slow while the orchestrator recovers.
+	orch.SetCircuitBreaker(false, 0)
 	<-loaded
 	if err := ctx.Err(); err != nil {
 		return Report{}, err
 	}
-	// 4. It closes; provisioning is slow while the orchestrator recovers.
-	orch.SetCircuitBreaker(false, 0)
+	orch.RemoveEngines() // the recovery request provisions
 	orch.SetProvisionDelay(s.SlowProvision)
 	load.one(ctx, "recovery", "/ace/getstream?id=recovery&size=65536")
 	orch.SetProvisionDelay(0)
@@ -246,11 +245,12 @@ type loader struct {
 
 // run sends n requests from workers goroutines, until done or ctx ends.
 func (l *loader) run(ctx context.Context, phase string, n, workers int, params string) error {
-	return l.runUntil(ctx, nil, phase, n, workers, params)
+	return l.runPaced(ctx, nil, phase, n, workers, 0, params)
 }
 
-// runUntil is run that also starts no new request once stop is closed.
-func (l *loader) runUntil(ctx context.Context, stop <-chan struct{}, phase string, n, workers int, params string) error {
+// runPaced is run that starts no new request once stop is closed, and has
+// each worker start one at most every every (0: flat out).
+func (l *loader) runPaced(ctx context.Context, stop <-chan struct{}, phase string, n, workers int, every time.Duration, params string) error {
 	stopped := func() bool {
 		select {
 		case <-stop:
@@ -265,7 +265,22 @@ func (l *loader) runUntil(ctx context.Context, stop <-chan struct{}, phase strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(n) && ctx.Err() == nil && !stopped() {
+			var pace *time.Ticker
+			if every > 0 {
+				pace = time.NewTicker(every)
+				defer pace.Stop()
+			}
+			for first := true; next.Add(1) <= int64(n) && ctx.Err() == nil && !stopped(); first = false {
+				if pace != nil && !first { // each worker's first request at once
+					select {
+					case <-pace.C:
+					case <-stop:
+					case <-ctx.Done():
+					}
+					if ctx.Err() != nil || stopped() {
+						return
+					}
+				}
 				id := l.seq.Add(1)
 				key := "id"
 				if id%4 == 0 {

@@ -70,6 +70,23 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 	}
 	assert.Zero(t, l.Stats().Dropped)
 
+	// With the VPN down (an ETA of 30s, beyond the clients' 10s) clients
+	// were refused at once; with the breaker open (an ETA of 1s) they
+	// waited for it, and were served.
+	var failFast, retried int
+	for _, m := range readCategory(t, l, "provisioning") {
+		switch {
+		case m["operation"] == "provision_failed" && m["decision"] == "fail_fast":
+			failFast++
+			assert.Equal(t, "eta 30s beyond the request's 10s budget", m["decision_reason"])
+		case m["operation"] == "provision_backoff":
+			retried++
+			assert.Equal(t, "circuit_breaker", m["reason"])
+		}
+	}
+	assert.Positive(t, failFast, "refused at once while the VPN was down")
+	assert.Positive(t, retried, "waited for the breaker")
+
 	// The orchestrator's own files, in its real format, tell the same story.
 	require.Regexp(t, `^\d{8}_\d{6}$`, report.OrchestratorSession)
 	orch := readOrchestratorFiles(t, orchDir, report.OrchestratorSession)
