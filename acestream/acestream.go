@@ -17,7 +17,11 @@ type EngineSelection struct {
 // OrchestratorHealth is one reading of /orchestrator/status (category
 // orchestrator_health); what it does not say is left out, never written as 0.
 type OrchestratorHealth struct {
-	Status             string // status: healthy, degraded, unavailable
+	// Status: healthy, degraded, unavailable (the orchestrator's); or
+	// unreachable (a call got no answer) and reachable (the first answer
+	// after such calls), for which only the Counts known are written: pass
+	// the cause as attributes (error, error_class).
+	Status             string
 	CanProvision       bool   // can_provision
 	BlockedReason      string // blocked_reason: why provisioning is blocked, in words ("" when it is not)
 	BlockedReasonCode  string // blocked_reason_code: circuit_breaker, vpn_disconnected, max_capacity

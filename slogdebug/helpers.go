@@ -102,12 +102,18 @@ func (l *Logger) LogOrchestratorHealth(ctx context.Context, oh acestream.Orchest
 func (l *Logger) logOrchestratorHealth(ctx context.Context, oh *acestream.OrchestratorHealth, attrs []slog.Attr) {
 	// Gathered first: the record grows its slice past its inline five once.
 	var buf [11]slog.Attr
-	fields := append(buf[:0], slog.String("status", oh.Status), slog.Bool("can_provision", oh.CanProvision),
-		slog.String("blocked_reason", oh.BlockedReason), slog.String("blocked_reason_code", oh.BlockedReasonCode))
-	if oh.RecoveryETASeconds != 0 {
-		fields = append(fields, slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds))
+	fields := append(buf[:0], slog.String("status", oh.Status))
+	if answered := oh.Status != "unreachable" && oh.Status != "reachable"; answered {
+		// Only an answer of the orchestrator's has these: a reading of a
+		// call that got none (unreachable) or of the first answer after
+		// some (reachable) does not write them as facts.
+		fields = append(fields, slog.Bool("can_provision", oh.CanProvision),
+			slog.String("blocked_reason", oh.BlockedReason), slog.String("blocked_reason_code", oh.BlockedReasonCode))
+		if oh.RecoveryETASeconds != 0 {
+			fields = append(fields, slog.Int("recovery_eta_seconds", oh.RecoveryETASeconds))
+		}
+		fields = append(fields, slog.Bool("vpn_connected", oh.VPNConnected))
 	}
-	fields = append(fields, slog.Bool("vpn_connected", oh.VPNConnected))
 	for _, c := range [...]struct {
 		key   string
 		count acestream.Count

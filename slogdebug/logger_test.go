@@ -112,6 +112,27 @@ func TestTypedHelpersWriteThePortsFields(t *testing.T) {
 	assert.Equal(t, "DEBUG", readFile(t, l, "requests")[0]["level"])
 }
 
+// TestAnUnreachableReadingWritesNoFacts: a program's own client that got
+// no answer writes status unreachable with its cause; can_provision,
+// vpn_connected and blocked_reason are not written as if the orchestrator
+// had said them (found rewiring the acexy fork).
+func TestAnUnreachableReadingWritesNoFacts(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{StressCooldown: -1})
+	ctx := context.Background()
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "unreachable"},
+		slog.String("error_class", "connection_refused"), slog.String("error", "connect: connection refused"))
+	l.LogOrchestratorHealth(ctx, acestream.OrchestratorHealth{Status: "reachable"})
+	require.NoError(t, l.Flush())
+	lines := readFile(t, l, "orchestrator_health")
+	require.Len(t, lines, 2)
+	assert.Equal(t, map[string]any{"status": "unreachable", "error_class": "connection_refused", "error": "connect: connection refused"}, fields(lines[0]))
+	assert.Equal(t, map[string]any{"status": "reachable"}, fields(lines[1]))
+	events := readFile(t, l, "stress")
+	require.Len(t, events, 2)
+	assert.Equal(t, "Orchestrator is unreachable: connection_refused", events[0]["description"])
+	assert.Equal(t, stressevent.OrchestratorRecovered, events[1]["event_type"])
+}
+
 // TestOrchestratorHealthLeavesOutWhatItDoesNotKnow: the previous logger's
 // flat shape, and no 0 for a value the reading did not have (a stress
 // event copied from it leaves it out too).
