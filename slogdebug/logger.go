@@ -240,7 +240,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		debug = append(debug, d)
 	}
 	console, floor := l.console, l.consoleLevel
-	if !cfg.ConsoleCategories { // the category records below Info stay off the console
+	if !cfg.ConsoleCategories && l.consoleLevel < slog.LevelInfo {
+		// The category records below Info stay off the console (one whose
+		// level is Info or more, tint's, keeps them off itself).
 		console, floor = &catFilter{next: l.console, min: slog.LevelInfo}, max(l.consoleLevel, slog.LevelInfo)
 	}
 	children := []slog.Handler{l.guarded(console)}
@@ -251,6 +253,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		floor = min(floor, slog.LevelDebug)
 	}
 	st.root = slogmulti.Fanout(children...)
+	if len(children) == 1 {
+		st.root = children[0] // the console alone (debug mode off): no fan-out to pay for
+	}
 	st.floor = floor
 	return st, nil
 }

@@ -315,3 +315,30 @@ func BenchmarkSlowRequestFullWindow(b *testing.B) {
 	b.ReportMetric(float64(dumping.Milliseconds())/float64(b.N), "dump-ms/op")
 	finish(b, l)
 }
+
+// BenchmarkConsoleLineDebugOff is a program's own slog.Info line with debug
+// mode off: through the Logger (impl=logger, its console a TextHandler of
+// the program's on io.Discard; impl=logger_tint, tint's) against that
+// TextHandler alone (impl=console): what the Logger adds to every line a
+// proxy writes anyway.
+func BenchmarkConsoleLineDebugOff(b *testing.B) {
+	ctx := context.Background()
+	line := func(b *testing.B, l *slog.Logger) {
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			l.LogAttrs(ctx, slog.LevelInfo, "stream started", slog.String("ace_id", benchAceID), slog.String("engine", "127.0.0.1:6878"))
+		}
+	}
+	b.Run("impl=console", func(b *testing.B) { line(b, slog.New(slog.NewTextHandler(io.Discard, nil))) })
+	b.Run("impl=logger", func(b *testing.B) {
+		l := benchLogger(b, Config{Console: slog.NewTextHandler(io.Discard, nil)})
+		line(b, l.Logger)
+		finish(b, l)
+	})
+	b.Run("impl=logger_tint", func(b *testing.B) {
+		l := benchLogger(b, Config{})
+		line(b, l.Logger)
+		finish(b, l)
+	})
+}
