@@ -100,15 +100,20 @@ type StreamResult struct {
 // its chain or text: completed, eof, client_disconnected, timeout,
 // closed_pipe or network_error.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	logger = loggerOr(logger)
+	if ex == nil && !logger.Enabled(ctx, slog.LevelDebug) {
+		return // nothing would be written: nothing to classify
+	}
 	reason, detail := classify(res.Err)
 	if res.Reason == "" {
 		res.Reason, res.Detail = reason, detail
 	}
 	res.Detail = cmp.Or(res.Detail, detail)
-	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil && ex.hold(res) {
+	if ex != nil && ex.hold(res) {
 		return
 	}
-	logDisconnect(ctx, loggerOr(logger), res)
+	logDisconnect(ctx, logger, res)
 }
 
 func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
