@@ -35,11 +35,11 @@ var commands = []struct {
 	name, synopsis, what string
 	run                  func(ctx context.Context, args []string, out io.Writer, warn *warner) error
 }{
-	{"summary", "summary DIR...", "per session and category: lines, time spans, durations, stress events, errors", cmdSummary},
-	{"correlate", "correlate --proxy DIR --orch DIR [--brief] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
-	{"request", "request ID [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
-	{"timeline", "timeline [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
-	{"report", "report [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
+	{"summary", "summary [--session ID] DIR...", "per session and category: lines, time spans, durations, stress events, errors", cmdSummary},
+	{"correlate", "correlate --proxy DIR --orch DIR [--session ID] [--brief] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
+	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
+	{"timeline", "timeline [--session ID] [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
+	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
 }
 
 // usage is debuglog -h.
@@ -51,8 +51,10 @@ var usage = func() string {
 	}
 	b.WriteString(`
 DIR holds <session>_<category>.jsonl files; which system wrote them is guessed per file
-(or given by --proxy/--orch). Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time of the day of the first event
-(10:17:16). debuglog COMMAND -h describes a command and its flags.
+(or given by --proxy/--orch). --session ID (repeatable, or comma-separated) reads only
+those sessions; without it every session found is read, with a warning when several of
+one system's are mixed. Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time of
+the day of the first event (10:17:16). debuglog COMMAND -h describes a command and its flags.
 
 exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM)
 `)

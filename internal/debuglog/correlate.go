@@ -43,6 +43,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	maxCauses := fs.Int("max", 5, "causes shown per effect")
 	asJSON := fs.Bool("json", false, "one JSON document: the spans, every effect with its ranked causes, the incidents")
 	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -59,6 +60,9 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	}
 	orchFiles, err := findFiles(ctx, orchDirs, systemOrch, warn)
 	if err != nil {
+		return err
+	}
+	if proxyFiles, orchFiles, err = pickSystems(proxyFiles, orchFiles, *sessions, warn); err != nil {
 		return err
 	}
 	effects, proxySpan, err := findEffects(ctx, proxyFiles, warn, *slow, "")

@@ -120,6 +120,7 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	until := fs.String("until", "", "only events before this time")
 	maxPlain := fs.Int("max", reportPlainEvents, "routine events kept individually (the rest are counted per pixel column)")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval, for the correlations")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -129,6 +130,9 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	}
 	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
+		return err
+	}
+	if files, err = pickSessions(files, *sessions, true, warn); err != nil {
 		return err
 	}
 	f, err := newFilter(*cats, *since, *until, "")

@@ -55,7 +55,7 @@ type sessionStats struct {
 	errors     map[string]int           // error_type or error text
 }
 
-const summaryUsage = `usage: debuglog summary DIR...
+const summaryUsage = `usage: debuglog summary [flags] DIR...
 
 Per session and category: lines and time span; durations (p50/p95/p99/max of
 duration_ms) per category and operation; stress events by type and severity;
@@ -68,12 +68,16 @@ errors by type; disconnects by reason. Both systems' files, guessed per file.
 // the errors by type. It keeps aggregates, not events.
 func cmdSummary(ctx context.Context, args []string, out io.Writer, warn *warner) error {
 	fs := newFlags("summary", summaryUsage)
+	only := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	files, err := inputs(ctx, fs, pos, nil, nil, warn)
 	if err != nil {
+		return err
+	}
+	if files, err = pickSessions(files, *only, false, warn); err != nil { // each session is summed up apart: none mixed
 		return err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
