@@ -14,7 +14,9 @@ import (
 const correlateUsage = `usage: debuglog correlate --proxy DIR --orch DIR [flags]
 
 For every stress event of the proxy and every failed (5xx or error) or slow
-request, the orchestrator events that plausibly caused it, ranked:
+request (its first byte, ttfb_ms, waited --slow or more; a proxy from before
+ttfb_ms: the whole request took that long), the orchestrator events that
+plausibly caused it, ranked:
   1. the same request_id, container_id (the proxy's engine_id) or stream_id;
   2. an orchestrator state that held during it (the circuit breaker open,
      the VPN down), however long before it began;
@@ -39,7 +41,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	dirFlags(fs, &proxyDirs, &orchDirs)
 	within := fs.Duration("within", time.Second, "clock skew and processing time between the systems")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval: how stale its view of the orchestrator can be")
-	slow := fs.Duration("slow", 5*time.Second, "a request at least this long is slow")
+	slow := fs.Duration("slow", 5*time.Second, "a request whose first byte (ttfb_ms; else the whole request) waited at least this long is slow")
 	maxCauses := fs.Int("max", 5, "causes shown per effect")
 	asJSON := fs.Bool("json", false, "one JSON document: the spans, every effect with its ranked causes, the incidents")
 	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
@@ -237,6 +239,11 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 	switch {
 	case ev.Category == "stress" && ev.str("event_type") == stressSummary:
 		return nil // bookkeeping: what the cooldown held back, not an event
+	case ev.Category == "stress" && ev.str("event_type") == "stream_stalled":
+		e.kind = "stress"
+		if ms, ok := ev.num("stall_ms"); ok && ms >= 0 && ms <= maxDurationMS {
+			e.start = ev.Time.Add(-time.Duration(ms * float64(time.Millisecond))) // the stall, up to the event
+		}
 	case ev.Category == "stress" && ev.str("event_type") != "":
 		e.kind = "stress"
 		if ev.str("event_type") == "slow_request" || ev.str("event_type") == "slow_engine_selection" {
@@ -247,7 +254,7 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 		switch {
 		case status >= 500 || ev.str("error") != "":
 			e.kind = "failed_request"
-		case dur >= slow:
+		case waited(ev) >= slow:
 			e.kind = "slow_request"
 		default:
 			return nil
@@ -259,6 +266,18 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 	e.topics = topicsOf(ev)
 	e.addIDs(ev)
 	return e
+}
+
+// waited is how long a request waited to be served: its ttfb_ms (the wait
+// for the first byte) when the proxy logs it, else (a proxy from before it)
+// its whole duration. A long stream that started at once is no slow
+// request.
+func waited(ev *Event) time.Duration {
+	if ms, ok := ev.num("ttfb_ms"); ok && ms >= 0 && ms <= maxDurationMS {
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	d, _ := ev.durationMS()
+	return time.Duration(d * float64(time.Millisecond))
 }
 
 // explained is one effect with its causes.

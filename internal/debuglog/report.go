@@ -564,7 +564,7 @@ func kindOf(ev *Event) int {
 	if ev.Fields["threshold_exceeded"] == true || strings.HasPrefix(ev.name(), "slow_") {
 		k |= kindSlow
 	}
-	if d, ok := ev.durationMS(); ok && ev.Category == "requests" && d >= 5000 {
+	if ev.Category == "requests" && waited(ev) >= 5*time.Second { // the wait for the first byte, not a long stream
 		k |= kindSlow
 	}
 	return k

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -119,6 +120,38 @@ func TestSummaryCountsWhatViewersWentThrough(t *testing.T) {
 			lines := strings.SplitAfter(out, "\n")
 			require.Greater(t, len(lines), 4, out)
 			assert.Equal(t, tc.want, strings.Join(lines[1:4], ""), out)
+		})
+	}
+}
+
+// TestASlowStartIsNotALongStream: correlate (and the report) take a
+// request as slow by its wait for the first byte when the proxy logs it: a
+// 60 s stream that started at once explains nothing; one that waited 6 s
+// is a slow request; a line from before ttfb_ms is judged by its whole
+// duration; a stall is an effect that began when the stream stopped.
+func TestASlowStartIsNotALongStream(t *testing.T) {
+	for _, tc := range []struct {
+		name, line, kind string
+		span             time.Duration // from the effect's start to its end
+	}{
+		{"a long stream that started at once", proxyLine("requests", "request", "20.000000000", `"duration_ms":60000.0,"ttfb_ms":12.0,"status_code":200`), "", 0},
+		{"a stream whose first byte waited 6 s", proxyLine("requests", "request", "20.000000000", `"duration_ms":60000.0,"ttfb_ms":6000.0,"status_code":200`), "slow_request", time.Minute},
+		{"a proxy from before ttfb_ms: the whole request", proxyLine("requests", "request", "20.000000000", `"duration_ms":6000.0,"status_code":200`), "slow_request", 6 * time.Second},
+		{"a short failed request", proxyLine("requests", "request", "20.000000000", `"duration_ms":3.0,"ttfb_ms":3.0,"status_code":503`), "failed_request", 3 * time.Millisecond},
+		{"a stall of 8 s", proxyLine("stress", "stream_stalled", "20.000000000", `"event_type":"stream_stalled","severity":"warning","stall_ms":8000.0`), "stress", 8 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := parseLine(file{system: systemProxy, category: "x"}, []byte(tc.line), 1)
+			require.NoError(t, err)
+			e := effectOf(ev, 5*time.Second)
+			if tc.kind == "" {
+				assert.Nil(t, e)
+				assert.Zero(t, kindOf(ev)&kindSlow, "not drawn as slow in the report")
+				return
+			}
+			require.NotNil(t, e)
+			assert.Equal(t, tc.kind, e.kind)
+			assert.Equal(t, tc.span, e.end.Sub(e.start))
 		})
 	}
 }

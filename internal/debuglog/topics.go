@@ -125,6 +125,8 @@ func topicsOf(ev *Event) topicSet {
 			ts.add(topicEngines)
 		case strings.Contains(name, "request"):
 			ts.add(topicRequest)
+		case strings.HasPrefix(name, "stream_"): // stream_stalled
+			ts.add(topicStream)
 		}
 		if ev.Fields["vpn_connected"] == false {
 			ts.add(topicVPN)
