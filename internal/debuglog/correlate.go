@@ -489,16 +489,16 @@ func briefFindings(effects []explained) []explained {
 	return out
 }
 
-// findingKey names what a finding is: the effect's type and its two
-// leading causes (the strongest explanations), each by how it was matched
-// and what kind of event it is.
+// findingKey names what a finding is: the effect's kind and type and its
+// leading cause (the strongest explanation), by how it was matched and
+// what kind of event it is. The causes after it vary with each effect's
+// timing (which event of the incident is nearest), so they are not part of
+// it.
 func findingKey(e explained) string {
 	var b strings.Builder
 	b.WriteString(e.kind + "\x00" + e.ev.name())
-	for n, cs := range e.causes {
-		if n == 2 {
-			break
-		}
+	if len(e.causes) > 0 {
+		cs := e.causes[0]
 		fmt.Fprintf(&b, "\x00%v\x00%s\x00%s\x00%s", cs.match, cs.ev.Category, cs.ev.name(), cs.ev.str("error"))
 	}
 	return b.String()

@@ -272,6 +272,12 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 	}
 	sort.Slice(all, func(i, j int) bool {
 		a, b := all[i], all[j]
+		// A state change or a failure stands above any routine event (the
+		// same request's start_acestream_begin, a breaker's failure count
+		// while it is still closed), however the routine one was matched.
+		if sa, sb := ix.ev(a.idx).significant(), ix.ev(b.idx).significant(); sa != sb {
+			return sa
+		}
 		if matchTier[a.match] != matchTier[b.match] {
 			return matchTier[a.match] < matchTier[b.match]
 		}

@@ -167,6 +167,14 @@ func weight(ev *Event) int {
 	return 0
 }
 
+// failure says whether an orchestrator event is a failure or a sign of
+// trouble in itself: trouble (adverse) other than the circuit breaker's
+// readings, whose failure counts while it stays closed are routine (its
+// opening and closing are state changes: orchIndex.findStates).
+func failure(ev *Event) bool {
+	return ev.Category != "circuit_breaker" && adverse(ev)
+}
+
 // adverse says whether an orchestrator event is trouble (rather than
 // routine): a stress event, an error, a failed or timed-out operation, a
 // circuit breaker count or state, an unhealthy reading, a threshold passed.
