@@ -67,7 +67,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	if proxyFiles, orchFiles, err = pickSystems(proxyFiles, orchFiles, *sessions, warn); err != nil {
 		return err
 	}
-	effects, proxySpan, err := findEffects(ctx, proxyFiles, warn, *slow, "")
+	effects, proxySpan, calls, err := findEffects(ctx, proxyFiles, warn, *slow, "")
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 		return err
 	}
 	c := newCorrelator(ix, *within, *poll, *maxCauses)
+	c.clock = measureClocks(calls, ix)
 	res, err := correlate(ctx, c, effects, proxySpan)
 	if err != nil {
 		return err
@@ -146,8 +147,10 @@ func readTimed(ctx context.Context, files []file, warn *warner, keep func(*Event
 
 // findEffects reads the proxy's files twice: first for its effects (stress
 // events, failed and slow requests; only request onlyID's when set), then
-// for the steps of their requests, which give them their IDs and topics.
-func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
+// for the steps of their requests, which give them their IDs and topics,
+// and the first provisioning call of each (to measure the clocks).
+func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, firstCalls, error) {
+	calls := firstCalls{}
 	var effects []*effect
 	var sp span
 	byRequest := map[string][]*effect{}
@@ -169,7 +172,7 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 			}
 			return true
 		}); err != nil {
-			return nil, sp, err
+			return nil, sp, nil, err
 		}
 	}
 	// The steps of the effects' requests: their IDs, and the topics of the
@@ -189,12 +192,13 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 				for _, e := range byRequest[id] {
 					e.addIDs(ev)
 				}
+				calls.add(ev)
 				if ev.Category != "requests" && troubled(ev) {
 					steps[id] = append(steps[id], step{ev, topicsOf(ev)})
 				}
 				return true
 			}); err != nil {
-				return nil, sp, err
+				return nil, sp, nil, err
 			}
 		}
 	}
@@ -217,7 +221,7 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 		}
 	}
 	sort.SliceStable(effects, func(i, j int) bool { return effects[i].end.Before(effects[j].end) })
-	return effects, sp, nil
+	return effects, sp, calls, nil
 }
 
 // troubled says whether a proxy step went wrong or was slow enough to
@@ -405,6 +409,9 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	} else {
 		fmt.Fprintf(out, "causes are looked for from %s before each effect began (--within %s + --poll %s) to %s after it ended\n",
 			fmtDur(c.within+c.poll), c.within, c.poll, fmtDur(c.within))
+	}
+	if s := c.clock.text(); s != "" {
+		fmt.Fprintln(out, s)
 	}
 	if len(res.effects) == 0 {
 		fmt.Fprintln(out, "\nThe proxy logged no stress event and no failed or slow request: nothing to explain.")
@@ -628,6 +635,9 @@ type correlationJSON struct {
 	// IncidentsNotListed counts the incidents that explain nothing on the
 	// proxy beyond the first 100 listed.
 	IncidentsNotListed int `json:"incidents_not_listed,omitempty"`
+	// Clock bounds the orchestrator's clock offset, when requests both
+	// systems logged say it.
+	Clock *clockJSON `json:"clock,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
@@ -643,7 +653,8 @@ func (s span) toJSON() spanJSON {
 
 func (res *correlation) toJSON() correlationJSON {
 	j := correlationJSON{Proxy: res.proxySpan.toJSON(), Orchestrator: res.orchSpan.toJSON(), Overlap: res.overlap, GapMS: ms(res.gap),
-		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}, IncidentsNotListed: res.quietNotListed}
+		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}, IncidentsNotListed: res.quietNotListed,
+		Clock: res.c.clock.toJSON()}
 	for _, e := range res.effects {
 		ej := effectJSON{Kind: e.kind, StartMS: ms(e.end.Sub(e.start)), Topics: append([]string{}, e.topics...), Causes: []causeJSON{}, lineRef: refOf(e.ev)}
 		for n, cs := range e.causes {

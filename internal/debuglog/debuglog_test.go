@@ -198,6 +198,11 @@ type correlationDoc struct {
 		Name     string `json:"name"`
 		Explains int    `json:"explains"`
 	} `json:"incidents"`
+	Clock *struct {
+		Requests int     `json:"requests"`
+		MinMS    float64 `json:"offset_min_ms"`
+		MaxMS    float64 `json:"offset_max_ms"`
+	} `json:"clock"`
 }
 
 func correlateJSON(t *testing.T, args ...string) correlationDoc {

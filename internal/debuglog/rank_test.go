@@ -31,6 +31,7 @@ var incidentOrch = map[string][]string{
 		orchLine("20.011000", `"operation": "start_acestream_failed", "container_id": null, "duration_ms": 0.01, "success": false, "error": "VPN is disconnected", "status": 503, "request_id": "r1"`),
 		orchLine("20.050000", `"operation": "start_acestream_begin", "container_id": null, "duration_ms": null, "success": true, "error": null, "request_id": "r2"`),
 		orchLine("20.050100", `"operation": "start_acestream_failed", "container_id": null, "duration_ms": 0.01, "success": false, "error": "Circuit breaker is open after repeated failures", "status": 503, "request_id": "r2"`),
+		orchLine("20.052000", `"operation": "start_acestream_failed", "container_id": null, "duration_ms": 0.01, "success": false, "error": "Circuit breaker is open after repeated failures", "status": 503, "request_id": "r3"`),
 	},
 	"circuit_breaker": {
 		orchLine("20.012000", `"operation_type": "provisioning", "state": "closed", "failure_count": 4`),

@@ -224,6 +224,11 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 			eff.topics, eff.ids = topics, e.ids
 			st.effect = eff
 			c := newCorrelator(ix, within, poll, 5)
+			calls := firstCalls{}
+			for _, ev := range own {
+				calls.add(ev)
+			}
+			c.clock = measureClocks(calls, ix)
 			st.causes = c.explain(eff, true)
 			c.fill(st.causes)
 		}
