@@ -36,7 +36,7 @@ var commands = []struct {
 	run                  func(ctx context.Context, args []string, out io.Writer, warn *warner) error
 }{
 	{"summary", "summary [--session ID] DIR...", "per session: requests by status code, slow starts, stalls; per category: lines, durations, stress events, errors", cmdSummary},
-	{"correlate", "correlate --proxy DIR --orch DIR [--session ID] [--brief] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
+	{"correlate", "correlate --proxy DIR --orch DIR [--session ID] [--brief] [--all] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
 	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
 	{"timeline", "timeline [--session ID] [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
 	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},

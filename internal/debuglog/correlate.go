@@ -24,8 +24,12 @@ plausibly caused it, ranked:
      stream) in the causal window: from --within + --poll before the effect
      began to --within after it ended;
   4. other trouble (stress events, errors) in that window.
-Then, per orchestrator incident, the proxy effects it explains. Folders that
-do not overlap in time are said to be so.
+Effects of one kind and type whose leading causes are of the same kind are
+one finding, shown once with how many more there are (a storm of 400
+provisioning_circuit_breaker events during one breaker opening is one
+finding); --all lists every one of them, a line each. Then, per orchestrator
+incident, the proxy effects it explains. Folders that do not overlap in time
+are said to be so.
 
 flags:
 `
@@ -45,6 +49,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	maxCauses := fs.Int("max", 5, "causes shown per effect")
 	asJSON := fs.Bool("json", false, "one JSON document: the spans, every effect with its ranked causes, the incidents")
 	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
+	all := fs.Bool("all", false, "list every effect of a finding (one line each, with its leading cause), not only the first")
 	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -86,7 +91,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 		enc.SetIndent("", "  ")
 		return enc.Encode(res.toJSON())
 	}
-	res.print(out, *brief)
+	res.print(out, *brief, *all)
 	return nil
 }
 
@@ -288,10 +293,13 @@ func waited(ev *Event) time.Duration {
 type explained struct {
 	*effect
 	causes []cause
-	// alike and lastAlike are, for a brief finding, how many more effects
-	// are like it and when the last of them ended.
-	alike     int
-	lastAlike time.Time
+}
+
+// finding is effects of one kind and type with the same leading cause:
+// a storm of per-request events during one incident is one finding.
+type finding struct {
+	first explained   // the earliest, shown with its causes
+	more  []explained // the others, in time order
 }
 
 // incident is an orchestrator event of weight and the effects it explains.
@@ -390,7 +398,7 @@ func correlate(ctx context.Context, c *correlator, effects []*effect, proxySpan 
 }
 
 // print writes the result for people.
-func (res *correlation) print(out io.Writer, brief bool) {
+func (res *correlation) print(out io.Writer, brief, all bool) {
 	c := res.c
 	counts := map[string]int{}
 	for _, e := range res.effects {
@@ -416,30 +424,29 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	if len(res.effects) == 0 {
 		fmt.Fprintln(out, "\nThe proxy logged no stress event and no failed or slow request: nothing to explain.")
 	}
-	effects := res.effects
+	maxShown := c.maxCauses
 	if brief {
-		effects = briefFindings(effects)
+		maxShown = 3
 	}
-	for i := 0; i < len(effects); i++ {
-		e := effects[i]
-		// Effects of one kind with the same causes are one finding.
-		j := i + 1
-		for j < len(effects) && sameFinding(e, effects[j]) {
-			j++
-		}
-		more, until := j-i-1, effects[j-1].end
-		if brief {
-			more, until = e.alike, e.lastAlike
-		}
+	for _, f := range findings(res.effects, brief) {
+		e := f.first
 		fmt.Fprintf(out, "\n%s  %s\n", e.end.Format("15:04:05.000"), effectTitle(e.effect))
-		if more > 0 {
-			fmt.Fprintf(out, "    and %d more like it, with causes of the same kind, until %s (--json lists each)\n", more, until.Format("15:04:05.000"))
+		alike := "the same leading cause"
+		if len(e.causes) == 0 {
+			alike = "none explained either"
+		}
+		if n := len(f.more); n > 0 {
+			where := "--all lists each, --json each with its causes"
+			if all {
+				where = "each listed below"
+			}
+			fmt.Fprintf(out, "    and %d more like it (%s), until %s (%s)\n", n, alike, f.more[n-1].end.Format("15:04:05.000"), where)
 		}
 		if len(e.causes) == 0 {
 			fmt.Fprintln(out, "    no orchestrator event explains it")
 		}
 		for n, cs := range e.causes {
-			if brief && n == 3 {
+			if n == maxShown {
 				break
 			}
 			more := ""
@@ -449,7 +456,12 @@ func (res *correlation) print(out io.Writer, brief bool) {
 			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category),
 				escapeText(describe(cs.ev)), more, escapeText(cs.reason))
 		}
-		i = j - 1
+		if all && len(f.more) > 0 {
+			fmt.Fprintf(out, "    the %d more:\n", len(f.more))
+			for _, m := range f.more {
+				fmt.Fprintf(out, "      %s  %s\n", m.end.Format("15:04:05.000"), memberText(m))
+			}
+		}
 	}
 	if len(res.incidents) > 0 {
 		fmt.Fprintln(out, "\norchestrator trouble, and the proxy effects it explains:")
@@ -473,27 +485,47 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	}
 }
 
-// briefFindings keeps the stress events only, one per finding: the first
-// of the events of one type whose leading causes are of the same kind,
-// wherever they are in time, with how many more there are (a storm of
-// per-request events during one incident is one finding).
-func briefFindings(effects []explained) []explained {
-	var out []explained
+// findings groups the effects (the stress events only, when brief) into
+// findings: those of one kind and type whose leading causes are of the
+// same kind, wherever they are in time, are one, in the order of their
+// first (a storm of per-request events during one incident is one finding).
+func findings(effects []explained, brief bool) []finding {
+	var out []finding
 	index := map[string]int{}
 	for _, e := range effects {
-		if e.kind != "stress" {
+		if brief && e.kind != "stress" {
 			continue
 		}
 		key := findingKey(e)
 		if i, ok := index[key]; ok {
-			out[i].alike++
-			out[i].lastAlike = e.end
+			out[i].more = append(out[i].more, e)
 			continue
 		}
 		index[key] = len(out)
-		out = append(out, e)
+		out = append(out, finding{first: e})
 	}
 	return out
+}
+
+// memberText is a finding's other effect in one line, with its leading
+// cause.
+func memberText(e explained) string {
+	ev := e.ev
+	var s string
+	switch e.kind {
+	case "stress":
+		s = ev.name()
+	default:
+		s = fmt.Sprintf("%s %s -> %s in %s", ev.str("method"), ev.str("path"), firstNonEmpty(ev.str("status_code"), ev.str("error")), fmtDur(e.end.Sub(e.start)))
+	}
+	if id := ev.str("request_id"); id != "" {
+		s += "  request " + id
+	}
+	if len(e.causes) > 0 {
+		cs := e.causes[0]
+		s += "  <- " + cs.ev.Time.Format("15:04:05.000000") + " " + describe(cs.ev)
+	}
+	return escapeText(s)
 }
 
 // findingKey names what a finding is: the effect's kind and type and its
@@ -509,19 +541,6 @@ func findingKey(e explained) string {
 		fmt.Fprintf(&b, "\x00%v\x00%s\x00%s\x00%s", cs.match, cs.ev.Category, cs.ev.name(), cs.ev.str("error"))
 	}
 	return b.String()
-}
-
-func sameFinding(a, b explained) bool {
-	if a.kind != b.kind || a.ev.name() != b.ev.name() || len(a.causes) != len(b.causes) || a.kind == "stress" {
-		return false
-	}
-	for i := range a.causes { // the same causes, or causes of the same kind matched the same way
-		x, y := a.causes[i], b.causes[i]
-		if x.ev != y.ev && (x.match != y.match || x.ev.Category != y.ev.Category || x.ev.name() != y.ev.name() || x.ev.str("error") != y.ev.str("error")) {
-			return false
-		}
-	}
-	return true
 }
 
 // effectTitle describes an effect in one line.
