@@ -170,6 +170,9 @@ func cmdSummary(ctx context.Context, args []string, out io.Writer, warn *warner)
 		}
 	}
 	sort.Strings(order)
+	sort.SliceStable(order, func(i, j int) bool { // the proxy's sessions first: its viewers' lines lead
+		return sessions[order[i]].system == systemProxy && sessions[order[j]].system != systemProxy
+	})
 	for i, key := range order {
 		if i > 0 {
 			fmt.Fprintln(out)
