@@ -84,11 +84,11 @@ func (b clockBound) skewCouldExplain(causeSystem, effectSystem string, after tim
 	return !b.known() || b.hi >= after
 }
 
-// text says what the bound is, for people ("" when nothing was measured).
+// text says what the bound is, for people.
 func (b clockBound) text() string {
 	switch {
 	case b.pairs == 0:
-		return ""
+		return `clocks: not measured (no request's ID is in both systems' files): a cause logged after its effect is asked about ("clock skew?")`
 	case b.disagree:
 		return fmt.Sprintf("clocks: the %s both systems logged bound no common offset (a retry not logged, a clock that stepped?): an event logged after an effect may be clock skew",
 			plural(b.pairs, "request"))

@@ -418,8 +418,8 @@ func (res *correlation) print(out io.Writer, brief, all bool) {
 		fmt.Fprintf(out, "causes are looked for from %s before each effect began (--within %s + --poll %s) to %s after it ended\n",
 			fmtDur(c.within+c.poll), c.within, c.poll, fmtDur(c.within))
 	}
-	if s := c.clock.text(); s != "" {
-		fmt.Fprintln(out, s)
+	if res.overlap || c.clock.pairs > 0 {
+		fmt.Fprintln(out, c.clock.text())
 	}
 	if len(res.effects) == 0 {
 		fmt.Fprintln(out, "\nThe proxy logged no stress event and no failed or slow request: nothing to explain.")
