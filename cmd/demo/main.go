@@ -17,6 +17,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -94,43 +95,59 @@ func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 	return explain(out, logger, orchDir, report.OrchestratorSession, sc.HealthInterval)
 }
 
+// runDebuglog runs a debuglog command line in-process (tests record them).
+var runDebuglog = debuglog.Run
+
+// debuglogCommand is how the demo prints a debuglog command: runnable from
+// the module's root as it is printed.
+const debuglogCommand = "go run ./cmd/debuglog"
+
+// runShown prints a debuglog command line exactly as it runs it, then runs
+// it; its warnings go to out too, as they would on a terminal.
+func runShown(out io.Writer, args []string) error {
+	fmt.Fprintf(out, "\n$ %s %s\n", debuglogCommand, debuglog.CommandLine(args))
+	var errs bytes.Buffer
+	code := runDebuglog(args, out, io.MultiWriter(out, &errs))
+	if code != 0 {
+		return fmt.Errorf("debuglog %s: exit code %d: %s", args[0], code, strings.TrimSpace(errs.String()))
+	}
+	return nil
+}
+
 // explain prints what debuglog makes of the two systems' files: correlate's
-// findings, the report, and the commands to go further.
+// findings, the report, and the commands to go further. Each command names
+// this run's sessions (--session), so that the runs before it in the same
+// directory are not mixed in.
 func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession string, poll time.Duration) error {
-	proxyFiles, _ := filepath.Glob(filepath.Join(logger.Dir(), logger.SessionID()+"_*.jsonl"))
-	orchFiles, _ := filepath.Glob(filepath.Join(orchDir, orchSession+"_*.jsonl"))
-	var args []string
-	for _, f := range proxyFiles {
-		args = append(args, "--proxy", f)
+	session := logger.SessionID()
+	if orchSession != "" && orchSession != session {
+		session += "," + orchSession
 	}
-	for _, f := range orchFiles {
-		args = append(args, "--orch", f)
-	}
+	dirs := []string{"--session", session, "--proxy", logger.Dir(), "--orch", orchDir}
 	fmt.Fprintf(out, "\nthe fake orchestrator wrote its own debug files, in the real orchestrator's format, to %s\n", orchDir)
-	fmt.Fprintf(out, "\n$ debuglog correlate --brief --poll %s --proxy %s --orch %s\n", poll, logger.Dir(), orchDir)
-	var errs strings.Builder
-	if code := debuglog.Run(append([]string{"correlate", "--brief", "--poll", poll.String()}, args...), out, &errs); code != 0 {
-		return fmt.Errorf("debuglog correlate: %s", errs.String())
+	if err := runShown(out, append([]string{"correlate", "--brief", "--poll", poll.String()}, dirs...)); err != nil {
+		return err
 	}
 	report := filepath.Join(logger.Dir(), logger.SessionID()+"_report.html")
-	fmt.Fprintf(out, "\n$ debuglog report --proxy %s --orch %s -o %s\n", logger.Dir(), orchDir, report)
-	if code := debuglog.Run(append([]string{"report", "-o", report}, args...), out, &errs); code != 0 {
-		return fmt.Errorf("debuglog report: %s", errs.String())
+	if err := runShown(out, append(append([]string{"report", "--poll", poll.String()}, dirs...), "-o", report)); err != nil {
+		return err
 	}
+	shown := func(args ...string) string { return debuglogCommand + " " + debuglog.CommandLine(args) }
 	fmt.Fprintln(out, "\nnext:")
-	fmt.Fprintf(out, "  xdg-open %s    # the report, in any browser: zoom, filter, click an event\n", report)
+	fmt.Fprintf(out, "  xdg-open %s    # the report, in any browser: zoom, filter, click an event\n", debuglog.CommandLine([]string{report}))
 	if tr, ok := requestTrace(logger); ok {
 		fmt.Fprintf(out, "  go tool trace %s    # the runtime's view of the seconds before %s %s: its task, its goroutines\n",
-			tr.path, strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
-		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # that request's story, with its trace named\n", tr.requestID, logger.Dir(), orchDir)
+			debuglog.CommandLine([]string{tr.path}), strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
+		fmt.Fprintf(out, "  %s    # that request's story, with its trace named\n", shown(append([]string{"request", tr.requestID}, dirs...)...))
 	}
 	if id := refusedRequest(logger); id != "" {
-		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request refused at once while provisioning was blocked, across both systems\n", id, logger.Dir(), orchDir)
+		fmt.Fprintf(out, "  %s    # one request refused at once while provisioning was blocked, across both systems\n", shown(append([]string{"request", id}, dirs...)...))
 	}
 	if id := breakerRequest(logger); id != "" {
-		fmt.Fprintf(out, "  go run ./cmd/debuglog request %s %s %s    # one request that waited for the circuit breaker's ETA\n", id, logger.Dir(), orchDir)
+		fmt.Fprintf(out, "  %s    # one request that waited for the circuit breaker's ETA\n", shown(append([]string{"request", id}, dirs...)...))
 	}
-	fmt.Fprintf(out, "  go run ./cmd/debuglog correlate --proxy %s --orch %s    # every failed or slow request, explained\n", logger.Dir(), orchDir)
+	fmt.Fprintf(out, "  %s    # every failed or slow request, explained (--all lists each)\n", shown(append([]string{"correlate", "--poll", poll.String()}, dirs...)...))
+	fmt.Fprintf(out, "  %s    # requests by status, slow starts, stalls\n", shown("summary", "--session", session, logger.Dir(), orchDir))
 	return nil
 }
 

@@ -29,20 +29,37 @@ import (
 // errUsage marks a usage error (exit code 2).
 var errUsage = errors.New("usage")
 
-const usage = `debuglog: get answers out of debug-mode files (this library's and the orchestrator's)
+// commands are debuglog's commands, in the order -h lists them: usage is
+// made from this table, so no command can be left out of it.
+var commands = []struct {
+	name, synopsis, what string
+	run                  func(ctx context.Context, args []string, out io.Writer, warn *warner) error
+}{
+	{"summary", "summary [--session ID] DIR...", "per session: requests by status code, slow starts, stalls; per category: lines, durations, stress events, errors", cmdSummary},
+	{"correlate", "correlate --proxy DIR --orch DIR [--session ID] [--brief] [--all] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
+	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
+	{"timeline", "timeline [--session ID] [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
+	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
+}
 
-usage:
-  debuglog summary DIR...
-  debuglog correlate --proxy DIR --orch DIR [--within 1s] [--json]
-  debuglog timeline [--category C,...] [--since T] [--until T] [--grep TEXT] [--proxy DIR] [--orch DIR] [DIR...]
-  debuglog report [--proxy DIR] [--orch DIR] [DIR...] -o report.html
-
+// usage is debuglog -h.
+var usage = func() string {
+	var b strings.Builder
+	b.WriteString("debuglog: get answers out of debug-mode files (this library's and the orchestrator's)\n\nusage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  debuglog %s\n      %s\n", c.synopsis, c.what)
+	}
+	b.WriteString(`
 DIR holds <session>_<category>.jsonl files; which system wrote them is guessed per file
-(or given by --proxy/--orch). Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time
-of the day of the first event (10:17:16).
+(or given by --proxy/--orch). --session ID (repeatable, or comma-separated) reads only
+those sessions; without it every session found is read, with a warning when several of
+one system's are mixed. Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time of
+the day of the first event (10:17:16). debuglog COMMAND -h describes a command and its flags.
 
 exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM)
-`
+`)
+	return b.String()
+}()
 
 // Run executes a debuglog command line (without the program name) and
 // returns its exit code.
@@ -83,20 +100,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	warn := newWarner(stderr)
-	var err error
-	switch args[0] {
-	case "summary":
-		err = cmdSummary(ctx, args[1:], stdout, warn)
-	case "correlate":
-		err = cmdCorrelate(ctx, args[1:], stdout, warn)
-	case "timeline":
-		err = cmdTimeline(ctx, args[1:], stdout, warn)
-	case "report":
-		err = cmdReport(ctx, args[1:], stdout, warn)
-	case "request":
-		err = cmdRequest(ctx, args[1:], stdout, warn)
-	default:
-		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	err := fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	for _, c := range commands {
+		if c.name == args[0] {
+			err = c.run(ctx, args[1:], stdout, warn)
+		}
 	}
 	warn.finish()
 	var ue *usageErr

@@ -14,7 +14,9 @@ import (
 const correlateUsage = `usage: debuglog correlate --proxy DIR --orch DIR [flags]
 
 For every stress event of the proxy and every failed (5xx or error) or slow
-request, the orchestrator events that plausibly caused it, ranked:
+request (its first byte, ttfb_ms, waited --slow or more; a proxy from before
+ttfb_ms: the whole request took that long), the orchestrator events that
+plausibly caused it, ranked:
   1. the same request_id, container_id (the proxy's engine_id) or stream_id;
   2. an orchestrator state that held during it (the circuit breaker open,
      the VPN down), however long before it began;
@@ -22,8 +24,12 @@ request, the orchestrator events that plausibly caused it, ranked:
      stream) in the causal window: from --within + --poll before the effect
      began to --within after it ended;
   4. other trouble (stress events, errors) in that window.
-Then, per orchestrator incident, the proxy effects it explains. Folders that
-do not overlap in time are said to be so.
+Effects of one kind and type whose leading causes are of the same kind are
+one finding, shown once with how many more there are (a storm of 400
+provisioning_circuit_breaker events during one breaker opening is one
+finding); --all lists every one of them, a line each. Then, per orchestrator
+incident, the proxy effects it explains. Folders that do not overlap in time
+are said to be so.
 
 flags:
 `
@@ -39,10 +45,12 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	dirFlags(fs, &proxyDirs, &orchDirs)
 	within := fs.Duration("within", time.Second, "clock skew and processing time between the systems")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval: how stale its view of the orchestrator can be")
-	slow := fs.Duration("slow", 5*time.Second, "a request at least this long is slow")
+	slow := fs.Duration("slow", 5*time.Second, "a request whose first byte (ttfb_ms; else the whole request) waited at least this long is slow")
 	maxCauses := fs.Int("max", 5, "causes shown per effect")
 	asJSON := fs.Bool("json", false, "one JSON document: the spans, every effect with its ranked causes, the incidents")
 	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
+	all := fs.Bool("all", false, "list every effect of a finding (one line each, with its leading cause), not only the first")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -61,7 +69,10 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	if err != nil {
 		return err
 	}
-	effects, proxySpan, err := findEffects(ctx, proxyFiles, warn, *slow, "")
+	if proxyFiles, orchFiles, err = pickSystems(proxyFiles, orchFiles, *sessions, warn); err != nil {
+		return err
+	}
+	effects, proxySpan, calls, err := findEffects(ctx, proxyFiles, warn, *slow, "")
 	if err != nil {
 		return err
 	}
@@ -70,6 +81,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 		return err
 	}
 	c := newCorrelator(ix, *within, *poll, *maxCauses)
+	c.clock = measureClocks(calls, ix)
 	res, err := correlate(ctx, c, effects, proxySpan)
 	if err != nil {
 		return err
@@ -79,7 +91,7 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 		enc.SetIndent("", "  ")
 		return enc.Encode(res.toJSON())
 	}
-	res.print(out, *brief)
+	res.print(out, *brief, *all)
 	return nil
 }
 
@@ -140,8 +152,10 @@ func readTimed(ctx context.Context, files []file, warn *warner, keep func(*Event
 
 // findEffects reads the proxy's files twice: first for its effects (stress
 // events, failed and slow requests; only request onlyID's when set), then
-// for the steps of their requests, which give them their IDs and topics.
-func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, error) {
+// for the steps of their requests, which give them their IDs and topics,
+// and the first provisioning call of each (to measure the clocks).
+func findEffects(ctx context.Context, files []file, warn *warner, slow time.Duration, onlyID string) ([]*effect, span, firstCalls, error) {
+	calls := firstCalls{}
 	var effects []*effect
 	var sp span
 	byRequest := map[string][]*effect{}
@@ -163,7 +177,7 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 			}
 			return true
 		}); err != nil {
-			return nil, sp, err
+			return nil, sp, nil, err
 		}
 	}
 	// The steps of the effects' requests: their IDs, and the topics of the
@@ -183,12 +197,13 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 				for _, e := range byRequest[id] {
 					e.addIDs(ev)
 				}
+				calls.add(ev)
 				if ev.Category != "requests" && troubled(ev) {
 					steps[id] = append(steps[id], step{ev, topicsOf(ev)})
 				}
 				return true
 			}); err != nil {
-				return nil, sp, err
+				return nil, sp, nil, err
 			}
 		}
 	}
@@ -211,7 +226,7 @@ func findEffects(ctx context.Context, files []file, warn *warner, slow time.Dura
 		}
 	}
 	sort.SliceStable(effects, func(i, j int) bool { return effects[i].end.Before(effects[j].end) })
-	return effects, sp, nil
+	return effects, sp, calls, nil
 }
 
 // troubled says whether a proxy step went wrong or was slow enough to
@@ -233,6 +248,11 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 	switch {
 	case ev.Category == "stress" && ev.str("event_type") == stressSummary:
 		return nil // bookkeeping: what the cooldown held back, not an event
+	case ev.Category == "stress" && ev.str("event_type") == "stream_stalled":
+		e.kind = "stress"
+		if ms, ok := ev.num("stall_ms"); ok && ms >= 0 && ms <= maxDurationMS {
+			e.start = ev.Time.Add(-time.Duration(ms * float64(time.Millisecond))) // the stall, up to the event
+		}
 	case ev.Category == "stress" && ev.str("event_type") != "":
 		e.kind = "stress"
 		if ev.str("event_type") == "slow_request" || ev.str("event_type") == "slow_engine_selection" {
@@ -243,7 +263,7 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 		switch {
 		case status >= 500 || ev.str("error") != "":
 			e.kind = "failed_request"
-		case dur >= slow:
+		case waited(ev) >= slow:
 			e.kind = "slow_request"
 		default:
 			return nil
@@ -257,14 +277,29 @@ func effectOf(ev *Event, slow time.Duration) *effect {
 	return e
 }
 
+// waited is how long a request waited to be served: its ttfb_ms (the wait
+// for the first byte) when the proxy logs it, else (a proxy from before it)
+// its whole duration. A long stream that started at once is no slow
+// request.
+func waited(ev *Event) time.Duration {
+	if ms, ok := ev.num("ttfb_ms"); ok && ms >= 0 && ms <= maxDurationMS {
+		return time.Duration(ms * float64(time.Millisecond))
+	}
+	d, _ := ev.durationMS()
+	return time.Duration(d * float64(time.Millisecond))
+}
+
 // explained is one effect with its causes.
 type explained struct {
 	*effect
 	causes []cause
-	// alike and lastAlike are, for a brief finding, how many more effects
-	// are like it and when the last of them ended.
-	alike     int
-	lastAlike time.Time
+}
+
+// finding is effects of one kind and type with the same leading cause:
+// a storm of per-request events during one incident is one finding.
+type finding struct {
+	first explained   // the earliest, shown with its causes
+	more  []explained // the others, in time order
 }
 
 // incident is an orchestrator event of weight and the effects it explains.
@@ -363,7 +398,7 @@ func correlate(ctx context.Context, c *correlator, effects []*effect, proxySpan 
 }
 
 // print writes the result for people.
-func (res *correlation) print(out io.Writer, brief bool) {
+func (res *correlation) print(out io.Writer, brief, all bool) {
 	c := res.c
 	counts := map[string]int{}
 	for _, e := range res.effects {
@@ -383,33 +418,35 @@ func (res *correlation) print(out io.Writer, brief bool) {
 		fmt.Fprintf(out, "causes are looked for from %s before each effect began (--within %s + --poll %s) to %s after it ended\n",
 			fmtDur(c.within+c.poll), c.within, c.poll, fmtDur(c.within))
 	}
+	if res.overlap || c.clock.pairs > 0 {
+		fmt.Fprintln(out, c.clock.text())
+	}
 	if len(res.effects) == 0 {
 		fmt.Fprintln(out, "\nThe proxy logged no stress event and no failed or slow request: nothing to explain.")
 	}
-	effects := res.effects
+	maxShown := c.maxCauses
 	if brief {
-		effects = briefFindings(effects)
+		maxShown = 3
 	}
-	for i := 0; i < len(effects); i++ {
-		e := effects[i]
-		// Effects of one kind with the same causes are one finding.
-		j := i + 1
-		for j < len(effects) && sameFinding(e, effects[j]) {
-			j++
-		}
-		more, until := j-i-1, effects[j-1].end
-		if brief {
-			more, until = e.alike, e.lastAlike
-		}
+	for _, f := range findings(res.effects, brief) {
+		e := f.first
 		fmt.Fprintf(out, "\n%s  %s\n", e.end.Format("15:04:05.000"), effectTitle(e.effect))
-		if more > 0 {
-			fmt.Fprintf(out, "    and %d more like it, with causes of the same kind, until %s (--json lists each)\n", more, until.Format("15:04:05.000"))
+		alike := "the same leading cause"
+		if len(e.causes) == 0 {
+			alike = "none explained either"
+		}
+		if n := len(f.more); n > 0 {
+			where := "--all lists each, --json each with its causes"
+			if all {
+				where = "each listed below"
+			}
+			fmt.Fprintf(out, "    and %d more like it (%s), until %s (%s)\n", n, alike, f.more[n-1].end.Format("15:04:05.000"), where)
 		}
 		if len(e.causes) == 0 {
 			fmt.Fprintln(out, "    no orchestrator event explains it")
 		}
 		for n, cs := range e.causes {
-			if brief && n == 3 {
+			if n == maxShown {
 				break
 			}
 			more := ""
@@ -419,7 +456,12 @@ func (res *correlation) print(out io.Writer, brief bool) {
 			fmt.Fprintf(out, "    %d. %s  %-15s %s%s\n       %s\n", n+1, cs.ev.Time.Format("15:04:05.000000"), escapeText(cs.ev.Category),
 				escapeText(describe(cs.ev)), more, escapeText(cs.reason))
 		}
-		i = j - 1
+		if all && len(f.more) > 0 {
+			fmt.Fprintf(out, "    the %d more:\n", len(f.more))
+			for _, m := range f.more {
+				fmt.Fprintf(out, "      %s  %s\n", m.end.Format("15:04:05.000"), memberText(m))
+			}
+		}
 	}
 	if len(res.incidents) > 0 {
 		fmt.Fprintln(out, "\norchestrator trouble, and the proxy effects it explains:")
@@ -443,55 +485,62 @@ func (res *correlation) print(out io.Writer, brief bool) {
 	}
 }
 
-// briefFindings keeps the stress events only, one per finding: the first
-// of the events of one type whose leading causes are of the same kind,
-// wherever they are in time, with how many more there are (a storm of
-// per-request events during one incident is one finding).
-func briefFindings(effects []explained) []explained {
-	var out []explained
+// findings groups the effects (the stress events only, when brief) into
+// findings: those of one kind and type whose leading causes are of the
+// same kind, wherever they are in time, are one, in the order of their
+// first (a storm of per-request events during one incident is one finding).
+func findings(effects []explained, brief bool) []finding {
+	var out []finding
 	index := map[string]int{}
 	for _, e := range effects {
-		if e.kind != "stress" {
+		if brief && e.kind != "stress" {
 			continue
 		}
 		key := findingKey(e)
 		if i, ok := index[key]; ok {
-			out[i].alike++
-			out[i].lastAlike = e.end
+			out[i].more = append(out[i].more, e)
 			continue
 		}
 		index[key] = len(out)
-		out = append(out, e)
+		out = append(out, finding{first: e})
 	}
 	return out
 }
 
-// findingKey names what a finding is: the effect's type and its two
-// leading causes (the strongest explanations), each by how it was matched
-// and what kind of event it is.
+// memberText is a finding's other effect in one line, with its leading
+// cause.
+func memberText(e explained) string {
+	ev := e.ev
+	var s string
+	switch e.kind {
+	case "stress":
+		s = ev.name()
+	default:
+		s = fmt.Sprintf("%s %s -> %s in %s", ev.str("method"), ev.str("path"), firstNonEmpty(ev.str("status_code"), ev.str("error")), fmtDur(e.end.Sub(e.start)))
+	}
+	if id := ev.str("request_id"); id != "" {
+		s += "  request " + id
+	}
+	if len(e.causes) > 0 {
+		cs := e.causes[0]
+		s += "  <- " + cs.ev.Time.Format("15:04:05.000000") + " " + describe(cs.ev)
+	}
+	return escapeText(s)
+}
+
+// findingKey names what a finding is: the effect's kind and type and its
+// leading cause (the strongest explanation), by how it was matched and
+// what kind of event it is. The causes after it vary with each effect's
+// timing (which event of the incident is nearest), so they are not part of
+// it.
 func findingKey(e explained) string {
 	var b strings.Builder
 	b.WriteString(e.kind + "\x00" + e.ev.name())
-	for n, cs := range e.causes {
-		if n == 2 {
-			break
-		}
+	if len(e.causes) > 0 {
+		cs := e.causes[0]
 		fmt.Fprintf(&b, "\x00%v\x00%s\x00%s\x00%s", cs.match, cs.ev.Category, cs.ev.name(), cs.ev.str("error"))
 	}
 	return b.String()
-}
-
-func sameFinding(a, b explained) bool {
-	if a.kind != b.kind || a.ev.name() != b.ev.name() || len(a.causes) != len(b.causes) || a.kind == "stress" {
-		return false
-	}
-	for i := range a.causes { // the same causes, or causes of the same kind matched the same way
-		x, y := a.causes[i], b.causes[i]
-		if x.ev != y.ev && (x.match != y.match || x.ev.Category != y.ev.Category || x.ev.name() != y.ev.name() || x.ev.str("error") != y.ev.str("error")) {
-			return false
-		}
-	}
-	return true
 }
 
 // effectTitle describes an effect in one line.
@@ -605,6 +654,9 @@ type correlationJSON struct {
 	// IncidentsNotListed counts the incidents that explain nothing on the
 	// proxy beyond the first 100 listed.
 	IncidentsNotListed int `json:"incidents_not_listed,omitempty"`
+	// Clock bounds the orchestrator's clock offset, when requests both
+	// systems logged say it.
+	Clock *clockJSON `json:"clock,omitempty"`
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
@@ -620,7 +672,8 @@ func (s span) toJSON() spanJSON {
 
 func (res *correlation) toJSON() correlationJSON {
 	j := correlationJSON{Proxy: res.proxySpan.toJSON(), Orchestrator: res.orchSpan.toJSON(), Overlap: res.overlap, GapMS: ms(res.gap),
-		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}, IncidentsNotListed: res.quietNotListed}
+		WithinMS: ms(res.c.within), PollMS: ms(res.c.poll), Effects: []effectJSON{}, Incidents: []incidentJSON{}, IncidentsNotListed: res.quietNotListed,
+		Clock: res.c.clock.toJSON()}
 	for _, e := range res.effects {
 		ej := effectJSON{Kind: e.kind, StartMS: ms(e.end.Sub(e.start)), Topics: append([]string{}, e.topics...), Causes: []causeJSON{}, lineRef: refOf(e.ev)}
 		for n, cs := range e.causes {

@@ -198,6 +198,11 @@ type correlationDoc struct {
 		Name     string `json:"name"`
 		Explains int    `json:"explains"`
 	} `json:"incidents"`
+	Clock *struct {
+		Requests int     `json:"requests"`
+		MinMS    float64 `json:"offset_min_ms"`
+		MaxMS    float64 `json:"offset_max_ms"`
+	} `json:"clock"`
 }
 
 func correlateJSON(t *testing.T, args ...string) correlationDoc {
@@ -556,11 +561,12 @@ func TestWriteLargeSample(t *testing.T) {
 	require.NoError(t, l.Close())
 }
 
-// TestCorrelateBriefFoldsAStorm: every per-record stress event is a line of
-// the stress file, so an incident writes hundreds of them; --brief shows
-// each kind of finding once, with how many more there are, and leaves out
-// the cooldown's bookkeeping line.
-func TestCorrelateBriefFoldsAStorm(t *testing.T) {
+// writeStorm writes the proxy's side of a storm: storm requests blocked
+// by the open circuit breaker 5 ms apart, each with its failed attempt,
+// its provisioning_circuit_breaker stress event and its 503, then the
+// cooldown's bookkeeping line.
+func writeStorm(t *testing.T, storm int) string {
+	t.Helper()
 	dir := t.TempDir()
 	l, err := slogdebug.New(slogdebug.Config{Enabled: true, OrchestratorCalls: true, Dir: dir, SessionID: "20261126_101714", DisableStress: true}, io.Discard)
 	require.NoError(t, err)
@@ -573,7 +579,6 @@ func TestCorrelateBriefFoldsAStorm(t *testing.T) {
 		r.AddAttrs(attrs...)
 		require.NoError(t, h.Handle(context.Background(), r))
 	}
-	const storm = 40
 	for i := 0; i < storm; i++ {
 		at := base.Add(time.Duration(i) * 5 * time.Millisecond)
 		id := slog.String("request_id", fmt.Sprintf("req-%d", i))
@@ -581,15 +586,68 @@ func TestCorrelateBriefFoldsAStorm(t *testing.T) {
 		emit(at, slog.LevelDebug, "provisioning", "provisioning", id, slog.String("operation", "provision_attempt_failed"), slog.Bool("success", false), cb)
 		emit(at, slog.LevelError, "stress", "provisioning_circuit_breaker", id, slog.String("event_type", "provisioning_circuit_breaker"),
 			slog.String("severity", "critical"), slog.String("description", "Provisioning blocked by the orchestrator's circuit breaker"), cb)
+		emit(at.Add(time.Millisecond), slog.LevelDebug, "requests", "request", id, slog.String("method", "GET"), slog.String("path", "/ace/getstream"),
+			slog.Duration("duration", 2*time.Millisecond), slog.Int("status_code", 503))
 	}
 	emit(base.Add(time.Second), slog.LevelInfo, "stress", "stress_suppressed", slog.String("event_type", "stress_suppressed"),
 		slog.String("severity", "info"), slog.String("description", "Held back by the cooldown"))
 	require.NoError(t, l.Close())
+	return dir
+}
 
+// TestCorrelateBriefFoldsAStorm: every per-record stress event is a line of
+// the stress file, so an incident writes hundreds of them; --brief shows
+// each kind of finding once, with how many more there are, and leaves out
+// the cooldown's bookkeeping line.
+func TestCorrelateBriefFoldsAStorm(t *testing.T) {
+	const storm = 40
+	dir := writeStorm(t, storm)
 	code, out, errOut := debuglog("correlate", "--brief", "--proxy", dir, "--orch", orchDir)
 	require.Equal(t, 0, code, errOut)
 	assert.Equal(t, 1, strings.Count(out, "proxy stress provisioning_circuit_breaker"), out)
 	assert.Contains(t, out, fmt.Sprintf("and %d more like it", storm-1))
 	assert.NotContains(t, out, "proxy stress stress_suppressed")
+	assert.NotContains(t, out, "proxy failed request", "--brief: the stress events only")
 	assert.Less(t, strings.Count(out, "\n"), 40, "one screen:\n%s", out)
+}
+
+// TestCorrelateGroupsAStormAndListsItWithAll: without --brief a storm is
+// one finding too (failed requests included), its causes shown once; --all
+// lists every member, a line each with its leading cause; --json still has
+// every effect with its causes.
+func TestCorrelateGroupsAStormAndListsItWithAll(t *testing.T) {
+	const storm = 40
+	dir := writeStorm(t, storm)
+	for _, tc := range []struct {
+		flags   []string
+		members int // lines naming a request of the storm, past each finding's first
+		lines   int // at most
+	}{
+		{nil, 0, 60},
+		{[]string{"--all"}, 2 * (storm - 1), 60 + 2*storm},
+	} {
+		t.Run(fmt.Sprint(tc.flags), func(t *testing.T) {
+			code, out, errOut := debuglog(append([]string{"correlate", "--proxy", dir, "--orch", orchDir}, tc.flags...)...)
+			require.Equal(t, 0, code, errOut)
+			assert.Equal(t, 1, strings.Count(out, "proxy stress provisioning_circuit_breaker"), out)
+			assert.Equal(t, 1, strings.Count(out, "proxy failed request"), out)
+			assert.Equal(t, 2, strings.Count(out, fmt.Sprintf("and %d more like it (the same leading cause)", storm-1)), out)
+			assert.Equal(t, 2, strings.Count(out, "1. 10:17:16.587248  stress          circuit_breaker_opened"), "each finding's causes once:\n%s", out)
+			assert.LessOrEqual(t, strings.Count(out, "\n"), tc.lines, out)
+			members := 0
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "      10:17:") && strings.Contains(l, "  request req-") {
+					members++
+					assert.Contains(t, l, "<- 10:17:16.587248 circuit_breaker_opened", "with its leading cause")
+				}
+			}
+			assert.Equal(t, tc.members, members, out)
+			if tc.members > 0 {
+				assert.Contains(t, out, fmt.Sprintf("      10:17:16.895  provisioning_circuit_breaker  request req-%d  <- ", storm-1))
+				assert.Contains(t, out, fmt.Sprintf("      10:17:16.896  GET /ace/getstream -> 503 in 2 ms  request req-%d  <- ", storm-1))
+			}
+		})
+	}
+	doc := correlateJSON(t, "--proxy", dir, "--orch", orchDir)
+	assert.Len(t, doc.Effects, 2*storm, "--json: every effect, with its causes")
 }

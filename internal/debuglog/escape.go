@@ -1,6 +1,7 @@
 package debuglog
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -73,5 +74,59 @@ func escapeAll(s string) string {
 		}
 		i += size
 	}
+	return b.String()
+}
+
+// CommandLine writes a command's arguments as a POSIX shell reads them
+// back: an argument of plain characters as it is, any other in single
+// quotes, and one holding a control character or invalid UTF-8 as $'...'
+// with escapes (bash, zsh and ksh read it), so that what is printed can be
+// pasted as it is and can never drive the terminal.
+func CommandLine(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(a string) string {
+	if a == "" {
+		return "''"
+	}
+	plain := true
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_@%+=:,./-", c) >= 0) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return a
+	}
+	if safeText(a) == a { // nothing a terminal acts on: single quotes hold it as it is
+		return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(a); {
+		r, size := utf8.DecodeRuneInString(a[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r < 0x20, r == 0x7f:
+			b.WriteString(`\x`)
+			b.WriteString(strconv.FormatUint(uint64(a[i])>>4, 16))
+			b.WriteString(strconv.FormatUint(uint64(a[i])&0xf, 16))
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case (r >= 0x80 && r < 0xa0) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(a[i : i+size])
+		}
+		i += size
+	}
+	b.WriteString("'")
 	return b.String()
 }

@@ -119,6 +119,8 @@ type correlator struct {
 	// weighed bounds the work per effect: of the trouble in its window,
 	// the maxWeighed events nearest to it are weighed, the rest counted.
 	maxWeighed int
+	// clock is what the files say of the orchestrator's clock offset.
+	clock clockBound
 }
 
 // maxWeighed is how many events of an effect's causal window are weighed
@@ -226,7 +228,9 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 			for _, s := range ix.states {
 				if s.closer >= 0 && !s.end.Before(from) && !s.end.After(to) {
 					what := map[string]string{topicCircuitBreaker: "circuit breaker closed", topicVPN: "VPN back"}[s.topic]
-					consider(s.closer, matchState, s.topic, func() string { return what + " at " + s.end.Format("15:04:05.000") + ", " + leadText(s.end, e) })
+					consider(s.closer, matchState, s.topic, func() string {
+						return what + " at " + s.end.Format("15:04:05.000") + ", " + c.leadText(s.end, s.closer, e)
+					})
 				}
 			}
 		}
@@ -245,10 +249,10 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 			switch {
 			case o.tmask&emask != 0:
 				consider(int32(i), matchTopic, "", func() string {
-					return "same topic (" + strings.Join(sharedTopics(unpackTopics(o.topics), e.topics), ", ") + "), " + leadText(o.time(), e)
+					return "same topic (" + strings.Join(sharedTopics(unpackTopics(o.topics), e.topics), ", ") + "), " + c.leadText(o.time(), int32(i), e)
 				})
 			case o.weight >= 2 && o.at <= endNs:
-				consider(int32(i), matchTime, "", func() string { return "at the same time, on another topic, " + leadText(o.time(), e) })
+				consider(int32(i), matchTime, "", func() string { return "at the same time, on another topic, " + c.leadText(o.time(), int32(i), e) })
 			}
 		}
 		for i := in0; i < in1 && weighed < c.maxWeighed; i++ {
@@ -272,6 +276,12 @@ func (c *correlator) explain(e *effect, timeToo bool) []cause {
 	}
 	sort.Slice(all, func(i, j int) bool {
 		a, b := all[i], all[j]
+		// A state change or a failure stands above any routine event (the
+		// same request's start_acestream_begin, a breaker's failure count
+		// while it is still closed), however the routine one was matched.
+		if sa, sb := ix.ev(a.idx).significant(), ix.ev(b.idx).significant(); sa != sb {
+			return sa
+		}
 		if matchTier[a.match] != matchTier[b.match] {
 			return matchTier[a.match] < matchTier[b.match]
 		}
@@ -340,13 +350,19 @@ func sharedTopics(a, b topicSet) []string {
 	return out
 }
 
-// leadText says when a cause happened relative to the effect.
-func leadText(t time.Time, e *effect) string {
+// leadText says when cause i, at t, happened relative to the effect. Of a
+// cause logged after the effect ended it asks "clock skew?" only when skew
+// could explain it: across systems, when their clocks are not known to
+// agree more closely than that (clockBound).
+func (c *correlator) leadText(t time.Time, i int32, e *effect) string {
 	switch {
 	case t.Before(e.start):
 		return fmtDur(e.start.Sub(t)) + " before"
 	case t.After(e.end):
-		return fmtDur(t.Sub(e.end)) + " after (clock skew?)"
+		if c.clock.skewCouldExplain(c.ix.files[c.ix.ev(i).file].system, e.ev.System, t.Sub(e.end)) {
+			return fmtDur(t.Sub(e.end)) + " after (clock skew?)"
+		}
+		return fmtDur(t.Sub(e.end)) + " after"
 	case e.start.Equal(e.end):
 		return "at the same time"
 	}
@@ -362,7 +378,7 @@ func (c *correlator) stateReason(s *stateSpan, e *effect) string {
 	} else {
 		r += " until " + s.end.Format("15:04:05.000")
 	}
-	return r + ", " + leadText(opened, e)
+	return r + ", " + c.leadText(opened, s.openers[0], e)
 }
 
 // fmtDur prints a duration for people: 12 ms, 1.25 s, 3m20s.

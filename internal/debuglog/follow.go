@@ -333,8 +333,14 @@ func describeFile(ctx context.Context, path, system string) file {
 	} else {
 		f.category = strings.TrimSuffix(filepath.Base(path), ".jsonl")
 	}
-	if f.system == "" {
-		f.system = guessSystem(ctx, path)
+	if f.system == "" || f.session == "" { // the first line says
+		m := firstLine(ctx, path)
+		if f.system == "" {
+			f.system = systemOf(m)
+		}
+		if s, ok := m["session_id"].(string); ok && f.session == "" {
+			f.session = s
+		}
 	}
 	return f
 }

@@ -59,11 +59,17 @@ const (
 	oAdverse = 1 << iota
 	oOpens
 	oCloses
-	oVPN // the state it opens or closes is the VPN's (else the circuit breaker's)
+	oVPN     // the state it opens or closes is the VPN's (else the circuit breaker's)
+	oFailure // a failure or a sign of trouble (failure), not a routine event
+	oChange  // it opened or closed a state (set by findStates)
 )
 
 func (o *orchEvent) time() time.Time { return time.Unix(0, o.at).UTC() }
 func (o *orchEvent) adverse() bool   { return o.flags&oAdverse != 0 }
+
+// significant says whether an event is a state change or a failure: it
+// ranks above any routine event as a cause.
+func (o *orchEvent) significant() bool { return o.flags&(oFailure|oChange) != 0 }
 
 // nanos is t in ns since 1970, saturated at about ±292 years (UnixNano
 // is undefined past them).
@@ -168,6 +174,9 @@ func (ix *orchIndex) add(fi int32, ev *Event) int32 {
 	if adv {
 		o.flags |= oAdverse
 	}
+	if failure(ev) {
+		o.flags |= oFailure
+	}
 	if opens {
 		o.flags |= oOpens
 	}
@@ -255,11 +264,14 @@ func (ix *orchIndex) findStates() []*stateSpan {
 			s = &stateSpan{topic: topic, openers: []int32{int32(i)}, closer: -1}
 			open[topic] = s
 			spans = append(spans, s)
+			o.flags |= oChange
 		case o.flags&oOpens != 0 && len(s.openers) < 4 && o.at-ix.ev(s.openers[0]).at < int64(time.Second):
 			s.openers = append(s.openers, int32(i)) // the same opening, logged in several files
+			o.flags |= oChange
 		case o.flags&oCloses != 0 && s != nil:
 			s.end, s.closer = o.time(), int32(i)
 			delete(open, topic)
+			o.flags |= oChange
 		}
 	}
 	return spans

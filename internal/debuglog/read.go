@@ -305,14 +305,13 @@ func (a *abandonable) Read(p []byte) (int, error) {
 // guessSystem reads the first line of a file: debugmode writes "level" and
 // "msg" on every line, the orchestrator neither.
 func guessSystem(ctx context.Context, path string) string {
-	f, err := openInput(path)
-	if err != nil {
-		return systemProxy
-	}
-	defer f.Close()
-	line, _ := bufio.NewReader(io.LimitReader(newAbandonable(ctx, f), maxLine)).ReadBytes('\n')
-	var m map[string]any
-	if json.Unmarshal(line, &m) == nil {
+	return systemOf(firstLine(ctx, path))
+}
+
+// systemOf says which system wrote a line (decoded; nil when it could not
+// be read): the proxy unless it has neither "level" nor "msg".
+func systemOf(m map[string]any) string {
+	if m != nil {
 		_, level := m["level"]
 		_, msg := m["msg"]
 		if !level && !msg {
@@ -320,6 +319,21 @@ func guessSystem(ctx context.Context, path string) string {
 		}
 	}
 	return systemProxy
+}
+
+// firstLine decodes the first line of a file (nil when it cannot).
+func firstLine(ctx context.Context, path string) map[string]any {
+	f, err := openInput(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(io.LimitReader(newAbandonable(ctx, f), maxLine)).ReadBytes('\n')
+	var m map[string]any
+	if json.Unmarshal(line, &m) != nil {
+		return nil
+	}
+	return m
 }
 
 // warner reports unreadable input on stderr, file:line first, at most
@@ -363,6 +377,13 @@ func (w *warner) skip(path string, format string, args ...any) {
 	w.skippedFiles++
 	w.mu.Unlock()
 	w.report(escapeText(path), path, format, args...)
+}
+
+// general reports something about the input as a whole.
+func (w *warner) general(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fmt.Fprintf(w.w, "debuglog: warning: %s\n", safeText(fmt.Sprintf(format, args...)))
 }
 
 // report prints a warning; where is the file (or file:line), escaped.

@@ -120,6 +120,7 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	until := fs.String("until", "", "only events before this time")
 	maxPlain := fs.Int("max", reportPlainEvents, "routine events kept individually (the rest are counted per pixel column)")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval, for the correlations")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -129,6 +130,9 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	}
 	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
+		return err
+	}
+	if files, err = pickSessions(files, *sessions, true, warn); err != nil {
 		return err
 	}
 	f, err := newFilter(*cats, *since, *until, "")
@@ -560,7 +564,7 @@ func kindOf(ev *Event) int {
 	if ev.Fields["threshold_exceeded"] == true || strings.HasPrefix(ev.name(), "slow_") {
 		k |= kindSlow
 	}
-	if d, ok := ev.durationMS(); ok && ev.Category == "requests" && d >= 5000 {
+	if ev.Category == "requests" && waited(ev) >= 5*time.Second { // the wait for the first byte, not a long stream
 		k |= kindSlow
 	}
 	return k

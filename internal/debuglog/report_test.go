@@ -241,52 +241,170 @@ func TestMeasureReport(t *testing.T) {
 	}
 }
 
-// TestReportOnAPhone: on a 390x844 touch screen, tapping an event shows
-// its details below the chart, and a one-finger drag pans.
-func TestReportOnAPhone(t *testing.T) {
-	path, out, shots := browserReport(t)
-	b := newBrowser(t, path)
-	b.open("file://"+out, 390, 844, true)
-	var i int
-	b.eval(`__report.data.names.indexOf("circuit_breaker_opened")`, &i)
-	b.eval(`__report.data.n.indexOf(`+itoa(i)+`)`, &i)
-	require.GreaterOrEqual(t, i, 0)
+// phoneLayout is where the parts of the page are on a phone, in CSS px of
+// the viewport (after any scrolling), with the list's rows.
+type phoneLayout struct {
+	ViewportH, PageH                        float64
+	ChartBottom, DetailsTop, DetailsH       float64
+	DetailsScrollH, ListTop, ListH, ListRow float64
+	Rows                                    int
+}
+
+func (b *browser) phoneLayout() phoneLayout {
+	b.t.Helper()
+	var l phoneLayout
+	b.eval(`(function () {
+		var r = function (id) { return document.getElementById(id).getBoundingClientRect(); }, d = document.getElementById("details"), list = document.getElementById("list");
+		var row = list.querySelector(".row");
+		return {ViewportH: window.innerHeight, PageH: document.documentElement.scrollHeight, ChartBottom: r("chartwrap").bottom,
+			DetailsTop: r("details").top, DetailsH: d.clientHeight, DetailsScrollH: d.scrollHeight, ListTop: r("list").top, ListH: list.clientHeight,
+			ListRow: row ? row.getBoundingClientRect().height : 0, Rows: +list.getAttribute("data-rows")};
+	})()`, &l)
+	return l
+}
+
+// tapEvent brings event i's lane into the chart's view (its lanes scroll
+// within it on a phone, as a person's thumb would) and taps it.
+func (b *browser) tapEvent(i int) {
+	b.t.Helper()
+	b.eval(`(function () { var s = document.getElementById("scroller"); s.scrollTop = Math.max(0, __report.Y(`+itoa(i)+`) - s.clientHeight / 2); return true; })()`, nil)
 	var x, y, top float64
 	b.eval(`__report.X(`+itoa(i)+`)`, &x)
 	b.eval(`__report.Y(`+itoa(i)+`)`, &y)
 	b.eval(`document.getElementById("chart").getBoundingClientRect().top`, &top)
-	touch := func(typ string, x, y float64) {
-		points := []map[string]any{{"x": x, "y": y}}
-		if typ == "touchEnd" {
-			points = []map[string]any{}
-		}
-		b.call("Input.dispatchTouchEvent", map[string]any{"type": typ, "touchPoints": points})
-	}
-	touch("touchStart", x, y+top)
-	touch("touchEnd", x, y+top)
+	b.touch("touchStart", x, y+top)
+	b.touch("touchEnd", x, y+top)
 	b.frame()
+}
+
+// touch sends a touch event at (x, y) of the viewport.
+func (b *browser) touch(typ string, x, y float64) {
+	b.t.Helper()
+	points := []map[string]any{{"x": x, "y": y}}
+	if typ == "touchEnd" {
+		points = []map[string]any{}
+	}
+	b.call("Input.dispatchTouchEvent", map[string]any{"type": typ, "touchPoints": points})
+}
+
+// TestReportOnAPhone: on a 390x844 touch screen, tapping an event shows
+// its details below the chart, in view, with the list of events below
+// them, neither squeezed to nothing; the lanes' labels are whole (a
+// category too long for a line is broken in two after an underscore, so
+// orchestrator_calls and orchestrator_health are not both "orchestrat…");
+// a one-finger drag pans.
+func TestReportOnAPhone(t *testing.T) {
+	path, out, shots := browserReport(t)
+	b := newBrowser(t, path)
+	b.open("file://"+out, 390, 844, true)
+
+	// The labels: every lane's, whole, told apart.
+	var lanes []string
+	var labels [][]string
+	b.eval(`__report.lanes()`, &lanes)
+	b.eval(`__report.labels()`, &labels)
+	require.Len(t, labels, len(lanes))
+	seen := map[string]string{}
+	for n, lines := range labels {
+		cat := lanes[n][strings.Index(lanes[n], " / ")+3:]
+		text := strings.Join(lines, "")
+		assert.Equal(t, cat, text, "%s: drawn whole, at most on two lines: %q", lanes[n], lines)
+		assert.NotContains(t, text, "…", lanes[n])
+		assert.LessOrEqual(t, len(lines), 2)
+		key := lanes[n][:strings.Index(lanes[n], " / ")] + "\n" + strings.Join(lines, "\n") // under one system's heading
+		assert.NotContains(t, seen, key, "%s is drawn as %s is", lanes[n], seen[key])
+		seen[key] = lanes[n]
+	}
+	assert.Contains(t, labels, []string{"orchestrator_", "calls"})
+	assert.Contains(t, labels, []string{"orchestrator_", "health"})
+
+	// A tap on the breaker's opening: its details in view below the chart,
+	// the list below them, both of a height of their own.
+	var i int
+	b.eval(`__report.data.names.indexOf("circuit_breaker_opened")`, &i)
+	b.eval(`__report.data.n.indexOf(`+itoa(i)+`)`, &i)
+	require.GreaterOrEqual(t, i, 0)
+	b.tapEvent(i)
 	var sel, effects int
 	b.eval(`+document.getElementById("detailbody").getAttribute("data-sel")`, &sel)
 	b.eval(`+document.getElementById("detailbody").getAttribute("data-effects")`, &effects)
 	assert.Equal(t, i, sel, "a tap selects")
 	assert.Positive(t, effects, "the breaker opening explains proxy effects")
+	l := b.phoneLayout()
+	assert.GreaterOrEqual(t, l.DetailsTop, l.ChartBottom-1, "the details below the chart")
+	assert.Less(t, l.DetailsTop+100, l.ViewportH, "the details' first 100 px in view after the tap, without scrolling")
+	assert.Greater(t, l.DetailsH, 100.0, "the details have a height")
+	assert.LessOrEqual(t, l.DetailsH, 0.45*l.ViewportH+1, "and scroll within it, whatever their length")
+	assert.GreaterOrEqual(t, l.ListTop, l.DetailsTop+l.DetailsH-1, "the list below the details")
+	assert.Greater(t, l.ListH, 0.5*l.ViewportH, "the list keeps its height (it once collapsed to 0 px)")
+	assert.Positive(t, l.Rows)
+	assert.LessOrEqual(t, l.ListTop+l.ListH, l.PageH+1, "the page scrolls down to the whole list")
+	b.screenshot(filepath.Join(shots, "report-390x844-selected.png"))
+	// Scrolled down to it, the list is on the screen, whole, its rows there.
+	b.eval(`document.getElementById("list").scrollIntoView(); true`, nil)
+	b.frame()
+	l = b.phoneLayout()
+	assert.GreaterOrEqual(t, l.ListTop, -1.0)
+	assert.LessOrEqual(t, l.ListTop+l.ListH, l.ViewportH+1, "the whole list on the screen")
+	assert.Positive(t, l.ListRow, "its rows have a height")
+	b.screenshot(filepath.Join(shots, "report-390x844-list.png"))
+	b.eval(`window.scrollTo(0, 0); true`, nil)
+
 	var before, after []float64
 	b.eval(`window.__ev = []; ["pointerdown","pointermove","pointerup","pointercancel"].forEach(function (n) { document.getElementById("chart").addEventListener(n, function (e) { window.__ev.push(n + ":" + e.pointerType + ":" + Math.round(e.clientX)); }); }); true`, nil)
 	// Zoomed all the way out there is nowhere to pan to: zoom on the middle first.
 	b.eval(`(function () { var f = __report.fold(__report.data.t[`+itoa(i)+`]), w = __report.width; __report.setView(f - 0.15 * w, f + 0.15 * w); return true; })()`, nil)
 	b.frame()
+	var x, y, top float64
 	b.eval(`__report.X(`+itoa(i)+`)`, &x)
+	b.eval(`__report.Y(`+itoa(i)+`)`, &y)
+	b.eval(`document.getElementById("chart").getBoundingClientRect().top`, &top)
 	b.eval(`[__report.state.v0, __report.state.v1]`, &before)
-	touch("touchStart", x, y+top)
+	b.touch("touchStart", x, y+top)
 	for k := 1; k <= 5; k++ {
-		touch("touchMove", x-float64(k)*30, y+top)
+		b.touch("touchMove", x-float64(k)*30, y+top)
 	}
-	touch("touchEnd", x-150, y+top)
+	b.touch("touchEnd", x-150, y+top)
 	b.frame()
 	b.eval(`[__report.state.v0, __report.state.v1]`, &after)
 	var evs []string
 	b.eval(`window.__ev`, &evs)
 	assert.Greater(t, after[0], before[0], "a drag to the left shows later times: %v", evs)
-	b.eval(`document.getElementById("details").scrollIntoView(); true`, nil)
-	b.screenshot(filepath.Join(shots, "report-390x844-selected.png"))
+}
+
+// TestReportPhoneCausesListScrolls: an incident that explains many proxy
+// effects lists them in a box of its own that scrolls, so that on a phone
+// the details keep their height and the list of events stays below them.
+func TestReportPhoneCausesListScrolls(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("no Chromium on this machine: apt-get install chromium to run this test")
+	}
+	out := filepath.Join(t.TempDir(), "storm.html")
+	code, _, errOut := debuglog("report", "--proxy", writeStorm(t, 40), "--orch", orchDir, "-o", out)
+	require.Equal(t, 0, code, errOut)
+	b := newBrowser(t, chromium)
+	b.open("file://"+out, 390, 844, true)
+	var i int
+	b.eval(`__report.data.names.indexOf("circuit_breaker_opened")`, &i)
+	b.eval(`__report.data.n.indexOf(`+itoa(i)+`)`, &i)
+	require.GreaterOrEqual(t, i, 0)
+	b.tapEvent(i)
+	var box struct {
+		N                     int
+		Overflow              string
+		ClientH, ScrollH, Top float64
+	}
+	b.eval(`(function () { var e = document.getElementById("effects"); return {N: e.children.length, Overflow: getComputedStyle(e).overflowY,
+		ClientH: e.clientHeight, ScrollH: e.scrollHeight, Top: e.getBoundingClientRect().top}; })()`, &box)
+	assert.GreaterOrEqual(t, box.N, 40, "every effect it explains is listed")
+	assert.Equal(t, "auto", box.Overflow)
+	assert.Greater(t, box.ScrollH, box.ClientH+10, "more than it shows: it scrolls")
+	assert.Positive(t, box.ClientH)
+	var scrolled float64
+	b.eval(`(function () { var e = document.getElementById("effects"); e.scrollTop = 1e6; return e.scrollTop; })()`, &scrolled)
+	assert.Positive(t, scrolled, "it scrolls")
+	l := b.phoneLayout()
+	assert.LessOrEqual(t, l.DetailsH, 0.45*l.ViewportH+1)
+	assert.Greater(t, l.ListH, 0.5*l.ViewportH, "the list below keeps its height")
 }

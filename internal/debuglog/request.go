@@ -38,6 +38,7 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner)
 	within := fs.Duration("within", time.Second, "clock skew between the systems")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval (for the causes)")
 	asJSON := fs.Bool("json", false, "one JSON document")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,6 +49,9 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner)
 	id := pos[0]
 	files, err := inputs(ctx, fs, pos[1:], proxy, orch, warn)
 	if err != nil {
+		return err
+	}
+	if files, err = pickSessions(files, *sessions, true, warn); err != nil {
 		return err
 	}
 	var proxyFiles, orchFiles []file
@@ -220,6 +224,11 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 			eff.topics, eff.ids = topics, e.ids
 			st.effect = eff
 			c := newCorrelator(ix, within, poll, 5)
+			calls := firstCalls{}
+			for _, ev := range own {
+				calls.add(ev)
+			}
+			c.clock = measureClocks(calls, ix)
 			st.causes = c.explain(eff, true)
 			c.fill(st.causes)
 		}

@@ -102,3 +102,23 @@ func TestEveryCommandHasItsHelp(t *testing.T) {
 	assert.Equal(t, 0, code)
 	assert.Contains(t, out, "usage: debuglog request")
 }
+
+// TestHelpListsEveryCommand: debuglog -h names every command it runs (it
+// once left out request), each with its own -h.
+func TestHelpListsEveryCommand(t *testing.T) {
+	code, out, _ := debuglog("-h")
+	require.Equal(t, 0, code)
+	require.Len(t, commands, 5)
+	for _, c := range commands {
+		assert.Contains(t, out, "\n  debuglog "+c.name+" ", c.name)
+		code, help, _ := debuglog(c.name, "-h")
+		assert.Equal(t, 0, code, c.name)
+		assert.Contains(t, help, "usage: debuglog "+c.name, c.name)
+	}
+	for _, name := range []string{"summary", "correlate", "request", "timeline", "report"} {
+		assert.Contains(t, out, "debuglog "+name+" ", "the command's synopsis")
+	}
+	code, _, errOut := debuglog()
+	assert.Equal(t, 2, code)
+	assert.Equal(t, usage, errOut, "no arguments: the same usage, on stderr")
+}

@@ -38,6 +38,7 @@ func cmdTimeline(ctx context.Context, args []string, out io.Writer, warn *warner
 	followFlag := fs.Bool("follow", false, "then watch the directories and print events as they are written (rotation included), until interrupted")
 	interval := fs.Duration("interval", 250*time.Millisecond, "with --follow, how often the files are checked")
 	color := fs.String("color", "auto", "colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never")
+	sessions := sessionFlag(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func cmdTimeline(ctx context.Context, args []string, out io.Writer, warn *warner
 		return usageError(fs, "%v", err)
 	}
 	show := func(ev *Event) {
-		if f.match(ev) {
+		if f.match(ev) && (len(*sessions) == 0 || sessions.has(ev.Session)) {
 			fmt.Fprintln(out, formatEventColor(ev, p))
 		}
 	}
@@ -64,11 +65,14 @@ func cmdTimeline(ctx context.Context, args []string, out io.Writer, warn *warner
 			return err
 		}
 		fmt.Fprintf(out, "following %s (Ctrl-C to stop)\n", plural(len(dirs), "directory"))
-		follow(ctx, dirs, warn, *interval, nil, show)
+		follow(ctx, dirs, warn, *interval, followTicks, show)
 		return nil
 	}
 	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
+		return err
+	}
+	if files, err = pickSessions(files, *sessions, true, warn); err != nil {
 		return err
 	}
 	return mergeEvents(ctx, files, warn, func(ev *Event) bool {
@@ -76,6 +80,10 @@ func cmdTimeline(ctx context.Context, args []string, out io.Writer, warn *warner
 		return true
 	})
 }
+
+// followTicks, when set, drives timeline --follow's polls in place of its
+// --interval (tests).
+var followTicks <-chan time.Time
 
 // followDirs are the directories --follow watches, with their system.
 func followDirs(fs *flag.FlagSet, pos []string, proxy, orch stringList) ([]followDir, error) {

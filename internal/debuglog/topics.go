@@ -125,6 +125,8 @@ func topicsOf(ev *Event) topicSet {
 			ts.add(topicEngines)
 		case strings.Contains(name, "request"):
 			ts.add(topicRequest)
+		case strings.HasPrefix(name, "stream_"): // stream_stalled
+			ts.add(topicStream)
 		}
 		if ev.Fields["vpn_connected"] == false {
 			ts.add(topicVPN)
@@ -163,6 +165,14 @@ func weight(ev *Event) int {
 		return 1
 	}
 	return 0
+}
+
+// failure says whether an orchestrator event is a failure or a sign of
+// trouble in itself: trouble (adverse) other than the circuit breaker's
+// readings, whose failure counts while it stays closed are routine (its
+// opening and closing are state changes: orchIndex.findStates).
+func failure(ev *Event) bool {
+	return ev.Category != "circuit_breaker" && adverse(ev)
 }
 
 // adverse says whether an orchestrator event is trouble (rather than
