@@ -1,8 +1,9 @@
 // Command demo is debugmode's main job: it starts, on loopback only, a fake
 // engine orchestrator, a fake AceStream engine and a proxy that uses the
 // integration middleware and wrappers with debug mode on; drives a scripted
-// load of a few thousand requests (normal traffic, a burst of slow streams,
-// a period with the orchestrator's circuit breaker open, slow provisioning
+// load of a few thousand requests (normal traffic, a burst of slow starts
+// beside long streams and one that stalls, a period with the
+// orchestrator's circuit breaker open, slow provisioning
 // as it recovers); then prints where the files are, their line counts per
 // category, and the stress events found.
 //

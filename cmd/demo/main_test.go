@@ -29,12 +29,13 @@ func TestDemoRuns(t *testing.T) {
 	t.Setenv("DEBUG_CONSOLE_LEVEL", "error")
 	// The demo's scenario, scaled down in time (thresholds with it).
 	t.Setenv("DEBUG_STRESS_SLOW", "requests=400ms,engine_selection=300ms")
+	t.Setenv("DEBUG_STRESS_STALL", "400ms")
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out, demoproxy.Scenario{Requests: 100, Workers: 8, SlowStreamDuration: 600 * time.Millisecond,
+	require.NoError(t, run(context.Background(), &out, demoproxy.Scenario{Requests: 100, Workers: 8, SlowStreamDuration: 600 * time.Millisecond, StallDuration: 600 * time.Millisecond,
 		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond}))
 	text := out.String()
 	assert.Contains(t, text, "every one valid JSON; 0 records dropped")
-	for _, typ := range []string{"slow_request", "high_slow_request_rate", "provisioning_circuit_breaker", "orchestrator_degraded"} {
+	for _, typ := range []string{"slow_request", "high_slow_request_rate", "stream_stalled", "provisioning_circuit_breaker", "orchestrator_degraded"} {
 		assert.Regexp(t, regexp.MustCompile(typ+` +\d+`), text)
 	}
 	// It ends with correlate's findings on the matched sample (the fake
