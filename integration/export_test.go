@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"sync"
+	"testing"
 	"time"
 )
 
@@ -39,3 +41,86 @@ func (c *Client) SetNow(now func() time.Time) { c.now = now }
 
 // ErrorClass is the error_class of a call that did not reach the orchestrator.
 func ErrorClass(err error) string { return errorClass(err) }
+
+// FakeClock is a clock the test moves: Advance sets the time, then runs
+// the timers due by then, one after another, on the caller's goroutine
+// (time.AfterFunc would run each on a goroutine of its own).
+type FakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	c      *FakeClock
+	at     time.Time
+	f      func()
+	active bool
+}
+
+// NewFakeClock returns a FakeClock at t.
+func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
+
+// Now returns the clock's time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// AfterFunc arms a timer that Advance runs once d has passed.
+func (c *FakeClock) AfterFunc(d time.Duration, f func()) timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{c: c, at: c.now.Add(d), f: f, active: true}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.active
+	t.at, t.active = t.c.now.Add(d), true
+	return was
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	was := t.active
+	t.active = false
+	return was
+}
+
+// Advance moves the clock by d, then runs every timer due, earliest first.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		var next *fakeTimer
+		for _, t := range c.timers {
+			if t.active && !t.at.After(c.now) && (next == nil || t.at.Before(next.at)) {
+				next = t
+			}
+		}
+		if next != nil {
+			next.active = false
+		}
+		c.mu.Unlock()
+		if next == nil {
+			return
+		}
+		next.f()
+	}
+}
+
+// UseClock makes Middleware (those built from now on) and CopyStream read
+// c until the test ends.
+func UseClock(t testing.TB, c *FakeClock) {
+	var clk clock = c
+	testClock.Store(&clk)
+	t.Cleanup(func() { testClock.Store(nil) })
+}

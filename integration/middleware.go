@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/trace"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/proxydebug/debugmode/reqid"
@@ -24,15 +25,24 @@ import (
 // Hijacker and ReaderFrom keep working; a panic is logged and re-raised. With
 // debug mode off it only gives and echoes the IDs: a request that begins
 // then writes no line.
+//
+// The line has duration_ms, how long the handler ran (for a stream, how
+// long it played), and ttfb_ms, how long the client waited for the first
+// byte of the body: from the request's start until the first Write (or
+// ReadFrom) that passed a byte on returned; the status and headers alone
+// are no first byte; a hijacked connection's is the hijack, and a response
+// without a body has ttfb_ms = duration_ms. Stress detection's slow_request
+// compares ttfb_ms, not duration_ms, with its threshold.
 func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		var dflt followDefault // logger nil: slogdebug.Default(), resolved once per default
+		clk := currentClock()
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if slices.Contains(skipPaths, r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			log, start := logger, time.Now()
+			log, start := logger, clk.Now()
 			if log == nil {
 				log = dflt.get()
 			}
@@ -46,7 +56,7 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 			}
 			ex := &exchange{}
 			ctx = context.WithValue(ctx, exchangeKey{}, ex)
-			rw, aceID := &responseWriter{ResponseWriter: w}, AceID(r)
+			rw, aceID := &responseWriter{ResponseWriter: w, clk: clk, start: start}, AceID(r)
 			if trace.IsEnabled() {
 				var task *trace.Task
 				ctx, task = trace.NewTask(ctx, "request")
@@ -55,14 +65,18 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 			}
 			r = r.WithContext(ctx)
 			defer func() {
-				p, d := recover(), time.Since(start)
+				p, d := recover(), clk.Now().Sub(start)
 				status := cmp.Or(rw.status, http.StatusOK) // what net/http sends for a handler that wrote nothing
 				if p != nil && rw.status == 0 {
 					status = http.StatusInternalServerError
 				}
 				stream, added := ex.finish()
-				attrs := make([]slog.Attr, 0, 3+len(added))
-				attrs = append(attrs, slog.Int64("bytes", rw.bytes))
+				ttfb := d // no body: the client waited for all of it
+				if rw.wrote {
+					ttfb = rw.ttfb
+				}
+				attrs := make([]slog.Attr, 0, 4+len(added))
+				attrs = append(attrs, slog.Duration("ttfb", ttfb), slog.Int64("bytes", rw.bytes))
 				if stream != nil && stream.ID != "" {
 					attrs = append(attrs, slog.String("stream_id", stream.ID))
 				}
@@ -119,12 +133,17 @@ func AceID(r *http.Request) string {
 	return q.Get("infohash")
 }
 
-// responseWriter records the status, the bytes and the first write error.
+// responseWriter records the status, the bytes, the first write error and
+// when the first byte of the body went.
 type responseWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	err    error
+	clk    clock
+	start  time.Time     // the request's
+	ttfb   time.Duration // from start to the first byte of the body, once wrote
+	wrote  bool
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -138,13 +157,30 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(p []byte) (int, error) {
 	w.status = cmp.Or(w.status, http.StatusOK)
 	n, err := w.ResponseWriter.Write(p)
+	if n > 0 && !w.wrote {
+		w.firstByte()
+	}
 	w.bytes, w.err = w.bytes+int64(n), cmp.Or(w.err, err)
 	return n, err
 }
 
-// ReadFrom keeps the underlying writer's sendfile/splice path.
+func (w *responseWriter) firstByte() { w.wrote, w.ttfb = true, w.clk.Now().Sub(w.start) }
+
+// firstChunks holds ReadFrom's buffers for the first bytes.
+var firstChunks = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// ReadFrom keeps the underlying writer's sendfile/splice path, but for the
+// first bytes: read and written here, so that their time is known.
 func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	w.status = cmp.Or(w.status, http.StatusOK)
+	var first int64
+	if !w.wrote {
+		n, done, err := w.readFirst(src)
+		if done {
+			return n, err
+		}
+		first = n
+	}
 	n, err := io.Copy(w.ResponseWriter, src) // its ReadFrom, when it has one
 	w.bytes += n
 	// The error may be src's; only the client's own signals count as its.
@@ -153,7 +189,32 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 			w.err = err
 		}
 	}
-	return n, err
+	return first + n, err
+}
+
+// readFirst copies src until a read returns bytes, through Write; done when
+// src ended (or failed) or the write failed, with io.Copy's result.
+func (w *responseWriter) readFirst(src io.Reader) (n int64, done bool, err error) {
+	bp := firstChunks.Get().(*[]byte)
+	defer firstChunks.Put(bp)
+	for {
+		k, rerr := src.Read(*bp)
+		if k > 0 {
+			m, werr := w.Write((*bp)[:k])
+			n += int64(m)
+			if werr != nil {
+				return n, true, werr
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return n, true, nil
+		case rerr != nil:
+			return n, true, rerr // src's: not the client's error
+		case k > 0:
+			return n, false, nil
+		}
+	}
 }
 
 // Flush sends buffered data to the client (http.Flusher).
@@ -174,6 +235,9 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil && w.status == 0 {
 		w.status = http.StatusSwitchingProtocols
+	}
+	if err == nil && !w.wrote { // what follows is not seen here
+		w.firstByte()
 	}
 	return conn, rw, err
 }

@@ -93,6 +93,7 @@ type StreamResult struct {
 	Detail   string        // detailed_reason: the reason in words
 	Side     string        // side: engine, client or network (who ended it); left out when ""
 	Err      error         // error: what ended it; nil when it completed
+	MaxStall time.Duration // max_stall_ms: the longest time without a byte once the first came (CopyStream measures it); left out when 0
 }
 
 // LogStreamEnd logs how a stream ended to "disconnects", once (inside
@@ -123,6 +124,9 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 	attrs := []slog.Attr{slog.String("detailed_reason", res.Detail)}
 	if res.Side != "" { // unknown to a copier of the proxy's own: left out
 		attrs = append(attrs, slog.String("side", res.Side))
+	}
+	if res.MaxStall > 0 {
+		attrs = append(attrs, slog.Duration("max_stall", res.MaxStall))
 	}
 	attrs = append(append(attrs, more...), res.Attrs...)
 	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
@@ -163,10 +167,23 @@ func (ex *exchange) finish() (*StreamResult, []slog.Attr) {
 }
 
 // CopyStream copies an engine's stream to the client, flushing each chunk so
-// it plays as it arrives, then logs how it ended (LogStreamEnd) and returns it.
+// it plays as it arrives, then logs how it ended (LogStreamEnd) and returns
+// it, with the longest stall (MaxStall, max_stall_ms). With stress
+// detection on, a stall longer than DEBUG_STRESS_STALL (5s) is noticed
+// while it lasts: a streams line stream_stalled (the stream_stalled event),
+// then stream_resumed with the whole stall if bytes flow again. The wait
+// for the first byte is no stall: the requests line's ttfb_ms has it.
 func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWriter, engine io.Reader, s Stream) StreamResult {
-	start, rc, buf := time.Now(), http.NewResponseController(w), make([]byte, 32<<10)
+	clk := currentClock()
+	start, rc, buf := clk.Now(), http.NewResponseController(w), make([]byte, 32<<10)
 	res := StreamResult{Stream: s}
+	var watch *stallWatch
+	if log := loggerOr(logger); log.Enabled(ctx, slog.LevelDebug) {
+		if th := stallThreshold(log); th > 0 {
+			watch = newStallWatch(ctx, log, clk, th, s, start)
+		}
+	}
+	var last time.Time // the last chunk's arrival; zero before the first
 	for {
 		if res.Err = ctx.Err(); res.Err != nil {
 			res.Side = sideClient
@@ -174,12 +191,24 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 		}
 		n, rerr := engine.Read(buf)
 		if n > 0 {
+			now := clk.Now()
+			if !last.IsZero() {
+				res.MaxStall = max(res.MaxStall, now.Sub(last))
+			}
+			last = now
+			if watch != nil {
+				watch.chunk(now)
+				watch.inWrite.Store(true)
+			}
 			m, werr := w.Write(buf[:n])
 			res.Bytes += int64(m)
 			if werr == nil {
 				if werr = rc.Flush(); errors.Is(werr, http.ErrNotSupported) {
 					werr = nil
 				}
+			}
+			if watch != nil {
+				watch.inWrite.Store(false)
 			}
 			if werr != nil { // when the client left, it is why the write failed
 				res.Err, res.Side = cmp.Or(ctx.Err(), werr), sideClient
@@ -196,7 +225,12 @@ func CopyStream(ctx context.Context, logger *slogdebug.Logger, w http.ResponseWr
 			break
 		}
 	}
-	res.Duration = time.Since(start)
+	end := clk.Now()
+	watch.stop()
+	if !last.IsZero() {
+		res.MaxStall = max(res.MaxStall, end.Sub(last))
+	}
+	res.Duration = end.Sub(start)
 	res.classify()
 	if res.Side == sideEngine && res.Reason == reasonClientDisconnected {
 		// A reset or abort while reading: the engine's connection, not the client's.

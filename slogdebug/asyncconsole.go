@@ -20,29 +20,30 @@ const (
 // nor Close, nor a signal's Close. The program's own records still go to the
 // console on their caller's goroutine, as with any slog handler.
 type asyncConsole struct {
-	q *consoleQueue
+	q *jobQueue
 	h slog.Handler // the console, guarded
 }
 
-type consoleQueue struct {
-	direct  bool // tests (Config.syncConsole): every line written by its caller
+// jobQueue runs the library's jobs (console lines, Config.OnStress calls)
+// in order on a goroutine of its own, started with the first; at most
+// asyncConsoleLines wait, past it a job is dropped and counted. A job
+// recovers its own panics.
+type jobQueue struct {
+	direct  bool // tests (Config.syncConsole): every job run by its caller
 	start   sync.Once
 	mu      sync.Mutex // guards closed against the sends
 	closed  bool
-	jobs    chan consoleJob
-	done    chan struct{} // closed when the goroutine has written every job
-	dropped atomic.Uint64 // lines dropped: the queue was full, or they came after close on a blocked console
+	jobs    chan func()
+	done    chan struct{} // closed when the goroutine has run every job
+	dropped atomic.Uint64 // jobs dropped: the queue was full, or they came after close on a blocked goroutine
 }
 
-type consoleJob struct {
-	h       slog.Handler // nil: a flush's marker
-	ctx     context.Context
-	r       slog.Record
-	flushed chan struct{} // a flush's marker: closed when reached
+func newJobQueue() *jobQueue {
+	return &jobQueue{jobs: make(chan func(), asyncConsoleLines), done: make(chan struct{})}
 }
 
 func newAsyncConsole(console slog.Handler) *asyncConsole {
-	return &asyncConsole{q: &consoleQueue{jobs: make(chan consoleJob, asyncConsoleLines), done: make(chan struct{})}, h: console}
+	return &asyncConsole{q: newJobQueue(), h: console}
 }
 
 func (a *asyncConsole) Enabled(ctx context.Context, level slog.Level) bool {
@@ -52,22 +53,13 @@ func (a *asyncConsole) Enabled(ctx context.Context, level slog.Level) bool {
 // Handle queues a copy of r, or drops it when asyncConsoleLines wait; after
 // close it writes r itself (nothing is left to hold up).
 func (a *asyncConsole) Handle(ctx context.Context, r slog.Record) error {
-	q := a.q
-	if q.direct {
+	if a.q.direct {
 		return a.h.Handle(ctx, r)
 	}
-	q.start.Do(func() { go q.run() })
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
+	h, rc := a.h, r.Clone()
+	if !a.q.send(func() { _ = h.Handle(ctx, rc) }) { // guarded: a panic is recovered and counted
 		return a.h.Handle(ctx, r)
 	}
-	select {
-	case q.jobs <- consoleJob{h: a.h, ctx: ctx, r: r.Clone()}:
-	default:
-		q.dropped.Add(1)
-	}
-	q.mu.Unlock()
 	return nil
 }
 
@@ -79,19 +71,32 @@ func (a *asyncConsole) WithGroup(name string) slog.Handler {
 	return &asyncConsole{q: a.q, h: a.h.WithGroup(name)}
 }
 
-func (q *consoleQueue) run() {
+// send queues job, or drops and counts it when asyncConsoleLines wait; it
+// reports false, queuing nothing, once the queue is closed.
+func (q *jobQueue) send(job func()) bool {
+	q.start.Do(func() { go q.run() })
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	select {
+	case q.jobs <- job:
+	default:
+		q.dropped.Add(1)
+	}
+	return true
+}
+
+func (q *jobQueue) run() {
 	defer close(q.done)
 	for job := range q.jobs {
-		if job.flushed != nil {
-			close(job.flushed)
-			continue
-		}
-		_ = job.h.Handle(job.ctx, job.r) // guarded: a panic is recovered and counted
+		job()
 	}
 }
 
-// flush waits, at most grace, for the lines queued before it.
-func (q *consoleQueue) flush(grace time.Duration) {
+// flush waits, at most grace, for the jobs queued before it.
+func (q *jobQueue) flush(grace time.Duration) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -101,7 +106,7 @@ func (q *consoleQueue) flush(grace time.Duration) {
 	q.start.Do(func() { go q.run() })
 	marker := make(chan struct{})
 	select {
-	case q.jobs <- consoleJob{flushed: marker}:
+	case q.jobs <- func() { close(marker) }:
 	default: // full: the console is far behind
 		idle = true
 	}
@@ -117,10 +122,10 @@ func (q *consoleQueue) flush(grace time.Duration) {
 	}
 }
 
-// close waits at most grace for the lines queued, then lets the goroutine
-// go on alone if the console still blocks; the lines it did not write by
-// then are counted as dropped. Later lines are written by their callers.
-func (q *consoleQueue) close(grace time.Duration) {
+// close waits at most grace for the jobs queued, then lets the goroutine go
+// on alone if a job still blocks; the jobs it did not run by then are
+// counted as dropped. Later sends report false.
+func (q *jobQueue) close(grace time.Duration) {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()

@@ -76,6 +76,17 @@ var envVars = []envVar{
 	}},
 	{"DEBUG_STRESS_SLOW", "`requests=5s,engine_selection=2s`", "SlowThresholds", "CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s",
 		func(c *Config, v string) error { return into(&c.SlowThresholds)(parseThresholds(v)) }},
+	{"DEBUG_STRESS_STALL", "`5s`", "StallThreshold", fmt.Sprintf("a duration from %v to %v, such as 5s (0 for off)", config.MinStallThreshold, config.MaxStallThreshold),
+		func(c *Config, v string) error {
+			d, err := parseDuration(v, true)
+			if err == nil && d != 0 && (d < config.MinStallThreshold || d > config.MaxStallThreshold) {
+				err = errNoParse
+			}
+			if d == 0 {
+				d = -1 // off; Config's zero is the default
+			}
+			return into(&c.StallThreshold)(d, err)
+		}},
 	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", func(c *Config, v string) error { return into(&c.SlowRequestRate)(parseRate(v)) }},
 	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(parseRate(v)) }},
 	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
@@ -140,11 +151,26 @@ type Config struct {
 	// SlowThresholds: per category, the slow duration (defaults: requests
 	// 5s, engine_selection 2s; 0: off).
 	SlowThresholds map[string]time.Duration
+	// StallThreshold: a stream that integration.CopyStream copies and that
+	// goes longer without bytes fires stream_stalled, while the stall
+	// lasts (default 5s; <0: off; else 100ms to 1h).
+	StallThreshold time.Duration
 	// SlowRequestRate, ProvisioningFailureRate: COUNT/WINDOW (default "10/1m", "5/1m").
 	SlowRequestRate, ProvisioningFailureRate string
 	// StressCooldown: an event type's console silence (default 30s; <0: none).
 	StressCooldown time.Duration
 	StressRules    []func(category string, r slog.Record) (stress.Event, bool) // the program's own (stress.Options.Rules)
+	// OnStress, when set, is called with every stress event that the
+	// stress file gets (windowed ones included; not stress_suppressed, nor
+	// the program's own LogStressEvent): for alerting without tailing the
+	// files. It runs on a goroutine of its own, one event after another,
+	// never on the goroutine that logged: at most 256 events wait, past
+	// that one is dropped and counted (session_end's on_stress_dropped);
+	// a panic is recovered and counted in Stats().Panics. The event is
+	// redacted as the files are, and its Attrs end with the request's
+	// request_id when it has one. Close and Flush wait at most a second
+	// for the calls queued.
+	OnStress func(stress.Event)
 	// ExecutionTrace, when positive, keeps that much Go execution trace in
 	// memory (default 16 MiB); a Warn+ stress event writes a snapshot, at
 	// most one per cooldown (1m). Needs Go 1.25 and stress detection.
@@ -563,6 +589,17 @@ func (c Config) stressOptions() stress.Options {
 		Cooldown: c.StressCooldown, Rules: c.StressRules, Now: c.stressClock}
 }
 
+// stall is the stall threshold in effect: 0 when off.
+func (c Config) stall() time.Duration {
+	switch {
+	case c.StallThreshold < 0:
+		return 0
+	case c.StallThreshold == 0:
+		return config.DefaultStallThreshold
+	}
+	return c.StallThreshold
+}
+
 func (c Config) handlerOptions() handler.Options {
 	return handler.Options{Dir: c.Dir, SessionID: c.SessionID, Level: slog.LevelDebug, Stamp: c.stamp(),
 		DefaultCategory: c.DefaultCategory, QueueBytes: c.QueueBytes, BlockWhenFull: c.BlockWhenFull,
@@ -593,7 +630,7 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 			rules = append(rules, slog.Duration(cat, d))
 		}
 		sort.Slice(rules, func(i, j int) bool { return rules[i].Key < rules[j].Key })
-		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)})
+		attrs = append(attrs, slog.Attr{Key: "stress_slow", Value: slog.GroupValue(rules...)}, slog.Duration("stress_stall", c.stall()))
 	}
 	return attrs
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // strict is env with DEBUG_STRICT=true: every problem an error at once.
@@ -166,6 +168,9 @@ func TestConfigFromEnvCatchesWhatDebugModeWouldRefuse(t *testing.T) {
 		{map[string]string{"DEBUG_FLIGHT_RECORDER_BYTES": "1KiB"}, `DEBUG_FLIGHT_RECORDER_BYTES="1KiB": want 0 (the default, 16MiB) or 65536 to 1073741824 bytes`},
 		{map[string]string{"DEBUG_STRESS_SLOW_REQUEST_RATE": "100000/1m"}, `DEBUG_STRESS_SLOW_REQUEST_RATE="100000/1m": want a count of 1 to 65535`},
 		{map[string]string{"DEBUG_STRESS_COOLDOWN": "100h"}, `DEBUG_STRESS_COOLDOWN="100h": want at most 24h0m0s`},
+		{map[string]string{"DEBUG_STRESS_STALL": "2h"}, `DEBUG_STRESS_STALL="2h": want a duration from 100ms to 1h0m0s, such as 5s (0 for off)`},
+		{map[string]string{"DEBUG_STRESS_STALL": "10ms"}, `DEBUG_STRESS_STALL="10ms": want a duration from 100ms to 1h0m0s`},
+		{map[string]string{"DEBUG_STRESS_STALL": "-5s"}, `DEBUG_STRESS_STALL="-5s": want a duration from 100ms to 1h0m0s`},
 		{map[string]string{"DEBUG_STRESS_SLOW": "request=3s"}, `DEBUG_STRESS_SLOW="request=3s": category "request": want a category; did you mean "requests"?`},
 		{map[string]string{"DEBUG_STRESS_SLOW": "Requests=3s"}, `DEBUG_STRESS_SLOW="Requests=3s": category "Requests": want a category as the files name it (lower-case ASCII letters, digits, '_' and '-'), such as "requests"`},
 		{map[string]string{"DEBUG_STRESS_SLOW": "engine_selecton=1s,streams=30s"}, `category "engine_selecton": want a category; did you mean "engine_selection"?`},
@@ -342,5 +347,42 @@ func TestREADMEListsTheVariables(t *testing.T) {
 			got = append(got, strings.Trim(cells[0], "| `")+" "+cells[1])
 		}
 		assert.Equal(t, want, got, file)
+	}
+}
+
+// TestStallThreshold: DEBUG_STRESS_STALL sets the threshold CopyStream
+// asks the Logger's handler for (0 off); it is 0 whenever stress detection
+// is not running, and Validate bounds a Config's.
+func TestStallThreshold(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 0, "8s": 8 * time.Second, "0": -1, "100ms": 100 * time.Millisecond, "1h": time.Hour} {
+		cfg, err := configFromMap(strict(map[string]string{"DEBUG_STRESS_STALL": v}))
+		require.NoError(t, err, v)
+		assert.Equal(t, want, cfg.StallThreshold, v)
+	}
+	err := Config{StallThreshold: time.Millisecond}.Validate()
+	assert.ErrorContains(t, err, "StallThreshold 1ms: want 0 (the default, 5s), less than 0 (off) or 100ms to 1h0m0s")
+
+	threshold := func(l *Logger) time.Duration {
+		s, ok := l.With("k", "v").Handler().(stressevent.StallSource)
+		require.True(t, ok, "a derived Logger's handler answers too")
+		return s.StallThreshold()
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		want time.Duration
+	}{
+		{Config{Enabled: true}, 5 * time.Second},
+		{Config{Enabled: true, StallThreshold: 8 * time.Second}, 8 * time.Second},
+		{Config{Enabled: true, StallThreshold: -1}, 0},
+		{Config{Enabled: true, DisableStress: true}, 0},
+		{Config{}, 0},
+		{Config{FlightRecorder: time.Minute}, 5 * time.Second},
+	} {
+		tc.cfg.Dir = t.TempDir()
+		l, err := New(tc.cfg, io.Discard)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, threshold(l), "%+v", tc.cfg)
+		require.NoError(t, l.Close())
+		assert.Zero(t, threshold(l), "closed")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/slogdebug"
+	"github.com/proxydebug/debugmode/stress"
 )
 
 // printFile prints chosen fields of every line of a category's file.
@@ -116,6 +117,43 @@ func ExampleConfig_console() {
 	// {"level":"INFO","msg":"debug mode on","session":"example"}
 	// {"level":"INFO","msg":"stream started","category":"streams","stream_id":"abc|1"}
 	// msg=stream started stream_id=abc|1
+}
+
+// OnStress hears every stress event, for alerting without tailing the
+// files: here a slow start (the first byte after 6s of an hour-long
+// stream) and the 11th in a minute. It runs on a goroutine of its own;
+// Flush waits for it.
+func ExampleConfig_onStress() {
+	dir, _ := os.MkdirTemp("", "debug_logs")
+	defer os.RemoveAll(dir)
+	cfg := slogdebug.Config{Enabled: true, Dir: dir, OnStress: func(e stress.Event) {
+		fmt.Printf("%s (%s): %s\n", e.Type, e.Level, e.Description)
+	}}
+	logger, err := slogdebug.New(cfg, io.Discard)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer logger.Close()
+	ctx := context.Background()
+	logger.LogRequest(ctx, "GET", "/ace/getstream", time.Hour, 200, "abc", slog.Duration("ttfb", 20*time.Millisecond)) // started at once
+	for range 11 {
+		logger.LogRequest(ctx, "GET", "/ace/getstream", time.Hour, 200, "abc", slog.Duration("ttfb", 6*time.Second))
+	}
+	logger.Flush()
+	// Output:
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// slow_request (WARN): Request waited 6.00s for its first byte (threshold 5s), then lasted 3600.00s in all
+	// high_slow_request_rate (WARN): 11 slow starts (first byte after more than 5s) in the last 1m0s
 }
 
 // With debug mode off nothing is opened and the helpers cost one Enabled

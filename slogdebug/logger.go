@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,10 +38,12 @@ type Logger struct {
 type core struct {
 	cfg          Config
 	console      slog.Handler
-	libConsole   *asyncConsole // the console of the library's own lines (stress events, failures)
-	consoleLevel slog.Level    // noFloor when the console's level is not known
-	consoleName  string        // what session_start calls the console
-	noColor      bool          // tint writes without colour
+	libConsole   *asyncConsole    // the console of the library's own lines (stress events, failures)
+	hook         *jobQueue        // Config.OnStress's calls; nil without it
+	red          *redact.Redactor // the files' redaction, for OnStress's events
+	consoleLevel slog.Level       // noFloor when the console's level is not known
+	consoleName  string           // what session_start calls the console
+	noColor      bool             // tint writes without colour
 	st           atomic.Pointer[state]
 	floor        atomic.Int64                    // st's floor, for the helpers' inlined first check
 	panics       atomic.Uint64                   // the fan-out's panics, recovered (see guard)
@@ -115,6 +118,9 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	l.libConsole = newAsyncConsole(l.guarded(l.console))
 	l.libConsole.q.direct = cfg.syncConsole
+	if cfg.OnStress != nil {
+		l.hook, l.red = newJobQueue(), red
+	}
 	var problems []settingProblem // said once the console is up
 	var offErrs []error
 	if cfg.env != nil {
@@ -230,6 +236,9 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if stressFiles != nil && !cfg.DisableStress {
 		sopts := cfg.stressOptions()
 		sopts.Files, sopts.Console, sopts.Dropped = stressFiles, l.libConsole, dropped
+		if l.hook != nil {
+			sopts.OnEvent = l.onStress
+		}
 		d, err := stress.New(sopts)
 		if err != nil {
 			undo()
@@ -294,8 +303,12 @@ func (l *Logger) Close() error {
 	}
 	l.closed = true
 	// Last: the library's console lines (stress_suppressed among them), a
-	// second at most, whatever the console does.
+	// second at most, whatever the console does; before them, OnStress's
+	// calls, a second at most too.
 	defer l.libConsole.q.close(asyncConsoleGrace)
+	if l.hook != nil {
+		defer l.hook.close(asyncConsoleGrace)
+	}
 	old := l.st.Load()
 	if old.dumper != nil {
 		old.dumper.close() // its events written, its files closed
@@ -320,6 +333,33 @@ func (l *Logger) Close() error {
 		err = fmt.Errorf("slogdebug: end the session: %w", err)
 	}
 	return err
+}
+
+// onStress is stress.Options.OnEvent: it queues Config.OnStress's call
+// with e and the request's ID; the call redacts e as the files are, and
+// recovers and counts a panic.
+func (l *Logger) onStress(ctx context.Context, e stress.Event) {
+	hasID := slices.ContainsFunc(e.Attrs, func(a slog.Attr) bool { return a.Key == "request_id" })
+	if id, _, _ := contextStamp(ctx); id != "" && !hasID {
+		e.Attrs = append(slices.Clip(e.Attrs), slog.String("request_id", id))
+	}
+	hook, red := l.cfg.OnStress, l.red
+	if !l.hook.send(func() {
+		defer func() {
+			if p := recover(); p != nil {
+				l.panics.Add(1)
+			}
+		}()
+		e.Description = red.RedactText(e.Description)
+		attrs := make([]slog.Attr, len(e.Attrs))
+		for i, a := range e.Attrs {
+			attrs[i] = red.RedactAttr(nil, a)
+		}
+		e.Attrs = attrs
+		hook(e)
+	}) {
+		l.hook.dropped.Add(1) // after Close
+	}
 }
 
 // droppedSince is Options.Dropped: files' drops since those of resumed.
@@ -349,6 +389,11 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	}
 	if n := l.libConsole.q.dropped.Load(); n > 0 {
 		attrs = append(attrs, slog.Uint64("console_lines_dropped", n))
+	}
+	if l.hook != nil {
+		if n := l.hook.dropped.Load(); n > 0 {
+			attrs = append(attrs, slog.Uint64("on_stress_dropped", n))
+		}
 	}
 	return append(attrs, slog.Uint64("panics", l.Stats().Panics))
 }
@@ -385,6 +430,9 @@ func (st *state) closeFiles(event string) error {
 func (l *Logger) Flush() error {
 	if l.libConsole != nil {
 		defer l.libConsole.q.flush(asyncConsoleGrace)
+	}
+	if l.hook != nil {
+		defer l.hook.flush(asyncConsoleGrace)
 	}
 	st := l.st.Load()
 	if st.dumper != nil {

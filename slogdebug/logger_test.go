@@ -240,7 +240,7 @@ func TestSessionFileHasEffectiveConfig(t *testing.T) {
 	lines := readFile(t, l, "session")
 	require.Len(t, lines, 2)
 	assert.Equal(t, map[string]any{"enabled": true, "console": "tint", "console_level": "WARN", "no_color": true, "console_categories": false, "stress": true, "flight_recorder_ms": 0.0,
-		"orchestrator_calls": false, "stress_slow": map[string]any{"requests_ms": 5000.0, "engine_selection_ms": 2000.0}}, lines[0]["config"], "no colour: the console is no terminal")
+		"orchestrator_calls": false, "stress_slow": map[string]any{"requests_ms": 5000.0, "engine_selection_ms": 2000.0}, "stress_stall_ms": 5000.0}, lines[0]["config"], "no colour: the console is no terminal")
 	opts := lines[0]["options"].(map[string]any)
 	assert.Equal(t, 50.0, opts["flush_interval_ms"])
 	assert.Equal(t, float64(8<<20), opts["queue_bytes"])

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/safego"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 )
 
 // switchHandler hands each record to the Logger's current set-up.
@@ -68,6 +70,19 @@ func (s *switchHandler) withCategory(name string) *switchHandler {
 	ops := append([]func(slog.Handler) slog.Handler{func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) }}, s.ops...)
 	return &switchHandler{l: s.l, ops: ops}
 }
+
+// StallThreshold is the stall threshold of the current set-up, 0 when
+// stress detection is off or stalls are not watched: integration's
+// CopyStream asks it (stressevent.StallSource), so that
+// DEBUG_STRESS_STALL needs no exported name.
+func (s *switchHandler) StallThreshold() time.Duration {
+	if s.l.st.Load().stress == nil {
+		return 0
+	}
+	return s.l.cfg.stall()
+}
+
+var _ stressevent.StallSource = (*switchHandler)(nil)
 
 // guard is where the fan-out's panics are recovered and counted.
 type guard struct {

@@ -64,6 +64,10 @@ func (c Config) problems() []error {
 			bad(r.field, r.rate, strings.TrimPrefix(err.Error(), "want "))
 		}
 	}
+	if c.StallThreshold > 0 && (c.StallThreshold < config.MinStallThreshold || c.StallThreshold > config.MaxStallThreshold) {
+		bad("StallThreshold", c.StallThreshold, fmt.Sprintf("0 (the default, %v), less than 0 (off) or %v to %v",
+			config.DefaultStallThreshold, config.MinStallThreshold, config.MaxStallThreshold))
+	}
 	if c.StressCooldown > config.MaxStressCooldown {
 		bad("StressCooldown", c.StressCooldown, fmt.Sprintf("at most %v", config.MaxStressCooldown))
 	}

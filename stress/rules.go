@@ -27,10 +27,17 @@ func heldKey(typ string) string {
 	return ev.ConsoleSuppressedKey
 }
 
-// slowRecord fires a category's slow event (requests also count toward a rate).
+// slowRecord fires a category's slow event (requests also count toward a
+// rate): by the record's ttfb when it has one, else its duration.
 func (s *state) slowRecord(ctx context.Context, o *scan) {
 	e := Event{Type: "slow_" + o.cat, Level: slog.LevelWarn}
 	took := fmt.Sprintf("took %.2fs (threshold %v)", o.dur.Seconds(), o.slow)
+	if o.hasTTFB {
+		took = fmt.Sprintf("waited %.2fs for its first byte (threshold %v)", o.ttfb.Seconds(), o.slow)
+		if o.hasDur {
+			took += fmt.Sprintf(", then lasted %.2fs in all", o.dur.Seconds())
+		}
+	}
 	switch o.cat {
 	case category.Requests:
 		e.Type, e.Description = ev.SlowRequest, "Request "+took
@@ -41,11 +48,39 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 	default:
 		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")
 	}
-	e.Attrs = append(e.Attrs, slog.Duration("duration", o.dur), slog.Duration("threshold", o.slow))
+	if o.hasTTFB {
+		e.Attrs = append(e.Attrs, slog.Duration("ttfb", o.ttfb))
+	}
+	if o.hasDur {
+		e.Attrs = append(e.Attrs, slog.Duration("duration", o.dur))
+	}
+	e.Attrs = append(e.Attrs, slog.Duration("threshold", o.slow))
 	s.fire(ctx, o.time, e)
 	if o.cat == category.Requests {
-		s.rate(ctx, o, &s.slowRequests, s.slowRate, ev.HighSlowRequestRate, slog.LevelWarn, "slow requests")
+		what := "slow requests"
+		if o.hasTTFB {
+			what = "slow starts (first byte after more than " + o.slow.String() + ")"
+		}
+		s.rate(ctx, o, &s.slowRequests, s.slowRate, ev.HighSlowRequestRate, slog.LevelWarn, what)
 	}
+}
+
+// streamStalled fires stream_stalled for a streams record that says a
+// stream has had no bytes for longer than its threshold (CopyStream's).
+func (s *state) streamStalled(ctx context.Context, o *scan) {
+	where := ""
+	if w := o.attrs("waiting_on"); len(w) > 0 {
+		where = ", waiting on the " + w[0].Value.String()
+	}
+	e := Event{Type: ev.StreamStalled, Level: slog.LevelWarn,
+		Description: fmt.Sprintf("Stream stalled: no bytes for %.2fs%s", o.stall.Seconds(), where),
+		Attrs: append(o.attrs("stream_id", "ace_id", "engine_id", "engine_host", "engine_port", "container_id", "waiting_on", "request_id"),
+			slog.Duration("stall", o.stall))}
+	if th := o.attrs("threshold"); len(th) > 0 {
+		e.Attrs = append(e.Attrs, th[0])
+		e.Description = fmt.Sprintf("Stream stalled: no bytes for %.2fs (threshold %v)%s", o.stall.Seconds(), th[0].Value, where)
+	}
+	s.fire(ctx, o.time, e)
 }
 
 // rate counts o in w and fires typ above rate.Count events in the window.
@@ -180,6 +215,7 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 		s.mu.Unlock()
 		if !isWindowed {
 			s.emit(ctx, s.files, eventRecord(t, e))
+			s.notify(ctx, e)
 		}
 		return !isWindowed
 	}
@@ -195,7 +231,15 @@ func (s *state) fire(ctx context.Context, t time.Time, e Event) bool {
 	}
 	s.emit(ctx, s.files, r.Clone())
 	s.emit(ctx, s.console, r)
+	s.notify(ctx, e)
 	return true
+}
+
+// notify hands e to Options.OnEvent, if set.
+func (s *state) notify(ctx context.Context, e Event) {
+	if s.opts.OnEvent != nil {
+		s.opts.OnEvent(ctx, e)
+	}
 }
 
 func eventRecord(t time.Time, e Event) slog.Record {

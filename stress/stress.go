@@ -55,6 +55,14 @@ type Options struct {
 	// which a wrong clock or a future stamp would mute), and of records
 	// without a time; nil: time.Now.
 	Now func() time.Time
+
+	// OnEvent, when set, is called with every event written to Files (or
+	// that would be, without Files): each per-record event, and each
+	// windowed one the cooldown lets through; not stress_suppressed. It is
+	// called on the goroutine that logged the record which fired the
+	// event, with its context: it must return at once (queue the work),
+	// be safe for concurrent use, and not keep ctx past the call.
+	OnEvent func(ctx context.Context, e Event)
 }
 
 // Handler is a slog.Handler that observes records and emits stress events
@@ -177,10 +185,13 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if s.drops.Load() {
 		s.reportDrops(ctx, sc.time)
 	}
-	slow := sc.hasDur && sc.slow > 0 && sc.dur > sc.slow
+	// A response is slow by its wait for the first byte (ttfb), when it
+	// has one, not by how long it streamed: a stream lasts minutes or hours.
+	slow := sc.slow > 0 && (sc.hasTTFB && sc.ttfb > sc.slow || !sc.hasTTFB && sc.hasDur && sc.dur > sc.slow)
 	failed := sc.cat == category.Provisioning && ((sc.hasSuccess && !sc.success) || sc.hasErr) && !sc.summary
 	health := sc.cat == category.OrchestratorHealth && sc.status != "" && s.followHealth(&sc)
-	if !slow && !failed && !health && len(s.opts.Rules) == 0 {
+	stalled := sc.cat == category.Streams && sc.stalled
+	if !slow && !failed && !health && !stalled && len(s.opts.Rules) == 0 {
 		return nil
 	}
 	o, rc := new(scan), r // something may fire: this path allocates (r itself stays on the stack above)
@@ -199,6 +210,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if health {
 		s.healthStatus(ctx, o)
 	}
+	if stalled {
+		s.streamStalled(ctx, o)
+	}
 	if len(s.opts.Rules) > 0 {
 		ur := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
 		ur.AddAttrs(h.bound...)
@@ -215,11 +229,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 // scan is what a Handler saw of a record (and the record, when a rule may fire).
 type scan struct {
 	cat, status, prevStatus      string        // prevStatus: the orchestrator's status before this record
-	slow, dur                    time.Duration // slow: the category's slow threshold, or 0
+	slow, dur, ttfb, stall       time.Duration // slow: the category's slow threshold, or 0
 	errVal                       slog.Value
 	degradedAt, time             time.Time // degradedAt: since when it was degraded, before this record
-	hasDur, hasErr               bool
+	hasDur, hasTTFB, hasErr      bool
 	success, hasSuccess, summary bool
+	stalled                      bool // event_type stream_stalled
 	record                       *slog.Record
 	bound                        []slog.Attr
 }
@@ -234,10 +249,20 @@ func (sc *scan) see(a slog.Attr, s *state) {
 			c = handler.SanitizeCategory(c)
 			sc.cat, sc.slow = c, s.slow[c]
 		}
+	case 4:
+		if k == "ttfb" && a.Value.Kind() == slog.KindDuration {
+			sc.ttfb, sc.hasTTFB = a.Value.Duration(), true
+		}
 	case 5:
 		if k == "error" {
 			v := a.Value // nil or "" is no error
 			sc.errVal, sc.hasErr = v, !(v.Kind() == slog.KindAny && v.Any() == nil || v.Kind() == slog.KindString && v.String() == "")
+		} else if k == "stall" && a.Value.Kind() == slog.KindDuration {
+			sc.stall = a.Value.Duration()
+		}
+	case 10:
+		if k == "event_type" && a.Value.Kind() == slog.KindString {
+			sc.stalled = a.Value.String() == ev.StreamStalled
 		}
 	case 7:
 		if k == "success" && a.Value.Kind() == slog.KindBool {

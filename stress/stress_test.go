@@ -777,3 +777,110 @@ func TestRecordsStampedInTheFutureDoNotMuteEvents(t *testing.T) {
 		"each cooldown ended 10s after its event by the clock; the rate counted three in a minute")
 	assert.Equal(t, t0.Add(time.Hour), r.console.all()[0]["time"], "an event keeps its record's time")
 }
+
+// TestSlowRequestIsASlowStart: a requests record with a ttfb is slow by
+// it, not by its duration: an hour-long stream whose first byte came at
+// once fires nothing, one that waited 6s fires one slow_request with both
+// figures; a requests record without a ttfb (a program's own LogRequest)
+// is still slow by its duration. The rate counts slow starts only.
+func TestSlowRequestIsASlowStart(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	for i := range 20 { // twenty long streams, each started at once
+		r.log(t, "requests", time.Duration(i)*time.Second, slog.Duration("duration", time.Hour), slog.Duration("ttfb", 20*time.Millisecond))
+	}
+	assert.Empty(t, r.out.all(), "a long stream is no slow request, and twenty are no rate")
+
+	r.log(t, "requests", 30*time.Second, slog.String("path", "/ace/getstream"), slog.Duration("duration", time.Minute), slog.Duration("ttfb", 6*time.Second))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	assert.Equal(t, se.SlowRequest, ev[0]["event_type"])
+	assert.Equal(t, 6*time.Second, ev[0]["ttfb"])
+	assert.Equal(t, time.Minute, ev[0]["duration"])
+	assert.Equal(t, 5*time.Second, ev[0]["threshold"])
+	assert.Equal(t, "Request waited 6.00s for its first byte (threshold 5s), then lasted 60.00s in all", ev[0]["description"])
+
+	r.log(t, "requests", 31*time.Second, slog.Duration("duration", 2*time.Second), slog.Duration("ttfb", 5*time.Second))
+	assert.Len(t, r.out.all(), 1, "exactly the threshold is not slow")
+	r.log(t, "requests", 32*time.Second, slog.Duration("duration", 6*time.Second))
+	require.Len(t, r.out.all(), 2, "without a ttfb, the duration")
+	assert.Equal(t, "Request took 6.00s (threshold 5s)", r.out.all()[1]["description"])
+	assert.NotContains(t, r.out.all()[1], "ttfb")
+
+	for i := range 9 { // with the two above, eleven slow starts in a minute
+		r.log(t, "requests", 40*time.Second+time.Duration(i)*time.Second, slog.Duration("duration", time.Hour), slog.Duration("ttfb", 7*time.Second))
+	}
+	last := r.out.all()[len(r.out.all())-1]
+	require.Equal(t, se.HighSlowRequestRate, last["event_type"])
+	assert.Equal(t, int64(11), last["count"])
+	assert.Equal(t, "11 slow starts (first byte after more than 5s) in the last 1m0s", last["description"])
+}
+
+// TestStreamStalled: a streams line stream_stalled fires stream_stalled at
+// Warn with the stream, its engine and how long; other streams lines, and
+// a stream_stalled line of another category, fire nothing.
+func TestStreamStalled(t *testing.T) {
+	r := newRig(t, Options{Cooldowns: noCooldown()})
+	r.log(t, "streams", 0, slog.String("event_type", "stream_started"), slog.String("stream_id", "abc|s1"))
+	r.log(t, "streams", 0, slog.String("event_type", se.StreamResumed), slog.Duration("stall", 8*time.Second))
+	r.log(t, "disconnects", 0, slog.String("event_type", se.StreamStalled), slog.Duration("stall", 8*time.Second))
+	assert.Empty(t, r.out.all())
+
+	r.log(t, "streams", time.Second, slog.String("event_type", se.StreamStalled), slog.String("stream_id", "abc|s1"), slog.String("ace_id", "abc"),
+		slog.Duration("stall", 8*time.Second), slog.Duration("threshold", 5*time.Second), slog.String("waiting_on", "engine"),
+		slog.String("engine_host", "10.0.0.7"), slog.Int("engine_port", 6878), slog.String("container_id", "0acef00d0001"))
+	ev := r.out.all()
+	require.Len(t, ev, 1)
+	e := ev[0]
+	assert.Equal(t, se.StreamStalled, e["event_type"])
+	assert.Equal(t, slog.LevelWarn, e["level"])
+	assert.Equal(t, "abc|s1", e["stream_id"])
+	assert.Equal(t, "10.0.0.7", e["engine_host"])
+	assert.Equal(t, "0acef00d0001", e["container_id"])
+	assert.Equal(t, 8*time.Second, e["stall"])
+	assert.Equal(t, 5*time.Second, e["threshold"])
+	assert.Equal(t, "Stream stalled: no bytes for 8.00s (threshold 5s), waiting on the engine", e["description"])
+}
+
+// TestOnEventSeesWhatTheFilesGet: OnEvent is called, with the record's
+// context, for every event the files get: per-record ones within their
+// cooldown too, windowed ones only when the cooldown lets them through,
+// and never stress_suppressed.
+func TestOnEventSeesWhatTheFilesGet(t *testing.T) {
+	type key struct{}
+	var got []string
+	var ctxOK = true
+	r := newRig(t, Options{OnEvent: func(ctx context.Context, e Event) {
+		got = append(got, e.Type)
+		ctxOK = ctxOK && ctx.Value(key{}) == "request"
+	}})
+	ctx := context.WithValue(context.Background(), key{}, "request")
+	h := r.h.WithAttrs([]slog.Attr{slog.String("category", "requests")})
+	for i := range 12 {
+		r.mu.Lock()
+		r.clock = t0.Add(time.Duration(i) * time.Second)
+		r.mu.Unlock()
+		rec := slog.NewRecord(t0, slog.LevelDebug, "request", 0)
+		rec.AddAttrs(slog.Duration("ttfb", 6*time.Second))
+		require.NoError(t, h.Handle(ctx, rec))
+	}
+	require.NoError(t, r.h.Close())
+	var files []string
+	for _, e := range r.out.all() {
+		if e["event_type"] != se.StressSuppressed {
+			files = append(files, e["event_type"].(string))
+		}
+	}
+	assert.Equal(t, files, got)
+	assert.Equal(t, 12, countOf(got, se.SlowRequest), "every slow_request, the console's cooldown or not")
+	assert.Equal(t, 1, countOf(got, se.HighSlowRequestRate), "the 11th; the 12th is held back by the cooldown")
+	assert.True(t, ctxOK, "called with the record's context")
+}
+
+func countOf(list []string, s string) (n int) {
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

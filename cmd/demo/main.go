@@ -1,11 +1,12 @@
 // Command demo is debugmode's main job: it starts, on loopback only, a fake
 // engine orchestrator, a fake AceStream engine and a proxy that uses the
 // integration middleware and wrappers with debug mode on; drives a scripted
-// load of a few thousand requests (normal traffic, a burst of slow streams,
-// a period of trouble on the orchestrator: its VPN down, clients refused at
-// once, then its circuit breaker open, clients waiting for its ETA; slow
-// provisioning as it recovers); then prints where the files are, their line
-// counts per category, and the stress events found.
+// load of a few thousand requests (normal traffic, a burst of slow starts
+// beside long streams and one that stalls, a period of trouble on the
+// orchestrator: its VPN down, clients refused at once, then its circuit
+// breaker open, clients waiting for its ETA; slow provisioning as it
+// recovers); then prints where the files are, their line counts per
+// category, and the stress events found.
 //
 // It honours the library's environment (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
 // DEBUG_STRESS_*, ...); debug mode is always on here, and so is the execution

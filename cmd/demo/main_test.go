@@ -37,6 +37,7 @@ func TestDemoRuns(t *testing.T) {
 	t.Setenv("DEBUG_CONSOLE_LEVEL", "error")
 	// The demo's scenario, scaled down in time (thresholds with it).
 	t.Setenv("DEBUG_STRESS_SLOW", "requests=400ms,engine_selection=300ms")
+	t.Setenv("DEBUG_STRESS_STALL", "400ms")
 	// An earlier run's files, in both systems' directories.
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "orchestrator"), 0o750))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "20200101_000000_requests.jsonl"), []byte(`{"session_id":"20200101_000000","timestamp":"2020-01-01T00:00:01.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"req-earlier","method":"GET","path":"/ace/getstream","duration_ms":3.0,"status_code":503}`+"\n"), 0o640))
@@ -49,11 +50,11 @@ func TestDemoRuns(t *testing.T) {
 	}
 	t.Cleanup(func() { runDebuglog = debuglog.Run })
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), &out, demoproxy.Scenario{Requests: 100, Workers: 8, SlowStreamDuration: 600 * time.Millisecond,
+	require.NoError(t, run(context.Background(), &out, demoproxy.Scenario{Requests: 100, Workers: 8, SlowStreamDuration: 600 * time.Millisecond, StallDuration: 600 * time.Millisecond,
 		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond}))
 	text := out.String()
 	assert.Contains(t, text, "every one valid JSON; 0 records dropped")
-	for _, typ := range []string{"slow_request", "high_slow_request_rate", "provisioning_circuit_breaker", "orchestrator_degraded"} {
+	for _, typ := range []string{"slow_request", "high_slow_request_rate", "stream_stalled", "provisioning_circuit_breaker", "orchestrator_degraded"} {
 		assert.Regexp(t, regexp.MustCompile(typ+` +\d+`), text)
 	}
 

@@ -69,6 +69,11 @@ const (
 	DefaultProvisioningRate    = "5/1m"
 	// MaxRateCount is the largest count of a rate.
 	MaxRateCount = 1<<16 - 1
+	// DefaultStallThreshold is how long a stream may go without bytes
+	// before stream_stalled fires; a threshold is within Min..Max.
+	DefaultStallThreshold = 5 * time.Second
+	MinStallThreshold     = 100 * time.Millisecond
+	MaxStallThreshold     = time.Hour
 )
 
 // Rate is a sliding-window rule of package stress: more than Count events within Window.

@@ -17,13 +17,14 @@ import (
 )
 
 // Scenario is the demo's scripted load: normal traffic, a burst of slow
-// streams, a period of trouble on the orchestrator (its VPN drops, so
-// provisioning is blocked for longer than a client waits, 30s: those clients
-// have their 503 at once; after five failures its circuit breaker opens and
-// stays open for BreakerOpen after the VPN is back, an ETA within the
-// clients' patience: they wait for it and play), slow provisioning as it
-// recovers, and normal traffic again. The client's retry policy is the
-// library's default, with real waits.
+// starts beside long streams and one that stalls, a period of trouble on
+// the orchestrator (its VPN drops, so provisioning is blocked for longer
+// than a client waits, 30s: those clients have their 503 at once; after
+// five failures its circuit breaker opens and stays open for BreakerOpen
+// after the VPN is back, an ETA within the clients' patience: they wait for
+// it and play), slow provisioning as it recovers, and normal traffic
+// again. The client's retry policy is the library's default, with real
+// waits.
 type Scenario struct {
 	Log *slogdebug.Logger
 
@@ -32,11 +33,16 @@ type Scenario struct {
 	Requests int
 	// Workers is how many clients run at once. Default 16.
 	Workers int
-	// SlowStreams are started at once during the slow phase, each lasting
-	// SlowStreamDuration (default 12 of 5.5s: above the 5s threshold, and
-	// more than 10 in a minute).
+	// SlowStreams are started at once during the slow phase, each waiting
+	// SlowStreamDuration for its first byte (default 12 of 5.5s: above the
+	// 5s threshold, and more than 10 in a minute), beside as many long
+	// streams that play for SlowStreamDuration from their first byte at
+	// once (no slow request: a stream is long by nature).
 	SlowStreams        int
 	SlowStreamDuration time.Duration
+	// StallDuration is how long one stream of the slow phase stalls
+	// halfway through (default 6s: above the 5s stall threshold).
+	StallDuration time.Duration
 	// BreakerOpen is how long the circuit breaker stays open, and so the
 	// trouble lasts; its ETA is this, rounded up to the second. Default 3s.
 	BreakerOpen time.Duration
@@ -81,6 +87,9 @@ func (s *Scenario) defaults() {
 	}
 	if s.SlowStreamDuration <= 0 {
 		s.SlowStreamDuration = 5500 * time.Millisecond
+	}
+	if s.StallDuration <= 0 {
+		s.StallDuration = 6 * time.Second
 	}
 	if s.BreakerOpen <= 0 {
 		s.BreakerOpen = 3 * time.Second
@@ -168,24 +177,31 @@ func (s *Scenario) Run(ctx context.Context) (Report, error) {
 	load := &loader{base: "http://" + proxyAddr, client: &http.Client{Transport: newTransport(), Timeout: time.Minute},
 		byStatus: map[int]int64{}, progress: s.Progress}
 	before, after := s.Requests/2, s.Requests-s.Requests/2
-	load.total.Store(int64(s.Requests + s.SlowStreams + s.Requests/20 + s.TroubleRequests + 1))
+	load.total.Store(int64(s.Requests + 2*s.SlowStreams + 1 + s.Requests/20 + s.TroubleRequests + 1))
 
 	// 1. Normal traffic.
 	if err := load.run(ctx, "normal", before, s.Workers, "size=65536"); err != nil {
 		return Report{}, err
 	}
-	// 2. A burst of slow streams, with normal traffic beside it.
+	// 2. A burst of slow starts (engines prebuffering: the first byte
+	// after SlowStreamDuration), as many long streams that start at once,
+	// one stream that stalls halfway, and normal traffic beside them.
 	var wg sync.WaitGroup
 	chunks := 12
 	delay := s.SlowStreamDuration / time.Duration(chunks-1)
-	for i := range s.SlowStreams {
+	stream := func(path string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			load.one(ctx, "slow streams", fmt.Sprintf("/ace/getstream?id=slow%03d&size=%d&chunk=4096&delay=%s", i, chunks*4096, delay))
+			load.one(ctx, "slow starts, long streams", path)
 		}()
 	}
-	if err := load.run(ctx, "slow streams", s.Requests/20, s.Workers/2, "size=65536"); err != nil {
+	for i := range s.SlowStreams {
+		stream(fmt.Sprintf("/ace/getstream?id=slow%03d&size=%d&chunk=4096&wait=%s", i, chunks*4096, s.SlowStreamDuration))
+		stream(fmt.Sprintf("/ace/getstream?id=long%03d&size=%d&chunk=4096&delay=%s", i, chunks*4096, delay))
+	}
+	stream(fmt.Sprintf("/ace/getstream?id=stall000&size=%d&chunk=4096&delay=%s&stall=%s", chunks*4096, delay, s.StallDuration))
+	if err := load.run(ctx, "slow starts, long streams", s.Requests/20, s.Workers/2, "size=65536"); err != nil {
 		return Report{}, err
 	}
 	wg.Wait()

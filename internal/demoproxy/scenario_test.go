@@ -47,10 +47,11 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 	l, err := slogdebug.New(slogdebug.Config{
 		Enabled: true, Dir: t.TempDir(),
 		SlowThresholds: map[string]time.Duration{"requests": 400 * time.Millisecond, "engine_selection": 300 * time.Millisecond},
+		StallThreshold: 400 * time.Millisecond,
 	}, io.Discard)
 	require.NoError(t, err)
 	orchDir := t.TempDir()
-	sc := &demoproxy.Scenario{Log: l, Requests: 200, Workers: 8, SlowStreamDuration: 600 * time.Millisecond,
+	sc := &demoproxy.Scenario{Log: l, Requests: 200, Workers: 8, SlowStreamDuration: 600 * time.Millisecond, StallDuration: 600 * time.Millisecond,
 		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond, OrchestratorDir: orchDir}
 	report, err := sc.Run(context.Background())
 	require.NoError(t, err)
@@ -60,14 +61,22 @@ func TestScenarioFiresTheStressEvents(t *testing.T) {
 	assert.Positive(t, report.ByStatus[503], "requests refused while the breaker was open")
 	assert.Len(t, readCategory(t, l, "requests"), int(report.Requests))
 
-	seen := map[string]bool{}
+	seen, slowStarts := map[string]bool{}, 0
 	for _, m := range readCategory(t, l, "stress") {
 		seen[m["event_type"].(string)] = true
+		if m["event_type"] == stressevent.SlowRequest {
+			assert.NotRegexp(t, `^(long\d{3}|stall000)$`, m["ace_id"], "a long stream started at once is no slow request, nor a stall")
+			slowStarts += strings.Count(m["ace_id"].(string), "slow")
+		}
+		if m["event_type"] == stressevent.StreamStalled {
+			assert.Equal(t, "stall000", m["ace_id"])
+		}
 	}
-	for _, typ := range []string{stressevent.SlowRequest, stressevent.HighSlowRequestRate, stressevent.SlowEngineSelection,
+	for _, typ := range []string{stressevent.SlowRequest, stressevent.HighSlowRequestRate, stressevent.StreamStalled, stressevent.SlowEngineSelection,
 		stressevent.ProvisioningCircuitBreaker, stressevent.HighProvisioningFailureRate, stressevent.OrchestratorDegraded, stressevent.OrchestratorRecovered} {
 		assert.True(t, seen[typ], "stress event %s", typ)
 	}
+	assert.Equal(t, sc.SlowStreams, slowStarts, "every slow start")
 	assert.Zero(t, l.Stats().Dropped)
 
 	// With the VPN down (an ETA of 30s, beyond the clients' 10s) clients

@@ -2,7 +2,10 @@
 // The strings are those of the files: changing one breaks their readers.
 package stressevent
 
-import "log/slog"
+import (
+	"log/slog"
+	"time"
+)
 
 // The event types of package stress's rules.
 const (
@@ -14,6 +17,12 @@ const (
 	OrchestratorDegraded        = "orchestrator_degraded"
 	OrchestratorRecovered       = "orchestrator_recovered"
 	RecordsDropped              = "records_dropped"
+	// StreamStalled is also the event_type of the streams line that fires
+	// it: a stream with no bytes for longer than the stall threshold.
+	StreamStalled = "stream_stalled"
+	// StreamResumed is the streams line of a stalled stream whose bytes
+	// flow again, with the whole stall; it fires no event.
+	StreamResumed = "stream_resumed"
 	// StressSuppressed is the line Close writes: what the cooldown held back.
 	StressSuppressed = "stress_suppressed"
 )
@@ -28,6 +37,11 @@ const (
 	// ConsoleSuppressedKey counts per-record events kept from the Console only.
 	ConsoleSuppressedKey = "console_suppressed"
 )
+
+// StallSource is what a Logger's handler answers, for integration's
+// CopyStream: the stall threshold of its set-up (0 when stress detection is
+// off, or stalls are not watched).
+type StallSource interface{ StallThreshold() time.Duration }
 
 // Severity is the "severity" of an event logged at level.
 func Severity(level slog.Level) string {
