@@ -15,11 +15,12 @@ import (
 // debugmode_portable) by path, refusing symlinks. One goroutine at a time,
 // but for dup, which any goroutine may call (fdMu).
 type logDir struct {
-	path string // absolute, free of symbolic links at start
-	mode os.FileMode
-	fdMu sync.Mutex // held where fd changes, and by dup
-	fd   int        // Linux: the directory held open, -1 when none
-	id   fileID     // of the directory held (elsewhere: named when last verified)
+	path   string // absolute, free of symbolic links at start
+	mode   os.FileMode
+	fdMu   sync.Mutex // held where fd changes, and by dup
+	fd     int        // Linux: the directory held open, -1 when none
+	closed bool       // elsewhere: close was called (dup refuses then, as on Linux)
+	id     fileID     // of the directory held (elsewhere: named when last verified)
 
 	// refused is set while the path is not a directory the handler may
 	// use (a symbolic link, say): the reason, reported once.

@@ -71,12 +71,21 @@ func (d *logDir) refusal(err error) error {
 	return fmt.Errorf("%w; records fail until %s is a directory again", err, d.path)
 }
 
-func (d *logDir) close() error { return nil } // nothing is held open
+// close marks d closed; nothing is held open.
+func (d *logDir) close() error {
+	d.fdMu.Lock()
+	d.closed = true
+	d.fdMu.Unlock()
+	return nil
+}
 
-// dup returns a copy of d.
+// dup returns a copy of d, unless d is closed (as on Linux).
 func (d *logDir) dup() (*logDir, error) {
 	d.fdMu.Lock()
 	defer d.fdMu.Unlock()
+	if d.closed {
+		return nil, fmt.Errorf("handler: the session's files are closed: log directory %s is not held open", d.path)
+	}
 	return &logDir{path: d.path, mode: d.mode, fd: d.fd, id: d.id, refused: d.refused}, nil
 }
 
