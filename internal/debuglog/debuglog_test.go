@@ -132,7 +132,7 @@ func writeProxyFiles(t *testing.T) string {
 	emit("10:17:16.940", "streams", "stream_started", rid("req-c"), slog.String("event_type", "stream_started"), slog.String("stream_id", "def|s2"), slog.String("engine_id", container), ms(4))
 	emit("10:17:16.950", "requests", "request", rid("req-c"), slog.String("method", "GET"), slog.String("path", "/ace/getstream"), ms(13300), slog.Int("status_code", 200), slog.String("ace_id", "def"))
 	emit("10:17:16.951", "stress", "slow_request", rid("req-c"), slog.String("event_type", "slow_request"), slog.String("severity", "warning"),
-		slog.String("description", "Request took 13.30s (threshold 5s)"), slog.String("method", "GET"), slog.String("path", "/ace/getstream"), ms(13300),
+		slog.String("description", "Request waited 13.30s for its first byte (threshold 5s), then lasted 13.30s in all"), slog.String("method", "GET"), slog.String("path", "/ace/getstream"), ms(13300),
 		slog.String("execution_trace", "20261126_101714_execution_trace_001.trace"))
 	emit("10:17:17.210", "requests", "request", rid("req-b"), slog.String("method", "GET"), slog.String("path", "/ace/getstream"), ms(625), slog.Int("status_code", 503), slog.String("ace_id", "ghi"))
 	// req-a's stream ends.
