@@ -88,7 +88,7 @@ import (
 
 // guideMarker is a check marker; its options are words, key=VALUE or
 // key="VALUE".
-var guideMarker = regexp.MustCompile(`<!-- check: ([^>]*?) -->`)
+var guideMarker = regexp.MustCompile(`<!-- check: (.*?) -->`)
 
 var guideOption = regexp.MustCompile(`([\w.]+)(?:=("[^"]*"|'[^']*'|\S+))?`)
 
@@ -104,6 +104,7 @@ type guideSnippet struct {
 func guideSnippets(t *testing.T, text string) []guideSnippet {
 	t.Helper()
 	var out []guideSnippet
+	require.Equal(t, strings.Count(text, "<!-- check:"), len(guideMarker.FindAllStringIndex(text, -1)), "a check marker is on one line and ends with \" -->\"")
 	for _, loc := range guideMarker.FindAllStringSubmatchIndex(text, -1) {
 		s := guideSnippet{line: 1 + strings.Count(text[:loc[0]], "\n"), opts: map[string][]string{}}
 		for i, m := range guideOption.FindAllStringSubmatch(text[loc[2]:loc[3]], -1) {
@@ -341,7 +342,7 @@ func guideSubstitute(t *testing.T, s guideSnippet, f *guideFixtures, cmd string)
 }
 
 // guideArgs splits a debuglog command line as sh would (the guide's quote
-// only with '' and ""), and makes each path the fixture's.
+// only with ” and ""), and makes each path the fixture's.
 func guideArgs(t *testing.T, root, line string) []string {
 	t.Helper()
 	var args []string
@@ -411,4 +412,71 @@ func assertShownOutput(t *testing.T, line int, shown []string, stdout, stderr st
 	}
 }
 
+// guideUnchecked are the guide's commands on files that are not run, each
+// by how it begins, and why (see the comment at the top).
+var guideUnchecked = map[string]string{
+	"debuglog timeline --follow":               "runs until interrupted (follow_unix_test.go)",
+	"go tool trace -d=parsed ":                 "the go tool on one run's trace (exectrace_test.go)",
+	"go tool trace -pprof=net ":                "the go tool on one run's trace (exectrace_test.go)",
+	"jq 'select(.status != \"healthy\")' *_":   "the fork's query, in the migration table",
+	"jq '.duration' *_":                        "the fork's query, in the migration table",
+	"jq 'select(.request_id == \"...\")' *":    "a placeholder ID, in the migration table; the same query runs in Reading the files",
+	"jq 'select(.event == \"session_start\")'": "the migration table; session_start is read by every debuglog test",
+	"jq . *_": "the fork's query, in the migration table",
+}
 
+// guideCommand is a whole command on files: jq or debuglog (or the go
+// tool) with a file or directory argument.
+var guideCommand = regexp.MustCompile(`^(\$ )?(jq|debuglog|go tool) .*(\.jsonl|\.trace|debug_logs|demo_logs)`)
+
+// TestGuideMarksItsCommands: every whole command on files in the guide
+// (in a code block or a code span) is checked by TestGuideCommandsRun, or
+// is in guideUnchecked.
+func TestGuideMarksItsCommands(t *testing.T) {
+	b, err := os.ReadFile("../../docs/DEBUG_MODE.md")
+	require.NoError(t, err)
+	text := string(b)
+	checked := map[string]bool{}
+	for _, s := range guideSnippets(t, text) {
+		for _, c := range s.commands {
+			checked[c] = true
+		}
+	}
+	var commands []string
+	inBlock := false
+	lines := strings.Split(text, "\n")
+	for _, l := range lines {
+		if strings.HasPrefix(l, "```") {
+			inBlock = !inBlock
+			continue
+		}
+		if inBlock {
+			if guideCommand.MatchString(l) {
+				commands = append(commands, strings.TrimPrefix(l, "$ "))
+			}
+			continue
+		}
+	}
+	// Code spans, outside blocks (a span may run over a line break; one
+	// in double backticks shows a backtick).
+	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(text, "")
+	for _, m := range regexp.MustCompile("``.+?``|`([^`]+)`").FindAllStringSubmatch(prose, -1) {
+		span := strings.Join(strings.Fields(m[1]), " ")
+		if guideCommand.MatchString(span) {
+			commands = append(commands, span)
+		}
+	}
+	require.NotEmpty(t, commands)
+	for _, c := range commands {
+		if checked[c] {
+			continue
+		}
+		why := ""
+		for prefix, reason := range guideUnchecked {
+			if strings.HasPrefix(c, prefix) {
+				why = reason
+			}
+		}
+		assert.NotEmpty(t, why, "the guide's command is neither checked (<!-- check: ... --> before it) nor in guideUnchecked:\n%s", c)
+	}
+}
