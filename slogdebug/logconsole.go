@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/proxydebug/debugmode/internal/redact"
 )
@@ -49,6 +50,7 @@ type logOutput struct {
 	flags     int
 	msgPrefix string // the prefix, with Lmsgprefix
 	head      []byte // the record being written's "LEVEL msg", PC and error
+	line      []byte // the line handed to the log.Logger, reused
 	pc        uintptr
 	err       error
 }
@@ -101,12 +103,17 @@ func (o *logOutput) Write(p []byte) (int, error) {
 	if i := bytes.Index(p, emptyMsg); i >= 0 {
 		attrs = p[i+len(emptyMsg):]
 	}
-	var line []byte
+	line := o.line[:0]
 	if o.flags&(log.Lshortfile|log.Llongfile) != 0 {
 		line = appendSource(line, o.pc, o.flags&log.Lshortfile != 0)
 	}
 	line = append(append(append(line, o.msgPrefix...), o.head...), bytes.TrimSuffix(attrs, []byte{'\n'})...)
-	o.err = o.logger.Output(0, string(line))
+	// A view of line, not a copy: Output copies it into its own buffer
+	// before it returns, and line is not touched meanwhile (o.mu held).
+	o.err = o.logger.Output(0, unsafe.String(unsafe.SliceData(line), len(line)))
+	if cap(line) <= 16<<10 { // a larger one is let go
+		o.line = line
+	}
 	return len(p), nil
 }
 
