@@ -101,10 +101,11 @@ var removedVars = map[string]string{
 }
 
 const (
-	envPrefix     = "DEBUG_" // ConfigFromEnv reports the unknown variables with it
-	envLogDir     = "DEBUG_LOG_DIR"
-	envIgnoreVars = "DEBUG_IGNORE_VARS"
-	envStrict     = "DEBUG_STRICT"
+	envPrefix       = "DEBUG_" // ConfigFromEnv reports the unknown variables with it
+	envLogDir       = "DEBUG_LOG_DIR"
+	envConsoleLevel = "DEBUG_CONSOLE_LEVEL"
+	envIgnoreVars   = "DEBUG_IGNORE_VARS"
+	envStrict       = "DEBUG_STRICT"
 )
 
 // Config configures a Logger; the zero value has debug mode off and a tint
@@ -196,6 +197,9 @@ type fromEnv struct {
 	problems []settingProblem // the bad settings, each left at its default or keeping debug mode off
 	warnings []string         // other programs' DEBUG_* variables
 	dirSet   bool             // DEBUG_LOG_DIR is set
+	// consoleLevelSet: DEBUG_CONSOLE_LEVEL is set, which a Console of the
+	// program's own does not follow (New says so).
+	consoleLevelSet bool
 }
 
 // settingError is a bad setting: the variable (or Config field) and what is
@@ -283,7 +287,8 @@ func configFromMap(env map[string]string) (Config, error) {
 		failed[name] = true
 	}
 	_, dirSet := set[envLogDir]
-	cfg.env = &fromEnv{dirSet: dirSet}
+	_, levelSet := set[envConsoleLevel]
+	cfg.env = &fromEnv{dirSet: dirSet, consoleLevelSet: levelSet}
 	// Only a strict start-up looks at the directory with debug mode off;
 	// otherwise turning debug mode on does (New, SetDebug).
 	if cfg.Strict && (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {

@@ -168,7 +168,11 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		_ = l.guarded(l.console).Handle(context.Background(), r)
 	}
 	if cfg.env != nil {
-		for _, w := range cfg.env.warnings { // said whatever the console's level
+		warnings := cfg.env.warnings
+		if cfg.env.consoleLevelSet && cfg.Console != nil {
+			warnings = append(slices.Clip(warnings), envConsoleLevel+" is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own")
+		}
+		for _, w := range warnings { // said whatever the console's level
 			_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 		}
 	}

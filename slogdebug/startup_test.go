@@ -239,3 +239,27 @@ func TestABadSecondarySetting(t *testing.T) {
 		assert.Contains(t, console.String(), "DEBUG_PPROF: not a debug mode variable, left alone", "another program's: a warning")
 	})
 }
+
+// TestConsoleLevelWithTheProgramsConsoleIsSaid: DEBUG_CONSOLE_LEVEL sets
+// tint's level; a Console of the program's own keeps its own, and the
+// start-up says so once instead of ignoring the variable silently (found
+// rewiring the acexy fork, whose console printed every Info line at
+// DEBUG_CONSOLE_LEVEL=error).
+func TestConsoleLevelWithTheProgramsConsoleIsSaid(t *testing.T) {
+	t.Run("set", func(t *testing.T) {
+		_, console, err := startUp(t, map[string]string{"DEBUG_CONSOLE_LEVEL": "error"})
+		require.NoError(t, err)
+		var warned []any
+		for _, m := range jsonConsoleLines(t, console) {
+			if m["level"] == "WARN" {
+				warned = append(warned, m["msg"])
+			}
+		}
+		assert.Equal(t, []any{"debug mode: DEBUG_CONSOLE_LEVEL is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own"}, warned)
+	})
+	t.Run("unset", func(t *testing.T) {
+		_, console, err := startUp(t, map[string]string{})
+		require.NoError(t, err)
+		assert.Empty(t, jsonConsoleLines(t, console), "nothing to say")
+	})
+}
