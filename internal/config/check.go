@@ -25,7 +25,8 @@ func (e *OptionError) Error() string {
 }
 
 // CheckDir reports whether this process could create files in dir, or in
-// its nearest existing parent when it is missing.
+// its nearest existing parent when it is missing: by the permission bits,
+// then by making and removing a directory there.
 func CheckDir(dir string) error {
 	dir = cmp.Or(dir, DefaultDir)
 	abs, err := filepath.Abs(dir)
@@ -50,6 +51,13 @@ func CheckDir(dir string) error {
 			}
 			return fmt.Errorf("log directory %q %s by this process (uid %d): %w", dir, what, os.Getuid(), err)
 		}
+		// The permission bits say yes (always, for root): a directory made
+		// and removed at once asks the file system itself (read-only, procfs).
+		probe, err := os.MkdirTemp(p, ".debugmode-check-")
+		if err != nil {
+			return fmt.Errorf("log directory %q: nothing can be created in %s: %w", dir, p, err)
+		}
+		_ = os.Remove(probe)
 		return nil
 	}
 }
