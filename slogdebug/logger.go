@@ -265,9 +265,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if len(debug) > 0 {
 		floor = min(floor, slog.LevelDebug)
 	}
-	st.root = slogmulti.Fanout(children...)
 	if len(children) == 1 {
 		st.root = children[0] // the console alone (debug mode off): no fan-out to pay for
+	} else {
+		st.root = slogmulti.Fanout(children...)
 	}
 	st.floor = floor
 	return st, nil
