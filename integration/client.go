@@ -291,18 +291,24 @@ type StreamEnded struct {
 func (c *Client) ReportStreamStarted(ctx context.Context, ev StreamStarted) error {
 	start := time.Now()
 	err := c.do(ctx, http.MethodPost, "/events/stream_started", ev, nil, true)
-	c.logReport(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)},
-		err, slog.String("ace_id", ev.Stream.Key))
+	c.logReport(ctx, acestream.StreamEvent{Type: "stream_started", StreamID: ev.StreamID(), EngineID: ev.ContainerID, Duration: time.Since(start)}, err)
 	return err
 }
 
-// ReportStreamEnded tells the orchestrator a stream ended, and logs it.
+// ReportStreamEnded tells the orchestrator a stream ended, and logs it: a
+// streams line stream_ended; inside Middleware, once reported, reported
+// and report_ms on the request's line instead, which says how the stream
+// ended.
 func (c *Client) ReportStreamEnded(ctx context.Context, ev StreamEnded, streamDuration time.Duration) error {
 	start := time.Now()
 	c.cache.release(ev.ContainerID) // its room is free at once for the next selection
 	err := c.do(ctx, http.MethodPost, "/events/stream_ended", ev, nil, true)
+	report := time.Since(start)
+	if err == nil && addToRequest(ctx, slog.Bool("reported", true), slog.Duration("report", report)) {
+		return nil // Middleware's requests line tells how the stream ended: it says the report went through too
+	}
 	c.logReport(ctx, acestream.StreamEvent{Type: "stream_ended", StreamID: ev.StreamID, EngineID: ev.ContainerID, Duration: streamDuration},
-		err, slog.String("reason", ev.Reason), slog.Duration("report", time.Since(start)))
+		err, slog.String("reason", ev.Reason), slog.Duration("report", report))
 	return err
 }
 

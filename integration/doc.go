@@ -1,5 +1,5 @@
 // Package integration holds the proxy's integration points with debug mode:
-// Middleware (request IDs, requests and disconnects lines; AddAttrs adds the
+// Middleware (request IDs, one requests line per request; AddAttrs adds the
 // handler's attributes), New (the orchestrator's Client), WrapClient or
 // Transport (an HTTP client of the program's own that forwards the request
 // IDs), CopyStream or LogStreamEnd, and WriteProvisionError (503 with

@@ -75,17 +75,22 @@ func TestRequestIDReachesEveryCategoryAndTheOrchestrator(t *testing.T) {
 	require.NotEqual(t, "req-e2e-1", other)
 
 	seen := map[string]int{}
-	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "disconnects", "orchestrator_calls"} {
+	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "orchestrator_calls"} {
 		for _, m := range e.lines(t, cat) {
 			if m["request_id"] == "req-e2e-1" {
 				seen[cat]++
-				assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"], cat)
+				if cat == "requests" {
+					assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", m["trace_id"], "the request's line has its trace")
+					assert.Regexp(t, "^[0-9a-f]{16}$", m["span_id"])
+				} else {
+					assert.NotContains(t, m, "trace_id", "%s: the other lines join the request by request_id", cat)
+				}
 			} else {
 				assert.Equal(t, other, m["request_id"], "%s: every line belongs to one of the two requests", cat)
 			}
 		}
 	}
-	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "disconnects", "orchestrator_calls"} {
+	for _, cat := range []string{"requests", "engine_selection", "provisioning", "streams", "orchestrator_calls"} {
 		assert.Positive(t, seen[cat], "request_id in %s", cat)
 	}
 
@@ -197,39 +202,35 @@ func TestClientDisconnectIsLogged(t *testing.T) {
 	resp.Body.Close()
 
 	// The proxy notices, ends the stream and reports it; then the
-	// middleware, once the handler has returned, writes the disconnect and
-	// the request: wait for all three.
-	require.Eventually(t, func() bool {
-		ended := false
-		for _, m := range e.lines(t, "streams") {
-			ended = ended || m["event_type"] == "stream_ended"
-		}
-		return ended && len(e.lines(t, "disconnects")) > 0 && len(e.lines(t, "requests")) > 0
-	}, time.Minute, 20*time.Millisecond, "the proxy notices the hang-up, ends the stream and logs the request")
-	// One line for the one disconnect, with what the stream copier knows
-	// (stream, reason in words, side, bytes) and what the middleware knows
-	// (method, path, status), not one from each with different reasons.
-	lines := e.lines(t, "disconnects")
-	require.Len(t, lines, 1)
-	m := lines[0]
+	// middleware, once the handler has returned, writes the request's line,
+	// which tells how its stream ended.
+	require.Eventually(t, func() bool { return len(e.lines(t, "requests")) > 0 }, time.Minute, 20*time.Millisecond,
+		"the proxy notices the hang-up, ends the stream and logs the request")
+	// One line for the request and its disconnect, with what the stream
+	// copier knows (stream, reason in words, side) and what the middleware
+	// knows (method, path, status, bytes).
+	requests := e.lines(t, "requests")
+	require.Len(t, requests, 1)
+	m := requests[0]
 	assert.Equal(t, "leaver", m["ace_id"])
 	assert.Equal(t, "client_disconnected", m["reason"])
 	// Which the proxy notices first, the canceled request or a failed write,
 	// is a matter of timing.
 	assert.Contains(t, []string{"the client's request was canceled: it went away", "the client closed the connection (broken pipe)",
 		"the connection was reset by the peer"}, m["detailed_reason"])
+	assert.NotEmpty(t, m["stream_error"])
+	assert.NotContains(t, m, "error", "the request was answered: its stream's end is no failed request")
 	assert.Equal(t, "client", m["side"])
 	assert.True(t, strings.HasPrefix(m["stream_id"].(string), "leaver|"), m["stream_id"])
-	assert.GreaterOrEqual(t, m["bytes_copied"], 8192.0)
+	assert.GreaterOrEqual(t, m["bytes"], 8192.0)
 	assert.Equal(t, "GET", m["method"])
-	assert.Equal(t, "/ace/getstream", m["path"])
 	assert.Equal(t, 200.0, m["status_code"])
 	assert.NotEmpty(t, m["container_id"], "the stream's own attributes")
-	ended := e.lines(t, "streams")
-	assert.Equal(t, "client_disconnected", ended[len(ended)-1]["reason"])
-	requests := e.lines(t, "requests")
-	require.Len(t, requests, 1)
-	assert.Equal(t, m["stream_id"], requests[0]["stream_id"], "the requests line names the stream")
+	assert.Equal(t, true, m["reported"], "the end reported to the orchestrator")
+	assert.Contains(t, m, "report_ms")
+	assert.Empty(t, e.lines(t, "disconnects"), "no second line for the same end")
+	assert.Empty(t, ofType(e.lines(t, "streams"), "stream_ended"), "no third")
+	assert.Len(t, ofType(e.lines(t, "streams"), "stream_started"), 1)
 }
 
 func TestCompletedStreamIsOneLine(t *testing.T) {
@@ -237,13 +238,15 @@ func TestCompletedStreamIsOneLine(t *testing.T) {
 	resp, body := e.get(t, "/ace/getstream?id=whole&size=5000", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Len(t, body, 5000)
-	lines := e.lines(t, "disconnects")
+	lines := e.lines(t, "requests")
 	require.Len(t, lines, 1)
 	assert.Equal(t, "completed", lines[0]["reason"])
 	assert.Equal(t, "engine", lines[0]["side"])
-	assert.Equal(t, 5000.0, lines[0]["bytes_copied"])
-	assert.Nil(t, lines[0]["error"])
+	assert.Equal(t, 5000.0, lines[0]["bytes"])
+	assert.NotContains(t, lines[0], "stream_error")
+	assert.NotContains(t, lines[0], "detailed_reason", "completed says it")
 	assert.Equal(t, "/ace/getstream", lines[0]["path"])
+	assert.Empty(t, e.lines(t, "disconnects"))
 }
 
 func TestMiddlewareSkipsPaths(t *testing.T) {
@@ -266,8 +269,8 @@ func TestMiddlewareSkipsPaths(t *testing.T) {
 }
 
 // TestLogStreamEndWithACopierOfYourOwn: a proxy that copies streams itself
-// reports their end with LogStreamEnd: inside the middleware one line,
-// outside it one line too.
+// reports their end with LogStreamEnd: inside the middleware on the
+// request's line, outside it on a disconnects line.
 func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
 	require.NoError(t, err)
@@ -280,18 +283,21 @@ func TestLogStreamEndWithACopierOfYourOwn(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil))
 	integration.LogStreamEnd(context.Background(), log, res) // no middleware
 	require.NoError(t, log.Flush())
-	lines := readLines(t, log.Path("disconnects"))
-	require.Len(t, lines, 2)
-	for i, m := range lines {
+	requests, disconnects := readLines(t, log.Path("requests")), readLines(t, log.Path("disconnects"))
+	require.Len(t, requests, 1)
+	require.Len(t, disconnects, 1)
+	for i, m := range []map[string]any{requests[0], disconnects[0]} {
 		assert.Equal(t, "abc|1", m["stream_id"])
 		assert.Equal(t, "client_disconnected", m["reason"], "classified from the error")
 		assert.Equal(t, "the client closed the connection (broken pipe)", m["detailed_reason"])
 		assert.Equal(t, "10.0.0.5", m["engine_host"])
-		assert.Equal(t, float64(1<<20), m["bytes_copied"])
 		if i == 0 {
-			assert.Equal(t, "/ace/getstream", m["path"], "inside the middleware: the request's fields too")
+			assert.Equal(t, "/ace/getstream", m["path"], "inside the middleware: on the request's line")
+			assert.Equal(t, "broken pipe", m["stream_error"])
 			assert.NotEmpty(t, m["request_id"])
 		} else {
+			assert.Equal(t, float64(1<<20), m["bytes_copied"])
+			assert.Equal(t, "broken pipe", m["error"])
 			assert.NotContains(t, m, "path")
 		}
 	}

@@ -19,9 +19,11 @@ import (
 )
 
 // Middleware gives each request its IDs (from X-Request-ID and traceparent, or
-// new), echoes X-Request-ID so callers can correlate, and logs a "requests" line
-// (with AddAttrs' attributes; and a "disconnects" one when the client left or
-// a stream ended). skipPaths (health probes) go straight to next. Flusher,
+// new), echoes X-Request-ID so callers can correlate, and logs one "requests"
+// line when it ends: with its trace_id and span_id (the other lines of the
+// request carry its request_id), how its stream ended (LogStreamEnd's
+// reason, side, max_stall_ms; or the client going away), and AddAttrs'
+// attributes. skipPaths (health probes) go straight to next. Flusher,
 // Hijacker and ReaderFrom keep working; a panic is logged and re-raised. With
 // debug mode off it only gives and echoes the IDs: a request that begins
 // then writes no line.
@@ -75,23 +77,23 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				if rw.wrote {
 					ttfb = rw.ttfb
 				}
-				attrs := make([]slog.Attr, 0, 4+len(added))
+				// Without a stream reported, a client going away is one.
+				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
+					stream = &StreamResult{Err: err, Side: sideClient}
+					stream.classify()
+				}
+				attrs := make([]slog.Attr, 0, 10+len(added))
 				attrs = append(attrs, slog.Duration("ttfb", ttfb), slog.Int64("bytes", rw.bytes))
-				if stream != nil && stream.ID != "" {
-					attrs = append(attrs, slog.String("stream_id", stream.ID))
+				if ids.TraceID != "" { // the request's trace, on its line only: the others join it by request_id
+					attrs = append(attrs, slog.String("trace_id", ids.TraceID), slog.String("span_id", ids.SpanID))
+				}
+				if stream != nil {
+					attrs = stream.appendEnd(attrs)
 				}
 				if p != nil {
 					attrs = append(attrs, slog.Any("panic", p))
 				}
 				log.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, append(attrs, added...)...)
-				// Without a stream reported, a client going away is one.
-				if err := cmp.Or(rw.err, clientCtx.Err()); stream == nil && err != nil {
-					stream = &StreamResult{Stream: Stream{AceID: aceID}, Bytes: rw.bytes, Duration: d, Err: err, Side: sideClient}
-					stream.classify()
-				}
-				if stream != nil {
-					logDisconnect(ctx, log, *stream, slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status_code", status))
-				}
 				if p != nil {
 					panic(p)
 				}
@@ -110,9 +112,13 @@ func AddAttrs(ctx context.Context, attrs ...slog.Attr) {
 	if ctx == nil || len(attrs) == 0 {
 		return
 	}
-	if ex, _ := ctx.Value(exchangeKey{}).(*exchange); ex != nil {
-		ex.add(attrs)
-	}
+	addToRequest(ctx, attrs...)
+}
+
+// addToRequest is AddAttrs; it reports whether the attrs will be on the line.
+func addToRequest(ctx context.Context, attrs ...slog.Attr) bool {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	return ex != nil && ex.add(attrs)
 }
 
 // headerValue is h.Get(key) for a canonical key: Get would canonicalize the

@@ -77,7 +77,7 @@ var textErrors = [...]struct {
 	{"deadline exceeded", context.DeadlineExceeded}, {"timeout", syscall.ETIMEDOUT}, {"timed out", syscall.ETIMEDOUT},
 }
 
-// Stream names a stream for the disconnects line.
+// Stream names a stream for the line that says how it ended.
 type Stream struct {
 	ID    string      // stream_id
 	AceID string      // ace_id: the content
@@ -96,10 +96,11 @@ type StreamResult struct {
 	MaxStall time.Duration // max_stall_ms: the longest time without a byte once the first came (CopyStream measures it); left out when 0
 }
 
-// LogStreamEnd logs how a stream ended to "disconnects", once (inside
-// Middleware, when the request ends). Without a Reason, Err is classified by
-// its chain or text: completed, eof, client_disconnected, timeout,
-// closed_pipe or network_error.
+// LogStreamEnd logs how a stream ended, once: inside Middleware on the
+// request's "requests" line when the request ends, else as a "disconnects"
+// line. Without a Reason, Err is classified by its chain or text:
+// completed, eof, client_disconnected, timeout, closed_pipe or
+// network_error.
 func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
 	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
 	logger = loggerOr(logger)
@@ -117,7 +118,7 @@ func LogStreamEnd(ctx context.Context, logger *slogdebug.Logger, res StreamResul
 	logDisconnect(ctx, logger, res)
 }
 
-func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult, more ...slog.Attr) {
+func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResult) {
 	if !logger.Enabled(ctx, slog.LevelDebug) {
 		return // not written: nothing to gather
 	}
@@ -128,9 +129,33 @@ func logDisconnect(ctx context.Context, logger *slogdebug.Logger, res StreamResu
 	if res.MaxStall > 0 {
 		attrs = append(attrs, slog.Duration("max_stall", res.MaxStall))
 	}
-	attrs = append(append(attrs, more...), res.Attrs...)
 	logger.LogDisconnect(ctx, acestream.Disconnect{StreamID: res.ID, AceID: res.AceID, Reason: res.Reason, Err: res.Err,
-		BytesCopied: res.Bytes, Duration: res.Duration}, attrs...)
+		BytesCopied: res.Bytes, Duration: res.Duration}, append(attrs, res.Attrs...)...)
+}
+
+// appendEnd appends how the stream ended, for the requests line: stream_id,
+// reason, side, max_stall_ms, and for an end that was no completion
+// detailed_reason and stream_error (not "error": the request was answered);
+// then its Attrs. The request's own fields (bytes, duration_ms, ace_id) say
+// the rest.
+func (res *StreamResult) appendEnd(attrs []slog.Attr) []slog.Attr {
+	if res.ID != "" {
+		attrs = append(attrs, slog.String("stream_id", res.ID))
+	}
+	attrs = append(attrs, slog.String("reason", res.Reason))
+	if res.Side != "" {
+		attrs = append(attrs, slog.String("side", res.Side))
+	}
+	if res.MaxStall > 0 {
+		attrs = append(attrs, slog.Duration("max_stall", res.MaxStall))
+	}
+	if res.Reason != reasonCompleted && res.Detail != "" {
+		attrs = append(attrs, slog.String("detailed_reason", res.Detail))
+	}
+	if res.Err != nil {
+		attrs = append(attrs, slog.Any("stream_error", res.Err))
+	}
+	return append(attrs, res.Attrs...)
 }
 
 // exchange holds a request's first stream end and AddAttrs' attributes for
@@ -149,13 +174,15 @@ var finished = new(StreamResult)
 
 func (ex *exchange) hold(res StreamResult) bool { return ex.stream.CompareAndSwap(nil, &res) }
 
-// add keeps a copy of attrs (the caller's slice is not kept).
-func (ex *exchange) add(attrs []slog.Attr) {
+// add keeps a copy of attrs (the caller's slice is not kept) for the
+// line, and reports whether it did: not once the line is written.
+func (ex *exchange) add(attrs []slog.Attr) bool {
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	if !ex.done {
 		ex.attrs = append(ex.attrs, attrs...)
 	}
+	return !ex.done
 }
 
 // finish takes the stream end and the attributes, for the line.

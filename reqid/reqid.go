@@ -27,8 +27,8 @@ type IDs struct {
 	Flags     string // 2 hex digits, W3C trace-flags ("01": sampled)
 }
 
-// entry is what With puts in a context: the IDs, trace and span decoded and
-// the outgoing traceparent formatted once, for every call of the request.
+// entry is what With puts in a context: the IDs, and the outgoing
+// traceparent formatted once, for every call of the request.
 type entry = reqctx.Entry[IDs]
 
 // With returns a context carrying ids (a nil ctx is context.Background()).
@@ -36,11 +36,7 @@ func With(ctx context.Context, ids IDs) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	e := entry{IDs: ids, Traceparent: ids.Traceparent()}
-	if !decodeHex(e.Trace[:], ids.TraceID) || !decodeHex(e.Span[:], ids.SpanID) {
-		e.Trace, e.Span = [16]byte{}, [8]byte{}
-	}
-	return reqctx.With(ctx, e)
+	return reqctx.With(ctx, entry{IDs: ids, Traceparent: ids.Traceparent()})
 }
 
 // From returns the IDs in ctx, or nil. They are the context's: read them,
@@ -50,15 +46,6 @@ func From(ctx context.Context) *IDs {
 		return &e.IDs
 	}
 	return nil
-}
-
-// decodeHex decodes s, hex twice as long as dst, into dst, if it is such.
-func decodeHex(dst []byte, s string) bool {
-	if len(s) != 2*len(dst) {
-		return false
-	}
-	_, err := hex.Decode(dst, []byte(s))
-	return err == nil
 }
 
 // Traceparent is the W3C traceparent header for this request's outgoing calls.

@@ -115,43 +115,6 @@ func FuzzFromHeaders(f *testing.F) {
 	})
 }
 
-// decodedFrom is what slogdebug reads of ctx: the IDs, with the trace and
-// span IDs as bytes (as OpenTelemetry holds them), zero when not valid hex.
-func decodedFrom(ctx context.Context) (ids *IDs, traceID [16]byte, spanID [8]byte) {
-	if ctx == nil {
-		return nil, traceID, spanID
-	}
-	if e := reqctx.From[IDs](ctx); e != nil {
-		return &e.IDs, e.Trace, e.Span
-	}
-	return nil, traceID, spanID
-}
-
-func TestDecodedFromHasTheTraceAsBytes(t *testing.T) {
-	ids := IDs{RequestID: "r1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00F067AA0BA902B7"}
-	got, traceID, spanID := decodedFrom(With(context.Background(), ids))
-	require.NotNil(t, got)
-	assert.Equal(t, ids, *got)
-	assert.Equal(t, [16]byte{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36}, traceID)
-	assert.Equal(t, [8]byte{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, spanID, "upper-case hex is read too")
-
-	for _, bad := range []IDs{
-		{TraceID: "4bf92f3577b34da6a3ce929d0e0e473", SpanID: "00f067aa0ba902b7"},  // a digit short
-		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902bz"}, // not hex
-		{TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"},                             // no span
-	} {
-		got, traceID, spanID := decodedFrom(With(context.Background(), bad))
-		require.NotNil(t, got)
-		assert.Zero(t, traceID, "%+v", bad)
-		assert.Zero(t, spanID, "%+v", bad)
-	}
-	got, _, _ = decodedFrom(context.Background())
-	assert.Nil(t, got)
-	//lint:ignore SA1012 callers do pass nil
-	got, _, _ = decodedFrom(nil) // a nil context is handled, as by From
-	assert.Nil(t, got)
-}
-
 // TestWithKeepsTheContext: the context With returns answers the parent's
 // values, deadline and cancellation as context.WithValue's would, a nil
 // parent is Background, and the outgoing traceparent is formatted once.

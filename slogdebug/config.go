@@ -640,27 +640,30 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	return attrs
 }
 
-// contextStamp reads a record's request ID, trace and span (package reqid).
-func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
+// requestIDOf reads a record's request ID (package reqid).
+func requestIDOf(ctx context.Context) string {
 	if ctx == nil {
-		return "", traceID, spanID
+		return ""
 	}
 	if e := reqctx.From[reqid.IDs](ctx); e != nil { // package reqid's entry: zero IDs without a request's
-		return e.IDs.RequestID, e.Trace, e.Span
+		return e.IDs.RequestID
 	}
-	return "", traceID, spanID
+	return ""
 }
 
-// stamp is Options.Stamp: contextStamp, and SpanFromContext's span if any.
+// stamp is Options.Stamp: the request ID on every line; a trace and span
+// only from SpanFromContext (Middleware writes the request's on its line).
 func (c Config) stamp() func(context.Context) (string, [16]byte, [8]byte) {
 	span := c.SpanFromContext
-	if span == nil {
-		return contextStamp
-	}
 	return func(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-		requestID, traceID, spanID = contextStamp(ctx)
-		if t, s, ok := span(ctx); ok {
-			return requestID, t, s
+		requestID = requestIDOf(ctx)
+		if span != nil && ctx != nil {
+			if t, s, ok := span(ctx); ok {
+				return requestID, t, s
+			}
+			if k, ok := ctx.Value(keptSpan{}).(keptSpan); ok { // a flight recorder's dump
+				return requestID, k.trace, k.span
+			}
 		}
 		return requestID, traceID, spanID
 	}

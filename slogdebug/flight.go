@@ -2,7 +2,6 @@ package slogdebug
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -45,20 +44,22 @@ func newEntry(ctx context.Context, span func(context.Context) ([16]byte, [8]byte
 }
 
 // context is the record's context as the files read it (Config.stamp):
-// its request's IDs, the span's trace and span winning.
+// its request's IDs, and the span SpanFromContext read when it was logged.
 func (e *flightEntry) context() context.Context {
 	ctx := context.Background()
-	if e.ids == nil && !e.spanned {
-		return ctx
-	}
-	var ids reqid.IDs
 	if e.ids != nil {
-		ids = *e.ids
+		ctx = reqid.With(ctx, *e.ids)
 	}
 	if e.spanned {
-		ids.TraceID, ids.SpanID = hex.EncodeToString(e.trace[:]), hex.EncodeToString(e.span[:])
+		ctx = context.WithValue(ctx, keptSpan{}, keptSpan{e.trace, e.span})
 	}
-	return reqid.With(ctx, ids)
+	return ctx
+}
+
+// keptSpan is a dumped record's span, read when it was logged.
+type keptSpan struct {
+	trace [16]byte
+	span  [8]byte
 }
 
 // chain is a logger's WithAttrs/WithGroup calls, outermost first.

@@ -345,7 +345,7 @@ func (l *Logger) Close() error {
 // recovers and counts a panic.
 func (l *Logger) onStress(ctx context.Context, e stress.Event) {
 	hasID := slices.ContainsFunc(e.Attrs, func(a slog.Attr) bool { return a.Key == "request_id" })
-	if id, _, _ := contextStamp(ctx); id != "" && !hasID {
+	if id := requestIDOf(ctx); id != "" && !hasID {
 		e.Attrs = append(slices.Clip(e.Attrs), slog.String("request_id", id))
 	}
 	hook, red := l.cfg.OnStress, l.red

@@ -49,8 +49,8 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/ace/getstream", &proxy{orch: orch, logger: logger})
 	mux.HandleFunc("/ace/status", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	// The middleware logs every request (requests) and every disconnect
-	// (disconnects), and gives each request its IDs; health probes are left out.
+	// The middleware logs every request (requests, with how its stream
+	// ended), and gives each request its IDs; health probes are left out.
 	handler := integration.Middleware(logger, "/ace/status")(mux)
 
 	addr := getenv("PROXY_ADDR", ":8080")
@@ -97,7 +97,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 	res := integration.CopyStream(ctx, p.logger, w, resp.Body, integration.Stream{ID: started.StreamID(), AceID: aceID,
-		Attrs: []slog.Attr{slog.String("container_id", engine.ContainerID)}}) // one disconnects line, with the middleware's
+		Attrs: []slog.Attr{slog.String("container_id", engine.ContainerID)}}) // how it ended: on the request's line
 
 	// ctx is canceled once the client has gone: the report keeps the
 	// request's IDs without its cancellation.

@@ -69,17 +69,19 @@ func TestProxiesAStream(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	require.NoError(t, logger.Close())
 
-	for cat, want := range map[string]int{"requests": 1, "engine_selection": 1, "streams": 2, "disconnects": 1} {
+	for cat, want := range map[string]int{"requests": 1, "engine_selection": 1, "streams": 1} {
 		assert.Len(t, lines(t, logger.Path(cat)), want, cat)
 	}
-	d := lines(t, logger.Path("disconnects"))[0]
-	assert.Equal(t, "completed", d["reason"])
-	assert.Equal(t, "abc", d["ace_id"])
-	assert.Equal(t, 5000.0, d["bytes_copied"])
-	ended := lines(t, logger.Path("streams"))[1]
-	assert.Equal(t, "stream_ended", ended["event_type"])
-	assert.Equal(t, true, ended["reported"])
-	assert.Equal(t, d["request_id"], ended["request_id"], "the report made after the copy keeps the request's ID")
+	assert.NoFileExists(t, logger.Path("disconnects"), "the request's line says how its stream ended")
+	req := lines(t, logger.Path("requests"))[0]
+	assert.Equal(t, "completed", req["reason"])
+	assert.Equal(t, "abc", req["ace_id"])
+	assert.Equal(t, 5000.0, req["bytes"])
+	assert.Equal(t, true, req["reported"], "the end reported to the orchestrator, after the copy, within the request")
+	started := lines(t, logger.Path("streams"))[0]
+	assert.Equal(t, "stream_started", started["event_type"])
+	assert.Equal(t, req["request_id"], started["request_id"])
+	assert.Equal(t, req["stream_id"], started["stream_id"])
 }
 
 func lines(t *testing.T, path string) []map[string]any {

@@ -15,7 +15,7 @@ var envelope = map[string]bool{"session_id": true, "timestamp": true, "elapsed_s
 // categoryFields are, per system and category, the fields that say what
 // happened, in the order they are shown.
 var categoryFields = map[string][]string{
-	"proxy/requests":               {"method", "path", "status_code", "duration_ms", "ace_id", "bytes", "error", "request_id"},
+	"proxy/requests":               {"method", "path", "status_code", "duration_ms", "ace_id", "bytes", "error", "reason", "stream_error", "request_id"},
 	"proxy/engine_selection":       {"selected_host", "selected_port", "container_id", "duration_ms", "error", "request_id"},
 	"proxy/provisioning":           {"success", "duration_ms", "retry_count", "wait_ms", "container_id", "error", "request_id"},
 	"proxy/orchestrator_calls":     {"method", "url", "status_code", "duration_ms", "error", "request_id"},

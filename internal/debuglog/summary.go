@@ -68,14 +68,15 @@ type viewerStats struct {
 	slowStart, stall       float64
 	slowStartFrom          string // where slowStart comes from
 	stallFrom              string
-	ttfb                   durations // ttfb_ms of the requests lines that have it
-	slowStarts             int       // of those, at least slowStart
-	slowRequestEvents      int       // slow_request stress events
-	maxStall               durations // max_stall_ms of the stream lines that have it
-	stalledStreams         int       // of those, at least stall
-	stalledEvents          int       // stream_stalled stress events
-	longestStalledEventMS  float64   // their longest stall_ms
-	stalledEventsWithStall int       // those that say how long (stall_ms)
+	ttfb                   durations      // ttfb_ms of the requests lines that have it
+	slowStarts             int            // of those, at least slowStart
+	slowRequestEvents      int            // slow_request stress events
+	maxStall               durations      // max_stall_ms of the stream lines that have it
+	stalledStreams         int            // of those, at least stall
+	stalledEvents          int            // stream_stalled stress events
+	longestStalledEventMS  float64        // their longest stall_ms
+	stalledEventsWithStall int            // those that say how long (stall_ms)
+	ends                   map[string]int // reason -> streams that ended so (requests and disconnects lines)
 }
 
 const summaryUsage = `usage: debuglog summary [flags] DIR...
@@ -84,7 +85,7 @@ Per session: its requests by status code (how many 200, how many 503...) and
 those with no answer; its slow starts (requests whose first byte, ttfb_ms,
 waited at least the slow-start threshold) and slow_request stress events; its
 stalls (streams whose max_stall_ms reached the stall threshold) and
-stream_stalled stress events. Then per category: lines and time span;
+stream_stalled stress events; how the streams ended (reason). Then per category: lines and time span;
 durations (p50/p95/p99/max of duration_ms) per category and operation;
 stress events by type and severity; errors by type; disconnects by reason.
 Both systems' files, guessed per file. Each session is summed up apart.
@@ -361,6 +362,9 @@ func (v *viewerStats) add(ev *Event, rng *rand.Rand) {
 				v.slowStarts++
 			}
 		}
+		v.ended(ev)
+	case ev.Category == "disconnects":
+		v.ended(ev)
 	case ev.Category == "stress":
 		switch ev.str("event_type") {
 		case "slow_request":
@@ -382,10 +386,21 @@ func (v *viewerStats) add(ev *Event, rng *rand.Rand) {
 	}
 }
 
+// ended counts how ev's stream ended: a requests line (Middleware puts
+// its stream's end on it) or a disconnects line with a reason.
+func (v *viewerStats) ended(ev *Event) {
+	if reason := ev.str("reason"); reason != "" {
+		if v.ends == nil {
+			v.ends = map[string]int{}
+		}
+		v.ends[reason]++
+	}
+}
+
 // print writes the viewers' lines of a session that served requests or
 // streams.
 func (v *viewerStats) print(out io.Writer) {
-	if v.requests == 0 && v.maxStall.n == 0 && v.stalledEvents == 0 && v.slowRequestEvents == 0 {
+	if v.requests == 0 && v.maxStall.n == 0 && v.stalledEvents == 0 && v.slowRequestEvents == 0 && len(v.ends) == 0 {
 		return
 	}
 	ms := func(x float64) string { return fmtDur(time.Duration(x * float64(time.Millisecond))) }
@@ -434,5 +449,15 @@ func (v *viewerStats) print(out io.Writer) {
 			v.stalledStreams, v.maxStall.n, ms(v.stall), v.stallFrom, ms(percentile(v.maxStall.samples, 50)), ms(percentile(v.maxStall.samples, 95)), ms(v.maxStall.max), events)
 	} else {
 		fmt.Fprintf(out, "  stalls       %s; the streams' longest gaps are not logged (no max_stall_ms: a proxy from before it)\n", events)
+	}
+	// How the streams ended.
+	if len(v.ends) > 0 {
+		reasons := sortedKeys(v.ends)
+		sort.SliceStable(reasons, func(i, j int) bool { return v.ends[reasons[i]] > v.ends[reasons[j]] })
+		parts := make([]string, len(reasons))
+		for i, r := range reasons {
+			parts[i] = fmt.Sprintf("%d %s", v.ends[r], escapeText(r))
+		}
+		fmt.Fprintf(out, "  ended        %s\n", strings.Join(parts, ", "))
 	}
 }

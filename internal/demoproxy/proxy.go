@@ -86,7 +86,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 	w.WriteHeader(http.StatusOK)
 	res := integration.CopyStream(ctx, p.Log, w, resp.Body, integration.Stream{ID: streamID, AceID: key,
-		Attrs: []slog.Attr{slog.String("engine_host", choice.Host), slog.Int("engine_port", choice.Port), slog.String("container_id", choice.ContainerID)}})
+		Attrs: []slog.Attr{slog.String("container_id", choice.ContainerID)}}) // the engine_selection line has its host and port
 
 	// Report the end even when the client's context is gone.
 	endCtx, cancel := contextWithoutCancel(ctx, 5*time.Second)

@@ -8,9 +8,7 @@ import "context"
 // Entry is what reqid.With puts in a context; T is reqid.IDs.
 type Entry[T any] struct {
 	IDs         T
-	Trace       [16]byte // the trace ID decoded, zero when not valid hex
-	Span        [8]byte  // the span ID decoded, zero when not valid hex
-	Traceparent string   // the traceparent header of outgoing calls
+	Traceparent string // the traceparent header of outgoing calls
 }
 
 type key struct{}
