@@ -86,10 +86,6 @@ func New(opts Options) (*Handler, error) {
 	if !opts.NoRedaction {
 		s.red = redact.New(opts.RedactKeys...)
 	}
-	s.rep.init(opts, func(err error) {
-		s.panics.Add(1) // of OnError itself: counted, not reported again
-		s.lastErr.set(err)
-	})
 	s.session = s.reg.lookup("session")
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
@@ -155,11 +151,17 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	if len(h.groups) == 0 && slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == requestIDKey }) {
-		h2.noIDs = true // the line's own request_id replaces the context's; one in a group does not clash
+	var rest []slog.Attr
+	for _, a := range attrs {
+		if a.Key != categories.Key {
+			rest = append(rest, a)
+			// The line's own request_id replaces the context's; one in a group does not clash.
+			h2.noIDs = h2.noIDs || a.Key == requestIDKey && len(h.groups) == 0
+		} else if c, named := categories.Of(a); named {
+			h2.cat = h.s.reg.lookup(c)
+		}
 	}
-	h2.cat, attrs = h.s.splitCategory(h.cat, attrs)
-	if pre, ok := h.preformat(attrs); ok {
+	if pre, ok := h.preformat(rest); ok {
 		h2.pre = pre
 		h2.nOpen = len(h.groups)
 	}
@@ -192,19 +194,6 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	h2.groups = append(slices.Clip(h.groups), name)
 	h2.secret = h.secret || h.s.red.SecretKey(name)
 	return &h2
-}
-
-// splitCategory splits off the last category attr among attrs.
-func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slog.Attr) {
-	var rest []slog.Attr
-	for _, a := range attrs {
-		if a.Key != categories.Key {
-			rest = append(rest, a)
-		} else if c, named := categories.Of(a); named {
-			cat = s.reg.lookup(c)
-		}
-	}
-	return cat, rest
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -262,7 +251,7 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	} else {
 		t = h.s.opts.now()
 	}
-	e.buf = appendSeconds(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start))
+	e.buf = appendDecimal(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start), 1e9, false)
 	e.buf = appendLevel(append(e.buf, `,"level":`...), r.Level)
 	e.buf = append(append(e.buf, cat.field...), `,"msg":`...)
 	e.appendText(r.Message)
