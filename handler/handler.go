@@ -69,7 +69,6 @@ func New(opts Options) (*Handler, error) {
 	}
 	s := &sink{
 		opts:        opts,
-		dir:         ld.path,
 		askedDir:    dir,
 		ld:          ld,
 		start:       start,
@@ -103,7 +102,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	s.header = jsonenc.AppendString([]byte(`{"session_id":`), s.sessionID)
 	h := &Handler{s: s, level: opts.Level}
-	if err := s.writeSessionStart(h); err != nil {
+	if err := s.writeSessionStart(); err != nil {
 		s.session.file.f.Close()
 		ld.close()
 		return nil, err
@@ -117,11 +116,11 @@ func New(opts Options) (*Handler, error) {
 func (h *Handler) SessionID() string { return h.s.sessionID }
 
 // Dir returns the absolute path of the session's directory.
-func (h *Handler) Dir() string { return h.s.dir }
+func (h *Handler) Dir() string { return h.s.ld.path }
 
 // Path returns the path of a category's file (whether or not it exists yet).
 func (h *Handler) Path(category string) string {
-	return filepath.Join(h.s.dir, h.s.sessionID+"_"+SanitizeCategory(category)+".jsonl")
+	return h.s.ld.join(liveName(h.s.sessionID, SanitizeCategory(category)))
 }
 
 // Flush returns once everything handled before it is written to the files.

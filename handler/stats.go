@@ -64,16 +64,16 @@ func (s *sink) stats() Stats {
 		Panics:         s.panics.Load(),
 		FilesDeleted:   s.deleted.Load(),
 		FilesRecreated: s.recreated.Load(),
-		Categories:     make(map[string]Stats),
 	}
 	if p := s.lastErr.Load(); p != nil {
 		st.LastError = *p
 	}
+	cats := make(map[string]Stats)
 	for _, c := range s.reg.all() {
 		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load(), Truncated: c.cut.Load()}
-		st.Categories[c.name] = cs
-		st.Written, st.Dropped, st.Failed, st.Bytes = st.Written+cs.Written, st.Dropped+cs.Dropped, st.Failed+cs.Failed, st.Bytes+cs.Bytes
-		st.Truncated += cs.Truncated
+		cats[c.name] = cs
+		st = st.add(cs)
 	}
+	st.Categories = cats
 	return st
 }

@@ -29,7 +29,6 @@ const fullPatience = 100 * time.Millisecond
 // under mu, written by whoever holds writeMu outside mu.
 type sink struct {
 	opts      Options
-	dir       string  // the log directory's path
 	askedDir  string  // Options.Dir, absolute
 	ld        *logDir // the log directory, held open
 	sessionID string
