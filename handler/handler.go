@@ -200,26 +200,25 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // Handle encodes r in the caller's goroutine and queues the line; on a full
 // queue it waits for the writer, dropping only past 100 ms (a hung disk).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	cat := h.cat
-	var st stamp
-	if !h.noIDs { // a request_id bound with With replaces the context's
-		st = h.s.stampOf(ctx)
-	}
+	cat, ownID := h.cat, h.noIDs // a request_id bound with With replaces the context's
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if c, ok := categories.Of(a); ok {
 				cat = h.s.reg.lookup(c)
 			} else if a.Key == requestIDKey && len(h.groups) == 0 {
-				st = stamp{} // the line's own request_id wins; one in a group does not clash
+				ownID = true // the line's own request_id wins; one in a group does not clash
 			}
 			return true
 		})
 	}
 	if cat == nil {
-		cat = h.s.defCat
-		if cat == nil {
+		if cat = h.s.defCat; cat == nil {
 			return nil
 		}
+	}
+	var st stamp
+	if !ownID { // Options.Stamp only for records that are written
+		st = h.s.stampOf(ctx)
 	}
 	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)
