@@ -203,7 +203,7 @@ func (e *encoder) appendValue(v slog.Value) {
 	case slog.KindBool:
 		e.buf = strconv.AppendBool(e.buf, v.Bool())
 	case slog.KindDuration:
-		e.buf = appendDecimal(e.buf, v.Duration(), 1e6, true)
+		e.buf = appendMillis(e.buf, v.Duration())
 	case slog.KindTime:
 		e.buf = append(appendTimestamp(append(e.buf, '"'), v.Time()), '"')
 	default:
@@ -250,23 +250,35 @@ func (e *encoder) appendAny(x any) bool {
 	return true
 }
 
-// appendDecimal writes d in units of unit nanoseconds with six decimals,
-// trailing zeros trimmed (but one) if trim: milliseconds exact to the
-// nanosecond (1e6, true), seconds to the microsecond (1e9, false).
-func appendDecimal(buf []byte, d time.Duration, unit uint64, trim bool) []byte {
+// appendMillis writes d in milliseconds, exact to the nanosecond.
+func appendMillis(buf []byte, d time.Duration) []byte {
 	u := uint64(d)
 	if d < 0 {
 		buf = append(buf, '-')
 		u = -u // two's complement: right for math.MinInt64 too
 	}
-	buf = strconv.AppendUint(buf, u/unit, 10)
+	buf = strconv.AppendUint(buf, u/1e6, 10)
 	var digits [6]byte
-	put6(&digits, u%unit/(unit/1e6))
+	put6(&digits, u%1e6)
 	n := 6
-	for trim && n > 1 && digits[n-1] == '0' {
+	for n > 1 && digits[n-1] == '0' {
 		n--
 	}
 	return append(append(buf, '.'), digits[:n]...)
+}
+
+// appendSeconds writes d in seconds with six decimals. (Not one function
+// with appendMillis: constant divisors compile to multiplications.)
+func appendSeconds(buf []byte, d time.Duration) []byte {
+	u := uint64(d)
+	if d < 0 {
+		buf = append(buf, '-')
+		u = -u
+	}
+	buf = strconv.AppendUint(buf, u/1e9, 10)
+	var digits [6]byte
+	put6(&digits, u%1e9/1e3)
+	return append(append(buf, '.'), digits[:]...)
 }
 
 func put6(d *[6]byte, v uint64) {

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -85,14 +86,11 @@ func New(opts Options) (*Handler, error) {
 	if !opts.NoRedaction {
 		s.red = redact.New(opts.RedactKeys...)
 	}
-	s.session = s.reg.lookup("session")
+	s.session = s.reg.lookup(sessionCategory)
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
 	}
-	base := opts.SessionID
-	if base == "" {
-		base = start.UTC().Format("20060102_150405")
-	}
+	base := cmp.Or(opts.SessionID, start.UTC().Format(startTimeLayout))
 	if s.repaired, err = repairDeadSessions(ld, opts.MaxLineBytes); err != nil {
 		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
@@ -249,7 +247,7 @@ func (h *Handler) encode(buf []byte, r *slog.Record, cat *category, st stamp, li
 	} else {
 		t = h.s.opts.now()
 	}
-	e.buf = appendDecimal(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start), 1e9, false)
+	e.buf = appendSeconds(append(e.buf, `,"elapsed_seconds":`...), t.Sub(h.s.start))
 	e.buf = appendLevel(append(e.buf, `,"level":`...), r.Level)
 	e.buf = append(append(e.buf, cat.field...), `,"msg":`...)
 	e.appendText(r.Message)
