@@ -144,19 +144,14 @@ func (r *registry) byNameLocked(name string) *category {
 	if !own && len(r.byName) >= 4*r.max {
 		return r.overflow
 	}
-	c := newCategory(name)
+	c := &category{name: name, field: jsonenc.AppendString([]byte(`,"category":`), name)}
+	c.dest = c
 	if own {
 		r.files = append(r.files, c)
 	} else {
 		c.dest = r.overflow
 	}
 	r.byName[name] = c
-	return c
-}
-
-func newCategory(name string) *category {
-	c := &category{name: name, field: jsonenc.AppendString([]byte(`,"category":`), name)}
-	c.dest = c
 	return c
 }
 

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -69,7 +70,6 @@ func New(opts Options) (*Handler, error) {
 	}
 	s := &sink{
 		opts:        opts,
-		dir:         ld.path,
 		askedDir:    dir,
 		ld:          ld,
 		start:       start,
@@ -86,18 +86,11 @@ func New(opts Options) (*Handler, error) {
 	if !opts.NoRedaction {
 		s.red = redact.New(opts.RedactKeys...)
 	}
-	s.rep.init(opts, func(err error) {
-		s.panics.Add(1) // of OnError itself: counted, not reported again
-		s.lastErr.set(err)
-	})
-	s.session = s.reg.lookup("session")
+	s.session = s.reg.lookup(sessionCategory)
 	if opts.DefaultCategory != "" {
 		s.defCat = s.reg.lookup(opts.DefaultCategory)
 	}
-	base := opts.SessionID
-	if base == "" {
-		base = start.UTC().Format("20060102_150405")
-	}
+	base := cmp.Or(opts.SessionID, start.UTC().Format(startTimeLayout))
 	if s.repaired, err = repairDeadSessions(ld, opts.MaxLineBytes); err != nil {
 		s.noteError(fmt.Errorf("handler: repair the lines a killed process cut: %w", err), 0)
 	}
@@ -107,7 +100,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	s.header = jsonenc.AppendString([]byte(`{"session_id":`), s.sessionID)
 	h := &Handler{s: s, level: opts.Level}
-	if err := s.writeSessionStart(h); err != nil {
+	if err := s.writeSessionStart(); err != nil {
 		s.session.file.f.Close()
 		ld.close()
 		return nil, err
@@ -121,11 +114,11 @@ func New(opts Options) (*Handler, error) {
 func (h *Handler) SessionID() string { return h.s.sessionID }
 
 // Dir returns the absolute path of the session's directory.
-func (h *Handler) Dir() string { return h.s.dir }
+func (h *Handler) Dir() string { return h.s.ld.path }
 
 // Path returns the path of a category's file (whether or not it exists yet).
 func (h *Handler) Path(category string) string {
-	return filepath.Join(h.s.dir, h.s.sessionID+"_"+SanitizeCategory(category)+".jsonl")
+	return h.s.ld.join(liveName(h.s.sessionID, SanitizeCategory(category)))
 }
 
 // Flush returns once everything handled before it is written to the files.
@@ -155,11 +148,17 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	if len(h.groups) == 0 && slices.ContainsFunc(attrs, func(a slog.Attr) bool { return a.Key == requestIDKey }) {
-		h2.noIDs = true // the line's own request_id replaces the context's; one in a group does not clash
+	var rest []slog.Attr
+	for _, a := range attrs {
+		if a.Key != categories.Key {
+			rest = append(rest, a)
+			// The line's own request_id replaces the context's; one in a group does not clash.
+			h2.noIDs = h2.noIDs || a.Key == requestIDKey && len(h.groups) == 0
+		} else if c, named := categories.Of(a); named {
+			h2.cat = h.s.reg.lookup(c)
+		}
 	}
-	h2.cat, attrs = h.s.splitCategory(h.cat, attrs)
-	if pre, ok := h.preformat(attrs); ok {
+	if pre, ok := h.preformat(rest); ok {
 		h2.pre = pre
 		h2.nOpen = len(h.groups)
 	}
@@ -194,44 +193,30 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 	return &h2
 }
 
-// splitCategory splits off the last category attr among attrs.
-func (s *sink) splitCategory(cat *category, attrs []slog.Attr) (*category, []slog.Attr) {
-	var rest []slog.Attr
-	for _, a := range attrs {
-		if a.Key != categories.Key {
-			rest = append(rest, a)
-		} else if c, named := categories.Of(a); named {
-			cat = s.reg.lookup(c)
-		}
-	}
-	return cat, rest
-}
-
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // Handle encodes r in the caller's goroutine and queues the line; on a full
 // queue it waits for the writer, dropping only past 100 ms (a hung disk).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	cat := h.cat
-	var st stamp
-	if !h.noIDs { // a request_id bound with With replaces the context's
-		st = h.s.stampOf(ctx)
-	}
+	cat, ownID := h.cat, h.noIDs // a request_id bound with With replaces the context's
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if c, ok := categories.Of(a); ok {
 				cat = h.s.reg.lookup(c)
 			} else if a.Key == requestIDKey && len(h.groups) == 0 {
-				st = stamp{} // the line's own request_id wins; one in a group does not clash
+				ownID = true // the line's own request_id wins; one in a group does not clash
 			}
 			return true
 		})
 	}
 	if cat == nil {
-		cat = h.s.defCat
-		if cat == nil {
+		if cat = h.s.defCat; cat == nil {
 			return nil
 		}
+	}
+	var st stamp
+	if !ownID { // Options.Stamp only for records that are written
+		st = h.s.stampOf(ctx)
 	}
 	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)

@@ -96,11 +96,11 @@ func (g *sessionGuard) lockedFile(session string) bool {
 
 // check returns what session is; a dead session stays dead until release.
 func (g *sessionGuard) check(session string) liveness {
-	st, ok := g.state[session]
-	if !ok {
-		st = g.probe(session)
-		g.state[session] = st
+	if st, ok := g.state[session]; ok {
+		return st
 	}
+	st := g.probe(session)
+	g.state[session] = st
 	return st
 }
 
@@ -131,16 +131,6 @@ func (g *sessionGuard) probe(session string) liveness {
 		f.Close()
 	}
 	return live
-}
-
-// anyLive reports whether any of a file name's readings is a live session.
-func (g *sessionGuard) anyLive(readings []fileName) bool {
-	for _, r := range readings {
-		if g.check(r.session) == live {
-			return true
-		}
-	}
-	return false
 }
 
 func (g *sessionGuard) release() {

@@ -60,13 +60,13 @@ func openLogDir(path string, mode os.FileMode) (*logDir, error) {
 	return d, nil
 }
 
-// verify, every flush, reports whether the directory held changed: a
-// deleted one is remade, another at the path is held instead; a symlink
-// or non-directory path is refused, the error returned once.
-func (d *logDir) verify() (changed bool, err error) {
+// verify, every flush, makes sure the path still names the directory
+// held: a deleted one is remade, another at the path is held instead; a
+// symlink or non-directory path is refused, the error returned once.
+func (d *logDir) verify() error {
 	if st, err := lstat(d.path); err == nil && st.id.same(d.id) {
 		d.refused = nil // whatever the path goes through, it leads here
-		return false, nil
+		return nil
 	}
 	h, err := d.walk(false)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -75,12 +75,13 @@ func (d *logDir) verify() (changed bool, err error) {
 	if err != nil {
 		first := d.refused == nil
 		if d.refused = err; first {
-			return false, d.refusal(err)
+			return d.refusal(err)
 		}
-		return false, nil
+		return nil
 	}
 	d.refused = nil
-	return d.hold(h), nil
+	d.hold(h)
+	return nil
 }
 
 // errAt is walk's error for a component, at, of the path.

@@ -24,18 +24,17 @@ type fileID struct{ dev, ino uint64 }
 
 func (a fileID) same(b fileID) bool { return a == b }
 
-// hold makes fd the directory held, reporting whether it changed.
-func (d *logDir) hold(fd int) bool {
+// hold makes fd the directory held, unless it is the one held already.
+func (d *logDir) hold(fd int) {
 	var st syscall.Stat_t
 	if syscall.Fstat(fd, &st) == nil && d.fd >= 0 && idOf(&st) == d.id {
 		syscall.Close(fd)
-		return false
+		return
 	}
 	d.close()
 	d.fdMu.Lock()
 	d.fd, d.id = fd, idOf(&st)
 	d.fdMu.Unlock()
-	return true
 }
 
 // walk opens the directory at d.path, component by component, following

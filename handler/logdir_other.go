@@ -24,14 +24,8 @@ func (a fileID) same(b fileID) bool { return a.fi != nil && b.fi != nil && os.Sa
 // errSymlink says why a log file's path was not opened.
 var errSymlink = errors.New("a symbolic link is at the log file's path, which is not followed (remove it)")
 
-// hold notes the directory the path names; is it another than before?
-func (d *logDir) hold(id fileID) bool {
-	if d.id.same(id) {
-		return false
-	}
-	d.id = id
-	return true
-}
+// hold notes the directory the path names.
+func (d *logDir) hold(id fileID) { d.id = id }
 
 // walk checks d.path component by component, following no symlink, and
 // returns the directory's identity; with create it makes missing ones.

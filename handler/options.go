@@ -150,7 +150,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.BlockWhenFull = true // a synchronous record is never dropped
 	}
 	if r := o.Resume; r != nil {
-		o.Dir, o.SessionID, o.SessionStart = r.s.dir, r.s.sessionID, r.s.start
+		o.Dir, o.SessionID, o.SessionStart = r.s.ld.path, r.s.sessionID, r.s.start
 	}
 	check(o.Resume != nil || !o.EndOnly, "EndOnly", o.EndOnly, "false, unless Resume is set")
 	now := o.now()

@@ -8,7 +8,7 @@ import "fmt"
 // directory held (see logDir.verify). It runs every FlushInterval and at
 // every Flush, on the writer goroutine.
 func (s *sink) checkFiles() {
-	if _, err := s.ld.verify(); err != nil {
+	if err := s.ld.verify(); err != nil {
 		s.noteError(err, 0)
 	}
 	for _, c := range s.reg.all() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // repairDeadSessions cuts the partial last line a process killed in the
@@ -24,12 +25,12 @@ func repairDeadSessions(d *logDir, maxLine int) (int, error) {
 	repaired := 0
 	var errs []error
 	for _, name := range names {
-		live, temp := rotationTempTarget(name)
+		target, temp := rotationTempTarget(name)
 		if !temp {
-			live = name
+			target = name
 		}
-		readings := parseFileName(live)
-		if len(readings) == 0 || !temp && readings[0].trace || guard.anyLive(readings) {
+		readings := parseFileName(target)
+		if len(readings) == 0 || !temp && readings[0].trace || slices.ContainsFunc(readings, func(r fileName) bool { return guard.check(r.session) == live }) {
 			continue // not a JSON Lines file (or a rotation's) of a dead session
 		}
 		var ok bool

@@ -11,16 +11,10 @@ import (
 // stuck on a full disk must not hold it up for ever.
 const closeReportGrace = time.Second
 
-// reporter hands failures to Options.OnError on a goroutine nobody waits
-// for (a console can block); failures meanwhile merge into the next report,
-// so no count is lost and nothing piles up.
+// reporter is the state of the reports to Options.OnError, made on a
+// goroutine nobody waits for (a console can block); failures meanwhile
+// merge into the next report, so no count is lost and nothing piles up.
 type reporter struct {
-	onError  func(err error, errors, lost uint64)
-	onPanic  func(err error) // counts a panic of onError itself
-	interval time.Duration
-	grace    time.Duration
-	now      func() time.Time
-
 	mu       sync.Mutex
 	err      error     // the latest failure not reported yet
 	errors   uint64    // failures not reported yet
@@ -34,53 +28,63 @@ type reporter struct {
 	done     chan struct{} // closed when the last goroutine started ends
 }
 
-func (r *reporter) init(o Options, onPanic func(error)) {
-	r.onError, r.onPanic = o.OnError, onPanic
-	r.interval, r.grace, r.now = o.ErrorInterval, closeReportGrace, o.now
-	if o.hooks != nil && o.hooks.reportGrace > 0 {
-		r.grace = o.hooks.reportGrace
-	}
+// noteError counts and reports a failed write.
+func (s *sink) noteError(err error, lost uint64) {
+	s.writeErrors.Add(1)
+	s.report(err, lost, false)
 }
 
-// note records a failure; it never blocks on the report.
-func (r *reporter) note(err error, lost uint64, isPanic bool) {
-	if r.onError == nil {
+// notePanic counts and reports a recovered panic, the first at once.
+func (s *sink) notePanic(err error, lost uint64) {
+	s.panics.Add(1)
+	s.report(err, lost, true)
+}
+
+// report keeps err as Stats.LastError and hands it to Options.OnError at
+// most once per ErrorInterval; it never blocks on the report.
+func (s *sink) report(err error, lost uint64, isPanic bool) {
+	s.lastErr.Store(&err)
+	if s.opts.OnError == nil {
 		return
 	}
-	now := r.now()
+	now := s.opts.now()
+	r := &s.rep
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.err, r.errors, r.lost = err, r.errors+1, r.lost+lost
 	firstPanic := isPanic && !r.panicked
 	r.panicked = r.panicked || isPanic
-	if r.closed || !firstPanic && !r.last.IsZero() && now.Sub(r.last) < r.interval {
+	if r.closed || !firstPanic && !r.last.IsZero() && now.Sub(r.last) < s.opts.ErrorInterval {
 		return // merged into the next report
 	}
 	r.last = now
-	r.dueLocked()
+	s.reportDueLocked()
 }
 
-// dueLocked makes a report due, starting a goroutine unless one runs.
-func (r *reporter) dueLocked() {
+// reportDueLocked makes a report due, starting a goroutine unless one runs.
+func (s *sink) reportDueLocked() {
+	r := &s.rep
 	if !r.due {
 		r.handed++
 	}
 	r.due = true
 	if !r.busy {
 		r.busy, r.done = true, make(chan struct{})
-		go r.run(r.done)
+		go s.runReports(r.done)
 	}
 }
 
-func (r *reporter) run(done chan struct{}) {
+func (s *sink) runReports(done chan struct{}) {
 	defer close(done)
+	r := &s.rep
 	r.mu.Lock()
 	for r.due {
 		err, errors, lost := r.err, r.errors, r.lost
 		r.due, r.err, r.errors, r.lost = false, nil, 0, 0
 		r.mu.Unlock()
-		if perr := safego.Call(func() { r.onError(err, errors, lost) }); perr != nil {
-			r.onPanic(perr)
+		if perr := safego.Call(func() { s.opts.OnError(err, errors, lost) }); perr != nil {
+			s.panics.Add(1) // of OnError itself: counted, not reported again
+			s.lastErr.Store(&perr)
 		}
 		r.mu.Lock()
 	}
@@ -88,33 +92,24 @@ func (r *reporter) run(done chan struct{}) {
 	r.mu.Unlock()
 }
 
-// close reports what is left, waiting at most closeReportGrace.
-func (r *reporter) close() {
+// closeReports reports what is left, waiting at most closeReportGrace.
+func (s *sink) closeReports() {
+	r := &s.rep
 	r.mu.Lock()
 	r.closed = true
 	if r.errors > 0 {
-		r.dueLocked()
+		s.reportDueLocked()
 	}
 	busy, done := r.busy, r.done
 	r.mu.Unlock()
+	grace := closeReportGrace
+	if hk := s.opts.hooks; hk != nil && hk.reportGrace > 0 {
+		grace = hk.reportGrace
+	}
 	if busy {
 		select {
 		case <-done:
-		case <-time.After(r.grace): // the console is stuck: the goroutine ends when it returns
+		case <-time.After(grace): // the console is stuck: the goroutine ends when it returns
 		}
 	}
-}
-
-// noteError counts and reports a failed write.
-func (s *sink) noteError(err error, lost uint64) {
-	s.writeErrors.Add(1)
-	s.lastErr.set(err)
-	s.rep.note(err, lost, false)
-}
-
-// notePanic counts and reports a recovered panic, the first at once.
-func (s *sink) notePanic(err error, lost uint64) {
-	s.panics.Add(1)
-	s.lastErr.set(err)
-	s.rep.note(err, lost, true)
 }

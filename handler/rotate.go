@@ -15,13 +15,13 @@ const maxSegmentTries = 100 // bounds the search for a free segment name
 // missing: the successor, locked if the session file, is renamed over it.
 func (s *sink) rotate(c *category) error {
 	old := c.file
-	f, tmp, err := s.newLiveFile(c)
+	f, err := s.newLiveFile(c)
 	if err != nil {
 		return fmt.Errorf("handler: rotate %s: %w", old.path, err)
 	}
 	n, kept, err := s.keepSegment(c, old.name)
 	if err == nil {
-		if err = s.ld.rename(tmp, old.name); err != nil { // undo keepSegment: the live file goes on
+		if err = s.ld.rename(f.name, old.name); err != nil { // undo keepSegment: the live file goes on
 			if seg := segmentName(s.sessionID, n, c.name); kept == linked {
 				_ = s.ld.remove(seg)
 			} else if kept == renamed {
@@ -31,7 +31,7 @@ func (s *sink) rotate(c *category) error {
 	}
 	if err != nil {
 		f.f.Close()
-		_ = s.ld.remove(tmp)
+		_ = s.ld.remove(f.name)
 		return fmt.Errorf("handler: rotate %s: %w", old.path, err)
 	}
 	if kept != notKept {
@@ -58,21 +58,21 @@ func rotationTempTarget(name string) (string, bool) {
 }
 
 // newLiveFile makes c's next live file under its temporary name.
-func (s *sink) newLiveFile(c *category) (*fileState, string, error) {
+func (s *sink) newLiveFile(c *category) (*fileState, error) {
 	tmp := rotationTemp(liveName(s.sessionID, c.name))
 	if err := s.ld.remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, "", err // a leftover of a rotation cut short
+		return nil, err // a leftover of a rotation cut short
 	}
 	f, st, err := s.ld.openFile(tmp, os.O_WRONLY|os.O_APPEND|os.O_CREATE|os.O_EXCL, s.opts.FileMode)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if err := lockOwner(f, lockPatience); err != nil && c == s.session {
 		f.Close()
 		_ = s.ld.remove(tmp)
-		return nil, "", err
+		return nil, err
 	} // a category file's lock only backs the session file's up (live.go)
-	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: st.id}, tmp, nil
+	return &fileState{f: f, name: tmp, path: s.ld.join(tmp), id: st.id}, nil
 }
 
 // How keepSegment kept the live file as a segment.

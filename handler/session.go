@@ -8,7 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -59,12 +59,12 @@ func (s *sink) claimSession(base string, held *fileState) error {
 			return err
 		}
 	}
-	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.dir)
+	return fmt.Errorf("handler: sessions %s to %s_%d already exist in %s: remove old sessions or set another session ID", base, base, maxSessionSuffix, s.ld.path)
 }
 
 // writeSessionStart writes the first line of the session file, directly:
 // session_start, or debug_enabled when the session is resumed.
-func (s *sink) writeSessionStart(h *Handler) error {
+func (s *sink) writeSessionStart() error {
 	if s.opts.EndOnly {
 		return nil
 	}
@@ -80,7 +80,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 		slog.String("version", cmp.Or(o.Version, moduleVersion(""))),
 		slog.String("debugmode_version", moduleVersion(modulePath)),
 		slog.String("go_version", runtime.Version()),
-		slog.String("log_directory", s.dir),
+		slog.String("log_directory", s.ld.path),
 		slog.Int("repaired_files", s.repaired),
 		slog.Group("options",
 			slog.String("level", o.Level.Level().String()),
@@ -100,7 +100,7 @@ func (s *sink) writeSessionStart(h *Handler) error {
 	if len(o.SessionAttrs) > 0 {
 		attrs = append(attrs, slog.Attr{Key: "config", Value: slog.GroupValue(o.SessionAttrs...)})
 	}
-	n, err := s.writeSessionLine(h, at, event, attrs)
+	n, err := s.writeSessionLine(at, event, attrs)
 	if err == nil {
 		s.session.written.Add(1)
 		s.session.bytes.Add(uint64(n))
@@ -118,7 +118,7 @@ func (s *sink) writeSessionEnd() error {
 		cats = append(cats, slog.Group(name, slog.Uint64("written", cs.Written), slog.Uint64("dropped", cs.Dropped),
 			slog.Uint64("failed", cs.Failed), slog.Uint64("bytes", cs.Bytes), slog.Uint64("truncated", cs.Truncated)))
 	}
-	attrs := append([]slog.Attr{
+	attrs := []slog.Attr{
 		slog.Uint64("records_written", st.Written),
 		slog.Uint64("records_dropped", st.Dropped),
 		slog.Uint64("records_failed", st.Failed),
@@ -128,8 +128,12 @@ func (s *sink) writeSessionEnd() error {
 		slog.Uint64("files_deleted", st.FilesDeleted),
 		slog.Uint64("files_recreated", st.FilesRecreated),
 		slog.Attr{Key: "categories", Value: slog.GroupValue(cats...)},
-	}, s.endAttrs()...)
-	_, err := s.writeSessionLine(&Handler{s: s, level: s.opts.Level}, s.opts.now(), s.endEvent, attrs)
+	}
+	if s.opts.EndAttrs != nil {
+		// A panic in it is recovered and reported (guard); the line goes without them.
+		_ = s.guard("calling Options.EndAttrs", func() error { attrs = append(attrs, s.opts.EndAttrs()...); return nil })
+	}
+	_, err := s.writeSessionLine(s.opts.now(), s.endEvent, attrs)
 	if err != nil {
 		s.noteError(err, 1)
 	}
@@ -138,24 +142,13 @@ func (s *sink) writeSessionEnd() error {
 
 // writeSessionLine appends a line of event to the session file, directly,
 // and returns its length.
-func (s *sink) writeSessionLine(h *Handler, at time.Time, event string, attrs []slog.Attr) (int, error) {
+func (s *sink) writeSessionLine(at time.Time, event string, attrs []slog.Attr) (int, error) {
 	r := slog.NewRecord(at, slog.LevelInfo, event, 0)
 	r.AddAttrs(slog.String("event", event))
 	r.AddAttrs(attrs...)
-	line := h.encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
+	line := (&Handler{s: s}).encode(nil, &r, s.session, stamp{}, s.opts.MaxLineBytes)
 	_, err := s.appendToFile(s.session, line)
 	return len(line), err
-}
-
-// endAttrs returns what Options.EndAttrs adds to the session file's last
-// line; a panic in it is recovered and reported like any other step of the
-// writer (guard), and the line written without them.
-func (s *sink) endAttrs() (attrs []slog.Attr) {
-	if s.opts.EndAttrs == nil {
-		return nil
-	}
-	_ = s.guard("calling Options.EndAttrs", func() error { attrs = s.opts.EndAttrs(); return nil })
-	return attrs
 }
 
 // categoryOrder names the categories of st in the order session_end lists
@@ -163,17 +156,15 @@ func (s *sink) endAttrs() (attrs []slog.Attr) {
 // handlers of the session wrote, by name.
 func (s *sink) categoryOrder(st Stats) []string {
 	var names, earlier []string
-	seen := make(map[string]bool, len(st.Categories))
 	for _, c := range s.reg.all() {
 		names = append(names, c.name)
-		seen[c.name] = true
 	}
 	for name := range st.Categories {
-		if !seen[name] {
+		if !slices.Contains(names, name) {
 			earlier = append(earlier, name)
 		}
 	}
-	sort.Strings(earlier)
+	slices.Sort(earlier)
 	return append(names, earlier...)
 }
 

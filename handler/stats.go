@@ -1,9 +1,6 @@
 package handler
 
-import (
-	"cmp"
-	"sync/atomic"
-)
+import "cmp"
 
 // Stats counts what a Handler did with the records it was given. The
 // counters only grow; Written+Dropped+Failed is every record handled with a
@@ -65,28 +62,18 @@ func (s *sink) stats() Stats {
 	st := Stats{
 		WriteErrors:    s.writeErrors.Load(),
 		Panics:         s.panics.Load(),
-		LastError:      s.lastErr.get(),
 		FilesDeleted:   s.deleted.Load(),
 		FilesRecreated: s.recreated.Load(),
-		Categories:     make(map[string]Stats),
 	}
+	if p := s.lastErr.Load(); p != nil {
+		st.LastError = *p
+	}
+	cats := make(map[string]Stats)
 	for _, c := range s.reg.all() {
 		cs := Stats{Written: c.written.Load(), Dropped: c.dropped.Load(), Failed: c.failed.Load(), Bytes: c.bytes.Load(), Truncated: c.cut.Load()}
-		st.Categories[c.name] = cs
-		st.Written, st.Dropped, st.Failed, st.Bytes = st.Written+cs.Written, st.Dropped+cs.Dropped, st.Failed+cs.Failed, st.Bytes+cs.Bytes
-		st.Truncated += cs.Truncated
+		cats[c.name] = cs
+		st = st.add(cs)
 	}
+	st.Categories = cats
 	return st
-}
-
-// lastError holds the most recent error, safe for concurrent use.
-type lastError struct{ p atomic.Pointer[error] }
-
-func (l *lastError) set(err error) { l.p.Store(&err) }
-
-func (l *lastError) get() error {
-	if p := l.p.Load(); p != nil {
-		return *p
-	}
-	return nil
 }

@@ -35,7 +35,7 @@ func createTraceFile(files any, n int, perm os.FileMode) (tracefile.File, error)
 	if n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
 	}
-	ld, err := h.s.dupDir()
+	ld, err := h.s.ld.dup() // never waits for the writer: a write may hang on a stuck disk
 	if err != nil {
 		return nil, &os.PathError{Op: "create", Path: h.s.ld.join(name), Err: err}
 	}
@@ -60,8 +60,3 @@ func (f *traceFile) Discard() error {
 	}
 	return errors.Join(err, f.dir.close())
 }
-
-// dupDir returns a copy of the log directory's handle, valid after Close.
-// It never waits for the writer (a write may hang on a stuck disk): the
-// stress event asking for a snapshot is on a request's goroutine.
-func (s *sink) dupDir() (*logDir, error) { return s.ld.dup() }

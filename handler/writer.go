@@ -29,7 +29,6 @@ const fullPatience = 100 * time.Millisecond
 // under mu, written by whoever holds writeMu outside mu.
 type sink struct {
 	opts      Options
-	dir       string  // the log directory's path
 	askedDir  string  // Options.Dir, absolute
 	ld        *logDir // the log directory, held open
 	sessionID string
@@ -73,15 +72,15 @@ type sink struct {
 	endEvent  string                   // the session file's last line: session_end, or debug_disabled
 	keepLock  bool                     // CloseWith: keep the session file's lock and the directory (held)
 	held      atomic.Pointer[pausedAt] // what CloseWith kept for the Handler that resumes the session
-	rep       reporter                 // reports failures to Options.OnError without the writer waiting
+	rep       reporter                 // the reports to Options.OnError (report.go)
 
 	// Read by Stats at any time.
 	writeErrors atomic.Uint64
-	panics      atomic.Uint64 // panics recovered
-	lastErr     lastError
-	deleted     atomic.Uint64 // files deleted for the disk budget
-	recreated   atomic.Uint64 // files reopened after being deleted underneath
-	repaired    int           // partial last lines cut at start-up
+	panics      atomic.Uint64         // panics recovered
+	lastErr     atomic.Pointer[error] // the most recent write error or recovered panic
+	deleted     atomic.Uint64         // files deleted for the disk budget
+	recreated   atomic.Uint64         // files reopened after being deleted underneath
+	repaired    int                   // partial last lines cut at start-up
 }
 
 // enqueue queues line, waiting for room (makeRoom), or drops it. Warn and
@@ -407,7 +406,7 @@ func (s *sink) close(event string, keepLock bool) error {
 		s.mu.Unlock()
 		close(s.quit)
 		<-s.done
-		s.rep.close()
+		s.closeReports()
 	})
 	return s.closeErr
 }
