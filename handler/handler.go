@@ -17,7 +17,10 @@ import (
 	"github.com/proxydebug/debugmode/internal/safego"
 )
 
-const requestIDKey = "request_id" // the key the context's request ID is written under
+const (
+	requestIDKey = "request_id" // the key the context's request ID is written under
+	traceIDKey   = "trace_id"   // and its trace's
+)
 
 // Handler is a slog.Handler that persists records carrying a "category"
 // attribute (the log call's, else WithAttrs', not inside a slog.Group) to
@@ -198,13 +201,14 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // Handle encodes r in the caller's goroutine and queues the line; on a full
 // queue it waits for the writer, dropping only past 100 ms (a hung disk).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	cat, ownID := h.cat, h.noIDs // a request_id bound with With replaces the context's
+	cat, ownID, ownTrace := h.cat, h.noIDs, false // a request_id bound with With replaces the context's
 	if r.NumAttrs() > 0 {
 		r.Attrs(func(a slog.Attr) bool {
 			if c, ok := categories.Of(a); ok {
 				cat = h.s.reg.lookup(c)
-			} else if a.Key == requestIDKey && len(h.groups) == 0 {
-				ownID = true // the line's own request_id wins; one in a group does not clash
+			} else if len(h.groups) == 0 { // the line's own IDs win; one in a group does not clash
+				ownID = ownID || a.Key == requestIDKey
+				ownTrace = ownTrace || a.Key == traceIDKey
 			}
 			return true
 		})
@@ -217,6 +221,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	var st stamp
 	if !ownID { // Options.Stamp only for records that are written
 		st = h.s.stampOf(ctx)
+		if ownTrace { // Middleware's requests line has the request's trace
+			st.TraceID, st.SpanID = [16]byte{}, [8]byte{}
+		}
 	}
 	bp := bufPool.Get().(*[]byte)
 	line, err := h.encodeSafely((*bp)[:0], &r, cat, st, h.s.opts.MaxLineBytes)

@@ -3,7 +3,10 @@ package handler
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+
+	"github.com/proxydebug/debugmode/internal/safego"
 )
 
 // stamp is what the context of a record adds to its line, right after
@@ -14,9 +17,17 @@ type stamp struct {
 	SpanID    [8]byte
 }
 
-// stampOf is the stamp of ctx, by Options.Stamp (none without it).
+// stampOf is the stamp of ctx, by Options.Stamp (none without it). A
+// panicking Stamp (a program's span reader, say) is counted and reported,
+// and the line goes without a stamp.
 func (s *sink) stampOf(ctx context.Context) (st stamp) {
 	if s.opts.Stamp != nil && ctx != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				st = stamp{}
+				s.notePanic(fmt.Errorf("handler: Options.Stamp panicked; recovered, the line is written without request_id and trace: %w", safego.Recovered(p)), 0)
+			}
+		}()
 		st.RequestID, st.TraceID, st.SpanID = s.opts.Stamp(ctx)
 	}
 	return st

@@ -3,6 +3,9 @@ package slogdebug
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,4 +72,41 @@ func TestSpansNeedOtelspan(t *testing.T) {
 	assert.Equal(t, "req-7", lines[0]["request_id"])
 	assert.NotContains(t, lines[0], "trace_id")
 	assert.NotContains(t, lines[0], "span_id")
+}
+
+// TestALinesOwnTraceWinsOverTheSpans: a record that carries its own
+// trace_id (Middleware's requests line) is not stamped with the span's
+// too: one trace_id per line.
+func TestALinesOwnTraceWinsOverTheSpans(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{DisableStress: true, SpanFromContext: otelspan.FromContext})
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	inSpan := trace.ContextWithSpanContext(reqid.With(context.Background(), reqid.FromHeaders("req-1", "")),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	l.LogRequest(inSpan, "GET", "/a", time.Millisecond, 200, "", slog.String("trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"),
+		slog.String("span_id", "00f067aa0ba902b7"))
+	require.NoError(t, l.Flush())
+	raw, err := os.ReadFile(l.Path("requests"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(raw), `"trace_id"`), "%s", raw)
+	assert.Equal(t, 1, strings.Count(string(raw), `"span_id"`), "%s", raw)
+	lines := readFile(t, l, "requests")
+	require.Len(t, lines, 1)
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", lines[0]["trace_id"])
+	assert.Equal(t, "req-1", lines[0]["request_id"], "the request's ID is still stamped")
+}
+
+// TestAPanickingSpanReaderKillsNothing: a SpanFromContext that panics
+// leaves its line unstamped and is counted, once per line.
+func TestAPanickingSpanReaderKillsNothing(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{DisableStress: true, SpanFromContext: func(context.Context) ([16]byte, [8]byte, bool) {
+		panic("span reader broke")
+	}})
+	l.LogRequest(reqid.With(context.Background(), reqid.FromHeaders("req-1", "")), "GET", "/a", time.Millisecond, 200, "")
+	require.NoError(t, l.Flush())
+	lines := readFile(t, l, "requests")
+	require.Len(t, lines, 1)
+	assert.Equal(t, "/a", lines[0]["path"])
+	assert.NotContains(t, lines[0], "request_id")
+	assert.Equal(t, uint64(1), l.Stats().Panics)
 }
