@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzFromHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzParseStacks$$' -fuzztime $(FUZZTIME)
 
 benchstat-tool:
 	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/proxydebug/debugmode/internal/tracefile"
 )
 
 // The log directory held open by descriptor is Linux's alone (see
@@ -91,7 +93,7 @@ func TestTheTraceSnapshotFollowsNoSymlinkSwappedInForTheDirectory(t *testing.T) 
 	require.NoError(t, os.Rename(dir, filepath.Join(root, "moved")))
 	require.NoError(t, os.Symlink(elsewhere, dir))
 
-	f, err := createTraceFile(h, 1, 0)
+	f, err := createTraceFile(h, tracefile.ExecutionTrace, 1, 0)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes)
 	require.NoError(t, err)

@@ -21,17 +21,17 @@ type traceFile struct {
 	name string
 }
 
-// createTraceFile is tracefile.Create: it creates the file in the log
+// createTraceFile is tracefile.Create: it creates the snapshot in the log
 // directory the handler holds (a copy of its handle, so the handler may
 // close meanwhile), opened as the handler opens its files: a symlink
 // swapped in for the directory's path leads nowhere else.
-func createTraceFile(files any, n int, perm os.FileMode) (tracefile.File, error) {
+func createTraceFile(files any, kind tracefile.Kind, n int, perm os.FileMode) (tracefile.File, error) {
 	h, ok := files.(*Handler)
 	if !ok || h == nil {
 		return nil, fmt.Errorf("handler: a trace snapshot needs the session's *Handler, not %T", files)
 	}
 	orDefault(&perm, config.DefaultFileMode)
-	name := tracefile.Name(h.s.sessionID, n)
+	name := kind.Name(h.s.sessionID, n)
 	if n < 1 {
 		return nil, &os.PathError{Op: "create", Path: name, Err: errors.New("not a session's trace snapshot name")}
 	}

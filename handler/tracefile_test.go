@@ -20,7 +20,7 @@ var traceBytes = []byte("go 1.25 trace\x00\x00\x00\n\x01\x02binary without a fin
 func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	dir := t.TempDir()
 	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
-	f, err := createTraceFile(h, 1, 0)
+	f, err := createTraceFile(h, tracefile.ExecutionTrace, 1, 0)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes)
 	require.NoError(t, err)
@@ -32,26 +32,26 @@ func TestCreateTraceFileWritesANewFileOfTheSession(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config.DefaultFileMode, st.Mode().Perm())
 
-	_, err = createTraceFile(h, 1, 0)
+	_, err = createTraceFile(h, tracefile.ExecutionTrace, 1, 0)
 	assert.True(t, errors.Is(err, os.ErrExist), "never over a file that exists: %v", err)
-	_, err = createTraceFile(dir, 1, 0)
+	_, err = createTraceFile(dir, tracefile.ExecutionTrace, 1, 0)
 	assert.Error(t, err, "a path is no handler")
 
 	require.NoError(t, os.Symlink(filepath.Join(dir, "elsewhere"), filepath.Join(dir, "proxy_execution_trace_002.trace")))
-	_, err = createTraceFile(h, 2, 0)
+	_, err = createTraceFile(h, tracefile.ExecutionTrace, 2, 0)
 	assert.Error(t, err, "a link planted at the snapshot's name")
 	_, err = os.Lstat(filepath.Join(dir, "elsewhere"))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "the link was not followed")
 
 	require.NoError(t, h.Close())
-	_, err = createTraceFile(h, 3, 0)
+	_, err = createTraceFile(h, tracefile.ExecutionTrace, 3, 0)
 	assert.ErrorContains(t, err, "closed", "after Close, nothing is created by path")
 }
 
 func TestDiscardRemovesTheTraceFile(t *testing.T) {
 	dir := t.TempDir()
 	h := newTestHandler(t, Options{Dir: dir, SessionID: "proxy"})
-	f, err := createTraceFile(h, 3, 0o600)
+	f, err := createTraceFile(h, tracefile.ExecutionTrace, 3, 0o600)
 	require.NoError(t, err)
 	_, err = f.Write(traceBytes[:4])
 	require.NoError(t, err)

@@ -1,10 +1,13 @@
 package integration_test
 
 import (
-	"context"
+	"bytes"
 	"io"
 	"net/http"
-	"sync"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,42 +15,79 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/integration"
+	"github.com/proxydebug/debugmode/internal/debuglog"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
-// panickingTransport panics in every round trip (a broken transport
-// wrapper of the service's, say), and says when it was first called.
-type panickingTransport struct {
-	once   sync.Once
-	called chan struct{}
+// waitForRelease is where the slow request's goroutine waits: the
+// function its goroutine snapshot must show.
+//
+//go:noinline
+func waitForRelease(entered chan<- struct{}, release <-chan struct{}) {
+	close(entered)
+	<-release
 }
 
-func (p *panickingTransport) RoundTrip(*http.Request) (*http.Response, error) {
-	p.once.Do(func() { close(p.called) })
-	panic("transport panics")
-}
-
-// TestPanicInAHealthPollIsRecovered: the health monitor polls on a
-// goroutine of the library's; a poll that panics fails with the panic as
-// its error, is reported, and the process goes on.
-func TestPanicInAHealthPollIsRecovered(t *testing.T) {
-	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir(), DefaultCategory: "other"}, io.Discard)
+// TestASlowRequestIsCaughtWhereItWaits (issue 23): with DEBUG_GOROUTINES, a
+// request blocked on a channel inside a handler behind the middleware is
+// caught at the slow threshold, while it waits: the stress line names a
+// goroutine snapshot in which a goroutine labelled with the request's ID
+// stands in the handler's function, and debuglog request prints it. The
+// clock is the test's; the handler waits on a channel the test releases.
+func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
+	clk := integration.NewFakeClock(time.Date(2026, 12, 7, 21, 0, 0, 0, time.UTC))
+	integration.UseClock(t, clk)
+	dir := t.TempDir()
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, Goroutines: true}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	tr := &panickingTransport{called: make(chan struct{})}
-	c, err := integration.New("http://orchestrator.invalid", log, integration.Options{HTTPClient: &http.Client{Transport: tr}})
-	require.NoError(t, err)
-	m := c.MonitorHealth(context.Background(), time.Hour)
-	<-tr.called
-	m.Stop() // waits for the poll to end
-	last := m.Last()
-	require.NotNil(t, last)
-	require.ErrorContains(t, last.Err, "transport panics")
-	lines := 0
-	for _, l := range (&env{log: log}).lines(t, "other") {
-		if l["msg"] == "health monitor: a poll panicked; recovered, polling goes on" {
-			lines++
+	entered, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		waitForRelease(entered, release)
+		io.WriteString(w, "late")
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil)
+	req.Header.Set("X-Request-ID", "req-blocked")
+	go func() {
+		defer close(done)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	<-entered
+	clk.Advance(6 * time.Second)    // past the 5s slow threshold, no first byte: the watch takes a snapshot
+	require.NoError(t, log.Flush()) // the snapshot is written whole
+	close(release)
+	<-done
+	require.NoError(t, log.Flush())
+
+	requests := readLines(t, log.Path("requests"))
+	require.Len(t, requests, 1)
+	name, _ := requests[0]["goroutines"].(string)
+	require.NotEmpty(t, name, "the request's line names its snapshot")
+	assert.Equal(t, log.SessionID()+"_goroutines_001.txt", name)
+	var slow []map[string]any
+	for _, m := range readLines(t, log.Path("stress")) {
+		if m["event_type"] == "slow_request" {
+			slow = append(slow, m)
 		}
 	}
-	assert.Equal(t, 1, lines, "reported once")
+	require.Len(t, slow, 1)
+	assert.Equal(t, name, slow[0]["goroutines"], "the stress line names it")
+	assert.Equal(t, 6000.0, slow[0]["ttfb_ms"])
+
+	text, err := os.ReadFile(filepath.Join(dir, name))
+	require.NoError(t, err)
+	var ours string
+	for _, entry := range strings.Split(string(text), "\n\n") {
+		if strings.Contains(entry, `"request_id":"req-blocked"`) && strings.Contains(entry, "integration_test.waitForRelease") {
+			ours = entry
+		}
+	}
+	require.NotEmpty(t, ours, "a goroutine labelled with the request's ID stands in the handler's function:\n%s", text)
+	assert.Contains(t, ours, `"route":"/ace/getstream"`)
+	assert.Contains(t, ours, "runtime.chanrecv")
+
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, debuglog.Run([]string{"request", "req-blocked", dir}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "goroutines of the request in the snapshot "+filepath.Join(dir, name)+": 1")
+	assert.Regexp(t, `1 goroutine \(route /ace/getstream\) waiting on a channel receive, in github\.com/proxydebug/debugmode/integration_test\.waitForRelease \(goroutines_test\.go:\d+\)`, out.String())
 }

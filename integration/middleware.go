@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"runtime/trace"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
@@ -98,9 +101,37 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 					panic(p)
 				}
 			}()
+			if snaps, watch := goroutineWatch(log); watch > 0 {
+				// A request still without its first byte at the slow
+				// threshold is caught in a goroutine snapshot while it
+				// waits, its goroutines labelled with its ID.
+				t := clk.AfterFunc(watch, func() {
+					if !rw.first.Load() {
+						if name := snaps.GoroutineSnapshot(stressevent.SlowRequest); name != "" {
+							ex.add([]slog.Attr{slog.String(stressevent.GoroutinesKey, name)})
+						}
+					}
+				})
+				defer t.Stop()
+				pprof.Do(ctx, pprof.Labels("request_id", ids.RequestID, "route", r.URL.Path), func(ctx context.Context) {
+					next.ServeHTTP(rw, r.WithContext(ctx))
+				})
+				return
+			}
 			next.ServeHTTP(rw, r)
 		})
 	}
+}
+
+// goroutineWatch is logger's goroutine snapshots and the slow threshold of
+// a request's start, when DEBUG_GOROUTINES is on (else 0).
+func goroutineWatch(logger *slogdebug.Logger) (stressevent.GoroutineSnapshots, time.Duration) {
+	if g, ok := logger.Handler().(stressevent.GoroutineSnapshots); ok {
+		if d := g.SlowStartWatch(); d > 0 {
+			return g, d
+		}
+	}
+	return nil, 0
 }
 
 // AddAttrs adds attrs to the "requests" line Middleware writes when the
@@ -150,6 +181,7 @@ type responseWriter struct {
 	start  time.Time     // the request's
 	ttfb   time.Duration // from start to the first byte of the body, once wrote
 	wrote  bool
+	first  atomic.Bool // wrote, for the slow-start watch's goroutine
 }
 
 func (w *responseWriter) WriteHeader(code int) {
@@ -170,7 +202,10 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (w *responseWriter) firstByte() { w.wrote, w.ttfb = true, w.clk.Now().Sub(w.start) }
+func (w *responseWriter) firstByte() {
+	w.wrote, w.ttfb = true, w.clk.Now().Sub(w.start)
+	w.first.Store(true)
+}
 
 // firstChunks holds ReadFrom's buffers for the first bytes.
 var firstChunks = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

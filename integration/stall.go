@@ -122,6 +122,11 @@ func (w *stallWatch) logLine(event string, stall time.Duration) {
 		slog.String("ace_id", w.s.AceID), slog.Duration("stall", stall), slog.Duration("threshold", w.threshold))
 	if event == stressevent.StreamStalled {
 		attrs = append(attrs, slog.String("waiting_on", waiting))
+		if g, ok := w.log.Handler().(stressevent.GoroutineSnapshots); ok { // caught while it waits
+			if name := g.GoroutineSnapshot(event); name != "" {
+				attrs = append(attrs, slog.String(stressevent.GoroutinesKey, name))
+			}
+		}
 	}
 	w.log.LogAttrs(w.ctx, slog.LevelDebug, event, append(attrs, w.s.Attrs...)...)
 }

@@ -63,6 +63,7 @@ var envVars = []envVar{
 	{"DEBUG_EXECUTION_TRACE_COOLDOWN", "`1m`", "ExecutionTraceCooldown",
 		fmt.Sprintf("a duration such as 1m, from %v to %v (0 for the default, 1m)", config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown),
 		func(c *Config, v string) error { return into(&c.ExecutionTraceCooldown)(parseDuration(v, true)) }},
+	{"DEBUG_GOROUTINES", "`false`", "Goroutines", wantBool, func(c *Config, v string) error { return into(&c.Goroutines)(parseBool(v)) }},
 	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
 	{"DEBUG_CATEGORIES", "all", "Categories", "", func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
 	{"DEBUG_ORCHESTRATOR_CALLS", "`false`", "OrchestratorCalls", wantBool, func(c *Config, v string) error { return into(&c.OrchestratorCalls)(parseBool(v)) }},
@@ -178,6 +179,14 @@ type Config struct {
 	ExecutionTrace         time.Duration
 	ExecutionTraceBytes    int
 	ExecutionTraceCooldown time.Duration
+	// Goroutines, with debug mode and stress detection on, writes the
+	// goroutine profile (runtime/pprof, stacks with their profiler labels)
+	// to <session>_goroutines_001.txt for a Warn+ stress event of one
+	// record, named on its line as "goroutines", at most one per minute;
+	// Middleware then runs each request under the labels request_id and
+	// route, and a request still waiting for its first byte at the slow
+	// threshold, or a stalled stream, is caught while it waits. Any Go.
+	Goroutines bool
 	// SpanFromContext, when set, reads the trace and span of a record's
 	// context, which then win over the request's own (package reqid):
 	// otelspan.FromContext reads OpenTelemetry's.

@@ -18,6 +18,7 @@ import (
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/internal/redact"
 	"github.com/proxydebug/debugmode/internal/safego"
+	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/internal/tracefile"
 	"github.com/proxydebug/debugmode/reqid"
 )
@@ -46,8 +47,12 @@ type traceRecorder interface {
 // ExecutionTraceSupported reports whether the program is built with Go 1.25+.
 func ExecutionTraceSupported() bool { return executionTraceSupported }
 
+// execTrace writes a recorder's snapshots, for stress events: the
+// execution trace's, or the goroutine profile's (goroutines.go).
 type execTrace struct {
 	rec      traceRecorder
+	kind     tracefile.Kind // its files' names
+	what     string         // its name on the console
 	cooldown time.Duration
 	fileMode os.FileMode
 	console  slog.Handler   // where a snapshot that failed is reported
@@ -56,10 +61,11 @@ type execTrace struct {
 
 	mu      sync.Mutex
 	closed  bool
-	busy    bool      // a snapshot is asked for and not written yet
-	next    time.Time // no snapshot for an event before this
-	session string    // the session of the last snapshot
-	n       int       // its number
+	busy    bool          // a snapshot is asked for and not written yet
+	idle    chan struct{} // closed when busy ends
+	next    time.Time     // no snapshot for an event before this
+	session string        // the session of the last snapshot
+	n       int           // its number
 	stats   ExecutionTraceStats
 }
 
@@ -68,8 +74,8 @@ func startExecTrace(cfg Config, console slog.Handler) (*execTrace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("slogdebug: execution trace: %w", err)
 	}
-	return &execTrace{rec: rec, cooldown: cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown),
-		fileMode: cfg.FileMode, console: console}, nil
+	return &execTrace{rec: rec, kind: tracefile.ExecutionTrace, what: "execution trace",
+		cooldown: cmp.Or(cfg.ExecutionTraceCooldown, config.DefaultExecutionTraceCooldown), fileMode: cfg.FileMode, console: console}, nil
 }
 
 // snapshot starts a snapshot unless within the cooldown (measured on the
@@ -91,23 +97,23 @@ func (e *execTrace) snapshot(files *handler.Handler, event string, now time.Time
 	}
 	if session != e.session {
 		// Once per session: a resumed one may have snapshots already.
-		e.session, e.n = session, tracefile.Last(dir, session)
+		e.session, e.n = session, e.kind.Last(dir, session)
 	}
 	e.n++
 	n := e.n
 	e.next = now.Add(e.cooldown)
 	e.stats.Snapshots++
-	e.busy = true
+	e.busy, e.idle = true, make(chan struct{})
 	e.writing.Add(1)
 	e.mu.Unlock()
 	// Created now, while files are surely open: their directory, never a path.
 	var f tracefile.File
 	var err error
-	if p := safego.Call(func() { f, err = tracefile.Create(files, n, e.fileMode) }); p != nil {
+	if p := safego.Call(func() { f, err = tracefile.Create(files, e.kind, n, e.fileMode) }); p != nil {
 		err = fmt.Errorf("creating the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
 	}
 	go e.write(f, err, session, event, n)
-	return tracefile.Name(session, n)
+	return e.kind.Name(session, n)
 }
 
 // write runs on its own goroutine; a failure is counted and said on the console.
@@ -122,11 +128,12 @@ func (e *execTrace) write(f tracefile.File, err error, session, event string, n 
 		e.mu.Lock()
 		e.stats.Failed++
 		e.mu.Unlock()
-		say(e.console, slog.LevelWarn, "debug mode: writing the execution trace failed",
-			slog.String("file", tracefile.Name(session, n)), slog.String("event_type", event), slog.Any("error", err))
+		say(e.console, slog.LevelWarn, "debug mode: writing the "+e.what+" failed",
+			slog.String("file", e.kind.Name(session, n)), slog.String("event_type", event), slog.Any("error", err))
 	}
 	e.mu.Lock()
 	e.busy = false
+	close(e.idle)
 	e.mu.Unlock()
 	if e.written != nil {
 		e.written()
@@ -151,6 +158,19 @@ func (e *execTrace) writeFile(f tracefile.File) (err error) {
 		return errors.Join(err, f.Discard())
 	}
 	return f.Close()
+}
+
+// wait returns once no snapshot is being written (nil: at once).
+func (e *execTrace) wait() {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	busy, idle := e.busy, e.idle
+	e.mu.Unlock()
+	if busy {
+		<-idle
+	}
 }
 
 func (e *execTrace) Stats() (s ExecutionTraceStats) {
@@ -180,28 +200,46 @@ func (e *execTrace) close() {
 // ExecutionTraceStats returns the execution trace recorder's counts.
 func (l *Logger) ExecutionTraceStats() ExecutionTraceStats { return l.exec.Stats() }
 
-// annotated asks exec (nil: off) for a snapshot per Warn+ stress event.
+// annotated asks exec (nil: off) for a snapshot per Warn+ stress event,
+// and gor (nil: off) for one per Warn+ event of one record that has none
+// yet (the watchdogs of a slow start and a stall take theirs while the
+// wait lasts).
 type annotated struct {
 	slog.Handler
-	exec  *execTrace
-	files *handler.Handler
+	exec, gor *execTrace
+	files     *handler.Handler
 }
 
 func (h annotated) Handle(ctx context.Context, r slog.Record) error {
-	if h.exec != nil && r.Level >= slog.LevelWarn {
-		if name := h.exec.snapshot(h.files, r.Message, time.Now()); name != "" {
-			r.AddAttrs(slog.String(ExecutionTraceKey, name))
+	if r.Level >= slog.LevelWarn {
+		if h.exec != nil {
+			if name := h.exec.snapshot(h.files, r.Message, time.Now()); name != "" {
+				r.AddAttrs(slog.String(ExecutionTraceKey, name))
+			}
+		}
+		if h.gor != nil && perRecord(r.Message) && !hasAttr(r, stressevent.GoroutinesKey) {
+			if name := h.gor.snapshot(h.files, r.Message, time.Now()); name != "" {
+				r.AddAttrs(slog.String(stressevent.GoroutinesKey, name))
+			}
 		}
 	}
 	return h.Handler.Handle(ctx, r)
 }
 
+func hasAttr(r slog.Record, key string) (found bool) {
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == key
+		return !found
+	})
+	return found
+}
+
 func (h annotated) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return annotated{h.Handler.WithAttrs(attrs), h.exec, h.files}
+	return annotated{h.Handler.WithAttrs(attrs), h.exec, h.gor, h.files}
 }
 
 func (h annotated) WithGroup(name string) slog.Handler {
-	return annotated{h.Handler.WithGroup(name), h.exec, h.files}
+	return annotated{h.Handler.WithGroup(name), h.exec, h.gor, h.files}
 }
 
 // traceLogHandler mirrors category records into the execution trace as

@@ -3,6 +3,7 @@ package slogdebug
 import (
 	"errors"
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/tracefile"
 	"io"
 	"log/slog"
 	"os"
@@ -144,7 +145,7 @@ func TestExecTraceFailedWriteIsRemovedAndReported(t *testing.T) {
 
 // newExecTrace writes rec's snapshots, at most one per cooldown.
 func newExecTrace(rec traceRecorder, cooldown time.Duration, fileMode os.FileMode, console slog.Handler) *execTrace {
-	return &execTrace{rec: rec, cooldown: cooldown, fileMode: fileMode, console: console}
+	return &execTrace{rec: rec, kind: tracefile.ExecutionTrace, what: "execution trace", cooldown: cooldown, fileMode: fileMode, console: console}
 }
 
 // sessionIn returns a Handler of session in dir, closed when the test

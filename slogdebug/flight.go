@@ -320,7 +320,7 @@ func (d *dumper) dump(job flightEntry) {
 		}
 		_ = h.Handle(e.context(), e.rec)
 	}
-	_ = job.chain.apply(annotated{files, l.exec, files}).Handle(job.context(), job.rec) // a snapshot, if on
+	_ = job.chain.apply(annotated{files, l.exec, nil, files}).Handle(job.context(), job.rec) // an execution trace snapshot, if on
 }
 
 func earliest(entries []flightEntry, event slog.Record, now time.Time) time.Time {

@@ -50,6 +50,7 @@ type core struct {
 	sel          *selection                      // the categories written (Config.Categories); nil: all
 	session      atomic.Pointer[handler.Handler] // the session's files' last handler; nil before any
 	exec         *execTrace                      // Config.ExecutionTrace's recorder, from New to Close; nil when off
+	gor          *execTrace                      // Config.Goroutines' snapshots, from New to Close; nil when off
 	stressBefore atomic.Pointer[stress.Stats]    // the counts of the session's replaced detectors
 	veto         error                           // the bad settings that keep debug mode off (SetDebug's answer)
 
@@ -142,6 +143,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 			return nil, err // another Logger's recorder runs: the program's doing
 		}
 	}
+	l.gor = startGoroutines(cfg, l)
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil && cfg.Enabled && !cfg.Strict {
 		var bad *settingError
@@ -153,6 +155,7 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	if err != nil {
 		l.exec.close()
+		l.gor.close()
 		return nil, err
 	}
 	l.publish(st)
@@ -226,7 +229,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
+		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, l.gor, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes),
@@ -321,6 +324,7 @@ func (l *Logger) Close() error {
 	st, _ := l.buildState(false)
 	l.publish(st)
 	l.exec.close() // the snapshot being written is counted in session_end
+	l.gor.close()
 	if old.on {
 		return old.closeFiles("session_end")
 	}
@@ -392,6 +396,9 @@ func (l *Logger) endAttrs(d *stress.Handler) []slog.Attr {
 	if l.exec != nil {
 		attrs = append(attrs, slog.Attr{Key: "execution_trace", Value: l.exec.Stats().LogValue()})
 	}
+	if l.gor != nil {
+		attrs = append(attrs, slog.Attr{Key: "goroutine_snapshots", Value: l.gor.Stats().LogValue()})
+	}
 	if n := l.libConsole.q.dropped.Load(); n > 0 {
 		attrs = append(attrs, slog.Uint64("console_lines_dropped", n))
 	}
@@ -439,6 +446,7 @@ func (l *Logger) Flush() error {
 	if l.hook != nil {
 		defer l.hook.flush(asyncConsoleGrace)
 	}
+	l.gor.wait() // a goroutine snapshot named on a line is whole in its file
 	st := l.st.Load()
 	if st.dumper != nil {
 		st.dumper.flush() // the flight recorder's dumps

@@ -78,6 +78,9 @@ func (c Config) problems() []error {
 		bad("ExecutionTrace", c.ExecutionTrace, "0 (off) while stress detection is off (DisableStress): only a stress event writes a snapshot")
 	}
 	size("ExecutionTraceBytes", c.ExecutionTraceBytes, config.MinExecutionTraceBytes, config.MaxExecutionTraceBytes)
+	if c.Goroutines && c.DisableStress {
+		bad("Goroutines", c.Goroutines, "false while stress detection is off (DisableStress): only a stress event writes a snapshot")
+	}
 	duration("ExecutionTraceCooldown", c.ExecutionTraceCooldown, config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown, "the default, 1m")
 	return out
 }

@@ -41,12 +41,12 @@ func (s *state) slowRecord(ctx context.Context, o *scan) {
 	switch o.cat {
 	case category.Requests:
 		e.Type, e.Description = ev.SlowRequest, "Request "+took
-		e.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id")
+		e.Attrs = o.attrs("method", "path", "ace_id", "status_code", "request_id", ev.GoroutinesKey)
 	case category.EngineSelection:
 		e.Type, e.Description = ev.SlowEngineSelection, "Engine selection "+took
-		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id")
+		e.Attrs = o.attrs("operation", "selected_host", "selected_port", "container_id", "error", "engine_count", "request_id", ev.GoroutinesKey)
 	default:
-		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id")
+		e.Description, e.Attrs = fmt.Sprintf("%s record %q %s", o.cat, o.record.Message, took), o.attrs("operation", "request_id", ev.GoroutinesKey)
 	}
 	if o.hasTTFB {
 		e.Attrs = append(e.Attrs, slog.Duration("ttfb", o.ttfb))
@@ -74,7 +74,7 @@ func (s *state) streamStalled(ctx context.Context, o *scan) {
 	}
 	e := Event{Type: ev.StreamStalled, Level: slog.LevelWarn,
 		Description: fmt.Sprintf("Stream stalled: no bytes for %.2fs%s", o.stall.Seconds(), where),
-		Attrs: append(o.attrs("stream_id", "ace_id", "engine_id", "engine_host", "engine_port", "container_id", "waiting_on", "request_id"),
+		Attrs: append(o.attrs("stream_id", "ace_id", "engine_id", "engine_host", "engine_port", "container_id", "waiting_on", "request_id", ev.GoroutinesKey),
 			slog.Duration("stall", o.stall))}
 	if th := o.attrs("threshold"); len(th) > 0 {
 		e.Attrs = append(e.Attrs, th[0])

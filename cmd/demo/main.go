@@ -9,9 +9,10 @@
 // category, and the stress events found.
 //
 // It honours the library's environment (DEBUG_LOG_DIR, DEBUG_QUEUE_BYTES,
-// DEBUG_STRESS_*, ...); debug mode is always on here, and so is the execution
-// trace recorder (DEBUG_EXECUTION_TRACE=10s, when built with Go 1.25 or
-// newer, unless the variable says otherwise); the console shows
+// DEBUG_STRESS_*, ...); debug mode is always on here, and so are goroutine
+// snapshots (DEBUG_GOROUTINES) and the execution trace recorder
+// (DEBUG_EXECUTION_TRACE=10s, when built with Go 1.25 or newer), unless the
+// variables say otherwise; the console shows
 // only Error and up unless DEBUG_CONSOLE_LEVEL says otherwise, so that the
 // progress bar stays readable.
 package main
@@ -64,6 +65,9 @@ func run(ctx context.Context, out io.Writer, sc demoproxy.Scenario) error {
 		// The runtime's execution trace of the seconds before a stress
 		// event, written beside the files.
 		cfg.ExecutionTrace = 10 * time.Second
+	}
+	if _, set := os.LookupEnv("DEBUG_GOROUTINES"); !set {
+		cfg.Goroutines = true // where a slow request's goroutine waited, on any Go
 	}
 	logger, err := slogdebug.Init(cfg)
 	if err != nil {
@@ -141,6 +145,12 @@ func explain(out io.Writer, logger *slogdebug.Logger, orchDir, orchSession strin
 			debuglog.CommandLine([]string{tr.path}), strings.ReplaceAll(tr.eventType, "_", " "), tr.requestID)
 		fmt.Fprintf(out, "  %s    # that request's story, with its trace named\n", shown(append([]string{"request", tr.requestID}, dirs...)...))
 	}
+	for _, ev := range snapshotEvents(logger, goroutinesKey) {
+		if ev.requestID != "" && ev.eventType == "slow_request" {
+			fmt.Fprintf(out, "  %s    # where slow request %s's goroutine waited (its goroutine snapshot)\n", shown(append([]string{"request", ev.requestID}, dirs...)...), ev.requestID)
+			break
+		}
+	}
 	if id := refusedRequest(logger); id != "" {
 		fmt.Fprintf(out, "  %s    # one request refused at once while provisioning was blocked, across both systems\n", shown(append([]string{"request", id}, dirs...)...))
 	}
@@ -177,17 +187,24 @@ func breakerRequest(logger *slogdebug.Logger) string {
 	return id
 }
 
-// tracedEvent is a stress event whose line names an execution trace
-// snapshot.
+// tracedEvent is a stress event whose line names a snapshot.
 type tracedEvent struct {
 	eventType, requestID, path string
 }
 
+// goroutinesKey names a stress line's goroutine snapshot.
+const goroutinesKey = "goroutines"
+
 // tracedEvents are the stress events with an execution trace snapshot.
 func tracedEvents(logger *slogdebug.Logger) []tracedEvent {
+	return snapshotEvents(logger, slogdebug.ExecutionTraceKey)
+}
+
+// snapshotEvents are the stress events whose line names a snapshot in key.
+func snapshotEvents(logger *slogdebug.Logger, key string) []tracedEvent {
 	var out []tracedEvent
 	_, _ = eachLine(logger.Path("stress"), func(m map[string]any) {
-		name, _ := m[slogdebug.ExecutionTraceKey].(string)
+		name, _ := m[key].(string)
 		if name == "" {
 			return
 		}
@@ -273,6 +290,16 @@ func summarize(out io.Writer, logger *slogdebug.Logger) error {
 		}
 		es := logger.ExecutionTraceStats()
 		fmt.Fprintf(out, "  %d written, %d events skipped by the cooldown, %d failed\n", es.Snapshots-es.Failed, es.Skipped, es.Failed)
+	}
+	if snaps := snapshotEvents(logger, goroutinesKey); len(snaps) > 0 {
+		fmt.Fprintf(out, "\ngoroutine snapshots, taken while a request or stream waited (%s):\n", goroutinesKey)
+		for _, ev := range snaps {
+			size := "missing"
+			if st, err := os.Stat(ev.path); err == nil {
+				size = fmt.Sprintf("%d KiB", st.Size()>>10)
+			}
+			fmt.Fprintf(out, "  %-44s %-24s %s\n", filepath.Base(ev.path)+" ("+size+")", ev.eventType, ev.requestID)
+		}
 	}
 	return nil
 }

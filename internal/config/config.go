@@ -56,6 +56,7 @@ const (
 	MinExecutionTraceBytes        = 1 << 20
 	MaxExecutionTraceBytes        = 1 << 30
 	DefaultExecutionTraceCooldown = time.Minute
+	DefaultGoroutinesCooldown     = time.Minute
 	MinExecutionTraceCooldown     = time.Second
 	MaxExecutionTraceCooldown     = 24 * time.Hour
 )

@@ -81,6 +81,7 @@ type reportData struct {
 	I        []string             `json:"i"`
 	Causes   map[string][]int     `json:"c"`           // event index -> its causes' indices
 	Traces   map[string]traceLink `json:"x,omitempty"` // stress event index -> its execution trace snapshot
+	Stacks   map[string]traceLink `json:"g,omitempty"` // stress event index -> its goroutine snapshot
 	Stress   stressJSON           `json:"stress"`
 	Total    int                  `json:"total"`
 	Kept     int                  `json:"kept"`
@@ -95,18 +96,19 @@ type laneJSON struct {
 
 // kept is an event kept individually.
 type kept struct {
-	t     time.Time
-	lane  int
-	dur   float64
-	name  string
-	kind  int
-	req   string
-	info  string
-	ev    *Event // a proxy effect, for correlation
-	orch  int32  // an orchestrator event's index as added (orchIndex), or -1
-	order int64
-	trace string // a stress event's execution trace snapshot
-	rank  int    // a stress event's severity (severityRank)
+	t      time.Time
+	lane   int
+	dur    float64
+	name   string
+	kind   int
+	req    string
+	info   string
+	ev     *Event // a proxy effect, for correlation
+	orch   int32  // an orchestrator event's index as added (orchIndex), or -1
+	order  int64
+	trace  string // a stress event's execution trace snapshot
+	stacks string // its goroutine snapshot
+	rank   int    // a stress event's severity (severityRank)
 }
 
 // cmdReport writes the report.
@@ -148,9 +150,11 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	if err != nil {
 		return err
 	}
-	for i, link := range data.Traces {
-		link.Href = linkFrom(outDir, link.Path)
-		data.Traces[i] = link
+	for _, links := range []map[string]traceLink{data.Traces, data.Stacks} {
+		for i, link := range links {
+			link.Href = linkFrom(outDir, link.Path)
+			links[i] = link
+		}
 	}
 	js, err := json.Marshal(data) // escapes <, > and &: safe inside <script>
 	if err != nil {
@@ -408,6 +412,12 @@ func buildReport(ctx context.Context, files []file, f *filter, warn *warner, max
 				data.Traces = map[string]traceLink{}
 			}
 			data.Traces[strconv.Itoa(i)] = traceLink{Path: kp.trace}
+		}
+		if kp.stacks != "" {
+			if data.Stacks == nil {
+				data.Stacks = map[string]traceLink{}
+			}
+			data.Stacks[strconv.Itoa(i)] = traceLink{Path: kp.stacks}
 		}
 	}
 	data.Kept = len(all)

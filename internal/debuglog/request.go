@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -86,7 +87,9 @@ type story struct {
 	gapAt      int       // index of the step that ends the largest gap
 	gapFrom    time.Time // where that gap began
 	slowest    *Event
-	traces     []string // the execution trace snapshots of its stress events
+	traces     []string        // the execution trace snapshots of its stress events
+	snapshots  []string        // the goroutine snapshots its lines name, then its sessions' others
+	named      map[string]bool // of those, the ones its lines name
 	// stepsNotShown counts the orchestrator's events related to the
 	// request past maxOrchSteps (of each kind: by ID, meanwhile).
 	stepsNotShown int
@@ -143,8 +146,24 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 		if p := executionTrace(ev); p != "" && ev.Category == "stress" {
 			st.traces = append(st.traces, p)
 		}
+		if p := goroutineSnapshot(ev); p != "" {
+			st.snapshots = append(st.snapshots, p)
+		}
 	}
-	st.traces = dedupe(st.traces)
+	st.traces, st.snapshots = dedupe(st.traces), dedupe(st.snapshots)
+	st.named = map[string]bool{}
+	for _, p := range st.snapshots {
+		st.named[p] = true
+	}
+	// A snapshot taken for another request's event may hold this one's
+	// goroutines too (one per cooldown): its session's are looked in.
+	for _, ev := range own {
+		if sid := ev.str("session_id"); sid != "" && ev.File != "" && !strings.ContainsAny(sid, `*?[\/`) {
+			found, _ := filepath.Glob(filepath.Join(filepath.Dir(ev.File), sid+"_goroutines_*.txt"))
+			st.snapshots = append(st.snapshots, found...)
+		}
+	}
+	st.snapshots = dedupe(st.snapshots)
 	// The orchestrator's side, in one pass over its files: an index of the
 	// events that can explain the request (orchIndex), and as steps its
 	// events with the request's ID, or a container or stream ID of it
@@ -315,6 +334,18 @@ func (st *story) print(out io.Writer) {
 		fmt.Fprintf(out, "execution trace of the seconds before its stress event: %s\n", escapeText(p))
 		fmt.Fprintf(out, "  go tool trace %s   (its task is of type \"request\", with a log request_id=%s)\n", escapeText(p), escapeText(st.id))
 	}
+	for _, p := range st.snapshots {
+		stacks, err := readStacks(p)
+		switch ours := requestStacks(stacks, st.id); {
+		case err != nil:
+			fmt.Fprintf(out, "goroutine snapshot %s: %s\n", escapeText(p), escapeText(err.Error()))
+		case len(ours) == 0 && !st.named[p]: // another event's, without this request
+		case len(ours) == 0:
+			fmt.Fprintf(out, "goroutine snapshot %s: no goroutine in it is labelled request_id=%s (%d stacks)\n", escapeText(p), escapeText(st.id), len(stacks))
+		default:
+			printStacks(out, p, ours)
+		}
+	}
 	if st.effect != nil {
 		fmt.Fprintf(out, "\nwhy it was a %s, as correlate ranks the orchestrator's events:\n", strings.ReplaceAll(st.effect.kind, "_", " "))
 		if len(st.causes) == 0 {
@@ -386,6 +417,9 @@ type storyJSON struct {
 	// ExecutionTraces are the execution trace snapshots of its stress
 	// events (their lines' execution_trace, beside their files).
 	ExecutionTraces []string `json:"execution_traces,omitempty"`
+	// Goroutines are the goroutine snapshots its lines name, with the
+	// stacks in each labelled with its request_id.
+	Goroutines []snapshotJSON `json:"goroutines,omitempty"`
 	// StepsNotShown counts the orchestrator's events related to the
 	// request past the 500 of each kind listed.
 	StepsNotShown int `json:"steps_not_shown,omitempty"`
@@ -394,6 +428,19 @@ type storyJSON struct {
 func (st *story) toJSON() storyJSON {
 	j := storyJSON{RequestID: st.id, Start: st.start.Format(time.RFC3339Nano), End: st.end.Format(time.RFC3339Nano), DurationMS: ms(st.end.Sub(st.start)),
 		LargestGap: st.gapAt, Steps: []stepJSON{}, Causes: []causeJSON{}, ExecutionTraces: st.traces, StepsNotShown: st.stepsNotShown}
+	for _, p := range st.snapshots {
+		stacks, err := readStacks(p)
+		sj := snapshotJSON{Path: p, Stacks: append([]stack{}, requestStacks(stacks, st.id)...)}
+		if err != nil {
+			sj.Error = err.Error()
+		} else if len(sj.Stacks) == 0 && !st.named[p] {
+			continue
+		}
+		for i := range sj.Stacks {
+			sj.Stacks[i].Waiting, sj.Stacks[i].Call = sj.Stacks[i].blockedOn()
+		}
+		j.Goroutines = append(j.Goroutines, sj)
+	}
 	prev := st.start
 	for _, s := range st.steps {
 		j.Steps = append(j.Steps, stepJSON{OffsetMS: ms(s.at.Sub(st.start)), GapMS: ms(s.at.Sub(prev)), Relation: s.relation, lineRef: refOf(s.ev)})

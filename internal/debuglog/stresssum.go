@@ -65,6 +65,7 @@ func (s *stressTally) add(ev *Event, kp *kept) {
 		if kp.info == "" {
 			kp.info = clip(rawLine(ev), reportDetail)
 			kp.trace = executionTrace(ev)
+			kp.stacks = goroutineSnapshot(ev)
 			kp.ev = ev // an effect, for the correlations
 		}
 	}

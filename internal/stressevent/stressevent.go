@@ -43,6 +43,24 @@ const (
 // off, or stalls are not watched).
 type StallSource interface{ StallThreshold() time.Duration }
 
+// GoroutinesKey names a stress line's goroutine snapshot,
+// <session>_goroutines_001.txt.
+const GoroutinesKey = "goroutines"
+
+// GoroutineSnapshots is what a Logger's handler answers, for integration's
+// Middleware and CopyStream, while goroutine snapshots are on
+// (DEBUG_GOROUTINES).
+type GoroutineSnapshots interface {
+	// SlowStartWatch is the requests' slow threshold when snapshots are
+	// on, 0 when off: a request still without its first byte then is
+	// caught in a snapshot while it waits.
+	SlowStartWatch() time.Duration
+	// GoroutineSnapshot writes a snapshot for event, off the caller's
+	// goroutine, unless one was written within the cooldown; it returns
+	// the file's name, or "".
+	GoroutineSnapshot(event string) string
+}
+
 // Severity is the "severity" of an event logged at level.
 func Severity(level slog.Level) string {
 	switch {

@@ -17,7 +17,12 @@ func TestName(t *testing.T) {
 		assert.Equal(t, "a_b", s)
 		assert.Equal(t, n, got)
 	}
-	for _, bad := range []string{"s_execution_trace_1.trace", "s_execution_trace_000.trace", "s_execution_trace_0001.trace", "s_execution_trace_001.jsonl", "s_execution_trace_1234567890.trace"} {
+	assert.Equal(t, "s_goroutines_002.txt", Goroutines.Name("s", 2))
+	s, n, ok := Parse("a_b_goroutines_012.txt")
+	assert.True(t, ok)
+	assert.Equal(t, "a_b", s)
+	assert.Equal(t, 12, n)
+	for _, bad := range []string{"s_goroutines_1.txt", "s_goroutines_001.trace", "s_execution_trace_001.txt", "s_execution_trace_1.trace", "s_execution_trace_000.trace", "s_execution_trace_0001.trace", "s_execution_trace_001.jsonl", "s_execution_trace_1234567890.trace"} {
 		_, _, ok := Parse(bad)
 		assert.False(t, ok, bad)
 	}
@@ -25,13 +30,15 @@ func TestName(t *testing.T) {
 
 func TestLastCountsTheSessionsOwnSnapshots(t *testing.T) {
 	dir := t.TempDir()
-	assert.Equal(t, 0, Last(dir, "proxy"))
-	assert.Equal(t, 0, Last(filepath.Join(dir, "missing"), "proxy"))
+	assert.Equal(t, 0, ExecutionTrace.Last(dir, "proxy"))
+	assert.Equal(t, 0, ExecutionTrace.Last(filepath.Join(dir, "missing"), "proxy"))
 	for _, name := range []string{"proxy_execution_trace_001.trace", "proxy_execution_trace_012.trace",
-		"proxy_x_execution_trace_040.trace", "other_execution_trace_099.trace", "proxy_requests.jsonl", "proxy_requests.003.jsonl"} {
+		"proxy_x_execution_trace_040.trace", "other_execution_trace_099.trace", "proxy_requests.jsonl", "proxy_requests.003.jsonl",
+		"proxy_goroutines_007.txt", "proxy_goroutines_013.trace"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o600))
 	}
-	assert.Equal(t, 12, Last(dir, "proxy"))
-	assert.Equal(t, 40, Last(dir, "proxy_x"))
-	assert.Equal(t, 99, Last(dir, "other"))
+	assert.Equal(t, 12, ExecutionTrace.Last(dir, "proxy"))
+	assert.Equal(t, 40, ExecutionTrace.Last(dir, "proxy_x"))
+	assert.Equal(t, 99, ExecutionTrace.Last(dir, "other"))
+	assert.Equal(t, 7, Goroutines.Last(dir, "proxy"), "each kind numbers its own")
 }
