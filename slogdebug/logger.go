@@ -256,19 +256,16 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if !cfg.ConsoleCategories && l.consoleLevel < slog.LevelInfo {
 		// The category records below Info stay off the console (one whose
 		// level is Info or more, tint's, keeps them off itself).
-		console, floor = &catFilter{next: l.console, min: slog.LevelInfo}, max(l.consoleLevel, slog.LevelInfo)
+		console, floor = &catFilter{next: l.console, min: slog.LevelInfo, catSel: true}, max(l.consoleLevel, slog.LevelInfo)
 	}
-	children := []slog.Handler{l.guarded(console)}
-	for _, h := range debug {
-		children = append(children, l.guarded(selectCategories(h, l.sel)))
-	}
+	st.root = l.guarded(console) // the console alone (debug mode off): no fan-out to pay for
 	if len(debug) > 0 {
+		for i, h := range debug {
+			debug[i] = l.guarded(h)
+		}
+		// One selection of the categories for all of debug mode's handlers.
+		st.root = slogmulti.Fanout(st.root, selectCategories(slogmulti.Fanout(debug...), l.sel))
 		floor = min(floor, slog.LevelDebug)
-	}
-	if len(children) == 1 {
-		st.root = children[0] // the console alone (debug mode off): no fan-out to pay for
-	} else {
-		st.root = slogmulti.Fanout(children...)
 	}
 	st.floor = floor
 	return st, nil
