@@ -126,9 +126,9 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.env != nil {
 		problems = cfg.env.problems
 	}
-	for _, p := range problems {
-		if p.off {
-			offErrs = append(offErrs, p.err)
+	for i := range problems {
+		if problems[i].off {
+			offErrs = append(offErrs, &problems[i])
 		}
 	}
 	if len(offErrs) > 0 { // off, even if the program turned it on after ConfigFromEnv
@@ -144,11 +144,11 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	}
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil && cfg.Enabled && !cfg.Strict {
-		var bad *settingError
+		var bad *settingProblem
 		if !errors.As(err, &bad) {
 			bad = cfg.dirError(err)
 		}
-		problems = append(problems, settingProblem{err: bad, effect: "debug mode stays off (SetDebug(true) tries again)"})
+		problems = append(problems, settingProblem{name: bad.name, msg: bad.msg, effect: "debug mode stays off (SetDebug(true) tries again)"})
 		st, err = l.buildState(false)
 	}
 	if err != nil {
@@ -161,9 +161,9 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
 	for _, p := range problems { // said whatever the console's level
-		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.err.msg+"; "+p.effect, 0)
-		if p.err.name != "" {
-			r.AddAttrs(slog.String("variable", p.err.name))
+		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.msg+"; "+p.effect, 0)
+		if p.name != "" {
+			r.AddAttrs(slog.String("variable", p.name))
 		}
 		_ = l.guarded(l.console).Handle(context.Background(), r)
 	}
