@@ -23,6 +23,7 @@ import (
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/internal/redact"
+	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -121,11 +122,12 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.OnStress != nil {
 		l.hook, l.red = newJobQueue(), red
 	}
-	var problems []settingProblem // said once the console is up
-	var offErrs []error
+	var env fromEnv // what ConfigFromEnv found, said once the console is up
 	if cfg.env != nil {
-		problems = cfg.env.problems
+		env = *cfg.env
 	}
+	problems, warnings := env.problems, env.warnings
+	var offErrs []error
 	for i := range problems {
 		if problems[i].off {
 			offErrs = append(offErrs, &problems[i])
@@ -160,21 +162,18 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
-	for _, p := range problems { // said whatever the console's level
+	if env.consoleLevelSet && cfg.Console != nil {
+		warnings = append(slices.Clip(warnings), envConsoleLevel+" is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own")
+	}
+	for _, p := range problems { // said whatever the console's level, as are the warnings
 		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.msg+"; "+p.effect, 0)
 		if p.name != "" {
 			r.AddAttrs(slog.String("variable", p.name))
 		}
 		_ = l.guarded(l.console).Handle(context.Background(), r)
 	}
-	if cfg.env != nil {
-		warnings := cfg.env.warnings
-		if cfg.env.consoleLevelSet && cfg.Console != nil {
-			warnings = append(slices.Clip(warnings), envConsoleLevel+" is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own")
-		}
-		for _, w := range warnings { // said whatever the console's level
-			_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
-		}
+	for _, w := range warnings {
+		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
 }
@@ -347,18 +346,18 @@ func (l *Logger) onStress(ctx context.Context, e stress.Event) {
 	}
 	hook, red := l.cfg.OnStress, l.red
 	if !l.hook.send(func() {
-		defer func() {
-			if p := recover(); p != nil {
-				l.panics.Add(1)
+		p := safego.Call(func() {
+			e.Description = red.RedactText(e.Description)
+			attrs := make([]slog.Attr, len(e.Attrs))
+			for i, a := range e.Attrs {
+				attrs[i] = red.RedactAttr(nil, a)
 			}
-		}()
-		e.Description = red.RedactText(e.Description)
-		attrs := make([]slog.Attr, len(e.Attrs))
-		for i, a := range e.Attrs {
-			attrs[i] = red.RedactAttr(nil, a)
+			e.Attrs = attrs
+			hook(e)
+		})
+		if p != nil {
+			l.panics.Add(1)
 		}
-		e.Attrs = attrs
-		hook(e)
 	}) {
 		l.hook.dropped.Add(1) // after Close
 	}
