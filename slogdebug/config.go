@@ -636,9 +636,6 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 
 // contextStamp reads a record's request ID, trace and span (package reqid).
 func contextStamp(ctx context.Context) (requestID string, traceID [16]byte, spanID [8]byte) {
-	if ctx == nil {
-		return "", traceID, spanID
-	}
 	if e := reqctx.From[reqid.IDs](ctx); e != nil { // package reqid's entry: zero IDs without a request's
 		return e.IDs.RequestID, e.Trace, e.Span
 	}

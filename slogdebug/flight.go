@@ -2,7 +2,6 @@ package slogdebug
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/jsonenc"
+	"github.com/proxydebug/debugmode/internal/reqctx"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/reqid"
 )
@@ -27,38 +27,33 @@ type recorder struct {
 }
 
 type flightEntry struct {
-	chain   *chain
-	rec     slog.Record
-	ids     *reqid.IDs
-	trace   [16]byte // the span SpanFromContext read, if spanned
-	span    [8]byte
-	spanned bool
-	size    int
+	chain *chain
+	rec   slog.Record
+	ids   *reqctx.Entry[reqid.IDs] // what the files read of its context (Config.stamp), or nil
+	size  int
 }
 
 func newEntry(ctx context.Context, span func(context.Context) ([16]byte, [8]byte, bool), c *chain, r slog.Record) flightEntry {
-	e := flightEntry{chain: c, rec: frozen(r), ids: reqid.From(ctx)}
+	e := flightEntry{chain: c, rec: frozen(r), ids: reqctx.From[reqid.IDs](ctx)}
 	if ctx != nil && span != nil {
-		e.trace, e.span, e.spanned = span(ctx)
+		if trace, spanID, ok := span(ctx); ok { // the span's trace and span win
+			var ids reqctx.Entry[reqid.IDs]
+			if e.ids != nil {
+				ids = *e.ids
+			}
+			ids.Trace, ids.Span = trace, spanID
+			e.ids = &ids
+		}
 	}
 	return e
 }
 
-// context is the record's context as the files read it (Config.stamp):
-// its request's IDs, the span's trace and span winning.
+// context is the record's context as the files read it.
 func (e *flightEntry) context() context.Context {
-	ctx := context.Background()
-	if e.ids == nil && !e.spanned {
-		return ctx
+	if e.ids == nil {
+		return context.Background()
 	}
-	var ids reqid.IDs
-	if e.ids != nil {
-		ids = *e.ids
-	}
-	if e.spanned {
-		ids.TraceID, ids.SpanID = hex.EncodeToString(e.trace[:]), hex.EncodeToString(e.span[:])
-	}
-	return reqid.With(ctx, ids)
+	return reqctx.With(context.Background(), *e.ids)
 }
 
 // chain is a logger's WithAttrs/WithGroup calls, outermost first.
