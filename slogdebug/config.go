@@ -296,12 +296,10 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		failed[name] = true
 	}
-	_, dirSet := set[envLogDir]
-	_, levelSet := set[envConsoleLevel]
-	cfg.env = &fromEnv{dirSet: dirSet, consoleLevelSet: levelSet}
+	cfg.env = &fromEnv{dirSet: set[envLogDir] != "", consoleLevelSet: set[envConsoleLevel] != ""}
 	// Only a strict start-up looks at the directory with debug mode off;
 	// otherwise turning debug mode on does (New, SetDebug).
-	if cfg.Strict && (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
+	if cfg.Strict && (cfg.env.dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
 		if err := cfg.checkDir(); err != nil {
 			probs = append(probs, *err)
 		}
