@@ -56,7 +56,7 @@ func (e *flightEntry) context() context.Context {
 	return reqctx.With(context.Background(), *e.ids)
 }
 
-// chain is a logger's WithAttrs/WithGroup calls, outermost first.
+// chain is a logger's WithAttrs/WithGroup calls: the last, its parent those before.
 type chain struct {
 	parent *chain
 	attrs  []slog.Attr
