@@ -97,28 +97,20 @@ func (q *jobQueue) run() {
 
 // flush waits, at most grace, for the jobs queued before it.
 func (q *jobQueue) flush(grace time.Duration) {
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return
-	}
-	idle := false
-	q.start.Do(func() { go q.run() })
 	marker := make(chan struct{})
-	select {
-	case q.jobs <- func() { close(marker) }:
-	default: // full: the console is far behind
-		idle = true
+	q.mu.Lock()
+	queued := !q.closed
+	if queued {
+		q.start.Do(func() { go q.run() })
+		select {
+		case q.jobs <- func() { close(marker) }:
+		default: // full: the console is far behind
+			queued = false
+		}
 	}
 	q.mu.Unlock()
-	if idle {
-		return
-	}
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-marker:
-	case <-t.C:
+	if queued {
+		closedWithin(marker, grace)
 	}
 }
 
@@ -134,16 +126,21 @@ func (q *jobQueue) close(grace time.Duration) {
 	q.closed = true
 	close(q.jobs)
 	q.mu.Unlock()
-	idle := false
-	q.start.Do(func() { idle = true }) // never started: nothing to wait for
-	if idle {
-		return
+	started := true
+	q.start.Do(func() { started = false }) // never started: nothing to wait for
+	if started && !closedWithin(q.done, grace) {
+		q.dropped.Add(uint64(len(q.jobs)))
 	}
+}
+
+// closedWithin reports whether ch is closed within grace.
+func closedWithin(ch <-chan struct{}, grace time.Duration) bool {
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
-	case <-q.done:
+	case <-ch:
+		return true
 	case <-t.C:
-		q.dropped.Add(uint64(len(q.jobs)))
+		return false
 	}
 }

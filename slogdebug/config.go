@@ -25,10 +25,15 @@ import (
 
 type envVar struct {
 	name  string
-	def   string                          // its default, as README.md's table says it
-	field string                          // the Config field it sets: Validate's problems name the variable
-	want  string                          // what it accepts ("": set's error says)
-	set   func(c *Config, v string) error // parses v (trimmed, not empty); nil: read elsewhere
+	def   string // its default, as README.md's table says it
+	field string // the Config field it sets: Validate's problems name the variable
+	want  string // what it accepts ("": set's error says)
+	// off: a bad value keeps debug mode off rather than taking its default:
+	// the variable bounds what debug mode may take or show (its directory,
+	// disk, memory, permissions, secrets, categories), where the default
+	// could take or show more than was asked.
+	off bool
+	set func(c *Config, v string) error // parses v (trimmed, not empty); nil: read elsewhere
 }
 
 const (
@@ -40,44 +45,44 @@ const (
 
 // envVars is every variable, in the order of README.md's table.
 var envVars = []envVar{
-	{"DEBUG_MODE", "`false`", "Enabled", wantBool, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
-	{envLogDir, "`./debug_logs`", "Dir", "", func(c *Config, v string) error { c.Dir = v; return nil }},
-	{"DEBUG_SESSION_ID", "UTC start time `20060102_150405`", "SessionID", "", func(c *Config, v string) error { c.SessionID = v; return nil }},
-	{"DEBUG_QUEUE_BYTES", "`8MiB`", "QueueBytes", wantSize, func(c *Config, v string) error { return into(&c.QueueBytes)(parseSize(v)) }},
-	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
-	{"DEBUG_FLUSH_INTERVAL", "`200ms`", "FlushInterval", fmt.Sprintf("a duration from %v to %v, such as 200ms or 1s", config.MinFlushInterval, config.MaxFlushInterval),
+	{"DEBUG_MODE", "`false`", "Enabled", wantBool, true, func(c *Config, v string) error { return into(&c.Enabled)(parseBool(v)) }},
+	{envLogDir, "`./debug_logs`", "Dir", "", true, func(c *Config, v string) error { c.Dir = v; return nil }},
+	{"DEBUG_SESSION_ID", "UTC start time `20060102_150405`", "SessionID", "", false, func(c *Config, v string) error { c.SessionID = v; return nil }},
+	{"DEBUG_QUEUE_BYTES", "`8MiB`", "QueueBytes", wantSize, true, func(c *Config, v string) error { return into(&c.QueueBytes)(parseSize(v)) }},
+	{"DEBUG_BLOCK_WHEN_FULL", "`false`", "BlockWhenFull", wantBool, false, func(c *Config, v string) error { return into(&c.BlockWhenFull)(parseBool(v)) }},
+	{"DEBUG_FLUSH_INTERVAL", "`200ms`", "FlushInterval", fmt.Sprintf("a duration from %v to %v, such as 200ms or 1s", config.MinFlushInterval, config.MaxFlushInterval), false,
 		func(c *Config, v string) error { return into(&c.FlushInterval)(parseDuration(v, false)) }},
-	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit[int64](v, false)) }},
-	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit[int64](v, false)) }},
-	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", func(c *Config, v string) error { return into(&c.MaxSessions)(parseLimit[int](v, true)) }},
-	{"DEBUG_SYNC", "`false`", "Sync", wantBool, func(c *Config, v string) error { return into(&c.Sync)(parseBool(v)) }},
-	{"DEBUG_FILE_MODE", "`0640`", "FileMode", wantMode, func(c *Config, v string) error { return into(&c.FileMode)(parseMode(v)) }},
-	{"DEBUG_DIR_MODE", "`0750`", "DirMode", wantMode, func(c *Config, v string) error { return into(&c.DirMode)(parseMode(v)) }},
-	{"DEBUG_REDACT_KEYS", "none", "RedactKeys", "", func(c *Config, v string) error { c.RedactKeys = splitList(v); return nil }},
-	{"DEBUG_FLIGHT_RECORDER", "off", "FlightRecorder", fmt.Sprintf("a duration such as 2m, from %v to %v (0 for off)", config.MinFlightRecorder, config.MaxFlightRecorder),
+	{"DEBUG_MAX_FILE_BYTES", "`64MiB`", "MaxFileBytes", wantLimit, true, func(c *Config, v string) error { return into(&c.MaxFileBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_TOTAL_BYTES", "`1GiB`", "MaxTotalBytes", wantLimit, true, func(c *Config, v string) error { return into(&c.MaxTotalBytes)(parseLimit[int64](v, false)) }},
+	{"DEBUG_MAX_SESSIONS", "`20`", "MaxSessions", "a whole number of at least 1, or unlimited", true, func(c *Config, v string) error { return into(&c.MaxSessions)(parseLimit[int](v, true)) }},
+	{"DEBUG_SYNC", "`false`", "Sync", wantBool, false, func(c *Config, v string) error { return into(&c.Sync)(parseBool(v)) }},
+	{"DEBUG_FILE_MODE", "`0640`", "FileMode", wantMode, true, func(c *Config, v string) error { return into(&c.FileMode)(parseMode(v)) }},
+	{"DEBUG_DIR_MODE", "`0750`", "DirMode", wantMode, true, func(c *Config, v string) error { return into(&c.DirMode)(parseMode(v)) }},
+	{"DEBUG_REDACT_KEYS", "none", "RedactKeys", "", true, func(c *Config, v string) error { c.RedactKeys = splitList(v); return nil }},
+	{"DEBUG_FLIGHT_RECORDER", "off", "FlightRecorder", fmt.Sprintf("a duration such as 2m, from %v to %v (0 for off)", config.MinFlightRecorder, config.MaxFlightRecorder), false,
 		func(c *Config, v string) error { return into(&c.FlightRecorder)(parseDuration(v, true)) }},
-	{"DEBUG_FLIGHT_RECORDER_BYTES", "`16MiB`", "FlightRecorderBytes", wantSize, func(c *Config, v string) error { return into(&c.FlightRecorderBytes)(parseSize(v)) }},
-	{"DEBUG_EXECUTION_TRACE", "off", "ExecutionTrace", fmt.Sprintf("a duration such as 10s, from %v to %v (0 for off)", config.MinExecutionTrace, config.MaxExecutionTrace),
+	{"DEBUG_FLIGHT_RECORDER_BYTES", "`16MiB`", "FlightRecorderBytes", wantSize, false, func(c *Config, v string) error { return into(&c.FlightRecorderBytes)(parseSize(v)) }},
+	{"DEBUG_EXECUTION_TRACE", "off", "ExecutionTrace", fmt.Sprintf("a duration such as 10s, from %v to %v (0 for off)", config.MinExecutionTrace, config.MaxExecutionTrace), false,
 		func(c *Config, v string) error { return into(&c.ExecutionTrace)(parseDuration(v, true)) }},
-	{"DEBUG_EXECUTION_TRACE_BYTES", "`16MiB`", "ExecutionTraceBytes", wantSize, func(c *Config, v string) error { return into(&c.ExecutionTraceBytes)(parseSize(v)) }},
+	{"DEBUG_EXECUTION_TRACE_BYTES", "`16MiB`", "ExecutionTraceBytes", wantSize, false, func(c *Config, v string) error { return into(&c.ExecutionTraceBytes)(parseSize(v)) }},
 	{"DEBUG_EXECUTION_TRACE_COOLDOWN", "`1m`", "ExecutionTraceCooldown",
-		fmt.Sprintf("a duration such as 1m, from %v to %v (0 for the default, 1m)", config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown),
+		fmt.Sprintf("a duration such as 1m, from %v to %v (0 for the default, 1m)", config.MinExecutionTraceCooldown, config.MaxExecutionTraceCooldown), false,
 		func(c *Config, v string) error { return into(&c.ExecutionTraceCooldown)(parseDuration(v, true)) }},
-	{"DEBUG_GOROUTINES", "`false`", "Goroutines", wantBool, func(c *Config, v string) error { return into(&c.Goroutines)(parseBool(v)) }},
-	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
-	{"DEBUG_CATEGORIES", "all", "Categories", "", func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
-	{"DEBUG_ORCHESTRATOR_CALLS", "`false`", "OrchestratorCalls", wantBool, func(c *Config, v string) error { return into(&c.OrchestratorCalls)(parseBool(v)) }},
-	{"DEBUG_CONSOLE_LEVEL", "`info`", "ConsoleLevel", "debug, info, warn or error (optionally +N/-N)", func(c *Config, v string) error { return c.ConsoleLevel.UnmarshalText([]byte(v)) }},
-	{"DEBUG_CONSOLE_CATEGORIES", "`false`", "ConsoleCategories", wantBool, func(c *Config, v string) error { return into(&c.ConsoleCategories)(parseBool(v)) }},
-	{"NO_COLOR", "unset", "NoColor", "", func(c *Config, _ string) error { c.NoColor = true; return nil }},
-	{"DEBUG_STRESS", "`true`", "DisableStress", wantBool, func(c *Config, v string) error {
+	{"DEBUG_GOROUTINES", "`false`", "Goroutines", wantBool, false, func(c *Config, v string) error { return into(&c.Goroutines)(parseBool(v)) }},
+	{"DEBUG_DEFAULT_CATEGORY", "none", "DefaultCategory", "", false, func(c *Config, v string) error { c.DefaultCategory = v; return nil }},
+	{"DEBUG_CATEGORIES", "all", "Categories", "", true, func(c *Config, v string) error { c.Categories = splitList(v); return nil }},
+	{"DEBUG_ORCHESTRATOR_CALLS", "`false`", "OrchestratorCalls", wantBool, false, func(c *Config, v string) error { return into(&c.OrchestratorCalls)(parseBool(v)) }},
+	{"DEBUG_CONSOLE_LEVEL", "`info`", "ConsoleLevel", "debug, info, warn or error (optionally +N/-N)", false, func(c *Config, v string) error { return c.ConsoleLevel.UnmarshalText([]byte(v)) }},
+	{"DEBUG_CONSOLE_CATEGORIES", "`false`", "ConsoleCategories", wantBool, false, func(c *Config, v string) error { return into(&c.ConsoleCategories)(parseBool(v)) }},
+	{"NO_COLOR", "unset", "NoColor", "", false, func(c *Config, _ string) error { c.NoColor = true; return nil }},
+	{"DEBUG_STRESS", "`true`", "DisableStress", wantBool, false, func(c *Config, v string) error {
 		on, err := parseBool(v)
 		c.DisableStress = err == nil && !on
 		return err
 	}},
-	{"DEBUG_STRESS_SLOW", "`requests=5s,engine_selection=2s`", "SlowThresholds", "CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s",
+	{"DEBUG_STRESS_SLOW", "`requests=5s,engine_selection=2s`", "SlowThresholds", "CATEGORY=DURATION pairs separated by commas, such as requests=5s,engine_selection=2s", false,
 		func(c *Config, v string) error { return into(&c.SlowThresholds)(parseThresholds(v)) }},
-	{"DEBUG_STRESS_STALL", "`5s`", "StallThreshold", fmt.Sprintf("a duration from %v to %v, such as 5s (0 for off)", config.MinStallThreshold, config.MaxStallThreshold),
+	{"DEBUG_STRESS_STALL", "`5s`", "StallThreshold", fmt.Sprintf("a duration from %v to %v, such as 5s (0 for off)", config.MinStallThreshold, config.MaxStallThreshold), false,
 		func(c *Config, v string) error {
 			d, err := parseDuration(v, true)
 			if err == nil && d != 0 && (d < config.MinStallThreshold || d > config.MaxStallThreshold) {
@@ -88,13 +93,25 @@ var envVars = []envVar{
 			}
 			return into(&c.StallThreshold)(d, err)
 		}},
-	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", func(c *Config, v string) error { return into(&c.SlowRequestRate)(parseRate(v)) }},
-	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(parseRate(v)) }},
-	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown),
+	{"DEBUG_STRESS_SLOW_REQUEST_RATE", "`10/1m`", "SlowRequestRate", "", false, func(c *Config, v string) error { return into(&c.SlowRequestRate)(parseRate(v)) }},
+	{"DEBUG_STRESS_PROVISIONING_FAILURE_RATE", "`5/1m`", "ProvisioningFailureRate", "", false, func(c *Config, v string) error { return into(&c.ProvisioningFailureRate)(parseRate(v)) }},
+	{"DEBUG_STRESS_COOLDOWN", "`30s`", "StressCooldown", fmt.Sprintf("a duration such as 30s, at most %v (0 for the default)", config.MaxStressCooldown), false,
 		func(c *Config, v string) error { return into(&c.StressCooldown)(parseDuration(v, true)) }},
-	{envStrict, "`false`", "Strict", wantBool, func(c *Config, v string) error { return into(&c.Strict)(parseBool(v)) }},
-	{envIgnoreVars, "none", "", "", nil}, // read by unknownVars
+	{envStrict, "`false`", "Strict", wantBool, false, func(c *Config, v string) error { return into(&c.Strict)(parseBool(v)) }},
+	{envIgnoreVars, "none", "", "", false, nil}, // read by unknownVars
 }
+
+// envVarOf holds envVars by name and by Config field.
+var envVarOf = func() map[string]*envVar {
+	m := map[string]*envVar{}
+	for i, v := range envVars {
+		m[v.name] = &envVars[i]
+		if v.field != "" {
+			m[v.field] = &envVars[i]
+		}
+	}
+	return m
+}()
 
 var removedVars = map[string]string{
 	"DEBUG_MAX_LINE_BYTES": "a line is at most 64 KiB",
@@ -211,22 +228,17 @@ type fromEnv struct {
 	consoleLevelSet bool
 }
 
-// settingError is a bad setting: the variable (or Config field) and what is
-// wrong with it and accepted instead.
-type settingError struct {
-	name string // DEBUG_MODE, or Dir for a Config built in code
-	msg  string // DEBUG_MODE="enabled": want true/false (...)
-}
-
-func (e *settingError) Error() string { return e.msg }
-
-// settingProblem is a bad setting ConfigFromEnv set aside: New says it once,
-// at Error.
+// settingProblem is a bad setting: the variable (or Config field), what is
+// wrong with it and accepted instead, and what debug mode does instead (New
+// says it once, at Error).
 type settingProblem struct {
-	err    *settingError
-	effect string // what debug mode does instead, said with it
-	off    bool   // debug mode stays off: SetDebug(true) answers err
+	name   string // DEBUG_MODE, or Dir for a Config built in code
+	msg    string // DEBUG_MODE="enabled": want true/false (...)
+	effect string
+	off    bool // debug mode stays off: SetDebug(true) answers it
 }
+
+func (p *settingProblem) Error() string { return p.msg }
 
 // ConfigFromEnv reads a Config from the environment (README.md). A bad
 // setting does not stop the program: it takes its default, or keeps debug
@@ -256,13 +268,10 @@ func configFromMap(env map[string]string) (Config, error) {
 	cfg := Config{Dir: config.DefaultDir}
 	var probs []settingProblem
 	bad := func(name, format string, args ...any) {
-		probs = append(probs, settingProblem{err: &settingError{name: name, msg: fmt.Sprintf(format, args...)}})
+		probs = append(probs, settingProblem{name: name, msg: fmt.Sprintf(format, args...)})
 	}
-	set, failed, fieldVar := map[string]string{}, map[string]bool{}, map[string]string{} // the variables set (trimmed), those reported, by field
+	set, failed := map[string]string{}, map[string]bool{} // the variables set (trimmed), those reported
 	for _, v := range envVars {
-		if v.field != "" {
-			fieldVar[v.field] = v.name
-		}
 		val := strings.TrimSpace(env[v.name])
 		if val == "" || v.set == nil {
 			continue
@@ -276,11 +285,12 @@ func configFromMap(env map[string]string) (Config, error) {
 	}
 	for _, err := range cfg.problems() {
 		p := err.(*config.OptionError)
-		name, ok := fieldVar[p.Field]
-		if !ok {
+		v := envVarOf[p.Field]
+		if v == nil {
 			bad("", "%v", p)
 			continue
 		}
+		name := v.name
 		if failed[name] {
 			continue
 		}
@@ -295,14 +305,12 @@ func configFromMap(env map[string]string) (Config, error) {
 		}
 		failed[name] = true
 	}
-	_, dirSet := set[envLogDir]
-	_, levelSet := set[envConsoleLevel]
-	cfg.env = &fromEnv{dirSet: dirSet, consoleLevelSet: levelSet}
+	cfg.env = &fromEnv{dirSet: set[envLogDir] != "", consoleLevelSet: set[envConsoleLevel] != ""}
 	// Only a strict start-up looks at the directory with debug mode off;
 	// otherwise turning debug mode on does (New, SetDebug).
-	if cfg.Strict && (dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
+	if cfg.Strict && (cfg.env.dirSet || cfg.Enabled || cfg.FlightRecorder > 0) && !failed[envLogDir] {
 		if err := cfg.checkDir(); err != nil {
-			probs = append(probs, settingProblem{err: err})
+			probs = append(probs, *err)
 		}
 	}
 	unknown, warnings := unknownVars(env)
@@ -313,65 +321,51 @@ func configFromMap(env map[string]string) (Config, error) {
 	}
 	if cfg.Strict {
 		errs := make([]error, len(probs))
-		for i, p := range probs {
-			errs[i] = p.err
+		for i := range probs {
+			errs[i] = &probs[i]
 		}
 		return cfg, fmt.Errorf("slogdebug: bad configuration: %w", errors.Join(errs...))
 	}
 	return settle(cfg, probs), nil
 }
 
-// offWhenBad reports whether a bad value of the variable keeps debug mode
-// off, rather than taking its default: each bounds what debug mode may take
-// or show (its directory, disk, memory, permissions, secrets, categories),
-// where the default could take or show more than was asked.
-func offWhenBad(name string) bool {
-	switch name {
-	case "DEBUG_MODE", envLogDir, "DEBUG_QUEUE_BYTES", "DEBUG_MAX_FILE_BYTES", "DEBUG_MAX_TOTAL_BYTES", "DEBUG_MAX_SESSIONS",
-		"DEBUG_FILE_MODE", "DEBUG_DIR_MODE", "DEBUG_REDACT_KEYS", "DEBUG_CATEGORIES", "":
-		return true
-	}
-	return false
-}
-
 const offEffect = "debug mode stays off until it is fixed"
 
 // settle sets the bad settings of cfg aside: each takes its default (a
 // flight recorder's or execution trace's bound: that recorder off), and one
-// that offWhenBad keeps debug mode, and all it writes, off.
+// whose variable is off keeps debug mode, and all it writes, off (as does
+// one of no variable).
 func settle(cfg Config, probs []settingProblem) Config {
-	byName := map[string]envVar{}
-	for _, v := range envVars {
-		byName[v.name] = v
-	}
 	off := false
 	for i := range probs {
 		p := &probs[i]
-		name := p.err.name
-		resetField(&cfg, byName[name].field)
+		v := envVarOf[p.name]
+		if v != nil {
+			resetField(&cfg, v.field)
+		}
 		switch {
 		case p.effect != "": // unknownVars said
-		case offWhenBad(name):
+		case v == nil || v.off:
 			p.off, p.effect = true, offEffect
-		case name == "DEBUG_FLIGHT_RECORDER_BYTES":
+		case v.name == "DEBUG_FLIGHT_RECORDER_BYTES":
 			cfg.FlightRecorder, p.effect = 0, "the flight recorder stays off"
-		case name == "DEBUG_EXECUTION_TRACE_BYTES":
+		case v.name == "DEBUG_EXECUTION_TRACE_BYTES":
 			cfg.ExecutionTrace, p.effect = 0, "the execution trace stays off"
 		default:
-			p.effect = "it takes its default, " + strings.ReplaceAll(byName[name].def, "`", "")
+			p.effect = "it takes its default, " + strings.ReplaceAll(v.def, "`", "")
 		}
 		off = off || p.off
 	}
 	if off { // nothing writes into the directory, nor holds memory for it
 		cfg.Enabled, cfg.FlightRecorder, cfg.ExecutionTrace = false, 0, 0
 		for _, v := range envVars {
-			if offWhenBad(v.name) && v.name != envLogDir {
+			if v.off && v.name != envLogDir {
 				resetField(&cfg, v.field) // the bounds at their defaults agree with each other
 			}
 		}
 	}
 	if left := cfg.problems(); len(left) > 0 { // a default disagreeing with a setting kept: none known
-		probs = append(probs, settingProblem{err: &settingError{msg: varNames.Replace(errors.Join(left...).Error())}, effect: offEffect, off: true})
+		probs = append(probs, settingProblem{msg: varNames.Replace(errors.Join(left...).Error()), effect: offEffect, off: true})
 		cfg = Config{Dir: cfg.Dir, ConsoleLevel: cfg.ConsoleLevel, ConsoleCategories: cfg.ConsoleCategories, NoColor: cfg.NoColor, env: cfg.env}
 	}
 	cfg.env.problems = probs
@@ -388,7 +382,7 @@ func resetField(c *Config, field string) {
 }
 
 // checkDir checks the directory debug mode writes in (it creates none).
-func (c Config) checkDir() *settingError {
+func (c Config) checkDir() *settingProblem {
 	if err := config.CheckDir(c.Dir); err != nil {
 		return c.dirError(fmt.Errorf("%w: want a directory this process can create files in", err))
 	}
@@ -397,7 +391,7 @@ func (c Config) checkDir() *settingError {
 
 // dirError is err of the directory, named by its variable (or Config.Dir
 // for a Config built in code) and value.
-func (c Config) dirError(err error) *settingError {
+func (c Config) dirError(err error) *settingProblem {
 	name, what := "Dir", fmt.Sprintf("Config.Dir %s", quote(c.Dir))
 	if c.env != nil {
 		name, what = envLogDir, envLogDir+" (unset: the default)"
@@ -405,7 +399,7 @@ func (c Config) dirError(err error) *settingError {
 			what = fmt.Sprintf("%s=%s", envLogDir, quote(c.Dir))
 		}
 	}
-	return &settingError{name: name, msg: fmt.Sprintf("%s: %v", what, err)}
+	return &settingProblem{name: name, msg: fmt.Sprintf("%s: %v", what, err)}
 }
 
 // varNames renames Config fields to their variables, longest first
@@ -426,12 +420,10 @@ var varNames = func() *strings.Replacer {
 // mistakes in DEBUG_IGNORE_VARS are problems, others' variables warnings.
 func unknownVars(env map[string]string) (probs []settingProblem, warnings []string) {
 	problem := func(name, effect string, off bool, format string, args ...any) {
-		probs = append(probs, settingProblem{err: &settingError{name: name, msg: fmt.Sprintf(format, args...)}, effect: effect, off: off})
+		probs = append(probs, settingProblem{name: name, msg: fmt.Sprintf(format, args...), effect: effect, off: off})
 	}
-	known := map[string]bool{}
 	var names, suffixes []string // suffixes: without DEBUG_ (NO_COLOR has none)
 	for _, v := range envVars {
-		known[v.name] = true
 		names = append(names, v.name)
 		if suffix, ok := strings.CutPrefix(v.name, envPrefix); ok {
 			suffixes = append(suffixes, suffix)
@@ -444,7 +436,7 @@ func unknownVars(env map[string]string) (probs []settingProblem, warnings []stri
 		case pat == "":
 		case pat == "*":
 			return probs, nil
-		case known[pat]:
+		case envVarOf[pat] != nil && envVarOf[pat].name == pat:
 			problem(envIgnoreVars, "that entry is left out", false, "%s=%s: %s is debug mode's own variable: want only your program's DEBUG_* variables (a trailing * matches a prefix)", envIgnoreVars, quote(env[envIgnoreVars]), pat)
 		case !strings.HasPrefix(pat, envPrefix):
 			problem(envIgnoreVars, "that entry is left out", false, "%s=%s: %s: want only DEBUG_* variables, such as DEBUG_PPROF or DEBUG_SQL_* (other variables are never read)", envIgnoreVars, quote(env[envIgnoreVars]), quoteName(pat))
@@ -458,7 +450,7 @@ func unknownVars(env map[string]string) (probs []settingProblem, warnings []stri
 			prefix, ok := strings.CutSuffix(p, "*")
 			return ok && strings.HasPrefix(name, prefix) || p == name
 		})
-		if strings.HasPrefix(name, envPrefix) && !known[name] && !ignored {
+		if strings.HasPrefix(name, envPrefix) && envVarOf[name] == nil && !ignored {
 			unknown = append(unknown, name)
 		}
 	}

@@ -319,7 +319,7 @@ func TestConfigFromEnvWithFlags(t *testing.T) {
 	require.NoError(t, err, "not strict: said by New")
 	assert.False(t, cfg.Enabled)
 	require.Len(t, cfg.env.problems, 1)
-	assert.Equal(t, `DEBUG_MODE="maybe": want true/false (also 1/0, yes/no, on/off)`, cfg.env.problems[0].err.Error())
+	assert.Equal(t, `DEBUG_MODE="maybe": want true/false (also 1/0, yes/no, on/off)`, cfg.env.problems[0].Error())
 }
 
 // TestREADMEListsTheVariables: README.md's table of variables, the

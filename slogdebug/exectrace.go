@@ -121,6 +121,7 @@ func (e *execTrace) write(f tracefile.File, err error, session, event string, n 
 	defer e.writing.Done()
 	if err == nil {
 		if p := safego.Call(func() { err = e.writeFile(f) }); p != nil {
+			_ = f.Discard()
 			err = fmt.Errorf("writing the snapshot panicked; recovered (a bug of debugmode, please report it): %w", p)
 		}
 	}
@@ -140,14 +141,9 @@ func (e *execTrace) write(f tracefile.File, err error, session, event string, n 
 	}
 }
 
-// writeFile writes one snapshot into f; a file not written whole is removed.
+// writeFile writes one snapshot into f; a file not written whole is removed
+// (by write, on a panic).
 func (e *execTrace) writeFile(f tracefile.File) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			_ = f.Discard()
-			panic(p)
-		}
-	}()
 	w := bufio.NewWriterSize(f, 256<<10)
 	if _, err = e.rec.WriteTo(w); err == nil {
 		if err = w.Flush(); err == nil {

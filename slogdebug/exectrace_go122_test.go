@@ -28,7 +28,7 @@ func TestExecutionTraceNeedsGo125(t *testing.T) {
 	assert.Zero(t, cfg.ExecutionTrace, "off")
 	assert.True(t, cfg.Enabled, "debug mode as asked")
 	require.Len(t, cfg.env.problems, 1)
-	assert.Equal(t, want, cfg.env.problems[0].err.Error())
+	assert.Equal(t, want, cfg.env.problems[0].Error())
 	assert.Equal(t, "it takes its default, off", cfg.env.problems[0].effect)
 
 	_, err = New(Config{Dir: t.TempDir(), ExecutionTrace: 10 * time.Second}, io.Discard)

@@ -11,27 +11,26 @@ import (
 )
 
 // catFilter passes uncategorized records, and category records at min and
-// above of a selected category (sel; nil: all).
+// above of a selected category (sel; nil: all). The bound category's
+// selection is decided once, when it is bound; a record's own category, once
+// per record: one catFilter sits before all of debug mode's handlers.
 type catFilter struct {
-	next slog.Handler
-	min  slog.Level
-	sel  *selection
-	cat  string // the category bound (the last one wins), or ""
+	next   slog.Handler
+	min    slog.Level
+	sel    *selection
+	cat    string // the category bound (the last one wins), or ""
+	catSel bool   // sel selects cat
 }
 
 func selectCategories(h slog.Handler, sel *selection) slog.Handler {
 	if sel == nil {
 		return h
 	}
-	return &catFilter{next: h, min: noFloor, sel: sel}
-}
-
-func (h *catFilter) passes(cat string, level slog.Level) bool {
-	return level >= h.min && h.sel.selected(cat)
+	return &catFilter{next: h, min: noFloor, sel: sel, catSel: true}
 }
 
 func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
-	if h.cat != "" && !h.passes(h.cat, level) {
+	if h.cat != "" && (level < h.min || !h.catSel) {
 		return false
 	}
 	return h.next.Enabled(ctx, level)
@@ -39,7 +38,13 @@ func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
 
 func (h *catFilter) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level < h.min || h.sel != nil { // else no need to look for a category
-		if cat := category.InRecord(h.cat, r); cat != "" && !h.passes(cat, r.Level) {
+		cat, selected := category.InRecord("", r), h.catSel
+		if cat != "" {
+			selected = h.sel.selected(cat)
+		} else {
+			cat = h.cat
+		}
+		if cat != "" && (r.Level < h.min || !selected) {
 			return nil
 		}
 	}
@@ -50,14 +55,21 @@ func (h *catFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
-	return &catFilter{next: h.next.WithAttrs(attrs), min: h.min, sel: h.sel, cat: category.Bound(h.cat, attrs)}
+	c := *h
+	c.next, c.cat = h.next.WithAttrs(attrs), category.Bound(h.cat, attrs)
+	if c.cat != h.cat {
+		c.catSel = h.sel.selected(c.cat)
+	}
+	return &c
 }
 
 func (h *catFilter) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return &catFilter{next: h.next.WithGroup(name), min: h.min, sel: h.sel, cat: h.cat}
+	c := *h
+	c.next = h.next.WithGroup(name)
+	return &c
 }
 
 type selection struct {
@@ -103,7 +115,10 @@ func (s *selection) selected(cat string) bool {
 	}
 	named, ok := s.names[cat]
 	if !ok {
-		named = s.names[handler.SanitizeCategory(cat)]
+		// The names are clean (Validate): a clean category needs no second look.
+		if clean := handler.SanitizeCategory(cat); clean != cat {
+			named = s.names[clean]
+		}
 	}
 	return named == s.only
 }

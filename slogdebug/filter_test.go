@@ -185,6 +185,8 @@ func TestTheSelectionFollowsTheLastBoundCategory(t *testing.T) {
 	calls := l.With("category", "orchestrator_calls")
 	calls.Debug("left out")
 	calls.LogRequest(ctx, "GET", "/engines", time.Millisecond, 200, "") // its category is orchestrator_calls
+	l.Debug("left out, as its file would name it", "category", "Orchestrator Calls")
+	l.With("category", "ORCHESTRATOR_CALLS").Debug("left out, bound as its file would name it")
 	rebound := calls.With("category", "requests")
 	rebound.Debug("selected again")
 	rebound.LogRequest(ctx, "GET", "/ace/getstream", time.Millisecond, 200, "a")

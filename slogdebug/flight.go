@@ -62,7 +62,7 @@ type keptSpan struct {
 	span  [8]byte
 }
 
-// chain is a logger's WithAttrs/WithGroup calls, outermost first.
+// chain is a logger's WithAttrs/WithGroup calls: the last, its parent those before.
 type chain struct {
 	parent *chain
 	attrs  []slog.Attr

@@ -47,7 +47,7 @@ func FuzzConfigFromEnv(f *testing.F) {
 		check(t, cfg, name, v)
 		off := false
 		for _, p := range cfg.env.problems {
-			if p.err.msg == "" || p.effect == "" {
+			if p.msg == "" || p.effect == "" {
 				t.Fatalf("a problem unsaid: %+v", p)
 			}
 			off = off || p.off

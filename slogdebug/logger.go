@@ -23,6 +23,7 @@ import (
 	"github.com/proxydebug/debugmode/handler"
 	"github.com/proxydebug/debugmode/internal/config"
 	"github.com/proxydebug/debugmode/internal/redact"
+	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/stress"
 )
 
@@ -122,14 +123,15 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if cfg.OnStress != nil {
 		l.hook, l.red = newJobQueue(), red
 	}
-	var problems []settingProblem // said once the console is up
-	var offErrs []error
+	var env fromEnv // what ConfigFromEnv found, said once the console is up
 	if cfg.env != nil {
-		problems = cfg.env.problems
+		env = *cfg.env
 	}
-	for _, p := range problems {
-		if p.off {
-			offErrs = append(offErrs, p.err)
+	problems, warnings := env.problems, env.warnings
+	var offErrs []error
+	for i := range problems {
+		if problems[i].off {
+			offErrs = append(offErrs, &problems[i])
 		}
 	}
 	if len(offErrs) > 0 { // off, even if the program turned it on after ConfigFromEnv
@@ -146,11 +148,11 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	l.gor = startGoroutines(cfg, l)
 	st, err := l.buildState(cfg.Enabled)
 	if err != nil && cfg.Enabled && !cfg.Strict {
-		var bad *settingError
+		var bad *settingProblem
 		if !errors.As(err, &bad) {
 			bad = cfg.dirError(err)
 		}
-		problems = append(problems, settingProblem{err: bad, effect: "debug mode stays off (SetDebug(true) tries again)"})
+		problems = append(problems, settingProblem{name: bad.name, msg: bad.msg, effect: "debug mode stays off (SetDebug(true) tries again)"})
 		st, err = l.buildState(false)
 	}
 	if err != nil {
@@ -163,21 +165,18 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 	if st.on {
 		say(l.guarded(l.console), slog.LevelInfo, "debug mode on", slog.String("session", l.SessionID()), slog.String("dir", l.Dir()))
 	}
-	for _, p := range problems { // said whatever the console's level
-		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.err.msg+"; "+p.effect, 0)
-		if p.err.name != "" {
-			r.AddAttrs(slog.String("variable", p.err.name))
+	if env.consoleLevelSet && cfg.Console != nil {
+		warnings = append(slices.Clip(warnings), envConsoleLevel+" is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own")
+	}
+	for _, p := range problems { // said whatever the console's level, as are the warnings
+		r := slog.NewRecord(time.Now(), slog.LevelError, "debug mode: "+p.msg+"; "+p.effect, 0)
+		if p.name != "" {
+			r.AddAttrs(slog.String("variable", p.name))
 		}
 		_ = l.guarded(l.console).Handle(context.Background(), r)
 	}
-	if cfg.env != nil {
-		warnings := cfg.env.warnings
-		if cfg.env.consoleLevelSet && cfg.Console != nil {
-			warnings = append(slices.Clip(warnings), envConsoleLevel+" is left alone: it sets tint's level, and Config.Console, the program's own console, keeps its own")
-		}
-		for _, w := range warnings { // said whatever the console's level
-			_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
-		}
+	for _, w := range warnings {
+		_ = l.guarded(l.console).Handle(context.Background(), slog.NewRecord(time.Now(), slog.LevelWarn, "debug mode: "+w, 0))
 	}
 	return l, nil
 }
@@ -259,19 +258,16 @@ func (l *Logger) buildState(on bool) (*state, error) {
 	if !cfg.ConsoleCategories && l.consoleLevel < slog.LevelInfo {
 		// The category records below Info stay off the console (one whose
 		// level is Info or more, tint's, keeps them off itself).
-		console, floor = &catFilter{next: l.console, min: slog.LevelInfo}, max(l.consoleLevel, slog.LevelInfo)
+		console, floor = &catFilter{next: l.console, min: slog.LevelInfo, catSel: true}, max(l.consoleLevel, slog.LevelInfo)
 	}
-	children := []slog.Handler{l.guarded(console)}
-	for _, h := range debug {
-		children = append(children, l.guarded(selectCategories(h, l.sel)))
-	}
+	st.root = l.guarded(console) // the console alone (debug mode off): no fan-out to pay for
 	if len(debug) > 0 {
+		for i, h := range debug {
+			debug[i] = l.guarded(h)
+		}
+		// One selection of the categories for all of debug mode's handlers.
+		st.root = slogmulti.Fanout(st.root, selectCategories(slogmulti.Fanout(debug...), l.sel))
 		floor = min(floor, slog.LevelDebug)
-	}
-	if len(children) == 1 {
-		st.root = children[0] // the console alone (debug mode off): no fan-out to pay for
-	} else {
-		st.root = slogmulti.Fanout(children...)
 	}
 	st.floor = floor
 	return st, nil
@@ -354,18 +350,18 @@ func (l *Logger) onStress(ctx context.Context, e stress.Event) {
 	}
 	hook, red := l.cfg.OnStress, l.red
 	if !l.hook.send(func() {
-		defer func() {
-			if p := recover(); p != nil {
-				l.panics.Add(1)
+		p := safego.Call(func() {
+			e.Description = red.RedactText(e.Description)
+			attrs := make([]slog.Attr, len(e.Attrs))
+			for i, a := range e.Attrs {
+				attrs[i] = red.RedactAttr(nil, a)
 			}
-		}()
-		e.Description = red.RedactText(e.Description)
-		attrs := make([]slog.Attr, len(e.Attrs))
-		for i, a := range e.Attrs {
-			attrs[i] = red.RedactAttr(nil, a)
+			e.Attrs = attrs
+			hook(e)
+		})
+		if p != nil {
+			l.panics.Add(1)
 		}
-		e.Attrs = attrs
-		hook(e)
 	}) {
 		l.hook.dropped.Add(1) // after Close
 	}

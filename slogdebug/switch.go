@@ -16,13 +16,14 @@ import (
 // switchHandler hands each record to the Logger's current set-up.
 type switchHandler struct {
 	l     *Logger
-	ops   []func(slog.Handler) slog.Handler // the WithAttrs and WithGroup calls, in order
+	cat   string // a typed helper's category, bound before the calls
+	calls *chain // the WithAttrs and WithGroup calls
 	cache atomic.Pointer[resolved]
 }
 
 type resolved struct {
 	st *state
-	h  slog.Handler // st.root with the ops applied
+	h  slog.Handler // st.root with cat and the calls applied
 }
 
 func (s *switchHandler) current() slog.Handler {
@@ -31,9 +32,10 @@ func (s *switchHandler) current() slog.Handler {
 		return c.h
 	}
 	h := st.root
-	for _, op := range s.ops {
-		h = op(h)
+	if s.cat != "" {
+		h = h.WithAttrs([]slog.Attr{slog.String(category.Key, s.cat)})
 	}
+	h = s.calls.apply(h)
 	s.cache.Store(&resolved{st: st, h: h})
 	return h
 }
@@ -50,25 +52,18 @@ func (s *switchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return s
 	}
-	attrs = slices.Clone(attrs)
-	return s.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(attrs) })
+	return &switchHandler{l: s.l, cat: s.cat, calls: &chain{parent: s.calls, attrs: slices.Clone(attrs)}}
 }
 
 func (s *switchHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return s
 	}
-	return s.with(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })
-}
-
-func (s *switchHandler) with(op func(slog.Handler) slog.Handler) *switchHandler {
-	return &switchHandler{l: s.l, ops: append(slices.Clip(s.ops), op)}
+	return &switchHandler{l: s.l, cat: s.cat, calls: &chain{parent: s.calls, group: name}}
 }
 
 func (s *switchHandler) withCategory(name string) *switchHandler {
-	cat := []slog.Attr{slog.String(category.Key, name)}
-	ops := append([]func(slog.Handler) slog.Handler{func(h slog.Handler) slog.Handler { return h.WithAttrs(cat) }}, s.ops...)
-	return &switchHandler{l: s.l, ops: ops}
+	return &switchHandler{l: s.l, cat: name, calls: s.calls}
 }
 
 // StallThreshold is the stall threshold of the current set-up, 0 when
