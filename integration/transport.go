@@ -79,7 +79,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if calls == nil {
 		calls = t.dflt.get()
 	}
-	if !calls.Enabled(ctx, slog.LevelDebug) { // not written (debug mode off, or the category left out)
+	if !written(calls, ctx) {
 		resp, err := t.base.RoundTrip(out)
 		if stop != nil {
 			resp, err = t.bound(ctx, callCtx, stop, resp, err)
@@ -99,6 +99,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		slog.String("url", redact.Default().RedactText(req.URL.String())), slog.Int("status_code", status),
 		slog.Duration("duration", time.Since(start)), slog.Any("error", err))
 	return resp, err
+}
+
+// written reports whether an orchestrator_calls line would be written:
+// debug mode on and the category not left out (the default).
+func written(calls *slogdebug.Logger, ctx context.Context) bool {
+	if !calls.Enabled(ctx, slog.LevelDebug) {
+		return false
+	}
+	s, ok := calls.Handler().(category.Selector)
+	return !ok || s.Selected(category.OrchestratorCalls)
 }
 
 // CloseIdleConnections closes base's idle connections, when it has such a

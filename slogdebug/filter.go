@@ -29,8 +29,13 @@ func selectCategories(h slog.Handler, sel *selection) slog.Handler {
 	return &catFilter{next: h, min: noFloor, sel: sel, catSel: true}
 }
 
+// Enabled says no below min for a logger bound to a category; a bound
+// category left out by the selection is not refused here, as a record may
+// name a selected one of its own (the record's wins): Handle decides.
+// (integration's Transport asks Selected first, so that a call costs
+// nothing while orchestrator_calls is left out.)
 func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
-	if h.cat != "" && (level < h.min || !h.catSel) {
+	if h.cat != "" && level < h.min {
 		return false
 	}
 	return h.next.Enabled(ctx, level)
@@ -122,3 +127,11 @@ func (s *selection) selected(cat string) bool {
 	}
 	return named == s.only
 }
+
+// Selected reports whether the files take category's records now
+// (category.Selector).
+func (s *switchHandler) Selected(cat string) bool {
+	return s.l.st.Load().files != nil && s.l.sel.selected(cat)
+}
+
+var _ category.Selector = (*switchHandler)(nil)

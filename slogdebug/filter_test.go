@@ -82,12 +82,34 @@ func TestCategoriesLeaveOneOut(t *testing.T) {
 	}
 	assert.Equal(t, "-orchestrator_calls,-requests", readFile(t, l, "session")[0]["config"].(map[string]any)["categories"])
 
-	// It costs a typed helper one comparison, and plain slog nothing.
+	// It costs a typed helper one comparison.
 	if !raceEnabled {
 		assert.Zero(t, callerAllocs(func() { l.LogRequest(ctx, "GET", "/x", time.Second, 200, "a", slog.Int("n", 1)) }))
 	}
-	assert.False(t, l.With(category.Key, category.OrchestratorCalls).Enabled(ctx, slog.LevelDebug))
-	assert.True(t, l.With(category.Key, category.Provisioning).Enabled(ctx, slog.LevelDebug))
+}
+
+// TestCategoriesNeverDropASelectedOne: a record that names a selected
+// category of its own is written whatever category its logger (or typed
+// helper) has bound, left out or not; the bound one's records are not.
+func TestCategoriesNeverDropASelectedOne(t *testing.T) {
+	l, _ := newDebugLogger(t, Config{Categories: []string{"-requests"}, DisableStress: true}) // orchestrator_calls out too: the default
+	ctx := context.Background()
+	calls := l.With(category.Key, category.OrchestratorCalls)
+	calls.Debug("dropped: its logger's category is left out")
+	calls.Debug("kept: a selected category of its own", category.Key, category.Provisioning)
+	calls.With(category.Key, category.Streams).Debug("kept: bound again, to a selected one")
+	l.LogRequest(ctx, "GET", "/x", time.Second, 200, "a")                                      // left out
+	l.LogRequest(ctx, "GET", "/y", time.Second, 200, "a", slog.String(category.Key, "errors")) // the caller's category wins
+	require.NoError(t, l.Flush())
+	assert.NoFileExists(t, l.Path("orchestrator_calls"))
+	assert.NoFileExists(t, l.Path("requests"))
+	prov := readFile(t, l, "provisioning")
+	require.Len(t, prov, 1)
+	assert.Equal(t, "kept: a selected category of its own", prov[0]["msg"])
+	assert.Len(t, readFile(t, l, "streams"), 1)
+	errs := readFile(t, l, "errors")
+	require.Len(t, errs, 1)
+	assert.Equal(t, "/y", errs[0]["path"])
 }
 
 func TestCategoriesOnlyThose(t *testing.T) {
@@ -124,7 +146,7 @@ func TestOrchestratorCallsOnlyWhenAsked(t *testing.T) {
 	} {
 		l, _ := newDebugLogger(t, tc.cfg)
 		calls := l.With(category.Key, category.OrchestratorCalls)
-		assert.Equal(t, tc.calls, calls.Enabled(ctx, slog.LevelDebug), "%+v", tc.cfg)
+		assert.Equal(t, tc.calls, calls.Handler().(category.Selector).Selected(category.OrchestratorCalls), "%+v", tc.cfg)
 		calls.Debug("orchestrator_call")
 		l.LogRequest(ctx, "GET", "/a", time.Millisecond, 200, "")
 		require.NoError(t, l.Close())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/proxydebug/debugmode/handler"
+	"github.com/proxydebug/debugmode/internal/category"
 	"github.com/proxydebug/debugmode/internal/jsonenc"
 	"github.com/proxydebug/debugmode/internal/safeerr"
 	"github.com/proxydebug/debugmode/reqid"
@@ -67,6 +68,16 @@ type chain struct {
 	parent *chain
 	attrs  []slog.Attr
 	group  string
+}
+
+// category is the last category the calls bound, or "".
+func (c *chain) category() string {
+	for ; c != nil; c = c.parent {
+		if cat := category.Bound("", c.attrs); cat != "" {
+			return cat
+		}
+	}
+	return ""
 }
 
 func (c *chain) apply(h slog.Handler) slog.Handler {

@@ -1,6 +1,7 @@
 package slogdebug
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -43,17 +44,17 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, ms
 	}
 	hp := l.cats[i].Load()
 	if hp == nil {
-		var h slog.Handler
+		hp = &helperHandler{}
 		if sh, ok := l.Handler().(*switchHandler); ok {
-			h = sh.withCategory(categoryNames[i])
+			hp.Handler = sh.withCategory(categoryNames[i])
+			hp.leftOut = !l.sel.selected(cmp.Or(sh.calls.category(), categoryNames[i]))
 		} else { // a Logger over a handler of the program's (see Default)
-			h = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
+			hp.Handler = l.Handler().WithAttrs([]slog.Attr{slog.String(category.Key, categoryNames[i])})
 		}
-		hp = &h
 		l.cats[i].Store(hp)
 	}
-	if !(*hp).Enabled(ctx, level) {
-		return
+	if !hp.Enabled(ctx, level) || hp.leftOut && !namesCategory(extra) {
+		return // (a category of the caller's in attrs wins over the bound one)
 	}
 	r := slog.NewRecord(time.Now(), level, msg, 0)
 	r.AddAttrs(fields...)
@@ -61,6 +62,26 @@ func (l *Logger) emit(ctx context.Context, i categoryIndex, level slog.Level, ms
 		r.AddAttrs(x...)
 	}
 	_ = (*hp).Handle(ctx, r)
+}
+
+// helperHandler is a Logger's handler for a typed helper: its category
+// bound first (the Logger's own bound category wins), and whether
+// DEBUG_CATEGORIES leaves that out, decided once.
+type helperHandler struct {
+	slog.Handler
+	leftOut bool
+}
+
+// namesCategory reports whether attrs name a category.
+func namesCategory(attrs [][]slog.Attr) bool {
+	for _, x := range attrs {
+		for _, a := range x {
+			if _, ok := category.Of(a); ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // LogRequest records a finished HTTP request in "requests".

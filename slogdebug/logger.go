@@ -33,7 +33,7 @@ type Logger struct {
 	*slog.Logger
 	*core
 	// cats holds l's handler with each typed helper's category bound first.
-	cats [numCategories]atomic.Pointer[slog.Handler]
+	cats [numCategories]atomic.Pointer[helperHandler]
 }
 
 type core struct {

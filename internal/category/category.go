@@ -70,3 +70,9 @@ func InRecord(cat string, r slog.Record) string {
 	})
 	return cat
 }
+
+// Selector is what a Logger's handler answers (slogdebug's): whether its
+// files take a category's records now (debug mode on, and the category not
+// left out by DEBUG_CATEGORIES), so that integration's Transport spends
+// nothing on orchestrator_calls while they would be dropped.
+type Selector interface{ Selected(category string) bool }
