@@ -31,12 +31,13 @@ const (
 // library (a plain client and handler); impl=off the same with Middleware
 // around the handler, the client made by WrapClient (Transport under it)
 // and CopyStream for the stream, debug mode off; impl=on the same with debug mode on, files in a
-// temporary directory. It reports the process's CPU time per request
+// temporary directory; impl=goroutines that with DEBUG_GOROUTINES too
+// (each request under profiler labels, with a slow-start watch). It reports the process's CPU time per request
 // (cpu-ns/req: the server's, the clients' and the fake orchestrator's
 // together, so a difference in the server's own CPU is diluted by the rest)
 // and the orchestrator's connections per request (orch-conns/req).
 func BenchmarkForkRequestPath(b *testing.B) {
-	for _, impl := range []string{"plain", "off", "on"} {
+	for _, impl := range []string{"plain", "off", "on", "goroutines"} {
 		b.Run("impl="+impl, func(b *testing.B) { forkRequestPath(b, impl) })
 	}
 }
@@ -53,7 +54,7 @@ func forkRequestPath(b *testing.B, impl string) {
 	orch := &http.Client{Timeout: 30 * time.Second, Transport: orchTransport}
 	var proxy http.Handler = forkHandler(orch, orchSrv.URL, nil)
 	if impl != "plain" {
-		log, err := slogdebug.New(slogdebug.Config{Enabled: impl == "on", Dir: b.TempDir()}, io.Discard)
+		log, err := slogdebug.New(slogdebug.Config{Enabled: impl != "off", Goroutines: impl == "goroutines", Dir: b.TempDir()}, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,7 +164,7 @@ func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger) http.
 // reports the process's CPU time per call (cpu-ns/op: the fake
 // orchestrator's share included, which reads the two forwarded headers).
 func BenchmarkOrchestratorCall(b *testing.B) {
-	for _, impl := range []string{"plain", "off", "on"} {
+	for _, impl := range []string{"plain", "off", "on", "goroutines"} {
 		b.Run("impl="+impl, func(b *testing.B) {
 			orchSrv := httptest.NewServer(fakeOrchestrator())
 			defer orchSrv.Close()
@@ -171,7 +172,7 @@ func BenchmarkOrchestratorCall(b *testing.B) {
 			defer tr.CloseIdleConnections()
 			orch := &http.Client{Timeout: 30 * time.Second, Transport: tr}
 			if impl != "plain" {
-				log, err := slogdebug.New(slogdebug.Config{Enabled: impl == "on", Dir: b.TempDir()}, io.Discard)
+				log, err := slogdebug.New(slogdebug.Config{Enabled: impl != "off", Goroutines: impl == "goroutines", Dir: b.TempDir()}, io.Discard)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -26,7 +26,10 @@ import (
 // line when it ends: with its trace_id and span_id (the other lines of the
 // request carry its request_id), how its stream ended (LogStreamEnd's
 // reason, side, max_stall_ms; or the client going away), and AddAttrs'
-// attributes. skipPaths (health probes) go straight to next. Flusher,
+// attributes. With DEBUG_GOROUTINES it runs each request under the profiler
+// labels request_id and route, and a request still without its first byte
+// at the slow threshold is caught in a goroutine snapshot while it waits.
+// skipPaths (health probes) go straight to next. Flusher,
 // Hijacker and ReaderFrom keep working; a panic is logged and re-raised. With
 // debug mode off it only gives and echoes the IDs: a request that begins
 // then writes no line.

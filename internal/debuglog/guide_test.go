@@ -53,7 +53,8 @@ import (
 //   - id=ID:KIND: the guide's ID is one of the demo's own, of a request of
 //     KIND: slow (the first slow_request), refused (the first refused at
 //     once, provision_failed with decision fail_fast), traced (the first
-//     stress event with an execution trace);
+//     stress event with an execution trace), caught (the first stress
+//     event of a request with a goroutine snapshot);
 //   - session=ID: the guide's session ID is the demo's;
 //   - sub=A:B: A is replaced with B (a threshold scaled down with the
 //     demo: 5000 ms is its 400 ms, so the guide's 5000 runs as 500);
@@ -171,7 +172,7 @@ func writeGuideDemo(t *testing.T, root string, f *guideFixtures) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "20200101_000000_requests.jsonl"), []byte(`{"session_id":"20200101_000000","timestamp":"2020-01-01T00:00:01.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"req-earlier","method":"GET","path":"/ace/getstream","duration_ms":3.0,"ttfb_ms":3.0,"status_code":503}`+"\n"), 0o640))
 	cfg := slogdebug.Config{Enabled: true, Dir: dir,
 		SlowThresholds: map[string]time.Duration{"requests": 400 * time.Millisecond, "engine_selection": 300 * time.Millisecond},
-		StallThreshold: 400 * time.Millisecond}
+		StallThreshold: 400 * time.Millisecond, Goroutines: true}
 	if slogdebug.ExecutionTraceSupported() {
 		cfg.ExecutionTrace = 10 * time.Second
 		f.traceFiles = true
@@ -198,7 +199,11 @@ func writeGuideDemo(t *testing.T, root string, f *guideFixtures) {
 		if id, _ := m["request_id"].(string); id != "" && f.ids["traced"] == "" && m[slogdebug.ExecutionTraceKey] != nil {
 			f.ids["traced"] = id
 		}
+		if id, _ := m["request_id"].(string); id != "" && f.ids["caught"] == "" && m[goroutinesKey] != nil {
+			f.ids["caught"] = id
+		}
 	})
+	require.NotEmpty(t, f.ids["caught"], "the demo has a request caught in a goroutine snapshot")
 	require.NotEmpty(t, f.ids["slow"], "the demo has a slow request")
 	require.NotEmpty(t, f.ids["refused"], "the demo has a request refused at once")
 }
