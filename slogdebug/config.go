@@ -662,7 +662,7 @@ func (c Config) stamp() func(context.Context) (string, [16]byte, [8]byte) {
 			if t, s, ok := span(ctx); ok {
 				return requestID, t, s
 			}
-			if k, ok := ctx.Value(keptSpan{}).(keptSpan); ok { // a flight recorder's dump
+			if k, ok := ctx.Value(keptSpanKey{}).(keptSpan); ok { // a flight recorder's dump
 				return requestID, k.trace, k.span
 			}
 		}

@@ -52,10 +52,14 @@ func (e *flightEntry) context() context.Context {
 		ctx = reqid.With(ctx, *e.ids)
 	}
 	if e.spanned {
-		ctx = context.WithValue(ctx, keptSpan{}, keptSpan{e.trace, e.span})
+		ctx = context.WithValue(ctx, keptSpanKey{}, keptSpan{e.trace, e.span})
 	}
 	return ctx
 }
+
+// keptSpanKey is the context key of a dumped record's keptSpan (zero-size:
+// looking it up allocates nothing).
+type keptSpanKey struct{}
 
 // keptSpan is a dumped record's span, read when it was logged.
 type keptSpan struct {
