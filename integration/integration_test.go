@@ -555,3 +555,26 @@ func TestStreamEndWithoutASideLeavesItOut(t *testing.T) {
 	assert.Equal(t, "no data for 30s", lines[0]["detailed_reason"])
 	assert.Equal(t, "client", lines[1]["side"])
 }
+
+// TestTheRequestLineHasEachKeyOnce: an attribute the handler adds with
+// AddAttrs under a key its stream's attributes have too is written once,
+// AddAttrs' value.
+func TestTheRequestLineHasEachKeyOnce(t *testing.T) {
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		integration.AddAttrs(r.Context(), slog.String("container_id", "chosen"))
+		integration.LogStreamEnd(r.Context(), log, integration.StreamResult{Stream: integration.Stream{ID: "abc|1", AceID: "abc",
+			Attrs: []slog.Attr{slog.String("container_id", "streamed"), slog.String("engine_host", "10.0.0.5")}}})
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil))
+	require.NoError(t, log.Flush())
+	raw, err := os.ReadFile(log.Path("requests"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(raw), `"container_id"`), "%s", raw)
+	lines := readLines(t, log.Path("requests"))
+	require.Len(t, lines, 1)
+	assert.Equal(t, "chosen", lines[0]["container_id"])
+	assert.Equal(t, "10.0.0.5", lines[0]["engine_host"])
+}

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/proxydebug/debugmode/internal/safego"
 	"github.com/proxydebug/debugmode/internal/stressevent"
 	"github.com/proxydebug/debugmode/reqid"
 	"github.com/proxydebug/debugmode/slogdebug"
@@ -99,7 +100,7 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				if p != nil {
 					attrs = append(attrs, slog.Any("panic", p))
 				}
-				log.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, append(attrs, added...)...)
+				log.LogRequest(ctx, r.Method, r.URL.Path, d, status, aceID, lastOfEachKey(append(attrs, added...))...)
 				if p != nil {
 					panic(p)
 				}
@@ -109,10 +110,14 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 				// threshold is caught in a goroutine snapshot while it
 				// waits, its goroutines labelled with its ID.
 				t := clk.AfterFunc(watch, func() {
-					if !rw.first.Load() {
-						if name := snaps.GoroutineSnapshot(stressevent.SlowRequest); name != "" {
-							ex.add([]slog.Attr{slog.String(stressevent.GoroutinesKey, name)})
+					if err := safego.Call(func() {
+						if !rw.first.Load() {
+							if name := snaps.GoroutineSnapshot(stressevent.SlowRequest); name != "" {
+								ex.add([]slog.Attr{slog.String(stressevent.GoroutinesKey, name)})
+							}
 						}
+					}); err != nil {
+						log.LogError(ctx, "integration", "slow_start_watch", err)
 					}
 				})
 				defer t.Stop()
@@ -124,6 +129,25 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 			next.ServeHTTP(rw, r)
 		})
 	}
+}
+
+// lastOfEachKey keeps, of attributes with the same key (a stream's own and
+// AddAttrs', say), the last one, in the first one's place.
+func lastOfEachKey(attrs []slog.Attr) []slog.Attr {
+	out := attrs[:0]
+	for i, a := range attrs {
+		dup := false
+		for j := range out {
+			if out[j].Key == a.Key {
+				out[j], dup = a, true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, attrs[i])
+		}
+	}
+	return out
 }
 
 // goroutineWatch is logger's goroutine snapshots and the slow threshold of
