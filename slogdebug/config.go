@@ -630,6 +630,9 @@ func (l *Logger) sessionAttrs(debugMode bool) []slog.Attr {
 	if c.ExecutionTrace > 0 {
 		attrs = append(attrs, slog.Duration("execution_trace", c.ExecutionTrace))
 	}
+	if c.Goroutines {
+		attrs = append(attrs, slog.Bool("goroutines", true))
+	}
 	if stressOn {
 		var rules []slog.Attr
 		for cat, d := range c.stressOptions().Slow {
