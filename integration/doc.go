@@ -4,7 +4,7 @@
 // Transport (an HTTP client of the program's own that forwards the request
 // IDs), CopyStream or LogStreamEnd, and WriteProvisionError (503 with
 // Retry-After when no engine could be had). With debug mode off they cost
-// the proxy the IDs' forwarding and nothing else:
+// the proxy a request's IDs (given and echoed) and nothing else:
 //
 //	orch, err := integration.New("http://orchestrator:8000", logger, integration.Options{APIKey: key})
 //	if err != nil {

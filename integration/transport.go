@@ -19,8 +19,10 @@ import (
 )
 
 // Transport wraps base so that calls forward the context's request IDs
-// (X-Request-ID, traceparent) and are logged to "orchestrator_calls", URL
-// redacted. A Transport is not wrapped twice: the new logger replaces the old.
+// (X-Request-ID, traceparent) while debug records are kept (debug mode on,
+// or the flight recorder), and are logged to "orchestrator_calls" (when
+// written: DEBUG_ORCHESTRATOR_CALLS), URL redacted; with debug mode off a
+// call goes as it came. A Transport is not wrapped twice: the new logger replaces the old.
 // Under a client with a Timeout it keeps connections as base alone does, but
 // net/http then spends a goroutine and a timer on each call: WrapClient
 // such a client instead.
@@ -74,12 +76,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			callCtx, stop = context.WithTimeout(ctx, t.timeout)
 		}
 	}
-	out := outgoing(req, callCtx, stop != nil)
 	calls := t.calls
 	if calls == nil {
 		calls = t.dflt.get()
 	}
-	if !written(calls, ctx) {
+	// The IDs go along while debug records are kept (debug mode on, or the
+	// flight recorder): they pair the two systems' lines. Otherwise the
+	// call goes as it came, but for the Timeout's deadline.
+	debug := calls.Enabled(ctx, slog.LevelDebug)
+	out := outgoing(req, callCtx, stop != nil, debug)
+	if !debug || !selected(calls) {
 		resp, err := t.base.RoundTrip(out)
 		if stop != nil {
 			resp, err = t.bound(ctx, callCtx, stop, resp, err)
@@ -101,12 +107,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// written reports whether an orchestrator_calls line would be written:
-// debug mode on and the category not left out (the default).
-func written(calls *slogdebug.Logger, ctx context.Context) bool {
-	if !calls.Enabled(ctx, slog.LevelDebug) {
-		return false
-	}
+// selected reports whether orchestrator_calls lines are written (it is
+// left out by default), debug mode being on.
+func selected(calls *slogdebug.Logger) bool {
 	s, ok := calls.Handler().(category.Selector)
 	return !ok || s.Selected(category.OrchestratorCalls)
 }
@@ -211,8 +214,11 @@ const (
 // undefined whether Cancel is respected". A request whose context has no
 // deadline keeps its Cancel. WrapClient's client has no Timeout, so it sets
 // no Cancel: http.Client's cheap road (the deadline alone, lines 363-372).
-func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request {
-	ids := reqctx.From[reqid.IDs](ctx) // reqid.With's, the traceparent formatted once per request
+func outgoing(req *http.Request, ctx context.Context, newCtx, withIDs bool) *http.Request {
+	var ids *reqctx.Entry[reqid.IDs]
+	if withIDs {
+		ids = reqctx.From[reqid.IDs](ctx) // reqid.With's, the traceparent formatted once per request
+	}
 	dropCancel := false
 	//lint:ignore SA1019 the deprecated field is the one dropped (see above)
 	if req.Cancel != nil {
@@ -227,13 +233,13 @@ func outgoing(req *http.Request, ctx context.Context, newCtx bool) *http.Request
 		out.Cancel = nil
 	}
 	if ids != nil {
-		out.Header = withIDs(req.Header, ids.IDs.RequestID, ids.Traceparent)
+		out.Header = headerWithIDs(req.Header, ids.IDs.RequestID, ids.Traceparent)
 	}
 	return out
 }
 
-// withIDs returns a copy of h with X-Request-ID and traceparent set.
-func withIDs(h http.Header, requestID, traceparent string) http.Header {
+// headerWithIDs returns a copy of h with X-Request-ID and traceparent set.
+func headerWithIDs(h http.Header, requestID, traceparent string) http.Header {
 	n := 2
 	for _, v := range h {
 		n += len(v)

@@ -227,7 +227,10 @@ func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 // the caller's request is left as it was.
 func TestTransportPassesTheTimeoutAsTheDeadline(t *testing.T) {
 	rec := &recordingTransport{}
-	client := &http.Client{Timeout: time.Minute, Transport: integration.Transport(rec, nil)}
+	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	defer log.Close()
+	client := &http.Client{Timeout: time.Minute, Transport: integration.Transport(rec, log)}
 	req, err := http.NewRequestWithContext(reqid.With(context.Background(), reqid.New()), http.MethodGet, "http://orch.invalid/engines", nil)
 	require.NoError(t, err)
 	req.Header.Set("Accept", "application/json")
@@ -403,5 +406,37 @@ func TestWrapClientSurvivesABrokenTransport(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, b)
 		resp.Body.Close()
+	}
+}
+
+// TestTransportForwardsTheIDsWhileDebugRecordsAreKept: the request IDs go
+// along with debug mode on (or the flight recorder keeping records), where
+// they pair the two systems' lines; with debug mode off the call goes as
+// it came.
+func TestTransportForwardsTheIDsWhileDebugRecordsAreKept(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  slogdebug.Config
+		ids  bool
+	}{
+		{"off", slogdebug.Config{}, false},
+		{"on", slogdebug.Config{Enabled: true}, true},
+		{"flight recorder", slogdebug.Config{FlightRecorder: time.Minute}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Dir = t.TempDir()
+			log, err := slogdebug.New(tc.cfg, io.Discard)
+			require.NoError(t, err)
+			defer log.Close()
+			rec := &recordingTransport{}
+			req, err := http.NewRequestWithContext(reqid.With(context.Background(), reqid.New()), http.MethodGet, "http://orch.invalid/engines", nil)
+			require.NoError(t, err)
+			resp, err := (&http.Client{Transport: integration.Transport(rec, log)}).Do(req)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, tc.ids, rec.last.Header.Get(reqid.HeaderRequestID) != "")
+			assert.Equal(t, tc.ids, rec.last.Header.Get(reqid.HeaderTraceparent) != "")
+			assert.Equal(t, !tc.ids, rec.last == req, "off, the caller's own request goes")
+		})
 	}
 }
