@@ -59,27 +59,33 @@ func TestDiscardRemovesTheTraceFile(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "proxy_execution_trace_003.trace"))
 }
 
-// TestTraceSnapshotsGoWithTheirSession: an earlier session's snapshot is
-// left as it is by repair, counted by the disk budget with its session and
-// deleted with it.
+// TestTraceSnapshotsGoWithTheirSession: an earlier session's snapshots,
+// execution trace and goroutines, are left as they are by repair, counted
+// by the disk budget with their session and deleted with it.
 func TestTraceSnapshotsGoWithTheirSession(t *testing.T) {
 	dir := t.TempDir()
 	old := "20200101_000000"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, sessionFileName(old)), []byte("{\"msg\":\"session_start\"}\n"), 0o640))
-	snap := filepath.Join(dir, tracefile.Name(old, 1))
-	require.NoError(t, os.WriteFile(snap, traceBytes, 0o640))
+	snaps := []string{filepath.Join(dir, tracefile.Name(old, 1)), filepath.Join(dir, tracefile.Goroutines.Name(old, 1))}
+	for _, snap := range snaps {
+		require.NoError(t, os.WriteFile(snap, traceBytes, 0o640))
+	}
 
 	h := newTestHandler(t, Options{Dir: dir, MaxSessions: -1})
-	got, err := os.ReadFile(snap)
-	require.NoError(t, err)
-	assert.Equal(t, traceBytes, got, "repair leaves a snapshot alone")
+	for _, snap := range snaps {
+		got, err := os.ReadFile(snap)
+		require.NoError(t, err)
+		assert.Equal(t, traceBytes, got, "repair leaves a snapshot alone")
+	}
 	require.NoError(t, h.Close())
 	assert.Zero(t, num(t, readLines(t, h.Path("session"))[0]["repaired_files"]))
 
 	h2 := newTestHandler(t, Options{Dir: dir, MaxSessions: 1})
 	require.NoError(t, h2.Flush())
-	_, err = os.Stat(snap)
-	assert.True(t, errors.Is(err, os.ErrNotExist), "the snapshot went with its session")
-	_, err = os.Stat(filepath.Join(dir, sessionFileName(old)))
+	for _, snap := range snaps {
+		_, err := os.Stat(snap)
+		assert.True(t, errors.Is(err, os.ErrNotExist), "the snapshot went with its session: %s", snap)
+	}
+	_, err := os.Stat(filepath.Join(dir, sessionFileName(old)))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
 }

@@ -90,4 +90,13 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 	require.Equal(t, 0, debuglog.Run([]string{"request", "req-blocked", dir}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "goroutines of the request in the snapshot "+filepath.Join(dir, name)+": 1")
 	assert.Regexp(t, `1 goroutine \(route /ace/getstream\) waiting on a channel receive, in github\.com/proxydebug/debugmode/integration_test\.waitForRelease \(goroutines_test\.go:\d+\)`, out.String())
+
+	// The report links it from the stress event.
+	report := filepath.Join(t.TempDir(), "report.html")
+	out.Reset()
+	require.Equal(t, 0, debuglog.Run([]string{"report", "-o", report, dir}, &out, &errOut), errOut.String())
+	page, err := os.ReadFile(report)
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `"g":{`)
+	assert.Contains(t, string(page), name)
 }
