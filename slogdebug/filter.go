@@ -15,18 +15,23 @@ import (
 // selection is decided once, when it is bound; a record's own category, once
 // per record: one catFilter sits before all of debug mode's handlers.
 type catFilter struct {
-	next   slog.Handler
-	min    slog.Level
-	sel    *selection
-	cat    string // the category bound (the last one wins), or ""
-	catSel bool   // sel selects cat
+	next      slog.Handler
+	min       slog.Level
+	sel       *selection
+	cat       string // the category bound (the last one wins), or ""
+	catSel    bool   // sel selects cat
+	dropPlain bool   // uncategorized records are dropped too
 }
 
-func selectCategories(h slog.Handler, sel *selection) slog.Handler {
-	if sel == nil {
+// selectCategories puts a catFilter in front of h, unless it would pass
+// everything; plain: h takes uncategorized records (else they are
+// dropped before it: with debug mode on, the program's own slog.Debug
+// lines would cost a walk through debug mode's handlers for nothing).
+func selectCategories(h slog.Handler, sel *selection, plain bool) slog.Handler {
+	if sel == nil && plain {
 		return h
 	}
-	return &catFilter{next: h, min: noFloor, sel: sel, catSel: true}
+	return &catFilter{next: h, min: noFloor, sel: sel, catSel: true, dropPlain: !plain}
 }
 
 // Enabled says no below min for a logger bound to a category; a bound
@@ -42,14 +47,14 @@ func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
 }
 
 func (h *catFilter) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level < h.min || h.sel != nil { // else no need to look for a category
+	if r.Level < h.min || h.sel != nil || h.dropPlain { // else no need to look for a category
 		cat, selected := category.InRecord("", r), h.catSel
 		if cat != "" {
 			selected = h.sel.selected(cat)
 		} else {
 			cat = h.cat
 		}
-		if cat != "" && (r.Level < h.min || !selected) {
+		if cat == "" && h.dropPlain || cat != "" && (r.Level < h.min || !selected) {
 			return nil
 		}
 	}

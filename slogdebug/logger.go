@@ -228,7 +228,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel), l.exec, l.gor, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
+		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel, true), l.exec, l.gor, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes),
@@ -266,7 +266,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 			debug[i] = l.guarded(h)
 		}
 		// One selection of the categories for all of debug mode's handlers.
-		st.root = slogmulti.Fanout(st.root, selectCategories(slogmulti.Fanout(debug...), l.sel))
+		// Uncategorized records matter to them only with a default
+		// category (the files) or stress rules of the program's.
+		plain := cfg.DefaultCategory != "" || len(cfg.StressRules) > 0
+		st.root = slogmulti.Fanout(st.root, selectCategories(slogmulti.Fanout(debug...), l.sel, plain))
 		floor = min(floor, slog.LevelDebug)
 	}
 	st.floor = floor
