@@ -41,27 +41,38 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 	log, err := slogdebug.New(slogdebug.Config{Enabled: true, Dir: dir, Goroutines: true}, io.Discard)
 	require.NoError(t, err)
 	defer log.Close()
-	entered, release, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	release, done := make(chan struct{}), make(chan struct{}, 2)
+	entered := map[string]chan struct{}{"req-blocked": make(chan struct{}), "req-too": make(chan struct{})}
 	h := integration.Middleware(log)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		waitForRelease(entered, release)
+		waitForRelease(entered[r.Header.Get("X-Request-ID")], release)
 		io.WriteString(w, "late")
 	}))
-	req := httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil)
-	req.Header.Set("X-Request-ID", "req-blocked")
-	go func() {
-		defer close(done)
-		h.ServeHTTP(httptest.NewRecorder(), req)
-	}()
-	<-entered
+	for _, id := range []string{"req-blocked", "req-too"} { // one after the other: the first's watch fires first
+		req := httptest.NewRequest(http.MethodGet, "/ace/getstream?id=abc", nil)
+		req.Header.Set("X-Request-ID", id)
+		go func() {
+			h.ServeHTTP(httptest.NewRecorder(), req)
+			done <- struct{}{}
+		}()
+		<-entered[id]
+	}
 	clk.Advance(6 * time.Second)    // past the 5s slow threshold, no first byte: the watch takes a snapshot
 	require.NoError(t, log.Flush()) // the snapshot is written whole
 	close(release)
 	<-done
+	<-done
 	require.NoError(t, log.Flush())
 
+	var name string
 	requests := readLines(t, log.Path("requests"))
-	require.Len(t, requests, 1)
-	name, _ := requests[0]["goroutines"].(string)
+	require.Len(t, requests, 2)
+	for _, m := range requests {
+		if m["request_id"] == "req-blocked" {
+			name, _ = m["goroutines"].(string)
+		} else {
+			assert.NotContains(t, m, "goroutines", "one snapshot a minute: the second watch has none of its own")
+		}
+	}
 	require.NotEmpty(t, name, "the request's line names its snapshot")
 	assert.Equal(t, log.SessionID()+"_goroutines_001.txt", name)
 	var slow []map[string]any
@@ -70,9 +81,13 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 			slow = append(slow, m)
 		}
 	}
-	require.Len(t, slow, 1)
-	assert.Equal(t, name, slow[0]["goroutines"], "the stress line names it")
-	assert.Equal(t, 6000.0, slow[0]["ttfb_ms"])
+	require.Len(t, slow, 2)
+	for _, m := range slow {
+		if m["request_id"] == "req-blocked" {
+			assert.Equal(t, name, m["goroutines"], "the stress line names it")
+		}
+		assert.Equal(t, 6000.0, m["ttfb_ms"])
+	}
 
 	text, err := os.ReadFile(filepath.Join(dir, name))
 	require.NoError(t, err)
@@ -90,6 +105,12 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 	require.Equal(t, 0, debuglog.Run([]string{"request", "req-blocked", dir}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "goroutines of the request in the snapshot "+filepath.Join(dir, name)+": 1")
 	assert.Regexp(t, `1 goroutine \(route /ace/getstream\) waiting on a channel receive, in github\.com/proxydebug/debugmode/integration_test\.waitForRelease \(goroutines_test\.go:\d+\)`, out.String())
+
+	// The second request is in the same snapshot: debuglog finds it there.
+	out.Reset()
+	require.Equal(t, 0, debuglog.Run([]string{"request", "req-too", dir}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "goroutines of the request in the snapshot "+filepath.Join(dir, name)+": 1")
+	assert.Contains(t, out.String(), "waiting on a channel receive, in github.com/proxydebug/debugmode/integration_test.waitForRelease")
 
 	// The report links it from the stress event.
 	report := filepath.Join(t.TempDir(), "report.html")

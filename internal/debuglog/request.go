@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -156,11 +157,20 @@ func requestStory(ctx context.Context, id string, proxyFiles, orchFiles []file, 
 		st.named[p] = true
 	}
 	// A snapshot taken for another request's event may hold this one's
-	// goroutines too (one per cooldown): its session's are looked in.
+	// goroutines too (one per cooldown): its session's written while it
+	// ran (by their files' times) are looked in.
+	var globs []string
 	for _, ev := range own {
 		if sid := ev.str("session_id"); sid != "" && ev.File != "" && !strings.ContainsAny(sid, `*?[\/`) {
-			found, _ := filepath.Glob(filepath.Join(filepath.Dir(ev.File), sid+"_goroutines_*.txt"))
-			st.snapshots = append(st.snapshots, found...)
+			globs = append(globs, filepath.Join(filepath.Dir(ev.File), sid+"_goroutines_*.txt"))
+		}
+	}
+	for _, g := range dedupe(globs) {
+		found, _ := filepath.Glob(g)
+		for _, p := range found {
+			if fi, err := os.Stat(p); err == nil && !fi.ModTime().Before(st.start.Add(-time.Second)) && !fi.ModTime().After(st.end.Add(5*time.Second)) {
+				st.snapshots = append(st.snapshots, p)
+			}
 		}
 	}
 	st.snapshots = dedupe(st.snapshots)
