@@ -155,7 +155,7 @@ func guideSnippets(t *testing.T, text string) []guideSnippet {
 // guideFixtures are the directories the guide's snippets run in.
 type guideFixtures struct {
 	dirs       map[string]string // fixture name -> its directory
-	session    string            // the demo's session
+	session    string            // the demo's session: the proxy's, and the orchestrator's when it differs (A,B)
 	ids        map[string]string // kind -> one of the demo's request IDs
 	traceFiles bool
 }
@@ -181,10 +181,15 @@ func writeGuideDemo(t *testing.T, root string, f *guideFixtures) {
 	require.NoError(t, err)
 	sc := &demoproxy.Scenario{Log: l, Requests: 100, Workers: 8, SlowStreamDuration: 600 * time.Millisecond, StallDuration: 600 * time.Millisecond,
 		BreakerOpen: time.Second, SlowProvision: 400 * time.Millisecond, HealthInterval: 50 * time.Millisecond, OrchestratorDir: orch}
-	_, err = sc.Run(context.Background())
+	report, err := sc.Run(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, l.Close())
 	f.session = l.SessionID()
+	if o := report.OrchestratorSession; o != "" && o != f.session {
+		// The fake orchestrator's files were begun in a later second (a
+		// busy machine): --session names both, as make demo does.
+		f.session += "," + o
+	}
 	eachJSONLine(t, l.Path("stress"), func(m map[string]any) {
 		if id, _ := m["request_id"].(string); id != "" && f.ids["slow"] == "" && m["event_type"] == "slow_request" {
 			f.ids["slow"] = id
