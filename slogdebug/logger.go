@@ -52,6 +52,7 @@ type core struct {
 	session      atomic.Pointer[handler.Handler] // the session's files' last handler; nil before any
 	exec         *execTrace                      // Config.ExecutionTrace's recorder, from New to Close; nil when off
 	gor          *execTrace                      // Config.Goroutines' snapshots, from New to Close; nil when off
+	slowStart    time.Duration                   // with gor, the requests' slow threshold: Middleware's watch
 	stressBefore atomic.Pointer[stress.Stats]    // the counts of the session's replaced detectors
 	veto         error                           // the bad settings that keep debug mode off (SetDebug's answer)
 

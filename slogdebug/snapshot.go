@@ -103,6 +103,7 @@ func startGoroutines(cfg Config, l *Logger) *execTrace {
 	if !cfg.Goroutines || cfg.DisableStress {
 		return nil
 	}
+	l.slowStart = max(cfg.stressOptions().Slow[category.Requests], 0) // the threshold stress detection uses
 	return &execTrace{rec: goroutineProfile{red: redact.New(cfg.RedactKeys...)}, kind: tracefile.Goroutines, what: "goroutine snapshot",
 		cooldown: config.DefaultGoroutinesCooldown, fileMode: cfg.FileMode, console: l.libConsole}
 }
@@ -126,10 +127,7 @@ func (s *switchHandler) SlowStartWatch() time.Duration {
 	if s.l.gor == nil || st.stress == nil || st.files == nil {
 		return 0
 	}
-	if d, ok := s.l.cfg.SlowThresholds[category.Requests]; ok {
-		return max(d, 0)
-	}
-	return config.DefaultSlowRequest
+	return s.l.slowStart
 }
 
 // GoroutineSnapshot writes a goroutine snapshot into the current session

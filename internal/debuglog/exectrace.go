@@ -14,9 +14,13 @@ const executionTraceKey = "execution_trace"
 // executionTrace returns the path of the execution trace snapshot an
 // event names, beside the event's file, or "" for none. Only a plain file
 // name is taken: a line cannot point the tools outside its directory.
-func executionTrace(ev *Event) string {
-	name := ev.str(executionTraceKey)
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".trace") {
+func executionTrace(ev *Event) string { return snapshotPath(ev, executionTraceKey, ".trace") }
+
+// snapshotPath returns the path of the file with extension ext that an
+// event's field key names, beside the event's file, or "" for none.
+func snapshotPath(ev *Event, key, ext string) string {
+	name := ev.str(key)
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ext) {
 		return ""
 	}
 	return filepath.Join(filepath.Dir(ev.File), name)

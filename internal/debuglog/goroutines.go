@@ -19,13 +19,7 @@ const goroutinesKey = "goroutines"
 // goroutineSnapshot returns the path of the goroutine snapshot an event
 // names, beside the event's file, or "" for none; only a plain file name
 // is taken.
-func goroutineSnapshot(ev *Event) string {
-	name := ev.str(goroutinesKey)
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".txt") {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(ev.File), name)
-}
+func goroutineSnapshot(ev *Event) string { return snapshotPath(ev, goroutinesKey, ".txt") }
 
 // stack is one entry of a goroutine profile as runtime/pprof writes it
 // with debug=1: how many goroutines share the stack and labels.
