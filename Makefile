@@ -26,11 +26,14 @@ test-floor:
 
 # Build and vet (tests included) for the other systems the module supports,
 # and run the handler's tests on Linux with the log directory those systems
-# use (logdir_other.go), which the debugmode_portable tag selects.
+# use (logdir_other.go), which the debugmode_portable tag selects; and
+# slogdebug's tests built without tint (debugmode_notint, console_notint.go).
 CROSS_OS ?= darwin windows freebsd
 cross:
 	@set -e; for os in $(CROSS_OS); do echo "GOOS=$$os GOARCH=amd64 $(GO) vet $(PKGS)"; GOOS=$$os GOARCH=amd64 $(GO) vet $(PKGS); done
 	$(GO) test -count=1 -tags debugmode_portable ./handler
+	$(GO) vet -tags debugmode_notint ./slogdebug
+	$(GO) test -count=1 -tags debugmode_notint ./slogdebug
 
 lint:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -17,7 +17,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/lmittmann/tint"
 	slogmulti "github.com/samber/slog-multi"
 
 	"github.com/proxydebug/debugmode/handler"
@@ -114,10 +113,9 @@ func New(cfg Config, console io.Writer) (*Logger, error) {
 		}
 		l.console = &redactingHandler{Handler: console, red: red}
 	} else {
-		l.consoleName, l.noColor = "tint", cfg.NoColor || !isTerminal(console)
-		l.console = tint.NewTextHandler(console, &tint.Options{Level: cfg.ConsoleLevel, TimeFormat: "15:04:05.000",
-			NoColor: l.noColor, ReplaceAttr: consoleSafety(red)})
-		l.consoleLevel = cfg.ConsoleLevel // tint's level is fixed: helpers below it need not ask
+		l.noColor = cfg.NoColor || !isTerminal(console)
+		l.consoleName, l.console = ourConsole(console, cfg.ConsoleLevel, l.noColor, consoleSafety(red))
+		l.consoleLevel = cfg.ConsoleLevel // its level is fixed: helpers below it need not ask
 	}
 	l.libConsole = newAsyncConsole(l.guarded(l.console))
 	l.libConsole.q.direct = cfg.syncConsole

@@ -206,6 +206,7 @@ func TestCustomConsoleHandler(t *testing.T) {
 }
 
 func TestStartUpSaysDebugModeIsOn(t *testing.T) {
+	readsTintConsole(t)
 	l, console := newDebugLogger(t, Config{})
 	assert.Equal(t, fmt.Sprintf("INF debug mode on session=%s dir=%s\n", l.SessionID(), l.Dir()), console.String()[len("15:04:05.000 "):],
 		"one line, with the session and the directory")
@@ -235,6 +236,7 @@ func TestDebugModeOffOpensNothing(t *testing.T) {
 }
 
 func TestSessionFileHasEffectiveConfig(t *testing.T) {
+	readsTintConsole(t)
 	l, _ := newDebugLogger(t, Config{FlushInterval: 50 * time.Millisecond, ConsoleLevel: slog.LevelWarn})
 	require.NoError(t, l.Close())
 	lines := readFile(t, l, "session")

@@ -42,6 +42,7 @@ type urlText string
 // the files and checks that no secret reaches either and that both show
 // the same redacted form.
 func TestConsoleAndFilesRedactAlike(t *testing.T) {
+	readsTintConsole(t)
 	const redacted = "[REDACTED]"
 	for _, tc := range []struct {
 		name    string

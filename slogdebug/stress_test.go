@@ -23,6 +23,7 @@ import (
 // Error, to the console, while the records that caused them stay in their
 // own files.
 func TestStressDetectionEndToEnd(t *testing.T) {
+	readsTintConsole(t)
 	l, console := newDebugLogger(t, Config{StressCooldown: -1})
 	ctx := context.Background()
 
@@ -139,6 +140,7 @@ func sessionEnd(t *testing.T, l *Logger) map[string]any {
 // console only, and what it kept from the console is written at Close and
 // counted in session_end.
 func TestEverySlowRequestIsInTheStressFile(t *testing.T) {
+	readsTintConsole(t)
 	l, console := newDebugLogger(t, Config{StressCooldown: time.Hour})
 	ctx := context.Background()
 	for i := range 8 {
@@ -182,6 +184,7 @@ func TestEverySlowRequestIsInTheStressFile(t *testing.T) {
 // circuit breaker open are nine lines; the failure rate, a windowed event,
 // is written once per cooldown and what it held back is counted.
 func TestEveryCircuitBreakerFailureIsInTheStressFile(t *testing.T) {
+	readsTintConsole(t)
 	l, console := newDebugLogger(t, Config{StressCooldown: time.Hour})
 	ctx := context.Background()
 	for i := range 9 {
@@ -327,6 +330,7 @@ func TestSessionEndCountsTheStressEventsOfTheWholeSession(t *testing.T) {
 // flight recorder on, every per-record event still reaches the stress file
 // (each writes out what was recorded before it); the console is quieted.
 func TestFlightRecorderWritesEveryStressEvent(t *testing.T) {
+	readsTintConsole(t)
 	var console bytes.Buffer
 	l, err := New(Config{Dir: t.TempDir(), FlightRecorder: time.Minute, StressCooldown: time.Hour}, &console)
 	require.NoError(t, err)
