@@ -40,6 +40,7 @@ var commands = []struct {
 	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
 	{"timeline", "timeline [--session ID] [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
 	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
+	{"ship", "ship --clickhouse URL [--host NAME] [--checkpoint FILE] [--once] DIR...", "follow both systems' files and store every line once in ClickHouse (summary, correlate, request and report read it with --clickhouse URL)", cmdShip},
 }
 
 // usage is debuglog -h.
