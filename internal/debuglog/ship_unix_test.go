@@ -215,15 +215,6 @@ func firstGlob(t *testing.T, dir, pattern string) string {
 	return m[0]
 }
 
-// runOK runs debuglog and returns its output; it must succeed.
-func runOK(t *testing.T, args ...string) string {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := RunContext(context.Background(), args, &stdout, &stderr)
-	require.Equal(t, 0, code, "%s: %s", strings.Join(args, " "), stderr.String())
-	return stdout.String()
-}
-
 // runJSON runs debuglog with --json and decodes its output.
 func runJSON(t *testing.T, args ...string) map[string]any {
 	t.Helper()
