@@ -133,6 +133,11 @@ func TestShipTruncatedFile(t *testing.T) {
 	assert.Equal(t, "0\t3\n1\t1\n", chQuery(t, url, "SELECT file_gen, count() FROM "+table+" GROUP BY file_gen ORDER BY file_gen"))
 	// Read back: each generation is a file of its own, all four lines.
 	assert.Contains(t, runOK(t, "summary", "--clickhouse", url, "--table", table), "20261126_101714  4 lines")
+	// A time range, and a host, read in the store.
+	assert.Contains(t, runOK(t, "summary", "--clickhouse", url, "--table", table, "--since", "2026-11-26T10:17:03Z", "--until", "2026-11-26T10:17:04.5Z"), "20261126_101714  2 lines")
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 1, RunContext(context.Background(), []string{"summary", "--clickhouse", url, "--table", table, "--host", "other"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "holds no lines of --host other")
 }
 
 // runOK runs debuglog and returns its output; it must succeed.

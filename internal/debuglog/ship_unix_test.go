@@ -190,6 +190,26 @@ func TestShipKilledTwiceEveryLineOnce(t *testing.T) {
 		fromStore := runJSON(t, "request", id, "--json", "--clickhouse", url, "--table", table, "--host", "proxy-a", "--host", "orch")
 		assert.Equal(t, stepsOf(fromDirs), stepsOf(fromStore))
 	})
+	t.Run("guide's queries", func(t *testing.T) {
+		// The guide's dozen queries run on this server (ClickHouse 18.16 has
+		// no JSONExtract, no DateTime64), on the fleet's table.
+		queries := guideQueries(t)
+		require.GreaterOrEqual(t, len(queries), 12)
+		for _, q := range queries {
+			q = regexp.MustCompile(`\bdebuglog\b`).ReplaceAllString(q, table)
+			q = strings.ReplaceAll(q, "timestamp > now() - 3600", "timestamp > now() - 86400")
+			out := chQuery(t, url, q)
+			switch {
+			case strings.Contains(q, "AS slow_starts"):
+				assert.Contains(t, out, "proxy-a\t", "slow starts on both proxies")
+				assert.Contains(t, out, "proxy-b\t")
+			case strings.Contains(q, "AS duplicates"):
+				assert.Equal(t, "0\n", out, "no line stored twice")
+			case strings.Contains(q, "AS lines, max(timestamp)"):
+				assert.Equal(t, 3, strings.Count(out, "\n"), "three shippers: %s", out)
+			}
+		}
+	})
 	t.Run("report", func(t *testing.T) {
 		// The same lanes (system, category, events) from the store as from
 		// the directories.
@@ -266,6 +286,31 @@ func stepsOf(m map[string]any) []string {
 	for _, s := range steps {
 		sm := s.(map[string]any)
 		out = append(out, fmt.Sprint(lineKey(sm), " ", sm["relation"], " ", sm["offset_ms"]))
+	}
+	return out
+}
+
+// guideQueries are the SQL queries of the guide's "A dozen queries".
+func guideQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/DEBUG_MODE.md")
+	require.NoError(t, err)
+	text := string(b)
+	i := strings.Index(text, "### A dozen queries")
+	require.GreaterOrEqual(t, i, 0)
+	block := regexp.MustCompile("(?s)```sql\n(.*?)```").FindStringSubmatch(text[i:])
+	require.NotNil(t, block)
+	var out []string
+	for _, q := range strings.Split(block[1], ";\n") {
+		var lines []string
+		for _, l := range strings.Split(q, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") && strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) > 0 {
+			out = append(out, strings.Join(lines, "\n"))
+		}
 	}
 	return out
 }
