@@ -222,8 +222,9 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 }
 
 // stopped ends a run: when ctx ended (SIGINT, SIGTERM: ship's normal
-// end), the lines gathered are offered to the server once more, briefly;
-// what is not acknowledged is shipped by the next run.
+// end), the lines gathered are offered to the server once more, briefly
+// (after asking the store what it holds of them: an attempt cut short may
+// have been stored); what is not acknowledged is shipped by the next run.
 func (s *shipper) stopped(ctx context.Context, err error) error {
 	if ctx.Err() == nil {
 		return err
@@ -231,9 +232,18 @@ func (s *shipper) stopped(ctx context.Context, err error) error {
 	if len(s.batch.rows) > 0 {
 		last, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.insert(last); err == nil {
-			s.done()
+		err := s.learn(last)
+		if err == nil {
+			s.dropStored()
+			if len(s.batch.rows) > 0 {
+				err = s.insert(last)
+			}
 		}
+		if err != nil {
+			s.warn.general("stopped with %d lines not acknowledged by the server (%v); the next run ships them from the checkpoint", len(s.batch.rows), err)
+			return nil
+		}
+		s.done()
 	}
 	return nil
 }

@@ -217,3 +217,33 @@ func TestTSVRoundTrip(t *testing.T) {
 	}
 	assert.Equal(t, `'it\'s \\ \0'`, sqlQuote("it's \\ \x00"))
 }
+
+// TestShipStoppedWhileServerDown: SIGTERM (ctx) while the server is down
+// ends the run at once, saying what was not acknowledged; the next run
+// ships it, once.
+func TestShipStoppedWhileServerDown(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d"}`+"\n", i, i)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	ck := filepath.Join(t.TempDir(), "ship.json")
+	flaky := &flakyCH{target: url, down: 1 << 30}
+	srv := httptest.NewServer(flaky)
+	defer srv.Close()
+	ch, err := newCHClient(srv.URL+"/", table, time.Minute)
+	require.NoError(t, err)
+	var warnings bytes.Buffer
+	s := newShipper(ch, "h", ck, []followDir{{path: dir}}, newWarner(&warnings), io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.sleep = func(context.Context, time.Duration) error { cancel(); return ctx.Err() } // SIGTERM during the back-off
+	require.NoError(t, s.run(ctx, false, time.Millisecond), "stopped: ship's normal end")
+	assert.Contains(t, warnings.String(), "stopped with 10 lines not acknowledged")
+	assert.Equal(t, "0\n", chQuery(t, url, "SELECT count() FROM "+table))
+
+	runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", ck, "--once", dir)
+	assert.Equal(t, "10\n", chQuery(t, url, "SELECT count() FROM "+table))
+}
