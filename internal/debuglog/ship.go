@@ -197,7 +197,10 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		s.fw.budget = max(int64(s.maxBytes-len(s.batch.buf)), 1)
+		// What the batch has room for, but never so little that a long
+		// line is read a few bytes a poll: a batch ends at most 64 KiB
+		// (and a line) over --batch-bytes.
+		s.fw.budget = max(int64(s.maxBytes-len(s.batch.buf)), 64<<10)
 		s.fw.poll(ctx)
 		full := len(s.batch.rows) >= s.maxLines || len(s.batch.buf) >= s.maxBytes
 		caughtUp := !s.fw.more
