@@ -11,7 +11,8 @@
 //
 // Exit codes: 0 done (warnings do not change it); 1 the command failed
 // (no readable files, the output cannot be written); 2 usage error; 130
-// interrupted by SIGINT or SIGTERM (timeline --follow: 0, its normal end).
+// interrupted by SIGINT or SIGTERM (timeline --follow and ship: 0, their
+// normal end).
 package debuglog
 
 import (
@@ -60,7 +61,8 @@ summary, correlate, request and report read the store debuglog ship fills (--hos
 repeatable, picks machines; --since and --until, RFC 3339, a time range).
 debuglog COMMAND -h describes a command and its flags.
 
-exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM)
+exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM; timeline --follow
+and ship: 0, their normal end)
 `)
 	return b.String()
 }()

@@ -247,3 +247,33 @@ func TestShipStoppedWhileServerDown(t *testing.T) {
 	runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", ck, "--once", dir)
 	assert.Equal(t, "10\n", chQuery(t, url, "SELECT count() FROM "+table))
 }
+
+// TestShipRotatedFile: the live file renamed away (the library's rotation)
+// and a new one opened under its name: both shipped, each line once, and
+// read from the store as two files.
+func TestShipRotatedFile(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	live := filepath.Join(dir, "20261126_101714_requests.jsonl")
+	line := func(i int) string {
+		return fmt.Sprintf(`{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d"}`+"\n", i, i)
+	}
+	ck := filepath.Join(t.TempDir(), "ship.json")
+	args := []string{"ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", ck, "--once", dir}
+	require.NoError(t, os.WriteFile(live, []byte(line(1)+line(2)), 0o640))
+	runOK(t, args...)
+	f, err := os.OpenFile(live, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(line(3)) // written before the rename, shipped after it
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	require.NoError(t, os.Rename(live, filepath.Join(dir, "20261126_101714.1_requests.jsonl")))
+	require.NoError(t, os.WriteFile(live, []byte(line(4)), 0o640))
+	runOK(t, args...)
+	runOK(t, args...)
+	assert.Equal(t, "4\t4\n", chQuery(t, url, "SELECT count(), uniqExact(request_id) FROM "+table))
+	assert.Equal(t, "2\n", chQuery(t, url, "SELECT uniqExact(file_ino) FROM "+table))
+	out := runOK(t, "summary", "--clickhouse", url, "--table", table)
+	assert.Contains(t, out, "20261126_101714  4 lines")
+}

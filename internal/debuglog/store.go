@@ -125,6 +125,17 @@ WHERE %s GROUP BY host, file_dev, file_ino, file_gen ORDER BY host, argMin(path,
 	if len(out) == 0 {
 		return nil, fmt.Errorf("the table %s in ClickHouse at %s holds no lines%s", ch.table, ch.shown, storeScope(o))
 	}
+	// A name two files had (the live file, before and after a rotation
+	// renamed it away) is told apart by the files' inodes.
+	named := map[string]int{}
+	for _, f := range out {
+		named[f.path]++
+	}
+	for i, f := range out {
+		if named[f.path] > 1 {
+			out[i].path += "@" + strconv.FormatUint(f.store.ino, 10)
+		}
+	}
 	return out, nil
 }
 
