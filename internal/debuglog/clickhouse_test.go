@@ -81,6 +81,7 @@ func startClickHouse() {
 		fmt.Sprintf("--http_port=%d", ports[0]), fmt.Sprintf("--tcp_port=%d", ports[1]), fmt.Sprintf("--interserver_http_port=%d", ports[2]),
 		"--logger.log="+d+"log", "--logger.errorlog="+d+"err", "--listen_host=127.0.0.1")
 	cmd.Stdout, cmd.Stderr = log, log
+	dieWithTests(cmd)
 	if err := cmd.Start(); err != nil {
 		chSkip = "clickhouse-server does not start: " + err.Error()
 		return
