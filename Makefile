@@ -61,6 +61,8 @@ fuzz:
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzFromHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzParseStacks$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzParseCheckpoint$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzTSV$$' -fuzztime $(FUZZTIME)
 
 benchstat-tool:
 	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest

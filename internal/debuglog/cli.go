@@ -11,7 +11,8 @@
 //
 // Exit codes: 0 done (warnings do not change it); 1 the command failed
 // (no readable files, the output cannot be written); 2 usage error; 130
-// interrupted by SIGINT or SIGTERM (timeline --follow: 0, its normal end).
+// interrupted by SIGINT or SIGTERM (timeline --follow and ship: 0, their
+// normal end).
 package debuglog
 
 import (
@@ -35,11 +36,12 @@ var commands = []struct {
 	name, synopsis, what string
 	run                  func(ctx context.Context, args []string, out io.Writer, warn *warner) error
 }{
-	{"summary", "summary [--session ID] DIR...", "per session: requests by status code, slow starts, stalls; per category: lines, durations, stress events, errors", cmdSummary},
-	{"correlate", "correlate --proxy DIR --orch DIR [--session ID] [--brief] [--all] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
-	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...]", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
+	{"summary", "summary [--session ID] DIR... | --clickhouse URL", "per session: requests by status code, slow starts, stalls; per category: lines, durations, stress events, errors", cmdSummary},
+	{"correlate", "correlate --proxy DIR --orch DIR | --clickhouse URL [--session ID] [--brief] [--all] [--json]", "each proxy effect (stress event, failed or slow request) with its likely orchestrator causes", cmdCorrelate},
+	{"request", "request ID [--session ID] [--proxy DIR] [--orch DIR] [DIR...] | --clickhouse URL", "everything one request did across both systems, gaps measured, with its causes", cmdRequest},
 	{"timeline", "timeline [--session ID] [--category C,...] [--since T] [--until T] [--grep TEXT] [--follow] [DIR...]", "both systems' events merged in time order", cmdTimeline},
-	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
+	{"report", "report [--session ID] [--proxy DIR] [--orch DIR] [DIR...] | --clickhouse URL -o report.html", "a self-contained HTML page to explore both systems", cmdReport},
+	{"ship", "ship --clickhouse URL [--host NAME] [--checkpoint FILE] [--once] DIR...", "follow both systems' files and store every line once in ClickHouse (summary, correlate, request and report read it with --clickhouse URL)", cmdShip},
 }
 
 // usage is debuglog -h.
@@ -54,9 +56,13 @@ DIR holds <session>_<category>.jsonl files; which system wrote them is guessed p
 (or given by --proxy/--orch). --session ID (repeatable, or comma-separated) reads only
 those sessions; without it every session found is read, with a warning when several of
 one system's are mixed. Times T are RFC 3339 (2026-11-26T10:17:16Z) or a clock time of
-the day of the first event (10:17:16). debuglog COMMAND -h describes a command and its flags.
+the day of the first event (10:17:16). With --clickhouse URL in place of directories,
+summary, correlate, request and report read the store debuglog ship fills (--host NAME,
+repeatable, picks machines; --since and --until, RFC 3339, a time range).
+debuglog COMMAND -h describes a command and its flags.
 
-exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM)
+exit codes: 0 done, 1 failed, 2 usage error, 130 interrupted (SIGINT, SIGTERM; timeline --follow
+and ship: 0, their normal end)
 `)
 	return b.String()
 }()

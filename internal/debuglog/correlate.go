@@ -51,23 +51,32 @@ func cmdCorrelate(ctx context.Context, args []string, out io.Writer, warn *warne
 	brief := fs.Bool("brief", false, "only the stress events (3 causes each) and the orchestrator's incidents")
 	all := fs.Bool("all", false, "list every effect of a finding (one line each, with its leading cause), not only the first")
 	sessions := sessionFlag(fs)
+	store := storeFlags(fs, nil, nil)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) > 0 || len(proxyDirs) == 0 || len(orchDirs) == 0 {
-		return usageError(fs, "correlate wants --proxy DIR and --orch DIR")
+	if err := store.check(fs, len(pos)+len(proxyDirs)+len(orchDirs)); err != nil {
+		return err
+	}
+	if !store.on() && (len(pos) > 0 || len(proxyDirs) == 0 || len(orchDirs) == 0) {
+		return usageError(fs, "correlate wants --proxy DIR and --orch DIR (or --clickhouse URL)")
 	}
 	if *within < 0 || *poll < 0 || *slow <= 0 || *maxCauses < 1 {
 		return usageError(fs, "--within and --poll must not be negative, --slow must be positive, --max at least 1")
 	}
-	proxyFiles, err := findFiles(ctx, proxyDirs, systemProxy, warn)
-	if err != nil {
-		return err
-	}
-	orchFiles, err := findFiles(ctx, orchDirs, systemOrch, warn)
-	if err != nil {
-		return err
+	var proxyFiles, orchFiles []file
+	if store.on() {
+		if proxyFiles, orchFiles, err = store.systems(ctx, fs, warn); err != nil {
+			return err
+		}
+	} else {
+		if proxyFiles, err = findFiles(ctx, proxyDirs, systemProxy, warn); err != nil {
+			return err
+		}
+		if orchFiles, err = findFiles(ctx, orchDirs, systemOrch, warn); err != nil {
+			return err
+		}
 	}
 	if proxyFiles, orchFiles, err = pickSystems(proxyFiles, orchFiles, *sessions, warn); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,13 +25,34 @@ func TestMain(m *testing.M) {
 	if os.Getenv("DEBUGLOG_CHILD") != "" {
 		os.Exit(childMain())
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	stopClickHouse() // the tests' server (clickhouse_test.go), when one was started
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: errors on successful test run: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // childMain is debuglog in a child process (see startChild): the command
 // line is the test binary's arguments. In mode blocking-read every file
 // opens as a pipe that nobody writes: each read blocks, as on /proc/kmsg.
 func childMain() int {
+	if n, ok := strings.CutPrefix(os.Getenv("DEBUGLOG_CHILD_MODE"), "ship-stall-after="); ok {
+		// ship stops for good after the server acknowledged its Nth batch,
+		// before the checkpoint is written: where a crash costs most.
+		stallAfter, _ := strconv.Atoi(n)
+		acks := 0
+		shipAckedHook = func() error {
+			if acks++; acks == stallAfter {
+				fmt.Println("ship: stalled after an acknowledged batch, before its checkpoint")
+				time.Sleep(time.Hour) // killed here by the test
+			}
+			return nil
+		}
+	}
 	if os.Getenv("DEBUGLOG_CHILD_MODE") == "blocking-read" {
 		var writers []*os.File // held open: the reads wait for data
 		openInput = func(string) (*os.File, error) {

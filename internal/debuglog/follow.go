@@ -41,6 +41,18 @@ type follower struct {
 	primed  bool
 	refused map[string]string // paths not followed, with why: each said once (again if the reason changes)
 	trouble map[string]string // paths that could not be listed or opened now, with why: said once a spell
+
+	// What ship sets (timeline --follow leaves them zero):
+	// resume, when set, places a file met for the first time: every file
+	// is then read from where it says (its start when it knows nothing of
+	// it), not from its end; budget bounds the bytes read by one poll
+	// (more says the last poll stopped at it); lines, when set, is handed
+	// every complete line (without its newline) in place of poll's events,
+	// and says whether it wants more in this poll.
+	resume func(t *followed)
+	budget int64
+	more   bool
+	lines  func(t *followed, start int64, line []byte) bool
 }
 
 type followDir struct {
@@ -61,6 +73,7 @@ const rotatedIdlePolls = 20
 const fingerprintLen = 128
 
 type followed struct {
+	id      fileID
 	f       file
 	dir     int
 	info    os.FileInfo // as listed, to check what is opened is the file listed
@@ -74,6 +87,12 @@ type followed struct {
 	// bytes of the last complete line read, which began at lastStart.
 	lineStart, lastStart int64
 	last                 []byte
+	// gen counts the times the file was found truncated or rewritten and
+	// read again from its start (ship keys its lines by it).
+	gen uint32
+	// verify: check at the next read that the last line read is still
+	// there, even when the size says nothing changed (a resumed file).
+	verify bool
 }
 
 func newFollower(dirs []followDir, warn *warner) *follower {
@@ -113,13 +132,25 @@ func (fw *follower) poll(ctx context.Context) []*Event {
 		}
 	}
 	fw.primed = true
+	fw.more = false
 	var events []*Event
+	left := fw.budget
 	for id, t := range fw.files {
 		if t.fh == nil {
 			continue
 		}
 		before := t.offset
-		events = append(events, t.read(fw.warn)...)
+		if (fw.budget > 0 && left <= 0) || (fw.lines != nil && fw.more) {
+			fw.more = true
+			t.idle = 0
+			continue
+		}
+		var more bool
+		events, more = t.read(fw.warn, events, left, fw.lines)
+		fw.more = fw.more || more
+		if fw.budget > 0 {
+			left -= t.offset - before
+		}
 		switch {
 		case t.listed || t.offset != before:
 			t.idle = 0
@@ -157,8 +188,11 @@ func (fw *follower) list(di int, path string) {
 		t.listed = true
 		return
 	}
-	t := &followed{f: file{path: path}, dir: di, info: fi, listed: true}
-	if !fw.primed { // there before: from its end (its lines counted once it is open, for file:line)
+	t := &followed{id: id, f: file{path: path}, dir: di, info: fi, listed: true}
+	switch {
+	case fw.resume != nil:
+		fw.resume(t)
+	case !fw.primed: // there before: from its end (its lines counted once it is open, for file:line)
 		t.offset, t.lineNo = fi.Size(), -1
 	}
 	fw.files[id] = t
@@ -231,21 +265,29 @@ func (fw *follower) troubled(path, format string, args ...any) {
 
 func (fw *follower) untroubled(path string) { delete(fw.trouble, path) }
 
-// read returns the complete lines written past the offset.
-func (t *followed) read(warn *warner) []*Event {
+// read appends to events the complete lines written past the offset (or
+// hands them to lines, when set, until it wants no more), reading at most
+// limit bytes when limit is positive; more says that the file holds more
+// past where it stopped.
+func (t *followed) read(warn *warner, events []*Event, limit int64, lines func(*followed, int64, []byte) bool) (_ []*Event, more bool) {
 	fi, err := t.fh.Stat()
-	if err != nil || fi.Size() == t.offset {
-		return nil
+	if err != nil || (fi.Size() == t.offset && !t.verify) {
+		return events, false
 	}
 	if fi.Size() < t.offset || !t.unchanged() { // cut shorter, or rewritten in place: start again
 		warn.note(t.f.path, t.lineNo, "the file was truncated (copytruncate?) or rewritten; reading it again from its start")
 		t.offset, t.partial, t.lineNo, t.lineStart, t.lastStart, t.last = 0, nil, 0, 0, 0, nil
-		if fi.Size() == 0 {
-			return nil
-		}
+		t.gen++
 	}
-	var events []*Event
-	r := bufio.NewReaderSize(io.NewSectionReader(t.fh, t.offset, fi.Size()-t.offset), 64<<10)
+	t.verify = false
+	if fi.Size() == t.offset {
+		return events, false
+	}
+	n := fi.Size() - t.offset
+	if limit > 0 && n > limit {
+		n, more = limit, true
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(t.fh, t.offset, n), 64<<10)
 	for {
 		chunk, err := r.ReadSlice('\n')
 		t.offset += int64(len(chunk))
@@ -258,11 +300,12 @@ func (t *followed) read(warn *warner) []*Event {
 			continue
 		}
 		if err != nil { // EOF: a line still being written is kept for later
-			return events
+			return events, more
 		}
 		t.lineNo++
 		line := t.partial
 		t.partial = nil
+		start := t.lineStart
 		t.lastStart, t.lineStart = t.lineStart, t.offset
 		if len(line) == 1 && line[0] == 0 {
 			t.last = readSome(t.fh, t.lastStart, t.offset)
@@ -271,7 +314,14 @@ func (t *followed) read(warn *warner) []*Event {
 		}
 		t.last = append(t.last[:0], line[:min(len(line), fingerprintLen)]...)
 		line = line[:len(line)-1]
-		if len(strings.TrimSpace(string(line))) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if lines != nil {
+			if !lines(t, start, line) { // enough for this poll: the rest is read at the next
+				t.partial = nil
+				return events, true
+			}
 			continue
 		}
 		ev, perr := parseLine(t.f, line, t.lineNo)
@@ -279,6 +329,7 @@ func (t *followed) read(warn *warner) []*Event {
 			warn.line(t.f.path, t.lineNo, "%v; skipped", perr)
 			continue
 		}
+		ev.Offset = start
 		noteRepeated(warn, ev)
 		events = append(events, ev)
 	}

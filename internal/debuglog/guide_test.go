@@ -80,6 +80,9 @@ import (
 //     that the trace holds the request's task);
 //   - the demo's own output (TestDemoRuns checks it) and timeline --follow
 //     (it runs until interrupted: follow_unix_test.go checks it);
+//   - debuglog ship and the --clickhouse commands (they need a ClickHouse
+//     server: ship_unix_test.go runs them, and the guide's SQL queries, on
+//     the demo's files shipped);
 //   - synopses with placeholders (DIR..., ID, P/O, FILE) in the table of
 //     commands and the measurements of large inputs (minutes of work);
 //   - jq filters quoted without their input: in prose (the same query runs
@@ -426,6 +429,7 @@ func assertShownOutput(t *testing.T, line int, shown []string, stdout, stderr st
 // by how it begins, and why (see the comment at the top).
 var guideUnchecked = map[string]string{
 	"debuglog timeline --follow":               "runs until interrupted (follow_unix_test.go)",
+	"debuglog ship ":                           "needs a ClickHouse server, and runs until interrupted (ship_unix_test.go ships the demo's files and checks the store)",
 	"go tool trace -d=parsed ":                 "the go tool on one run's trace (exectrace_test.go)",
 	"go tool trace -pprof=net ":                "the go tool on one run's trace (exectrace_test.go)",
 	"jq 'select(.status != \"healthy\")' *_":   "the fork's query, in the migration table",

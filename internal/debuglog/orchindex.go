@@ -300,6 +300,9 @@ func (ix *orchIndex) event(i int32) *Event {
 
 // readLineAt reads the line of f that starts at off.
 func readLineAt(f file, off int64, lineNo int) (*Event, error) {
+	if f.store != nil {
+		return f.store.lineAt(f, off, lineNo)
+	}
 	fh, err := openRegular(f.path)
 	if err != nil {
 		return nil, err

@@ -101,6 +101,7 @@ var sessionFile = regexp.MustCompile(`^(\d{8}_\d{6}(?:_\d+)?)(?:\.\d+)?_(.+)\.js
 // file is one debug file to read.
 type file struct {
 	path, session, category, system string
+	store                           *storeFile // read from the store (--clickhouse), not from path
 }
 
 // findFiles lists the debug files in dirs (or the files given), with the
@@ -415,6 +416,9 @@ func (w *warner) finish() {
 // not held), warning about lines it cannot read and carrying on. A file
 // that cannot be opened or read is a warning too. fn returns false to stop.
 func readFile(ctx context.Context, f file, warn *warner, fn func(*Event) bool) error {
+	if f.store != nil {
+		return f.store.read(ctx, f, warn, fn)
+	}
 	fh, err := openInput(f.path)
 	if err != nil {
 		warn.skip(f.path, "%v; skipped", err)

@@ -123,6 +123,7 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	maxPlain := fs.Int("max", reportPlainEvents, "routine events kept individually (the rest are counted per pixel column)")
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval, for the correlations")
 	sessions := sessionFlag(fs)
+	store := storeFlags(fs, since, until)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -130,7 +131,7 @@ func cmdReport(ctx context.Context, args []string, out io.Writer, warn *warner) 
 	if *output == "" {
 		return usageError(fs, "report wants -o FILE.html")
 	}
-	files, err := inputs(ctx, fs, pos, proxy, orch, warn)
+	files, err := store.inputs(ctx, fs, pos, proxy, orch, warn)
 	if err != nil {
 		return err
 	}

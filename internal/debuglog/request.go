@@ -41,6 +41,7 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner)
 	poll := fs.Duration("poll", 5*time.Second, "the proxy's health-poll interval (for the causes)")
 	asJSON := fs.Bool("json", false, "one JSON document")
 	sessions := sessionFlag(fs)
+	store := storeFlags(fs, nil, nil)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -49,7 +50,7 @@ func cmdRequest(ctx context.Context, args []string, out io.Writer, warn *warner)
 		return usageError(fs, "request wants a request ID")
 	}
 	id := pos[0]
-	files, err := inputs(ctx, fs, pos[1:], proxy, orch, warn)
+	files, err := store.inputs(ctx, fs, pos[1:], proxy, orch, warn)
 	if err != nil {
 		return err
 	}

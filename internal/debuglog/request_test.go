@@ -108,14 +108,14 @@ func TestEveryCommandHasItsHelp(t *testing.T) {
 func TestHelpListsEveryCommand(t *testing.T) {
 	code, out, _ := debuglog("-h")
 	require.Equal(t, 0, code)
-	require.Len(t, commands, 5)
+	require.Len(t, commands, 6)
 	for _, c := range commands {
 		assert.Contains(t, out, "\n  debuglog "+c.name+" ", c.name)
 		code, help, _ := debuglog(c.name, "-h")
 		assert.Equal(t, 0, code, c.name)
 		assert.Contains(t, help, "usage: debuglog "+c.name, c.name)
 	}
-	for _, name := range []string{"summary", "correlate", "request", "timeline", "report"} {
+	for _, name := range []string{"summary", "correlate", "request", "timeline", "report", "ship"} {
 		assert.Contains(t, out, "debuglog "+name+" ", "the command's synopsis")
 	}
 	code, _, errOut := debuglog()

@@ -101,11 +101,12 @@ func cmdSummary(ctx context.Context, args []string, out io.Writer, warn *warner)
 	only := sessionFlag(fs)
 	slowFlag := fs.Duration("slow", 0, "a request whose first byte (ttfb_ms) waited at least this long is a slow start (default: the session's DEBUG_STRESS_SLOW requests threshold, from its session_start line, else 5s)")
 	stallFlag := fs.Duration("stall", 0, "a stream whose longest gap (max_stall_ms) is at least this long stalled (default: the session's stall threshold, from its session_start line, else 5s)")
+	store := storeFlags(fs, nil, nil)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	files, err := inputs(ctx, fs, pos, nil, nil, warn)
+	files, err := store.inputs(ctx, fs, pos, nil, nil, warn)
 	if err != nil {
 		return err
 	}
