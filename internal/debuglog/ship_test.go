@@ -277,3 +277,36 @@ func TestShipRotatedFile(t *testing.T) {
 	out := runOK(t, "summary", "--clickhouse", url, "--table", table)
 	assert.Contains(t, out, "20261126_101714  4 lines")
 }
+
+// TestFollowSkipsLineOverMaxLine: a line longer than maxLine, read in
+// budgets as ship reads (and in 64 KiB chunks), is skipped whole, with a
+// warning; the lines around it are handed over once, at their offsets,
+// and the file is not taken for rewritten (read again and again).
+func TestFollowSkipsLineOverMaxLine(t *testing.T) {
+	dir := t.TempDir()
+	first := `{"timestamp":"2026-11-26T10:17:14Z","msg":"a"}` + "\n"
+	long := `{"msg":"` + strings.Repeat("y", maxLine+(1<<20)) + `"}` + "\n"
+	after := `{"timestamp":"2026-11-26T10:17:15Z","msg":"b"}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(first+long+after+"\n"), 0o640))
+	var warnings bytes.Buffer
+	fw := newFollower([]followDir{{path: dir, system: systemProxy}}, newWarner(&warnings))
+	defer fw.close()
+	type got struct {
+		start int64
+		gen   uint32
+		line  string
+	}
+	var lines []got
+	fw.resume = func(*followed) {}
+	fw.lines = func(t *followed, start int64, line []byte) bool {
+		lines = append(lines, got{start, t.gen, string(line[:min(len(line), 60)])})
+		return true
+	}
+	fw.budget = 1 << 20
+	for range 20 { // more polls than the file needs: nothing more comes
+		fw.poll(context.Background())
+	}
+	assert.Equal(t, []got{{0, 0, strings.TrimSuffix(first, "\n")}, {int64(len(first) + len(long)), 0, after}}, lines)
+	assert.Contains(t, warnings.String(), "longer than")
+	assert.NotContains(t, warnings.String(), "truncated")
+}
