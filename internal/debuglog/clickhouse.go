@@ -182,6 +182,47 @@ func (c *chClient) createTable(ctx context.Context) error {
 	return c.exec(ctx, fmt.Sprintf(chSchema, c.table), nil)
 }
 
+// chSchemaColumn is a column of chSchema: its name and type.
+var chSchemaColumn = regexp.MustCompile(`(?m)^    ([a-z_]+) +([A-Za-z0-9()]+)`)
+
+// errWrongTable is a table that is there but is not ship's: trying again
+// does not help.
+type errWrongTable struct{ error }
+
+// checkTable says whether the table has chSchema's columns, of its types
+// (a table of that name made for something else is refused, not retried).
+func (c *chClient) checkTable(ctx context.Context) error {
+	db, name := "currentDatabase()", sqlQuote(c.table)
+	if i := strings.IndexByte(c.table, '.'); i >= 0 {
+		db, name = sqlQuote(c.table[:i]), sqlQuote(c.table[i+1:])
+	}
+	has := map[string]string{}
+	err := c.rows(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = %s AND table = %s", db, name), 2, func(f [][]byte) error {
+		has[string(f[0])] = string(f[1])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var wrong []string
+	for _, m := range chSchemaColumn.FindAllStringSubmatch(chSchema, -1) {
+		switch got, ok := has[m[1]]; {
+		case !ok:
+			wrong = append(wrong, "no column "+m[1])
+		case got != m[2]:
+			wrong = append(wrong, fmt.Sprintf("%s is %s, not %s", m[1], escapeText(got), m[2]))
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	if len(wrong) > 3 {
+		wrong = append(wrong[:3], "...")
+	}
+	return errWrongTable{fmt.Errorf("the table %s in ClickHouse at %s is not the table debuglog ship makes (%s): give ship a --table of its own, or drop that one (docs/DEBUG_MODE.md has the schema)",
+		c.table, c.shown, strings.Join(wrong, "; "))}
+}
+
 // rows runs a query whose answer is TabSeparated and hands fn each row,
 // split into its fields and unescaped. A row of the wrong width (the
 // server's error written after rows it had sent) is an error (width < 0:

@@ -3,6 +3,7 @@ package debuglog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,7 +25,8 @@ offset is written to the checkpoint only after the server acknowledged the
 batch. On restart it goes on from the checkpoint, or from what the store
 holds when that is further: every line is stored once, whatever happened to
 the shipper. A server that is down or slow is retried with back-off.
---once ships what is there and exits; without it, ship runs until SIGINT or
+--once ships what is there and exits (exit code 1 when the server refuses
+the request itself: a user, password or database that is wrong); without it, ship runs until SIGINT or
 SIGTERM (exit code 0).
 
 flags:
@@ -116,6 +118,7 @@ type shipper struct {
 	maxBytes int
 	flush    time.Duration
 	progress bool
+	once     bool // --once: an answer that says the request is wrong ends the run
 
 	// known is how far each file identity was shipped, as acknowledged:
 	// the store's and the checkpoint's, then each batch's.
@@ -169,6 +172,7 @@ const maxBackoff = 30 * time.Second
 
 // run ships until ctx ends (or, with once, until the files are shipped).
 func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) error {
+	s.once = once
 	c, err := loadCheckpoint(s.ckPath)
 	if err != nil {
 		return err
@@ -185,6 +189,9 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 	// stopped before writing it).
 	if err := s.retry(ctx, "creating the table", func() error {
 		if err := s.ch.createTable(ctx); err != nil {
+			return err
+		}
+		if err := s.ch.checkTable(ctx); err != nil {
 			return err
 		}
 		return s.learn(ctx)
@@ -263,12 +270,25 @@ func (s *shipper) retry(ctx context.Context, what string, fn func() error) error
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if s.refused(err) {
+			return err
+		}
 		s.warn.general("%s: %v; trying again in %s (nothing is lost: the lines stay in the files, the checkpoint where it was)", what, err, wait)
 		if err := s.sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, maxBackoff)
 	}
+}
+
+// refused says whether err is not worth trying again: a table that is not
+// ship's; with --once, also an answer that says the request is wrong (4xx:
+// a user or password, a database that is not there), which a daemon tries
+// again (they may be put right while it waits).
+func (s *shipper) refused(err error) bool {
+	var wt errWrongTable
+	var ce *chError
+	return errors.As(err, &wt) || (s.once && errors.As(err, &ce) && ce.status >= 400 && ce.status < 500 && !missingTable(err))
 }
 
 // resume places a file met for the first time where it was shipped to

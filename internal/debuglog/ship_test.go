@@ -310,3 +310,47 @@ func TestFollowSkipsLineOverMaxLine(t *testing.T) {
 	assert.Contains(t, warnings.String(), "longer than")
 	assert.NotContains(t, warnings.String(), "truncated")
 }
+
+// TestShipRefusesTableOfAnotherSchema: a table of that name that is not
+// ship's (other columns, or other types) is not retried for ever, as a
+// server down is: ship ends, saying so and what to do, and inserts nothing.
+func TestShipRefusesTableOfAnotherSchema(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	for _, schema := range []string{
+		"(host String, x UInt8) ENGINE = MergeTree ORDER BY host",
+		strings.Replace(strings.TrimPrefix(fmt.Sprintf(chSchema, ""), "CREATE TABLE IF NOT EXISTS "), "offset        UInt64", "offset        UInt32", 1),
+	} {
+		chQuery(t, url, "DROP TABLE IF EXISTS "+table)
+		chQuery(t, url, "CREATE TABLE "+table+" "+schema)
+		var stdout, stderr bytes.Buffer
+		code := RunContext(context.Background(), []string{"ship", "--clickhouse", url, "--table", table, "--host", "h",
+			"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
+		assert.Equal(t, 1, code, stderr.String())
+		assert.Contains(t, stderr.String(), "not the table debuglog ship makes")
+		assert.Contains(t, stderr.String(), "give ship a --table of its own")
+		assert.NotContains(t, stderr.String(), "trying again")
+		assert.Equal(t, "0\n", chQuery(t, url, "SELECT count() FROM "+table))
+	}
+}
+
+// TestShipOnceEndsWhenRefused: with --once, an answer that says the
+// request is wrong (a user or password, a database that is not there: a
+// 4xx) ends ship with its message, as trying again would not help; a
+// server down or failing (5xx) is tried again.
+func TestShipOnceEndsWhenRefused(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Code: 192, e.displayText() = DB::Exception: Unknown user bad, e.what() = DB::Exception", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h",
+		"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stderr.String(), "Unknown user bad")
+	assert.NotContains(t, stderr.String(), "trying again")
+}
