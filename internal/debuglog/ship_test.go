@@ -354,3 +354,24 @@ func TestShipOnceEndsWhenRefused(t *testing.T) {
 	assert.Contains(t, stderr.String(), "Unknown user bad")
 	assert.NotContains(t, stderr.String(), "trying again")
 }
+
+// TestStoreTimesPastNanoseconds: --since and --until beyond what int64
+// nanoseconds hold (years before 1678, after 2262) select as the time
+// says, not as a wrapped number: after everything is nothing, before
+// everything is everything.
+func TestStoreTimesPastNanoseconds(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"),
+		[]byte(`{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:14Z","level":"DEBUG","category":"requests","msg":"request"}`+"\n"), 0o640))
+	runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir)
+	for _, args := range [][]string{{"--until", "2300-01-01T00:00:00Z"}, {"--since", "1600-01-01T00:00:00Z"}} {
+		assert.Contains(t, runOK(t, append([]string{"summary", "--clickhouse", url, "--table", table}, args...)...), "1 lines", "%v", args)
+	}
+	for _, args := range [][]string{{"--since", "2300-01-01T00:00:00Z"}, {"--until", "1600-01-01T00:00:00Z"}} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, 1, RunContext(context.Background(), append([]string{"summary", "--clickhouse", url, "--table", table}, args...), &stdout, &stderr), "%v", args)
+		assert.Contains(t, stderr.String(), "holds no lines between --since and --until", "%v", args)
+	}
+}
