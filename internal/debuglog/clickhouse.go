@@ -204,6 +204,9 @@ func (c *chClient) checkTable(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(has) == 0 { // it was just made: the answer is not ClickHouse's
+		return errWrongTable{fmt.Errorf("the server at %s answers as if the table %s had no columns, just after creating it: is this ClickHouse's HTTP interface (port 8123 by default), not a proxy or another server?", c.shown, c.table)}
+	}
 	var wrong []string
 	for _, m := range chSchemaColumn.FindAllStringSubmatch(chSchema, -1) {
 		switch got, ok := has[m[1]]; {

@@ -375,3 +375,20 @@ func TestStoreTimesPastNanoseconds(t *testing.T) {
 		assert.Contains(t, stderr.String(), "holds no lines between --since and --until", "%v", args)
 	}
 }
+
+// TestShipRefusesServerThatIsNotClickHouse: a server that answers every
+// request 200 with nothing (a proxy or another program at that URL) would
+// take every batch and store none; ship ends saying so, its checkpoint
+// not written.
+func TestShipRefusesServerThatIsNotClickHouse(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	ck := filepath.Join(t.TempDir(), "ck.json")
+	var stdout, stderr bytes.Buffer
+	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h", "--checkpoint", ck, dir}, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stderr.String(), "is this ClickHouse's HTTP interface")
+	assert.NoFileExists(t, ck)
+}
