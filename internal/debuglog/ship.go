@@ -184,6 +184,7 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 		}
 		s.known = c.entries()
 	}
+	removeCheckpointTemps(s.ckPath)
 	// The table, and how far the store says each file was shipped (it is
 	// ahead of the checkpoint when a batch was stored and the shipper
 	// stopped before writing it).

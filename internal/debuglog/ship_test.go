@@ -392,3 +392,31 @@ func TestShipRefusesServerThatIsNotClickHouse(t *testing.T) {
 	assert.Contains(t, stderr.String(), "is this ClickHouse's HTTP interface")
 	assert.NoFileExists(t, ck)
 }
+
+// TestShipRemovesCheckpointLeftovers: a shipper killed while writing its
+// checkpoint leaves its temporary file; the next run removes such files
+// (its own checkpoint's only), so crashes do not pile them up.
+func TestShipRemovesCheckpointLeftovers(t *testing.T) {
+	ckDir := t.TempDir()
+	ck := filepath.Join(ckDir, "ship.json")
+	for _, name := range []string{".ship.json.123.tmp", ".ship.json.456.tmp", ".other.json.789.tmp", "keep.tmp"} {
+		require.NoError(t, os.WriteFile(filepath.Join(ckDir, name), []byte("{"), 0o640))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "the server is down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	ch, err := newCHClient(srv.URL+"/", chTable, time.Minute)
+	require.NoError(t, err)
+	s := newShipper(ch, "h", ck, []followDir{{path: t.TempDir()}}, newWarner(io.Discard), io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.sleep = func(context.Context, time.Duration) error { cancel(); return ctx.Err() }
+	require.NoError(t, s.run(ctx, false, time.Millisecond))
+	entries, err := os.ReadDir(ckDir)
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"keep.tmp", ".other.json.789.tmp"}, left)
+}
