@@ -103,6 +103,18 @@ func newCHClient(raw, table string, timeout time.Duration) (*chClient, error) {
 	// not need kept-alive connections, and none is left open behind.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = true
+	// A connection given up on (--timeout, ctx) is reset, not closed: what
+	// a paused server has not read of an INSERT yet is dropped with it, so
+	// it cannot store the batch after the shipper asked the store what it
+	// holds and sent the batch again.
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		return conn, err
+	}
 	return &chClient{base: u, shown: shown.String(), table: table, http: &http.Client{Timeout: timeout, Transport: tr}}, nil
 }
 
@@ -125,8 +137,16 @@ func missingTable(err error) bool {
 // do sends one statement: sql in the URL when body is set (an INSERT's
 // data), else as the body. The answer's body is returned open on success.
 func (c *chClient) do(ctx context.Context, sql string, body io.Reader) (io.ReadCloser, error) {
+	return c.doID(ctx, sql, body, "")
+}
+
+// doID is do with the statement's query_id (none when "").
+func (c *chClient) doID(ctx context.Context, sql string, body io.Reader, queryID string) (io.ReadCloser, error) {
 	u := *c.base
 	q := u.Query()
+	if queryID != "" {
+		q.Set("query_id", queryID)
+	}
 	if body != nil {
 		q.Set("query", sql)
 	} else {
@@ -175,6 +195,18 @@ func (c *chClient) exec(ctx context.Context, sql string, body io.Reader) error {
 	defer rc.Close()
 	_, err = io.Copy(io.Discard, rc)
 	return err
+}
+
+// running says whether the statement of that query_id still runs on the
+// server (an attempt the shipper gave up on, at --timeout or a cut
+// connection, may still be storing its batch).
+func (c *chClient) running(ctx context.Context, queryID string) (bool, error) {
+	n := 0
+	err := c.rows(ctx, "SELECT count() FROM system.processes WHERE query_id = "+sqlQuote(queryID), 1, func(f [][]byte) error {
+		n = int(atoi64(f[0]))
+		return nil
+	})
+	return n > 0, err
 }
 
 // createTable creates the table if it is missing.

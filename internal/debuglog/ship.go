@@ -3,6 +3,8 @@ package debuglog
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -140,6 +142,9 @@ type shipBatch struct {
 	rows  []shipRow
 	last  map[fileID]shipPos // per file, where it will be once the batch is stored
 	first time.Time          // when its first line was added
+	// queryID is its INSERTs' query_id, the same for each attempt: the
+	// store is asked what it holds only once no attempt runs any more.
+	queryID string
 }
 
 // shipRow is one line of a batch: its file, key and where it is in buf.
@@ -243,7 +248,10 @@ func (s *shipper) stopped(ctx context.Context, err error) error {
 	if len(s.batch.rows) > 0 {
 		last, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err := s.learn(last)
+		err := s.attemptEnded(last)
+		if err == nil {
+			err = s.learn(last)
+		}
 		if err == nil {
 			s.dropStored()
 			if len(s.batch.rows) > 0 {
@@ -377,7 +385,33 @@ func (s *shipper) add(t *followed, start int64, line []byte) bool {
 
 // insert sends the batch once.
 func (s *shipper) insert(ctx context.Context) error {
-	return s.ch.exec(ctx, "INSERT INTO "+s.ch.table+" ("+chColumns+") FORMAT TabSeparated", bytes.NewReader(s.batch.buf))
+	if s.batch.queryID == "" {
+		var id [16]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return err
+		}
+		s.batch.queryID = "debuglog-ship-" + hex.EncodeToString(id[:])
+	}
+	rc, err := s.ch.doID(ctx, "INSERT INTO "+s.ch.table+" ("+chColumns+") FORMAT TabSeparated", bytes.NewReader(s.batch.buf), s.batch.queryID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}
+
+// attemptEnded says (nil) that no attempt to insert the batch runs on the
+// server any more, so the store says all it will ever hold of it.
+func (s *shipper) attemptEnded(ctx context.Context) error {
+	if s.batch.queryID == "" {
+		return nil
+	}
+	running, err := s.ch.running(ctx, s.batch.queryID)
+	if err == nil && running {
+		err = fmt.Errorf("an attempt given up on still runs on the server (query_id %s); the store is asked what it holds once it has ended", s.batch.queryID)
+	}
+	return err
 }
 
 // send stores the batch: inserted until the server acknowledges it; before
@@ -388,6 +422,9 @@ func (s *shipper) send(ctx context.Context) error {
 	first := true
 	err := s.retry(ctx, fmt.Sprintf("shipping %d lines to %s", len(s.batch.rows), s.ch.shown), func() error {
 		if !first {
+			if err := s.attemptEnded(ctx); err != nil {
+				return err
+			}
 			if err := s.learn(ctx); err != nil {
 				return err
 			}
@@ -430,7 +467,7 @@ func (s *shipper) done() {
 	if err := s.writeCheckpoint(); err != nil {
 		s.warn.general("cannot write the checkpoint %s (%v); shipping goes on, and a restart asks the store how far it got", escapeText(s.ckPath), unwrapPath(err))
 	}
-	s.batch.buf, s.batch.rows = s.batch.buf[:0], s.batch.rows[:0]
+	s.batch.buf, s.batch.rows, s.batch.queryID = s.batch.buf[:0], s.batch.rows[:0], ""
 	clear(s.batch.last)
 	if cap(s.batch.buf) > 2*s.maxBytes+maxLine { // one huge batch: not kept
 		s.batch.buf = nil

@@ -420,3 +420,102 @@ func TestShipRemovesCheckpointLeftovers(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"keep.tmp", ".other.json.789.tmp"}, left)
 }
+
+// staleCH stands in front of the tests' server: the first INSERT is
+// passed on all but its last byte (the server runs it, waiting for the
+// rest) and answered 502 at once, as a --timeout cut short while the
+// server still works on it; the rest is sent (release) after the next
+// query that asks the store how far it got, or at the shipper's second
+// back-off, whichever comes first.
+type staleCH struct {
+	t        *testing.T
+	target   string
+	mu       sync.Mutex
+	held     *io.PipeWriter
+	rest     []byte
+	done     chan struct{}
+	released bool
+}
+
+func (s *staleCH) release() {
+	s.mu.Lock()
+	if s.released || s.held == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.released = true
+	s.mu.Unlock()
+	s.held.Write(s.rest)
+	s.held.Close()
+	<-s.done // the server stored it
+}
+
+func (s *staleCH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	query := r.URL.Query().Get("query")
+	s.mu.Lock()
+	first := strings.HasPrefix(query, "INSERT") && s.held == nil
+	if first {
+		pr, pw := io.Pipe()
+		s.held, s.rest, s.done = pw, body[len(body)-1:], make(chan struct{})
+		go func() {
+			defer close(s.done)
+			resp, err := http.Post(s.target+"?"+r.URL.RawQuery, "text/plain", pr)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+		go pw.Write(body[:len(body)-1])
+	}
+	s.mu.Unlock()
+	if first { // answered once the server runs it
+		require.Eventually(s.t, func() bool {
+			return chQuery(s.t, s.target, "SELECT count() FROM system.processes WHERE query LIKE 'INSERT INTO t_%'") != "0\n"
+		}, time.Minute, 10*time.Millisecond)
+		http.Error(w, "no answer within --timeout", http.StatusBadGateway)
+		return
+	}
+	resp, err := http.Post(s.target+"?"+r.URL.RawQuery, "text/plain", bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	if strings.Contains(string(body), "max(offset)") {
+		s.release() // the store was asked before the cut-short INSERT ended
+	}
+}
+
+// TestShipWaitsForAttemptStillRunning: an INSERT cut short on the
+// shipper's side (--timeout) may still run on the server; the store is
+// asked how far it got only once that attempt has ended, so the batch is
+// not sent a second time beside it (plain count() stays exact).
+func TestShipWaitsForAttemptStillRunning(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 20 { // 2 MB: the server runs an INSERT once it has read a buffer (1 MiB) of it
+		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	stale := &staleCH{t: t, target: url}
+	srv := httptest.NewServer(stale)
+	defer srv.Close()
+	ch, err := newCHClient(srv.URL+"/", table, time.Minute)
+	require.NoError(t, err)
+	s := newShipper(ch, "h", filepath.Join(t.TempDir(), "ship.json"), []followDir{{path: dir}}, newWarner(io.Discard), io.Discard)
+	sleeps := 0
+	s.sleep = func(context.Context, time.Duration) error {
+		if sleeps++; sleeps == 2 {
+			stale.release()
+		}
+		return nil
+	}
+	require.NoError(t, s.run(context.Background(), true, time.Millisecond))
+	stale.release()
+	assert.Equal(t, "20\n", chQuery(t, url, "SELECT count() FROM "+table), "every line once, no FINAL needed")
+}
