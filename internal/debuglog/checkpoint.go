@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // shipPos is how far a file was shipped: the store holds its lines up to
@@ -117,6 +118,27 @@ func (c *checkpoint) entries() map[fileID]shipPos {
 		m[fileID{e.Dev, e.Ino}] = e.shipPos
 	}
 	return m
+}
+
+// removeCheckpointTemps removes the temporary files writeCheckpoint left
+// beside path when the shipper was killed while writing it.
+func removeCheckpointTemps(path string) {
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+globEscape(filepath.Base(path))+".*.tmp"))
+	for _, f := range left {
+		os.Remove(f)
+	}
+}
+
+// globEscape escapes the characters filepath.Match gives a meaning to.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // writeCheckpoint writes a checkpoint atomically: a temporary file in the

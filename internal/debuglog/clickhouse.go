@@ -103,6 +103,18 @@ func newCHClient(raw, table string, timeout time.Duration) (*chClient, error) {
 	// not need kept-alive connections, and none is left open behind.
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DisableKeepAlives = true
+	// A connection given up on (--timeout, ctx) is reset, not closed: what
+	// a paused server has not read of an INSERT yet is dropped with it, so
+	// it cannot store the batch after the shipper asked the store what it
+	// holds and sent the batch again.
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dialer.DialContext(ctx, network, addr)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		return conn, err
+	}
 	return &chClient{base: u, shown: shown.String(), table: table, http: &http.Client{Timeout: timeout, Transport: tr}}, nil
 }
 
@@ -125,8 +137,16 @@ func missingTable(err error) bool {
 // do sends one statement: sql in the URL when body is set (an INSERT's
 // data), else as the body. The answer's body is returned open on success.
 func (c *chClient) do(ctx context.Context, sql string, body io.Reader) (io.ReadCloser, error) {
+	return c.doID(ctx, sql, body, "")
+}
+
+// doID is do with the statement's query_id (none when "").
+func (c *chClient) doID(ctx context.Context, sql string, body io.Reader, queryID string) (io.ReadCloser, error) {
 	u := *c.base
 	q := u.Query()
+	if queryID != "" {
+		q.Set("query_id", queryID)
+	}
 	if body != nil {
 		q.Set("query", sql)
 	} else {
@@ -177,9 +197,65 @@ func (c *chClient) exec(ctx context.Context, sql string, body io.Reader) error {
 	return err
 }
 
+// running says whether the statement of that query_id still runs on the
+// server (an attempt the shipper gave up on, at --timeout or a cut
+// connection, may still be storing its batch).
+func (c *chClient) running(ctx context.Context, queryID string) (bool, error) {
+	n := 0
+	err := c.rows(ctx, "SELECT count() FROM system.processes WHERE query_id = "+sqlQuote(queryID), 1, func(f [][]byte) error {
+		n = int(atoi64(f[0]))
+		return nil
+	})
+	return n > 0, err
+}
+
 // createTable creates the table if it is missing.
 func (c *chClient) createTable(ctx context.Context) error {
 	return c.exec(ctx, fmt.Sprintf(chSchema, c.table), nil)
+}
+
+// chSchemaColumn is a column of chSchema: its name and type.
+var chSchemaColumn = regexp.MustCompile(`(?m)^    ([a-z_]+) +([A-Za-z0-9()]+)`)
+
+// errWrongTable is a table that is there but is not ship's: trying again
+// does not help.
+type errWrongTable struct{ error }
+
+// checkTable says whether the table has chSchema's columns, of its types
+// (a table of that name made for something else is refused, not retried).
+func (c *chClient) checkTable(ctx context.Context) error {
+	db, name := "currentDatabase()", sqlQuote(c.table)
+	if i := strings.IndexByte(c.table, '.'); i >= 0 {
+		db, name = sqlQuote(c.table[:i]), sqlQuote(c.table[i+1:])
+	}
+	has := map[string]string{}
+	err := c.rows(ctx, fmt.Sprintf("SELECT name, type FROM system.columns WHERE database = %s AND table = %s", db, name), 2, func(f [][]byte) error {
+		has[string(f[0])] = string(f[1])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(has) == 0 { // it was just made: the answer is not ClickHouse's
+		return errWrongTable{fmt.Errorf("the server at %s answers as if the table %s had no columns, just after creating it: is this ClickHouse's HTTP interface (port 8123 by default), not a proxy or another server?", c.shown, c.table)}
+	}
+	var wrong []string
+	for _, m := range chSchemaColumn.FindAllStringSubmatch(chSchema, -1) {
+		switch got, ok := has[m[1]]; {
+		case !ok:
+			wrong = append(wrong, "no column "+m[1])
+		case got != m[2]:
+			wrong = append(wrong, fmt.Sprintf("%s is %s, not %s", m[1], escapeText(got), m[2]))
+		}
+	}
+	if len(wrong) == 0 {
+		return nil
+	}
+	if len(wrong) > 3 {
+		wrong = append(wrong[:3], "...")
+	}
+	return errWrongTable{fmt.Errorf("the table %s in ClickHouse at %s is not the table debuglog ship makes (%s): give ship a --table of its own, or drop that one (docs/DEBUG_MODE.md has the schema)",
+		c.table, c.shown, strings.Join(wrong, "; "))}
 }
 
 // rows runs a query whose answer is TabSeparated and hands fn each row,

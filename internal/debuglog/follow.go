@@ -80,6 +80,7 @@ type followed struct {
 	fh      *os.File    // nil: known, not open yet (it could not be opened: tried again each poll)
 	offset  int64
 	partial []byte
+	tooLong bool // the line being read is longer than maxLine: partial is not kept
 	lineNo  int  // lines before offset; -1: not counted yet
 	listed  bool // listed under its name in this poll
 	idle    int  // polls without growth since it was last listed
@@ -276,7 +277,7 @@ func (t *followed) read(warn *warner, events []*Event, limit int64, lines func(*
 	}
 	if fi.Size() < t.offset || !t.unchanged() { // cut shorter, or rewritten in place: start again
 		warn.note(t.f.path, t.lineNo, "the file was truncated (copytruncate?) or rewritten; reading it again from its start")
-		t.offset, t.partial, t.lineNo, t.lineStart, t.lastStart, t.last = 0, nil, 0, 0, 0, nil
+		t.offset, t.partial, t.tooLong, t.lineNo, t.lineStart, t.lastStart, t.last = 0, nil, false, 0, 0, 0, nil
 		t.gen++
 	}
 	t.verify = false
@@ -291,10 +292,12 @@ func (t *followed) read(warn *warner, events []*Event, limit int64, lines func(*
 	for {
 		chunk, err := r.ReadSlice('\n')
 		t.offset += int64(len(chunk))
-		if len(t.partial)+len(chunk) <= maxLine+1 {
+		switch {
+		case t.tooLong: // its rest is not kept either
+		case len(t.partial)+len(chunk) <= maxLine+1:
 			t.partial = append(t.partial, chunk...)
-		} else {
-			t.partial = append(t.partial[:0], "\x00"...) // too long: remembered as such
+		default: // too long: remembered as such
+			t.partial, t.tooLong = nil, true
 		}
 		if err == bufio.ErrBufferFull {
 			continue
@@ -307,7 +310,8 @@ func (t *followed) read(warn *warner, events []*Event, limit int64, lines func(*
 		t.partial = nil
 		start := t.lineStart
 		t.lastStart, t.lineStart = t.lineStart, t.offset
-		if len(line) == 1 && line[0] == 0 {
+		if t.tooLong {
+			t.tooLong = false
 			t.last = readSome(t.fh, t.lastStart, t.offset)
 			warn.line(t.f.path, t.lineNo, "line longer than %d bytes; skipped", maxLine)
 			continue

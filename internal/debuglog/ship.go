@@ -3,6 +3,9 @@ package debuglog
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -24,7 +27,8 @@ offset is written to the checkpoint only after the server acknowledged the
 batch. On restart it goes on from the checkpoint, or from what the store
 holds when that is further: every line is stored once, whatever happened to
 the shipper. A server that is down or slow is retried with back-off.
---once ships what is there and exits; without it, ship runs until SIGINT or
+--once ships what is there and exits (exit code 1 when the server refuses
+the request itself: a user, password or database that is wrong); without it, ship runs until SIGINT or
 SIGTERM (exit code 0).
 
 flags:
@@ -116,6 +120,7 @@ type shipper struct {
 	maxBytes int
 	flush    time.Duration
 	progress bool
+	once     bool // --once: an answer that says the request is wrong ends the run
 
 	// known is how far each file identity was shipped, as acknowledged:
 	// the store's and the checkpoint's, then each batch's.
@@ -137,6 +142,9 @@ type shipBatch struct {
 	rows  []shipRow
 	last  map[fileID]shipPos // per file, where it will be once the batch is stored
 	first time.Time          // when its first line was added
+	// queryID is its INSERTs' query_id, the same for each attempt: the
+	// store is asked what it holds only once no attempt runs any more.
+	queryID string
 }
 
 // shipRow is one line of a batch: its file, key and where it is in buf.
@@ -169,6 +177,7 @@ const maxBackoff = 30 * time.Second
 
 // run ships until ctx ends (or, with once, until the files are shipped).
 func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) error {
+	s.once = once
 	c, err := loadCheckpoint(s.ckPath)
 	if err != nil {
 		return err
@@ -180,11 +189,15 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 		}
 		s.known = c.entries()
 	}
+	removeCheckpointTemps(s.ckPath)
 	// The table, and how far the store says each file was shipped (it is
 	// ahead of the checkpoint when a batch was stored and the shipper
 	// stopped before writing it).
 	if err := s.retry(ctx, "creating the table", func() error {
 		if err := s.ch.createTable(ctx); err != nil {
+			return err
+		}
+		if err := s.ch.checkTable(ctx); err != nil {
 			return err
 		}
 		return s.learn(ctx)
@@ -235,7 +248,10 @@ func (s *shipper) stopped(ctx context.Context, err error) error {
 	if len(s.batch.rows) > 0 {
 		last, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err := s.learn(last)
+		err := s.attemptEnded(last)
+		if err == nil {
+			err = s.learn(last)
+		}
 		if err == nil {
 			s.dropStored()
 			if len(s.batch.rows) > 0 {
@@ -263,12 +279,25 @@ func (s *shipper) retry(ctx context.Context, what string, fn func() error) error
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if s.refused(err) {
+			return err
+		}
 		s.warn.general("%s: %v; trying again in %s (nothing is lost: the lines stay in the files, the checkpoint where it was)", what, err, wait)
 		if err := s.sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait = min(2*wait, maxBackoff)
 	}
+}
+
+// refused says whether err is not worth trying again: a table that is not
+// ship's; with --once, also an answer that says the request is wrong (4xx:
+// a user or password, a database that is not there), which a daemon tries
+// again (they may be put right while it waits).
+func (s *shipper) refused(err error) bool {
+	var wt errWrongTable
+	var ce *chError
+	return errors.As(err, &wt) || (s.once && errors.As(err, &ce) && ce.status >= 400 && ce.status < 500 && !missingTable(err))
 }
 
 // resume places a file met for the first time where it was shipped to
@@ -356,7 +385,33 @@ func (s *shipper) add(t *followed, start int64, line []byte) bool {
 
 // insert sends the batch once.
 func (s *shipper) insert(ctx context.Context) error {
-	return s.ch.exec(ctx, "INSERT INTO "+s.ch.table+" ("+chColumns+") FORMAT TabSeparated", bytes.NewReader(s.batch.buf))
+	if s.batch.queryID == "" {
+		var id [16]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return err
+		}
+		s.batch.queryID = "debuglog-ship-" + hex.EncodeToString(id[:])
+	}
+	rc, err := s.ch.doID(ctx, "INSERT INTO "+s.ch.table+" ("+chColumns+") FORMAT TabSeparated", bytes.NewReader(s.batch.buf), s.batch.queryID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}
+
+// attemptEnded says (nil) that no attempt to insert the batch runs on the
+// server any more, so the store says all it will ever hold of it.
+func (s *shipper) attemptEnded(ctx context.Context) error {
+	if s.batch.queryID == "" {
+		return nil
+	}
+	running, err := s.ch.running(ctx, s.batch.queryID)
+	if err == nil && running {
+		err = fmt.Errorf("an attempt given up on still runs on the server (query_id %s); the store is asked what it holds once it has ended", s.batch.queryID)
+	}
+	return err
 }
 
 // send stores the batch: inserted until the server acknowledges it; before
@@ -367,6 +422,9 @@ func (s *shipper) send(ctx context.Context) error {
 	first := true
 	err := s.retry(ctx, fmt.Sprintf("shipping %d lines to %s", len(s.batch.rows), s.ch.shown), func() error {
 		if !first {
+			if err := s.attemptEnded(ctx); err != nil {
+				return err
+			}
 			if err := s.learn(ctx); err != nil {
 				return err
 			}
@@ -409,7 +467,7 @@ func (s *shipper) done() {
 	if err := s.writeCheckpoint(); err != nil {
 		s.warn.general("cannot write the checkpoint %s (%v); shipping goes on, and a restart asks the store how far it got", escapeText(s.ckPath), unwrapPath(err))
 	}
-	s.batch.buf, s.batch.rows = s.batch.buf[:0], s.batch.rows[:0]
+	s.batch.buf, s.batch.rows, s.batch.queryID = s.batch.buf[:0], s.batch.rows[:0], ""
 	clear(s.batch.last)
 	if cap(s.batch.buf) > 2*s.maxBytes+maxLine { // one huge batch: not kept
 		s.batch.buf = nil

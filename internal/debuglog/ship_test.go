@@ -277,3 +277,245 @@ func TestShipRotatedFile(t *testing.T) {
 	out := runOK(t, "summary", "--clickhouse", url, "--table", table)
 	assert.Contains(t, out, "20261126_101714  4 lines")
 }
+
+// TestFollowSkipsLineOverMaxLine: a line longer than maxLine, read in
+// budgets as ship reads (and in 64 KiB chunks), is skipped whole, with a
+// warning; the lines around it are handed over once, at their offsets,
+// and the file is not taken for rewritten (read again and again).
+func TestFollowSkipsLineOverMaxLine(t *testing.T) {
+	dir := t.TempDir()
+	first := `{"timestamp":"2026-11-26T10:17:14Z","msg":"a"}` + "\n"
+	long := `{"msg":"` + strings.Repeat("y", maxLine+(1<<20)) + `"}` + "\n"
+	after := `{"timestamp":"2026-11-26T10:17:15Z","msg":"b"}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(first+long+after+"\n"), 0o640))
+	var warnings bytes.Buffer
+	fw := newFollower([]followDir{{path: dir, system: systemProxy}}, newWarner(&warnings))
+	defer fw.close()
+	type got struct {
+		start int64
+		gen   uint32
+		line  string
+	}
+	var lines []got
+	fw.resume = func(*followed) {}
+	fw.lines = func(t *followed, start int64, line []byte) bool {
+		lines = append(lines, got{start, t.gen, string(line[:min(len(line), 60)])})
+		return true
+	}
+	fw.budget = 1 << 20
+	for range 20 { // more polls than the file needs: nothing more comes
+		fw.poll(context.Background())
+	}
+	assert.Equal(t, []got{{0, 0, strings.TrimSuffix(first, "\n")}, {int64(len(first) + len(long)), 0, after}}, lines)
+	assert.Contains(t, warnings.String(), "longer than")
+	assert.NotContains(t, warnings.String(), "truncated")
+}
+
+// TestShipRefusesTableOfAnotherSchema: a table of that name that is not
+// ship's (other columns, or other types) is not retried for ever, as a
+// server down is: ship ends, saying so and what to do, and inserts nothing.
+func TestShipRefusesTableOfAnotherSchema(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	for _, schema := range []string{
+		"(host String, x UInt8) ENGINE = MergeTree ORDER BY host",
+		strings.Replace(strings.TrimPrefix(fmt.Sprintf(chSchema, ""), "CREATE TABLE IF NOT EXISTS "), "offset        UInt64", "offset        UInt32", 1),
+	} {
+		chQuery(t, url, "DROP TABLE IF EXISTS "+table)
+		chQuery(t, url, "CREATE TABLE "+table+" "+schema)
+		var stdout, stderr bytes.Buffer
+		code := RunContext(context.Background(), []string{"ship", "--clickhouse", url, "--table", table, "--host", "h",
+			"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
+		assert.Equal(t, 1, code, stderr.String())
+		assert.Contains(t, stderr.String(), "not the table debuglog ship makes")
+		assert.Contains(t, stderr.String(), "give ship a --table of its own")
+		assert.NotContains(t, stderr.String(), "trying again")
+		assert.Equal(t, "0\n", chQuery(t, url, "SELECT count() FROM "+table))
+	}
+}
+
+// TestShipOnceEndsWhenRefused: with --once, an answer that says the
+// request is wrong (a user or password, a database that is not there: a
+// 4xx) ends ship with its message, as trying again would not help; a
+// server down or failing (5xx) is tried again.
+func TestShipOnceEndsWhenRefused(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Code: 192, e.displayText() = DB::Exception: Unknown user bad, e.what() = DB::Exception", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h",
+		"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stderr.String(), "Unknown user bad")
+	assert.NotContains(t, stderr.String(), "trying again")
+}
+
+// TestStoreTimesPastNanoseconds: --since and --until beyond what int64
+// nanoseconds hold (years before 1678, after 2262) select as the time
+// says, not as a wrapped number: after everything is nothing, before
+// everything is everything.
+func TestStoreTimesPastNanoseconds(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"),
+		[]byte(`{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:14Z","level":"DEBUG","category":"requests","msg":"request"}`+"\n"), 0o640))
+	runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir)
+	for _, args := range [][]string{{"--until", "2300-01-01T00:00:00Z"}, {"--since", "1600-01-01T00:00:00Z"}} {
+		assert.Contains(t, runOK(t, append([]string{"summary", "--clickhouse", url, "--table", table}, args...)...), "1 lines", "%v", args)
+	}
+	for _, args := range [][]string{{"--since", "2300-01-01T00:00:00Z"}, {"--until", "1600-01-01T00:00:00Z"}} {
+		var stdout, stderr bytes.Buffer
+		assert.Equal(t, 1, RunContext(context.Background(), append([]string{"summary", "--clickhouse", url, "--table", table}, args...), &stdout, &stderr), "%v", args)
+		assert.Contains(t, stderr.String(), "holds no lines between --since and --until", "%v", args)
+	}
+}
+
+// TestShipRefusesServerThatIsNotClickHouse: a server that answers every
+// request 200 with nothing (a proxy or another program at that URL) would
+// take every batch and store none; ship ends saying so, its checkpoint
+// not written.
+func TestShipRefusesServerThatIsNotClickHouse(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(`{"msg":"a"}`+"\n"), 0o640))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
+	defer srv.Close()
+	ck := filepath.Join(t.TempDir(), "ck.json")
+	var stdout, stderr bytes.Buffer
+	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h", "--checkpoint", ck, dir}, &stdout, &stderr)
+	assert.Equal(t, 1, code, stderr.String())
+	assert.Contains(t, stderr.String(), "is this ClickHouse's HTTP interface")
+	assert.NoFileExists(t, ck)
+}
+
+// TestShipRemovesCheckpointLeftovers: a shipper killed while writing its
+// checkpoint leaves its temporary file; the next run removes such files
+// (its own checkpoint's only), so crashes do not pile them up.
+func TestShipRemovesCheckpointLeftovers(t *testing.T) {
+	ckDir := t.TempDir()
+	ck := filepath.Join(ckDir, "ship.json")
+	for _, name := range []string{".ship.json.123.tmp", ".ship.json.456.tmp", ".other.json.789.tmp", "keep.tmp"} {
+		require.NoError(t, os.WriteFile(filepath.Join(ckDir, name), []byte("{"), 0o640))
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "the server is down", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	ch, err := newCHClient(srv.URL+"/", chTable, time.Minute)
+	require.NoError(t, err)
+	s := newShipper(ch, "h", ck, []followDir{{path: t.TempDir()}}, newWarner(io.Discard), io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.sleep = func(context.Context, time.Duration) error { cancel(); return ctx.Err() }
+	require.NoError(t, s.run(ctx, false, time.Millisecond))
+	entries, err := os.ReadDir(ckDir)
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	assert.ElementsMatch(t, []string{"keep.tmp", ".other.json.789.tmp"}, left)
+}
+
+// staleCH stands in front of the tests' server: the first INSERT is
+// passed on all but its last byte (the server runs it, waiting for the
+// rest) and answered 502 at once, as a --timeout cut short while the
+// server still works on it; the rest is sent (release) after the next
+// query that asks the store how far it got, or at the shipper's second
+// back-off, whichever comes first.
+type staleCH struct {
+	t        *testing.T
+	target   string
+	mu       sync.Mutex
+	held     *io.PipeWriter
+	rest     []byte
+	done     chan struct{}
+	released bool
+}
+
+func (s *staleCH) release() {
+	s.mu.Lock()
+	if s.released || s.held == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.released = true
+	s.mu.Unlock()
+	s.held.Write(s.rest)
+	s.held.Close()
+	<-s.done // the server stored it
+}
+
+func (s *staleCH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	query := r.URL.Query().Get("query")
+	s.mu.Lock()
+	first := strings.HasPrefix(query, "INSERT") && s.held == nil
+	if first {
+		pr, pw := io.Pipe()
+		s.held, s.rest, s.done = pw, body[len(body)-1:], make(chan struct{})
+		go func() {
+			defer close(s.done)
+			resp, err := http.Post(s.target+"?"+r.URL.RawQuery, "text/plain", pr)
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+		go pw.Write(body[:len(body)-1])
+	}
+	s.mu.Unlock()
+	if first { // answered once the server runs it
+		require.Eventually(s.t, func() bool {
+			return chQuery(s.t, s.target, "SELECT count() FROM system.processes WHERE query LIKE 'INSERT INTO t_%'") != "0\n"
+		}, time.Minute, 10*time.Millisecond)
+		http.Error(w, "no answer within --timeout", http.StatusBadGateway)
+		return
+	}
+	resp, err := http.Post(s.target+"?"+r.URL.RawQuery, "text/plain", bytes.NewReader(body))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	if strings.Contains(string(body), "max(offset)") {
+		s.release() // the store was asked before the cut-short INSERT ended
+	}
+}
+
+// TestShipWaitsForAttemptStillRunning: an INSERT cut short on the
+// shipper's side (--timeout) may still run on the server; the store is
+// asked how far it got only once that attempt has ended, so the batch is
+// not sent a second time beside it (plain count() stays exact).
+func TestShipWaitsForAttemptStillRunning(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 20 { // 2 MB: the server runs an INSERT once it has read a buffer (1 MiB) of it
+		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	stale := &staleCH{t: t, target: url}
+	srv := httptest.NewServer(stale)
+	defer srv.Close()
+	ch, err := newCHClient(srv.URL+"/", table, time.Minute)
+	require.NoError(t, err)
+	s := newShipper(ch, "h", filepath.Join(t.TempDir(), "ship.json"), []followDir{{path: dir}}, newWarner(io.Discard), io.Discard)
+	sleeps := 0
+	s.sleep = func(context.Context, time.Duration) error {
+		if sleeps++; sleeps == 2 {
+			stale.release()
+		}
+		return nil
+	}
+	require.NoError(t, s.run(context.Background(), true, time.Millisecond))
+	stale.release()
+	assert.Equal(t, "20\n", chQuery(t, url, "SELECT count() FROM "+table), "every line once, no FINAL needed")
+}

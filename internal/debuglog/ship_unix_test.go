@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -313,4 +314,25 @@ func guideQueries(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// TestCHClientResetsConnectionGivenUp: a request given up on (--timeout)
+// to a server that has not read it yet (paused: SIGSTOP) is reset, not
+// closed: the server finds the connection broken (ClickHouse drops the
+// request, as the SIGSTOP loop showed) instead of a whole request it
+// would run and store after the shipper sent the batch again.
+func TestCHClientResetsConnectionGivenUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	ch, err := newCHClient("http://"+ln.Addr().String()+"/", chTable, 200*time.Millisecond)
+	require.NoError(t, err)
+	err = ch.exec(context.Background(), "INSERT INTO t FORMAT TabSeparated", strings.NewReader("a line\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "did not answer within")
+	conn, err := ln.Accept() // the server comes back
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.ReadAll(conn)
+	assert.ErrorIs(t, err, syscall.ECONNRESET, "reset, not a request that ended")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
@@ -84,7 +85,7 @@ func (o *storeOpts) files(ctx context.Context, fs *flag.FlagSet, warn *warner) (
 			}
 			continue
 		}
-		fmt.Fprintf(&cond, " AND ts_ns %s %d", w.op, t.UnixNano())
+		fmt.Fprintf(&cond, " AND ts_ns %s %d", w.op, clampNanos(t))
 	}
 	where := "1" + cond.String()
 	if len(o.hosts) > 0 {
@@ -137,6 +138,18 @@ WHERE %s GROUP BY host, file_dev, file_ino, file_gen ORDER BY host, argMin(path,
 		}
 	}
 	return out, nil
+}
+
+// clampNanos is t in ns since 1970, or the least or greatest int64 when t
+// is beyond them (UnixNano's result is then undefined: it wraps).
+func clampNanos(t time.Time) int64 {
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		return math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // storeScope says which lines were asked for, for a message.
