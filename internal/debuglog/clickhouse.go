@@ -197,12 +197,12 @@ func (c *chClient) exec(ctx context.Context, sql string, body io.Reader) error {
 	return err
 }
 
-// running says whether the statement of that query_id still runs on the
-// server (an attempt the shipper gave up on, at --timeout or a cut
-// connection, may still be storing its batch).
-func (c *chClient) running(ctx context.Context, queryID string) (bool, error) {
+// running says whether a statement whose query_id meets cond (SQL) still
+// runs on the server (an attempt the shipper gave up on, at --timeout or a
+// cut connection, may still be storing its batch).
+func (c *chClient) running(ctx context.Context, cond string) (bool, error) {
 	n := 0
-	err := c.rows(ctx, "SELECT count() FROM system.processes WHERE query_id = "+sqlQuote(queryID), 1, func(f [][]byte) error {
+	err := c.rows(ctx, "SELECT count() FROM system.processes WHERE "+cond, 1, func(f [][]byte) error {
 		n = int(atoi64(f[0]))
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -200,6 +201,11 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 		if err := s.ch.checkTable(ctx); err != nil {
 			return err
 		}
+		// A shipper killed during an INSERT may have left it running on the
+		// server: asked before it ends, the store would say too little.
+		if err := s.earlierAttemptsEnded(ctx); err != nil {
+			return err
+		}
 		return s.learn(ctx)
 	}); err != nil {
 		return s.stopped(ctx, err)
@@ -390,7 +396,7 @@ func (s *shipper) insert(ctx context.Context) error {
 		if _, err := rand.Read(id[:]); err != nil {
 			return err
 		}
-		s.batch.queryID = "debuglog-ship-" + hex.EncodeToString(id[:])
+		s.batch.queryID = s.queryIDPrefix() + hex.EncodeToString(id[:])
 	}
 	rc, err := s.ch.doID(ctx, "INSERT INTO "+s.ch.table+" ("+chColumns+") FORMAT TabSeparated", bytes.NewReader(s.batch.buf), s.batch.queryID)
 	if err != nil {
@@ -401,13 +407,32 @@ func (s *shipper) insert(ctx context.Context) error {
 	return err
 }
 
+// queryIDPrefix begins the query_id of every INSERT of this host's
+// shippers (the host hashed: any name makes an ID of hex digits).
+func (s *shipper) queryIDPrefix() string {
+	h := sha256.Sum256([]byte(s.ch.table + "\x00" + s.host))
+	return "debuglog-ship-" + hex.EncodeToString(h[:8]) + "-"
+}
+
+// earlierAttemptsEnded says (nil) that no INSERT of an earlier shipper of
+// this host and table runs on the server (one killed with SIGKILL while
+// the server read its batch): the store then says all it will hold.
+func (s *shipper) earlierAttemptsEnded(ctx context.Context) error {
+	prefix := s.queryIDPrefix()
+	running, err := s.ch.running(ctx, fmt.Sprintf("substring(query_id, 1, %d) = %s", len(prefix), sqlQuote(prefix)))
+	if err == nil && running {
+		err = errors.New("an INSERT of an earlier shipper of this host still runs on the server; the store is asked what it holds once it has ended")
+	}
+	return err
+}
+
 // attemptEnded says (nil) that no attempt to insert the batch runs on the
 // server any more, so the store says all it will ever hold of it.
 func (s *shipper) attemptEnded(ctx context.Context) error {
 	if s.batch.queryID == "" {
 		return nil
 	}
-	running, err := s.ch.running(ctx, s.batch.queryID)
+	running, err := s.ch.running(ctx, "query_id = "+sqlQuote(s.batch.queryID))
 	if err == nil && running {
 		err = fmt.Errorf("an attempt given up on still runs on the server (query_id %s); the store is asked what it holds once it has ended", s.batch.queryID)
 	}

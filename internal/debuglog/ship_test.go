@@ -519,3 +519,43 @@ func TestShipWaitsForAttemptStillRunning(t *testing.T) {
 	stale.release()
 	assert.Equal(t, "20\n", chQuery(t, url, "SELECT count() FROM "+table), "every line once, no FINAL needed")
 }
+
+// TestShipRestartWaitsForAKilledShippersInsert: a shipper stopped while
+// the server still runs its INSERT (killed, or given up on at --timeout
+// and then stopped) leaves it running; the next shipper of that host asks
+// the store how far it got only once that INSERT has ended, so it does
+// not send the batch a second time beside it.
+func TestShipRestartWaitsForAKilledShippersInsert(t *testing.T) {
+	url := clickhouseURL(t)
+	table := testTable(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 20 { // 2 MB: the server runs an INSERT once it has read a buffer (1 MiB) of it
+		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	stale := &staleCH{t: t, target: url}
+	srv := httptest.NewServer(stale)
+	defer srv.Close()
+	checkpoint := filepath.Join(t.TempDir(), "ship.json")
+	newShip := func() *shipper {
+		ch, err := newCHClient(srv.URL+"/", table, time.Minute)
+		require.NoError(t, err)
+		return newShipper(ch, "h", checkpoint, []followDir{{path: dir}}, newWarner(io.Discard), io.Discard)
+	}
+
+	// The first shipper stops (its context ends) after its INSERT was cut
+	// short, the server still reading it.
+	first := newShip()
+	ctx, stop := context.WithCancel(context.Background())
+	first.sleep = func(context.Context, time.Duration) error { stop(); return ctx.Err() }
+	require.NoError(t, first.run(ctx, true, time.Millisecond))
+	assert.Equal(t, "0\n", chQuery(t, url, "SELECT count() FROM "+table), "nothing stored yet")
+
+	// The next one waits for it: the held INSERT ends at its first back-off.
+	next := newShip()
+	next.sleep = func(context.Context, time.Duration) error { stale.release(); return nil }
+	require.NoError(t, next.run(context.Background(), true, time.Millisecond))
+	stale.release()
+	assert.Equal(t, "20\n", chQuery(t, url, "SELECT count() FROM "+table), "every line once, no FINAL needed")
+}
