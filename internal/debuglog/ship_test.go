@@ -489,6 +489,20 @@ func (s *staleCH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// bigLines is a directory with a file of 20 lines of 100 KB: 2 MB, so
+// that the server runs its INSERT once it has read a buffer (1 MiB) of it,
+// before the whole batch came.
+func bigLines(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	return dir
+}
+
 // TestShipWaitsForAttemptStillRunning: an INSERT cut short on the
 // shipper's side (--timeout) may still run on the server; the store is
 // asked how far it got only once that attempt has ended, so the batch is
@@ -496,12 +510,7 @@ func (s *staleCH) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestShipWaitsForAttemptStillRunning(t *testing.T) {
 	url := clickhouseURL(t)
 	table := testTable(t)
-	dir := t.TempDir()
-	var b strings.Builder
-	for i := range 20 { // 2 MB: the server runs an INSERT once it has read a buffer (1 MiB) of it
-		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	dir := bigLines(t)
 	stale := &staleCH{t: t, target: url}
 	srv := httptest.NewServer(stale)
 	defer srv.Close()
@@ -528,12 +537,7 @@ func TestShipWaitsForAttemptStillRunning(t *testing.T) {
 func TestShipRestartWaitsForAKilledShippersInsert(t *testing.T) {
 	url := clickhouseURL(t)
 	table := testTable(t)
-	dir := t.TempDir()
-	var b strings.Builder
-	for i := range 20 { // 2 MB: the server runs an INSERT once it has read a buffer (1 MiB) of it
-		fmt.Fprintf(&b, `{"session_id":"20261126_101714","timestamp":"2026-11-26T10:17:%02d.000000000Z","level":"DEBUG","category":"requests","msg":"request","request_id":"r%d","pad":"%s"}`+"\n", i, i, strings.Repeat("x", 100000))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "20261126_101714_requests.jsonl"), []byte(b.String()), 0o640))
+	dir := bigLines(t)
 	stale := &staleCH{t: t, target: url}
 	srv := httptest.NewServer(stale)
 	defer srv.Close()
