@@ -143,8 +143,9 @@ type shipBatch struct {
 	rows  []shipRow
 	last  map[fileID]shipPos // per file, where it will be once the batch is stored
 	first time.Time          // when its first line was added
-	// queryID is its INSERTs' query_id, the same for each attempt: the
-	// store is asked what it holds only once no attempt runs any more.
+	// queryID is its INSERTs' query_id, the same for each attempt (the
+	// server refuses a second while the first runs), of this host's
+	// prefix (insertsEnded).
 	queryID string
 }
 
@@ -203,7 +204,7 @@ func (s *shipper) run(ctx context.Context, once bool, interval time.Duration) er
 		}
 		// A shipper killed during an INSERT may have left it running on the
 		// server: asked before it ends, the store would say too little.
-		if err := s.earlierAttemptsEnded(ctx); err != nil {
+		if err := s.insertsEnded(ctx); err != nil {
 			return err
 		}
 		return s.learn(ctx)
@@ -254,7 +255,7 @@ func (s *shipper) stopped(ctx context.Context, err error) error {
 	if len(s.batch.rows) > 0 {
 		last, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err := s.attemptEnded(last)
+		err := s.insertsEnded(last)
 		if err == nil {
 			err = s.learn(last)
 		}
@@ -414,27 +415,16 @@ func (s *shipper) queryIDPrefix() string {
 	return "debuglog-ship-" + hex.EncodeToString(h[:8]) + "-"
 }
 
-// earlierAttemptsEnded says (nil) that no INSERT of an earlier shipper of
-// this host and table runs on the server (one killed with SIGKILL while
-// the server read its batch): the store then says all it will hold.
-func (s *shipper) earlierAttemptsEnded(ctx context.Context) error {
+// insertsEnded says (nil) that no INSERT of this host's shippers into the
+// table runs on the server: neither an attempt of the batch given up on
+// (--timeout, a cut connection) nor one of an earlier shipper killed while
+// the server read its batch. Only then does the store say all it will
+// hold, and may be asked how far it got.
+func (s *shipper) insertsEnded(ctx context.Context) error {
 	prefix := s.queryIDPrefix()
 	running, err := s.ch.running(ctx, fmt.Sprintf("substring(query_id, 1, %d) = %s", len(prefix), sqlQuote(prefix)))
 	if err == nil && running {
-		err = errors.New("an INSERT of an earlier shipper of this host still runs on the server; the store is asked what it holds once it has ended")
-	}
-	return err
-}
-
-// attemptEnded says (nil) that no attempt to insert the batch runs on the
-// server any more, so the store says all it will ever hold of it.
-func (s *shipper) attemptEnded(ctx context.Context) error {
-	if s.batch.queryID == "" {
-		return nil
-	}
-	running, err := s.ch.running(ctx, "query_id = "+sqlQuote(s.batch.queryID))
-	if err == nil && running {
-		err = fmt.Errorf("an attempt given up on still runs on the server (query_id %s); the store is asked what it holds once it has ended", s.batch.queryID)
+		err = errors.New("an INSERT of this host's shipper given up on still runs on the server; the store is asked what it holds once it has ended")
 	}
 	return err
 }
@@ -447,7 +437,7 @@ func (s *shipper) send(ctx context.Context) error {
 	first := true
 	err := s.retry(ctx, fmt.Sprintf("shipping %d lines to %s", len(s.batch.rows), s.ch.shown), func() error {
 		if !first {
-			if err := s.attemptEnded(ctx); err != nil {
+			if err := s.insertsEnded(ctx); err != nil {
 				return err
 			}
 			if err := s.learn(ctx); err != nil {
