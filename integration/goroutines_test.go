@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/proxydebug/debugmode/integration"
 	"github.com/proxydebug/debugmode/internal/debuglog"
+	"github.com/proxydebug/debugmode/internal/tracetool"
 	"github.com/proxydebug/debugmode/slogdebug"
 )
 
@@ -58,7 +57,7 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 		}()
 		<-entered[id]
 	}
-	waitParked(t, "integration_test.waitForRelease(", 2)
+	tracetool.WaitParked(t, "integration_test.waitForRelease(", 2)
 	clk.Advance(6 * time.Second)    // past the 5s slow threshold, no first byte: the watch takes a snapshot
 	require.NoError(t, log.Flush()) // the snapshot is written whole
 	close(release)
@@ -123,30 +122,4 @@ func TestASlowRequestIsCaughtWhereItWaits(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(page), `"g":{`)
 	assert.Contains(t, string(page), name)
-}
-
-// waitParked returns once n goroutines stand in fn blocked on a channel
-// receive (the goroutine profile with states, debug=2, says so): closing
-// a channel just before the receive does not tell that the receive has
-// begun.
-func waitParked(t *testing.T, fn string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute) // a bound to fail by, not a timing
-	for {
-		var b bytes.Buffer
-		require.NoError(t, pprof.Lookup("goroutine").WriteTo(&b, 2))
-		parked := 0
-		for _, g := range strings.Split(b.String(), "\n\n") {
-			if strings.Contains(g, "[chan receive") && strings.Contains(g, fn) {
-				parked++
-			}
-		}
-		if parked >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines blocked in %s, want %d:\n%s", parked, fn, n, b.String())
-		}
-		runtime.Gosched()
-	}
 }

@@ -3,16 +3,15 @@ package slogdebug
 import (
 	"bytes"
 	"context"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/proxydebug/debugmode/internal/redact"
+	"github.com/proxydebug/debugmode/internal/tracetool"
 )
 
 // waitForSnapshot is where the labelled goroutine of the test below waits.
@@ -33,7 +32,7 @@ func TestAGoroutineSnapshotShowsEveryFrameRedacted(t *testing.T) {
 		waitForSnapshot(started, release)
 	})
 	<-started
-	waitParked(t, "slogdebug.waitForSnapshot(", 1)
+	tracetool.WaitParked(t, "slogdebug.waitForSnapshot(", 1)
 	var buf bytes.Buffer
 	_, err := goroutineProfile{red: redact.New()}.WriteTo(&buf)
 	close(release)
@@ -52,30 +51,4 @@ func TestAGoroutineSnapshotShowsEveryFrameRedacted(t *testing.T) {
 	assert.Contains(t, ours, "runtime.gopark", "the runtime's frames are shown")
 	assert.Contains(t, ours, "runtime.chanrecv")
 	assert.NotContains(t, text, "s3cret", "redacted as the files are")
-}
-
-// waitParked returns once n goroutines stand in fn blocked on a channel
-// receive (the goroutine profile with states, debug=2, says so): closing
-// a channel just before the receive does not tell that the receive has
-// begun.
-func waitParked(t *testing.T, fn string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute) // a bound to fail by, not a timing
-	for {
-		var b bytes.Buffer
-		require.NoError(t, pprof.Lookup("goroutine").WriteTo(&b, 2))
-		parked := 0
-		for _, g := range strings.Split(b.String(), "\n\n") {
-			if strings.Contains(g, "[chan receive") && strings.Contains(g, fn) {
-				parked++
-			}
-		}
-		if parked >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines blocked in %s, want %d:\n%s", parked, fn, n, b.String())
-		}
-		runtime.Gosched()
-	}
 }

@@ -1,5 +1,6 @@
-// Package tracetool reads execution traces with `go tool trace -d=parsed`,
-// for tests (no trace parser as a dependency).
+// Package tracetool helps tests look at the runtime: it reads execution
+// traces with `go tool trace -d=parsed` (no trace parser as a dependency),
+// and waits until goroutines are parked (WaitParked).
 package tracetool
 
 import (
