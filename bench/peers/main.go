@@ -95,14 +95,7 @@ func run(impl, dir string, n int) (int, error) {
 	session, t0 := "20261207_101715", time.Now()
 	switch impl {
 	case "zerolog":
-		zerolog.TimeFieldFormat = time.RFC3339Nano
-		zl := zerolog.New(w).Level(zerolog.DebugLevel).With().Str("session_id", session).Logger()
-		for range n {
-			now := time.Now()
-			zl.Debug().Time("timestamp", now.UTC()).Float64("elapsed_seconds", now.Sub(t0).Seconds()).
-				Str("category", "requests").Str("method", method).Str("path", path).
-				Float64("duration_ms", float64(dur)/1e6).Int("status_code", status).Str("ace_id", aceID).Msg("request")
-		}
+		zerologLines(w, n, session, t0)
 	case "zap":
 		enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{MessageKey: "msg", LevelKey: "level", TimeKey: "timestamp",
 			EncodeLevel: zapcore.CapitalLevelEncoder, EncodeTime: zapcore.RFC3339NanoTimeEncoder, EncodeDuration: zapcore.MillisDurationEncoder})
@@ -168,13 +161,7 @@ func floor(impl string, n int, session string, t0 time.Time) {
 	ctx := context.Background()
 	switch impl {
 	case "zerolog_discard":
-		zl := zerolog.New(io.Discard).Level(zerolog.DebugLevel).With().Str("session_id", session).Logger()
-		for range n {
-			now := time.Now()
-			zl.Debug().Time("timestamp", now.UTC()).Float64("elapsed_seconds", now.Sub(t0).Seconds()).
-				Str("category", "requests").Str("method", method).Str("path", path).
-				Float64("duration_ms", float64(dur)/1e6).Int("status_code", status).Str("ace_id", aceID).Msg("request")
-		}
+		zerologLines(io.Discard, n, session, t0)
 	case "record_fanout":
 		h := slogmulti.Fanout(nopHandler{}, slogmulti.Fanout(nopHandler{}))
 		for range n {
@@ -183,6 +170,18 @@ func floor(impl string, n int, session string, t0 time.Time) {
 				slog.Duration("duration", dur), slog.Int("status_code", status), slog.String("ace_id", aceID))
 			_ = h.Handle(ctx, r)
 		}
+	}
+}
+
+// zerologLines logs n request lines into w with zerolog.
+func zerologLines(w io.Writer, n int, session string, t0 time.Time) {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	zl := zerolog.New(w).Level(zerolog.DebugLevel).With().Str("session_id", session).Logger()
+	for range n {
+		now := time.Now()
+		zl.Debug().Time("timestamp", now.UTC()).Float64("elapsed_seconds", now.Sub(t0).Seconds()).
+			Str("category", "requests").Str("method", method).Str("path", path).
+			Float64("duration_ms", float64(dur)/1e6).Int("status_code", status).Str("ace_id", aceID).Msg("request")
 	}
 }
 
