@@ -156,3 +156,60 @@ func TestLogConsoleWritesAsSlogsDefaultHandler(t *testing.T) {
 		assert.Equal(t, want, got, "flags %b", flags)
 	}
 }
+
+// With debug mode on, slog's default after Init is not enabled at Debug for
+// a record without a bound category below the console's level: the
+// program's own slog.Debug lines then build no record (slog asks Enabled
+// first) and cost what they cost before Init. A category bound with With
+// still lands at Debug, a call's own category at the console's levels (and
+// at Debug through the Logger itself, whose Debug stays enabled).
+func TestSlogsDefaultBuildsNoRecordForTheProgramsDebugLines(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		console    slog.Level
+		defaultCat string
+		debugOn    bool // slog.Default() enabled at Debug
+	}{
+		{name: "console at info", console: slog.LevelInfo},
+		{name: "console at debug", console: slog.LevelDebug, debugOn: true},
+		{name: "a default category", console: slog.LevelInfo, defaultCat: "misc", debugOn: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			restoreDefaults(t)
+			var console strings.Builder
+			l, err := Init(Config{Enabled: true, Dir: t.TempDir(), DefaultCategory: tc.defaultCat,
+				Console: slog.NewTextHandler(&console, &slog.HandlerOptions{Level: tc.console})})
+			require.NoError(t, err)
+			ctx := context.Background()
+			assert.Equal(t, tc.debugOn, slog.Default().Enabled(ctx, slog.LevelDebug))
+			assert.True(t, l.Enabled(ctx, slog.LevelDebug), "the Logger itself")
+			assert.True(t, slog.Default().With("category", "provisioning").Enabled(ctx, slog.LevelDebug), "a bound category")
+
+			slog.Debug("own-debug-line", "host", "127.0.0.1")
+			slog.With("category", "provisioning").Debug("bound-debug")
+			slog.Debug("call-debug", "category", "streams")
+			slog.Warn("call-warn", "category", "streams")
+			l.Debug("logger-call-debug", "category", "streams")
+			require.NoError(t, Flush())
+
+			assert.Equal(t, []string{"bound-debug"}, msgs(readFile(t, l, "provisioning")))
+			streams := []string{"call-warn", "logger-call-debug"}
+			if tc.debugOn {
+				streams = []string{"call-debug", "call-warn", "logger-call-debug"}
+			}
+			assert.Equal(t, streams, msgs(readFile(t, l, "streams")))
+			if tc.defaultCat != "" {
+				assert.Equal(t, []string{"own-debug-line"}, msgs(readFile(t, l, tc.defaultCat)))
+			}
+			assert.Equal(t, tc.console == slog.LevelDebug, strings.Contains(console.String(), "own-debug-line"), "%s", console.String())
+		})
+	}
+}
+
+func msgs(lines []map[string]any) []string {
+	var out []string
+	for _, m := range lines {
+		out = append(out, fmt.Sprint(m["msg"]))
+	}
+	return out
+}

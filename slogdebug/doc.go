@@ -13,7 +13,9 @@
 //	defer logger.CloseOnSignal(syscall.SIGTERM, os.Interrupt)()
 //
 // A record with a "category" attribute at Debug, or a typed helper such as
-// LogProvisioning, lands in <session>_<category>.jsonl. With debug mode off
+// LogProvisioning, lands in <session>_<category>.jsonl (through slog's
+// default, bind the category with slog.With to log it below the console's
+// level: see Init). With debug mode off
 // no file is opened, no goroutine runs (but Config.ExecutionTrace's), and a
 // typed helper costs one comparison.
 package slogdebug

@@ -21,26 +21,41 @@ type catFilter struct {
 	cat       string // the category bound (the last one wins), or ""
 	catSel    bool   // sel selects cat
 	dropPlain bool   // uncategorized records are dropped too
+	// plainAt, with dropPlain: an unbound logger is enabled only where it
+	// says (the console's levels). slog asks Enabled before a call's
+	// attributes exist, and a yes below the console's level made each of
+	// the program's own slog.Debug lines pay for a record (its
+	// runtime.Callers among it) only to be dropped here: 4.7% of the acexy
+	// fork's CPU. So, below it, a call's own category is not seen on an
+	// unbound logger: bind it with With.
+	plainAt slog.Handler
 }
 
 // selectCategories puts a catFilter in front of h, unless it would pass
 // everything; plain: h takes uncategorized records (else they are
 // dropped before it: with debug mode on, the program's own slog.Debug
-// lines would cost a walk through debug mode's handlers for nothing).
-func selectCategories(h slog.Handler, sel *selection, plain bool) slog.Handler {
+// lines would cost a walk through debug mode's handlers for nothing, and
+// an unbound logger is enabled only at the console's levels; console
+// nil: at h's).
+func selectCategories(h slog.Handler, sel *selection, plain bool, console slog.Handler) slog.Handler {
 	if sel == nil && plain {
 		return h
 	}
-	return &catFilter{next: h, min: noFloor, sel: sel, catSel: true, dropPlain: !plain}
+	f := &catFilter{next: h, min: noFloor, sel: sel, catSel: true, dropPlain: !plain}
+	if !plain {
+		f.plainAt = console
+	}
+	return f
 }
 
-// Enabled says no below min for a logger bound to a category; a bound
-// category left out by the selection is not refused here, as a record may
-// name a selected one of its own (the record's wins): Handle decides.
-// (integration's Transport asks Selected first, so that a call costs
-// nothing while orchestrator_calls is left out.)
+// Enabled says no below min for a logger bound to a category, and where
+// plainAt does for an unbound one; a bound category left out by the
+// selection is not refused here, as a record may name a selected one of
+// its own (the record's wins): Handle decides. (integration's Transport
+// asks Selected first, so that a call costs nothing while
+// orchestrator_calls is left out.)
 func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
-	if h.cat != "" && level < h.min {
+	if h.cat != "" && level < h.min || h.cat == "" && h.plainAt != nil && !h.plainAt.Enabled(ctx, level) {
 		return false
 	}
 	return h.next.Enabled(ctx, level)

@@ -84,7 +84,12 @@ type state struct {
 	recorder *recorder // the flight recorder, with debug mode off
 	dumper   *dumper   // writes its dumps
 	root     slog.Handler
-	floor    slog.Level // no handler takes a record with a category below it
+	// program is root for slog's default (Init): an unbound logger is
+	// enabled only at the console's levels (but for a default category or
+	// stress rules of the program's), so that the program's own slog.Debug
+	// lines cost what they cost before Init (filter.go, plainAt).
+	program slog.Handler
+	floor   slog.Level // no handler takes a record with a category below it
 }
 
 const noFloor = slog.Level(math.MinInt) // every helper asks the handlers' Enabled
@@ -227,7 +232,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		}
 		st.files = files
 		debug = append(debug, files)
-		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel, true), l.exec, l.gor, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
+		stressFiles, undo, dropped = annotated{selectCategories(files, l.sel, true, nil), l.exec, l.gor, files}, func() { files.Close() }, droppedSince(files, opts.Resume)
 	}
 	if !on && cfg.FlightRecorder > 0 && !l.closed {
 		st.recorder = &recorder{window: cfg.FlightRecorder, maxBytes: cmp.Or(cfg.FlightRecorderBytes, config.DefaultFlightRecorderBytes),
@@ -260,6 +265,7 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		console, floor = &catFilter{next: l.console, min: slog.LevelInfo, catSel: true}, max(l.consoleLevel, slog.LevelInfo)
 	}
 	st.root = l.guarded(console) // the console alone (debug mode off): no fan-out to pay for
+	st.program = st.root
 	if len(debug) > 0 {
 		for i, h := range debug {
 			debug[i] = l.guarded(h)
@@ -267,8 +273,12 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// One selection of the categories for all of debug mode's handlers.
 		// Uncategorized records matter to them only with a default
 		// category (the files) or stress rules of the program's.
-		plain := cfg.DefaultCategory != "" || len(cfg.StressRules) > 0
-		st.root = slogmulti.Fanout(st.root, selectCategories(slogmulti.Fanout(debug...), l.sel, plain))
+		plain, fan := cfg.DefaultCategory != "" || len(cfg.StressRules) > 0, slogmulti.Fanout(debug...)
+		st.root = slogmulti.Fanout(st.root, selectCategories(fan, l.sel, plain, nil))
+		st.program = st.root
+		if !plain {
+			st.program = slogmulti.Fanout(l.guarded(console), selectCategories(fan, l.sel, plain, l.console))
+		}
 		floor = min(floor, slog.LevelDebug)
 	}
 	st.floor = floor
@@ -286,7 +296,7 @@ func (l *Logger) publish(st *state) {
 // passive wraps a logger that slogdebug did not build (see Default).
 func passive(lg *slog.Logger) *Logger {
 	p := &Logger{Logger: lg, core: &core{closed: true}}
-	st := &state{root: lg.Handler(), floor: slog.LevelError + 1}
+	st := &state{root: lg.Handler(), program: lg.Handler(), floor: slog.LevelError + 1}
 	for _, level := range []slog.Level{slog.LevelError, slog.LevelWarn, slog.LevelInfo, slog.LevelDebug} {
 		if lg.Handler().Enabled(context.Background(), level) {
 			st.floor = level
@@ -520,7 +530,12 @@ func isTerminal(w io.Writer) bool {
 var defaultLogger atomic.Pointer[Logger]
 
 // Init is New on os.Stderr, made the package's and slog's default (closing
-// the previous one). Call Close before exiting.
+// the previous one). Call Close before exiting. Through slog's default, a
+// record without a bound category is enabled only at the console's levels
+// (but with Config.DefaultCategory or StressRules), so that the program's
+// own slog.Debug lines build no record: slog.With("category", ...) binds
+// one; a call's own category attribute below the console's level is not
+// seen there (the Logger itself sees it).
 func Init(cfg Config) (*Logger, error) {
 	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
 		old.exec.close() // a process runs one execution trace recorder
@@ -529,7 +544,7 @@ func Init(cfg Config) (*Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	slog.SetDefault(l.Logger)
+	slog.SetDefault(slog.New(&switchHandler{l: l, program: true}))
 	if old := defaultLogger.Swap(l); old != nil {
 		if err := old.Close(); err != nil {
 			l.Warn("slogdebug: closing the previous default logger", "error", err)

@@ -15,10 +15,11 @@ import (
 
 // switchHandler hands each record to the Logger's current set-up.
 type switchHandler struct {
-	l     *Logger
-	cat   string // a typed helper's category, bound before the calls
-	calls *chain // the WithAttrs and WithGroup calls
-	cache atomic.Pointer[resolved]
+	l       *Logger
+	program bool   // slog's default after Init: state.program, not root
+	cat     string // a typed helper's category, bound before the calls
+	calls   *chain // the WithAttrs and WithGroup calls
+	cache   atomic.Pointer[resolved]
 }
 
 type resolved struct {
@@ -32,6 +33,9 @@ func (s *switchHandler) current() slog.Handler {
 		return c.h
 	}
 	h := st.root
+	if s.program {
+		h = st.program
+	}
 	if s.cat != "" {
 		h = h.WithAttrs([]slog.Attr{slog.String(category.Key, s.cat)})
 	}
@@ -52,18 +56,18 @@ func (s *switchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return s
 	}
-	return &switchHandler{l: s.l, cat: s.cat, calls: &chain{parent: s.calls, attrs: slices.Clone(attrs)}}
+	return &switchHandler{l: s.l, program: s.program, cat: s.cat, calls: &chain{parent: s.calls, attrs: slices.Clone(attrs)}}
 }
 
 func (s *switchHandler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return s
 	}
-	return &switchHandler{l: s.l, cat: s.cat, calls: &chain{parent: s.calls, group: name}}
+	return &switchHandler{l: s.l, program: s.program, cat: s.cat, calls: &chain{parent: s.calls, group: name}}
 }
 
 func (s *switchHandler) withCategory(name string) *switchHandler {
-	return &switchHandler{l: s.l, cat: name, calls: s.calls}
+	return &switchHandler{l: s.l, program: s.program, cat: name, calls: s.calls}
 }
 
 // StallThreshold is the stall threshold of the current set-up, 0 when
