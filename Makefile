@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzParseStacks$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzParseCheckpoint$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzTSV$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./integration -run '^$$' -fuzz '^FuzzAceID$$' -fuzztime $(FUZZTIME)
 
 benchstat-tool:
 	@test -x $(BENCHSTAT) || $(GO) install golang.org/x/perf/cmd/benchstat@latest

@@ -12,6 +12,7 @@ import (
 	"runtime/pprof"
 	"runtime/trace"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,8 +90,8 @@ func Middleware(logger *slogdebug.Logger, skipPaths ...string) func(http.Handler
 					stream = &StreamResult{Err: err, Side: sideClient}
 					stream.classify()
 				}
-				attrs := make([]slog.Attr, 0, 10+len(added))
-				attrs = append(attrs, slog.Duration("ttfb", ttfb), slog.Int64("bytes", rw.bytes))
+				var buf [16]slog.Attr // on the stack: LogRequest keeps none of them
+				attrs := append(buf[:0], slog.Duration("ttfb", ttfb), slog.Int64("bytes", rw.bytes))
 				if ids.TraceID != "" { // the request's trace, on its line only: the others join it by request_id
 					attrs = append(attrs, slog.String("trace_id", ids.TraceID), slog.String("span_id", ids.SpanID))
 				}
@@ -190,11 +191,25 @@ func headerValue(h http.Header, key string) string {
 
 // AceID returns the content a request asks for: its id, or its infohash.
 func AceID(r *http.Request) string {
-	q := r.URL.Query()
-	if id := q.Get("id"); id != "" {
-		return id
+	raw := r.URL.RawQuery
+	if strings.ContainsAny(raw, "%+;") { // escapes, or what ParseQuery refuses: its answer
+		q := r.URL.Query()
+		return cmp.Or(q.Get("id"), q.Get("infohash"))
 	}
-	return q.Get("infohash")
+	// As ParseQuery then Get (the first value of each), without its map.
+	return cmp.Or(firstValue(raw, "id"), firstValue(raw, "infohash"))
+}
+
+// firstValue is the first value of key in a query without escapes.
+func firstValue(query, key string) string {
+	for query != "" {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if k, v, _ := strings.Cut(pair, "="); k == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // responseWriter records the status, the bytes, the first write error and
