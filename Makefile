@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test ./handler -run '^$$' -fuzz '^FuzzParseFileName$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/config -run '^$$' -fuzz '^FuzzParseRate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConfigFromEnv$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./slogdebug -run '^$$' -fuzz '^FuzzConsoleWithoutColour$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzParseTraceparent$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./reqid -run '^$$' -fuzz '^FuzzFromHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/debuglog -run '^$$' -fuzz '^FuzzReadFile$$' -fuzztime $(FUZZTIME)

@@ -19,7 +19,9 @@ import (
 // NoColor strips them from every key and string value through a rune slice
 // and a string (8 allocations and 1.8 µs for a three-attribute line, where
 // the lines of a proxy's stderr are usually not a terminal's); the lines
-// are the same (TestConsoleWithoutColourIsTintsNoColor).
+// are the same (TestConsoleWithoutColourIsTintsNoColor, FuzzConsoleWithoutColour)
+// but for an ESC of a key's or a value's own that starts no sequence,
+// written as the text \x1b (uncoloured).
 func ourConsole(w io.Writer, level slog.Level, noColor bool, replace func([]string, slog.Attr) slog.Attr) (string, slog.Handler) {
 	if noColor {
 		w = &uncoloured{w: w}
@@ -27,8 +29,14 @@ func ourConsole(w io.Writer, level slog.Level, noColor bool, replace func([]stri
 	return "tint", tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: "15:04:05.000", ReplaceAttr: replace})
 }
 
-// uncoloured writes each line without its ANSI escape sequences, as tint's
-// NoColor cuts them: from ESC up to and including the next letter.
+// uncoloured writes each line without its ANSI escape sequences: a
+// sequence (ESC, then [ and parameter bytes, then a letter; or ESC and a
+// letter), as tint's NoColor cuts it. Every sequence of tint's own is one.
+// An ESC that starts none is a key's or a value's own (an error's text, a
+// remote answer; a literal \x1b is one too, tint's colour quoting turns it
+// into a backslash and an ESC): it is written as the text \x1b, never cut
+// up to some later letter, which would eat the separators, the next
+// attribute or the line's newline (TestConsoleWithoutColourKeepsEachLineWhole).
 type uncoloured struct {
 	w   io.Writer
 	mu  sync.Mutex
@@ -44,8 +52,11 @@ func (u *uncoloured) Write(p []byte) (int, error) {
 			b = append(b, p[i])
 			continue
 		}
-		for i++; i < len(p) && !isLetter(p[i]); i++ {
+		if n := sequenceLen(p[i:]); n > 0 {
+			i += n - 1
+			continue
 		}
+		b = append(b, `\x1b`...)
 	}
 	if cap(b) <= 16<<10 { // as slog's pooled buffers
 		u.buf = b
@@ -54,6 +65,21 @@ func (u *uncoloured) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// sequenceLen is the length of the escape sequence p starts with (p[0] is
+// ESC), or 0: ESC and a letter, or ESC [, parameter bytes (0x30-0x3F: no
+// space, quote or newline of tint's), and a letter.
+func sequenceLen(p []byte) int {
+	i := 1
+	if i < len(p) && p[i] == '[' {
+		for i++; i < len(p) && 0x30 <= p[i] && p[i] <= 0x3f; i++ {
+		}
+	}
+	if i < len(p) && isLetter(p[i]) {
+		return i + 1
+	}
+	return 0
 }
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
