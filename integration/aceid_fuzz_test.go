@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/proxydebug/debugmode/integration"
@@ -23,4 +24,20 @@ func FuzzAceID(f *testing.F) {
 			t.Fatalf("AceID(%q) = %q, want %q", raw, got, want)
 		}
 	})
+}
+
+// A query past ParseQuery's limit on the number of parameters is refused
+// whole: AceID's answer is ParseQuery's there too. The limit is the
+// program's (GODEBUG urlmaxqueryparams: 10,000 by default for a main
+// module of go 1.24 or later, none for this module's go 1.22).
+func TestAceIDIsParseQuerysPastItsParameterLimit(t *testing.T) {
+	t.Setenv("GODEBUG", "urlmaxqueryparams=10000")
+	for _, n := range []int{9999, 10000, 10001, 20000} {
+		raw := strings.Repeat("a=1&", n-1) + "id=abc"
+		r := &http.Request{URL: &url.URL{Path: "/ace/getstream", RawQuery: raw}}
+		q, _ := url.ParseQuery(raw)
+		if got, want := integration.AceID(r), q.Get("id"); got != want {
+			t.Errorf("%d parameters: AceID = %q, want ParseQuery's %q", n, got, want)
+		}
+	}
 }

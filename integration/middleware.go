@@ -192,7 +192,10 @@ func headerValue(h http.Header, key string) string {
 // AceID returns the content a request asks for: its id, or its infohash.
 func AceID(r *http.Request) string {
 	raw := r.URL.RawQuery
-	if strings.ContainsAny(raw, "%+;") { // escapes, or what ParseQuery refuses: its answer
+	// Escapes, what ParseQuery refuses, or a query long enough to pass its
+	// limit on the number of parameters (10,000 by default, GODEBUG
+	// urlmaxqueryparams: past it, no parameter at all): its answer.
+	if len(raw) >= 10000 || strings.ContainsAny(raw, "%+;") {
 		q := r.URL.Query()
 		return cmp.Or(q.Get("id"), q.Get("infohash"))
 	}
