@@ -206,6 +206,33 @@ func TestSlogsDefaultBuildsNoRecordForTheProgramsDebugLines(t *testing.T) {
 	}
 }
 
+// The console's level is what the console shows, not what the files take:
+// from Info up, slog's default after Init is enabled whatever the console
+// (a quiet one, DEBUG_CONSOLE_LEVEL=warn or error, or none at all), so a
+// call's own category at Info, Warn or Error still lands, as the guide says
+// ("lands at Info and above"). Below Info the console's level decides.
+func TestSlogsDefaultKeepsACallsCategoryFromInfoWhateverTheConsole(t *testing.T) {
+	for _, console := range []slog.Level{slog.LevelWarn, slog.LevelError, slog.LevelError + 8} {
+		t.Run(console.String(), func(t *testing.T) {
+			restoreDefaults(t)
+			l, err := Init(Config{Enabled: true, Dir: t.TempDir(),
+				Console: slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: console})})
+			require.NoError(t, err)
+			ctx := context.Background()
+			assert.True(t, slog.Default().Enabled(ctx, slog.LevelInfo))
+			assert.False(t, slog.Default().Enabled(ctx, slog.LevelDebug))
+
+			slog.Debug("call-debug", "category", "streams")
+			slog.Info("call-info", "category", "streams")
+			slog.Warn("call-warn", "category", "streams")
+			slog.Error("call-error", "category", "streams")
+			slog.Info("no category")
+			require.NoError(t, Flush())
+			assert.Equal(t, []string{"call-info", "call-warn", "call-error"}, msgs(readFile(t, l, "streams")))
+		})
+	}
+}
+
 func msgs(lines []map[string]any) []string {
 	var out []string
 	for _, m := range lines {

@@ -14,8 +14,8 @@
 //
 // A record with a "category" attribute at Debug, or a typed helper such as
 // LogProvisioning, lands in <session>_<category>.jsonl (through slog's
-// default, bind the category with slog.With to log it below the console's
-// level: see Init). With debug mode off
+// default, bind the category with slog.With to log it below Info and the
+// console's level: see Init). With debug mode off
 // no file is opened, no goroutine runs (but Config.ExecutionTrace's), and a
 // typed helper costs one comparison.
 package slogdebug

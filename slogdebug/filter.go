@@ -21,13 +21,15 @@ type catFilter struct {
 	cat       string // the category bound (the last one wins), or ""
 	catSel    bool   // sel selects cat
 	dropPlain bool   // uncategorized records are dropped too
-	// plainAt, with dropPlain: an unbound logger is enabled only where it
-	// says (the console's levels). slog asks Enabled before a call's
-	// attributes exist, and a yes below the console's level made each of
-	// the program's own slog.Debug lines pay for a record (its
+	// plainAt, with dropPlain: below Info, an unbound logger is enabled
+	// only where it says (the console's levels). slog asks Enabled before a
+	// call's attributes exist, and a yes below the console's level made
+	// each of the program's own slog.Debug lines pay for a record (its
 	// runtime.Callers among it) only to be dropped here: 4.7% of the acexy
 	// fork's CPU. So, below it, a call's own category is not seen on an
-	// unbound logger: bind it with With.
+	// unbound logger: bind it with With. From Info up the console has no
+	// say: a quiet console (DEBUG_CONSOLE_LEVEL=error, or none) must not
+	// keep a call's category records out of the files.
 	plainAt slog.Handler
 }
 
@@ -35,8 +37,8 @@ type catFilter struct {
 // everything; plain: h takes uncategorized records (else they are
 // dropped before it: with debug mode on, the program's own slog.Debug
 // lines would cost a walk through debug mode's handlers for nothing, and
-// an unbound logger is enabled only at the console's levels; console
-// nil: at h's).
+// an unbound logger is enabled below Info only at the console's levels;
+// console nil: at h's).
 func selectCategories(h slog.Handler, sel *selection, plain bool, console slog.Handler) slog.Handler {
 	if sel == nil && plain {
 		return h
@@ -48,14 +50,14 @@ func selectCategories(h slog.Handler, sel *selection, plain bool, console slog.H
 	return f
 }
 
-// Enabled says no below min for a logger bound to a category, and where
-// plainAt does for an unbound one; a bound category left out by the
+// Enabled says no below min for a logger bound to a category, and below
+// Info where plainAt does for an unbound one; a bound category left out by the
 // selection is not refused here, as a record may name a selected one of
 // its own (the record's wins): Handle decides. (integration's Transport
 // asks Selected first, so that a call costs nothing while
 // orchestrator_calls is left out.)
 func (h *catFilter) Enabled(ctx context.Context, level slog.Level) bool {
-	if h.cat != "" && level < h.min || h.cat == "" && h.plainAt != nil && !h.plainAt.Enabled(ctx, level) {
+	if h.cat != "" && level < h.min || h.cat == "" && h.plainAt != nil && level < slog.LevelInfo && !h.plainAt.Enabled(ctx, level) {
 		return false
 	}
 	return h.next.Enabled(ctx, level)

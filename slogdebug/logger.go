@@ -84,8 +84,8 @@ type state struct {
 	recorder *recorder // the flight recorder, with debug mode off
 	dumper   *dumper   // writes its dumps
 	root     slog.Handler
-	// program is root for slog's default (Init): an unbound logger is
-	// enabled only at the console's levels (but for a default category or
+	// program is root for slog's default (Init): below Info, an unbound
+	// logger is enabled only at the console's levels (but for a default category or
 	// stress rules of the program's), so that the program's own slog.Debug
 	// lines cost what they cost before Init (filter.go, plainAt).
 	program slog.Handler
@@ -531,11 +531,12 @@ var defaultLogger atomic.Pointer[Logger]
 
 // Init is New on os.Stderr, made the package's and slog's default (closing
 // the previous one). Call Close before exiting. Through slog's default, a
-// record without a bound category is enabled only at the console's levels
-// (but with Config.DefaultCategory or StressRules), so that the program's
-// own slog.Debug lines build no record: slog.With("category", ...) binds
-// one; a call's own category attribute below the console's level is not
-// seen there (the Logger itself sees it).
+// record without a bound category is enabled below Info only at the
+// console's levels (but with Config.DefaultCategory or StressRules), so
+// that the program's own slog.Debug lines build no record:
+// slog.With("category", ...) binds one; a call's own category attribute
+// below Info and the console's level is not seen there (the Logger itself
+// sees it). From Info up the console's level has no say.
 func Init(cfg Config) (*Logger, error) {
 	if old := defaultLogger.Load(); old != nil && old.exec != nil && cfg.ExecutionTrace > 0 {
 		old.exec.close() // a process runs one execution trace recorder
