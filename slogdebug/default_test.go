@@ -158,10 +158,11 @@ func TestLogConsoleWritesAsSlogsDefaultHandler(t *testing.T) {
 }
 
 // With debug mode on, slog's default after Init is not enabled at Debug for
-// a record without a bound category below the console's level: the
+// a record without a bound category below Info and the console's level: the
 // program's own slog.Debug lines then build no record (slog asks Enabled
 // first) and cost what they cost before Init. A category bound with With
-// still lands at Debug, a call's own category at the console's levels (and
+// still lands at Debug, a call's own category from Info up or at the
+// console's levels (and
 // at Debug through the Logger itself, whose Debug stays enabled).
 func TestSlogsDefaultBuildsNoRecordForTheProgramsDebugLines(t *testing.T) {
 	for _, tc := range []struct {
