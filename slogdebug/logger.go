@@ -545,8 +545,12 @@ func Init(cfg Config) (*Logger, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Default first, slog's then: integration resolves Default() again
+	// whenever slog.Default() changes, so slog's new default must never be
+	// seen beside the previous Logger (which it would keep, closed).
+	old := defaultLogger.Swap(l)
 	slog.SetDefault(slog.New(&switchHandler{l: l, program: true}))
-	if old := defaultLogger.Swap(l); old != nil {
+	if old != nil {
 		if err := old.Close(); err != nil {
 			l.Warn("slogdebug: closing the previous default logger", "error", err)
 		}
