@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,6 +22,8 @@ const (
 	forkCalls       = 15       // orchestrator calls a request makes
 	forkStreamBytes = 64 << 10 // the short stream each request sends its client
 	forkCallers     = 8        // clients at once
+	forkDebugLines  = 15       // the program's own slog.Debug lines a request (the fork's, below the console's level)
+	forkInfoLines   = 3        // and its own slog.Info lines, to the console
 )
 
 // BenchmarkForkRequestPath is the acexy fork's request path on loopback:
@@ -35,7 +38,10 @@ const (
 // (each request under profiler labels, with a slow-start watch). It reports the process's CPU time per request
 // (cpu-ns/req: the server's, the clients' and the fake orchestrator's
 // together, so a difference in the server's own CPU is diluted by the rest)
-// and the orchestrator's connections per request (orch-conns/req).
+// and the orchestrator's connections per request (orch-conns/req). The
+// handler also logs the fork's own lines through slog's default: forkDebugLines
+// at Debug and forkInfoLines at Info, to a console at Info (slog's
+// TextHandler into io.Discard; off and on: that console through Init).
 func BenchmarkForkRequestPath(b *testing.B) {
 	for _, impl := range []string{"plain", "off", "on", "goroutines"} {
 		b.Run("impl="+impl, func(b *testing.B) { forkRequestPath(b, impl) })
@@ -52,15 +58,20 @@ func forkRequestPath(b *testing.B, impl string) {
 	orchTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers}
 	defer orchTransport.CloseIdleConnections()
 	orch := &http.Client{Timeout: 30 * time.Second, Transport: orchTransport}
-	var proxy http.Handler = forkHandler(orch, orchSrv.URL, nil)
+	console := slog.NewTextHandler(io.Discard, nil)
+	prog := slog.New(console)
+	var proxy http.Handler = forkHandler(orch, orchSrv.URL, nil, prog)
 	if impl != "plain" {
-		log, err := slogdebug.New(slogdebug.Config{Enabled: impl != "off", Goroutines: impl == "goroutines", Dir: b.TempDir()}, io.Discard)
+		old := slog.Default()
+		defer slog.SetDefault(old)
+		log, err := slogdebug.Init(slogdebug.Config{Enabled: impl != "off", Goroutines: impl == "goroutines", Dir: b.TempDir(), Console: console})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer log.Close()
+		prog = slog.Default()
 		orch = integration.WrapClient(orch, log)
-		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, orchSrv.URL, log))
+		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, orchSrv.URL, log, prog))
 	}
 	proxySrv := httptest.NewServer(proxy)
 	defer proxySrv.Close()
@@ -110,9 +121,10 @@ func fakeOrchestrator() http.Handler {
 }
 
 // forkHandler is the fork's stream handler: forkCalls orchestrator calls
-// with the request's context, then the stream; log nil is the program
-// without the library (its own copy loop), else CopyStream.
-func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger) http.Handler {
+// with the request's context, the program's own lines through prog, then
+// the stream; log nil is the program without the library (its own copy
+// loop), else CopyStream.
+func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger, prog *slog.Logger) http.Handler {
 	paths := []string{"/engines", "/orchestrator/status", "/engines/0acef00d0001", "/events/stream_started", "/events/stream_ended"}
 	stream := bytes.Repeat([]byte{0x47}, forkStreamBytes) // MPEG-TS sync bytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -134,6 +146,12 @@ func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger) http.
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+		}
+		for i := 0; i < forkDebugLines; i++ {
+			prog.DebugContext(ctx, "Emitting stream_started event to orchestrator", "stream_id", "s", "host", "127.0.0.1", "port", 40001)
+		}
+		for i := 0; i < forkInfoLines; i++ {
+			prog.InfoContext(ctx, "Selected engine from orchestrator", "host", "127.0.0.1", "port", 40001)
 		}
 		w.Header().Set("Content-Type", "video/mp2t")
 		engine := bytes.NewReader(stream)
