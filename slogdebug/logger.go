@@ -264,8 +264,8 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// level is Info or more, tint's, keeps them off itself).
 		console, floor = &catFilter{next: l.console, min: slog.LevelInfo, catSel: true}, max(l.consoleLevel, slog.LevelInfo)
 	}
-	st.root = l.guarded(console) // the console alone (debug mode off): no fan-out to pay for
-	st.program = st.root
+	guardedConsole := l.guarded(console)
+	st.root, st.program = guardedConsole, guardedConsole // the console alone (debug mode off): no fan-out to pay for
 	if len(debug) > 0 {
 		for i, h := range debug {
 			debug[i] = l.guarded(h)
@@ -274,10 +274,10 @@ func (l *Logger) buildState(on bool) (*state, error) {
 		// Uncategorized records matter to them only with a default
 		// category (the files) or stress rules of the program's.
 		plain, fan := cfg.DefaultCategory != "" || len(cfg.StressRules) > 0, slogmulti.Fanout(debug...)
-		st.root = slogmulti.Fanout(st.root, selectCategories(fan, l.sel, plain, nil))
+		st.root = slogmulti.Fanout(guardedConsole, selectCategories(fan, l.sel, plain, nil))
 		st.program = st.root
 		if !plain {
-			st.program = slogmulti.Fanout(l.guarded(console), selectCategories(fan, l.sel, plain, l.console))
+			st.program = slogmulti.Fanout(guardedConsole, selectCategories(fan, l.sel, plain, l.console))
 		}
 		floor = min(floor, slog.LevelDebug)
 	}
