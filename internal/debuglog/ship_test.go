@@ -118,9 +118,7 @@ func TestShipTruncatedFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(line(1)+line(2)+line(3)), 0o640))
 	ship := func(ck string) {
 		t.Helper()
-		var stdout, stderr bytes.Buffer
-		code := RunContext(context.Background(), []string{"ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", ck, "--once", dir}, &stdout, &stderr)
-		require.Equal(t, 0, code, stderr.String())
+		runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", "h", "--checkpoint", ck, "--once", dir)
 	}
 	ck := filepath.Join(root, "ck.json")
 	ship(ck)
@@ -135,9 +133,7 @@ func TestShipTruncatedFile(t *testing.T) {
 	assert.Contains(t, runOK(t, "summary", "--clickhouse", url, "--table", table), "20261126_101714  4 lines")
 	// A time range, and a host, read in the store.
 	assert.Contains(t, runOK(t, "summary", "--clickhouse", url, "--table", table, "--since", "2026-11-26T10:17:03Z", "--until", "2026-11-26T10:17:04.5Z"), "20261126_101714  2 lines")
-	var stdout, stderr bytes.Buffer
-	assert.Equal(t, 1, RunContext(context.Background(), []string{"summary", "--clickhouse", url, "--table", table, "--host", "other"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), "holds no lines of --host other")
+	assert.Contains(t, runFails(t, "summary", "--clickhouse", url, "--table", table, "--host", "other"), "holds no lines of --host other")
 }
 
 // runOK runs debuglog and returns its output; it must succeed.
@@ -147,6 +143,16 @@ func runOK(t *testing.T, args ...string) string {
 	code := RunContext(context.Background(), args, &stdout, &stderr)
 	require.Equal(t, 0, code, "%s: %s", strings.Join(args, " "), stderr.String())
 	return stdout.String()
+}
+
+// runFails runs debuglog, which must exit 1, and returns what it said on
+// stderr.
+func runFails(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := RunContext(context.Background(), args, &stdout, &stderr)
+	assert.Equal(t, 1, code, "%s: %s", strings.Join(args, " "), stderr.String())
+	return stderr.String()
 }
 
 // TestStoreErrorsSayWhatToDo: the store's usage errors, and a server that
@@ -325,13 +331,11 @@ func TestShipRefusesTableOfAnotherSchema(t *testing.T) {
 	} {
 		chQuery(t, url, "DROP TABLE IF EXISTS "+table)
 		chQuery(t, url, "CREATE TABLE "+table+" "+schema)
-		var stdout, stderr bytes.Buffer
-		code := RunContext(context.Background(), []string{"ship", "--clickhouse", url, "--table", table, "--host", "h",
-			"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
-		assert.Equal(t, 1, code, stderr.String())
-		assert.Contains(t, stderr.String(), "not the table debuglog ship makes")
-		assert.Contains(t, stderr.String(), "give ship a --table of its own")
-		assert.NotContains(t, stderr.String(), "trying again")
+		stderr := runFails(t, "ship", "--clickhouse", url, "--table", table, "--host", "h",
+			"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir)
+		assert.Contains(t, stderr, "not the table debuglog ship makes")
+		assert.Contains(t, stderr, "give ship a --table of its own")
+		assert.NotContains(t, stderr, "trying again")
 		assert.Equal(t, "0\n", chQuery(t, url, "SELECT count() FROM "+table))
 	}
 }
@@ -347,12 +351,10 @@ func TestShipOnceEndsWhenRefused(t *testing.T) {
 		http.Error(w, "Code: 192, e.displayText() = DB::Exception: Unknown user bad, e.what() = DB::Exception", http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	var stdout, stderr bytes.Buffer
-	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h",
-		"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir}, &stdout, &stderr)
-	assert.Equal(t, 1, code, stderr.String())
-	assert.Contains(t, stderr.String(), "Unknown user bad")
-	assert.NotContains(t, stderr.String(), "trying again")
+	stderr := runFails(t, "ship", "--clickhouse", srv.URL+"/", "--host", "h",
+		"--checkpoint", filepath.Join(t.TempDir(), "ck.json"), "--once", dir)
+	assert.Contains(t, stderr, "Unknown user bad")
+	assert.NotContains(t, stderr, "trying again")
 }
 
 // TestStoreTimesPastNanoseconds: --since and --until beyond what int64
@@ -370,9 +372,8 @@ func TestStoreTimesPastNanoseconds(t *testing.T) {
 		assert.Contains(t, runOK(t, append([]string{"summary", "--clickhouse", url, "--table", table}, args...)...), "1 lines", "%v", args)
 	}
 	for _, args := range [][]string{{"--since", "2300-01-01T00:00:00Z"}, {"--until", "1600-01-01T00:00:00Z"}} {
-		var stdout, stderr bytes.Buffer
-		assert.Equal(t, 1, RunContext(context.Background(), append([]string{"summary", "--clickhouse", url, "--table", table}, args...), &stdout, &stderr), "%v", args)
-		assert.Contains(t, stderr.String(), "holds no lines between --since and --until", "%v", args)
+		assert.Contains(t, runFails(t, append([]string{"summary", "--clickhouse", url, "--table", table}, args...)...),
+			"holds no lines between --since and --until", "%v", args)
 	}
 }
 
@@ -386,10 +387,7 @@ func TestShipRefusesServerThatIsNotClickHouse(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) }))
 	defer srv.Close()
 	ck := filepath.Join(t.TempDir(), "ck.json")
-	var stdout, stderr bytes.Buffer
-	code := RunContext(context.Background(), []string{"ship", "--clickhouse", srv.URL + "/", "--host", "h", "--checkpoint", ck, dir}, &stdout, &stderr)
-	assert.Equal(t, 1, code, stderr.String())
-	assert.Contains(t, stderr.String(), "is this ClickHouse's HTTP interface")
+	assert.Contains(t, runFails(t, "ship", "--clickhouse", srv.URL+"/", "--host", "h", "--checkpoint", ck, dir), "is this ClickHouse's HTTP interface")
 	assert.NoFileExists(t, ck)
 }
 

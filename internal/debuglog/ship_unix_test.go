@@ -149,18 +149,14 @@ func TestShipKilledTwiceEveryLineOnce(t *testing.T) {
 
 	// The others, in process.
 	for _, o := range []struct{ host, flag, dir string }{{"proxy-b", "--proxy", proxyB}, {"orch", "--orch", orch}} {
-		var stdout, stderr bytes.Buffer
-		code := RunContext(context.Background(), []string{"ship", "--clickhouse", url, "--table", table, "--host", o.host,
-			"--checkpoint", filepath.Join(root, "ship-"+o.host+".json"), "--once", o.flag, o.dir}, &stdout, &stderr)
-		require.Equal(t, 0, code, stderr.String())
+		runOK(t, "ship", "--clickhouse", url, "--table", table, "--host", o.host,
+			"--checkpoint", filepath.Join(root, "ship-"+o.host+".json"), "--once", o.flag, o.dir)
 	}
 	assert.Equal(t, onDisk, assertStoreHoldsDisk(t, url, table, "proxy-a", proxyA))
 	assertStoreHoldsDisk(t, url, table, "proxy-b", proxyB)
 	assertStoreHoldsDisk(t, url, table, "orch", orch)
 	// Shipped again: nothing more.
-	var stdout, stderr bytes.Buffer
-	require.Equal(t, 0, RunContext(context.Background(), append(args[:len(args):len(args)], "--once"), &stdout, &stderr), stderr.String())
-	assert.Empty(t, stdout.String(), "nothing left to ship")
+	assert.Empty(t, runOK(t, append(args[:len(args):len(args)], "--once")...), "nothing left to ship")
 	assert.Equal(t, onDisk, assertStoreHoldsDisk(t, url, table, "proxy-a", proxyA))
 
 	t.Run("correlate", func(t *testing.T) {
