@@ -98,8 +98,10 @@ bench-proxy: benchstat-tool
 
 # The acexy fork's request path (Middleware, 15 orchestrator calls through
 # WrapClient's client over keep-alive loopback, a 64 KiB stream) without the
-# library, with debug mode off and on, each in a process of its own,
-# interleaved: CPU time and orchestrator connections per request.
+# library, with debug mode off and on, each in a process of its own (the
+# fake orchestrator and the clients in another), interleaved: the proxy's
+# CPU time and the orchestrator's connections per request. benchstat
+# compares the runs as wholes; bench/pairs round by round (COUNT rounds).
 .PHONY: bench-fork
 bench-fork: benchstat-tool
 	@mkdir -p bench
@@ -109,6 +111,7 @@ bench-fork: benchstat-tool
 		bench/integration.test -test.run '^$$' -test.bench "ForkRequestPath/impl=$$m\$$" -test.benchtime 2000x -test.benchmem | grep '^Bench' | tee -a bench/fork.txt; \
 	done; done
 	$(BENCHSTAT) -col /impl bench/fork.txt
+	$(GO) run ./bench/pairs -key impl -base plain -unit cpu-ns/req,peer-cpu-ns/req,orch-conns/req bench/fork.txt
 
 # The streaming proxy with debug mode on, the execution trace recorder off
 # and on (DEBUG_EXECUTION_TRACE), interleaved in separate processes;

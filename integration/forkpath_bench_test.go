@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -8,7 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,13 +40,19 @@ const (
 // around the handler, the client made by WrapClient (Transport under it)
 // and CopyStream for the stream, debug mode off; impl=on the same with debug mode on, files in a
 // temporary directory; impl=goroutines that with DEBUG_GOROUTINES too
-// (each request under profiler labels, with a slow-start watch). It reports the process's CPU time per request
-// (cpu-ns/req: the server's, the clients' and the fake orchestrator's
-// together, so a difference in the server's own CPU is diluted by the rest)
-// and the orchestrator's connections per request (orch-conns/req). The
-// handler also logs the fork's own lines through slog's default: forkDebugLines
-// at Debug and forkInfoLines at Info, to a console at Info (slog's
-// TextHandler into io.Discard; off and on: that console through Init).
+// (each request under profiler labels, with a slow-start watch). The
+// handler also logs the fork's own lines through slog's default:
+// forkDebugLines at Debug and forkInfoLines at Info, to a console at Info
+// (slog's TextHandler into io.Discard; off and on: that console through
+// Init).
+//
+// The fake orchestrator and the clients run in a process of their own (this
+// test binary again, forkPeer), as they do beside the real proxy, so that
+// what is measured is the proxy's: cpu-ns/req is the CPU time of this
+// process (the proxy) per request, B/op and allocs/op its allocations;
+// peer-cpu-ns/req is the other process's (the orchestrator reading the
+// forwarded request IDs is there), orch-conns/req the orchestrator's
+// accepted connections per request.
 func BenchmarkForkRequestPath(b *testing.B) {
 	for _, impl := range []string{"plain", "off", "on", "goroutines"} {
 		b.Run("impl="+impl, func(b *testing.B) { forkRequestPath(b, impl) })
@@ -49,18 +60,13 @@ func BenchmarkForkRequestPath(b *testing.B) {
 }
 
 func forkRequestPath(b *testing.B, impl string) {
-	orchSrv := httptest.NewUnstartedServer(fakeOrchestrator())
-	orchListener := &countingListener{Listener: orchSrv.Listener}
-	orchSrv.Listener = orchListener
-	orchSrv.Start()
-	defer orchSrv.Close()
-
+	peer := startForkPeer(b)
 	orchTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers}
 	defer orchTransport.CloseIdleConnections()
 	orch := &http.Client{Timeout: 30 * time.Second, Transport: orchTransport}
 	console := slog.NewTextHandler(io.Discard, nil)
 	prog := slog.New(console)
-	var proxy http.Handler = forkHandler(orch, orchSrv.URL, nil, prog)
+	var proxy http.Handler = forkHandler(orch, peer.orchURL, nil, prog)
 	if impl != "plain" {
 		old := slog.Default()
 		defer slog.SetDefault(old)
@@ -71,41 +77,170 @@ func forkRequestPath(b *testing.B, impl string) {
 		defer log.Close()
 		prog = slog.Default()
 		orch = integration.WrapClient(orch, log)
-		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, orchSrv.URL, log, prog))
+		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, peer.orchURL, log, prog))
 	}
 	proxySrv := httptest.NewServer(proxy)
 	defer proxySrv.Close()
-
-	clientTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers, DisableCompression: true}
-	defer clientTransport.CloseIdleConnections()
-	client := &http.Client{Transport: clientTransport}
 	url := proxySrv.URL + "/ace/getstream?id=0123456789abcdef0123456789abcdef01234567"
 
-	b.SetParallelism((forkCallers + 1) / 2) // RunParallel runs GOMAXPROCS times this many
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpuStart, cpuOK := processCPU()
-	accepted := orchListener.accepted.Load()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			resp, err := client.Get(url)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil || n != forkStreamBytes || resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d, %d bytes, %v", resp.StatusCode, n, err)
-				return
-			}
-		}
-	})
+	res := peer.drive(b, url, b.N)
 	b.StopTimer()
 	if cpuEnd, ok := processCPU(); cpuOK && ok {
 		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/req")
 	}
-	b.ReportMetric(float64(orchListener.accepted.Load()-accepted)/float64(b.N), "orch-conns/req")
+	if res.cpu >= 0 {
+		b.ReportMetric(float64(res.cpu)/float64(b.N), "peer-cpu-ns/req")
+	}
+	b.ReportMetric(float64(res.accepted)/float64(b.N), "orch-conns/req")
+}
+
+// forkPeerEnv makes the test binary forkPeer instead of running tests.
+const forkPeerEnv = "DEBUGMODE_FORK_PEER"
+
+// forkPeerProc is BenchmarkForkRequestPath's other process.
+type forkPeerProc struct {
+	orchURL string
+	in      io.Writer
+	out     *bufio.Scanner
+}
+
+// forkDrive is what one drive command reports.
+type forkDrive struct {
+	accepted int64         // the orchestrator's new connections
+	cpu      time.Duration // the peer's CPU time; negative: unknown
+}
+
+// startForkPeer starts forkPeer (this test binary) and reads its
+// orchestrator's URL; it ends with the benchmark.
+func startForkPeer(b *testing.B) *forkPeerProc {
+	b.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), forkPeerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		in.Close() // the peer ends at the end of its input
+		if err := cmd.Wait(); err != nil {
+			b.Errorf("fork peer: %v", err)
+		}
+	})
+	p := &forkPeerProc{in: in, out: bufio.NewScanner(out)}
+	if !p.out.Scan() {
+		b.Fatalf("fork peer: no orchestrator URL: %v", p.out.Err())
+	}
+	p.orchURL = p.out.Text()
+	return p
+}
+
+// drive has the peer's forkCallers clients make n requests to url and
+// waits for them.
+func (p *forkPeerProc) drive(b *testing.B, url string, n int) (res forkDrive) {
+	b.Helper()
+	if _, err := fmt.Fprintf(p.in, "%s %d\n", url, n); err != nil {
+		b.Fatal(err)
+	}
+	if !p.out.Scan() {
+		b.Fatalf("fork peer: no answer: %v", p.out.Err())
+	}
+	var failure string
+	if _, err := fmt.Sscanf(p.out.Text(), "%d %d %q", &res.accepted, &res.cpu, &failure); err != nil {
+		b.Fatalf("fork peer: answered %q: %v", p.out.Text(), err)
+	}
+	if failure != "" {
+		b.Fatalf("fork peer: %s", failure)
+	}
+	return res
+}
+
+// forkPeer is BenchmarkForkRequestPath's other process: it serves the fake
+// orchestrator, writes its URL, then for each line "URL N" of its input has
+// forkCallers clients make N requests to URL and answers "accepted cpu
+// failure" (the orchestrator's new connections, its own CPU time in ns or
+// -1, the first failed request quoted, "" for none); it ends with its input.
+func forkPeer() error {
+	orchSrv := httptest.NewUnstartedServer(fakeOrchestrator())
+	orchListener := &countingListener{Listener: orchSrv.Listener}
+	orchSrv.Listener = orchListener
+	orchSrv.Start()
+	defer orchSrv.Close()
+	clientTransport := &http.Transport{MaxIdleConnsPerHost: forkCallers, DisableCompression: true}
+	defer clientTransport.CloseIdleConnections()
+	client := &http.Client{Transport: clientTransport}
+	fmt.Println(orchSrv.URL)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var url string
+		var n int64
+		if _, err := fmt.Sscanf(in.Text(), "%s %d", &url, &n); err != nil {
+			return fmt.Errorf("command %q: %w", in.Text(), err)
+		}
+		accepted := orchListener.accepted.Load()
+		cpuStart, okStart := processCPU()
+		failure := forkClients(client, url, n)
+		cpuEnd, okEnd := processCPU()
+		cpu := cpuEnd - cpuStart
+		if !okStart || !okEnd {
+			cpu = -1
+		}
+		fmt.Printf("%d %d %q\n", orchListener.accepted.Load()-accepted, cpu, failure)
+	}
+	return in.Err()
+}
+
+// forkClients makes n requests to url, forkCallers at once, each reading
+// the whole stream; it returns the first failure ("" for none).
+func forkClients(client *http.Client, url string, n int64) string {
+	var next atomic.Int64
+	var failure atomic.Pointer[string]
+	var wg sync.WaitGroup
+	for c := 0; c < forkCallers; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= n && failure.Load() == nil {
+				if err := forkRequest(client, url); err != nil {
+					msg := err.Error()
+					failure.CompareAndSwap(nil, &msg)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failure.Load(); f != nil {
+		return *f
+	}
+	return ""
+}
+
+// forkRequest is one client's request: the whole stream, status 200.
+func forkRequest(client *http.Client, url string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil || n != forkStreamBytes || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d, %d bytes, %v", resp.StatusCode, n, err)
+	}
+	return nil
 }
 
 // fakeOrchestrator answers every call with a small JSON body, as GET
