@@ -40,7 +40,9 @@ const (
 // around the handler, the client made by WrapClient (Transport under it)
 // and CopyStream for the stream, debug mode off; impl=on the same with debug mode on, files in a
 // temporary directory; impl=goroutines that with DEBUG_GOROUTINES too
-// (each request under profiler labels, with a slow-start watch). The
+// (each request under profiler labels, with a slow-start watch);
+// impl=busy20us is plain with 20 µs of CPU added to each request (a busy
+// loop), a yardstick: what a known cost per request measures as here. The
 // handler also logs the fork's own lines through slog's default:
 // forkDebugLines at Debug and forkInfoLines at Info, to a console at Info
 // (slog's TextHandler into io.Discard; off and on: that console through
@@ -54,7 +56,7 @@ const (
 // forwarded request IDs is there), orch-conns/req the orchestrator's
 // accepted connections per request.
 func BenchmarkForkRequestPath(b *testing.B) {
-	for _, impl := range []string{"plain", "off", "on", "goroutines"} {
+	for _, impl := range []string{"plain", "off", "on", "goroutines", "busy20us"} {
 		b.Run("impl="+impl, func(b *testing.B) { forkRequestPath(b, impl) })
 	}
 }
@@ -66,8 +68,12 @@ func forkRequestPath(b *testing.B, impl string) {
 	orch := &http.Client{Timeout: 30 * time.Second, Transport: orchTransport}
 	console := slog.NewTextHandler(io.Discard, nil)
 	prog := slog.New(console)
-	var proxy http.Handler = forkHandler(orch, peer.orchURL, nil, prog)
-	if impl != "plain" {
+	var busy time.Duration
+	if impl == "busy20us" {
+		busy = 20 * time.Microsecond
+	}
+	var proxy http.Handler = forkHandler(orch, peer.orchURL, nil, prog, busy)
+	if impl != "plain" && impl != "busy20us" {
 		old := slog.Default()
 		defer slog.SetDefault(old)
 		log, err := slogdebug.Init(slogdebug.Config{Enabled: impl != "off", Goroutines: impl == "goroutines", Dir: b.TempDir(), Console: console})
@@ -77,7 +83,7 @@ func forkRequestPath(b *testing.B, impl string) {
 		defer log.Close()
 		prog = slog.Default()
 		orch = integration.WrapClient(orch, log)
-		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, peer.orchURL, log, prog))
+		proxy = integration.Middleware(log, "/ace/status")(forkHandler(orch, peer.orchURL, log, prog, 0))
 	}
 	proxySrv := httptest.NewServer(proxy)
 	defer proxySrv.Close()
@@ -258,8 +264,8 @@ func fakeOrchestrator() http.Handler {
 // forkHandler is the fork's stream handler: forkCalls orchestrator calls
 // with the request's context, the program's own lines through prog, then
 // the stream; log nil is the program without the library (its own copy
-// loop), else CopyStream.
-func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger, prog *slog.Logger) http.Handler {
+// loop), else CopyStream; busy is CPU time spent on each request besides.
+func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger, prog *slog.Logger, busy time.Duration) http.Handler {
 	paths := []string{"/engines", "/orchestrator/status", "/engines/0acef00d0001", "/events/stream_started", "/events/stream_ended"}
 	stream := bytes.Repeat([]byte{0x47}, forkStreamBytes) // MPEG-TS sync bytes
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -281,6 +287,8 @@ func forkHandler(orch *http.Client, orchURL string, log *slogdebug.Logger, prog 
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+		}
+		for start := time.Now(); time.Since(start) < busy; { // CPU, not a wait
 		}
 		for i := 0; i < forkDebugLines; i++ {
 			prog.DebugContext(ctx, "Emitting stream_started event to orchestrator", "stream_id", "s", "host", "127.0.0.1", "port", 40001)
