@@ -57,8 +57,9 @@ func main() {
 	}
 }
 
-// read returns the rounds of file (a new round begins at each run of base)
-// and the variants in the order first seen.
+// read returns the rounds of file (a new round begins at each run of base,
+// and at a variant's second run in a round, whose base is then missing) and
+// the variants in the order first seen.
 func read(file, key, base string) (rounds []map[string]map[string]float64, order []string, err error) {
 	f, err := os.Open(file)
 	if err != nil {
@@ -80,7 +81,7 @@ func read(file, key, base string) (rounds []map[string]map[string]float64, order
 		if !slices.Contains(order, v) {
 			order = append(order, v)
 		}
-		if v == base || len(rounds) == 0 {
+		if len(rounds) == 0 || v == base || rounds[len(rounds)-1][v] != nil {
 			rounds = append(rounds, map[string]map[string]float64{})
 		}
 		figures := map[string]float64{}
