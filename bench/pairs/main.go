@@ -66,18 +66,23 @@ func read(file, key, base string) (rounds []map[string]map[string]float64, order
 		return nil, nil, err
 	}
 	defer f.Close()
-	name := regexp.MustCompile(regexp.QuoteMeta(key) + `=([^/\s-]+)`)
+	procs := regexp.MustCompile(`-[0-9]+$`) // the GOMAXPROCS suffix
 	in := bufio.NewScanner(f)
 	for in.Scan() {
 		fields := strings.Fields(in.Text())
 		if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
 			continue
 		}
-		m := name.FindStringSubmatch(fields[0])
-		if m == nil {
+		var v string
+		for _, part := range strings.Split(procs.ReplaceAllString(fields[0], ""), "/") {
+			if x, ok := strings.CutPrefix(part, key+"="); ok {
+				v = x
+				break
+			}
+		}
+		if v == "" {
 			continue
 		}
-		v := m[1]
 		if !slices.Contains(order, v) {
 			order = append(order, v)
 		}

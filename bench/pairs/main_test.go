@@ -45,3 +45,28 @@ func TestReadRoundWithoutBase(t *testing.T) {
 		t.Errorf("pairs %v, want %v", got, want)
 	}
 }
+
+// The variant is the whole value of key=, a hyphen in it included; only
+// the GOMAXPROCS suffix (-2) is not part of it, and another key ending in
+// key (baseimpl=) is not key.
+func TestReadVariantNames(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bench.txt")
+	lines := []string{
+		"BenchmarkF/impl=plain-2 10 100 cpu-ns/req",
+		"BenchmarkF/impl=on-2 10 110 cpu-ns/req",
+		"BenchmarkF/impl=on-fast-2 10 105 cpu-ns/req",
+		"BenchmarkF/baseimpl=x/impl=off-2 10 101 cpu-ns/req",
+		"BenchmarkF/impl=busy20us/size=1-2 10 120 cpu-ns/req",
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rounds, order, err := read(file, "impl", "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"plain", "on", "on-fast", "off", "busy20us"}
+	if strings.Join(order, " ") != strings.Join(want, " ") || len(rounds) != 1 {
+		t.Errorf("variants %q in %d rounds, want %q in 1", order, len(rounds), want)
+	}
+}
