@@ -35,6 +35,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pairs:", err)
 		os.Exit(1)
 	}
+	if !slices.Contains(order, *base) {
+		fmt.Fprintf(os.Stderr, "pairs: no runs of %s=%s in %s\n", *key, *base, flag.Arg(0))
+		os.Exit(1)
+	}
 	for _, unit := range strings.Split(*units, ",") {
 		for _, v := range order {
 			if v == *base {
@@ -49,6 +53,7 @@ func main() {
 				}
 			}
 			if len(ratios) == 0 {
+				fmt.Printf("%-16s %s/%s: no round has both\n", unit, v, *base)
 				continue
 			}
 			lo, hi := bootstrap(ratios)
